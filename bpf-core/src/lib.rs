@@ -1,0 +1,1 @@
+//! The eBPF object model, BTF and relocations: everything computable without a kernel.

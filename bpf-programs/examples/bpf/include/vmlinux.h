@@ -1,0 +1,1 @@
+../../../../tests/bpf/include/vmlinux.h

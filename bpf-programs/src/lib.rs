@@ -1,0 +1,1 @@
+//! Load eBPF objects, relocate them for the running kernel and attach their programs.

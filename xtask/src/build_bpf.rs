@@ -1,0 +1,120 @@
+//! `cargo xtask build-bpf [--check]`: compiles the C eBPF programs whose objects are committed.
+//!
+//! Each `<dir>/*.bpf.c` becomes `<dir>/obj/<name>.bpf.o`; each `<dir>/core/*.c` becomes both
+//! `<dir>/obj/core/<name>.o` and, compiled with `-DTARGET`, `<dir>/obj/core/<name>.target.o`
+//! (whose `.BTF` serves as the target BTF of CO-RE tests).
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// Folders (relative to the workspace root) holding C sources of eBPF programs.
+const SOURCE_DIRS: &[&str] = &["tests/bpf", "bpf-programs/examples/bpf"];
+
+pub const CLANG: &str = "clang-19";
+
+struct Job {
+    source: PathBuf,
+    output: PathBuf,
+    defines: &'static [&'static str],
+}
+
+fn c_files(dir: &Path, suffix: &str) -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| p.to_str().is_some_and(|s| s.ends_with(suffix)))
+        .collect();
+    files.sort();
+    files
+}
+
+fn jobs(root: &Path) -> Vec<Job> {
+    let mut jobs = Vec::new();
+    for dir in SOURCE_DIRS {
+        let dir = Path::new(dir);
+        for source in c_files(&root.join(dir), ".bpf.c") {
+            let name = source.file_name().unwrap().to_str().unwrap().replace(".bpf.c", ".bpf.o");
+            jobs.push(Job { output: dir.join("obj").join(name), source: rel(root, &source), defines: &[] });
+        }
+        for source in c_files(&root.join(dir).join("core"), ".c") {
+            let stem = source.file_stem().unwrap().to_str().unwrap().to_string();
+            let out = dir.join("obj/core");
+            let source = rel(root, &source);
+            jobs.push(Job { output: out.join(format!("{stem}.o")), source: source.clone(), defines: &[] });
+            jobs.push(Job { output: out.join(format!("{stem}.target.o")), source, defines: &["-DTARGET"] });
+        }
+    }
+    jobs
+}
+
+fn rel(root: &Path, path: &Path) -> PathBuf {
+    path.strip_prefix(root).unwrap_or(path).to_path_buf()
+}
+
+/// Compiles one source; paths are relative to `root` so objects do not depend on the checkout path.
+fn compile(root: &Path, job: &Job, output: &Path) -> Result<(), String> {
+    if let Some(parent) = output.parent() {
+        fs::create_dir_all(parent).map_err(|e| format!("{}: {e}", parent.display()))?;
+    }
+    let include = job.source.parent().unwrap().join("include");
+    let mut cmd = Command::new(CLANG);
+    cmd.current_dir(root)
+        .args(["-O2", "-g", "-target", "bpf", "-D__TARGET_ARCH_x86", "-Wall", "-Werror"])
+        .arg(format!("-fdebug-prefix-map={}=.", root.display()))
+        .arg("-I")
+        .arg(&include)
+        .arg("-I")
+        .arg(job.source.parent().unwrap().parent().unwrap().join("include"))
+        .args(["-idirafter", "/usr/include", "-idirafter", "/usr/include/x86_64-linux-gnu"])
+        .args(job.defines)
+        .arg("-c")
+        .arg(&job.source)
+        .arg("-o")
+        .arg(output);
+    let out = cmd.output().map_err(|e| format!("running {CLANG}: {e} (install clang-19)"))?;
+    if out.status.success() {
+        Ok(())
+    } else {
+        Err(format!(
+            "{CLANG} failed on {}:\n{}",
+            job.source.display(),
+            String::from_utf8_lossy(&out.stderr)
+        ))
+    }
+}
+
+pub fn run(args: &[String]) -> Result<(), String> {
+    let check = match args {
+        [] => false,
+        [flag] if flag == "--check" => true,
+        _ => return Err("usage: cargo xtask build-bpf [--check]".into()),
+    };
+    let root = crate::workspace_root();
+    let scratch = std::env::temp_dir().join(format!("xtask-build-bpf-{}", std::process::id()));
+    let mut stale = Vec::new();
+    for job in jobs(&root) {
+        if check {
+            let fresh = scratch.join(&job.output);
+            compile(&root, &job, &fresh)?;
+            let committed = fs::read(root.join(&job.output)).unwrap_or_default();
+            if fs::read(&fresh).map_err(|e| e.to_string())? != committed {
+                stale.push(job.output.display().to_string());
+            }
+        } else {
+            compile(&root, &job, &root.join(&job.output))?;
+            println!("built {}", job.output.display());
+        }
+    }
+    let _ = fs::remove_dir_all(&scratch);
+    if stale.is_empty() {
+        Ok(())
+    } else {
+        Err(format!(
+            "committed objects differ from their sources: {}; run `cargo xtask build-bpf`",
+            stale.join(", ")
+        ))
+    }
+}

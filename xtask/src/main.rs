@@ -1,0 +1,46 @@
+//! Developer tasks: `cargo xtask <task>`.
+
+mod build_bpf;
+mod codegen;
+mod test;
+
+use std::process::ExitCode;
+
+fn usage() -> ExitCode {
+    eprintln!(
+        "usage: cargo xtask <task>\n\n\
+         tasks:\n  \
+         codegen [--check]   regenerate bpf-sys/src/generated (or check it is up to date)\n  \
+         build-bpf [--check] compile the C eBPF programs whose objects are committed\n  \
+         test [cargo args]   run every test against this machine's kernel"
+    );
+    ExitCode::from(2)
+}
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let Some((task, rest)) = args.split_first() else {
+        return usage();
+    };
+    let result = match task.as_str() {
+        "codegen" => codegen::run(rest),
+        "test" => test::run(rest),
+        "build-bpf" => build_bpf::run(rest),
+        _ => return usage(),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("xtask {task}: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// The workspace root, found from this crate's manifest directory.
+pub fn workspace_root() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("xtask lives inside the workspace")
+        .to_path_buf()
+}
