@@ -1,1 +1,5 @@
 //! The eBPF object model, BTF and relocations: everything computable without a kernel.
+
+pub mod btf;
+pub mod obj;
+pub mod relocation;

@@ -1,0 +1,1 @@
+//! BTF: parsing, marshalling, sanitising, `.BTF.ext` and CO-RE.

@@ -1,0 +1,1 @@
+//! The ELF object model: programs, functions, maps, global data and externs.
