@@ -23,38 +23,32 @@ fn dump() {
         ),
     ] {
         let o = bpf_core::obj::Object::parse(bytes).unwrap();
-        println!(
-            "== {name}: license {:?} version {:?}",
-            o.license, o.kernel_version
-        );
+        println!("== {name}");
+        let mut b = bpf_core::relocation::Bindings::default();
+        for (i, m) in o.maps.iter().enumerate() {
+            b.maps.insert(
+                m.name.clone(),
+                bpf_core::relocation::MapReference::Fd(100 + i as i32),
+            );
+        }
         for p in &o.programs {
-            println!("prog {} {:?} {:?}", p.name, p.section, p.function);
-        }
-        for f in o.functions.values() {
-            println!(
-                "fn {} {} {:?} n={} relocs={:?}",
-                f.name,
-                f.section_name,
-                f.id,
-                f.insns.len(),
-                f.relocations
-                    .iter()
-                    .map(|r| (r.insn_index, &r.symbol.name, r.symbol.kind))
-                    .collect::<Vec<_>>()
-            );
-        }
-        for m in &o.maps {
-            println!(
-                "map {} {:?} {:?} vars={:?} data={}",
-                m.name,
-                m.kind,
-                m.def,
-                m.variables,
-                m.data.len()
-            );
-        }
-        for e in &o.externs {
-            println!("extern {:?}", e);
+            match o.relocate(&p.name, &b) {
+                Ok(r) => {
+                    println!("reloc {} fns={:?} maps={:?}", p.name, r.functions, r.maps);
+                    for (i, x) in r.insns.iter().enumerate() {
+                        if x.code == 0x18 || x.code == 0x85 {
+                            println!(
+                                "   {i}: {:02x} src={} imm={} off={}",
+                                x.code,
+                                x.src_reg(),
+                                x.imm,
+                                x.off
+                            );
+                        }
+                    }
+                }
+                Err(e) => println!("reloc error {e}"),
+            }
         }
     }
 }

@@ -130,6 +130,18 @@ impl Object {
         self.maps.iter().find(|m| m.name == name)
     }
 
+    /// Whether ELF section `section_index` holds functions.
+    pub fn is_code_section(&self, section_index: usize) -> bool {
+        let first = FunctionId {
+            section_index,
+            insn_index: 0,
+        };
+        self.functions
+            .range(first..)
+            .next()
+            .is_some_and(|(id, _)| id.section_index == section_index)
+    }
+
     /// The function that starts at `id`.
     pub fn function(&self, id: FunctionId) -> Option<&Function> {
         self.functions.get(&id)
