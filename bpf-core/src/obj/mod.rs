@@ -7,6 +7,7 @@ mod error;
 mod externs;
 mod globals;
 pub mod insn;
+mod kconfig;
 mod maps;
 mod parse;
 mod section;
@@ -18,6 +19,7 @@ use bpf_sys::generated::{bpf_func_info, bpf_insn, bpf_line_info};
 pub use error::ParseError;
 pub use externs::{Extern, ExternKind, KconfigType};
 pub use globals::SetGlobalError;
+pub use kconfig::{KconfigError, parse_kconfig};
 pub use maps::{DataKind, Map, MapDef, MapKind, MapSlot, Pinning, SlotTarget, Variable};
 pub use section::{ProgramSection, Tracepoint, UprobeTarget};
 
