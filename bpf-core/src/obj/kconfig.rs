@@ -29,10 +29,10 @@ pub fn parse_kconfig(text: &str) -> HashMap<String, String> {
             if name.starts_with("CONFIG_") {
                 values.insert(name.to_owned(), "n".to_owned());
             }
-        } else if let Some((name, value)) = line.split_once('=') {
-            if name.starts_with("CONFIG_") {
-                values.insert(name.to_owned(), value.to_owned());
-            }
+        } else if let Some((name, value)) = line.split_once('=')
+            && name.starts_with("CONFIG_")
+        {
+            values.insert(name.to_owned(), value.to_owned());
         }
     }
     values

@@ -217,7 +217,7 @@ pub(crate) fn parse_legacy_maps(
             Err(bad_size())
         };
     }
-    if size % symbols.len() != 0 || size / symbols.len() < LEGACY_MIN_RECORD {
+    if !size.is_multiple_of(symbols.len()) || size / symbols.len() < LEGACY_MIN_RECORD {
         return Err(bad_size());
     }
     let record_size = size / symbols.len();

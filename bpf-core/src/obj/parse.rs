@@ -155,7 +155,7 @@ fn is_subprogram_section(name: &str) -> bool {
 
 /// Splits a code section into functions at its `STT_FUNC` symbols.
 fn read_functions(section: &Section<'_>, symbols: &[Symbol]) -> Result<Vec<Function>, ParseError> {
-    if section.size % INSN_SIZE as u64 != 0 {
+    if !section.size.is_multiple_of(INSN_SIZE as u64) {
         return Err(ParseError::CodeSize {
             section: section.name.clone(),
             size: section.size,
