@@ -29,28 +29,40 @@ impl Btf {
                 continue;
             }
             let t = self.type_by_id(id)?;
-            let TypeKind::Datasec(sec) = t.kind else { continue };
+            let TypeKind::Datasec(sec) = t.kind else {
+                continue;
+            };
             let section = t.name.to_string();
             if EXTERN_SECTIONS.contains(&section.as_str()) {
                 continue;
             }
-            let err = |reason: String| BtfError::Datasec { section: section.clone(), reason };
+            let err = |reason: String| BtfError::Datasec {
+                section: section.clone(),
+                reason,
+            };
             let fix_offsets = sec.size == 0;
             let vars: Vec<_> = sec.vars().collect();
             if fix_offsets {
-                let size = section_size(&section).filter(|&s| s > 0).ok_or_else(|| err("no ELF section with a size".into()))?;
+                let size = section_size(&section)
+                    .filter(|&s| s > 0)
+                    .ok_or_else(|| err("no ELF section with a size".into()))?;
                 self.set_size_or_type(id, size)?;
             }
             let mut fixed = Vec::with_capacity(vars.len());
             for v in vars {
                 let var = self.type_by_id(v.type_id)?;
                 let TypeKind::Var { linkage, .. } = var.kind else {
-                    return Err(err(format!("entry type #{} is {:?}, not a VAR", v.type_id, var.kind.kind())));
+                    return Err(err(format!(
+                        "entry type #{} is {:?}, not a VAR",
+                        v.type_id,
+                        var.kind.kind()
+                    )));
                 };
                 let name = var.name.to_string();
                 let mut v = v;
                 if !matches!(linkage, VarLinkage::Static | VarLinkage::Extern) {
-                    let sym = symbol(&name).ok_or_else(|| err(format!("no ELF symbol for variable {name}")))?;
+                    let sym = symbol(&name)
+                        .ok_or_else(|| err(format!("no ELF symbol for variable {name}")))?;
                     if fix_offsets {
                         v.offset = sym.offset;
                     }
@@ -71,13 +83,25 @@ impl Btf {
     }
 
     /// Sets a DATASEC's size and its variables' `(type id, offset, size)` outright (externs).
-    pub fn set_datasec(&mut self, id: u32, size: u32, vars: &[(u32, u32, u32)]) -> Result<(), BtfError> {
+    pub fn set_datasec(
+        &mut self,
+        id: u32,
+        size: u32,
+        vars: &[(u32, u32, u32)],
+    ) -> Result<(), BtfError> {
         let t = self.type_by_id(id)?;
         let TypeKind::Datasec(sec) = t.kind else {
-            return Err(BtfError::UnexpectedKind { id, expected: "DATASEC", found: t.kind.kind() });
+            return Err(BtfError::UnexpectedKind {
+                id,
+                expected: "DATASEC",
+                found: t.kind.kind(),
+            });
         };
         if sec.len() != vars.len() {
-            return Err(BtfError::IndexOutOfRange { id, index: vars.len() as u32 });
+            return Err(BtfError::IndexOutOfRange {
+                id,
+                index: vars.len() as u32,
+            });
         }
         self.set_size_or_type(id, size)?;
         for (i, &(type_id, offset, size)) in vars.iter().enumerate() {
@@ -92,7 +116,11 @@ impl Btf {
     pub fn set_func_linkage(&mut self, id: u32, linkage: FuncLinkage) -> Result<(), BtfError> {
         let kind = self.kind(id)?;
         if kind != BtfKind::Func {
-            return Err(BtfError::UnexpectedKind { id, expected: "FUNC", found: kind });
+            return Err(BtfError::UnexpectedKind {
+                id,
+                expected: "FUNC",
+                found: kind,
+            });
         }
         self.set_info(id, BtfKind::Func, false, u32::from(linkage.raw()))
     }
@@ -101,7 +129,11 @@ impl Btf {
     pub fn set_var_linkage(&mut self, id: u32, linkage: VarLinkage) -> Result<(), BtfError> {
         let kind = self.kind(id)?;
         if kind != BtfKind::Var {
-            return Err(BtfError::UnexpectedKind { id, expected: "VAR", found: kind });
+            return Err(BtfError::UnexpectedKind {
+                id,
+                expected: "VAR",
+                found: kind,
+            });
         }
         self.set_extra_u32(id, 0, linkage.raw())
     }

@@ -1,5 +1,6 @@
 //! BTF: parsing, marshalling, sanitising, `.BTF.ext` and CO-RE.
 
+pub mod core;
 mod error;
 mod ext;
 mod fixup;

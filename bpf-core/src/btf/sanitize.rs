@@ -22,11 +22,27 @@ pub struct BtfFeatures {
 impl BtfFeatures {
     /// Everything supported: sanitising is then a no-op.
     pub fn all() -> Self {
-        BtfFeatures { func: true, func_global: true, datasec: true, float: true, decl_tag: true, type_tag: true, enum64: true }
+        BtfFeatures {
+            func: true,
+            func_global: true,
+            datasec: true,
+            float: true,
+            decl_tag: true,
+            type_tag: true,
+            enum64: true,
+        }
     }
     /// Nothing beyond the original BTF kinds.
     pub fn none() -> Self {
-        BtfFeatures { func: false, func_global: false, datasec: false, float: false, decl_tag: false, type_tag: false, enum64: false }
+        BtfFeatures {
+            func: false,
+            func_global: false,
+            datasec: false,
+            float: false,
+            decl_tag: false,
+            type_tag: false,
+            enum64: false,
+        }
     }
 }
 
@@ -47,7 +63,9 @@ impl Btf {
                 BtfKind::TypeTag => !features.type_tag,
                 BtfKind::Enum64 => !features.enum64,
                 BtfKind::FuncProto => !features.func,
-                BtfKind::Func => !features.func || (!features.func_global && self.raw(id)?.vlen() != 0),
+                BtfKind::Func => {
+                    !features.func || (!features.func_global && self.raw(id)?.vlen() != 0)
+                }
                 _ => false,
             };
             if unsupported {
@@ -77,7 +95,9 @@ impl Btf {
                             *b = b'_';
                         }
                     }
-                    let TypeKind::Datasec(sec) = self.type_by_id(id)?.kind else { continue };
+                    let TypeKind::Datasec(sec) = self.type_by_id(id)?.kind else {
+                        continue;
+                    };
                     let vars: Vec<_> = sec.vars().collect();
                     self.set_info(id, BtfKind::Struct, false, vlen)?;
                     for (i, v) in vars.iter().enumerate() {
@@ -125,7 +145,9 @@ impl Btf {
                 BtfKind::Func if !features.func => {
                     self.set_info(id, BtfKind::Typedef, false, 0)?;
                 }
-                BtfKind::Func if !features.func_global && vlen != u32::from(FuncLinkage::Static.raw()) => {
+                BtfKind::Func
+                    if !features.func_global && vlen != u32::from(FuncLinkage::Static.raw()) =>
+                {
                     self.set_info(id, BtfKind::Func, false, 0)?;
                 }
                 _ => {}
