@@ -32,7 +32,6 @@ pub(crate) fn write_u32(bytes: &mut [u8], at: usize, value: u32) {
 /// The raw 12-byte header of a type record plus the bytes after it.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct RawType<'a> {
-    pub id: u32,
     pub name_off: u32,
     pub info: u32,
     pub size_or_type: u32,
@@ -260,7 +259,6 @@ impl Btf {
     pub(crate) fn raw(&self, id: u32) -> Result<RawType<'_>, BtfError> {
         if id == 0 {
             return Ok(RawType {
-                id: 0,
                 name_off: 0,
                 info: 0,
                 size_or_type: 0,
@@ -283,7 +281,6 @@ impl Btf {
         let extra_len = kind.extra_len(info & 0xffff);
         let extra = d.get(off + 12..off + 12 + extra_len).unwrap_or(&[]);
         Ok(RawType {
-            id,
             name_off: read_u32(d, off),
             info,
             size_or_type: read_u32(d, off + 8),
