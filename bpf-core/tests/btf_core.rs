@@ -241,3 +241,83 @@ fn ambiguous_candidates_are_an_error() {
         Ok(r) => panic!("expected ambiguity, got {:?}", r.results),
     }
 }
+
+/// Member byte offset found by walking the target BTF directly (independent of the spec code).
+fn member_offset(btf: &Btf, struct_name: &str, member: &str) -> u64 {
+    let id = btf.find_by_name_kind(struct_name, BtfKind::Struct).unwrap();
+    let bpf_core::btf::TypeKind::Struct(c) = btf.type_by_id(id).unwrap().kind else {
+        unreachable!()
+    };
+    let m = c
+        .members()
+        .map(Result::unwrap)
+        .find(|m| m.name == member)
+        .unwrap();
+    u64::from(m.bit_offset / 8)
+}
+
+#[test]
+fn vmlinux_programs_relocate_against_running_kernel() {
+    let path = "/sys/kernel/btf/vmlinux";
+    if std::fs::metadata(path).is_err() {
+        println!("SKIPPED btf_core::vmlinux_programs_relocate_against_running_kernel: no {path}");
+        return;
+    }
+    let target = CoreTarget::from_btf(Btf::from_file(path).unwrap());
+    let local = load("core_vmlinux.o");
+    let mut seen = HashMap::new();
+    for sec in &local.ext.core_relos {
+        let mut insns = decode(&local.sections[&sec.name]);
+        let report = relocate(&mut insns, &sec.records, &local.btf, &target).unwrap();
+        for r in &sec.records {
+            let access = format!(
+                "{}:{}",
+                local.btf.type_name(r.type_id).unwrap(),
+                local.btf.string_at(r.access_str_off).unwrap()
+            );
+            seen.insert(
+                (r.kind, access),
+                read_back(&insns, (r.insn_off / 8) as usize),
+            );
+        }
+        // task_struct___old.state is the only missing field, and it is guarded by field_exists.
+        for p in &report.poisoned {
+            assert_eq!(
+                p.access, "task_struct___old.state",
+                "{}: unexpected poison {p:?}",
+                sec.name
+            );
+        }
+    }
+    let btf = target.btf();
+    let get = |kind, access: &str| {
+        *seen
+            .get(&(kind, access.to_string()))
+            .unwrap_or_else(|| panic!("{access}: {seen:?}"))
+    };
+    let pid = member_offset(btf, "task_struct", "pid");
+    let found_pid = seen.iter().any(|((k, a), v)| {
+        *k == FieldByteOffset
+            && a.starts_with("task_struct:")
+            && matches!(v, Value(o) | Load { off: o, .. } if *o == pid)
+    });
+    assert!(
+        found_pid,
+        "no relocation resolved to task_struct.pid's offset {pid}: {seen:?}"
+    );
+    assert_eq!(get(FieldExists, "task_struct___old:0:0"), Value(0));
+    // Flexible array: args[1] of struct bpf_raw_tracepoint_args { __u64 args[0]; }.
+    assert_eq!(
+        get(FieldByteOffset, "bpf_raw_tracepoint_args:0:0:1"),
+        Load { off: 8, size: 8 }
+    );
+    assert_eq!(get(TypeExists, "task_struct:0"), Value(1));
+    let task = btf
+        .find_by_name_kind("task_struct", BtfKind::Struct)
+        .unwrap();
+    assert_eq!(
+        get(TypeSize, "task_struct:0"),
+        Value(u64::from(btf.type_size(task).unwrap()))
+    );
+    assert_eq!(get(EnumValueValue, "bpf_map_type:2"), Value(2));
+}
