@@ -15,7 +15,10 @@ fn key_values(output: &[u8]) -> HashMap<String, f64> {
 fn run_checked(cmd: &mut Command, what: &str) -> Result<Vec<u8>, String> {
     let out = cmd.output().map_err(|e| format!("running {what}: {e}"))?;
     if !out.status.success() {
-        return Err(format!("{what} failed:\n{}", String::from_utf8_lossy(&out.stderr)));
+        return Err(format!(
+            "{what} failed:\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        ));
     }
     Ok(out.stdout)
 }
@@ -36,19 +39,39 @@ pub fn run(args: &[String]) -> Result<(), String> {
             .arg("-lbpf"),
         "gcc (needs libbpf-dev)",
     )?;
-    let theirs = key_values(&run_checked(&mut Command::new(&libbpf_bin), "libbpf benchmark")?);
+    let theirs = key_values(&run_checked(
+        &mut Command::new(&libbpf_bin),
+        "libbpf benchmark",
+    )?);
     let ours = key_values(&run_checked(
-        Command::new(env!("CARGO")).current_dir(&root).args(["bench", "--quiet", "-p", "bpf-core", "--bench", "btf"]),
+        Command::new(env!("CARGO"))
+            .current_dir(&root)
+            .args(["bench", "--quiet", "-p", "bpf-core", "--bench", "btf"]),
         "cargo bench -p bpf-core --bench btf",
     )?);
-    let get = |m: &HashMap<String, f64>, k: &str| m.get(k).copied().ok_or(format!("benchmark printed no {k}"));
-    println!("vmlinux BTF parse ({} types), {} runs each:", get(&ours, "ours.types")?, 50);
+    let get = |m: &HashMap<String, f64>, k: &str| {
+        m.get(k).copied().ok_or(format!("benchmark printed no {k}"))
+    };
+    println!(
+        "vmlinux BTF parse ({} types), {} runs each:",
+        get(&ours, "ours.types")?,
+        50
+    );
     for stat in ["min", "median"] {
-        let (o, l) = (get(&ours, &format!("ours.parse_us_{stat}"))?, get(&theirs, &format!("libbpf.parse_us_{stat}"))?);
-        println!("  {stat:<6}  ours {o:>7.0} us   libbpf {l:>7.0} us   ours/libbpf {:.2}", o / l);
+        let (o, l) = (
+            get(&ours, &format!("ours.parse_us_{stat}"))?,
+            get(&theirs, &format!("libbpf.parse_us_{stat}"))?,
+        );
+        println!(
+            "  {stat:<6}  ours {o:>7.0} us   libbpf {l:>7.0} us   ours/libbpf {:.2}",
+            o / l
+        );
     }
     let (o, l) = (get(&ours, "ours.rss_kb")?, get(&theirs, "libbpf.rss_kb")?);
-    println!("  peak RSS growth  ours {o:.0} KiB   libbpf {l:.0} KiB   ours/libbpf {:.2}", o / l);
+    println!(
+        "  peak RSS growth  ours {o:.0} KiB   libbpf {l:.0} KiB   ours/libbpf {:.2}",
+        o / l
+    );
     println!(
         "CO-RE, {} relocations over 10 programs against vmlinux: cold (incl. name index) min {:.0} us, median {:.0} us; warm {:.0} us",
         get(&ours, "ours.core_relos")?,
