@@ -16,6 +16,7 @@ mod log;
 pub mod map;
 pub mod misc;
 pub mod mmap;
+pub mod netlink;
 pub mod obj;
 pub mod perf_event;
 pub mod prog;
@@ -25,6 +26,6 @@ pub mod test_run;
 pub mod util;
 
 pub use error::{
-    BpfCommand, BtfLoadError, Command, LoadError, NetlinkRequest, PerfEventIoctl, ProgLoadError,
-    SocketOption, SyscallError, VerifierLog,
+    BpfCommand, BtfLoadError, Command, LoadError, NetlinkAck, NetlinkRequest, PerfEventIoctl,
+    ProgLoadError, SocketOption, SyscallError, VerifierLog,
 };
