@@ -114,6 +114,12 @@ fn xdp_generic_attach_query_fire_detach() {
         err.to_string().starts_with("netlink(RTM_SETLINK) failed: "),
         "{err}"
     );
+    let ack = err
+        .io_error
+        .get_ref()
+        .and_then(|e| e.downcast_ref::<bpf_sys::NetlinkAck>())
+        .expect("extended ack message");
+    assert!(!ack.message.is_empty());
 
     xdp_attach(ifindex, None, XDP_FLAGS_SKB_MODE, None).unwrap();
     assert_eq!(xdp_query(ifindex).unwrap().prog_id, 0);
