@@ -7,6 +7,7 @@
 pub mod attach;
 pub mod btf;
 pub mod error;
+pub mod flags;
 pub mod generated;
 pub mod ids;
 pub mod info;
