@@ -6,6 +6,7 @@
 
 pub mod attach;
 pub mod btf;
+pub mod epoll;
 pub mod error;
 pub mod flags;
 pub mod generated;
