@@ -237,7 +237,7 @@ pub extern "C" fn bpf_sys_uprobe_target(x: u64) -> u64 {
 
 /// The file and file offset the running code of `bpf_sys_uprobe_target` comes from.
 fn uprobe_target_location() -> (std::path::PathBuf, u64) {
-    let addr = bpf_sys_uprobe_target as usize as u64;
+    let addr = bpf_sys_uprobe_target as extern "C" fn(u64) -> u64 as usize as u64;
     let maps = std::fs::read_to_string("/proc/self/maps").unwrap();
     for line in maps.lines() {
         let fields: Vec<&str> = line.split_whitespace().collect();
