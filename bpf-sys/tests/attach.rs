@@ -9,7 +9,8 @@ use bpf_sys::attach::{
     AttachTarget, ProgAttachAttr, Relative, prog_attach, prog_detach, prog_query,
 };
 use bpf_sys::generated::{
-    BPF_F_ALLOW_MULTI, bpf_attach_type, bpf_link_type, bpf_prog_type, perf_type_id,
+    BPF_F_ALLOW_MULTI, BPF_F_QUERY_EFFECTIVE, bpf_attach_type, bpf_link_type, bpf_prog_type,
+    perf_type_id,
 };
 use bpf_sys::info::{link_info, prog_info};
 use bpf_sys::link::{
@@ -88,6 +89,10 @@ fn cgroup_prog_attach_query_detach_and_link() {
     let query = prog_query(target, egress, 0).unwrap();
     assert_eq!(query.prog_ids, vec![prog_id]);
     assert_eq!(query.attach_flags, BPF_F_ALLOW_MULTI);
+    assert_eq!(query.prog_attach_flags, vec![BPF_F_ALLOW_MULTI]);
+    let effective = prog_query(target, egress, BPF_F_QUERY_EFFECTIVE).unwrap();
+    assert!(effective.prog_ids.contains(&prog_id));
+    assert!(effective.prog_attach_flags.is_empty());
     cgroup.send_udp_from_inside();
     let after_attach = read_counter(&counter);
     assert!(after_attach >= 1, "cgroup_skb did not run");
