@@ -338,3 +338,35 @@ fn uprobe_multi_link_fires() {
         bpf_link_type::BPF_LINK_TYPE_UPROBE_MULTI
     );
 }
+
+#[test]
+fn software_clock_perf_event_program_fires() {
+    let attr = PerfEventAttr {
+        type_: perf_type_id::PERF_TYPE_SOFTWARE,
+        config: u64::from(bpf_sys::generated::perf_sw_ids::PERF_COUNT_SW_CPU_CLOCK),
+        sample: 1000,
+        flags: PerfEventFlags::FREQ | PerfEventFlags::DISABLED,
+        ..Default::default()
+    };
+    // This thread, wherever it runs.
+    let event = perf_event_open(&attr, 0, -1, None, 0).unwrap();
+    let counter = counter_map("sys_pe_count");
+    let prog = counting_prog(
+        bpf_prog_type::BPF_PROG_TYPE_PERF_EVENT,
+        0,
+        "sys_perf_event",
+        &counter,
+        0,
+    );
+    perf_event_set_bpf(event.as_fd(), prog.as_fd()).unwrap();
+    perf_event_enable(event.as_fd()).unwrap();
+    let start = std::time::Instant::now();
+    while read_counter(&counter) == 0 && start.elapsed() < std::time::Duration::from_secs(5) {
+        std::hint::black_box((0..10_000u64).sum::<u64>());
+    }
+    perf_event_disable(event.as_fd()).unwrap();
+    assert!(
+        read_counter(&counter) >= 1,
+        "perf_event program did not run"
+    );
+}
