@@ -3,6 +3,9 @@
 //! [`Object::parse`] reads the bytes of an object built by `clang -target bpf` for libbpf and
 //! keeps everything the loader and [`relocation`](crate::relocation) need, without a syscall.
 
+mod btf_externs;
+mod btf_maps;
+mod btf_view;
 mod error;
 mod externs;
 mod globals;

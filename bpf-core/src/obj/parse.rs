@@ -6,12 +6,14 @@ use object::Endianness;
 use object::elf;
 use object::read::elf::{FileHeader, Rel, SectionHeader, Sym};
 
+use super::btf_view::{BtfExtView, BtfView};
 use super::insn::{self, INSN_SIZE};
 use super::maps::{self, MapKind};
 use super::{
     Binding, Extern, ExternKind, Function, FunctionId, InsnRelocation, Object, ParseError, Program,
     ProgramSection, Symbol, SymbolKind, Variable,
 };
+use super::{btf_externs, btf_maps};
 
 type Elf = elf::FileHeader64<Endianness>;
 
@@ -553,7 +555,47 @@ pub(super) fn parse(data: &[u8]) -> Result<Object, ParseError> {
         })
         .collect();
 
-    let _ = (btf_maps_section, map_relocations);
+    let btf = match object.btf_data.as_deref().map(BtfView::parse) {
+        Some(Ok(btf)) => Some(btf),
+        Some(Err(reason)) => {
+            // Only BTF-defined maps strictly need it; everything else degrades gracefully.
+            if btf_maps_section.is_some() {
+                return Err(ParseError::Btf(reason));
+            }
+            log::warn!("ignoring unparsable .BTF: {reason}");
+            None
+        }
+        None => None,
+    };
+    if let Some(index) = btf_maps_section {
+        let btf = btf.as_ref().ok_or_else(|| {
+            ParseError::Btf("`.maps` section needs .BTF, which is missing".into())
+        })?;
+        let size = sections.get(index).map_or(0, |s| s.size);
+        object.maps.extend(btf_maps::parse_btf_maps(
+            btf,
+            index,
+            size,
+            &symbols,
+            &map_relocations,
+        )?);
+    }
+    if let Some(btf) = &btf {
+        if let Some(kconfig) = btf_externs::type_externs(btf, &mut object.externs)? {
+            object.maps.push(kconfig);
+        }
+        for map in &mut object.maps {
+            if let MapKind::Data(_) = map.kind {
+                map.def.value_type_id = btf.datasec(&map.name).map(|(id, _)| id);
+            }
+        }
+        if let Some(ext) = object.btf_ext_data.as_deref() {
+            match BtfExtView::parse(ext, btf) {
+                Ok(ext) => assign_ext_records(&mut object, &sections, ext)?,
+                Err(reason) => log::warn!("ignoring unparsable .BTF.ext: {reason}"),
+            }
+        }
+    }
     check_program_names(&object.programs)?;
     Ok(object)
 }
@@ -567,6 +609,63 @@ fn check_program_names(programs: &[Program]) -> Result<(), ParseError> {
                 first: first.to_owned(),
                 second: program.section_name.clone(),
             });
+        }
+    }
+    Ok(())
+}
+
+/// Distributes `.BTF.ext` records to the functions they describe, with offsets made relative to
+/// each function (instruction indexes for func/line info, bytes for CO-RE records).
+fn assign_ext_records(
+    object: &mut Object,
+    sections: &[Section<'_>],
+    ext: BtfExtView,
+) -> Result<(), ParseError> {
+    object.func_info_rec_size = ext.func_info_rec_size;
+    object.line_info_rec_size = ext.line_info_rec_size;
+    for (name, records) in ext.sections {
+        let Some(section) = sections.iter().find(|s| s.name == name && s.is_code()) else {
+            log::debug!(".BTF.ext describes `{name}`, which is not a code section");
+            continue;
+        };
+        let locate = |functions: &mut BTreeMap<FunctionId, Function>, insn_off: u32, what: &str| {
+            let misplaced = || {
+                ParseError::Btf(format!(
+                    ".BTF.ext {what} at byte {insn_off} of `{name}` is not in a function"
+                ))
+            };
+            if !(insn_off as usize).is_multiple_of(INSN_SIZE) {
+                return Err(misplaced());
+            }
+            let index = insn_off as usize / INSN_SIZE;
+            containing_function(functions, section.index, index)
+                .map(|f| {
+                    let start = f.id.insn_index;
+                    (f.id, (index - start) as u32)
+                })
+                .ok_or_else(misplaced)
+        };
+        for mut record in records.func_info {
+            let (id, relative) = locate(&mut object.functions, record.insn_off, "func_info")?;
+            record.insn_off = relative;
+            if let Some(f) = object.functions.get_mut(&id) {
+                f.func_info.push(record);
+            }
+        }
+        for mut record in records.line_info {
+            let (id, relative) = locate(&mut object.functions, record.insn_off, "line_info")?;
+            record.insn_off = relative;
+            if let Some(f) = object.functions.get_mut(&id) {
+                f.line_info.push(record);
+            }
+        }
+        for mut record in records.core_relos {
+            let (id, relative) =
+                locate(&mut object.functions, record.insn_off, "CO-RE relocation")?;
+            record.insn_off = relative * INSN_SIZE as u32;
+            if let Some(f) = object.functions.get_mut(&id) {
+                f.core_relocations.push(record);
+            }
         }
     }
     Ok(())
