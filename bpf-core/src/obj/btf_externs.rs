@@ -7,6 +7,9 @@ use super::btf_view::{
 use super::maps::{self, MapKind};
 use super::{Extern, ExternKind, KconfigType, Map, ParseError, Variable};
 
+/// Bound on the synthesized `.kconfig` map, so hostile BTF cannot exhaust memory.
+const MAX_KCONFIG_SIZE: u32 = 1 << 16;
+
 fn kconfig_type(btf: &BtfView, name: &str, type_id: u32) -> Result<KconfigType, ParseError> {
     let unsupported = || ParseError::Extern {
         name: name.to_owned(),
@@ -105,6 +108,12 @@ pub(super) fn type_externs(
     }
     if variables.is_empty() {
         return Ok(None);
+    }
+    if offset > MAX_KCONFIG_SIZE {
+        return Err(ParseError::Extern {
+            name: variables.last().map(|v| v.name.clone()).unwrap_or_default(),
+            reason: format!("kconfig values need {offset} bytes, more than {MAX_KCONFIG_SIZE}"),
+        });
     }
     let mut map = maps::data_map(
         ".kconfig",

@@ -263,6 +263,8 @@ fn read_code_relocations(
     symbols: &[Symbol],
     functions: &mut BTreeMap<FunctionId, Function>,
 ) -> Result<(), ParseError> {
+    // Computed once per function: which instructions are second halves of an ld_imm64.
+    let mut second_halves: BTreeMap<FunctionId, Vec<bool>> = BTreeMap::new();
     let Some((rels, _)) =
         rel_section
             .header
@@ -289,11 +291,10 @@ fn read_code_relocations(
         let function =
             containing_function(functions, target.index, section_insn).ok_or_else(outside)?;
         let insn_index = section_insn - function.id.insn_index;
-        if insn::second_halves(&function.insns)
-            .get(insn_index)
-            .copied()
-            .unwrap_or(false)
-        {
+        let halves = second_halves
+            .entry(function.id)
+            .or_insert_with(|| insn::second_halves(&function.insns));
+        if halves.get(insn_index).copied().unwrap_or(false) {
             return Err(ParseError::RelocationInsideLdImm64 {
                 section: target.name.clone(),
                 offset,
