@@ -296,3 +296,44 @@ fn func_and_line_info_follow_the_linked_layout() {
         program.line_info.len() * program.line_info_rec_size as usize
     );
 }
+
+#[test]
+fn struct_ops_map_points_members_at_programs() {
+    let object =
+        Object::parse(include_bytes!("../../tests/bpf/obj/parse_struct_ops.bpf.o")).unwrap();
+    let map = object.map("test_cc").unwrap();
+    assert_eq!(map.kind, MapKind::StructOps);
+    assert_eq!(map.def.map_type, bpf_map_type::BPF_MAP_TYPE_STRUCT_OPS);
+    assert_eq!(
+        map.def.map_flags,
+        1 << 13,
+        "BPF_F_LINK for .struct_ops.link"
+    );
+    let ops = map.struct_ops.as_ref().unwrap();
+    assert_eq!(ops.type_name, "tcp_congestion_ops");
+    assert!(ops.link);
+    let members: Vec<(&str, &str)> = ops
+        .members
+        .iter()
+        .map(|m| (m.name.as_str(), m.program.as_str()))
+        .collect();
+    assert_eq!(
+        members,
+        [
+            ("ssthresh", "cc_ssthresh"),
+            ("cong_avoid", "cc_cong_avoid"),
+            ("undo_cwnd", "cc_undo_cwnd")
+        ]
+    );
+    // The initial value carries the non-pointer members, e.g. the name.
+    assert_eq!(map.data.len() as u32, map.def.value_size);
+    assert!(map.data.windows(11).any(|w| w == b"bpf_test_cc"));
+    let program = object.program("cc_ssthresh").unwrap();
+    assert_eq!(
+        program.section,
+        bpf_core::obj::ProgramSection::StructOps {
+            member: Some("ssthresh".into()),
+            sleepable: false
+        }
+    );
+}

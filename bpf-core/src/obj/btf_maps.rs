@@ -219,6 +219,7 @@ pub(super) fn parse_btf_maps(
             data: Vec::new(),
             variables: Vec::new(),
             initial_slots,
+            struct_ops: None,
         });
     }
     Ok(maps)

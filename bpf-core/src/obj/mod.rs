@@ -14,6 +14,7 @@ mod kconfig;
 mod maps;
 mod parse;
 mod section;
+mod struct_ops;
 
 use std::collections::BTreeMap;
 
@@ -25,6 +26,7 @@ pub use globals::SetGlobalError;
 pub use kconfig::{KconfigError, parse_kconfig};
 pub use maps::{DataKind, Map, MapDef, MapKind, MapSlot, Pinning, SlotTarget, Variable};
 pub use section::{ProgramSection, Tracepoint, UprobeTarget};
+pub use struct_ops::{StructOps, StructOpsMember};
 
 /// Identifies a function: its ELF section and its first instruction's index in that section.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]

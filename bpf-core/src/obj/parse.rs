@@ -13,7 +13,7 @@ use super::{
     Binding, Extern, ExternKind, Function, FunctionId, InsnRelocation, Object, ParseError, Program,
     ProgramSection, Symbol, SymbolKind, Variable,
 };
-use super::{btf_externs, btf_maps};
+use super::{btf_externs, btf_maps, struct_ops};
 
 type Elf = elf::FileHeader64<Endianness>;
 
@@ -458,6 +458,7 @@ pub(super) fn parse(data: &[u8]) -> Result<Object, ParseError> {
         line_info_rec_size: 0,
     };
     let mut btf_maps_section = None;
+    let mut struct_ops_sections = Vec::new();
 
     for section in &sections {
         match section.name.as_str() {
@@ -466,6 +467,9 @@ pub(super) fn parse(data: &[u8]) -> Result<Object, ParseError> {
             ".BTF" => object.btf_data = Some(section.data.to_vec()),
             ".BTF.ext" => object.btf_ext_data = Some(section.data.to_vec()),
             ".maps" => btf_maps_section = Some(section.index),
+            name if struct_ops::is_struct_ops_section(name) => {
+                struct_ops_sections.push(section.index)
+            }
             name if name == "maps" || name.starts_with("maps/") => {
                 let defs: Vec<(String, u64)> = symbols
                     .iter()
@@ -514,6 +518,7 @@ pub(super) fn parse(data: &[u8]) -> Result<Object, ParseError> {
     }
 
     let mut map_relocations = Vec::new();
+    let mut struct_ops_relocations: BTreeMap<usize, Vec<(u64, &Symbol)>> = BTreeMap::new();
     for rel_section in sections.iter().filter(|s| s.sh_type == elf::SHT_REL) {
         let Some(target) = sections.get(rel_section.info as usize) else {
             return Err(ParseError::Section {
@@ -535,6 +540,11 @@ pub(super) fn parse(data: &[u8]) -> Result<Object, ParseError> {
             )?;
         } else if Some(target.index) == btf_maps_section {
             map_relocations = read_data_relocations(endian, data, rel_section, &symbols)?;
+        } else if struct_ops_sections.contains(&target.index) {
+            struct_ops_relocations.insert(
+                target.index,
+                read_data_relocations(endian, data, rel_section, &symbols)?,
+            );
         }
     }
     for function in object.functions.values_mut() {
@@ -560,7 +570,7 @@ pub(super) fn parse(data: &[u8]) -> Result<Object, ParseError> {
         Some(Ok(btf)) => Some(btf),
         Some(Err(reason)) => {
             // Only BTF-defined maps strictly need it; everything else degrades gracefully.
-            if btf_maps_section.is_some() {
+            if btf_maps_section.is_some() || !struct_ops_sections.is_empty() {
                 return Err(ParseError::Btf(reason));
             }
             log::warn!("ignoring unparsable .BTF: {reason}");
@@ -579,6 +589,24 @@ pub(super) fn parse(data: &[u8]) -> Result<Object, ParseError> {
             size,
             &symbols,
             &map_relocations,
+        )?);
+    }
+    for index in struct_ops_sections {
+        let section = &sections[index];
+        let btf = btf.as_ref().ok_or_else(|| {
+            ParseError::Btf(format!(
+                "`{}` section needs .BTF, which is missing",
+                section.name
+            ))
+        })?;
+        let relocations = struct_ops_relocations.remove(&index).unwrap_or_default();
+        object.maps.extend(struct_ops::parse_struct_ops(
+            btf,
+            &section.name,
+            index,
+            section.data,
+            &symbols,
+            &relocations,
         )?);
     }
     if let Some(btf) = &btf {
