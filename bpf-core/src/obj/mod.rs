@@ -101,6 +101,8 @@ pub struct Program {
     pub section_name: String,
     pub section: ProgramSection,
     pub function: FunctionId,
+    /// `false` for libbpf's `SEC("?...")`: loaded only when asked for explicitly.
+    pub autoload: bool,
 }
 
 /// A parsed eBPF object. Nothing in it refers to kernel resources.

@@ -494,8 +494,11 @@ pub(super) fn parse(data: &[u8]) -> Result<Object, ParseError> {
                         object.programs.push(Program {
                             name: function.name.clone(),
                             section_name: section.name.clone(),
-                            section: ProgramSection::parse(&section.name),
+                            section: ProgramSection::parse(
+                                section.name.strip_prefix('?').unwrap_or(&section.name),
+                            ),
                             function: function.id,
+                            autoload: !section.name.starts_with('?'),
                         });
                     }
                     object.functions.insert(function.id, function);
