@@ -7,22 +7,33 @@ use std::fs;
 
 /// The kernel release the VM runner booted, passed to the guest on the kernel command line.
 fn expected_release() -> Option<String> {
-    std::env::var("VMTEST_KERNEL").ok().filter(|s| !s.is_empty())
+    std::env::var("VMTEST_KERNEL")
+        .ok()
+        .filter(|s| !s.is_empty())
 }
 
 #[test]
 fn smoke_btf_vmlinux_has_btf_magic() {
     let path = "/sys/kernel/btf/vmlinux";
     let Ok(bytes) = fs::read(path) else {
-        println!("SKIPPED smoke::smoke_btf_vmlinux_has_btf_magic: {path} is missing (no CONFIG_DEBUG_INFO_BTF)");
+        println!(
+            "SKIPPED smoke::smoke_btf_vmlinux_has_btf_magic: {path} is missing (no CONFIG_DEBUG_INFO_BTF)"
+        );
         return;
     };
     // BTF header: u16 magic 0xeb9f, u8 version 1, u8 flags, u32 hdr_len (native endian here).
     assert!(bytes.len() >= 24, "{path} is only {} bytes", bytes.len());
-    assert_eq!(&bytes[..2], &0xeb9f_u16.to_ne_bytes(), "{path}: bad BTF magic");
+    assert_eq!(
+        &bytes[..2],
+        &0xeb9f_u16.to_ne_bytes(),
+        "{path}: bad BTF magic"
+    );
     assert_eq!(bytes[2], 1, "{path}: unexpected BTF version");
     let header_len = u32::from_ne_bytes([bytes[4], bytes[5], bytes[6], bytes[7]]);
-    assert!(header_len >= 24 && (header_len as usize) < bytes.len(), "{path}: header length {header_len}");
+    assert!(
+        header_len >= 24 && (header_len as usize) < bytes.len(),
+        "{path}: header length {header_len}"
+    );
 }
 
 #[test]
@@ -30,10 +41,20 @@ fn smoke_proc_version_matches_osrelease() {
     let version = fs::read_to_string("/proc/version").expect("/proc/version");
     let release = fs::read_to_string("/proc/sys/kernel/osrelease").expect("osrelease");
     let release = release.trim();
-    assert!(version.starts_with("Linux version "), "/proc/version: {version}");
-    assert_eq!(version.split_whitespace().nth(2), Some(release), "/proc/version: {version}");
+    assert!(
+        version.starts_with("Linux version "),
+        "/proc/version: {version}"
+    );
+    assert_eq!(
+        version.split_whitespace().nth(2),
+        Some(release),
+        "/proc/version: {version}"
+    );
     if let Some(expected) = expected_release() {
-        assert_eq!(release, expected, "the guest runs another kernel than the one booted");
+        assert_eq!(
+            release, expected,
+            "the guest runs another kernel than the one booted"
+        );
     }
 }
 
@@ -44,14 +65,23 @@ fn smoke_kprobe_pmu_is_registered() {
         println!("SKIPPED smoke::smoke_kprobe_pmu_is_registered: no kprobe PMU ({path} missing)");
         return;
     };
-    let pmu_type: u32 = text.trim().parse().unwrap_or_else(|e| panic!("{path}: {text:?}: {e}"));
+    let pmu_type: u32 = text
+        .trim()
+        .parse()
+        .unwrap_or_else(|e| panic!("{path}: {text:?}: {e}"));
     // Dynamic PMU types are allocated after the fixed PERF_TYPE_* ids (0..=5).
-    assert!(pmu_type > 5, "{path}: type {pmu_type} collides with a fixed perf type");
+    assert!(
+        pmu_type > 5,
+        "{path}: type {pmu_type} collides with a fixed perf type"
+    );
 }
 
 /// Lets the VM runner prove that a failure inside the guest fails the run.
 #[test]
 fn smoke_no_injected_failure() {
     let injected = std::env::var("VMTEST_INJECT_FAILURE").unwrap_or_default();
-    assert!(injected.is_empty() || injected == "0", "VMTEST_INJECT_FAILURE={injected}: failing on purpose");
+    assert!(
+        injected.is_empty() || injected == "0",
+        "VMTEST_INJECT_FAILURE={injected}: failing on purpose"
+    );
 }

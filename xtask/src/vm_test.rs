@@ -16,6 +16,8 @@ mod modules;
 mod qemu;
 #[path = "vm/report.rs"]
 mod report;
+#[path = "vm/vmlinux.rs"]
+mod vmlinux;
 
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
@@ -26,7 +28,7 @@ const USAGE: &str = "usage: cargo xtask vm-test [--kernel /boot/vmlinuz-<release
 
 /// Command-line words the kernel needs: serial console, no reboot loop on panic, an oops is a
 /// panic (so the host sees it), quiet boot, and the BPF LSM enabled for lsm programs.
-const BASE_CMDLINE: &str = "console=ttyS0 panic=-1 oops=panic quiet loglevel=3 \
+const BASE_CMDLINE: &str = "console=ttyS0 panic=-1 oops=panic loglevel=3 \
                             lsm=lockdown,capability,landlock,yama,apparmor,bpf";
 
 #[derive(Debug)]
@@ -45,12 +47,16 @@ fn parse_options(args: &[String]) -> Result<Options, String> {
         filter: None,
         timeout: Duration::from_secs(900),
         test_timeout_secs: 120,
-        inject_failure: std::env::var("VMTEST_INJECT_FAILURE").is_ok_and(|v| !v.is_empty() && v != "0"),
+        inject_failure: std::env::var("VMTEST_INJECT_FAILURE")
+            .is_ok_and(|v| !v.is_empty() && v != "0"),
         verbose: false,
     };
     let mut args = args.iter();
     let secs = |value: Option<&String>| -> Result<u64, String> {
-        value.and_then(|v| v.parse().ok()).filter(|&s| s > 0).ok_or_else(|| USAGE.to_string())
+        value
+            .and_then(|v| v.parse().ok())
+            .filter(|&s| s > 0)
+            .ok_or_else(|| USAGE.to_string())
     };
     while let Some(arg) = args.next() {
         match arg.as_str() {
@@ -63,7 +69,11 @@ fn parse_options(args: &[String]) -> Result<Options, String> {
             _ => return Err(USAGE.to_string()),
         }
     }
-    if options.filter.as_deref().is_some_and(|f| f.contains(char::is_whitespace)) {
+    if options
+        .filter
+        .as_deref()
+        .is_some_and(|f| f.contains(char::is_whitespace))
+    {
         return Err("--filter takes one word (it travels on the kernel command line)".into());
     }
     Ok(options)
@@ -84,11 +94,14 @@ fn default_kernel() -> Result<PathBuf, String> {
         .map(|e| e.path())
         .filter_map(|path| {
             let release = release_of(&path)?;
-            let has_modules = Path::new("/lib/modules").join(&release).join("modules.dep").exists();
+            let has_modules = Path::new("/lib/modules")
+                .join(&release)
+                .join("modules.dep")
+                .exists();
             has_modules.then(|| (release != running.trim(), release, path))
         })
         .collect();
-    kernels.sort_by(|a, b| (a.0, version_key(&a.1)).cmp(&(b.0, version_key(&b.1))));
+    kernels.sort_by_key(|(other, release, _)| (*other, version_key(release)));
     kernels.pop().map(|(_, _, path)| path).ok_or_else(|| {
         "no /boot/vmlinuz-<release> with /lib/modules/<release> (install linux-image-amd64) \
          and no --kernel given"
@@ -98,13 +111,39 @@ fn default_kernel() -> Result<PathBuf, String> {
 
 /// Numeric fields of a release, so 6.10 sorts after 6.9.
 fn version_key(release: &str) -> Vec<u64> {
-    release.split(|c: char| !c.is_ascii_digit()).filter_map(|n| n.parse().ok()).collect()
+    release
+        .split(|c: char| !c.is_ascii_digit())
+        .filter_map(|n| n.parse().ok())
+        .collect()
+}
+
+/// The uncompressed vmlinux when the kernel has a PVH entry point (boots ~5 s faster under TCG),
+/// else the bzImage itself.
+fn bootable_image(kernel: &Path, release: &str, cache_dir: &Path) -> PathBuf {
+    let config = kernel.with_file_name(format!("config-{release}"));
+    let has_pvh =
+        std::fs::read_to_string(&config).is_ok_and(|c| c.lines().any(|l| l == "CONFIG_PVH=y"));
+    if !has_pvh {
+        return kernel.to_path_buf();
+    }
+    vmlinux::unpack(kernel, release, cache_dir).unwrap_or_else(|e| {
+        println!("note: booting the bzImage, unpacking vmlinux failed: {e}");
+        kernel.to_path_buf()
+    })
 }
 
 fn collect_modules(release: &str) -> Result<Vec<modules::Module>, String> {
     let dir = Path::new("/lib/modules").join(release);
-    let read = |name: &str| std::fs::read_to_string(dir.join(name)).map_err(|e| format!("{}/{name}: {e}", dir.display()));
-    let resolution = modules::resolve(&dir, &read("modules.dep")?, &read("modules.builtin").unwrap_or_default(), modules::WANTED);
+    let read = |name: &str| {
+        std::fs::read_to_string(dir.join(name))
+            .map_err(|e| format!("{}/{name}: {e}", dir.display()))
+    };
+    let resolution = modules::resolve(
+        &dir,
+        &read("modules.dep")?,
+        &read("modules.builtin").unwrap_or_default(),
+        modules::WANTED,
+    );
     for missing in &resolution.missing {
         println!("note: kernel {release} has no module {missing} (neither built in nor a .ko)");
     }
@@ -114,22 +153,35 @@ fn collect_modules(release: &str) -> Result<Vec<modules::Module>, String> {
 pub fn run(args: &[String]) -> Result<(), String> {
     let options = parse_options(args)?;
     if std::env::consts::ARCH != "x86_64" {
-        return Err(format!("vm-test boots an x86_64 guest; this host is {}", std::env::consts::ARCH));
+        return Err(format!(
+            "vm-test boots an x86_64 guest; this host is {}",
+            std::env::consts::ARCH
+        ));
     }
     let root = crate::workspace_root();
     let kernel = match &options.kernel {
         Some(kernel) => kernel.clone(),
         None => default_kernel()?,
     };
-    let release = release_of(&kernel)
-        .ok_or_else(|| format!("{}: expected a file named vmlinuz-<release>", kernel.display()))?;
+    let release = release_of(&kernel).ok_or_else(|| {
+        format!(
+            "{}: expected a file named vmlinuz-<release>",
+            kernel.display()
+        )
+    })?;
     let busybox = initramfs::find_busybox()?;
     let started = Instant::now();
 
-    println!("==== vm-test: building static test binaries of {}", build::PACKAGE);
+    println!(
+        "==== vm-test: building static test binaries of {}",
+        build::PACKAGE
+    );
     let binaries = build::build_tests(&root)?;
     if binaries.is_empty() {
-        return Err(format!("cargo built no test binaries for {}", build::PACKAGE));
+        return Err(format!(
+            "cargo built no test binaries for {}",
+            build::PACKAGE
+        ));
     }
     let built = started.elapsed();
 
@@ -146,11 +198,16 @@ pub fn run(args: &[String]) -> Result<(), String> {
     let scratch = std::env::temp_dir().join(format!("xtask-vm-test-{}", std::process::id()));
     std::fs::create_dir_all(&scratch).map_err(|e| format!("{}: {e}", scratch.display()))?;
     let initramfs_path = scratch.join("initramfs.cpio");
-    std::fs::write(&initramfs_path, &archive).map_err(|e| format!("{}: {e}", initramfs_path.display()))?;
+    std::fs::write(&initramfs_path, &archive)
+        .map_err(|e| format!("{}: {e}", initramfs_path.display()))?;
     println!(
         "==== vm-test: {} binaries ({}), {} modules, initramfs {:.1} MiB",
         binaries.len(),
-        binaries.iter().map(|b| b.name.as_str()).collect::<Vec<_>>().join(", "),
+        binaries
+            .iter()
+            .map(|b| b.name.as_str())
+            .collect::<Vec<_>>()
+            .join(", "),
         modules.len(),
         archive.len() as f64 / (1024.0 * 1024.0)
     );
@@ -162,9 +219,13 @@ pub fn run(args: &[String]) -> Result<(), String> {
     if options.inject_failure {
         cmdline.push_str(" VMTEST_INJECT_FAILURE=1");
     }
-    println!("==== vm-test: booting {} under qemu (TCG)", kernel.display());
+    let boot_image = bootable_image(&kernel, &release, &root.join("target").join("vm-test"));
+    println!(
+        "==== vm-test: booting {} under qemu (TCG)",
+        boot_image.display()
+    );
     let boot = qemu::Boot {
-        kernel: &kernel,
+        kernel: &boot_image,
         initramfs: &initramfs_path,
         cmdline: &cmdline,
         memory_mib: 1024,
@@ -172,13 +233,14 @@ pub fn run(args: &[String]) -> Result<(), String> {
         timeout: options.timeout,
     };
     let log_path = root.join("target").join("vm-test-console.log");
-    let mut log = std::fs::File::create(&log_path).map_err(|e| format!("{}: {e}", log_path.display()))?;
+    let mut log =
+        std::fs::File::create(&log_path).map_err(|e| format!("{}: {e}", log_path.display()))?;
     let mut parser = report::ConsoleParser::new();
     let booted = Instant::now();
     let ending = qemu::run(&boot, |line| {
         let _ = log.write_all(line.as_bytes());
         if options.verbose {
-            print!("guest| {line}");
+            print!("guest {:6.2}s| {line}", booted.elapsed().as_secs_f64());
         }
         if let Some(shown) = parser.feed(line) {
             println!("{shown}");
@@ -191,7 +253,10 @@ pub fn run(args: &[String]) -> Result<(), String> {
 
     for result in &report.results {
         if matches!(result.outcome, report::Outcome::Fail(_)) {
-            println!("\n---- output of {}/{} in the guest:", result.binary, result.test);
+            println!(
+                "\n---- output of {}/{} in the guest:",
+                result.binary, result.test
+            );
             for line in &result.output {
                 println!("{line}");
             }
@@ -210,7 +275,10 @@ pub fn run(args: &[String]) -> Result<(), String> {
     std::fs::write(&summary_path, format!("{summary}{timings}"))
         .map_err(|e| format!("{}: {e}", summary_path.display()))?;
     if report.failed() {
-        Err(format!("failures on kernel {release}; see above and {}", summary_path.display()))
+        Err(format!(
+            "failures on kernel {release}; see above and {}",
+            summary_path.display()
+        ))
     } else {
         Ok(())
     }
@@ -222,7 +290,10 @@ mod tests {
 
     #[test]
     fn release_comes_from_the_image_name() {
-        assert_eq!(release_of(Path::new("/boot/vmlinuz-6.1.0-56-amd64")).as_deref(), Some("6.1.0-56-amd64"));
+        assert_eq!(
+            release_of(Path::new("/boot/vmlinuz-6.1.0-56-amd64")).as_deref(),
+            Some("6.1.0-56-amd64")
+        );
         assert_eq!(release_of(Path::new("/boot/bzImage")), None);
     }
 
@@ -234,7 +305,8 @@ mod tests {
     #[test]
     fn options_parse_and_reject_bad_input() {
         let args = |s: &str| s.split_whitespace().map(String::from).collect::<Vec<_>>();
-        let options = parse_options(&args("--filter smoke --test-timeout 30 --inject-failure")).unwrap();
+        let options =
+            parse_options(&args("--filter smoke --test-timeout 30 --inject-failure")).unwrap();
         assert_eq!(options.filter.as_deref(), Some("smoke"));
         assert_eq!(options.test_timeout_secs, 30);
         assert!(options.inject_failure);

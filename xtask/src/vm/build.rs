@@ -21,13 +21,22 @@ pub fn build_tests(root: &Path) -> Result<Vec<TestBinary>, String> {
     let mut cargo = Command::new(env!("CARGO"));
     cargo
         .current_dir(root)
-        .args(["test", "--package", PACKAGE, "--no-run", "--message-format=json-render-diagnostics"])
+        .args([
+            "test",
+            "--package",
+            PACKAGE,
+            "--no-run",
+            "--message-format=json-render-diagnostics",
+        ])
         .args(["--target", TARGET])
         .arg("--target-dir")
         .arg(&target_dir)
         // Per-target flags leave build scripts and proc macros dynamically linked, as they must be.
         .env(
-            format!("CARGO_TARGET_{}_RUSTFLAGS", TARGET.to_uppercase().replace('-', "_")),
+            format!(
+                "CARGO_TARGET_{}_RUSTFLAGS",
+                TARGET.to_uppercase().replace('-', "_")
+            ),
             "-C target-feature=+crt-static -C strip=debuginfo",
         )
         // Tests run under TCG: a little optimisation pays for itself, debug info only bloats
@@ -46,9 +55,13 @@ pub fn build_tests(root: &Path) -> Result<Vec<TestBinary>, String> {
             binaries.push(binary);
         }
     }
-    let status = child.wait().map_err(|e| format!("waiting for cargo: {e}"))?;
+    let status = child
+        .wait()
+        .map_err(|e| format!("waiting for cargo: {e}"))?;
     if !status.success() {
-        return Err(format!("building the static test binaries failed: {status}"));
+        return Err(format!(
+            "building the static test binaries failed: {status}"
+        ));
     }
     binaries.sort_by(|a, b| a.name.cmp(&b.name));
     binaries.dedup_by(|a, b| a.name == b.name);
@@ -64,7 +77,9 @@ fn test_executable(line: &str) -> Option<TestBinary> {
         return None;
     }
     let package_id = json_string(line, "package_id")?;
-    if !package_id.contains(&format!("#{PACKAGE}@")) && !package_id.contains(&format!("/{PACKAGE}#")) {
+    if !package_id.contains(&format!("#{PACKAGE}@"))
+        && !package_id.contains(&format!("/{PACKAGE}#"))
+    {
         return None;
     }
     let executable = json_string(line, "executable")?;
@@ -72,7 +87,10 @@ fn test_executable(line: &str) -> Option<TestBinary> {
     let name = json_string(target, "name")?;
     let is_lib = target.contains(r#""kind":["lib"]"#);
     let name = if is_lib { format!("{name}-lib") } else { name };
-    Some(TestBinary { name, path: PathBuf::from(executable) })
+    Some(TestBinary {
+        name,
+        path: PathBuf::from(executable),
+    })
 }
 
 /// The first string value of `"key":"..."` in a JSON text, unescaped; `None` for other types.
@@ -92,7 +110,9 @@ fn json_string(json: &str, key: &str) -> Option<String> {
                 'f' => value.push('\u{c}'),
                 'u' => {
                     let hex: String = chars.by_ref().take(4).collect();
-                    value.push(char::from_u32(u32::from_str_radix(&hex, 16).ok()?).unwrap_or('\u{fffd}'));
+                    value.push(
+                        char::from_u32(u32::from_str_radix(&hex, 16).ok()?).unwrap_or('\u{fffd}'),
+                    );
                 }
                 other => value.push(other),
             },
@@ -105,7 +125,9 @@ fn json_string(json: &str, key: &str) -> Option<String> {
 /// Refuses executables that need a dynamic loader the initramfs does not have.
 fn ensure_static(path: &Path) -> Result<(), String> {
     let bytes = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
-    if has_interpreter(&bytes).ok_or_else(|| format!("{}: not a 64-bit ELF file", path.display()))? {
+    if has_interpreter(&bytes)
+        .ok_or_else(|| format!("{}: not a 64-bit ELF file", path.display()))?
+    {
         return Err(format!(
             "{} is dynamically linked (PT_INTERP); the static build did not take",
             path.display()
@@ -144,19 +166,33 @@ mod tests {
         let test = r#"{"reason":"compiler-artifact","package_id":"path+file:///w/tests#integration-tests@0.1.0","manifest_path":"/w/tests/Cargo.toml","target":{"kind":["test"],"crate_types":["bin"],"name":"smoke","src_path":"/w/tests/tests/smoke.rs","test":true},"profile":{"test":true},"executable":"/w/target/x/debug/deps/smoke-1a2b","fresh":true}"#;
         assert_eq!(
             test_executable(test),
-            Some(TestBinary { name: "smoke".into(), path: "/w/target/x/debug/deps/smoke-1a2b".into() })
+            Some(TestBinary {
+                name: "smoke".into(),
+                path: "/w/target/x/debug/deps/smoke-1a2b".into()
+            })
         );
-        let lib = test.replace(r#""kind":["test"]"#, r#""kind":["lib"]"#).replace("\"smoke\"", "\"integration_tests\"");
-        assert_eq!(test_executable(&lib).map(|b| b.name), Some("integration_tests-lib".into()));
+        let lib = test
+            .replace(r#""kind":["test"]"#, r#""kind":["lib"]"#)
+            .replace("\"smoke\"", "\"integration_tests\"");
+        assert_eq!(
+            test_executable(&lib).map(|b| b.name),
+            Some("integration_tests-lib".into())
+        );
         let other = test.replace("#integration-tests@", "#bpf-core@");
         assert_eq!(test_executable(&other), None);
-        let no_exe = test.replace(r#""executable":"/w/target/x/debug/deps/smoke-1a2b""#, r#""executable":null"#);
+        let no_exe = test.replace(
+            r#""executable":"/w/target/x/debug/deps/smoke-1a2b""#,
+            r#""executable":null"#,
+        );
         assert_eq!(test_executable(&no_exe), None);
     }
 
     #[test]
     fn json_strings_are_unescaped() {
-        assert_eq!(json_string(r#"{"a":"x\"y\\z\u0041"}"#, "a").as_deref(), Some("x\"y\\zA"));
+        assert_eq!(
+            json_string(r#"{"a":"x\"y\\z\u0041"}"#, "a").as_deref(),
+            Some("x\"y\\zA")
+        );
         assert_eq!(json_string(r#"{"a":null}"#, "a"), None);
         assert_eq!(json_string(r#"{"a":"unterminated"#, "a"), None);
     }

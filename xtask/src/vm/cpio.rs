@@ -19,7 +19,10 @@ pub struct Archive {
 
 impl Archive {
     pub fn new() -> Self {
-        Self { next_inode: 1, ..Self::default() }
+        Self {
+            next_inode: 1,
+            ..Self::default()
+        }
     }
 
     /// Adds a directory and any missing parents; `path` is relative to the root (`bin/x`).
@@ -65,7 +68,11 @@ impl Archive {
     }
 
     fn entry(&mut self, name: &str, mode: u32, nlink: u32, rdev: (u32, u32), data: &[u8]) {
-        let inode = if name == "TRAILER!!!" { 0 } else { self.next_inode };
+        let inode = if name == "TRAILER!!!" {
+            0
+        } else {
+            self.next_inode
+        };
         self.next_inode += 1;
         let fields = [
             inode,
@@ -84,7 +91,8 @@ impl Archive {
         ];
         self.bytes.extend_from_slice(b"070701");
         for field in fields {
-            self.bytes.extend_from_slice(format!("{field:08x}").as_bytes());
+            self.bytes
+                .extend_from_slice(format!("{field:08x}").as_bytes());
         }
         self.bytes.extend_from_slice(name.as_bytes());
         self.bytes.push(0);
@@ -94,7 +102,7 @@ impl Archive {
     }
 
     fn pad(&mut self) {
-        while self.bytes.len() % 4 != 0 {
+        while !self.bytes.len().is_multiple_of(4) {
             self.bytes.push(0);
         }
     }
@@ -116,7 +124,11 @@ mod tests {
         assert_eq!(&bytes[110..114], b"bin\0");
         let file = 112 + 4; // header + "bin\0" padded to a multiple of 4
         assert_eq!(&bytes[file..file + 6], b"070701");
-        let size = u32::from_str_radix(std::str::from_utf8(&bytes[file + 54..file + 62]).unwrap(), 16).unwrap();
+        let size = u32::from_str_radix(
+            std::str::from_utf8(&bytes[file + 54..file + 62]).unwrap(),
+            16,
+        )
+        .unwrap();
         assert_eq!(size, 2);
         assert!(bytes.windows(10).any(|w| w == b"TRAILER!!!"));
         assert_eq!(bytes.len() % 4, 0);
@@ -125,7 +137,9 @@ mod tests {
     #[test]
     fn archive_unpacks_with_cpio_when_available() {
         let Ok(probe) = std::process::Command::new("cpio").arg("--version").output() else {
-            println!("SKIPPED vm::cpio::archive_unpacks_with_cpio_when_available: no cpio(1) on this host");
+            println!(
+                "SKIPPED vm::cpio::archive_unpacks_with_cpio_when_available: no cpio(1) on this host"
+            );
             return;
         };
         assert!(probe.status.success());

@@ -27,7 +27,9 @@ pub struct Contents<'a> {
 /// Finds a statically linked busybox on the host.
 pub fn find_busybox() -> Result<PathBuf, String> {
     for candidate in BUSYBOX_CANDIDATES {
-        let Ok(bytes) = std::fs::read(candidate) else { continue };
+        let Ok(bytes) = std::fs::read(candidate) else {
+            continue;
+        };
         if build::has_interpreter(&bytes) == Some(false) {
             return Ok(PathBuf::from(candidate));
         }
@@ -42,7 +44,18 @@ pub fn find_busybox() -> Result<PathBuf, String> {
 pub fn build(contents: &Contents<'_>, busybox: &Path) -> Result<Vec<u8>, String> {
     let read = |path: &Path| std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()));
     let mut archive = Archive::new();
-    for dir in ["dev", "proc", "sys", "tmp", "run", "var", "root", "etc", "lib", "vmtest/bin"] {
+    for dir in [
+        "dev",
+        "proc",
+        "sys",
+        "tmp",
+        "run",
+        "var",
+        "root",
+        "etc",
+        "lib",
+        "vmtest/bin",
+    ] {
         archive.dir(dir);
     }
     // The kernel opens /dev/console for init before anything can mount devtmpfs.
@@ -54,11 +67,19 @@ pub fn build(contents: &Contents<'_>, busybox: &Path) -> Result<Vec<u8>, String>
     let mut module_paths = Vec::new();
     for module in contents.modules {
         let bytes = super::modules::read_uncompressed(module)?;
-        archive.file(&format!("lib/modules/{}/{}", contents.release, module.relative), 0o644, &bytes);
+        archive.file(
+            &format!("lib/modules/{}/{}", contents.release, module.relative),
+            0o644,
+            &bytes,
+        );
         module_paths.push(module.relative.as_str());
     }
     for binary in contents.binaries {
-        archive.file(&format!("vmtest/bin/{}", binary.name), 0o755, &read(&binary.path)?);
+        archive.file(
+            &format!("vmtest/bin/{}", binary.name),
+            0o755,
+            &read(&binary.path)?,
+        );
     }
     let objects = contents.workdir.join("bpf").join("obj");
     add_tree(&mut archive, &objects)?;
@@ -75,7 +96,9 @@ pub fn build(contents: &Contents<'_>, busybox: &Path) -> Result<Vec<u8>, String>
 
 /// Adds the regular files below `dir` at their absolute host path; a missing `dir` adds nothing.
 fn add_tree(archive: &mut Archive, dir: &Path) -> Result<(), String> {
-    let Ok(entries) = std::fs::read_dir(dir) else { return Ok(()) };
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Ok(());
+    };
     let mut paths: Vec<PathBuf> = entries.filter_map(Result::ok).map(|e| e.path()).collect();
     paths.sort();
     for path in paths {

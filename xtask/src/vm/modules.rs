@@ -35,15 +35,25 @@ fn module_name(path: &str) -> String {
 }
 
 fn strip_compression(path: &str) -> &str {
-    [".xz", ".zst", ".gz"].iter().find_map(|suffix| path.strip_suffix(suffix)).unwrap_or(path)
+    [".xz", ".zst", ".gz"]
+        .iter()
+        .find_map(|suffix| path.strip_suffix(suffix))
+        .unwrap_or(path)
 }
 
 /// Resolves `wanted` against the text of `modules.dep` and `modules.builtin`.
-pub fn resolve(modules_dir: &Path, dep_text: &str, builtin_text: &str, wanted: &[&str]) -> Resolution {
+pub fn resolve(
+    modules_dir: &Path,
+    dep_text: &str,
+    builtin_text: &str,
+    wanted: &[&str],
+) -> Resolution {
     let builtin: BTreeSet<String> = builtin_text.lines().map(module_name).collect();
     let mut deps: BTreeMap<String, (String, Vec<String>)> = BTreeMap::new();
     for line in dep_text.lines() {
-        let Some((path, rest)) = line.split_once(':') else { continue };
+        let Some((path, rest)) = line.split_once(':') else {
+            continue;
+        };
         let requires = rest.split_whitespace().map(str::to_string).collect();
         deps.insert(module_name(path), (path.to_string(), requires));
     }
@@ -54,7 +64,13 @@ pub fn resolve(modules_dir: &Path, dep_text: &str, builtin_text: &str, wanted: &
         if builtin.contains(&name) {
             resolution.builtin.push(name);
         } else if deps.contains_key(&name) {
-            visit(&name, &deps, modules_dir, &mut visited, &mut resolution.load_order);
+            visit(
+                &name,
+                &deps,
+                modules_dir,
+                &mut visited,
+                &mut resolution.load_order,
+            );
         } else {
             resolution.missing.push(name);
         }
@@ -73,11 +89,16 @@ fn visit(
     if !visited.insert(name.to_string()) {
         return;
     }
-    let Some((path, requires)) = deps.get(name) else { return };
+    let Some((path, requires)) = deps.get(name) else {
+        return;
+    };
     for required in requires {
         visit(&module_name(required), deps, modules_dir, visited, order);
     }
-    order.push(Module { relative: strip_compression(path).to_string(), source: modules_dir.join(path) });
+    order.push(Module {
+        relative: strip_compression(path).to_string(),
+        source: modules_dir.join(path),
+    });
 }
 
 /// The module's bytes, decompressed with the matching tool when the kernel packs them.
@@ -100,7 +121,10 @@ pub fn read_uncompressed(module: &Module) -> Result<Vec<u8>, String> {
     if out.status.success() {
         Ok(out.stdout)
     } else {
-        Err(format!("{tool} -dc {source}: {}", String::from_utf8_lossy(&out.stderr)))
+        Err(format!(
+            "{tool} -dc {source}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        ))
     }
 }
 
@@ -118,8 +142,17 @@ kernel/net/core/base.ko.xz:
     #[test]
     fn dependencies_come_first_and_builtins_are_left_out() {
         let builtin = "kernel/net/sched/sch_ingress.ko\n";
-        let resolution = resolve(Path::new("/m"), DEP, builtin, &["veth", "sch-ingress", "cls_bpf", "nope"]);
-        let order: Vec<&str> = resolution.load_order.iter().map(|m| m.relative.as_str()).collect();
+        let resolution = resolve(
+            Path::new("/m"),
+            DEP,
+            builtin,
+            &["veth", "sch-ingress", "cls_bpf", "nope"],
+        );
+        let order: Vec<&str> = resolution
+            .load_order
+            .iter()
+            .map(|m| m.relative.as_str())
+            .collect();
         // helper needs base, so base precedes helper although veth lists helper first.
         assert_eq!(
             order,
@@ -130,9 +163,11 @@ kernel/net/core/base.ko.xz:
                 "kernel/net/sched/cls_bpf.ko",
             ]
         );
-        assert_eq!(resolution.load_order[2].source, Path::new("/m/kernel/drivers/net/veth.ko.xz"));
+        assert_eq!(
+            resolution.load_order[2].source,
+            Path::new("/m/kernel/drivers/net/veth.ko.xz")
+        );
         assert_eq!(resolution.builtin, ["sch_ingress"]);
         assert_eq!(resolution.missing, ["nope"]);
     }
-
 }

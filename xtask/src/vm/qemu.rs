@@ -27,9 +27,21 @@ pub struct Boot<'a> {
 /// Runs qemu, handing every console line to `on_line`; returns how qemu ended.
 pub fn run(boot: &Boot<'_>, mut on_line: impl FnMut(&str)) -> Result<Ending, String> {
     let mut child = Command::new(QEMU)
-        .args(["-accel", "tcg", "-nodefaults", "-no-user-config", "-display", "none"])
+        .args([
+            "-accel",
+            "tcg",
+            "-nodefaults",
+            "-no-user-config",
+            "-display",
+            "none",
+        ])
         .args(["-serial", "stdio", "-no-reboot"])
-        .args(["-m", &boot.memory_mib.to_string(), "-smp", &boot.cpus.to_string()])
+        .args([
+            "-m",
+            &boot.memory_mib.to_string(),
+            "-smp",
+            &boot.cpus.to_string(),
+        ])
         .arg("-kernel")
         .arg(boot.kernel)
         .arg("-initrd")
@@ -42,8 +54,14 @@ pub fn run(boot: &Boot<'_>, mut on_line: impl FnMut(&str)) -> Result<Ending, Str
         .map_err(|e| format!("spawning {QEMU}: {e} (install qemu-system-x86)"))?;
     let (sender, receiver) = mpsc::channel();
     for stream in [
-        child.stdout.take().map(|s| Box::new(s) as Box<dyn std::io::Read + Send>),
-        child.stderr.take().map(|s| Box::new(s) as Box<dyn std::io::Read + Send>),
+        child
+            .stdout
+            .take()
+            .map(|s| Box::new(s) as Box<dyn std::io::Read + Send>),
+        child
+            .stderr
+            .take()
+            .map(|s| Box::new(s) as Box<dyn std::io::Read + Send>),
     ]
     .into_iter()
     .flatten()
@@ -53,7 +71,10 @@ pub fn run(boot: &Boot<'_>, mut on_line: impl FnMut(&str)) -> Result<Ending, Str
             let mut reader = BufReader::new(stream);
             let mut line = Vec::new();
             while reader.read_until(b'\n', &mut line).is_ok_and(|n| n > 0) {
-                if sender.send(String::from_utf8_lossy(&line).into_owned()).is_err() {
+                if sender
+                    .send(String::from_utf8_lossy(&line).into_owned())
+                    .is_err()
+                {
                     break;
                 }
                 line.clear();
@@ -80,14 +101,18 @@ pub fn run(boot: &Boot<'_>, mut on_line: impl FnMut(&str)) -> Result<Ending, Str
             Err(mpsc::RecvTimeoutError::Timeout) => {
                 // Past the deadline: kill qemu; only a timeout if the tests had not finished.
                 if !done {
-                    ending = Ending::TimedOut { after_secs: boot.timeout.as_secs() };
+                    ending = Ending::TimedOut {
+                        after_secs: boot.timeout.as_secs(),
+                    };
                 }
                 let _ = child.kill();
                 break;
             }
         }
     }
-    let status = child.wait().map_err(|e| format!("waiting for {QEMU}: {e}"))?;
+    let status = child
+        .wait()
+        .map_err(|e| format!("waiting for {QEMU}: {e}"))?;
     if ending == Ending::Exited && !status.success() {
         on_line(&format!("{QEMU} exited with {status}\n"));
     }

@@ -124,9 +124,12 @@ impl ConsoleParser {
                 let outcome = outcome_of(status, &output);
                 Some(self.push((*binary).to_string(), (*test).to_string(), outcome, output))
             }
-            ("VMTEST-IGNORED", [binary, test]) => {
-                Some(self.push((*binary).to_string(), (*test).to_string(), Outcome::Ignored, Vec::new()))
-            }
+            ("VMTEST-IGNORED", [binary, test]) => Some(self.push(
+                (*binary).to_string(),
+                (*test).to_string(),
+                Outcome::Ignored,
+                Vec::new(),
+            )),
             ("VMTEST-LIST-FAILED", [binary, status]) => {
                 let failure = format!("{binary}: listing its tests failed (exit status {status})");
                 self.binary_failures.push(failure.clone());
@@ -156,14 +159,25 @@ impl ConsoleParser {
         }
     }
 
-    fn push(&mut self, binary: String, test: String, outcome: Outcome, output: Vec<String>) -> String {
+    fn push(
+        &mut self,
+        binary: String,
+        test: String,
+        outcome: Outcome,
+        output: Vec<String>,
+    ) -> String {
         let line = match &outcome {
             Outcome::Pass => format!("ok      {binary}/{test}"),
             Outcome::Skip(skip) => format!("skip    {binary}/{test}: {skip}"),
             Outcome::Fail(why) => format!("FAILED  {binary}/{test}: {why}"),
             Outcome::Ignored => format!("ignored {binary}/{test}"),
         };
-        self.results.push(TestResult { binary, test, outcome, output });
+        self.results.push(TestResult {
+            binary,
+            test,
+            outcome,
+            output,
+        });
         line
     }
 
@@ -176,7 +190,9 @@ impl ConsoleParser {
         }
         if let Ending::TimedOut { after_secs } = ending {
             self.abandon_current("the guest timed out during this test");
-            run_failures.push(format!("the guest did not finish within {after_secs} s; qemu was killed"));
+            run_failures.push(format!(
+                "the guest did not finish within {after_secs} s; qemu was killed"
+            ));
         }
         self.abandon_current("the guest stopped during this test");
         if !self.done && self.panic.is_none() && ending == Ending::Exited {
@@ -187,12 +203,20 @@ impl ConsoleParser {
         } else if self.done && self.results.is_empty() {
             run_failures.push("the guest ran no tests".to_string());
         }
-        Report { kernel: self.kernel, results: self.results, run_failures, warnings: self.warnings }
+        Report {
+            kernel: self.kernel,
+            results: self.results,
+            run_failures,
+            warnings: self.warnings,
+        }
     }
 }
 
 fn outcome_of(status: &str, output: &[String]) -> Outcome {
-    let skip = output.iter().find_map(|line| line.find("SKIPPED ").map(|pos| line[pos..].trim().to_string()));
+    let skip = output.iter().find_map(|line| {
+        line.find("SKIPPED ")
+            .map(|pos| line[pos..].trim().to_string())
+    });
     match status.parse::<i32>() {
         Ok(0) => skip.map_or(Outcome::Pass, Outcome::Skip),
         Ok(101) => Outcome::Fail("test failed (exit status 101)".to_string()),
@@ -206,11 +230,18 @@ fn outcome_of(status: &str, output: &[String]) -> Outcome {
 
 impl Report {
     pub fn failed(&self) -> bool {
-        !self.run_failures.is_empty() || self.results.iter().any(|r| matches!(r.outcome, Outcome::Fail(_)))
+        !self.run_failures.is_empty()
+            || self
+                .results
+                .iter()
+                .any(|r| matches!(r.outcome, Outcome::Fail(_)))
     }
 
     fn count(&self, label: &str) -> usize {
-        self.results.iter().filter(|r| r.outcome.label() == label).count()
+        self.results
+            .iter()
+            .filter(|r| r.outcome.label() == label)
+            .count()
     }
 
     /// The table printed at the end and written to `target/vm-test-summary.txt`.
@@ -227,7 +258,9 @@ impl Report {
         );
         let mut groups: BTreeMap<String, [usize; 4]> = BTreeMap::new();
         for result in &self.results {
-            let counts = groups.entry(program_type(&result.binary, &result.test)).or_default();
+            let counts = groups
+                .entry(program_type(&result.binary, &result.test))
+                .or_default();
             let slot = match result.outcome {
                 Outcome::Pass => 0,
                 Outcome::Skip(_) => 1,
@@ -237,11 +270,23 @@ impl Report {
             counts[slot] += 1;
         }
         let _ = writeln!(out, "\nper program type:");
-        let _ = writeln!(out, "  {:<20} {:>5} {:>5} {:>5} {:>7}", "type", "pass", "skip", "fail", "ignored");
+        let _ = writeln!(
+            out,
+            "  {:<20} {:>5} {:>5} {:>5} {:>7}",
+            "type", "pass", "skip", "fail", "ignored"
+        );
         for (group, [pass, skip, fail, ignored]) in &groups {
-            let _ = writeln!(out, "  {group:<20} {pass:>5} {skip:>5} {fail:>5} {ignored:>7}");
+            let _ = writeln!(
+                out,
+                "  {group:<20} {pass:>5} {skip:>5} {fail:>5} {ignored:>7}"
+            );
         }
-        let width = self.results.iter().map(|r| r.binary.len() + r.test.len() + 1).max().unwrap_or(4);
+        let width = self
+            .results
+            .iter()
+            .map(|r| r.binary.len() + r.test.len() + 1)
+            .max()
+            .unwrap_or(4);
         let _ = writeln!(out, "\nper test:");
         for result in &self.results {
             let name = format!("{}/{}", result.binary, result.test);
@@ -250,7 +295,11 @@ impl Report {
                 Outcome::Skip(line) => line.clone(),
                 Outcome::Fail(why) => why.clone(),
             };
-            let _ = writeln!(out, "  {name:<width$}  {:<7} {detail}", result.outcome.label());
+            let _ = writeln!(
+                out,
+                "  {name:<width$}  {:<7} {detail}",
+                result.outcome.label()
+            );
         }
         for failure in &self.run_failures {
             let _ = writeln!(out, "\nRUN FAILED: {failure}");
@@ -308,7 +357,8 @@ const PROGRAM_TYPES: &[&str] = &[
 
 fn known_prefix(name: &str) -> Option<&'static str> {
     PROGRAM_TYPES.iter().copied().find(|ty| {
-        name.strip_prefix(ty).is_some_and(|rest| rest.is_empty() || rest.starts_with('_'))
+        name.strip_prefix(ty)
+            .is_some_and(|rest| rest.is_empty() || rest.starts_with('_'))
     })
 }
 
@@ -319,7 +369,11 @@ pub fn program_type(binary: &str, test: &str) -> String {
     if let Some(ty) = known_prefix(&flat).or_else(|| known_prefix(binary)) {
         return ty.to_string();
     }
-    flat.split('_').next().filter(|w| !w.is_empty()).unwrap_or(binary).to_string()
+    flat.split('_')
+        .next()
+        .filter(|w| !w.is_empty())
+        .unwrap_or(binary)
+        .to_string()
 }
 
 #[cfg(test)]
@@ -355,12 +409,19 @@ VMTEST-DONE
     fn passes_skips_and_ignores_are_told_apart() {
         let report = parse(HAPPY, Ending::Exited);
         assert_eq!(report.kernel.as_deref(), Some("6.1.0-56-amd64"));
-        let outcomes: Vec<_> = report.results.iter().map(|r| (r.test.as_str(), r.outcome.clone())).collect();
+        let outcomes: Vec<_> = report
+            .results
+            .iter()
+            .map(|r| (r.test.as_str(), r.outcome.clone()))
+            .collect();
         assert_eq!(
             outcomes,
             [
                 ("smoke_btf", Outcome::Pass),
-                ("kprobe_attach_fires", Outcome::Skip("SKIPPED smoke::kprobe_attach_fires: no kprobe PMU".into())),
+                (
+                    "kprobe_attach_fires",
+                    Outcome::Skip("SKIPPED smoke::kprobe_attach_fires: no kprobe PMU".into())
+                ),
                 ("smoke_slow", Outcome::Ignored),
             ]
         );
@@ -379,7 +440,8 @@ VMTEST-DONE
 
     #[test]
     fn marker_after_unterminated_output_is_found() {
-        let console = "VMTEST-BOOT 6.1\nVMTEST-BEGIN b t\nno newline hereVMTEST-END b t 0\nVMTEST-DONE\n";
+        let console =
+            "VMTEST-BOOT 6.1\nVMTEST-BEGIN b t\nno newline hereVMTEST-END b t 0\nVMTEST-DONE\n";
         let report = parse(console, Ending::Exited);
         assert_eq!(report.results[0].outcome, Outcome::Pass);
         assert_eq!(report.results[0].output, ["no newline here"]);
@@ -387,15 +449,22 @@ VMTEST-DONE
 
     #[test]
     fn skip_with_nonzero_status_is_a_failure() {
-        let console = "VMTEST-BOOT 6.1\nVMTEST-BEGIN b t\nSKIPPED t: x\nVMTEST-END b t 101\nVMTEST-DONE\n";
-        assert!(matches!(parse(console, Ending::Exited).results[0].outcome, Outcome::Fail(_)));
+        let console =
+            "VMTEST-BOOT 6.1\nVMTEST-BEGIN b t\nSKIPPED t: x\nVMTEST-END b t 101\nVMTEST-DONE\n";
+        assert!(matches!(
+            parse(console, Ending::Exited).results[0].outcome,
+            Outcome::Fail(_)
+        ));
     }
 
     #[test]
     fn timeout_kill_is_reported() {
         let console = "VMTEST-BOOT 6.1\nVMTEST-BEGIN b t\nVMTEST-END b t 137\nVMTEST-DONE\n";
         let report = parse(console, Ending::Exited);
-        assert_eq!(report.results[0].outcome, Outcome::Fail("killed: per-test timeout (SIGKILL)".into()));
+        assert_eq!(
+            report.results[0].outcome,
+            Outcome::Fail("killed: per-test timeout (SIGKILL)".into())
+        );
     }
 
     #[test]
@@ -403,22 +472,40 @@ VMTEST-DONE
         let console = "VMTEST-BOOT 6.1\nVMTEST-BEGIN b t\n[ 3.1] Kernel panic - not syncing: Fatal exception\n";
         let report = parse(console, Ending::Exited);
         assert!(report.failed());
-        assert!(matches!(&report.results[0].outcome, Outcome::Fail(why) if why.contains("panicked")));
-        assert!(report.run_failures.iter().any(|f| f.contains("Fatal exception")));
+        assert!(
+            matches!(&report.results[0].outcome, Outcome::Fail(why) if why.contains("panicked"))
+        );
+        assert!(
+            report
+                .run_failures
+                .iter()
+                .any(|f| f.contains("Fatal exception"))
+        );
     }
 
     #[test]
     fn guest_that_never_finishes_fails() {
-        let report = parse("VMTEST-BOOT 6.1\nVMTEST-BEGIN b t\n", Ending::TimedOut { after_secs: 5 });
+        let report = parse(
+            "VMTEST-BOOT 6.1\nVMTEST-BEGIN b t\n",
+            Ending::TimedOut { after_secs: 5 },
+        );
         assert!(report.failed());
         assert!(report.run_failures.iter().any(|f| f.contains("within 5 s")));
         let silent = parse("SeaBIOS\n", Ending::Exited);
-        assert!(silent.run_failures.iter().any(|f| f.contains("never reported")));
+        assert!(
+            silent
+                .run_failures
+                .iter()
+                .any(|f| f.contains("never reported"))
+        );
     }
 
     #[test]
     fn guest_that_stops_without_done_fails() {
-        let report = parse("VMTEST-BOOT 6.1\nVMTEST-BEGIN b t\nVMTEST-END b t 0\n", Ending::Exited);
+        let report = parse(
+            "VMTEST-BOOT 6.1\nVMTEST-BEGIN b t\nVMTEST-END b t 0\n",
+            Ending::Exited,
+        );
         assert!(report.failed());
         assert_eq!(report.results[0].outcome, Outcome::Pass);
     }
@@ -430,13 +517,19 @@ VMTEST-DONE
 
     #[test]
     fn binary_that_cannot_list_fails_the_run() {
-        let report = parse("VMTEST-BOOT 6.1\nVMTEST-LIST-FAILED xdp 127\nVMTEST-BEGIN b t\nVMTEST-END b t 0\nVMTEST-DONE\n", Ending::Exited);
+        let report = parse(
+            "VMTEST-BOOT 6.1\nVMTEST-LIST-FAILED xdp 127\nVMTEST-BEGIN b t\nVMTEST-END b t 0\nVMTEST-DONE\n",
+            Ending::Exited,
+        );
         assert!(report.failed());
     }
 
     #[test]
     fn program_type_comes_from_the_test_name_or_binary() {
-        assert_eq!(program_type("smoke", "cgroup_sock_addr_connect4_fires"), "cgroup_sock_addr");
+        assert_eq!(
+            program_type("smoke", "cgroup_sock_addr_connect4_fires"),
+            "cgroup_sock_addr"
+        );
         assert_eq!(program_type("smoke", "cgroup_sock_create"), "cgroup_sock");
         assert_eq!(program_type("t", "kprobe_multi_attach"), "kprobe_multi");
         assert_eq!(program_type("t", "kprobes_are_fine"), "kprobes");
@@ -449,9 +542,18 @@ VMTEST-DONE
     fn summary_lists_every_test_and_program_type() {
         let report = parse(HAPPY, Ending::Exited);
         let summary = report.summary(1.5);
-        assert!(summary.contains("1 passed, 1 skipped, 0 failed, 1 ignored"), "{summary}");
+        assert!(
+            summary.contains("1 passed, 1 skipped, 0 failed, 1 ignored"),
+            "{summary}"
+        );
         assert!(summary.contains("smoke/kprobe_attach_fires"), "{summary}");
-        let kprobe_row = summary.lines().find(|l| l.trim_start().starts_with("kprobe ")).unwrap_or_default();
-        assert_eq!(kprobe_row.split_whitespace().collect::<Vec<_>>(), ["kprobe", "0", "1", "0", "0"]);
+        let kprobe_row = summary
+            .lines()
+            .find(|l| l.trim_start().starts_with("kprobe "))
+            .unwrap_or_default();
+        assert_eq!(
+            kprobe_row.split_whitespace().collect::<Vec<_>>(),
+            ["kprobe", "0", "1", "0", "0"]
+        );
     }
 }
