@@ -1,0 +1,214 @@
+//! `BPF_OBJ_GET_INFO_BY_FD` for programs, maps, links and BTF objects.
+
+use std::mem::MaybeUninit;
+use std::os::fd::BorrowedFd;
+
+use crate::error::{BpfCommand, SyscallError};
+use crate::generated::{bpf_btf_info, bpf_link_info, bpf_map_info, bpf_prog_info};
+use crate::syscall::{fd_u32, len_u32, name_from_c, sys_bpf, zeroed_attr};
+
+/// Asks the kernel for `fd`'s info struct `T`, after `init` has set the request fields.
+///
+/// The struct starts all-zero, padding included, because the kernel rejects non-zero bytes
+/// past the end of the struct it knows.
+///
+/// # Safety
+/// `T` must be a plain-data UAPI info struct for which all-zero is valid, and any pointer
+/// `init` stores must point to a live buffer at least as large as its length field says.
+unsafe fn get_info<T>(fd: BorrowedFd<'_>, init: impl FnOnce(&mut T)) -> Result<T, SyscallError> {
+    let cmd = BpfCommand::ObjGetInfoByFd;
+    let mut info = MaybeUninit::<T>::zeroed();
+    // SAFETY: the caller guarantees all-zero is a valid T.
+    init(unsafe { info.assume_init_mut() });
+    let mut raw = zeroed_attr();
+    // SAFETY: writing plain integer fields of the info member of a zeroed union.
+    let a = unsafe { &mut raw.info };
+    a.bpf_fd = fd_u32(fd);
+    a.info_len = len_u32(cmd, size_of::<T>())?;
+    a.info = info.as_mut_ptr() as u64;
+    sys_bpf(cmd, &mut raw)?;
+    // SAFETY: initialised above; the kernel only wrote plain data into it.
+    Ok(unsafe { info.assume_init() })
+}
+
+/// A program's info, with its name and map ids decoded.
+#[derive(Debug, Clone)]
+pub struct ProgInfo {
+    /// The raw struct (type, id, tag, btf_id, run counters, …).
+    pub info: bpf_prog_info,
+    /// Program name as the kernel stores it (≤ 15 bytes).
+    pub name: String,
+    /// Ids of the maps the program uses.
+    pub map_ids: Vec<u32>,
+}
+
+impl ProgInfo {
+    /// Program id.
+    pub fn id(&self) -> u32 {
+        self.info.id
+    }
+
+    /// `bpf_prog_type::BPF_PROG_TYPE_*`.
+    pub fn prog_type(&self) -> u32 {
+        self.info.type_
+    }
+
+    /// The program's tag (hash of its instructions).
+    pub fn tag(&self) -> [u8; 8] {
+        self.info.tag
+    }
+}
+
+/// Reads a program's info, including its map ids.
+pub fn prog_info(fd: BorrowedFd<'_>) -> Result<ProgInfo, SyscallError> {
+    // SAFETY: bpf_prog_info is a UAPI info struct; no pointers are set.
+    let info: bpf_prog_info = unsafe { get_info(fd, |_| {})? };
+    let mut map_ids = Vec::new();
+    if info.nr_map_ids > 0 {
+        map_ids = vec![0u32; info.nr_map_ids as usize];
+        // SAFETY: map_ids points to nr_map_ids u32 slots that live across the call.
+        let second: bpf_prog_info = unsafe {
+            get_info(fd, |i: &mut bpf_prog_info| {
+                i.nr_map_ids = info.nr_map_ids;
+                i.map_ids = map_ids.as_mut_ptr() as u64;
+            })?
+        };
+        // The program's maps cannot change, but stay within what the kernel reported.
+        map_ids.truncate(second.nr_map_ids.min(info.nr_map_ids) as usize);
+    }
+    Ok(ProgInfo {
+        name: name_from_c(&info.name),
+        info,
+        map_ids,
+    })
+}
+
+/// A map's info with its name decoded.
+#[derive(Debug, Clone)]
+pub struct MapInfo {
+    /// The raw struct (type, id, sizes, flags, btf ids, …).
+    pub info: bpf_map_info,
+    /// Map name as the kernel stores it (≤ 15 bytes).
+    pub name: String,
+}
+
+impl MapInfo {
+    /// Map id.
+    pub fn id(&self) -> u32 {
+        self.info.id
+    }
+
+    /// `bpf_map_type::BPF_MAP_TYPE_*`.
+    pub fn map_type(&self) -> u32 {
+        self.info.type_
+    }
+}
+
+/// Reads a map's info.
+pub fn map_info(fd: BorrowedFd<'_>) -> Result<MapInfo, SyscallError> {
+    // SAFETY: bpf_map_info is a UAPI info struct without pointer fields.
+    let info: bpf_map_info = unsafe { get_info(fd, |_| {})? };
+    Ok(MapInfo {
+        name: name_from_c(&info.name),
+        info,
+    })
+}
+
+/// A link's info; type-specific details are in the raw union.
+#[derive(Clone)]
+pub struct LinkInfo {
+    /// The raw struct (type, id, prog_id, per-type union).
+    pub info: bpf_link_info,
+}
+
+impl std::fmt::Debug for LinkInfo {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LinkInfo")
+            .field("type", &self.info.type_)
+            .field("id", &self.info.id)
+            .field("prog_id", &self.info.prog_id)
+            .finish_non_exhaustive()
+    }
+}
+
+impl LinkInfo {
+    /// Link id.
+    pub fn id(&self) -> u32 {
+        self.info.id
+    }
+
+    /// `bpf_link_type::BPF_LINK_TYPE_*`.
+    pub fn link_type(&self) -> u32 {
+        self.info.type_
+    }
+
+    /// Id of the attached program.
+    pub fn prog_id(&self) -> u32 {
+        self.info.prog_id
+    }
+}
+
+/// Reads a link's info (fixed part only; string/array pointers are left unset).
+pub fn link_info(fd: BorrowedFd<'_>) -> Result<LinkInfo, SyscallError> {
+    // SAFETY: bpf_link_info is a UAPI info struct; all pointer fields stay null.
+    let info: bpf_link_info = unsafe { get_info(fd, |_| {})? };
+    Ok(LinkInfo { info })
+}
+
+/// A BTF object's info with its name decoded.
+#[derive(Debug, Clone)]
+pub struct BtfInfo {
+    /// The raw struct (id, size, kernel_btf).
+    pub info: bpf_btf_info,
+    /// Object name: `vmlinux`, a module name, or empty for loaded BTF.
+    pub name: String,
+}
+
+impl BtfInfo {
+    /// BTF object id.
+    pub fn id(&self) -> u32 {
+        self.info.id
+    }
+
+    /// True for kernel (vmlinux or module) BTF.
+    pub fn is_kernel(&self) -> bool {
+        self.info.kernel_btf != 0
+    }
+}
+
+/// Reads a BTF object's info, including its name.
+pub fn btf_info(fd: BorrowedFd<'_>) -> Result<BtfInfo, SyscallError> {
+    // Kernel BTF names are module names (< 64 bytes); loaded BTF has none.
+    let mut name = vec![0u8; 128];
+    // SAFETY: name points to name_len live bytes; btf is null.
+    let mut info: bpf_btf_info = unsafe {
+        get_info(fd, |i: &mut bpf_btf_info| {
+            i.name = name.as_mut_ptr() as u64;
+            i.name_len = name.len() as u32;
+        })?
+    };
+    let end = name.iter().position(|&b| b == 0).unwrap_or(name.len());
+    name.truncate(end);
+    info.name = 0;
+    info.btf = 0;
+    Ok(BtfInfo {
+        name: String::from_utf8_lossy(&name).into_owned(),
+        info,
+    })
+}
+
+/// Reads a BTF object's raw bytes (header, types, strings).
+pub fn btf_data(fd: BorrowedFd<'_>) -> Result<Vec<u8>, SyscallError> {
+    // SAFETY: bpf_btf_info is a UAPI info struct; no pointers are set.
+    let info: bpf_btf_info = unsafe { get_info(fd, |_| {})? };
+    let mut data = vec![0u8; info.btf_size as usize];
+    // SAFETY: btf points to btf_size live bytes.
+    let second: bpf_btf_info = unsafe {
+        get_info(fd, |i: &mut bpf_btf_info| {
+            i.btf = data.as_mut_ptr() as u64;
+            i.btf_size = info.btf_size;
+        })?
+    };
+    data.truncate(second.btf_size.min(info.btf_size) as usize);
+    Ok(data)
+}

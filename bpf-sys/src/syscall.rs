@@ -1,0 +1,121 @@
+//! The raw bpf(2) entry point and small conversions shared by the wrappers.
+
+use std::ffi::CString;
+use std::io;
+use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
+
+use crate::error::{BpfCommand, SyscallError};
+use crate::generated::bpf_attr;
+
+/// Calls bpf(2) with `attr`, returning the non-negative result.
+pub(crate) fn sys_bpf(cmd: BpfCommand, attr: &mut bpf_attr) -> Result<i64, SyscallError> {
+    loop {
+        // SAFETY: `attr` is a valid, fully initialised bpf_attr of the size we pass; any pointers
+        // inside it were set by the caller from live buffers that outlive this call.
+        let ret = unsafe {
+            libc::syscall(
+                libc::SYS_bpf,
+                cmd.raw() as libc::c_long,
+                attr as *mut bpf_attr,
+                size_of::<bpf_attr>(),
+            )
+        };
+        if ret >= 0 {
+            return Ok(ret);
+        }
+        let error = SyscallError::last_os_error(cmd);
+        if error.errno() != Some(libc::EINTR) {
+            return Err(error);
+        }
+    }
+}
+
+/// Calls bpf(2) for a command that returns a new file descriptor.
+pub(crate) fn sys_bpf_fd(cmd: BpfCommand, attr: &mut bpf_attr) -> Result<OwnedFd, SyscallError> {
+    let ret = sys_bpf(cmd, attr)?;
+    let fd = RawFd::try_from(ret).map_err(|_| SyscallError {
+        command: cmd.into(),
+        io_error: io::Error::new(io::ErrorKind::InvalidData, "fd out of range"),
+    })?;
+    // SAFETY: the kernel just returned this fd to us and nobody else owns it.
+    Ok(unsafe { OwnedFd::from_raw_fd(fd) })
+}
+
+/// A fresh, all-zero `bpf_attr` (unused fields must be zero for the kernel).
+pub(crate) fn zeroed_attr() -> bpf_attr {
+    bpf_attr::default()
+}
+
+/// The fd as the `u32` the kernel's attr fields expect.
+pub(crate) fn fd_u32(fd: BorrowedFd<'_>) -> u32 {
+    fd.as_raw_fd() as u32
+}
+
+/// The optional fd as `u32`, 0 when absent.
+pub(crate) fn opt_fd_u32(fd: Option<BorrowedFd<'_>>) -> u32 {
+    fd.map_or(0, fd_u32)
+}
+
+/// A pointer to the slice's start as the kernel's `__aligned_u64`, or 0 when empty.
+pub(crate) fn slice_ptr<T>(s: &[T]) -> u64 {
+    if s.is_empty() { 0 } else { s.as_ptr() as u64 }
+}
+
+/// A mutable pointer to the slice's start as `u64`, or 0 when empty.
+pub(crate) fn slice_mut_ptr<T>(s: &mut [T]) -> u64 {
+    if s.is_empty() {
+        0
+    } else {
+        s.as_mut_ptr() as u64
+    }
+}
+
+/// Length as `u32`, or EINVAL naming `cmd` if it does not fit.
+pub(crate) fn len_u32(cmd: BpfCommand, len: usize) -> Result<u32, SyscallError> {
+    u32::try_from(len).map_err(|_| SyscallError::from_errno(cmd, libc::EINVAL))
+}
+
+/// A C string from `s`, or EINVAL naming `cmd` if it contains a NUL.
+pub(crate) fn cstring(cmd: BpfCommand, s: &[u8]) -> Result<CString, SyscallError> {
+    CString::new(s).map_err(|_| SyscallError::from_errno(cmd, libc::EINVAL))
+}
+
+/// Copies `name` into a kernel object name, truncated at a char boundary to 15 bytes.
+pub(crate) fn object_name(name: &str) -> [libc::c_char; 16] {
+    let mut out = [0 as libc::c_char; 16];
+    let mut end = name.len().min(15);
+    while !name.is_char_boundary(end) {
+        end -= 1;
+    }
+    for (dst, &src) in out.iter_mut().zip(name.as_bytes()[..end].iter()) {
+        if src == 0 {
+            break;
+        }
+        *dst = src as libc::c_char;
+    }
+    out
+}
+
+/// Decodes a NUL-padded kernel object name.
+pub(crate) fn name_from_c(name: &[libc::c_char]) -> String {
+    let bytes: Vec<u8> = name
+        .iter()
+        .take_while(|&&c| c != 0)
+        .map(|&c| c as u8)
+        .collect();
+    String::from_utf8_lossy(&bytes).into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn object_name_truncates_at_char_boundary() {
+        let name = object_name("abcdefghijklmnopqrstuvwxyz");
+        assert_eq!(name_from_c(&name), "abcdefghijklmno");
+        let name = object_name("ééééééééé");
+        assert_eq!(name_from_c(&name), "ééééééé");
+        assert_eq!(name[15], 0);
+    }
+}
