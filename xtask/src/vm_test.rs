@@ -242,7 +242,7 @@ pub fn run(args: &[String]) -> Result<(), String> {
         if options.verbose {
             print!("guest {:6.2}s| {line}", booted.elapsed().as_secs_f64());
         }
-        if let Some(shown) = parser.feed(line) {
+        if let Some(shown) = parser.feed_at(line, booted.elapsed().as_secs_f64()) {
             println!("{shown}");
         }
     });

@@ -32,13 +32,24 @@ impl Outcome {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct TestResult {
     pub binary: String,
     pub test: String,
     pub outcome: Outcome,
     /// Console lines the test printed (stdout and stderr interleaved).
     pub output: Vec<String>,
+    /// Wall-clock seconds on the host from the test's begin marker to its end.
+    pub seconds: f64,
+}
+
+/// The test between a begin marker and its end marker.
+#[derive(Debug)]
+struct OpenTest {
+    binary: String,
+    test: String,
+    output: Vec<String>,
+    started: f64,
 }
 
 /// How the qemu process ended, as seen by the host.
@@ -52,7 +63,9 @@ pub enum Ending {
 pub struct ConsoleParser {
     kernel: Option<String>,
     results: Vec<TestResult>,
-    current: Option<(String, String, Vec<String>)>,
+    current: Option<OpenTest>,
+    /// Host seconds since boot at the line being parsed.
+    now: f64,
     binary_failures: Vec<String>,
     warnings: Vec<String>,
     panic: Option<String>,
@@ -74,8 +87,10 @@ impl ConsoleParser {
         Self::default()
     }
 
-    /// Consumes one console line; returns the line to show the user live, if any.
-    pub fn feed(&mut self, line: &str) -> Option<String> {
+    /// Consumes one console line that arrived `seconds` after qemu started; returns the line
+    /// to show the user live, if any.
+    pub fn feed_at(&mut self, line: &str, seconds: f64) -> Option<String> {
+        self.now = seconds;
         let line = line.trim_end_matches(['\r', '\n']);
         if self.panic.is_none() && line.contains(KERNEL_PANIC) {
             self.panic = Some(line.trim().to_string());
@@ -93,8 +108,8 @@ impl ConsoleParser {
     }
 
     fn record_output(&mut self, line: &str) {
-        if let Some((_, _, output)) = &mut self.current {
-            output.push(line.to_string());
+        if let Some(open) = &mut self.current {
+            open.output.push(line.to_string());
         }
     }
 
@@ -109,27 +124,40 @@ impl ConsoleParser {
             }
             ("VMTEST-BEGIN", [binary, test]) => {
                 self.abandon_current("the next test began before this one ended");
-                self.current = Some(((*binary).to_string(), (*test).to_string(), Vec::new()));
+                self.current = Some(OpenTest {
+                    binary: (*binary).to_string(),
+                    test: (*test).to_string(),
+                    output: Vec::new(),
+                    started: self.now,
+                });
                 None
             }
             ("VMTEST-END", [binary, test, status]) => {
-                let output = match self.current.take() {
-                    Some((b, t, output)) if b == *binary && t == *test => output,
+                let open = match self.current.take() {
+                    Some(open) if open.binary == *binary && open.test == *test => open,
                     other => {
                         self.current = other;
                         self.abandon_current("its end marker never came");
-                        Vec::new()
+                        OpenTest {
+                            binary: (*binary).to_string(),
+                            test: (*test).to_string(),
+                            output: Vec::new(),
+                            started: self.now,
+                        }
                     }
                 };
-                let outcome = outcome_of(status, &output);
-                Some(self.push((*binary).to_string(), (*test).to_string(), outcome, output))
+                let outcome = outcome_of(status, &open.output);
+                Some(self.push(open, outcome))
             }
-            ("VMTEST-IGNORED", [binary, test]) => Some(self.push(
-                (*binary).to_string(),
-                (*test).to_string(),
-                Outcome::Ignored,
-                Vec::new(),
-            )),
+            ("VMTEST-IGNORED", [binary, test]) => {
+                let open = OpenTest {
+                    binary: (*binary).to_string(),
+                    test: (*test).to_string(),
+                    output: Vec::new(),
+                    started: self.now,
+                };
+                Some(self.push(open, Outcome::Ignored))
+            }
             ("VMTEST-LIST-FAILED", [binary, status]) => {
                 let failure = format!("{binary}: listing its tests failed (exit status {status})");
                 self.binary_failures.push(failure.clone());
@@ -154,18 +182,18 @@ impl ConsoleParser {
     }
 
     fn abandon_current(&mut self, why: &str) {
-        if let Some((binary, test, output)) = self.current.take() {
-            self.push(binary, test, Outcome::Fail(why.to_string()), output);
+        if let Some(open) = self.current.take() {
+            self.push(open, Outcome::Fail(why.to_string()));
         }
     }
 
-    fn push(
-        &mut self,
-        binary: String,
-        test: String,
-        outcome: Outcome,
-        output: Vec<String>,
-    ) -> String {
+    fn push(&mut self, open: OpenTest, outcome: Outcome) -> String {
+        let OpenTest {
+            binary,
+            test,
+            output,
+            started,
+        } = open;
         let line = match &outcome {
             Outcome::Pass => format!("ok      {binary}/{test}"),
             Outcome::Skip(skip) => format!("skip    {binary}/{test}: {skip}"),
@@ -177,6 +205,7 @@ impl ConsoleParser {
             test,
             outcome,
             output,
+            seconds: self.now - started,
         });
         line
     }
@@ -297,8 +326,9 @@ impl Report {
             };
             let _ = writeln!(
                 out,
-                "  {name:<width$}  {:<7} {detail}",
-                result.outcome.label()
+                "  {name:<width$}  {:<7} {:>6.2}s  {detail}",
+                result.outcome.label(),
+                result.seconds
             );
         }
         for failure in &self.run_failures {
@@ -383,7 +413,7 @@ mod tests {
     fn parse(console: &str, ending: Ending) -> Report {
         let mut parser = ConsoleParser::new();
         for line in console.lines() {
-            parser.feed(line);
+            parser.feed_at(line, 0.0);
         }
         parser.finish(ending)
     }
@@ -508,6 +538,18 @@ VMTEST-DONE
         );
         assert!(report.failed());
         assert_eq!(report.results[0].outcome, Outcome::Pass);
+    }
+
+    #[test]
+    fn durations_come_from_arrival_times() {
+        let mut parser = ConsoleParser::new();
+        parser.feed_at("VMTEST-BOOT 6.1", 4.0);
+        parser.feed_at("VMTEST-BEGIN b t", 5.0);
+        parser.feed_at("VMTEST-END b t 0", 7.5);
+        parser.feed_at("VMTEST-DONE", 8.0);
+        let report = parser.finish(Ending::Exited);
+        assert_eq!(report.results[0].seconds, 2.5);
+        assert!(report.summary(8.0).contains("  2.50s"));
     }
 
     #[test]
