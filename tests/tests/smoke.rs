@@ -85,3 +85,64 @@ fn smoke_no_injected_failure() {
         "VMTEST_INJECT_FAILURE={injected}: failing on purpose"
     );
 }
+
+/// Whether this process runs inside the `cargo xtask vm-test` guest, where the runner set
+/// everything up and a missing piece is the runner's bug rather than the machine's.
+fn in_vm_test_guest() -> bool {
+    expected_release().is_some()
+}
+
+#[test]
+fn smoke_bpf_lsm_is_active() {
+    let path = "/sys/kernel/security/lsm";
+    let lsms = fs::read_to_string(path).unwrap_or_default();
+    if lsms.split(',').any(|lsm| lsm.trim() == "bpf") {
+        return;
+    }
+    assert!(
+        !in_vm_test_guest(),
+        "the guest's {path} is {lsms:?}: the runner's lsm= list must include bpf"
+    );
+    if lsms.is_empty() {
+        println!(
+            "SKIPPED smoke::smoke_bpf_lsm_is_active: {path} unreadable (securityfs not mounted?)"
+        );
+    } else {
+        println!(
+            "SKIPPED smoke::smoke_bpf_lsm_is_active: bpf is not among the active LSMs ({lsms})"
+        );
+    }
+}
+
+#[test]
+fn smoke_bpf_filesystems_are_mounted() {
+    let mounts = fs::read_to_string("/proc/mounts").expect("/proc/mounts");
+    let mounted = |fstype: &str, target: &str| {
+        mounts.lines().any(|line| {
+            let mut fields = line.split_whitespace().skip(1);
+            fields.next() == Some(target) && fields.next() == Some(fstype)
+        })
+    };
+    let expected = [
+        ("bpf", "/sys/fs/bpf"),
+        ("tracefs", "/sys/kernel/tracing"),
+        ("cgroup2", "/sys/fs/cgroup/unified"),
+    ];
+    let missing: Vec<String> = expected
+        .iter()
+        .filter(|(fstype, target)| !mounted(fstype, target))
+        .map(|(fstype, target)| format!("{fstype} at {target}"))
+        .collect();
+    if missing.is_empty() {
+        return;
+    }
+    assert!(
+        !in_vm_test_guest(),
+        "the guest lacks {}",
+        missing.join(", ")
+    );
+    println!(
+        "SKIPPED smoke::smoke_bpf_filesystems_are_mounted: not mounted here: {}",
+        missing.join(", ")
+    );
+}
