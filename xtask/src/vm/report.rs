@@ -11,6 +11,15 @@ use std::fmt::Write as _;
 
 const MARKER: &str = "VMTEST-";
 const KERNEL_PANIC: &str = "Kernel panic - not syncing";
+/// Kernel log lines that mean a test made the kernel complain (the guest appends `dmesg` to
+/// each test's output).
+const KERNEL_SPLATS: &[&str] = &[
+    "WARNING: CPU:",
+    "BUG:",
+    "Oops:",
+    "general protection fault",
+    "UBSAN:",
+];
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Outcome {
@@ -147,6 +156,13 @@ impl ConsoleParser {
                     }
                 };
                 let outcome = outcome_of(status, &open.output);
+                for line in &open.output {
+                    if KERNEL_SPLATS.iter().any(|splat| line.contains(splat)) {
+                        let warning =
+                            format!("{}/{}: kernel: {}", open.binary, open.test, line.trim());
+                        self.warnings.push(warning);
+                    }
+                }
                 Some(self.push(open, outcome))
             }
             ("VMTEST-IGNORED", [binary, test]) => {
@@ -550,6 +566,18 @@ VMTEST-DONE
         let report = parser.finish(Ending::Exited);
         assert_eq!(report.results[0].seconds, 2.5);
         assert!(report.summary(8.0).contains("  2.50s"));
+    }
+
+    #[test]
+    fn kernel_warnings_during_a_test_are_reported() {
+        let console = "VMTEST-BOOT 6.1\nVMTEST-BEGIN b t\n[ 9.1] WARNING: CPU: 1 PID: 80 at kernel/bpf/x.c:3\n\
+                       VMTEST-END b t 0\nVMTEST-DONE\n";
+        let report = parse(console, Ending::Exited);
+        assert!(!report.failed());
+        assert_eq!(
+            report.warnings,
+            ["b/t: kernel: [ 9.1] WARNING: CPU: 1 PID: 80 at kernel/bpf/x.c:3"]
+        );
     }
 
     #[test]
