@@ -146,3 +146,29 @@ fn smoke_bpf_filesystems_are_mounted() {
         missing.join(", ")
     );
 }
+
+/// The static test binaries can load and run a program: `r0 = 42; exit` as a socket filter,
+/// executed once by BPF_PROG_TEST_RUN on a zeroed Ethernet-sized packet.
+#[test]
+fn smoke_bpf_syscall_loads_and_runs_a_program() {
+    use bpf_sys::generated::bpf_prog_type;
+    use bpf_sys::{insn, prog, test_run};
+    use std::os::fd::AsFd;
+
+    let insns = [insn::mov64_imm(0, 42), insn::exit()];
+    let attr = prog::ProgLoadAttr {
+        prog_type: bpf_prog_type::BPF_PROG_TYPE_SOCKET_FILTER,
+        name: "smoke_ret42",
+        insns: &insns,
+        license: "GPL",
+        ..Default::default()
+    };
+    let fd = prog::prog_load(&attr).expect("loading r0 = 42; exit");
+    let packet = [0u8; 64];
+    let run = test_run::TestRunAttr {
+        data_in: &packet,
+        ..Default::default()
+    };
+    let output = test_run::prog_test_run(fd.as_fd(), run).expect("BPF_PROG_TEST_RUN");
+    assert_eq!(output.retval, 42);
+}
