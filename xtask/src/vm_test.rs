@@ -249,7 +249,12 @@ pub fn run(args: &[String]) -> Result<(), String> {
     let _ = std::fs::remove_dir_all(&scratch);
     let ending = ending?;
     let in_guest = booted.elapsed();
-    let report = parser.finish(ending);
+    let mut report = parser.finish(ending);
+    if options.filter.is_none() {
+        for binary in &binaries {
+            report.require_all(&binary.name, &binary.tests);
+        }
+    }
 
     for result in &report.results {
         if matches!(result.outcome, report::Outcome::Fail(_)) {

@@ -13,6 +13,8 @@ pub struct TestBinary {
     /// The cargo target name (`smoke` for `tests/tests/smoke.rs`); `<crate>-lib` for unit tests.
     pub name: String,
     pub path: PathBuf,
+    /// The tests it holds, as `--list` names them (filled in after the build).
+    pub tests: Vec<String>,
 }
 
 /// Runs cargo and returns the test executables it produced.
@@ -65,10 +67,34 @@ pub fn build_tests(root: &Path) -> Result<Vec<TestBinary>, String> {
     }
     binaries.sort_by(|a, b| a.name.cmp(&b.name));
     binaries.dedup_by(|a, b| a.name == b.name);
-    for binary in &binaries {
+    for binary in &mut binaries {
         ensure_static(&binary.path)?;
+        binary.tests = list_tests(&binary.path)?;
     }
+    // A binary without tests (the library's unit-test harness, usually) is not worth booting.
+    binaries.retain(|binary| !binary.tests.is_empty());
     Ok(binaries)
+}
+
+/// The tests a libtest binary holds; listing runs nothing, so it is safe on the host.
+fn list_tests(path: &Path) -> Result<Vec<String>, String> {
+    let out = Command::new(path)
+        .args(["--list", "--format=terse"])
+        .output()
+        .map_err(|e| format!("{} --list: {e}", path.display()))?;
+    if !out.status.success() {
+        return Err(format!("{} --list failed: {}", path.display(), out.status));
+    }
+    Ok(parse_test_list(&String::from_utf8_lossy(&out.stdout)))
+}
+
+/// `name: test` lines of `--list --format=terse`; benchmarks and summary lines are left out.
+fn parse_test_list(listing: &str) -> Vec<String> {
+    listing
+        .lines()
+        .filter_map(|line| line.strip_suffix(": test"))
+        .map(str::to_string)
+        .collect()
 }
 
 /// Picks a test executable of [`PACKAGE`] out of one line of cargo's JSON messages.
@@ -90,6 +116,7 @@ fn test_executable(line: &str) -> Option<TestBinary> {
     Some(TestBinary {
         name,
         path: PathBuf::from(executable),
+        tests: Vec::new(),
     })
 }
 
@@ -168,7 +195,8 @@ mod tests {
             test_executable(test),
             Some(TestBinary {
                 name: "smoke".into(),
-                path: "/w/target/x/debug/deps/smoke-1a2b".into()
+                path: "/w/target/x/debug/deps/smoke-1a2b".into(),
+                tests: Vec::new(),
             })
         );
         let lib = test
@@ -185,6 +213,15 @@ mod tests {
             r#""executable":null"#,
         );
         assert_eq!(test_executable(&no_exe), None);
+    }
+
+    #[test]
+    fn test_lists_keep_tests_only() {
+        let listing = "xdp_attach: test\nmod_a::xdp_detach: test\nbench_x: benchmark\n\n2 tests, 1 benchmark\n";
+        assert_eq!(
+            parse_test_list(listing),
+            ["xdp_attach", "mod_a::xdp_detach"]
+        );
     }
 
     #[test]

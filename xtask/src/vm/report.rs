@@ -274,6 +274,24 @@ fn outcome_of(status: &str, output: &[String]) -> Outcome {
 }
 
 impl Report {
+    /// Fails the run for every test of `binary` the host listed but the guest never reported.
+    pub fn require_all(&mut self, binary: &str, tests: &[String]) {
+        let missing: Vec<&str> = tests
+            .iter()
+            .filter(|test| {
+                !self
+                    .results
+                    .iter()
+                    .any(|r| r.binary == binary && &r.test == *test)
+            })
+            .map(String::as_str)
+            .collect();
+        if !missing.is_empty() {
+            let failure = format!("{binary}: the guest never reported {}", missing.join(", "));
+            self.run_failures.push(failure);
+        }
+    }
+
     pub fn failed(&self) -> bool {
         !self.run_failures.is_empty()
             || self
@@ -577,6 +595,25 @@ VMTEST-DONE
         assert_eq!(
             report.warnings,
             ["b/t: kernel: [ 9.1] WARNING: CPU: 1 PID: 80 at kernel/bpf/x.c:3"]
+        );
+    }
+
+    #[test]
+    fn tests_the_guest_never_reported_fail_the_run() {
+        let mut report = parse(HAPPY, Ending::Exited);
+        report.require_all(
+            "smoke",
+            &["smoke_btf".to_string(), "smoke_slow".to_string()],
+        );
+        assert!(!report.failed());
+        report.require_all(
+            "smoke",
+            &["smoke_btf".to_string(), "smoke_lost".to_string()],
+        );
+        assert!(report.failed());
+        assert_eq!(
+            report.run_failures,
+            ["smoke: the guest never reported smoke_lost"]
         );
     }
 
