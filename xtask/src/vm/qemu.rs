@@ -49,26 +49,14 @@ pub fn run(boot: &Boot<'_>, mut on_line: impl FnMut(&str)) -> Result<Ending, Str
         .args(["-append", boot.cmdline])
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
+        // qemu's own complaints (bad kernel image, missing firmware) go straight to the user.
+        .stderr(Stdio::inherit())
         .spawn()
         .map_err(|e| format!("spawning {QEMU}: {e} (install qemu-system-x86)"))?;
     let (sender, receiver) = mpsc::channel();
-    for stream in [
-        child
-            .stdout
-            .take()
-            .map(|s| Box::new(s) as Box<dyn std::io::Read + Send>),
-        child
-            .stderr
-            .take()
-            .map(|s| Box::new(s) as Box<dyn std::io::Read + Send>),
-    ]
-    .into_iter()
-    .flatten()
-    {
-        let sender = sender.clone();
+    if let Some(stdout) = child.stdout.take() {
         std::thread::spawn(move || {
-            let mut reader = BufReader::new(stream);
+            let mut reader = BufReader::new(stdout);
             let mut line = Vec::new();
             while reader.read_until(b'\n', &mut line).is_ok_and(|n| n > 0) {
                 if sender
@@ -81,7 +69,6 @@ pub fn run(boot: &Boot<'_>, mut on_line: impl FnMut(&str)) -> Result<Ending, Str
             }
         });
     }
-    drop(sender);
 
     let started = Instant::now();
     let mut deadline = started + boot.timeout;
