@@ -280,8 +280,10 @@ pub fn run(args: &[String]) -> Result<(), String> {
     }
     let summary = report.summary(started.elapsed().as_secs_f64());
     let timings = format!(
-        "timings: build {:.1} s, guest boot + tests {:.1} s, total {:.1} s (console log: {})\n",
+        "timings: build {:.1} s, initramfs + kernel unpack {:.1} s, guest boot + tests {:.1} s, \
+         total {:.1} s (console log: {})\n",
         built.as_secs_f64(),
+        (booted - started - built).as_secs_f64(),
         in_guest.as_secs_f64(),
         started.elapsed().as_secs_f64(),
         log_path.display()
