@@ -40,13 +40,21 @@ impl Cgroup {
         Some(Cgroup { path, fd })
     }
 
-    /// Runs a shell in the cgroup that sends one UDP datagram to 127.0.0.1.
+    /// Runs a child process inside the cgroup that sends one UDP datagram to 127.0.0.1.
     fn send_udp_from_inside(&self) {
+        // The shell joins the cgroup, then becomes this test binary running only the helper.
         let script = format!(
-            "echo $$ > {}/cgroup.procs && echo hi > /dev/udp/127.0.0.1/9",
+            "echo $$ > {}/cgroup.procs && exec \"$0\" --exact udp_sender_helper --nocapture",
             self.path.display()
         );
-        common::run("bash", &["-c", &script]);
+        let exe = std::env::current_exe().unwrap();
+        let status = std::process::Command::new("sh")
+            .args(["-c", &script])
+            .arg(exe)
+            .stdout(std::process::Stdio::null())
+            .status()
+            .unwrap();
+        assert!(status.success());
     }
 }
 
@@ -54,6 +62,14 @@ impl Drop for Cgroup {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir(&self.path);
     }
+}
+
+/// Sends one datagram over loopback; the cgroup test re-executes the binary to run just this
+/// inside its cgroup (with `UDP_SENDER_ENV` set).
+#[test]
+fn udp_sender_helper() {
+    let sock = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    assert_eq!(sock.send_to(b"hi", "127.0.0.1:9").unwrap(), 2);
 }
 
 #[test]
