@@ -317,6 +317,14 @@ fn uprobe_pmu_event_with_path_string_fires() {
 
 #[test]
 fn uprobe_multi_link_fires() {
+    if common::kernel_older_than(
+        "attach::uprobe_multi_link_fires",
+        6,
+        6,
+        "uprobe_multi links",
+    ) {
+        return;
+    }
     let (path, offset) = uprobe_target_location();
     let counter = counter_map("sys_upm_count");
     let prog = counting_prog(
@@ -340,13 +348,7 @@ fn uprobe_multi_link_fires() {
             pid: std::process::id(),
         },
     });
-    let link = match result {
-        Err(e) if e.errno() == Some(libc::EOPNOTSUPP) => {
-            println!("SKIPPED attach::uprobe_multi_link_fires: kernel lacks uprobe_multi");
-            return;
-        }
-        other => other.unwrap(),
-    };
+    let link = result.unwrap();
     bpf_sys_uprobe_target(4);
     assert!(read_counter(&counter) >= 1, "uprobe_multi did not fire");
     assert_eq!(

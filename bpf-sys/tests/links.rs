@@ -27,6 +27,14 @@ use common::{Veth, counter_map, counting_prog, read_counter, send_frame};
 
 #[test]
 fn tcx_link_query_revision_update_and_fire() {
+    if common::kernel_older_than(
+        "links::tcx_link_query_revision_update_and_fire",
+        6,
+        6,
+        "tcx",
+    ) {
+        return;
+    }
     let veth = Veth::new();
     let ifindex = if_nametoindex(&veth.name).unwrap();
     let peer = if_nametoindex(&veth.peer).unwrap();
@@ -118,6 +126,14 @@ fn xdp_link_fires_and_detaches_on_close() {
 
 #[test]
 fn netfilter_link_sees_local_output() {
+    if common::kernel_older_than(
+        "links::netfilter_link_sees_local_output",
+        6,
+        4,
+        "netfilter programs",
+    ) {
+        return;
+    }
     let counter = counter_map("sys_nf_count");
     let prog = counting_prog(
         bpf_prog_type::BPF_PROG_TYPE_NETFILTER,

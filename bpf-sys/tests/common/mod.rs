@@ -211,3 +211,17 @@ pub fn send_frame(ifindex: u32) {
     };
     assert_eq!(sent, 60, "sendto: {}", std::io::Error::last_os_error());
 }
+
+/// True (after printing the SKIPPED line for `test`) if the kernel is older than `major.minor`,
+/// which is when `what` appeared.
+pub fn kernel_older_than(test: &str, major: u32, minor: u32, what: &str) -> bool {
+    let v = bpf_sys::util::KernelVersion::current().expect("kernel version");
+    if (v.major, v.minor) < (major, minor) {
+        println!(
+            "SKIPPED {test}: {what} needs kernel {major}.{minor}, this is {}.{}",
+            v.major, v.minor
+        );
+        return true;
+    }
+    false
+}
