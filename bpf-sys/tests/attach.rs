@@ -388,3 +388,74 @@ fn software_clock_perf_event_program_fires() {
         "perf_event program did not run"
     );
 }
+
+/// The syscall entry function `getpid(2)` goes through on this architecture.
+const GETPID_FUNC: &str = if cfg!(target_arch = "aarch64") {
+    "__arm64_sys_getpid"
+} else {
+    "__x64_sys_getpid"
+};
+
+#[test]
+fn kprobe_and_kretprobe_pmu_events_fire() {
+    let Ok(pmu) = pmu_type("kprobe") else {
+        println!("SKIPPED attach::kprobe_and_kretprobe_pmu_events_fire: no kprobe PMU");
+        return;
+    };
+    let retprobe_bit = pmu_retprobe_bit("kprobe").unwrap();
+    let func = std::ffi::CString::new(GETPID_FUNC).unwrap();
+    for (name, config) in [
+        ("sys_kprobe", 0u64),
+        ("sys_kretprobe", 1u64 << retprobe_bit),
+    ] {
+        let counter = counter_map(name);
+        let prog = counting_prog(bpf_prog_type::BPF_PROG_TYPE_KPROBE, 0, name, &counter, 0);
+        let attr = PerfEventAttr {
+            type_: pmu,
+            config,
+            config1: PerfConfig::String(&func),
+            config2: PerfConfig::Value(0),
+            sample: 1,
+            wakeup: 1,
+            ..Default::default()
+        };
+        let event = perf_event_open(&attr, 0, -1, None, 0).unwrap();
+        perf_event_set_bpf(event.as_fd(), prog.as_fd()).unwrap();
+        perf_event_enable(event.as_fd()).unwrap();
+        // SAFETY: getpid has no preconditions; it just makes a syscall.
+        unsafe { libc::getpid() };
+        assert!(read_counter(&counter) >= 1, "{name} did not fire");
+    }
+}
+
+#[test]
+fn fentry_through_raw_tracepoint_open_fires() {
+    let test = "attach::fentry_through_raw_tracepoint_open_fires";
+    let Some(btf_id) = common::vmlinux_func_id(GETPID_FUNC) else {
+        println!("SKIPPED {test}: bpftool or vmlinux BTF unavailable");
+        return;
+    };
+    let counter = counter_map("sys_fentry_count");
+    let [ld0, ld1] = bpf_sys::insn::ld_map_fd(1, std::os::fd::AsRawFd::as_raw_fd(&counter.fd()));
+    let insns = common::counting_insns(ld0, ld1, 0);
+    let loaded = bpf_sys::prog::prog_load(&bpf_sys::prog::ProgLoadAttr {
+        prog_type: bpf_prog_type::BPF_PROG_TYPE_TRACING,
+        expected_attach_type: bpf_attach_type::BPF_TRACE_FENTRY,
+        attach_btf_id: btf_id,
+        name: "sys_fentry",
+        insns: &insns,
+        license: "GPL",
+        ..Default::default()
+    });
+    let prog = match loaded {
+        Err(e) if e.errno() == Some(libc::EPERM) => {
+            println!("SKIPPED {test}: trampolines are refused here (EPERM)");
+            return;
+        }
+        other => other.unwrap(),
+    };
+    let _link = raw_tracepoint_open(None, prog.as_fd(), 0).unwrap();
+    // SAFETY: getpid has no preconditions; it just makes a syscall.
+    unsafe { libc::getpid() };
+    assert!(read_counter(&counter) >= 1, "fentry did not fire");
+}
