@@ -431,7 +431,8 @@ fn kprobe_and_kretprobe_pmu_events_fire() {
 #[test]
 fn fentry_through_raw_tracepoint_open_fires() {
     let test = "attach::fentry_through_raw_tracepoint_open_fires";
-    let Some(btf_id) = common::vmlinux_func_id(GETPID_FUNC) else {
+    // Test-run of a tracing program calls bpf_fentry_test1(), a non-inlined kernel function.
+    let Some(btf_id) = common::vmlinux_func_id("bpf_fentry_test1") else {
         println!("SKIPPED {test}: bpftool or vmlinux BTF unavailable");
         return;
     };
@@ -455,7 +456,6 @@ fn fentry_through_raw_tracepoint_open_fires() {
         other => other.unwrap(),
     };
     let _link = raw_tracepoint_open(None, prog.as_fd(), 0).unwrap();
-    // SAFETY: getpid has no preconditions; it just makes a syscall.
-    unsafe { libc::getpid() };
+    bpf_sys::test_run::prog_test_run(prog.as_fd(), Default::default()).unwrap();
     assert!(read_counter(&counter) >= 1, "fentry did not fire");
 }
