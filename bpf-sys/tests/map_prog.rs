@@ -154,6 +154,10 @@ fn socket_filter_test_run_and_prog_info() {
     assert!(all.contains(&info.id()));
     let by_id = fd_by_id(ObjectKind::Prog, info.id(), 0).unwrap();
     assert_eq!(prog_info(by_id.as_fd()).unwrap().info.tag, info.info.tag);
+    let xlated = bpf_sys::info::prog_xlated_insns(prog.as_fd()).unwrap();
+    assert_eq!(xlated.len(), 2);
+    assert_eq!((xlated[0].code, xlated[0].imm), (0xb7, 42));
+    assert_eq!(xlated[1].code, 0x95);
 }
 
 #[test]
