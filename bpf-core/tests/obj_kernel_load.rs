@@ -252,3 +252,98 @@ fn fix_datasecs(object: &Object) -> Vec<u8> {
     }
     btf
 }
+
+fn create(def: &bpf_core::obj::MapDef, inner: Option<&MapFd>) -> MapFd {
+    MapFd::create(&MapCreateAttr {
+        map_type: def.map_type,
+        key_size: def.key_size,
+        value_size: def.value_size,
+        max_entries: def.max_entries,
+        map_flags: def.map_flags,
+        map_extra: def.map_extra,
+        inner_map_fd: inner.map(MapFd::fd),
+        ..MapCreateAttr::default()
+    })
+    .unwrap()
+}
+
+#[test]
+fn legacy_btf_map_in_map_and_prog_array_slots_work_together() {
+    let object = Object::parse(include_bytes!("../../tests/bpf/obj/parse_maps.bpf.o")).unwrap();
+    let probe = MapFd::create(&MapCreateAttr {
+        map_type: 2,
+        key_size: 4,
+        value_size: 4,
+        max_entries: 1,
+        ..MapCreateAttr::default()
+    });
+    if let Err(e) = probe {
+        println!(
+            "SKIPPED bpf-core/tests/obj_kernel_load.rs::legacy_btf_map_in_map_and_prog_array_slots_work_together: {e}"
+        );
+        return;
+    }
+    let mut maps: HashMap<String, MapFd> = HashMap::new();
+    for map in &object.maps {
+        let template = map.def.inner.as_deref().map(|inner| create(inner, None));
+        maps.insert(map.name.clone(), create(&map.def, template.as_ref()));
+    }
+    let mut bindings = Bindings::default();
+    for (name, fd) in &maps {
+        bindings
+            .maps
+            .insert(name.clone(), MapReference::Fd(fd.fd().as_raw_fd()));
+    }
+    let mut programs = HashMap::new();
+    for program in &object.programs {
+        let relocated = object.relocate(&program.name, &bindings).unwrap();
+        let fd = prog_load(&ProgLoadAttr {
+            prog_type: program.section.prog_type().unwrap(),
+            name: &program.name,
+            insns: &relocated.insns,
+            license: object.license.as_deref().unwrap(),
+            ..ProgLoadAttr::default()
+        })
+        .unwrap_or_else(|e| panic!("verifier rejected {}: {e}", program.name));
+        programs.insert(program.name.clone(), fd);
+    }
+    for map in &object.maps {
+        for slot in &map.initial_slots {
+            let raw = match &slot.target {
+                bpf_core::obj::SlotTarget::Program(p) => programs[p].as_raw_fd(),
+                bpf_core::obj::SlotTarget::Map(m) => maps[m].fd().as_raw_fd(),
+            };
+            maps[&map.name]
+                .update(&slot.index.to_ne_bytes(), &(raw as u32).to_ne_bytes(), 0)
+                .unwrap();
+        }
+    }
+    // outer[0] = inner_a; inner_a[0] = 5 is added to the total if the slot took.
+    maps["inner_a"]
+        .update(&0u32.to_ne_bytes(), &5u32.to_ne_bytes(), 0)
+        .unwrap();
+    let packet = [0u8; 64];
+    let run = prog_test_run(
+        programs["use_maps"].as_fd_ref(),
+        TestRunAttr {
+            data_in: &packet,
+            ..TestRunAttr::default()
+        },
+    )
+    .unwrap();
+    // The tail call to jump_table[0] = tail_one returns 1; without it the total (5 + 2) comes back.
+    assert_eq!(run.retval, 1);
+    maps["jump_table"].delete(&0u32.to_ne_bytes()).unwrap();
+    let run = prog_test_run(
+        programs["use_maps"].as_fd_ref(),
+        TestRunAttr {
+            data_in: &packet,
+            ..TestRunAttr::default()
+        },
+    )
+    .unwrap();
+    assert_eq!(
+        run.retval, 7,
+        "inner_a value 5 via outer[0], plus legacy_array and sized_array hits"
+    );
+}
