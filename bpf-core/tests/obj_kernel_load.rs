@@ -202,7 +202,7 @@ fn bpf_loop_callbacks_run_with_func_info() {
 /// Test-only DATASEC fix-up (the BTF layer's job): clang leaves data section sizes and variable
 /// offsets 0; the kernel wants them from the ELF layout, which the object model has.
 fn fix_datasecs(object: &Object) -> Vec<u8> {
-    let mut btf = object.btf_data.clone().unwrap();
+    let mut btf = object.btf.as_ref().unwrap().to_bytes();
     let word = |b: &[u8], at: usize| u32::from_le_bytes(b[at..at + 4].try_into().unwrap());
     let hdr_len = word(&btf, 4) as usize;
     let (type_off, type_len, str_off) = (
