@@ -68,7 +68,7 @@ fn run_xdp_with(
     let program = object.relocate(name, &bindings).unwrap();
     let section = &object.program(name).unwrap().section;
     let btf = with_btf.then(|| {
-        bpf_sys::btf::btf_load(&fix_datasecs(object), 1, None)
+        bpf_sys::btf::btf_load(&object.btf.as_ref().unwrap().to_bytes(), 1, None)
             .unwrap_or_else(|e| panic!("kernel rejected the object's BTF: {e}"))
     });
     let (func_info, line_info) = (program.func_info_bytes(), program.line_info_bytes());
@@ -199,60 +199,6 @@ fn bpf_loop_callbacks_run_with_func_info() {
     assert_eq!(retval, 2);
 }
 
-/// Test-only DATASEC fix-up (the BTF layer's job): clang leaves data section sizes and variable
-/// offsets 0; the kernel wants them from the ELF layout, which the object model has.
-fn fix_datasecs(object: &Object) -> Vec<u8> {
-    let mut btf = object.btf.as_ref().unwrap().to_bytes();
-    let word = |b: &[u8], at: usize| u32::from_le_bytes(b[at..at + 4].try_into().unwrap());
-    let hdr_len = word(&btf, 4) as usize;
-    let (type_off, type_len, str_off) = (
-        word(&btf, 8) as usize,
-        word(&btf, 12) as usize,
-        word(&btf, 16) as usize,
-    );
-    let string = |b: &[u8], off: u32| {
-        let start = hdr_len + str_off + off as usize;
-        let end = b[start..].iter().position(|&c| c == 0).unwrap();
-        String::from_utf8(b[start..start + end].to_vec()).unwrap()
-    };
-    let mut names = vec![String::new()];
-    let mut at = hdr_len + type_off;
-    while at < hdr_len + type_off + type_len {
-        let (name_off, info) = (word(&btf, at), word(&btf, at + 4));
-        let (kind, vlen) = ((info >> 24) & 0x1f, (info & 0xffff) as usize);
-        names.push(string(&btf, name_off));
-        let name = names.last().unwrap().clone();
-        at += 12;
-        if kind == 15 {
-            let mut size = object.map(&name).map_or(0, |m| m.def.value_size);
-            for i in 0..vlen {
-                let entry = at + i * 12;
-                let var = names[word(&btf, entry) as usize].clone();
-                let offset = object
-                    .maps
-                    .iter()
-                    .find_map(|m| match m.variable(&var) {
-                        Some(v) if m.name == name => Some(v.offset),
-                        _ if m.name == var => Some(m.section_offset as u32),
-                        _ => None,
-                    })
-                    .unwrap_or(0);
-                btf[entry + 4..entry + 8].copy_from_slice(&offset.to_le_bytes());
-                size = size.max(offset + word(&btf, entry + 8));
-            }
-            btf[at - 4..at].copy_from_slice(&size.to_le_bytes());
-        }
-        at += match kind {
-            1 | 14 | 17 => 4,
-            3 => 12,
-            4 | 5 | 15 | 19 => 12 * vlen,
-            6 | 13 => 8 * vlen,
-            _ => 0,
-        };
-    }
-    btf
-}
-
 fn create(def: &bpf_core::obj::MapDef, inner: Option<&MapFd>) -> MapFd {
     MapFd::create(&MapCreateAttr {
         map_type: def.map_type,
@@ -346,4 +292,108 @@ fn legacy_btf_map_in_map_and_prog_array_slots_work_together() {
         run.retval, 7,
         "inner_a value 5 via outer[0], plus legacy_array and sized_array hits"
     );
+}
+
+fn kallsyms_address(name: &str) -> Option<u64> {
+    let text = std::fs::read_to_string("/proc/kallsyms").ok()?;
+    text.lines().find_map(|line| {
+        let mut parts = line.split_whitespace();
+        let (address, _, symbol) = (parts.next()?, parts.next()?, parts.next()?);
+        (symbol == name)
+            .then(|| u64::from_str_radix(address, 16).ok())
+            .flatten()
+    })
+}
+
+#[test]
+fn externs_resolve_against_the_running_kernel() {
+    use bpf_core::btf::{Btf, BtfKind};
+    use bpf_core::relocation::{KfuncValue, KsymValue};
+    let test = "bpf-core/tests/obj_kernel_load.rs::externs_resolve_against_the_running_kernel";
+    let Ok(vmlinux) = Btf::from_file("/sys/kernel/btf/vmlinux") else {
+        println!("SKIPPED {test}: no /sys/kernel/btf/vmlinux");
+        return;
+    };
+    let Some(init_task) = kallsyms_address("init_task").filter(|&a| a != 0) else {
+        println!("SKIPPED {test}: /proc/kallsyms hides addresses");
+        return;
+    };
+    let mut object =
+        Object::parse(include_bytes!("../../tests/bpf/obj/reloc_externs.bpf.o")).unwrap();
+    let values: HashMap<String, String> = [
+        ("LINUX_KERNEL_VERSION", "396288"),
+        ("CONFIG_BPF_SYSCALL", "y"),
+        ("CONFIG_NET_SCH_INGRESS", "m"),
+        ("CONFIG_HZ", "250"),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v.to_owned()))
+    .collect();
+    object.fill_kconfig(&values).unwrap();
+    let maps = create_maps(&object).unwrap();
+    let mut bindings = Bindings::default();
+    for (map, fd) in &maps {
+        bindings
+            .maps
+            .insert(map.clone(), MapReference::Fd(fd.fd().as_raw_fd()));
+    }
+    let var = vmlinux
+        .find_by_name_kind("bpf_prog_active", BtfKind::Var)
+        .unwrap();
+    bindings.ksyms.insert(
+        "bpf_prog_active".into(),
+        KsymValue::BtfId {
+            btf_id: var,
+            btf_obj_fd: 0,
+        },
+    );
+    bindings
+        .ksyms
+        .insert("init_task".into(), KsymValue::Address(init_task));
+    for kfunc in [
+        "bpf_rcu_read_lock",
+        "bpf_rcu_read_unlock",
+        "bpf_task_from_pid",
+        "bpf_task_release",
+    ] {
+        let btf_id = vmlinux.find_by_name_kind(kfunc, BtfKind::Func).unwrap();
+        bindings.kfuncs.insert(
+            kfunc.into(),
+            KfuncValue {
+                btf_id,
+                fd_array_index: 0,
+            },
+        );
+    }
+    let program = object.relocate("use_externs", &bindings).unwrap();
+    let btf = bpf_sys::btf::btf_load(&object.btf.as_ref().unwrap().to_bytes(), 1, None)
+        .unwrap_or_else(|e| panic!("kernel rejected the fixed-up BTF with .kconfig/.ksyms: {e}"));
+    let (func_info, line_info) = (program.func_info_bytes(), program.line_info_bytes());
+    let section = &object.program("use_externs").unwrap().section;
+    let fd = prog_load(&ProgLoadAttr {
+        prog_type: section.prog_type().unwrap(),
+        prog_flags: 1 << 4, // BPF_F_SLEEPABLE: syscall programs may sleep
+        name: "use_externs",
+        insns: &program.insns,
+        license: "GPL",
+        prog_btf_fd: Some(std::os::fd::AsFd::as_fd(&btf)),
+        func_info: &func_info,
+        func_info_rec_size: program.func_info_rec_size,
+        line_info: &line_info,
+        line_info_rec_size: program.line_info_rec_size,
+        ..ProgLoadAttr::default()
+    })
+    .unwrap_or_else(|e| panic!("verifier rejected use_externs: {e}"));
+    prog_test_run(fd.as_fd_ref(), TestRunAttr::default()).unwrap();
+    let out: Vec<u64> = value(&maps, ".bss", 0, 64)
+        .chunks_exact(8)
+        .map(|c| u64::from_le_bytes(c.try_into().unwrap()))
+        .collect();
+    assert_eq!(
+        &out[..5],
+        &[396288, 1, 2, 250, 0],
+        "kconfig values as the program read them"
+    );
+    assert_eq!(out[5], init_task, "typeless ksym address");
+    assert_eq!(out[6], 0, "absent weak ksym");
 }

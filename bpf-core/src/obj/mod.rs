@@ -4,6 +4,7 @@
 //! keeps everything the loader and [`relocation`](crate::relocation) need, without a syscall.
 
 mod btf_externs;
+mod btf_fixup;
 mod btf_maps;
 mod error;
 mod externs;
@@ -65,6 +66,8 @@ pub struct Symbol {
     pub size: u64,
     pub kind: SymbolKind,
     pub binding: Binding,
+    /// `STV_HIDDEN` / `STV_INTERNAL`: not visible outside the object.
+    pub hidden: bool,
 }
 
 /// An instruction that an ELF relocation points at, and the symbol it refers to.

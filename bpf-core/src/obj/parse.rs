@@ -14,7 +14,7 @@ use super::{
     Binding, Extern, ExternKind, Function, FunctionId, InsnRelocation, Object, ParseError, Program,
     ProgramSection, Symbol, SymbolKind, Variable,
 };
-use super::{btf_externs, btf_maps, struct_ops};
+use super::{btf_externs, btf_fixup, btf_maps, struct_ops};
 use crate::btf::{Btf, BtfExt, BtfKind, CoreRelo};
 
 type Elf = elf::FileHeader64<Endianness>;
@@ -148,6 +148,7 @@ fn read_symbols(
             size: sym.st_size(endian),
             kind,
             binding,
+            hidden: matches!(sym.st_visibility(), elf::STV_HIDDEN | elf::STV_INTERNAL),
         });
     }
     Ok(symbols)
@@ -570,7 +571,7 @@ pub(super) fn parse(data: &[u8]) -> Result<Object, ParseError> {
         })
         .collect();
 
-    let btf = match btf_data.map(Btf::parse) {
+    let mut btf = match btf_data.map(Btf::parse) {
         Some(Ok(btf)) => Some(btf),
         Some(Err(reason)) => {
             // Only BTF-defined maps strictly need it; everything else degrades gracefully.
@@ -630,6 +631,12 @@ pub(super) fn parse(data: &[u8]) -> Result<Object, ParseError> {
                 }
                 Err(reason) => log::warn!("ignoring unparsable .BTF.ext: {reason}"),
             }
+        }
+    }
+    if let Some(btf) = &mut btf {
+        let sizes: Vec<(String, u64)> = sections.iter().map(|s| (s.name.clone(), s.size)).collect();
+        if let Err(e) = btf_fixup::fixup(btf, &sizes, &symbols, &object.maps, &object.externs) {
+            log::warn!("BTF fix-up failed, the kernel may refuse this BTF: {e}");
         }
     }
     object.btf = btf;
