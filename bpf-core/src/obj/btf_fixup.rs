@@ -41,7 +41,15 @@ pub(super) fn fixup(
         fixup_kconfig(btf, id, maps)?;
     }
     if let Some(id) = btf.find_by_name_kind(".ksyms", BtfKind::Datasec) {
-        fixup_ksyms(btf, id, externs)?;
+        fixup_ksyms(btf, id)?;
+    }
+    // The kernel refuses extern linkage on FUNCs, wherever the kfunc was declared.
+    for ext in externs {
+        if let ExternKind::Kfunc { type_id } = ext.kind
+            && btf.kind(type_id).ok() == Some(BtfKind::Func)
+        {
+            btf.set_func_linkage(type_id, FuncLinkage::Global)?;
+        }
     }
     Ok(())
 }
@@ -79,7 +87,7 @@ fn fixup_kconfig(btf: &mut Btf, id: u32, maps: &[Map]) -> Result<(), BtfError> {
 
 /// `.ksyms` entries become 4-byte `int` VARs (kfunc FUNCs get a placeholder VAR and global
 /// linkage), as the kernel accepts only allocated VARs in a DATASEC.
-fn fixup_ksyms(btf: &mut Btf, id: u32, externs: &[super::Extern]) -> Result<(), BtfError> {
+fn fixup_ksyms(btf: &mut Btf, id: u32) -> Result<(), BtfError> {
     let entries = datasec_vars(btf, id)?;
     if entries.is_empty() {
         return Ok(());
@@ -100,14 +108,6 @@ fn fixup_ksyms(btf: &mut Btf, id: u32, externs: &[super::Extern]) -> Result<(), 
             }
         };
         vars.push((var, offset, 4));
-    }
-    // Extern FUNCs outside `.ksyms` (kfuncs declared without __ksym) cannot be loaded either.
-    for ext in externs {
-        if let ExternKind::Kfunc { type_id } = ext.kind {
-            if btf.kind(type_id).ok() == Some(BtfKind::Func) {
-                btf.set_func_linkage(type_id, FuncLinkage::Global)?;
-            }
-        }
     }
     let size = 4 * vars.len() as u32;
     btf.set_datasec(id, size, &vars)
