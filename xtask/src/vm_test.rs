@@ -8,6 +8,8 @@
 mod build;
 #[path = "vm/cpio.rs"]
 mod cpio;
+#[path = "vm/host_tools.rs"]
+mod host_tools;
 #[path = "vm/initramfs.rs"]
 mod initramfs;
 #[path = "vm/modules.rs"]
@@ -23,8 +25,8 @@ use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-const USAGE: &str = "usage: cargo xtask vm-test [--kernel /boot/vmlinuz-<release>] [--filter <substring>] \
-                     [--timeout <secs>] [--test-timeout <secs>] [--inject-failure] [--verbose]";
+const USAGE: &str = "usage: cargo xtask vm-test [--kernel /boot/vmlinuz-<release>] [--package <name>]... \
+                     [--filter <substring>] [--timeout <secs>] [--test-timeout <secs>] [--inject-failure] [--verbose]";
 
 /// Command-line words the kernel needs: serial console, no reboot loop on panic, an oops is a
 /// panic (so the host sees it), quiet boot, and the BPF LSM enabled for lsm programs.
@@ -34,6 +36,7 @@ const BASE_CMDLINE: &str = "console=ttyS0 panic=-1 oops=panic loglevel=3 \
 #[derive(Debug)]
 struct Options {
     kernel: Option<PathBuf>,
+    packages: Vec<String>,
     filter: Option<String>,
     timeout: Duration,
     test_timeout_secs: u64,
@@ -44,6 +47,7 @@ struct Options {
 fn parse_options(args: &[String]) -> Result<Options, String> {
     let mut options = Options {
         kernel: std::env::var_os("VMTEST_KERNEL_IMAGE").map(PathBuf::from),
+        packages: Vec::new(),
         filter: None,
         timeout: Duration::from_secs(900),
         test_timeout_secs: 120,
@@ -62,12 +66,16 @@ fn parse_options(args: &[String]) -> Result<Options, String> {
         match arg.as_str() {
             "--kernel" => options.kernel = Some(args.next().ok_or(USAGE)?.into()),
             "--filter" => options.filter = Some(args.next().ok_or(USAGE)?.clone()),
+            "--package" | "-p" => options.packages.push(args.next().ok_or(USAGE)?.clone()),
             "--timeout" => options.timeout = Duration::from_secs(secs(args.next())?),
             "--test-timeout" => options.test_timeout_secs = secs(args.next())?,
             "--inject-failure" => options.inject_failure = true,
             "--verbose" | "-v" => options.verbose = true,
             _ => return Err(USAGE.to_string()),
         }
+    }
+    if options.packages.is_empty() {
+        options.packages.push(build::DEFAULT_PACKAGE.to_string());
     }
     if options
         .filter
@@ -183,26 +191,27 @@ pub fn run(args: &[String]) -> Result<(), String> {
     let busybox = initramfs::find_busybox()?;
     let started = Instant::now();
 
-    println!(
-        "==== vm-test: building static test binaries of {}",
-        build::PACKAGE
-    );
-    let binaries = build::build_tests(&root)?;
+    let packages = options.packages.join(", ");
+    println!("==== vm-test: building static test binaries of {packages}");
+    let binaries = build::build_tests(&root, &options.packages)?;
     if binaries.is_empty() {
-        return Err(format!(
-            "cargo built no test binaries for {}",
-            build::PACKAGE
-        ));
+        return Err(format!("cargo built no test binaries for {packages}"));
     }
     let built = started.elapsed();
 
     let modules = collect_modules(&release);
-    let workdir = root.join("tests");
+    let (tools, missing_tools) = host_tools::collect();
+    if !missing_tools.is_empty() {
+        println!(
+            "note: the guest will lack {} (not installed here)",
+            missing_tools.join(", ")
+        );
+    }
     let contents = initramfs::Contents {
         release: &release,
         binaries: &binaries,
         modules: &modules,
-        workdir: &workdir,
+        host_tools: &tools,
         test_timeout_secs: options.test_timeout_secs,
     };
     let archive = initramfs::build(&contents, &busybox)?;

@@ -1,11 +1,12 @@
 //! Assembles the guest's initramfs: static busybox, the init script, the kernel modules the
-//! tests need, the static test binaries and (for tests that read them at run time) the
-//! committed BPF objects at the same absolute path as on the host.
+//! tests need, host tools with their libraries, the static test binaries and (for tests that
+//! read them at run time) the committed BPF objects at the same absolute path as on the host.
 
 use std::path::{Path, PathBuf};
 
 use super::build::{self, TestBinary};
 use super::cpio::Archive;
+use super::host_tools;
 use super::modules::Module;
 
 const INIT: &str = include_str!("../../vm/init");
@@ -18,8 +19,7 @@ pub struct Contents<'a> {
     pub release: &'a str,
     pub binaries: &'a [TestBinary],
     pub modules: &'a [Module],
-    /// The directory the guest runs tests in (the `integration-tests` package root).
-    pub workdir: &'a Path,
+    pub host_tools: &'a [host_tools::Copy],
     /// Seconds one test may take in the guest before it is killed.
     pub test_timeout_secs: u64,
 }
@@ -81,14 +81,29 @@ pub fn build(contents: &Contents<'_>, busybox: &Path) -> Result<Vec<u8>, String>
             &read(&binary.path)?,
         );
     }
-    let objects = contents.workdir.join("bpf").join("obj");
-    add_tree(&mut archive, &objects)?;
+    // Each binary runs in its package's directory, as under cargo.
+    let mut package_dirs: Vec<&Path> = Vec::new();
+    for binary in contents.binaries {
+        let dir = binary.package_dir.to_string_lossy();
+        archive.file(
+            &format!("vmtest/dir/{}", binary.name),
+            0o644,
+            dir.as_bytes(),
+        );
+        if !package_dirs.contains(&binary.package_dir.as_path()) {
+            package_dirs.push(&binary.package_dir);
+            archive.dir(&dir);
+            add_tree(&mut archive, &binary.package_dir.join("bpf").join("obj"))?;
+        }
+    }
+    for copy in contents.host_tools {
+        archive.file(&copy.guest_path, 0o755, &read(&copy.source)?);
+    }
 
     let config = format!(
-        "MODULES='{}'\nTEST_TIMEOUT={}\nWORKDIR='{}'\n",
+        "MODULES='{}'\nTEST_TIMEOUT={}\n",
         module_paths.join(" "),
         contents.test_timeout_secs,
-        contents.workdir.display()
     );
     archive.file("etc/vmtest.conf", 0o644, config.as_bytes());
     Ok(archive.finish())
