@@ -168,6 +168,24 @@ fn collect_modules(release: &str) -> Vec<modules::Module> {
 
 pub fn run(args: &[String]) -> Result<(), String> {
     let options = parse_options(args)?;
+    let summary_path = crate::workspace_root()
+        .join("target")
+        .join("vm-test-summary.txt");
+    // A summary always describes this run, even one that never reached the guest.
+    run_with(&options).inspect_err(|error| {
+        if !summary_path.exists() {
+            let _ = std::fs::create_dir_all(summary_path.parent().unwrap_or(Path::new(".")));
+            let _ = std::fs::write(&summary_path, format!("vm-test did not run: {error}\n"));
+        }
+    })
+}
+
+fn run_with(options: &Options) -> Result<(), String> {
+    let _ = std::fs::remove_file(
+        crate::workspace_root()
+            .join("target")
+            .join("vm-test-summary.txt"),
+    );
     if std::env::consts::ARCH != "x86_64" {
         return Err(format!(
             "vm-test boots an x86_64 guest; this host is {}",
