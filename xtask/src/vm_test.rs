@@ -166,12 +166,18 @@ fn collect_modules(release: &str) -> Vec<modules::Module> {
     resolution.load_order
 }
 
+/// Where the summary goes, for `.ci/run` to print with the others.
+fn summary_path() -> PathBuf {
+    crate::workspace_root()
+        .join("target")
+        .join("vm-test-summary.txt")
+}
+
 pub fn run(args: &[String]) -> Result<(), String> {
     let options = parse_options(args)?;
-    let summary_path = crate::workspace_root()
-        .join("target")
-        .join("vm-test-summary.txt");
+    let summary_path = summary_path();
     // A summary always describes this run, even one that never reached the guest.
+    let _ = std::fs::remove_file(&summary_path);
     run_with(&options).inspect_err(|error| {
         if !summary_path.exists() {
             let _ = std::fs::create_dir_all(summary_path.parent().unwrap_or(Path::new(".")));
@@ -181,11 +187,6 @@ pub fn run(args: &[String]) -> Result<(), String> {
 }
 
 fn run_with(options: &Options) -> Result<(), String> {
-    let _ = std::fs::remove_file(
-        crate::workspace_root()
-            .join("target")
-            .join("vm-test-summary.txt"),
-    );
     if std::env::consts::ARCH != "x86_64" {
         return Err(format!(
             "vm-test boots an x86_64 guest; this host is {}",
@@ -316,7 +317,7 @@ fn run_with(options: &Options) -> Result<(), String> {
         log_path.display()
     );
     println!("\n{summary}{timings}");
-    let summary_path = root.join("target").join("vm-test-summary.txt");
+    let summary_path = summary_path();
     std::fs::write(&summary_path, format!("{summary}{timings}"))
         .map_err(|e| format!("{}: {e}", summary_path.display()))?;
     if report.failed() {
