@@ -1,17 +1,18 @@
 //! `cargo xtask vm-test`: the integration tests on a second kernel, booted under qemu.
 //!
-//! Builds the `integration-tests` binaries statically, packs them with busybox and the needed
-//! kernel modules into an initramfs, boots the kernel (default: the newest `/boot/vmlinuz-*`
-//! that is not the running kernel) and parses the guest's serial console. See docs/vm-test.md.
+//! Builds the `integration-tests` binaries, packs them and their shared libraries with busybox,
+//! host tools and the needed kernel modules into an initramfs, boots the kernel (default: the
+//! newest `/boot/vmlinuz-*` that is not the running kernel) and parses the guest's serial
+//! console. See docs/vm-test.md.
 
 #[path = "vm/build.rs"]
 mod build;
 #[path = "vm/cpio.rs"]
 mod cpio;
-#[path = "vm/host_tools.rs"]
-mod host_tools;
 #[path = "vm/initramfs.rs"]
 mod initramfs;
+#[path = "vm/libraries.rs"]
+mod libraries;
 #[path = "vm/modules.rs"]
 mod modules;
 #[path = "vm/qemu.rs"]
@@ -211,7 +212,7 @@ fn run_with(options: &Options) -> Result<(), String> {
     let started = Instant::now();
 
     let packages = options.packages.join(", ");
-    println!("==== vm-test: building static test binaries of {packages}");
+    println!("==== vm-test: building test binaries of {packages}");
     let binaries = build::build_tests(&root, &options.packages)?;
     if binaries.is_empty() {
         return Err(format!("cargo built no test binaries for {packages}"));
@@ -219,7 +220,11 @@ fn run_with(options: &Options) -> Result<(), String> {
     let built = started.elapsed();
 
     let modules = collect_modules(&release);
-    let (tools, missing_tools) = host_tools::collect();
+    let mut host_files = libraries::CopyList::default();
+    for binary in &binaries {
+        host_files.add_libraries_of(&binary.path)?;
+    }
+    let missing_tools = host_files.add_tools();
     if !missing_tools.is_empty() {
         println!(
             "note: the guest will lack {} (not installed here)",
@@ -230,7 +235,7 @@ fn run_with(options: &Options) -> Result<(), String> {
         release: &release,
         binaries: &binaries,
         modules: &modules,
-        host_tools: &tools,
+        host_files: &host_files.copies,
         test_timeout_secs: options.test_timeout_secs,
     };
     let archive = initramfs::build(&contents, &busybox)?;
