@@ -11,6 +11,7 @@ pub mod info;
 pub mod insn;
 pub mod map;
 pub mod obj;
+pub mod pod;
 pub mod prog;
 mod syscall;
 pub mod test_run;
