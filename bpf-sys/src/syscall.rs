@@ -7,6 +7,9 @@ use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
 use crate::error::{BpfCommand, SyscallError};
 use crate::generated::bpf_attr;
 
+/// Flag telling map create / prog load / BTF load that a token fd is set (anonymous UAPI enum).
+pub(crate) const BPF_F_TOKEN_FD: u32 = 1 << 16;
+
 /// Calls bpf(2) with `attr`, returning the non-negative result.
 pub(crate) fn sys_bpf(cmd: BpfCommand, attr: &mut bpf_attr) -> Result<i64, SyscallError> {
     loop {
