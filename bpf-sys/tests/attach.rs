@@ -16,8 +16,9 @@ use bpf_sys::link::{
     LinkCreateAttr, LinkKind, LinkTarget, link_create, link_detach, raw_tracepoint_open,
 };
 use bpf_sys::perf_event::{
-    PerfEventAttr, perf_event_enable, perf_event_open, perf_event_query_bpf, perf_event_set_bpf,
-    pmu_retprobe_bit, pmu_type, tracepoint_id,
+    PerfConfig, PerfEventAttr, PerfEventFlags, perf_event_disable, perf_event_enable,
+    perf_event_open, perf_event_query_bpf, perf_event_set_bpf, pmu_retprobe_bit, pmu_type,
+    tracepoint_id,
 };
 use common::{counter_map, counting_prog, read_counter, unique};
 
@@ -225,4 +226,110 @@ fn uprobe_pmu_facts() {
     assert!(ty >= perf_type_id::PERF_TYPE_MAX, "dynamic PMU type {ty}");
     assert!(pmu_retprobe_bit("uprobe").unwrap() < 64);
     assert!(pmu_type("no_such_pmu").is_err());
+}
+
+/// A function for uprobes to hit; `no_mangle` keeps it a real, separate symbol.
+#[unsafe(no_mangle)]
+#[inline(never)]
+pub extern "C" fn bpf_sys_uprobe_target(x: u64) -> u64 {
+    std::hint::black_box(x).wrapping_mul(3)
+}
+
+/// The file and file offset the running code of `bpf_sys_uprobe_target` comes from.
+fn uprobe_target_location() -> (std::path::PathBuf, u64) {
+    let addr = bpf_sys_uprobe_target as extern "C" fn(u64) -> u64 as usize as u64;
+    let maps = std::fs::read_to_string("/proc/self/maps").unwrap();
+    for line in maps.lines() {
+        let fields: Vec<&str> = line.split_whitespace().collect();
+        let [range, _perms, offset, _dev, _inode, path] = fields[..] else {
+            continue;
+        };
+        let (start, end) = range.split_once('-').unwrap();
+        let start = u64::from_str_radix(start, 16).unwrap();
+        let end = u64::from_str_radix(end, 16).unwrap();
+        if (start..end).contains(&addr) {
+            let offset = u64::from_str_radix(offset, 16).unwrap();
+            return (path.into(), addr - start + offset);
+        }
+    }
+    panic!("{addr:#x} not mapped from a file");
+}
+
+#[test]
+fn uprobe_pmu_event_with_path_string_fires() {
+    let Ok(pmu) = pmu_type("uprobe") else {
+        println!("SKIPPED attach::uprobe_pmu_event_with_path_string_fires: no uprobe PMU");
+        return;
+    };
+    let (path, offset) = uprobe_target_location();
+    let path_c = std::ffi::CString::new(path.as_os_str().as_encoded_bytes()).unwrap();
+    let counter = counter_map("sys_up_count");
+    let prog = counting_prog(
+        bpf_prog_type::BPF_PROG_TYPE_KPROBE,
+        0,
+        "sys_uprobe",
+        &counter,
+        0,
+    );
+    let attr = PerfEventAttr {
+        type_: pmu,
+        config1: PerfConfig::String(&path_c),
+        config2: PerfConfig::Value(offset),
+        sample: 1,
+        wakeup: 1,
+        flags: PerfEventFlags::DISABLED,
+        ..Default::default()
+    };
+    let event = perf_event_open(&attr, 0, -1, None, 0).unwrap();
+    perf_event_set_bpf(event.as_fd(), prog.as_fd()).unwrap();
+    perf_event_enable(event.as_fd()).unwrap();
+    bpf_sys_uprobe_target(1);
+    bpf_sys_uprobe_target(2);
+    // Only this thread is traced, and only these calls hit the function.
+    assert_eq!(
+        read_counter(&counter),
+        2,
+        "uprobe did not fire once per call"
+    );
+    perf_event_disable(event.as_fd()).unwrap();
+}
+
+#[test]
+fn uprobe_multi_link_fires() {
+    let (path, offset) = uprobe_target_location();
+    let counter = counter_map("sys_upm_count");
+    let prog = counting_prog(
+        bpf_prog_type::BPF_PROG_TYPE_KPROBE,
+        bpf_attach_type::BPF_TRACE_UPROBE_MULTI,
+        "sys_uprobe_multi",
+        &counter,
+        0,
+    );
+    let result = link_create(&LinkCreateAttr {
+        prog_fd: prog.as_fd(),
+        target: LinkTarget::None,
+        attach_type: bpf_attach_type::BPF_TRACE_UPROBE_MULTI,
+        flags: 0,
+        kind: LinkKind::UprobeMulti {
+            path: &path,
+            offsets: &[offset],
+            ref_ctr_offsets: &[],
+            cookies: &[99],
+            flags: 0,
+            pid: std::process::id(),
+        },
+    });
+    let link = match result {
+        Err(e) if e.errno() == Some(libc::EOPNOTSUPP) => {
+            println!("SKIPPED attach::uprobe_multi_link_fires: kernel lacks uprobe_multi");
+            return;
+        }
+        other => other.unwrap(),
+    };
+    bpf_sys_uprobe_target(4);
+    assert!(read_counter(&counter) >= 1, "uprobe_multi did not fire");
+    assert_eq!(
+        link_info(link.as_fd()).unwrap().link_type(),
+        bpf_link_type::BPF_LINK_TYPE_UPROBE_MULTI
+    );
 }

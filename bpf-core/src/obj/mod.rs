@@ -3,6 +3,9 @@
 //! [`Object::parse`] reads the bytes of an object built by `clang -target bpf` for libbpf and
 //! keeps everything the loader and [`relocation`](crate::relocation) need, without a syscall.
 
+mod btf_externs;
+mod btf_maps;
+mod btf_view;
 mod error;
 mod externs;
 mod globals;
@@ -11,6 +14,7 @@ mod kconfig;
 mod maps;
 mod parse;
 mod section;
+mod struct_ops;
 
 use std::collections::BTreeMap;
 
@@ -22,6 +26,7 @@ pub use globals::SetGlobalError;
 pub use kconfig::{KconfigError, parse_kconfig};
 pub use maps::{DataKind, Map, MapDef, MapKind, MapSlot, Pinning, SlotTarget, Variable};
 pub use section::{ProgramSection, Tracepoint, UprobeTarget};
+pub use struct_ops::{StructOps, StructOpsMember};
 
 /// Identifies a function: its ELF section and its first instruction's index in that section.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -96,6 +101,8 @@ pub struct Program {
     pub section_name: String,
     pub section: ProgramSection,
     pub function: FunctionId,
+    /// `false` for libbpf's `SEC("?...")`: loaded only when asked for explicitly.
+    pub autoload: bool,
 }
 
 /// A parsed eBPF object. Nothing in it refers to kernel resources.

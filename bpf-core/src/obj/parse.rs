@@ -6,12 +6,14 @@ use object::Endianness;
 use object::elf;
 use object::read::elf::{FileHeader, Rel, SectionHeader, Sym};
 
+use super::btf_view::{BtfExtView, BtfView};
 use super::insn::{self, INSN_SIZE};
 use super::maps::{self, MapKind};
 use super::{
     Binding, Extern, ExternKind, Function, FunctionId, InsnRelocation, Object, ParseError, Program,
     ProgramSection, Symbol, SymbolKind, Variable,
 };
+use super::{btf_externs, btf_maps, struct_ops};
 
 type Elf = elf::FileHeader64<Endianness>;
 
@@ -261,6 +263,8 @@ fn read_code_relocations(
     symbols: &[Symbol],
     functions: &mut BTreeMap<FunctionId, Function>,
 ) -> Result<(), ParseError> {
+    // Computed once per function: which instructions are second halves of an ld_imm64.
+    let mut second_halves: BTreeMap<FunctionId, Vec<bool>> = BTreeMap::new();
     let Some((rels, _)) =
         rel_section
             .header
@@ -287,11 +291,10 @@ fn read_code_relocations(
         let function =
             containing_function(functions, target.index, section_insn).ok_or_else(outside)?;
         let insn_index = section_insn - function.id.insn_index;
-        if insn::second_halves(&function.insns)
-            .get(insn_index)
-            .copied()
-            .unwrap_or(false)
-        {
+        let halves = second_halves
+            .entry(function.id)
+            .or_insert_with(|| insn::second_halves(&function.insns));
+        if halves.get(insn_index).copied().unwrap_or(false) {
             return Err(ParseError::RelocationInsideLdImm64 {
                 section: target.name.clone(),
                 offset,
@@ -455,6 +458,7 @@ pub(super) fn parse(data: &[u8]) -> Result<Object, ParseError> {
         line_info_rec_size: 0,
     };
     let mut btf_maps_section = None;
+    let mut struct_ops_sections = Vec::new();
 
     for section in &sections {
         match section.name.as_str() {
@@ -463,6 +467,9 @@ pub(super) fn parse(data: &[u8]) -> Result<Object, ParseError> {
             ".BTF" => object.btf_data = Some(section.data.to_vec()),
             ".BTF.ext" => object.btf_ext_data = Some(section.data.to_vec()),
             ".maps" => btf_maps_section = Some(section.index),
+            name if struct_ops::is_struct_ops_section(name) => {
+                struct_ops_sections.push(section.index)
+            }
             name if name == "maps" || name.starts_with("maps/") => {
                 let defs: Vec<(String, u64)> = symbols
                     .iter()
@@ -487,8 +494,11 @@ pub(super) fn parse(data: &[u8]) -> Result<Object, ParseError> {
                         object.programs.push(Program {
                             name: function.name.clone(),
                             section_name: section.name.clone(),
-                            section: ProgramSection::parse(&section.name),
+                            section: ProgramSection::parse(
+                                section.name.strip_prefix('?').unwrap_or(&section.name),
+                            ),
                             function: function.id,
+                            autoload: !section.name.starts_with('?'),
                         });
                     }
                     object.functions.insert(function.id, function);
@@ -511,6 +521,7 @@ pub(super) fn parse(data: &[u8]) -> Result<Object, ParseError> {
     }
 
     let mut map_relocations = Vec::new();
+    let mut struct_ops_relocations: BTreeMap<usize, Vec<(u64, &Symbol)>> = BTreeMap::new();
     for rel_section in sections.iter().filter(|s| s.sh_type == elf::SHT_REL) {
         let Some(target) = sections.get(rel_section.info as usize) else {
             return Err(ParseError::Section {
@@ -532,6 +543,11 @@ pub(super) fn parse(data: &[u8]) -> Result<Object, ParseError> {
             )?;
         } else if Some(target.index) == btf_maps_section {
             map_relocations = read_data_relocations(endian, data, rel_section, &symbols)?;
+        } else if struct_ops_sections.contains(&target.index) {
+            struct_ops_relocations.insert(
+                target.index,
+                read_data_relocations(endian, data, rel_section, &symbols)?,
+            );
         }
     }
     for function in object.functions.values_mut() {
@@ -553,7 +569,65 @@ pub(super) fn parse(data: &[u8]) -> Result<Object, ParseError> {
         })
         .collect();
 
-    let _ = (btf_maps_section, map_relocations);
+    let btf = match object.btf_data.as_deref().map(BtfView::parse) {
+        Some(Ok(btf)) => Some(btf),
+        Some(Err(reason)) => {
+            // Only BTF-defined maps strictly need it; everything else degrades gracefully.
+            if btf_maps_section.is_some() || !struct_ops_sections.is_empty() {
+                return Err(ParseError::Btf(reason));
+            }
+            log::warn!("ignoring unparsable .BTF: {reason}");
+            None
+        }
+        None => None,
+    };
+    if let Some(index) = btf_maps_section {
+        let btf = btf.as_ref().ok_or_else(|| {
+            ParseError::Btf("`.maps` section needs .BTF, which is missing".into())
+        })?;
+        let size = sections.get(index).map_or(0, |s| s.size);
+        object.maps.extend(btf_maps::parse_btf_maps(
+            btf,
+            index,
+            size,
+            &symbols,
+            &map_relocations,
+        )?);
+    }
+    for index in struct_ops_sections {
+        let section = &sections[index];
+        let btf = btf.as_ref().ok_or_else(|| {
+            ParseError::Btf(format!(
+                "`{}` section needs .BTF, which is missing",
+                section.name
+            ))
+        })?;
+        let relocations = struct_ops_relocations.remove(&index).unwrap_or_default();
+        object.maps.extend(struct_ops::parse_struct_ops(
+            btf,
+            &section.name,
+            index,
+            section.data,
+            &symbols,
+            &relocations,
+        )?);
+    }
+    if let Some(btf) = &btf {
+        if let Some(kconfig) = btf_externs::type_externs(btf, &mut object.externs)? {
+            object.maps.push(kconfig);
+        }
+        for map in &mut object.maps {
+            if let MapKind::Data(_) = map.kind {
+                map.def.value_type_id = btf.datasec(&map.name).map(|(id, _)| id);
+            }
+        }
+        if let Some(ext) = object.btf_ext_data.as_deref() {
+            match BtfExtView::parse(ext, btf) {
+                Ok(ext) => assign_ext_records(&mut object, &sections, ext)?,
+                Err(reason) => log::warn!("ignoring unparsable .BTF.ext: {reason}"),
+            }
+        }
+    }
     check_program_names(&object.programs)?;
     Ok(object)
 }
@@ -567,6 +641,63 @@ fn check_program_names(programs: &[Program]) -> Result<(), ParseError> {
                 first: first.to_owned(),
                 second: program.section_name.clone(),
             });
+        }
+    }
+    Ok(())
+}
+
+/// Distributes `.BTF.ext` records to the functions they describe, with offsets made relative to
+/// each function (instruction indexes for func/line info, bytes for CO-RE records).
+fn assign_ext_records(
+    object: &mut Object,
+    sections: &[Section<'_>],
+    ext: BtfExtView,
+) -> Result<(), ParseError> {
+    object.func_info_rec_size = ext.func_info_rec_size;
+    object.line_info_rec_size = ext.line_info_rec_size;
+    for (name, records) in ext.sections {
+        let Some(section) = sections.iter().find(|s| s.name == name && s.is_code()) else {
+            log::debug!(".BTF.ext describes `{name}`, which is not a code section");
+            continue;
+        };
+        let locate = |functions: &mut BTreeMap<FunctionId, Function>, insn_off: u32, what: &str| {
+            let misplaced = || {
+                ParseError::Btf(format!(
+                    ".BTF.ext {what} at byte {insn_off} of `{name}` is not in a function"
+                ))
+            };
+            if !(insn_off as usize).is_multiple_of(INSN_SIZE) {
+                return Err(misplaced());
+            }
+            let index = insn_off as usize / INSN_SIZE;
+            containing_function(functions, section.index, index)
+                .map(|f| {
+                    let start = f.id.insn_index;
+                    (f.id, (index - start) as u32)
+                })
+                .ok_or_else(misplaced)
+        };
+        for mut record in records.func_info {
+            let (id, relative) = locate(&mut object.functions, record.insn_off, "func_info")?;
+            record.insn_off = relative;
+            if let Some(f) = object.functions.get_mut(&id) {
+                f.func_info.push(record);
+            }
+        }
+        for mut record in records.line_info {
+            let (id, relative) = locate(&mut object.functions, record.insn_off, "line_info")?;
+            record.insn_off = relative;
+            if let Some(f) = object.functions.get_mut(&id) {
+                f.line_info.push(record);
+            }
+        }
+        for mut record in records.core_relos {
+            let (id, relative) =
+                locate(&mut object.functions, record.insn_off, "CO-RE relocation")?;
+            record.insn_off = relative * INSN_SIZE as u32;
+            if let Some(f) = object.functions.get_mut(&id) {
+                f.core_relocations.push(record);
+            }
         }
     }
     Ok(())
