@@ -69,47 +69,59 @@ struct record {
 	__u32 value;
 };
 
+static __always_inline void put_count(__u32 i)
+{
+	__u64 v = (__u64)i * 10 * multiplier;
+	bpf_map_update_elem(&counts, &i, &v, BPF_ANY);
+}
+
+static __always_inline void add_input(__u32 i)
+{
+	__u32 *v = bpf_map_lookup_elem(&input, &i);
+	if (v)
+		input_sum += *v * scale;
+}
+
+static __always_inline void emit(__u32 seq, int discard)
+{
+	struct record *r = bpf_ringbuf_reserve(&records, sizeof(*r), 0);
+	if (!r)
+		return;
+	r->seq = seq;
+	r->value = (__u32)runs;
+	if (discard)
+		bpf_ringbuf_discard(r, 0);
+	else
+		bpf_ringbuf_submit(r, 0);
+}
+
+static __always_inline void probe(__u32 bit, __u32 v)
+{
+	if (bpf_map_peek_elem(&seen, &v) == 0)
+		bloom_hits |= 1u << bit;
+}
+
+#define FOUR(f, base) f(base); f(base + 1); f(base + 2); f(base + 3)
+
 SEC("raw_tp/sys_enter")
 int fill(void *ctx)
 {
-	__u32 i, zero = 0;
+	__u32 zero = 0, q;
 	__u64 *hits;
 
 	runs++;
-	for (i = 0; i < 16; i++) {
-		__u64 v = (__u64)i * 10 * multiplier;
-		bpf_map_update_elem(&counts, &i, &v, BPF_ANY);
-	}
+	FOUR(put_count, 0); FOUR(put_count, 4); FOUR(put_count, 8); FOUR(put_count, 12);
 	hits = bpf_map_lookup_elem(&percpu_hits, &zero);
 	if (hits)
 		*hits += 1;
 	input_sum = 0;
-	for (i = 0; i < 8; i++) {
-		__u32 *v = bpf_map_lookup_elem(&input, &i);
-		if (v)
-			input_sum += *v * scale;
-	}
-	for (i = 0; i < 3; i++) {
-		__u32 v = 100 + i;
-		bpf_map_push_elem(&events_queue, &v, BPF_EXIST);
-	}
-	for (i = 0; i < 5; i++) {
-		struct record *r = bpf_ringbuf_reserve(&records, sizeof(*r), 0);
-		if (!r)
-			break;
-		r->seq = i;
-		r->value = (__u32)runs;
-		if (i == 2)
-			bpf_ringbuf_discard(r, 0);
-		else
-			bpf_ringbuf_submit(r, 0);
-	}
+	FOUR(add_input, 0); FOUR(add_input, 4);
+	q = 100; bpf_map_push_elem(&events_queue, &q, BPF_EXIST);
+	q = 101; bpf_map_push_elem(&events_queue, &q, BPF_EXIST);
+	q = 102; bpf_map_push_elem(&events_queue, &q, BPF_EXIST);
+	emit(0, 0); emit(1, 0); emit(2, 1); emit(3, 0); emit(4, 0);
 	bloom_hits = 0;
-	for (i = 0; i < 4; i++) {
-		__u32 v = i * 7;
-		if (bpf_map_peek_elem(&seen, &v) == 0)
-			bloom_hits |= 1 << i;
-	}
+	probe(0, 0); probe(1, 7); probe(2, 14); probe(3, 21);
 	stack_id = bpf_get_stackid(ctx, &stacks, 0);
 	return 0;
 }

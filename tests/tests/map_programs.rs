@@ -20,7 +20,10 @@ fn program_fills_user_space_reads() {
     let mut entries = counts.batch_lookup().unwrap();
     entries.sort();
     let expected: Vec<(u32, u64)> = (0..16).map(|i| (i, u64::from(i) * 30)).collect();
-    assert_eq!(entries, expected, "the .rodata constant set before load is used");
+    assert_eq!(
+        entries, expected,
+        "the .rodata constant set before load is used"
+    );
     let mut walked: Vec<_> = counts.iter().collect::<Result<_, _>>().unwrap();
     walked.sort();
     assert_eq!(walked, expected);
@@ -31,7 +34,8 @@ fn program_fills_user_space_reads() {
 
     let bss = GlobalData::try_from(obj.map(".bss")).unwrap();
     assert_eq!(bss.get::<u64>("runs").unwrap(), 1);
-    let id = bss.get::<i64>("stack_id").unwrap();
+    let data = GlobalData::try_from(obj.map(".data")).unwrap();
+    let id = data.get::<i64>("stack_id").unwrap();
     if id >= 0 {
         let stacks = StackTraceMap::try_from(obj.map("stacks")).unwrap();
         let trace = stacks.get(id as u32).unwrap().expect("recorded stack");
@@ -43,7 +47,11 @@ fn program_fills_user_space_reads() {
     // Typed access with the wrong size is refused, not truncated.
     assert!(matches!(
         bss.get::<u32>("runs"),
-        Err(MapError::VariableSize { expected: 8, actual: 4, .. })
+        Err(MapError::VariableSize {
+            expected: 8,
+            actual: 4,
+            ..
+        })
     ));
     assert!(matches!(
         bss.get::<u64>("nope"),
@@ -141,9 +149,15 @@ fn ring_buffer_records_in_order_without_discarded() {
 fn tail_call_through_program_array() {
     let mut obj = map_support::load("map_programs.bpf.o", |_| {});
     let target = obj.program("target").try_clone_to_owned().unwrap();
-    assert_eq!(obj.run_on_cpu("jump", 0).retval, 1, "empty slot: no tail call");
+    assert_eq!(
+        obj.run_on_cpu("jump", 0).retval,
+        1,
+        "empty slot: no tail call"
+    );
     let mut table = ProgramArray::try_from(obj.map_mut("jump_table")).unwrap();
-    table.set(1, std::os::fd::AsFd::as_fd(&target), BPF_ANY).unwrap();
+    table
+        .set(1, std::os::fd::AsFd::as_fd(&target), BPF_ANY)
+        .unwrap();
     assert!(matches!(
         table.set(4, std::os::fd::AsFd::as_fd(&target), BPF_ANY),
         Err(MapError::OutOfBounds { .. })
@@ -169,5 +183,8 @@ fn map_enum_variants_follow_types() {
     let all: Vec<_> = bpf_programs::maps::loaded_maps()
         .collect::<Result<_, _>>()
         .unwrap();
-    assert!(all.iter().any(|m| m.id() == info.id() && m.name() == "counts"));
+    assert!(
+        all.iter()
+            .any(|m| m.id() == info.id() && m.name() == "counts")
+    );
 }

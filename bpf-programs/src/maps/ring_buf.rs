@@ -105,7 +105,10 @@ impl<T: Borrow<MapData>> RingBuf<T> {
                 name: self.inner.borrow().name().to_owned(),
                 position: self.consumer_pos,
             };
-            let header = self.producer.load_u32(header_at, Ordering::Acquire).ok_or_else(corrupt)?;
+            let header = self
+                .producer
+                .load_u32(header_at, Ordering::Acquire)
+                .ok_or_else(corrupt)?;
             if header & BUSY_BIT != 0 {
                 return Ok(None);
             }
@@ -123,7 +126,8 @@ impl<T: Borrow<MapData>> RingBuf<T> {
             }
             // The record is copied out, so its space can go back to the producer at once.
             self.consumer_pos += total;
-            self.consumer.store_u64(0, self.consumer_pos, Ordering::Release);
+            self.consumer
+                .store_u64(0, self.consumer_pos, Ordering::Release);
             if !discarded {
                 return Ok(Some(RingBufItem {
                     bytes: &self.record,

@@ -14,7 +14,9 @@ use bpf_sys::test_run::{TestRunAttr, TestRunOutput, prog_test_run};
 
 /// Path of a committed test object.
 pub fn object_path(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("bpf/obj").join(name)
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("bpf/obj")
+        .join(name)
 }
 
 /// An object's maps (by name) and loaded programs (by name).
@@ -25,7 +27,9 @@ pub struct Loaded {
 
 impl Loaded {
     pub fn map(&self, name: &str) -> &Map {
-        self.maps.get(name).unwrap_or_else(|| panic!("no map {name}"))
+        self.maps
+            .get(name)
+            .unwrap_or_else(|| panic!("no map {name}"))
     }
 
     pub fn map_mut(&mut self, name: &str) -> &mut Map {
