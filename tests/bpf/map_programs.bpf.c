@@ -139,3 +139,20 @@ int target(void *ctx)
 	tail_called = 42;
 	return 7;
 }
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERF_EVENT_ARRAY);
+	__uint(key_size, sizeof(__u32));
+	__uint(value_size, sizeof(__u32));
+} perf_events SEC(".maps");
+
+__u32 perf_seq;
+
+SEC("raw_tp/sys_enter")
+int perf_out(void *ctx)
+{
+	struct record r = { .seq = perf_seq++, .value = bpf_get_smp_processor_id() };
+
+	bpf_perf_event_output(ctx, &perf_events, BPF_F_CURRENT_CPU, &r, sizeof(r));
+	return 0;
+}

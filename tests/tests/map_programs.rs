@@ -188,3 +188,45 @@ fn map_enum_variants_follow_types() {
             .any(|m| m.id() == info.id() && m.name() == "counts")
     );
 }
+
+#[test]
+fn perf_event_array_samples_per_cpu() {
+    use bpf_programs::maps::PerfEventArray;
+    let mut obj = map_support::load("map_programs.bpf.o", |_| {});
+    let online = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let cpus = nr_cpus().unwrap().min(online).min(4) as u32;
+    let mut perf = PerfEventArray::try_from(obj.take_map("perf_events")).unwrap();
+    let mut buffers: Vec<_> = (0..cpus).map(|cpu| perf.open(cpu, 1).unwrap()).collect();
+    assert!(!buffers[0].readable());
+    // Enough samples on CPU 0 to wrap its one-page ring several times, draining as we go.
+    let mut samples = Vec::new();
+    for round in 0..20 {
+        for _ in 0..50 {
+            obj.run_on_cpu("perf_out", 0);
+        }
+        let events = buffers[0].read_events(&mut samples).unwrap();
+        assert_eq!(events.read, 50, "round {round}");
+        assert_eq!(events.lost, 0);
+    }
+    let seqs: Vec<u32> = samples
+        .iter()
+        .map(|s| u32::from_ne_bytes(s[..4].try_into().unwrap()))
+        .collect();
+    assert_eq!(seqs, (0..1000).collect::<Vec<_>>());
+    assert!(
+        samples
+            .iter()
+            .all(|s| s.len() >= 8 && s[4..8] == 0u32.to_ne_bytes())
+    );
+    for cpu in 1..cpus {
+        obj.run_on_cpu("perf_out", cpu);
+        let mut got = Vec::new();
+        let events = buffers[cpu as usize].read_events(&mut got).unwrap();
+        assert_eq!(events.read, 1, "cpu {cpu}");
+        assert_eq!(
+            got[0][4..8],
+            cpu.to_ne_bytes(),
+            "sample landed on its CPU's buffer"
+        );
+    }
+}
