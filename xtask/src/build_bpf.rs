@@ -36,15 +36,32 @@ fn jobs(root: &Path) -> Vec<Job> {
     for dir in SOURCE_DIRS {
         let dir = Path::new(dir);
         for source in c_files(&root.join(dir), ".bpf.c") {
-            let name = source.file_name().unwrap().to_str().unwrap().replace(".bpf.c", ".bpf.o");
-            jobs.push(Job { output: dir.join("obj").join(name), source: rel(root, &source), defines: &[] });
+            let name = source
+                .file_name()
+                .unwrap()
+                .to_str()
+                .unwrap()
+                .replace(".bpf.c", ".bpf.o");
+            jobs.push(Job {
+                output: dir.join("obj").join(name),
+                source: rel(root, &source),
+                defines: &[],
+            });
         }
         for source in c_files(&root.join(dir).join("core"), ".c") {
             let stem = source.file_stem().unwrap().to_str().unwrap().to_string();
             let out = dir.join("obj/core");
             let source = rel(root, &source);
-            jobs.push(Job { output: out.join(format!("{stem}.o")), source: source.clone(), defines: &[] });
-            jobs.push(Job { output: out.join(format!("{stem}.target.o")), source, defines: &["-DTARGET"] });
+            jobs.push(Job {
+                output: out.join(format!("{stem}.o")),
+                source: source.clone(),
+                defines: &[],
+            });
+            jobs.push(Job {
+                output: out.join(format!("{stem}.target.o")),
+                source,
+                defines: &["-DTARGET"],
+            });
         }
     }
     jobs
@@ -62,19 +79,41 @@ fn compile(root: &Path, job: &Job, output: &Path) -> Result<(), String> {
     let include = job.source.parent().unwrap().join("include");
     let mut cmd = Command::new(CLANG);
     cmd.current_dir(root)
-        .args(["-O2", "-g", "-target", "bpf", "-D__TARGET_ARCH_x86", "-Wall", "-Werror"])
+        .args([
+            "-O2",
+            "-g",
+            "-target",
+            "bpf",
+            "-D__TARGET_ARCH_x86",
+            "-Wall",
+            "-Werror",
+        ])
         .arg(format!("-fdebug-prefix-map={}=.", root.display()))
         .arg("-I")
         .arg(&include)
         .arg("-I")
-        .arg(job.source.parent().unwrap().parent().unwrap().join("include"))
-        .args(["-idirafter", "/usr/include", "-idirafter", "/usr/include/x86_64-linux-gnu"])
+        .arg(
+            job.source
+                .parent()
+                .unwrap()
+                .parent()
+                .unwrap()
+                .join("include"),
+        )
+        .args([
+            "-idirafter",
+            "/usr/include",
+            "-idirafter",
+            "/usr/include/x86_64-linux-gnu",
+        ])
         .args(job.defines)
         .arg("-c")
         .arg(&job.source)
         .arg("-o")
         .arg(output);
-    let out = cmd.output().map_err(|e| format!("running {CLANG}: {e} (install clang-19)"))?;
+    let out = cmd
+        .output()
+        .map_err(|e| format!("running {CLANG}: {e} (install clang-19)"))?;
     if out.status.success() {
         Ok(())
     } else {

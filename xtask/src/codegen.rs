@@ -79,7 +79,12 @@ fn generated_dir() -> std::path::PathBuf {
 fn generate(arch: &str, target: &str) -> Result<String, String> {
     let mut builder = bindgen::Builder::default()
         .header_contents("uapi.h", HEADER)
-        .clang_args(["-target", target, "-I", &format!("/usr/include/{arch}-linux-gnu")])
+        .clang_args([
+            "-target",
+            target,
+            "-I",
+            &format!("/usr/include/{arch}-linux-gnu"),
+        ])
         .use_core()
         .wrap_unsafe_ops(true)
         .layout_tests(false)

@@ -6,11 +6,16 @@ use std::process::{Command, Stdio};
 /// Mounts a filesystem unless something is already mounted there.
 fn ensure_mounted(fstype: &str, target: &str) {
     let mounts = std::fs::read_to_string("/proc/mounts").unwrap_or_default();
-    if mounts.lines().any(|l| l.split_whitespace().nth(1) == Some(target)) {
+    if mounts
+        .lines()
+        .any(|l| l.split_whitespace().nth(1) == Some(target))
+    {
         return;
     }
     let _ = std::fs::create_dir_all(target);
-    let status = Command::new("mount").args(["-t", fstype, fstype, target]).status();
+    let status = Command::new("mount")
+        .args(["-t", fstype, fstype, target])
+        .status();
     if !matches!(status, Ok(s) if s.success()) {
         eprintln!("warning: could not mount {fstype} at {target}");
     }
@@ -45,7 +50,13 @@ pub fn run(args: &[String]) -> Result<(), String> {
     let mut cargo = Command::new(env!("CARGO"));
     cargo
         .current_dir(crate::workspace_root())
-        .args(["test", "--workspace", "--exclude", "xtask", "--no-fail-fast"])
+        .args([
+            "test",
+            "--workspace",
+            "--exclude",
+            "xtask",
+            "--no-fail-fast",
+        ])
         .args(args)
         .args(["--", "--nocapture"]);
     let result = run_collecting_skips(&mut cargo, &mut skips);

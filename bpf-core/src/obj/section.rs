@@ -1,0 +1,539 @@
+//! Program section names (libbpf's `SEC("...")` conventions) and the kernel types they imply.
+
+use bpf_sys::generated::{bpf_attach_type as at, bpf_prog_type as pt};
+
+/// A uprobe target as written in `uprobe/<binary>:<function>[+<offset>]`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UprobeTarget {
+    /// The binary or library path (may be a bare library name, resolved by the loader).
+    pub binary: String,
+    /// The function name, or `None` when the target is an absolute offset.
+    pub function: Option<String>,
+    /// Offset from the function start, or the absolute file offset when `function` is `None`.
+    pub offset: u64,
+}
+
+/// A tracepoint as written in `tracepoint/<category>/<name>`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Tracepoint {
+    pub category: String,
+    pub name: String,
+}
+
+/// What a program section name says about the program: its kind and attach target.
+///
+/// Unknown names are not an error here; the loader reports them when such a program is loaded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ProgramSection {
+    KProbe {
+        function: Option<String>,
+        offset: u64,
+        retprobe: bool,
+    },
+    KProbeMulti {
+        pattern: Option<String>,
+        retprobe: bool,
+        session: bool,
+    },
+    KSyscall {
+        syscall: Option<String>,
+        retprobe: bool,
+    },
+    UProbe {
+        target: Option<UprobeTarget>,
+        retprobe: bool,
+        sleepable: bool,
+    },
+    /// `uprobe.multi/<binary>:<pattern>`, target kept as written.
+    UProbeMulti {
+        target: Option<String>,
+        retprobe: bool,
+        sleepable: bool,
+    },
+    TracePoint {
+        target: Option<Tracepoint>,
+    },
+    RawTracePoint {
+        name: Option<String>,
+        writable: bool,
+    },
+    BtfTracePoint {
+        name: Option<String>,
+    },
+    FEntry {
+        function: Option<String>,
+        sleepable: bool,
+    },
+    FExit {
+        function: Option<String>,
+        sleepable: bool,
+    },
+    FModRet {
+        function: Option<String>,
+        sleepable: bool,
+    },
+    Lsm {
+        hook: Option<String>,
+        sleepable: bool,
+    },
+    LsmCgroup {
+        hook: Option<String>,
+    },
+    Iter {
+        target: Option<String>,
+        sleepable: bool,
+    },
+    /// `freplace/<function>`: replaces a global function of another program.
+    Extension {
+        function: Option<String>,
+    },
+    PerfEvent,
+    /// `xdp`, `xdp.frags`, `xdp/devmap`, `xdp/cpumap` (and their `.frags` forms).
+    Xdp {
+        frags: bool,
+        attach_type: at::Type,
+    },
+    /// `tc`, `classifier`.
+    SchedClassifier,
+    SchedAction,
+    /// `tcx/ingress|egress` (and libbpf's `tc/ingress|egress`).
+    Tcx {
+        attach_type: at::Type,
+    },
+    /// `netkit/primary|peer`.
+    Netkit {
+        attach_type: at::Type,
+    },
+    SocketFilter,
+    Lwt {
+        prog_type: pt::Type,
+    },
+    /// `cgroup_skb/ingress|egress`; `cgroup/skb` leaves the attach type open.
+    CgroupSkb {
+        attach_type: Option<at::Type>,
+    },
+    CgroupSock {
+        attach_type: at::Type,
+    },
+    CgroupSockAddr {
+        attach_type: at::Type,
+    },
+    CgroupSockopt {
+        attach_type: at::Type,
+    },
+    CgroupSysctl,
+    CgroupDevice,
+    SockOps,
+    SkMsg,
+    /// `sk_skb`, `sk_skb/stream_parser|stream_verdict|verdict`.
+    SkSkb {
+        attach_type: Option<at::Type>,
+    },
+    SkLookup,
+    FlowDissector,
+    LircMode2,
+    SkReuseport {
+        migrate: bool,
+    },
+    Netfilter,
+    Syscall,
+    /// `struct_ops/<member>`, `struct_ops.s/<member>`.
+    StructOps {
+        member: Option<String>,
+        sleepable: bool,
+    },
+    Unknown(String),
+}
+
+fn target(rest: Option<&str>) -> Option<String> {
+    rest.filter(|s| !s.is_empty()).map(str::to_owned)
+}
+
+fn parse_uprobe_target(rest: Option<&str>) -> Option<UprobeTarget> {
+    let rest = rest.filter(|s| !s.is_empty())?;
+    let Some((binary, location)) = rest.rsplit_once(':') else {
+        return Some(UprobeTarget {
+            binary: rest.to_owned(),
+            function: None,
+            offset: 0,
+        });
+    };
+    let (symbol, offset) = match location.split_once('+') {
+        Some((symbol, offset)) => (symbol, parse_number(offset).unwrap_or(0)),
+        None => (location, 0),
+    };
+    if let Some(address) = parse_number(symbol) {
+        return Some(UprobeTarget {
+            binary: binary.to_owned(),
+            function: None,
+            offset: address,
+        });
+    }
+    let function = (!symbol.is_empty()).then(|| symbol.to_owned());
+    Some(UprobeTarget {
+        binary: binary.to_owned(),
+        function,
+        offset,
+    })
+}
+
+fn parse_number(text: &str) -> Option<u64> {
+    match text.strip_prefix("0x").or_else(|| text.strip_prefix("0X")) {
+        Some(hex) => u64::from_str_radix(hex, 16).ok(),
+        None if text.starts_with(|c: char| c.is_ascii_digit()) => text.parse().ok(),
+        None => None,
+    }
+}
+
+fn parse_kprobe(rest: Option<&str>, retprobe: bool) -> ProgramSection {
+    let (function, offset) = match rest.filter(|s| !s.is_empty()) {
+        None => (None, 0),
+        Some(spec) => match spec.split_once('+') {
+            Some((function, offset)) => {
+                (Some(function.to_owned()), parse_number(offset).unwrap_or(0))
+            }
+            None => (Some(spec.to_owned()), 0),
+        },
+    };
+    ProgramSection::KProbe {
+        function,
+        offset,
+        retprobe,
+    }
+}
+
+fn parse_tracepoint(rest: Option<&str>) -> ProgramSection {
+    let target = rest
+        .and_then(|r| r.split_once('/'))
+        .map(|(category, name)| Tracepoint {
+            category: category.to_owned(),
+            name: name.to_owned(),
+        });
+    ProgramSection::TracePoint { target }
+}
+
+fn cgroup_section(rest: &str) -> Option<ProgramSection> {
+    use ProgramSection as S;
+    let section = match rest {
+        "skb" => S::CgroupSkb { attach_type: None },
+        "sock" | "sock_create" => S::CgroupSock {
+            attach_type: at::BPF_CGROUP_INET_SOCK_CREATE,
+        },
+        "sock_release" => S::CgroupSock {
+            attach_type: at::BPF_CGROUP_INET_SOCK_RELEASE,
+        },
+        "post_bind4" => S::CgroupSock {
+            attach_type: at::BPF_CGROUP_INET4_POST_BIND,
+        },
+        "post_bind6" => S::CgroupSock {
+            attach_type: at::BPF_CGROUP_INET6_POST_BIND,
+        },
+        "dev" => S::CgroupDevice,
+        "sysctl" => S::CgroupSysctl,
+        "getsockopt" => S::CgroupSockopt {
+            attach_type: at::BPF_CGROUP_GETSOCKOPT,
+        },
+        "setsockopt" => S::CgroupSockopt {
+            attach_type: at::BPF_CGROUP_SETSOCKOPT,
+        },
+        _ => S::CgroupSockAddr {
+            attach_type: sock_addr_attach_type(rest)?,
+        },
+    };
+    Some(section)
+}
+
+fn sock_addr_attach_type(name: &str) -> Option<at::Type> {
+    Some(match name {
+        "bind4" => at::BPF_CGROUP_INET4_BIND,
+        "bind6" => at::BPF_CGROUP_INET6_BIND,
+        "connect4" => at::BPF_CGROUP_INET4_CONNECT,
+        "connect6" => at::BPF_CGROUP_INET6_CONNECT,
+        "connect_unix" => at::BPF_CGROUP_UNIX_CONNECT,
+        "sendmsg4" => at::BPF_CGROUP_UDP4_SENDMSG,
+        "sendmsg6" => at::BPF_CGROUP_UDP6_SENDMSG,
+        "sendmsg_unix" => at::BPF_CGROUP_UNIX_SENDMSG,
+        "recvmsg4" => at::BPF_CGROUP_UDP4_RECVMSG,
+        "recvmsg6" => at::BPF_CGROUP_UDP6_RECVMSG,
+        "recvmsg_unix" => at::BPF_CGROUP_UNIX_RECVMSG,
+        "getpeername4" => at::BPF_CGROUP_INET4_GETPEERNAME,
+        "getpeername6" => at::BPF_CGROUP_INET6_GETPEERNAME,
+        "getpeername_unix" => at::BPF_CGROUP_UNIX_GETPEERNAME,
+        "getsockname4" => at::BPF_CGROUP_INET4_GETSOCKNAME,
+        "getsockname6" => at::BPF_CGROUP_INET6_GETSOCKNAME,
+        "getsockname_unix" => at::BPF_CGROUP_UNIX_GETSOCKNAME,
+        _ => return None,
+    })
+}
+
+impl ProgramSection {
+    /// Parses a section name; never fails (unrecognised names become [`ProgramSection::Unknown`]).
+    pub fn parse(name: &str) -> ProgramSection {
+        use ProgramSection as S;
+        let (kind, rest) = match name.split_once('/') {
+            Some((kind, rest)) => (kind, Some(rest)),
+            None => (name, None),
+        };
+        let parsed = match kind {
+            "kprobe" => Some(parse_kprobe(rest, false)),
+            "kretprobe" => Some(parse_kprobe(rest, true)),
+            "kprobe.multi" => Some(S::KProbeMulti {
+                pattern: target(rest),
+                retprobe: false,
+                session: false,
+            }),
+            "kretprobe.multi" => Some(S::KProbeMulti {
+                pattern: target(rest),
+                retprobe: true,
+                session: false,
+            }),
+            "kprobe.session" => Some(S::KProbeMulti {
+                pattern: target(rest),
+                retprobe: false,
+                session: true,
+            }),
+            "ksyscall" => Some(S::KSyscall {
+                syscall: target(rest),
+                retprobe: false,
+            }),
+            "kretsyscall" => Some(S::KSyscall {
+                syscall: target(rest),
+                retprobe: true,
+            }),
+            "uprobe" | "uprobe.s" | "uretprobe" | "uretprobe.s" => Some(S::UProbe {
+                target: parse_uprobe_target(rest),
+                retprobe: kind.starts_with("uret"),
+                sleepable: kind.ends_with(".s"),
+            }),
+            "uprobe.multi" | "uprobe.multi.s" | "uretprobe.multi" | "uretprobe.multi.s" => {
+                Some(S::UProbeMulti {
+                    target: target(rest),
+                    retprobe: kind.starts_with("uret"),
+                    sleepable: kind.ends_with(".s"),
+                })
+            }
+            "tracepoint" | "tp" => Some(parse_tracepoint(rest)),
+            "raw_tracepoint" | "raw_tp" => Some(S::RawTracePoint {
+                name: target(rest),
+                writable: false,
+            }),
+            "raw_tracepoint.w" | "raw_tp.w" => Some(S::RawTracePoint {
+                name: target(rest),
+                writable: true,
+            }),
+            "tp_btf" => Some(S::BtfTracePoint { name: target(rest) }),
+            "fentry" | "fentry.s" => Some(S::FEntry {
+                function: target(rest),
+                sleepable: kind.ends_with(".s"),
+            }),
+            "fexit" | "fexit.s" => Some(S::FExit {
+                function: target(rest),
+                sleepable: kind.ends_with(".s"),
+            }),
+            "fmod_ret" | "fmod_ret.s" => Some(S::FModRet {
+                function: target(rest),
+                sleepable: kind.ends_with(".s"),
+            }),
+            "lsm" | "lsm.s" => Some(S::Lsm {
+                hook: target(rest),
+                sleepable: kind.ends_with(".s"),
+            }),
+            "lsm_cgroup" => Some(S::LsmCgroup { hook: target(rest) }),
+            "iter" | "iter.s" => Some(S::Iter {
+                target: target(rest),
+                sleepable: kind.ends_with(".s"),
+            }),
+            "freplace" => Some(S::Extension {
+                function: target(rest),
+            }),
+            "perf_event" => Some(S::PerfEvent),
+            "xdp" | "xdp.frags" => {
+                let frags = kind == "xdp.frags";
+                let attach_type = match rest {
+                    Some("devmap") => at::BPF_XDP_DEVMAP,
+                    Some("cpumap") => at::BPF_XDP_CPUMAP,
+                    _ => at::BPF_XDP,
+                };
+                Some(S::Xdp { frags, attach_type })
+            }
+            "tc" | "tcx" => match rest {
+                Some("ingress") => Some(S::Tcx {
+                    attach_type: at::BPF_TCX_INGRESS,
+                }),
+                Some("egress") => Some(S::Tcx {
+                    attach_type: at::BPF_TCX_EGRESS,
+                }),
+                _ if kind == "tc" => Some(S::SchedClassifier),
+                _ => None,
+            },
+            "classifier" => Some(S::SchedClassifier),
+            "action" => Some(S::SchedAction),
+            "netkit" => match rest {
+                Some("primary") => Some(S::Netkit {
+                    attach_type: at::BPF_NETKIT_PRIMARY,
+                }),
+                Some("peer") => Some(S::Netkit {
+                    attach_type: at::BPF_NETKIT_PEER,
+                }),
+                _ => None,
+            },
+            "socket" => Some(S::SocketFilter),
+            "lwt_in" => Some(S::Lwt {
+                prog_type: pt::BPF_PROG_TYPE_LWT_IN,
+            }),
+            "lwt_out" => Some(S::Lwt {
+                prog_type: pt::BPF_PROG_TYPE_LWT_OUT,
+            }),
+            "lwt_xmit" => Some(S::Lwt {
+                prog_type: pt::BPF_PROG_TYPE_LWT_XMIT,
+            }),
+            "lwt_seg6local" => Some(S::Lwt {
+                prog_type: pt::BPF_PROG_TYPE_LWT_SEG6LOCAL,
+            }),
+            "cgroup_skb" => match rest {
+                Some("ingress") => Some(S::CgroupSkb {
+                    attach_type: Some(at::BPF_CGROUP_INET_INGRESS),
+                }),
+                Some("egress") => Some(S::CgroupSkb {
+                    attach_type: Some(at::BPF_CGROUP_INET_EGRESS),
+                }),
+                _ => None,
+            },
+            "cgroup" => rest.and_then(cgroup_section),
+            "sockops" => Some(S::SockOps),
+            "sk_msg" => Some(S::SkMsg),
+            "sk_skb" => match rest {
+                None => Some(S::SkSkb { attach_type: None }),
+                Some("stream_parser") => Some(S::SkSkb {
+                    attach_type: Some(at::BPF_SK_SKB_STREAM_PARSER),
+                }),
+                Some("stream_verdict") => Some(S::SkSkb {
+                    attach_type: Some(at::BPF_SK_SKB_STREAM_VERDICT),
+                }),
+                Some("verdict") => Some(S::SkSkb {
+                    attach_type: Some(at::BPF_SK_SKB_VERDICT),
+                }),
+                Some(_) => None,
+            },
+            "sk_lookup" => Some(S::SkLookup),
+            "flow_dissector" => Some(S::FlowDissector),
+            "lirc_mode2" => Some(S::LircMode2),
+            "sk_reuseport" => match rest {
+                None => Some(S::SkReuseport { migrate: false }),
+                Some("migrate") => Some(S::SkReuseport { migrate: true }),
+                Some(_) => None,
+            },
+            "netfilter" => Some(S::Netfilter),
+            "syscall" => Some(S::Syscall),
+            "struct_ops" | "struct_ops.s" => Some(S::StructOps {
+                member: target(rest),
+                sleepable: kind.ends_with(".s"),
+            }),
+            _ => None,
+        };
+        parsed.unwrap_or_else(|| S::Unknown(name.to_owned()))
+    }
+
+    /// The kernel program type, `None` for unknown sections.
+    pub fn prog_type(&self) -> Option<pt::Type> {
+        use ProgramSection as S;
+        Some(match self {
+            S::KProbe { .. } | S::KProbeMulti { .. } | S::KSyscall { .. } => {
+                pt::BPF_PROG_TYPE_KPROBE
+            }
+            S::UProbe { .. } | S::UProbeMulti { .. } => pt::BPF_PROG_TYPE_KPROBE,
+            S::TracePoint { .. } => pt::BPF_PROG_TYPE_TRACEPOINT,
+            S::RawTracePoint {
+                writable: false, ..
+            } => pt::BPF_PROG_TYPE_RAW_TRACEPOINT,
+            S::RawTracePoint { writable: true, .. } => pt::BPF_PROG_TYPE_RAW_TRACEPOINT_WRITABLE,
+            S::BtfTracePoint { .. }
+            | S::FEntry { .. }
+            | S::FExit { .. }
+            | S::FModRet { .. }
+            | S::Iter { .. } => pt::BPF_PROG_TYPE_TRACING,
+            S::Lsm { .. } | S::LsmCgroup { .. } => pt::BPF_PROG_TYPE_LSM,
+            S::Extension { .. } => pt::BPF_PROG_TYPE_EXT,
+            S::PerfEvent => pt::BPF_PROG_TYPE_PERF_EVENT,
+            S::Xdp { .. } => pt::BPF_PROG_TYPE_XDP,
+            S::SchedClassifier | S::Tcx { .. } | S::Netkit { .. } => pt::BPF_PROG_TYPE_SCHED_CLS,
+            S::SchedAction => pt::BPF_PROG_TYPE_SCHED_ACT,
+            S::SocketFilter => pt::BPF_PROG_TYPE_SOCKET_FILTER,
+            S::Lwt { prog_type } => *prog_type,
+            S::CgroupSkb { .. } => pt::BPF_PROG_TYPE_CGROUP_SKB,
+            S::CgroupSock { .. } => pt::BPF_PROG_TYPE_CGROUP_SOCK,
+            S::CgroupSockAddr { .. } => pt::BPF_PROG_TYPE_CGROUP_SOCK_ADDR,
+            S::CgroupSockopt { .. } => pt::BPF_PROG_TYPE_CGROUP_SOCKOPT,
+            S::CgroupSysctl => pt::BPF_PROG_TYPE_CGROUP_SYSCTL,
+            S::CgroupDevice => pt::BPF_PROG_TYPE_CGROUP_DEVICE,
+            S::SockOps => pt::BPF_PROG_TYPE_SOCK_OPS,
+            S::SkMsg => pt::BPF_PROG_TYPE_SK_MSG,
+            S::SkSkb { .. } => pt::BPF_PROG_TYPE_SK_SKB,
+            S::SkLookup => pt::BPF_PROG_TYPE_SK_LOOKUP,
+            S::FlowDissector => pt::BPF_PROG_TYPE_FLOW_DISSECTOR,
+            S::LircMode2 => pt::BPF_PROG_TYPE_LIRC_MODE2,
+            S::SkReuseport { .. } => pt::BPF_PROG_TYPE_SK_REUSEPORT,
+            S::Netfilter => pt::BPF_PROG_TYPE_NETFILTER,
+            S::Syscall => pt::BPF_PROG_TYPE_SYSCALL,
+            S::StructOps { .. } => pt::BPF_PROG_TYPE_STRUCT_OPS,
+            S::Unknown(_) => return None,
+        })
+    }
+
+    /// The `expected_attach_type` to load with; `None` means leave it 0 (unset).
+    pub fn expected_attach_type(&self) -> Option<at::Type> {
+        use ProgramSection as S;
+        Some(match self {
+            S::KProbeMulti { session: false, .. } => at::BPF_TRACE_KPROBE_MULTI,
+            S::KProbeMulti { session: true, .. } => at::BPF_TRACE_KPROBE_SESSION,
+            S::UProbeMulti { .. } => at::BPF_TRACE_UPROBE_MULTI,
+            S::BtfTracePoint { .. } => at::BPF_TRACE_RAW_TP,
+            S::FEntry { .. } => at::BPF_TRACE_FENTRY,
+            S::FExit { .. } => at::BPF_TRACE_FEXIT,
+            S::FModRet { .. } => at::BPF_MODIFY_RETURN,
+            S::Lsm { .. } => at::BPF_LSM_MAC,
+            S::LsmCgroup { .. } => at::BPF_LSM_CGROUP,
+            S::Iter { .. } => at::BPF_TRACE_ITER,
+            S::Xdp { attach_type, .. }
+            | S::Tcx { attach_type }
+            | S::Netkit { attach_type }
+            | S::CgroupSock { attach_type }
+            | S::CgroupSockAddr { attach_type }
+            | S::CgroupSockopt { attach_type } => *attach_type,
+            S::CgroupSkb { attach_type } | S::SkSkb { attach_type } => return *attach_type,
+            S::CgroupSysctl => at::BPF_CGROUP_SYSCTL,
+            S::CgroupDevice => at::BPF_CGROUP_DEVICE,
+            S::SockOps => at::BPF_CGROUP_SOCK_OPS,
+            S::SkMsg => at::BPF_SK_MSG_VERDICT,
+            S::SkLookup => at::BPF_SK_LOOKUP,
+            S::FlowDissector => at::BPF_FLOW_DISSECTOR,
+            S::LircMode2 => at::BPF_LIRC_MODE2,
+            S::SkReuseport { migrate: false } => at::BPF_SK_REUSEPORT_SELECT,
+            S::SkReuseport { migrate: true } => at::BPF_SK_REUSEPORT_SELECT_OR_MIGRATE,
+            S::Netfilter => at::BPF_NETFILTER,
+            _ => return None,
+        })
+    }
+
+    /// Whether the program must be loaded with `BPF_F_SLEEPABLE`.
+    pub fn sleepable(&self) -> bool {
+        use ProgramSection as S;
+        match self {
+            S::UProbe { sleepable, .. }
+            | S::UProbeMulti { sleepable, .. }
+            | S::FEntry { sleepable, .. }
+            | S::FExit { sleepable, .. }
+            | S::FModRet { sleepable, .. }
+            | S::Lsm { sleepable, .. }
+            | S::Iter { sleepable, .. }
+            | S::StructOps { sleepable, .. } => *sleepable,
+            S::Syscall => true,
+            _ => false,
+        }
+    }
+
+    /// Whether the program must be loaded with `BPF_F_XDP_HAS_FRAGS`.
+    pub fn xdp_frags(&self) -> bool {
+        matches!(self, ProgramSection::Xdp { frags: true, .. })
+    }
+}

@@ -1,0 +1,227 @@
+//! Linking a program: reachable functions placed after the entry point, calls fixed up.
+
+use std::collections::{BTreeSet, HashMap};
+
+use bpf_sys::generated::{BPF_PSEUDO_FUNC, bpf_insn};
+
+use super::{Bindings, RelocatedProgram, RelocationError, RelocationErrorKind, core, data};
+use crate::obj::insn::{self, LD_IMM64};
+use crate::obj::{Function, FunctionId, InsnRelocation, Object, SymbolKind};
+
+/// Where a relocation error happened, for building [`RelocationError`]s.
+pub(super) struct Site<'a> {
+    pub program: &'a str,
+    pub function: &'a Function,
+    pub insn: usize,
+    pub symbol: &'a str,
+}
+
+impl Site<'_> {
+    pub fn error(&self, kind: RelocationErrorKind) -> RelocationError {
+        RelocationError {
+            program: self.program.to_owned(),
+            function: self.function.name.clone(),
+            insn: self.insn,
+            symbol: self.symbol.to_owned(),
+            kind,
+        }
+    }
+}
+
+/// The function a call or function pointer at `insn_index` of `function` targets, if it is one.
+fn call_target(
+    object: &Object,
+    function: &Function,
+    insn_index: usize,
+    insn: &bpf_insn,
+    relocation: Option<&InsnRelocation>,
+) -> Option<(usize, i64)> {
+    let is_call = insn::is_pseudo_call(insn);
+    let relocated_to_code = relocation.is_some_and(|r| {
+        r.symbol
+            .section_index
+            .is_some_and(|s| object.is_code_section(s))
+            && matches!(r.symbol.kind, SymbolKind::Func | SymbolKind::Section)
+    });
+    let is_func_ptr = insn.code == LD_IMM64 && (insn::is_pseudo_func(insn) || relocated_to_code);
+    if !is_call && !is_func_ptr {
+        return None;
+    }
+    let imm = i64::from(insn.imm);
+    match relocation {
+        Some(r) if relocated_to_code => {
+            let section = r.symbol.section_index?;
+            let base = (r.symbol.value / insn::INSN_SIZE as u64) as i64;
+            let target = if is_call {
+                base + imm + 1
+            } else {
+                base + imm / insn::INSN_SIZE as i64
+            };
+            Some((section, target))
+        }
+        // Relocated against something else (e.g. a kfunc extern): not a bpf-to-bpf call.
+        Some(_) => None,
+        None => Some((
+            function.id.section_index,
+            (function.id.insn_index + insn_index) as i64 + imm + 1,
+        )),
+    }
+}
+
+struct Linker<'a> {
+    object: &'a Object,
+    program: &'a str,
+    bindings: &'a Bindings,
+    insns: Vec<bpf_insn>,
+    placed: HashMap<FunctionId, usize>,
+    order: Vec<FunctionId>,
+    maps: BTreeSet<String>,
+}
+
+impl<'a> Linker<'a> {
+    fn place(&mut self, function: &Function) -> usize {
+        let start = self.insns.len();
+        self.insns.extend_from_slice(&function.insns);
+        self.placed.insert(function.id, start);
+        self.order.push(function.id);
+        start
+    }
+
+    fn relocate_function(&mut self, function: &'a Function) -> Result<(), RelocationError> {
+        let base = self.placed[&function.id];
+        core::apply(
+            self.object,
+            self.program,
+            function,
+            &mut self.insns[base..base + function.insns.len()],
+        )?;
+        let relocations: HashMap<usize, &InsnRelocation> = function
+            .relocations
+            .iter()
+            .map(|r| (r.insn_index, r))
+            .collect();
+        for (index, original) in function.insns.iter().enumerate() {
+            let relocation = relocations.get(&index).copied();
+            let symbol = relocation.map_or("", |r| r.symbol.name.as_str());
+            let site = Site {
+                program: self.program,
+                function,
+                insn: index,
+                symbol,
+            };
+            if let Some((section_index, target)) =
+                call_target(self.object, function, index, original, relocation)
+            {
+                let callee = usize::try_from(target)
+                    .ok()
+                    .and_then(|insn_index| {
+                        self.object.functions.get(&FunctionId {
+                            section_index,
+                            insn_index,
+                        })
+                    })
+                    .ok_or_else(|| {
+                        site.error(RelocationErrorKind::CallTarget {
+                            section_index,
+                            insn_index: target,
+                        })
+                    })?;
+                let callee_start = match self.placed.get(&callee.id) {
+                    Some(&start) => start,
+                    None => self.place(callee),
+                };
+                let at = base + index;
+                let offset = callee_start as i64 - (at as i64 + 1);
+                let slot = &mut self.insns[at];
+                slot.imm = i32::try_from(offset).map_err(|_| {
+                    site.error(RelocationErrorKind::CallTarget {
+                        section_index,
+                        insn_index: target,
+                    })
+                })?;
+                if slot.code == LD_IMM64 {
+                    slot.set_src_reg(BPF_PSEUDO_FUNC as u8);
+                    if let Some(next) = self.insns.get_mut(at + 1) {
+                        next.imm = 0;
+                    }
+                }
+                continue;
+            }
+            if let Some(relocation) = relocation {
+                let patched = data::relocate_insn(
+                    self.object,
+                    self.bindings,
+                    &site,
+                    relocation,
+                    &mut self.insns,
+                    base,
+                )?;
+                if let Some(map) = patched {
+                    self.maps.insert(map);
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+pub(super) fn link_program(
+    object: &Object,
+    program_name: &str,
+    bindings: &Bindings,
+) -> Result<RelocatedProgram, RelocationError> {
+    let unknown = || RelocationError {
+        program: program_name.to_owned(),
+        function: program_name.to_owned(),
+        insn: 0,
+        symbol: program_name.to_owned(),
+        kind: RelocationErrorKind::UnknownProgram,
+    };
+    let program = object.program(program_name).ok_or_else(unknown)?;
+    let entry = object.function(program.function).ok_or_else(unknown)?;
+    let mut linker = Linker {
+        object,
+        program: program_name,
+        bindings,
+        insns: Vec::new(),
+        placed: HashMap::new(),
+        order: Vec::new(),
+        maps: BTreeSet::new(),
+    };
+    linker.place(entry);
+    // `order` grows while functions are relocated: each newly called function is appended.
+    let mut next = 0;
+    while let Some(&id) = linker.order.get(next) {
+        let function = &object.functions[&id];
+        linker.relocate_function(function)?;
+        next += 1;
+    }
+    let mut func_info = Vec::new();
+    let mut line_info = Vec::new();
+    let mut functions = Vec::with_capacity(linker.order.len());
+    for id in &linker.order {
+        let function = &object.functions[id];
+        let start = linker.placed[id];
+        functions.push((function.name.clone(), start));
+        func_info.extend(function.func_info.iter().map(|r| {
+            let mut r = *r;
+            r.insn_off += start as u32;
+            r
+        }));
+        line_info.extend(function.line_info.iter().map(|r| {
+            let mut r = *r;
+            r.insn_off += start as u32;
+            r
+        }));
+    }
+    Ok(RelocatedProgram {
+        name: program_name.to_owned(),
+        insns: linker.insns,
+        func_info,
+        line_info,
+        func_info_rec_size: std::mem::size_of::<bpf_sys::generated::bpf_func_info>() as u32,
+        line_info_rec_size: std::mem::size_of::<bpf_sys::generated::bpf_line_info>() as u32,
+        maps: linker.maps.into_iter().collect(),
+        functions,
+    })
+}

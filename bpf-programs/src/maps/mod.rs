@@ -1,0 +1,1 @@
+//! Typed access to eBPF maps: one module per map type.

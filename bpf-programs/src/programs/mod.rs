@@ -1,0 +1,1 @@
+//! eBPF program types: one module per type, each with its typed `attach`.
