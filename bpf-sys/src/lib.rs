@@ -7,6 +7,7 @@
 pub mod attach;
 pub mod btf;
 pub mod error;
+pub mod flags;
 pub mod generated;
 pub mod ids;
 pub mod info;
@@ -19,6 +20,7 @@ pub mod mmap;
 pub mod netlink;
 pub mod obj;
 pub mod perf_event;
+pub mod pod;
 pub mod prog;
 pub mod socket;
 mod syscall;
