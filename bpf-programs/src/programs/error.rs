@@ -88,9 +88,8 @@ pub enum ProgramError {
     // TODO BtfTracePoint
 
     // TODO KProbe
-
-    // TODO UProbe
-
+    #[error(transparent)]
+    UProbe(#[from] super::UProbeError),
     // TODO PerfEvent
 
     // TODO Iter

@@ -24,7 +24,8 @@ pub mod raw_tracepoint;
 // TODO pub mod syscall;
 pub mod tracepoint;
 pub mod unsupported;
-// TODO pub mod uprobe;
+pub mod uprobe;
+mod uprobe_resolve;
 
 use std::path::Path;
 
@@ -41,14 +42,14 @@ pub use links::{FdLink, Link, LinkInfo, PinnedLink, loaded_links};
 // TODO pub use fexit::FExit;
 // TODO pub use fmod_ret::FModRet;
 // TODO pub use iter::{Iter, IterError};
-// TODO pub use kprobe::{KProbe, KProbeError, KProbeMulti, ProbeKind};
+// TODO pub use kprobe::{KProbe, KProbeError, KProbeMulti};
 // TODO pub use lsm::{Lsm, LsmError};
 // TODO pub use perf_event::{PerfEvent, PerfEventError, PerfEventScope, PerfTypeId, SamplePolicy};
 pub use raw_tracepoint::{RawTracePoint, RawTracePointError};
 // TODO pub use syscall::Syscall;
 pub use tracepoint::{TracePoint, TracePointError};
 pub use unsupported::{UnknownProgram, UnsupportedProgram};
-// TODO pub use uprobe::{UProbe, UProbeError, UProbeMulti, UProbeTarget};
+pub use uprobe::{ProbeKind, UProbe, UProbeError, UProbeLocation, UProbeMulti};
 
 /// How a typed program is loaded when the caller does not pass type-specific arguments.
 pub(crate) trait DefaultLoad {
@@ -268,8 +269,8 @@ macro_rules! program_types {
 program_types! {
     // TODO KProbe(KProbe) => "kprobe",
     // TODO KProbeMulti(KProbeMulti) => "kprobe.multi",
-    // TODO UProbe(UProbe) => "uprobe",
-    // TODO UProbeMulti(UProbeMulti) => "uprobe.multi",
+    UProbe(UProbe) => "uprobe",
+    UProbeMulti(UProbeMulti) => "uprobe.multi",
     TracePoint(TracePoint) => "tracepoint",
     RawTracePoint(RawTracePoint) => "raw_tracepoint",
     // TODO BtfTracePoint(BtfTracePoint) => "tp_btf",
@@ -292,8 +293,8 @@ impl Program {
         match data.section.clone() {
             // TODO S::KProbe { .. } | S::KSyscall { .. } => Program::KProbe(KProbe::new(data.typed())),
             // TODO S::KProbeMulti { .. } => Program::KProbeMulti(KProbeMulti::new(data.typed())),
-            // TODO S::UProbe { .. } => Program::UProbe(UProbe::new(data.typed())),
-            // TODO S::UProbeMulti { .. } => Program::UProbeMulti(UProbeMulti::new(data.typed())),
+            S::UProbe { .. } => Program::UProbe(UProbe::new(data.typed())),
+            S::UProbeMulti { .. } => Program::UProbeMulti(UProbeMulti::new(data.typed())),
             S::TracePoint { .. } => Program::TracePoint(TracePoint::new(data.typed())),
             S::RawTracePoint { .. } => Program::RawTracePoint(RawTracePoint::new(data.typed())),
             // TODO S::BtfTracePoint { .. } => Program::BtfTracePoint(BtfTracePoint::new(data.typed())),
