@@ -12,7 +12,7 @@ use bpf_programs::maps::{
 #[test]
 fn program_fills_user_space_reads() {
     let mut obj = map_support::load("map_programs.bpf.o", |o| {
-        o.set_global("multiplier", &3u32.to_ne_bytes()).unwrap();
+        o.set_global("multiplier", &3u32);
     });
     obj.run_on_cpu("fill", 0);
 
@@ -106,7 +106,7 @@ fn user_space_fills_program_reads() {
 #[test]
 fn rodata_is_frozen_and_readable() {
     let mut obj = map_support::load("map_programs.bpf.o", |o| {
-        o.set_global("multiplier", &4u32.to_ne_bytes()).unwrap();
+        o.set_global("multiplier", &4u32);
     });
     let mut rodata = GlobalData::try_from(obj.map_mut(".rodata")).unwrap();
     assert!(!rodata.is_writable());

@@ -1,15 +1,12 @@
-//! Loads a test object for the map tests: maps through `MapData::create`, programs relocated
-//! by bpf-core and loaded with bpf-sys (independent of the `Bpf` loader).
+//! Loads a test object for the map tests with `BpfLoader`, loads every program, and runs
+//! programs with BPF_PROG_TEST_RUN.
 #![allow(dead_code)]
 
-use std::collections::BTreeMap;
-use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
+use std::os::fd::{AsFd, BorrowedFd};
 use std::path::PathBuf;
 
-use bpf_core::obj::Object;
-use bpf_core::relocation::{Bindings, MapReference};
-use bpf_programs::maps::{Map, MapData};
-use bpf_sys::prog::{ProgLoadAttr, prog_load};
+use bpf_programs::maps::Map;
+use bpf_programs::{Bpf, BpfLoader};
 use bpf_sys::test_run::{TestRunAttr, TestRunOutput, prog_test_run};
 
 /// Path of a committed test object.
@@ -19,35 +16,36 @@ pub fn object_path(name: &str) -> PathBuf {
         .join(name)
 }
 
-/// An object's maps (by name) and loaded programs (by name).
+/// A loaded object with every program loaded.
 pub struct Loaded {
-    pub maps: BTreeMap<String, Map>,
-    pub programs: BTreeMap<String, OwnedFd>,
+    pub bpf: Bpf,
 }
 
 impl Loaded {
     pub fn map(&self, name: &str) -> &Map {
-        self.maps
-            .get(name)
+        self.bpf
+            .map(name)
             .unwrap_or_else(|| panic!("no map {name}"))
     }
 
     pub fn map_mut(&mut self, name: &str) -> &mut Map {
-        self.maps
-            .get_mut(name)
+        self.bpf
+            .map_mut(name)
             .unwrap_or_else(|| panic!("no map {name}"))
     }
 
     pub fn take_map(&mut self, name: &str) -> Map {
-        self.maps
-            .remove(name)
+        self.bpf
+            .take_map(name)
             .unwrap_or_else(|| panic!("no map {name}"))
     }
 
     pub fn program(&self, name: &str) -> BorrowedFd<'_> {
-        self.programs
-            .get(name)
+        self.bpf
+            .program(name)
             .unwrap_or_else(|| panic!("no program {name}"))
+            .fd()
+            .unwrap_or_else(|e| panic!("program {name} not loaded: {e}"))
             .as_fd()
     }
 
@@ -66,36 +64,20 @@ impl Loaded {
     }
 }
 
-/// Parses, creates maps (after `set_globals` edits the object) and loads every program.
-pub fn load(object: &str, set_globals: impl FnOnce(&mut Object)) -> Loaded {
-    let bytes = std::fs::read(object_path(object)).unwrap();
-    let mut obj = Object::parse(&bytes).unwrap();
-    set_globals(&mut obj);
-    let mut maps = BTreeMap::new();
-    for map in &obj.maps {
-        let data = MapData::create(map, &map.name, None)
-            .unwrap_or_else(|e| panic!("creating map {}: {e}", map.name));
-        maps.insert(map.name.clone(), Map::from(data));
+/// Loads `object` (after `configure` sets globals etc.) and loads every program.
+pub fn load(object: &str, configure: impl FnOnce(&mut BpfLoader)) -> Loaded {
+    let mut loader = BpfLoader::new();
+    configure(&mut loader);
+    let mut bpf = loader
+        .load_file(object_path(object))
+        .unwrap_or_else(|e| panic!("loading {object}: {e}"));
+    let names: Vec<String> = bpf.programs().map(|(n, _)| n.to_owned()).collect();
+    for name in names {
+        if let Some(program) = bpf.program_mut(&name) {
+            program
+                .load()
+                .unwrap_or_else(|e| panic!("loading program {name}: {e}"));
+        }
     }
-    let mut bindings = Bindings::default();
-    for (name, map) in &maps {
-        bindings
-            .maps
-            .insert(name.clone(), MapReference::Fd(map.data().fd().as_raw_fd()));
-    }
-    let mut programs = BTreeMap::new();
-    for program in &obj.programs {
-        let relocated = obj.relocate(&program.name, &bindings).unwrap();
-        let attr = ProgLoadAttr {
-            prog_type: program.section.prog_type().unwrap(),
-            expected_attach_type: program.section.expected_attach_type().unwrap_or(0),
-            name: &program.name,
-            insns: &relocated.insns,
-            license: obj.license.as_deref().unwrap_or("GPL"),
-            ..ProgLoadAttr::default()
-        };
-        let fd = prog_load(&attr).unwrap_or_else(|e| panic!("loading {}: {e}", program.name));
-        programs.insert(program.name.clone(), fd);
-    }
-    Loaded { maps, programs }
+    Loaded { bpf }
 }
