@@ -213,9 +213,45 @@ impl SyscallError {
         }
     }
 
-    /// The errno, if the error came from the kernel.
+    /// The errno, if the error came from the kernel (including netlink error acks).
     pub fn errno(&self) -> Option<i32> {
-        self.io_error.raw_os_error()
+        self.io_error.raw_os_error().or_else(|| {
+            self.io_error
+                .get_ref()
+                .and_then(|inner| inner.downcast_ref::<NetlinkAck>())
+                .map(|ack| ack.errno)
+        })
+    }
+}
+
+/// A netlink error ack that came with an extended-ack message; lives inside
+/// [`SyscallError::io_error`] (see [`SyscallError::errno`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NetlinkAck {
+    /// The errno the kernel returned.
+    pub errno: i32,
+    /// The kernel's human-readable explanation.
+    pub message: String,
+}
+
+impl fmt::Display for NetlinkAck {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{}: {}",
+            io::Error::from_raw_os_error(self.errno),
+            self.message
+        )
+    }
+}
+
+impl std::error::Error for NetlinkAck {}
+
+impl NetlinkAck {
+    /// Wraps the ack in an `io::Error` of the errno's kind.
+    pub(crate) fn into_io_error(self) -> io::Error {
+        let kind = io::Error::from_raw_os_error(self.errno).kind();
+        io::Error::new(kind, self)
     }
 }
 

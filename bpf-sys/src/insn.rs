@@ -36,6 +36,8 @@ pub const BPF_JA: u8 = 0x00;
 pub const BPF_JEQ: u8 = 0x10;
 /// `BPF_MEM`
 pub const BPF_MEM: u8 = 0x60;
+/// `BPF_ATOMIC`
+pub const BPF_ATOMIC: u8 = 0xc0;
 /// `BPF_IMM`
 pub const BPF_IMM: u8 = 0x00;
 /// `BPF_W`
@@ -91,6 +93,17 @@ pub fn st_mem(size: u8, dst: u8, off: i16, imm: i32) -> bpf_insn {
 /// `*(size *)(dst + off) = src`.
 pub fn stx_mem(size: u8, dst: u8, src: u8, off: i16) -> bpf_insn {
     insn(BPF_STX | BPF_MEM | size, dst, src, off, 0)
+}
+
+/// `lock *(u64 *)(dst + off) += src`.
+pub fn atomic_add64(dst: u8, src: u8, off: i16) -> bpf_insn {
+    insn(
+        BPF_STX | BPF_ATOMIC | BPF_DW,
+        dst,
+        src,
+        off,
+        i32::from(BPF_ADD),
+    )
 }
 
 /// `dst = *(size *)(src + off)`.

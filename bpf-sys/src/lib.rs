@@ -4,19 +4,34 @@
 //! [`BorrowedFd`](std::os::fd::BorrowedFd). Failures are [`SyscallError`]s naming the call
 //! ([`Command`]) and carrying the errno; program and BTF loads return [`LoadError`] with the log.
 
+#![warn(missing_docs)]
+
+pub mod attach;
+pub mod btf;
+pub mod epoll;
 pub mod error;
+pub mod flags;
+#[allow(missing_docs)]
 pub mod generated;
 pub mod ids;
 pub mod info;
 pub mod insn;
+pub mod link;
+mod log;
 pub mod map;
+pub mod misc;
+pub mod mmap;
+pub mod netlink;
 pub mod obj;
+pub mod perf_event;
+pub mod pod;
 pub mod prog;
+pub mod socket;
 mod syscall;
 pub mod test_run;
 pub mod util;
 
 pub use error::{
-    BpfCommand, BtfLoadError, Command, LoadError, NetlinkRequest, PerfEventIoctl, ProgLoadError,
-    SocketOption, SyscallError, VerifierLog,
+    BpfCommand, BtfLoadError, Command, LoadError, NetlinkAck, NetlinkRequest, PerfEventIoctl,
+    ProgLoadError, SocketOption, SyscallError, VerifierLog,
 };

@@ -12,8 +12,8 @@ use crate::util::possible_cpu_count;
 use crate::error::{BpfCommand, SyscallError};
 use crate::generated::bpf_map_type;
 use crate::syscall::{
-    fd_u32, len_u32, object_name, opt_fd_u32, slice_mut_ptr, slice_ptr, sys_bpf, sys_bpf_fd,
-    zeroed_attr,
+    BPF_F_TOKEN_FD, fd_u32, len_u32, object_name, opt_fd_u32, slice_mut_ptr, slice_ptr, sys_bpf,
+    sys_bpf_fd, zeroed_attr,
 };
 
 /// Everything `BPF_MAP_CREATE` accepts; zero/`None` fields are left out.
@@ -33,7 +33,7 @@ pub struct MapCreateAttr<'a> {
     pub inner_map_fd: Option<BorrowedFd<'a>>,
     /// NUMA node (used with `BPF_F_NUMA_NODE`).
     pub numa_node: u32,
-    /// Map name; truncated to 15 bytes.
+    /// Map name; cut to 15 bytes, characters the kernel refuses become `_`.
     pub name: &'a str,
     /// Device to offload to.
     pub ifindex: u32,
@@ -49,7 +49,7 @@ pub struct MapCreateAttr<'a> {
     pub map_extra: u64,
     /// Module BTF fd for `btf_vmlinux_value_type_id` (with `BPF_F_VTYPE_BTF_OBJ_FD`).
     pub value_type_btf_obj_fd: Option<BorrowedFd<'a>>,
-    /// BPF token granting the permission (with `BPF_F_TOKEN_FD`).
+    /// BPF token granting the permission (`BPF_F_TOKEN_FD` is added to the flags).
     pub token_fd: Option<BorrowedFd<'a>>,
 }
 
@@ -73,7 +73,10 @@ pub fn map_create(attr: &MapCreateAttr<'_>) -> Result<OwnedFd, SyscallError> {
     a.btf_vmlinux_value_type_id = attr.btf_vmlinux_value_type_id;
     a.map_extra = attr.map_extra;
     a.value_type_btf_obj_fd = opt_fd_u32(attr.value_type_btf_obj_fd) as i32;
-    a.map_token_fd = opt_fd_u32(attr.token_fd) as i32;
+    if let Some(token) = attr.token_fd {
+        a.map_token_fd = fd_u32(token) as i32;
+        a.map_flags |= BPF_F_TOKEN_FD;
+    }
     sys_bpf_fd(BpfCommand::MapCreate, &mut raw)
 }
 

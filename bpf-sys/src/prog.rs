@@ -6,16 +6,10 @@ use std::os::fd::{BorrowedFd, OwnedFd};
 
 use crate::error::{BpfCommand, LoadError, ProgLoadError, SyscallError, VerifierLog};
 use crate::generated::{bpf_attach_type, bpf_insn, bpf_prog_type};
-use crate::syscall::{object_name, opt_fd_u32, slice_ptr, sys_bpf_fd, zeroed_attr};
-
-/// Smallest log buffer the kernel accepts.
-const MIN_LOG_SIZE: usize = 128;
-/// First log buffer offered when a log is wanted.
-const INITIAL_LOG_SIZE: usize = 64 * 1024;
-/// Largest log buffer every kernel accepts (`UINT_MAX >> 8`).
-const MAX_LOG_SIZE: usize = (u32::MAX >> 8) as usize;
-/// How often a load is retried on `EAGAIN` (the kernel asks for that on transient contention).
-const EAGAIN_RETRIES: usize = 5;
+use crate::log::load_with_log;
+use crate::syscall::{
+    BPF_F_TOKEN_FD, fd_u32, object_name, opt_fd_u32, slice_ptr, sys_bpf, sys_bpf_fd, zeroed_attr,
+};
 
 /// Everything `BPF_PROG_LOAD` accepts; zero/empty/`None` fields are left out.
 #[derive(Debug, Default, Clone)]
@@ -24,7 +18,7 @@ pub struct ProgLoadAttr<'a> {
     pub prog_type: bpf_prog_type::Type,
     /// `bpf_attach_type::BPF_*` the program will be attached with.
     pub expected_attach_type: bpf_attach_type::Type,
-    /// Program name; truncated to 15 bytes.
+    /// Program name; cut to 15 bytes, characters the kernel refuses become `_`.
     pub name: &'a str,
     /// The instructions.
     pub insns: &'a [bpf_insn],
@@ -56,7 +50,7 @@ pub struct ProgLoadAttr<'a> {
     pub fd_array: &'a [BorrowedFd<'a>],
     /// 0: no log unless the load fails; 1: verifier log; 2: verbose; |4: stats.
     pub log_level: u32,
-    /// BPF token granting the permission (with `BPF_F_TOKEN_FD` in `prog_flags`).
+    /// BPF token granting the permission (`BPF_F_TOKEN_FD` is added to the flags).
     pub token_fd: Option<BorrowedFd<'a>>,
 }
 
@@ -126,77 +120,33 @@ pub fn prog_load_with_log(attr: &ProgLoadAttr<'_>) -> Result<LoadedProg, ProgLoa
     a.prog_ifindex = attr.ifindex;
     // BorrowedFd is repr(transparent) over a c_int, so the slice is the kernel's int array.
     a.fd_array = slice_ptr(attr.fd_array);
-    a.prog_token_fd = opt_fd_u32(attr.token_fd) as i32;
-
-    let mut log_level = attr.log_level;
-    let mut log_buf: Vec<u8> = Vec::new();
-    if log_level != 0 {
-        log_buf = vec![0; INITIAL_LOG_SIZE];
+    if let Some(token) = attr.token_fd {
+        a.prog_token_fd = fd_u32(token) as i32;
+        a.prog_flags |= BPF_F_TOKEN_FD;
     }
-    loop {
-        let result = load_retrying_eagain(&mut raw, log_level, &mut log_buf);
+
+    let (fd, verifier_log) = load_with_log(cmd, attr.log_level, &mut |log_level, log_buf| {
+        {
+            // SAFETY: writing plain fields of the prog-load member; `log_buf` outlives the call.
+            let a = unsafe { &mut raw.__bindgen_anon_3 };
+            a.log_level = log_level;
+            a.log_buf = if log_level == 0 {
+                0
+            } else {
+                log_buf.as_mut_ptr() as u64
+            };
+            a.log_size = if log_level == 0 {
+                0
+            } else {
+                log_buf.len() as u32
+            };
+            a.log_true_size = 0;
+        }
+        let result = sys_bpf_fd(cmd, &mut raw);
         // SAFETY: reading a plain integer the kernel may have written back (0 on old kernels).
-        let true_size = unsafe { raw.__bindgen_anon_3.log_true_size } as usize;
-        match result {
-            Ok(fd) => {
-                return Ok(LoadedProg {
-                    fd,
-                    verifier_log: VerifierLog::from_buf(&log_buf, false),
-                });
-            }
-            Err(_) if log_level == 0 => {
-                // Ask again with a log so the caller learns why.
-                log_level = 1;
-                log_buf = vec![0; INITIAL_LOG_SIZE];
-            }
-            Err(e) if e.errno() == Some(libc::ENOSPC) && log_buf.len() < MAX_LOG_SIZE => {
-                let wanted = if true_size > log_buf.len() {
-                    true_size
-                } else {
-                    log_buf.len().saturating_mul(4)
-                };
-                log_buf = vec![0; wanted.clamp(MIN_LOG_SIZE, MAX_LOG_SIZE)];
-            }
-            Err(e) => {
-                let truncated = e.errno() == Some(libc::ENOSPC);
-                return Err(LoadError {
-                    command: cmd.into(),
-                    io_error: e.io_error,
-                    verifier_log: VerifierLog::from_buf(&log_buf, truncated),
-                });
-            }
-        }
-    }
-}
-
-fn load_retrying_eagain(
-    raw: &mut crate::generated::bpf_attr,
-    log_level: u32,
-    log_buf: &mut [u8],
-) -> Result<OwnedFd, SyscallError> {
-    {
-        // SAFETY: writing plain fields of the prog-load member; `log_buf` outlives the call.
-        let a = unsafe { &mut raw.__bindgen_anon_3 };
-        a.log_level = log_level;
-        a.log_buf = if log_level == 0 {
-            0
-        } else {
-            log_buf.as_mut_ptr() as u64
-        };
-        a.log_size = if log_level == 0 {
-            0
-        } else {
-            log_buf.len() as u32
-        };
-        a.log_true_size = 0;
-    }
-    let mut attempt = 0;
-    loop {
-        match sys_bpf_fd(BpfCommand::ProgLoad, raw) {
-            Err(e) if e.errno() == Some(libc::EAGAIN) && attempt < EAGAIN_RETRIES => attempt += 1,
-            other => return other,
-        }
-    }
+        (result, unsafe { raw.__bindgen_anon_3.log_true_size })
+    })?;
+    Ok(LoadedProg { fd, verifier_log })
 }
 
 fn record_count(
@@ -220,4 +170,12 @@ fn invalid(cmd: BpfCommand, what: &str) -> LoadError {
         io_error: io::Error::new(io::ErrorKind::InvalidInput, what.to_owned()),
         verifier_log: VerifierLog::default(),
     }
+}
+
+/// Keeps `map_fd` alive as long as program `prog_fd` (e.g. `.rodata` it no longer references).
+pub fn prog_bind_map(prog_fd: BorrowedFd<'_>, map_fd: BorrowedFd<'_>) -> Result<(), SyscallError> {
+    let mut raw = zeroed_attr();
+    raw.prog_bind_map.prog_fd = fd_u32(prog_fd);
+    raw.prog_bind_map.map_fd = fd_u32(map_fd);
+    sys_bpf(BpfCommand::ProgBindMap, &mut raw).map(drop)
 }

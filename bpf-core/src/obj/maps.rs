@@ -48,6 +48,8 @@ pub enum MapKind {
     Data(DataKind),
     /// The synthesized `.kconfig` map holding `__kconfig` extern values.
     Kconfig,
+    /// A struct_ops map (`.struct_ops`, `.struct_ops.link`); see [`Map::struct_ops`].
+    StructOps,
 }
 
 /// The attributes a map is created with.
@@ -108,6 +110,8 @@ pub struct Map {
     pub data: Vec<u8>,
     pub variables: Vec<Variable>,
     pub initial_slots: Vec<MapSlot>,
+    /// For struct_ops maps: the kernel struct and which members point at which programs.
+    pub struct_ops: Option<super::StructOps>,
 }
 
 impl Map {
@@ -176,6 +180,7 @@ pub(crate) fn data_map(
         data,
         variables: Vec::new(),
         initial_slots: Vec::new(),
+        struct_ops: None,
     }
 }
 
@@ -254,6 +259,7 @@ pub(crate) fn parse_legacy_maps(
             data: Vec::new(),
             variables: Vec::new(),
             initial_slots: Vec::new(),
+            struct_ops: None,
         });
     }
     Ok(maps)

@@ -7,11 +7,15 @@ use object::elf;
 use object::read::elf::{FileHeader, Rel, SectionHeader, Sym};
 
 use super::insn::{self, INSN_SIZE};
+use bpf_sys::generated::{bpf_func_info, bpf_line_info};
+
 use super::maps::{self, MapKind};
 use super::{
     Binding, Extern, ExternKind, Function, FunctionId, InsnRelocation, Object, ParseError, Program,
     ProgramSection, Symbol, SymbolKind, Variable,
 };
+use super::{btf_externs, btf_fixup, btf_maps, struct_ops};
+use crate::btf::{Btf, BtfExt, BtfKind, CoreRelo};
 
 type Elf = elf::FileHeader64<Endianness>;
 
@@ -144,6 +148,7 @@ fn read_symbols(
             size: sym.st_size(endian),
             kind,
             binding,
+            hidden: matches!(sym.st_visibility(), elf::STV_HIDDEN | elf::STV_INTERNAL),
         });
     }
     Ok(symbols)
@@ -261,6 +266,8 @@ fn read_code_relocations(
     symbols: &[Symbol],
     functions: &mut BTreeMap<FunctionId, Function>,
 ) -> Result<(), ParseError> {
+    // Computed once per function: which instructions are second halves of an ld_imm64.
+    let mut second_halves: BTreeMap<FunctionId, Vec<bool>> = BTreeMap::new();
     let Some((rels, _)) =
         rel_section
             .header
@@ -287,11 +294,10 @@ fn read_code_relocations(
         let function =
             containing_function(functions, target.index, section_insn).ok_or_else(outside)?;
         let insn_index = section_insn - function.id.insn_index;
-        if insn::second_halves(&function.insns)
-            .get(insn_index)
-            .copied()
-            .unwrap_or(false)
-        {
+        let halves = second_halves
+            .entry(function.id)
+            .or_insert_with(|| insn::second_halves(&function.insns));
+        if halves.get(insn_index).copied().unwrap_or(false) {
             return Err(ParseError::RelocationInsideLdImm64 {
                 section: target.name.clone(),
                 offset,
@@ -445,24 +451,27 @@ pub(super) fn parse(data: &[u8]) -> Result<Object, ParseError> {
     let mut object = Object {
         license: None,
         kernel_version: None,
-        btf_data: None,
-        btf_ext_data: None,
+        btf: None,
+        btf_ext: None,
         programs: Vec::new(),
         functions: BTreeMap::new(),
         maps: Vec::new(),
         externs: Vec::new(),
-        func_info_rec_size: 0,
-        line_info_rec_size: 0,
     };
     let mut btf_maps_section = None;
+    let (mut btf_data, mut btf_ext_data) = (None, None);
+    let mut struct_ops_sections = Vec::new();
 
     for section in &sections {
         match section.name.as_str() {
             "license" => object.license = Some(read_license(section)?),
             "version" => object.kernel_version = Some(read_version(section)?),
-            ".BTF" => object.btf_data = Some(section.data.to_vec()),
-            ".BTF.ext" => object.btf_ext_data = Some(section.data.to_vec()),
+            ".BTF" => btf_data = Some(section.data),
+            ".BTF.ext" => btf_ext_data = Some(section.data),
             ".maps" => btf_maps_section = Some(section.index),
+            name if struct_ops::is_struct_ops_section(name) => {
+                struct_ops_sections.push(section.index)
+            }
             name if name == "maps" || name.starts_with("maps/") => {
                 let defs: Vec<(String, u64)> = symbols
                     .iter()
@@ -487,8 +496,11 @@ pub(super) fn parse(data: &[u8]) -> Result<Object, ParseError> {
                         object.programs.push(Program {
                             name: function.name.clone(),
                             section_name: section.name.clone(),
-                            section: ProgramSection::parse(&section.name),
+                            section: ProgramSection::parse(
+                                section.name.strip_prefix('?').unwrap_or(&section.name),
+                            ),
                             function: function.id,
+                            autoload: !section.name.starts_with('?'),
                         });
                     }
                     object.functions.insert(function.id, function);
@@ -511,6 +523,7 @@ pub(super) fn parse(data: &[u8]) -> Result<Object, ParseError> {
     }
 
     let mut map_relocations = Vec::new();
+    let mut struct_ops_relocations: BTreeMap<usize, Vec<(u64, &Symbol)>> = BTreeMap::new();
     for rel_section in sections.iter().filter(|s| s.sh_type == elf::SHT_REL) {
         let Some(target) = sections.get(rel_section.info as usize) else {
             return Err(ParseError::Section {
@@ -532,6 +545,11 @@ pub(super) fn parse(data: &[u8]) -> Result<Object, ParseError> {
             )?;
         } else if Some(target.index) == btf_maps_section {
             map_relocations = read_data_relocations(endian, data, rel_section, &symbols)?;
+        } else if struct_ops_sections.contains(&target.index) {
+            struct_ops_relocations.insert(
+                target.index,
+                read_data_relocations(endian, data, rel_section, &symbols)?,
+            );
         }
     }
     for function in object.functions.values_mut() {
@@ -553,7 +571,75 @@ pub(super) fn parse(data: &[u8]) -> Result<Object, ParseError> {
         })
         .collect();
 
-    let _ = (btf_maps_section, map_relocations);
+    let mut btf = match btf_data.map(Btf::parse) {
+        Some(Ok(btf)) => Some(btf),
+        Some(Err(reason)) => {
+            // Only BTF-defined maps strictly need it; everything else degrades gracefully.
+            if btf_maps_section.is_some() || !struct_ops_sections.is_empty() {
+                return Err(ParseError::InvalidBtf(reason));
+            }
+            log::warn!("ignoring unparsable .BTF: {reason}");
+            None
+        }
+        None => None,
+    };
+    if let Some(index) = btf_maps_section {
+        let btf = btf.as_ref().ok_or_else(|| {
+            ParseError::Btf("`.maps` section needs .BTF, which is missing".into())
+        })?;
+        let size = sections.get(index).map_or(0, |s| s.size);
+        object.maps.extend(btf_maps::parse_btf_maps(
+            btf,
+            index,
+            size,
+            &symbols,
+            &map_relocations,
+        )?);
+    }
+    for index in struct_ops_sections {
+        let section = &sections[index];
+        let btf = btf.as_ref().ok_or_else(|| {
+            ParseError::Btf(format!(
+                "`{}` section needs .BTF, which is missing",
+                section.name
+            ))
+        })?;
+        let relocations = struct_ops_relocations.remove(&index).unwrap_or_default();
+        object.maps.extend(struct_ops::parse_struct_ops(
+            btf,
+            &section.name,
+            index,
+            section.data,
+            &symbols,
+            &relocations,
+        )?);
+    }
+    if let Some(btf) = &btf {
+        if let Some(kconfig) = btf_externs::type_externs(btf, &mut object.externs)? {
+            object.maps.push(kconfig);
+        }
+        for map in &mut object.maps {
+            if let MapKind::Data(_) = map.kind {
+                map.def.value_type_id = btf.find_by_name_kind(&map.name, BtfKind::Datasec);
+            }
+        }
+        if let Some(ext) = btf_ext_data {
+            match BtfExt::parse(ext, btf) {
+                Ok(ext) => {
+                    assign_ext_records(&mut object, &sections, &ext)?;
+                    object.btf_ext = Some(ext);
+                }
+                Err(reason) => log::warn!("ignoring unparsable .BTF.ext: {reason}"),
+            }
+        }
+    }
+    if let Some(btf) = &mut btf {
+        let sizes: Vec<(String, u64)> = sections.iter().map(|s| (s.name.clone(), s.size)).collect();
+        if let Err(e) = btf_fixup::fixup(btf, &sizes, &symbols, &object.maps, &object.externs) {
+            log::warn!("BTF fix-up failed, the kernel may refuse this BTF: {e}");
+        }
+    }
+    object.btf = btf;
     check_program_names(&object.programs)?;
     Ok(object)
 }
@@ -567,6 +653,96 @@ fn check_program_names(programs: &[Program]) -> Result<(), ParseError> {
                 first: first.to_owned(),
                 second: program.section_name.clone(),
             });
+        }
+    }
+    Ok(())
+}
+
+/// Distributes `.BTF.ext` records to the functions they describe, with offsets made relative to
+/// each function (instruction indexes for func/line info, bytes for CO-RE records).
+fn assign_ext_records(
+    object: &mut Object,
+    sections: &[Section<'_>],
+    ext: &BtfExt,
+) -> Result<(), ParseError> {
+    let code_section = |name: &str| {
+        sections
+            .iter()
+            .find(|s| s.name == name && s.is_code())
+            .map(|s| s.index)
+    };
+    // (function, offset relative to it in instructions) of a byte offset into section `name`.
+    let locate =
+        |functions: &mut BTreeMap<FunctionId, Function>, name: &str, insn_off: u32, what: &str| {
+            let misplaced = || {
+                ParseError::Btf(format!(
+                    ".BTF.ext {what} at byte {insn_off} of `{name}` is not in a function"
+                ))
+            };
+            let section = code_section(name).ok_or_else(misplaced)?;
+            if !(insn_off as usize).is_multiple_of(INSN_SIZE) {
+                return Err(misplaced());
+            }
+            let index = insn_off as usize / INSN_SIZE;
+            containing_function(functions, section, index)
+                .map(|f| (f.id, (index - f.id.insn_index) as u32))
+                .ok_or_else(misplaced)
+        };
+    let known = |name: &str| {
+        let found = code_section(name).is_some();
+        if !found {
+            log::debug!(".BTF.ext describes `{name}`, which is not a code section");
+        }
+        found
+    };
+    for section in ext.func_info.iter().filter(|s| known(&s.name)) {
+        for record in &section.records {
+            let (id, relative) = locate(
+                &mut object.functions,
+                &section.name,
+                record.insn_off,
+                "func_info",
+            )?;
+            if let Some(f) = object.functions.get_mut(&id) {
+                f.func_info.push(bpf_func_info {
+                    insn_off: relative,
+                    type_id: record.type_id,
+                });
+            }
+        }
+    }
+    for section in ext.line_info.iter().filter(|s| known(&s.name)) {
+        for record in &section.records {
+            let (id, relative) = locate(
+                &mut object.functions,
+                &section.name,
+                record.insn_off,
+                "line_info",
+            )?;
+            if let Some(f) = object.functions.get_mut(&id) {
+                f.line_info.push(bpf_line_info {
+                    insn_off: relative,
+                    file_name_off: record.file_name_off,
+                    line_off: record.line_off,
+                    line_col: record.line_col,
+                });
+            }
+        }
+    }
+    for section in ext.core_relos.iter().filter(|s| known(&s.name)) {
+        for record in &section.records {
+            let (id, relative) = locate(
+                &mut object.functions,
+                &section.name,
+                record.insn_off,
+                "CO-RE relocation",
+            )?;
+            if let Some(f) = object.functions.get_mut(&id) {
+                f.core_relocations.push(CoreRelo {
+                    insn_off: relative * INSN_SIZE as u32,
+                    ..*record
+                });
+            }
         }
     }
     Ok(())

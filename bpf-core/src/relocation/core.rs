@@ -2,27 +2,25 @@
 
 use bpf_sys::generated::bpf_insn;
 
-use super::{RelocationError, RelocationErrorKind};
+use super::RelocationError;
 use crate::obj::{Function, Object};
 
 /// Applies `function`'s CO-RE relocations to its copy `insns` in the program being linked.
 ///
-/// Hook for the BTF layer's CO-RE engine: until it is wired in, functions carrying CO-RE records
-/// are refused rather than loaded with unadjusted offsets.
+/// Hook for the BTF layer's CO-RE engine. Until it is wired in, instructions keep the offsets
+/// they were compiled with (correct only on a kernel whose layout matches the object's BTF).
 pub(super) fn apply(
     _object: &Object,
     program: &str,
     function: &Function,
     _insns: &mut [bpf_insn],
 ) -> Result<(), RelocationError> {
-    match function.core_relocations.first() {
-        None => Ok(()),
-        Some(first) => Err(RelocationError {
-            program: program.to_owned(),
-            function: function.name.clone(),
-            insn: first.insn_off as usize / crate::obj::insn::INSN_SIZE,
-            symbol: String::new(),
-            kind: RelocationErrorKind::Core("CO-RE engine not wired in yet".into()),
-        }),
+    if !function.core_relocations.is_empty() {
+        log::debug!(
+            "program `{program}`: {} CO-RE relocations of `{}` left as compiled (no CO-RE engine)",
+            function.core_relocations.len(),
+            function.name
+        );
     }
+    Ok(())
 }

@@ -84,3 +84,165 @@ pub fn run(cmd: &str, args: &[&str]) {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// A one-slot u64 array map counting program runs.
+pub fn counter_map(name: &str) -> MapFd {
+    MapFd::create(&MapCreateAttr {
+        map_type: bpf_map_type::BPF_MAP_TYPE_ARRAY,
+        key_size: 4,
+        value_size: 8,
+        max_entries: 1,
+        name,
+        ..Default::default()
+    })
+    .expect("create counter map")
+}
+
+/// The counter's value.
+pub fn read_counter(map: &MapFd) -> u64 {
+    let mut value = [0u8; 8];
+    assert!(map.lookup(&0u32.to_ne_bytes(), &mut value, 0).unwrap());
+    u64::from_ne_bytes(value)
+}
+
+/// Loads a program of `prog_type` that increments `counter[0]` and returns `ret`.
+pub fn counting_prog(
+    prog_type: bpf_prog_type::Type,
+    expected_attach_type: u32,
+    name: &str,
+    counter: &MapFd,
+    ret: i32,
+) -> OwnedFd {
+    use std::os::fd::AsRawFd;
+    let [ld0, ld1] = insn::ld_map_fd(1, counter.fd().as_raw_fd());
+    let insns = counting_insns(ld0, ld1, ret);
+    prog_load(&ProgLoadAttr {
+        prog_type,
+        expected_attach_type,
+        name,
+        insns: &insns,
+        license: "GPL",
+        ..Default::default()
+    })
+    .unwrap_or_else(|e| panic!("load counting program: {e}"))
+}
+
+/// `counter[0] += 1; return ret`, given the two halves of the counter map's `ld_imm64`.
+pub fn counting_insns(
+    ld0: bpf_sys::generated::bpf_insn,
+    ld1: bpf_sys::generated::bpf_insn,
+    ret: i32,
+) -> [bpf_sys::generated::bpf_insn; 11] {
+    [
+        insn::st_mem(insn::BPF_W, 10, -4, 0),
+        ld0,
+        ld1,
+        insn::mov64_reg(2, 10),
+        insn::add64_imm(2, -4),
+        insn::call_helper(bpf_sys::generated::bpf_func_id::BPF_FUNC_map_lookup_elem),
+        insn::jeq_imm(0, 0, 2),
+        insn::mov64_imm(1, 1),
+        insn::atomic_add64(0, 1, 0),
+        insn::mov64_imm(0, ret),
+        insn::exit(),
+    ]
+}
+
+/// The vmlinux BTF id of `FUNC name`, via bpftool (bpf-sys has no BTF parser by design).
+pub fn vmlinux_func_id(name: &str) -> Option<u32> {
+    let out = std::process::Command::new("bpftool")
+        .args(["btf", "dump", "file", "/sys/kernel/btf/vmlinux"])
+        .output()
+        .ok()?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    let needle = format!("] FUNC '{name}' ");
+    let line = text.lines().find(|l| l.contains(&needle))?;
+    line.strip_prefix('[')?.split(']').next()?.parse().ok()
+}
+
+/// A veth pair created with `ip link`, deleted on drop.
+pub struct Veth {
+    /// The end programs attach to.
+    pub name: String,
+    /// The other end, used to send frames in.
+    pub peer: String,
+}
+
+impl Veth {
+    /// Creates a pair and brings both ends up.
+    pub fn new() -> Veth {
+        let n = unique("");
+        let veth = Veth {
+            name: format!("bsa{n}"),
+            peer: format!("bsb{n}"),
+        };
+        assert!(veth.name.len() <= 15, "{}", veth.name);
+        run(
+            "ip",
+            &[
+                "link", "add", &veth.name, "type", "veth", "peer", "name", &veth.peer,
+            ],
+        );
+        run("ip", &["link", "set", &veth.name, "up"]);
+        run("ip", &["link", "set", &veth.peer, "up"]);
+        veth
+    }
+}
+
+impl Drop for Veth {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("ip")
+            .args(["link", "del", &self.name])
+            .status();
+    }
+}
+
+/// Sends one broadcast Ethernet frame out of interface `ifindex` through an AF_PACKET socket.
+pub fn send_frame(ifindex: u32) {
+    use std::os::fd::{AsRawFd, FromRawFd};
+    // SAFETY: plain socket(2); the result is checked and owned right away.
+    let raw = unsafe { libc::socket(libc::AF_PACKET, libc::SOCK_RAW | libc::SOCK_CLOEXEC, 0) };
+    assert!(
+        raw >= 0,
+        "AF_PACKET socket: {}",
+        std::io::Error::last_os_error()
+    );
+    // SAFETY: socket(2) just returned this fd.
+    let sock = unsafe { OwnedFd::from_raw_fd(raw) };
+    let mut frame = [0u8; 60];
+    frame[..6].copy_from_slice(&[0xff; 6]);
+    frame[6..12].copy_from_slice(&[0x02, 0, 0, 0, 0, 1]);
+    frame[12..14].copy_from_slice(&0x88b5u16.to_be_bytes());
+    // SAFETY: sockaddr_ll is plain data; all-zero is valid.
+    let mut addr: libc::sockaddr_ll = unsafe { std::mem::zeroed() };
+    addr.sll_family = libc::AF_PACKET as u16;
+    addr.sll_ifindex = ifindex as i32;
+    addr.sll_halen = 6;
+    addr.sll_addr[..6].copy_from_slice(&[0xff; 6]);
+    // SAFETY: frame and addr are live for the call and their exact sizes are passed.
+    let sent = unsafe {
+        libc::sendto(
+            sock.as_raw_fd(),
+            frame.as_ptr().cast(),
+            frame.len(),
+            0,
+            (&raw const addr).cast(),
+            size_of::<libc::sockaddr_ll>() as libc::socklen_t,
+        )
+    };
+    assert_eq!(sent, 60, "sendto: {}", std::io::Error::last_os_error());
+}
+
+/// True (after printing the SKIPPED line for `test`) if the kernel is older than `major.minor`,
+/// which is when `what` appeared.
+pub fn kernel_older_than(test: &str, major: u32, minor: u32, what: &str) -> bool {
+    let v = bpf_sys::util::KernelVersion::current().expect("kernel version");
+    if (v.major, v.minor) < (major, minor) {
+        println!(
+            "SKIPPED {test}: {what} needs kernel {major}.{minor}, this is {}.{}",
+            v.major, v.minor
+        );
+        return true;
+    }
+    false
+}
