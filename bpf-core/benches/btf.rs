@@ -61,6 +61,19 @@ fn main() {
         std::hint::black_box(&btf);
     }
     let (min, median) = stats(samples);
+    // The same without the file read: the in-memory indexing alone.
+    let raw = std::fs::read(VMLINUX).expect("read vmlinux");
+    let mut index_samples = Vec::with_capacity(ITERATIONS);
+    for _ in 0..ITERATIONS {
+        let copy = raw.clone();
+        let start = Instant::now();
+        let btf = Btf::parse_owned(copy, None).expect("parse vmlinux");
+        index_samples.push(start.elapsed());
+        std::hint::black_box(&btf);
+    }
+    let (index_min, index_median) = stats(index_samples);
+    println!("ours.index_us_min={index_min:.0}");
+    println!("ours.index_us_median={index_median:.0}");
     println!("ours.types={types}");
     println!("ours.parse_us_min={min:.0}");
     println!("ours.parse_us_median={median:.0}");

@@ -67,6 +67,11 @@ pub fn run(args: &[String]) -> Result<(), String> {
             o / l
         );
     }
+    println!(
+        "  ours without the file read (indexing bytes already in memory): min {:.0} us, median {:.0} us",
+        get(&ours, "ours.index_us_min")?,
+        get(&ours, "ours.index_us_median")?
+    );
     let (o, l) = (get(&ours, "ours.rss_kb")?, get(&theirs, "libbpf.rss_kb")?);
     println!(
         "  peak RSS growth  ours {o:.0} KiB   libbpf {l:.0} KiB   ours/libbpf {:.2}",

@@ -733,12 +733,38 @@ fn find_string(strs: &[u8], s: &[u8]) -> Option<usize> {
 
 /// Offsets of every type record in `data[start..]`, checking each record fits and has a known kind.
 fn index_types(data: &[u8], start: usize, first_id: u32) -> Result<Vec<u32>, BtfError> {
+    // Per raw kind: bytes after the 12-byte header, fixed and per `vlen` entry (0xff: invalid).
+    const FIXED: [u8; 32] = {
+        let mut t = [0xffu8; 32];
+        let mut k = 1;
+        while k < 20 {
+            t[k] = match k {
+                1 | 14 | 17 => 4,
+                3 => 12,
+                _ => 0,
+            };
+            k += 1;
+        }
+        t
+    };
+    const PER_ENTRY: [u8; 32] = {
+        let mut t = [0u8; 32];
+        t[4] = 12;
+        t[5] = 12;
+        t[15] = 12;
+        t[19] = 12;
+        t[6] = 8;
+        t[13] = 8;
+        t
+    };
     let end = data.len();
-    // Most records are 12-28 bytes; guess to avoid regrowing.
+    if end - start > (u32::MAX as usize) {
+        return Err(BtfError::BadHeader("type section too large"));
+    }
+    // Records average ~24 bytes in kernel BTF; guess to avoid regrowing.
     let mut offsets = Vec::with_capacity((end - start) / 24 + 16);
     let mut off = start;
     while off < end {
-        let id = first_id.saturating_add(offsets.len() as u32);
         let Some(hdr) = data.get(off..off + 12) else {
             return Err(BtfError::Truncated {
                 what: "type record",
@@ -748,12 +774,18 @@ fn index_types(data: &[u8], start: usize, first_id: u32) -> Result<Vec<u32>, Btf
             });
         };
         let info = u32::from_le_bytes([hdr[4], hdr[5], hdr[6], hdr[7]]);
-        let raw_kind = (info >> 24) & 0x1f;
-        let kind = BtfKind::from_raw(raw_kind)
-            .filter(|k| *k != BtfKind::Void)
-            .ok_or(BtfError::UnknownKind { id, kind: raw_kind })?;
-        let len = 12 + kind.extra_len(info & 0xffff);
-        if off + len > end {
+        let raw_kind = ((info >> 24) & 0x1f) as usize;
+        let fixed = FIXED[raw_kind];
+        if fixed == 0xff {
+            let id = first_id.saturating_add(offsets.len() as u32);
+            return Err(BtfError::UnknownKind {
+                id,
+                kind: raw_kind as u32,
+            });
+        }
+        let len =
+            12 + usize::from(fixed) + usize::from(PER_ENTRY[raw_kind]) * (info & 0xffff) as usize;
+        if len > end - off {
             return Err(BtfError::Truncated {
                 what: "type record",
                 offset: off,
@@ -763,9 +795,9 @@ fn index_types(data: &[u8], start: usize, first_id: u32) -> Result<Vec<u32>, Btf
         }
         offsets.push(off as u32);
         off += len;
-        if id == u32::MAX {
-            return Err(BtfError::BadHeader("too many types"));
-        }
+    }
+    if offsets.len() >= (u32::MAX - first_id) as usize {
+        return Err(BtfError::BadHeader("too many types"));
     }
     Ok(offsets)
 }
