@@ -167,6 +167,8 @@ fn field_offsets_sizes_and_bitfields() {
     expect(&r, FieldByteSize, "sample:0:2", Value(16));
     expect(&r, FieldByteOffset, "sample:0:3:2", Value(48));
     expect(&r, FieldExists, "sample:0:1", Value(1));
+    // A store: `s->in.a = 1` (ST) lands on the target's in.a.
+    expect(&r, FieldByteOffset, "sample:0:2:0", Load { off: 32, size: 4 });
 }
 
 #[test]

@@ -22,7 +22,14 @@ struct sample {
 	long newfield;
 #endif
 	int x;
+#ifdef TARGET
+	/* Moved into an anonymous struct: found by descending into it. */
+	struct {
+		long y;
+	};
+#else
 	long y;
+#endif
 	struct inner in;
 #ifdef TARGET
 	int arr[8];
@@ -159,6 +166,7 @@ int fields(struct sample *s)
 	out[10] = bpf_core_field_size(s->in);
 	out[11] = bpf_core_field_offset(s->arr[2]);
 	out[12] = bpf_core_field_exists(s->y);
+	s->in.a = 1;
 	return 0;
 }
 
