@@ -1,4 +1,12 @@
 //! BTF: parsing, marshalling, sanitising, `.BTF.ext` and CO-RE.
+//!
+//! - [`Btf::parse`] / [`Btf::from_file`] / [`Btf::parse_split`]: index type records once,
+//!   decode on demand ([`Btf::type_by_id`] → [`Type`] with a [`TypeKind`] view).
+//! - [`Btf::resolve`], [`Btf::type_size`], [`Btf::type_align`], [`Btf::find_by_name_kind`].
+//! - Before `BTF_LOAD`: [`Btf::fixup_datasecs`], [`Btf::sanitize`] with [`BtfFeatures`],
+//!   then [`Btf::to_bytes`].
+//! - [`BtfExt::parse`]: func/line info and CO-RE records per ELF section (byte offsets).
+//! - [`core::relocate`] against a [`core::CoreTarget`]: CO-RE for one function's instructions.
 
 pub mod core;
 mod error;

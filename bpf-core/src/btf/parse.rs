@@ -327,12 +327,14 @@ impl Btf {
                 kind_flag: raw.kind_flag(),
                 raw: raw.extra,
                 btf: self,
+                id,
             }),
             BtfKind::Union => TypeKind::Union(Composite {
                 size: t,
                 kind_flag: raw.kind_flag(),
                 raw: raw.extra,
                 btf: self,
+                id,
             }),
             BtfKind::Enum => TypeKind::Enum(Enum {
                 size: t,
@@ -340,6 +342,7 @@ impl Btf {
                 is64: false,
                 raw: raw.extra,
                 btf: self,
+                id,
             }),
             BtfKind::Enum64 => TypeKind::Enum64(Enum {
                 size: t,
@@ -347,6 +350,7 @@ impl Btf {
                 is64: true,
                 raw: raw.extra,
                 btf: self,
+                id,
             }),
             BtfKind::Fwd => TypeKind::Fwd {
                 is_union: raw.kind_flag(),
@@ -363,6 +367,7 @@ impl Btf {
                 ret: t,
                 raw: raw.extra,
                 btf: self,
+                id,
             }),
             BtfKind::Var => TypeKind::Var {
                 target: t,

@@ -271,6 +271,7 @@ pub struct Composite<'a> {
     pub(crate) kind_flag: bool,
     pub(crate) raw: &'a [u8],
     pub(crate) btf: &'a Btf,
+    pub(crate) id: u32,
 }
 
 impl<'a> Composite<'a> {
@@ -286,7 +287,7 @@ impl<'a> Composite<'a> {
             .checked_mul(12)
             .filter(|b| b + 12 <= self.raw.len())
             .ok_or(BtfError::IndexOutOfRange {
-                id: 0,
+                id: self.id,
                 index: index.min(u32::MAX as usize) as u32,
             })?;
         let name_off = read_u32(self.raw, base);
@@ -327,6 +328,7 @@ pub struct Enum<'a> {
     pub(crate) is64: bool,
     pub(crate) raw: &'a [u8],
     pub(crate) btf: &'a Btf,
+    pub(crate) id: u32,
 }
 
 impl<'a> Enum<'a> {
@@ -346,7 +348,7 @@ impl<'a> Enum<'a> {
             .checked_mul(stride)
             .filter(|b| b + stride <= self.raw.len())
             .ok_or(BtfError::IndexOutOfRange {
-                id: 0,
+                id: self.id,
                 index: index.min(u32::MAX as usize) as u32,
             })?;
         let name_off = read_u32(self.raw, base);
@@ -382,6 +384,7 @@ pub struct FuncProto<'a> {
     pub ret: u32,
     pub(crate) raw: &'a [u8],
     pub(crate) btf: &'a Btf,
+    pub(crate) id: u32,
 }
 
 impl<'a> FuncProto<'a> {
@@ -396,7 +399,7 @@ impl<'a> FuncProto<'a> {
             .checked_mul(8)
             .filter(|b| b + 8 <= self.raw.len())
             .ok_or(BtfError::IndexOutOfRange {
-                id: 0,
+                id: self.id,
                 index: index.min(u32::MAX as usize) as u32,
             })?;
         Ok(Param {
