@@ -243,6 +243,10 @@ impl NetlinkSocket {
                 }
                 return Err(e);
             }
+            if n == 0 {
+                // A netlink socket never reaches end of file; don't spin if it somehow does.
+                return Err(SyscallError::from_errno(Command::Netlink(req), libc::EIO));
+            }
             let data = buf.get(..n as usize).unwrap_or_default();
             let mut at = 0usize;
             while let Some(len) = read_u32(data, at) {
