@@ -427,15 +427,12 @@ fn known_prefix(name: &str) -> Option<&'static str> {
 }
 
 /// The program type a test covers: a known type beginning its name (module path included),
-/// else one naming its binary, else the first word of its name.
+/// else one naming its binary (`prog_xdp`, `xdp`), else the binary itself (`map_hash`).
 pub fn program_type(binary: &str, test: &str) -> String {
     let flat = test.replace("::", "_");
-    if let Some(ty) = known_prefix(&flat).or_else(|| known_prefix(binary)) {
-        return ty.to_string();
-    }
-    flat.split('_')
-        .next()
-        .filter(|w| !w.is_empty())
+    let binary_type = binary.strip_prefix("prog_").unwrap_or(binary);
+    known_prefix(&flat)
+        .or_else(|| known_prefix(binary_type))
         .unwrap_or(binary)
         .to_string()
 }
@@ -639,10 +636,12 @@ VMTEST-DONE
         );
         assert_eq!(program_type("smoke", "cgroup_sock_create"), "cgroup_sock");
         assert_eq!(program_type("t", "kprobe_multi_attach"), "kprobe_multi");
-        assert_eq!(program_type("t", "kprobes_are_fine"), "kprobes");
+        assert_eq!(program_type("t", "kprobes_are_fine"), "t");
         assert_eq!(program_type("t", "xdp::generic_on_lo"), "xdp");
         assert_eq!(program_type("tc", "clsact_attach"), "tc");
         assert_eq!(program_type("smoke", "smoke_btf"), "smoke");
+        assert_eq!(program_type("prog_uprobe", "attach_by_name"), "uprobe");
+        assert_eq!(program_type("map_hash", "insert_get_remove"), "map_hash");
     }
 
     #[test]
