@@ -24,6 +24,7 @@ pub mod mmap;
 pub mod netlink;
 pub mod obj;
 pub mod perf_event;
+pub mod pod;
 pub mod prog;
 pub mod socket;
 mod syscall;
