@@ -5,6 +5,37 @@
 //! obtained from a `Map` by `TryFrom` (`&Map` → read-only, `&mut Map` → read-write, `Map` →
 //! owned), created from user space (`create`), or opened from a pin (`from_pin`). Keys and
 //! values are [`Pod`] types whose sizes are checked against the map when wrapping.
+//!
+//! ```no_run
+//! use bpf_programs::Bpf;
+//! use bpf_programs::maps::{GlobalData, HashMap, PerCpuArray, RingBuf, flags::BPF_ANY};
+//!
+//! let mut bpf = Bpf::load_file("counter.bpf.o")?;
+//! // Read-write view borrowed from the object.
+//! let mut counts = HashMap::<_, u32, u64>::try_from(bpf.map_mut("COUNTS").unwrap())?;
+//! counts.insert(7, 0, BPF_ANY)?;
+//! for entry in counts.iter() {
+//!     let (pid, n) = entry?;
+//!     println!("{pid}: {n}");
+//! }
+//! let everything = counts.batch_lookup()?; // Vec<(u32, u64)>, fetched in batches
+//! // Per-CPU values: one slot per possible CPU.
+//! let hits = PerCpuArray::<_, u64>::try_from(bpf.map("HITS").unwrap())?;
+//! let total: u64 = hits.get(0, 0)?.iter().sum();
+//! // Global variables by name, through the data map's memory mapping.
+//! let mut data = GlobalData::try_from(bpf.map_mut(".data").unwrap())?;
+//! data.set("threshold", &10u32)?;
+//! // Owned wrapper (taken out of the object), e.g. to move into a reader thread.
+//! let mut events = RingBuf::try_from(bpf.take_map("EVENTS").unwrap())?;
+//! while let Some(record) = events.next() {
+//!     println!("{} bytes", record.len());
+//! }
+//! # let _ = (everything, total);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! User-defined key and value types implement [`Pod`]: `#[repr(C)]`, no padding, every bit
+//! pattern valid (`unsafe impl Pod for MyKey {}` is the caller's promise).
 
 pub mod batch;
 mod checks;
