@@ -4,10 +4,8 @@ use std::ops::{Deref, DerefMut};
 
 use bpf_sys::pod::{Pod, read, write, zeroed};
 use bpf_sys::util::possible_cpu_count;
-use bpf_sys::{BpfCommand, SyscallError};
 
 use super::MapError;
-use super::map_data::syscall;
 
 /// One `T` per possible CPU (index = CPU id).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -20,9 +18,8 @@ impl<T: Pod> PerCpuValues<T> {
     pub fn new(values: Vec<T>) -> Result<Self, MapError> {
         let cpus = nr_cpus()?;
         if values.len() != cpus {
-            return Err(MapError::ValueSize {
-                name: "<per-cpu values>".into(),
-                expected: cpus as u32,
+            return Err(MapError::CpuCount {
+                expected: cpus,
                 actual: values.len(),
             });
         }
@@ -87,14 +84,10 @@ impl<T> DerefMut for PerCpuValues<T> {
 
 /// Number of per-CPU slots: highest possible CPU id + 1 (`/sys/devices/system/cpu/possible`).
 pub fn nr_cpus() -> Result<usize, MapError> {
-    possible_cpu_count().map_err(|io_error| {
-        syscall(
-            "<per-cpu values>",
-            SyscallError {
-                command: BpfCommand::MapLookupElem.into(),
-                io_error,
-            },
-        )
+    possible_cpu_count().map_err(|source| MapError::Io {
+        name: "<per-cpu values>".to_owned(),
+        what: "reading the possible CPUs",
+        source,
     })
 }
 
