@@ -230,3 +230,33 @@ fn perf_event_array_samples_per_cpu() {
         );
     }
 }
+
+#[test]
+fn ring_buffer_fd_wakes_epoll() {
+    use bpf_sys::epoll::Epoll;
+    use std::os::fd::AsFd;
+    use std::time::Duration;
+
+    let mut obj = map_support::load("map_programs.bpf.o", |_| {});
+    let mut rb = RingBuf::try_from(obj.take_map("records")).unwrap();
+    let epoll = Epoll::new().unwrap();
+    epoll.add(rb.as_fd(), 7).unwrap();
+    let mut ready = [0u64; 4];
+    assert_eq!(
+        epoll
+            .wait(&mut ready, Some(Duration::from_millis(10)))
+            .unwrap(),
+        0,
+        "nothing to read yet"
+    );
+    obj.run_on_cpu("fill", 0);
+    let n = epoll
+        .wait(&mut ready, Some(Duration::from_secs(5)))
+        .unwrap();
+    assert_eq!((n, ready[0]), (1, 7), "the ring buffer fd became readable");
+    let mut count = 0;
+    while rb.next().is_some() {
+        count += 1;
+    }
+    assert_eq!(count, 4);
+}
