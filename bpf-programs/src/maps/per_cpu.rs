@@ -95,3 +95,24 @@ pub fn nr_cpus() -> Result<usize, MapError> {
 pub(crate) fn kernel_buf<T: Pod>() -> Result<Vec<u8>, MapError> {
     Ok(vec![0u8; PerCpuValues::<T>::stride() * nr_cpus()?])
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slots_are_eight_byte_aligned() {
+        assert_eq!(PerCpuValues::<u32>::stride(), 8);
+        assert_eq!(PerCpuValues::<[u8; 12]>::stride(), 16);
+        assert_eq!(PerCpuValues::<u64>::stride(), 8);
+        let values = PerCpuValues {
+            values: vec![1u32, 2, 3].into_boxed_slice(),
+        };
+        let mut buf = vec![0u8; 24];
+        values.to_kernel_bytes(&mut buf);
+        assert_eq!(&buf[..4], &1u32.to_ne_bytes());
+        assert_eq!(&buf[4..8], &[0; 4], "padding stays zero");
+        assert_eq!(&buf[8..12], &2u32.to_ne_bytes());
+        assert_eq!(PerCpuValues::<u32>::from_kernel_bytes(&buf), values);
+    }
+}
