@@ -358,12 +358,12 @@ impl Report {
                 Outcome::Skip(line) => line.clone(),
                 Outcome::Fail(why) => why.clone(),
             };
-            let _ = writeln!(
-                out,
+            let row = format!(
                 "  {name:<width$}  {:<7} {:>6.2}s  {detail}",
                 result.outcome.label(),
                 result.seconds
             );
+            let _ = writeln!(out, "{}", row.trim_end());
         }
         for failure in &self.run_failures {
             let _ = writeln!(out, "\nRUN FAILED: {failure}");
