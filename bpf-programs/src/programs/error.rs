@@ -85,20 +85,27 @@ pub enum ProgramError {
 
     #[error(transparent)]
     RawTracePoint(#[from] super::RawTracePointError),
-    // TODO BtfTracePoint
+    #[error(transparent)]
+    BtfTracePoint(#[from] super::BtfTracePointError),
 
-    // TODO KProbe
+    #[error(transparent)]
+    KProbe(#[from] super::KProbeError),
     #[error(transparent)]
     UProbe(#[from] super::UProbeError),
-    // TODO PerfEvent
+    #[error(transparent)]
+    PerfEvent(#[from] super::PerfEventError),
 
-    // TODO Iter
+    #[error(transparent)]
+    Iter(#[from] super::IterError),
 
-    // TODO FEntry
+    #[error(transparent)]
+    FEntry(#[from] super::FEntryError),
 
-    // TODO Lsm
+    #[error(transparent)]
+    Lsm(#[from] super::LsmError),
 
-    // TODO Extension
+    #[error(transparent)]
+    Extension(#[from] super::ExtensionError),
 }
 
 impl ProgramError {

@@ -4,6 +4,7 @@
 //! types; a type's module only adds how it attaches and its own error enum. Programs reach the
 //! kernel only when `load()` is called; relocation happens then, per program.
 
+pub(crate) mod btf_target;
 mod data;
 mod error;
 mod info;
@@ -11,17 +12,17 @@ pub(crate) mod kernel_btf;
 pub mod links;
 pub mod perf_attach;
 
-// TODO pub mod btf_tracepoint;
-// TODO pub mod extension;
-// TODO pub mod fentry;
-// TODO pub mod fexit;
-// TODO pub mod fmod_ret;
-// TODO pub mod iter;
-// TODO pub mod kprobe;
-// TODO pub mod lsm;
-// TODO pub mod perf_event;
+pub mod btf_tracepoint;
+pub mod extension;
+pub mod fentry;
+pub mod fexit;
+pub mod fmod_ret;
+pub mod iter;
+pub mod kprobe;
+pub mod lsm;
+pub mod perf_event;
 pub mod raw_tracepoint;
-// TODO pub mod syscall;
+pub mod syscall;
 pub mod tracepoint;
 pub mod unsupported;
 pub mod uprobe;
@@ -36,17 +37,17 @@ pub use error::ProgramError;
 pub use info::{ProgramInfo, loaded_programs};
 pub use links::{FdLink, Link, LinkInfo, PinnedLink, loaded_links};
 
-// TODO pub use btf_tracepoint::{BtfTracePoint, BtfTracePointError};
-// TODO pub use extension::{Extension, ExtensionError};
-// TODO pub use fentry::{FEntry, FEntryError};
-// TODO pub use fexit::FExit;
-// TODO pub use fmod_ret::FModRet;
-// TODO pub use iter::{Iter, IterError};
-// TODO pub use kprobe::{KProbe, KProbeError, KProbeMulti};
-// TODO pub use lsm::{Lsm, LsmError};
-// TODO pub use perf_event::{PerfEvent, PerfEventError, PerfEventScope, PerfTypeId, SamplePolicy};
+pub use btf_tracepoint::{BtfTracePoint, BtfTracePointError};
+pub use extension::{Extension, ExtensionError};
+pub use fentry::{FEntry, FEntryError};
+pub use fexit::FExit;
+pub use fmod_ret::FModRet;
+pub use iter::{Iter, IterError, IterLink, IterLinkId};
+pub use kprobe::{KProbe, KProbeError, KProbeMulti};
+pub use lsm::{Lsm, LsmError};
+pub use perf_event::{PerfEvent, PerfEventError, PerfEventScope, PerfTypeId, SamplePolicy};
 pub use raw_tracepoint::{RawTracePoint, RawTracePointError};
-// TODO pub use syscall::Syscall;
+pub use syscall::Syscall;
 pub use tracepoint::{TracePoint, TracePointError};
 pub use unsupported::{UnknownProgram, UnsupportedProgram};
 pub use uprobe::{ProbeKind, UProbe, UProbeError, UProbeLocation, UProbeMulti};
@@ -119,6 +120,16 @@ macro_rules! impl_program_common {
                 link_id: <$link as $crate::programs::Link>::Id,
             ) -> Result<$link, $crate::programs::ProgramError> {
                 self.data.links.take(link_id)
+            }
+
+            /// Runs the loaded program once under `BPF_PROG_TEST_RUN` (types that support it).
+            pub fn test_run(
+                &self,
+                attr: bpf_sys::test_run::TestRunAttr<'_>,
+            ) -> Result<bpf_sys::test_run::TestRunOutput, $crate::programs::ProgramError> {
+                let fd = self.data.fd()?;
+                bpf_sys::test_run::prog_test_run(std::os::fd::AsFd::as_fd(fd), attr)
+                    .map_err(self.data.syscall_error("test run"))
             }
 
             /// What the verifier said at the last load (empty unless a log level was set).
@@ -267,21 +278,21 @@ macro_rules! program_types {
 }
 
 program_types! {
-    // TODO KProbe(KProbe) => "kprobe",
-    // TODO KProbeMulti(KProbeMulti) => "kprobe.multi",
+    KProbe(KProbe) => "kprobe",
+    KProbeMulti(KProbeMulti) => "kprobe.multi",
     UProbe(UProbe) => "uprobe",
     UProbeMulti(UProbeMulti) => "uprobe.multi",
     TracePoint(TracePoint) => "tracepoint",
     RawTracePoint(RawTracePoint) => "raw_tracepoint",
-    // TODO BtfTracePoint(BtfTracePoint) => "tp_btf",
-    // TODO FEntry(FEntry) => "fentry",
-    // TODO FExit(FExit) => "fexit",
-    // TODO FModRet(FModRet) => "fmod_ret",
-    // TODO Lsm(Lsm) => "lsm",
-    // TODO PerfEvent(PerfEvent) => "perf_event",
-    // TODO Extension(Extension) => "freplace",
-    // TODO Iter(Iter) => "iter",
-    // TODO Syscall(Syscall) => "syscall",
+    BtfTracePoint(BtfTracePoint) => "tp_btf",
+    FEntry(FEntry) => "fentry",
+    FExit(FExit) => "fexit",
+    FModRet(FModRet) => "fmod_ret",
+    Lsm(Lsm) => "lsm",
+    PerfEvent(PerfEvent) => "perf_event",
+    Extension(Extension) => "freplace",
+    Iter(Iter) => "iter",
+    Syscall(Syscall) => "syscall",
     Unsupported(UnsupportedProgram) => "unsupported",
     Unknown(UnknownProgram) => "unknown",
 }
@@ -291,21 +302,21 @@ impl Program {
     pub(crate) fn from_section(data: data::UntypedData) -> Program {
         use ProgramSection as S;
         match data.section.clone() {
-            // TODO S::KProbe { .. } | S::KSyscall { .. } => Program::KProbe(KProbe::new(data.typed())),
-            // TODO S::KProbeMulti { .. } => Program::KProbeMulti(KProbeMulti::new(data.typed())),
+            S::KProbe { .. } | S::KSyscall { .. } => Program::KProbe(KProbe::new(data.typed())),
+            S::KProbeMulti { .. } => Program::KProbeMulti(KProbeMulti::new(data.typed())),
             S::UProbe { .. } => Program::UProbe(UProbe::new(data.typed())),
             S::UProbeMulti { .. } => Program::UProbeMulti(UProbeMulti::new(data.typed())),
             S::TracePoint { .. } => Program::TracePoint(TracePoint::new(data.typed())),
             S::RawTracePoint { .. } => Program::RawTracePoint(RawTracePoint::new(data.typed())),
-            // TODO S::BtfTracePoint { .. } => Program::BtfTracePoint(BtfTracePoint::new(data.typed())),
-            // TODO S::FEntry { .. } => Program::FEntry(FEntry::new(data.typed())),
-            // TODO S::FExit { .. } => Program::FExit(FExit::new(data.typed())),
-            // TODO S::FModRet { .. } => Program::FModRet(FModRet::new(data.typed())),
-            // TODO S::Lsm { .. } => Program::Lsm(Lsm::new(data.typed())),
-            // TODO S::PerfEvent => Program::PerfEvent(PerfEvent::new(data.typed())),
-            // TODO S::Extension { .. } => Program::Extension(Extension::new(data.typed())),
-            // TODO S::Iter { .. } => Program::Iter(Iter::new(data.typed())),
-            // TODO S::Syscall => Program::Syscall(Syscall::new(data.typed())),
+            S::BtfTracePoint { .. } => Program::BtfTracePoint(BtfTracePoint::new(data.typed())),
+            S::FEntry { .. } => Program::FEntry(FEntry::new(data.typed())),
+            S::FExit { .. } => Program::FExit(FExit::new(data.typed())),
+            S::FModRet { .. } => Program::FModRet(FModRet::new(data.typed())),
+            S::Lsm { .. } => Program::Lsm(Lsm::new(data.typed())),
+            S::PerfEvent => Program::PerfEvent(PerfEvent::new(data.typed())),
+            S::Extension { .. } => Program::Extension(Extension::new(data.typed())),
+            S::Iter { .. } => Program::Iter(Iter::new(data.typed())),
+            S::Syscall => Program::Syscall(Syscall::new(data.typed())),
             S::Unknown(_) => Program::Unknown(UnknownProgram::new(data.typed())),
             _ => Program::Unsupported(UnsupportedProgram::new(data.typed())),
         }
