@@ -457,3 +457,32 @@ fn kconfig_externs_load_from_the_kconfig_map() {
         })
     );
 }
+
+#[test]
+fn core_relocations_are_attached_to_their_functions() {
+    let object = Object::parse(PROGRAMS).unwrap();
+    let mut total = 0;
+    for function in object.functions.values() {
+        for relo in &function.core_relocations {
+            assert_eq!(relo.insn_off % 8, 0);
+            assert!(
+                (relo.insn_off / 8) < function.insns.len() as u32,
+                "{}: {relo:?}",
+                function.name
+            );
+            total += 1;
+        }
+    }
+    assert!(
+        total > 0,
+        "the ctx accesses through vmlinux.h types carry CO-RE records"
+    );
+    // xdp_first reads ctx->ingress_ifindex (offset 12 of struct xdp_md) via a CO-RE field offset.
+    let first = object
+        .function(object.program("xdp_first").unwrap().function)
+        .unwrap();
+    let relo = first.core_relocations.first().unwrap();
+    let insn = &first.insns[relo.insn_off as usize / 8];
+    assert_eq!((insn.code, insn.off), (0x61, 12), "ldxw rX, [ctx + 12]");
+    assert_eq!(relo.kind, bpf_core::btf::CoreReloKind::FieldByteOffset);
+}

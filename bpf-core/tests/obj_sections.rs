@@ -586,7 +586,8 @@ fn programs_of_a_real_object() {
             "connect4_prog",
             "tc_prog",
             "socket_prog",
-            "unknown_prog"
+            "unknown_prog",
+            "optional_prog"
         ]
     );
     let first = object.program("xdp_first").unwrap();
@@ -619,6 +620,12 @@ fn programs_of_a_real_object() {
             "{sub} is a function"
         );
     }
+    let optional = object.program("optional_prog").unwrap();
+    assert_eq!(
+        (optional.section.clone(), optional.autoload),
+        (S::SchedClassifier, false)
+    );
+    assert!(object.program("tc_prog").unwrap().autoload);
     assert_eq!(object.license.as_deref(), Some("Dual BSD/GPL"));
     assert_eq!(object.kernel_version, Some(0x060c00));
 }

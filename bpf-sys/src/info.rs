@@ -4,7 +4,7 @@ use std::mem::MaybeUninit;
 use std::os::fd::BorrowedFd;
 
 use crate::error::{BpfCommand, SyscallError};
-use crate::generated::{bpf_btf_info, bpf_link_info, bpf_map_info, bpf_prog_info};
+use crate::generated::{bpf_btf_info, bpf_insn, bpf_link_info, bpf_map_info, bpf_prog_info};
 use crate::syscall::{fd_u32, len_u32, name_from_c, sys_bpf, zeroed_attr};
 
 /// Asks the kernel for `fd`'s info struct `T`, after `init` has set the request fields.
@@ -211,4 +211,24 @@ pub fn btf_data(fd: BorrowedFd<'_>) -> Result<Vec<u8>, SyscallError> {
     };
     data.truncate(second.btf_size.min(info.btf_size) as usize);
     Ok(data)
+}
+
+/// The program's instructions as the kernel rewrote them (empty without `CAP_SYS_ADMIN`).
+pub fn prog_xlated_insns(fd: BorrowedFd<'_>) -> Result<Vec<bpf_insn>, SyscallError> {
+    // SAFETY: bpf_prog_info is a UAPI info struct; no pointers are set.
+    let info: bpf_prog_info = unsafe { get_info(fd, |_| {})? };
+    let count = info.xlated_prog_len as usize / size_of::<bpf_insn>();
+    let mut insns = vec![bpf_insn::default(); count];
+    if count == 0 {
+        return Ok(insns);
+    }
+    // SAFETY: xlated_prog_insns points to xlated_prog_len bytes of live bpf_insn storage.
+    let second: bpf_prog_info = unsafe {
+        get_info(fd, |i: &mut bpf_prog_info| {
+            i.xlated_prog_len = (count * size_of::<bpf_insn>()) as u32;
+            i.xlated_prog_insns = insns.as_mut_ptr() as u64;
+        })?
+    };
+    insns.truncate(second.xlated_prog_len as usize / size_of::<bpf_insn>());
+    Ok(insns)
 }

@@ -4,10 +4,14 @@
 //! [`BorrowedFd`](std::os::fd::BorrowedFd). Failures are [`SyscallError`]s naming the call
 //! ([`Command`]) and carrying the errno; program and BTF loads return [`LoadError`] with the log.
 
+#![warn(missing_docs)]
+
 pub mod attach;
 pub mod btf;
+pub mod epoll;
 pub mod error;
 pub mod flags;
+#[allow(missing_docs)]
 pub mod generated;
 pub mod ids;
 pub mod info;

@@ -2,6 +2,7 @@
 
 use std::os::fd::{AsRawFd, BorrowedFd};
 use std::ptr::NonNull;
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 
 use crate::error::{Command, SyscallError};
 
@@ -106,6 +107,40 @@ impl MmapRegion {
             std::ptr::copy_nonoverlapping(data.as_ptr(), self.ptr.as_ptr().add(offset), data.len())
         };
         Some(())
+    }
+
+    fn aligned(&self, offset: usize, size: usize) -> Option<*mut u8> {
+        let end = offset.checked_add(size)?;
+        if end > self.len || !offset.is_multiple_of(size) {
+            return None;
+        }
+        // SAFETY: offset..end lies inside the mapping, which is page aligned.
+        Some(unsafe { self.ptr.as_ptr().add(offset) })
+    }
+
+    /// Atomically loads the naturally aligned `u64` at `offset` with `order` (ring positions).
+    pub fn load_u64(&self, offset: usize, order: Ordering) -> Option<u64> {
+        let ptr = self.aligned(offset, 8)?;
+        // SAFETY: the word is aligned, inside the live mapping, and only accessed atomically here.
+        Some(unsafe { AtomicU64::from_ptr(ptr.cast()) }.load(order))
+    }
+
+    /// Atomically stores the naturally aligned `u64` at `offset`; `None` if out of range or read-only.
+    pub fn store_u64(&self, offset: usize, value: u64, order: Ordering) -> Option<()> {
+        if !self.writable {
+            return None;
+        }
+        let ptr = self.aligned(offset, 8)?;
+        // SAFETY: the word is aligned, inside the live writable mapping, and accessed atomically.
+        unsafe { AtomicU64::from_ptr(ptr.cast()) }.store(value, order);
+        Some(())
+    }
+
+    /// Atomically loads the naturally aligned `u32` at `offset` with `order` (record headers).
+    pub fn load_u32(&self, offset: usize, order: Ordering) -> Option<u32> {
+        let ptr = self.aligned(offset, 4)?;
+        // SAFETY: the word is aligned, inside the live mapping, and only accessed atomically here.
+        Some(unsafe { AtomicU32::from_ptr(ptr.cast()) }.load(order))
     }
 
     /// A copy of the whole region.

@@ -86,3 +86,10 @@ int unknown_prog(void *ctx)
 {
 	return 0;
 }
+
+/* Not loaded unless asked for (libbpf's `?` prefix). */
+SEC("?tc")
+int optional_prog(struct __sk_buff *skb)
+{
+	return 0;
+}

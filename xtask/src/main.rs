@@ -3,6 +3,7 @@
 mod build_bpf;
 mod codegen;
 mod test;
+mod vm_test;
 
 use std::process::ExitCode;
 
@@ -12,7 +13,8 @@ fn usage() -> ExitCode {
          tasks:\n  \
          codegen [--check]   regenerate bpf-sys/src/generated (or check it is up to date)\n  \
          build-bpf [--check] compile the C eBPF programs whose objects are committed\n  \
-         test [cargo args]   run every test against this machine's kernel"
+         test [cargo args]   run every test against this machine's kernel\n  \
+         vm-test [--help]    run the integration tests on a second kernel under qemu"
     );
     ExitCode::from(2)
 }
@@ -26,6 +28,7 @@ fn main() -> ExitCode {
         "codegen" => codegen::run(rest),
         "test" => test::run(rest),
         "build-bpf" => build_bpf::run(rest),
+        "vm-test" => vm_test::run(rest),
         _ => return usage(),
     };
     match result {

@@ -15,20 +15,33 @@ fuzz_target!(|data: &[u8]| {
     };
     let mut bindings = Bindings::default();
     for (index, map) in object.maps.iter().enumerate() {
-        bindings.maps.insert(map.name.clone(), MapReference::Fd(3 + index as i32));
+        bindings
+            .maps
+            .insert(map.name.clone(), MapReference::Fd(3 + index as i32));
     }
     for (index, ext) in object.externs.iter().enumerate() {
         if index % 2 == 0 {
-            bindings.ksyms.insert(ext.name.clone(), KsymValue::Address(0xffff_ffff_8100_0000));
-            bindings.kfuncs.insert(ext.name.clone(), KfuncValue { btf_id: 7, fd_array_index: 0 });
+            bindings
+                .ksyms
+                .insert(ext.name.clone(), KsymValue::Address(0xffff_ffff_8100_0000));
+            bindings.kfuncs.insert(
+                ext.name.clone(),
+                KfuncValue {
+                    btf_id: 7,
+                    fd_array_index: 0,
+                },
+            );
         }
     }
     let names: Vec<String> = object.programs.iter().map(|p| p.name.clone()).collect();
     for name in &names {
         let _ = object.relocate(name, &bindings);
     }
-    let variables: Vec<(String, u32)> =
-        object.maps.iter().flat_map(|m| m.variables.iter().map(|v| (v.name.clone(), v.size))).collect();
+    let variables: Vec<(String, u32)> = object
+        .maps
+        .iter()
+        .flat_map(|m| m.variables.iter().map(|v| (v.name.clone(), v.size)))
+        .collect();
     for (name, size) in variables {
         let _ = object.set_global(&name, &vec![0xa5; size as usize]);
     }

@@ -1,85 +1,87 @@
 //! Typing externs from BTF (`.kconfig` / `.ksyms` DATASECs, extern FUNCs) and laying out the
 //! synthesized `.kconfig` map.
 
-use super::btf_view::{
-    BtfView, INT_BOOL, INT_CHAR, INT_SIGNED, KIND_ARRAY, KIND_ENUM, KIND_FUNC, KIND_INT, KIND_VAR,
-};
 use super::maps::{self, MapKind};
 use super::{Extern, ExternKind, KconfigType, Map, ParseError, Variable};
+use crate::btf::{Btf, BtfKind, TypeKind};
 
 /// Bound on the synthesized `.kconfig` map, so hostile BTF cannot exhaust memory.
 const MAX_KCONFIG_SIZE: u32 = 1 << 16;
 
-fn kconfig_type(btf: &BtfView, name: &str, type_id: u32) -> Result<KconfigType, ParseError> {
-    let unsupported = || ParseError::Extern {
+/// `BTF_INT_SIGNED` / `BTF_INT_CHAR` / `BTF_INT_BOOL` encodings.
+const INT_SIGNED: u8 = 1;
+const INT_CHAR: u8 = 2;
+const INT_BOOL: u8 = 4;
+
+fn kconfig_type(btf: &Btf, name: &str, type_id: u32) -> Result<KconfigType, ParseError> {
+    let unsupported = |why: String| ParseError::Extern {
         name: name.to_owned(),
-        reason: "unsupported __kconfig type".into(),
+        reason: format!("unsupported __kconfig type: {why}"),
     };
-    let id = btf.resolve(type_id).ok_or_else(unsupported)?;
-    let ty = btf.get(id).ok_or_else(unsupported)?;
+    let ty = btf
+        .resolve_type(type_id)
+        .map_err(|e| unsupported(e.to_string()))?;
     match ty.kind {
-        KIND_INT => {
-            let encoding = (ty.extra >> 24) & 0xf;
-            let size = ty.size_or_type;
-            Ok(if encoding & INT_BOOL != 0 {
-                KconfigType::Bool
-            } else if encoding & INT_CHAR != 0 && size == 1 {
-                KconfigType::Char
-            } else {
-                KconfigType::Int {
-                    size,
-                    signed: encoding & INT_SIGNED != 0,
-                }
-            })
-        }
-        KIND_ENUM if btf.string(ty.name_off) == Some("libbpf_tristate") => {
-            Ok(KconfigType::Tristate)
-        }
-        KIND_ENUM => Ok(KconfigType::Int {
-            size: ty.size_or_type,
-            signed: false,
+        TypeKind::Int(int) => Ok(if int.encoding & INT_BOOL != 0 {
+            KconfigType::Bool
+        } else if int.encoding & INT_CHAR != 0 && int.size == 1 {
+            KconfigType::Char
+        } else {
+            KconfigType::Int {
+                size: int.size,
+                signed: int.encoding & INT_SIGNED != 0,
+            }
         }),
-        KIND_ARRAY if btf.size_of(ty.extra) == Some(1) => {
-            Ok(KconfigType::CharArray { len: ty.nelems })
+        TypeKind::Enum(_) if ty.name == "libbpf_tristate" => Ok(KconfigType::Tristate),
+        TypeKind::Enum(e) | TypeKind::Enum64(e) => Ok(KconfigType::Int {
+            size: e.size,
+            signed: e.signed,
+        }),
+        TypeKind::Array(a) if btf.type_size(a.elem).ok() == Some(1) => {
+            Ok(KconfigType::CharArray { len: a.nelems })
         }
-        _ => Err(unsupported()),
+        other => Err(unsupported(format!("{:?}", other.kind()))),
     }
 }
 
+/// The variables of the DATASEC named `name`, as (variable id, variable name, target type).
+fn datasec_entries<'b>(btf: &'b Btf, name: &str) -> Vec<(u32, &'b str, TypeKind<'b>)> {
+    let Some(TypeKind::Datasec(datasec)) = btf
+        .find_by_name_kind(name, BtfKind::Datasec)
+        .and_then(|id| btf.type_by_id(id).ok())
+        .map(|t| t.kind)
+    else {
+        return Vec::new();
+    };
+    datasec
+        .vars()
+        .filter_map(|v| {
+            btf.type_by_id(v.type_id)
+                .ok()
+                .map(|t| (v.type_id, t.name, t.kind))
+        })
+        .collect()
+}
+
 /// Gives each extern its kind from BTF and returns the `.kconfig` map if any extern needs it.
-pub(super) fn type_externs(
-    btf: &BtfView,
-    externs: &mut [Extern],
-) -> Result<Option<Map>, ParseError> {
+pub(super) fn type_externs(btf: &Btf, externs: &mut [Extern]) -> Result<Option<Map>, ParseError> {
     let mut kconfig_vars = Vec::new();
-    if let Some((_, datasec)) = btf.datasec(".kconfig") {
-        for entry in &datasec.entries {
-            let Some(var) = btf.get(entry.type_id).filter(|t| t.kind == KIND_VAR) else {
-                continue;
-            };
-            let name = btf.string(var.name_off).unwrap_or_default();
-            kconfig_vars.push((name.to_owned(), kconfig_type(btf, name, var.size_or_type)?));
+    for (_, name, kind) in datasec_entries(btf, ".kconfig") {
+        if let TypeKind::Var { target, .. } = kind {
+            kconfig_vars.push((name.to_owned(), kconfig_type(btf, name, target)?));
         }
     }
     let mut ksyms = Vec::new();
-    if let Some((_, datasec)) = btf.datasec(".ksyms") {
-        for entry in &datasec.entries {
-            let Some(ty) = btf.get(entry.type_id) else {
-                continue;
-            };
-            let name = btf.string(ty.name_off).unwrap_or_default().to_owned();
-            let kind = match ty.kind {
-                KIND_FUNC => ExternKind::Kfunc {
-                    type_id: entry.type_id,
-                },
-                KIND_VAR if btf.resolve(ty.size_or_type) == Some(0) => ExternKind::TypelessKsym,
-                KIND_VAR => ExternKind::TypedKsym {
-                    type_id: ty.size_or_type,
-                },
-                _ => continue,
-            };
-            ksyms.push((name, kind));
-        }
+    for (id, name, kind) in datasec_entries(btf, ".ksyms") {
+        let kind = match kind {
+            TypeKind::Func { .. } => ExternKind::Kfunc { type_id: id },
+            TypeKind::Var { target, .. } if btf.resolve(target).ok() == Some(0) => {
+                ExternKind::TypelessKsym
+            }
+            TypeKind::Var { target, .. } => ExternKind::TypedKsym { type_id: target },
+            _ => continue,
+        };
+        ksyms.push((name.to_owned(), kind));
     }
     let mut offset = 0u32;
     let mut variables = Vec::new();
@@ -99,10 +101,7 @@ pub(super) fn type_externs(
             offset = offset.saturating_add(ty.size());
         } else if let Some((_, kind)) = ksyms.iter().find(|(n, _)| *n == ext.name) {
             ext.kind = kind.clone();
-        } else if let Some(id) = (1..btf.len() as u32).find(|&id| {
-            btf.get(id).is_some_and(|t| t.kind == KIND_FUNC)
-                && btf.name(id) == Some(ext.name.as_str())
-        }) {
+        } else if let Some(id) = btf.find_by_name_kind(&ext.name, BtfKind::Func) {
             ext.kind = ExternKind::Kfunc { type_id: id };
         }
     }

@@ -1,8 +1,8 @@
 //! BTF-defined maps (`.maps`): the `__uint`/`__type`/`__array` members of each map variable,
 //! inner map templates and statically initialised `.values` slots.
 
-use super::btf_view::{BtfView, KIND_ARRAY, KIND_PTR, KIND_STRUCT, KIND_VAR};
 use super::{Map, MapDef, MapKind, MapSlot, ParseError, Pinning, SlotTarget, Symbol, SymbolKind};
+use crate::btf::{Btf, BtfKind, TypeKind};
 
 /// A parsed map definition and where its `values` array starts within the variable.
 struct Definition {
@@ -18,62 +18,61 @@ fn error(map: &str, reason: impl Into<String>) -> ParseError {
     }
 }
 
+/// The type `id` points at, after modifiers, if `id` is a pointer.
+fn pointee(btf: &Btf, id: u32) -> Option<u32> {
+    match btf.resolve_type(id).ok()?.kind {
+        TypeKind::Ptr { target } => Some(target),
+        _ => None,
+    }
+}
+
 /// `int (*name)[N]` → N.
-fn uint_member(btf: &BtfView, map: &str, member: &str, type_id: u32) -> Result<u32, ParseError> {
-    let ptr = btf
-        .resolve(type_id)
-        .and_then(|id| btf.get(id))
-        .filter(|t| t.kind == KIND_PTR);
-    let array = ptr
-        .and_then(|p| btf.resolve(p.size_or_type))
-        .and_then(|id| btf.get(id))
-        .filter(|t| t.kind == KIND_ARRAY);
-    array.map(|a| a.nelems).ok_or_else(|| {
-        error(
+fn uint_member(btf: &Btf, map: &str, member: &str, type_id: u32) -> Result<u32, ParseError> {
+    let array = pointee(btf, type_id).and_then(|t| btf.resolve_type(t).ok());
+    match array.map(|a| a.kind) {
+        Some(TypeKind::Array(a)) => Ok(a.nelems),
+        _ => Err(error(
             map,
             format!("member `{member}` is not declared with __uint (pointer to array)"),
-        )
-    })
+        )),
+    }
 }
 
 /// `T *name` → (T's id, sizeof(T)).
-fn type_member(
-    btf: &BtfView,
-    map: &str,
-    member: &str,
-    type_id: u32,
-) -> Result<(u32, u32), ParseError> {
-    let pointee = btf
-        .resolve(type_id)
-        .and_then(|id| btf.get(id))
-        .filter(|t| t.kind == KIND_PTR)
-        .map(|p| p.size_or_type)
-        .ok_or_else(|| {
-            error(
-                map,
-                format!("member `{member}` is not declared with __type (pointer)"),
-            )
-        })?;
-    let size = btf
-        .size_of(pointee)
-        .ok_or_else(|| error(map, format!("member `{member}` has a type of unknown size")))?;
-    Ok((pointee, size))
+fn type_member(btf: &Btf, map: &str, member: &str, type_id: u32) -> Result<(u32, u32), ParseError> {
+    let target = pointee(btf, type_id).ok_or_else(|| {
+        error(
+            map,
+            format!("member `{member}` is not declared with __type (pointer)"),
+        )
+    })?;
+    let size = btf.type_size(target).map_err(|e| {
+        error(
+            map,
+            format!("member `{member}` has a type of unknown size: {e}"),
+        )
+    })?;
+    Ok((target, size))
 }
 
 fn parse_definition(
-    btf: &BtfView,
+    btf: &Btf,
     map: &str,
     struct_id: u32,
     depth: usize,
 ) -> Result<Definition, ParseError> {
-    let ty = btf
-        .get(struct_id)
-        .filter(|t| t.kind == KIND_STRUCT)
-        .ok_or_else(|| error(map, format!("BTF type {struct_id} is not a struct")))?;
+    let TypeKind::Struct(composite) = btf
+        .type_by_id(struct_id)
+        .map_err(|e| error(map, e.to_string()))?
+        .kind
+    else {
+        return Err(error(map, format!("BTF type {struct_id} is not a struct")));
+    };
     let mut def = MapDef::default();
     let mut values_offset = None;
-    for member in &ty.entries {
-        let name = btf.string(member.name_off).unwrap_or_default();
+    for member in composite.members() {
+        let member = member.map_err(|e| error(map, e.to_string()))?;
+        let name = member.name;
         let uint = || uint_member(btf, map, name, member.type_id);
         match name {
             "type" => def.map_type = uint()?,
@@ -85,37 +84,34 @@ fn parse_definition(
             "key_size" => def.key_size = uint()?,
             "value_size" => def.value_size = uint()?,
             "key" => {
-                let (id, size) = type_member(btf, map, name, member.type_id)?;
-                def.key_type_id = Some(id);
-                def.key_size = size;
+                (def.key_type_id, def.key_size) =
+                    type_member(btf, map, name, member.type_id).map(|(i, s)| (Some(i), s))?
             }
             "value" => {
-                let (id, size) = type_member(btf, map, name, member.type_id)?;
-                def.value_type_id = Some(id);
-                def.value_size = size;
+                (def.value_type_id, def.value_size) =
+                    type_member(btf, map, name, member.type_id).map(|(i, s)| (Some(i), s))?
             }
             "values" => {
-                values_offset = Some(member.offset / 8);
-                let array = btf
-                    .resolve(member.type_id)
-                    .and_then(|id| btf.get(id))
-                    .filter(|t| t.kind == KIND_ARRAY)
-                    .ok_or_else(|| error(map, "member `values` is not declared with __array"))?;
-                let element = btf
-                    .resolve(array.extra)
-                    .and_then(|id| btf.get(id))
-                    .filter(|t| t.kind == KIND_PTR);
-                let pointee = element
-                    .and_then(|p| btf.resolve(p.size_or_type))
+                values_offset = Some(member.bit_offset / 8);
+                let TypeKind::Array(array) = btf
+                    .resolve_type(member.type_id)
+                    .map_err(|e| error(map, e.to_string()))?
+                    .kind
+                else {
+                    return Err(error(map, "member `values` is not declared with __array"));
+                };
+                let element = pointee(btf, array.elem)
+                    .and_then(|t| btf.resolve(t).ok())
                     .ok_or_else(|| error(map, "`values` elements are not pointers"))?;
                 // Slots hold fds: 4 bytes, whatever the declared pointer type.
                 def.value_size = 4;
-                if btf.get(pointee).is_some_and(|t| t.kind == KIND_STRUCT) {
+                if btf.kind(element).ok() == Some(BtfKind::Struct) {
                     if depth > 0 {
                         return Err(error(map, "inner map templates cannot nest"));
                     }
-                    let inner = parse_definition(btf, map, pointee, depth + 1)?;
-                    def.inner = Some(Box::new(inner.def));
+                    def.inner = Some(Box::new(
+                        parse_definition(btf, map, element, depth + 1)?.def,
+                    ));
                 }
             }
             other => log::debug!("map `{map}`: ignoring unknown member `{other}`"),
@@ -126,31 +122,34 @@ fn parse_definition(
 
 /// Reads every map variable of `.maps` (section `section_index`) with its `.values` slots.
 pub(super) fn parse_btf_maps(
-    btf: &BtfView,
+    btf: &Btf,
     section_index: usize,
     section_size: u64,
     symbols: &[Symbol],
     relocations: &[(u64, &Symbol)],
 ) -> Result<Vec<Map>, ParseError> {
-    let Some((_, datasec)) = btf.datasec(".maps") else {
+    let datasec = btf
+        .find_by_name_kind(".maps", BtfKind::Datasec)
+        .and_then(|id| btf.type_by_id(id).ok());
+    let Some(TypeKind::Datasec(datasec)) = datasec.map(|t| t.kind) else {
         return if section_size == 0 {
             Ok(Vec::new())
         } else {
             Err(error(".maps", "the object's BTF has no `.maps` DATASEC"))
         };
     };
-    let mut maps = Vec::with_capacity(datasec.entries.len());
-    for var in &datasec.entries {
+    let mut maps = Vec::with_capacity(datasec.len());
+    for var in datasec.vars() {
         let var_type = btf
-            .get(var.type_id)
-            .filter(|t| t.kind == KIND_VAR)
-            .ok_or_else(|| {
-                error(
-                    ".maps",
-                    format!("DATASEC entry {} is not a variable", var.type_id),
-                )
-            })?;
-        let name = btf.string(var_type.name_off).unwrap_or_default().to_owned();
+            .type_by_id(var.type_id)
+            .map_err(|e| error(".maps", e.to_string()))?;
+        let TypeKind::Var { target, .. } = var_type.kind else {
+            return Err(error(
+                ".maps",
+                format!("DATASEC entry {} is not a variable", var.type_id),
+            ));
+        };
+        let name = var_type.name.to_owned();
         let symbol = symbols
             .iter()
             .find(|s| {
@@ -160,20 +159,14 @@ pub(super) fn parse_btf_maps(
             })
             .ok_or_else(|| error(&name, "no ELF symbol for this map"))?;
         let struct_id = btf
-            .resolve(var_type.size_or_type)
-            .ok_or_else(|| error(&name, "unresolvable BTF type"))?;
+            .resolve(target)
+            .map_err(|e| error(&name, e.to_string()))?;
         let Definition { def, values_offset } = parse_definition(btf, &name, struct_id, 0)?;
         // The symbol covers the static `values` initialiser, which BTF's flexible array does not.
-        let map_size = btf
-            .size_of(struct_id)
-            .unwrap_or(0)
-            .max(u32::try_from(symbol.size).unwrap_or(u32::MAX));
+        let map_size = u64::from(btf.type_size(struct_id).unwrap_or(0)).max(symbol.size);
         let mut initial_slots = Vec::new();
         for (offset, target) in relocations {
-            let Some(relative) = offset
-                .checked_sub(symbol.value)
-                .filter(|r| *r < u64::from(map_size))
-            else {
+            let Some(relative) = offset.checked_sub(symbol.value).filter(|r| *r < map_size) else {
                 continue;
             };
             let values_offset = values_offset.ok_or_else(|| {

@@ -71,6 +71,8 @@ pub enum ParseError {
     Version { size: u64 },
     #[error("BTF: {0}")]
     Btf(String),
+    #[error("invalid .BTF: {0}")]
+    InvalidBtf(#[from] crate::btf::BtfError),
     #[error("extern `{name}`: {reason}")]
     Extern { name: String, reason: String },
     #[error("duplicate program name `{name}` (sections `{first}` and `{second}`)")]

@@ -4,8 +4,8 @@
 //! keeps everything the loader and [`relocation`](crate::relocation) need, without a syscall.
 
 mod btf_externs;
+mod btf_fixup;
 mod btf_maps;
-mod btf_view;
 mod error;
 mod externs;
 mod globals;
@@ -19,6 +19,8 @@ mod struct_ops;
 use std::collections::BTreeMap;
 
 use bpf_sys::generated::{bpf_func_info, bpf_insn, bpf_line_info};
+
+use crate::btf::{Btf, BtfExt};
 
 pub use error::ParseError;
 pub use externs::{Extern, ExternKind, KconfigType};
@@ -64,6 +66,8 @@ pub struct Symbol {
     pub size: u64,
     pub kind: SymbolKind,
     pub binding: Binding,
+    /// `STV_HIDDEN` / `STV_INTERNAL`: not visible outside the object.
+    pub hidden: bool,
 }
 
 /// An instruction that an ELF relocation points at, and the symbol it refers to.
@@ -75,7 +79,7 @@ pub struct InsnRelocation {
 }
 
 /// A CO-RE relocation record of a function (`insn_off` here is a byte offset within the function).
-pub type CoreRelocation = bpf_sys::generated::bpf_core_relo;
+pub type CoreRelocation = crate::btf::CoreRelo;
 
 /// One function of an executable section: a program's entry point or a subprogram.
 #[derive(Debug, Clone)]
@@ -101,6 +105,8 @@ pub struct Program {
     pub section_name: String,
     pub section: ProgramSection,
     pub function: FunctionId,
+    /// `false` for libbpf's `SEC("?...")`: loaded only when asked for explicitly.
+    pub autoload: bool,
 }
 
 /// A parsed eBPF object. Nothing in it refers to kernel resources.
@@ -108,17 +114,14 @@ pub struct Program {
 pub struct Object {
     pub license: Option<String>,
     pub kernel_version: Option<u32>,
-    /// Raw `.BTF` section (parsed by the BTF layer).
-    pub btf_data: Option<Vec<u8>>,
-    /// Raw `.BTF.ext` section.
-    pub btf_ext_data: Option<Vec<u8>>,
+    /// The object's `.BTF` (func/line info types, map key/value types, CO-RE local types).
+    pub btf: Option<Btf>,
+    /// The object's `.BTF.ext`, also distributed to [`Function`]s.
+    pub btf_ext: Option<BtfExt>,
     pub programs: Vec<Program>,
     pub functions: BTreeMap<FunctionId, Function>,
     pub maps: Vec<Map>,
     pub externs: Vec<Extern>,
-    /// Record sizes of `.BTF.ext` func_info and line_info (what the kernel is told).
-    pub func_info_rec_size: u32,
-    pub line_info_rec_size: u32,
 }
 
 impl Object {

@@ -6,14 +6,16 @@ use object::Endianness;
 use object::elf;
 use object::read::elf::{FileHeader, Rel, SectionHeader, Sym};
 
-use super::btf_view::{BtfExtView, BtfView};
 use super::insn::{self, INSN_SIZE};
+use bpf_sys::generated::{bpf_func_info, bpf_line_info};
+
 use super::maps::{self, MapKind};
 use super::{
     Binding, Extern, ExternKind, Function, FunctionId, InsnRelocation, Object, ParseError, Program,
     ProgramSection, Symbol, SymbolKind, Variable,
 };
-use super::{btf_externs, btf_maps, struct_ops};
+use super::{btf_externs, btf_fixup, btf_maps, struct_ops};
+use crate::btf::{Btf, BtfExt, BtfKind, CoreRelo};
 
 type Elf = elf::FileHeader64<Endianness>;
 
@@ -146,6 +148,7 @@ fn read_symbols(
             size: sym.st_size(endian),
             kind,
             binding,
+            hidden: matches!(sym.st_visibility(), elf::STV_HIDDEN | elf::STV_INTERNAL),
         });
     }
     Ok(symbols)
@@ -448,24 +451,23 @@ pub(super) fn parse(data: &[u8]) -> Result<Object, ParseError> {
     let mut object = Object {
         license: None,
         kernel_version: None,
-        btf_data: None,
-        btf_ext_data: None,
+        btf: None,
+        btf_ext: None,
         programs: Vec::new(),
         functions: BTreeMap::new(),
         maps: Vec::new(),
         externs: Vec::new(),
-        func_info_rec_size: 0,
-        line_info_rec_size: 0,
     };
     let mut btf_maps_section = None;
+    let (mut btf_data, mut btf_ext_data) = (None, None);
     let mut struct_ops_sections = Vec::new();
 
     for section in &sections {
         match section.name.as_str() {
             "license" => object.license = Some(read_license(section)?),
             "version" => object.kernel_version = Some(read_version(section)?),
-            ".BTF" => object.btf_data = Some(section.data.to_vec()),
-            ".BTF.ext" => object.btf_ext_data = Some(section.data.to_vec()),
+            ".BTF" => btf_data = Some(section.data),
+            ".BTF.ext" => btf_ext_data = Some(section.data),
             ".maps" => btf_maps_section = Some(section.index),
             name if struct_ops::is_struct_ops_section(name) => {
                 struct_ops_sections.push(section.index)
@@ -494,8 +496,11 @@ pub(super) fn parse(data: &[u8]) -> Result<Object, ParseError> {
                         object.programs.push(Program {
                             name: function.name.clone(),
                             section_name: section.name.clone(),
-                            section: ProgramSection::parse(&section.name),
+                            section: ProgramSection::parse(
+                                section.name.strip_prefix('?').unwrap_or(&section.name),
+                            ),
                             function: function.id,
+                            autoload: !section.name.starts_with('?'),
                         });
                     }
                     object.functions.insert(function.id, function);
@@ -566,12 +571,12 @@ pub(super) fn parse(data: &[u8]) -> Result<Object, ParseError> {
         })
         .collect();
 
-    let btf = match object.btf_data.as_deref().map(BtfView::parse) {
+    let mut btf = match btf_data.map(Btf::parse) {
         Some(Ok(btf)) => Some(btf),
         Some(Err(reason)) => {
             // Only BTF-defined maps strictly need it; everything else degrades gracefully.
             if btf_maps_section.is_some() || !struct_ops_sections.is_empty() {
-                return Err(ParseError::Btf(reason));
+                return Err(ParseError::InvalidBtf(reason));
             }
             log::warn!("ignoring unparsable .BTF: {reason}");
             None
@@ -615,16 +620,26 @@ pub(super) fn parse(data: &[u8]) -> Result<Object, ParseError> {
         }
         for map in &mut object.maps {
             if let MapKind::Data(_) = map.kind {
-                map.def.value_type_id = btf.datasec(&map.name).map(|(id, _)| id);
+                map.def.value_type_id = btf.find_by_name_kind(&map.name, BtfKind::Datasec);
             }
         }
-        if let Some(ext) = object.btf_ext_data.as_deref() {
-            match BtfExtView::parse(ext, btf) {
-                Ok(ext) => assign_ext_records(&mut object, &sections, ext)?,
+        if let Some(ext) = btf_ext_data {
+            match BtfExt::parse(ext, btf) {
+                Ok(ext) => {
+                    assign_ext_records(&mut object, &sections, &ext)?;
+                    object.btf_ext = Some(ext);
+                }
                 Err(reason) => log::warn!("ignoring unparsable .BTF.ext: {reason}"),
             }
         }
     }
+    if let Some(btf) = &mut btf {
+        let sizes: Vec<(String, u64)> = sections.iter().map(|s| (s.name.clone(), s.size)).collect();
+        if let Err(e) = btf_fixup::fixup(btf, &sizes, &symbols, &object.maps, &object.externs) {
+            log::warn!("BTF fix-up failed, the kernel may refuse this BTF: {e}");
+        }
+    }
+    object.btf = btf;
     check_program_names(&object.programs)?;
     Ok(object)
 }
@@ -648,52 +663,85 @@ fn check_program_names(programs: &[Program]) -> Result<(), ParseError> {
 fn assign_ext_records(
     object: &mut Object,
     sections: &[Section<'_>],
-    ext: BtfExtView,
+    ext: &BtfExt,
 ) -> Result<(), ParseError> {
-    object.func_info_rec_size = ext.func_info_rec_size;
-    object.line_info_rec_size = ext.line_info_rec_size;
-    for (name, records) in ext.sections {
-        let Some(section) = sections.iter().find(|s| s.name == name && s.is_code()) else {
-            log::debug!(".BTF.ext describes `{name}`, which is not a code section");
-            continue;
-        };
-        let locate = |functions: &mut BTreeMap<FunctionId, Function>, insn_off: u32, what: &str| {
+    let code_section = |name: &str| {
+        sections
+            .iter()
+            .find(|s| s.name == name && s.is_code())
+            .map(|s| s.index)
+    };
+    // (function, offset relative to it in instructions) of a byte offset into section `name`.
+    let locate =
+        |functions: &mut BTreeMap<FunctionId, Function>, name: &str, insn_off: u32, what: &str| {
             let misplaced = || {
                 ParseError::Btf(format!(
                     ".BTF.ext {what} at byte {insn_off} of `{name}` is not in a function"
                 ))
             };
+            let section = code_section(name).ok_or_else(misplaced)?;
             if !(insn_off as usize).is_multiple_of(INSN_SIZE) {
                 return Err(misplaced());
             }
             let index = insn_off as usize / INSN_SIZE;
-            containing_function(functions, section.index, index)
-                .map(|f| {
-                    let start = f.id.insn_index;
-                    (f.id, (index - start) as u32)
-                })
+            containing_function(functions, section, index)
+                .map(|f| (f.id, (index - f.id.insn_index) as u32))
                 .ok_or_else(misplaced)
         };
-        for mut record in records.func_info {
-            let (id, relative) = locate(&mut object.functions, record.insn_off, "func_info")?;
-            record.insn_off = relative;
+    let known = |name: &str| {
+        let found = code_section(name).is_some();
+        if !found {
+            log::debug!(".BTF.ext describes `{name}`, which is not a code section");
+        }
+        found
+    };
+    for section in ext.func_info.iter().filter(|s| known(&s.name)) {
+        for record in &section.records {
+            let (id, relative) = locate(
+                &mut object.functions,
+                &section.name,
+                record.insn_off,
+                "func_info",
+            )?;
             if let Some(f) = object.functions.get_mut(&id) {
-                f.func_info.push(record);
+                f.func_info.push(bpf_func_info {
+                    insn_off: relative,
+                    type_id: record.type_id,
+                });
             }
         }
-        for mut record in records.line_info {
-            let (id, relative) = locate(&mut object.functions, record.insn_off, "line_info")?;
-            record.insn_off = relative;
+    }
+    for section in ext.line_info.iter().filter(|s| known(&s.name)) {
+        for record in &section.records {
+            let (id, relative) = locate(
+                &mut object.functions,
+                &section.name,
+                record.insn_off,
+                "line_info",
+            )?;
             if let Some(f) = object.functions.get_mut(&id) {
-                f.line_info.push(record);
+                f.line_info.push(bpf_line_info {
+                    insn_off: relative,
+                    file_name_off: record.file_name_off,
+                    line_off: record.line_off,
+                    line_col: record.line_col,
+                });
             }
         }
-        for mut record in records.core_relos {
-            let (id, relative) =
-                locate(&mut object.functions, record.insn_off, "CO-RE relocation")?;
-            record.insn_off = relative * INSN_SIZE as u32;
+    }
+    for section in ext.core_relos.iter().filter(|s| known(&s.name)) {
+        for record in &section.records {
+            let (id, relative) = locate(
+                &mut object.functions,
+                &section.name,
+                record.insn_off,
+                "CO-RE relocation",
+            )?;
             if let Some(f) = object.functions.get_mut(&id) {
-                f.core_relocations.push(record);
+                f.core_relocations.push(CoreRelo {
+                    insn_off: relative * INSN_SIZE as u32,
+                    ..*record
+                });
             }
         }
     }

@@ -3,8 +3,8 @@
 
 use bpf_sys::generated::bpf_map_type;
 
-use super::btf_view::{BtfView, KIND_STRUCT, KIND_VAR};
 use super::{Map, MapDef, MapKind, ParseError, Symbol, SymbolKind};
+use crate::btf::{Btf, BtfKind, TypeKind};
 
 /// `BPF_F_LINK`: the struct_ops map is registered through a bpf_link.
 pub(crate) const BPF_F_LINK: u32 = 1 << 13;
@@ -46,32 +46,46 @@ pub(crate) fn is_struct_ops_section(name: &str) -> bool {
 /// Reads the struct_ops variables of one section; `data` is the section contents and
 /// `relocations` its (offset, symbol) relocations.
 pub(super) fn parse_struct_ops(
-    btf: &BtfView,
+    btf: &Btf,
     section_name: &str,
     section_index: usize,
     data: &[u8],
     symbols: &[Symbol],
     relocations: &[(u64, &Symbol)],
 ) -> Result<Vec<Map>, ParseError> {
-    let datasec = btf.datasec(section_name).map(|(_, d)| d);
+    let datasec = btf
+        .find_by_name_kind(section_name, BtfKind::Datasec)
+        .and_then(|id| btf.type_by_id(id).ok());
+    let vars: Vec<(&str, u32)> = match datasec.map(|t| t.kind) {
+        Some(TypeKind::Datasec(d)) => d
+            .vars()
+            .filter_map(|v| match btf.type_by_id(v.type_id).ok()? {
+                t @ crate::btf::Type {
+                    kind: TypeKind::Var { target, .. },
+                    ..
+                } => Some((t.name, target)),
+                _ => None,
+            })
+            .collect(),
+        _ => Vec::new(),
+    };
     let mut maps = Vec::new();
     for symbol in symbols.iter().filter(|s| {
         s.section_index == Some(section_index) && s.kind == SymbolKind::Object && !s.name.is_empty()
     }) {
         let name = &symbol.name;
-        let var = datasec
-            .into_iter()
-            .flat_map(|d| d.entries.iter())
-            .filter_map(|e| btf.get(e.type_id).filter(|t| t.kind == KIND_VAR))
-            .find(|v| btf.string(v.name_off) == Some(name.as_str()))
+        let target = vars
+            .iter()
+            .find(|(n, _)| *n == name.as_str())
+            .map(|(_, t)| *t)
             .ok_or_else(|| error(section_name, name, "no BTF variable describes it"))?;
-        let type_id = btf
-            .resolve(var.size_or_type)
-            .filter(|&id| btf.get(id).is_some_and(|t| t.kind == KIND_STRUCT))
-            .ok_or_else(|| error(section_name, name, "its BTF type is not a struct"))?;
         let ty = btf
-            .get(type_id)
-            .ok_or_else(|| error(section_name, name, "BTF type missing"))?;
+            .resolve_type(target)
+            .map_err(|e| error(section_name, name, e.to_string()))?;
+        let TypeKind::Struct(composite) = ty.kind else {
+            return Err(error(section_name, name, "its BTF type is not a struct"));
+        };
+        let type_id = ty.id;
         let start = usize::try_from(symbol.value).ok();
         let contents = start
             .and_then(|s| data.get(s..s.checked_add(usize::try_from(symbol.size).ok()?)?))
@@ -84,10 +98,10 @@ pub(super) fn parse_struct_ops(
             else {
                 continue;
             };
-            let member = ty
-                .entries
-                .iter()
-                .find(|m| u64::from(m.offset / 8) == relative)
+            let member = composite
+                .members()
+                .filter_map(Result::ok)
+                .find(|m| u64::from(m.bit_offset / 8) == relative)
                 .ok_or_else(|| {
                     error(
                         section_name,
@@ -106,7 +120,7 @@ pub(super) fn parse_struct_ops(
                 ));
             }
             members.push(StructOpsMember {
-                name: btf.string(member.name_off).unwrap_or_default().to_owned(),
+                name: member.name.to_owned(),
                 offset: relative as u32,
                 program: target.name.clone(),
             });
@@ -130,7 +144,7 @@ pub(super) fn parse_struct_ops(
             variables: Vec::new(),
             initial_slots: Vec::new(),
             struct_ops: Some(StructOps {
-                type_name: btf.string(ty.name_off).unwrap_or_default().to_owned(),
+                type_name: ty.name.to_owned(),
                 type_id,
                 link,
                 members,

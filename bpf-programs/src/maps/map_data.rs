@@ -323,8 +323,8 @@ impl MapData {
     }
 
     /// The kernel's view of the map (id, name, sizes, flags, BTF ids).
-    pub fn info(&self) -> Result<MapInfo, MapError> {
-        map_info(self.fd()).map_err(|e| syscall(&self.name, e))
+    pub fn info(&self) -> Result<super::MapInfo, MapError> {
+        super::MapInfo::from_data(self)
     }
 
     /// A second handle on the same kernel map.

@@ -158,14 +158,14 @@ pub(crate) fn attr_string(data: &[u8]) -> String {
 
 /// An open `NETLINK_ROUTE` socket with extended acks enabled.
 #[derive(Debug)]
-pub struct NetlinkSocket {
+pub(crate) struct NetlinkSocket {
     fd: OwnedFd,
     seq: u32,
 }
 
 impl NetlinkSocket {
     /// Opens and binds a route netlink socket.
-    pub fn open() -> Result<Self, SyscallError> {
+    pub(crate) fn open() -> Result<Self, SyscallError> {
         let req = NetlinkRequest::Socket;
         // SAFETY: plain socket(2) call; the result is checked before use.
         let raw = unsafe {

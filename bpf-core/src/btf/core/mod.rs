@@ -1,0 +1,234 @@
+//! CO-RE: relocating field offsets, sizes, existence, type ids and enum values in instructions
+//! compiled against local BTF so they fit a target BTF (the running kernel's, or any given).
+
+mod compat;
+mod patch;
+mod spec;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use bpf_sys::generated::bpf_insn;
+
+use super::error::BtfError;
+use super::ext::{CoreRelo, CoreReloKind};
+use super::parse::{Btf, essential_name};
+use patch::{Outcome, calc_relo, patch_insn};
+use spec::{Spec, SpecError, kinds_compat, match_spec};
+
+/// Helper id libbpf writes into an instruction whose relocation cannot be satisfied; the
+/// verifier rejects it only if the instruction is reachable.
+pub const POISON_HELPER_ID: i32 = 0xbad2310;
+
+/// The BTF relocations are resolved against: vmlinux plus module BTFs (searched after vmlinux,
+/// only when vmlinux has no candidate). Name indexes are built once, on first use.
+#[derive(Debug, Clone)]
+pub struct CoreTarget {
+    btfs: Vec<Arc<Btf>>,
+}
+
+impl CoreTarget {
+    pub fn new(vmlinux: Arc<Btf>, modules: Vec<Arc<Btf>>) -> Self {
+        let mut btfs = vec![vmlinux];
+        btfs.extend(modules);
+        CoreTarget { btfs }
+    }
+
+    pub fn from_btf(btf: Btf) -> Self {
+        Self::new(Arc::new(btf), Vec::new())
+    }
+
+    /// The main (vmlinux) BTF.
+    pub fn btf(&self) -> &Btf {
+        &self.btfs[0]
+    }
+
+    /// Target types named like local type `local_id` (ignoring `___flavor`) of a compatible kind.
+    fn candidates(&self, local: &Btf, local_id: u32) -> Result<Vec<(usize, u32)>, BtfError> {
+        let local_t = local.type_by_id(local_id)?;
+        let local_kind = local_t.kind.kind();
+        let want = essential_name(local_t.name.as_bytes());
+        let mut out = Vec::new();
+        for (i, btf) in self.btfs.iter().enumerate() {
+            for id in btf.ids_by_essential_name(want) {
+                let t = btf.raw(id)?;
+                if !kinds_compat(local_kind, t.kind()) {
+                    continue;
+                }
+                if essential_name(btf.string_bytes_at(t.name_off)?) == want {
+                    out.push((i, id));
+                }
+            }
+            if !out.is_empty() {
+                break;
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// A relocation that could not be satisfied: its instruction now calls `POISON_HELPER_ID`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PoisonedRelo {
+    /// Instruction index within the slice given to `relocate`.
+    pub insn_index: usize,
+    pub kind: CoreReloKind,
+    /// E.g. `task_struct.nonexistent_field`.
+    pub access: String,
+}
+
+/// What `relocate` did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CoreReport {
+    pub applied: usize,
+    pub poisoned: Vec<PoisonedRelo>,
+}
+
+/// Why relocation failed (the object is inconsistent, or the result would be ambiguous).
+#[derive(Debug, thiserror::Error, Clone, PartialEq, Eq)]
+pub enum CoreError {
+    #[error("CO-RE relocation at insn #{insn} ({kind}): {source}")]
+    Btf {
+        insn: usize,
+        kind: &'static str,
+        #[source]
+        source: BtfError,
+    },
+    #[error("CO-RE relocation at insn #{insn} ({kind}) is invalid: {reason}")]
+    InvalidRelo {
+        insn: usize,
+        kind: &'static str,
+        reason: String,
+    },
+    #[error("CO-RE relocation at insn #{insn} ({kind}, {access}) is ambiguous: {reason}")]
+    Ambiguous {
+        insn: usize,
+        kind: &'static str,
+        access: String,
+        reason: String,
+    },
+    #[error(
+        "CO-RE relocation at insn #{insn} ({kind}, {access}): cannot patch instruction: {reason}"
+    )]
+    Patch {
+        insn: usize,
+        kind: &'static str,
+        access: String,
+        reason: String,
+    },
+}
+
+/// Applies `relos` (instruction offsets in bytes relative to `insns`) to `insns`, resolving each
+/// against `target`. Unsatisfiable relocations poison their instruction and are reported.
+pub fn relocate(
+    insns: &mut [bpf_insn],
+    relos: &[CoreRelo],
+    local: &Btf,
+    target: &CoreTarget,
+) -> Result<CoreReport, CoreError> {
+    let mut report = CoreReport::default();
+    let mut cands_cache: HashMap<u32, Vec<(usize, u32)>> = HashMap::new();
+    for relo in relos {
+        let insn = (relo.insn_off / 8) as usize;
+        let kind = relo.kind.name();
+        let btf_err = |source: BtfError| CoreError::Btf { insn, kind, source };
+        if relo.insn_off % 8 != 0 || insn >= insns.len() {
+            return Err(CoreError::InvalidRelo {
+                insn,
+                kind,
+                reason: format!("instruction offset {} outside the function", relo.insn_off),
+            });
+        }
+        let access = local.string_at(relo.access_str_off).map_err(btf_err)?;
+        let local_spec =
+            Spec::parse(local, relo.type_id, access, relo.kind).map_err(|e| match e {
+                SpecError::Btf(source) => CoreError::Btf { insn, kind, source },
+                SpecError::Invalid(reason) => CoreError::InvalidRelo { insn, kind, reason },
+            })?;
+        let described = local_spec.describe();
+        let outcome = if relo.kind == CoreReloKind::TypeIdLocal {
+            Outcome {
+                orig_val: u64::from(relo.type_id),
+                new_val: u64::from(relo.type_id),
+                validate: false,
+                ..Outcome::default()
+            }
+        } else {
+            if local.type_name(relo.type_id).map_err(btf_err)?.is_empty() {
+                return Err(CoreError::InvalidRelo {
+                    insn,
+                    kind,
+                    reason: "anonymous root types cannot be relocated".into(),
+                });
+            }
+            let cands = match cands_cache.get(&relo.type_id) {
+                Some(c) => c.clone(),
+                None => {
+                    let c = target.candidates(local, relo.type_id).map_err(btf_err)?;
+                    cands_cache.insert(relo.type_id, c.clone());
+                    c
+                }
+            };
+            let mut chosen: Option<(Outcome, u64)> = None;
+            for &(btf_idx, cand_id) in &cands {
+                let targ_btf = &*target.btfs[btf_idx];
+                let Some(targ_spec) =
+                    match_spec(&local_spec, targ_btf, cand_id).map_err(btf_err)?
+                else {
+                    continue;
+                };
+                let res = calc_relo(relo.kind, &local_spec, Some(&targ_spec))
+                    .map_err(|reason| CoreError::InvalidRelo { insn, kind, reason })?;
+                match &chosen {
+                    None => chosen = Some((res, targ_spec.bit_offset)),
+                    Some((prev, bit_offset)) => {
+                        if *bit_offset != targ_spec.bit_offset {
+                            return Err(CoreError::Ambiguous {
+                                insn,
+                                kind,
+                                access: described,
+                                reason: format!(
+                                    "field offset {} != {} bits",
+                                    bit_offset, targ_spec.bit_offset
+                                ),
+                            });
+                        }
+                        if prev.poison != res.poison || prev.new_val != res.new_val {
+                            return Err(CoreError::Ambiguous {
+                                insn,
+                                kind,
+                                access: described,
+                                reason: format!(
+                                    "candidates resolve to {} and {}",
+                                    prev.new_val, res.new_val
+                                ),
+                            });
+                        }
+                    }
+                }
+            }
+            match chosen {
+                Some((res, _)) => res,
+                None => calc_relo(relo.kind, &local_spec, None)
+                    .map_err(|reason| CoreError::InvalidRelo { insn, kind, reason })?,
+            }
+        };
+        let poisoned = patch_insn(insns, insn, &outcome).map_err(|reason| CoreError::Patch {
+            insn,
+            kind,
+            access: described.clone(),
+            reason,
+        })?;
+        if poisoned {
+            log::debug!("CO-RE: insn #{insn} {kind} {described}: no match in target, poisoned");
+            report.poisoned.push(PoisonedRelo {
+                insn_index: insn,
+                kind: relo.kind,
+                access: described,
+            });
+        } else {
+            report.applied += 1;
+        }
+    }
+    Ok(report)
+}

@@ -1,0 +1,285 @@
+//! `.BTF.ext`: per-section function info, line info and CO-RE relocation records.
+
+use super::error::BtfError;
+use super::parse::{Btf, read_u32};
+
+/// `bpf_func_info`: the `FUNC` type of the function starting at `insn_off` (bytes).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FuncInfo {
+    pub insn_off: u32,
+    pub type_id: u32,
+}
+
+/// `bpf_line_info`: source position of the instruction at `insn_off` (bytes).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LineInfo {
+    pub insn_off: u32,
+    pub file_name_off: u32,
+    pub line_off: u32,
+    pub line_col: u32,
+}
+
+impl LineInfo {
+    pub fn line(&self) -> u32 {
+        self.line_col >> 10
+    }
+    pub fn column(&self) -> u32 {
+        self.line_col & 0x3ff
+    }
+}
+
+/// The 13 CO-RE relocation kinds (`enum bpf_core_relo_kind`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum CoreReloKind {
+    FieldByteOffset = 0,
+    FieldByteSize = 1,
+    FieldExists = 2,
+    FieldSigned = 3,
+    FieldLShiftU64 = 4,
+    FieldRShiftU64 = 5,
+    TypeIdLocal = 6,
+    TypeIdTarget = 7,
+    TypeExists = 8,
+    TypeSize = 9,
+    EnumValueExists = 10,
+    EnumValueValue = 11,
+    TypeMatches = 12,
+}
+
+impl CoreReloKind {
+    pub fn from_raw(raw: u32) -> Option<Self> {
+        use CoreReloKind::*;
+        Some(match raw {
+            0 => FieldByteOffset,
+            1 => FieldByteSize,
+            2 => FieldExists,
+            3 => FieldSigned,
+            4 => FieldLShiftU64,
+            5 => FieldRShiftU64,
+            6 => TypeIdLocal,
+            7 => TypeIdTarget,
+            8 => TypeExists,
+            9 => TypeSize,
+            10 => EnumValueExists,
+            11 => EnumValueValue,
+            12 => TypeMatches,
+            _ => return None,
+        })
+    }
+    pub fn is_field_based(self) -> bool {
+        (self as u32) <= 5
+    }
+    pub fn is_type_based(self) -> bool {
+        matches!(
+            self,
+            CoreReloKind::TypeIdLocal
+                | CoreReloKind::TypeIdTarget
+                | CoreReloKind::TypeExists
+                | CoreReloKind::TypeSize
+                | CoreReloKind::TypeMatches
+        )
+    }
+    pub fn is_enumval_based(self) -> bool {
+        matches!(
+            self,
+            CoreReloKind::EnumValueExists | CoreReloKind::EnumValueValue
+        )
+    }
+    /// libbpf's name for the kind, used in messages.
+    pub fn name(self) -> &'static str {
+        use CoreReloKind::*;
+        match self {
+            FieldByteOffset => "byte_off",
+            FieldByteSize => "byte_sz",
+            FieldExists => "field_exists",
+            FieldSigned => "signed",
+            FieldLShiftU64 => "lshift_u64",
+            FieldRShiftU64 => "rshift_u64",
+            TypeIdLocal => "local_type_id",
+            TypeIdTarget => "target_type_id",
+            TypeExists => "type_exists",
+            TypeSize => "type_size",
+            EnumValueExists => "enumval_exists",
+            EnumValueValue => "enumval_value",
+            TypeMatches => "type_matches",
+        }
+    }
+}
+
+/// `bpf_core_relo`: relocate the instruction at `insn_off` (bytes) per `kind`, for the access
+/// described by `access_str_off` (e.g. `"0:1:2"`) starting at local type `type_id`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CoreRelo {
+    pub insn_off: u32,
+    pub type_id: u32,
+    pub access_str_off: u32,
+    pub kind: CoreReloKind,
+}
+
+/// Records of one ELF section.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExtSection<T> {
+    pub name: String,
+    pub records: Vec<T>,
+}
+
+/// A parsed `.BTF.ext`; instruction offsets are in bytes from the start of each ELF section.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct BtfExt {
+    pub func_info: Vec<ExtSection<FuncInfo>>,
+    pub line_info: Vec<ExtSection<LineInfo>>,
+    pub core_relos: Vec<ExtSection<CoreRelo>>,
+}
+
+impl BtfExt {
+    /// Parses `.BTF.ext`; section names are looked up in `btf`'s string table.
+    pub fn parse(data: &[u8], btf: &Btf) -> Result<BtfExt, BtfError> {
+        let bad = |msg: String| BtfError::BadExt(msg);
+        if data.len() < 8 {
+            return Err(bad(format!("header truncated: {} bytes", data.len())));
+        }
+        let magic = u16::from_le_bytes([data[0], data[1]]);
+        if magic != 0xeb9f {
+            return Err(if magic == 0x9feb {
+                BtfError::BigEndian
+            } else {
+                BtfError::BadMagic(magic)
+            });
+        }
+        if data[2] != 1 {
+            return Err(BtfError::BadVersion(data[2]));
+        }
+        let hdr_len = read_u32(data, 4) as usize;
+        if hdr_len < 24 || hdr_len > data.len() {
+            return Err(bad(format!("header length {hdr_len} out of range")));
+        }
+        let body = &data[hdr_len..];
+        let sub = |off_at: usize| -> Result<&[u8], BtfError> {
+            if off_at + 8 > hdr_len {
+                return Ok(&[]);
+            }
+            let off = read_u32(data, off_at) as usize;
+            let len = read_u32(data, off_at + 4) as usize;
+            off.checked_add(len)
+                .and_then(|end| body.get(off..end))
+                .ok_or_else(|| {
+                    bad(format!(
+                        "subsection at {off}+{len} past the end ({} bytes)",
+                        body.len()
+                    ))
+                })
+        };
+        Ok(BtfExt {
+            func_info: parse_subsection(sub(8)?, btf, "func_info", 8, |r| FuncInfo {
+                insn_off: read_u32(r, 0),
+                type_id: read_u32(r, 4),
+            })?,
+            line_info: parse_subsection(sub(16)?, btf, "line_info", 16, |r| LineInfo {
+                insn_off: read_u32(r, 0),
+                file_name_off: read_u32(r, 4),
+                line_off: read_u32(r, 8),
+                line_col: read_u32(r, 12),
+            })?,
+            core_relos: {
+                let sections = parse_subsection(sub(24)?, btf, "core_relo", 16, |r| {
+                    (
+                        read_u32(r, 0),
+                        read_u32(r, 4),
+                        read_u32(r, 8),
+                        read_u32(r, 12),
+                    )
+                })?;
+                let mut out = Vec::with_capacity(sections.len());
+                for s in sections {
+                    let mut records = Vec::with_capacity(s.records.len());
+                    for (insn_off, type_id, access_str_off, kind) in s.records {
+                        let kind = CoreReloKind::from_raw(kind).ok_or_else(|| {
+                            bad(format!(
+                                "section {}: unknown CO-RE relocation kind {kind}",
+                                s.name
+                            ))
+                        })?;
+                        records.push(CoreRelo {
+                            insn_off,
+                            type_id,
+                            access_str_off,
+                            kind,
+                        });
+                    }
+                    out.push(ExtSection {
+                        name: s.name,
+                        records,
+                    });
+                }
+                out
+            },
+        })
+    }
+
+    /// Function info of ELF section `name`.
+    pub fn func_info_of(&self, name: &str) -> &[FuncInfo] {
+        self.func_info
+            .iter()
+            .find(|s| s.name == name)
+            .map_or(&[], |s| &s.records)
+    }
+    /// Line info of ELF section `name`.
+    pub fn line_info_of(&self, name: &str) -> &[LineInfo] {
+        self.line_info
+            .iter()
+            .find(|s| s.name == name)
+            .map_or(&[], |s| &s.records)
+    }
+    /// CO-RE relocations of ELF section `name`.
+    pub fn core_relos_of(&self, name: &str) -> &[CoreRelo] {
+        self.core_relos
+            .iter()
+            .find(|s| s.name == name)
+            .map_or(&[], |s| &s.records)
+    }
+}
+
+/// Parses `rec_size`, then `{sec_name_off, num_info, records...}` groups.
+fn parse_subsection<T>(
+    data: &[u8],
+    btf: &Btf,
+    what: &str,
+    min_rec_size: usize,
+    decode: impl Fn(&[u8]) -> T,
+) -> Result<Vec<ExtSection<T>>, BtfError> {
+    if data.is_empty() {
+        return Ok(Vec::new());
+    }
+    let bad = |msg: String| BtfError::BadExt(format!("{what}: {msg}"));
+    if data.len() < 4 {
+        return Err(bad("truncated record size".into()));
+    }
+    let rec_size = read_u32(data, 0) as usize;
+    if rec_size < min_rec_size || rec_size & 3 != 0 {
+        return Err(bad(format!("record size {rec_size} invalid")));
+    }
+    let mut out = Vec::new();
+    let mut pos = 4;
+    while pos < data.len() {
+        if pos + 8 > data.len() {
+            return Err(bad(format!("section header truncated at {pos}")));
+        }
+        let name_off = read_u32(data, pos);
+        let count = read_u32(data, pos + 4) as usize;
+        pos += 8;
+        let name = btf.string_at(name_off)?.to_string();
+        let bytes = count
+            .checked_mul(rec_size)
+            .and_then(|n| pos.checked_add(n))
+            .and_then(|end| data.get(pos..end))
+            .ok_or_else(|| {
+                bad(format!(
+                    "section {name}: {count} records of {rec_size} bytes past the end"
+                ))
+            })?;
+        let records = bytes.chunks_exact(rec_size).map(&decode).collect();
+        pos += bytes.len();
+        out.push(ExtSection { name, records });
+    }
+    Ok(out)
+}

@@ -1,0 +1,841 @@
+//! `Btf`: a BTF blob indexed by type id, decoding type records on demand.
+
+use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
+use std::sync::{Arc, OnceLock};
+
+use super::error::BtfError;
+use super::types::*;
+
+pub(crate) const HEADER_LEN: usize = 24;
+const MAGIC: u16 = 0xeb9f;
+/// Longest modifier/typedef chain followed before declaring a loop (the kernel uses 32).
+pub(crate) const MAX_RESOLVE_DEPTH: usize = 32;
+/// Pointer size of the BPF target.
+const POINTER_SIZE: u32 = 8;
+
+#[inline]
+pub(crate) fn read_u32(bytes: &[u8], at: usize) -> u32 {
+    match bytes.get(at..at + 4) {
+        Some(b) => u32::from_le_bytes([b[0], b[1], b[2], b[3]]),
+        None => 0,
+    }
+}
+
+#[inline]
+pub(crate) fn write_u32(bytes: &mut [u8], at: usize, value: u32) {
+    if let Some(b) = bytes.get_mut(at..at + 4) {
+        b.copy_from_slice(&value.to_le_bytes());
+    }
+}
+
+/// The raw 12-byte header of a type record plus the bytes after it.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct RawType<'a> {
+    pub name_off: u32,
+    pub info: u32,
+    pub size_or_type: u32,
+    pub extra: &'a [u8],
+}
+
+impl RawType<'_> {
+    pub fn kind(&self) -> BtfKind {
+        // Kinds were validated while indexing.
+        BtfKind::from_raw((self.info >> 24) & 0x1f).unwrap_or(BtfKind::Void)
+    }
+    pub fn vlen(&self) -> u32 {
+        self.info & 0xffff
+    }
+    pub fn kind_flag(&self) -> bool {
+        self.info >> 31 != 0
+    }
+}
+
+/// A parsed BTF blob: the bytes, an index of type records by id, and an optional base (split BTF).
+#[derive(Clone)]
+pub struct Btf {
+    data: Vec<u8>,
+    types_start: usize,
+    types_end: usize,
+    strs_start: usize,
+    strs_end: usize,
+    /// Absolute offset in `data` of each type record this blob defines, by `id - first_id`.
+    offsets: Vec<u32>,
+    first_id: u32,
+    str_base: u32,
+    base: Option<Arc<Btf>>,
+    names: OnceLock<NameIndex>,
+}
+
+impl std::fmt::Debug for Btf {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Btf")
+            .field("first_id", &self.first_id)
+            .field("end_id", &self.end_id())
+            .field("string_bytes", &(self.strs_end - self.strs_start))
+            .field("split", &self.base.is_some())
+            .finish()
+    }
+}
+
+impl Btf {
+    /// Parses a standalone BTF blob (e.g. `/sys/kernel/btf/vmlinux` or an object's `.BTF`).
+    pub fn parse(data: &[u8]) -> Result<Btf, BtfError> {
+        Self::parse_owned(data.to_vec(), None)
+    }
+
+    /// Parses split BTF (a kernel module's) on top of `base` (vmlinux).
+    pub fn parse_split(data: &[u8], base: Arc<Btf>) -> Result<Btf, BtfError> {
+        Self::parse_owned(data.to_vec(), Some(base))
+    }
+
+    /// Parses a blob the caller already owns, without copying it.
+    pub fn parse_owned(data: Vec<u8>, base: Option<Arc<Btf>>) -> Result<Btf, BtfError> {
+        let hdr = data.get(..HEADER_LEN).ok_or(BtfError::Truncated {
+            what: "header",
+            offset: 0,
+            needed: HEADER_LEN,
+            available: data.len(),
+        })?;
+        let magic = u16::from_le_bytes([hdr[0], hdr[1]]);
+        if magic != MAGIC {
+            return Err(if magic == MAGIC.swap_bytes() {
+                BtfError::BigEndian
+            } else {
+                BtfError::BadMagic(magic)
+            });
+        }
+        if hdr[2] != 1 {
+            return Err(BtfError::BadVersion(hdr[2]));
+        }
+        let hdr_len = read_u32(hdr, 4) as usize;
+        if hdr_len < HEADER_LEN || hdr_len > data.len() {
+            return Err(BtfError::BadHeader("hdr_len out of range"));
+        }
+        let section =
+            |off: u32, len: u32, what: &'static str| -> Result<(usize, usize), BtfError> {
+                let start = hdr_len
+                    .checked_add(off as usize)
+                    .ok_or(BtfError::BadHeader(what))?;
+                let end = start
+                    .checked_add(len as usize)
+                    .ok_or(BtfError::BadHeader(what))?;
+                if end > data.len() {
+                    return Err(BtfError::Truncated {
+                        what,
+                        offset: start,
+                        needed: len as usize,
+                        available: data.len().saturating_sub(start),
+                    });
+                }
+                Ok((start, end))
+            };
+        let (types_start, types_end) =
+            section(read_u32(hdr, 8), read_u32(hdr, 12), "type section")?;
+        let (strs_start, strs_end) =
+            section(read_u32(hdr, 16), read_u32(hdr, 20), "string section")?;
+        if types_start < strs_end && strs_start < types_end {
+            return Err(BtfError::BadHeader("type and string sections overlap"));
+        }
+        let strs = &data[strs_start..strs_end];
+        if base.is_none() && strs.first() != Some(&0) {
+            return Err(BtfError::BadHeader(
+                "string section must start with an empty string",
+            ));
+        }
+        if strs.last().is_some_and(|&b| b != 0) {
+            return Err(BtfError::BadHeader("string section is not NUL-terminated"));
+        }
+        let (first_id, str_base) = match &base {
+            Some(b) => (b.end_id(), b.str_end()),
+            None => (1, 0),
+        };
+        if types_end > u32::MAX as usize {
+            return Err(BtfError::BadHeader("BTF larger than 4 GiB"));
+        }
+        let offsets = index_types(&data[..types_end], types_start, first_id)?;
+        Ok(Btf {
+            data,
+            types_start,
+            types_end,
+            strs_start,
+            strs_end,
+            offsets,
+            first_id,
+            str_base,
+            base,
+            names: OnceLock::new(),
+        })
+    }
+
+    /// Reads and parses a BTF file (e.g. `/sys/kernel/btf/vmlinux`).
+    pub fn from_file(path: impl AsRef<std::path::Path>) -> Result<Btf, BtfError> {
+        // Read into memory: mapping the file needs `unsafe`, which belongs to bpf-sys.
+        let path = path.as_ref();
+        let data = std::fs::read(path).map_err(|e| BtfError::Io {
+            path: path.display().to_string(),
+            error: e.to_string(),
+        })?;
+        Self::parse_owned(data, None)
+    }
+
+    /// Reads and parses a module's split BTF file on top of `base`.
+    pub fn from_split_file(
+        path: impl AsRef<std::path::Path>,
+        base: Arc<Btf>,
+    ) -> Result<Btf, BtfError> {
+        let path = path.as_ref();
+        let data = std::fs::read(path).map_err(|e| BtfError::Io {
+            path: path.display().to_string(),
+            error: e.to_string(),
+        })?;
+        Self::parse_owned(data, Some(base))
+    }
+
+    /// The base BTF of split BTF.
+    pub fn base(&self) -> Option<&Arc<Btf>> {
+        self.base.as_ref()
+    }
+
+    /// First type id defined by this blob (1, or the base's type count for split BTF).
+    pub fn first_id(&self) -> u32 {
+        self.first_id
+    }
+
+    /// One past the last valid type id (ids `0..end_id()` are valid, 0 being `void`).
+    pub fn end_id(&self) -> u32 {
+        self.first_id + self.offsets.len() as u32
+    }
+
+    /// Number of types including `void` and any base types.
+    pub fn len(&self) -> u32 {
+        self.end_id()
+    }
+
+    /// True when no type besides `void` exists.
+    pub fn is_empty(&self) -> bool {
+        self.end_id() <= 1
+    }
+
+    fn str_end(&self) -> u32 {
+        self.str_base + (self.strs_end - self.strs_start) as u32
+    }
+
+    pub(crate) fn strings(&self) -> &[u8] {
+        &self.data[self.strs_start..self.strs_end]
+    }
+
+    pub(crate) fn types_bytes(&self) -> &[u8] {
+        &self.data[self.types_start..self.types_end]
+    }
+
+    /// The NUL-terminated string at `offset` of the string table (base's for low offsets).
+    pub fn string_at(&self, offset: u32) -> Result<&str, BtfError> {
+        let bytes = self.string_bytes_at(offset)?;
+        std::str::from_utf8(bytes).map_err(|_| BtfError::InvalidString(offset))
+    }
+
+    pub(crate) fn string_bytes_at(&self, offset: u32) -> Result<&[u8], BtfError> {
+        if offset < self.str_base {
+            return match &self.base {
+                Some(b) => b.string_bytes_at(offset),
+                None => Err(BtfError::StringOffsetOutOfRange(offset)),
+            };
+        }
+        let local = (offset - self.str_base) as usize;
+        let strs = self.strings();
+        let tail = strs
+            .get(local..)
+            .filter(|t| !t.is_empty())
+            .ok_or(BtfError::StringOffsetOutOfRange(offset))?;
+        let end = tail
+            .iter()
+            .position(|&b| b == 0)
+            .ok_or(BtfError::UnterminatedString(offset))?;
+        Ok(&tail[..end])
+    }
+
+    /// The raw record of type `id`, from this blob or its base.
+    pub(crate) fn raw(&self, id: u32) -> Result<RawType<'_>, BtfError> {
+        if id == 0 {
+            return Ok(RawType {
+                name_off: 0,
+                info: 0,
+                size_or_type: 0,
+                extra: &[],
+            });
+        }
+        if id < self.first_id {
+            return match &self.base {
+                Some(b) => b.raw(id),
+                None => Err(self.out_of_range(id)),
+            };
+        }
+        let off = *self
+            .offsets
+            .get((id - self.first_id) as usize)
+            .ok_or_else(|| self.out_of_range(id))? as usize;
+        let d = &self.data;
+        let info = read_u32(d, off + 4);
+        let kind = BtfKind::from_raw((info >> 24) & 0x1f).unwrap_or(BtfKind::Void);
+        let extra_len = kind.extra_len(info & 0xffff);
+        let extra = d.get(off + 12..off + 12 + extra_len).unwrap_or(&[]);
+        Ok(RawType {
+            name_off: read_u32(d, off),
+            info,
+            size_or_type: read_u32(d, off + 8),
+            extra,
+        })
+    }
+
+    fn out_of_range(&self, id: u32) -> BtfError {
+        BtfError::TypeIdOutOfRange {
+            id,
+            first: 0,
+            end: self.end_id(),
+        }
+    }
+
+    /// The kind of type `id`.
+    pub fn kind(&self, id: u32) -> Result<BtfKind, BtfError> {
+        Ok(self.raw(id)?.kind())
+    }
+
+    /// Type `id` decoded into a typed view.
+    pub fn type_by_id(&self, id: u32) -> Result<Type<'_>, BtfError> {
+        let raw = self.raw(id)?;
+        let name = self.string_at(raw.name_off)?;
+        let t = raw.size_or_type;
+        let kind = match raw.kind() {
+            BtfKind::Void => TypeKind::Void,
+            BtfKind::Int => {
+                let enc = read_u32(raw.extra, 0);
+                TypeKind::Int(Int {
+                    size: t,
+                    encoding: ((enc >> 24) & 0x0f) as u8,
+                    offset: ((enc >> 16) & 0xff) as u8,
+                    bits: (enc & 0xff) as u8,
+                })
+            }
+            BtfKind::Ptr => TypeKind::Ptr { target: t },
+            BtfKind::Array => TypeKind::Array(Array {
+                elem: read_u32(raw.extra, 0),
+                index: read_u32(raw.extra, 4),
+                nelems: read_u32(raw.extra, 8),
+            }),
+            BtfKind::Struct => TypeKind::Struct(Composite {
+                size: t,
+                kind_flag: raw.kind_flag(),
+                raw: raw.extra,
+                btf: self,
+            }),
+            BtfKind::Union => TypeKind::Union(Composite {
+                size: t,
+                kind_flag: raw.kind_flag(),
+                raw: raw.extra,
+                btf: self,
+            }),
+            BtfKind::Enum => TypeKind::Enum(Enum {
+                size: t,
+                signed: raw.kind_flag(),
+                is64: false,
+                raw: raw.extra,
+                btf: self,
+            }),
+            BtfKind::Enum64 => TypeKind::Enum64(Enum {
+                size: t,
+                signed: raw.kind_flag(),
+                is64: true,
+                raw: raw.extra,
+                btf: self,
+            }),
+            BtfKind::Fwd => TypeKind::Fwd {
+                is_union: raw.kind_flag(),
+            },
+            BtfKind::Typedef => TypeKind::Typedef { target: t },
+            BtfKind::Volatile => TypeKind::Volatile { target: t },
+            BtfKind::Const => TypeKind::Const { target: t },
+            BtfKind::Restrict => TypeKind::Restrict { target: t },
+            BtfKind::Func => TypeKind::Func {
+                proto: t,
+                linkage: FuncLinkage::from_raw(raw.vlen() as u16),
+            },
+            BtfKind::FuncProto => TypeKind::FuncProto(FuncProto {
+                ret: t,
+                raw: raw.extra,
+                btf: self,
+            }),
+            BtfKind::Var => TypeKind::Var {
+                target: t,
+                linkage: VarLinkage::from_raw(read_u32(raw.extra, 0)),
+            },
+            BtfKind::Datasec => TypeKind::Datasec(Datasec {
+                size: t,
+                raw: raw.extra,
+            }),
+            BtfKind::Float => TypeKind::Float { size: t },
+            BtfKind::DeclTag => TypeKind::DeclTag {
+                target: t,
+                component_idx: read_u32(raw.extra, 0) as i32,
+            },
+            BtfKind::TypeTag => TypeKind::TypeTag { target: t },
+        };
+        Ok(Type { id, name, kind })
+    }
+
+    /// Name of type `id` (empty for anonymous types).
+    pub fn type_name(&self, id: u32) -> Result<&str, BtfError> {
+        self.string_at(self.raw(id)?.name_off)
+    }
+
+    /// Follows typedef, const, volatile, restrict and type tags to the underlying type id.
+    pub fn resolve(&self, id: u32) -> Result<u32, BtfError> {
+        let mut cur = id;
+        for _ in 0..=MAX_RESOLVE_DEPTH {
+            let raw = self.raw(cur)?;
+            if !raw.kind().is_modifier() {
+                return Ok(cur);
+            }
+            cur = raw.size_or_type;
+        }
+        Err(BtfError::ReferenceLoop { id })
+    }
+
+    /// `resolve` then decode.
+    pub fn resolve_type(&self, id: u32) -> Result<Type<'_>, BtfError> {
+        self.type_by_id(self.resolve(id)?)
+    }
+
+    /// Size in bytes of a value of type `id`, following modifiers and multiplying arrays out.
+    pub fn type_size(&self, id: u32) -> Result<u32, BtfError> {
+        let mut cur = id;
+        let mut multiplier: u64 = 1;
+        for _ in 0..=MAX_RESOLVE_DEPTH {
+            let raw = self.raw(cur)?;
+            let size = match raw.kind() {
+                BtfKind::Int
+                | BtfKind::Struct
+                | BtfKind::Union
+                | BtfKind::Enum
+                | BtfKind::Enum64
+                | BtfKind::Datasec
+                | BtfKind::Float => raw.size_or_type,
+                BtfKind::Ptr => POINTER_SIZE,
+                BtfKind::Typedef
+                | BtfKind::Volatile
+                | BtfKind::Const
+                | BtfKind::Restrict
+                | BtfKind::Var
+                | BtfKind::DeclTag
+                | BtfKind::TypeTag => {
+                    cur = raw.size_or_type;
+                    continue;
+                }
+                BtfKind::Array => {
+                    multiplier = multiplier
+                        .checked_mul(u64::from(read_u32(raw.extra, 8)))
+                        .filter(|m| *m <= u64::from(u32::MAX))
+                        .ok_or(BtfError::SizeOverflow { id })?;
+                    cur = read_u32(raw.extra, 0);
+                    continue;
+                }
+                BtfKind::Void | BtfKind::Fwd | BtfKind::Func | BtfKind::FuncProto => {
+                    return Err(BtfError::NoSize { id: cur });
+                }
+            };
+            let total = multiplier * u64::from(size);
+            return u32::try_from(total).map_err(|_| BtfError::SizeOverflow { id });
+        }
+        Err(BtfError::ReferenceLoop { id })
+    }
+
+    /// Alignment in bytes of type `id` (1 for packed composites), as a C compiler for BPF would use.
+    pub fn type_align(&self, id: u32) -> Result<u32, BtfError> {
+        self.type_align_depth(id, 0)
+    }
+
+    fn type_align_depth(&self, id: u32, depth: usize) -> Result<u32, BtfError> {
+        if depth > MAX_RESOLVE_DEPTH {
+            return Err(BtfError::ReferenceLoop { id });
+        }
+        let raw = self.raw(id)?;
+        match raw.kind() {
+            BtfKind::Int | BtfKind::Enum | BtfKind::Enum64 | BtfKind::Float => {
+                Ok(raw.size_or_type.clamp(1, POINTER_SIZE))
+            }
+            BtfKind::Ptr => Ok(POINTER_SIZE),
+            BtfKind::Typedef
+            | BtfKind::Volatile
+            | BtfKind::Const
+            | BtfKind::Restrict
+            | BtfKind::TypeTag
+            | BtfKind::Var
+            | BtfKind::DeclTag => self.type_align_depth(raw.size_or_type, depth + 1),
+            BtfKind::Array => self.type_align_depth(read_u32(raw.extra, 0), depth + 1),
+            BtfKind::Struct | BtfKind::Union => {
+                let Type {
+                    kind: TypeKind::Struct(c) | TypeKind::Union(c),
+                    ..
+                } = self.type_by_id(id)?
+                else {
+                    return Err(BtfError::UnexpectedKind {
+                        id,
+                        expected: "struct or union",
+                        found: raw.kind(),
+                    });
+                };
+                let mut align = 1;
+                for m in c.members() {
+                    let m = m?;
+                    let a = self.type_align_depth(m.type_id, depth + 1)?;
+                    // A member placed off its natural alignment means the struct is packed.
+                    if m.bitfield_size == 0 && m.bit_offset % (a * 8) != 0 {
+                        return Ok(1);
+                    }
+                    align = align.max(a);
+                }
+                if c.size % align != 0 {
+                    return Ok(1);
+                }
+                Ok(align)
+            }
+            _ => Err(BtfError::NoSize { id }),
+        }
+    }
+
+    /// All type ids (from `first_id` of the root base) whose name is exactly `name`.
+    pub fn ids_by_name<'s>(&'s self, name: &'s str) -> impl Iterator<Item = u32> + 's {
+        let base_ids: Box<dyn Iterator<Item = u32> + 's> = match &self.base {
+            Some(b) => Box::new(b.ids_by_name(name)),
+            None => Box::new(std::iter::empty()),
+        };
+        base_ids.chain(
+            self.ids_by_essential_name(essential_name(name.as_bytes()))
+                .filter(move |&id| {
+                    self.raw(id)
+                        .ok()
+                        .and_then(|r| self.string_bytes_at(r.name_off).ok())
+                        == Some(name.as_bytes())
+                }),
+        )
+    }
+
+    /// The first type named `name` of `kind`.
+    pub fn find_by_name_kind(&self, name: &str, kind: BtfKind) -> Option<u32> {
+        self.ids_by_name(name)
+            .find(|&id| self.kind(id).ok() == Some(kind))
+    }
+
+    /// Ids defined by this blob (not its base) whose name minus any `___flavor` suffix hashes
+    /// like `essential`; callers compare names themselves.
+    pub(crate) fn ids_by_essential_name<'s>(
+        &'s self,
+        essential: &[u8],
+    ) -> impl Iterator<Item = u32> + 's {
+        let index = self.names.get_or_init(|| NameIndex::build(self));
+        let mut next = index
+            .heads
+            .get(&hash_bytes(essential))
+            .copied()
+            .unwrap_or(u32::MAX);
+        std::iter::from_fn(move || {
+            if next == u32::MAX {
+                return None;
+            }
+            let idx = next;
+            next = index.next.get(idx as usize).copied().unwrap_or(u32::MAX);
+            Some(self.first_id + idx)
+        })
+    }
+
+    /// Serialises to the layout the kernel's `BTF_LOAD` expects: header, types, strings.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let types = self.types_bytes();
+        let strs = self.strings();
+        let mut out = Vec::with_capacity(HEADER_LEN + types.len() + strs.len());
+        out.extend_from_slice(&MAGIC.to_le_bytes());
+        out.push(1);
+        out.push(0);
+        for v in [
+            HEADER_LEN as u32,
+            0,
+            types.len() as u32,
+            types.len() as u32,
+            strs.len() as u32,
+        ] {
+            out.extend_from_slice(&v.to_le_bytes());
+        }
+        out.extend_from_slice(types);
+        out.extend_from_slice(strs);
+        out
+    }
+
+    // ---- in-place mutation used by fix-ups and sanitisation ----
+
+    /// Absolute offset of the record of an id this blob defines.
+    pub(crate) fn record_offset(&self, id: u32) -> Result<usize, BtfError> {
+        if id < self.first_id {
+            return Err(self.out_of_range(id));
+        }
+        self.offsets
+            .get((id - self.first_id) as usize)
+            .map(|&o| o as usize)
+            .ok_or_else(|| self.out_of_range(id))
+    }
+
+    pub(crate) fn own_ids(&self) -> std::ops::Range<u32> {
+        self.first_id..self.end_id()
+    }
+
+    /// Overwrites the `info` word (kind, vlen, flag) of a record; the new kind must keep its length.
+    pub(crate) fn set_info(
+        &mut self,
+        id: u32,
+        kind: BtfKind,
+        kind_flag: bool,
+        vlen: u32,
+    ) -> Result<(), BtfError> {
+        let off = self.record_offset(id)?;
+        let info = (u32::from(kind_flag) << 31) | (kind.raw() << 24) | (vlen & 0xffff);
+        write_u32(&mut self.data, off + 4, info);
+        self.names = OnceLock::new();
+        Ok(())
+    }
+
+    pub(crate) fn set_name_off(&mut self, id: u32, name_off: u32) -> Result<(), BtfError> {
+        let off = self.record_offset(id)?;
+        write_u32(&mut self.data, off, name_off);
+        self.names = OnceLock::new();
+        Ok(())
+    }
+
+    pub(crate) fn set_size_or_type(&mut self, id: u32, value: u32) -> Result<(), BtfError> {
+        let off = self.record_offset(id)?;
+        write_u32(&mut self.data, off + 8, value);
+        Ok(())
+    }
+
+    /// Writes the `index`-th u32 of the data following a record's common header.
+    pub(crate) fn set_extra_u32(
+        &mut self,
+        id: u32,
+        index: usize,
+        value: u32,
+    ) -> Result<(), BtfError> {
+        let raw = self.raw(id)?;
+        if (index + 1) * 4 > raw.extra.len() {
+            return Err(BtfError::IndexOutOfRange {
+                id,
+                index: index as u32,
+            });
+        }
+        let off = self.record_offset(id)?;
+        write_u32(&mut self.data, off + 12 + index * 4, value);
+        Ok(())
+    }
+
+    /// Mutable bytes of a string (without its NUL) this blob owns.
+    pub(crate) fn string_bytes_mut(&mut self, offset: u32) -> Result<&mut [u8], BtfError> {
+        let len = self.string_bytes_at(offset)?.len();
+        let local = offset
+            .checked_sub(self.str_base)
+            .ok_or(BtfError::StringOffsetOutOfRange(offset))? as usize;
+        let start = self.strs_start + local;
+        self.names = OnceLock::new();
+        Ok(&mut self.data[start..start + len])
+    }
+
+    /// Appends a string to the table (reusing an identical one) and returns its offset.
+    pub fn add_string(&mut self, s: &str) -> u32 {
+        if let Some(pos) = find_string(self.strings(), s.as_bytes()) {
+            return self.str_base + pos as u32;
+        }
+        let offset = self.str_end();
+        let mut bytes = s.as_bytes().to_vec();
+        bytes.push(0);
+        self.insert_at(self.strs_end, &bytes, false);
+        offset
+    }
+
+    /// Appends a raw type record (12-byte header plus its kind's data) and returns its id.
+    pub(crate) fn add_raw_type(&mut self, record: &[u8]) -> u32 {
+        let id = self.end_id();
+        let at = self.types_end;
+        self.insert_at(at, record, true);
+        self.offsets.push(at as u32);
+        self.names = OnceLock::new();
+        id
+    }
+
+    /// Inserts bytes at the end of one section, shifting the other if it lies after it.
+    fn insert_at(&mut self, at: usize, bytes: &[u8], into_types: bool) {
+        self.data.splice(at..at, bytes.iter().copied());
+        let n = bytes.len();
+        if into_types {
+            self.types_end += n;
+            if self.strs_start >= at {
+                self.strs_start += n;
+                self.strs_end += n;
+            }
+        } else {
+            self.strs_end += n;
+            if self.types_start >= at {
+                self.types_start += n;
+                self.types_end += n;
+                for o in &mut self.offsets {
+                    *o += n as u32;
+                }
+            }
+        }
+    }
+
+    /// Adds an `INT` type and returns its id.
+    pub fn add_int(&mut self, name: &str, size: u32, encoding: u8, bits: u8) -> u32 {
+        let name_off = self.add_string(name);
+        let mut rec = Vec::with_capacity(16);
+        for v in [
+            name_off,
+            BtfKind::Int.raw() << 24,
+            size,
+            (u32::from(encoding) << 24) | u32::from(bits),
+        ] {
+            rec.extend_from_slice(&v.to_le_bytes());
+        }
+        self.add_raw_type(&rec)
+    }
+}
+
+fn find_string(strs: &[u8], s: &[u8]) -> Option<usize> {
+    let mut pos = 0;
+    for part in strs.split(|&b| b == 0) {
+        if part == s {
+            return Some(pos);
+        }
+        pos += part.len() + 1;
+        if pos >= strs.len() {
+            break;
+        }
+    }
+    None
+}
+
+/// Offsets of every type record in `data[start..]`, checking each record fits and has a known kind.
+fn index_types(data: &[u8], start: usize, first_id: u32) -> Result<Vec<u32>, BtfError> {
+    let end = data.len();
+    // Most records are 12-28 bytes; guess to avoid regrowing.
+    let mut offsets = Vec::with_capacity((end - start) / 24 + 16);
+    let mut off = start;
+    while off < end {
+        let id = first_id.saturating_add(offsets.len() as u32);
+        let Some(hdr) = data.get(off..off + 12) else {
+            return Err(BtfError::Truncated {
+                what: "type record",
+                offset: off,
+                needed: 12,
+                available: end - off,
+            });
+        };
+        let info = u32::from_le_bytes([hdr[4], hdr[5], hdr[6], hdr[7]]);
+        let raw_kind = (info >> 24) & 0x1f;
+        let kind = BtfKind::from_raw(raw_kind)
+            .filter(|k| *k != BtfKind::Void)
+            .ok_or(BtfError::UnknownKind { id, kind: raw_kind })?;
+        let len = 12 + kind.extra_len(info & 0xffff);
+        if off + len > end {
+            return Err(BtfError::Truncated {
+                what: "type record",
+                offset: off,
+                needed: len,
+                available: end - off,
+            });
+        }
+        offsets.push(off as u32);
+        off += len;
+        if id == u32::MAX {
+            return Err(BtfError::BadHeader("too many types"));
+        }
+    }
+    Ok(offsets)
+}
+
+/// A type's name without a `___flavor` suffix (the part up to an `X___Y` separator).
+pub fn essential_name(name: &[u8]) -> &[u8] {
+    let n = name.len();
+    if n >= 5 {
+        for i in (0..=n - 5).rev() {
+            if name[i] != b'_'
+                && name[i + 1] == b'_'
+                && name[i + 2] == b'_'
+                && name[i + 3] == b'_'
+                && name[i + 4] != b'_'
+            {
+                return &name[..=i];
+            }
+        }
+    }
+    name
+}
+
+#[inline]
+pub(crate) fn hash_bytes(bytes: &[u8]) -> u64 {
+    // FNV-1a: names are short, and this runs once per named type when indexing.
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for &b in bytes {
+        h = (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    h
+}
+
+/// Passes already-hashed keys through.
+#[derive(Default, Debug, Clone, Copy)]
+pub(crate) struct IdentityHasher(u64);
+
+impl Hasher for IdentityHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0 << 8) | u64::from(b);
+        }
+    }
+    fn write_u64(&mut self, n: u64) {
+        self.0 = n;
+    }
+}
+
+/// Chains of this blob's named types by hash of essential name, built on first lookup.
+#[derive(Debug, Clone, Default)]
+struct NameIndex {
+    heads: HashMap<u64, u32, BuildHasherDefault<IdentityHasher>>,
+    /// Next index (id - first_id) in the same chain, `u32::MAX` at the end.
+    next: Vec<u32>,
+}
+
+impl NameIndex {
+    fn build(btf: &Btf) -> NameIndex {
+        let n = btf.offsets.len();
+        let mut index = NameIndex {
+            heads: HashMap::with_capacity_and_hasher(n / 2, Default::default()),
+            next: vec![u32::MAX; n],
+        };
+        // Walk backwards so chains come out in ascending id order.
+        for idx in (0..n).rev() {
+            let off = btf.offsets[idx] as usize;
+            let name_off = read_u32(&btf.data, off);
+            if name_off == 0 {
+                continue;
+            }
+            let Ok(name) = btf.string_bytes_at(name_off) else {
+                continue;
+            };
+            let slot = index
+                .heads
+                .entry(hash_bytes(essential_name(name)))
+                .or_insert(u32::MAX);
+            index.next[idx] = *slot;
+            *slot = idx as u32;
+        }
+        index
+    }
+}

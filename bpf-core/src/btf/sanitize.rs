@@ -1,0 +1,158 @@
+//! Rewrites BTF kinds an older kernel rejects into ones it accepts, record sizes unchanged.
+
+use super::error::BtfError;
+use super::parse::Btf;
+use super::types::{BtfKind, FuncLinkage, TypeKind};
+
+/// Which BTF features the running kernel accepts (filled by the loader from probes).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BtfFeatures {
+    /// FUNC and FUNC_PROTO.
+    pub func: bool,
+    /// FUNC with global linkage.
+    pub func_global: bool,
+    /// VAR and DATASEC.
+    pub datasec: bool,
+    pub float: bool,
+    pub decl_tag: bool,
+    pub type_tag: bool,
+    pub enum64: bool,
+}
+
+impl BtfFeatures {
+    /// Everything supported: sanitising is then a no-op.
+    pub fn all() -> Self {
+        BtfFeatures {
+            func: true,
+            func_global: true,
+            datasec: true,
+            float: true,
+            decl_tag: true,
+            type_tag: true,
+            enum64: true,
+        }
+    }
+    /// Nothing beyond the original BTF kinds.
+    pub fn none() -> Self {
+        BtfFeatures {
+            func: false,
+            func_global: false,
+            datasec: false,
+            float: false,
+            decl_tag: false,
+            type_tag: false,
+            enum64: false,
+        }
+    }
+}
+
+impl Default for BtfFeatures {
+    fn default() -> Self {
+        Self::all()
+    }
+}
+
+impl Btf {
+    /// True when `sanitize(features)` would change something.
+    pub fn needs_sanitizing(&self, features: &BtfFeatures) -> Result<bool, BtfError> {
+        for id in self.own_ids() {
+            let unsupported = match self.kind(id)? {
+                BtfKind::Var | BtfKind::Datasec => !features.datasec,
+                BtfKind::Float => !features.float,
+                BtfKind::DeclTag => !features.decl_tag,
+                BtfKind::TypeTag => !features.type_tag,
+                BtfKind::Enum64 => !features.enum64,
+                BtfKind::FuncProto => !features.func,
+                BtfKind::Func => {
+                    !features.func || (!features.func_global && self.raw(id)?.vlen() != 0)
+                }
+                _ => false,
+            };
+            if unsupported {
+                return Ok(true);
+            }
+        }
+        Ok(false)
+    }
+
+    /// Replaces kinds the kernel lacks, as libbpf does: VAR→INT, DATASEC→STRUCT (dots in names
+    /// become underscores), FLOAT→empty STRUCT of the same size, DECL_TAG→INT, TYPE_TAG→CONST,
+    /// ENUM64→UNION of placeholder ints, FUNC→TYPEDEF and FUNC_PROTO→ENUM, global FUNC→static.
+    pub fn sanitize(&mut self, features: &BtfFeatures) -> Result<(), BtfError> {
+        let mut enum64_placeholder = None;
+        for id in self.own_ids() {
+            let raw = self.raw(id)?;
+            let (kind, vlen, name_off) = (raw.kind(), raw.vlen(), raw.name_off);
+            match kind {
+                BtfKind::Var if !features.datasec => {
+                    self.set_info(id, BtfKind::Int, false, 0)?;
+                    self.set_size_or_type(id, 1)?;
+                    self.set_extra_u32(id, 0, 8)?;
+                }
+                BtfKind::Datasec if !features.datasec => {
+                    for b in self.string_bytes_mut(name_off)? {
+                        if *b == b'.' {
+                            *b = b'_';
+                        }
+                    }
+                    let TypeKind::Datasec(sec) = self.type_by_id(id)?.kind else {
+                        continue;
+                    };
+                    let vars: Vec<_> = sec.vars().collect();
+                    self.set_info(id, BtfKind::Struct, false, vlen)?;
+                    for (i, v) in vars.iter().enumerate() {
+                        // Keep each variable's name as the member name.
+                        let var_name = self.raw(v.type_id)?.name_off;
+                        self.set_extra_u32(id, i * 3, var_name)?;
+                        self.set_extra_u32(id, i * 3 + 1, v.type_id)?;
+                        self.set_extra_u32(id, i * 3 + 2, v.offset.saturating_mul(8))?;
+                    }
+                }
+                BtfKind::Float if !features.float => {
+                    // "float" is not a valid struct name, so make it anonymous.
+                    self.set_name_off(id, 0)?;
+                    self.set_info(id, BtfKind::Struct, false, 0)?;
+                }
+                BtfKind::DeclTag if !features.decl_tag => {
+                    self.set_name_off(id, 0)?;
+                    self.set_info(id, BtfKind::Int, false, 0)?;
+                    self.set_size_or_type(id, 1)?;
+                    self.set_extra_u32(id, 0, 8)?;
+                }
+                BtfKind::TypeTag if !features.type_tag => {
+                    self.set_name_off(id, 0)?;
+                    self.set_info(id, BtfKind::Const, false, 0)?;
+                }
+                BtfKind::Enum64 if !features.enum64 => {
+                    let placeholder = match enum64_placeholder {
+                        Some(p) => p,
+                        None => {
+                            let p = self.add_int("enum64_placeholder", 1, 0, 8);
+                            enum64_placeholder = Some(p);
+                            p
+                        }
+                    };
+                    self.set_info(id, BtfKind::Union, false, vlen)?;
+                    for i in 0..vlen as usize {
+                        self.set_extra_u32(id, i * 3 + 1, placeholder)?;
+                        self.set_extra_u32(id, i * 3 + 2, 0)?;
+                    }
+                }
+                BtfKind::FuncProto if !features.func => {
+                    self.set_info(id, BtfKind::Enum, false, vlen)?;
+                    self.set_size_or_type(id, 4)?;
+                }
+                BtfKind::Func if !features.func => {
+                    self.set_info(id, BtfKind::Typedef, false, 0)?;
+                }
+                BtfKind::Func
+                    if !features.func_global && vlen != u32::from(FuncLinkage::Static.raw()) =>
+                {
+                    self.set_info(id, BtfKind::Func, false, 0)?;
+                }
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+}
