@@ -44,9 +44,11 @@ impl MapData {
             None => None,
         };
         let inner_fd = inner.as_ref().map(|i| i.fd());
+        let uses_btf =
+            btf_fd.is_some() && (def.key_type_id.is_some() || def.value_type_id.is_some());
         let fd = match create_fd_with_inner(&def, name, btf_fd, inner_fd) {
             Ok(fd) => fd,
-            Err(e) if btf_fd.is_some() && e.errno() == Some(libc::EINVAL) => {
+            Err(e) if uses_btf && e.errno() == Some(libc::EINVAL) => {
                 log::debug!("map `{name}`: kernel refused its BTF ({e}), creating it without");
                 create_fd_with_inner(&def, name, None, inner_fd)?
             }
