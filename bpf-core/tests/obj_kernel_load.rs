@@ -397,3 +397,91 @@ fn externs_resolve_against_the_running_kernel() {
     assert_eq!(out[5], init_task, "typeless ksym address");
     assert_eq!(out[6], 0, "absent weak ksym");
 }
+
+#[test]
+fn core_relocations_follow_the_running_kernel() {
+    use bpf_core::btf::core::CoreTarget;
+    use bpf_core::btf::{Btf, BtfKind, TypeKind};
+    let test = "bpf-core/tests/obj_kernel_load.rs::core_relocations_follow_the_running_kernel";
+    let Ok(vmlinux) = Btf::from_file("/sys/kernel/btf/vmlinux") else {
+        println!("SKIPPED {test}: no /sys/kernel/btf/vmlinux");
+        return;
+    };
+    let task = vmlinux
+        .find_by_name_kind("task_struct", BtfKind::Struct)
+        .unwrap();
+    let TypeKind::Struct(members) = vmlinux.type_by_id(task).unwrap().kind else {
+        unreachable!()
+    };
+    let tgid_offset = members
+        .members()
+        .map(Result::unwrap)
+        .find(|m| m.name == "tgid")
+        .unwrap()
+        .bit_offset
+        / 8;
+
+    let object = Object::parse(include_bytes!("../../tests/bpf/obj/reloc_core.bpf.o")).unwrap();
+    let maps = create_maps(&object).unwrap();
+    let mut bindings = Bindings {
+        core_target: Some(CoreTarget::from_btf(vmlinux)),
+        ..Bindings::default()
+    };
+    for (map, fd) in &maps {
+        bindings
+            .maps
+            .insert(map.clone(), MapReference::Fd(fd.fd().as_raw_fd()));
+    }
+    let program = object.relocate("read_tgid", &bindings).unwrap();
+    assert_eq!(
+        program.insns[1].imm as u32, tgid_offset,
+        "local offset 4 became the kernel's"
+    );
+    let helper = program
+        .functions
+        .iter()
+        .find(|(n, _)| n == "missing_field_exists")
+        .unwrap()
+        .1;
+    assert_eq!(
+        program.insns[helper].imm, 0,
+        "field the kernel lacks does not exist"
+    );
+    assert!(program.core_poisoned.is_empty());
+
+    let btf = bpf_sys::btf::btf_load(&object.btf.as_ref().unwrap().to_bytes(), 1, None).unwrap();
+    let (func_info, line_info) = (program.func_info_bytes(), program.line_info_bytes());
+    let fd = prog_load(&ProgLoadAttr {
+        prog_type: object
+            .program("read_tgid")
+            .unwrap()
+            .section
+            .prog_type()
+            .unwrap(),
+        name: "read_tgid",
+        insns: &program.insns,
+        license: "GPL",
+        prog_btf_fd: Some(std::os::fd::AsFd::as_fd(&btf)),
+        func_info: &func_info,
+        func_info_rec_size: program.func_info_rec_size,
+        line_info: &line_info,
+        line_info_rec_size: program.line_info_rec_size,
+        ..ProgLoadAttr::default()
+    })
+    .unwrap_or_else(|e| panic!("verifier rejected read_tgid: {e}"));
+    let args = [0u8; 16];
+    prog_test_run(
+        fd.as_fd_ref(),
+        TestRunAttr {
+            ctx_in: &args,
+            ..TestRunAttr::default()
+        },
+    )
+    .unwrap();
+    let bss = value(&maps, ".bss", 0, 16);
+    assert_eq!(
+        u64::from_le_bytes(bss[..8].try_into().unwrap()),
+        u64::from(std::process::id())
+    );
+    assert_eq!(u64::from_le_bytes(bss[8..].try_into().unwrap()), 0);
+}

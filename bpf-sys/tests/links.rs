@@ -58,7 +58,15 @@ fn tcx_link_query_revision_update_and_fire() {
         },
     })
     .unwrap();
-    let link_id = link_info(link.as_fd()).unwrap().id();
+    let info = link_info(link.as_fd()).unwrap();
+    let link_id = info.id();
+    assert_eq!(
+        info.details(),
+        bpf_sys::info::LinkDetails::Tcx {
+            ifindex,
+            attach_type: ingress
+        }
+    );
     let query = prog_query(AttachTarget::Ifindex(ifindex), ingress, 0).unwrap();
     assert_eq!(query.prog_ids, vec![prog_info(prog.as_fd()).unwrap().id()]);
     assert_eq!(query.link_ids, vec![link_id]);
@@ -110,10 +118,9 @@ fn xdp_link_fires_and_detaches_on_close() {
         kind: LinkKind::Plain,
     })
     .unwrap();
-    assert_eq!(
-        link_info(link.as_fd()).unwrap().link_type(),
-        bpf_link_type::BPF_LINK_TYPE_XDP
-    );
+    let info = link_info(link.as_fd()).unwrap();
+    assert_eq!(info.link_type(), bpf_link_type::BPF_LINK_TYPE_XDP);
+    assert_eq!(info.details(), bpf_sys::info::LinkDetails::Xdp { ifindex });
     assert_eq!(
         xdp_query(ifindex).unwrap().prog_id,
         prog_info(prog.as_fd()).unwrap().id()

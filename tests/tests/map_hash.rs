@@ -151,3 +151,35 @@ fn lru_maps_evict() {
         .unwrap();
     assert!(pc.get(&1, 0).unwrap().unwrap().iter().all(|&v| v == 5));
 }
+
+#[test]
+fn iteration_survives_a_deleting_thread() {
+    let mut map = HashMap::<_, u32, u32>::create(4096, 0).unwrap();
+    for i in 0..4000u32 {
+        map.insert(i, i + 1, BPF_ANY).unwrap();
+    }
+    let other = MapData::from_fd(map.fd().try_clone_to_owned().unwrap()).unwrap();
+    let deleter = std::thread::spawn(move || {
+        let mut other = HashMap::<_, u32, u32>::new(other).unwrap();
+        let mut deleted = 0;
+        for i in (0..4000u32).rev().step_by(2) {
+            if other.remove(&i).is_ok() {
+                deleted += 1;
+            }
+        }
+        deleted
+    });
+    let mut yielded = 0usize;
+    for _ in 0..20 {
+        for entry in map.iter() {
+            let (k, v) = entry.unwrap();
+            assert_eq!(v, k + 1, "entry yielded with a foreign value");
+            yielded += 1;
+            assert!(yielded < 1_000_000, "walk does not terminate");
+        }
+    }
+    assert_eq!(deleter.join().unwrap(), 2000);
+    let left: Vec<u32> = map.keys().collect::<Result<_, _>>().unwrap();
+    assert_eq!(left.len(), 2000);
+    assert!(left.iter().all(|k| k % 2 == 0));
+}

@@ -5,6 +5,7 @@
 //! `RUSTC_BOOTSTRAP=1 cargo fuzz run object`
 #![no_main]
 
+use bpf_core::btf::core::CoreTarget;
 use bpf_core::obj::Object;
 use bpf_core::relocation::{Bindings, KfuncValue, KsymValue, MapReference};
 use libfuzzer_sys::fuzz_target;
@@ -13,7 +14,11 @@ fuzz_target!(|data: &[u8]| {
     let Ok(mut object) = Object::parse(data) else {
         return;
     };
-    let mut bindings = Bindings::default();
+    let mut bindings = Bindings {
+        // CO-RE against the object's own BTF exercises the relocation engine on hostile input.
+        core_target: object.btf.clone().map(CoreTarget::from_btf),
+        ..Bindings::default()
+    };
     for (index, map) in object.maps.iter().enumerate() {
         bindings
             .maps
@@ -37,6 +42,8 @@ fuzz_target!(|data: &[u8]| {
     for name in &names {
         let _ = object.relocate(name, &bindings);
     }
+    let values = bpf_core::obj::parse_kconfig("CONFIG_HZ=100\nCONFIG_X=y\n# CONFIG_Y is not set\n");
+    let _ = object.fill_kconfig(&values);
     let variables: Vec<(String, u32)> = object
         .maps
         .iter()

@@ -76,6 +76,7 @@ struct Linker<'a> {
     placed: HashMap<FunctionId, usize>,
     order: Vec<FunctionId>,
     maps: BTreeSet<String>,
+    core_poisoned: Vec<(String, crate::btf::core::PoisonedRelo)>,
 }
 
 impl<'a> Linker<'a> {
@@ -89,12 +90,15 @@ impl<'a> Linker<'a> {
 
     fn relocate_function(&mut self, function: &'a Function) -> Result<(), RelocationError> {
         let base = self.placed[&function.id];
-        core::apply(
+        let poisoned = core::apply(
             self.object,
             self.program,
             function,
+            self.bindings,
             &mut self.insns[base..base + function.insns.len()],
         )?;
+        self.core_poisoned
+            .extend(poisoned.into_iter().map(|p| (function.name.clone(), p)));
         let relocations: HashMap<usize, &InsnRelocation> = function
             .relocations
             .iter()
@@ -187,6 +191,7 @@ pub(super) fn link_program(
         placed: HashMap::new(),
         order: Vec::new(),
         maps: BTreeSet::new(),
+        core_poisoned: Vec::new(),
     };
     linker.place(entry);
     // `order` grows while functions are relocated: each newly called function is appended.
@@ -223,5 +228,6 @@ pub(super) fn link_program(
         line_info_rec_size: std::mem::size_of::<bpf_sys::generated::bpf_line_info>() as u32,
         maps: linker.maps.into_iter().collect(),
         functions,
+        core_poisoned: linker.core_poisoned,
     })
 }

@@ -16,6 +16,7 @@ use bpf_sys::generated::{bpf_func_info, bpf_insn, bpf_line_info};
 
 pub use error::{RelocationError, RelocationErrorKind};
 
+use crate::btf::core::{CoreTarget, PoisonedRelo};
 use crate::obj::Object;
 
 /// How instructions refer to a map.
@@ -52,6 +53,9 @@ pub struct Bindings {
     pub ksyms: HashMap<String, KsymValue>,
     /// kfuncs by name; calls to absent weak ones are poisoned (rejected only if reachable).
     pub kfuncs: HashMap<String, KfuncValue>,
+    /// BTF that CO-RE relocations are resolved against (vmlinux + modules). `None` leaves the
+    /// compiled offsets in place.
+    pub core_target: Option<CoreTarget>,
 }
 
 /// A program ready for `BPF_PROG_LOAD`.
@@ -68,6 +72,9 @@ pub struct RelocatedProgram {
     pub maps: Vec<String>,
     /// The functions linked into the program and the instruction each starts at.
     pub functions: Vec<(String, usize)>,
+    /// CO-RE relocations the target could not satisfy, by function (`insn_index` relative to
+    /// it); their instructions call an invalid helper, rejected by the verifier if reachable.
+    pub core_poisoned: Vec<(String, PoisonedRelo)>,
 }
 
 impl RelocatedProgram {

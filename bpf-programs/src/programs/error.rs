@@ -85,20 +85,54 @@ pub enum ProgramError {
 
     #[error(transparent)]
     RawTracePoint(#[from] super::RawTracePointError),
-    // TODO BtfTracePoint
+    #[error(transparent)]
+    BtfTracePoint(#[from] super::BtfTracePointError),
 
-    // TODO KProbe
+    #[error(transparent)]
+    KProbe(#[from] super::KProbeError),
     #[error(transparent)]
     UProbe(#[from] super::UProbeError),
-    // TODO PerfEvent
+    #[error(transparent)]
+    PerfEvent(#[from] super::PerfEventError),
 
-    // TODO Iter
+    #[error(transparent)]
+    Iter(#[from] super::IterError),
 
-    // TODO FEntry
+    #[error(transparent)]
+    FEntry(#[from] super::FEntryError),
 
-    // TODO Lsm
+    #[error(transparent)]
+    Lsm(#[from] super::LsmError),
 
-    // TODO Extension
+    #[error(transparent)]
+    Extension(#[from] super::ExtensionError),
+    // networking, socket and cgroup program types
+    #[error(transparent)]
+    Xdp(#[from] super::XdpError),
+
+    #[error(transparent)]
+    Tc(#[from] super::TcError),
+
+    #[error(transparent)]
+    CgroupAttach(#[from] super::CgroupAttachError),
+
+    #[error(transparent)]
+    SocketFilter(#[from] super::SocketFilterError),
+
+    #[error(transparent)]
+    SkReuseport(#[from] super::SkReuseportError),
+
+    #[error(transparent)]
+    SkSkb(#[from] super::SkSkbError),
+
+    #[error(transparent)]
+    SkLookup(#[from] super::SkLookupError),
+
+    #[error(transparent)]
+    FlowDissector(#[from] super::FlowDissectorError),
+
+    #[error(transparent)]
+    Netfilter(#[from] super::NetfilterError),
 }
 
 impl ProgramError {

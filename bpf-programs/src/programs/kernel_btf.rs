@@ -99,7 +99,6 @@ pub(crate) fn vmlinux() -> Result<&'static KernelBtf, String> {
         .map_err(Clone::clone)
 }
 
-#[allow(dead_code)] // Used by the fentry/fexit/lsm types.
 /// A kernel function's BTF id, looked up in vmlinux and then in module BTF
 /// (`/sys/kernel/btf/<module>`); the module name is returned with a module match.
 pub(crate) fn find_function(name: &str) -> Result<Option<(u32, Option<String>)>, String> {

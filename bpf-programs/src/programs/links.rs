@@ -66,6 +66,14 @@ impl<T: Link> LinkMap<T> {
             })
     }
 
+    pub(crate) fn get(&self, id: T::Id) -> Result<&T, ProgramError> {
+        self.links
+            .get(&id)
+            .ok_or_else(|| ProgramError::UnknownLink {
+                id: format!("{id:?}"),
+            })
+    }
+
     pub(crate) fn len(&self) -> usize {
         self.links.len()
     }

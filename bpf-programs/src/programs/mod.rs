@@ -4,6 +4,7 @@
 //! types; a type's module only adds how it attaches and its own error enum. Programs reach the
 //! kernel only when `load()` is called; relocation happens then, per program.
 
+pub(crate) mod btf_target;
 mod data;
 mod error;
 mod info;
@@ -11,21 +12,42 @@ pub(crate) mod kernel_btf;
 pub mod links;
 pub mod perf_attach;
 
-// TODO pub mod btf_tracepoint;
-// TODO pub mod extension;
-// TODO pub mod fentry;
-// TODO pub mod fexit;
-// TODO pub mod fmod_ret;
-// TODO pub mod iter;
-// TODO pub mod kprobe;
-// TODO pub mod lsm;
-// TODO pub mod perf_event;
+pub mod btf_tracepoint;
+pub mod extension;
+pub mod fentry;
+pub mod fexit;
+pub mod fmod_ret;
+pub mod iter;
+pub mod kprobe;
+pub mod lsm;
+pub mod perf_event;
 pub mod raw_tracepoint;
-// TODO pub mod syscall;
+pub mod syscall;
 pub mod tracepoint;
 pub mod unsupported;
 pub mod uprobe;
 mod uprobe_resolve;
+
+// networking, socket and cgroup program types
+pub mod cgroup_attach;
+pub mod cgroup_device;
+pub mod cgroup_skb;
+pub mod cgroup_sock;
+pub mod cgroup_sock_addr;
+pub mod cgroup_sockopt;
+pub mod cgroup_sysctl;
+pub mod flow_dissector;
+pub mod lirc_mode2;
+pub mod netfilter;
+pub mod prog_attach_link;
+pub mod sched_classifier;
+pub mod sk_lookup;
+pub mod sk_msg;
+pub mod sk_reuseport;
+pub mod sk_skb;
+pub mod sock_ops;
+pub mod socket_filter;
+pub mod xdp;
 
 use std::path::Path;
 
@@ -36,20 +58,45 @@ pub use error::ProgramError;
 pub use info::{ProgramInfo, loaded_programs};
 pub use links::{FdLink, Link, LinkInfo, PinnedLink, loaded_links};
 
-// TODO pub use btf_tracepoint::{BtfTracePoint, BtfTracePointError};
-// TODO pub use extension::{Extension, ExtensionError};
-// TODO pub use fentry::{FEntry, FEntryError};
-// TODO pub use fexit::FExit;
-// TODO pub use fmod_ret::FModRet;
-// TODO pub use iter::{Iter, IterError};
-// TODO pub use kprobe::{KProbe, KProbeError, KProbeMulti};
-// TODO pub use lsm::{Lsm, LsmError};
-// TODO pub use perf_event::{PerfEvent, PerfEventError, PerfEventScope, PerfTypeId, SamplePolicy};
+pub use btf_tracepoint::{BtfTracePoint, BtfTracePointError};
+pub use extension::{Extension, ExtensionError};
+pub use fentry::{FEntry, FEntryError};
+pub use fexit::FExit;
+pub use fmod_ret::FModRet;
+pub use iter::{Iter, IterError, IterLink, IterLinkId};
+pub use kprobe::{KProbe, KProbeError, KProbeMulti};
+pub use lsm::{Lsm, LsmError};
+pub use perf_event::{PerfEvent, PerfEventError, PerfEventScope, PerfTypeId, SamplePolicy};
 pub use raw_tracepoint::{RawTracePoint, RawTracePointError};
-// TODO pub use syscall::Syscall;
+pub use syscall::Syscall;
 pub use tracepoint::{TracePoint, TracePointError};
 pub use unsupported::{UnknownProgram, UnsupportedProgram};
 pub use uprobe::{ProbeKind, UProbe, UProbeError, UProbeLocation, UProbeMulti};
+
+// networking, socket and cgroup program types
+pub use cgroup_attach::{CgroupAttachError, CgroupAttachMode};
+pub use cgroup_device::CgroupDevice;
+pub use cgroup_skb::{CgroupSkb, CgroupSkbAttachType};
+pub use cgroup_sock::CgroupSock;
+pub use cgroup_sock_addr::CgroupSockAddr;
+pub use cgroup_sockopt::CgroupSockopt;
+pub use cgroup_sysctl::CgroupSysctl;
+pub use flow_dissector::{FlowDissector, FlowDissectorError};
+pub use lirc_mode2::LircMode2;
+pub use netfilter::{
+    Netfilter, NetfilterAttachOptions, NetfilterError, NetfilterFamily, NetfilterHook,
+};
+pub use prog_attach_link::{AttachMethod, LinkOrAttachment, ProgAttachLink};
+pub use sched_classifier::{
+    SchedClassifier, TcAttachOptions, TcAttachType, TcError, qdisc_add_clsact, qdisc_remove_clsact,
+};
+pub use sk_lookup::{SkLookup, SkLookupError};
+pub use sk_msg::SkMsg;
+pub use sk_reuseport::{SkReuseport, SkReuseportError};
+pub use sk_skb::{SkSkb, SkSkbError, SkSkbKind};
+pub use sock_ops::SockOps;
+pub use socket_filter::{SocketFilter, SocketFilterError};
+pub use xdp::{Xdp, XdpError, XdpFlags};
 
 /// How a typed program is loaded when the caller does not pass type-specific arguments.
 pub(crate) trait DefaultLoad {
@@ -119,6 +166,16 @@ macro_rules! impl_program_common {
                 link_id: <$link as $crate::programs::Link>::Id,
             ) -> Result<$link, $crate::programs::ProgramError> {
                 self.data.links.take(link_id)
+            }
+
+            /// Runs the loaded program once under `BPF_PROG_TEST_RUN` (types that support it).
+            pub fn test_run(
+                &self,
+                attr: bpf_sys::test_run::TestRunAttr<'_>,
+            ) -> Result<bpf_sys::test_run::TestRunOutput, $crate::programs::ProgramError> {
+                let fd = self.data.fd()?;
+                bpf_sys::test_run::prog_test_run(std::os::fd::AsFd::as_fd(fd), attr)
+                    .map_err(self.data.syscall_error("test run"))
             }
 
             /// What the verifier said at the last load (empty unless a log level was set).
@@ -267,21 +324,39 @@ macro_rules! program_types {
 }
 
 program_types! {
-    // TODO KProbe(KProbe) => "kprobe",
-    // TODO KProbeMulti(KProbeMulti) => "kprobe.multi",
+    KProbe(KProbe) => "kprobe",
+    KProbeMulti(KProbeMulti) => "kprobe.multi",
     UProbe(UProbe) => "uprobe",
     UProbeMulti(UProbeMulti) => "uprobe.multi",
     TracePoint(TracePoint) => "tracepoint",
     RawTracePoint(RawTracePoint) => "raw_tracepoint",
-    // TODO BtfTracePoint(BtfTracePoint) => "tp_btf",
-    // TODO FEntry(FEntry) => "fentry",
-    // TODO FExit(FExit) => "fexit",
-    // TODO FModRet(FModRet) => "fmod_ret",
-    // TODO Lsm(Lsm) => "lsm",
-    // TODO PerfEvent(PerfEvent) => "perf_event",
-    // TODO Extension(Extension) => "freplace",
-    // TODO Iter(Iter) => "iter",
-    // TODO Syscall(Syscall) => "syscall",
+    BtfTracePoint(BtfTracePoint) => "tp_btf",
+    FEntry(FEntry) => "fentry",
+    FExit(FExit) => "fexit",
+    FModRet(FModRet) => "fmod_ret",
+    Lsm(Lsm) => "lsm",
+    PerfEvent(PerfEvent) => "perf_event",
+    Extension(Extension) => "freplace",
+    Iter(Iter) => "iter",
+    Syscall(Syscall) => "syscall",
+    // networking, socket and cgroup program types
+    Xdp(Xdp) => "xdp",
+    SchedClassifier(SchedClassifier) => "sched_cls",
+    CgroupSkb(CgroupSkb) => "cgroup_skb",
+    CgroupSock(CgroupSock) => "cgroup_sock",
+    CgroupSockAddr(CgroupSockAddr) => "cgroup_sock_addr",
+    CgroupSockopt(CgroupSockopt) => "cgroup_sockopt",
+    CgroupSysctl(CgroupSysctl) => "cgroup_sysctl",
+    CgroupDevice(CgroupDevice) => "cgroup_device",
+    SockOps(SockOps) => "sock_ops",
+    SkMsg(SkMsg) => "sk_msg",
+    SkSkb(SkSkb) => "sk_skb",
+    SocketFilter(SocketFilter) => "socket_filter",
+    SkLookup(SkLookup) => "sk_lookup",
+    FlowDissector(FlowDissector) => "flow_dissector",
+    SkReuseport(SkReuseport) => "sk_reuseport",
+    Netfilter(Netfilter) => "netfilter",
+    LircMode2(LircMode2) => "lirc_mode2",
     Unsupported(UnsupportedProgram) => "unsupported",
     Unknown(UnknownProgram) => "unknown",
 }
@@ -291,21 +366,41 @@ impl Program {
     pub(crate) fn from_section(data: data::UntypedData) -> Program {
         use ProgramSection as S;
         match data.section.clone() {
-            // TODO S::KProbe { .. } | S::KSyscall { .. } => Program::KProbe(KProbe::new(data.typed())),
-            // TODO S::KProbeMulti { .. } => Program::KProbeMulti(KProbeMulti::new(data.typed())),
+            S::KProbe { .. } | S::KSyscall { .. } => Program::KProbe(KProbe::new(data.typed())),
+            S::KProbeMulti { .. } => Program::KProbeMulti(KProbeMulti::new(data.typed())),
             S::UProbe { .. } => Program::UProbe(UProbe::new(data.typed())),
             S::UProbeMulti { .. } => Program::UProbeMulti(UProbeMulti::new(data.typed())),
             S::TracePoint { .. } => Program::TracePoint(TracePoint::new(data.typed())),
             S::RawTracePoint { .. } => Program::RawTracePoint(RawTracePoint::new(data.typed())),
-            // TODO S::BtfTracePoint { .. } => Program::BtfTracePoint(BtfTracePoint::new(data.typed())),
-            // TODO S::FEntry { .. } => Program::FEntry(FEntry::new(data.typed())),
-            // TODO S::FExit { .. } => Program::FExit(FExit::new(data.typed())),
-            // TODO S::FModRet { .. } => Program::FModRet(FModRet::new(data.typed())),
-            // TODO S::Lsm { .. } => Program::Lsm(Lsm::new(data.typed())),
-            // TODO S::PerfEvent => Program::PerfEvent(PerfEvent::new(data.typed())),
-            // TODO S::Extension { .. } => Program::Extension(Extension::new(data.typed())),
-            // TODO S::Iter { .. } => Program::Iter(Iter::new(data.typed())),
-            // TODO S::Syscall => Program::Syscall(Syscall::new(data.typed())),
+            S::BtfTracePoint { .. } => Program::BtfTracePoint(BtfTracePoint::new(data.typed())),
+            S::FEntry { .. } => Program::FEntry(FEntry::new(data.typed())),
+            S::FExit { .. } => Program::FExit(FExit::new(data.typed())),
+            S::FModRet { .. } => Program::FModRet(FModRet::new(data.typed())),
+            S::Lsm { .. } => Program::Lsm(Lsm::new(data.typed())),
+            S::PerfEvent => Program::PerfEvent(PerfEvent::new(data.typed())),
+            S::Extension { .. } => Program::Extension(Extension::new(data.typed())),
+            S::Iter { .. } => Program::Iter(Iter::new(data.typed())),
+            S::Syscall => Program::Syscall(Syscall::new(data.typed())),
+            // networking, socket and cgroup program types
+            S::Xdp { .. } => Program::Xdp(Xdp::new(data.typed())),
+            S::SchedClassifier | S::Tcx { .. } => {
+                Program::SchedClassifier(SchedClassifier::new(data.typed()))
+            }
+            S::CgroupSkb { .. } => Program::CgroupSkb(CgroupSkb::new(data.typed())),
+            S::CgroupSock { .. } => Program::CgroupSock(CgroupSock::new(data.typed())),
+            S::CgroupSockAddr { .. } => Program::CgroupSockAddr(CgroupSockAddr::new(data.typed())),
+            S::CgroupSockopt { .. } => Program::CgroupSockopt(CgroupSockopt::new(data.typed())),
+            S::CgroupSysctl => Program::CgroupSysctl(CgroupSysctl::new(data.typed())),
+            S::CgroupDevice => Program::CgroupDevice(CgroupDevice::new(data.typed())),
+            S::SockOps => Program::SockOps(SockOps::new(data.typed())),
+            S::SkMsg => Program::SkMsg(SkMsg::new(data.typed())),
+            S::SkSkb { .. } => Program::SkSkb(SkSkb::new(data.typed())),
+            S::SocketFilter => Program::SocketFilter(SocketFilter::new(data.typed())),
+            S::SkLookup => Program::SkLookup(SkLookup::new(data.typed())),
+            S::FlowDissector => Program::FlowDissector(FlowDissector::new(data.typed())),
+            S::SkReuseport { .. } => Program::SkReuseport(SkReuseport::new(data.typed())),
+            S::Netfilter => Program::Netfilter(Netfilter::new(data.typed())),
+            S::LircMode2 => Program::LircMode2(LircMode2::new(data.typed())),
             S::Unknown(_) => Program::Unknown(UnknownProgram::new(data.typed())),
             _ => Program::Unsupported(UnsupportedProgram::new(data.typed())),
         }

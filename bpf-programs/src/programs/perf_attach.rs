@@ -13,11 +13,11 @@ use crate::features;
 
 /// A program attached to a perf event through the perf ioctls; closing the event detaches it.
 #[derive(Debug)]
-pub struct PerfEventLink {
+pub struct PerfIoctlLink {
     perf_fd: OwnedFd,
 }
 
-impl PerfEventLink {
+impl PerfIoctlLink {
     /// The perf event fd.
     pub fn perf_fd(&self) -> BorrowedFd<'_> {
         self.perf_fd.as_fd()
@@ -30,7 +30,7 @@ pub enum PerfLinkInner {
     /// A `bpf_link` over the perf event (it keeps the event alive).
     Fd(FdLink),
     /// The perf event itself, with the program set by ioctl.
-    PerfEvent(PerfEventLink),
+    PerfEvent(PerfIoctlLink),
 }
 
 impl PerfLinkInner {
@@ -79,5 +79,5 @@ pub(crate) fn perf_attach(
     }
     perf_event_set_bpf(perf_fd.as_fd(), prog_fd).map_err(ProgramError::syscall("perf set bpf"))?;
     perf_event_enable(perf_fd.as_fd()).map_err(ProgramError::syscall("perf event enable"))?;
-    Ok(PerfLinkInner::PerfEvent(PerfEventLink { perf_fd }))
+    Ok(PerfLinkInner::PerfEvent(PerfIoctlLink { perf_fd }))
 }
