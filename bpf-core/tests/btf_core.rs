@@ -168,7 +168,12 @@ fn field_offsets_sizes_and_bitfields() {
     expect(&r, FieldByteOffset, "sample:0:3:2", Value(48));
     expect(&r, FieldExists, "sample:0:1", Value(1));
     // A store: `s->in.a = 1` (ST) lands on the target's in.a.
-    expect(&r, FieldByteOffset, "sample:0:2:0", Load { off: 32, size: 4 });
+    expect(
+        &r,
+        FieldByteOffset,
+        "sample:0:2:0",
+        Load { off: 32, size: 4 },
+    );
 }
 
 #[test]
@@ -212,6 +217,12 @@ fn enum_relocations() {
     expect(&r, EnumValueExists, "color:3", Value(0));
     expect(&r, EnumValueValue, "color:3", Poisoned);
     expect(&r, EnumValueValue, "big64:0", Value(0x3_0000_0000));
+    // Negative values: compared and patched sign-extended, whichever instruction carries them.
+    let neg: Vec<_> = r.results.iter().filter(|(k, a, _)| *k == EnumValueValue && a == "neg:0").collect();
+    assert!(!neg.is_empty());
+    for (_, _, v) in neg {
+        assert!(matches!(v, Value(x) if *x as u32 as i32 == -9), "{v:?}");
+    }
     assert_eq!(r.report.poisoned.len(), 1);
     assert_eq!(r.report.poisoned[0].access, "color::PURPLE");
 }

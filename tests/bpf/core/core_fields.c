@@ -103,6 +103,14 @@ enum big64 {
 #endif
 };
 
+enum neg {
+#ifdef TARGET
+	NEG = -9,
+#else
+	NEG = -5,
+#endif
+};
+
 struct tm_same {
 	int a;
 #ifdef TARGET
@@ -137,7 +145,7 @@ struct amb {
 } PAI;
 #endif
 
-__u64 out[32];
+__u64 out[40];
 
 #ifdef TARGET
 struct sample s_target;
@@ -145,6 +153,7 @@ struct flavored f_target;
 struct fam fam_target;
 enum color c_target;
 enum big64 b_target;
+enum neg n_target;
 struct tm_same tms_target;
 struct tm_diff tmd_target;
 struct amb___one a1_target;
@@ -201,6 +210,7 @@ int enums(void *ctx)
 	out[25] = bpf_core_enum_value_exists(enum color, PURPLE);
 	out[26] = bpf_core_enum_value(enum color, PURPLE);
 	out[27] = bpf_core_enum_value(enum big64, BIG);
+	out[32] = bpf_core_enum_value(enum neg, NEG);
 	return 0;
 }
 

@@ -255,13 +255,16 @@ pub(crate) fn patch_insn(
                 if insn.code & 0x08 != 0 {
                     return Err("ALU instruction with a register source".into());
                 }
-                if res.validate && insn.imm as u32 as u64 != res.orig_val {
+                // Immediates are sign-extended by the CPU; negative enum values arrive sign-extended too.
+                let imm_matches = insn.imm as u32 as u64 == res.orig_val
+                    || insn.imm as i64 as u64 == res.orig_val;
+                if res.validate && !imm_matches {
                     return Err(format!(
                         "ALU imm is {}, expected {}",
                         insn.imm, res.orig_val
                     ));
                 }
-                if res.new_val > u64::from(u32::MAX) {
+                if res.new_val > u64::from(u32::MAX) && (res.new_val as i64) < i64::from(i32::MIN) {
                     return Err(format!(
                         "value {} does not fit a 32-bit immediate",
                         res.new_val
