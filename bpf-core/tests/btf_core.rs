@@ -218,7 +218,11 @@ fn enum_relocations() {
     expect(&r, EnumValueValue, "color:3", Poisoned);
     expect(&r, EnumValueValue, "big64:0", Value(0x3_0000_0000));
     // Negative values: compared and patched sign-extended, whichever instruction carries them.
-    let neg: Vec<_> = r.results.iter().filter(|(k, a, _)| *k == EnumValueValue && a == "neg:0").collect();
+    let neg: Vec<_> = r
+        .results
+        .iter()
+        .filter(|(k, a, _)| *k == EnumValueValue && a == "neg:0")
+        .collect();
     assert!(!neg.is_empty());
     for (_, _, v) in neg {
         assert!(matches!(v, Value(x) if *x as u32 as i32 == -9), "{v:?}");
