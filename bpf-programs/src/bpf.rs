@@ -1,7 +1,7 @@
 //! [`Bpf`] and [`BpfLoader`]: open an object, create its maps, hand out its programs.
 
 use std::collections::{BTreeMap, HashMap};
-use std::os::fd::AsFd;
+use std::os::fd::{AsFd, BorrowedFd};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -151,7 +151,8 @@ impl BpfLoader {
         }
         fill_kconfig(&mut object);
 
-        let maps = self.create_maps(&object)?;
+        let btf = crate::object_btf::load_object_btf(&object);
+        let maps = self.create_maps(&object, btf.as_ref().map(|b| b.fd.as_fd()))?;
         let mut map_fds = HashMap::new();
         for (name, map) in &maps {
             let fd = map
@@ -167,7 +168,10 @@ impl BpfLoader {
         let context = Arc::new(ObjectContext {
             object,
             map_fds,
-            btf_fd: None,
+            btf,
+            target_btf: self.target_btf.clone(),
+            core_target: std::sync::OnceLock::new(),
+            externs: std::sync::OnceLock::new(),
         });
         let mut programs = BTreeMap::new();
         for program in &context.object.programs {
@@ -182,7 +186,11 @@ impl BpfLoader {
         Ok(Bpf { maps, programs })
     }
 
-    fn create_maps(&self, object: &Object) -> Result<BTreeMap<String, Map>, BpfError> {
+    fn create_maps(
+        &self,
+        object: &Object,
+        btf_fd: Option<BorrowedFd<'_>>,
+    ) -> Result<BTreeMap<String, Map>, BpfError> {
         let pin_dir = self
             .map_pin_path
             .clone()
@@ -202,10 +210,10 @@ impl BpfLoader {
             };
             let data = match map.def.pinning {
                 Pinning::ByName => {
-                    MapData::create_or_open_pinned(map, &map.name, None, &pin_dir.join(&map.name))
+                    MapData::create_or_open_pinned(map, &map.name, btf_fd, &pin_dir.join(&map.name))
                         .map_err(map_error)?
                 }
-                _ => MapData::create(map, &map.name, None).map_err(map_error)?,
+                _ => MapData::create(map, &map.name, btf_fd).map_err(map_error)?,
             };
             created.insert(map.name.clone(), Map::from(data));
         }

@@ -14,6 +14,7 @@
 mod bpf;
 pub mod features;
 pub mod maps;
+mod object_btf;
 pub mod programs;
 
 pub use bpf::{Bpf, BpfError, BpfLoader, TargetBtf};

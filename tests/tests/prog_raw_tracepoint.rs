@@ -170,6 +170,7 @@ fn raw_tracepoint_info_and_pin() {
     );
     assert_eq!(info.map_ids().len(), 2, "hits and .rodata");
     assert!(info.load_time().is_some());
+    assert!(info.btf_id().is_some(), "loaded with the object's BTF");
     let id = info.id();
     assert!(
         bpf_programs::programs::loaded_programs().any(|p| p.map(|p| p.id() == id).unwrap_or(false)),
