@@ -245,15 +245,12 @@ impl BpfLoader {
     }
 }
 
-/// Fills `__kconfig` externs from the running kernel's config file, when the object has any.
+/// Fills `__kconfig` externs from the running kernel, when the object has any.
 fn fill_kconfig(object: &mut Object) {
     if !object.maps.iter().any(|m| m.kind == MapKind::Kconfig) {
         return;
     }
-    let release = std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap_or_default();
-    let text =
-        std::fs::read_to_string(format!("/boot/config-{}", release.trim())).unwrap_or_default();
-    let values = bpf_core::obj::parse_kconfig(&text);
+    let values = crate::kernel_config::kernel_config_values();
     if let Err(e) = object.fill_kconfig(&values) {
         log::warn!("kconfig externs: {e}; missing values stay zero");
     }

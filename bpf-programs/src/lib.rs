@@ -13,6 +13,7 @@
 
 mod bpf;
 pub mod features;
+mod kernel_config;
 pub mod maps;
 mod object_btf;
 pub mod programs;

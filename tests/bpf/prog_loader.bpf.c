@@ -48,6 +48,7 @@ struct task_struct___fictional {
 } __attribute__((preserve_access_index));
 
 extern const void no_such_ksym_xyz __ksym;
+extern int LINUX_KERNEL_VERSION __kconfig;
 
 SEC("raw_tp")
 int core_read_pid(void *ctx)
@@ -96,6 +97,12 @@ SEC("raw_tp")
 int tail_target(void *ctx)
 {
     return 42;
+}
+
+SEC("raw_tp")
+int kernel_major(void *ctx)
+{
+    return LINUX_KERNEL_VERSION >> 16;
 }
 
 char LICENSE[] SEC("license") = "GPL";

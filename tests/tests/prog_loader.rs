@@ -243,3 +243,12 @@ fn loader_target_btf_from_file() {
     // Programs without CO-RE relocations do not need the target.
     assert_eq!(run(&mut bpf, "tail_target").unwrap(), 42);
 }
+
+#[test]
+fn loader_kconfig_linux_kernel_version() {
+    let pins = PinDir::new("kconfig");
+    let mut bpf = open(&pins);
+    let release = std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap();
+    let major: u32 = release.split('.').next().unwrap().parse().unwrap();
+    assert_eq!(run(&mut bpf, "kernel_major").unwrap(), major);
+}
