@@ -196,6 +196,7 @@ impl BpfLoader {
             .clone()
             .unwrap_or_else(|| PathBuf::from("/sys/fs/bpf"));
         let mut created: BTreeMap<String, Map> = BTreeMap::new();
+        let mut new_pins = NewPins(Vec::new());
         for map in &object.maps {
             if map.kind == MapKind::StructOps {
                 log::warn!(
@@ -210,8 +211,14 @@ impl BpfLoader {
             };
             let data = match map.def.pinning {
                 Pinning::ByName => {
-                    MapData::create_or_open_pinned(map, &map.name, btf_fd, &pin_dir.join(&map.name))
-                        .map_err(map_error)?
+                    let path = pin_dir.join(&map.name);
+                    let existed = path.exists();
+                    let data = MapData::create_or_open_pinned(map, &map.name, btf_fd, &path)
+                        .map_err(map_error)?;
+                    if !existed {
+                        new_pins.0.push(path);
+                    }
+                    data
                 }
                 _ => MapData::create(map, &map.name, btf_fd).map_err(map_error)?,
             };
@@ -241,7 +248,21 @@ impl BpfLoader {
                     .map_err(|e| slot_error(e.to_string()))?;
             }
         }
+        new_pins.0.clear();
         Ok(created)
+    }
+}
+
+/// Pins made by a load that failed are removed, so a failed load leaves nothing behind.
+struct NewPins(Vec<PathBuf>);
+
+impl Drop for NewPins {
+    fn drop(&mut self) {
+        for path in &self.0 {
+            if let Err(e) = std::fs::remove_file(path) {
+                log::warn!("removing pin {} after a failed load: {e}", path.display());
+            }
+        }
     }
 }
 

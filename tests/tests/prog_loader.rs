@@ -172,6 +172,24 @@ fn loader_reuses_pinned_maps_and_checks_them() {
 }
 
 #[test]
+fn loader_failed_load_leaves_no_pins() {
+    let pins = PinDir::new("failed");
+    let err = BpfLoader::new()
+        .map_pin_path(&pins.0)
+        .set_max_entries("jump_table", 0)
+        .load(OBJECT)
+        .unwrap_err();
+    assert!(
+        matches!(&err, BpfError::Map { name, .. } if name == "jump_table"),
+        "{err:?}"
+    );
+    assert!(
+        !pins.0.join("pinned_counts").exists(),
+        "the pin made by the failed load was left behind"
+    );
+}
+
+#[test]
 fn loader_overrides_max_entries_and_rejects_unknown_names() {
     let pins = PinDir::new("maxent");
     let bpf = BpfLoader::new()

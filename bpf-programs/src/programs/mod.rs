@@ -13,7 +13,7 @@
 //!    `attach(..) -> Result<FooLinkId, ProgramError>` that inserts into `self.data.links`;
 //!    `impl DefaultLoad` and `impl_program_common!(Foo, FooLink)`;
 //! 2. a `FooError` enum wrapped by a `ProgramError::Foo(#[from] FooError)` variant;
-//! 3. a line in `program_types!` and in [`Program::from_section`].
+//! 3. a line in `program_types!` and in `Program::from_section`.
 
 pub(crate) mod btf_target;
 mod data;
