@@ -111,6 +111,33 @@ pub enum ProgramError {
 
     #[error(transparent)]
     Extension(#[from] super::ExtensionError),
+    // networking, socket and cgroup program types
+    #[error(transparent)]
+    Xdp(#[from] super::XdpError),
+
+    #[error(transparent)]
+    Tc(#[from] super::TcError),
+
+    #[error(transparent)]
+    CgroupAttach(#[from] super::CgroupAttachError),
+
+    #[error(transparent)]
+    SocketFilter(#[from] super::SocketFilterError),
+
+    #[error(transparent)]
+    SkReuseport(#[from] super::SkReuseportError),
+
+    #[error(transparent)]
+    SkSkb(#[from] super::SkSkbError),
+
+    #[error(transparent)]
+    SkLookup(#[from] super::SkLookupError),
+
+    #[error(transparent)]
+    FlowDissector(#[from] super::FlowDissectorError),
+
+    #[error(transparent)]
+    Netfilter(#[from] super::NetfilterError),
 }
 
 impl ProgramError {

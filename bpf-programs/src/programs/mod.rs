@@ -39,6 +39,27 @@ pub mod unsupported;
 pub mod uprobe;
 mod uprobe_resolve;
 
+// networking, socket and cgroup program types
+pub mod cgroup_attach;
+pub mod cgroup_device;
+pub mod cgroup_skb;
+pub mod cgroup_sock;
+pub mod cgroup_sock_addr;
+pub mod cgroup_sockopt;
+pub mod cgroup_sysctl;
+pub mod flow_dissector;
+pub mod lirc_mode2;
+pub mod netfilter;
+pub mod prog_attach_link;
+pub mod sched_classifier;
+pub mod sk_lookup;
+pub mod sk_msg;
+pub mod sk_reuseport;
+pub mod sk_skb;
+pub mod sock_ops;
+pub mod socket_filter;
+pub mod xdp;
+
 use std::path::Path;
 
 pub use bpf_core::obj::ProgramSection;
@@ -62,6 +83,31 @@ pub use syscall::Syscall;
 pub use tracepoint::{TracePoint, TracePointError};
 pub use unsupported::{UnknownProgram, UnsupportedProgram};
 pub use uprobe::{ProbeKind, UProbe, UProbeError, UProbeLocation, UProbeMulti};
+
+// networking, socket and cgroup program types
+pub use cgroup_attach::{CgroupAttachError, CgroupAttachMode};
+pub use cgroup_device::CgroupDevice;
+pub use cgroup_skb::{CgroupSkb, CgroupSkbAttachType};
+pub use cgroup_sock::CgroupSock;
+pub use cgroup_sock_addr::CgroupSockAddr;
+pub use cgroup_sockopt::CgroupSockopt;
+pub use cgroup_sysctl::CgroupSysctl;
+pub use flow_dissector::{FlowDissector, FlowDissectorError};
+pub use lirc_mode2::LircMode2;
+pub use netfilter::{
+    Netfilter, NetfilterAttachOptions, NetfilterError, NetfilterFamily, NetfilterHook,
+};
+pub use prog_attach_link::{AttachMethod, LinkOrAttachment, ProgAttachLink};
+pub use sched_classifier::{
+    SchedClassifier, TcAttachOptions, TcAttachType, TcError, qdisc_add_clsact, qdisc_remove_clsact,
+};
+pub use sk_lookup::{SkLookup, SkLookupError};
+pub use sk_msg::SkMsg;
+pub use sk_reuseport::{SkReuseport, SkReuseportError};
+pub use sk_skb::{SkSkb, SkSkbError, SkSkbKind};
+pub use sock_ops::SockOps;
+pub use socket_filter::{SocketFilter, SocketFilterError};
+pub use xdp::{Xdp, XdpError, XdpFlags};
 
 /// How a typed program is loaded when the caller does not pass type-specific arguments.
 pub(crate) trait DefaultLoad {
@@ -304,6 +350,24 @@ program_types! {
     Extension(Extension) => "freplace",
     Iter(Iter) => "iter",
     Syscall(Syscall) => "syscall",
+    // networking, socket and cgroup program types
+    Xdp(Xdp) => "xdp",
+    SchedClassifier(SchedClassifier) => "sched_cls",
+    CgroupSkb(CgroupSkb) => "cgroup_skb",
+    CgroupSock(CgroupSock) => "cgroup_sock",
+    CgroupSockAddr(CgroupSockAddr) => "cgroup_sock_addr",
+    CgroupSockopt(CgroupSockopt) => "cgroup_sockopt",
+    CgroupSysctl(CgroupSysctl) => "cgroup_sysctl",
+    CgroupDevice(CgroupDevice) => "cgroup_device",
+    SockOps(SockOps) => "sock_ops",
+    SkMsg(SkMsg) => "sk_msg",
+    SkSkb(SkSkb) => "sk_skb",
+    SocketFilter(SocketFilter) => "socket_filter",
+    SkLookup(SkLookup) => "sk_lookup",
+    FlowDissector(FlowDissector) => "flow_dissector",
+    SkReuseport(SkReuseport) => "sk_reuseport",
+    Netfilter(Netfilter) => "netfilter",
+    LircMode2(LircMode2) => "lirc_mode2",
     Unsupported(UnsupportedProgram) => "unsupported",
     Unknown(UnknownProgram) => "unknown",
 }
@@ -328,6 +392,26 @@ impl Program {
             S::Extension { .. } => Program::Extension(Extension::new(data.typed())),
             S::Iter { .. } => Program::Iter(Iter::new(data.typed())),
             S::Syscall => Program::Syscall(Syscall::new(data.typed())),
+            // networking, socket and cgroup program types
+            S::Xdp { .. } => Program::Xdp(Xdp::new(data.typed())),
+            S::SchedClassifier | S::Tcx { .. } => {
+                Program::SchedClassifier(SchedClassifier::new(data.typed()))
+            }
+            S::CgroupSkb { .. } => Program::CgroupSkb(CgroupSkb::new(data.typed())),
+            S::CgroupSock { .. } => Program::CgroupSock(CgroupSock::new(data.typed())),
+            S::CgroupSockAddr { .. } => Program::CgroupSockAddr(CgroupSockAddr::new(data.typed())),
+            S::CgroupSockopt { .. } => Program::CgroupSockopt(CgroupSockopt::new(data.typed())),
+            S::CgroupSysctl => Program::CgroupSysctl(CgroupSysctl::new(data.typed())),
+            S::CgroupDevice => Program::CgroupDevice(CgroupDevice::new(data.typed())),
+            S::SockOps => Program::SockOps(SockOps::new(data.typed())),
+            S::SkMsg => Program::SkMsg(SkMsg::new(data.typed())),
+            S::SkSkb { .. } => Program::SkSkb(SkSkb::new(data.typed())),
+            S::SocketFilter => Program::SocketFilter(SocketFilter::new(data.typed())),
+            S::SkLookup => Program::SkLookup(SkLookup::new(data.typed())),
+            S::FlowDissector => Program::FlowDissector(FlowDissector::new(data.typed())),
+            S::SkReuseport { .. } => Program::SkReuseport(SkReuseport::new(data.typed())),
+            S::Netfilter => Program::Netfilter(Netfilter::new(data.typed())),
+            S::LircMode2 => Program::LircMode2(LircMode2::new(data.typed())),
             S::Unknown(_) => Program::Unknown(UnknownProgram::new(data.typed())),
             _ => Program::Unsupported(UnsupportedProgram::new(data.typed())),
         }
