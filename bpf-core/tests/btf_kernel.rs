@@ -15,12 +15,15 @@ fn decode_all(btf: &Btf) -> usize {
             .unwrap_or_else(|e| panic!("type {id}: {e}"));
         match t.kind {
             TypeKind::Struct(c) | TypeKind::Union(c) => {
-                names += c.members().map(|m| m.unwrap()).count();
+                for m in c.members() {
+                    assert!(m.unwrap().type_id < btf.end_id());
+                    names += 1;
+                }
             }
             TypeKind::Enum(e) | TypeKind::Enum64(e) => {
-                names += e.values().map(|v| v.unwrap()).count()
+                names += e.values().inspect(|v| assert!(v.is_ok())).count()
             }
-            TypeKind::FuncProto(p) => names += p.params().map(|p| p.unwrap()).count(),
+            TypeKind::FuncProto(p) => names += p.params().inspect(|p| assert!(p.is_ok())).count(),
             _ => {}
         }
         if let Some(target) = t.kind.target() {
@@ -45,7 +48,7 @@ fn vmlinux() -> Option<Btf> {
 fn vmlinux_parses_and_round_trips() {
     let Some(btf) = vmlinux() else { return };
     assert!(btf.len() > 1000, "only {} types", btf.len());
-    decode_all(&btf);
+    assert!(decode_all(&btf) > btf.len() as usize);
     let bytes = btf.to_bytes();
     let again = Btf::parse(&bytes).expect("reparse");
     assert_eq!(again.len(), btf.len());

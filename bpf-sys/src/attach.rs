@@ -3,7 +3,7 @@
 use std::os::fd::BorrowedFd;
 
 use crate::error::{BpfCommand, SyscallError};
-use crate::generated::{bpf_attach_type, bpf_attr};
+use crate::generated::{BPF_F_QUERY_EFFECTIVE, bpf_attach_type, bpf_attr};
 use crate::syscall::{fd_u32, opt_fd_u32, slice_mut_ptr, sys_bpf, zeroed_attr};
 
 /// What a program is attached to.
@@ -127,9 +127,9 @@ pub struct ProgQuery {
     pub attach_flags: u32,
     /// Ids of the attached programs, in order.
     pub prog_ids: Vec<u32>,
-    /// Per-program attach flags (cgroups with `BPF_F_QUERY_EFFECTIVE` unset).
+    /// Per-program attach flags (empty with `BPF_F_QUERY_EFFECTIVE` or before 6.0).
     pub prog_attach_flags: Vec<u32>,
-    /// Ids of the links holding each program (0 for plain attachments; tcx/netkit).
+    /// Ids of the links holding each program, 0 for plain attachments (tcx/netkit only).
     pub link_ids: Vec<u32>,
     /// The attach point's revision (tcx/netkit; 0 elsewhere).
     pub revision: u64,
@@ -141,7 +141,17 @@ pub fn prog_query(
     attach_type: bpf_attach_type::Type,
     query_flags: u32,
 ) -> Result<ProgQuery, SyscallError> {
-    let cmd = BpfCommand::ProgQuery;
+    // Link ids only exist for multi-prog attach points, which only kernels that know the
+    // field have; older kernels reject non-zero fields they do not know.
+    let want_link_ids = matches!(
+        attach_type,
+        bpf_attach_type::BPF_TCX_INGRESS
+            | bpf_attach_type::BPF_TCX_EGRESS
+            | bpf_attach_type::BPF_NETKIT_PRIMARY
+            | bpf_attach_type::BPF_NETKIT_PEER
+    );
+    // Per-program flags are refused with BPF_F_QUERY_EFFECTIVE and unknown before 6.0.
+    let mut want_prog_flags = query_flags & BPF_F_QUERY_EFFECTIVE == 0;
     let mut capacity = 16u32;
     loop {
         let mut prog_ids = vec![0u32; capacity as usize];
@@ -157,10 +167,14 @@ pub fn prog_query(
             q.query_flags = query_flags;
             q.prog_ids = slice_mut_ptr(&mut prog_ids);
             q.__bindgen_anon_2.prog_cnt = capacity;
-            q.prog_attach_flags = slice_mut_ptr(&mut prog_attach_flags);
-            q.link_ids = slice_mut_ptr(&mut link_ids);
+            if want_prog_flags {
+                q.prog_attach_flags = slice_mut_ptr(&mut prog_attach_flags);
+            }
+            if want_link_ids {
+                q.link_ids = slice_mut_ptr(&mut link_ids);
+            }
         }
-        let result = sys_bpf(cmd, &mut raw);
+        let result = sys_bpf(BpfCommand::ProgQuery, &mut raw);
         // SAFETY: reading plain integers the kernel wrote back into the query member.
         let (count, attach_flags, revision) = unsafe {
             (
@@ -171,12 +185,13 @@ pub fn prog_query(
         };
         match result {
             Err(e) if e.errno() == Some(libc::ENOSPC) && count > capacity => capacity = count,
+            Err(e) if e.errno() == Some(libc::EINVAL) && want_prog_flags => want_prog_flags = false,
             Err(e) => return Err(e),
             Ok(_) => {
                 let n = count.min(capacity) as usize;
                 prog_ids.truncate(n);
-                prog_attach_flags.truncate(n);
-                link_ids.truncate(n);
+                prog_attach_flags.truncate(if want_prog_flags { n } else { 0 });
+                link_ids.truncate(if want_link_ids { n } else { 0 });
                 return Ok(ProgQuery {
                     attach_flags,
                     prog_ids,

@@ -4,7 +4,7 @@ use std::mem::MaybeUninit;
 use std::os::fd::BorrowedFd;
 
 use crate::error::{BpfCommand, SyscallError};
-use crate::generated::{bpf_btf_info, bpf_link_info, bpf_map_info, bpf_prog_info};
+use crate::generated::{bpf_btf_info, bpf_insn, bpf_link_info, bpf_map_info, bpf_prog_info};
 use crate::syscall::{fd_u32, len_u32, name_from_c, sys_bpf, zeroed_attr};
 
 /// Asks the kernel for `fd`'s info struct `T`, after `init` has set the request fields.
@@ -148,6 +148,170 @@ impl LinkInfo {
     }
 }
 
+/// The type-specific part of a link's info, decoded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum LinkDetails {
+    /// Raw tracepoint (the name is not fetched).
+    RawTracepoint,
+    /// fentry/fexit/fmod_ret/lsm/freplace/tp_btf.
+    Tracing {
+        /// `bpf_attach_type::BPF_*`.
+        attach_type: u32,
+        /// Id of the target program or BTF object.
+        target_obj_id: u32,
+        /// BTF id of the target function.
+        target_btf_id: u32,
+    },
+    /// cgroup attachment.
+    Cgroup {
+        /// The cgroup's id.
+        cgroup_id: u64,
+        /// `bpf_attach_type::BPF_*`.
+        attach_type: u32,
+    },
+    /// BPF iterator.
+    Iter,
+    /// Network namespace attachment (flow dissector, sk_lookup).
+    Netns {
+        /// The namespace's inode number.
+        netns_ino: u32,
+        /// `bpf_attach_type::BPF_*`.
+        attach_type: u32,
+    },
+    /// XDP.
+    Xdp {
+        /// Interface index.
+        ifindex: u32,
+    },
+    /// struct_ops map registration.
+    StructOps {
+        /// The struct_ops map.
+        map_id: u32,
+    },
+    /// Netfilter hook.
+    Netfilter {
+        /// Protocol family.
+        pf: u32,
+        /// Hook number.
+        hooknum: u32,
+        /// Priority.
+        priority: i32,
+        /// Flags.
+        flags: u32,
+    },
+    /// Multi-kprobe.
+    KprobeMulti {
+        /// Number of functions.
+        count: u32,
+        /// `BPF_F_KPROBE_MULTI_RETURN` or 0.
+        flags: u32,
+    },
+    /// Multi-uprobe.
+    UprobeMulti {
+        /// Number of probes.
+        count: u32,
+        /// `BPF_F_UPROBE_MULTI_RETURN` or 0.
+        flags: u32,
+        /// Process filter (0: all).
+        pid: u32,
+    },
+    /// kprobe/uprobe/tracepoint/perf event.
+    PerfEvent {
+        /// `bpf_perf_event_type::BPF_PERF_EVENT_*`.
+        perf_event_type: u32,
+    },
+    /// tcx.
+    Tcx {
+        /// Interface index.
+        ifindex: u32,
+        /// `BPF_TCX_INGRESS` or `BPF_TCX_EGRESS`.
+        attach_type: u32,
+    },
+    /// netkit.
+    Netkit {
+        /// Interface index.
+        ifindex: u32,
+        /// `BPF_NETKIT_PRIMARY` or `BPF_NETKIT_PEER`.
+        attach_type: u32,
+    },
+    /// sockmap/sockhash attachment.
+    Sockmap {
+        /// The map.
+        map_id: u32,
+        /// `bpf_attach_type::BPF_*`.
+        attach_type: u32,
+    },
+    /// A link type this crate does not decode.
+    Unknown,
+}
+
+impl LinkInfo {
+    /// Decodes the type-specific union according to the link type.
+    pub fn details(&self) -> LinkDetails {
+        use crate::generated::bpf_link_type as t;
+        let u = &self.info.__bindgen_anon_1;
+        // SAFETY: each arm reads the union member the kernel fills for that link type; every
+        // member is plain integers, and the whole union was zeroed before the kernel wrote it.
+        unsafe {
+            match self.info.type_ {
+                t::BPF_LINK_TYPE_RAW_TRACEPOINT => LinkDetails::RawTracepoint,
+                t::BPF_LINK_TYPE_TRACING => LinkDetails::Tracing {
+                    attach_type: u.tracing.attach_type,
+                    target_obj_id: u.tracing.target_obj_id,
+                    target_btf_id: u.tracing.target_btf_id,
+                },
+                t::BPF_LINK_TYPE_CGROUP => LinkDetails::Cgroup {
+                    cgroup_id: u.cgroup.cgroup_id,
+                    attach_type: u.cgroup.attach_type,
+                },
+                t::BPF_LINK_TYPE_ITER => LinkDetails::Iter,
+                t::BPF_LINK_TYPE_NETNS => LinkDetails::Netns {
+                    netns_ino: u.netns.netns_ino,
+                    attach_type: u.netns.attach_type,
+                },
+                t::BPF_LINK_TYPE_XDP => LinkDetails::Xdp {
+                    ifindex: u.xdp.ifindex,
+                },
+                t::BPF_LINK_TYPE_STRUCT_OPS => LinkDetails::StructOps {
+                    map_id: u.struct_ops.map_id,
+                },
+                t::BPF_LINK_TYPE_NETFILTER => LinkDetails::Netfilter {
+                    pf: u.netfilter.pf,
+                    hooknum: u.netfilter.hooknum,
+                    priority: u.netfilter.priority,
+                    flags: u.netfilter.flags,
+                },
+                t::BPF_LINK_TYPE_KPROBE_MULTI => LinkDetails::KprobeMulti {
+                    count: u.kprobe_multi.count,
+                    flags: u.kprobe_multi.flags,
+                },
+                t::BPF_LINK_TYPE_UPROBE_MULTI => LinkDetails::UprobeMulti {
+                    count: u.uprobe_multi.count,
+                    flags: u.uprobe_multi.flags,
+                    pid: u.uprobe_multi.pid,
+                },
+                t::BPF_LINK_TYPE_PERF_EVENT => LinkDetails::PerfEvent {
+                    perf_event_type: u.perf_event.type_,
+                },
+                t::BPF_LINK_TYPE_TCX => LinkDetails::Tcx {
+                    ifindex: u.tcx.ifindex,
+                    attach_type: u.tcx.attach_type,
+                },
+                t::BPF_LINK_TYPE_NETKIT => LinkDetails::Netkit {
+                    ifindex: u.netkit.ifindex,
+                    attach_type: u.netkit.attach_type,
+                },
+                t::BPF_LINK_TYPE_SOCKMAP => LinkDetails::Sockmap {
+                    map_id: u.sockmap.map_id,
+                    attach_type: u.sockmap.attach_type,
+                },
+                _ => LinkDetails::Unknown,
+            }
+        }
+    }
+}
+
 /// Reads a link's info (fixed part only; string/array pointers are left unset).
 pub fn link_info(fd: BorrowedFd<'_>) -> Result<LinkInfo, SyscallError> {
     // SAFETY: bpf_link_info is a UAPI info struct; all pointer fields stay null.
@@ -211,4 +375,24 @@ pub fn btf_data(fd: BorrowedFd<'_>) -> Result<Vec<u8>, SyscallError> {
     };
     data.truncate(second.btf_size.min(info.btf_size) as usize);
     Ok(data)
+}
+
+/// The program's instructions as the kernel rewrote them (empty without `CAP_SYS_ADMIN`).
+pub fn prog_xlated_insns(fd: BorrowedFd<'_>) -> Result<Vec<bpf_insn>, SyscallError> {
+    // SAFETY: bpf_prog_info is a UAPI info struct; no pointers are set.
+    let info: bpf_prog_info = unsafe { get_info(fd, |_| {})? };
+    let count = info.xlated_prog_len as usize / size_of::<bpf_insn>();
+    let mut insns = vec![bpf_insn::default(); count];
+    if count == 0 {
+        return Ok(insns);
+    }
+    // SAFETY: xlated_prog_insns points to xlated_prog_len bytes of live bpf_insn storage.
+    let second: bpf_prog_info = unsafe {
+        get_info(fd, |i: &mut bpf_prog_info| {
+            i.xlated_prog_len = (count * size_of::<bpf_insn>()) as u32;
+            i.xlated_prog_insns = insns.as_mut_ptr() as u64;
+        })?
+    };
+    insns.truncate(second.xlated_prog_len as usize / size_of::<bpf_insn>());
+    Ok(insns)
 }

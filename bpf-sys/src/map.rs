@@ -33,7 +33,7 @@ pub struct MapCreateAttr<'a> {
     pub inner_map_fd: Option<BorrowedFd<'a>>,
     /// NUMA node (used with `BPF_F_NUMA_NODE`).
     pub numa_node: u32,
-    /// Map name; truncated to 15 bytes.
+    /// Map name; cut to 15 bytes, characters the kernel refuses become `_`.
     pub name: &'a str,
     /// Device to offload to.
     pub ifindex: u32,

@@ -81,6 +81,10 @@ pub struct PerfEventAttr<'a> {
     pub wakeup: u32,
     /// Bit options.
     pub flags: PerfEventFlags,
+    /// `PERF_FORMAT_*` bits for reading counts.
+    pub read_format: u64,
+    /// `HW_BREAKPOINT_*` access type for breakpoint events (address in `config1`, length in `config2`).
+    pub bp_type: u32,
     /// `config1`: kprobe function / uprobe path / extra config.
     pub config1: PerfConfig<'a>,
     /// `config2`: probe offset or address / extra config.
@@ -97,6 +101,8 @@ impl PerfEventAttr<'_> {
         a.config = self.config;
         a.__bindgen_anon_1.sample_period = self.sample;
         a.sample_type = self.sample_type;
+        a.read_format = self.read_format;
+        a.bp_type = self.bp_type;
         a.__bindgen_anon_2.wakeup_events = self.wakeup;
         a.__bindgen_anon_3.config1 = self.config1.raw();
         a.__bindgen_anon_4.config2 = self.config2.raw();

@@ -18,7 +18,7 @@ pub struct ProgLoadAttr<'a> {
     pub prog_type: bpf_prog_type::Type,
     /// `bpf_attach_type::BPF_*` the program will be attached with.
     pub expected_attach_type: bpf_attach_type::Type,
-    /// Program name; truncated to 15 bytes.
+    /// Program name; cut to 15 bytes, characters the kernel refuses become `_`.
     pub name: &'a str,
     /// The instructions.
     pub insns: &'a [bpf_insn],

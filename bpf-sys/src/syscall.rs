@@ -83,18 +83,21 @@ pub(crate) fn cstring(cmd: BpfCommand, s: &[u8]) -> Result<CString, SyscallError
     CString::new(s).map_err(|_| SyscallError::from_errno(cmd, libc::EINVAL))
 }
 
-/// Copies `name` into a kernel object name, truncated at a char boundary to 15 bytes.
+/// Copies `name` into a kernel object name: at most 15 bytes, cut at a char boundary, and
+/// characters the kernel refuses (anything but ASCII alphanumerics, `_` and `.`) become `_`.
 pub(crate) fn object_name(name: &str) -> [libc::c_char; 16] {
     let mut out = [0 as libc::c_char; 16];
     let mut end = name.len().min(15);
     while !name.is_char_boundary(end) {
         end -= 1;
     }
-    for (dst, &src) in out.iter_mut().zip(name.as_bytes()[..end].iter()) {
+    let kept = name.get(..end).unwrap_or_default();
+    for (dst, src) in out.iter_mut().zip(kept.bytes()) {
         if src == 0 {
             break;
         }
-        *dst = src as libc::c_char;
+        let ok = src.is_ascii_alphanumeric() || src == b'_' || src == b'.';
+        *dst = if ok { src } else { b'_' } as libc::c_char;
     }
     out
 }
@@ -118,7 +121,8 @@ mod tests {
         let name = object_name("abcdefghijklmnopqrstuvwxyz");
         assert_eq!(name_from_c(&name), "abcdefghijklmno");
         let name = object_name("ééééééééé");
-        assert_eq!(name_from_c(&name), "ééééééé");
+        assert_eq!(name_from_c(&name), "______________");
         assert_eq!(name[15], 0);
+        assert_eq!(name_from_c(&object_name("my-map.bss")), "my_map.bss");
     }
 }

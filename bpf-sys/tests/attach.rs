@@ -9,7 +9,8 @@ use bpf_sys::attach::{
     AttachTarget, ProgAttachAttr, Relative, prog_attach, prog_detach, prog_query,
 };
 use bpf_sys::generated::{
-    BPF_F_ALLOW_MULTI, bpf_attach_type, bpf_link_type, bpf_prog_type, perf_type_id,
+    BPF_F_ALLOW_MULTI, BPF_F_QUERY_EFFECTIVE, bpf_attach_type, bpf_link_type, bpf_prog_type,
+    perf_type_id,
 };
 use bpf_sys::info::{link_info, prog_info};
 use bpf_sys::link::{
@@ -39,13 +40,21 @@ impl Cgroup {
         Some(Cgroup { path, fd })
     }
 
-    /// Runs a shell in the cgroup that sends one UDP datagram to 127.0.0.1.
+    /// Runs a child process inside the cgroup that sends one UDP datagram to 127.0.0.1.
     fn send_udp_from_inside(&self) {
+        // The shell joins the cgroup, then becomes this test binary running only the helper.
         let script = format!(
-            "echo $$ > {}/cgroup.procs && echo hi > /dev/udp/127.0.0.1/9",
+            "echo $$ > {}/cgroup.procs && exec \"$0\" --exact udp_sender_helper --nocapture",
             self.path.display()
         );
-        common::run("bash", &["-c", &script]);
+        let exe = std::env::current_exe().unwrap();
+        let status = std::process::Command::new("sh")
+            .args(["-c", &script])
+            .arg(exe)
+            .stdout(std::process::Stdio::null())
+            .status()
+            .unwrap();
+        assert!(status.success());
     }
 }
 
@@ -53,6 +62,14 @@ impl Drop for Cgroup {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir(&self.path);
     }
+}
+
+/// Sends one datagram over loopback; the cgroup test re-executes the binary to run just this
+/// inside its cgroup (with `UDP_SENDER_ENV` set).
+#[test]
+fn udp_sender_helper() {
+    let sock = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    assert_eq!(sock.send_to(b"hi", "127.0.0.1:9").unwrap(), 2);
 }
 
 #[test]
@@ -88,6 +105,10 @@ fn cgroup_prog_attach_query_detach_and_link() {
     let query = prog_query(target, egress, 0).unwrap();
     assert_eq!(query.prog_ids, vec![prog_id]);
     assert_eq!(query.attach_flags, BPF_F_ALLOW_MULTI);
+    assert_eq!(query.prog_attach_flags, vec![BPF_F_ALLOW_MULTI]);
+    let effective = prog_query(target, egress, BPF_F_QUERY_EFFECTIVE).unwrap();
+    assert!(effective.prog_ids.contains(&prog_id));
+    assert!(effective.prog_attach_flags.is_empty());
     cgroup.send_udp_from_inside();
     let after_attach = read_counter(&counter);
     assert!(after_attach >= 1, "cgroup_skb did not run");
@@ -105,6 +126,15 @@ fn cgroup_prog_attach_query_detach_and_link() {
     let info = link_info(link.as_fd()).unwrap();
     assert_eq!(info.prog_id(), prog_id);
     assert_eq!(info.link_type(), bpf_link_type::BPF_LINK_TYPE_CGROUP);
+    let bpf_sys::info::LinkDetails::Cgroup {
+        cgroup_id,
+        attach_type,
+    } = info.details()
+    else {
+        panic!("{:?}", info.details());
+    };
+    assert_eq!(attach_type, egress);
+    assert_ne!(cgroup_id, 0);
     assert_eq!(
         prog_query(target, egress, 0).unwrap().prog_ids,
         vec![prog_id]
@@ -296,6 +326,14 @@ fn uprobe_pmu_event_with_path_string_fires() {
 
 #[test]
 fn uprobe_multi_link_fires() {
+    if common::kernel_older_than(
+        "attach::uprobe_multi_link_fires",
+        6,
+        6,
+        "uprobe_multi links",
+    ) {
+        return;
+    }
     let (path, offset) = uprobe_target_location();
     let counter = counter_map("sys_upm_count");
     let prog = counting_prog(
@@ -319,17 +357,114 @@ fn uprobe_multi_link_fires() {
             pid: std::process::id(),
         },
     });
-    let link = match result {
-        Err(e) if e.errno() == Some(libc::EOPNOTSUPP) => {
-            println!("SKIPPED attach::uprobe_multi_link_fires: kernel lacks uprobe_multi");
-            return;
-        }
-        other => other.unwrap(),
-    };
+    let link = result.unwrap();
     bpf_sys_uprobe_target(4);
     assert!(read_counter(&counter) >= 1, "uprobe_multi did not fire");
     assert_eq!(
         link_info(link.as_fd()).unwrap().link_type(),
         bpf_link_type::BPF_LINK_TYPE_UPROBE_MULTI
     );
+}
+
+#[test]
+fn software_clock_perf_event_program_fires() {
+    let attr = PerfEventAttr {
+        type_: perf_type_id::PERF_TYPE_SOFTWARE,
+        config: u64::from(bpf_sys::generated::perf_sw_ids::PERF_COUNT_SW_CPU_CLOCK),
+        sample: 1000,
+        flags: PerfEventFlags::FREQ | PerfEventFlags::DISABLED,
+        ..Default::default()
+    };
+    // This thread, wherever it runs.
+    let event = perf_event_open(&attr, 0, -1, None, 0).unwrap();
+    let counter = counter_map("sys_pe_count");
+    let prog = counting_prog(
+        bpf_prog_type::BPF_PROG_TYPE_PERF_EVENT,
+        0,
+        "sys_perf_event",
+        &counter,
+        0,
+    );
+    perf_event_set_bpf(event.as_fd(), prog.as_fd()).unwrap();
+    perf_event_enable(event.as_fd()).unwrap();
+    let start = std::time::Instant::now();
+    while read_counter(&counter) == 0 && start.elapsed() < std::time::Duration::from_secs(5) {
+        std::hint::black_box((0..10_000u64).sum::<u64>());
+    }
+    perf_event_disable(event.as_fd()).unwrap();
+    assert!(
+        read_counter(&counter) >= 1,
+        "perf_event program did not run"
+    );
+}
+
+/// The syscall entry function `getpid(2)` goes through on this architecture.
+const GETPID_FUNC: &str = if cfg!(target_arch = "aarch64") {
+    "__arm64_sys_getpid"
+} else {
+    "__x64_sys_getpid"
+};
+
+#[test]
+fn kprobe_and_kretprobe_pmu_events_fire() {
+    let Ok(pmu) = pmu_type("kprobe") else {
+        println!("SKIPPED attach::kprobe_and_kretprobe_pmu_events_fire: no kprobe PMU");
+        return;
+    };
+    let retprobe_bit = pmu_retprobe_bit("kprobe").unwrap();
+    let func = std::ffi::CString::new(GETPID_FUNC).unwrap();
+    for (name, config) in [
+        ("sys_kprobe", 0u64),
+        ("sys_kretprobe", 1u64 << retprobe_bit),
+    ] {
+        let counter = counter_map(name);
+        let prog = counting_prog(bpf_prog_type::BPF_PROG_TYPE_KPROBE, 0, name, &counter, 0);
+        let attr = PerfEventAttr {
+            type_: pmu,
+            config,
+            config1: PerfConfig::String(&func),
+            config2: PerfConfig::Value(0),
+            sample: 1,
+            wakeup: 1,
+            ..Default::default()
+        };
+        let event = perf_event_open(&attr, 0, -1, None, 0).unwrap();
+        perf_event_set_bpf(event.as_fd(), prog.as_fd()).unwrap();
+        perf_event_enable(event.as_fd()).unwrap();
+        // SAFETY: getpid has no preconditions; it just makes a syscall.
+        unsafe { libc::getpid() };
+        assert!(read_counter(&counter) >= 1, "{name} did not fire");
+    }
+}
+
+#[test]
+fn fentry_through_raw_tracepoint_open_fires() {
+    let test = "attach::fentry_through_raw_tracepoint_open_fires";
+    // Test-run of a tracing program calls bpf_fentry_test1(), a non-inlined kernel function.
+    let Some(btf_id) = common::vmlinux_func_id("bpf_fentry_test1") else {
+        println!("SKIPPED {test}: bpftool or vmlinux BTF unavailable");
+        return;
+    };
+    let counter = counter_map("sys_fentry_count");
+    let [ld0, ld1] = bpf_sys::insn::ld_map_fd(1, std::os::fd::AsRawFd::as_raw_fd(&counter.fd()));
+    let insns = common::counting_insns(ld0, ld1, 0);
+    let loaded = bpf_sys::prog::prog_load(&bpf_sys::prog::ProgLoadAttr {
+        prog_type: bpf_prog_type::BPF_PROG_TYPE_TRACING,
+        expected_attach_type: bpf_attach_type::BPF_TRACE_FENTRY,
+        attach_btf_id: btf_id,
+        name: "sys_fentry",
+        insns: &insns,
+        license: "GPL",
+        ..Default::default()
+    });
+    let prog = match loaded {
+        Err(e) if e.errno() == Some(libc::EPERM) => {
+            println!("SKIPPED {test}: trampolines are refused here (EPERM)");
+            return;
+        }
+        other => other.unwrap(),
+    };
+    let _link = raw_tracepoint_open(None, prog.as_fd(), 0).unwrap();
+    bpf_sys::test_run::prog_test_run(prog.as_fd(), Default::default()).unwrap();
+    assert!(read_counter(&counter) >= 1, "fentry did not fire");
 }

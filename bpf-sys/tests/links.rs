@@ -27,6 +27,14 @@ use common::{Veth, counter_map, counting_prog, read_counter, send_frame};
 
 #[test]
 fn tcx_link_query_revision_update_and_fire() {
+    if common::kernel_older_than(
+        "links::tcx_link_query_revision_update_and_fire",
+        6,
+        6,
+        "tcx",
+    ) {
+        return;
+    }
     let veth = Veth::new();
     let ifindex = if_nametoindex(&veth.name).unwrap();
     let peer = if_nametoindex(&veth.peer).unwrap();
@@ -50,7 +58,15 @@ fn tcx_link_query_revision_update_and_fire() {
         },
     })
     .unwrap();
-    let link_id = link_info(link.as_fd()).unwrap().id();
+    let info = link_info(link.as_fd()).unwrap();
+    let link_id = info.id();
+    assert_eq!(
+        info.details(),
+        bpf_sys::info::LinkDetails::Tcx {
+            ifindex,
+            attach_type: ingress
+        }
+    );
     let query = prog_query(AttachTarget::Ifindex(ifindex), ingress, 0).unwrap();
     assert_eq!(query.prog_ids, vec![prog_info(prog.as_fd()).unwrap().id()]);
     assert_eq!(query.link_ids, vec![link_id]);
@@ -102,10 +118,9 @@ fn xdp_link_fires_and_detaches_on_close() {
         kind: LinkKind::Plain,
     })
     .unwrap();
-    assert_eq!(
-        link_info(link.as_fd()).unwrap().link_type(),
-        bpf_link_type::BPF_LINK_TYPE_XDP
-    );
+    let info = link_info(link.as_fd()).unwrap();
+    assert_eq!(info.link_type(), bpf_link_type::BPF_LINK_TYPE_XDP);
+    assert_eq!(info.details(), bpf_sys::info::LinkDetails::Xdp { ifindex });
     assert_eq!(
         xdp_query(ifindex).unwrap().prog_id,
         prog_info(prog.as_fd()).unwrap().id()
@@ -118,6 +133,14 @@ fn xdp_link_fires_and_detaches_on_close() {
 
 #[test]
 fn netfilter_link_sees_local_output() {
+    if common::kernel_older_than(
+        "links::netfilter_link_sees_local_output",
+        6,
+        4,
+        "netfilter programs",
+    ) {
+        return;
+    }
     let counter = counter_map("sys_nf_count");
     let prog = counting_prog(
         bpf_prog_type::BPF_PROG_TYPE_NETFILTER,
@@ -144,39 +167,15 @@ fn netfilter_link_sees_local_output() {
     assert!(read_counter(&counter) >= 1, "netfilter program did not run");
 }
 
-/// The vmlinux BTF id of `FUNC name`, via bpftool (bpf-sys has no BTF parser by design).
-fn vmlinux_func_id(name: &str) -> Option<u32> {
-    let out = std::process::Command::new("bpftool")
-        .args(["btf", "dump", "file", "/sys/kernel/btf/vmlinux"])
-        .output()
-        .ok()?;
-    let text = String::from_utf8_lossy(&out.stdout);
-    let needle = format!("] FUNC '{name}' ");
-    let line = text.lines().find(|l| l.contains(&needle))?;
-    line.strip_prefix('[')?.split(']').next()?.parse().ok()
-}
-
 #[test]
 fn task_iterator_runs_when_read() {
-    let Some(btf_id) = vmlinux_func_id("bpf_iter_task") else {
+    let Some(btf_id) = common::vmlinux_func_id("bpf_iter_task") else {
         println!("SKIPPED links::task_iterator_runs_when_read: bpftool or vmlinux BTF unavailable");
         return;
     };
     let counter = counter_map("sys_iter_count");
     let [ld0, ld1] = insn::ld_map_fd(1, counter.fd().as_raw_fd());
-    let insns = [
-        insn::st_mem(insn::BPF_W, 10, -4, 0),
-        ld0,
-        ld1,
-        insn::mov64_reg(2, 10),
-        insn::add64_imm(2, -4),
-        insn::call_helper(bpf_func_id::BPF_FUNC_map_lookup_elem),
-        insn::jeq_imm(0, 0, 2),
-        insn::mov64_imm(1, 1),
-        insn::atomic_add64(0, 1, 0),
-        insn::mov64_imm(0, 0),
-        insn::exit(),
-    ];
+    let insns = common::counting_insns(ld0, ld1, 0);
     let prog = prog_load(&ProgLoadAttr {
         prog_type: bpf_prog_type::BPF_PROG_TYPE_TRACING,
         expected_attach_type: bpf_attach_type::BPF_TRACE_ITER,

@@ -154,6 +154,10 @@ fn socket_filter_test_run_and_prog_info() {
     assert!(all.contains(&info.id()));
     let by_id = fd_by_id(ObjectKind::Prog, info.id(), 0).unwrap();
     assert_eq!(prog_info(by_id.as_fd()).unwrap().info.tag, info.info.tag);
+    let xlated = bpf_sys::info::prog_xlated_insns(prog.as_fd()).unwrap();
+    assert_eq!(xlated.len(), 2);
+    assert_eq!((xlated[0].code, xlated[0].imm), (0xb7, 42));
+    assert_eq!(xlated[1].code, 0x95);
 }
 
 #[test]
@@ -239,4 +243,84 @@ fn verifier_log_grows_until_it_fits() {
         loaded.verifier_log.text.len()
     );
     assert!(loaded.verifier_log.text.contains("processed 4001 insns"));
+}
+
+#[test]
+fn queue_push_peek_pop_and_freeze() {
+    let queue = MapFd::create(&bpf_sys::map::MapCreateAttr {
+        map_type: bpf_map_type::BPF_MAP_TYPE_QUEUE,
+        key_size: 0,
+        value_size: 4,
+        max_entries: 4,
+        name: "sys_queue",
+        ..Default::default()
+    })
+    .unwrap();
+    for v in [10u32, 20] {
+        queue.update(&[], &v.to_ne_bytes(), 0).unwrap();
+    }
+    let mut value = [0u8; 4];
+    assert!(queue.lookup(&[], &mut value, 0).unwrap());
+    assert_eq!(u32::from_ne_bytes(value), 10);
+    assert!(queue.lookup_and_delete(&[], &mut value, 0).unwrap());
+    assert_eq!(u32::from_ne_bytes(value), 10);
+    assert!(queue.lookup_and_delete(&[], &mut value, 0).unwrap());
+    assert_eq!(u32::from_ne_bytes(value), 20);
+    assert!(!queue.lookup_and_delete(&[], &mut value, 0).unwrap());
+
+    queue.freeze().unwrap();
+    let err = queue.update(&[], &1u32.to_ne_bytes(), 0).unwrap_err();
+    assert_eq!(err.command, Command::Bpf(BpfCommand::MapUpdateElem));
+    assert_eq!(err.errno(), Some(libc::EPERM));
+}
+
+#[test]
+fn per_cpu_values_span_every_possible_cpu() {
+    let cpus = bpf_sys::util::possible_cpu_count().unwrap();
+    let map = MapFd::create(&bpf_sys::map::MapCreateAttr {
+        map_type: bpf_map_type::BPF_MAP_TYPE_PERCPU_ARRAY,
+        key_size: 4,
+        value_size: 4,
+        max_entries: 1,
+        name: "sys_percpu",
+        ..Default::default()
+    })
+    .unwrap();
+    // 4-byte values occupy 8-byte slots per CPU.
+    assert_eq!(map.value_buf_size(), 8 * cpus);
+    let mut values = vec![0u8; map.value_buf_size()];
+    for cpu in 0..cpus {
+        values[cpu * 8..cpu * 8 + 4].copy_from_slice(&(cpu as u32 + 100).to_ne_bytes());
+    }
+    map.update(&0u32.to_ne_bytes(), &values, 0).unwrap();
+    let mut back = vec![0u8; map.value_buf_size()];
+    assert!(map.lookup(&0u32.to_ne_bytes(), &mut back, 0).unwrap());
+    assert_eq!(back, values);
+    let mut one_cpu = [0u8; 4];
+    assert!(map.lookup(&0u32.to_ne_bytes(), &mut one_cpu, 0).is_err());
+}
+
+#[test]
+fn map_in_map_holds_inner_map_by_fd_and_reports_id() {
+    let inner = hash_map("sys_inner", 4);
+    let outer = MapFd::create(&bpf_sys::map::MapCreateAttr {
+        map_type: bpf_map_type::BPF_MAP_TYPE_ARRAY_OF_MAPS,
+        key_size: 4,
+        value_size: 4,
+        max_entries: 2,
+        inner_map_fd: Some(inner.fd()),
+        name: "sys_outer",
+        ..Default::default()
+    })
+    .unwrap();
+    outer
+        .update(
+            &1u32.to_ne_bytes(),
+            &inner.fd().as_raw_fd().to_ne_bytes(),
+            0,
+        )
+        .unwrap();
+    let mut id = [0u8; 4];
+    assert!(outer.lookup(&1u32.to_ne_bytes(), &mut id, 0).unwrap());
+    assert_eq!(u32::from_ne_bytes(id), map_info(inner.fd()).unwrap().id());
 }

@@ -157,3 +157,81 @@ fn run_time_stats_count_test_runs() {
     let info = prog_info(prog.as_fd()).unwrap();
     assert!(info.info.run_cnt >= 10, "run_cnt {}", info.info.run_cnt);
 }
+
+/// A UDP socket on 127.0.0.1:`port` with SO_REUSEPORT set before bind.
+fn reuseport_socket(port: u16) -> UdpSocket {
+    use std::os::fd::FromRawFd;
+    // SAFETY: plain socket(2); the fd is owned by the UdpSocket right below.
+    let raw = unsafe { libc::socket(libc::AF_INET, libc::SOCK_DGRAM | libc::SOCK_CLOEXEC, 0) };
+    assert!(raw >= 0);
+    // SAFETY: socket(2) just returned this fd and nobody else owns it.
+    let sock = unsafe { UdpSocket::from_raw_fd(raw) };
+    let on: libc::c_int = 1;
+    // SAFETY: the option value is a live c_int and its exact size is passed.
+    let ret = unsafe {
+        libc::setsockopt(
+            raw,
+            libc::SOL_SOCKET,
+            libc::SO_REUSEPORT,
+            (&raw const on).cast(),
+            size_of::<libc::c_int>() as libc::socklen_t,
+        )
+    };
+    assert_eq!(ret, 0);
+    let addr = libc::sockaddr_in {
+        sin_family: libc::AF_INET as libc::sa_family_t,
+        sin_port: port.to_be(),
+        sin_addr: libc::in_addr {
+            s_addr: u32::from(std::net::Ipv4Addr::LOCALHOST).to_be(),
+        },
+        sin_zero: [0; 8],
+    };
+    // SAFETY: `addr` is a valid sockaddr_in and its exact size is passed.
+    let ret = unsafe {
+        libc::bind(
+            raw,
+            (&raw const addr).cast(),
+            size_of::<libc::sockaddr_in>() as libc::socklen_t,
+        )
+    };
+    assert_eq!(ret, 0, "bind: {}", std::io::Error::last_os_error());
+    sock
+}
+
+#[test]
+fn reuseport_program_picks_for_the_group() {
+    use bpf_sys::socket::attach_reuseport_prog;
+    let counter = counter_map("sys_rp_count");
+    let prog = counting_prog(
+        bpf_prog_type::BPF_PROG_TYPE_SK_REUSEPORT,
+        0,
+        "sys_reuseport",
+        &counter,
+        1, // SK_PASS without a selection: the kernel falls back to hashing
+    );
+    let first = reuseport_socket(0);
+    let port = first.local_addr().unwrap().port();
+    let second = reuseport_socket(port);
+    attach_reuseport_prog(first.as_fd(), prog.as_fd()).unwrap();
+    let tx = UdpSocket::bind("127.0.0.1:0").unwrap();
+    tx.send_to(b"x", ("127.0.0.1", port)).unwrap();
+    assert!(read_counter(&counter) >= 1, "reuseport program did not run");
+    drop(second);
+}
+
+#[test]
+fn token_create_is_refused_outside_a_user_namespace() {
+    if common::kernel_older_than(
+        "misc::token_create_is_refused_outside_a_user_namespace",
+        6,
+        9,
+        "BPF tokens",
+    ) {
+        return;
+    }
+    let bpffs = std::fs::File::open(common::bpffs()).unwrap();
+    // Tokens only come from a bpffs mounted inside a user namespace; the host's is refused.
+    let err = bpf_sys::misc::token_create(bpffs.as_fd(), 0).unwrap_err();
+    assert_eq!(err.command, Command::Bpf(BpfCommand::TokenCreate));
+    assert_eq!(err.errno(), Some(libc::EOPNOTSUPP));
+}

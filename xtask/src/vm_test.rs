@@ -1,8 +1,9 @@
 //! `cargo xtask vm-test`: the integration tests on a second kernel, booted under qemu.
 //!
-//! Builds the `integration-tests` binaries statically, packs them with busybox and the needed
-//! kernel modules into an initramfs, boots the kernel (default: the newest `/boot/vmlinuz-*`
-//! that is not the running kernel) and parses the guest's serial console. See docs/vm-test.md.
+//! Builds the `integration-tests` binaries, packs them and their shared libraries with busybox,
+//! host tools and the needed kernel modules into an initramfs, boots the kernel (default: the
+//! newest `/boot/vmlinuz-*` that is not the running kernel) and parses the guest's serial
+//! console. See docs/vm-test.md.
 
 #[path = "vm/build.rs"]
 mod build;
@@ -10,6 +11,8 @@ mod build;
 mod cpio;
 #[path = "vm/initramfs.rs"]
 mod initramfs;
+#[path = "vm/libraries.rs"]
+mod libraries;
 #[path = "vm/modules.rs"]
 mod modules;
 #[path = "vm/qemu.rs"]
@@ -23,8 +26,8 @@ use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-const USAGE: &str = "usage: cargo xtask vm-test [--kernel /boot/vmlinuz-<release>] [--filter <substring>] \
-                     [--timeout <secs>] [--test-timeout <secs>] [--inject-failure] [--verbose]";
+const USAGE: &str = "usage: cargo xtask vm-test [--kernel /boot/vmlinuz-<release>] [--package <name>]... \
+                     [--filter <substring>] [--timeout <secs>] [--test-timeout <secs>] [--inject-failure] [--verbose]";
 
 /// Command-line words the kernel needs: serial console, no reboot loop on panic, an oops is a
 /// panic (so the host sees it), quiet boot, and the BPF LSM enabled for lsm programs.
@@ -34,6 +37,7 @@ const BASE_CMDLINE: &str = "console=ttyS0 panic=-1 oops=panic loglevel=3 \
 #[derive(Debug)]
 struct Options {
     kernel: Option<PathBuf>,
+    packages: Vec<String>,
     filter: Option<String>,
     timeout: Duration,
     test_timeout_secs: u64,
@@ -44,6 +48,7 @@ struct Options {
 fn parse_options(args: &[String]) -> Result<Options, String> {
     let mut options = Options {
         kernel: std::env::var_os("VMTEST_KERNEL_IMAGE").map(PathBuf::from),
+        packages: Vec::new(),
         filter: None,
         timeout: Duration::from_secs(900),
         test_timeout_secs: 120,
@@ -62,6 +67,7 @@ fn parse_options(args: &[String]) -> Result<Options, String> {
         match arg.as_str() {
             "--kernel" => options.kernel = Some(args.next().ok_or(USAGE)?.into()),
             "--filter" => options.filter = Some(args.next().ok_or(USAGE)?.clone()),
+            "--package" | "-p" => options.packages.push(args.next().ok_or(USAGE)?.clone()),
             "--timeout" => options.timeout = Duration::from_secs(secs(args.next())?),
             "--test-timeout" => options.test_timeout_secs = secs(args.next())?,
             "--inject-failure" => options.inject_failure = true,
@@ -69,12 +75,8 @@ fn parse_options(args: &[String]) -> Result<Options, String> {
             _ => return Err(USAGE.to_string()),
         }
     }
-    if options
-        .filter
-        .as_deref()
-        .is_some_and(|f| f.contains(char::is_whitespace))
-    {
-        return Err("--filter takes one word (it travels on the kernel command line)".into());
+    if options.packages.is_empty() {
+        options.packages.push(build::DEFAULT_PACKAGE.to_string());
     }
     Ok(options)
 }
@@ -158,8 +160,27 @@ fn collect_modules(release: &str) -> Vec<modules::Module> {
     resolution.load_order
 }
 
+/// Where the summary goes, for `.ci/run` to print with the others.
+fn summary_path() -> PathBuf {
+    crate::workspace_root()
+        .join("target")
+        .join("vm-test-summary.txt")
+}
+
 pub fn run(args: &[String]) -> Result<(), String> {
     let options = parse_options(args)?;
+    let summary_path = summary_path();
+    // A summary always describes this run, even one that never reached the guest.
+    let _ = std::fs::remove_file(&summary_path);
+    run_with(&options).inspect_err(|error| {
+        if !summary_path.exists() {
+            let _ = std::fs::create_dir_all(summary_path.parent().unwrap_or(Path::new(".")));
+            let _ = std::fs::write(&summary_path, format!("vm-test did not run: {error}\n"));
+        }
+    })
+}
+
+fn run_with(options: &Options) -> Result<(), String> {
     if std::env::consts::ARCH != "x86_64" {
         return Err(format!(
             "vm-test boots an x86_64 guest; this host is {}",
@@ -183,26 +204,40 @@ pub fn run(args: &[String]) -> Result<(), String> {
     let busybox = initramfs::find_busybox()?;
     let started = Instant::now();
 
-    println!(
-        "==== vm-test: building static test binaries of {}",
-        build::PACKAGE
-    );
-    let binaries = build::build_tests(&root)?;
+    let packages = options.packages.join(", ");
+    println!("==== vm-test: building test binaries of {packages}");
+    let mut binaries = build::build_tests(&root, &options.packages)?;
+    if let Some(filter) = &options.filter {
+        for binary in &mut binaries {
+            binary.tests.retain(|test| test.contains(filter.as_str()));
+        }
+        binaries.retain(|binary| !binary.tests.is_empty());
+    }
     if binaries.is_empty() {
         return Err(format!(
-            "cargo built no test binaries for {}",
-            build::PACKAGE
+            "no tests to run in {packages} (filter: {:?})",
+            options.filter
         ));
     }
     let built = started.elapsed();
 
     let modules = collect_modules(&release);
-    let workdir = root.join("tests");
+    let mut host_files = libraries::CopyList::default();
+    for binary in &binaries {
+        host_files.add_libraries_of(&binary.path)?;
+    }
+    let missing_tools = host_files.add_tools();
+    if !missing_tools.is_empty() {
+        println!(
+            "note: the guest will lack {} (not installed here)",
+            missing_tools.join(", ")
+        );
+    }
     let contents = initramfs::Contents {
         release: &release,
         binaries: &binaries,
         modules: &modules,
-        workdir: &workdir,
+        host_files: &host_files.copies,
         test_timeout_secs: options.test_timeout_secs,
     };
     let archive = initramfs::build(&contents, &busybox)?;
@@ -224,9 +259,6 @@ pub fn run(args: &[String]) -> Result<(), String> {
     );
 
     let mut cmdline = format!("{BASE_CMDLINE} VMTEST_KERNEL={release}");
-    if let Some(filter) = &options.filter {
-        cmdline.push_str(&format!(" VMTEST_FILTER={filter}"));
-    }
     if options.inject_failure {
         cmdline.push_str(" VMTEST_INJECT_FAILURE=1");
     }
@@ -261,10 +293,8 @@ pub fn run(args: &[String]) -> Result<(), String> {
     let ending = ending?;
     let in_guest = booted.elapsed();
     let mut report = parser.finish(ending);
-    if options.filter.is_none() {
-        for binary in &binaries {
-            report.require_all(&binary.name, &binary.tests);
-        }
+    for binary in &binaries {
+        report.require_all(&binary.name, &binary.tests);
     }
 
     for result in &report.results {
@@ -289,7 +319,7 @@ pub fn run(args: &[String]) -> Result<(), String> {
         log_path.display()
     );
     println!("\n{summary}{timings}");
-    let summary_path = root.join("target").join("vm-test-summary.txt");
+    let summary_path = summary_path();
     std::fs::write(&summary_path, format!("{summary}{timings}"))
         .map_err(|e| format!("{}: {e}", summary_path.display()))?;
     if report.failed() {

@@ -255,7 +255,7 @@ fn parse_subsection<T>(
         return Err(bad("truncated record size".into()));
     }
     let rec_size = read_u32(data, 0) as usize;
-    if rec_size < min_rec_size || rec_size % 4 != 0 {
+    if rec_size < min_rec_size || rec_size & 3 != 0 {
         return Err(bad(format!("record size {rec_size} invalid")));
     }
     let mut out = Vec::new();

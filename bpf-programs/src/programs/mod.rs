@@ -1,1 +1,423 @@
 //! eBPF program types: one module per type, each with its typed `attach`.
+//!
+//! Every typed program wraps a [`ProgramData`], which holds the one load path shared by all
+//! types; a type's module only adds how it attaches and its own error enum. Programs reach the
+//! kernel only when `load()` is called; relocation happens then, per program.
+
+pub(crate) mod btf_target;
+mod data;
+mod error;
+mod info;
+pub(crate) mod kernel_btf;
+pub mod links;
+pub mod perf_attach;
+
+pub mod btf_tracepoint;
+pub mod extension;
+pub mod fentry;
+pub mod fexit;
+pub mod fmod_ret;
+pub mod iter;
+pub mod kprobe;
+pub mod lsm;
+pub mod perf_event;
+pub mod raw_tracepoint;
+pub mod syscall;
+pub mod tracepoint;
+pub mod unsupported;
+pub mod uprobe;
+mod uprobe_resolve;
+
+// networking, socket and cgroup program types
+pub mod cgroup_attach;
+pub mod cgroup_device;
+pub mod cgroup_skb;
+pub mod cgroup_sock;
+pub mod cgroup_sock_addr;
+pub mod cgroup_sockopt;
+pub mod cgroup_sysctl;
+pub mod flow_dissector;
+pub mod lirc_mode2;
+pub mod netfilter;
+pub mod prog_attach_link;
+pub mod sched_classifier;
+pub mod sk_lookup;
+pub mod sk_msg;
+pub mod sk_reuseport;
+pub mod sk_skb;
+pub mod sock_ops;
+pub mod socket_filter;
+pub mod xdp;
+
+use std::path::Path;
+
+pub use bpf_core::obj::ProgramSection;
+pub(crate) use data::ObjectContext;
+pub use data::{ProgramData, ProgramFd, VerifierLogLevel};
+pub use error::ProgramError;
+pub use info::{ProgramInfo, loaded_programs};
+pub use links::{FdLink, Link, LinkInfo, PinnedLink, loaded_links};
+
+pub use btf_tracepoint::{BtfTracePoint, BtfTracePointError};
+pub use extension::{Extension, ExtensionError};
+pub use fentry::{FEntry, FEntryError};
+pub use fexit::FExit;
+pub use fmod_ret::FModRet;
+pub use iter::{Iter, IterError, IterLink, IterLinkId};
+pub use kprobe::{KProbe, KProbeError, KProbeMulti};
+pub use lsm::{Lsm, LsmError};
+pub use perf_event::{PerfEvent, PerfEventError, PerfEventScope, PerfTypeId, SamplePolicy};
+pub use raw_tracepoint::{RawTracePoint, RawTracePointError};
+pub use syscall::Syscall;
+pub use tracepoint::{TracePoint, TracePointError};
+pub use unsupported::{UnknownProgram, UnsupportedProgram};
+pub use uprobe::{ProbeKind, UProbe, UProbeError, UProbeLocation, UProbeMulti};
+
+// networking, socket and cgroup program types
+pub use cgroup_attach::{CgroupAttachError, CgroupAttachMode};
+pub use cgroup_device::CgroupDevice;
+pub use cgroup_skb::{CgroupSkb, CgroupSkbAttachType};
+pub use cgroup_sock::CgroupSock;
+pub use cgroup_sock_addr::CgroupSockAddr;
+pub use cgroup_sockopt::CgroupSockopt;
+pub use cgroup_sysctl::CgroupSysctl;
+pub use flow_dissector::{FlowDissector, FlowDissectorError};
+pub use lirc_mode2::LircMode2;
+pub use netfilter::{
+    Netfilter, NetfilterAttachOptions, NetfilterError, NetfilterFamily, NetfilterHook,
+};
+pub use prog_attach_link::{AttachMethod, LinkOrAttachment, ProgAttachLink};
+pub use sched_classifier::{
+    SchedClassifier, TcAttachOptions, TcAttachType, TcError, qdisc_add_clsact, qdisc_remove_clsact,
+};
+pub use sk_lookup::{SkLookup, SkLookupError};
+pub use sk_msg::SkMsg;
+pub use sk_reuseport::{SkReuseport, SkReuseportError};
+pub use sk_skb::{SkSkb, SkSkbError, SkSkbKind};
+pub use sock_ops::SockOps;
+pub use socket_filter::{SocketFilter, SocketFilterError};
+pub use xdp::{Xdp, XdpError, XdpFlags};
+
+/// How a typed program is loaded when the caller does not pass type-specific arguments.
+pub(crate) trait DefaultLoad {
+    fn load_default(&mut self) -> Result<(), ProgramError>;
+}
+
+/// Generates the inherent methods every typed program shares.
+macro_rules! impl_program_common {
+    ($ty:ident, $link:ty) => {
+        impl $ty {
+            /// The program's name (its function's name in the object).
+            pub fn name(&self) -> &str {
+                self.data.name()
+            }
+
+            /// The program's fd, once loaded.
+            pub fn fd(
+                &self,
+            ) -> Result<&$crate::programs::ProgramFd, $crate::programs::ProgramError> {
+                self.data.fd()
+            }
+
+            /// The kernel's view of the loaded program.
+            pub fn info(
+                &self,
+            ) -> Result<$crate::programs::ProgramInfo, $crate::programs::ProgramError> {
+                self.data.info()
+            }
+
+            /// Pins the loaded program at `path` (inside bpffs).
+            pub fn pin(
+                &mut self,
+                path: impl AsRef<std::path::Path>,
+            ) -> Result<(), $crate::programs::ProgramError> {
+                self.data.pin(path.as_ref())
+            }
+
+            /// Removes the pin made by [`pin`](Self::pin).
+            pub fn unpin(&mut self) -> Result<(), $crate::programs::ProgramError> {
+                self.data.unpin()
+            }
+
+            /// Opens a program of this type pinned at `path`; it can be attached but not reloaded.
+            pub fn from_pin(
+                path: impl AsRef<std::path::Path>,
+            ) -> Result<Self, $crate::programs::ProgramError> {
+                let data = $crate::programs::ProgramData::from_pin(path.as_ref())?;
+                Ok($ty { data })
+            }
+
+            /// Detaches every link and unloads the program (the kernel frees it once unreferenced).
+            pub fn unload(&mut self) -> Result<(), $crate::programs::ProgramError> {
+                self.data.unload()
+            }
+
+            /// Detaches the link `link_id` returned by `attach`.
+            pub fn detach(
+                &mut self,
+                link_id: <$link as $crate::programs::Link>::Id,
+            ) -> Result<(), $crate::programs::ProgramError> {
+                self.data.links.remove(link_id)
+            }
+
+            /// Takes ownership of a link so that it outlives the program (it detaches on drop).
+            pub fn take_link(
+                &mut self,
+                link_id: <$link as $crate::programs::Link>::Id,
+            ) -> Result<$link, $crate::programs::ProgramError> {
+                self.data.links.take(link_id)
+            }
+
+            /// Runs the loaded program once under `BPF_PROG_TEST_RUN` (types that support it).
+            pub fn test_run(
+                &self,
+                attr: bpf_sys::test_run::TestRunAttr<'_>,
+            ) -> Result<bpf_sys::test_run::TestRunOutput, $crate::programs::ProgramError> {
+                let fd = self.data.fd()?;
+                bpf_sys::test_run::prog_test_run(std::os::fd::AsFd::as_fd(fd), attr)
+                    .map_err(self.data.syscall_error("test run"))
+            }
+
+            /// What the verifier said at the last load (empty unless a log level was set).
+            pub fn verifier_log(&self) -> &bpf_sys::VerifierLog {
+                &self.data.verifier_log
+            }
+
+            /// Shared program state (section, fd, links).
+            pub fn data(&self) -> &$crate::programs::ProgramData<$link> {
+                &self.data
+            }
+
+            /// Shared program state, mutably (e.g. to set the verifier log level).
+            pub fn data_mut(&mut self) -> &mut $crate::programs::ProgramData<$link> {
+                &mut self.data
+            }
+        }
+    };
+}
+pub(crate) use impl_program_common;
+
+macro_rules! program_types {
+    ($($variant:ident($ty:ident) => $label:literal,)*) => {
+        /// A program of a loaded object; the variant is its type (from the section name).
+        #[derive(Debug)]
+        #[non_exhaustive]
+        pub enum Program {
+            $(
+                #[doc = concat!("A ", $label, " program.")]
+                $variant($ty),
+            )*
+        }
+
+        impl Program {
+            /// The program type's name, as used in errors.
+            pub fn type_name(&self) -> &'static str {
+                match self {
+                    $(Program::$variant(_) => $label,)*
+                }
+            }
+
+            /// The program's name.
+            pub fn name(&self) -> &str {
+                match self {
+                    $(Program::$variant(p) => p.data.name(),)*
+                }
+            }
+
+            /// The section the program came from, as parsed.
+            pub fn section(&self) -> Option<&ProgramSection> {
+                match self {
+                    $(Program::$variant(p) => p.data.section(),)*
+                }
+            }
+
+            /// Loads the program into the kernel (type-specific arguments at their defaults).
+            pub fn load(&mut self) -> Result<(), ProgramError> {
+                match self {
+                    $(Program::$variant(p) => DefaultLoad::load_default(p),)*
+                }
+            }
+
+            /// Unloads the program and detaches its links.
+            pub fn unload(&mut self) -> Result<(), ProgramError> {
+                match self {
+                    $(Program::$variant(p) => p.data.unload(),)*
+                }
+            }
+
+            /// The program fd, once loaded.
+            pub fn fd(&self) -> Result<&ProgramFd, ProgramError> {
+                match self {
+                    $(Program::$variant(p) => p.data.fd(),)*
+                }
+            }
+
+            /// The kernel's view of the loaded program.
+            pub fn info(&self) -> Result<ProgramInfo, ProgramError> {
+                match self {
+                    $(Program::$variant(p) => p.data.info(),)*
+                }
+            }
+
+            /// Pins the loaded program.
+            pub fn pin(&mut self, path: impl AsRef<Path>) -> Result<(), ProgramError> {
+                match self {
+                    $(Program::$variant(p) => p.data.pin(path.as_ref()),)*
+                }
+            }
+
+            /// Sets the verifier log level of the next load.
+            pub fn set_verifier_log_level(&mut self, level: VerifierLogLevel) {
+                match self {
+                    $(Program::$variant(p) => p.data.log_level = level,)*
+                }
+            }
+        }
+
+        $(
+            impl<'a> TryFrom<&'a Program> for &'a $ty {
+                type Error = ProgramError;
+
+                fn try_from(program: &'a Program) -> Result<&'a $ty, ProgramError> {
+                    match program {
+                        Program::$variant(p) => Ok(p),
+                        other => Err(ProgramError::UnexpectedProgramType {
+                            program: other.name().to_owned(),
+                            expected: $label,
+                            actual: other.type_name(),
+                        }),
+                    }
+                }
+            }
+
+            impl<'a> TryFrom<&'a mut Program> for &'a mut $ty {
+                type Error = ProgramError;
+
+                fn try_from(program: &'a mut Program) -> Result<&'a mut $ty, ProgramError> {
+                    match program {
+                        Program::$variant(p) => Ok(p),
+                        other => Err(ProgramError::UnexpectedProgramType {
+                            program: other.name().to_owned(),
+                            expected: $label,
+                            actual: other.type_name(),
+                        }),
+                    }
+                }
+            }
+
+            impl TryFrom<Program> for $ty {
+                type Error = ProgramError;
+
+                fn try_from(program: Program) -> Result<$ty, ProgramError> {
+                    match program {
+                        Program::$variant(p) => Ok(p),
+                        other => Err(ProgramError::UnexpectedProgramType {
+                            program: other.name().to_owned(),
+                            expected: $label,
+                            actual: other.type_name(),
+                        }),
+                    }
+                }
+            }
+        )*
+    };
+}
+
+program_types! {
+    KProbe(KProbe) => "kprobe",
+    KProbeMulti(KProbeMulti) => "kprobe.multi",
+    UProbe(UProbe) => "uprobe",
+    UProbeMulti(UProbeMulti) => "uprobe.multi",
+    TracePoint(TracePoint) => "tracepoint",
+    RawTracePoint(RawTracePoint) => "raw_tracepoint",
+    BtfTracePoint(BtfTracePoint) => "tp_btf",
+    FEntry(FEntry) => "fentry",
+    FExit(FExit) => "fexit",
+    FModRet(FModRet) => "fmod_ret",
+    Lsm(Lsm) => "lsm",
+    PerfEvent(PerfEvent) => "perf_event",
+    Extension(Extension) => "freplace",
+    Iter(Iter) => "iter",
+    Syscall(Syscall) => "syscall",
+    // networking, socket and cgroup program types
+    Xdp(Xdp) => "xdp",
+    SchedClassifier(SchedClassifier) => "sched_cls",
+    CgroupSkb(CgroupSkb) => "cgroup_skb",
+    CgroupSock(CgroupSock) => "cgroup_sock",
+    CgroupSockAddr(CgroupSockAddr) => "cgroup_sock_addr",
+    CgroupSockopt(CgroupSockopt) => "cgroup_sockopt",
+    CgroupSysctl(CgroupSysctl) => "cgroup_sysctl",
+    CgroupDevice(CgroupDevice) => "cgroup_device",
+    SockOps(SockOps) => "sock_ops",
+    SkMsg(SkMsg) => "sk_msg",
+    SkSkb(SkSkb) => "sk_skb",
+    SocketFilter(SocketFilter) => "socket_filter",
+    SkLookup(SkLookup) => "sk_lookup",
+    FlowDissector(FlowDissector) => "flow_dissector",
+    SkReuseport(SkReuseport) => "sk_reuseport",
+    Netfilter(Netfilter) => "netfilter",
+    LircMode2(LircMode2) => "lirc_mode2",
+    Unsupported(UnsupportedProgram) => "unsupported",
+    Unknown(UnknownProgram) => "unknown",
+}
+
+impl Program {
+    /// Builds the typed program a section name calls for.
+    pub(crate) fn from_section(data: data::UntypedData) -> Program {
+        use ProgramSection as S;
+        match data.section.clone() {
+            S::KProbe { .. } | S::KSyscall { .. } => Program::KProbe(KProbe::new(data.typed())),
+            S::KProbeMulti { .. } => Program::KProbeMulti(KProbeMulti::new(data.typed())),
+            S::UProbe { .. } => Program::UProbe(UProbe::new(data.typed())),
+            S::UProbeMulti { .. } => Program::UProbeMulti(UProbeMulti::new(data.typed())),
+            S::TracePoint { .. } => Program::TracePoint(TracePoint::new(data.typed())),
+            S::RawTracePoint { .. } => Program::RawTracePoint(RawTracePoint::new(data.typed())),
+            S::BtfTracePoint { .. } => Program::BtfTracePoint(BtfTracePoint::new(data.typed())),
+            S::FEntry { .. } => Program::FEntry(FEntry::new(data.typed())),
+            S::FExit { .. } => Program::FExit(FExit::new(data.typed())),
+            S::FModRet { .. } => Program::FModRet(FModRet::new(data.typed())),
+            S::Lsm { .. } => Program::Lsm(Lsm::new(data.typed())),
+            S::PerfEvent => Program::PerfEvent(PerfEvent::new(data.typed())),
+            S::Extension { .. } => Program::Extension(Extension::new(data.typed())),
+            S::Iter { .. } => Program::Iter(Iter::new(data.typed())),
+            S::Syscall => Program::Syscall(Syscall::new(data.typed())),
+            // networking, socket and cgroup program types
+            S::Xdp { .. } => Program::Xdp(Xdp::new(data.typed())),
+            S::SchedClassifier | S::Tcx { .. } => {
+                Program::SchedClassifier(SchedClassifier::new(data.typed()))
+            }
+            S::CgroupSkb { .. } => Program::CgroupSkb(CgroupSkb::new(data.typed())),
+            S::CgroupSock { .. } => Program::CgroupSock(CgroupSock::new(data.typed())),
+            S::CgroupSockAddr { .. } => Program::CgroupSockAddr(CgroupSockAddr::new(data.typed())),
+            S::CgroupSockopt { .. } => Program::CgroupSockopt(CgroupSockopt::new(data.typed())),
+            S::CgroupSysctl => Program::CgroupSysctl(CgroupSysctl::new(data.typed())),
+            S::CgroupDevice => Program::CgroupDevice(CgroupDevice::new(data.typed())),
+            S::SockOps => Program::SockOps(SockOps::new(data.typed())),
+            S::SkMsg => Program::SkMsg(SkMsg::new(data.typed())),
+            S::SkSkb { .. } => Program::SkSkb(SkSkb::new(data.typed())),
+            S::SocketFilter => Program::SocketFilter(SocketFilter::new(data.typed())),
+            S::SkLookup => Program::SkLookup(SkLookup::new(data.typed())),
+            S::FlowDissector => Program::FlowDissector(FlowDissector::new(data.typed())),
+            S::SkReuseport { .. } => Program::SkReuseport(SkReuseport::new(data.typed())),
+            S::Netfilter => Program::Netfilter(Netfilter::new(data.typed())),
+            S::LircMode2 => Program::LircMode2(LircMode2::new(data.typed())),
+            S::Unknown(_) => Program::Unknown(UnknownProgram::new(data.typed())),
+            _ => Program::Unsupported(UnsupportedProgram::new(data.typed())),
+        }
+    }
+}
+
+/// Untyped program state for [`Program::from_section`].
+pub(crate) fn data_for(
+    name: String,
+    section: ProgramSection,
+    context: std::sync::Arc<ObjectContext>,
+    log_level: VerifierLogLevel,
+) -> data::UntypedData {
+    data::UntypedData {
+        name,
+        section,
+        context,
+        log_level,
+    }
+}

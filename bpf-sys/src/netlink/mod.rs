@@ -158,14 +158,14 @@ pub(crate) fn attr_string(data: &[u8]) -> String {
 
 /// An open `NETLINK_ROUTE` socket with extended acks enabled.
 #[derive(Debug)]
-pub struct NetlinkSocket {
+pub(crate) struct NetlinkSocket {
     fd: OwnedFd,
     seq: u32,
 }
 
 impl NetlinkSocket {
     /// Opens and binds a route netlink socket.
-    pub fn open() -> Result<Self, SyscallError> {
+    pub(crate) fn open() -> Result<Self, SyscallError> {
         let req = NetlinkRequest::Socket;
         // SAFETY: plain socket(2) call; the result is checked before use.
         let raw = unsafe {
@@ -243,6 +243,10 @@ impl NetlinkSocket {
                 }
                 return Err(e);
             }
+            if n == 0 {
+                // A netlink socket never reaches end of file; don't spin if it somehow does.
+                return Err(SyscallError::from_errno(Command::Netlink(req), libc::EIO));
+            }
             let data = buf.get(..n as usize).unwrap_or_default();
             let mut at = 0usize;
             while let Some(len) = read_u32(data, at) {
@@ -312,5 +316,52 @@ fn ack_error(req: NetlinkRequest, errno: i32, flags: u32, payload: &[u8]) -> Sys
             command,
             io_error: io::Error::from_raw_os_error(errno),
         },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn attributes_round_trip_and_truncation_is_harmless() {
+        let mut msg = Message::new(RTM_GETLINK, 0, &[0u8; 16]);
+        msg.attr(7, &5u32.to_ne_bytes());
+        let nest = msg.begin_nest(9);
+        msg.attr_str(1, "abc");
+        msg.end_nest(nest);
+        let body = msg.buf[NLMSG_HDR_LEN + 16..].to_vec();
+        let parsed: Vec<(u16, Vec<u8>)> = attrs(&body).map(|(t, d)| (t, d.to_vec())).collect();
+        assert_eq!(parsed.len(), 2);
+        assert_eq!(parsed[0], (7, 5u32.to_ne_bytes().to_vec()));
+        assert_eq!(parsed[1].0, 9);
+        let inner: Vec<(u16, String)> = attrs(&parsed[1].1)
+            .map(|(t, d)| (t, attr_string(d)))
+            .collect();
+        assert_eq!(inner, vec![(1, "abc".to_string())]);
+        for cut in 0..body.len() {
+            assert!(attrs(&body[..cut]).count() <= 2);
+        }
+        assert_eq!(attrs(&[0xff, 0xff, 1, 0]).count(), 0);
+    }
+
+    #[test]
+    fn error_ack_carries_the_extended_message() {
+        let mut payload = (-libc::EEXIST).to_ne_bytes().to_vec();
+        payload.extend_from_slice(&[0u8; NLMSG_HDR_LEN]);
+        let mut tlv = Message::new(0, 0, &[]);
+        tlv.attr_str(NLMSGERR_ATTR_MSG, "already there");
+        payload.extend_from_slice(&tlv.buf[NLMSG_HDR_LEN..]);
+        let err = ack_error(
+            NetlinkRequest::SetLink,
+            libc::EEXIST,
+            NLM_F_ACK_TLVS,
+            &payload,
+        );
+        assert_eq!(err.errno(), Some(libc::EEXIST));
+        assert_eq!(err.io_error.kind(), io::ErrorKind::AlreadyExists);
+        assert!(err.to_string().ends_with(": already there"), "{err}");
+        let plain = ack_error(NetlinkRequest::SetLink, libc::EEXIST, 0, &payload);
+        assert_eq!(plain.io_error.raw_os_error(), Some(libc::EEXIST));
     }
 }

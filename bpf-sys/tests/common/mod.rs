@@ -115,7 +115,25 @@ pub fn counting_prog(
 ) -> OwnedFd {
     use std::os::fd::AsRawFd;
     let [ld0, ld1] = insn::ld_map_fd(1, counter.fd().as_raw_fd());
-    let insns = [
+    let insns = counting_insns(ld0, ld1, ret);
+    prog_load(&ProgLoadAttr {
+        prog_type,
+        expected_attach_type,
+        name,
+        insns: &insns,
+        license: "GPL",
+        ..Default::default()
+    })
+    .unwrap_or_else(|e| panic!("load counting program: {e}"))
+}
+
+/// `counter[0] += 1; return ret`, given the two halves of the counter map's `ld_imm64`.
+pub fn counting_insns(
+    ld0: bpf_sys::generated::bpf_insn,
+    ld1: bpf_sys::generated::bpf_insn,
+    ret: i32,
+) -> [bpf_sys::generated::bpf_insn; 11] {
+    [
         insn::st_mem(insn::BPF_W, 10, -4, 0),
         ld0,
         ld1,
@@ -127,16 +145,19 @@ pub fn counting_prog(
         insn::atomic_add64(0, 1, 0),
         insn::mov64_imm(0, ret),
         insn::exit(),
-    ];
-    prog_load(&ProgLoadAttr {
-        prog_type,
-        expected_attach_type,
-        name,
-        insns: &insns,
-        license: "GPL",
-        ..Default::default()
-    })
-    .unwrap_or_else(|e| panic!("load counting program: {e}"))
+    ]
+}
+
+/// The vmlinux BTF id of `FUNC name`, via bpftool (bpf-sys has no BTF parser by design).
+pub fn vmlinux_func_id(name: &str) -> Option<u32> {
+    let out = std::process::Command::new("bpftool")
+        .args(["btf", "dump", "file", "/sys/kernel/btf/vmlinux"])
+        .output()
+        .ok()?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    let needle = format!("] FUNC '{name}' ");
+    let line = text.lines().find(|l| l.contains(&needle))?;
+    line.strip_prefix('[')?.split(']').next()?.parse().ok()
 }
 
 /// A veth pair created with `ip link`, deleted on drop.
@@ -210,4 +231,18 @@ pub fn send_frame(ifindex: u32) {
         )
     };
     assert_eq!(sent, 60, "sendto: {}", std::io::Error::last_os_error());
+}
+
+/// True (after printing the SKIPPED line for `test`) if the kernel is older than `major.minor`,
+/// which is when `what` appeared.
+pub fn kernel_older_than(test: &str, major: u32, minor: u32, what: &str) -> bool {
+    let v = bpf_sys::util::KernelVersion::current().expect("kernel version");
+    if (v.major, v.minor) < (major, minor) {
+        println!(
+            "SKIPPED {test}: {what} needs kernel {major}.{minor}, this is {}.{}",
+            v.major, v.minor
+        );
+        return true;
+    }
+    false
 }

@@ -1,45 +1,48 @@
-//! Builds every test binary of the `integration-tests` package statically linked, in a target
-//! directory of its own, so the binaries run in an initramfs without a C library.
+//! Builds every test binary of the chosen packages (by default `integration-tests`) in a target
+//! directory of its own, tuned for the guest (a little optimisation, no debug info) without
+//! disturbing the normal build.
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-pub const PACKAGE: &str = "integration-tests";
+pub const DEFAULT_PACKAGE: &str = "integration-tests";
 pub const TARGET: &str = "x86_64-unknown-linux-gnu";
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TestBinary {
-    /// The cargo target name (`smoke` for `tests/tests/smoke.rs`); `<crate>-lib` for unit tests.
+    /// The cargo target name (`smoke` for `tests/tests/smoke.rs`), `<crate>-lib` for unit
+    /// tests; prefixed with `<package>.` for packages other than [`DEFAULT_PACKAGE`].
     pub name: String,
     pub path: PathBuf,
+    /// The package's directory, where cargo would run the binary.
+    pub package_dir: PathBuf,
     /// The tests it holds, as `--list` names them (filled in after the build).
     pub tests: Vec<String>,
+    /// Those of [`Self::tests`] marked `#[ignore]`.
+    pub ignored: Vec<String>,
 }
 
 /// Runs cargo and returns the test executables it produced.
-pub fn build_tests(root: &Path) -> Result<Vec<TestBinary>, String> {
+pub fn build_tests(root: &Path, packages: &[String]) -> Result<Vec<TestBinary>, String> {
     let target_dir = root.join("target").join("vm-test");
     let mut cargo = Command::new(env!("CARGO"));
+    cargo.current_dir(root).arg("test");
+    for package in packages {
+        cargo.args(["--package", package]);
+    }
     cargo
-        .current_dir(root)
-        .args([
-            "test",
-            "--package",
-            PACKAGE,
-            "--no-run",
-            "--message-format=json-render-diagnostics",
-        ])
+        .args(["--no-run", "--message-format=json-render-diagnostics"])
         .args(["--target", TARGET])
         .arg("--target-dir")
         .arg(&target_dir)
-        // Per-target flags leave build scripts and proc macros dynamically linked, as they must be.
+        // Per-target flags leave build scripts and proc macros alone.
         .env(
             format!(
                 "CARGO_TARGET_{}_RUSTFLAGS",
                 TARGET.to_uppercase().replace('-', "_")
             ),
-            "-C target-feature=+crt-static -C strip=debuginfo",
+            "-C strip=debuginfo",
         )
         // Tests run under TCG: a little optimisation pays for itself, debug info only bloats
         // the initramfs.
@@ -53,7 +56,7 @@ pub fn build_tests(root: &Path) -> Result<Vec<TestBinary>, String> {
     let stdout = child.stdout.take().ok_or("cargo stdout was not piped")?;
     let mut binaries = Vec::new();
     for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-        if let Some(binary) = test_executable(&line) {
+        if let Some(binary) = test_executable(&line, packages) {
             binaries.push(binary);
         }
     }
@@ -68,18 +71,20 @@ pub fn build_tests(root: &Path) -> Result<Vec<TestBinary>, String> {
     binaries.sort_by(|a, b| a.name.cmp(&b.name));
     binaries.dedup_by(|a, b| a.name == b.name);
     for binary in &mut binaries {
-        ensure_static(&binary.path)?;
-        binary.tests = list_tests(&binary.path)?;
+        binary.tests = list_tests(&binary.path, false)?;
+        binary.ignored = list_tests(&binary.path, true)?;
     }
     // A binary without tests (the library's unit-test harness, usually) is not worth booting.
     binaries.retain(|binary| !binary.tests.is_empty());
     Ok(binaries)
 }
 
-/// The tests a libtest binary holds; listing runs nothing, so it is safe on the host.
-fn list_tests(path: &Path) -> Result<Vec<String>, String> {
+/// The tests (or only the ignored ones) a libtest binary holds; listing runs nothing, so it is
+/// safe on the host.
+fn list_tests(path: &Path, ignored: bool) -> Result<Vec<String>, String> {
     let out = Command::new(path)
         .args(["--list", "--format=terse"])
+        .args(ignored.then_some("--ignored"))
         .output()
         .map_err(|e| format!("{} --list: {e}", path.display()))?;
     if !out.status.success() {
@@ -97,26 +102,43 @@ fn parse_test_list(listing: &str) -> Vec<String> {
         .collect()
 }
 
-/// Picks a test executable of [`PACKAGE`] out of one line of cargo's JSON messages.
-fn test_executable(line: &str) -> Option<TestBinary> {
+/// The package name in a package id: `path+file:///w/tests#integration-tests@0.1.0` or, when
+/// the directory is named like the package, `path+file:///w/bpf-sys#0.1.0`.
+fn package_name(package_id: &str) -> Option<&str> {
+    let (location, fragment) = package_id.rsplit_once('#')?;
+    match fragment.split_once('@') {
+        Some((name, _version)) => Some(name),
+        None => location.rsplit('/').next(),
+    }
+}
+
+/// Picks a test executable of one of `packages` out of one line of cargo's JSON messages.
+fn test_executable(line: &str, packages: &[String]) -> Option<TestBinary> {
     if !line.contains(r#""reason":"compiler-artifact""#) {
         return None;
     }
     let package_id = json_string(line, "package_id")?;
-    if !package_id.contains(&format!("#{PACKAGE}@"))
-        && !package_id.contains(&format!("/{PACKAGE}#"))
-    {
+    let package = package_name(&package_id)?;
+    if !packages.iter().any(|p| p == package) {
         return None;
     }
     let executable = json_string(line, "executable")?;
+    let manifest = PathBuf::from(json_string(line, "manifest_path")?);
     let target = &line[line.find(r#""target":{"#)?..];
     let name = json_string(target, "name")?;
     let is_lib = target.contains(r#""kind":["lib"]"#);
     let name = if is_lib { format!("{name}-lib") } else { name };
+    let name = if package == DEFAULT_PACKAGE {
+        name
+    } else {
+        format!("{package}.{name}")
+    };
     Some(TestBinary {
         name,
         path: PathBuf::from(executable),
+        package_dir: manifest.parent()?.to_path_buf(),
         tests: Vec::new(),
+        ignored: Vec::new(),
     })
 }
 
@@ -149,41 +171,6 @@ fn json_string(json: &str, key: &str) -> Option<String> {
     None
 }
 
-/// Refuses executables that need a dynamic loader the initramfs does not have.
-fn ensure_static(path: &Path) -> Result<(), String> {
-    let bytes = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
-    if has_interpreter(&bytes)
-        .ok_or_else(|| format!("{}: not a 64-bit ELF file", path.display()))?
-    {
-        return Err(format!(
-            "{} is dynamically linked (PT_INTERP); the static build did not take",
-            path.display()
-        ));
-    }
-    Ok(())
-}
-
-/// Whether a little-endian ELF64 file has a PT_INTERP program header.
-pub fn has_interpreter(elf: &[u8]) -> Option<bool> {
-    const PT_INTERP: u32 = 3;
-    if elf.get(..6)? != b"\x7fELF\x02\x01" {
-        return None;
-    }
-    let u16_at = |at: usize| Some(u16::from_le_bytes(elf.get(at..at + 2)?.try_into().ok()?));
-    let phoff = u64::from_le_bytes(elf.get(0x20..0x28)?.try_into().ok()?);
-    let phentsize = usize::from(u16_at(0x36)?);
-    let phnum = usize::from(u16_at(0x38)?);
-    let phoff = usize::try_from(phoff).ok()?;
-    for index in 0..phnum {
-        let at = phoff.checked_add(index.checked_mul(phentsize)?)?;
-        let p_type = u32::from_le_bytes(elf.get(at..at + 4)?.try_into().ok()?);
-        if p_type == PT_INTERP {
-            return Some(true);
-        }
-    }
-    Some(false)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -191,28 +178,51 @@ mod tests {
     #[test]
     fn cargo_messages_yield_test_executables_of_the_package() {
         let test = r#"{"reason":"compiler-artifact","package_id":"path+file:///w/tests#integration-tests@0.1.0","manifest_path":"/w/tests/Cargo.toml","target":{"kind":["test"],"crate_types":["bin"],"name":"smoke","src_path":"/w/tests/tests/smoke.rs","test":true},"profile":{"test":true},"executable":"/w/target/x/debug/deps/smoke-1a2b","fresh":true}"#;
+        let default = [DEFAULT_PACKAGE.to_string()];
         assert_eq!(
-            test_executable(test),
+            test_executable(test, &default),
             Some(TestBinary {
                 name: "smoke".into(),
                 path: "/w/target/x/debug/deps/smoke-1a2b".into(),
+                package_dir: "/w/tests".into(),
                 tests: Vec::new(),
+                ignored: Vec::new(),
             })
         );
         let lib = test
             .replace(r#""kind":["test"]"#, r#""kind":["lib"]"#)
             .replace("\"smoke\"", "\"integration_tests\"");
         assert_eq!(
-            test_executable(&lib).map(|b| b.name),
+            test_executable(&lib, &default).map(|b| b.name),
             Some("integration_tests-lib".into())
         );
-        let other = test.replace("#integration-tests@", "#bpf-core@");
-        assert_eq!(test_executable(&other), None);
+        let other = test
+            .replace("tests#integration-tests@0.1.0", "bpf-sys#0.1.0")
+            .replace("/w/tests/Cargo.toml", "/w/bpf-sys/Cargo.toml");
+        assert_eq!(test_executable(&other, &default), None);
+        let both = [DEFAULT_PACKAGE.to_string(), "bpf-sys".to_string()];
+        let binary = test_executable(&other, &both).unwrap();
+        assert_eq!(binary.name, "bpf-sys.smoke");
+        assert_eq!(binary.package_dir, Path::new("/w/bpf-sys"));
         let no_exe = test.replace(
             r#""executable":"/w/target/x/debug/deps/smoke-1a2b""#,
             r#""executable":null"#,
         );
-        assert_eq!(test_executable(&no_exe), None);
+        assert_eq!(test_executable(&no_exe, &default), None);
+    }
+
+    #[test]
+    fn package_names_come_from_either_id_form() {
+        assert_eq!(
+            package_name("path+file:///w/tests#integration-tests@0.1.0"),
+            Some("integration-tests")
+        );
+        assert_eq!(
+            package_name("path+file:///w/bpf-sys#0.1.0"),
+            Some("bpf-sys")
+        );
+        assert_eq!(package_name("registry+https://x#libc@0.2.1"), Some("libc"));
+        assert_eq!(package_name("no fragment"), None);
     }
 
     #[test]
@@ -232,13 +242,5 @@ mod tests {
         );
         assert_eq!(json_string(r#"{"a":null}"#, "a"), None);
         assert_eq!(json_string(r#"{"a":"unterminated"#, "a"), None);
-    }
-
-    #[test]
-    fn interpreter_is_detected() {
-        let this = std::fs::read(std::env::current_exe().unwrap()).unwrap();
-        // Test binaries of xtask itself are built the ordinary (dynamic) way.
-        assert_eq!(has_interpreter(&this), Some(true));
-        assert_eq!(has_interpreter(b"\x7fELF\x02\x01 truncated"), None);
     }
 }

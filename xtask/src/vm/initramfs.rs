@@ -1,11 +1,12 @@
 //! Assembles the guest's initramfs: static busybox, the init script, the kernel modules the
-//! tests need, the static test binaries and (for tests that read them at run time) the
-//! committed BPF objects at the same absolute path as on the host.
+//! tests need, the test binaries and host tools with their shared libraries, and (for tests
+//! that read them at run time) the committed BPF objects at the same absolute path as on the host.
 
 use std::path::{Path, PathBuf};
 
-use super::build::{self, TestBinary};
+use super::build::TestBinary;
 use super::cpio::Archive;
+use super::libraries;
 use super::modules::Module;
 
 const INIT: &str = include_str!("../../vm/init");
@@ -18,8 +19,8 @@ pub struct Contents<'a> {
     pub release: &'a str,
     pub binaries: &'a [TestBinary],
     pub modules: &'a [Module],
-    /// The directory the guest runs tests in (the `integration-tests` package root).
-    pub workdir: &'a Path,
+    /// Host tools and the shared libraries of everything dynamically linked.
+    pub host_files: &'a [libraries::Copy],
     /// Seconds one test may take in the guest before it is killed.
     pub test_timeout_secs: u64,
 }
@@ -30,7 +31,7 @@ pub fn find_busybox() -> Result<PathBuf, String> {
         let Ok(bytes) = std::fs::read(candidate) else {
             continue;
         };
-        if build::has_interpreter(&bytes) == Some(false) {
+        if has_interpreter(&bytes) == Some(false) {
             return Ok(PathBuf::from(candidate));
         }
     }
@@ -81,14 +82,47 @@ pub fn build(contents: &Contents<'_>, busybox: &Path) -> Result<Vec<u8>, String>
             &read(&binary.path)?,
         );
     }
-    let objects = contents.workdir.join("bpf").join("obj");
-    add_tree(&mut archive, &objects)?;
+    // Each binary runs in its package's directory, as under cargo.
+    let mut package_dirs: Vec<&Path> = Vec::new();
+    for binary in contents.binaries {
+        let dir = binary.package_dir.to_string_lossy();
+        archive.file(
+            &format!("vmtest/dir/{}", binary.name),
+            0o644,
+            dir.as_bytes(),
+        );
+        // The host lists (and filters) the tests, sparing the guest two runs of each binary.
+        let plan: String = binary
+            .tests
+            .iter()
+            .map(|test| {
+                let kind = if binary.ignored.contains(test) {
+                    "ignored"
+                } else {
+                    "run"
+                };
+                format!("{kind} {test}\n")
+            })
+            .collect();
+        archive.file(
+            &format!("vmtest/tests/{}", binary.name),
+            0o644,
+            plan.as_bytes(),
+        );
+        if !package_dirs.contains(&binary.package_dir.as_path()) {
+            package_dirs.push(&binary.package_dir);
+            archive.dir(&dir);
+            add_tree(&mut archive, &binary.package_dir.join("bpf").join("obj"))?;
+        }
+    }
+    for copy in contents.host_files {
+        archive.file(&copy.guest_path, 0o755, &read(&copy.source)?);
+    }
 
     let config = format!(
-        "MODULES='{}'\nTEST_TIMEOUT={}\nWORKDIR='{}'\n",
+        "MODULES='{}'\nTEST_TIMEOUT={}\n",
         module_paths.join(" "),
         contents.test_timeout_secs,
-        contents.workdir.display()
     );
     archive.file("etc/vmtest.conf", 0o644, config.as_bytes());
     Ok(archive.finish())
@@ -110,4 +144,38 @@ fn add_tree(archive: &mut Archive, dir: &Path) -> Result<(), String> {
         }
     }
     Ok(())
+}
+
+/// Whether a little-endian ELF64 file has a PT_INTERP program header.
+fn has_interpreter(elf: &[u8]) -> Option<bool> {
+    const PT_INTERP: u32 = 3;
+    if elf.get(..6)? != b"\x7fELF\x02\x01" {
+        return None;
+    }
+    let u16_at = |at: usize| Some(u16::from_le_bytes(elf.get(at..at + 2)?.try_into().ok()?));
+    let phoff = u64::from_le_bytes(elf.get(0x20..0x28)?.try_into().ok()?);
+    let phentsize = usize::from(u16_at(0x36)?);
+    let phnum = usize::from(u16_at(0x38)?);
+    let phoff = usize::try_from(phoff).ok()?;
+    for index in 0..phnum {
+        let at = phoff.checked_add(index.checked_mul(phentsize)?)?;
+        let p_type = u32::from_le_bytes(elf.get(at..at + 4)?.try_into().ok()?);
+        if p_type == PT_INTERP {
+            return Some(true);
+        }
+    }
+    Some(false)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn interpreter_is_detected() {
+        let this = std::fs::read(std::env::current_exe().unwrap()).unwrap();
+        // Test binaries of xtask itself are built the ordinary (dynamic) way.
+        assert_eq!(has_interpreter(&this), Some(true));
+        assert_eq!(has_interpreter(b"\x7fELF\x02\x01 truncated"), None);
+    }
 }

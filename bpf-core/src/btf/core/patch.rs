@@ -19,7 +19,6 @@ pub(crate) struct Outcome {
     pub fail_memsz_adjust: bool,
     pub orig_sz: u32,
     pub new_sz: u32,
-    pub orig_is_ptr_or_unsigned: Option<bool>,
 }
 
 /// Value of a field relocation for one spec; `Ok(None)` means the field is missing (poison).
@@ -339,10 +338,8 @@ pub(crate) fn patch_insn(
         }
     }
     if poison_now {
-        if is_ldimm64 {
-            if let Some(second) = insns.get_mut(idx + 1) {
-                poison(second);
-            }
+        if let Some(second) = insns.get_mut(idx + 1).filter(|_| is_ldimm64) {
+            poison(second);
         }
         let insn = insns.get_mut(idx).ok_or("instruction out of range")?;
         poison(insn);

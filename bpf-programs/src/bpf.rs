@@ -1,0 +1,316 @@
+//! [`Bpf`] and [`BpfLoader`]: open an object, create its maps, hand out its programs.
+
+use std::collections::{BTreeMap, HashMap};
+use std::os::fd::AsFd;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use bpf_core::obj::{MapKind, Object, ParseError, Pinning, SetGlobalError, SlotTarget};
+use bpf_sys::pod::{Pod, bytes_of};
+
+use crate::maps::{Map, MapData, MapError};
+use crate::programs::{ObjectContext, Program, VerifierLogLevel};
+
+/// Which BTF CO-RE relocations are computed against.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum TargetBtf {
+    /// The running kernel's (`/sys/kernel/btf/vmlinux`).
+    #[default]
+    Kernel,
+    /// A BTF file (raw BTF or an ELF with a `.BTF` section).
+    File(PathBuf),
+}
+
+/// Why an object could not be opened.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum BpfError {
+    #[error("reading {path}: {source}")]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+
+    #[error("parsing the object: {0}")]
+    Parse(#[from] ParseError),
+
+    #[error("setting global `{name}`: {source}")]
+    SetGlobal {
+        name: String,
+        #[source]
+        source: SetGlobalError,
+    },
+
+    #[error("no map `{name}` in the object (asked to override its max_entries)")]
+    NoSuchMap { name: String },
+
+    #[error("creating map `{name}`: {source}")]
+    Map {
+        name: String,
+        #[source]
+        source: MapError,
+    },
+
+    #[error("initialising slot {index} of map `{map}` with map `{target}`: {reason}")]
+    MapSlot {
+        map: String,
+        index: u32,
+        target: String,
+        reason: String,
+    },
+
+    #[error("duplicating the fd of map `{name}`: {source}")]
+    DupFd {
+        name: String,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+/// Builder for [`Bpf`]: globals, map overrides, pin path, BTF target, verifier log level.
+#[derive(Debug, Default)]
+pub struct BpfLoader {
+    target_btf: TargetBtf,
+    globals: Vec<(String, Vec<u8>)>,
+    max_entries: HashMap<String, u32>,
+    map_pin_path: Option<PathBuf>,
+    log_level: VerifierLogLevel,
+}
+
+impl BpfLoader {
+    /// A loader with defaults: kernel BTF, pins under `/sys/fs/bpf`, no verifier log.
+    pub fn new() -> BpfLoader {
+        BpfLoader::default()
+    }
+
+    /// Sets what CO-RE relocations target.
+    pub fn target_btf(&mut self, target: TargetBtf) -> &mut Self {
+        self.target_btf = target;
+        self
+    }
+
+    /// Sets global variable `name` (in `.rodata`, `.data` or `.bss`) before the maps are
+    /// created; `.rodata` constants are then seen by the verifier as constants.
+    pub fn set_global<T: Pod>(&mut self, name: &str, value: &T) -> &mut Self {
+        self.set_global_bytes(name, bytes_of(value))
+    }
+
+    /// Sets global variable `name` from raw bytes (must be exactly the variable's size).
+    pub fn set_global_bytes(&mut self, name: &str, value: &[u8]) -> &mut Self {
+        self.globals.push((name.to_owned(), value.to_vec()));
+        self
+    }
+
+    /// Overrides the `max_entries` of map `name`.
+    pub fn set_max_entries(&mut self, name: &str, max_entries: u32) -> &mut Self {
+        self.max_entries.insert(name.to_owned(), max_entries);
+        self
+    }
+
+    /// Directory for maps declared with pinning by name (default `/sys/fs/bpf`).
+    pub fn map_pin_path(&mut self, path: impl AsRef<Path>) -> &mut Self {
+        self.map_pin_path = Some(path.as_ref().to_owned());
+        self
+    }
+
+    /// Verifier log level for every program of the object.
+    pub fn verifier_log_level(&mut self, level: VerifierLogLevel) -> &mut Self {
+        self.log_level = level;
+        self
+    }
+
+    /// Reads and opens the object at `path`.
+    pub fn load_file(&mut self, path: impl AsRef<Path>) -> Result<Bpf, BpfError> {
+        let path = path.as_ref();
+        let bytes = std::fs::read(path).map_err(|source| BpfError::Read {
+            path: path.to_owned(),
+            source,
+        })?;
+        self.load(&bytes)
+    }
+
+    /// Opens an object: parses it, creates its maps; programs load on their `load()`.
+    pub fn load(&mut self, bytes: &[u8]) -> Result<Bpf, BpfError> {
+        let mut object = Object::parse(bytes)?;
+        for (name, value) in &self.globals {
+            object
+                .set_global(name, value)
+                .map_err(|source| BpfError::SetGlobal {
+                    name: name.clone(),
+                    source,
+                })?;
+        }
+        for (name, &max_entries) in &self.max_entries {
+            let map = object
+                .maps
+                .iter_mut()
+                .find(|m| &m.name == name)
+                .ok_or_else(|| BpfError::NoSuchMap { name: name.clone() })?;
+            map.def.max_entries = max_entries;
+        }
+        fill_kconfig(&mut object);
+
+        let maps = self.create_maps(&object)?;
+        let mut map_fds = HashMap::new();
+        for (name, map) in &maps {
+            let fd = map
+                .data()
+                .fd()
+                .try_clone_to_owned()
+                .map_err(|source| BpfError::DupFd {
+                    name: name.clone(),
+                    source,
+                })?;
+            map_fds.insert(name.clone(), fd);
+        }
+        let context = Arc::new(ObjectContext {
+            object,
+            map_fds,
+            btf_fd: None,
+        });
+        let mut programs = BTreeMap::new();
+        for program in &context.object.programs {
+            let data = crate::programs::data_for(
+                program.name.clone(),
+                program.section.clone(),
+                Arc::clone(&context),
+                self.log_level,
+            );
+            programs.insert(program.name.clone(), Program::from_section(data));
+        }
+        Ok(Bpf { maps, programs })
+    }
+
+    fn create_maps(&self, object: &Object) -> Result<BTreeMap<String, Map>, BpfError> {
+        let pin_dir = self
+            .map_pin_path
+            .clone()
+            .unwrap_or_else(|| PathBuf::from("/sys/fs/bpf"));
+        let mut created: BTreeMap<String, Map> = BTreeMap::new();
+        for map in &object.maps {
+            if map.kind == MapKind::StructOps {
+                log::warn!(
+                    "map `{}`: struct_ops maps are not created by this loader yet",
+                    map.name
+                );
+                continue;
+            }
+            let map_error = |source| BpfError::Map {
+                name: map.name.clone(),
+                source,
+            };
+            let data = match map.def.pinning {
+                Pinning::ByName => {
+                    MapData::create_or_open_pinned(map, &map.name, None, &pin_dir.join(&map.name))
+                        .map_err(map_error)?
+                }
+                _ => MapData::create(map, &map.name, None).map_err(map_error)?,
+            };
+            created.insert(map.name.clone(), Map::from(data));
+        }
+        // Map-in-map slots name other maps of the object, so they are filled once all exist.
+        for map in &object.maps {
+            for slot in &map.initial_slots {
+                let SlotTarget::Map(target) = &slot.target else {
+                    continue;
+                };
+                let slot_error = |reason: String| BpfError::MapSlot {
+                    map: map.name.clone(),
+                    index: slot.index,
+                    target: target.clone(),
+                    reason,
+                };
+                let inner = created
+                    .get(target)
+                    .ok_or_else(|| slot_error("no such map".to_owned()))?;
+                let outer = created
+                    .get(&map.name)
+                    .ok_or_else(|| slot_error("outer map was not created".to_owned()))?;
+                outer
+                    .data()
+                    .set_fd_slot(slot.index, inner.data().fd().as_fd())
+                    .map_err(|e| slot_error(e.to_string()))?;
+            }
+        }
+        Ok(created)
+    }
+}
+
+/// Fills `__kconfig` externs from the running kernel's config file, when the object has any.
+fn fill_kconfig(object: &mut Object) {
+    if !object.maps.iter().any(|m| m.kind == MapKind::Kconfig) {
+        return;
+    }
+    let release = std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap_or_default();
+    let text =
+        std::fs::read_to_string(format!("/boot/config-{}", release.trim())).unwrap_or_default();
+    let values = bpf_core::obj::parse_kconfig(&text);
+    if let Err(e) = object.fill_kconfig(&values) {
+        log::warn!("kconfig externs: {e}; missing values stay zero");
+    }
+}
+
+/// An opened object: its maps (created) and programs (loaded on demand).
+#[derive(Debug)]
+pub struct Bpf {
+    maps: BTreeMap<String, Map>,
+    programs: BTreeMap<String, Program>,
+}
+
+impl Bpf {
+    /// Opens the object file at `path` with default settings.
+    pub fn load_file(path: impl AsRef<Path>) -> Result<Bpf, BpfError> {
+        BpfLoader::new().load_file(path)
+    }
+
+    /// Opens an object from its bytes with default settings.
+    pub fn load(bytes: &[u8]) -> Result<Bpf, BpfError> {
+        BpfLoader::new().load(bytes)
+    }
+
+    /// The program named `name`.
+    pub fn program(&self, name: &str) -> Option<&Program> {
+        self.programs.get(name)
+    }
+
+    /// The program named `name`, mutably (to load and attach it).
+    pub fn program_mut(&mut self, name: &str) -> Option<&mut Program> {
+        self.programs.get_mut(name)
+    }
+
+    /// All programs, by name.
+    pub fn programs(&self) -> impl Iterator<Item = (&str, &Program)> {
+        self.programs.iter().map(|(n, p)| (n.as_str(), p))
+    }
+
+    /// All programs, by name, mutably.
+    pub fn programs_mut(&mut self) -> impl Iterator<Item = (&str, &mut Program)> {
+        self.programs.iter_mut().map(|(n, p)| (n.as_str(), p))
+    }
+
+    /// Removes program `name` from the object and returns it.
+    pub fn take_program(&mut self, name: &str) -> Option<Program> {
+        self.programs.remove(name)
+    }
+
+    /// The map named `name` (global data maps are named after their section, e.g. `.rodata`).
+    pub fn map(&self, name: &str) -> Option<&Map> {
+        self.maps.get(name)
+    }
+
+    /// The map named `name`, mutably.
+    pub fn map_mut(&mut self, name: &str) -> Option<&mut Map> {
+        self.maps.get_mut(name)
+    }
+
+    /// All maps, by name.
+    pub fn maps(&self) -> impl Iterator<Item = (&str, &Map)> {
+        self.maps.iter().map(|(n, m)| (n.as_str(), m))
+    }
+
+    /// Removes map `name` from the object and returns it (programs keep working).
+    pub fn take_map(&mut self, name: &str) -> Option<Map> {
+        self.maps.remove(name)
+    }
+}

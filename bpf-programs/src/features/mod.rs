@@ -1,0 +1,97 @@
+//! Kernel feature probes: tiny loads or link attempts, each run at most once per process and
+//! only when a load or attach needs its answer. The kernel version string is never consulted.
+
+use std::os::fd::{AsFd, OwnedFd};
+use std::sync::OnceLock;
+
+use bpf_sys::generated::{bpf_attach_type, bpf_prog_type};
+use bpf_sys::insn::{exit, mov64_imm};
+use bpf_sys::link::{LinkCreateAttr, LinkKind, LinkTarget, link_create};
+use bpf_sys::prog::{ProgLoadAttr, prog_load};
+
+/// Loads `mov r0, 0; exit` as `prog_type`, for probes that need some program.
+fn trivial_program(
+    prog_type: bpf_prog_type::Type,
+    expected_attach_type: bpf_attach_type::Type,
+) -> Option<OwnedFd> {
+    let insns = [mov64_imm(0, 0), exit()];
+    prog_load(&ProgLoadAttr {
+        prog_type,
+        expected_attach_type,
+        insns: &insns,
+        license: "GPL",
+        ..Default::default()
+    })
+    .ok()
+}
+
+/// Whether `BPF_LINK_CREATE` accepts perf events (`BPF_PERF_EVENT`, Linux 5.15).
+pub fn perf_link() -> bool {
+    static CACHE: OnceLock<bool> = OnceLock::new();
+    *CACHE.get_or_init(|| {
+        let Some(prog) = trivial_program(bpf_prog_type::BPF_PROG_TYPE_TRACEPOINT, 0) else {
+            return false;
+        };
+        // The program fd is not a perf event: kernels with perf links answer EBADF, older EINVAL.
+        let result = link_create(&LinkCreateAttr {
+            prog_fd: prog.as_fd(),
+            target: LinkTarget::Fd(prog.as_fd()),
+            attach_type: bpf_attach_type::BPF_PERF_EVENT,
+            flags: 0,
+            kind: LinkKind::PerfEvent { bpf_cookie: 0 },
+        });
+        let supported = matches!(&result, Err(e) if e.errno() == Some(libc::EBADF));
+        log::debug!("feature probe: perf event bpf_link supported: {supported}");
+        supported
+    })
+}
+
+/// Whether the kernel accepts program names (Linux 4.15).
+pub fn prog_name() -> bool {
+    static CACHE: OnceLock<bool> = OnceLock::new();
+    *CACHE.get_or_init(|| {
+        let insns = [mov64_imm(0, 0), exit()];
+        let supported = prog_load(&ProgLoadAttr {
+            prog_type: bpf_prog_type::BPF_PROG_TYPE_SOCKET_FILTER,
+            name: "probe_name",
+            insns: &insns,
+            license: "GPL",
+            ..Default::default()
+        })
+        .is_ok();
+        log::debug!("feature probe: program names supported: {supported}");
+        supported
+    })
+}
+
+/// Whether `BPF_LINK_CREATE` takes uprobe.multi (Linux 6.6).
+pub fn uprobe_multi_link() -> bool {
+    static CACHE: OnceLock<bool> = OnceLock::new();
+    *CACHE.get_or_init(|| {
+        let Some(prog) = trivial_program(
+            bpf_prog_type::BPF_PROG_TYPE_KPROBE,
+            bpf_attach_type::BPF_TRACE_UPROBE_MULTI,
+        ) else {
+            return false;
+        };
+        // "/" is not a regular file: kernels with uprobe.multi answer EBADF, older ones EINVAL.
+        let offsets = [0u64];
+        let result = link_create(&LinkCreateAttr {
+            prog_fd: prog.as_fd(),
+            target: LinkTarget::None,
+            attach_type: bpf_attach_type::BPF_TRACE_UPROBE_MULTI,
+            flags: 0,
+            kind: LinkKind::UprobeMulti {
+                path: std::path::Path::new("/"),
+                offsets: &offsets,
+                ref_ctr_offsets: &[],
+                cookies: &[],
+                flags: 0,
+                pid: 0,
+            },
+        });
+        let supported = matches!(&result, Err(e) if e.errno() == Some(libc::EBADF));
+        log::debug!("feature probe: uprobe.multi link supported: {supported} ({result:?})");
+        supported
+    })
+}

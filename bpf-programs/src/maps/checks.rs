@@ -1,0 +1,148 @@
+//! Shared checks and element calls of the typed wrappers.
+
+use bpf_sys::pod::{Pod, bytes_of, bytes_of_mut, zeroed};
+
+use super::map_data::syscall;
+use super::{MapData, MapError};
+
+/// Fails unless the map is one of `allowed` types.
+pub(crate) fn check_type(
+    data: &MapData,
+    allowed: &[u32],
+    expected: &'static str,
+) -> Result<(), MapError> {
+    if allowed.contains(&data.map_type()) {
+        Ok(())
+    } else {
+        Err(MapError::WrongType {
+            name: data.name().to_owned(),
+            expected,
+            actual: data.map_type(),
+        })
+    }
+}
+
+/// Fails unless `K` has the map's key size.
+pub(crate) fn check_key_size<K>(data: &MapData) -> Result<(), MapError> {
+    check_key_len(data, size_of::<K>())
+}
+
+/// Fails unless the key is `len` bytes.
+pub(crate) fn check_key_len(data: &MapData, len: usize) -> Result<(), MapError> {
+    if data.key_size() as usize == len {
+        Ok(())
+    } else {
+        Err(MapError::KeySize {
+            name: data.name().to_owned(),
+            expected: data.key_size(),
+            actual: len,
+        })
+    }
+}
+
+/// Fails unless `V` has the map's value size (one CPU's slot for per-CPU maps).
+pub(crate) fn check_value_size<V>(data: &MapData) -> Result<(), MapError> {
+    check_value_len(data, size_of::<V>())
+}
+
+/// Fails unless the value is `len` bytes.
+pub(crate) fn check_value_len(data: &MapData, len: usize) -> Result<(), MapError> {
+    if data.value_size() as usize == len {
+        Ok(())
+    } else {
+        Err(MapError::ValueSize {
+            name: data.name().to_owned(),
+            expected: data.value_size(),
+            actual: len,
+        })
+    }
+}
+
+/// Fails unless `index` is below `max_entries`.
+pub(crate) fn check_index(data: &MapData, index: u32) -> Result<(), MapError> {
+    if index < data.max_entries() {
+        Ok(())
+    } else {
+        Err(MapError::OutOfBounds {
+            name: data.name().to_owned(),
+            index,
+            max_entries: data.max_entries(),
+        })
+    }
+}
+
+/// Looks `key` up; `None` when absent.
+#[inline]
+pub(crate) fn lookup<K: Pod, V: Pod>(
+    data: &MapData,
+    key: &K,
+    flags: u64,
+) -> Result<Option<V>, MapError> {
+    let mut value = zeroed::<V>();
+    match data
+        .map_fd()
+        .lookup(bytes_of(key), bytes_of_mut(&mut value), flags)
+    {
+        Ok(true) => Ok(Some(value)),
+        Ok(false) => Ok(None),
+        Err(e) => Err(syscall(data.name(), e)),
+    }
+}
+
+/// Writes `key` → `value` with `BPF_ANY`/`BPF_NOEXIST`/`BPF_EXIST`/`BPF_F_LOCK` flags.
+#[inline]
+pub(crate) fn update<K: Pod, V: Pod>(
+    data: &MapData,
+    key: &K,
+    value: &V,
+    flags: u64,
+) -> Result<(), MapError> {
+    data.map_fd()
+        .update(bytes_of(key), bytes_of(value), flags)
+        .map_err(|e| syscall(data.name(), e))
+}
+
+/// Deletes `key`; a missing key is [`MapError::KeyNotFound`].
+#[inline]
+pub(crate) fn delete<K: Pod>(data: &MapData, key: &K) -> Result<(), MapError> {
+    delete_bytes(data, bytes_of(key))
+}
+
+pub(crate) fn delete_bytes(data: &MapData, key: &[u8]) -> Result<(), MapError> {
+    match data.map_fd().delete(key) {
+        Ok(()) => Ok(()),
+        Err(e) if e.errno() == Some(libc::ENOENT) => Err(MapError::KeyNotFound {
+            name: data.name().to_owned(),
+        }),
+        Err(e) => Err(syscall(data.name(), e)),
+    }
+}
+
+/// Looks `key` up and deletes it in one step; `None` when absent.
+pub(crate) fn lookup_and_delete<K: Pod, V: Pod>(
+    data: &MapData,
+    key: &K,
+    flags: u64,
+) -> Result<Option<V>, MapError> {
+    let mut value = zeroed::<V>();
+    match data
+        .map_fd()
+        .lookup_and_delete(bytes_of(key), bytes_of_mut(&mut value), flags)
+    {
+        Ok(true) => Ok(Some(value)),
+        Ok(false) => Ok(None),
+        Err(e) => Err(syscall(data.name(), e)),
+    }
+}
+
+/// Writes the raw fd number of `fd` as a 4-byte value at `key`.
+pub(crate) fn update_fd<K: Pod>(
+    data: &MapData,
+    key: &K,
+    fd: std::os::fd::BorrowedFd<'_>,
+    flags: u64,
+) -> Result<(), MapError> {
+    use std::os::fd::AsRawFd;
+    let value = fd.as_raw_fd() as u32;
+    update(data, key, &value, flags)
+}

@@ -1,0 +1,167 @@
+//! The error every map operation returns: which map, and what went wrong with it.
+
+use std::path::PathBuf;
+
+use bpf_sys::{Command, SyscallError};
+
+/// A failed map operation. Every variant names the map; syscall failures name the command.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum MapError {
+    /// The kernel refused a command on the map.
+    #[error("map `{name}`: {source}")]
+    Syscall {
+        name: String,
+        #[source]
+        source: SyscallError,
+    },
+    /// The typed key does not have the map's key size.
+    #[error("map `{name}`: key type is {actual} bytes, the map's key is {expected}")]
+    KeySize {
+        name: String,
+        expected: u32,
+        actual: usize,
+    },
+    /// The typed value does not have the map's value size.
+    #[error("map `{name}`: value type is {actual} bytes, the map's value is {expected}")]
+    ValueSize {
+        name: String,
+        expected: u32,
+        actual: usize,
+    },
+    /// The map is not of the type the wrapper needs.
+    #[error("map `{name}` is of type {actual} ({}), not {expected}", map_type_name(*actual))]
+    WrongType {
+        name: String,
+        expected: &'static str,
+        actual: u32,
+    },
+    /// An index beyond `max_entries` of an array-like map.
+    #[error("map `{name}`: index {index} is out of bounds (max_entries {max_entries})")]
+    OutOfBounds {
+        name: String,
+        index: u32,
+        max_entries: u32,
+    },
+    /// The key is not in the map.
+    #[error("map `{name}`: key not found")]
+    KeyNotFound { name: String },
+    /// The object's definition of the map cannot be created as given.
+    #[error("map `{name}`: invalid definition: {reason}")]
+    InvalidDefinition { name: String, reason: String },
+    /// A pinned map exists at the path but differs from the definition.
+    #[error("map `{name}`: pinned map at {} does not match the definition: {reason}", path.display())]
+    PinMismatch {
+        name: String,
+        path: PathBuf,
+        reason: String,
+    },
+    /// The global variable is not in this data map.
+    #[error("map `{name}`: no global variable `{variable}`")]
+    NoSuchVariable { name: String, variable: String },
+    /// The global variable's size differs from the requested type's.
+    #[error("map `{name}`: global variable `{variable}` is {expected} bytes, the type is {actual}")]
+    VariableSize {
+        name: String,
+        variable: String,
+        expected: u32,
+        actual: usize,
+    },
+    /// The map has no memory mapping (it was not created with `BPF_F_MMAPABLE`).
+    #[error("map `{name}` is not memory-mappable")]
+    NotMmapable { name: String },
+    /// A file operation around the map failed (unpinning, duplicating its fd, reading
+    /// `/sys/devices/system/cpu/possible`).
+    #[error("map `{name}`: {what}: {source}")]
+    Io {
+        name: String,
+        what: &'static str,
+        #[source]
+        source: std::io::Error,
+    },
+    /// Per-CPU values given for a different number of CPUs than the system's possible CPUs.
+    #[error("per-CPU values for {actual} CPUs, the system has {expected} possible CPUs")]
+    CpuCount { expected: usize, actual: usize },
+    /// The ring buffer's memory holds a record that cannot be valid.
+    #[error("map `{name}`: corrupt ring buffer record at position {position}")]
+    CorruptRecord { name: String, position: u64 },
+}
+
+impl MapError {
+    /// The command that failed, for syscall failures.
+    pub fn command(&self) -> Option<Command> {
+        match self {
+            MapError::Syscall { source, .. } => Some(source.command),
+            _ => None,
+        }
+    }
+
+    /// The errno, for syscall failures.
+    pub fn errno(&self) -> Option<i32> {
+        match self {
+            MapError::Syscall { source, .. } => source.errno(),
+            _ => None,
+        }
+    }
+
+    /// The name of the map the error is about.
+    pub fn map_name(&self) -> &str {
+        match self {
+            MapError::Syscall { name, .. }
+            | MapError::KeySize { name, .. }
+            | MapError::ValueSize { name, .. }
+            | MapError::WrongType { name, .. }
+            | MapError::OutOfBounds { name, .. }
+            | MapError::KeyNotFound { name }
+            | MapError::InvalidDefinition { name, .. }
+            | MapError::PinMismatch { name, .. }
+            | MapError::NoSuchVariable { name, .. }
+            | MapError::VariableSize { name, .. }
+            | MapError::NotMmapable { name }
+            | MapError::Io { name, .. }
+            | MapError::CorruptRecord { name, .. } => name,
+            MapError::CpuCount { .. } => "<per-cpu values>",
+        }
+    }
+}
+
+/// The `BPF_MAP_TYPE_*` name of a map type number, for messages.
+pub fn map_type_name(map_type: u32) -> &'static str {
+    use bpf_sys::generated::bpf_map_type::*;
+    match map_type {
+        BPF_MAP_TYPE_HASH => "BPF_MAP_TYPE_HASH",
+        BPF_MAP_TYPE_ARRAY => "BPF_MAP_TYPE_ARRAY",
+        BPF_MAP_TYPE_PROG_ARRAY => "BPF_MAP_TYPE_PROG_ARRAY",
+        BPF_MAP_TYPE_PERF_EVENT_ARRAY => "BPF_MAP_TYPE_PERF_EVENT_ARRAY",
+        BPF_MAP_TYPE_PERCPU_HASH => "BPF_MAP_TYPE_PERCPU_HASH",
+        BPF_MAP_TYPE_PERCPU_ARRAY => "BPF_MAP_TYPE_PERCPU_ARRAY",
+        BPF_MAP_TYPE_STACK_TRACE => "BPF_MAP_TYPE_STACK_TRACE",
+        BPF_MAP_TYPE_CGROUP_ARRAY => "BPF_MAP_TYPE_CGROUP_ARRAY",
+        BPF_MAP_TYPE_LRU_HASH => "BPF_MAP_TYPE_LRU_HASH",
+        BPF_MAP_TYPE_LRU_PERCPU_HASH => "BPF_MAP_TYPE_LRU_PERCPU_HASH",
+        BPF_MAP_TYPE_LPM_TRIE => "BPF_MAP_TYPE_LPM_TRIE",
+        BPF_MAP_TYPE_ARRAY_OF_MAPS => "BPF_MAP_TYPE_ARRAY_OF_MAPS",
+        BPF_MAP_TYPE_HASH_OF_MAPS => "BPF_MAP_TYPE_HASH_OF_MAPS",
+        BPF_MAP_TYPE_DEVMAP => "BPF_MAP_TYPE_DEVMAP",
+        BPF_MAP_TYPE_SOCKMAP => "BPF_MAP_TYPE_SOCKMAP",
+        BPF_MAP_TYPE_CPUMAP => "BPF_MAP_TYPE_CPUMAP",
+        BPF_MAP_TYPE_XSKMAP => "BPF_MAP_TYPE_XSKMAP",
+        BPF_MAP_TYPE_SOCKHASH => "BPF_MAP_TYPE_SOCKHASH",
+        BPF_MAP_TYPE_CGROUP_STORAGE => "BPF_MAP_TYPE_CGROUP_STORAGE",
+        BPF_MAP_TYPE_REUSEPORT_SOCKARRAY => "BPF_MAP_TYPE_REUSEPORT_SOCKARRAY",
+        BPF_MAP_TYPE_PERCPU_CGROUP_STORAGE => "BPF_MAP_TYPE_PERCPU_CGROUP_STORAGE",
+        BPF_MAP_TYPE_QUEUE => "BPF_MAP_TYPE_QUEUE",
+        BPF_MAP_TYPE_STACK => "BPF_MAP_TYPE_STACK",
+        BPF_MAP_TYPE_SK_STORAGE => "BPF_MAP_TYPE_SK_STORAGE",
+        BPF_MAP_TYPE_DEVMAP_HASH => "BPF_MAP_TYPE_DEVMAP_HASH",
+        BPF_MAP_TYPE_STRUCT_OPS => "BPF_MAP_TYPE_STRUCT_OPS",
+        BPF_MAP_TYPE_RINGBUF => "BPF_MAP_TYPE_RINGBUF",
+        BPF_MAP_TYPE_INODE_STORAGE => "BPF_MAP_TYPE_INODE_STORAGE",
+        BPF_MAP_TYPE_TASK_STORAGE => "BPF_MAP_TYPE_TASK_STORAGE",
+        BPF_MAP_TYPE_BLOOM_FILTER => "BPF_MAP_TYPE_BLOOM_FILTER",
+        BPF_MAP_TYPE_USER_RINGBUF => "BPF_MAP_TYPE_USER_RINGBUF",
+        BPF_MAP_TYPE_CGRP_STORAGE => "BPF_MAP_TYPE_CGRP_STORAGE",
+        BPF_MAP_TYPE_ARENA => "BPF_MAP_TYPE_ARENA",
+        _ => "unknown map type",
+    }
+}

@@ -1,0 +1,141 @@
+//! Global variables (`.data`, `.bss`, `.rodata`) read and written by name through the data
+//! map's memory mapping (the maps are created `BPF_F_MMAPABLE`).
+
+use std::borrow::{Borrow, BorrowMut};
+
+use bpf_core::obj::Variable;
+use bpf_sys::generated::bpf_map_type;
+use bpf_sys::mmap::MmapRegion;
+use bpf_sys::pod::{Pod, bytes_of, bytes_of_mut, zeroed};
+use bpf_sys::util::page_size;
+
+use super::checks::check_type;
+use super::flags::BPF_F_MMAPABLE;
+use super::map_data::syscall;
+use super::wrapper::map_wrapper;
+use super::{MapData, MapError};
+
+/// A live view of a global data map. Programs see writes at once and vice versa.
+/// Frozen maps (`.rodata`) are mapped read-only.
+#[derive(Debug)]
+pub struct GlobalData<T> {
+    inner: T,
+    region: MmapRegion,
+}
+
+impl<T: Borrow<MapData>> GlobalData<T> {
+    /// Maps the data map (a one-element `BPF_F_MMAPABLE` array).
+    pub fn new(inner: T) -> Result<Self, MapError> {
+        let data = inner.borrow();
+        check_type(
+            data,
+            &[bpf_map_type::BPF_MAP_TYPE_ARRAY],
+            "BPF_MAP_TYPE_ARRAY",
+        )?;
+        if data.map_flags() & BPF_F_MMAPABLE == 0 || data.value_size() == 0 {
+            return Err(MapError::NotMmapable {
+                name: data.name().to_owned(),
+            });
+        }
+        let len = (data.value_size() as usize).next_multiple_of(page_size());
+        // A frozen map refuses writable mappings; fall back to reading.
+        let region = match MmapRegion::new(data.fd(), len, 0, true) {
+            Ok(region) => region,
+            Err(e) if e.errno() == Some(libc::EPERM) || e.errno() == Some(libc::EACCES) => {
+                MmapRegion::new(data.fd(), len, 0, false).map_err(|e| syscall(data.name(), e))?
+            }
+            Err(e) => return Err(syscall(data.name(), e)),
+        };
+        Ok(GlobalData { inner, region })
+    }
+
+    fn variable<V>(&self, name: &str) -> Result<Variable, MapError> {
+        let data = self.inner.borrow();
+        let var = data
+            .variables()
+            .iter()
+            .find(|v| v.name == name)
+            .cloned()
+            .ok_or_else(|| MapError::NoSuchVariable {
+                name: data.name().to_owned(),
+                variable: name.to_owned(),
+            })?;
+        if var.size as usize != size_of::<V>() {
+            return Err(MapError::VariableSize {
+                name: data.name().to_owned(),
+                variable: name.to_owned(),
+                expected: var.size,
+                actual: size_of::<V>(),
+            });
+        }
+        Ok(var)
+    }
+
+    /// The current value of variable `name`; `V` must have the variable's size.
+    pub fn get<V: Pod>(&self, name: &str) -> Result<V, MapError> {
+        let var = self.variable::<V>(name)?;
+        self.read_at(var.offset as usize)
+    }
+
+    /// The `V` at byte `offset` of the section.
+    pub fn read_at<V: Pod>(&self, offset: usize) -> Result<V, MapError> {
+        let mut value = zeroed::<V>();
+        self.region
+            .read(offset, bytes_of_mut(&mut value))
+            .ok_or_else(|| self.out_of_bounds(offset))?;
+        Ok(value)
+    }
+
+    /// A copy of the whole section.
+    pub fn to_vec(&self) -> Vec<u8> {
+        let mut out = self.region.to_vec();
+        out.truncate(self.inner.borrow().value_size() as usize);
+        out
+    }
+
+    /// The section's variables (name, offset, size).
+    pub fn variables(&self) -> &[Variable] {
+        self.inner.borrow().variables()
+    }
+
+    /// False for frozen sections (`.rodata`, `.kconfig`).
+    pub fn is_writable(&self) -> bool {
+        self.region.is_writable()
+    }
+
+    fn out_of_bounds(&self, offset: usize) -> MapError {
+        let data = self.inner.borrow();
+        MapError::OutOfBounds {
+            name: data.name().to_owned(),
+            index: u32::try_from(offset).unwrap_or(u32::MAX),
+            max_entries: data.value_size(),
+        }
+    }
+}
+
+impl<T: BorrowMut<MapData>> GlobalData<T> {
+    /// Sets variable `name`; `V` must have the variable's size.
+    pub fn set<V: Pod>(&mut self, name: &str, value: &V) -> Result<(), MapError> {
+        let var = self.variable::<V>(name)?;
+        self.write_at(var.offset as usize, value)
+    }
+
+    /// Writes `value` at byte `offset` of the section.
+    pub fn write_at<V: Pod>(&mut self, offset: usize, value: &V) -> Result<(), MapError> {
+        if !self.region.is_writable() {
+            return Err(MapError::Syscall {
+                name: self.inner.borrow().name().to_owned(),
+                source: bpf_sys::SyscallError::from_errno(bpf_sys::Command::Mmap, libc::EPERM),
+            });
+        }
+        let end_ok = offset + size_of::<V>() <= self.inner.borrow().value_size() as usize;
+        if !end_ok {
+            return Err(self.out_of_bounds(offset));
+        }
+        self.region
+            .write(offset, bytes_of(value))
+            .ok_or_else(|| self.out_of_bounds(offset))
+    }
+}
+
+map_wrapper!(GlobalData);

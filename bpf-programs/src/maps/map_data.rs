@@ -1,0 +1,497 @@
+//! [`MapData`]: an owned map fd with its name and definition.
+
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
+use std::path::{Path, PathBuf};
+
+use bpf_core::obj::{self, MapDef};
+use bpf_sys::SyscallError;
+use bpf_sys::generated::bpf_map_type;
+use bpf_sys::info::{MapInfo, map_info};
+use bpf_sys::map::{MapCreateAttr, MapFd};
+use bpf_sys::obj::{obj_get, obj_pin};
+use bpf_sys::util::possible_cpu_count;
+
+use super::error::MapError;
+use super::flags::{BPF_F_NUMA_NODE, BPF_F_RDONLY_PROG, BPF_F_WRONLY_PROG};
+
+/// A created (or opened) map: the fd, its name and the attributes the kernel knows it by.
+#[derive(Debug)]
+pub struct MapData {
+    fd: MapFd,
+    name: String,
+    def: MapDef,
+    variables: Vec<obj::Variable>,
+    pinned: Option<PathBuf>,
+}
+
+impl MapData {
+    /// Creates the map an object declares, named `name` in the kernel.
+    ///
+    /// Global data maps get their initial contents written; `.rodata` and `.kconfig` are then
+    /// frozen, so set constants on the object before creating its maps. When the kernel refuses
+    /// the BTF type ids of key and value, the map is created again without them.
+    pub fn create(
+        map: &obj::Map,
+        name: &str,
+        btf_fd: Option<BorrowedFd<'_>>,
+    ) -> Result<MapData, MapError> {
+        let def = effective_def(&map.def, name)?;
+        let inner = match &map.def.inner {
+            Some(inner_def) => {
+                let inner_def = effective_def(inner_def, name)?;
+                Some(create_fd(&inner_def, name, None)?)
+            }
+            None => None,
+        };
+        let inner_fd = inner.as_ref().map(|i| i.fd());
+        let uses_btf =
+            btf_fd.is_some() && (def.key_type_id.is_some() || def.value_type_id.is_some());
+        let fd = match create_fd_with_inner(&def, name, btf_fd, inner_fd) {
+            Ok(fd) => fd,
+            Err(e) if uses_btf && e.errno() == Some(libc::EINVAL) => {
+                log::debug!("map `{name}`: kernel refused its BTF ({e}), creating it without");
+                create_fd_with_inner(&def, name, None, inner_fd)?
+            }
+            Err(e) => return Err(e),
+        };
+        let data = MapData {
+            fd,
+            name: name.to_owned(),
+            def,
+            variables: map.variables.clone(),
+            pinned: None,
+        };
+        if map.has_initial_data() && !map.data.is_empty() {
+            data.write_initial_value(&map.data)?;
+        }
+        if map.frozen() {
+            data.freeze()?;
+        }
+        Ok(data)
+    }
+
+    /// Creates a map from a bare definition (user-space maps: no BTF, no initial contents).
+    pub fn create_raw(def: &MapDef, name: &str) -> Result<MapData, MapError> {
+        let def = effective_def(def, name)?;
+        let inner = match &def.inner {
+            Some(inner_def) => Some(create_fd(&effective_def(inner_def, name)?, name, None)?),
+            None => None,
+        };
+        let fd = create_fd_with_inner(&def, name, None, inner.as_ref().map(|i| i.fd()))?;
+        Ok(MapData {
+            fd,
+            name: name.to_owned(),
+            def,
+            variables: Vec::new(),
+            pinned: None,
+        })
+    }
+
+    /// Creates a map whose inner-map template is an existing map (map-in-map types).
+    pub fn create_with_inner(
+        def: &MapDef,
+        name: &str,
+        inner: BorrowedFd<'_>,
+    ) -> Result<MapData, MapError> {
+        let def = effective_def(def, name)?;
+        let fd = create_fd_with_inner(&def, name, None, Some(inner))?;
+        Ok(MapData {
+            fd,
+            name: name.to_owned(),
+            def,
+            variables: Vec::new(),
+            pinned: None,
+        })
+    }
+
+    /// Reuses the map pinned at `path` if it matches the object's definition, or creates it
+    /// ([`MapData::create`]) and pins it there.
+    pub fn create_or_open_pinned(
+        map: &obj::Map,
+        name: &str,
+        btf_fd: Option<BorrowedFd<'_>>,
+        path: &Path,
+    ) -> Result<MapData, MapError> {
+        match obj_get(path, 0) {
+            Ok(fd) => {
+                let mut data = MapData::from_fd_named(fd, name)?;
+                let wanted = effective_def(&map.def, name)?;
+                data.check_compatible(&wanted, path)?;
+                data.variables = map.variables.clone();
+                data.pinned = Some(path.to_owned());
+                Ok(data)
+            }
+            Err(e) if e.errno() == Some(libc::ENOENT) => {
+                let mut data = MapData::create(map, name, btf_fd)?;
+                data.pin(path)?;
+                Ok(data)
+            }
+            Err(e) => Err(syscall(name, e)),
+        }
+    }
+
+    /// Opens the map pinned at `path`.
+    pub fn from_pin(path: impl AsRef<Path>) -> Result<MapData, MapError> {
+        let path = path.as_ref();
+        let fd = obj_get(path, 0).map_err(|e| syscall(&path.display().to_string(), e))?;
+        let mut data = MapData::from_fd(fd)?;
+        data.pinned = Some(path.to_owned());
+        Ok(data)
+    }
+
+    /// Wraps a map fd (by id, received from another process, …), reading its definition.
+    pub fn from_fd(fd: OwnedFd) -> Result<MapData, MapError> {
+        let info = map_info(fd.as_fd()).map_err(|e| syscall("<fd>", e))?;
+        let name = info.name.clone();
+        MapData::from_fd_info(fd, info, name)
+    }
+
+    fn from_fd_named(fd: OwnedFd, name: &str) -> Result<MapData, MapError> {
+        let info = map_info(fd.as_fd()).map_err(|e| syscall(name, e))?;
+        MapData::from_fd_info(fd, info, name.to_owned())
+    }
+
+    fn from_fd_info(fd: OwnedFd, info: MapInfo, name: String) -> Result<MapData, MapError> {
+        let i = &info.info;
+        let def = MapDef {
+            map_type: i.type_,
+            key_size: i.key_size,
+            value_size: i.value_size,
+            max_entries: i.max_entries,
+            map_flags: i.map_flags,
+            map_extra: i.map_extra,
+            ..MapDef::default()
+        };
+        let fd = MapFd::from_fd(fd).map_err(|e| syscall(&name, e))?;
+        Ok(MapData {
+            fd,
+            name,
+            def,
+            variables: Vec::new(),
+            pinned: None,
+        })
+    }
+
+    /// Pins the map at `path` (inside a bpffs mount).
+    pub fn pin(&mut self, path: impl AsRef<Path>) -> Result<(), MapError> {
+        let path = path.as_ref();
+        obj_pin(self.fd(), path).map_err(|e| syscall(&self.name, e))?;
+        self.pinned = Some(path.to_owned());
+        Ok(())
+    }
+
+    /// Removes the pin this map was pinned at or opened from; the map lives on while fds remain.
+    pub fn unpin(&mut self) -> Result<(), MapError> {
+        if let Some(path) = self.pinned.take() {
+            std::fs::remove_file(&path).map_err(|source| MapError::Io {
+                name: self.name.clone(),
+                what: "removing the pin",
+                source,
+            })?;
+        }
+        Ok(())
+    }
+
+    /// Where the map is pinned, if it was pinned or opened from a pin by this handle.
+    pub fn pinned_path(&self) -> Option<&Path> {
+        self.pinned.as_deref()
+    }
+
+    /// Freezes the map: user space can no longer write it (programs still can, unless
+    /// it was created read-only for programs).
+    pub fn freeze(&self) -> Result<(), MapError> {
+        self.fd.freeze().map_err(|e| syscall(&self.name, e))
+    }
+
+    /// Kept for loaders that set constants after creation: freezes maps the object wants frozen.
+    pub fn finalize(&self, map: &obj::Map) -> Result<(), MapError> {
+        if map.frozen() { self.freeze() } else { Ok(()) }
+    }
+
+    /// Writes `fd` (a program or map fd) at `index` of a prog array or array-of-maps.
+    pub fn set_fd_slot(&self, index: u32, fd: BorrowedFd<'_>) -> Result<(), MapError> {
+        use std::os::fd::AsRawFd;
+        let value = fd.as_raw_fd() as u32;
+        self.fd
+            .update(&index.to_ne_bytes(), &value.to_ne_bytes(), 0)
+            .map_err(|e| syscall(&self.name, e))
+    }
+
+    fn write_initial_value(&self, data: &[u8]) -> Result<(), MapError> {
+        if data.len() != self.def.value_size as usize {
+            return Err(MapError::InvalidDefinition {
+                name: self.name.clone(),
+                reason: format!(
+                    "initial data is {} bytes, the value is {}",
+                    data.len(),
+                    self.def.value_size
+                ),
+            });
+        }
+        self.fd
+            .update(&0u32.to_ne_bytes(), data, 0)
+            .map_err(|e| syscall(&self.name, e))
+    }
+
+    fn check_compatible(&self, wanted: &MapDef, path: &Path) -> Result<(), MapError> {
+        let have = &self.def;
+        let mismatch = |what: &str, have: u64, want: u64| {
+            Err(MapError::PinMismatch {
+                name: self.name.clone(),
+                path: path.to_owned(),
+                reason: format!("{what} is {have}, the object wants {want}"),
+            })
+        };
+        if have.map_type != wanted.map_type {
+            return mismatch("type", have.map_type.into(), wanted.map_type.into());
+        }
+        if have.key_size != wanted.key_size {
+            return mismatch("key size", have.key_size.into(), wanted.key_size.into());
+        }
+        if have.value_size != wanted.value_size {
+            return mismatch(
+                "value size",
+                have.value_size.into(),
+                wanted.value_size.into(),
+            );
+        }
+        if have.max_entries != wanted.max_entries {
+            return mismatch(
+                "max_entries",
+                have.max_entries.into(),
+                wanted.max_entries.into(),
+            );
+        }
+        // The kernel does not report BPF_F_NUMA_NODE back consistently; compare the rest.
+        let flags = |f: u32| f & !BPF_F_NUMA_NODE;
+        if flags(have.map_flags) != flags(wanted.map_flags) {
+            return mismatch("map_flags", have.map_flags.into(), wanted.map_flags.into());
+        }
+        Ok(())
+    }
+
+    /// The map's fd.
+    pub fn fd(&self) -> BorrowedFd<'_> {
+        self.fd.fd()
+    }
+
+    /// The fd with its checked element operations (key/value lengths are verified).
+    pub fn map_fd(&self) -> &MapFd {
+        &self.fd
+    }
+
+    /// The map's name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The definition the map was created with (or read from the kernel).
+    pub fn def(&self) -> &MapDef {
+        &self.def
+    }
+
+    /// `bpf_map_type::BPF_MAP_TYPE_*`.
+    pub fn map_type(&self) -> bpf_map_type::Type {
+        self.def.map_type
+    }
+
+    /// Key size in bytes.
+    pub fn key_size(&self) -> u32 {
+        self.def.key_size
+    }
+
+    /// Value size in bytes (one CPU's slot for per-CPU maps).
+    pub fn value_size(&self) -> u32 {
+        self.def.value_size
+    }
+
+    /// Maximum number of entries.
+    pub fn max_entries(&self) -> u32 {
+        self.def.max_entries
+    }
+
+    /// `BPF_F_*` flags.
+    pub fn map_flags(&self) -> u32 {
+        self.def.map_flags
+    }
+
+    /// The global variables of a data map (`.data`, `.bss`, `.rodata`), from the object.
+    pub fn variables(&self) -> &[obj::Variable] {
+        &self.variables
+    }
+
+    /// The kernel's view of the map (id, name, sizes, flags, BTF ids).
+    pub fn info(&self) -> Result<super::MapInfo, MapError> {
+        super::MapInfo::from_data(self)
+    }
+
+    /// A second handle on the same kernel map.
+    pub fn try_clone(&self) -> Result<MapData, MapError> {
+        let fd = self
+            .fd()
+            .try_clone_to_owned()
+            .map_err(|source| MapError::Io {
+                name: self.name.clone(),
+                what: "duplicating the fd",
+                source,
+            })?;
+        let fd = MapFd::from_fd(fd).map_err(|e| syscall(&self.name, e))?;
+        Ok(MapData {
+            fd,
+            name: self.name.clone(),
+            def: self.def.clone(),
+            variables: self.variables.clone(),
+            pinned: None,
+        })
+    }
+}
+
+impl AsFd for MapData {
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        self.fd()
+    }
+}
+
+pub(crate) fn syscall(name: &str, source: SyscallError) -> MapError {
+    MapError::Syscall {
+        name: name.to_owned(),
+        source,
+    }
+}
+
+/// The definition as the kernel wants it: defaults libbpf fills in, size rules checked.
+fn effective_def(def: &MapDef, name: &str) -> Result<MapDef, MapError> {
+    let mut def = def.clone();
+    let invalid = |reason: String| MapError::InvalidDefinition {
+        name: name.to_owned(),
+        reason,
+    };
+    match def.map_type {
+        bpf_map_type::BPF_MAP_TYPE_PERF_EVENT_ARRAY => {
+            if def.key_size == 0 {
+                def.key_size = 4;
+            }
+            if def.value_size == 0 {
+                def.value_size = 4;
+            }
+            let cpus = possible_cpu_count().map_err(|source| MapError::Io {
+                name: name.to_owned(),
+                what: "reading the possible CPUs",
+                source,
+            })?;
+            let cpus = u32::try_from(cpus).unwrap_or(u32::MAX);
+            if def.max_entries == 0 || def.max_entries > cpus {
+                def.max_entries = cpus;
+            }
+        }
+        bpf_map_type::BPF_MAP_TYPE_RINGBUF | bpf_map_type::BPF_MAP_TYPE_USER_RINGBUF => {
+            let page = bpf_sys::util::page_size() as u32;
+            // Size must be a power-of-two multiple of the page size.
+            let size = def.max_entries.max(page);
+            def.max_entries = size
+                .checked_next_power_of_two()
+                .ok_or_else(|| invalid(format!("ring buffer size {size} is too large")))?;
+        }
+        bpf_map_type::BPF_MAP_TYPE_ARRAY_OF_MAPS | bpf_map_type::BPF_MAP_TYPE_HASH_OF_MAPS => {
+            if def.value_size == 0 {
+                def.value_size = 4;
+            }
+            if def.value_size != 4 {
+                return Err(invalid(format!(
+                    "map-in-map values are 4-byte fds, declared {}",
+                    def.value_size
+                )));
+            }
+        }
+        _ => {}
+    }
+    if def.numa_node.is_some() {
+        def.map_flags |= BPF_F_NUMA_NODE;
+    }
+    if def.map_flags & BPF_F_RDONLY_PROG != 0 && def.map_flags & BPF_F_WRONLY_PROG != 0 {
+        return Err(invalid(
+            "BPF_F_RDONLY_PROG and BPF_F_WRONLY_PROG together".into(),
+        ));
+    }
+    Ok(def)
+}
+
+fn create_fd(def: &MapDef, name: &str, btf_fd: Option<BorrowedFd<'_>>) -> Result<MapFd, MapError> {
+    create_fd_with_inner(def, name, btf_fd, None)
+}
+
+fn create_fd_with_inner(
+    def: &MapDef,
+    name: &str,
+    btf_fd: Option<BorrowedFd<'_>>,
+    inner: Option<BorrowedFd<'_>>,
+) -> Result<MapFd, MapError> {
+    let kernel_name = kernel_name(name);
+    let with_btf = btf_fd.filter(|_| def.key_type_id.is_some() || def.value_type_id.is_some());
+    let attr = MapCreateAttr {
+        map_type: def.map_type,
+        key_size: def.key_size,
+        value_size: def.value_size,
+        max_entries: def.max_entries,
+        map_flags: def.map_flags,
+        inner_map_fd: inner,
+        numa_node: def.numa_node.unwrap_or(0),
+        name: &kernel_name,
+        btf_fd: with_btf,
+        btf_key_type_id: with_btf.and(def.key_type_id).unwrap_or(0),
+        btf_value_type_id: with_btf.and(def.value_type_id).unwrap_or(0),
+        map_extra: def.map_extra,
+        ..MapCreateAttr::default()
+    };
+    MapFd::create(&attr).map_err(|e| syscall(name, e))
+}
+
+/// The kernel accepts only `[A-Za-z0-9_.]` in object names; anything else becomes `_`.
+fn kernel_name(name: &str) -> String {
+    name.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '_' || c == '.' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .take(15)
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kernel_names_are_sanitised() {
+        assert_eq!(kernel_name("a-b/c.d"), "a_b_c.d");
+        assert_eq!(kernel_name("abcdefghijklmnopqrstu"), "abcdefghijklmno");
+    }
+
+    #[test]
+    fn ringbuf_size_rounds_to_power_of_two_pages() {
+        let def = MapDef {
+            map_type: bpf_map_type::BPF_MAP_TYPE_RINGBUF,
+            max_entries: 5000,
+            ..MapDef::default()
+        };
+        let page = bpf_sys::util::page_size() as u32;
+        let got = effective_def(&def, "rb").map(|d| d.max_entries).ok();
+        assert_eq!(got, Some(5000u32.max(page).next_power_of_two()));
+    }
+
+    #[test]
+    fn map_in_map_value_size_is_checked() {
+        let def = MapDef {
+            map_type: bpf_map_type::BPF_MAP_TYPE_ARRAY_OF_MAPS,
+            value_size: 8,
+            ..MapDef::default()
+        };
+        assert!(matches!(
+            effective_def(&def, "m"),
+            Err(MapError::InvalidDefinition { .. })
+        ));
+    }
+}

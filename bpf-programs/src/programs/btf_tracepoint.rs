@@ -1,0 +1,87 @@
+//! BTF-enabled tracepoints (`tp_btf/<name>`): typed tracepoint arguments.
+
+use std::os::fd::AsFd;
+
+use bpf_sys::generated::bpf_attach_type;
+
+use super::btf_target::{attach_tracing, load_for_target};
+use super::links::{FdLink, define_link_wrapper};
+use super::{
+    DefaultLoad, ProgramData, ProgramError, ProgramSection, impl_program_common, kernel_btf,
+};
+
+/// Why a BTF tracepoint could not be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum BtfTracePointError {
+    #[error(
+        "program `{program}`: the kernel has no tracepoint `{name}` (no btf_trace_{name} in its BTF)"
+    )]
+    NotFound { program: String, name: String },
+    #[error("program `{program}` names no tracepoint in its section; use load_target")]
+    NoTarget { program: String },
+}
+
+define_link_wrapper!(
+    /// A `tp_btf` attachment.
+    BtfTracePointLink,
+    BtfTracePointLinkId,
+    FdLink
+);
+
+/// A `tp_btf` program.
+#[derive(Debug)]
+pub struct BtfTracePoint {
+    pub(crate) data: ProgramData<BtfTracePointLink>,
+}
+
+impl BtfTracePoint {
+    pub(crate) fn new(data: ProgramData<BtfTracePointLink>) -> Self {
+        BtfTracePoint { data }
+    }
+
+    /// Loads the program for the tracepoint named in its section.
+    pub fn load(&mut self) -> Result<(), ProgramError> {
+        let name = match self.data.section() {
+            Some(ProgramSection::BtfTracePoint { name: Some(name) }) => name.clone(),
+            _ => {
+                return Err(BtfTracePointError::NoTarget {
+                    program: self.data.name().to_owned(),
+                }
+                .into());
+            }
+        };
+        self.load_target(&name)
+    }
+
+    /// Loads the program for tracepoint `name` (e.g. `sched_switch`).
+    pub fn load_target(&mut self, name: &str) -> Result<(), ProgramError> {
+        let program = self.data.name().to_owned();
+        load_for_target(
+            &mut self.data,
+            &format!("btf_trace_{name}"),
+            kernel_btf::KIND_TYPEDEF,
+            || {
+                BtfTracePointError::NotFound {
+                    program,
+                    name: name.to_owned(),
+                }
+                .into()
+            },
+        )
+    }
+
+    /// Attaches at the tracepoint chosen at load.
+    pub fn attach(&mut self) -> Result<BtfTracePointLinkId, ProgramError> {
+        let fd = self.data.fd()?;
+        let link = attach_tracing(fd.as_fd(), bpf_attach_type::BPF_TRACE_RAW_TP, 0)?;
+        Ok(self.data.links.insert(BtfTracePointLink::new(link)))
+    }
+}
+
+impl DefaultLoad for BtfTracePoint {
+    fn load_default(&mut self) -> Result<(), ProgramError> {
+        self.load()
+    }
+}
+
+impl_program_common!(BtfTracePoint, BtfTracePointLink);

@@ -1,0 +1,202 @@
+//! What every cgroup program type shares: attach modes, the link-or-`BPF_PROG_ATTACH` attach
+//! and the errors of attaching to a cgroup.
+
+use std::os::fd::{AsFd, BorrowedFd};
+
+use bpf_sys::generated::{BPF_F_ALLOW_MULTI, BPF_F_ALLOW_OVERRIDE, bpf_attach_type};
+
+use super::prog_attach_link::{AttachMethod, LinkOrAttachment, LinkSupport, attach_fd_target};
+use super::{Link, ProgramData, ProgramError};
+
+/// Whether programs in descendant cgroups may add to or override this one (`BPF_PROG_ATTACH`
+/// only: a `bpf_link` on a cgroup always behaves as [`AllowMultiple`](Self::AllowMultiple)).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum CgroupAttachMode {
+    /// The only program at this attach point; descendants may not attach their own.
+    #[default]
+    Single,
+    /// Descendants may replace this program with theirs.
+    AllowOverride,
+    /// Several programs run in order, descendants' included.
+    AllowMultiple,
+}
+
+impl CgroupAttachMode {
+    pub(crate) fn flags(self) -> u32 {
+        match self {
+            CgroupAttachMode::Single => 0,
+            CgroupAttachMode::AllowOverride => BPF_F_ALLOW_OVERRIDE,
+            CgroupAttachMode::AllowMultiple => BPF_F_ALLOW_MULTI,
+        }
+    }
+}
+
+/// Why a cgroup program could not be attached.
+#[derive(Debug, thiserror::Error)]
+pub enum CgroupAttachError {
+    #[error(
+        "program `{program}` has no attach type (opened from a pin, or a section without one); \
+         pass one explicitly"
+    )]
+    NoAttachType { program: String },
+    #[error("program `{program}`: attaching to the cgroup ({attach_type}): {source}")]
+    Attach {
+        program: String,
+        attach_type: &'static str,
+        #[source]
+        source: Box<ProgramError>,
+    },
+}
+
+/// Whether this kernel has `bpf_link`s on cgroups (learnt on first attach).
+static CGROUP_LINKS: LinkSupport = LinkSupport::new();
+
+/// Attaches a loaded program to `cgroup` at `attach_type`.
+pub(crate) fn attach_to_cgroup<T: Link>(
+    data: &ProgramData<T>,
+    cgroup: BorrowedFd<'_>,
+    attach_type: bpf_attach_type::Type,
+    mode: CgroupAttachMode,
+    method: AttachMethod,
+) -> Result<LinkOrAttachment, ProgramError> {
+    let prog_fd = data.fd()?;
+    attach_fd_target(
+        &CGROUP_LINKS,
+        method,
+        prog_fd.as_fd(),
+        cgroup,
+        attach_type,
+        mode.flags(),
+    )
+    .map_err(|source| {
+        CgroupAttachError::Attach {
+            program: data.name().to_owned(),
+            attach_type: attach_type_name(attach_type),
+            source: Box::new(source),
+        }
+        .into()
+    })
+}
+
+/// The attach type the program was loaded for (from its section).
+pub(crate) fn section_attach_type<T: Link>(
+    data: &ProgramData<T>,
+) -> Result<bpf_attach_type::Type, ProgramError> {
+    data.expected_attach_type
+        .or_else(|| data.section().and_then(|s| s.expected_attach_type()))
+        .ok_or_else(|| {
+            CgroupAttachError::NoAttachType {
+                program: data.name().to_owned(),
+            }
+            .into()
+        })
+}
+
+fn attach_type_name(attach_type: bpf_attach_type::Type) -> &'static str {
+    use bpf_attach_type as at;
+    match attach_type {
+        at::BPF_CGROUP_INET_INGRESS => "inet ingress",
+        at::BPF_CGROUP_INET_EGRESS => "inet egress",
+        at::BPF_CGROUP_INET_SOCK_CREATE => "sock_create",
+        at::BPF_CGROUP_INET_SOCK_RELEASE => "sock_release",
+        at::BPF_CGROUP_INET4_POST_BIND => "post_bind4",
+        at::BPF_CGROUP_INET6_POST_BIND => "post_bind6",
+        at::BPF_CGROUP_SOCK_OPS => "sock_ops",
+        at::BPF_CGROUP_DEVICE => "device",
+        at::BPF_CGROUP_SYSCTL => "sysctl",
+        at::BPF_CGROUP_GETSOCKOPT => "getsockopt",
+        at::BPF_CGROUP_SETSOCKOPT => "setsockopt",
+        at::BPF_CGROUP_INET4_BIND => "bind4",
+        at::BPF_CGROUP_INET6_BIND => "bind6",
+        at::BPF_CGROUP_INET4_CONNECT => "connect4",
+        at::BPF_CGROUP_INET6_CONNECT => "connect6",
+        at::BPF_CGROUP_UNIX_CONNECT => "connect_unix",
+        at::BPF_CGROUP_UDP4_SENDMSG => "sendmsg4",
+        at::BPF_CGROUP_UDP6_SENDMSG => "sendmsg6",
+        at::BPF_CGROUP_UNIX_SENDMSG => "sendmsg_unix",
+        at::BPF_CGROUP_UDP4_RECVMSG => "recvmsg4",
+        at::BPF_CGROUP_UDP6_RECVMSG => "recvmsg6",
+        at::BPF_CGROUP_UNIX_RECVMSG => "recvmsg_unix",
+        at::BPF_CGROUP_INET4_GETPEERNAME => "getpeername4",
+        at::BPF_CGROUP_INET6_GETPEERNAME => "getpeername6",
+        at::BPF_CGROUP_UNIX_GETPEERNAME => "getpeername_unix",
+        at::BPF_CGROUP_INET4_GETSOCKNAME => "getsockname4",
+        at::BPF_CGROUP_INET6_GETSOCKNAME => "getsockname6",
+        at::BPF_CGROUP_UNIX_GETSOCKNAME => "getsockname_unix",
+        _ => "other",
+    }
+}
+
+/// Defines a cgroup program type whose attach type is fixed at load (by its section).
+macro_rules! cgroup_program {
+    ($(#[$doc:meta])* $ty:ident, $link:ident, $link_id:ident, $label:literal) => {
+        $crate::programs::links::define_link_wrapper!(
+            #[doc = concat!("A ", $label, " attachment to a cgroup.")]
+            $link,
+            $link_id,
+            $crate::programs::prog_attach_link::LinkOrAttachment
+        );
+
+        $(#[$doc])*
+        #[derive(Debug)]
+        pub struct $ty {
+            pub(crate) data: $crate::programs::ProgramData<$link>,
+        }
+
+        impl $ty {
+            pub(crate) fn new(data: $crate::programs::ProgramData<$link>) -> Self {
+                $ty { data }
+            }
+
+            /// Loads the program.
+            pub fn load(&mut self) -> Result<(), $crate::programs::ProgramError> {
+                self.data.load()
+            }
+
+            /// The attach type the program was loaded for (from its section).
+            pub fn attach_type(
+                &self,
+            ) -> Result<bpf_sys::generated::bpf_attach_type::Type, $crate::programs::ProgramError>
+            {
+                $crate::programs::cgroup_attach::section_attach_type(&self.data)
+            }
+
+            /// Attaches to `cgroup` (a cgroup2 directory fd): a `bpf_link` where the kernel has
+            /// them, else `BPF_PROG_ATTACH` with `mode`.
+            pub fn attach(
+                &mut self,
+                cgroup: impl std::os::fd::AsFd,
+                mode: $crate::programs::CgroupAttachMode,
+            ) -> Result<$link_id, $crate::programs::ProgramError> {
+                self.attach_with_method(cgroup, mode, $crate::programs::AttachMethod::Auto)
+            }
+
+            /// Like [`attach`](Self::attach), choosing the kernel interface.
+            pub fn attach_with_method(
+                &mut self,
+                cgroup: impl std::os::fd::AsFd,
+                mode: $crate::programs::CgroupAttachMode,
+                method: $crate::programs::AttachMethod,
+            ) -> Result<$link_id, $crate::programs::ProgramError> {
+                let attach_type = self.attach_type()?;
+                let inner = $crate::programs::cgroup_attach::attach_to_cgroup(
+                    &self.data,
+                    std::os::fd::AsFd::as_fd(&cgroup),
+                    attach_type,
+                    mode,
+                    method,
+                )?;
+                Ok(self.data.links.insert($link::new(inner)))
+            }
+        }
+
+        impl $crate::programs::DefaultLoad for $ty {
+            fn load_default(&mut self) -> Result<(), $crate::programs::ProgramError> {
+                self.load()
+            }
+        }
+
+        $crate::programs::impl_program_common!($ty, $link);
+    };
+}
+pub(crate) use cgroup_program;

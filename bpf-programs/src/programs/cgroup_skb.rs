@@ -1,0 +1,97 @@
+//! `cgroup_skb/ingress|egress` (and `cgroup/skb`): packets entering or leaving the sockets of a
+//! cgroup; the program returns 1 to let a packet through, 0 to drop it.
+
+use std::os::fd::AsFd;
+
+use bpf_sys::generated::bpf_attach_type;
+
+use super::cgroup_attach::attach_to_cgroup;
+use super::links::define_link_wrapper;
+use super::prog_attach_link::{AttachMethod, LinkOrAttachment};
+use super::{CgroupAttachMode, DefaultLoad, ProgramData, ProgramError, impl_program_common};
+
+/// Which direction of a cgroup's traffic the program sees.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CgroupSkbAttachType {
+    /// Packets received by the cgroup's sockets.
+    Ingress,
+    /// Packets sent by the cgroup's sockets.
+    Egress,
+}
+
+impl CgroupSkbAttachType {
+    fn raw(self) -> bpf_attach_type::Type {
+        match self {
+            CgroupSkbAttachType::Ingress => bpf_attach_type::BPF_CGROUP_INET_INGRESS,
+            CgroupSkbAttachType::Egress => bpf_attach_type::BPF_CGROUP_INET_EGRESS,
+        }
+    }
+}
+
+define_link_wrapper!(
+    /// A `cgroup_skb` attachment to a cgroup.
+    CgroupSkbLink,
+    CgroupSkbLinkId,
+    LinkOrAttachment
+);
+
+/// A `cgroup_skb` program.
+#[derive(Debug)]
+pub struct CgroupSkb {
+    pub(crate) data: ProgramData<CgroupSkbLink>,
+}
+
+impl CgroupSkb {
+    pub(crate) fn new(data: ProgramData<CgroupSkbLink>) -> Self {
+        CgroupSkb { data }
+    }
+
+    /// Loads the program.
+    pub fn load(&mut self) -> Result<(), ProgramError> {
+        self.data.load()
+    }
+
+    /// The direction named by the section (`cgroup_skb/ingress|egress`), if any.
+    pub fn expected_attach_type(&self) -> Option<CgroupSkbAttachType> {
+        let raw = self
+            .data
+            .section()
+            .and_then(|section| section.expected_attach_type())?;
+        match raw {
+            bpf_attach_type::BPF_CGROUP_INET_INGRESS => Some(CgroupSkbAttachType::Ingress),
+            bpf_attach_type::BPF_CGROUP_INET_EGRESS => Some(CgroupSkbAttachType::Egress),
+            _ => None,
+        }
+    }
+
+    /// Attaches to `cgroup` (a cgroup2 directory fd) for `attach_type` traffic: a `bpf_link`
+    /// where the kernel has them, else `BPF_PROG_ATTACH` with `mode`.
+    pub fn attach(
+        &mut self,
+        cgroup: impl AsFd,
+        attach_type: CgroupSkbAttachType,
+        mode: CgroupAttachMode,
+    ) -> Result<CgroupSkbLinkId, ProgramError> {
+        self.attach_with_method(cgroup, attach_type, mode, AttachMethod::Auto)
+    }
+
+    /// Like [`attach`](Self::attach), choosing the kernel interface.
+    pub fn attach_with_method(
+        &mut self,
+        cgroup: impl AsFd,
+        attach_type: CgroupSkbAttachType,
+        mode: CgroupAttachMode,
+        method: AttachMethod,
+    ) -> Result<CgroupSkbLinkId, ProgramError> {
+        let inner = attach_to_cgroup(&self.data, cgroup.as_fd(), attach_type.raw(), mode, method)?;
+        Ok(self.data.links.insert(CgroupSkbLink::new(inner)))
+    }
+}
+
+impl DefaultLoad for CgroupSkb {
+    fn load_default(&mut self) -> Result<(), ProgramError> {
+        self.load()
+    }
+}
+
+impl_program_common!(CgroupSkb, CgroupSkbLink);

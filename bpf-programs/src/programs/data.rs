@@ -1,0 +1,401 @@
+//! [`ProgramData`]: the state and the one load path every program type shares.
+
+use std::collections::HashMap;
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use bpf_core::obj::{ExternKind, Object, ProgramSection, SlotTarget};
+use bpf_core::relocation::{Bindings, KsymValue, MapReference, RelocatedProgram};
+use bpf_sys::VerifierLog;
+use bpf_sys::info::prog_info;
+use bpf_sys::obj::{obj_get, obj_pin};
+use bpf_sys::prog::{ProgLoadAttr, prog_load_with_log};
+
+use super::links::{Link, LinkMap};
+use super::{ProgramError, ProgramInfo, kernel_btf};
+use crate::features;
+
+bitflags::bitflags! {
+    /// How much the verifier should say when loading (the log is kept on success too).
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+    pub struct VerifierLogLevel: u32 {
+        /// The verifier's instruction-by-instruction log.
+        const DEBUG = 1;
+        /// Every state the verifier explores.
+        const VERBOSE = 2;
+        /// Statistics (instructions processed, states, time).
+        const STATS = 4;
+    }
+}
+
+/// A loaded program's fd.
+#[derive(Debug)]
+pub struct ProgramFd(OwnedFd);
+
+impl ProgramFd {
+    /// A second fd for the same program.
+    pub fn try_clone(&self) -> std::io::Result<ProgramFd> {
+        self.0.try_clone().map(ProgramFd)
+    }
+
+    /// Gives up the wrapper.
+    pub fn into_inner(self) -> OwnedFd {
+        self.0
+    }
+}
+
+impl AsFd for ProgramFd {
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        self.0.as_fd()
+    }
+}
+
+impl From<OwnedFd> for ProgramFd {
+    fn from(fd: OwnedFd) -> ProgramFd {
+        ProgramFd(fd)
+    }
+}
+
+/// What programs of one object share: the parsed object and the fds of its maps and BTF.
+#[derive(Debug)]
+pub(crate) struct ObjectContext {
+    pub(crate) object: Object,
+    /// Duplicates of the map fds, so programs stay loadable after `take_map`.
+    pub(crate) map_fds: HashMap<String, OwnedFd>,
+    pub(crate) btf_fd: Option<OwnedFd>,
+}
+
+impl ObjectContext {
+    fn relocate(&self, program: &str) -> Result<RelocatedProgram, ProgramError> {
+        let mut bindings = Bindings::default();
+        for (name, fd) in &self.map_fds {
+            bindings
+                .maps
+                .insert(name.clone(), MapReference::Fd(fd.as_raw_fd()));
+        }
+        self.resolve_externs(program, &mut bindings)?;
+        self.object
+            .relocate(program, &bindings)
+            .map_err(|source| ProgramError::Relocation {
+                program: program.to_owned(),
+                source: Box::new(source),
+            })
+    }
+
+    /// Looks up the kernel symbols the object's externs name; unresolved ones are reported by
+    /// relocation, and only for programs that use them.
+    fn resolve_externs(&self, program: &str, bindings: &mut Bindings) -> Result<(), ProgramError> {
+        let needs_kallsyms = self
+            .object
+            .externs
+            .iter()
+            .any(|e| matches!(e.kind, ExternKind::TypelessKsym | ExternKind::Untyped));
+        let kallsyms = if needs_kallsyms {
+            kernel_btf::kallsyms().unwrap_or_default()
+        } else {
+            HashMap::new()
+        };
+        for ext in &self.object.externs {
+            match ext.kind {
+                ExternKind::TypelessKsym | ExternKind::Untyped => {
+                    if let Some(&address) = kallsyms.get(&ext.name) {
+                        bindings
+                            .ksyms
+                            .insert(ext.name.clone(), KsymValue::Address(address));
+                    }
+                }
+                ExternKind::TypedKsym { .. } | ExternKind::Kfunc { .. } => {
+                    let kind = if matches!(ext.kind, ExternKind::Kfunc { .. }) {
+                        kernel_btf::KIND_FUNC
+                    } else {
+                        kernel_btf::KIND_VAR
+                    };
+                    let btf = kernel_btf::vmlinux().map_err(|message| ProgramError::KernelBtf {
+                        program: program.to_owned(),
+                        message,
+                    })?;
+                    if let Some(btf_id) = btf.find(&ext.name, kind) {
+                        if kind == kernel_btf::KIND_FUNC {
+                            bindings.kfuncs.insert(
+                                ext.name.clone(),
+                                bpf_core::relocation::KfuncValue {
+                                    btf_id,
+                                    fd_array_index: 0,
+                                },
+                            );
+                        } else {
+                            bindings.ksyms.insert(
+                                ext.name.clone(),
+                                KsymValue::BtfId {
+                                    btf_id,
+                                    btf_obj_fd: 0,
+                                },
+                            );
+                        }
+                    }
+                }
+                ExternKind::Kconfig { .. } => {}
+            }
+        }
+        Ok(())
+    }
+
+    /// Fills `.values` slots of prog arrays that name `program`.
+    fn fill_program_slots(&self, program: &str, fd: BorrowedFd<'_>) -> Result<(), ProgramError> {
+        for map in &self.object.maps {
+            for slot in &map.initial_slots {
+                if slot.target != SlotTarget::Program(program.to_owned()) {
+                    continue;
+                }
+                let Some(map_fd) = self.map_fds.get(&map.name) else {
+                    continue;
+                };
+                let map_fd = map_fd
+                    .try_clone()
+                    .map_err(|source| ProgramError::Io {
+                        what: format!("duplicating the fd of map `{}`", map.name),
+                        source,
+                    })
+                    .and_then(|fd| {
+                        bpf_sys::map::MapFd::from_fd(fd)
+                            .map_err(ProgramError::syscall("prog array info"))
+                    })?;
+                let value = (fd.as_raw_fd() as u32).to_ne_bytes();
+                map_fd
+                    .update(&slot.index.to_ne_bytes(), &value, 0)
+                    .map_err(|source| ProgramError::ProgramSyscall {
+                        program: program.to_owned(),
+                        what: "filling a prog array slot",
+                        source,
+                    })?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A program before its type wrapper is chosen.
+#[derive(Debug)]
+pub(crate) struct UntypedData {
+    pub(crate) name: String,
+    pub(crate) section: ProgramSection,
+    pub(crate) context: Arc<ObjectContext>,
+    pub(crate) log_level: VerifierLogLevel,
+}
+
+impl UntypedData {
+    pub(crate) fn typed<T: Link>(self) -> ProgramData<T> {
+        ProgramData {
+            name: self.name,
+            section: Some(self.section),
+            context: Some(self.context),
+            fd: None,
+            links: LinkMap::default(),
+            log_level: self.log_level,
+            verifier_log: VerifierLog::default(),
+            expected_attach_type: None,
+            attach_btf_id: None,
+            attach_btf_obj_fd: None,
+            attach_prog_fd: None,
+            pinned: None,
+        }
+    }
+}
+
+/// State shared by all program types: section, instructions source, fd and owned links.
+#[derive(Debug)]
+pub struct ProgramData<T: Link> {
+    pub(crate) name: String,
+    pub(crate) section: Option<ProgramSection>,
+    pub(crate) context: Option<Arc<ObjectContext>>,
+    // Links are declared before the fd so that they detach before the program fd closes.
+    pub(crate) links: LinkMap<T>,
+    pub(crate) fd: Option<ProgramFd>,
+    pub(crate) log_level: VerifierLogLevel,
+    pub(crate) verifier_log: VerifierLog,
+    /// Overrides the section's expected attach type.
+    pub(crate) expected_attach_type: Option<u32>,
+    pub(crate) attach_btf_id: Option<u32>,
+    pub(crate) attach_btf_obj_fd: Option<OwnedFd>,
+    pub(crate) attach_prog_fd: Option<OwnedFd>,
+    pinned: Option<PathBuf>,
+}
+
+impl<T: Link> ProgramData<T> {
+    /// The program's name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The section it came from (`None` when opened from a pin).
+    pub fn section(&self) -> Option<&ProgramSection> {
+        self.section.as_ref()
+    }
+
+    /// Sets the verifier log level of the next load.
+    pub fn set_verifier_log_level(&mut self, level: VerifierLogLevel) {
+        self.log_level = level;
+    }
+
+    /// How many links the program currently owns.
+    pub fn link_count(&self) -> usize {
+        self.links.len()
+    }
+
+    pub(crate) fn fd(&self) -> Result<&ProgramFd, ProgramError> {
+        self.fd.as_ref().ok_or_else(|| ProgramError::NotLoaded {
+            program: self.name.clone(),
+        })
+    }
+
+    /// Wraps a syscall failure with this program's name.
+    pub(crate) fn syscall_error(
+        &self,
+        what: &'static str,
+    ) -> impl FnOnce(bpf_sys::SyscallError) -> ProgramError + use<T> {
+        let program = self.name.clone();
+        move |source| ProgramError::ProgramSyscall {
+            program,
+            what,
+            source,
+        }
+    }
+
+    /// Relocates and loads the program; type modules set attach fields beforehand.
+    pub(crate) fn load(&mut self) -> Result<(), ProgramError> {
+        if self.fd.is_some() {
+            return Err(ProgramError::AlreadyLoaded {
+                program: self.name.clone(),
+            });
+        }
+        let (Some(context), Some(section)) = (&self.context, &self.section) else {
+            return Err(ProgramError::NoInstructions {
+                program: self.name.clone(),
+            });
+        };
+        let Some(prog_type) = section.prog_type() else {
+            return Err(ProgramError::UnknownSection {
+                program: self.name.clone(),
+                section: match section {
+                    ProgramSection::Unknown(name) => name.clone(),
+                    _ => String::new(),
+                },
+            });
+        };
+        let relocated = context.relocate(&self.name)?;
+        let with_btf = context.btf_fd.is_some();
+        let func_info = if with_btf {
+            relocated.func_info_bytes()
+        } else {
+            Vec::new()
+        };
+        let line_info = if with_btf {
+            relocated.line_info_bytes()
+        } else {
+            Vec::new()
+        };
+        let mut prog_flags = 0;
+        if section.sleepable() {
+            prog_flags |= bpf_sys::generated::BPF_F_SLEEPABLE;
+        }
+        if section.xdp_frags() {
+            prog_flags |= bpf_sys::generated::BPF_F_XDP_HAS_FRAGS;
+        }
+        let name = if features::prog_name() {
+            self.name.as_str()
+        } else {
+            ""
+        };
+        let license = context.object.license.as_deref().unwrap_or("");
+        let attr = ProgLoadAttr {
+            prog_type,
+            expected_attach_type: self
+                .expected_attach_type
+                .or_else(|| section.expected_attach_type())
+                .unwrap_or(0),
+            name,
+            insns: &relocated.insns,
+            license,
+            kern_version: context.object.kernel_version.unwrap_or(0),
+            prog_flags,
+            prog_btf_fd: context.btf_fd.as_ref().map(|fd| fd.as_fd()),
+            func_info: &func_info,
+            func_info_rec_size: relocated.func_info_rec_size,
+            line_info: &line_info,
+            line_info_rec_size: relocated.line_info_rec_size,
+            attach_btf_id: self.attach_btf_id.unwrap_or(0),
+            attach_btf_obj_fd: self.attach_btf_obj_fd.as_ref().map(|fd| fd.as_fd()),
+            attach_prog_fd: self.attach_prog_fd.as_ref().map(|fd| fd.as_fd()),
+            log_level: self.log_level.bits(),
+            ..Default::default()
+        };
+        let loaded = prog_load_with_log(&attr).map_err(|source| ProgramError::Load {
+            program: self.name.clone(),
+            source,
+        })?;
+        context.fill_program_slots(&self.name, loaded.fd.as_fd())?;
+        self.verifier_log = loaded.verifier_log;
+        self.fd = Some(ProgramFd(loaded.fd));
+        Ok(())
+    }
+
+    pub(crate) fn unload(&mut self) -> Result<(), ProgramError> {
+        self.links.clear();
+        self.fd
+            .take()
+            .map(drop)
+            .ok_or_else(|| ProgramError::NotLoaded {
+                program: self.name.clone(),
+            })
+    }
+
+    pub(crate) fn info(&self) -> Result<ProgramInfo, ProgramError> {
+        let fd = self.fd()?;
+        prog_info(fd.as_fd())
+            .map(ProgramInfo::new)
+            .map_err(self.syscall_error("program info"))
+    }
+
+    pub(crate) fn pin(&mut self, path: &Path) -> Result<(), ProgramError> {
+        let fd = self.fd()?;
+        obj_pin(fd.as_fd(), path).map_err(|source| ProgramError::Pin {
+            path: path.to_owned(),
+            source,
+        })?;
+        self.pinned = Some(path.to_owned());
+        Ok(())
+    }
+
+    pub(crate) fn unpin(&mut self) -> Result<(), ProgramError> {
+        if let Some(path) = self.pinned.take() {
+            std::fs::remove_file(&path).map_err(|source| ProgramError::Io {
+                what: format!("removing pin {}", path.display()),
+                source,
+            })?;
+        }
+        Ok(())
+    }
+
+    pub(crate) fn from_pin(path: &Path) -> Result<ProgramData<T>, ProgramError> {
+        let fd = obj_get(path, 0).map_err(|source| ProgramError::Pin {
+            path: path.to_owned(),
+            source,
+        })?;
+        let info = prog_info(fd.as_fd()).map_err(ProgramError::syscall("program info"))?;
+        Ok(ProgramData {
+            name: info.name.clone(),
+            section: None,
+            context: None,
+            links: LinkMap::default(),
+            fd: Some(ProgramFd(fd)),
+            log_level: VerifierLogLevel::empty(),
+            verifier_log: VerifierLog::default(),
+            expected_attach_type: None,
+            attach_btf_id: None,
+            attach_btf_obj_fd: None,
+            attach_prog_fd: None,
+            pinned: Some(path.to_owned()),
+        })
+    }
+}

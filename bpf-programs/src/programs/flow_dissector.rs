@@ -1,0 +1,109 @@
+//! `flow_dissector`: replaces the kernel's packet parser (flow keys for hashing, RPS, …) in a
+//! network namespace.
+
+use std::os::fd::AsFd;
+
+use bpf_sys::generated::bpf_attach_type;
+use bpf_sys::link::{LinkCreateAttr, LinkKind, LinkTarget, link_create};
+
+use super::links::{FdLink, define_link_wrapper};
+use super::prog_attach_link::{
+    AttachMethod, LinkOrAttachment, LinkSupport, ProgAttachLink, link_unsupported,
+};
+use super::{DefaultLoad, ProgramData, ProgramError, impl_program_common};
+
+/// Why a flow dissector could not be attached.
+#[derive(Debug, thiserror::Error)]
+pub enum FlowDissectorError {
+    #[error("attaching flow dissector `{program}` to the network namespace: {source}")]
+    Attach {
+        program: String,
+        #[source]
+        source: bpf_sys::SyscallError,
+    },
+}
+
+define_link_wrapper!(
+    /// A flow dissector attachment to a network namespace.
+    FlowDissectorLink,
+    FlowDissectorLinkId,
+    LinkOrAttachment
+);
+
+/// Whether this kernel has netns links for flow dissectors (learnt on first attach).
+static NETNS_LINKS: LinkSupport = LinkSupport::new();
+
+/// A `flow_dissector` program.
+#[derive(Debug)]
+pub struct FlowDissector {
+    pub(crate) data: ProgramData<FlowDissectorLink>,
+}
+
+impl FlowDissector {
+    pub(crate) fn new(data: ProgramData<FlowDissectorLink>) -> Self {
+        FlowDissector { data }
+    }
+
+    /// Loads the program.
+    pub fn load(&mut self) -> Result<(), ProgramError> {
+        self.data.load()
+    }
+
+    /// Attaches to the network namespace `netns` with a `bpf_link`, falling back to
+    /// `BPF_PROG_ATTACH` (which acts on the calling thread's namespace) on older kernels.
+    pub fn attach(&mut self, netns: impl AsFd) -> Result<FlowDissectorLinkId, ProgramError> {
+        self.attach_with_method(netns, AttachMethod::Auto)
+    }
+
+    /// Like [`attach`](Self::attach), choosing the kernel interface; `Legacy` ignores `netns`
+    /// and attaches to the calling thread's network namespace.
+    pub fn attach_with_method(
+        &mut self,
+        netns: impl AsFd,
+        method: AttachMethod,
+    ) -> Result<FlowDissectorLinkId, ProgramError> {
+        let prog_fd = self.data.fd()?;
+        let attach_type = bpf_attach_type::BPF_FLOW_DISSECTOR;
+        let try_link = match method {
+            AttachMethod::Auto => !NETNS_LINKS.known_unsupported(),
+            AttachMethod::Link => true,
+            AttachMethod::Legacy => false,
+        };
+        if try_link {
+            match link_create(&LinkCreateAttr {
+                prog_fd: prog_fd.as_fd(),
+                target: LinkTarget::Fd(netns.as_fd()),
+                attach_type,
+                flags: 0,
+                kind: LinkKind::Plain,
+            }) {
+                Ok(fd) => {
+                    NETNS_LINKS.learn(true);
+                    let inner = LinkOrAttachment::Link(FdLink::new(fd));
+                    return Ok(self.data.links.insert(FlowDissectorLink::new(inner)));
+                }
+                Err(e) if method == AttachMethod::Auto && link_unsupported(e.errno()) => {
+                    NETNS_LINKS.learn(false);
+                }
+                Err(source) => {
+                    return Err(FlowDissectorError::Attach {
+                        program: self.data.name().to_owned(),
+                        source,
+                    }
+                    .into());
+                }
+            }
+        }
+        let attachment = ProgAttachLink::attach_current_netns(prog_fd.as_fd(), attach_type)?;
+        let inner = LinkOrAttachment::Attachment(attachment);
+        Ok(self.data.links.insert(FlowDissectorLink::new(inner)))
+    }
+}
+
+impl DefaultLoad for FlowDissector {
+    fn load_default(&mut self) -> Result<(), ProgramError> {
+        self.load()
+    }
+}
+
+impl_program_common!(FlowDissector, FlowDissectorLink);

@@ -1,0 +1,150 @@
+//! BPF iterators (`iter/<target>`, e.g. `iter/task`): a link, then readable instances.
+
+use std::fs::File;
+use std::os::fd::AsFd;
+
+use bpf_sys::generated::bpf_attach_type;
+use bpf_sys::link::{IterTarget, LinkCreateAttr, LinkKind, LinkTarget, link_create};
+use bpf_sys::misc::iter_create;
+
+use super::btf_target::load_for_target;
+use super::links::{FdLink, Link, next_link_number};
+use super::{
+    DefaultLoad, ProgramData, ProgramError, ProgramSection, impl_program_common, kernel_btf,
+};
+
+/// Why an iterator could not be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum IterError {
+    #[error(
+        "program `{program}`: the kernel has no iterator `{target}` (no bpf_iter_{target} in BTF)"
+    )]
+    TargetNotFound { program: String, target: String },
+    #[error("program `{program}` names no iterator target in its section; use load_target")]
+    NoTarget { program: String },
+}
+
+/// Id of an [`IterLink`] owned by its program.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct IterLinkId(u64);
+
+/// An iterator link: each [`open`](IterLink::open) starts a new walk.
+#[derive(Debug)]
+pub struct IterLink {
+    id: IterLinkId,
+    link: FdLink,
+}
+
+impl IterLink {
+    /// A new instance of the iterator; reading it runs the program over the target.
+    pub fn open(&self) -> Result<File, ProgramError> {
+        let fd = iter_create(self.link.fd(), 0).map_err(ProgramError::syscall("iter create"))?;
+        Ok(File::from(fd))
+    }
+
+    /// The underlying link.
+    pub fn inner(&self) -> &FdLink {
+        &self.link
+    }
+
+    /// Gives up the wrapper.
+    pub fn into_inner(self) -> FdLink {
+        self.link
+    }
+}
+
+impl Link for IterLink {
+    type Id = IterLinkId;
+
+    fn id(&self) -> IterLinkId {
+        self.id
+    }
+
+    fn detach(self) -> Result<(), ProgramError> {
+        self.link.detach()
+    }
+}
+
+/// An `iter` program.
+#[derive(Debug)]
+pub struct Iter {
+    pub(crate) data: ProgramData<IterLink>,
+}
+
+impl Iter {
+    pub(crate) fn new(data: ProgramData<IterLink>) -> Self {
+        Iter { data }
+    }
+
+    /// Loads the program for the iterator target named in its section.
+    pub fn load(&mut self) -> Result<(), ProgramError> {
+        let target = match self.data.section() {
+            Some(ProgramSection::Iter {
+                target: Some(target),
+                ..
+            }) => target.clone(),
+            _ => {
+                return Err(IterError::NoTarget {
+                    program: self.data.name().to_owned(),
+                }
+                .into());
+            }
+        };
+        self.load_target(&target)
+    }
+
+    /// Loads the program for iterator `target` (e.g. `task`, `bpf_map_elem`).
+    pub fn load_target(&mut self, target: &str) -> Result<(), ProgramError> {
+        let program = self.data.name().to_owned();
+        load_for_target(
+            &mut self.data,
+            &format!("bpf_iter_{target}"),
+            kernel_btf::KIND_FUNC,
+            || {
+                IterError::TargetNotFound {
+                    program,
+                    target: target.to_owned(),
+                }
+                .into()
+            },
+        )
+    }
+
+    /// Creates the iterator link (over all objects of the target kind).
+    pub fn attach(&mut self) -> Result<IterLinkId, ProgramError> {
+        self.attach_with(None)
+    }
+
+    /// Creates the iterator link with parameters (one map, task, or cgroup).
+    pub fn attach_with(
+        &mut self,
+        target: Option<IterTarget<'_>>,
+    ) -> Result<IterLinkId, ProgramError> {
+        let fd = self.data.fd()?;
+        let link = link_create(&LinkCreateAttr {
+            prog_fd: fd.as_fd(),
+            target: LinkTarget::None,
+            attach_type: bpf_attach_type::BPF_TRACE_ITER,
+            flags: 0,
+            kind: LinkKind::Iter(target),
+        })
+        .map_err(self.data.syscall_error("iterator link create"))?;
+        Ok(self.data.links.insert(IterLink {
+            id: IterLinkId(next_link_number()),
+            link: FdLink::new(link),
+        }))
+    }
+
+    /// Opens an instance of the iterator behind link `link_id`.
+    pub fn open(&self, link_id: IterLinkId) -> Result<File, ProgramError> {
+        self.data.links.get(link_id)?.open()
+    }
+}
+
+impl DefaultLoad for Iter {
+    fn load_default(&mut self) -> Result<(), ProgramError> {
+        self.load()
+    }
+}
+
+impl_program_common!(Iter, IterLink);

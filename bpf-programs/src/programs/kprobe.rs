@@ -1,0 +1,268 @@
+//! Kernel probes: `kprobe`/`kretprobe` (and `ksyscall`) through the kprobe PMU, and
+//! `kprobe.multi` (many functions in one `bpf_link`).
+
+use std::ffi::CString;
+use std::os::fd::AsFd;
+
+use bpf_sys::generated::bpf_attach_type;
+use bpf_sys::link::{LinkCreateAttr, LinkKind, LinkTarget, link_create};
+use bpf_sys::perf_event::{
+    PerfConfig, PerfEventAttr, PerfEventFlags, perf_event_open, pmu_retprobe_bit, pmu_type,
+};
+
+use super::links::{FdLink, define_link_wrapper};
+use super::perf_attach::{PerfLinkInner, perf_attach};
+use super::uprobe::ProbeKind;
+use super::{
+    DefaultLoad, ProgramData, ProgramError, ProgramSection, impl_program_common, kernel_btf,
+};
+
+/// `BPF_F_KPROBE_MULTI_RETURN` (an anonymous enum in the UAPI).
+const KPROBE_MULTI_RETURN: u32 = 1;
+
+/// Why a kprobe could not be attached.
+#[derive(Debug, thiserror::Error)]
+pub enum KProbeError {
+    #[error("kprobe: no kernel function `{function}` can be probed")]
+    FunctionNotFound { function: String },
+    #[error("kprobe on `{function}`+{offset:#x}: {source}")]
+    Attach {
+        function: String,
+        offset: u64,
+        #[source]
+        source: bpf_sys::SyscallError,
+    },
+    #[error("program `{program}` names no kernel function in its section; pass one to attach")]
+    NoTarget { program: String },
+}
+
+define_link_wrapper!(
+    /// A kprobe attachment.
+    KProbeLink,
+    KProbeLinkId,
+    PerfLinkInner
+);
+
+/// A `kprobe`, `kretprobe`, `ksyscall` or `kretsyscall` program.
+#[derive(Debug)]
+pub struct KProbe {
+    pub(crate) data: ProgramData<KProbeLink>,
+}
+
+/// The kernel's entry symbol for syscall `name` (`__x64_sys_<name>` and the like).
+fn syscall_symbol(name: &str) -> String {
+    let symbols = kernel_btf::kallsyms().unwrap_or_default();
+    [
+        "__x64_sys_",
+        "__arm64_sys_",
+        "__s390x_sys_",
+        "__riscv_sys_",
+        "sys_",
+    ]
+    .iter()
+    .map(|prefix| format!("{prefix}{name}"))
+    .find(|symbol| symbols.contains_key(symbol))
+    .unwrap_or_else(|| format!("sys_{name}"))
+}
+
+impl KProbe {
+    pub(crate) fn new(data: ProgramData<KProbeLink>) -> Self {
+        KProbe { data }
+    }
+
+    /// Loads the program.
+    pub fn load(&mut self) -> Result<(), ProgramError> {
+        self.data.load()
+    }
+
+    /// Entry or return probe, from the section name.
+    pub fn kind(&self) -> ProbeKind {
+        match self.data.section() {
+            Some(ProgramSection::KProbe { retprobe: true, .. })
+            | Some(ProgramSection::KSyscall { retprobe: true, .. }) => ProbeKind::Return,
+            _ => ProbeKind::Entry,
+        }
+    }
+
+    /// Attaches at `offset` bytes into kernel function `function`.
+    pub fn attach(
+        &mut self,
+        function: impl AsRef<str>,
+        offset: u64,
+    ) -> Result<KProbeLinkId, ProgramError> {
+        self.attach_with_cookie(function, offset, 0)
+    }
+
+    /// Attaches like [`attach`](Self::attach); `bpf_get_attach_cookie()` returns `cookie`.
+    pub fn attach_with_cookie(
+        &mut self,
+        function: impl AsRef<str>,
+        offset: u64,
+        cookie: u64,
+    ) -> Result<KProbeLinkId, ProgramError> {
+        let function = function.as_ref();
+        let Ok(pmu) = pmu_type("kprobe") else {
+            return Err(ProgramError::NotSupported {
+                feature: "kprobes (no kprobe PMU)",
+            });
+        };
+        let config = match self.kind() {
+            ProbeKind::Entry => 0,
+            ProbeKind::Return => match pmu_retprobe_bit("kprobe") {
+                Ok(bit) => 1u64 << bit,
+                Err(_) => {
+                    return Err(ProgramError::NotSupported {
+                        feature: "kretprobes (no retprobe bit in the kprobe PMU)",
+                    });
+                }
+            },
+        };
+        let not_found = || KProbeError::FunctionNotFound {
+            function: function.to_owned(),
+        };
+        let c_function = CString::new(function).map_err(|_| not_found())?;
+        let attr = PerfEventAttr {
+            type_: pmu,
+            config,
+            sample: 1,
+            wakeup: 1,
+            flags: PerfEventFlags::DISABLED,
+            config1: PerfConfig::String(&c_function),
+            config2: PerfConfig::Value(offset),
+            ..Default::default()
+        };
+        let perf_fd = perf_event_open(&attr, -1, 0, None, 0).map_err(|source| {
+            if matches!(source.errno(), Some(libc::ENOENT) | Some(libc::EINVAL))
+                && !kernel_btf::kallsyms()
+                    .map(|symbols| symbols.contains_key(function))
+                    .unwrap_or(true)
+            {
+                not_found()
+            } else {
+                KProbeError::Attach {
+                    function: function.to_owned(),
+                    offset,
+                    source,
+                }
+            }
+        })?;
+        let prog_fd = self.data.fd()?;
+        let inner = perf_attach(prog_fd.as_fd(), perf_fd, cookie)?;
+        Ok(self.data.links.insert(KProbeLink::new(inner)))
+    }
+
+    /// Attaches at the function (or syscall) named in the section.
+    pub fn attach_default(&mut self) -> Result<KProbeLinkId, ProgramError> {
+        let (function, offset) = match self.data.section() {
+            Some(ProgramSection::KProbe {
+                function: Some(function),
+                offset,
+                ..
+            }) => (function.clone(), *offset),
+            Some(ProgramSection::KSyscall {
+                syscall: Some(syscall),
+                ..
+            }) => (syscall_symbol(syscall), 0),
+            _ => {
+                return Err(KProbeError::NoTarget {
+                    program: self.data.name().to_owned(),
+                }
+                .into());
+            }
+        };
+        self.attach(function, offset)
+    }
+}
+
+impl DefaultLoad for KProbe {
+    fn load_default(&mut self) -> Result<(), ProgramError> {
+        self.load()
+    }
+}
+
+impl_program_common!(KProbe, KProbeLink);
+
+define_link_wrapper!(
+    /// A kprobe.multi attachment.
+    KProbeMultiLink,
+    KProbeMultiLinkId,
+    FdLink
+);
+
+/// A `kprobe.multi` / `kretprobe.multi` program.
+#[derive(Debug)]
+pub struct KProbeMulti {
+    pub(crate) data: ProgramData<KProbeMultiLink>,
+}
+
+impl KProbeMulti {
+    pub(crate) fn new(data: ProgramData<KProbeMultiLink>) -> Self {
+        KProbeMulti { data }
+    }
+
+    /// Loads the program.
+    pub fn load(&mut self) -> Result<(), ProgramError> {
+        self.data.load()
+    }
+
+    /// Attaches to every function in `functions`; `cookies` is empty or one per function.
+    pub fn attach(
+        &mut self,
+        functions: &[&str],
+        cookies: &[u64],
+    ) -> Result<KProbeMultiLinkId, ProgramError> {
+        let names = functions
+            .iter()
+            .map(|f| {
+                CString::new(*f).map_err(|_| KProbeError::FunctionNotFound {
+                    function: (*f).to_owned(),
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let syms: Vec<&std::ffi::CStr> = names.iter().map(|n| n.as_c_str()).collect();
+        let retprobe = matches!(
+            self.data.section(),
+            Some(ProgramSection::KProbeMulti { retprobe: true, .. })
+        );
+        let prog_fd = self.data.fd()?;
+        let fd = link_create(&LinkCreateAttr {
+            prog_fd: prog_fd.as_fd(),
+            target: LinkTarget::None,
+            attach_type: bpf_attach_type::BPF_TRACE_KPROBE_MULTI,
+            flags: 0,
+            kind: LinkKind::KprobeMulti {
+                flags: if retprobe { KPROBE_MULTI_RETURN } else { 0 },
+                syms: &syms,
+                addrs: &[],
+                cookies,
+            },
+        })
+        .map_err(|source| match source.errno() {
+            Some(libc::EOPNOTSUPP) => ProgramError::NotSupported {
+                feature: "kprobe.multi links (no fprobe)",
+            },
+            Some(libc::ESRCH) | Some(libc::ENOENT) => KProbeError::FunctionNotFound {
+                function: functions.join(", "),
+            }
+            .into(),
+            _ => KProbeError::Attach {
+                function: functions.join(", "),
+                offset: 0,
+                source,
+            }
+            .into(),
+        })?;
+        Ok(self
+            .data
+            .links
+            .insert(KProbeMultiLink::new(FdLink::new(fd))))
+    }
+}
+
+impl DefaultLoad for KProbeMulti {
+    fn load_default(&mut self) -> Result<(), ProgramError> {
+        self.load()
+    }
+}
+
+impl_program_common!(KProbeMulti, KProbeMultiLink);

@@ -1,0 +1,87 @@
+//! `lsm/<hook>`: BPF LSM programs (need `bpf` in the kernel's `lsm=` list).
+
+use std::os::fd::AsFd;
+
+use bpf_sys::generated::bpf_attach_type;
+
+use super::btf_target::{attach_tracing, load_for_target};
+use super::links::{FdLink, define_link_wrapper};
+use super::{
+    DefaultLoad, ProgramData, ProgramError, ProgramSection, impl_program_common, kernel_btf,
+};
+
+/// Why an LSM program could not be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum LsmError {
+    #[error("program `{program}`: the kernel has no LSM hook `{hook}` (no bpf_lsm_{hook} in BTF)")]
+    HookNotFound { program: String, hook: String },
+    #[error("program `{program}` names no LSM hook in its section; use load_hook")]
+    NoTarget { program: String },
+}
+
+define_link_wrapper!(
+    /// An LSM attachment.
+    LsmLink,
+    LsmLinkId,
+    FdLink
+);
+
+/// An `lsm` program.
+#[derive(Debug)]
+pub struct Lsm {
+    pub(crate) data: ProgramData<LsmLink>,
+}
+
+impl Lsm {
+    pub(crate) fn new(data: ProgramData<LsmLink>) -> Self {
+        Lsm { data }
+    }
+
+    /// Loads the program for the hook named in its section.
+    pub fn load(&mut self) -> Result<(), ProgramError> {
+        let hook = match self.data.section() {
+            Some(ProgramSection::Lsm {
+                hook: Some(hook), ..
+            }) => hook.clone(),
+            _ => {
+                return Err(LsmError::NoTarget {
+                    program: self.data.name().to_owned(),
+                }
+                .into());
+            }
+        };
+        self.load_hook(&hook)
+    }
+
+    /// Loads the program for LSM hook `hook` (e.g. `file_open`).
+    pub fn load_hook(&mut self, hook: &str) -> Result<(), ProgramError> {
+        let program = self.data.name().to_owned();
+        load_for_target(
+            &mut self.data,
+            &format!("bpf_lsm_{hook}"),
+            kernel_btf::KIND_FUNC,
+            || {
+                LsmError::HookNotFound {
+                    program,
+                    hook: hook.to_owned(),
+                }
+                .into()
+            },
+        )
+    }
+
+    /// Attaches at the hook chosen at load.
+    pub fn attach(&mut self) -> Result<LsmLinkId, ProgramError> {
+        let fd = self.data.fd()?;
+        let link = attach_tracing(fd.as_fd(), bpf_attach_type::BPF_LSM_MAC, 0)?;
+        Ok(self.data.links.insert(LsmLink::new(link)))
+    }
+}
+
+impl DefaultLoad for Lsm {
+    fn load_default(&mut self) -> Result<(), ProgramError> {
+        self.load()
+    }
+}
+
+impl_program_common!(Lsm, LsmLink);

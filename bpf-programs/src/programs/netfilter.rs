@@ -1,0 +1,142 @@
+//! `netfilter`: a netfilter hook (like an nftables base chain) of the calling thread's network
+//! namespace; the program returns `NF_ACCEPT` or `NF_DROP`.
+
+use std::os::fd::AsFd;
+
+use bpf_sys::generated::{BPF_F_NETFILTER_IP_DEFRAG, bpf_attach_type, nf_inet_hooks};
+use bpf_sys::link::{LinkCreateAttr, LinkKind, LinkTarget, link_create};
+
+use super::links::{FdLink, define_link_wrapper};
+use super::{DefaultLoad, ProgramData, ProgramError, impl_program_common};
+
+/// The protocol family of the hook.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NetfilterFamily {
+    /// `NFPROTO_IPV4`.
+    Ipv4,
+    /// `NFPROTO_IPV6`.
+    Ipv6,
+}
+
+impl NetfilterFamily {
+    fn raw(self) -> u32 {
+        match self {
+            NetfilterFamily::Ipv4 => 2,
+            NetfilterFamily::Ipv6 => 10,
+        }
+    }
+}
+
+/// Where in the IP path the hook sits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NetfilterHook {
+    /// Before routing (every received packet).
+    PreRouting,
+    /// Packets for this host.
+    LocalIn,
+    /// Packets routed through.
+    Forward,
+    /// Packets this host sends.
+    LocalOut,
+    /// After routing (every sent packet).
+    PostRouting,
+}
+
+impl NetfilterHook {
+    fn raw(self) -> u32 {
+        match self {
+            NetfilterHook::PreRouting => nf_inet_hooks::NF_INET_PRE_ROUTING,
+            NetfilterHook::LocalIn => nf_inet_hooks::NF_INET_LOCAL_IN,
+            NetfilterHook::Forward => nf_inet_hooks::NF_INET_FORWARD,
+            NetfilterHook::LocalOut => nf_inet_hooks::NF_INET_LOCAL_OUT,
+            NetfilterHook::PostRouting => nf_inet_hooks::NF_INET_POST_ROUTING,
+        }
+    }
+}
+
+/// Where and how a netfilter program is hooked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NetfilterAttachOptions {
+    /// The protocol family.
+    pub family: NetfilterFamily,
+    /// The hook.
+    pub hook: NetfilterHook,
+    /// Order among the hook's functions (lower runs first; not `INT_MIN`/`INT_MAX`).
+    pub priority: i32,
+    /// Reassemble fragments before the program runs (`BPF_F_NETFILTER_IP_DEFRAG`).
+    pub defrag: bool,
+}
+
+/// Why a netfilter program could not be attached.
+#[derive(Debug, thiserror::Error)]
+pub enum NetfilterError {
+    #[error("attaching netfilter program `{program}` at {options:?}: {source}")]
+    Attach {
+        program: String,
+        options: NetfilterAttachOptions,
+        #[source]
+        source: bpf_sys::SyscallError,
+    },
+}
+
+define_link_wrapper!(
+    /// A netfilter hook attachment.
+    NetfilterLink,
+    NetfilterLinkId,
+    FdLink
+);
+
+/// A `netfilter` program.
+#[derive(Debug)]
+pub struct Netfilter {
+    pub(crate) data: ProgramData<NetfilterLink>,
+}
+
+impl Netfilter {
+    pub(crate) fn new(data: ProgramData<NetfilterLink>) -> Self {
+        Netfilter { data }
+    }
+
+    /// Loads the program.
+    pub fn load(&mut self) -> Result<(), ProgramError> {
+        self.data.load()
+    }
+
+    /// Hooks the program in the calling thread's network namespace.
+    pub fn attach(
+        &mut self,
+        options: NetfilterAttachOptions,
+    ) -> Result<NetfilterLinkId, ProgramError> {
+        let prog_fd = self.data.fd()?;
+        let fd = link_create(&LinkCreateAttr {
+            prog_fd: prog_fd.as_fd(),
+            target: LinkTarget::None,
+            attach_type: bpf_attach_type::BPF_NETFILTER,
+            flags: 0,
+            kind: LinkKind::Netfilter {
+                pf: options.family.raw(),
+                hooknum: options.hook.raw(),
+                priority: options.priority,
+                flags: if options.defrag {
+                    BPF_F_NETFILTER_IP_DEFRAG
+                } else {
+                    0
+                },
+            },
+        })
+        .map_err(|source| NetfilterError::Attach {
+            program: self.data.name().to_owned(),
+            options,
+            source,
+        })?;
+        Ok(self.data.links.insert(NetfilterLink::new(FdLink::new(fd))))
+    }
+}
+
+impl DefaultLoad for Netfilter {
+    fn load_default(&mut self) -> Result<(), ProgramError> {
+        self.load()
+    }
+}
+
+impl_program_common!(Netfilter, NetfilterLink);

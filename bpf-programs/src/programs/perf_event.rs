@@ -1,0 +1,161 @@
+//! `perf_event` programs: run on each sample of a perf event (timers, counters, breakpoints).
+
+use std::os::fd::AsFd;
+
+use bpf_sys::generated::perf_type_id;
+use bpf_sys::perf_event::{PerfEventAttr, PerfEventFlags, perf_event_open};
+
+use super::links::define_link_wrapper;
+use super::perf_attach::{PerfLinkInner, perf_attach};
+use super::{DefaultLoad, ProgramData, ProgramError, impl_program_common};
+
+/// Why a perf event could not be opened.
+#[derive(Debug, thiserror::Error)]
+pub enum PerfEventError {
+    #[error("perf event (type {perf_type}, config {config:#x}) for {scope:?}: {source}")]
+    Open {
+        perf_type: u32,
+        config: u64,
+        scope: PerfEventScope,
+        #[source]
+        source: bpf_sys::SyscallError,
+    },
+}
+
+/// The kind of perf event (`PERF_TYPE_*`), or a dynamic PMU's type number.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PerfTypeId {
+    /// CPU hardware counters (`PERF_COUNT_HW_*`).
+    Hardware,
+    /// Kernel software counters (`PERF_COUNT_SW_*`, e.g. the CPU clock).
+    Software,
+    /// Tracepoints (by tracefs id).
+    TracePoint,
+    /// Hardware cache events.
+    HwCache,
+    /// Raw PMU events.
+    Raw,
+    /// Hardware breakpoints.
+    Breakpoint,
+    /// A dynamic PMU, by `/sys/bus/event_source/devices/<pmu>/type`.
+    Pmu(u32),
+}
+
+impl PerfTypeId {
+    fn raw(self) -> u32 {
+        match self {
+            PerfTypeId::Hardware => perf_type_id::PERF_TYPE_HARDWARE,
+            PerfTypeId::Software => perf_type_id::PERF_TYPE_SOFTWARE,
+            PerfTypeId::TracePoint => perf_type_id::PERF_TYPE_TRACEPOINT,
+            PerfTypeId::HwCache => perf_type_id::PERF_TYPE_HW_CACHE,
+            PerfTypeId::Raw => perf_type_id::PERF_TYPE_RAW,
+            PerfTypeId::Breakpoint => perf_type_id::PERF_TYPE_BREAKPOINT,
+            PerfTypeId::Pmu(raw) => raw,
+        }
+    }
+}
+
+/// Which tasks and CPUs the event observes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PerfEventScope {
+    /// The calling thread, on any CPU.
+    CallingProcessAnyCpu,
+    /// The calling thread, on one CPU.
+    CallingProcessOneCpu { cpu: u32 },
+    /// One process (or thread), on any CPU.
+    OneProcessAnyCpu { pid: u32 },
+    /// One process (or thread), on one CPU.
+    OneProcessOneCpu { pid: u32, cpu: u32 },
+    /// Everything running on one CPU.
+    AllProcessesOneCpu { cpu: u32 },
+}
+
+impl PerfEventScope {
+    fn pid_cpu(self) -> (i32, i32) {
+        match self {
+            PerfEventScope::CallingProcessAnyCpu => (0, -1),
+            PerfEventScope::CallingProcessOneCpu { cpu } => (0, cpu as i32),
+            PerfEventScope::OneProcessAnyCpu { pid } => (pid as i32, -1),
+            PerfEventScope::OneProcessOneCpu { pid, cpu } => (pid as i32, cpu as i32),
+            PerfEventScope::AllProcessesOneCpu { cpu } => (-1, cpu as i32),
+        }
+    }
+}
+
+/// When the program runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SamplePolicy {
+    /// Every `n` events.
+    Period(u64),
+    /// `n` times per second.
+    Frequency(u64),
+}
+
+define_link_wrapper!(
+    /// A perf event attachment.
+    PerfEventLink,
+    PerfEventLinkId,
+    PerfLinkInner
+);
+
+/// A `perf_event` program.
+#[derive(Debug)]
+pub struct PerfEvent {
+    pub(crate) data: ProgramData<PerfEventLink>,
+}
+
+impl PerfEvent {
+    pub(crate) fn new(data: ProgramData<PerfEventLink>) -> Self {
+        PerfEvent { data }
+    }
+
+    /// Loads the program.
+    pub fn load(&mut self) -> Result<(), ProgramError> {
+        self.data.load()
+    }
+
+    /// Opens a perf event and runs the program on its samples; `inherit` extends a task
+    /// scope to the children the task creates afterwards.
+    pub fn attach(
+        &mut self,
+        perf_type: PerfTypeId,
+        config: u64,
+        scope: PerfEventScope,
+        sample_policy: SamplePolicy,
+        inherit: bool,
+    ) -> Result<PerfEventLinkId, ProgramError> {
+        let (sample, mut flags) = match sample_policy {
+            SamplePolicy::Period(n) => (n, PerfEventFlags::DISABLED),
+            SamplePolicy::Frequency(n) => (n, PerfEventFlags::DISABLED | PerfEventFlags::FREQ),
+        };
+        if inherit {
+            flags |= PerfEventFlags::INHERIT;
+        }
+        let attr = PerfEventAttr {
+            type_: perf_type.raw(),
+            config,
+            sample,
+            flags,
+            ..Default::default()
+        };
+        let (pid, cpu) = scope.pid_cpu();
+        let perf_fd =
+            perf_event_open(&attr, pid, cpu, None, 0).map_err(|source| PerfEventError::Open {
+                perf_type: perf_type.raw(),
+                config,
+                scope,
+                source,
+            })?;
+        let prog_fd = self.data.fd()?;
+        let inner = perf_attach(prog_fd.as_fd(), perf_fd, 0)?;
+        Ok(self.data.links.insert(PerfEventLink::new(inner)))
+    }
+}
+
+impl DefaultLoad for PerfEvent {
+    fn load_default(&mut self) -> Result<(), ProgramError> {
+        self.load()
+    }
+}
+
+impl_program_common!(PerfEvent, PerfEventLink);

@@ -1,0 +1,83 @@
+//! Raw tracepoints (`raw_tracepoint/<name>`, `raw_tp/<name>`): the tracepoint's raw arguments.
+
+use std::os::fd::AsFd;
+
+use bpf_sys::link::raw_tracepoint_open;
+
+use super::links::{FdLink, define_link_wrapper};
+use super::{DefaultLoad, ProgramData, ProgramError, ProgramSection, impl_program_common};
+
+/// Why a raw tracepoint could not be attached.
+#[derive(Debug, thiserror::Error)]
+pub enum RawTracePointError {
+    #[error("raw tracepoint `{name}` does not exist")]
+    NotFound { name: String },
+    #[error("program `{program}` has no tracepoint in its section name; pass one to attach")]
+    NoTarget { program: String },
+}
+
+define_link_wrapper!(
+    /// A raw tracepoint attachment.
+    RawTracePointLink,
+    RawTracePointLinkId,
+    FdLink
+);
+
+/// A `raw_tracepoint` program.
+#[derive(Debug)]
+pub struct RawTracePoint {
+    pub(crate) data: ProgramData<RawTracePointLink>,
+}
+
+impl RawTracePoint {
+    pub(crate) fn new(data: ProgramData<RawTracePointLink>) -> Self {
+        RawTracePoint { data }
+    }
+
+    /// Loads the program.
+    pub fn load(&mut self) -> Result<(), ProgramError> {
+        self.data.load()
+    }
+
+    /// Attaches to tracepoint `name` (e.g. `sys_enter`).
+    pub fn attach(&mut self, name: &str) -> Result<RawTracePointLinkId, ProgramError> {
+        let prog_fd = self.data.fd()?;
+        let fd = raw_tracepoint_open(Some(name), prog_fd.as_fd(), 0).map_err(|e| {
+            if e.errno() == Some(libc::ENOENT) {
+                ProgramError::from(RawTracePointError::NotFound {
+                    name: name.to_owned(),
+                })
+            } else {
+                self.data.syscall_error("raw tracepoint open")(e)
+            }
+        })?;
+        Ok(self
+            .data
+            .links
+            .insert(RawTracePointLink::new(FdLink::new(fd))))
+    }
+
+    /// Attaches to the tracepoint named in the section (`raw_tp/<name>`).
+    pub fn attach_default(&mut self) -> Result<RawTracePointLinkId, ProgramError> {
+        let name = match self.data.section() {
+            Some(ProgramSection::RawTracePoint {
+                name: Some(name), ..
+            }) => name.clone(),
+            _ => {
+                return Err(RawTracePointError::NoTarget {
+                    program: self.data.name().to_owned(),
+                }
+                .into());
+            }
+        };
+        self.attach(&name)
+    }
+}
+
+impl DefaultLoad for RawTracePoint {
+    fn load_default(&mut self) -> Result<(), ProgramError> {
+        self.load()
+    }
+}
+
+impl_program_common!(RawTracePoint, RawTracePointLink);

@@ -1,0 +1,333 @@
+//! tc classifiers (`tc`, `classifier`, `tcx/ingress|egress`): packets at an interface's ingress
+//! or egress, before the qdisc.
+//!
+//! Attaches with a TCX link where the kernel has them, else as a direct-action `cls_bpf` filter
+//! on the clsact qdisc via rtnetlink.
+
+use std::os::fd::AsFd;
+
+use bpf_sys::attach::Relative;
+use bpf_sys::generated::bpf_attach_type;
+use bpf_sys::link::{LinkCreateAttr, LinkKind, LinkTarget, link_create};
+use bpf_sys::netlink::if_nametoindex;
+use bpf_sys::netlink::tc::{
+    TcAttachPoint, TcFilterAttr, qdisc_add_clsact as sys_qdisc_add_clsact, qdisc_del_clsact,
+    tc_filter_add, tc_filter_del,
+};
+
+use super::links::{FdLink, define_link_wrapper};
+use super::prog_attach_link::{LinkSupport, link_unsupported};
+use super::{DefaultLoad, ProgramData, ProgramError, impl_program_common};
+
+/// Where on an interface a classifier runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TcAttachType {
+    /// Received packets.
+    Ingress,
+    /// Sent packets.
+    Egress,
+    /// A filter under another qdisc handle (netlink only).
+    Custom(u32),
+}
+
+impl TcAttachType {
+    fn point(self) -> TcAttachPoint {
+        match self {
+            TcAttachType::Ingress => TcAttachPoint::Ingress,
+            TcAttachType::Egress => TcAttachPoint::Egress,
+            TcAttachType::Custom(parent) => TcAttachPoint::Custom(parent),
+        }
+    }
+
+    fn tcx(self) -> Option<bpf_attach_type::Type> {
+        match self {
+            TcAttachType::Ingress => Some(bpf_attach_type::BPF_TCX_INGRESS),
+            TcAttachType::Egress => Some(bpf_attach_type::BPF_TCX_EGRESS),
+            TcAttachType::Custom(_) => None,
+        }
+    }
+}
+
+/// How [`SchedClassifier::attach_with_options`] attaches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum TcAttachOptions {
+    /// TCX link if the kernel has them, else a netlink filter with kernel-chosen priority/handle.
+    #[default]
+    Auto,
+    /// Only a TCX link.
+    Tcx,
+    /// Only a `cls_bpf` filter (the clsact qdisc is added if missing); 0 lets the kernel choose.
+    Netlink {
+        /// Filter priority.
+        priority: u16,
+        /// Filter handle.
+        handle: u32,
+    },
+}
+
+/// Why a classifier could not be attached.
+#[derive(Debug, thiserror::Error)]
+pub enum TcError {
+    #[error("network interface `{name}` not found: {source}")]
+    InterfaceNotFound {
+        name: String,
+        #[source]
+        source: bpf_sys::SyscallError,
+    },
+    #[error("adding the clsact qdisc to interface {ifindex}: {source}")]
+    Qdisc {
+        ifindex: u32,
+        #[source]
+        source: bpf_sys::SyscallError,
+    },
+    #[error("attaching classifier `{program}` to interface {ifindex} with a TCX link: {source}")]
+    TcxAttach {
+        program: String,
+        ifindex: u32,
+        #[source]
+        source: bpf_sys::SyscallError,
+    },
+    #[error("adding classifier `{program}` as a filter on interface {ifindex}: {source}")]
+    FilterAttach {
+        program: String,
+        ifindex: u32,
+        #[source]
+        source: bpf_sys::SyscallError,
+    },
+    #[error("TCX links only attach at ingress or egress, not {attach_type:?}")]
+    TcxNeedsIngressOrEgress { attach_type: TcAttachType },
+}
+
+/// A `cls_bpf` filter; dropping it deletes the filter.
+#[derive(Debug)]
+pub struct NetlinkTcLink {
+    ifindex: u32,
+    attach_point: TcAttachPoint,
+    priority: u16,
+    handle: u32,
+}
+
+impl NetlinkTcLink {
+    /// The filter's priority.
+    pub fn priority(&self) -> u16 {
+        self.priority
+    }
+
+    /// The filter's handle.
+    pub fn handle(&self) -> u32 {
+        self.handle
+    }
+
+    fn detach_ref(&self) -> Result<(), ProgramError> {
+        tc_filter_del(self.ifindex, self.attach_point, self.priority, self.handle)
+            .map_err(ProgramError::syscall("deleting the tc filter"))
+    }
+
+    /// Deletes the filter now.
+    pub fn detach(self) -> Result<(), ProgramError> {
+        let result = self.detach_ref();
+        std::mem::forget(self);
+        result
+    }
+}
+
+impl Drop for NetlinkTcLink {
+    fn drop(&mut self) {
+        if let Err(e) = self.detach_ref() {
+            log::warn!("detaching a tc filter from interface {}: {e}", self.ifindex);
+        }
+    }
+}
+
+/// How a classifier is attached.
+#[derive(Debug)]
+pub enum SchedClassifierLinkInner {
+    /// A TCX `bpf_link`.
+    Tcx(FdLink),
+    /// A netlink `cls_bpf` filter.
+    Netlink(NetlinkTcLink),
+}
+
+impl SchedClassifierLinkInner {
+    /// Detaches now.
+    pub fn detach(self) -> Result<(), ProgramError> {
+        match self {
+            SchedClassifierLinkInner::Tcx(link) => link.detach(),
+            SchedClassifierLinkInner::Netlink(link) => link.detach(),
+        }
+    }
+}
+
+define_link_wrapper!(
+    /// A classifier attachment.
+    SchedClassifierLink,
+    SchedClassifierLinkId,
+    SchedClassifierLinkInner
+);
+
+/// Whether this kernel has TCX links (learnt on first attach).
+static TCX_LINKS: LinkSupport = LinkSupport::new();
+
+/// Adds the clsact qdisc to `ifname` (netlink filters need it); already present is fine.
+pub fn qdisc_add_clsact(ifname: &str) -> Result<(), ProgramError> {
+    let ifindex = interface_index(ifname)?;
+    ensure_clsact(ifindex)
+}
+
+/// Removes the clsact qdisc of `ifname`, and every filter on it.
+pub fn qdisc_remove_clsact(ifname: &str) -> Result<(), ProgramError> {
+    let ifindex = interface_index(ifname)?;
+    qdisc_del_clsact(ifindex).map_err(|source| TcError::Qdisc { ifindex, source }.into())
+}
+
+fn ensure_clsact(ifindex: u32) -> Result<(), ProgramError> {
+    match sys_qdisc_add_clsact(ifindex) {
+        Err(e) if e.errno() != Some(libc::EEXIST) => {
+            Err(TcError::Qdisc { ifindex, source: e }.into())
+        }
+        _ => Ok(()),
+    }
+}
+
+fn interface_index(name: &str) -> Result<u32, ProgramError> {
+    if_nametoindex(name).map_err(|source| {
+        TcError::InterfaceNotFound {
+            name: name.to_owned(),
+            source,
+        }
+        .into()
+    })
+}
+
+/// A `sched_cls` program.
+#[derive(Debug)]
+pub struct SchedClassifier {
+    pub(crate) data: ProgramData<SchedClassifierLink>,
+}
+
+impl SchedClassifier {
+    pub(crate) fn new(data: ProgramData<SchedClassifierLink>) -> Self {
+        SchedClassifier { data }
+    }
+
+    /// Loads the program.
+    pub fn load(&mut self) -> Result<(), ProgramError> {
+        self.data.load()
+    }
+
+    /// Attaches at `attach_type` of interface `ifname` (calling thread's network namespace).
+    pub fn attach(
+        &mut self,
+        ifname: &str,
+        attach_type: TcAttachType,
+    ) -> Result<SchedClassifierLinkId, ProgramError> {
+        self.attach_with_options(ifname, attach_type, TcAttachOptions::Auto)
+    }
+
+    /// Like [`attach`](Self::attach), choosing TCX or netlink (with priority and handle).
+    pub fn attach_with_options(
+        &mut self,
+        ifname: &str,
+        attach_type: TcAttachType,
+        options: TcAttachOptions,
+    ) -> Result<SchedClassifierLinkId, ProgramError> {
+        let ifindex = interface_index(ifname)?;
+        let tcx_type = attach_type.tcx();
+        match options {
+            TcAttachOptions::Tcx => {
+                let tcx_type = tcx_type.ok_or(TcError::TcxNeedsIngressOrEgress { attach_type })?;
+                let link = self.tcx_link(ifindex, tcx_type)?;
+                Ok(self.data.links.insert(SchedClassifierLink::new(link)))
+            }
+            TcAttachOptions::Netlink { priority, handle } => {
+                self.attach_filter(ifindex, attach_type, priority, handle)
+            }
+            TcAttachOptions::Auto => match tcx_type {
+                Some(tcx_type) if !TCX_LINKS.known_unsupported() => {
+                    match self.tcx_link(ifindex, tcx_type) {
+                        Ok(link) => {
+                            TCX_LINKS.learn(true);
+                            Ok(self.data.links.insert(SchedClassifierLink::new(link)))
+                        }
+                        Err(ProgramError::Tc(TcError::TcxAttach { source, .. }))
+                            if link_unsupported(source.errno()) =>
+                        {
+                            let id = self.attach_filter(ifindex, attach_type, 0, 0)?;
+                            TCX_LINKS.learn(false);
+                            Ok(id)
+                        }
+                        Err(e) => Err(e),
+                    }
+                }
+                _ => self.attach_filter(ifindex, attach_type, 0, 0),
+            },
+        }
+    }
+
+    fn tcx_link(
+        &self,
+        ifindex: u32,
+        attach_type: bpf_attach_type::Type,
+    ) -> Result<SchedClassifierLinkInner, ProgramError> {
+        let prog_fd = self.data.fd()?;
+        let fd = link_create(&LinkCreateAttr {
+            prog_fd: prog_fd.as_fd(),
+            target: LinkTarget::Ifindex(ifindex),
+            attach_type,
+            flags: 0,
+            kind: LinkKind::Tcx {
+                relative: Relative::None,
+                expected_revision: 0,
+            },
+        })
+        .map_err(|source| TcError::TcxAttach {
+            program: self.data.name().to_owned(),
+            ifindex,
+            source,
+        })?;
+        Ok(SchedClassifierLinkInner::Tcx(FdLink::new(fd)))
+    }
+
+    fn attach_filter(
+        &mut self,
+        ifindex: u32,
+        attach_type: TcAttachType,
+        priority: u16,
+        handle: u32,
+    ) -> Result<SchedClassifierLinkId, ProgramError> {
+        if matches!(attach_type, TcAttachType::Ingress | TcAttachType::Egress) {
+            ensure_clsact(ifindex)?;
+        }
+        let prog_fd = self.data.fd()?;
+        let attach_point = attach_type.point();
+        let id = tc_filter_add(&TcFilterAttr {
+            ifindex,
+            attach_point,
+            prog_fd: prog_fd.as_fd(),
+            name: self.data.name(),
+            priority,
+            handle,
+            replace: false,
+        })
+        .map_err(|source| TcError::FilterAttach {
+            program: self.data.name().to_owned(),
+            ifindex,
+            source,
+        })?;
+        let inner = SchedClassifierLinkInner::Netlink(NetlinkTcLink {
+            ifindex,
+            attach_point,
+            priority: id.priority,
+            handle: id.handle,
+        });
+        Ok(self.data.links.insert(SchedClassifierLink::new(inner)))
+    }
+}
+
+impl DefaultLoad for SchedClassifier {
+    fn load_default(&mut self) -> Result<(), ProgramError> {
+        self.load()
+    }
+}
+
+impl_program_common!(SchedClassifier, SchedClassifierLink);

@@ -1,0 +1,71 @@
+//! `sk_lookup`: picks the listening socket for an incoming connection or datagram of a network
+//! namespace (before the regular lookup).
+
+use std::os::fd::AsFd;
+
+use bpf_sys::generated::bpf_attach_type;
+use bpf_sys::link::{LinkCreateAttr, LinkKind, LinkTarget, link_create};
+
+use super::links::{FdLink, define_link_wrapper};
+use super::{DefaultLoad, ProgramData, ProgramError, impl_program_common};
+
+/// Why an `sk_lookup` program could not be attached.
+#[derive(Debug, thiserror::Error)]
+pub enum SkLookupError {
+    #[error("attaching sk_lookup program `{program}` to the network namespace: {source}")]
+    Attach {
+        program: String,
+        #[source]
+        source: bpf_sys::SyscallError,
+    },
+}
+
+define_link_wrapper!(
+    /// An `sk_lookup` attachment to a network namespace.
+    SkLookupLink,
+    SkLookupLinkId,
+    FdLink
+);
+
+/// An `sk_lookup` program.
+#[derive(Debug)]
+pub struct SkLookup {
+    pub(crate) data: ProgramData<SkLookupLink>,
+}
+
+impl SkLookup {
+    pub(crate) fn new(data: ProgramData<SkLookupLink>) -> Self {
+        SkLookup { data }
+    }
+
+    /// Loads the program.
+    pub fn load(&mut self) -> Result<(), ProgramError> {
+        self.data.load()
+    }
+
+    /// Attaches to the network namespace `netns` (e.g. an open `/proc/self/ns/net`); the kernel
+    /// only has `bpf_link`s for this hook.
+    pub fn attach(&mut self, netns: impl AsFd) -> Result<SkLookupLinkId, ProgramError> {
+        let prog_fd = self.data.fd()?;
+        let fd = link_create(&LinkCreateAttr {
+            prog_fd: prog_fd.as_fd(),
+            target: LinkTarget::Fd(netns.as_fd()),
+            attach_type: bpf_attach_type::BPF_SK_LOOKUP,
+            flags: 0,
+            kind: LinkKind::Plain,
+        })
+        .map_err(|source| SkLookupError::Attach {
+            program: self.data.name().to_owned(),
+            source,
+        })?;
+        Ok(self.data.links.insert(SkLookupLink::new(FdLink::new(fd))))
+    }
+}
+
+impl DefaultLoad for SkLookup {
+    fn load_default(&mut self) -> Result<(), ProgramError> {
+        self.load()
+    }
+}
+
+impl_program_common!(SkLookup, SkLookupLink);

@@ -1,0 +1,54 @@
+//! `sk_msg`: runs on every `sendmsg`/`sendfile` of the sockets in a sockmap or sockhash and
+//! may redirect the data to another socket of the map.
+
+use std::os::fd::AsFd;
+
+use bpf_sys::generated::bpf_attach_type;
+
+use super::links::define_link_wrapper;
+use super::prog_attach_link::ProgAttachLink;
+use super::{DefaultLoad, ProgramData, ProgramError, impl_program_common};
+
+define_link_wrapper!(
+    /// An `sk_msg` attachment to a sockmap or sockhash.
+    SkMsgLink,
+    SkMsgLinkId,
+    ProgAttachLink
+);
+
+/// An `sk_msg` program.
+#[derive(Debug)]
+pub struct SkMsg {
+    pub(crate) data: ProgramData<SkMsgLink>,
+}
+
+impl SkMsg {
+    pub(crate) fn new(data: ProgramData<SkMsgLink>) -> Self {
+        SkMsg { data }
+    }
+
+    /// Loads the program.
+    pub fn load(&mut self) -> Result<(), ProgramError> {
+        self.data.load()
+    }
+
+    /// Attaches to a sockmap or sockhash (`map` is its fd, e.g. `sock_map.fd()`).
+    pub fn attach(&mut self, map: impl AsFd) -> Result<SkMsgLinkId, ProgramError> {
+        let prog_fd = self.data.fd()?;
+        let inner = ProgAttachLink::attach(
+            prog_fd.as_fd(),
+            map.as_fd(),
+            bpf_attach_type::BPF_SK_MSG_VERDICT,
+            0,
+        )?;
+        Ok(self.data.links.insert(SkMsgLink::new(inner)))
+    }
+}
+
+impl DefaultLoad for SkMsg {
+    fn load_default(&mut self) -> Result<(), ProgramError> {
+        self.load()
+    }
+}
+
+impl_program_common!(SkMsg, SkMsgLink);

@@ -1,0 +1,99 @@
+//! `sk_skb/stream_parser|stream_verdict|verdict`: packets received by the sockets of a sockmap
+//! or sockhash, parsed into messages and given a verdict (pass, drop, redirect).
+
+use std::os::fd::AsFd;
+
+use bpf_sys::generated::bpf_attach_type;
+
+use super::links::define_link_wrapper;
+use super::prog_attach_link::ProgAttachLink;
+use super::{DefaultLoad, ProgramData, ProgramError, impl_program_common};
+
+/// Which `sk_skb` hook of a sockmap.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SkSkbKind {
+    /// Finds message boundaries in a TCP stream.
+    StreamParser,
+    /// Decides what happens to each parsed message.
+    StreamVerdict,
+    /// Decides per packet, without a parser (UDP, unix, TCP).
+    Verdict,
+}
+
+impl SkSkbKind {
+    fn raw(self) -> bpf_attach_type::Type {
+        match self {
+            SkSkbKind::StreamParser => bpf_attach_type::BPF_SK_SKB_STREAM_PARSER,
+            SkSkbKind::StreamVerdict => bpf_attach_type::BPF_SK_SKB_STREAM_VERDICT,
+            SkSkbKind::Verdict => bpf_attach_type::BPF_SK_SKB_VERDICT,
+        }
+    }
+}
+
+/// Why an `sk_skb` program could not be attached.
+#[derive(Debug, thiserror::Error)]
+pub enum SkSkbError {
+    #[error("program `{program}`: its section names no sk_skb hook; use `attach_as`")]
+    NoKind { program: String },
+}
+
+define_link_wrapper!(
+    /// An `sk_skb` attachment to a sockmap or sockhash.
+    SkSkbLink,
+    SkSkbLinkId,
+    ProgAttachLink
+);
+
+/// An `sk_skb` program.
+#[derive(Debug)]
+pub struct SkSkb {
+    pub(crate) data: ProgramData<SkSkbLink>,
+}
+
+impl SkSkb {
+    pub(crate) fn new(data: ProgramData<SkSkbLink>) -> Self {
+        SkSkb { data }
+    }
+
+    /// Loads the program.
+    pub fn load(&mut self) -> Result<(), ProgramError> {
+        self.data.load()
+    }
+
+    /// The hook named by the section, if any.
+    pub fn kind(&self) -> Option<SkSkbKind> {
+        match self.data.section()?.expected_attach_type()? {
+            bpf_attach_type::BPF_SK_SKB_STREAM_PARSER => Some(SkSkbKind::StreamParser),
+            bpf_attach_type::BPF_SK_SKB_STREAM_VERDICT => Some(SkSkbKind::StreamVerdict),
+            bpf_attach_type::BPF_SK_SKB_VERDICT => Some(SkSkbKind::Verdict),
+            _ => None,
+        }
+    }
+
+    /// Attaches to a sockmap or sockhash as the hook its section names.
+    pub fn attach(&mut self, map: impl AsFd) -> Result<SkSkbLinkId, ProgramError> {
+        let kind = self.kind().ok_or_else(|| SkSkbError::NoKind {
+            program: self.data.name().to_owned(),
+        })?;
+        self.attach_as(map, kind)
+    }
+
+    /// Attaches to a sockmap or sockhash as `kind`.
+    pub fn attach_as(
+        &mut self,
+        map: impl AsFd,
+        kind: SkSkbKind,
+    ) -> Result<SkSkbLinkId, ProgramError> {
+        let prog_fd = self.data.fd()?;
+        let inner = ProgAttachLink::attach(prog_fd.as_fd(), map.as_fd(), kind.raw(), 0)?;
+        Ok(self.data.links.insert(SkSkbLink::new(inner)))
+    }
+}
+
+impl DefaultLoad for SkSkb {
+    fn load_default(&mut self) -> Result<(), ProgramError> {
+        self.load()
+    }
+}
+
+impl_program_common!(SkSkb, SkSkbLink);

@@ -1,0 +1,49 @@
+//! `syscall` programs: run from user space with `BPF_PROG_TEST_RUN` (they may call bpf(2)).
+
+use super::links::{FdLink, define_link_wrapper};
+use super::{DefaultLoad, ProgramData, ProgramError, impl_program_common};
+
+define_link_wrapper!(
+    /// Never created: syscall programs do not attach.
+    SyscallLink,
+    SyscallLinkId,
+    FdLink
+);
+
+/// A `syscall` program.
+#[derive(Debug)]
+pub struct Syscall {
+    pub(crate) data: ProgramData<SyscallLink>,
+}
+
+impl Syscall {
+    pub(crate) fn new(data: ProgramData<SyscallLink>) -> Self {
+        Syscall { data }
+    }
+
+    /// Loads the program.
+    pub fn load(&mut self) -> Result<(), ProgramError> {
+        self.data.load()
+    }
+
+    /// Runs the program once with `ctx` as its context and returns its return value.
+    ///
+    /// The kernel copies the context back into the input buffer for syscall programs; that
+    /// copy is not exposed here (the input is only borrowed).
+    pub fn run(&self, ctx: &[u8]) -> Result<u32, ProgramError> {
+        let input = ctx.to_vec();
+        let output = self.test_run(bpf_sys::test_run::TestRunAttr {
+            ctx_in: &input,
+            ..Default::default()
+        })?;
+        Ok(output.retval)
+    }
+}
+
+impl DefaultLoad for Syscall {
+    fn load_default(&mut self) -> Result<(), ProgramError> {
+        self.load()
+    }
+}
+
+impl_program_common!(Syscall, SyscallLink);

@@ -1,0 +1,94 @@
+//! Tracepoints (`tracepoint/<category>/<name>`): perf events of type `PERF_TYPE_TRACEPOINT`.
+
+use std::os::fd::AsFd;
+
+use bpf_sys::generated::perf_type_id;
+use bpf_sys::perf_event::{PerfEventAttr, PerfEventFlags, perf_event_open, tracepoint_id};
+
+use super::links::define_link_wrapper;
+use super::perf_attach::{PerfLinkInner, perf_attach};
+use super::{DefaultLoad, ProgramData, ProgramError, ProgramSection, impl_program_common};
+
+/// Why a tracepoint could not be attached.
+#[derive(Debug, thiserror::Error)]
+pub enum TracePointError {
+    #[error("tracepoint `{category}/{name}` does not exist (or tracefs is not mounted): {source}")]
+    NotFound {
+        category: String,
+        name: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("program `{program}` has no tracepoint in its section name; pass one to attach")]
+    NoTarget { program: String },
+}
+
+define_link_wrapper!(
+    /// A tracepoint attachment.
+    TracePointLink,
+    TracePointLinkId,
+    PerfLinkInner
+);
+
+/// A `tracepoint` program.
+#[derive(Debug)]
+pub struct TracePoint {
+    pub(crate) data: ProgramData<TracePointLink>,
+}
+
+impl TracePoint {
+    pub(crate) fn new(data: ProgramData<TracePointLink>) -> Self {
+        TracePoint { data }
+    }
+
+    /// Loads the program.
+    pub fn load(&mut self) -> Result<(), ProgramError> {
+        self.data.load()
+    }
+
+    /// Attaches to `category/name` (e.g. `syscalls`, `sys_enter_getpid`), on every CPU.
+    pub fn attach(&mut self, category: &str, name: &str) -> Result<TracePointLinkId, ProgramError> {
+        let id = tracepoint_id(category, name).map_err(|source| TracePointError::NotFound {
+            category: category.to_owned(),
+            name: name.to_owned(),
+            source,
+        })?;
+        let attr = PerfEventAttr {
+            type_: perf_type_id::PERF_TYPE_TRACEPOINT,
+            config: id,
+            sample: 1,
+            wakeup: 1,
+            flags: PerfEventFlags::DISABLED,
+            ..Default::default()
+        };
+        let perf_fd = perf_event_open(&attr, -1, 0, None, 0)
+            .map_err(self.data.syscall_error("perf_event_open (tracepoint)"))?;
+        let prog_fd = self.data.fd()?;
+        let inner = perf_attach(prog_fd.as_fd(), perf_fd, 0)?;
+        Ok(self.data.links.insert(TracePointLink::new(inner)))
+    }
+
+    /// Attaches to the tracepoint named in the section (`tracepoint/<category>/<name>`).
+    pub fn attach_default(&mut self) -> Result<TracePointLinkId, ProgramError> {
+        let target = match self.data.section() {
+            Some(ProgramSection::TracePoint {
+                target: Some(target),
+            }) => target.clone(),
+            _ => {
+                return Err(TracePointError::NoTarget {
+                    program: self.data.name().to_owned(),
+                }
+                .into());
+            }
+        };
+        self.attach(&target.category, &target.name)
+    }
+}
+
+impl DefaultLoad for TracePoint {
+    fn load_default(&mut self) -> Result<(), ProgramError> {
+        self.load()
+    }
+}
+
+impl_program_common!(TracePoint, TracePointLink);

@@ -1,0 +1,250 @@
+//! User-space probes: `uprobe`/`uretprobe` (one function, via the uprobe PMU) and
+//! `uprobe.multi` (many offsets of one binary in one `bpf_link`).
+
+use std::ffi::CString;
+use std::os::fd::AsFd;
+use std::os::unix::ffi::OsStrExt;
+use std::path::{Path, PathBuf};
+
+use bpf_sys::generated::bpf_attach_type;
+use bpf_sys::link::{LinkCreateAttr, LinkKind, LinkTarget, link_create};
+use bpf_sys::perf_event::{
+    PerfConfig, PerfEventAttr, PerfEventFlags, perf_event_open, pmu_retprobe_bit, pmu_type,
+};
+
+use super::links::{FdLink, define_link_wrapper};
+use super::perf_attach::{PerfLinkInner, perf_attach};
+use super::uprobe_resolve::{resolve_binary, symbol_file_offset};
+use super::{DefaultLoad, ProgramData, ProgramError, ProgramSection, impl_program_common};
+use crate::features;
+
+/// `BPF_F_UPROBE_MULTI_RETURN` (an anonymous enum in the UAPI).
+const UPROBE_MULTI_RETURN: u32 = 1;
+
+/// Why a uprobe could not be attached.
+#[derive(Debug, thiserror::Error)]
+pub enum UProbeError {
+    #[error(
+        "uprobe target `{name}`: no such library or executable (process maps, ld.so.cache, PATH)"
+    )]
+    BinaryNotFound { name: String },
+    #[error("uprobe: no symbol `{symbol}` in {}", path.display())]
+    SymbolNotFound { symbol: String, path: PathBuf },
+    #[error("uprobe: reading ELF {}: {reason}", path.display())]
+    Elf { path: PathBuf, reason: String },
+    #[error("uprobe: the kernel has no uprobe PMU: {0}")]
+    NoPmu(#[source] std::io::Error),
+    #[error("uprobe at {}+{offset:#x}: {source}", path.display())]
+    Attach {
+        path: PathBuf,
+        offset: u64,
+        #[source]
+        source: bpf_sys::SyscallError,
+    },
+}
+
+/// Entry or return probe.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProbeKind {
+    /// Fires when the function is entered.
+    Entry,
+    /// Fires when the function returns.
+    Return,
+}
+
+/// Where in a binary a uprobe goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UProbeLocation<'a> {
+    /// The start of a function (from `.symtab` or `.dynsym`).
+    Symbol(&'a str),
+    /// Bytes past the start of a function.
+    SymbolOffset(&'a str, u64),
+    /// A file offset.
+    Offset(u64),
+}
+
+impl<'a> From<&'a str> for UProbeLocation<'a> {
+    fn from(symbol: &'a str) -> Self {
+        UProbeLocation::Symbol(symbol)
+    }
+}
+
+impl From<u64> for UProbeLocation<'_> {
+    fn from(offset: u64) -> Self {
+        UProbeLocation::Offset(offset)
+    }
+}
+
+fn file_offset(path: &Path, location: UProbeLocation<'_>) -> Result<u64, UProbeError> {
+    Ok(match location {
+        UProbeLocation::Symbol(symbol) => symbol_file_offset(path, symbol)?,
+        UProbeLocation::SymbolOffset(symbol, extra) => symbol_file_offset(path, symbol)? + extra,
+        UProbeLocation::Offset(offset) => offset,
+    })
+}
+
+define_link_wrapper!(
+    /// A uprobe attachment.
+    UProbeLink,
+    UProbeLinkId,
+    PerfLinkInner
+);
+
+/// A `uprobe` or `uretprobe` program.
+#[derive(Debug)]
+pub struct UProbe {
+    pub(crate) data: ProgramData<UProbeLink>,
+}
+
+impl UProbe {
+    pub(crate) fn new(data: ProgramData<UProbeLink>) -> Self {
+        UProbe { data }
+    }
+
+    /// Loads the program.
+    pub fn load(&mut self) -> Result<(), ProgramError> {
+        self.data.load()
+    }
+
+    /// Entry or return probe, from the section name.
+    pub fn kind(&self) -> ProbeKind {
+        match self.data.section() {
+            Some(ProgramSection::UProbe { retprobe: true, .. }) => ProbeKind::Return,
+            _ => ProbeKind::Entry,
+        }
+    }
+
+    /// Attaches at `location` in `target` (a path, a library name such as `libc`, or an
+    /// executable on `PATH`), for process `pid` only or for all; `cookie` is what
+    /// `bpf_get_attach_cookie()` returns.
+    pub fn attach<'a>(
+        &mut self,
+        location: impl Into<UProbeLocation<'a>>,
+        target: impl AsRef<Path>,
+        pid: Option<u32>,
+        cookie: Option<u64>,
+    ) -> Result<UProbeLinkId, ProgramError> {
+        let path = resolve_binary(target.as_ref(), pid)?;
+        let offset = file_offset(&path, location.into())?;
+        let pmu = pmu_type("uprobe").map_err(UProbeError::NoPmu)?;
+        let config = match self.kind() {
+            ProbeKind::Entry => 0,
+            ProbeKind::Return => 1u64 << pmu_retprobe_bit("uprobe").map_err(UProbeError::NoPmu)?,
+        };
+        let c_path = CString::new(path.as_os_str().as_bytes()).map_err(|_| UProbeError::Elf {
+            path: path.clone(),
+            reason: "path contains a NUL byte".to_owned(),
+        })?;
+        let attr = PerfEventAttr {
+            type_: pmu,
+            config,
+            sample: 1,
+            wakeup: 1,
+            flags: PerfEventFlags::DISABLED,
+            config1: PerfConfig::String(&c_path),
+            config2: PerfConfig::Value(offset),
+            ..Default::default()
+        };
+        let (pid, cpu) = match pid {
+            Some(pid) => (pid as i32, -1),
+            None => (-1, 0),
+        };
+        let perf_fd =
+            perf_event_open(&attr, pid, cpu, None, 0).map_err(|source| UProbeError::Attach {
+                path: path.clone(),
+                offset,
+                source,
+            })?;
+        let prog_fd = self.data.fd()?;
+        let inner = perf_attach(prog_fd.as_fd(), perf_fd, cookie.unwrap_or(0))?;
+        Ok(self.data.links.insert(UProbeLink::new(inner)))
+    }
+}
+
+impl DefaultLoad for UProbe {
+    fn load_default(&mut self) -> Result<(), ProgramError> {
+        self.load()
+    }
+}
+
+impl_program_common!(UProbe, UProbeLink);
+
+define_link_wrapper!(
+    /// A uprobe.multi attachment.
+    UProbeMultiLink,
+    UProbeMultiLinkId,
+    FdLink
+);
+
+/// A `uprobe.multi` / `uretprobe.multi` program: many probes of one binary in one link.
+#[derive(Debug)]
+pub struct UProbeMulti {
+    pub(crate) data: ProgramData<UProbeMultiLink>,
+}
+
+impl UProbeMulti {
+    pub(crate) fn new(data: ProgramData<UProbeMultiLink>) -> Self {
+        UProbeMulti { data }
+    }
+
+    /// Loads the program.
+    pub fn load(&mut self) -> Result<(), ProgramError> {
+        self.data.load()
+    }
+
+    /// Attaches at every location in `target`; `cookies` is empty or one per location.
+    pub fn attach(
+        &mut self,
+        locations: &[UProbeLocation<'_>],
+        target: impl AsRef<Path>,
+        pid: Option<u32>,
+        cookies: &[u64],
+    ) -> Result<UProbeMultiLinkId, ProgramError> {
+        if !features::uprobe_multi_link() {
+            return Err(ProgramError::NotSupported {
+                feature: "uprobe.multi links",
+            });
+        }
+        let path = resolve_binary(target.as_ref(), pid)?;
+        let offsets = locations
+            .iter()
+            .map(|&location| file_offset(&path, location))
+            .collect::<Result<Vec<u64>, _>>()?;
+        let retprobe = matches!(
+            self.data.section(),
+            Some(ProgramSection::UProbeMulti { retprobe: true, .. })
+        );
+        let prog_fd = self.data.fd()?;
+        let fd = link_create(&LinkCreateAttr {
+            prog_fd: prog_fd.as_fd(),
+            target: LinkTarget::None,
+            attach_type: bpf_attach_type::BPF_TRACE_UPROBE_MULTI,
+            flags: 0,
+            kind: LinkKind::UprobeMulti {
+                path: &path,
+                offsets: &offsets,
+                ref_ctr_offsets: &[],
+                cookies,
+                flags: if retprobe { UPROBE_MULTI_RETURN } else { 0 },
+                pid: pid.unwrap_or(0),
+            },
+        })
+        .map_err(|source| UProbeError::Attach {
+            path: path.clone(),
+            offset: offsets.first().copied().unwrap_or(0),
+            source,
+        })?;
+        Ok(self
+            .data
+            .links
+            .insert(UProbeMultiLink::new(FdLink::new(fd))))
+    }
+}
+
+impl DefaultLoad for UProbeMulti {
+    fn load_default(&mut self) -> Result<(), ProgramError> {
+        self.load()
+    }
+}
+
+impl_program_common!(UProbeMulti, UProbeMultiLink);

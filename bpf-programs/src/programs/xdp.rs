@@ -1,0 +1,297 @@
+//! XDP (`xdp`, `xdp.frags`): packets at the driver (or generic) receive hook of an interface.
+//!
+//! Attaches with a `bpf_link` where the kernel has XDP links, else through rtnetlink
+//! (`IFLA_XDP`); which one works is learnt once per process.
+
+use std::os::fd::{AsFd, OwnedFd};
+
+use bpf_sys::generated::{
+    XDP_FLAGS_DRV_MODE, XDP_FLAGS_HW_MODE, XDP_FLAGS_MODES, XDP_FLAGS_REPLACE, XDP_FLAGS_SKB_MODE,
+    XDP_FLAGS_UPDATE_IF_NOEXIST, bpf_attach_type,
+};
+use bpf_sys::link::{LinkCreateAttr, LinkKind, LinkTarget, link_create, link_update};
+use bpf_sys::netlink::if_nametoindex;
+use bpf_sys::netlink::xdp::xdp_attach;
+
+use super::links::{FdLink, define_link_wrapper};
+use super::prog_attach_link::{AttachMethod, LinkSupport, link_unsupported};
+use super::{DefaultLoad, ProgramData, ProgramError, impl_program_common};
+
+bitflags::bitflags! {
+    /// How an XDP program is attached (`XDP_FLAGS_*`).
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+    pub struct XdpFlags: u32 {
+        /// Generic XDP, after the skb is built (works on every interface).
+        const SKB_MODE = XDP_FLAGS_SKB_MODE;
+        /// Native XDP in the driver.
+        const DRV_MODE = XDP_FLAGS_DRV_MODE;
+        /// Offloaded to the NIC.
+        const HW_MODE = XDP_FLAGS_HW_MODE;
+        /// Replace only the expected program (netlink only).
+        const REPLACE = XDP_FLAGS_REPLACE;
+        /// Fail if a program is already attached (netlink only; links always do).
+        const UPDATE_IF_NOEXIST = XDP_FLAGS_UPDATE_IF_NOEXIST;
+    }
+}
+
+/// Why an XDP program could not be attached.
+#[derive(Debug, thiserror::Error)]
+pub enum XdpError {
+    #[error("network interface `{name}` not found: {source}")]
+    InterfaceNotFound {
+        name: String,
+        #[source]
+        source: bpf_sys::SyscallError,
+    },
+    #[error("attaching XDP program `{program}` to interface {ifindex} with a bpf_link: {source}")]
+    LinkAttach {
+        program: String,
+        ifindex: u32,
+        #[source]
+        source: bpf_sys::SyscallError,
+    },
+    #[error("attaching XDP program `{program}` to interface {ifindex} via netlink: {source}")]
+    NetlinkAttach {
+        program: String,
+        ifindex: u32,
+        #[source]
+        source: bpf_sys::SyscallError,
+    },
+    #[error("flags {flags:?} need the netlink interface, but a bpf_link was requested")]
+    FlagsNeedNetlink { flags: XdpFlags },
+}
+
+/// An XDP program attached through rtnetlink; dropping it removes it if it is still ours.
+#[derive(Debug)]
+pub struct NetlinkXdpLink {
+    ifindex: u32,
+    prog_fd: OwnedFd,
+    mode: u32,
+}
+
+impl NetlinkXdpLink {
+    /// The interface index.
+    pub fn ifindex(&self) -> u32 {
+        self.ifindex
+    }
+
+    fn detach_ref(&self) -> Result<(), ProgramError> {
+        let result = xdp_attach(self.ifindex, None, self.mode, Some(self.prog_fd.as_fd()));
+        // Kernels without XDP_FLAGS_REPLACE refuse the expected fd.
+        let result = match result {
+            Err(e) if e.errno() == Some(libc::EINVAL) => {
+                xdp_attach(self.ifindex, None, self.mode, None)
+            }
+            other => other,
+        };
+        result.map_err(ProgramError::syscall("netlink XDP detach"))
+    }
+
+    /// Detaches now.
+    pub fn detach(self) -> Result<(), ProgramError> {
+        let result = self.detach_ref();
+        std::mem::forget(self);
+        result
+    }
+}
+
+impl Drop for NetlinkXdpLink {
+    fn drop(&mut self) {
+        if let Err(e) = self.detach_ref() {
+            log::warn!("detaching XDP from interface {}: {e}", self.ifindex);
+        }
+    }
+}
+
+/// How an XDP program is attached.
+#[derive(Debug)]
+pub enum XdpLinkInner {
+    /// A `bpf_link`.
+    Link(FdLink),
+    /// An rtnetlink attachment.
+    Netlink(NetlinkXdpLink),
+}
+
+impl XdpLinkInner {
+    /// Detaches now.
+    pub fn detach(self) -> Result<(), ProgramError> {
+        match self {
+            XdpLinkInner::Link(link) => link.detach(),
+            XdpLinkInner::Netlink(link) => link.detach(),
+        }
+    }
+}
+
+define_link_wrapper!(
+    /// An XDP attachment to an interface.
+    XdpLink,
+    XdpLinkId,
+    XdpLinkInner
+);
+
+/// Whether this kernel has XDP links (learnt on first attach).
+static XDP_LINKS: LinkSupport = LinkSupport::new();
+
+/// An XDP program.
+#[derive(Debug)]
+pub struct Xdp {
+    pub(crate) data: ProgramData<XdpLink>,
+}
+
+impl Xdp {
+    pub(crate) fn new(data: ProgramData<XdpLink>) -> Self {
+        Xdp { data }
+    }
+
+    /// Loads the program (with `BPF_F_XDP_HAS_FRAGS` for `xdp.frags` sections).
+    pub fn load(&mut self) -> Result<(), ProgramError> {
+        self.data.load()
+    }
+
+    /// Attaches to the interface `ifname` of the calling thread's network namespace.
+    pub fn attach(&mut self, ifname: &str, flags: XdpFlags) -> Result<XdpLinkId, ProgramError> {
+        self.attach_with_method(ifname, flags, AttachMethod::Auto)
+    }
+
+    /// Like [`attach`](Self::attach), choosing between a `bpf_link` and netlink.
+    pub fn attach_with_method(
+        &mut self,
+        ifname: &str,
+        flags: XdpFlags,
+        method: AttachMethod,
+    ) -> Result<XdpLinkId, ProgramError> {
+        let ifindex = interface_index(ifname)?;
+        self.attach_to_if_index_with_method(ifindex, flags, method)
+    }
+
+    /// Attaches to the interface with index `ifindex`.
+    pub fn attach_to_if_index(
+        &mut self,
+        ifindex: u32,
+        flags: XdpFlags,
+    ) -> Result<XdpLinkId, ProgramError> {
+        self.attach_to_if_index_with_method(ifindex, flags, AttachMethod::Auto)
+    }
+
+    /// Like [`attach_to_if_index`](Self::attach_to_if_index), choosing the interface.
+    pub fn attach_to_if_index_with_method(
+        &mut self,
+        ifindex: u32,
+        flags: XdpFlags,
+        method: AttachMethod,
+    ) -> Result<XdpLinkId, ProgramError> {
+        let netlink_only = flags.intersects(XdpFlags::REPLACE | XdpFlags::UPDATE_IF_NOEXIST);
+        if netlink_only && method == AttachMethod::Link {
+            return Err(XdpError::FlagsNeedNetlink { flags }.into());
+        }
+        let try_link = match method {
+            AttachMethod::Link => true,
+            AttachMethod::Auto => !netlink_only && !XDP_LINKS.known_unsupported(),
+            AttachMethod::Legacy => false,
+        };
+        let prog_fd = self.data.fd()?;
+        if try_link {
+            match link_create(&LinkCreateAttr {
+                prog_fd: prog_fd.as_fd(),
+                target: LinkTarget::Ifindex(ifindex),
+                attach_type: bpf_attach_type::BPF_XDP,
+                flags: flags.bits() & XDP_FLAGS_MODES,
+                kind: LinkKind::Plain,
+            }) {
+                Ok(fd) => {
+                    XDP_LINKS.learn(true);
+                    let inner = XdpLinkInner::Link(FdLink::new(fd));
+                    return Ok(self.data.links.insert(XdpLink::new(inner)));
+                }
+                Err(e) if method == AttachMethod::Auto && link_unsupported(e.errno()) => {
+                    let id = self.attach_netlink(ifindex, flags)?;
+                    XDP_LINKS.learn(false);
+                    return Ok(id);
+                }
+                Err(source) => {
+                    return Err(XdpError::LinkAttach {
+                        program: self.data.name().to_owned(),
+                        ifindex,
+                        source,
+                    }
+                    .into());
+                }
+            }
+        }
+        self.attach_netlink(ifindex, flags)
+    }
+
+    fn attach_netlink(&mut self, ifindex: u32, flags: XdpFlags) -> Result<XdpLinkId, ProgramError> {
+        let prog_fd = self.data.fd()?;
+        let netlink_error = |source| XdpError::NetlinkAttach {
+            program: self.data.name().to_owned(),
+            ifindex,
+            source,
+        };
+        let dup = prog_fd
+            .as_fd()
+            .try_clone_to_owned()
+            .map_err(|source| ProgramError::Io {
+                what: "duplicating the program fd".to_owned(),
+                source,
+            })?;
+        let attach_flags = flags.bits() & !XDP_FLAGS_REPLACE;
+        xdp_attach(ifindex, Some(prog_fd.as_fd()), attach_flags, None).map_err(netlink_error)?;
+        let inner = XdpLinkInner::Netlink(NetlinkXdpLink {
+            ifindex,
+            prog_fd: dup,
+            mode: flags.bits() & XDP_FLAGS_MODES,
+        });
+        Ok(self.data.links.insert(XdpLink::new(inner)))
+    }
+
+    /// Swaps this (loaded) program into an existing attachment `link` (e.g. taken from another
+    /// program), atomically; the returned id is now owned by this program.
+    pub fn attach_to_link(&mut self, link: XdpLink) -> Result<XdpLinkId, ProgramError> {
+        let prog_fd = self.data.fd()?;
+        let inner =
+            match link.into_inner() {
+                XdpLinkInner::Link(fd_link) => {
+                    link_update(fd_link.fd(), prog_fd.as_fd(), None, 0)
+                        .map_err(self.data.syscall_error("XDP link update"))?;
+                    XdpLinkInner::Link(fd_link)
+                }
+                XdpLinkInner::Netlink(mut old) => {
+                    xdp_attach(
+                        old.ifindex,
+                        Some(prog_fd.as_fd()),
+                        old.mode,
+                        Some(old.prog_fd.as_fd()),
+                    )
+                    .map_err(self.data.syscall_error("netlink XDP replace"))?;
+                    old.prog_fd = prog_fd.as_fd().try_clone_to_owned().map_err(|source| {
+                        ProgramError::Io {
+                            what: "duplicating the program fd".to_owned(),
+                            source,
+                        }
+                    })?;
+                    XdpLinkInner::Netlink(old)
+                }
+            };
+        Ok(self.data.links.insert(XdpLink::new(inner)))
+    }
+}
+
+/// The index of interface `name` in the calling thread's network namespace.
+fn interface_index(name: &str) -> Result<u32, ProgramError> {
+    if_nametoindex(name).map_err(|source| {
+        XdpError::InterfaceNotFound {
+            name: name.to_owned(),
+            source,
+        }
+        .into()
+    })
+}
+
+impl DefaultLoad for Xdp {
+    fn load_default(&mut self) -> Result<(), ProgramError> {
+        self.load()
+    }
+}
+
+impl_program_common!(Xdp, XdpLink);

@@ -1,0 +1,41 @@
+// kprobe / kretprobe / ksyscall / kprobe.multi on the getpid syscall of the test thread.
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include "prog_counter.h"
+
+SEC("kprobe/__x64_sys_getpid")
+int on_entry(struct pt_regs *ctx)
+{
+    if (!is_target_thread())
+        return 0;
+    bump(0);
+    record(3, bpf_get_attach_cookie(ctx));
+    return 0;
+}
+
+SEC("kretprobe/__x64_sys_getpid")
+int on_return(struct pt_regs *ctx)
+{
+    if (is_target_thread())
+        bump(1);
+    return 0;
+}
+
+SEC("ksyscall/getppid")
+int on_syscall(struct pt_regs *ctx)
+{
+    if (is_target_thread())
+        bump(2);
+    return 0;
+}
+
+SEC("kprobe.multi/__x64_sys_getpid")
+int on_multi(struct pt_regs *ctx)
+{
+    if (is_target_thread())
+        bump(4);
+    return 0;
+}
+
+char LICENSE[] SEC("license") = "GPL";

@@ -1,0 +1,111 @@
+//! fentry / fexit / fmod_ret (fire on the second kernel; this one refuses trampolines).
+
+use bpf_programs::programs::{FEntry, FEntryError, FExit, FModRet, ProgramError};
+use integration_tests::{getpid_n, open_for_this_thread, skipped_unsupported, value_at};
+
+const OBJECT: &[u8] = include_bytes!("../bpf/obj/prog_fentry.bpf.o");
+
+/// Kernels name the getpid entry differently in BTF (aliases at one address are deduplicated).
+const GETPID: &[&str] = &["__x64_sys_getpid", "__do_sys_getpid"];
+const GETPPID: &[&str] = &["__x64_sys_getppid", "__do_sys_getppid"];
+
+/// Loads with the first candidate the kernel's BTF has.
+fn load_first(
+    mut load: impl FnMut(&str) -> Result<(), ProgramError>,
+    candidates: &[&str],
+) -> Result<(), ProgramError> {
+    let mut last = None;
+    for function in candidates {
+        match load(function) {
+            Err(ProgramError::FEntry(FEntryError::FunctionNotFound { .. })) => {}
+            other => return other,
+        }
+        last = Some(*function);
+    }
+    load(last.unwrap_or_default())
+}
+
+#[test]
+fn fentry_fires_and_stops_after_detach() {
+    let test = "prog_fentry::fentry_fires_and_stops_after_detach";
+    let mut bpf = open_for_this_thread(OBJECT);
+    let program: &mut FEntry = bpf
+        .program_mut("fentry_getpid")
+        .unwrap()
+        .try_into()
+        .unwrap();
+    let loaded = load_first(|f| program.load_target(f), GETPID);
+    if skipped_unsupported(test, &loaded) {
+        return;
+    }
+    loaded.unwrap();
+    let link = program.attach(0).unwrap();
+    getpid_n(10);
+    assert_eq!(value_at(&bpf, "hits", 0), 10);
+    let program: &mut FEntry = bpf
+        .program_mut("fentry_getpid")
+        .unwrap()
+        .try_into()
+        .unwrap();
+    program.detach(link).unwrap();
+    getpid_n(10);
+    assert_eq!(value_at(&bpf, "hits", 0), 10, "fired after detach");
+}
+
+#[test]
+fn fexit_sees_return_value() {
+    let test = "prog_fentry::fexit_sees_return_value";
+    let mut bpf = open_for_this_thread(OBJECT);
+    let program: &mut FExit = bpf.program_mut("fexit_getpid").unwrap().try_into().unwrap();
+    let loaded = load_first(|f| program.load_target(f), GETPID);
+    if skipped_unsupported(test, &loaded) {
+        return;
+    }
+    loaded.unwrap();
+    program.attach(0).unwrap();
+    getpid_n(3);
+    assert_eq!(value_at(&bpf, "hits", 1), 3);
+    assert_eq!(value_at(&bpf, "hits", 2), u64::from(std::process::id()));
+}
+
+#[test]
+fn fmod_ret_replaces_return_value() {
+    let test = "prog_fentry::fmod_ret_replaces_return_value";
+    let mut bpf = open_for_this_thread(OBJECT);
+    let program: &mut FModRet = bpf
+        .program_mut("fmod_ret_getppid")
+        .unwrap()
+        .try_into()
+        .unwrap();
+    let loaded = load_first(|f| program.load_target(f), GETPPID);
+    if skipped_unsupported(test, &loaded) {
+        return;
+    }
+    loaded.unwrap();
+    let real = std::os::unix::process::parent_id();
+    let link = program.attach(0).unwrap();
+    assert_eq!(std::os::unix::process::parent_id(), 4242);
+    assert_eq!(value_at(&bpf, "hits", 3), 1);
+    let program: &mut FModRet = bpf
+        .program_mut("fmod_ret_getppid")
+        .unwrap()
+        .try_into()
+        .unwrap();
+    program.detach(link).unwrap();
+    assert_eq!(std::os::unix::process::parent_id(), real);
+}
+
+#[test]
+fn fentry_unknown_function_is_typed_error() {
+    let mut bpf = open_for_this_thread(OBJECT);
+    let program: &mut FEntry = bpf
+        .program_mut("fentry_missing")
+        .unwrap()
+        .try_into()
+        .unwrap();
+    let err = program.load().unwrap_err();
+    assert!(
+        matches!(&err, ProgramError::FEntry(FEntryError::FunctionNotFound { function, .. }) if function == "no_such_kernel_function_xyz"),
+        "{err:?}"
+    );
+}
