@@ -136,3 +136,22 @@ fn uprobe_multi_fires_on_each_offset() {
     call_target(2);
     assert_eq!(value(&bpf, 2), 3, "fired after detach");
 }
+
+#[test]
+fn uprobe_attach_default_uses_section_target() {
+    let mut bpf = open();
+    let program: &mut UProbe = bpf.program_mut("count_other").unwrap().try_into().unwrap();
+    program.load().unwrap();
+    program.attach_default(None).unwrap();
+    for i in 0..4 {
+        std::hint::black_box(uprobe_test_other(std::hint::black_box(i)));
+    }
+    assert_eq!(value(&bpf, 5), 4);
+    let plain: &mut UProbe = bpf.program_mut("count_entry").unwrap().try_into().unwrap();
+    plain.load().unwrap();
+    let err = plain.attach_default(None).unwrap_err();
+    assert!(
+        matches!(&err, ProgramError::UProbe(UProbeError::NoTarget { program }) if program == "count_entry"),
+        "{err:?}"
+    );
+}
