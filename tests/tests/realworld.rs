@@ -63,6 +63,30 @@ fn raw_tracepoint_runqlat_shares_subprograms_between_programs() {
 }
 
 #[test]
+fn realworld_every_program_opens_and_loads_or_says_why() {
+    for (object, bytes) in [("rw_execsnoop", EXECSNOOP), ("rw_runqlat", RUNQLAT)] {
+        let mut loader = BpfLoader::new();
+        if object == "rw_runqlat" {
+            loader.set_max_entries("stacks", 64);
+        }
+        let mut bpf = loader
+            .load(bytes)
+            .unwrap_or_else(|e| panic!("{object} opens: {e}"));
+        let names: Vec<String> = bpf.programs().map(|(n, _)| n.to_owned()).collect();
+        assert!(!names.is_empty(), "{object} has programs");
+        for name in names {
+            let program = bpf.program_mut(&name).unwrap();
+            if let Err(e) = program.load() {
+                panic!(
+                    "{object}/{name} ({}) failed to load: {e}",
+                    program.type_name()
+                );
+            }
+        }
+    }
+}
+
+#[test]
 fn realworld_stack_map_without_size_names_the_map() {
     // Like libbpf, a map whose size is left to user space cannot be created without one.
     let err = Bpf::load(RUNQLAT).expect_err("stacks has no max_entries");

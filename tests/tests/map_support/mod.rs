@@ -3,17 +3,19 @@
 #![allow(dead_code)]
 
 use std::os::fd::{AsFd, BorrowedFd};
-use std::path::PathBuf;
 
 use bpf_programs::maps::Map;
 use bpf_programs::{Bpf, BpfLoader};
 use bpf_sys::test_run::{TestRunAttr, TestRunOutput, prog_test_run};
 
-/// Path of a committed test object.
-pub fn object_path(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("bpf/obj")
-        .join(name)
+/// The bytes of a committed test object.
+pub fn object_bytes(name: &str) -> &'static [u8] {
+    // Embedded, so the test binaries run anywhere (e.g. inside the vm-test guest).
+    match name {
+        "map_programs.bpf.o" => include_bytes!("../../bpf/obj/map_programs.bpf.o"),
+        "map_in_map.bpf.o" => include_bytes!("../../bpf/obj/map_in_map.bpf.o"),
+        _ => panic!("no embedded test object {name}"),
+    }
 }
 
 /// A loaded object with every program loaded.
@@ -69,7 +71,7 @@ pub fn load(object: &str, configure: impl FnOnce(&mut BpfLoader)) -> Loaded {
     let mut loader = BpfLoader::new();
     configure(&mut loader);
     let mut bpf = loader
-        .load_file(object_path(object))
+        .load(object_bytes(object))
         .unwrap_or_else(|e| panic!("loading {object}: {e}"));
     let names: Vec<String> = bpf.programs().map(|(n, _)| n.to_owned()).collect();
     for name in names {
