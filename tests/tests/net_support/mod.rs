@@ -1,0 +1,166 @@
+//! Fixtures of the net_* and cgroup_* tests: a private network namespace the test thread
+//! enters (left and deleted on drop), veth pairs in it, and a child cgroup with a helper that
+//! runs a Python snippet inside it.
+
+#![allow(dead_code)] // Each test binary uses a different part.
+
+use std::fs::File;
+use std::io::Write;
+use std::os::fd::AsFd;
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use bpf_sys::netns::enter_netns;
+
+static NEXT: AtomicU32 = AtomicU32::new(0);
+
+/// A name no other test (of this or a parallel test process) uses.
+pub fn unique_name(prefix: &str) -> String {
+    format!(
+        "{prefix}{}x{}",
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::Relaxed)
+    )
+}
+
+/// Runs `ip` with `args`, panicking with its stderr on failure.
+pub fn ip(args: &[&str]) {
+    let output = Command::new("ip").args(args).output().expect("ip runs");
+    assert!(
+        output.status.success(),
+        "ip {}: {}",
+        args.join(" "),
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+/// A fresh network namespace the calling thread is in until the guard drops.
+pub struct TestNetns {
+    pub name: String,
+    pub file: File,
+    previous: File,
+}
+
+impl TestNetns {
+    /// Creates the namespace (with `lo` up) and moves the calling thread into it.
+    pub fn enter() -> TestNetns {
+        let name = unique_name("bpfnet");
+        let previous = File::open("/proc/thread-self/ns/net").expect("own netns opens");
+        ip(&["netns", "add", &name]);
+        let guard = TestNetns {
+            file: File::open(format!("/run/netns/{name}")).expect("netns file opens"),
+            name,
+            previous,
+        };
+        guard.ip(&["link", "set", "lo", "up"]);
+        enter_netns(guard.file.as_fd()).expect("setns into the test netns");
+        guard
+    }
+
+    /// Runs `ip -n <netns> args`.
+    pub fn ip(&self, args: &[&str]) {
+        let mut all = vec!["-n", self.name.as_str()];
+        all.extend_from_slice(args);
+        ip(&all);
+    }
+
+    /// Adds veth pair `va` (10.9.0.1/24, 02:00:00:00:00:01) ↔ `vb` (02:00:00:00:00:02), both up,
+    /// with 10.9.0.3 resolving to `vb`: UDP sent to 10.9.0.3 leaves `va` and arrives on `vb`.
+    pub fn add_veth_pair(&self) {
+        self.ip(&[
+            "link",
+            "add",
+            "va",
+            "address",
+            "02:00:00:00:00:01",
+            "type",
+            "veth",
+            "peer",
+            "name",
+            "vb",
+            "address",
+            "02:00:00:00:00:02",
+        ]);
+        self.ip(&["addr", "add", "10.9.0.1/24", "dev", "va"]);
+        self.ip(&["link", "set", "va", "up"]);
+        self.ip(&["link", "set", "vb", "up"]);
+        self.ip(&[
+            "neigh",
+            "add",
+            "10.9.0.3",
+            "lladdr",
+            "02:00:00:00:00:02",
+            "dev",
+            "va",
+            "nud",
+            "permanent",
+        ]);
+    }
+}
+
+impl Drop for TestNetns {
+    fn drop(&mut self) {
+        let _ = enter_netns(self.previous.as_fd());
+        let _ = Command::new("ip")
+            .args(["netns", "del", &self.name])
+            .status();
+    }
+}
+
+/// Sends `count` UDP datagrams from a fresh socket to `addr`.
+pub fn send_udp(addr: &str, count: usize) {
+    let socket = std::net::UdpSocket::bind("0.0.0.0:0").expect("udp socket binds");
+    for _ in 0..count {
+        socket.send_to(b"ping", addr).expect("udp send");
+    }
+}
+
+/// A fresh cgroup2 directory under `/sys/fs/cgroup/unified`, removed on drop.
+pub struct TestCgroup {
+    pub path: PathBuf,
+    pub dir: File,
+}
+
+impl TestCgroup {
+    pub fn new() -> TestCgroup {
+        let path = PathBuf::from("/sys/fs/cgroup/unified").join(unique_name("bpfcg"));
+        std::fs::create_dir(&path).expect("child cgroup is created");
+        let dir = File::open(&path).expect("cgroup dir opens");
+        TestCgroup { path, dir }
+    }
+
+    /// Runs Python `code` in a child process that joins this cgroup before running it;
+    /// returns its stdout and panics if it fails.
+    pub fn run_python(&self, code: &str) -> String {
+        let mut child = Command::new("/usr/bin/python3")
+            .args([
+                "-c",
+                "import sys; sys.stdin.readline(); exec(sys.argv[1])",
+                code,
+            ])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("python3 starts");
+        std::fs::write(self.path.join("cgroup.procs"), child.id().to_string())
+            .expect("child joins the cgroup");
+        let mut stdin = child.stdin.take().expect("piped stdin");
+        stdin.write_all(b"go\n").expect("child is told to go");
+        drop(stdin);
+        let output = child.wait_with_output().expect("child finishes");
+        assert!(
+            output.status.success(),
+            "python child failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        String::from_utf8_lossy(&output.stdout).into_owned()
+    }
+}
+
+impl Drop for TestCgroup {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir(&self.path);
+    }
+}
