@@ -32,3 +32,28 @@ pub fn set_int_option(sock: BorrowedFd<'_>, level: i32, name: i32, value: i32) -
     }
     Ok(())
 }
+
+/// `bind(sock, addr)` for an IPv4 socket made with [`socket`] (after options that must precede
+/// the bind, such as `SO_REUSEPORT`).
+pub fn bind_ipv4(sock: BorrowedFd<'_>, addr: std::net::SocketAddrV4) -> io::Result<()> {
+    let raw = libc::sockaddr_in {
+        sin_family: libc::AF_INET as libc::sa_family_t,
+        sin_port: addr.port().to_be(),
+        sin_addr: libc::in_addr {
+            s_addr: u32::from(*addr.ip()).to_be(),
+        },
+        sin_zero: [0; 8],
+    };
+    // SAFETY: `raw` is a live sockaddr_in and its exact size is passed.
+    let ret = unsafe {
+        libc::bind(
+            sock.as_raw_fd(),
+            (&raw const raw).cast(),
+            size_of::<libc::sockaddr_in>() as libc::socklen_t,
+        )
+    };
+    if ret < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(())
+}
