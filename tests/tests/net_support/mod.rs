@@ -164,3 +164,18 @@ impl Drop for TestCgroup {
         let _ = std::fs::remove_dir(&self.path);
     }
 }
+
+/// How much counter `key` of `bpf`'s `hits` map grows while `cgroup` runs Python `code`.
+pub fn hits_during(bpf: &bpf_programs::Bpf, key: u32, cgroup: &TestCgroup, code: &str) -> u64 {
+    let before = integration_tests::value_at(bpf, "hits", key);
+    cgroup.run_python(code);
+    integration_tests::value_at(bpf, "hits", key) - before
+}
+
+/// Opens the cgroup test object with `target_port` set.
+pub fn open_cgroup_object(port: u16) -> bpf_programs::Bpf {
+    bpf_programs::BpfLoader::new()
+        .set_global("target_port", &port)
+        .load(include_bytes!("../../bpf/obj/cgroup_programs.bpf.o"))
+        .expect("object opens")
+}
