@@ -1,7 +1,7 @@
 //! [`Bpf`] and [`BpfLoader`]: open an object, create its maps, hand out its programs.
 
 use std::collections::{BTreeMap, HashMap};
-use std::os::fd::AsFd;
+use std::os::fd::{AsFd, BorrowedFd};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -151,7 +151,8 @@ impl BpfLoader {
         }
         fill_kconfig(&mut object);
 
-        let maps = self.create_maps(&object)?;
+        let btf = crate::object_btf::load_object_btf(&object);
+        let maps = self.create_maps(&object, btf.as_ref().map(|b| b.fd.as_fd()))?;
         let mut map_fds = HashMap::new();
         for (name, map) in &maps {
             let fd = map
@@ -167,7 +168,10 @@ impl BpfLoader {
         let context = Arc::new(ObjectContext {
             object,
             map_fds,
-            btf_fd: None,
+            btf,
+            target_btf: self.target_btf.clone(),
+            core_target: std::sync::OnceLock::new(),
+            externs: std::sync::OnceLock::new(),
         });
         let mut programs = BTreeMap::new();
         for program in &context.object.programs {
@@ -182,12 +186,17 @@ impl BpfLoader {
         Ok(Bpf { maps, programs })
     }
 
-    fn create_maps(&self, object: &Object) -> Result<BTreeMap<String, Map>, BpfError> {
+    fn create_maps(
+        &self,
+        object: &Object,
+        btf_fd: Option<BorrowedFd<'_>>,
+    ) -> Result<BTreeMap<String, Map>, BpfError> {
         let pin_dir = self
             .map_pin_path
             .clone()
             .unwrap_or_else(|| PathBuf::from("/sys/fs/bpf"));
         let mut created: BTreeMap<String, Map> = BTreeMap::new();
+        let mut new_pins = NewPins(Vec::new());
         for map in &object.maps {
             if map.kind == MapKind::StructOps {
                 log::warn!(
@@ -202,10 +211,16 @@ impl BpfLoader {
             };
             let data = match map.def.pinning {
                 Pinning::ByName => {
-                    MapData::create_or_open_pinned(map, &map.name, None, &pin_dir.join(&map.name))
-                        .map_err(map_error)?
+                    let path = pin_dir.join(&map.name);
+                    let existed = path.exists();
+                    let data = MapData::create_or_open_pinned(map, &map.name, btf_fd, &path)
+                        .map_err(map_error)?;
+                    if !existed {
+                        new_pins.0.push(path);
+                    }
+                    data
                 }
-                _ => MapData::create(map, &map.name, None).map_err(map_error)?,
+                _ => MapData::create(map, &map.name, btf_fd).map_err(map_error)?,
             };
             created.insert(map.name.clone(), Map::from(data));
         }
@@ -233,19 +248,30 @@ impl BpfLoader {
                     .map_err(|e| slot_error(e.to_string()))?;
             }
         }
+        new_pins.0.clear();
         Ok(created)
     }
 }
 
-/// Fills `__kconfig` externs from the running kernel's config file, when the object has any.
+/// Pins made by a load that failed are removed, so a failed load leaves nothing behind.
+struct NewPins(Vec<PathBuf>);
+
+impl Drop for NewPins {
+    fn drop(&mut self) {
+        for path in &self.0 {
+            if let Err(e) = std::fs::remove_file(path) {
+                log::warn!("removing pin {} after a failed load: {e}", path.display());
+            }
+        }
+    }
+}
+
+/// Fills `__kconfig` externs from the running kernel, when the object has any.
 fn fill_kconfig(object: &mut Object) {
     if !object.maps.iter().any(|m| m.kind == MapKind::Kconfig) {
         return;
     }
-    let release = std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap_or_default();
-    let text =
-        std::fs::read_to_string(format!("/boot/config-{}", release.trim())).unwrap_or_default();
-    let values = bpf_core::obj::parse_kconfig(&text);
+    let values = crate::kernel_config::kernel_config_values();
     if let Err(e) = object.fill_kconfig(&values) {
         log::warn!("kconfig externs: {e}; missing values stay zero");
     }

@@ -13,7 +13,9 @@
 
 mod bpf;
 pub mod features;
+mod kernel_config;
 pub mod maps;
+mod object_btf;
 pub mod programs;
 
 pub use bpf::{Bpf, BpfError, BpfLoader, TargetBtf};

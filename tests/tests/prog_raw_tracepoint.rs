@@ -170,6 +170,7 @@ fn raw_tracepoint_info_and_pin() {
     );
     assert_eq!(info.map_ids().len(), 2, "hits and .rodata");
     assert!(info.load_time().is_some());
+    assert!(info.btf_id().is_some(), "loaded with the object's BTF");
     let id = info.id();
     assert!(
         bpf_programs::programs::loaded_programs().any(|p| p.map(|p| p.id() == id).unwrap_or(false)),
@@ -197,4 +198,29 @@ fn raw_tracepoint_info_and_pin() {
     );
     program.unpin().unwrap();
     assert!(!std::path::Path::new(&path).exists());
+
+    // A pinned link keeps the program attached after its owner is gone, until unpinned.
+    let link_path = format!("/sys/fs/bpf/loader_test_rawtp_link_{}", std::process::id());
+    let pinned = fd_link.pin(&link_path).unwrap();
+    drop(pinned);
+    drop(reopened);
+    drop(program);
+    let before = counter(&bpf, "hits");
+    getpid_n(10);
+    assert!(
+        counter(&bpf, "hits") >= before + 10,
+        "pinned link stopped firing"
+    );
+    let pinned = bpf_programs::programs::PinnedLink::from_pin(&link_path).unwrap();
+    assert_eq!(pinned.link().info().unwrap().id(), link_info.id());
+    let link = pinned.unpin().unwrap();
+    assert!(!std::path::Path::new(&link_path).exists());
+    drop(link);
+    let before = counter(&bpf, "hits");
+    getpid_n(10);
+    assert_eq!(
+        counter(&bpf, "hits"),
+        before,
+        "fired after the last link reference closed"
+    );
 }

@@ -1,6 +1,10 @@
 //! Kernel feature probes: tiny loads or link attempts, each run at most once per process and
 //! only when a load or attach needs its answer. The kernel version string is never consulted.
 
+mod btf;
+
+pub use btf::{btf, btf_features};
+
 use std::os::fd::{AsFd, OwnedFd};
 use std::sync::OnceLock;
 

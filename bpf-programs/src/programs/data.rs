@@ -3,8 +3,9 @@
 use std::collections::HashMap;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
+use bpf_core::btf::core::CoreTarget;
 use bpf_core::obj::{ExternKind, Object, ProgramSection, SlotTarget};
 use bpf_core::relocation::{Bindings, KsymValue, MapReference, RelocatedProgram};
 use bpf_sys::VerifierLog;
@@ -14,7 +15,8 @@ use bpf_sys::prog::{ProgLoadAttr, prog_load_with_log};
 
 use super::links::{Link, LinkMap};
 use super::{ProgramError, ProgramInfo, kernel_btf};
-use crate::features;
+use crate::object_btf::{LoadedBtf, core_target};
+use crate::{TargetBtf, features};
 
 bitflags::bitflags! {
     /// How much the verifier should say when loading (the log is kept on success too).
@@ -63,10 +65,35 @@ pub(crate) struct ObjectContext {
     pub(crate) object: Object,
     /// Duplicates of the map fds, so programs stay loadable after `take_map`.
     pub(crate) map_fds: HashMap<String, OwnedFd>,
-    pub(crate) btf_fd: Option<OwnedFd>,
+    pub(crate) btf: Option<LoadedBtf>,
+    pub(crate) target_btf: TargetBtf,
+    /// Computed on the first load that needs it.
+    pub(crate) core_target: OnceLock<Result<CoreTarget, String>>,
+    /// Kernel symbols and kfuncs for the object's externs, looked up on the first load.
+    pub(crate) externs: OnceLock<Result<Bindings, String>>,
 }
 
 impl ObjectContext {
+    fn core_target(&self, program: &str) -> Result<CoreTarget, ProgramError> {
+        self.core_target
+            .get_or_init(|| core_target(&self.target_btf))
+            .clone()
+            .map_err(|message| ProgramError::CoreTarget {
+                program: program.to_owned(),
+                message,
+            })
+    }
+
+    /// Whether any function linked into `relocated` carries CO-RE relocations.
+    fn needs_core(&self, relocated: &RelocatedProgram) -> bool {
+        relocated.functions.iter().any(|(name, _)| {
+            self.object
+                .functions
+                .values()
+                .any(|f| &f.name == name && !f.core_relocations.is_empty())
+        })
+    }
+
     fn relocate(&self, program: &str) -> Result<RelocatedProgram, ProgramError> {
         let mut bindings = Bindings::default();
         for (name, fd) in &self.map_fds {
@@ -75,27 +102,50 @@ impl ObjectContext {
                 .insert(name.clone(), MapReference::Fd(fd.as_raw_fd()));
         }
         self.resolve_externs(program, &mut bindings)?;
+        let relocation_error = |source| ProgramError::Relocation {
+            program: program.to_owned(),
+            source: Box::new(source),
+        };
+        let relocated = self
+            .object
+            .relocate(program, &bindings)
+            .map_err(relocation_error)?;
+        if !self.needs_core(&relocated) {
+            return Ok(relocated);
+        }
+        // The target BTF is read only for programs that have CO-RE relocations.
+        bindings.core_target = Some(self.core_target(program)?);
         self.object
             .relocate(program, &bindings)
-            .map_err(|source| ProgramError::Relocation {
-                program: program.to_owned(),
-                source: Box::new(source),
-            })
+            .map_err(relocation_error)
     }
 
-    /// Looks up the kernel symbols the object's externs name; unresolved ones are reported by
-    /// relocation, and only for programs that use them.
+    /// The kernel symbols the object's externs name, looked up once per object; unresolved
+    /// ones are reported by relocation, and only for programs that use them.
     fn resolve_externs(&self, program: &str, bindings: &mut Bindings) -> Result<(), ProgramError> {
-        let needs_kallsyms = self
+        let resolved = self
+            .externs
+            .get_or_init(|| self.lookup_externs())
+            .as_ref()
+            .map_err(|message| ProgramError::KernelBtf {
+                program: program.to_owned(),
+                message: message.clone(),
+            })?;
+        bindings.ksyms.clone_from(&resolved.ksyms);
+        bindings.kfuncs.clone_from(&resolved.kfuncs);
+        Ok(())
+    }
+
+    fn lookup_externs(&self) -> Result<Bindings, String> {
+        let mut bindings = Bindings::default();
+        let by_address: Vec<&str> = self
             .object
             .externs
             .iter()
-            .any(|e| matches!(e.kind, ExternKind::TypelessKsym | ExternKind::Untyped));
-        let kallsyms = if needs_kallsyms {
-            kernel_btf::kallsyms().unwrap_or_default()
-        } else {
-            HashMap::new()
-        };
+            .filter(|e| matches!(e.kind, ExternKind::TypelessKsym | ExternKind::Untyped))
+            .map(|e| e.name.as_str())
+            .collect();
+        let kallsyms = kernel_btf::kallsyms(&by_address).unwrap_or_default();
         for ext in &self.object.externs {
             match ext.kind {
                 ExternKind::TypelessKsym | ExternKind::Untyped => {
@@ -105,40 +155,36 @@ impl ObjectContext {
                             .insert(ext.name.clone(), KsymValue::Address(address));
                     }
                 }
-                ExternKind::TypedKsym { .. } | ExternKind::Kfunc { .. } => {
-                    let kind = if matches!(ext.kind, ExternKind::Kfunc { .. }) {
-                        kernel_btf::KIND_FUNC
-                    } else {
-                        kernel_btf::KIND_VAR
-                    };
-                    let btf = kernel_btf::vmlinux().map_err(|message| ProgramError::KernelBtf {
-                        program: program.to_owned(),
-                        message,
-                    })?;
-                    if let Some(btf_id) = btf.find(&ext.name, kind) {
-                        if kind == kernel_btf::KIND_FUNC {
-                            bindings.kfuncs.insert(
-                                ext.name.clone(),
-                                bpf_core::relocation::KfuncValue {
-                                    btf_id,
-                                    fd_array_index: 0,
-                                },
-                            );
-                        } else {
-                            bindings.ksyms.insert(
-                                ext.name.clone(),
-                                KsymValue::BtfId {
-                                    btf_id,
-                                    btf_obj_fd: 0,
-                                },
-                            );
-                        }
+                ExternKind::Kfunc { .. } => {
+                    if let Some(btf_id) =
+                        kernel_btf::vmlinux()?.find(&ext.name, kernel_btf::KIND_FUNC)
+                    {
+                        bindings.kfuncs.insert(
+                            ext.name.clone(),
+                            bpf_core::relocation::KfuncValue {
+                                btf_id,
+                                fd_array_index: 0,
+                            },
+                        );
+                    }
+                }
+                ExternKind::TypedKsym { .. } => {
+                    if let Some(btf_id) =
+                        kernel_btf::vmlinux()?.find(&ext.name, kernel_btf::KIND_VAR)
+                    {
+                        bindings.ksyms.insert(
+                            ext.name.clone(),
+                            KsymValue::BtfId {
+                                btf_id,
+                                btf_obj_fd: 0,
+                            },
+                        );
                     }
                 }
                 ExternKind::Kconfig { .. } => {}
             }
         }
-        Ok(())
+        Ok(bindings)
     }
 
     /// Fills `.values` slots of prog arrays that name `program`.
@@ -173,6 +219,27 @@ impl ObjectContext {
         }
         Ok(())
     }
+}
+
+/// Names the CO-RE relocations the target could not satisfy, for the load error.
+fn describe_poisoned(relocated: &RelocatedProgram) -> String {
+    if relocated.core_poisoned.is_empty() {
+        return String::new();
+    }
+    let list: Vec<String> = relocated
+        .core_poisoned
+        .iter()
+        .map(|(function, relo)| {
+            format!(
+                "`{}` ({:?}) in `{function}` at instruction {}",
+                relo.access, relo.kind, relo.insn_index
+            )
+        })
+        .collect();
+    format!(
+        "\nCO-RE relocations the target BTF cannot satisfy (their instructions were poisoned): {}",
+        list.join(", ")
+    )
 }
 
 /// A program before its type wrapper is chosen.
@@ -284,7 +351,7 @@ impl<T: Link> ProgramData<T> {
             });
         };
         let relocated = context.relocate(&self.name)?;
-        let with_btf = context.btf_fd.is_some();
+        let with_btf = context.btf.as_ref().is_some_and(|btf| btf.func_info);
         let func_info = if with_btf {
             relocated.func_info_bytes()
         } else {
@@ -319,7 +386,7 @@ impl<T: Link> ProgramData<T> {
             license,
             kern_version: context.object.kernel_version.unwrap_or(0),
             prog_flags,
-            prog_btf_fd: context.btf_fd.as_ref().map(|fd| fd.as_fd()),
+            prog_btf_fd: context.btf.as_ref().map(|btf| btf.fd.as_fd()),
             func_info: &func_info,
             func_info_rec_size: relocated.func_info_rec_size,
             line_info: &line_info,
@@ -333,6 +400,7 @@ impl<T: Link> ProgramData<T> {
         let loaded = prog_load_with_log(&attr).map_err(|source| ProgramError::Load {
             program: self.name.clone(),
             source,
+            unsatisfied_core: describe_poisoned(&relocated),
         })?;
         context.fill_program_slots(&self.name, loaded.fd.as_fd())?;
         self.verifier_log = loaded.verifier_log;

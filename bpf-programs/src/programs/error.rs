@@ -35,12 +35,17 @@ pub enum ProgramError {
         source: Box<RelocationError>,
     },
 
-    #[error("program `{program}`: kernel refused to load it: {source}")]
+    #[error("program `{program}`: kernel refused to load it: {source}{unsatisfied_core}")]
     Load {
         program: String,
         #[source]
         source: LoadError,
+        /// Empty, or which CO-RE relocations could not be satisfied (a likely cause).
+        unsatisfied_core: String,
     },
+
+    #[error("program `{program}`: CO-RE target BTF: {message}")]
+    CoreTarget { program: String, message: String },
 
     #[error("program `{program}`: {what}: {source}")]
     ProgramSyscall {

@@ -126,19 +126,26 @@ pub(crate) fn find_function(name: &str) -> Result<Option<(u32, Option<String>)>,
     Ok(None)
 }
 
-/// Symbol addresses from `/proc/kallsyms` (zero when kptr_restrict hides them).
-pub(crate) fn kallsyms() -> std::io::Result<HashMap<String, u64>> {
-    let text = std::fs::read_to_string("/proc/kallsyms")?;
+/// Addresses of the symbols in `wanted`, from `/proc/kallsyms` (zero when kptr_restrict hides
+/// them).
+pub(crate) fn kallsyms(wanted: &[&str]) -> std::io::Result<HashMap<String, u64>> {
     let mut symbols = HashMap::new();
+    if wanted.is_empty() {
+        return Ok(symbols);
+    }
+    let text = std::fs::read_to_string("/proc/kallsyms")?;
     for line in text.lines() {
-        let mut fields = line.split_whitespace();
+        let mut fields = line.split_ascii_whitespace();
         let (Some(address), Some(_kind), Some(name)) =
             (fields.next(), fields.next(), fields.next())
         else {
             continue;
         };
+        if !wanted.contains(&name) || symbols.contains_key(name) {
+            continue;
+        }
         if let Ok(address) = u64::from_str_radix(address, 16) {
-            symbols.entry(name.to_owned()).or_insert(address);
+            symbols.insert(name.to_owned(), address);
         }
     }
     Ok(symbols)

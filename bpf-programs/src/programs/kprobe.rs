@@ -51,18 +51,16 @@ pub struct KProbe {
 
 /// The kernel's entry symbol for syscall `name` (`__x64_sys_<name>` and the like).
 fn syscall_symbol(name: &str) -> String {
-    let symbols = kernel_btf::kallsyms().unwrap_or_default();
-    [
-        "__x64_sys_",
-        "__arm64_sys_",
-        "__s390x_sys_",
-        "__riscv_sys_",
-        "sys_",
-    ]
-    .iter()
-    .map(|prefix| format!("{prefix}{name}"))
-    .find(|symbol| symbols.contains_key(symbol))
-    .unwrap_or_else(|| format!("sys_{name}"))
+    let candidates: Vec<String> = ["__x64_sys_", "__arm64_sys_", "__s390x_sys_", "__riscv_sys_"]
+        .iter()
+        .map(|prefix| format!("{prefix}{name}"))
+        .collect();
+    let wanted: Vec<&str> = candidates.iter().map(String::as_str).collect();
+    let symbols = kernel_btf::kallsyms(&wanted).unwrap_or_default();
+    candidates
+        .into_iter()
+        .find(|symbol| symbols.contains_key(symbol))
+        .unwrap_or_else(|| format!("sys_{name}"))
 }
 
 impl KProbe {
@@ -133,7 +131,7 @@ impl KProbe {
         };
         let perf_fd = perf_event_open(&attr, -1, 0, None, 0).map_err(|source| {
             if matches!(source.errno(), Some(libc::ENOENT) | Some(libc::EINVAL))
-                && !kernel_btf::kallsyms()
+                && !kernel_btf::kallsyms(&[function])
                     .map(|symbols| symbols.contains_key(function))
                     .unwrap_or(true)
             {

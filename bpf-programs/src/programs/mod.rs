@@ -3,6 +3,17 @@
 //! Every typed program wraps a [`ProgramData`], which holds the one load path shared by all
 //! types; a type's module only adds how it attaches and its own error enum. Programs reach the
 //! kernel only when `load()` is called; relocation happens then, per program.
+//!
+//! Adding a program type (see `raw_tracepoint.rs` for the smallest complete example):
+//! 1. a module with `define_link_wrapper!(FooLink, FooLinkId, FdLink)` (or another inner link
+//!    kind: [`perf_attach::PerfLinkInner`], or a type implementing [`Link`] whose `Drop`
+//!    detaches, e.g. for `BPF_PROG_ATTACH` or netlink attachments), the struct
+//!    `Foo { pub(crate) data: ProgramData<FooLink> }` with `new`, `load` (usually
+//!    `self.data.load()`; set `data.expected_attach_type`/`attach_btf_id` first if needed) and
+//!    `attach(..) -> Result<FooLinkId, ProgramError>` that inserts into `self.data.links`;
+//!    `impl DefaultLoad` and `impl_program_common!(Foo, FooLink)`;
+//! 2. a `FooError` enum wrapped by a `ProgramError::Foo(#[from] FooError)` variant;
+//! 3. a line in `program_types!` and in `Program::from_section`.
 
 pub(crate) mod btf_target;
 mod data;

@@ -1,0 +1,92 @@
+//! The BTF side of opening an object: loading its BTF into the kernel (sanitised for what the
+//! kernel accepts) and the target BTF for CO-RE.
+
+use std::os::fd::OwnedFd;
+use std::path::Path;
+use std::sync::{Arc, OnceLock};
+
+use bpf_core::btf::Btf;
+use bpf_core::btf::core::CoreTarget;
+use bpf_core::obj::Object;
+use bpf_sys::btf::btf_load;
+
+use crate::TargetBtf;
+use crate::features;
+
+/// The object's BTF as loaded into the kernel.
+#[derive(Debug)]
+pub(crate) struct LoadedBtf {
+    pub(crate) fd: OwnedFd,
+    /// False when FUNC had to be sanitised away: func/line info must then be left out.
+    pub(crate) func_info: bool,
+}
+
+/// Loads the object's BTF; `None` (with a warning) when it has none or the kernel refuses it,
+/// in which case maps and programs load without BTF.
+pub(crate) fn load_object_btf(object: &Object) -> Option<LoadedBtf> {
+    let btf = object.btf.as_ref()?;
+    if !features::btf() {
+        log::info!("the kernel does not load BTF; continuing without");
+        return None;
+    }
+    let features = features::btf_features();
+    let mut btf = btf.clone();
+    match btf.needs_sanitizing(&features) {
+        Ok(false) => {}
+        Ok(true) => {
+            if let Err(e) = btf.sanitize(&features) {
+                log::warn!("sanitising the object's BTF failed ({e}); continuing without BTF");
+                return None;
+            }
+        }
+        Err(e) => {
+            log::warn!("the object's BTF is inconsistent ({e}); continuing without BTF");
+            return None;
+        }
+    }
+    match btf_load(&btf.to_bytes(), 0, None) {
+        Ok(fd) => Some(LoadedBtf {
+            fd,
+            func_info: features.func,
+        }),
+        Err(e) => {
+            log::warn!("the kernel refused the object's BTF; continuing without: {e}");
+            None
+        }
+    }
+}
+
+/// The running kernel's BTF, parsed once per process.
+fn kernel_btf() -> Result<Arc<Btf>, String> {
+    static CACHE: OnceLock<Result<Arc<Btf>, String>> = OnceLock::new();
+    CACHE
+        .get_or_init(|| {
+            Btf::from_file("/sys/kernel/btf/vmlinux")
+                .map(Arc::new)
+                .map_err(|e| e.to_string())
+        })
+        .clone()
+}
+
+/// Reads a target BTF file: raw BTF, or an ELF file's `.BTF` section.
+fn btf_from_file(path: &Path) -> Result<Btf, String> {
+    let data = std::fs::read(path).map_err(|e| format!("reading {}: {e}", path.display()))?;
+    if data.starts_with(b"\x7fELF") {
+        use object::{Object as _, ObjectSection};
+        let file = object::File::parse(&*data).map_err(|e| e.to_string())?;
+        let section = file
+            .section_by_name(".BTF")
+            .ok_or_else(|| format!("{} has no .BTF section", path.display()))?;
+        let bytes = section.data().map_err(|e| e.to_string())?;
+        return Btf::parse(bytes).map_err(|e| e.to_string());
+    }
+    Btf::parse_owned(data, None).map_err(|e| e.to_string())
+}
+
+/// The BTF CO-RE relocations are computed against.
+pub(crate) fn core_target(target: &TargetBtf) -> Result<CoreTarget, String> {
+    match target {
+        TargetBtf::Kernel => Ok(CoreTarget::new(kernel_btf()?, Vec::new())),
+        TargetBtf::File(path) => btf_from_file(path).map(CoreTarget::from_btf),
+    }
+}

@@ -1,0 +1,272 @@
+//! Loader behaviour: BTF and CO-RE against the kernel, per-program failures, globals,
+//! max_entries overrides, pinning by name, `.values` slots, verifier log levels.
+
+use bpf_programs::maps::{ArrayOfMaps, GlobalData, HashMap, MapError};
+use bpf_programs::programs::{ProgramError, RawTracePoint, VerifierLogLevel};
+use bpf_programs::{Bpf, BpfError, BpfLoader, TargetBtf};
+use bpf_sys::test_run::TestRunAttr;
+use integration_tests::gettid;
+
+const OBJECT: &[u8] = include_bytes!("../bpf/obj/prog_loader.bpf.o");
+
+/// A fresh bpffs directory for this test's pins.
+struct PinDir(std::path::PathBuf);
+
+impl PinDir {
+    fn new(test: &str) -> PinDir {
+        let path =
+            std::path::PathBuf::from(format!("/sys/fs/bpf/loader_{test}_{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&path);
+        std::fs::create_dir_all(&path).unwrap();
+        PinDir(path)
+    }
+}
+
+impl Drop for PinDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn open(pins: &PinDir) -> Bpf {
+    BpfLoader::new()
+        .map_pin_path(&pins.0)
+        .set_global("rodata_constant", &3u64)
+        .load(OBJECT)
+        .expect("the object opens although some programs cannot load")
+}
+
+fn run(bpf: &mut Bpf, name: &str) -> Result<u32, ProgramError> {
+    let program: &mut RawTracePoint = bpf.program_mut(name).unwrap().try_into().unwrap();
+    program.load()?;
+    let ctx = [0u8; 8];
+    Ok(program
+        .test_run(TestRunAttr {
+            ctx_in: &ctx,
+            ..Default::default()
+        })?
+        .retval)
+}
+
+#[test]
+fn loader_btf_features_probe_finds_every_kind() {
+    let features = bpf_programs::features::btf_features();
+    assert_eq!(features, bpf_core::btf::BtfFeatures::all(), "{features:?}");
+    assert!(bpf_programs::features::perf_link());
+}
+
+#[test]
+fn loader_core_reads_field_of_running_kernel_and_globals() {
+    let pins = PinDir::new("core");
+    let mut bpf = open(&pins);
+    run(&mut bpf, "core_read_pid").unwrap();
+    let pinned: HashMap<_, u32, u64> =
+        HashMap::try_from(bpf.map("pinned_counts").unwrap()).unwrap();
+    assert_eq!(pinned.get(&0, 0).unwrap(), Some(u64::from(gettid())));
+    let bss = GlobalData::try_from(bpf.map(".bss").unwrap()).unwrap();
+    assert_eq!(
+        bss.get::<u64>("bss_result").unwrap(),
+        3 * u64::from(gettid())
+    );
+    let info = bpf.program("core_read_pid").unwrap().info().unwrap();
+    assert!(info.btf_id().is_some(), "loaded with the object's BTF");
+}
+
+#[test]
+fn loader_rodata_is_frozen() {
+    let pins = PinDir::new("rodata");
+    let mut bpf = open(&pins);
+    let mut rodata = GlobalData::try_from(bpf.map_mut(".rodata").unwrap()).unwrap();
+    assert_eq!(rodata.get::<u64>("rodata_constant").unwrap(), 3);
+    assert!(!rodata.is_writable());
+    assert!(rodata.set("rodata_constant", &4u64).is_err());
+}
+
+#[test]
+fn loader_core_failure_is_confined_to_its_program() {
+    let pins = PinDir::new("corefail");
+    let mut bpf = open(&pins);
+    let err = run(&mut bpf, "core_missing_field").unwrap_err();
+    let text = err.to_string();
+    assert!(text.contains("core_missing_field"), "{text}");
+    assert!(text.contains("nonexistent_field_xyz"), "{text}");
+    assert!(err.verifier_log().is_some_and(|log| !log.is_empty()));
+    assert_eq!(run(&mut bpf, "core_guarded_field").unwrap(), 7);
+    run(&mut bpf, "core_read_pid").unwrap();
+}
+
+#[test]
+fn loader_unresolvable_extern_fails_only_its_program() {
+    let pins = PinDir::new("extern");
+    let mut bpf = open(&pins);
+    let err = run(&mut bpf, "uses_missing_ksym").unwrap_err();
+    assert!(
+        matches!(&err, ProgramError::Relocation { program, .. } if program == "uses_missing_ksym"),
+        "{err:?}"
+    );
+    assert!(err.to_string().contains("no_such_ksym_xyz"), "{err}");
+    assert_eq!(run(&mut bpf, "tail_target").unwrap(), 42);
+}
+
+#[test]
+fn loader_fills_map_in_map_and_prog_array_slots() {
+    let pins = PinDir::new("slots");
+    let mut bpf = open(&pins);
+    let inner_id = bpf.map("inner_a").unwrap().data().info().unwrap().id();
+    let outer = ArrayOfMaps::try_from(bpf.map("outer").unwrap()).unwrap();
+    assert_eq!(outer.get(0).unwrap(), Some(inner_id));
+    assert_eq!(outer.get(1).unwrap(), None);
+    // The tail call target's slot is filled when it loads.
+    assert_eq!(
+        run(&mut bpf, "tail_entry").unwrap(),
+        1,
+        "empty slot: no tail call"
+    );
+    assert_eq!(run(&mut bpf, "tail_target").unwrap(), 42);
+    let entry: &mut RawTracePoint = bpf.program_mut("tail_entry").unwrap().try_into().unwrap();
+    let ctx = [0u8; 8];
+    let out = entry
+        .test_run(TestRunAttr {
+            ctx_in: &ctx,
+            ..Default::default()
+        })
+        .unwrap();
+    assert_eq!(out.retval, 42, "tail call through the filled slot");
+}
+
+#[test]
+fn loader_reuses_pinned_maps_and_checks_them() {
+    let pins = PinDir::new("pins");
+    let first = open(&pins);
+    let id = first
+        .map("pinned_counts")
+        .unwrap()
+        .data()
+        .info()
+        .unwrap()
+        .id();
+    assert!(pins.0.join("pinned_counts").exists());
+    let second = open(&pins);
+    assert_eq!(
+        second
+            .map("pinned_counts")
+            .unwrap()
+            .data()
+            .info()
+            .unwrap()
+            .id(),
+        id,
+        "the pinned map is reused"
+    );
+    drop(first);
+    drop(second);
+    let err = BpfLoader::new()
+        .map_pin_path(&pins.0)
+        .set_max_entries("pinned_counts", 99)
+        .load(OBJECT)
+        .unwrap_err();
+    assert!(
+        matches!(&err, BpfError::Map { name, source: MapError::PinMismatch { .. } } if name == "pinned_counts"),
+        "{err:?}"
+    );
+}
+
+#[test]
+fn loader_failed_load_leaves_no_pins() {
+    let pins = PinDir::new("failed");
+    let err = BpfLoader::new()
+        .map_pin_path(&pins.0)
+        .set_max_entries("jump_table", 0)
+        .load(OBJECT)
+        .unwrap_err();
+    assert!(
+        matches!(&err, BpfError::Map { name, .. } if name == "jump_table"),
+        "{err:?}"
+    );
+    assert!(
+        !pins.0.join("pinned_counts").exists(),
+        "the pin made by the failed load was left behind"
+    );
+}
+
+#[test]
+fn loader_overrides_max_entries_and_rejects_unknown_names() {
+    let pins = PinDir::new("maxent");
+    let bpf = BpfLoader::new()
+        .map_pin_path(&pins.0)
+        .set_max_entries("inner_a", 1)
+        .set_max_entries("pinned_counts", 64)
+        .load(OBJECT)
+        .unwrap();
+    assert_eq!(bpf.map("pinned_counts").unwrap().data().max_entries(), 64);
+    let err = BpfLoader::new()
+        .set_max_entries("nope", 1)
+        .load(OBJECT)
+        .unwrap_err();
+    assert!(
+        matches!(&err, BpfError::NoSuchMap { name } if name == "nope"),
+        "{err:?}"
+    );
+    let err = BpfLoader::new()
+        .set_global("no_such_global", &1u32)
+        .load(OBJECT)
+        .unwrap_err();
+    assert!(
+        matches!(&err, BpfError::SetGlobal { name, .. } if name == "no_such_global"),
+        "{err:?}"
+    );
+    let err = BpfLoader::new()
+        .set_global("rodata_constant", &1u32)
+        .load(OBJECT)
+        .unwrap_err();
+    assert!(err.to_string().contains("rodata_constant"), "{err}");
+}
+
+#[test]
+fn loader_verifier_log_level_keeps_log_on_success() {
+    let pins = PinDir::new("log");
+    let mut bpf = BpfLoader::new()
+        .map_pin_path(&pins.0)
+        .verifier_log_level(VerifierLogLevel::DEBUG | VerifierLogLevel::STATS)
+        .load(OBJECT)
+        .unwrap();
+    let program: &mut RawTracePoint = bpf.program_mut("tail_target").unwrap().try_into().unwrap();
+    program.load().unwrap();
+    assert!(
+        program.verifier_log().text.contains("processed"),
+        "{}",
+        program.verifier_log()
+    );
+}
+
+#[test]
+fn loader_target_btf_from_file() {
+    let pins = PinDir::new("target");
+    let mut bpf = BpfLoader::new()
+        .map_pin_path(&pins.0)
+        .target_btf(TargetBtf::File("/sys/kernel/btf/vmlinux".into()))
+        .load(OBJECT)
+        .unwrap();
+    run(&mut bpf, "core_read_pid").unwrap();
+    let mut bpf = BpfLoader::new()
+        .map_pin_path(&pins.0)
+        .target_btf(TargetBtf::File("/nonexistent/vmlinux.btf".into()))
+        .load(OBJECT)
+        .unwrap();
+    let err = run(&mut bpf, "core_read_pid").unwrap_err();
+    assert!(
+        matches!(&err, ProgramError::CoreTarget { program, message } if program == "core_read_pid" && message.contains("/nonexistent/vmlinux.btf")),
+        "{err:?}"
+    );
+    // Programs without CO-RE relocations do not need the target.
+    assert_eq!(run(&mut bpf, "tail_target").unwrap(), 42);
+}
+
+#[test]
+fn loader_kconfig_linux_kernel_version() {
+    let pins = PinDir::new("kconfig");
+    let mut bpf = open(&pins);
+    let release = std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap();
+    let major: u32 = release.split('.').next().unwrap().parse().unwrap();
+    assert_eq!(run(&mut bpf, "kernel_major").unwrap(), major);
+}
