@@ -76,7 +76,11 @@ fn sched_cls_netlink_filter_on_veth_fires_and_drop_deletes_it() {
     assert!(fired >= 20, "cls_bpf counted {fired} of 20 datagrams");
 
     drop(bpf.take_program("count_tc"));
-    assert!(tc_filter_dump(vb, TcAttachPoint::Ingress).unwrap().is_empty());
+    assert!(
+        tc_filter_dump(vb, TcAttachPoint::Ingress)
+            .unwrap()
+            .is_empty()
+    );
     send_udp(&format!("10.9.0.3:{PORT}"), 10);
     assert_eq!(value_at(&bpf, "hits", 2), fired, "fired after drop");
 }
@@ -117,7 +121,10 @@ fn sched_cls_bad_interface_and_custom_parent_with_tcx() {
         .attach_with_options("lo", TcAttachType::Custom(0x10000), TcAttachOptions::Tcx)
         .unwrap_err();
     assert!(
-        matches!(err, ProgramError::Tc(TcError::TcxNeedsIngressOrEgress { .. })),
+        matches!(
+            err,
+            ProgramError::Tc(TcError::TcxNeedsIngressOrEgress { .. })
+        ),
         "{err:?}"
     );
 }
