@@ -144,7 +144,9 @@ fn flow_dissector_link_and_prog_attach_run_until_detached() {
         let program: &mut FlowDissector =
             bpf.program_mut("count_flow").unwrap().try_into().unwrap();
         program.detach(link).unwrap();
-        assert!(flow_dissector_prog_ids(&netns).is_empty(), "{method:?}");
+        net_support::eventually("the flow dissector is detached", || {
+            flow_dissector_prog_ids(&netns).is_empty()
+        });
         dissect_traffic(5);
         assert_eq!(
             value_at(&bpf, "hits", 6),

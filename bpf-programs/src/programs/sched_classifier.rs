@@ -16,7 +16,7 @@ use bpf_sys::netlink::tc::{
 };
 
 use super::links::{FdLink, define_link_wrapper};
-use super::prog_attach_link::{LinkSupport, link_unsupported};
+use super::prog_attach_link::{LinkSupport, detach_owned_link, link_unsupported};
 use super::{DefaultLoad, ProgramData, ProgramError, impl_program_common};
 
 /// Where on an interface a classifier runs.
@@ -152,7 +152,7 @@ impl SchedClassifierLinkInner {
     /// Detaches now.
     pub fn detach(self) -> Result<(), ProgramError> {
         match self {
-            SchedClassifierLinkInner::Tcx(link) => link.detach(),
+            SchedClassifierLinkInner::Tcx(link) => detach_owned_link(link),
             SchedClassifierLinkInner::Netlink(link) => link.detach(),
         }
     }

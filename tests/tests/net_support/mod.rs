@@ -179,3 +179,15 @@ pub fn open_cgroup_object(port: u16) -> bpf_programs::Bpf {
         .load(include_bytes!("../../bpf/obj/cgroup_programs.bpf.o"))
         .expect("object opens")
 }
+
+/// Waits up to a second for `condition`: a link fd closed right after a parallel test forked
+/// stays referenced by the child until it execs, so the detach can lag by that window.
+pub fn eventually(what: &str, mut condition: impl FnMut() -> bool) {
+    for _ in 0..100 {
+        if condition() {
+            return;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    panic!("timed out waiting for: {what}");
+}
