@@ -125,4 +125,11 @@ int count_recvmsg4(struct bpf_sock_addr *ctx)
     return 1;
 }
 
+SEC("cgroup/connect_unix")
+int count_connect_unix(struct bpf_sock_addr *ctx)
+{
+    bump(14);
+    return 1;
+}
+
 char LICENSE[] SEC("license") = "GPL";

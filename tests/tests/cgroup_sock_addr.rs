@@ -3,7 +3,9 @@
 #[path = "net_support/mod.rs"]
 mod net_support;
 
-use bpf_programs::programs::{AttachMethod, CgroupAttachMode, CgroupSockAddr};
+use bpf_programs::programs::{
+    AttachMethod, CgroupAttachError, CgroupAttachMode, CgroupSockAddr, ProgramError,
+};
 use net_support::{TestCgroup, hits_during, open_cgroup_object};
 
 const PORT: u16 = 40012;
@@ -64,5 +66,56 @@ for _ in range(3):
                 "{method:?}: {name}"
             );
         }
+    }
+}
+
+#[test]
+fn cgroup_sock_addr_connect_unix_fires() {
+    let cgroup = TestCgroup::new();
+    let dir = std::env::temp_dir().join(net_support::unique_name("bpfunix"));
+    std::fs::create_dir(&dir).unwrap();
+    let path = dir.join("sock");
+    let listener = std::os::unix::net::UnixListener::bind(&path).unwrap();
+    let mut bpf = open_cgroup_object(PORT);
+    let program = addr(&mut bpf, "count_connect_unix");
+    program.load().unwrap();
+    let id = program
+        .attach(&cgroup.dir, CgroupAttachMode::Single)
+        .unwrap();
+    let code = format!(
+        "import socket
+for _ in range(3):
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.connect({:?})
+    s.close()
+",
+        path.to_str().unwrap()
+    );
+    assert!(hits_during(&bpf, 14, &cgroup, &code) >= 3);
+    addr(&mut bpf, "count_connect_unix").detach(id).unwrap();
+    assert_eq!(hits_during(&bpf, 14, &cgroup, &code), 0);
+    drop(listener);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn cgroup_sock_addr_attach_to_a_non_cgroup_names_program_and_hook() {
+    let mut bpf = open_cgroup_object(PORT);
+    let program = addr(&mut bpf, "count_connect4");
+    program.load().unwrap();
+    let not_a_cgroup = std::fs::File::open("/dev/null").unwrap();
+    for method in [AttachMethod::Auto, AttachMethod::Legacy] {
+        let err = program
+            .attach_with_method(&not_a_cgroup, CgroupAttachMode::Single, method)
+            .unwrap_err();
+        assert!(
+            matches!(
+                &err,
+                ProgramError::CgroupAttach(CgroupAttachError::Attach { program, attach_type, .. })
+                    if program == "count_connect4" && *attach_type == "connect4"
+            ),
+            "{err:?}"
+        );
+        assert!(err.to_string().contains("count_connect4"), "{err}");
     }
 }
