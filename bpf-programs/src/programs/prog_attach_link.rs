@@ -234,3 +234,36 @@ pub(crate) fn detach_owned_link(link: FdLink) -> Result<(), ProgramError> {
     }
     link.detach()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn link_support_keeps_the_first_answer() {
+        let support = LinkSupport::new();
+        assert!(!support.known_unsupported());
+        support.learn(false);
+        assert!(support.known_unsupported());
+        support.learn(true);
+        assert!(
+            support.known_unsupported(),
+            "a later answer must not flip it"
+        );
+
+        let support = LinkSupport::new();
+        support.learn(true);
+        support.learn(false);
+        assert!(!support.known_unsupported());
+    }
+
+    #[test]
+    fn only_unknown_command_errnos_mean_no_links() {
+        assert!(link_unsupported(Some(libc::EINVAL)));
+        assert!(link_unsupported(Some(libc::EOPNOTSUPP)));
+        assert!(link_unsupported(Some(524)));
+        assert!(!link_unsupported(Some(libc::EBADF)));
+        assert!(!link_unsupported(Some(libc::EPERM)));
+        assert!(!link_unsupported(None));
+    }
+}
