@@ -11,15 +11,15 @@ use std::mem::MaybeUninit;
 /// `bool`, `char` or enums.
 pub unsafe trait Pod: Copy + 'static {}
 
-macro_rules! pod_ints {
+macro_rules! pod_scalars {
     ($($t:ty),*) => {
-        // SAFETY: integers have no padding and every bit pattern is a valid integer.
+        // SAFETY: integers and floats have no padding and every bit pattern is a valid value.
         $(unsafe impl Pod for $t {})*
     };
 }
 
-pod_ints!(
-    u8, u16, u32, u64, u128, usize, i8, i16, i32, i64, i128, isize
+pod_scalars!(
+    u8, u16, u32, u64, u128, usize, i8, i16, i32, i64, i128, isize, f32, f64
 );
 
 // SAFETY: an array of padding-free, any-bit-pattern elements has neither padding nor invalid values.

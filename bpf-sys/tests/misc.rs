@@ -218,3 +218,20 @@ fn reuseport_program_picks_for_the_group() {
     assert!(read_counter(&counter) >= 1, "reuseport program did not run");
     drop(second);
 }
+
+#[test]
+fn token_create_is_refused_outside_a_user_namespace() {
+    if common::kernel_older_than(
+        "misc::token_create_is_refused_outside_a_user_namespace",
+        6,
+        9,
+        "BPF tokens",
+    ) {
+        return;
+    }
+    let bpffs = std::fs::File::open(common::bpffs()).unwrap();
+    // Tokens only come from a bpffs mounted inside a user namespace; the host's is refused.
+    let err = bpf_sys::misc::token_create(bpffs.as_fd(), 0).unwrap_err();
+    assert_eq!(err.command, Command::Bpf(BpfCommand::TokenCreate));
+    assert_eq!(err.errno(), Some(libc::EOPNOTSUPP));
+}

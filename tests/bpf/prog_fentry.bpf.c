@@ -22,14 +22,15 @@ int BPF_PROG(fexit_getpid, const struct pt_regs *regs, long ret)
     return 0;
 }
 
-// getppid() of the test thread returns 4242 while this is attached.
-SEC("fmod_ret/__x64_sys_getppid")
-int BPF_PROG(fmod_ret_getppid, const struct pt_regs *regs, long ret)
+// Opening a file fails with EACCES on the test thread while this is attached (LSM hooks are
+// modifiable; syscall entry points are not in every kernel's BTF).
+SEC("fmod_ret/security_file_open")
+int BPF_PROG(fmod_ret_file_open, struct file *file, int ret)
 {
     if (!is_target_thread())
-        return 0;
+        return ret;
     bump(3);
-    return 4242;
+    return -13;
 }
 
 SEC("fentry/no_such_kernel_function_xyz")

@@ -48,6 +48,9 @@ fn per_cpu_array_values_per_cpu() {
         assert_eq!(got[cpu], 0xA0 + cpu as u32);
     }
     assert!(a.get(0, 0).unwrap().iter().all(|&x| x == 0));
+    let all = a.batch_lookup().unwrap();
+    assert_eq!(all.len(), 2);
+    assert_eq!(all[1], v);
 }
 
 #[test]

@@ -1,5 +1,6 @@
 //! Developer tasks: `cargo xtask <task>`.
 
+mod bench_btf;
 mod build_bpf;
 mod codegen;
 mod test;
@@ -28,6 +29,7 @@ fn main() -> ExitCode {
         "codegen" => codegen::run(rest),
         "test" => test::run(rest),
         "build-bpf" => build_bpf::run(rest),
+        "bench-btf" => bench_btf::run(rest),
         "vm-test" => vm_test::run(rest),
         _ => return usage(),
     };

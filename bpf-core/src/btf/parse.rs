@@ -1,7 +1,5 @@
 //! `Btf`: a BTF blob indexed by type id, decoding type records on demand.
 
-use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::{Arc, OnceLock};
 
 use super::error::BtfError;
@@ -64,7 +62,8 @@ pub struct Btf {
     first_id: u32,
     str_base: u32,
     base: Option<Arc<Btf>>,
-    names: OnceLock<NameIndex>,
+    /// Name indexes of the kinds CO-RE relocates against, and of all other named kinds.
+    names: [OnceLock<NameIndex>; 2],
 }
 
 impl std::fmt::Debug for Btf {
@@ -164,7 +163,7 @@ impl Btf {
             first_id,
             str_base,
             base,
-            names: OnceLock::new(),
+            names: Default::default(),
         })
     }
 
@@ -526,18 +525,31 @@ impl Btf {
             .find(|&id| self.kind(id).ok() == Some(kind))
     }
 
-    /// Ids defined by this blob (not its base) whose name minus any `___flavor` suffix hashes
-    /// like `essential`; callers compare names themselves.
+    /// Ids defined by this blob (not its base) whose name minus any `___flavor` suffix may equal
+    /// `essential` (same hash bucket); callers compare names themselves.
     pub(crate) fn ids_by_essential_name<'s>(
         &'s self,
         essential: &[u8],
     ) -> impl Iterator<Item = u32> + 's {
-        let index = self.names.get_or_init(|| NameIndex::build(self));
-        let mut next = index
-            .heads
-            .get(&hash_bytes(essential))
-            .copied()
-            .unwrap_or(u32::MAX);
+        let core = self.ids_in_group(0, essential);
+        core.chain(self.ids_in_group(1, essential))
+    }
+
+    /// Like `ids_by_essential_name`, restricted to kinds CO-RE candidates can have.
+    pub(crate) fn core_candidate_ids<'s>(
+        &'s self,
+        essential: &[u8],
+    ) -> impl Iterator<Item = u32> + 's {
+        self.ids_in_group(0, essential)
+    }
+
+    fn ids_in_group<'s>(
+        &'s self,
+        group: usize,
+        essential: &[u8],
+    ) -> impl Iterator<Item = u32> + 's {
+        let index = self.names[group].get_or_init(|| NameIndex::build(self, group));
+        let mut next = index.first(hash_bytes(essential));
         std::iter::from_fn(move || {
             if next == u32::MAX {
                 return None;
@@ -598,14 +610,14 @@ impl Btf {
         let off = self.record_offset(id)?;
         let info = (u32::from(kind_flag) << 31) | (kind.raw() << 24) | (vlen & 0xffff);
         write_u32(&mut self.data, off + 4, info);
-        self.names = OnceLock::new();
+        self.names = Default::default();
         Ok(())
     }
 
     pub(crate) fn set_name_off(&mut self, id: u32, name_off: u32) -> Result<(), BtfError> {
         let off = self.record_offset(id)?;
         write_u32(&mut self.data, off, name_off);
-        self.names = OnceLock::new();
+        self.names = Default::default();
         Ok(())
     }
 
@@ -641,7 +653,7 @@ impl Btf {
             .checked_sub(self.str_base)
             .ok_or(BtfError::StringOffsetOutOfRange(offset))? as usize;
         let start = self.strs_start + local;
-        self.names = OnceLock::new();
+        self.names = Default::default();
         Ok(&mut self.data[start..start + len])
     }
 
@@ -663,7 +675,7 @@ impl Btf {
         let at = self.types_end;
         self.insert_at(at, record, true);
         self.offsets.push(at as u32);
-        self.names = OnceLock::new();
+        self.names = Default::default();
         id
     }
 
@@ -786,56 +798,90 @@ pub(crate) fn hash_bytes(bytes: &[u8]) -> u64 {
     h
 }
 
-/// Passes already-hashed keys through.
-#[derive(Default, Debug, Clone, Copy)]
-pub(crate) struct IdentityHasher(u64);
-
-impl Hasher for IdentityHasher {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-    fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.0 = (self.0 << 8) | u64::from(b);
+/// FNV-1a of a NUL-terminated name starting at `bytes[0]`, of its essential part (without a
+/// `___flavor` suffix). One pass; names with `___` are rehashed, which is rare.
+fn essential_name_hash(bytes: &[u8]) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    let mut underscores = 0u32;
+    let mut flavored = false;
+    let mut len = 0;
+    for &b in bytes {
+        if b == 0 {
+            break;
         }
+        underscores = if b == b'_' { underscores + 1 } else { 0 };
+        flavored |= underscores >= 3;
+        h = (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3);
+        len += 1;
     }
-    fn write_u64(&mut self, n: u64) {
-        self.0 = n;
+    if flavored {
+        hash_bytes(essential_name(&bytes[..len]))
+    } else {
+        h
     }
 }
 
-/// Chains of this blob's named types by hash of essential name, built on first lookup.
+/// Chains of this blob's named types by bucket of essential-name hash, built on first lookup.
 #[derive(Debug, Clone, Default)]
 struct NameIndex {
-    heads: HashMap<u64, u32, BuildHasherDefault<IdentityHasher>>,
-    /// Next index (id - first_id) in the same chain, `u32::MAX` at the end.
+    mask: u64,
+    /// First index (id - first_id) of each bucket, `u32::MAX` when empty.
+    heads: Vec<u32>,
+    /// Next index in the same bucket, `u32::MAX` at the end.
     next: Vec<u32>,
 }
 
 impl NameIndex {
-    fn build(btf: &Btf) -> NameIndex {
+    /// Group 0: kinds CO-RE matches (ints, composites, enums, fwds, typedefs, floats); 1: the rest.
+    fn group_of(info: u32) -> usize {
+        match (info >> 24) & 0x1f {
+            1 | 4 | 5 | 6 | 7 | 8 | 16 | 19 => 0,
+            _ => 1,
+        }
+    }
+
+    fn build(btf: &Btf, group: usize) -> NameIndex {
         let n = btf.offsets.len();
+        let buckets = n.next_power_of_two().max(16);
         let mut index = NameIndex {
-            heads: HashMap::with_capacity_and_hasher(n / 2, Default::default()),
+            mask: buckets as u64 - 1,
+            heads: vec![u32::MAX; buckets],
             next: vec![u32::MAX; n],
         };
+        let strs = btf.strings();
         // Walk backwards so chains come out in ascending id order.
         for idx in (0..n).rev() {
             let off = btf.offsets[idx] as usize;
             let name_off = read_u32(&btf.data, off);
-            if name_off == 0 {
+            if name_off == 0 || Self::group_of(read_u32(&btf.data, off + 4)) != group {
                 continue;
             }
-            let Ok(name) = btf.string_bytes_at(name_off) else {
-                continue;
+            let hash = match name_off
+                .checked_sub(btf.str_base)
+                .and_then(|l| strs.get(l as usize..))
+            {
+                Some(tail) => essential_name_hash(tail),
+                None => match btf.string_bytes_at(name_off) {
+                    Ok(name) => hash_bytes(essential_name(name)),
+                    Err(_) => continue,
+                },
             };
-            let slot = index
-                .heads
-                .entry(hash_bytes(essential_name(name)))
-                .or_insert(u32::MAX);
+            let bucket = index.bucket(hash);
+            let slot = &mut index.heads[bucket];
             index.next[idx] = *slot;
             *slot = idx as u32;
         }
         index
+    }
+
+    fn bucket(&self, hash: u64) -> usize {
+        ((hash ^ (hash >> 32)) & self.mask) as usize
+    }
+
+    fn first(&self, hash: u64) -> u32 {
+        self.heads
+            .get(self.bucket(hash))
+            .copied()
+            .unwrap_or(u32::MAX)
     }
 }

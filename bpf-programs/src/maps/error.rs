@@ -70,6 +70,18 @@ pub enum MapError {
     /// The map has no memory mapping (it was not created with `BPF_F_MMAPABLE`).
     #[error("map `{name}` is not memory-mappable")]
     NotMmapable { name: String },
+    /// A file operation around the map failed (unpinning, duplicating its fd, reading
+    /// `/sys/devices/system/cpu/possible`).
+    #[error("map `{name}`: {what}: {source}")]
+    Io {
+        name: String,
+        what: &'static str,
+        #[source]
+        source: std::io::Error,
+    },
+    /// Per-CPU values given for a different number of CPUs than the system's possible CPUs.
+    #[error("per-CPU values for {actual} CPUs, the system has {expected} possible CPUs")]
+    CpuCount { expected: usize, actual: usize },
     /// The ring buffer's memory holds a record that cannot be valid.
     #[error("map `{name}`: corrupt ring buffer record at position {position}")]
     CorruptRecord { name: String, position: u64 },
@@ -106,7 +118,9 @@ impl MapError {
             | MapError::NoSuchVariable { name, .. }
             | MapError::VariableSize { name, .. }
             | MapError::NotMmapable { name }
+            | MapError::Io { name, .. }
             | MapError::CorruptRecord { name, .. } => name,
+            MapError::CpuCount { .. } => "<per-cpu values>",
         }
     }
 }

@@ -4,12 +4,12 @@ use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::path::{Path, PathBuf};
 
 use bpf_core::obj::{self, MapDef};
+use bpf_sys::SyscallError;
 use bpf_sys::generated::bpf_map_type;
 use bpf_sys::info::{MapInfo, map_info};
 use bpf_sys::map::{MapCreateAttr, MapFd};
 use bpf_sys::obj::{obj_get, obj_pin};
 use bpf_sys::util::possible_cpu_count;
-use bpf_sys::{BpfCommand, SyscallError};
 
 use super::error::MapError;
 use super::flags::{BPF_F_NUMA_NODE, BPF_F_RDONLY_PROG, BPF_F_WRONLY_PROG};
@@ -183,14 +183,10 @@ impl MapData {
     /// Removes the pin this map was pinned at or opened from; the map lives on while fds remain.
     pub fn unpin(&mut self) -> Result<(), MapError> {
         if let Some(path) = self.pinned.take() {
-            std::fs::remove_file(&path).map_err(|io_error| {
-                syscall(
-                    &self.name,
-                    SyscallError {
-                        command: BpfCommand::ObjPin.into(),
-                        io_error,
-                    },
-                )
+            std::fs::remove_file(&path).map_err(|source| MapError::Io {
+                name: self.name.clone(),
+                what: "removing the pin",
+                source,
             })?;
         }
         Ok(())
@@ -331,15 +327,14 @@ impl MapData {
 
     /// A second handle on the same kernel map.
     pub fn try_clone(&self) -> Result<MapData, MapError> {
-        let fd = self.fd().try_clone_to_owned().map_err(|io_error| {
-            syscall(
-                &self.name,
-                SyscallError {
-                    command: BpfCommand::MapGetFdById.into(),
-                    io_error,
-                },
-            )
-        })?;
+        let fd = self
+            .fd()
+            .try_clone_to_owned()
+            .map_err(|source| MapError::Io {
+                name: self.name.clone(),
+                what: "duplicating the fd",
+                source,
+            })?;
         let fd = MapFd::from_fd(fd).map_err(|e| syscall(&self.name, e))?;
         Ok(MapData {
             fd,
@@ -379,14 +374,10 @@ fn effective_def(def: &MapDef, name: &str) -> Result<MapDef, MapError> {
             if def.value_size == 0 {
                 def.value_size = 4;
             }
-            let cpus = possible_cpu_count().map_err(|io_error| {
-                syscall(
-                    name,
-                    SyscallError {
-                        command: BpfCommand::MapCreate.into(),
-                        io_error,
-                    },
-                )
+            let cpus = possible_cpu_count().map_err(|source| MapError::Io {
+                name: name.to_owned(),
+                what: "reading the possible CPUs",
+                source,
             })?;
             let cpus = u32::try_from(cpus).unwrap_or(u32::MAX);
             if def.max_entries == 0 || def.max_entries > cpus {

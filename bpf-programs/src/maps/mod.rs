@@ -5,6 +5,37 @@
 //! obtained from a `Map` by `TryFrom` (`&Map` → read-only, `&mut Map` → read-write, `Map` →
 //! owned), created from user space (`create`), or opened from a pin (`from_pin`). Keys and
 //! values are [`Pod`] types whose sizes are checked against the map when wrapping.
+//!
+//! ```no_run
+//! use bpf_programs::Bpf;
+//! use bpf_programs::maps::{GlobalData, HashMap, PerCpuArray, RingBuf, flags::BPF_ANY};
+//!
+//! let mut bpf = Bpf::load_file("counter.bpf.o")?;
+//! // Read-write view borrowed from the object.
+//! let mut counts = HashMap::<_, u32, u64>::try_from(bpf.map_mut("COUNTS").unwrap())?;
+//! counts.insert(7, 0, BPF_ANY)?;
+//! for entry in counts.iter() {
+//!     let (pid, n) = entry?;
+//!     println!("{pid}: {n}");
+//! }
+//! let everything = counts.batch_lookup()?; // Vec<(u32, u64)>, fetched in batches
+//! // Per-CPU values: one slot per possible CPU.
+//! let hits = PerCpuArray::<_, u64>::try_from(bpf.map("HITS").unwrap())?;
+//! let total: u64 = hits.get(0, 0)?.iter().sum();
+//! // Global variables by name, through the data map's memory mapping.
+//! let mut data = GlobalData::try_from(bpf.map_mut(".data").unwrap())?;
+//! data.set("threshold", &10u32)?;
+//! // Owned wrapper (taken out of the object), e.g. to move into a reader thread.
+//! let mut events = RingBuf::try_from(bpf.take_map("EVENTS").unwrap())?;
+//! while let Some(record) = events.next() {
+//!     println!("{} bytes", record.len());
+//! }
+//! # let _ = (everything, total);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! User-defined key and value types implement [`Pod`]: `#[repr(C)]`, no padding, every bit
+//! pattern valid (`unsafe impl Pod for MyKey {}` is the caller's promise).
 
 pub mod batch;
 mod checks;
@@ -23,6 +54,7 @@ mod wrapper;
 mod xdp_redirect;
 
 pub mod array;
+pub mod array_of_maps;
 pub mod bloom_filter;
 pub mod cgroup_array;
 pub mod cgroup_storage;
@@ -32,12 +64,13 @@ pub mod dev_map;
 pub mod dev_map_hash;
 pub mod global_data;
 pub mod hash_map;
+pub mod hash_of_maps;
 pub mod inode_storage;
 pub mod lpm_trie;
 pub mod lru_hash_map;
 pub mod lru_per_cpu_hash_map;
-pub mod map_of_maps;
 pub mod per_cpu_array;
+pub mod per_cpu_cgroup_storage;
 pub mod per_cpu_hash_map;
 pub mod perf_event_array;
 pub mod program_array;
@@ -53,10 +86,11 @@ pub mod task_storage;
 pub mod xsk_map;
 
 pub use array::Array;
+pub use array_of_maps::ArrayOfMaps;
 pub use bloom_filter::BloomFilter;
 pub use bpf_sys::pod::Pod;
 pub use cgroup_array::CgroupArray;
-pub use cgroup_storage::{CgroupStorage, PerCpuCgroupStorage};
+pub use cgroup_storage::CgroupStorage;
 pub use cgrp_storage::CgrpStorage;
 pub use cpu_map::{CpuMap, CpuMapValue};
 pub use dev_map::{DevMap, DevMapValue};
@@ -64,6 +98,7 @@ pub use dev_map_hash::{DevMapHash, DevMapHashValue};
 pub use error::{MapError, map_type_name};
 pub use global_data::GlobalData;
 pub use hash_map::HashMap;
+pub use hash_of_maps::HashOfMaps;
 pub use info::{MapInfo, loaded_maps};
 pub use inode_storage::InodeStorage;
 pub use iter::{IterableMap, MapIter, MapKeys};
@@ -72,9 +107,9 @@ pub use lru_hash_map::LruHashMap;
 pub use lru_per_cpu_hash_map::LruPerCpuHashMap;
 pub use map_data::MapData;
 pub use map_enum::Map;
-pub use map_of_maps::{ArrayOfMaps, HashOfMaps};
 pub use per_cpu::{PerCpuValues, nr_cpus};
 pub use per_cpu_array::PerCpuArray;
+pub use per_cpu_cgroup_storage::PerCpuCgroupStorage;
 pub use per_cpu_hash_map::PerCpuHashMap;
 pub use perf_event_array::{Events, PerfEventArray, PerfEventArrayBuffer};
 pub use program_array::ProgramArray;

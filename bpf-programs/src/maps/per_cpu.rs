@@ -4,10 +4,8 @@ use std::ops::{Deref, DerefMut};
 
 use bpf_sys::pod::{Pod, read, write, zeroed};
 use bpf_sys::util::possible_cpu_count;
-use bpf_sys::{BpfCommand, SyscallError};
 
 use super::MapError;
-use super::map_data::syscall;
 
 /// One `T` per possible CPU (index = CPU id).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -20,9 +18,8 @@ impl<T: Pod> PerCpuValues<T> {
     pub fn new(values: Vec<T>) -> Result<Self, MapError> {
         let cpus = nr_cpus()?;
         if values.len() != cpus {
-            return Err(MapError::ValueSize {
-                name: "<per-cpu values>".into(),
-                expected: cpus as u32,
+            return Err(MapError::CpuCount {
+                expected: cpus,
                 actual: values.len(),
             });
         }
@@ -87,18 +84,35 @@ impl<T> DerefMut for PerCpuValues<T> {
 
 /// Number of per-CPU slots: highest possible CPU id + 1 (`/sys/devices/system/cpu/possible`).
 pub fn nr_cpus() -> Result<usize, MapError> {
-    possible_cpu_count().map_err(|io_error| {
-        syscall(
-            "<per-cpu values>",
-            SyscallError {
-                command: BpfCommand::MapLookupElem.into(),
-                io_error,
-            },
-        )
+    possible_cpu_count().map_err(|source| MapError::Io {
+        name: "<per-cpu values>".to_owned(),
+        what: "reading the possible CPUs",
+        source,
     })
 }
 
 /// A zeroed per-CPU buffer for one value of `T`.
 pub(crate) fn kernel_buf<T: Pod>() -> Result<Vec<u8>, MapError> {
     Ok(vec![0u8; PerCpuValues::<T>::stride() * nr_cpus()?])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slots_are_eight_byte_aligned() {
+        assert_eq!(PerCpuValues::<u32>::stride(), 8);
+        assert_eq!(PerCpuValues::<[u8; 12]>::stride(), 16);
+        assert_eq!(PerCpuValues::<u64>::stride(), 8);
+        let values = PerCpuValues {
+            values: vec![1u32, 2, 3].into_boxed_slice(),
+        };
+        let mut buf = vec![0u8; 24];
+        values.to_kernel_bytes(&mut buf);
+        assert_eq!(&buf[..4], &1u32.to_ne_bytes());
+        assert_eq!(&buf[4..8], &[0; 4], "padding stays zero");
+        assert_eq!(&buf[8..12], &2u32.to_ne_bytes());
+        assert_eq!(PerCpuValues::<u32>::from_kernel_bytes(&buf), values);
+    }
 }

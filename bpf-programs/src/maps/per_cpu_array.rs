@@ -7,6 +7,7 @@ use bpf_core::obj::MapDef;
 use bpf_sys::generated::bpf_map_type;
 use bpf_sys::pod::{Pod, bytes_of};
 
+use super::batch::{BatchResult, default_chunk, lookup_all};
 use super::checks::{check_index, check_key_size, check_type, check_value_size};
 use super::map_data::syscall;
 use super::per_cpu::kernel_buf;
@@ -58,6 +59,28 @@ impl<T: Borrow<MapData>, V: Pod> PerCpuArray<T, V> {
                 name: data.name().to_owned(),
             }),
             Err(e) => Err(syscall(data.name(), e)),
+        }
+    }
+
+    /// Every index's per-CPU values, fetched in batches (index order).
+    pub fn batch_lookup(&self) -> Result<Vec<PerCpuValues<V>>, MapError> {
+        let data = self.inner.borrow();
+        let per_entry = data.map_fd().value_buf_size();
+        let mut keys: Vec<u32> = Vec::new();
+        let mut values: Vec<u8> = Vec::new();
+        match lookup_all(
+            data,
+            per_entry,
+            &mut keys,
+            &mut values,
+            default_chunk(data),
+            false,
+        )? {
+            BatchResult::Done => Ok(values
+                .chunks_exact(per_entry.max(1))
+                .map(PerCpuValues::from_kernel_bytes)
+                .collect()),
+            BatchResult::Unsupported => self.iter().collect(),
         }
     }
 

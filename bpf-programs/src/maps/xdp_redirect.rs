@@ -129,3 +129,19 @@ macro_rules! xdp_redirect_map {
 }
 
 pub(crate) use xdp_redirect_map;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn values_round_trip() {
+        let short = encode(4, 7, None);
+        assert_eq!(&short[..4], &7u32.to_ne_bytes());
+        let mut with_id = [0u8; 8];
+        with_id[..4].copy_from_slice(&3u32.to_ne_bytes());
+        with_id[4..].copy_from_slice(&42u32.to_ne_bytes());
+        assert_eq!(decode(&with_id), (3, Some(42)));
+        assert_eq!(decode(&short), (7, None));
+    }
+}

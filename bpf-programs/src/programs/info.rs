@@ -99,6 +99,13 @@ impl ProgramInfo {
     }
 }
 
+/// Turns on the kernel's run-count/run-time statistics for as long as the returned fd lives
+/// (see [`ProgramInfo::run_count`]).
+pub fn enable_run_stats() -> Result<std::os::fd::OwnedFd, ProgramError> {
+    bpf_sys::misc::enable_stats(bpf_sys::generated::bpf_stats_type::BPF_STATS_RUN_TIME)
+        .map_err(ProgramError::syscall("enable stats"))
+}
+
 /// Every program loaded in the kernel; programs unloaded while listing are skipped.
 pub fn loaded_programs() -> impl Iterator<Item = Result<ProgramInfo, ProgramError>> {
     ids(ObjectKind::Prog).filter_map(|id| {

@@ -66,7 +66,7 @@ pub use bpf_core::obj::ProgramSection;
 pub(crate) use data::ObjectContext;
 pub use data::{ProgramData, ProgramFd, VerifierLogLevel};
 pub use error::ProgramError;
-pub use info::{ProgramInfo, loaded_programs};
+pub use info::{ProgramInfo, enable_run_stats, loaded_programs};
 pub use links::{FdLink, Link, LinkInfo, PinnedLink, loaded_links};
 
 pub use btf_tracepoint::{BtfTracePoint, BtfTracePointError};

@@ -19,6 +19,8 @@ pub struct TestBinary {
     pub package_dir: PathBuf,
     /// The tests it holds, as `--list` names them (filled in after the build).
     pub tests: Vec<String>,
+    /// Those of [`Self::tests`] marked `#[ignore]`.
+    pub ignored: Vec<String>,
 }
 
 /// Runs cargo and returns the test executables it produced.
@@ -69,17 +71,20 @@ pub fn build_tests(root: &Path, packages: &[String]) -> Result<Vec<TestBinary>, 
     binaries.sort_by(|a, b| a.name.cmp(&b.name));
     binaries.dedup_by(|a, b| a.name == b.name);
     for binary in &mut binaries {
-        binary.tests = list_tests(&binary.path)?;
+        binary.tests = list_tests(&binary.path, false)?;
+        binary.ignored = list_tests(&binary.path, true)?;
     }
     // A binary without tests (the library's unit-test harness, usually) is not worth booting.
     binaries.retain(|binary| !binary.tests.is_empty());
     Ok(binaries)
 }
 
-/// The tests a libtest binary holds; listing runs nothing, so it is safe on the host.
-fn list_tests(path: &Path) -> Result<Vec<String>, String> {
+/// The tests (or only the ignored ones) a libtest binary holds; listing runs nothing, so it is
+/// safe on the host.
+fn list_tests(path: &Path, ignored: bool) -> Result<Vec<String>, String> {
     let out = Command::new(path)
         .args(["--list", "--format=terse"])
+        .args(ignored.then_some("--ignored"))
         .output()
         .map_err(|e| format!("{} --list: {e}", path.display()))?;
     if !out.status.success() {
@@ -133,6 +138,7 @@ fn test_executable(line: &str, packages: &[String]) -> Option<TestBinary> {
         path: PathBuf::from(executable),
         package_dir: manifest.parent()?.to_path_buf(),
         tests: Vec::new(),
+        ignored: Vec::new(),
     })
 }
 
@@ -180,6 +186,7 @@ mod tests {
                 path: "/w/target/x/debug/deps/smoke-1a2b".into(),
                 package_dir: "/w/tests".into(),
                 tests: Vec::new(),
+                ignored: Vec::new(),
             })
         );
         let lib = test

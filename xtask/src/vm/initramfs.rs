@@ -91,6 +91,24 @@ pub fn build(contents: &Contents<'_>, busybox: &Path) -> Result<Vec<u8>, String>
             0o644,
             dir.as_bytes(),
         );
+        // The host lists (and filters) the tests, sparing the guest two runs of each binary.
+        let plan: String = binary
+            .tests
+            .iter()
+            .map(|test| {
+                let kind = if binary.ignored.contains(test) {
+                    "ignored"
+                } else {
+                    "run"
+                };
+                format!("{kind} {test}\n")
+            })
+            .collect();
+        archive.file(
+            &format!("vmtest/tests/{}", binary.name),
+            0o644,
+            plan.as_bytes(),
+        );
         if !package_dirs.contains(&binary.package_dir.as_path()) {
             package_dirs.push(&binary.package_dir);
             archive.dir(&dir);

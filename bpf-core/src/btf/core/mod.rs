@@ -50,7 +50,7 @@ impl CoreTarget {
         let want = essential_name(local_t.name.as_bytes());
         let mut out = Vec::new();
         for (i, btf) in self.btfs.iter().enumerate() {
-            for id in btf.ids_by_essential_name(want) {
+            for id in btf.core_candidate_ids(want) {
                 let t = btf.raw(id)?;
                 if !kinds_compat(local_kind, t.kind()) {
                     continue;

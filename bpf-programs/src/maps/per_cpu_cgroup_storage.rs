@@ -1,0 +1,13 @@
+//! Per-CPU per-attachment cgroup storage: `BPF_MAP_TYPE_PERCPU_CGROUP_STORAGE`.
+//!
+//! Keys are `u64` cgroup inode ids or 16-byte `bpf_cgroup_storage_key`s (id, attach type);
+//! entries appear when a program using the map is attached. User space cannot add or delete.
+
+use super::kv::per_cpu_key_value_map;
+
+per_cpu_key_value_map! {
+    /// One `V` per CPU per (cgroup, attach type) the program is attached to.
+    PerCpuCgroupStorage,
+    [BPF_MAP_TYPE_PERCPU_CGROUP_STORAGE],
+    create BPF_MAP_TYPE_PERCPU_CGROUP_STORAGE
+}

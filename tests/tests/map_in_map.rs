@@ -1,0 +1,48 @@
+//! Maps of maps from an object: the `.values` slot is filled at load, user space adds
+//! compatible inner maps, and a program reads through the outer maps.
+
+mod map_support;
+
+use bpf_programs::maps::flags::BPF_ANY;
+use bpf_programs::maps::{Array, ArrayOfMaps, GlobalData, HashOfMaps, MapError};
+
+#[test]
+fn programs_read_through_outer_maps() {
+    let mut obj = map_support::load("map_in_map.bpf.o", |_| {});
+    let mut first = Array::<_, u64>::try_from(obj.map_mut("first")).unwrap();
+    first.set(0, 11u64, BPF_ANY).unwrap();
+    let first_id = first.info().unwrap().id();
+
+    // Inner maps created from user space with the template's shape.
+    let mut second = Array::<_, u64>::create(4, 0).unwrap();
+    second.set(0, 22u64, BPF_ANY).unwrap();
+    let mut third = Array::<_, u64>::create(4, 0).unwrap();
+    third.set(0, 33u64, BPF_ANY).unwrap();
+    {
+        let mut outer = ArrayOfMaps::try_from(obj.map_mut("outer")).unwrap();
+        assert_eq!(
+            outer.get(0).unwrap(),
+            Some(first_id),
+            ".values slot filled at load"
+        );
+        outer.set(1, second.fd(), BPF_ANY).unwrap();
+        // A map of another shape is refused.
+        let wrong = Array::<_, u32>::create(4, 0).unwrap();
+        let err = outer.set(1, wrong.fd(), BPF_ANY).unwrap_err();
+        assert_eq!(err.errno(), Some(libc::EINVAL), "{err}");
+        assert!(matches!(
+            outer.set(2, second.fd(), BPF_ANY),
+            Err(MapError::OutOfBounds { .. })
+        ));
+    }
+    {
+        let mut by_key = HashOfMaps::<_, u32>::try_from(obj.map_mut("by_key")).unwrap();
+        by_key.insert(&9, third.fd(), BPF_ANY).unwrap();
+        assert_eq!(by_key.get(&9).unwrap(), Some(third.info().unwrap().id()));
+    }
+    obj.run_on_cpu("read_through", 0);
+    let bss = GlobalData::try_from(obj.map(".bss")).unwrap();
+    assert_eq!(bss.get::<u64>("seen_slot0").unwrap(), 11);
+    assert_eq!(bss.get::<u64>("seen_slot1").unwrap(), 22);
+    assert_eq!(bss.get::<u64>("seen_key9").unwrap(), 33);
+}

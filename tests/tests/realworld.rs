@@ -1,0 +1,70 @@
+//! Objects written the way libbpf-tools writes them (vmlinux.h, CO-RE reads, global data,
+//! subprograms shared by several programs, perf and ring buffers): open, load, attach, fire.
+
+use std::process::Command;
+
+use bpf_programs::maps::{GlobalData, HashMap};
+use bpf_programs::programs::{RawTracePoint, TracePoint};
+use bpf_programs::{Bpf, BpfLoader};
+
+const EXECSNOOP: &[u8] = include_bytes!("../bpf/obj/rw_execsnoop.bpf.o");
+const RUNQLAT: &[u8] = include_bytes!("../bpf/obj/rw_runqlat.bpf.o");
+
+fn bss_u64(bpf: &Bpf, name: &str) -> u64 {
+    let bss = GlobalData::try_from(bpf.map(".bss").expect("a .bss map")).expect(".bss is mappable");
+    bss.get::<u64>(name).expect("variable in .bss")
+}
+
+#[test]
+fn tracepoint_execsnoop_sees_our_children_exec() {
+    let mut bpf = BpfLoader::new()
+        .set_global("ignore_failed", &0u8)
+        .load(EXECSNOOP)
+        .expect("execsnoop opens");
+    for name in [
+        "tracepoint__syscalls__sys_enter_execve",
+        "tracepoint__syscalls__sys_exit_execve",
+    ] {
+        let program: &mut TracePoint = bpf.program_mut(name).unwrap().try_into().unwrap();
+        program
+            .load()
+            .unwrap_or_else(|e| panic!("{name} loads: {e}"));
+        program.attach_default().unwrap();
+    }
+    for _ in 0..3 {
+        let status = Command::new("/bin/true").status().expect("spawn /bin/true");
+        assert!(status.success());
+    }
+    assert!(bss_u64(&bpf, "exec_count") >= 3, "enter handler ran");
+    assert!(bss_u64(&bpf, "exit_count") >= 3, "exit handler ran");
+    let execs: HashMap<_, i32, [u8; 552]> = HashMap::try_from(bpf.map("execs").unwrap()).unwrap();
+    // Entries are deleted at exit, so a finished exec leaves none of ours behind.
+    assert!(execs.keys().count() < 10240);
+}
+
+#[test]
+fn raw_tracepoint_runqlat_shares_subprograms_between_programs() {
+    let mut bpf = BpfLoader::new()
+        .set_max_entries("stacks", 64)
+        .load(RUNQLAT)
+        .expect("runqlat opens");
+    for name in ["handle_sched_wakeup", "handle_sched_switch"] {
+        let program: &mut RawTracePoint = bpf.program_mut(name).unwrap().try_into().unwrap();
+        program
+            .load()
+            .unwrap_or_else(|e| panic!("{name} loads: {e}"));
+        program.attach_default().unwrap();
+    }
+    for _ in 0..20 {
+        std::thread::sleep(std::time::Duration::from_millis(1));
+    }
+    assert!(bss_u64(&bpf, "switches") > 0, "sched_switch handler ran");
+    assert!(bss_u64(&bpf, "wakeups") > 0, "sched_wakeup handler ran");
+}
+
+#[test]
+fn realworld_stack_map_without_size_names_the_map() {
+    // Like libbpf, a map whose size is left to user space cannot be created without one.
+    let err = Bpf::load(RUNQLAT).expect_err("stacks has no max_entries");
+    assert!(err.to_string().contains("`stacks`"), "{err}");
+}
