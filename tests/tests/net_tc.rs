@@ -148,3 +148,33 @@ fn sched_cls_test_run() {
     assert_eq!(out.retval, 0, "TC_ACT_OK");
     assert_eq!(value_at(&bpf, "hits", 2), 1);
 }
+
+#[test]
+fn sched_cls_and_other_packet_sections_get_their_types() {
+    let bpf = open();
+    let expected = [
+        ("count_xdp", "xdp"),
+        ("count_xdp_frags", "xdp"),
+        ("count_tc", "sched_cls"),
+        ("count_tcx", "sched_cls"),
+        ("count_socket", "socket_filter"),
+        ("count_netfilter", "netfilter"),
+        ("count_flow", "flow_dissector"),
+        ("count_lookup", "sk_lookup"),
+        ("count_reuseport", "sk_reuseport"),
+    ];
+    for (name, type_name) in expected {
+        assert_eq!(bpf.program(name).unwrap().type_name(), type_name, "{name}");
+    }
+}
+
+#[test]
+fn sched_cls_loads_through_the_generic_program() {
+    let mut bpf = open();
+    let program = bpf.program_mut("count_tcx").unwrap();
+    program.load().unwrap();
+    assert_eq!(
+        program.info().unwrap().program_type(),
+        bpf_sys::generated::bpf_prog_type::BPF_PROG_TYPE_SCHED_CLS
+    );
+}

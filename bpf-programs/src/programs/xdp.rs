@@ -27,7 +27,7 @@ bitflags::bitflags! {
         const DRV_MODE = XDP_FLAGS_DRV_MODE;
         /// Offloaded to the NIC.
         const HW_MODE = XDP_FLAGS_HW_MODE;
-        /// Replace only the expected program (netlink only).
+        /// Replace only the expected program (netlink; [`Xdp::attach_to_link`] sets it itself).
         const REPLACE = XDP_FLAGS_REPLACE;
         /// Fail if a program is already attached (netlink only; links always do).
         const UPDATE_IF_NOEXIST = XDP_FLAGS_UPDATE_IF_NOEXIST;
