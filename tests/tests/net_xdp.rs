@@ -183,3 +183,31 @@ fn xdp_test_run_and_frags_load() {
         bpf_sys::generated::bpf_prog_type::BPF_PROG_TYPE_XDP
     );
 }
+
+#[test]
+fn xdp_netlink_detach_from_another_namespace_reaches_the_original() {
+    let _first = TestNetns::enter();
+    let lo = if_nametoindex("lo").unwrap();
+    let mut bpf = open();
+    let program = xdp(&mut bpf, "count_xdp");
+    program.load().unwrap();
+    let id = program
+        .attach_with_method("lo", XdpFlags::SKB_MODE, AttachMethod::Legacy)
+        .unwrap();
+    assert_ne!(xdp_query(lo).unwrap().skb_prog_id, 0);
+    let second = TestNetns::enter();
+    xdp(&mut bpf, "count_xdp").detach(id).unwrap();
+    assert_eq!(
+        xdp_query(if_nametoindex("lo").unwrap())
+            .unwrap()
+            .skb_prog_id,
+        0,
+        "the second namespace never had a program"
+    );
+    drop(second);
+    assert_eq!(
+        xdp_query(lo).unwrap().skb_prog_id,
+        0,
+        "the detach reached the namespace the program was attached in"
+    );
+}

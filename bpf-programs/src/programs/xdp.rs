@@ -14,6 +14,7 @@ use bpf_sys::netlink::if_nametoindex;
 use bpf_sys::netlink::xdp::xdp_attach;
 
 use super::links::{FdLink, define_link_wrapper};
+use super::netns_anchor::NetnsAnchor;
 use super::prog_attach_link::{AttachMethod, LinkSupport, detach_owned_link, link_unsupported};
 use super::{DefaultLoad, ProgramData, ProgramError, impl_program_common};
 
@@ -64,6 +65,7 @@ pub enum XdpError {
 /// An XDP program attached through rtnetlink; dropping it removes it if it is still ours.
 #[derive(Debug)]
 pub struct NetlinkXdpLink {
+    netns: NetnsAnchor,
     ifindex: u32,
     prog_fd: OwnedFd,
     mode: u32,
@@ -76,15 +78,18 @@ impl NetlinkXdpLink {
     }
 
     fn detach_ref(&self) -> Result<(), ProgramError> {
-        let result = xdp_attach(self.ifindex, None, self.mode, Some(self.prog_fd.as_fd()));
-        // Kernels without XDP_FLAGS_REPLACE refuse the expected fd.
-        let result = match result {
-            Err(e) if e.errno() == Some(libc::EINVAL) => {
-                xdp_attach(self.ifindex, None, self.mode, None)
-            }
-            other => other,
-        };
-        result.map_err(ProgramError::syscall("netlink XDP detach"))
+        self.netns
+            .run(|| {
+                let result = xdp_attach(self.ifindex, None, self.mode, Some(self.prog_fd.as_fd()));
+                // Kernels without XDP_FLAGS_REPLACE refuse the expected fd.
+                match result {
+                    Err(e) if e.errno() == Some(libc::EINVAL) => {
+                        xdp_attach(self.ifindex, None, self.mode, None)
+                    }
+                    other => other,
+                }
+            })
+            .map_err(ProgramError::syscall("netlink XDP detach"))
     }
 
     /// Detaches now.
@@ -238,6 +243,7 @@ impl Xdp {
         let attach_flags = flags.bits() & !XDP_FLAGS_REPLACE;
         xdp_attach(ifindex, Some(prog_fd.as_fd()), attach_flags, None).map_err(netlink_error)?;
         let inner = XdpLinkInner::Netlink(NetlinkXdpLink {
+            netns: NetnsAnchor::current(),
             ifindex,
             prog_fd: dup,
             mode: flags.bits() & XDP_FLAGS_MODES,
