@@ -6,8 +6,8 @@
 #include "prog_counter.h"
 
 #define AF_INET 2
-#define SOL_SOCKET 1
-#define SO_RCVBUF_OPT 8
+#define SOL_IP 0
+#define IP_TTL_OPT 2
 
 const volatile __u16 target_port = 0;
 
@@ -60,7 +60,7 @@ int count_bind4(struct bpf_sock_addr *ctx)
 SEC("cgroup/getsockopt")
 int count_getsockopt(struct bpf_sockopt *ctx)
 {
-    if (ctx->level == SOL_SOCKET && ctx->optname == SO_RCVBUF_OPT)
+    if (ctx->level == SOL_IP && ctx->optname == IP_TTL_OPT)
         bump(6);
     return 1;
 }
@@ -68,7 +68,7 @@ int count_getsockopt(struct bpf_sockopt *ctx)
 SEC("cgroup/setsockopt")
 int count_setsockopt(struct bpf_sockopt *ctx)
 {
-    if (ctx->level == SOL_SOCKET && ctx->optname == SO_RCVBUF_OPT)
+    if (ctx->level == SOL_IP && ctx->optname == IP_TTL_OPT)
         bump(7);
     return 1;
 }

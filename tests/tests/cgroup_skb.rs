@@ -10,14 +10,18 @@ use bpf_sys::generated::bpf_attach_type;
 use net_support::{TestCgroup, hits_during, open_cgroup_object};
 use std::os::fd::AsFd;
 
-const SEND: &str = "import socket
-r = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-r.bind(('127.0.0.1', 0))
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-for _ in range(5):
-    s.sendto(b'x', r.getsockname())
-    r.recv(16)
-";
+/// The child's work: five datagrams over loopback, sent and received inside the cgroup.
+fn exchange_datagrams(_: &str) {
+    let receiver = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    let sender = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    let mut buf = [0u8; 16];
+    for _ in 0..5 {
+        sender
+            .send_to(b"x", receiver.local_addr().unwrap())
+            .unwrap();
+        receiver.recv(&mut buf).unwrap();
+    }
+}
 
 fn skb<'a>(bpf: &'a mut bpf_programs::Bpf, name: &str) -> &'a mut CgroupSkb {
     bpf.program_mut(name).unwrap().try_into().unwrap()
@@ -25,6 +29,10 @@ fn skb<'a>(bpf: &'a mut bpf_programs::Bpf, name: &str) -> &'a mut CgroupSkb {
 
 #[test]
 fn cgroup_skb_egress_and_ingress_every_method_and_mode() {
+    const TEST: &str = "cgroup_skb_egress_and_ingress_every_method_and_mode";
+    if net_support::child_mode(exchange_datagrams) {
+        return;
+    }
     let cases = [
         (AttachMethod::Link, CgroupAttachMode::Single),
         (AttachMethod::Auto, CgroupAttachMode::AllowMultiple),
@@ -57,16 +65,16 @@ fn cgroup_skb_egress_and_ingress_every_method_and_mode() {
         .unwrap();
         assert_eq!(query.prog_ids.len(), 1, "{method:?} {mode:?}: {query:?}");
 
-        let sent = hits_during(&bpf, 0, &cgroup, SEND);
+        let sent = hits_during(&bpf, 0, &cgroup, TEST, "udp");
         assert!(sent >= 5, "{method:?} {mode:?}: egress counted {sent}");
         assert!(
-            net_support::hits_during(&bpf, 1, &cgroup, SEND) >= 5,
+            net_support::hits_during(&bpf, 1, &cgroup, TEST, "udp") >= 5,
             "{method:?} {mode:?}: ingress silent"
         );
 
         skb(&mut bpf, "count_egress").detach(egress_id).unwrap();
         assert_eq!(
-            hits_during(&bpf, 0, &cgroup, SEND),
+            hits_during(&bpf, 0, &cgroup, TEST, "udp"),
             0,
             "{method:?} {mode:?}"
         );
@@ -76,7 +84,7 @@ fn cgroup_skb_egress_and_ingress_every_method_and_mode() {
         assert_eq!(link.inner().is_link(), method != AttachMethod::Legacy);
         drop(link);
         assert_eq!(
-            hits_during(&bpf, 1, &cgroup, SEND),
+            hits_during(&bpf, 1, &cgroup, TEST, "udp"),
             0,
             "{method:?} {mode:?}"
         );
@@ -85,6 +93,10 @@ fn cgroup_skb_egress_and_ingress_every_method_and_mode() {
 
 #[test]
 fn cgroup_skb_other_processes_are_not_counted() {
+    const TEST: &str = "cgroup_skb_other_processes_are_not_counted";
+    if net_support::child_mode(exchange_datagrams) {
+        return;
+    }
     let cgroup = TestCgroup::new();
     let other = TestCgroup::new();
     let mut bpf = open_cgroup_object(0);
@@ -97,8 +109,8 @@ fn cgroup_skb_other_processes_are_not_counted() {
             CgroupAttachMode::Single,
         )
         .unwrap();
-    assert_eq!(hits_during(&bpf, 0, &other, SEND), 0);
-    assert!(hits_during(&bpf, 0, &cgroup, SEND) >= 5);
+    assert_eq!(hits_during(&bpf, 0, &other, TEST, "udp"), 0);
+    assert!(hits_during(&bpf, 0, &cgroup, TEST, "udp") >= 5);
 }
 
 #[test]

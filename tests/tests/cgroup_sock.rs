@@ -12,8 +12,20 @@ fn sock<'a>(bpf: &'a mut bpf_programs::Bpf, name: &str) -> &'a mut CgroupSock {
     bpf.program_mut(name).unwrap().try_into().unwrap()
 }
 
+/// The child's work: five IPv4 sockets, the last bound to `PORT`.
+fn create_and_bind(_: &str) {
+    for _ in 0..4 {
+        drop(std::net::UdpSocket::bind("127.0.0.1:0").unwrap());
+    }
+    drop(std::net::UdpSocket::bind(("127.0.0.1", PORT)).unwrap());
+}
+
 #[test]
 fn cgroup_sock_create_and_post_bind_fire_until_detached() {
+    const TEST: &str = "cgroup_sock_create_and_post_bind_fire_until_detached";
+    if net_support::child_mode(create_and_bind) {
+        return;
+    }
     for method in [AttachMethod::Auto, AttachMethod::Legacy] {
         let cgroup = TestCgroup::new();
         let mut bpf = open_cgroup_object(PORT);
@@ -30,16 +42,8 @@ fn cgroup_sock_create_and_post_bind_fire_until_detached() {
         );
         bind.attach_with_method(&cgroup.dir, CgroupAttachMode::AllowMultiple, method)
             .unwrap();
-        let code = format!(
-            "import socket
-for _ in range(4):
-    socket.socket(socket.AF_INET, socket.SOCK_DGRAM).close()
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-s.bind(('127.0.0.1', {PORT}))
-"
-        );
         assert!(
-            hits_during(&bpf, 2, &cgroup, &code) >= 5,
+            hits_during(&bpf, 2, &cgroup, TEST, "sockets") >= 5,
             "{method:?}: sock_create"
         );
         assert_eq!(
@@ -51,7 +55,11 @@ s.bind(('127.0.0.1', {PORT}))
             .detach(create_id)
             .unwrap();
         drop(bpf.take_program("count_post_bind4"));
-        assert_eq!(hits_during(&bpf, 2, &cgroup, &code), 0, "{method:?}");
+        assert_eq!(
+            hits_during(&bpf, 2, &cgroup, TEST, "sockets"),
+            0,
+            "{method:?}"
+        );
         assert_eq!(
             integration_tests::value_at(&bpf, "hits", 11),
             1,

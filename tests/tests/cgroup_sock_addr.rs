@@ -14,8 +14,32 @@ fn addr<'a>(bpf: &'a mut bpf_programs::Bpf, name: &str) -> &'a mut CgroupSockAdd
     bpf.program_mut(name).unwrap().try_into().unwrap()
 }
 
+/// The child's work: `udp` exercises bind, sendmsg, recvmsg, getsockname and connect three
+/// times; `unix:<path>` connects to a unix socket three times.
+fn trigger(action: &str) {
+    if let Some(path) = action.strip_prefix("unix:") {
+        for _ in 0..3 {
+            drop(std::os::unix::net::UnixStream::connect(path).unwrap());
+        }
+        return;
+    }
+    let mut buf = [0u8; 16];
+    for _ in 0..3 {
+        let receiver = std::net::UdpSocket::bind(("127.0.0.1", PORT)).unwrap();
+        let sender = std::net::UdpSocket::bind("0.0.0.0:0").unwrap();
+        sender.send_to(b"x", ("127.0.0.1", PORT)).unwrap();
+        receiver.recv_from(&mut buf).unwrap();
+        receiver.local_addr().unwrap();
+        sender.connect(("127.0.0.1", PORT)).unwrap();
+    }
+}
+
 #[test]
 fn cgroup_sock_addr_hooks_fire_until_detached() {
+    const TEST: &str = "cgroup_sock_addr_hooks_fire_until_detached";
+    if net_support::child_mode(trigger) {
+        return;
+    }
     // (program, counter key) — each hook is triggered three times by the snippet.
     let hooks = [
         ("count_connect4", 3),
@@ -24,20 +48,6 @@ fn cgroup_sock_addr_hooks_fire_until_detached() {
         ("count_recvmsg4", 13),
         ("count_getsockname4", 12),
     ];
-    let code = format!(
-        "import socket
-for _ in range(3):
-    r = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    r.bind(('127.0.0.1', {PORT}))
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    s.sendto(b'x', ('127.0.0.1', {PORT}))
-    r.recvfrom(16)
-    r.getsockname()
-    s.connect(('127.0.0.1', {PORT}))
-    r.close()
-    s.close()
-"
-    );
     for method in [AttachMethod::Link, AttachMethod::Legacy] {
         let cgroup = TestCgroup::new();
         let mut bpf = open_cgroup_object(PORT);
@@ -51,7 +61,7 @@ for _ in range(3):
                     .unwrap(),
             );
         }
-        cgroup.run_python(&code);
+        cgroup.run_child(TEST, "udp");
         for (name, key) in hooks {
             let fired = integration_tests::value_at(&bpf, "hits", key);
             assert!(fired >= 3, "{method:?}: {name} fired {fired} times");
@@ -61,7 +71,7 @@ for _ in range(3):
         }
         for (name, key) in hooks {
             assert_eq!(
-                hits_during(&bpf, key, &cgroup, &code),
+                hits_during(&bpf, key, &cgroup, TEST, "udp"),
                 0,
                 "{method:?}: {name}"
             );
@@ -71,29 +81,25 @@ for _ in range(3):
 
 #[test]
 fn cgroup_sock_addr_connect_unix_fires() {
+    const TEST: &str = "cgroup_sock_addr_connect_unix_fires";
+    if net_support::child_mode(trigger) {
+        return;
+    }
     let cgroup = TestCgroup::new();
     let dir = std::env::temp_dir().join(net_support::unique_name("bpfunix"));
     std::fs::create_dir(&dir).unwrap();
     let path = dir.join("sock");
     let listener = std::os::unix::net::UnixListener::bind(&path).unwrap();
+    let action = format!("unix:{}", path.display());
     let mut bpf = open_cgroup_object(PORT);
     let program = addr(&mut bpf, "count_connect_unix");
     program.load().unwrap();
     let id = program
         .attach(&cgroup.dir, CgroupAttachMode::Single)
         .unwrap();
-    let code = format!(
-        "import socket
-for _ in range(3):
-    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    s.connect({:?})
-    s.close()
-",
-        path.to_str().unwrap()
-    );
-    assert!(hits_during(&bpf, 14, &cgroup, &code) >= 3);
+    assert!(hits_during(&bpf, 14, &cgroup, TEST, &action) >= 3);
     addr(&mut bpf, "count_connect_unix").detach(id).unwrap();
-    assert_eq!(hits_during(&bpf, 14, &cgroup, &code), 0);
+    assert_eq!(hits_during(&bpf, 14, &cgroup, TEST, &action), 0);
     drop(listener);
     let _ = std::fs::remove_dir_all(&dir);
 }

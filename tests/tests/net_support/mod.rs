@@ -1,6 +1,6 @@
 //! Fixtures of the net_* and cgroup_* tests: a private network namespace the test thread
-//! enters (left and deleted on drop), veth pairs in it, and a child cgroup with a helper that
-//! runs a Python snippet inside it.
+//! enters (left and deleted on drop), veth pairs in it, and a child cgroup in which a test
+//! re-runs itself as a child process to trigger the hooks.
 
 #![allow(dead_code)] // Each test binary uses a different part.
 
@@ -130,33 +130,46 @@ impl TestCgroup {
         TestCgroup { path, dir }
     }
 
-    /// Runs Python `code` in a child process that joins this cgroup before running it;
-    /// returns its stdout and panics if it fails.
-    pub fn run_python(&self, code: &str) -> String {
-        let mut child = Command::new("/usr/bin/python3")
-            .args([
-                "-c",
-                "import sys; sys.stdin.readline(); exec(sys.argv[1])",
-                code,
-            ])
+    /// Re-runs test `test` of this binary in a child process that joins this cgroup first;
+    /// the child sees `action` through [`child_mode`] and does only that.
+    pub fn run_child(&self, test: &str, action: &str) {
+        let exe = std::env::current_exe().expect("own test binary");
+        let mut child = Command::new(exe)
+            .args([test, "--exact", "--nocapture", "--test-threads=1"])
+            .env(CHILD_ACTION, action)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
-            .expect("python3 starts");
+            .expect("child test process starts");
         std::fs::write(self.path.join("cgroup.procs"), child.id().to_string())
             .expect("child joins the cgroup");
         let mut stdin = child.stdin.take().expect("piped stdin");
         stdin.write_all(b"go\n").expect("child is told to go");
         drop(stdin);
         let output = child.wait_with_output().expect("child finishes");
+        let stdout = String::from_utf8_lossy(&output.stdout);
         assert!(
-            output.status.success(),
-            "python child failed: {}",
+            output.status.success() && stdout.contains("1 passed"),
+            "child `{test}` ({action}) failed: {stdout}{}",
             String::from_utf8_lossy(&output.stderr)
         );
-        String::from_utf8_lossy(&output.stdout).into_owned()
     }
+}
+
+/// The environment variable carrying a child's action.
+const CHILD_ACTION: &str = "NET_SUPPORT_CHILD_ACTION";
+
+/// In a child started by [`TestCgroup::run_child`]: waits until it is in the cgroup, runs
+/// `trigger(action)` and returns true (the test must then return). Otherwise false.
+pub fn child_mode(trigger: impl FnOnce(&str)) -> bool {
+    let Ok(action) = std::env::var(CHILD_ACTION) else {
+        return false;
+    };
+    let mut line = String::new();
+    std::io::stdin().read_line(&mut line).expect("go line");
+    trigger(&action);
+    true
 }
 
 impl Drop for TestCgroup {
@@ -165,10 +178,17 @@ impl Drop for TestCgroup {
     }
 }
 
-/// How much counter `key` of `bpf`'s `hits` map grows while `cgroup` runs Python `code`.
-pub fn hits_during(bpf: &bpf_programs::Bpf, key: u32, cgroup: &TestCgroup, code: &str) -> u64 {
+/// How much counter `key` of `bpf`'s `hits` map grows while a child of test `test` in
+/// `cgroup` does `action`.
+pub fn hits_during(
+    bpf: &bpf_programs::Bpf,
+    key: u32,
+    cgroup: &TestCgroup,
+    test: &str,
+    action: &str,
+) -> u64 {
     let before = integration_tests::value_at(bpf, "hits", key);
-    cgroup.run_python(code);
+    cgroup.run_child(test, action);
     integration_tests::value_at(bpf, "hits", key) - before
 }
 
