@@ -65,7 +65,14 @@ fn netfilter_local_in_counts_until_detached() {
         .unwrap()
         .try_into()
         .unwrap();
-    program.load().unwrap();
+    if let Err(e) = program.load() {
+        assert_eq!(e.errno(), Some(libc::EINVAL), "{e}");
+        integration_tests::skip(
+            "net_netns::netfilter_local_in_counts_until_detached",
+            format!("this kernel has no netfilter programs: {e}"),
+        );
+        return;
+    }
     let link = program
         .attach(NetfilterAttachOptions {
             family: NetfilterFamily::Ipv4,
