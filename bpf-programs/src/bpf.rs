@@ -213,14 +213,17 @@ impl BpfLoader {
                 Pinning::ByName => {
                     let path = pin_dir.join(&map.name);
                     let existed = path.exists();
-                    let data = MapData::create_or_open_pinned(map, &map.name, btf_fd, &path)
-                        .map_err(map_error)?;
+                    let data = with_btf_fallback(btf_fd, |btf| {
+                        MapData::create_or_open_pinned(map, &map.name, btf, &path)
+                    })
+                    .map_err(map_error)?;
                     if !existed {
                         new_pins.0.push(path);
                     }
                     data
                 }
-                _ => MapData::create(map, &map.name, btf_fd).map_err(map_error)?,
+                _ => with_btf_fallback(btf_fd, |btf| MapData::create(map, &map.name, btf))
+                    .map_err(map_error)?,
             };
             created.insert(map.name.clone(), Map::from(data));
         }
@@ -250,6 +253,21 @@ impl BpfLoader {
         }
         new_pins.0.clear();
         Ok(created)
+    }
+}
+
+/// Creates a map with the object's BTF, and again without it when the kernel refuses the BTF
+/// for this map (some map types reject key/value types, e.g. with ENOTSUPP).
+fn with_btf_fallback(
+    btf_fd: Option<BorrowedFd<'_>>,
+    create: impl Fn(Option<BorrowedFd<'_>>) -> Result<MapData, MapError>,
+) -> Result<MapData, MapError> {
+    match create(btf_fd) {
+        Err(e) if btf_fd.is_some() && e.errno().is_some() => {
+            log::debug!("map creation with BTF failed ({e}); retrying without BTF");
+            create(None)
+        }
+        other => other,
     }
 }
 

@@ -12,7 +12,8 @@ struct {
     __type(value, __u64);
 } hits SEC(".maps");
 
-// Key 0: entries, 1: returns, 2: multi hits, 3: last cookie, 4: last return value.
+// Key 0: entries, 1: returns, 2: multi hits, 3: last cookie, 4: last return value,
+// 5: section-targeted probe hits.
 static void bump(__u32 key, __u64 by)
 {
     __u64 *value = bpf_map_lookup_elem(&hits, &key);
@@ -60,6 +61,15 @@ int count_multi(struct pt_regs *ctx)
         return 0;
     bump(2, 1);
     set(3, bpf_get_attach_cookie(ctx));
+    return 0;
+}
+
+// The target is the test binary itself, as the process sees it.
+SEC("uprobe//proc/self/exe:uprobe_test_other")
+int count_other(struct pt_regs *ctx)
+{
+    if (mine())
+        bump(5, 1);
     return 0;
 }
 

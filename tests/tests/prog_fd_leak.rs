@@ -2,11 +2,24 @@
 //! process's fds, which parallel tests would disturb).
 
 use bpf_programs::BpfLoader;
-use bpf_programs::programs::{RawTracePoint, TracePoint};
+use std::io::Read;
+
+use bpf_programs::programs::{
+    Iter, PerfEvent, PerfEventScope, PerfTypeId, RawTracePoint, SamplePolicy, TracePoint, UProbe,
+};
 use integration_tests::{getpid_n, gettid, open_fd_count};
 
 const RAW_TP: &[u8] = include_bytes!("../bpf/obj/prog_raw_tracepoint.bpf.o");
 const TP: &[u8] = include_bytes!("../bpf/obj/prog_tracepoint.bpf.o");
+const UPROBE: &[u8] = include_bytes!("../bpf/obj/prog_uprobe.bpf.o");
+const PERF: &[u8] = include_bytes!("../bpf/obj/prog_perf_event.bpf.o");
+const ITER: &[u8] = include_bytes!("../bpf/obj/prog_iter.bpf.o");
+
+#[unsafe(no_mangle)]
+#[inline(never)]
+pub extern "C" fn fd_leak_probe_target(x: u64) -> u64 {
+    std::hint::black_box(x + 1)
+}
 
 fn exercise() {
     let mut raw = BpfLoader::new()
@@ -35,6 +48,61 @@ fn exercise() {
     program.load().unwrap();
     program.attach_default().unwrap();
     getpid_n(5);
+
+    let mut uprobe = BpfLoader::new()
+        .set_global("target_tid", &gettid())
+        .load(UPROBE)
+        .unwrap();
+    let program: &mut UProbe = uprobe
+        .program_mut("count_entry")
+        .unwrap()
+        .try_into()
+        .unwrap();
+    program.load().unwrap();
+    let exe = std::env::current_exe().unwrap();
+    program
+        .attach("fd_leak_probe_target", &exe, None, Some(1))
+        .unwrap();
+    std::hint::black_box(fd_leak_probe_target(1));
+
+    let mut perf = BpfLoader::new()
+        .set_global("target_tid", &gettid())
+        .load(PERF)
+        .unwrap();
+    let program: &mut PerfEvent = perf
+        .program_mut("count_samples")
+        .unwrap()
+        .try_into()
+        .unwrap();
+    program.load().unwrap();
+    program
+        .attach(
+            PerfTypeId::Software,
+            0,
+            PerfEventScope::CallingProcessAnyCpu,
+            SamplePolicy::Frequency(100),
+            false,
+        )
+        .unwrap();
+
+    let mut iter = BpfLoader::new()
+        .set_global("target_tid", &gettid())
+        .load(ITER)
+        .unwrap();
+    let program: &mut Iter = iter.program_mut("dump_tasks").unwrap().try_into().unwrap();
+    program.load().unwrap();
+    let link = program.attach().unwrap();
+    let mut text = String::new();
+    program
+        .open(link)
+        .unwrap()
+        .read_to_string(&mut text)
+        .unwrap();
+    assert!(!text.is_empty());
+
+    drop(iter);
+    drop(perf);
+    drop(uprobe);
     drop(tp);
     drop(raw);
     drop(taken);

@@ -193,6 +193,14 @@ fn raw_tracepoint_info_and_pin() {
     let link_info = fd_link.info().unwrap();
     assert_eq!(link_info.program_id(), id);
     assert!(
+        matches!(
+            link_info.details(),
+            bpf_sys::info::LinkDetails::RawTracepoint
+        ),
+        "{:?}",
+        link_info.details()
+    );
+    assert!(
         bpf_programs::programs::loaded_links()
             .any(|l| l.map(|l| l.id() == link_info.id()).unwrap_or(false))
     );

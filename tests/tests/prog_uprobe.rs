@@ -4,7 +4,7 @@
 use bpf_programs::maps::HashMap;
 use bpf_programs::programs::{ProgramError, UProbe, UProbeError, UProbeLocation, UProbeMulti};
 use bpf_programs::{Bpf, BpfLoader};
-use integration_tests::{gettid, skip};
+use integration_tests::{gettid, skipped_unsupported};
 
 const OBJECT: &[u8] = include_bytes!("../bpf/obj/prog_uprobe.bpf.o");
 
@@ -111,7 +111,7 @@ fn uprobe_multi_fires_on_each_offset() {
     let exe = std::env::current_exe().unwrap();
     let program: &mut UProbeMulti = bpf.program_mut("count_multi").unwrap().try_into().unwrap();
     program.load().unwrap();
-    let link = match program.attach(
+    let attached = program.attach(
         &[
             UProbeLocation::Symbol("uprobe_test_target"),
             UProbeLocation::Symbol("uprobe_test_other"),
@@ -119,13 +119,11 @@ fn uprobe_multi_fires_on_each_offset() {
         &exe,
         None,
         &[11, 22],
-    ) {
-        Err(ProgramError::NotSupported { feature }) => {
-            skip("prog_uprobe::uprobe_multi_fires_on_each_offset", feature);
-            return;
-        }
-        other => other.unwrap(),
-    };
+    );
+    if skipped_unsupported("prog_uprobe::uprobe_multi_fires_on_each_offset", &attached) {
+        return;
+    }
+    let link = attached.unwrap();
     call_target(2);
     assert_eq!(value(&bpf, 3), 11);
     std::hint::black_box(uprobe_test_other(std::hint::black_box(1)));
@@ -135,4 +133,23 @@ fn uprobe_multi_fires_on_each_offset() {
     program.detach(link).unwrap();
     call_target(2);
     assert_eq!(value(&bpf, 2), 3, "fired after detach");
+}
+
+#[test]
+fn uprobe_attach_default_uses_section_target() {
+    let mut bpf = open();
+    let program: &mut UProbe = bpf.program_mut("count_other").unwrap().try_into().unwrap();
+    program.load().unwrap();
+    program.attach_default(None).unwrap();
+    for i in 0..4 {
+        std::hint::black_box(uprobe_test_other(std::hint::black_box(i)));
+    }
+    assert_eq!(value(&bpf, 5), 4);
+    let plain: &mut UProbe = bpf.program_mut("count_entry").unwrap().try_into().unwrap();
+    plain.load().unwrap();
+    let err = plain.attach_default(None).unwrap_err();
+    assert!(
+        matches!(&err, ProgramError::UProbe(UProbeError::NoTarget { program }) if program == "count_entry"),
+        "{err:?}"
+    );
 }

@@ -71,14 +71,48 @@ fn rel(root: &Path, path: &Path) -> PathBuf {
     path.strip_prefix(root).unwrap_or(path).to_path_buf()
 }
 
-/// Compiles one source; paths are relative to `root` so objects do not depend on the checkout path.
-fn compile(root: &Path, job: &Job, output: &Path) -> Result<(), String> {
+/// Where sources are staged before compiling: clang's BTF output depends on where it runs, so
+/// every checkout compiles from this one fixed place to get byte-identical objects.
+const STAGE: &str = "/tmp/bpf-programs-build-bpf";
+
+/// Copies the source folders (not their objects) to [`STAGE`], following symlinks.
+fn stage_sources(root: &Path) -> Result<PathBuf, String> {
+    let stage = PathBuf::from(STAGE);
+    let _ = fs::remove_dir_all(&stage);
+    for dir in SOURCE_DIRS {
+        copy_tree(&root.join(dir), &stage.join(dir))?;
+    }
+    Ok(stage)
+}
+
+fn copy_tree(from: &Path, to: &Path) -> Result<(), String> {
+    fs::create_dir_all(to).map_err(|e| format!("{}: {e}", to.display()))?;
+    let entries = fs::read_dir(from).map_err(|e| format!("{}: {e}", from.display()))?;
+    for entry in entries.filter_map(Result::ok) {
+        let path = entry.path();
+        if path.file_name().is_some_and(|n| n == "obj") {
+            continue;
+        }
+        let target = to.join(entry.file_name());
+        if path.is_dir() {
+            copy_tree(&path, &target)?;
+        } else {
+            fs::copy(&path, &target).map_err(|e| format!("{}: {e}", path.display()))?;
+        }
+    }
+    Ok(())
+}
+
+/// Compiles one staged source; paths are relative so objects do not name the checkout.
+fn compile(stage: &Path, job: &Job, output: &Path) -> Result<(), String> {
     if let Some(parent) = output.parent() {
         fs::create_dir_all(parent).map_err(|e| format!("{}: {e}", parent.display()))?;
     }
-    let include = job.source.parent().unwrap().join("include");
+    let source_dir = job.source.parent().unwrap_or(Path::new("."));
     let mut cmd = Command::new(CLANG);
-    cmd.current_dir(root)
+    cmd.current_dir(stage)
+        .env_clear()
+        .env("PATH", "/usr/bin:/bin")
         .args([
             "-O2",
             "-g",
@@ -88,16 +122,14 @@ fn compile(root: &Path, job: &Job, output: &Path) -> Result<(), String> {
             "-Wall",
             "-Werror",
         ])
-        .arg(format!("-fdebug-prefix-map={}=.", root.display()))
+        .arg(format!("-fdebug-prefix-map={}=.", stage.display()))
         .arg("-I")
-        .arg(&include)
+        .arg(source_dir.join("include"))
         .arg("-I")
         .arg(
-            job.source
+            source_dir
                 .parent()
-                .unwrap()
-                .parent()
-                .unwrap()
+                .unwrap_or(Path::new("."))
                 .join("include"),
         )
         .args([
@@ -132,22 +164,25 @@ pub fn run(args: &[String]) -> Result<(), String> {
         _ => return Err("usage: cargo xtask build-bpf [--check]".into()),
     };
     let root = crate::workspace_root();
-    let scratch = std::env::temp_dir().join(format!("xtask-build-bpf-{}", std::process::id()));
+    let stage = stage_sources(&root)?;
     let mut stale = Vec::new();
     for job in jobs(&root) {
+        let staged_output = Path::new("out").join(&job.output);
+        compile(&stage, &job, &stage.join(&staged_output))?;
+        let fresh = fs::read(stage.join(&staged_output)).map_err(|e| e.to_string())?;
+        let destination = root.join(&job.output);
         if check {
-            let fresh = scratch.join(&job.output);
-            compile(&root, &job, &fresh)?;
-            let committed = fs::read(root.join(&job.output)).unwrap_or_default();
-            if fs::read(&fresh).map_err(|e| e.to_string())? != committed {
+            if fs::read(&destination).unwrap_or_default() != fresh {
                 stale.push(job.output.display().to_string());
             }
         } else {
-            compile(&root, &job, &root.join(&job.output))?;
+            fs::create_dir_all(destination.parent().unwrap_or(&root)).map_err(|e| e.to_string())?;
+            fs::write(&destination, fresh)
+                .map_err(|e| format!("{}: {e}", destination.display()))?;
             println!("built {}", job.output.display());
         }
     }
-    let _ = fs::remove_dir_all(&scratch);
+    let _ = fs::remove_dir_all(&stage);
     if stale.is_empty() {
         Ok(())
     } else {

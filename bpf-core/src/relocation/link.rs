@@ -99,13 +99,11 @@ impl<'a> Linker<'a> {
         )?;
         self.core_poisoned
             .extend(poisoned.into_iter().map(|p| (function.name.clone(), p)));
-        let relocations: HashMap<usize, &InsnRelocation> = function
-            .relocations
-            .iter()
-            .map(|r| (r.insn_index, r))
-            .collect();
+        // Relocations are sorted by instruction: walk them alongside the instructions.
+        let mut relocations = function.relocations.iter().peekable();
         for (index, original) in function.insns.iter().enumerate() {
-            let relocation = relocations.get(&index).copied();
+            while relocations.next_if(|r| r.insn_index < index).is_some() {}
+            let relocation = relocations.next_if(|r| r.insn_index == index);
             let symbol = relocation.map_or("", |r| r.symbol.name.as_str());
             let site = Site {
                 program: self.program,

@@ -212,6 +212,11 @@ impl LinkInfo {
         self.0.prog_id()
     }
 
+    /// What the link is attached to (per link type).
+    pub fn details(&self) -> bpf_sys::info::LinkDetails {
+        self.0.details()
+    }
+
     /// The raw kernel struct, for type-specific details.
     pub fn raw(&self) -> &bpf_sys::generated::bpf_link_info {
         &self.0.info

@@ -32,6 +32,8 @@ pub enum UProbeError {
     SymbolNotFound { symbol: String, path: PathBuf },
     #[error("uprobe: reading ELF {}: {reason}", path.display())]
     Elf { path: PathBuf, reason: String },
+    #[error("program `{program}` names no binary in its section; pass one to attach")]
+    NoTarget { program: String },
     #[error("uprobe: the kernel has no uprobe PMU: {0}")]
     NoPmu(#[source] std::io::Error),
     #[error("uprobe at {}+{offset:#x}: {source}", path.display())]
@@ -158,6 +160,29 @@ impl UProbe {
         let prog_fd = self.data.fd()?;
         let inner = perf_attach(prog_fd.as_fd(), perf_fd, cookie.unwrap_or(0))?;
         Ok(self.data.links.insert(UProbeLink::new(inner)))
+    }
+}
+
+impl UProbe {
+    /// Attaches where the section says (`uprobe/<binary>:<function>[+<offset>]`).
+    pub fn attach_default(&mut self, pid: Option<u32>) -> Result<UProbeLinkId, ProgramError> {
+        let target = match self.data.section() {
+            Some(ProgramSection::UProbe {
+                target: Some(target),
+                ..
+            }) => target.clone(),
+            _ => {
+                return Err(UProbeError::NoTarget {
+                    program: self.data.name().to_owned(),
+                }
+                .into());
+            }
+        };
+        let location = match &target.function {
+            Some(function) => UProbeLocation::SymbolOffset(function, target.offset),
+            None => UProbeLocation::Offset(target.offset),
+        };
+        self.attach(location, &target.binary, pid, None)
     }
 }
 
