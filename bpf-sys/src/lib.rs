@@ -29,6 +29,7 @@ pub mod pod;
 pub mod prog;
 pub mod reuseport;
 pub mod socket;
+pub mod sockopt;
 mod syscall;
 pub mod test_run;
 pub mod util;

@@ -200,3 +200,28 @@ macro_rules! cgroup_program {
     };
 }
 pub(crate) use cgroup_program;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn modes_map_to_attach_flags() {
+        assert_eq!(CgroupAttachMode::Single.flags(), 0);
+        assert_eq!(
+            CgroupAttachMode::AllowOverride.flags(),
+            BPF_F_ALLOW_OVERRIDE
+        );
+        assert_eq!(CgroupAttachMode::AllowMultiple.flags(), BPF_F_ALLOW_MULTI);
+        assert_eq!(CgroupAttachMode::default(), CgroupAttachMode::Single);
+    }
+
+    #[test]
+    fn attach_types_have_names() {
+        assert_eq!(
+            attach_type_name(bpf_attach_type::BPF_CGROUP_UNIX_CONNECT),
+            "connect_unix"
+        );
+        assert_eq!(attach_type_name(bpf_attach_type::BPF_XDP), "other");
+    }
+}

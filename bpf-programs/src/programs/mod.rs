@@ -50,6 +50,7 @@ pub mod cgroup_sysctl;
 pub mod flow_dissector;
 pub mod lirc_mode2;
 pub mod netfilter;
+mod netns_anchor;
 pub mod prog_attach_link;
 pub mod sched_classifier;
 pub mod sk_lookup;

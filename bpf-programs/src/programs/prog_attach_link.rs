@@ -146,10 +146,10 @@ pub enum LinkOrAttachment {
 }
 
 impl LinkOrAttachment {
-    /// Detaches now.
+    /// Detaches now (a `bpf_link` is detached even if a forked child still holds its fd).
     pub fn detach(self) -> Result<(), ProgramError> {
         match self {
-            LinkOrAttachment::Link(link) => link.detach(),
+            LinkOrAttachment::Link(link) => detach_owned_link(link),
             LinkOrAttachment::Attachment(attachment) => attachment.detach(),
         }
     }
@@ -224,4 +224,46 @@ pub(crate) fn attach_fd_target(
         }
     }
     ProgAttachLink::attach(prog_fd, target, attach_type, flags).map(LinkOrAttachment::Attachment)
+}
+
+/// Detaches a link its program owned: `BPF_LINK_DETACH` first, so that fd copies a concurrent
+/// fork made (until its exec) cannot keep the program attached, then close.
+pub(crate) fn detach_owned_link(link: FdLink) -> Result<(), ProgramError> {
+    if let Err(e) = link.detach_everywhere() {
+        log::debug!("BPF_LINK_DETACH failed, closing the link instead: {e}");
+    }
+    link.detach()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn link_support_keeps_the_first_answer() {
+        let support = LinkSupport::new();
+        assert!(!support.known_unsupported());
+        support.learn(false);
+        assert!(support.known_unsupported());
+        support.learn(true);
+        assert!(
+            support.known_unsupported(),
+            "a later answer must not flip it"
+        );
+
+        let support = LinkSupport::new();
+        support.learn(true);
+        support.learn(false);
+        assert!(!support.known_unsupported());
+    }
+
+    #[test]
+    fn only_unknown_command_errnos_mean_no_links() {
+        assert!(link_unsupported(Some(libc::EINVAL)));
+        assert!(link_unsupported(Some(libc::EOPNOTSUPP)));
+        assert!(link_unsupported(Some(524)));
+        assert!(!link_unsupported(Some(libc::EBADF)));
+        assert!(!link_unsupported(Some(libc::EPERM)));
+        assert!(!link_unsupported(None));
+    }
 }

@@ -16,7 +16,8 @@ use bpf_sys::netlink::tc::{
 };
 
 use super::links::{FdLink, define_link_wrapper};
-use super::prog_attach_link::{LinkSupport, link_unsupported};
+use super::netns_anchor::NetnsAnchor;
+use super::prog_attach_link::{LinkSupport, detach_owned_link, link_unsupported};
 use super::{DefaultLoad, ProgramData, ProgramError, impl_program_common};
 
 /// Where on an interface a classifier runs.
@@ -101,6 +102,7 @@ pub enum TcError {
 /// A `cls_bpf` filter; dropping it deletes the filter.
 #[derive(Debug)]
 pub struct NetlinkTcLink {
+    netns: NetnsAnchor,
     ifindex: u32,
     attach_point: TcAttachPoint,
     priority: u16,
@@ -119,7 +121,8 @@ impl NetlinkTcLink {
     }
 
     fn detach_ref(&self) -> Result<(), ProgramError> {
-        tc_filter_del(self.ifindex, self.attach_point, self.priority, self.handle)
+        self.netns
+            .run(|| tc_filter_del(self.ifindex, self.attach_point, self.priority, self.handle))
             .map_err(ProgramError::syscall("deleting the tc filter"))
     }
 
@@ -152,7 +155,7 @@ impl SchedClassifierLinkInner {
     /// Detaches now.
     pub fn detach(self) -> Result<(), ProgramError> {
         match self {
-            SchedClassifierLinkInner::Tcx(link) => link.detach(),
+            SchedClassifierLinkInner::Tcx(link) => detach_owned_link(link),
             SchedClassifierLinkInner::Netlink(link) => link.detach(),
         }
     }
@@ -315,6 +318,7 @@ impl SchedClassifier {
             source,
         })?;
         let inner = SchedClassifierLinkInner::Netlink(NetlinkTcLink {
+            netns: NetnsAnchor::current(),
             ifindex,
             attach_point,
             priority: id.priority,

@@ -14,7 +14,8 @@ use bpf_sys::netlink::if_nametoindex;
 use bpf_sys::netlink::xdp::xdp_attach;
 
 use super::links::{FdLink, define_link_wrapper};
-use super::prog_attach_link::{AttachMethod, LinkSupport, link_unsupported};
+use super::netns_anchor::NetnsAnchor;
+use super::prog_attach_link::{AttachMethod, LinkSupport, detach_owned_link, link_unsupported};
 use super::{DefaultLoad, ProgramData, ProgramError, impl_program_common};
 
 bitflags::bitflags! {
@@ -27,7 +28,7 @@ bitflags::bitflags! {
         const DRV_MODE = XDP_FLAGS_DRV_MODE;
         /// Offloaded to the NIC.
         const HW_MODE = XDP_FLAGS_HW_MODE;
-        /// Replace only the expected program (netlink only).
+        /// Replace only the expected program (netlink; [`Xdp::attach_to_link`] sets it itself).
         const REPLACE = XDP_FLAGS_REPLACE;
         /// Fail if a program is already attached (netlink only; links always do).
         const UPDATE_IF_NOEXIST = XDP_FLAGS_UPDATE_IF_NOEXIST;
@@ -64,6 +65,7 @@ pub enum XdpError {
 /// An XDP program attached through rtnetlink; dropping it removes it if it is still ours.
 #[derive(Debug)]
 pub struct NetlinkXdpLink {
+    netns: NetnsAnchor,
     ifindex: u32,
     prog_fd: OwnedFd,
     mode: u32,
@@ -76,15 +78,18 @@ impl NetlinkXdpLink {
     }
 
     fn detach_ref(&self) -> Result<(), ProgramError> {
-        let result = xdp_attach(self.ifindex, None, self.mode, Some(self.prog_fd.as_fd()));
-        // Kernels without XDP_FLAGS_REPLACE refuse the expected fd.
-        let result = match result {
-            Err(e) if e.errno() == Some(libc::EINVAL) => {
-                xdp_attach(self.ifindex, None, self.mode, None)
-            }
-            other => other,
-        };
-        result.map_err(ProgramError::syscall("netlink XDP detach"))
+        self.netns
+            .run(|| {
+                let result = xdp_attach(self.ifindex, None, self.mode, Some(self.prog_fd.as_fd()));
+                // Kernels without XDP_FLAGS_REPLACE refuse the expected fd.
+                match result {
+                    Err(e) if e.errno() == Some(libc::EINVAL) => {
+                        xdp_attach(self.ifindex, None, self.mode, None)
+                    }
+                    other => other,
+                }
+            })
+            .map_err(ProgramError::syscall("netlink XDP detach"))
     }
 
     /// Detaches now.
@@ -116,7 +121,7 @@ impl XdpLinkInner {
     /// Detaches now.
     pub fn detach(self) -> Result<(), ProgramError> {
         match self {
-            XdpLinkInner::Link(link) => link.detach(),
+            XdpLinkInner::Link(link) => detach_owned_link(link),
             XdpLinkInner::Netlink(link) => link.detach(),
         }
     }
@@ -238,6 +243,7 @@ impl Xdp {
         let attach_flags = flags.bits() & !XDP_FLAGS_REPLACE;
         xdp_attach(ifindex, Some(prog_fd.as_fd()), attach_flags, None).map_err(netlink_error)?;
         let inner = XdpLinkInner::Netlink(NetlinkXdpLink {
+            netns: NetnsAnchor::current(),
             ifindex,
             prog_fd: dup,
             mode: flags.bits() & XDP_FLAGS_MODES,

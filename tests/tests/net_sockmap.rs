@@ -1,0 +1,120 @@
+//! sk_msg and sk_skb programs on a sockmap: TCP sockets inserted, data sent, programs run.
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::os::fd::AsFd;
+
+use bpf_programs::maps::{MapData, SockMap};
+use bpf_programs::programs::{ProgramError, SkMsg, SkSkb, SkSkbKind};
+use bpf_programs::{Bpf, BpfLoader};
+use bpf_sys::attach::{AttachTarget, prog_query};
+use bpf_sys::generated::bpf_attach_type;
+use integration_tests::value_at;
+
+const OBJECT: &[u8] = include_bytes!("../bpf/obj/net_sockmap.bpf.o");
+
+fn open() -> Bpf {
+    BpfLoader::new().load(OBJECT).expect("object opens")
+}
+
+fn tcp_pair() -> (TcpStream, TcpStream) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let client = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+    let (server, _) = listener.accept().unwrap();
+    (client, server)
+}
+
+fn exchange(client: &mut TcpStream, server: &mut TcpStream, rounds: usize) {
+    let mut buf = [0u8; 5];
+    for _ in 0..rounds {
+        client.write_all(b"hello").unwrap();
+        server.read_exact(&mut buf).unwrap();
+        assert_eq!(&buf, b"hello");
+    }
+}
+
+#[test]
+fn sk_msg_runs_on_sends_until_detached() {
+    let mut bpf = open();
+    let mut map: SockMap<MapData> = SockMap::create(2, 0).unwrap();
+    let program: &mut SkMsg = bpf.program_mut("count_msg").unwrap().try_into().unwrap();
+    program.load().unwrap();
+    let prog_id = program.info().unwrap().id();
+    let link = program.attach(map.fd()).unwrap();
+    let query = prog_query(
+        AttachTarget::Fd(map.fd()),
+        bpf_attach_type::BPF_SK_MSG_VERDICT,
+        0,
+    )
+    .unwrap();
+    assert_eq!(query.prog_ids, vec![prog_id]);
+
+    let (mut client, mut server) = tcp_pair();
+    map.set(0, client.as_fd(), 0).unwrap();
+    exchange(&mut client, &mut server, 5);
+    assert_eq!(value_at(&bpf, "hits", 0), 5, "sk_msg ran once per send");
+
+    map.clear_index(0).unwrap();
+    let program: &mut SkMsg = bpf.program_mut("count_msg").unwrap().try_into().unwrap();
+    program.detach(link).unwrap();
+    let query = prog_query(
+        AttachTarget::Fd(map.fd()),
+        bpf_attach_type::BPF_SK_MSG_VERDICT,
+        0,
+    )
+    .unwrap();
+    assert!(query.prog_ids.is_empty());
+    let (mut client, mut server) = tcp_pair();
+    map.set(0, client.as_fd(), 0).unwrap();
+    exchange(&mut client, &mut server, 3);
+    assert_eq!(value_at(&bpf, "hits", 0), 5, "ran after detach");
+}
+
+#[test]
+fn sk_skb_parser_and_verdict_run_on_receives_until_dropped() {
+    let mut bpf = open();
+    let mut map: SockMap<MapData> = SockMap::create(2, 0).unwrap();
+    let parser: &mut SkSkb = bpf.program_mut("parse_stream").unwrap().try_into().unwrap();
+    assert_eq!(parser.kind(), Some(SkSkbKind::StreamParser));
+    parser.load().unwrap();
+    parser.attach(map.fd()).unwrap();
+    let verdict: &mut SkSkb = bpf.program_mut("judge_stream").unwrap().try_into().unwrap();
+    verdict.load().unwrap();
+    verdict
+        .attach_as(map.fd(), SkSkbKind::StreamVerdict)
+        .unwrap();
+
+    let (mut client, mut server) = tcp_pair();
+    map.set(0, server.as_fd(), 0).unwrap();
+    exchange(&mut client, &mut server, 5);
+    let parsed = value_at(&bpf, "hits", 1);
+    let judged = value_at(&bpf, "hits", 2);
+    assert!(
+        parsed >= 5 && judged >= 5,
+        "parser {parsed}, verdict {judged}"
+    );
+
+    map.clear_index(0).unwrap();
+    drop(bpf.take_program("parse_stream"));
+    drop(bpf.take_program("judge_stream"));
+    for attach_type in [
+        bpf_attach_type::BPF_SK_SKB_STREAM_PARSER,
+        bpf_attach_type::BPF_SK_SKB_STREAM_VERDICT,
+    ] {
+        let query = prog_query(AttachTarget::Fd(map.fd()), attach_type, 0).unwrap();
+        assert!(query.prog_ids.is_empty(), "still attached: {query:?}");
+    }
+}
+
+#[test]
+fn sk_msg_attach_to_non_sockmap_fails_with_errno() {
+    let mut bpf = open();
+    let program: &mut SkMsg = bpf.program_mut("count_msg").unwrap().try_into().unwrap();
+    program.load().unwrap();
+    let not_a_map = std::fs::File::open("/dev/null").unwrap();
+    let err = program.attach(&not_a_map).unwrap_err();
+    assert!(
+        matches!(err, ProgramError::Syscall { .. }) && err.errno().is_some(),
+        "{err:?}"
+    );
+}
