@@ -91,4 +91,5 @@ fn realworld_stack_map_without_size_names_the_map() {
     // Like libbpf, a map whose size is left to user space cannot be created without one.
     let err = Bpf::load(RUNQLAT).expect_err("stacks has no max_entries");
     assert!(err.to_string().contains("`stacks`"), "{err}");
+    assert!(err.to_string().contains("set_max_entries"), "{err}");
 }

@@ -443,7 +443,20 @@ fn create_fd_with_inner(
         map_extra: def.map_extra,
         ..MapCreateAttr::default()
     };
-    MapFd::create(&attr).map_err(|e| syscall(name, e))
+    MapFd::create(&attr).map_err(|e| {
+        // Objects often leave sizes to user space (stack traces, per-CPU hashes); say so.
+        if def.max_entries == 0 && e.errno() == Some(libc::EINVAL) {
+            MapError::InvalidDefinition {
+                name: name.to_owned(),
+                reason: format!(
+                    "max_entries is 0 and the kernel refused it ({e}); set it with \
+                     BpfLoader::set_max_entries"
+                ),
+            }
+        } else {
+            syscall(name, e)
+        }
+    })
 }
 
 /// The kernel accepts only `[A-Za-z0-9_.]` in object names; anything else becomes `_`.
