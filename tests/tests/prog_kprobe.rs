@@ -1,7 +1,7 @@
 //! Kernel probes (fire on the second kernel; this one has no kprobes): kprobe, kretprobe,
 //! ksyscall, cookies, kprobe.multi, unknown functions.
 
-use bpf_programs::programs::{KProbe, KProbeError, KProbeMulti, ProgramError};
+use bpf_programs::programs::{KProbe, KProbeError, KProbeMulti, ProbeAttachMethod, ProgramError};
 use integration_tests::{getpid_n, open_for_this_thread, skipped_unsupported, value_at};
 
 const OBJECT: &[u8] = include_bytes!("../bpf/obj/prog_kprobe.bpf.o");
@@ -80,4 +80,52 @@ fn kprobe_multi_fires() {
     attached.unwrap();
     getpid_n(5);
     assert_eq!(value_at(&bpf, "hits", 4), 5);
+}
+
+/// Our tracefs probe events currently registered (group `bpf_programs`, this process).
+fn our_probe_events(pid: u32) -> Vec<String> {
+    let prefix = format!("bpf_programs/p{pid}_");
+    [
+        "/sys/kernel/tracing/kprobe_events",
+        "/sys/kernel/debug/tracing/kprobe_events",
+    ]
+    .iter()
+    .find_map(|path| std::fs::read_to_string(path).ok())
+    .unwrap_or_default()
+    .lines()
+    .filter(|line| line.contains(&prefix))
+    .map(str::to_owned)
+    .collect()
+}
+
+#[test]
+fn kprobe_through_tracefs_events_fires_and_removes_its_event() {
+    let test = "prog_kprobe::kprobe_through_tracefs_events_fires_and_removes_its_event";
+    // Read once up front: the program counts this thread's getpid() calls.
+    let pid = std::process::id();
+    let mut bpf = open_for_this_thread(OBJECT);
+    let entry: &mut KProbe = bpf.program_mut("on_entry").unwrap().try_into().unwrap();
+    entry.load().unwrap();
+    let attached = entry.attach_with_method("__x64_sys_getpid", 0, 0, ProbeAttachMethod::TraceFs);
+    if skipped_unsupported(test, &attached) {
+        return;
+    }
+    let link = attached.unwrap();
+    assert_eq!(
+        our_probe_events(pid).len(),
+        1,
+        "one kprobe_events entry while attached"
+    );
+    getpid_n(10);
+    assert_eq!(
+        value_at(&bpf, "hits", 0),
+        10,
+        "kprobe fired through the tracefs event"
+    );
+
+    let entry: &mut KProbe = bpf.program_mut("on_entry").unwrap().try_into().unwrap();
+    entry.detach(link).unwrap();
+    assert!(our_probe_events(pid).is_empty(), "event removed on detach");
+    getpid_n(10);
+    assert_eq!(value_at(&bpf, "hits", 0), 10, "fired after detach");
 }

@@ -2,9 +2,9 @@
 //! `kprobe.multi` (many functions in one `bpf_link`).
 
 use std::ffi::CString;
-use std::os::fd::AsFd;
+use std::os::fd::{AsFd, OwnedFd};
 
-use bpf_sys::generated::bpf_attach_type;
+use bpf_sys::generated::{bpf_attach_type, perf_type_id};
 use bpf_sys::link::{LinkCreateAttr, LinkKind, LinkTarget, link_create};
 use bpf_sys::perf_event::{
     PerfConfig, PerfEventAttr, PerfEventFlags, perf_event_open, pmu_retprobe_bit, pmu_type,
@@ -12,6 +12,7 @@ use bpf_sys::perf_event::{
 
 use super::links::{FdLink, define_link_wrapper};
 use super::perf_attach::{PerfLinkInner, perf_attach};
+use super::probe_event::{ProbeAttachMethod, ProbeEvent, ProbeEventFile};
 use super::uprobe::ProbeKind;
 use super::{
     DefaultLoad, ProgramData, ProgramError, ProgramSection, impl_program_common, kernel_btf,
@@ -34,6 +35,26 @@ pub enum KProbeError {
     },
     #[error("program `{program}` names no kernel function in its section; pass one to attach")]
     NoTarget { program: String },
+    #[error("kprobe on `{function}`+{offset:#x}: creating the tracefs probe event: {source}")]
+    ProbeEvent {
+        function: String,
+        offset: u64,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+fn not_found(function: &str) -> KProbeError {
+    KProbeError::FunctionNotFound {
+        function: function.to_owned(),
+    }
+}
+
+/// Whether kallsyms lists `function` (true when kallsyms cannot be read: no false negatives).
+fn kernel_has_symbol(function: &str) -> bool {
+    kernel_btf::kallsyms(&[function])
+        .map(|symbols| symbols.contains_key(function))
+        .unwrap_or(true)
 }
 
 define_link_wrapper!(
@@ -98,7 +119,54 @@ impl KProbe {
         offset: u64,
         cookie: u64,
     ) -> Result<KProbeLinkId, ProgramError> {
+        self.attach_with_method(function, offset, cookie, ProbeAttachMethod::Auto)
+    }
+
+    /// Attaches like [`attach_with_cookie`](Self::attach_with_cookie), through the perf PMU or
+    /// a tracefs `kprobe_events` entry as `method` says (`Auto`: the PMU when present).
+    pub fn attach_with_method(
+        &mut self,
+        function: impl AsRef<str>,
+        offset: u64,
+        cookie: u64,
+        method: ProbeAttachMethod,
+    ) -> Result<KProbeLinkId, ProgramError> {
         let function = function.as_ref();
+        let use_pmu = match method {
+            ProbeAttachMethod::Pmu => true,
+            ProbeAttachMethod::TraceFs => false,
+            ProbeAttachMethod::Auto => pmu_type("kprobe").is_ok(),
+        };
+        let inner = if use_pmu {
+            let perf_fd = self.open_pmu_event(function, offset)?;
+            perf_attach(self.data.fd()?.as_fd(), perf_fd, cookie)?
+        } else {
+            let event = self.create_probe_event(function, offset)?;
+            let attr = PerfEventAttr {
+                type_: perf_type_id::PERF_TYPE_TRACEPOINT,
+                config: event.id(),
+                sample: 1,
+                wakeup: 1,
+                flags: PerfEventFlags::DISABLED,
+                ..Default::default()
+            };
+            let perf_fd =
+                perf_event_open(&attr, -1, 0, None, 0).map_err(|source| KProbeError::Attach {
+                    function: function.to_owned(),
+                    offset,
+                    source,
+                })?;
+            let link = perf_attach(self.data.fd()?.as_fd(), perf_fd, cookie)?;
+            PerfLinkInner::ProbeEvent {
+                link: Box::new(link),
+                event,
+            }
+        };
+        Ok(self.data.links.insert(KProbeLink::new(inner)))
+    }
+
+    /// Opens a kprobe perf event through the kprobe PMU.
+    fn open_pmu_event(&self, function: &str, offset: u64) -> Result<OwnedFd, ProgramError> {
         let Ok(pmu) = pmu_type("kprobe") else {
             return Err(ProgramError::NotSupported {
                 feature: "kprobes (no kprobe PMU)",
@@ -115,10 +183,7 @@ impl KProbe {
                 }
             },
         };
-        let not_found = || KProbeError::FunctionNotFound {
-            function: function.to_owned(),
-        };
-        let c_function = CString::new(function).map_err(|_| not_found())?;
+        let c_function = CString::new(function).map_err(|_| not_found(function))?;
         let attr = PerfEventAttr {
             type_: pmu,
             config,
@@ -131,11 +196,9 @@ impl KProbe {
         };
         let perf_fd = perf_event_open(&attr, -1, 0, None, 0).map_err(|source| {
             if matches!(source.errno(), Some(libc::ENOENT) | Some(libc::EINVAL))
-                && !kernel_btf::kallsyms(&[function])
-                    .map(|symbols| symbols.contains_key(function))
-                    .unwrap_or(true)
+                && !kernel_has_symbol(function)
             {
-                not_found()
+                not_found(function)
             } else {
                 KProbeError::Attach {
                     function: function.to_owned(),
@@ -144,9 +207,33 @@ impl KProbe {
                 }
             }
         })?;
-        let prog_fd = self.data.fd()?;
-        let inner = perf_attach(prog_fd.as_fd(), perf_fd, cookie)?;
-        Ok(self.data.links.insert(KProbeLink::new(inner)))
+        Ok(perf_fd)
+    }
+
+    /// Registers the probe in tracefs `kprobe_events`.
+    fn create_probe_event(&self, function: &str, offset: u64) -> Result<ProbeEvent, ProgramError> {
+        let retprobe = self.kind() == ProbeKind::Return;
+        let probe = if offset == 0 {
+            function.to_owned()
+        } else {
+            format!("{function}+{offset}")
+        };
+        ProbeEvent::create(ProbeEventFile::Kprobe, retprobe, &probe).map_err(|source| {
+            if source.kind() == std::io::ErrorKind::Unsupported {
+                ProgramError::NotSupported {
+                    feature: "kprobes (no kprobe PMU and no tracefs kprobe_events)",
+                }
+            } else if !kernel_has_symbol(function) {
+                not_found(function).into()
+            } else {
+                KProbeError::ProbeEvent {
+                    function: function.to_owned(),
+                    offset,
+                    source,
+                }
+                .into()
+            }
+        })
     }
 
     /// Attaches at the function (or syscall) named in the section.

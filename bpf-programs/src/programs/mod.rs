@@ -22,6 +22,7 @@ mod info;
 pub(crate) mod kernel_btf;
 pub mod links;
 pub mod perf_attach;
+pub mod probe_event;
 
 pub mod btf_tracepoint;
 pub mod extension;
@@ -79,6 +80,7 @@ pub use iter::{Iter, IterError, IterLink, IterLinkId};
 pub use kprobe::{KProbe, KProbeError, KProbeMulti};
 pub use lsm::{Lsm, LsmError};
 pub use perf_event::{PerfEvent, PerfEventError, PerfEventScope, PerfTypeId, SamplePolicy};
+pub use probe_event::ProbeAttachMethod;
 pub use raw_tracepoint::{RawTracePoint, RawTracePointError};
 pub use syscall::Syscall;
 pub use tracepoint::{TracePoint, TracePointError};

@@ -9,6 +9,7 @@ use bpf_sys::perf_event::{perf_event_enable, perf_event_set_bpf};
 
 use super::ProgramError;
 use super::links::FdLink;
+use super::probe_event::ProbeEvent;
 use crate::features;
 
 /// A program attached to a perf event through the perf ioctls; closing the event detaches it.
@@ -31,6 +32,13 @@ pub enum PerfLinkInner {
     Fd(FdLink),
     /// The perf event itself, with the program set by ioctl.
     PerfEvent(PerfIoctlLink),
+    /// An attachment to a tracefs probe event, which is removed once the attachment is gone.
+    ProbeEvent {
+        /// The attachment (dropped first: the event cannot be removed while in use).
+        link: Box<PerfLinkInner>,
+        /// The tracefs event.
+        event: ProbeEvent,
+    },
 }
 
 impl PerfLinkInner {
@@ -49,6 +57,9 @@ impl TryFrom<PerfLinkInner> for FdLink {
             PerfLinkInner::Fd(link) => Ok(link),
             PerfLinkInner::PerfEvent(_) => Err(ProgramError::NotSupported {
                 feature: "bpf_link over perf events (this attachment used the perf ioctl)",
+            }),
+            PerfLinkInner::ProbeEvent { .. } => Err(ProgramError::NotSupported {
+                feature: "a bare bpf_link for a tracefs probe event (the event must go with it)",
             }),
         }
     }
