@@ -56,6 +56,52 @@ fn module_btf_fd(module: &str) -> Option<OwnedFd> {
     })
 }
 
+/// Why a function of a loaded BPF program cannot be targeted.
+#[derive(Debug)]
+pub(crate) enum ProgramTargetError {
+    /// The target program was loaded without BTF.
+    WithoutBtf,
+    /// The target's BTF could not be read or parsed.
+    Btf(String),
+    /// The target's BTF has no such function.
+    FunctionNotFound,
+    /// A syscall on the target failed.
+    Program(ProgramError),
+}
+
+/// Points `data` at global function `function` of the loaded program `target` (the BTF id
+/// comes from the target's own BTF), for freplace and for fentry/fexit on BPF programs.
+pub(crate) fn set_program_target<T: Link>(
+    data: &mut ProgramData<T>,
+    target: BorrowedFd<'_>,
+    function: &str,
+) -> Result<(), ProgramTargetError> {
+    use bpf_sys::info::{btf_data, prog_info};
+    let program_error = ProgramTargetError::Program;
+    let info = prog_info(target)
+        .map_err(|e| program_error(data.syscall_error("target program info")(e)))?;
+    if info.info.btf_id == 0 {
+        return Err(ProgramTargetError::WithoutBtf);
+    }
+    let btf_fd = fd_by_id(ObjectKind::Btf, info.info.btf_id, 0)
+        .map_err(|e| program_error(data.syscall_error("target program BTF")(e)))?;
+    let bytes = btf_data(btf_fd.as_fd())
+        .map_err(|e| program_error(data.syscall_error("target BTF data")(e)))?;
+    let btf = kernel_btf::KernelBtf::parse(&bytes, None).map_err(ProgramTargetError::Btf)?;
+    let btf_id = btf
+        .find(function, kernel_btf::KIND_FUNC)
+        .ok_or(ProgramTargetError::FunctionNotFound)?;
+    let target = target.try_clone_to_owned().map_err(|source| {
+        ProgramTargetError::Program(ProgramError::Io {
+            what: format!("program `{}`: duplicating the target fd", data.name),
+            source,
+        })
+    })?;
+    data.attach_btf_id = Some(btf_id);
+    data.attach_prog_fd = Some(target);
+    Ok(())
+}
+
 /// Loads `data` against kernel target `name` (BTF kind `kind`); `missing` builds the typed
 /// error when the kernel has no such target.
 pub(crate) fn load_for_target<T: Link>(
@@ -162,6 +208,33 @@ macro_rules! define_function_tracer {
                         .into()
                     },
                 )
+            }
+
+            /// Loads the program to trace global function `function` of the loaded BPF
+            /// program `target` (which must have been loaded with BTF).
+            pub fn load_on_program(
+                &mut self,
+                target: std::os::fd::BorrowedFd<'_>,
+                function: &str,
+            ) -> Result<(), $crate::programs::ProgramError> {
+                use $crate::programs::btf_target::ProgramTargetError;
+                if self.data.fd.is_some() {
+                    return Err($crate::programs::ProgramError::AlreadyLoaded {
+                        program: self.data.name().to_owned(),
+                    });
+                }
+                let program = self.data.name().to_owned();
+                match $crate::programs::btf_target::set_program_target(&mut self.data, target, function) {
+                    Ok(()) => self.data.load(),
+                    Err(ProgramTargetError::Program(e)) => Err(e),
+                    Err(ProgramTargetError::WithoutBtf) => Err($crate::programs::FEntryError::TargetWithoutBtf { program }.into()),
+                    Err(ProgramTargetError::Btf(reason)) => Err($crate::programs::FEntryError::TargetBtf { program, reason }.into()),
+                    Err(ProgramTargetError::FunctionNotFound) => Err($crate::programs::FEntryError::FunctionNotFound {
+                        program,
+                        function: function.to_owned(),
+                    }
+                    .into()),
+                }
             }
 
             /// Attaches at the function chosen at load; `cookie` is what

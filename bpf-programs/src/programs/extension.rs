@@ -3,11 +3,7 @@
 
 use std::os::fd::{AsFd, BorrowedFd};
 
-use bpf_sys::ids::{ObjectKind, fd_by_id};
-use bpf_sys::info::{btf_data, prog_info};
-
-use super::btf_target::attach_tracing;
-use super::kernel_btf::{KIND_FUNC, KernelBtf};
+use super::btf_target::{ProgramTargetError, attach_tracing, set_program_target};
 use super::links::{FdLink, define_link_wrapper};
 use super::{DefaultLoad, ProgramData, ProgramError, ProgramSection, impl_program_common};
 
@@ -53,31 +49,23 @@ impl Extension {
     /// Loads the program to replace `function` of the loaded program `target`.
     pub fn load(&mut self, target: BorrowedFd<'_>, function: &str) -> Result<(), ProgramError> {
         let program = self.data.name().to_owned();
-        let info = prog_info(target).map_err(self.data.syscall_error("target program info"))?;
-        if info.info.btf_id == 0 {
-            return Err(ExtensionError::TargetWithoutBtf { program }.into());
-        }
-        let btf_fd = fd_by_id(ObjectKind::Btf, info.info.btf_id, 0)
-            .map_err(self.data.syscall_error("target program BTF"))?;
-        let data = btf_data(btf_fd.as_fd()).map_err(self.data.syscall_error("target BTF data"))?;
-        let btf = KernelBtf::parse(&data, None).map_err(|reason| ExtensionError::TargetBtf {
-            program: program.clone(),
-            reason,
-        })?;
-        let btf_id =
-            btf.find(function, KIND_FUNC)
-                .ok_or_else(|| ExtensionError::FunctionNotFound {
-                    program: program.clone(),
+        match set_program_target(&mut self.data, target, function) {
+            Ok(()) => {}
+            Err(ProgramTargetError::Program(e)) => return Err(e),
+            Err(ProgramTargetError::WithoutBtf) => {
+                return Err(ExtensionError::TargetWithoutBtf { program }.into());
+            }
+            Err(ProgramTargetError::Btf(reason)) => {
+                return Err(ExtensionError::TargetBtf { program, reason }.into());
+            }
+            Err(ProgramTargetError::FunctionNotFound) => {
+                return Err(ExtensionError::FunctionNotFound {
+                    program,
                     function: function.to_owned(),
-                })?;
-        let target = target
-            .try_clone_to_owned()
-            .map_err(|source| ProgramError::Io {
-                what: format!("program `{program}`: duplicating the target fd"),
-                source,
-            })?;
-        self.data.attach_btf_id = Some(btf_id);
-        self.data.attach_prog_fd = Some(target);
+                }
+                .into());
+            }
+        }
         self.data.load()
     }
 

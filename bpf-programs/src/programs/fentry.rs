@@ -5,10 +5,16 @@ use super::btf_target::define_function_tracer;
 /// Why a function tracer (fentry, fexit, fmod_ret) could not be loaded.
 #[derive(Debug, thiserror::Error)]
 pub enum FEntryError {
-    #[error("program `{program}`: no kernel or module function `{function}` in BTF")]
+    #[error(
+        "program `{program}`: no function `{function}` in kernel, module or target program BTF"
+    )]
     FunctionNotFound { program: String, function: String },
     #[error("program `{program}` names no kernel function in its section; use load_target")]
     NoTarget { program: String },
+    #[error("program `{program}`: the target program has no BTF (it must be loaded with BTF)")]
+    TargetWithoutBtf { program: String },
+    #[error("program `{program}`: reading the target program's BTF: {reason}")]
+    TargetBtf { program: String, reason: String },
 }
 
 define_function_tracer!(
