@@ -67,6 +67,19 @@ fn vmlinux_parses_and_round_trips() {
 }
 
 #[test]
+fn vmlinux_from_file_can_be_extended() {
+    let Some(mut btf) = vmlinux() else { return };
+    let shared = btf.clone();
+    let task = btf.find_by_name_kind("task_struct", BtfKind::Struct);
+    assert!(task.is_some());
+    let id = btf.add_int("bpf_core_test_int", 4, 0, 32);
+    assert_eq!(id, shared.end_id());
+    assert_eq!(btf.type_name(id).unwrap(), "bpf_core_test_int");
+    assert_eq!(btf.find_by_name_kind("task_struct", BtfKind::Struct), task);
+    assert_eq!(shared.to_bytes(), std::fs::read(VMLINUX).unwrap());
+}
+
+#[test]
 fn vmlinux_lookups() {
     let Some(btf) = vmlinux() else { return };
     let task = btf

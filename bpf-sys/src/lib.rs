@@ -10,6 +10,7 @@ pub mod attach;
 pub mod btf;
 pub mod epoll;
 pub mod error;
+pub mod file_map;
 pub mod flags;
 #[allow(missing_docs)]
 pub mod generated;

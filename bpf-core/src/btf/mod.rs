@@ -8,6 +8,7 @@
 //! - [`BtfExt::parse`]: func/line info and CO-RE records per ELF section (byte offsets).
 //! - [`core::relocate`] against a [`core::CoreTarget`]: CO-RE for one function's instructions.
 
+mod bytes;
 pub mod core;
 mod error;
 mod ext;

@@ -2,6 +2,9 @@
 
 use std::sync::{Arc, OnceLock};
 
+use bpf_sys::file_map::FileBytes;
+
+use super::bytes::BtfBytes;
 use super::error::BtfError;
 use super::types::*;
 
@@ -52,7 +55,7 @@ impl RawType<'_> {
 /// A parsed BTF blob: the bytes, an index of type records by id, and an optional base (split BTF).
 #[derive(Clone)]
 pub struct Btf {
-    data: Vec<u8>,
+    data: BtfBytes,
     types_start: usize,
     types_end: usize,
     strs_start: usize,
@@ -90,6 +93,10 @@ impl Btf {
 
     /// Parses a blob the caller already owns, without copying it.
     pub fn parse_owned(data: Vec<u8>, base: Option<Arc<Btf>>) -> Result<Btf, BtfError> {
+        Self::parse_bytes(data.into(), base)
+    }
+
+    fn parse_bytes(data: BtfBytes, base: Option<Arc<Btf>>) -> Result<Btf, BtfError> {
         let hdr = data.get(..HEADER_LEN).ok_or(BtfError::Truncated {
             what: "header",
             offset: 0,
@@ -167,15 +174,9 @@ impl Btf {
         })
     }
 
-    /// Reads and parses a BTF file (e.g. `/sys/kernel/btf/vmlinux`).
+    /// Parses a BTF file (e.g. `/sys/kernel/btf/vmlinux`), memory-mapping it when the file allows.
     pub fn from_file(path: impl AsRef<std::path::Path>) -> Result<Btf, BtfError> {
-        // Read into memory: mapping the file needs `unsafe`, which belongs to bpf-sys.
-        let path = path.as_ref();
-        let data = std::fs::read(path).map_err(|e| BtfError::Io {
-            path: path.display().to_string(),
-            error: e.to_string(),
-        })?;
-        Self::parse_owned(data, None)
+        Self::parse_bytes(read_file(path.as_ref())?, None)
     }
 
     /// Reads and parses a module's split BTF file on top of `base`.
@@ -183,12 +184,7 @@ impl Btf {
         path: impl AsRef<std::path::Path>,
         base: Arc<Btf>,
     ) -> Result<Btf, BtfError> {
-        let path = path.as_ref();
-        let data = std::fs::read(path).map_err(|e| BtfError::Io {
-            path: path.display().to_string(),
-            error: e.to_string(),
-        })?;
-        Self::parse_owned(data, Some(base))
+        Self::parse_bytes(read_file(path.as_ref())?, Some(base))
     }
 
     /// The base BTF of split BTF.
@@ -614,21 +610,21 @@ impl Btf {
     ) -> Result<(), BtfError> {
         let off = self.record_offset(id)?;
         let info = (u32::from(kind_flag) << 31) | (kind.raw() << 24) | (vlen & 0xffff);
-        write_u32(&mut self.data, off + 4, info);
+        write_u32(self.data.to_mut(), off + 4, info);
         self.names = Default::default();
         Ok(())
     }
 
     pub(crate) fn set_name_off(&mut self, id: u32, name_off: u32) -> Result<(), BtfError> {
         let off = self.record_offset(id)?;
-        write_u32(&mut self.data, off, name_off);
+        write_u32(self.data.to_mut(), off, name_off);
         self.names = Default::default();
         Ok(())
     }
 
     pub(crate) fn set_size_or_type(&mut self, id: u32, value: u32) -> Result<(), BtfError> {
         let off = self.record_offset(id)?;
-        write_u32(&mut self.data, off + 8, value);
+        write_u32(self.data.to_mut(), off + 8, value);
         Ok(())
     }
 
@@ -647,7 +643,7 @@ impl Btf {
             });
         }
         let off = self.record_offset(id)?;
-        write_u32(&mut self.data, off + 12 + index * 4, value);
+        write_u32(self.data.to_mut(), off + 12 + index * 4, value);
         Ok(())
     }
 
@@ -659,7 +655,7 @@ impl Btf {
             .ok_or(BtfError::StringOffsetOutOfRange(offset))? as usize;
         let start = self.strs_start + local;
         self.names = Default::default();
-        Ok(&mut self.data[start..start + len])
+        Ok(&mut self.data.to_mut()[start..start + len])
     }
 
     /// Appends a string to the table (reusing an identical one) and returns its offset.
@@ -686,7 +682,7 @@ impl Btf {
 
     /// Inserts bytes at the end of one section, shifting the other if it lies after it.
     fn insert_at(&mut self, at: usize, bytes: &[u8], into_types: bool) {
-        self.data.splice(at..at, bytes.iter().copied());
+        self.data.to_mut().splice(at..at, bytes.iter().copied());
         let n = bytes.len();
         if into_types {
             self.types_end += n;
@@ -720,6 +716,15 @@ impl Btf {
         }
         self.add_raw_type(&rec)
     }
+}
+
+/// A file's bytes, mapped when the file allows it (as `/sys/kernel/btf/vmlinux` does).
+fn read_file(path: &std::path::Path) -> Result<BtfBytes, BtfError> {
+    let file = FileBytes::read(path).map_err(|e| BtfError::Io {
+        path: path.display().to_string(),
+        error: e.to_string(),
+    })?;
+    Ok(BtfBytes::file(file))
 }
 
 fn find_string(strs: &[u8], s: &[u8]) -> Option<usize> {
