@@ -1,6 +1,7 @@
 //! Developer tasks: `cargo xtask <task>`.
 
 mod bench_btf;
+mod bench_load;
 mod build_bpf;
 mod codegen;
 mod test;
@@ -15,7 +16,8 @@ fn usage() -> ExitCode {
          codegen [--check]   regenerate bpf-sys/src/generated (or check it is up to date)\n  \
          build-bpf [--check] compile the C eBPF programs whose objects are committed\n  \
          test [cargo args]   run every test against this machine's kernel\n  \
-         vm-test [--help]    run the integration tests on a second kernel under qemu"
+         vm-test [--help]    run the integration tests on a second kernel under qemu\n  \
+         bench-load [object] time a first load of an object, ours against libbpf"
     );
     ExitCode::from(2)
 }
@@ -30,6 +32,7 @@ fn main() -> ExitCode {
         "test" => test::run(rest),
         "build-bpf" => build_bpf::run(rest),
         "bench-btf" => bench_btf::run(rest),
+        "bench-load" => bench_load::run(rest),
         "vm-test" => vm_test::run(rest),
         _ => return usage(),
     };

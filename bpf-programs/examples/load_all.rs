@@ -1,0 +1,82 @@
+//! One whole first load of an object in this process, timed (run by `cargo xtask bench-load`):
+//! `Bpf::load_file` and every program's `load()`, feature probes and kernel BTF included.
+//! Prints `key=value` lines; `--offline` times open + CO-RE relocation without the kernel.
+//!
+//! `cargo run --release -p bpf-programs --example load_all -- [--offline] <object>`
+
+use std::collections::HashMap;
+use std::time::Instant;
+
+use bpf_core::btf::Btf;
+use bpf_core::btf::core::CoreTarget;
+use bpf_core::obj::Object;
+use bpf_core::relocation::{Bindings, MapReference};
+use bpf_programs::Bpf;
+
+const VMLINUX: &str = "/sys/kernel/btf/vmlinux";
+
+/// Parses the object, reads and indexes vmlinux BTF (as `Btf::from_file` does) and relocates every program (CO-RE included): the
+/// loader's work up to `BPF_PROG_LOAD`, with placeholder map references instead of fds.
+fn offline(path: &str) -> Result<(), Box<dyn std::error::Error>> {
+    let start = Instant::now();
+    let bytes = std::fs::read(path)?;
+    let object = Object::parse(&bytes)?;
+    let opened = start.elapsed();
+    let mut maps = HashMap::new();
+    for (index, map) in (0..).zip(&object.maps) {
+        maps.insert(map.name.clone(), MapReference::FdArrayIndex(index));
+    }
+    let vmlinux = std::fs::read(VMLINUX)?;
+    let vmlinux_read = start.elapsed();
+    let bindings = Bindings {
+        maps,
+        core_target: Some(CoreTarget::from_btf(Btf::parse_owned(vmlinux, None)?)),
+        ..Bindings::default()
+    };
+    let target_read = start.elapsed();
+    for program in &object.programs {
+        std::hint::black_box(object.relocate(&program.name, &bindings)?);
+    }
+    let total = start.elapsed();
+    println!("ours.offline_programs={}", object.programs.len());
+    println!("ours.offline_open_us={}", opened.as_micros());
+    println!(
+        "ours.offline_vmlinux_read_us={}",
+        (vmlinux_read - opened).as_micros()
+    );
+    println!(
+        "ours.offline_vmlinux_index_us={}",
+        (target_read - vmlinux_read).as_micros()
+    );
+    println!(
+        "ours.offline_relocate_us={}",
+        (total - target_read).as_micros()
+    );
+    println!("ours.offline_us={}", total.as_micros());
+    Ok(())
+}
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match args.as_slice() {
+        [flag, path] if flag == "--offline" => offline(path),
+        [path] => {
+            let start = Instant::now();
+            let mut bpf = Bpf::load_file(path)?;
+            let opened = start.elapsed();
+            let mut loaded = 0;
+            for (name, program) in bpf.programs_mut() {
+                program
+                    .load()
+                    .map_err(|e| format!("program `{name}`: {e}"))?;
+                loaded += 1;
+            }
+            let total = start.elapsed();
+            println!("ours.programs={loaded}");
+            println!("ours.open_us={}", opened.as_micros());
+            println!("ours.load_us={}", total.as_micros());
+            Ok(())
+        }
+        _ => Err("usage: load_all [--offline] <object>".into()),
+    }
+}
