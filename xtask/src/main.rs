@@ -3,6 +3,7 @@
 mod bench_btf;
 mod build_bpf;
 mod codegen;
+mod summary;
 mod test;
 mod vm_test;
 
@@ -15,7 +16,8 @@ fn usage() -> ExitCode {
          codegen [--check]   regenerate bpf-sys/src/generated (or check it is up to date)\n  \
          build-bpf [--check] compile the C eBPF programs whose objects are committed\n  \
          test [cargo args]   run every test against this machine's kernel\n  \
-         vm-test [--help]    run the integration tests on a second kernel under qemu"
+         vm-test [--help]    run the integration tests on a second kernel under qemu\n  \
+         summary             per program type results of test and vm-test, side by side"
     );
     ExitCode::from(2)
 }
@@ -31,6 +33,7 @@ fn main() -> ExitCode {
         "build-bpf" => build_bpf::run(rest),
         "bench-btf" => bench_btf::run(rest),
         "vm-test" => vm_test::run(rest),
+        "summary" => summary::run(rest),
         _ => return usage(),
     };
     match result {
