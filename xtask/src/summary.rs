@@ -267,7 +267,7 @@ per test:
         assert_eq!(row("xdp"), ["xdp", "3/0/0", "1/1/1"], "{table}");
         assert_eq!(row("kprobe"), ["kprobe", "0/1/0", "-"], "{table}");
         assert!(table.contains("host 6.18.44"), "{table}");
-        assert!(!table.contains("not run"), "{table}");
+        assert!(!table.contains("guest: not run"), "{table}");
         let veth = table
             .lines()
             .skip_while(|l| *l != "net_xdp/xdp_native_on_veth")
