@@ -73,7 +73,7 @@ fn parse_summary(text: &str) -> Run {
 fn read_run(path: &Path, how: &str) -> Run {
     match std::fs::read_to_string(path) {
         Ok(text) => parse_summary(&text),
-        Err(_) => Run::NotRun(format!("not run ({} missing; run {how})", path.display())),
+        Err(_) => Run::NotRun(format!("{} missing; run {how}", path.display())),
     }
 }
 
@@ -98,7 +98,7 @@ fn render(runs: &[(&str, Run)]) -> String {
     let _ = writeln!(out, "==== results per program type (pass/skip/fail)");
     for ((_, run), title) in runs.iter().zip(&titles) {
         if let Run::NotRun(why) = run {
-            let _ = writeln!(out, "{title}: {why}");
+            let _ = writeln!(out, "{title} ({why})");
         }
     }
     // type → per run [pass, skip, fail]
@@ -287,7 +287,7 @@ per test:
     fn a_missing_run_says_not_run() {
         let table = render(&[
             ("host", parse_summary(HOST)),
-            ("guest", Run::NotRun("not run (missing)".to_string())),
+            ("guest", Run::NotRun("file missing".to_string())),
         ]);
         assert!(table.contains("guest: not run"), "{table}");
         let kprobe = table
