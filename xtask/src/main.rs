@@ -4,6 +4,7 @@ mod bench_btf;
 mod bench_load;
 mod build_bpf;
 mod codegen;
+mod summary;
 mod test;
 mod vm_test;
 
@@ -17,7 +18,8 @@ fn usage() -> ExitCode {
          build-bpf [--check] compile the C eBPF programs whose objects are committed\n  \
          test [cargo args]   run every test against this machine's kernel\n  \
          vm-test [--help]    run the integration tests on a second kernel under qemu\n  \
-         bench-load [object] time a first load of an object, ours against libbpf"
+         bench-load [object] time a first load of an object, ours against libbpf\n  \
+         summary             per program type results of test and vm-test, side by side"
     );
     ExitCode::from(2)
 }
@@ -34,6 +36,7 @@ fn main() -> ExitCode {
         "bench-btf" => bench_btf::run(rest),
         "bench-load" => bench_load::run(rest),
         "vm-test" => vm_test::run(rest),
+        "summary" => summary::run(rest),
         _ => return usage(),
     };
     match result {

@@ -6,7 +6,7 @@
 //! console. See docs/vm-test.md.
 
 #[path = "vm/build.rs"]
-mod build;
+pub(crate) mod build;
 #[path = "vm/cpio.rs"]
 mod cpio;
 #[path = "vm/initramfs.rs"]
@@ -18,7 +18,7 @@ mod modules;
 #[path = "vm/qemu.rs"]
 mod qemu;
 #[path = "vm/report.rs"]
-mod report;
+pub(crate) mod report;
 #[path = "vm/vmlinux.rs"]
 mod vmlinux;
 

@@ -113,7 +113,7 @@ fn package_name(package_id: &str) -> Option<&str> {
 }
 
 /// Picks a test executable of one of `packages` out of one line of cargo's JSON messages.
-fn test_executable(line: &str, packages: &[String]) -> Option<TestBinary> {
+pub(crate) fn test_executable(line: &str, packages: &[String]) -> Option<TestBinary> {
     if !line.contains(r#""reason":"compiler-artifact""#) {
         return None;
     }
