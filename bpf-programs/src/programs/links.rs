@@ -93,15 +93,29 @@ impl<T: Link> Drop for LinkMap<T> {
     }
 }
 
-/// A kernel `bpf_link` fd: closing the last reference (fd or pin) detaches the program.
+/// A kernel `bpf_link` fd. Dropping a link this process attached detaches it at once; a link
+/// opened from a pin only closes its fd.
 #[derive(Debug)]
 pub struct FdLink {
     fd: OwnedFd,
+    /// Set for attachments made here: `BPF_LINK_DETACH` on drop ends them even while a forked
+    /// child still holds an inherited copy of the fd.
+    detach_on_drop: bool,
 }
 
 impl FdLink {
     pub(crate) fn new(fd: OwnedFd) -> FdLink {
-        FdLink { fd }
+        FdLink {
+            fd,
+            detach_on_drop: true,
+        }
+    }
+
+    fn from_pin_fd(fd: OwnedFd) -> FdLink {
+        FdLink {
+            fd,
+            detach_on_drop: false,
+        }
     }
 
     /// The link fd.
@@ -110,12 +124,13 @@ impl FdLink {
     }
 
     /// Pins the link at `path` (inside bpffs); the attachment then survives this process.
-    pub fn pin(self, path: impl AsRef<Path>) -> Result<PinnedLink, ProgramError> {
+    pub fn pin(mut self, path: impl AsRef<Path>) -> Result<PinnedLink, ProgramError> {
         let path = path.as_ref();
         obj_pin(self.fd.as_fd(), path).map_err(|source| ProgramError::Pin {
             path: path.to_owned(),
             source,
         })?;
+        self.detach_on_drop = false;
         Ok(PinnedLink {
             link: self,
             path: path.to_owned(),
@@ -132,10 +147,21 @@ impl FdLink {
         link_detach(self.fd.as_fd()).map_err(ProgramError::syscall("link detach"))
     }
 
-    /// Detaches by closing the fd (a pinned link stays attached through its pin).
+    /// Detaches now (a link opened from a pin only closes its fd and stays attached).
     pub fn detach(self) -> Result<(), ProgramError> {
         drop(self);
         Ok(())
+    }
+}
+
+impl Drop for FdLink {
+    fn drop(&mut self) {
+        if self.detach_on_drop
+            && let Err(e) = link_detach(self.fd.as_fd())
+        {
+            // Link kinds without BPF_LINK_DETACH end when their last fd closes, just below.
+            log::debug!("BPF_LINK_DETACH failed, closing the link instead: {e}");
+        }
     }
 }
 
@@ -161,7 +187,7 @@ impl PinnedLink {
             source,
         })?;
         Ok(PinnedLink {
-            link: FdLink::new(fd),
+            link: FdLink::from_pin_fd(fd),
             path: path.to_owned(),
         })
     }
@@ -177,11 +203,12 @@ impl PinnedLink {
     }
 
     /// Removes the pin; the returned link detaches when dropped.
-    pub fn unpin(self) -> Result<FdLink, ProgramError> {
+    pub fn unpin(mut self) -> Result<FdLink, ProgramError> {
         std::fs::remove_file(&self.path).map_err(|source| ProgramError::Io {
             what: format!("removing pin {}", self.path.display()),
             source,
         })?;
+        self.link.detach_on_drop = true;
         Ok(self.link)
     }
 }

@@ -149,7 +149,7 @@ impl LinkOrAttachment {
     /// Detaches now (a `bpf_link` is detached even if a forked child still holds its fd).
     pub fn detach(self) -> Result<(), ProgramError> {
         match self {
-            LinkOrAttachment::Link(link) => detach_owned_link(link),
+            LinkOrAttachment::Link(link) => link.detach(),
             LinkOrAttachment::Attachment(attachment) => attachment.detach(),
         }
     }
@@ -224,15 +224,6 @@ pub(crate) fn attach_fd_target(
         }
     }
     ProgAttachLink::attach(prog_fd, target, attach_type, flags).map(LinkOrAttachment::Attachment)
-}
-
-/// Detaches a link its program owned: `BPF_LINK_DETACH` first, so that fd copies a concurrent
-/// fork made (until its exec) cannot keep the program attached, then close.
-pub(crate) fn detach_owned_link(link: FdLink) -> Result<(), ProgramError> {
-    if let Err(e) = link.detach_everywhere() {
-        log::debug!("BPF_LINK_DETACH failed, closing the link instead: {e}");
-    }
-    link.detach()
 }
 
 #[cfg(test)]

@@ -17,7 +17,7 @@ use bpf_sys::netlink::tc::{
 
 use super::links::{FdLink, define_link_wrapper};
 use super::netns_anchor::NetnsAnchor;
-use super::prog_attach_link::{LinkSupport, detach_owned_link, link_unsupported};
+use super::prog_attach_link::{LinkSupport, link_unsupported};
 use super::{DefaultLoad, ProgramData, ProgramError, impl_program_common};
 
 /// Where on an interface a classifier runs.
@@ -155,7 +155,7 @@ impl SchedClassifierLinkInner {
     /// Detaches now.
     pub fn detach(self) -> Result<(), ProgramError> {
         match self {
-            SchedClassifierLinkInner::Tcx(link) => detach_owned_link(link),
+            SchedClassifierLinkInner::Tcx(link) => link.detach(),
             SchedClassifierLinkInner::Netlink(link) => link.detach(),
         }
     }

@@ -15,7 +15,7 @@ use bpf_sys::netlink::xdp::xdp_attach;
 
 use super::links::{FdLink, define_link_wrapper};
 use super::netns_anchor::NetnsAnchor;
-use super::prog_attach_link::{AttachMethod, LinkSupport, detach_owned_link, link_unsupported};
+use super::prog_attach_link::{AttachMethod, LinkSupport, link_unsupported};
 use super::{DefaultLoad, ProgramData, ProgramError, impl_program_common};
 
 bitflags::bitflags! {
@@ -121,7 +121,7 @@ impl XdpLinkInner {
     /// Detaches now.
     pub fn detach(self) -> Result<(), ProgramError> {
         match self {
-            XdpLinkInner::Link(link) => detach_owned_link(link),
+            XdpLinkInner::Link(link) => link.detach(),
             XdpLinkInner::Netlink(link) => link.detach(),
         }
     }
