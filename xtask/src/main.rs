@@ -4,6 +4,7 @@ mod bench_btf;
 mod bench_load;
 mod build_bpf;
 mod codegen;
+mod fetch_kernel;
 mod summary;
 mod test;
 mod vm_test;
@@ -19,7 +20,8 @@ fn usage() -> ExitCode {
          test [cargo args]   run every test against this machine's kernel\n  \
          vm-test [--help]    run the integration tests on a second kernel under qemu\n  \
          bench-load [object] time a first load of an object, ours against libbpf\n  \
-         summary             per program type results of test and vm-test, side by side"
+         summary             per program type results of test and vm-test, side by side\n  \
+         fetch-kernel [suite] unpack the newest Debian kernel of a suite for vm-test --kernel"
     );
     ExitCode::from(2)
 }
@@ -37,6 +39,7 @@ fn main() -> ExitCode {
         "bench-load" => bench_load::run(rest),
         "vm-test" => vm_test::run(rest),
         "summary" => summary::run(rest),
+        "fetch-kernel" => fetch_kernel::run(rest),
         _ => return usage(),
     };
     match result {

@@ -182,21 +182,36 @@ fn render(runs: &[(&str, Run)]) -> String {
     out
 }
 
+/// Numeric fields of a kernel release, so 6.12 sorts after 6.1.
+fn version_key(release: &str) -> Vec<u64> {
+    release
+        .split(|c: char| !c.is_ascii_digit())
+        .filter_map(|n| n.parse().ok())
+        .collect()
+}
+
 pub fn run(args: &[String]) -> Result<(), String> {
     if !args.is_empty() {
         return Err("usage: cargo xtask summary".to_string());
     }
-    let target = crate::workspace_root().join("target");
-    let runs = [
-        (
-            "host",
-            read_run(&crate::test::summary_path(), "cargo xtask test"),
-        ),
-        (
+    let mut runs = vec![(
+        "host",
+        read_run(&crate::test::summary_path(), "cargo xtask test"),
+    )];
+    let mut guests: Vec<std::path::PathBuf> = std::fs::read_dir(crate::vm_test::summaries_dir())
+        .map(|dir| dir.filter_map(Result::ok).map(|e| e.path()).collect())
+        .unwrap_or_default();
+    // Oldest kernel first: 6.1 before 6.12.
+    guests.sort_by_key(|path| version_key(&path.file_stem().unwrap_or_default().to_string_lossy()));
+    if guests.is_empty() {
+        runs.push((
             "guest",
-            read_run(&target.join("vm-test-summary.txt"), "cargo xtask vm-test"),
-        ),
-    ];
+            Run::NotRun("no summary in target/vm-test-summaries; run cargo xtask vm-test".into()),
+        ));
+    }
+    for path in &guests {
+        runs.push(("guest", read_run(path, "cargo xtask vm-test")));
+    }
     print!("{}", render(&runs));
     Ok(())
 }

@@ -1,7 +1,7 @@
 //! `cargo xtask test`: every test of the workspace against this machine's kernel.
 //!
 //! Besides echoing cargo, it records each `integration-tests` test's outcome in
-//! `target/host-test-summary.txt` (the layout of `target/vm-test-summary.txt`) for
+//! `target/host-test-summary.txt` (the layout of `target/vm-test-summaries/<release>.txt`) for
 //! `cargo xtask summary`.
 
 use std::collections::{BTreeMap, HashMap};

@@ -135,8 +135,21 @@ fn bootable_image(kernel: &Path, release: &str, cache_dir: &Path) -> PathBuf {
 }
 
 /// The modules to load in the guest, in load order; none when the kernel has no module tree.
-fn collect_modules(release: &str) -> Vec<modules::Module> {
-    let dir = Path::new("/lib/modules").join(release);
+/// Where a kernel's modules are: beside an unpacked package (`<root>/boot/vmlinuz-<release>`
+/// with `<root>/lib/modules/<release>`), else the host's `/lib/modules/<release>`.
+fn modules_dir(kernel: &Path, release: &str) -> PathBuf {
+    let unpacked = kernel
+        .parent()
+        .filter(|boot| boot.ends_with("boot"))
+        .and_then(Path::parent)
+        .map(|root| root.join("lib/modules").join(release));
+    match unpacked {
+        Some(dir) if dir.join("modules.dep").exists() => dir,
+        _ => Path::new("/lib/modules").join(release),
+    }
+}
+
+fn collect_modules(dir: &Path, release: &str) -> Vec<modules::Module> {
     let read = |name: &str| {
         std::fs::read_to_string(dir.join(name))
             .map_err(|e| format!("{}/{name}: {e}", dir.display()))
@@ -149,7 +162,7 @@ fn collect_modules(release: &str) -> Vec<modules::Module> {
         }
     };
     let resolution = modules::resolve(
-        &dir,
+        dir,
         &dep,
         &read("modules.builtin").unwrap_or_default(),
         modules::WANTED,
@@ -160,27 +173,36 @@ fn collect_modules(release: &str) -> Vec<modules::Module> {
     resolution.load_order
 }
 
-/// Where the summary goes, for `.ci/run` to print with the others.
-fn summary_path() -> PathBuf {
+/// Where the summaries of guest runs go, one file per kernel, for `cargo xtask summary`.
+pub(crate) fn summaries_dir() -> PathBuf {
     crate::workspace_root()
         .join("target")
-        .join("vm-test-summary.txt")
+        .join("vm-test-summaries")
+}
+
+/// The summary file of a run on `release` (`default` before the kernel is known).
+fn summary_path(release: Option<&str>) -> PathBuf {
+    summaries_dir().join(format!("{}.txt", release.unwrap_or("default")))
 }
 
 pub fn run(args: &[String]) -> Result<(), String> {
     let options = parse_options(args)?;
-    let summary_path = summary_path();
+    let release = match &options.kernel {
+        Some(kernel) => release_of(kernel),
+        None => default_kernel().ok().as_deref().and_then(release_of),
+    };
+    let summary_path = summary_path(release.as_deref());
     // A summary always describes this run, even one that never reached the guest.
     let _ = std::fs::remove_file(&summary_path);
-    run_with(&options).inspect_err(|error| {
+    run_with(&options, &summary_path).inspect_err(|error| {
         if !summary_path.exists() {
-            let _ = std::fs::create_dir_all(summary_path.parent().unwrap_or(Path::new(".")));
+            let _ = std::fs::create_dir_all(summaries_dir());
             let _ = std::fs::write(&summary_path, format!("vm-test did not run: {error}\n"));
         }
     })
 }
 
-fn run_with(options: &Options) -> Result<(), String> {
+fn run_with(options: &Options, summary_path: &Path) -> Result<(), String> {
     if std::env::consts::ARCH != "x86_64" {
         return Err(format!(
             "vm-test boots an x86_64 guest; this host is {}",
@@ -221,12 +243,15 @@ fn run_with(options: &Options) -> Result<(), String> {
     }
     let built = started.elapsed();
 
-    let modules = collect_modules(&release);
+    let modules = collect_modules(&modules_dir(&kernel, &release), &release);
     let mut host_files = libraries::CopyList::default();
     for binary in &binaries {
         host_files.add_libraries_of(&binary.path)?;
     }
-    if !host_files.add_kernel_config(&release) {
+    if !host_files.add_kernel_config(
+        &kernel.with_file_name(format!("config-{release}")),
+        &release,
+    ) {
         println!("note: no /boot/config-{release}: the guest's __kconfig externs stay unset");
     }
     let missing_tools = host_files.add_tools();
@@ -322,8 +347,8 @@ fn run_with(options: &Options) -> Result<(), String> {
         log_path.display()
     );
     println!("\n{summary}{timings}");
-    let summary_path = summary_path();
-    std::fs::write(&summary_path, format!("{summary}{timings}"))
+    std::fs::create_dir_all(summaries_dir()).map_err(|e| format!("{e}"))?;
+    std::fs::write(summary_path, format!("{summary}{timings}"))
         .map_err(|e| format!("{}: {e}", summary_path.display()))?;
     if report.failed() {
         Err(format!(

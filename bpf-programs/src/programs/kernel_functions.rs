@@ -1,6 +1,6 @@
 //! Kernel functions matching a glob pattern (`tcp_*`, `vfs_rea?`), for `kprobe.multi/<pattern>`:
-//! tracefs `available_filter_functions` lists exactly what can be probed; `/proc/kallsyms` text
-//! symbols stand in where that file is missing or unreadable.
+//! tracefs `available_filter_functions` lists what ftrace can probe; `/proc/kallsyms` text
+//! symbols stand in where that file is missing, unreadable or matches nothing.
 
 use std::collections::BTreeSet;
 use std::io;
@@ -60,11 +60,20 @@ pub(crate) fn matching_kallsyms_functions(text: &str, pattern: &str) -> Vec<Stri
     names.into_iter().map(str::to_owned).collect()
 }
 
-/// The kernel functions matching `pattern` on this machine.
+/// The kernel functions matching `pattern` on this machine. A plain name is taken as is (the
+/// kernel resolves it, even where tracefs does not list it, e.g. `__x64_sys_*` wrappers on some
+/// builds); a glob is matched against what ftrace lists, else against kallsyms.
 pub(crate) fn kernel_functions_matching(pattern: &str) -> io::Result<Vec<String>> {
+    if !pattern.contains(['*', '?']) {
+        return Ok(vec![pattern.to_owned()]);
+    }
     for root in ["/sys/kernel/tracing", "/sys/kernel/debug/tracing"] {
         if let Ok(text) = std::fs::read_to_string(format!("{root}/available_filter_functions")) {
-            return Ok(matching_filter_functions(&text, pattern));
+            let names = matching_filter_functions(&text, pattern);
+            if !names.is_empty() {
+                return Ok(names);
+            }
+            break;
         }
     }
     let text = std::fs::read_to_string("/proc/kallsyms")?;

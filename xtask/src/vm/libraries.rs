@@ -41,13 +41,12 @@ impl CopyList {
         Ok(())
     }
 
-    /// Adds the guest kernel's `/boot/config-<release>` (what `__kconfig` externs read), if the
-    /// host has it; returns whether it did.
-    pub fn add_kernel_config(&mut self, release: &str) -> bool {
-        let path = PathBuf::from(format!("/boot/config-{release}"));
-        let found = path.is_file();
+    /// Adds the guest kernel's `config` as its `/boot/config-<release>` (what `__kconfig`
+    /// externs read), if it exists; returns whether it did.
+    pub fn add_kernel_config(&mut self, config: &Path, release: &str) -> bool {
+        let found = config.is_file();
         if found {
-            self.add(path, format!("/boot/config-{release}"));
+            self.add(config.to_path_buf(), format!("/boot/config-{release}"));
         }
         found
     }

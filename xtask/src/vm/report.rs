@@ -300,7 +300,7 @@ impl Report {
             .count()
     }
 
-    /// The table printed at the end and written to `target/vm-test-summary.txt`.
+    /// The table printed at the end and written to `target/vm-test-summaries/<release>.txt`.
     pub fn summary(&self, elapsed_secs: f64) -> String {
         let kernel = self.kernel.as_deref().unwrap_or("unknown kernel");
         let mut out = String::new();
