@@ -57,7 +57,7 @@ pub(crate) fn load_object_btf(object: &Object) -> Option<LoadedBtf> {
 }
 
 /// The running kernel's BTF, parsed once per process.
-fn kernel_btf() -> Result<Arc<Btf>, String> {
+pub(crate) fn kernel_btf() -> Result<Arc<Btf>, String> {
     static CACHE: OnceLock<Result<Arc<Btf>, String>> = OnceLock::new();
     CACHE
         .get_or_init(|| {

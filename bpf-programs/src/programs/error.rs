@@ -111,6 +111,9 @@ pub enum ProgramError {
 
     #[error(transparent)]
     Extension(#[from] super::ExtensionError),
+
+    #[error(transparent)]
+    StructOps(#[from] crate::maps::struct_ops::StructOpsError),
     // networking, socket and cgroup program types
     #[error(transparent)]
     Xdp(#[from] super::XdpError),

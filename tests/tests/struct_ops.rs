@@ -1,0 +1,246 @@
+//! struct_ops: a TCP congestion control written in BPF, registered, used by a loopback TCP
+//! connection in a private netns, and unregistered; and an object whose struct_ops map names
+//! a struct no kernel has.
+
+#[path = "net_support/mod.rs"]
+mod net_support;
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::os::fd::AsFd;
+
+use bpf_programs::Bpf;
+use bpf_programs::maps::{GlobalData, StructOpsError, StructOpsLink};
+use bpf_programs::programs::{ProgramError, SocketFilter};
+use bpf_sys::sockopt::{get_bytes_option, set_bytes_option};
+use integration_tests::skip;
+use net_support::{TestNetns, eventually};
+
+const CC_OBJECT: &[u8] = include_bytes!("../bpf/obj/struct_ops_cc.bpf.o");
+
+/// The kernel refusing struct_ops outright (no trampolines for it): the test cannot run here.
+fn refused(error: &StructOpsError) -> bool {
+    error.errno() == Some(libc::EPERM)
+        || matches!(error, StructOpsError::ProgramLoad { source, .. }
+            if source.errno() == Some(libc::EPERM))
+}
+
+/// The running kernel's (major, minor) release.
+fn kernel_version() -> (u32, u32) {
+    let release = std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap();
+    let mut parts = release
+        .trim()
+        .split(|c: char| !c.is_ascii_digit())
+        .map(|p| p.parse().unwrap_or(0));
+    (parts.next().unwrap_or(0), parts.next().unwrap_or(0))
+}
+
+fn set_congestion_control(stream: &TcpStream, name: &str) -> std::io::Result<()> {
+    set_bytes_option(
+        stream.as_fd(),
+        libc::IPPROTO_TCP,
+        libc::TCP_CONGESTION,
+        name.as_bytes(),
+    )
+}
+
+fn congestion_control(stream: &TcpStream) -> String {
+    let mut buf = [0u8; 16];
+    let len = get_bytes_option(
+        stream.as_fd(),
+        libc::IPPROTO_TCP,
+        libc::TCP_CONGESTION,
+        &mut buf,
+    )
+    .unwrap();
+    let name = &buf[..len];
+    let end = name.iter().position(|&b| b == 0).unwrap_or(name.len());
+    String::from_utf8_lossy(&name[..end]).into_owned()
+}
+
+/// Connects over loopback with congestion control `cc` and sends 1 MiB, which the peer reads.
+fn transfer_with(cc: &str) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let reader = std::thread::spawn(move || {
+        let (mut peer, _) = listener.accept().unwrap();
+        let mut total = 0usize;
+        let mut buf = vec![0u8; 64 * 1024];
+        loop {
+            match peer.read(&mut buf).unwrap() {
+                0 => break total,
+                n => total += n,
+            }
+        }
+    });
+    let mut stream = TcpStream::connect(addr).unwrap();
+    set_congestion_control(&stream, cc).unwrap();
+    assert_eq!(congestion_control(&stream), cc);
+    let chunk = vec![0x5au8; 64 * 1024];
+    for _ in 0..16 {
+        stream.write_all(&chunk).unwrap();
+    }
+    stream.shutdown(std::net::Shutdown::Write).unwrap();
+    assert_eq!(reader.join().unwrap(), 16 * chunk.len());
+}
+
+fn calls(bpf: &Bpf, counter: &str) -> u64 {
+    GlobalData::try_from(bpf.map(".bss").unwrap())
+        .unwrap()
+        .get::<u64>(counter)
+        .unwrap()
+}
+
+/// Registers map `map` (congestion control `cc`), proves its callbacks run for a connection
+/// using it, then drops the link and checks the kernel forgot `cc`.
+fn register_use_unregister(test: &str, bpf: &mut Bpf, map: &str, cc: &str) {
+    let _netns = TestNetns::enter();
+    let probe = TcpStream::connect(
+        TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap(),
+    )
+    .unwrap();
+    assert!(
+        set_congestion_control(&probe, cc).is_err(),
+        "`{cc}` is not registered before the test"
+    );
+
+    let link: StructOpsLink = match bpf.register_struct_ops(map) {
+        Ok(link) => link,
+        Err(e) if refused(&e) => return skip(test, format!("the kernel refuses struct_ops: {e}")),
+        Err(e) => panic!("registering `{map}`: {e}"),
+    };
+    assert_eq!(link.map_name(), map);
+    let ops = bpf.struct_ops(map).unwrap();
+    assert_eq!(ops.type_name(), "tcp_congestion_ops");
+    let mut programs = ops.program_names();
+    programs.sort_unstable();
+    assert_eq!(
+        programs,
+        [
+            "test_cc_cong_avoid",
+            "test_cc_init",
+            "test_cc_ssthresh",
+            "test_cc_undo_cwnd"
+        ]
+    );
+
+    transfer_with(cc);
+    let init = calls(bpf, "init_calls");
+    let cong_avoid = calls(bpf, "cong_avoid_calls");
+    println!(
+        "{map}: init {init}, cong_avoid {cong_avoid}, ssthresh {}, undo_cwnd {}",
+        calls(bpf, "ssthresh_calls"),
+        calls(bpf, "undo_cwnd_calls")
+    );
+    assert!(init >= 1, "init ran for the connection");
+    assert!(cong_avoid >= 1, "cong_avoid ran on ACKs");
+
+    link.unregister().unwrap();
+    eventually(&format!("`{cc}` is unregistered"), || {
+        set_congestion_control(&probe, cc).is_err_and(|e| e.raw_os_error() == Some(libc::ENOENT))
+    });
+}
+
+#[test]
+fn struct_ops_cc_registers_by_map_update_and_unregisters() {
+    const TEST: &str = "struct_ops::struct_ops_cc_registers_by_map_update_and_unregisters";
+    let mut bpf = Bpf::load(CC_OBJECT).unwrap();
+    assert!(!bpf.struct_ops("bpf_test_cc").unwrap().uses_link());
+    register_use_unregister(TEST, &mut bpf, "bpf_test_cc", "bpf_test_cc");
+}
+
+#[test]
+fn struct_ops_cc_registers_by_link_and_unregisters_on_drop() {
+    const TEST: &str = "struct_ops::struct_ops_cc_registers_by_link_and_unregisters_on_drop";
+    let mut bpf = Bpf::load(CC_OBJECT).unwrap();
+    let ops = bpf.struct_ops("bpf_test_cc_link").unwrap();
+    assert!(ops.uses_link());
+    if let Some(e) = ops.creation_error() {
+        if kernel_version() < (6, 4) && e.errno() == Some(libc::EINVAL) {
+            return skip(TEST, format!("struct_ops links need Linux 6.4: {e}"));
+        }
+        if refused(e) {
+            return skip(TEST, format!("the kernel refuses struct_ops: {e}"));
+        }
+        panic!("creating the link map: {e}");
+    }
+    register_use_unregister(TEST, &mut bpf, "bpf_test_cc_link", "bpf_test_cc_lnk");
+
+    // A link map can be linked again after its link went away; dropping unregisters too.
+    let link = bpf.register_struct_ops("bpf_test_cc_link").unwrap();
+    assert!(link.link().unwrap().info().unwrap().id() > 0);
+    let _netns = TestNetns::enter();
+    let probe = TcpStream::connect(
+        TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap(),
+    )
+    .unwrap();
+    set_congestion_control(&probe, "bpf_test_cc_lnk").unwrap();
+    drop(probe);
+    drop(link);
+    let probe = TcpStream::connect(
+        TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap(),
+    )
+    .unwrap();
+    eventually("`bpf_test_cc_lnk` is unregistered after the drop", || {
+        set_congestion_control(&probe, "bpf_test_cc_lnk").is_err()
+    });
+}
+
+#[test]
+fn struct_ops_map_for_a_missing_kernel_struct_fails_alone() {
+    let mut bpf = Bpf::load(include_bytes!("../bpf/obj/struct_ops_missing.bpf.o"))
+        .expect("the object opens although the kernel lacks its struct_ops struct");
+    let ops = bpf.struct_ops("missing_ops").unwrap();
+    assert_eq!(ops.type_name(), "bpf_test_missing_ops");
+    let error = ops.creation_error().expect("the map cannot be created");
+    assert!(
+        error
+            .to_string()
+            .contains("no struct `bpf_test_missing_ops`"),
+        "{error}"
+    );
+    let error = bpf.register_struct_ops("missing_ops").unwrap_err();
+    assert!(
+        matches!(error, StructOpsError::NotCreated { .. }),
+        "{error}"
+    );
+
+    // Its program fails to load, saying why; a struct_ops program no map uses fails too.
+    let error = bpf.program_mut("missing_run").unwrap().load().unwrap_err();
+    assert!(
+        matches!(
+            error,
+            ProgramError::StructOps(StructOpsError::Layout { .. })
+        ),
+        "{error}"
+    );
+    let error = bpf.program_mut("orphan_run").unwrap().load().unwrap_err();
+    assert!(
+        matches!(
+            error,
+            ProgramError::StructOps(StructOpsError::NotInAnyMap { .. })
+        ),
+        "{error}"
+    );
+
+    // Everything else of the object works.
+    let program: &mut SocketFilter = bpf.program_mut("still_loads").unwrap().try_into().unwrap();
+    program.load().unwrap();
+    let out = program
+        .test_run(bpf_sys::test_run::TestRunAttr {
+            data_in: &[0u8; 60],
+            ..Default::default()
+        })
+        .unwrap();
+    assert_eq!(out.retval, 7);
+    assert_eq!(calls(&bpf, "filter_runs"), 1);
+}
