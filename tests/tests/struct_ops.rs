@@ -167,7 +167,21 @@ fn struct_ops_cc_registers_by_link_and_unregisters_on_drop() {
         }
         panic!("creating the link map: {e}");
     }
-    register_use_unregister(TEST, &mut bpf, "bpf_test_cc_link", "bpf_test_cc_lnk");
+    // Data members can be edited before registration, as in a libbpf skeleton.
+    let ops = bpf.struct_ops_mut("bpf_test_cc_link").unwrap();
+    assert_eq!(ops.member("name").unwrap(), b"bpf_test_cc_lnk\0");
+    ops.set_member_str("name", "bpf_test_cc_l2").unwrap();
+    assert!(matches!(
+        ops.set_member_str("name", "sixteen_chars_xx"),
+        Err(StructOpsError::StringTooLong { .. })
+    ));
+    register_use_unregister(TEST, &mut bpf, "bpf_test_cc_link", "bpf_test_cc_l2");
+    assert!(matches!(
+        bpf.struct_ops_mut("bpf_test_cc_link")
+            .unwrap()
+            .set_member_str("name", "too_late"),
+        Err(StructOpsError::ValueWritten { .. })
+    ));
 
     // A link map can be linked again after its link went away; dropping unregisters too.
     let link = bpf.register_struct_ops("bpf_test_cc_link").unwrap();
@@ -180,7 +194,7 @@ fn struct_ops_cc_registers_by_link_and_unregisters_on_drop() {
             .unwrap(),
     )
     .unwrap();
-    set_congestion_control(&probe, "bpf_test_cc_lnk").unwrap();
+    set_congestion_control(&probe, "bpf_test_cc_l2").unwrap();
     drop(probe);
     drop(link);
     let probe = TcpStream::connect(
@@ -190,8 +204,8 @@ fn struct_ops_cc_registers_by_link_and_unregisters_on_drop() {
             .unwrap(),
     )
     .unwrap();
-    eventually("`bpf_test_cc_lnk` is unregistered after the drop", || {
-        set_congestion_control(&probe, "bpf_test_cc_lnk").is_err()
+    eventually("`bpf_test_cc_l2` is unregistered after the drop", || {
+        set_congestion_control(&probe, "bpf_test_cc_l2").is_err()
     });
 }
 

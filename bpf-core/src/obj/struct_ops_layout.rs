@@ -19,7 +19,7 @@ pub enum StructOpsLayoutError {
     )]
     NoValueType { type_name: String },
     #[error("the kernel's `{VALUE_TYPE_PREFIX}{type_name}` has no member of type `{type_name}`")]
-    NoDataMember { type_name: String },
+    NoStructInValue { type_name: String },
     #[error("member `{member}` is set, but the kernel's `{type_name}` has no such member")]
     MissingMember { type_name: String, member: String },
     #[error("member `{member}` is a bitfield, which struct_ops maps do not support")]
@@ -42,6 +42,14 @@ pub enum StructOpsLayoutError {
     },
     #[error("member `{member}` lies outside the struct (object data or kernel value)")]
     OutOfBounds { member: String },
+    #[error("the kernel's struct has no member `{member}` holding data (not a function pointer)")]
+    NoDataMember { member: String },
+    #[error("member `{member}` is {expected} bytes, {actual} given")]
+    ValueSize {
+        member: String,
+        expected: u32,
+        actual: usize,
+    },
     #[error("BTF: {0}")]
     Btf(#[from] BtfError),
 }
@@ -72,6 +80,17 @@ pub struct StructOpsLayout {
     pub programs: Vec<StructOpsProgramSlot>,
     /// `(member, program)` pairs left out because the kernel's struct lacks the member.
     pub dropped_programs: Vec<(String, String)>,
+    /// The kernel struct's members other than pointers, which user space may set.
+    pub data_members: Vec<StructOpsDataMember>,
+}
+
+/// A member of the kernel struct holding data (not a pointer).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StructOpsDataMember {
+    pub name: String,
+    /// Byte offset in [`StructOpsLayout::value`].
+    pub value_offset: u32,
+    pub size: u32,
 }
 
 impl StructOpsLayout {
@@ -88,6 +107,48 @@ impl StructOpsLayout {
             }
         }
         value
+    }
+
+    /// The bytes of data member `member` in the value.
+    pub fn member(&self, member: &str) -> Result<&[u8], StructOpsLayoutError> {
+        let range = self.member_range(member)?;
+        self.value
+            .get(range)
+            .ok_or_else(|| StructOpsLayoutError::OutOfBounds {
+                member: member.to_owned(),
+            })
+    }
+
+    /// Overwrites data member `member` (e.g. a congestion control's `name`, a scheduler's
+    /// `flags`); `bytes` must be exactly the kernel member's size.
+    pub fn set_member(&mut self, member: &str, bytes: &[u8]) -> Result<(), StructOpsLayoutError> {
+        let range = self.member_range(member)?;
+        if range.len() != bytes.len() {
+            return Err(StructOpsLayoutError::ValueSize {
+                member: member.to_owned(),
+                expected: range.len() as u32,
+                actual: bytes.len(),
+            });
+        }
+        self.value
+            .get_mut(range)
+            .ok_or_else(|| StructOpsLayoutError::OutOfBounds {
+                member: member.to_owned(),
+            })?
+            .copy_from_slice(bytes);
+        Ok(())
+    }
+
+    fn member_range(&self, member: &str) -> Result<std::ops::Range<usize>, StructOpsLayoutError> {
+        let found = self
+            .data_members
+            .iter()
+            .find(|m| m.name == member)
+            .ok_or_else(|| StructOpsLayoutError::NoDataMember {
+                member: member.to_owned(),
+            })?;
+        let start = found.value_offset as usize;
+        Ok(start..start + found.size as usize)
     }
 
     /// The slot of `program`, when the struct points at it.
@@ -143,7 +204,7 @@ impl StructOps {
                 break;
             }
         }
-        let data_offset = data_offset.ok_or_else(|| StructOpsLayoutError::NoDataMember {
+        let data_offset = data_offset.ok_or_else(|| StructOpsLayoutError::NoStructInValue {
             type_name: type_name.clone(),
         })? as usize;
         let TypeKind::Struct(kernel_struct) = kernel.type_by_id(type_id)?.kind else {
@@ -244,12 +305,34 @@ impl StructOps {
                 .ok_or_else(out_of_bounds)?
                 .copy_from_slice(bytes);
         }
+        let mut data_members = Vec::new();
+        for member in kernel_struct.members() {
+            let member = member?;
+            if member.bitfield_size != 0 || member.name.is_empty() {
+                continue;
+            }
+            let (_, kind) = resolved_kind(kernel, member.type_id)?;
+            // Members without a size (flexible arrays) cannot be set.
+            let Ok(size) = kernel.type_size(member.type_id) else {
+                continue;
+            };
+            let value_offset = data_offset + (member.bit_offset / 8) as usize;
+            if kind == BtfKind::Ptr || value_offset + size as usize > value.len() {
+                continue;
+            }
+            data_members.push(StructOpsDataMember {
+                name: member.name.to_owned(),
+                value_offset: value_offset as u32,
+                size,
+            });
+        }
         Ok(StructOpsLayout {
             type_id,
             value_type_id,
             value,
             programs,
             dropped_programs,
+            data_members,
         })
     }
 }
@@ -454,6 +537,25 @@ mod tests {
         );
         assert_eq!(layout.slot_of("do_run").map(|s| s.member_index), Some(2));
         assert!(layout.slot_of("do_newer_run").is_none());
+
+        assert_eq!(layout.member("name").unwrap(), b"abc\0");
+        assert_eq!(
+            layout.member("run"),
+            Err(StructOpsLayoutError::NoDataMember {
+                member: "run".to_owned()
+            })
+        );
+        let mut renamed = layout.clone();
+        renamed.set_member("name", b"xyz\0").unwrap();
+        assert_eq!(renamed.value[12..16], *b"xyz\0");
+        assert_eq!(
+            renamed.set_member("flags", &[1, 2]),
+            Err(StructOpsLayoutError::ValueSize {
+                member: "flags".to_owned(),
+                expected: 4,
+                actual: 2,
+            })
+        );
 
         let value = layout.value_with_fds(|program| (program == "do_run").then_some(42));
         assert_eq!(value[24..32], 42i64.to_ne_bytes());

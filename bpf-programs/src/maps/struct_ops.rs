@@ -22,6 +22,7 @@ use bpf_sys::SyscallError;
 use bpf_sys::generated::{bpf_attach_type, bpf_map_type};
 use bpf_sys::link::{LinkCreateAttr, LinkKind, LinkTarget, link_create};
 use bpf_sys::map::{MapCreateAttr, MapFd};
+use bpf_sys::pod::{Pod, bytes_of};
 
 use crate::programs::{FdLink, Program, ProgramError};
 
@@ -109,6 +110,18 @@ pub enum StructOpsError {
         map: String,
         #[source]
         source: SyscallError,
+    },
+
+    #[error(
+        "struct_ops map `{map}`: its value was handed to the kernel already; members can no longer change"
+    )]
+    ValueWritten { map: String },
+
+    #[error("struct_ops map `{map}`: member `{member}`: `{value}` does not fit (with its NUL)")]
+    StringTooLong {
+        map: String,
+        member: String,
+        value: String,
     },
 
     #[error("struct_ops map `{map}`: duplicating its fd: {source}")]
@@ -275,6 +288,58 @@ impl StructOps {
                     .collect()
             })
             .unwrap_or_default()
+    }
+
+    /// The bytes of data member `member` (not a function pointer) as they will be registered.
+    pub fn member(&self, member: &str) -> Result<&[u8], StructOpsError> {
+        let created = self.created()?;
+        created
+            .layout
+            .member(member)
+            .map_err(|source| StructOpsError::Layout {
+                map: self.name.clone(),
+                source,
+            })
+    }
+
+    /// Sets data member `member` before registration, like editing a libbpf skeleton's
+    /// struct_ops variable (e.g. a scheduler's `flags` or `timeout_ms`).
+    pub fn set_member<T: Pod>(&mut self, member: &str, value: &T) -> Result<(), StructOpsError> {
+        self.set_member_bytes(member, bytes_of(value))
+    }
+
+    /// Sets data member `member` from bytes of exactly its size.
+    pub fn set_member_bytes(&mut self, member: &str, bytes: &[u8]) -> Result<(), StructOpsError> {
+        let name = self.name.clone();
+        let created = self
+            .created
+            .as_mut()
+            .map_err(|e| StructOpsError::NotCreated {
+                map: name.clone(),
+                reason: e.to_string(),
+            })?;
+        if created.value_written {
+            return Err(StructOpsError::ValueWritten { map: name });
+        }
+        created
+            .layout
+            .set_member(member, bytes)
+            .map_err(|source| StructOpsError::Layout { map: name, source })
+    }
+
+    /// Sets a `char[N]` member (e.g. `name`) to `value`, NUL-padded.
+    pub fn set_member_str(&mut self, member: &str, value: &str) -> Result<(), StructOpsError> {
+        let size = self.member(member)?.len();
+        if value.len() >= size || value.as_bytes().contains(&0) {
+            return Err(StructOpsError::StringTooLong {
+                map: self.name.clone(),
+                member: member.to_owned(),
+                value: value.to_owned(),
+            });
+        }
+        let mut bytes = vec![0u8; size];
+        bytes[..value.len()].copy_from_slice(value.as_bytes());
+        self.set_member_bytes(member, &bytes)
     }
 
     fn created(&self) -> Result<&Created, StructOpsError> {
