@@ -13,7 +13,7 @@ struct {
 } hits SEC(".maps");
 
 // Key 0: entries, 1: returns, 2: multi hits, 3: last cookie, 4: last return value,
-// 5: section-targeted probe hits.
+// 5: section-targeted probe hits, 6: pattern-targeted uprobe.multi hits.
 static void bump(__u32 key, __u64 by)
 {
     __u64 *value = bpf_map_lookup_elem(&hits, &key);
@@ -61,6 +61,16 @@ int count_multi(struct pt_regs *ctx)
         return 0;
     bump(2, 1);
     set(3, bpf_get_attach_cookie(ctx));
+    return 0;
+}
+
+// Every function of the test binary named uprobe_test_*.
+SEC("uprobe.multi//proc/self/exe:uprobe_test_*")
+int count_multi_pattern(struct pt_regs *ctx)
+{
+    if (!mine())
+        return 0;
+    bump(6, 1);
     return 0;
 }
 

@@ -85,10 +85,11 @@ fn cgroup_storage_by_cgroup_fd() {
     let btf = int_long_btf();
     let map = match storage_map(bpf_map_type::BPF_MAP_TYPE_CGRP_STORAGE, "cg_store", &btf) {
         Ok(map) => map,
-        Err(e) => {
+        Err(e @ MapError::MapTypeNotSupported { .. }) => {
             println!("SKIPPED map_storage::cgroup_storage_by_cgroup_fd: {e}");
             return;
         }
+        Err(e) => panic!("{e}"),
     };
     let mut storage = CgrpStorage::<_, i64>::try_from(map).unwrap();
     let cgroup = File::open("/sys/fs/cgroup/unified").unwrap();
@@ -103,10 +104,11 @@ fn inode_storage_by_file_fd() {
     let btf = int_long_btf();
     let map = match storage_map(bpf_map_type::BPF_MAP_TYPE_INODE_STORAGE, "ino_store", &btf) {
         Ok(map) => map,
-        Err(e) => {
+        Err(e @ MapError::MapTypeNotSupported { .. }) => {
             println!("SKIPPED map_storage::inode_storage_by_file_fd: {e}");
             return;
         }
+        Err(e) => panic!("{e}"),
     };
     let mut storage = InodeStorage::<_, i64>::try_from(map).unwrap();
     let file = File::open("/proc/self/exe").unwrap();
@@ -127,4 +129,18 @@ fn storage_value_size_is_checked() {
             ..
         }
     ));
+}
+
+#[test]
+fn map_type_the_kernel_lacks_is_named_as_unsupported() {
+    let btf = int_long_btf();
+    let err = storage_map(9999, "future_map", &btf).unwrap_err();
+    assert!(
+        matches!(&err, MapError::MapTypeNotSupported { name, map_type: 9999 } if name == "future_map"),
+        "{err:?}"
+    );
+    assert!(
+        err.to_string().contains("not supported by this kernel"),
+        "{err}"
+    );
 }

@@ -82,6 +82,34 @@ fn kprobe_multi_fires() {
     assert_eq!(value_at(&bpf, "hits", 4), 5);
 }
 
+#[test]
+fn kprobe_multi_attaches_by_pattern_from_its_section_and_by_glob() {
+    let test = "prog_kprobe::kprobe_multi_attaches_by_pattern_from_its_section_and_by_glob";
+    let mut bpf = open_for_this_thread(OBJECT);
+    let program: &mut KProbeMulti = bpf.program_mut("on_multi").unwrap().try_into().unwrap();
+    program.load().unwrap();
+    let missing = program
+        .attach_pattern("no_such_kernel_function_zz*")
+        .unwrap_err();
+    assert!(
+        matches!(&missing, ProgramError::KProbe(KProbeError::FunctionNotFound { function })
+            if function == "no_such_kernel_function_zz*"),
+        "{missing:?}"
+    );
+    let attached = program.attach_default();
+    if skipped_unsupported(test, &attached) {
+        return;
+    }
+    let from_section = attached.unwrap();
+    getpid_n(3);
+    assert_eq!(value_at(&bpf, "hits", 4), 3);
+    let program: &mut KProbeMulti = bpf.program_mut("on_multi").unwrap().try_into().unwrap();
+    program.detach(from_section).unwrap();
+    program.attach_pattern("__x64_sys_getpi?").unwrap();
+    getpid_n(2);
+    assert_eq!(value_at(&bpf, "hits", 4), 5);
+}
+
 /// Our tracefs probe events currently registered (group `bpf_programs`, this process).
 fn our_probe_events(pid: u32) -> Vec<String> {
     let prefix = format!("bpf_programs/p{pid}_");

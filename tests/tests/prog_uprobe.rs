@@ -136,6 +136,47 @@ fn uprobe_multi_fires_on_each_offset() {
 }
 
 #[test]
+fn uprobe_multi_attaches_by_pattern_from_its_section_and_by_glob() {
+    let test = "prog_uprobe::uprobe_multi_attaches_by_pattern_from_its_section_and_by_glob";
+    let mut bpf = open();
+    let exe = std::env::current_exe().unwrap();
+    let program: &mut UProbeMulti = bpf
+        .program_mut("count_multi_pattern")
+        .unwrap()
+        .try_into()
+        .unwrap();
+    program.load().unwrap();
+    let attached = program.attach_default(None);
+    if skipped_unsupported(test, &attached) {
+        return;
+    }
+    let from_section = attached.unwrap();
+    call_target(2);
+    std::hint::black_box(uprobe_test_other(std::hint::black_box(1)));
+    assert_eq!(value(&bpf, 6), 3, "both uprobe_test_* functions are probed");
+    let program: &mut UProbeMulti = bpf
+        .program_mut("count_multi_pattern")
+        .unwrap()
+        .try_into()
+        .unwrap();
+    program.detach(from_section).unwrap();
+    program
+        .attach_pattern("uprobe_test_oth?r", &exe, None)
+        .unwrap();
+    let missing = program
+        .attach_pattern("no_such_function_zz*", &exe, None)
+        .unwrap_err();
+    assert!(
+        matches!(&missing, ProgramError::UProbe(UProbeError::SymbolNotFound { symbol, .. })
+            if symbol == "no_such_function_zz*"),
+        "{missing:?}"
+    );
+    call_target(2);
+    std::hint::black_box(uprobe_test_other(std::hint::black_box(1)));
+    assert_eq!(value(&bpf, 6), 4, "only uprobe_test_other matches");
+}
+
+#[test]
 fn uprobe_attach_default_uses_section_target() {
     let mut bpf = open();
     let program: &mut UProbe = bpf.program_mut("count_other").unwrap().try_into().unwrap();

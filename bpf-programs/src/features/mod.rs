@@ -2,8 +2,10 @@
 //! only when a load or attach needs its answer. The kernel version string is never consulted.
 
 mod btf;
+mod kernel_enum;
 
 pub use btf::{btf, btf_features};
+pub(crate) use kernel_enum::{kernel_knows_map_type, kernel_knows_prog_type};
 
 use std::os::fd::{AsFd, OwnedFd};
 use std::sync::OnceLock;

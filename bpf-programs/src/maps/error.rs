@@ -82,6 +82,9 @@ pub enum MapError {
     /// Per-CPU values given for a different number of CPUs than the system's possible CPUs.
     #[error("per-CPU values for {actual} CPUs, the system has {expected} possible CPUs")]
     CpuCount { expected: usize, actual: usize },
+    /// The running kernel has no such map type (its BTF does not list it).
+    #[error("map `{name}`: not supported by this kernel: map type {}", map_type_name(*map_type))]
+    MapTypeNotSupported { name: String, map_type: u32 },
     /// The ring buffer's memory holds a record that cannot be valid.
     #[error("map `{name}`: corrupt ring buffer record at position {position}")]
     CorruptRecord { name: String, position: u64 },
@@ -119,6 +122,7 @@ impl MapError {
             | MapError::VariableSize { name, .. }
             | MapError::NotMmapable { name }
             | MapError::Io { name, .. }
+            | MapError::MapTypeNotSupported { name, .. }
             | MapError::CorruptRecord { name, .. } => name,
             MapError::CpuCount { .. } => "<per-cpu values>",
         }

@@ -444,8 +444,17 @@ fn create_fd_with_inner(
         ..MapCreateAttr::default()
     };
     MapFd::create(&attr).map_err(|e| {
+        if e.errno() == Some(libc::EINVAL)
+            && crate::features::kernel_knows_map_type(def.map_type) == Some(false)
+        {
+            return MapError::MapTypeNotSupported {
+                name: name.to_owned(),
+                map_type: def.map_type,
+            };
+        }
         // Objects often leave sizes to user space (stack traces, per-CPU hashes); say so.
-        if def.max_entries == 0 && e.errno() == Some(libc::EINVAL) {
+        if def.max_entries == 0 && e.errno() == Some(libc::EINVAL) && !sized_by_kernel(def.map_type)
+        {
             MapError::InvalidDefinition {
                 name: name.to_owned(),
                 reason: format!(
@@ -457,6 +466,20 @@ fn create_fd_with_inner(
             syscall(name, e)
         }
     })
+}
+
+/// Storage maps must be created with max_entries 0: their size follows their owners.
+fn sized_by_kernel(map_type: u32) -> bool {
+    use bpf_sys::generated::bpf_map_type::*;
+    matches!(
+        map_type,
+        BPF_MAP_TYPE_SK_STORAGE
+            | BPF_MAP_TYPE_INODE_STORAGE
+            | BPF_MAP_TYPE_TASK_STORAGE
+            | BPF_MAP_TYPE_CGRP_STORAGE
+            | BPF_MAP_TYPE_CGROUP_STORAGE
+            | BPF_MAP_TYPE_PERCPU_CGROUP_STORAGE
+    )
 }
 
 /// The kernel accepts only `[A-Za-z0-9_.]` in object names; anything else becomes `_`.

@@ -397,10 +397,20 @@ impl<T: Link> ProgramData<T> {
             log_level: self.log_level.bits(),
             ..Default::default()
         };
-        let loaded = prog_load_with_log(&attr).map_err(|source| ProgramError::Load {
-            program: self.name.clone(),
-            source,
-            unsatisfied_core: describe_poisoned(&relocated),
+        let loaded = prog_load_with_log(&attr).map_err(|source| {
+            if source.errno() == Some(libc::EINVAL)
+                && features::kernel_knows_prog_type(prog_type) == Some(false)
+            {
+                return ProgramError::ProgramTypeNotSupported {
+                    program: self.name.clone(),
+                    prog_type,
+                };
+            }
+            ProgramError::Load {
+                program: self.name.clone(),
+                source,
+                unsatisfied_core: describe_poisoned(&relocated),
+            }
         })?;
         context.fill_program_slots(&self.name, loaded.fd.as_fd())?;
         self.verifier_log = loaded.verifier_log;

@@ -44,6 +44,12 @@ pub enum ProgramError {
         unsatisfied_core: String,
     },
 
+    #[error(
+        "program `{program}`: not supported by this kernel: program type {prog_type} \
+         (its BTF has no such bpf_prog_type)"
+    )]
+    ProgramTypeNotSupported { program: String, prog_type: u32 },
+
     #[error("program `{program}`: CO-RE target BTF: {message}")]
     CoreTarget { program: String, message: String },
 

@@ -10,6 +10,7 @@ use bpf_sys::perf_event::{
     PerfConfig, PerfEventAttr, PerfEventFlags, perf_event_open, pmu_retprobe_bit, pmu_type,
 };
 
+use super::kernel_functions::kernel_functions_matching;
 use super::links::{FdLink, define_link_wrapper};
 use super::perf_attach::{PerfLinkInner, perf_attach};
 use super::probe_event::{ProbeAttachMethod, ProbeEvent, ProbeEventFile};
@@ -305,15 +306,21 @@ impl KProbeMulti {
             })
             .collect::<Result<Vec<_>, _>>()?;
         let syms: Vec<&std::ffi::CStr> = names.iter().map(|n| n.as_c_str()).collect();
-        let retprobe = matches!(
-            self.data.section(),
-            Some(ProgramSection::KProbeMulti { retprobe: true, .. })
-        );
+        let (retprobe, session) = match self.data.section() {
+            Some(ProgramSection::KProbeMulti {
+                retprobe, session, ..
+            }) => (*retprobe, *session),
+            _ => (false, false),
+        };
         let prog_fd = self.data.fd()?;
         let fd = link_create(&LinkCreateAttr {
             prog_fd: prog_fd.as_fd(),
             target: LinkTarget::None,
-            attach_type: bpf_attach_type::BPF_TRACE_KPROBE_MULTI,
+            attach_type: if session {
+                bpf_attach_type::BPF_TRACE_KPROBE_SESSION
+            } else {
+                bpf_attach_type::BPF_TRACE_KPROBE_MULTI
+            },
             flags: 0,
             kind: LinkKind::KprobeMulti {
                 flags: if retprobe { KPROBE_MULTI_RETURN } else { 0 },
@@ -341,6 +348,39 @@ impl KProbeMulti {
             .data
             .links
             .insert(KProbeMultiLink::new(FdLink::new(fd))))
+    }
+
+    /// Attaches to every kernel function matching `pattern` (`*` and `?` wildcards).
+    pub fn attach_pattern(&mut self, pattern: &str) -> Result<KProbeMultiLinkId, ProgramError> {
+        let names = kernel_functions_matching(pattern).map_err(|source| ProgramError::Io {
+            what: format!("listing kernel functions for pattern `{pattern}`"),
+            source,
+        })?;
+        if names.is_empty() {
+            return Err(KProbeError::FunctionNotFound {
+                function: pattern.to_owned(),
+            }
+            .into());
+        }
+        let names: Vec<&str> = names.iter().map(String::as_str).collect();
+        self.attach(&names, &[])
+    }
+
+    /// Attaches to the functions the section names (`kprobe.multi/<pattern>`).
+    pub fn attach_default(&mut self) -> Result<KProbeMultiLinkId, ProgramError> {
+        match self.data.section() {
+            Some(ProgramSection::KProbeMulti {
+                pattern: Some(pattern),
+                ..
+            }) => {
+                let pattern = pattern.clone();
+                self.attach_pattern(&pattern)
+            }
+            _ => Err(KProbeError::NoTarget {
+                program: self.data.name().to_owned(),
+            }
+            .into()),
+        }
     }
 }
 

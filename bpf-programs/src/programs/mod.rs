@@ -30,6 +30,7 @@ pub mod fentry;
 pub mod fexit;
 pub mod fmod_ret;
 pub mod iter;
+pub mod kernel_functions;
 pub mod kprobe;
 pub mod lsm;
 pub mod perf_event;

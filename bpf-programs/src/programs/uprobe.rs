@@ -14,7 +14,7 @@ use bpf_sys::perf_event::{
 
 use super::links::{FdLink, define_link_wrapper};
 use super::perf_attach::{PerfLinkInner, perf_attach};
-use super::uprobe_resolve::{resolve_binary, symbol_file_offset};
+use super::uprobe_resolve::{Binary, resolve_binary};
 use super::{DefaultLoad, ProgramData, ProgramError, ProgramSection, impl_program_common};
 use crate::features;
 
@@ -77,10 +77,10 @@ impl From<u64> for UProbeLocation<'_> {
     }
 }
 
-fn file_offset(path: &Path, location: UProbeLocation<'_>) -> Result<u64, UProbeError> {
+fn file_offset(binary: &Binary, location: UProbeLocation<'_>) -> Result<u64, UProbeError> {
     Ok(match location {
-        UProbeLocation::Symbol(symbol) => symbol_file_offset(path, symbol)?,
-        UProbeLocation::SymbolOffset(symbol, extra) => symbol_file_offset(path, symbol)? + extra,
+        UProbeLocation::Symbol(symbol) => binary.symbol_offset(symbol)?,
+        UProbeLocation::SymbolOffset(symbol, extra) => binary.symbol_offset(symbol)? + extra,
         UProbeLocation::Offset(offset) => offset,
     })
 }
@@ -127,7 +127,10 @@ impl UProbe {
         cookie: Option<u64>,
     ) -> Result<UProbeLinkId, ProgramError> {
         let path = resolve_binary(target.as_ref(), pid)?;
-        let offset = file_offset(&path, location.into())?;
+        let offset = match location.into() {
+            UProbeLocation::Offset(offset) => offset,
+            location => file_offset(&Binary::open(&path)?, location)?,
+        };
         let pmu = pmu_type("uprobe").map_err(UProbeError::NoPmu)?;
         let config = match self.kind() {
             ProbeKind::Entry => 0,
@@ -231,10 +234,64 @@ impl UProbeMulti {
             });
         }
         let path = resolve_binary(target.as_ref(), pid)?;
+        let binary = Binary::open(&path)?;
         let offsets = locations
             .iter()
-            .map(|&location| file_offset(&path, location))
+            .map(|&location| file_offset(&binary, location))
             .collect::<Result<Vec<u64>, _>>()?;
+        self.attach_offsets(&path, &offsets, pid, cookies)
+    }
+
+    /// Attaches at every function of `target` whose name matches the glob `pattern`.
+    pub fn attach_pattern(
+        &mut self,
+        pattern: &str,
+        target: impl AsRef<Path>,
+        pid: Option<u32>,
+    ) -> Result<UProbeMultiLinkId, ProgramError> {
+        if !features::uprobe_multi_link() {
+            return Err(ProgramError::NotSupported {
+                feature: "uprobe.multi links",
+            });
+        }
+        let path = resolve_binary(target.as_ref(), pid)?;
+        let matched = Binary::open(&path)?.functions_matching(pattern)?;
+        if matched.is_empty() {
+            return Err(UProbeError::SymbolNotFound {
+                symbol: pattern.to_owned(),
+                path,
+            }
+            .into());
+        }
+        let offsets: Vec<u64> = matched.iter().map(|(_, offset)| *offset).collect();
+        self.attach_offsets(&path, &offsets, pid, &[])
+    }
+
+    /// Attaches where the section says (`uprobe.multi/<binary>:<pattern>`).
+    pub fn attach_default(&mut self, pid: Option<u32>) -> Result<UProbeMultiLinkId, ProgramError> {
+        let target = match self.data.section() {
+            Some(ProgramSection::UProbeMulti {
+                target: Some(target),
+                ..
+            }) => target.rsplit_once(':'),
+            _ => None,
+        };
+        let Some((binary, pattern)) = target.map(|(b, p)| (b.to_owned(), p.to_owned())) else {
+            return Err(UProbeError::NoTarget {
+                program: self.data.name().to_owned(),
+            }
+            .into());
+        };
+        self.attach_pattern(&pattern, binary, pid)
+    }
+
+    fn attach_offsets(
+        &mut self,
+        path: &Path,
+        offsets: &[u64],
+        pid: Option<u32>,
+        cookies: &[u64],
+    ) -> Result<UProbeMultiLinkId, ProgramError> {
         let retprobe = matches!(
             self.data.section(),
             Some(ProgramSection::UProbeMulti { retprobe: true, .. })
@@ -246,8 +303,8 @@ impl UProbeMulti {
             attach_type: bpf_attach_type::BPF_TRACE_UPROBE_MULTI,
             flags: 0,
             kind: LinkKind::UprobeMulti {
-                path: &path,
-                offsets: &offsets,
+                path,
+                offsets,
                 ref_ctr_offsets: &[],
                 cookies,
                 flags: if retprobe { UPROBE_MULTI_RETURN } else { 0 },
@@ -255,7 +312,7 @@ impl UProbeMulti {
             },
         })
         .map_err(|source| UProbeError::Attach {
-            path: path.clone(),
+            path: path.to_owned(),
             offset: offsets.first().copied().unwrap_or(0),
             source,
         })?;

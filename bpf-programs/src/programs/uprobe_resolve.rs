@@ -3,9 +3,11 @@
 
 use std::path::{Path, PathBuf};
 
-use object::{Object, ObjectSegment, ObjectSymbol};
+use bpf_sys::file_map::FileBytes;
+use object::{Object, ObjectSegment, ObjectSymbol, SymbolKind};
 
 use super::UProbeError;
+use super::kernel_functions::glob_matches;
 
 /// Finds the file a uprobe target names.
 pub(crate) fn resolve_binary(target: &Path, pid: Option<u32>) -> Result<PathBuf, UProbeError> {
@@ -75,35 +77,92 @@ fn from_path_env(name: &str) -> Option<PathBuf> {
         .find(|candidate| candidate.is_file())
 }
 
-/// The file offset of `symbol` in the ELF file at `path`.
-pub(crate) fn symbol_file_offset(path: &Path, symbol: &str) -> Result<u64, UProbeError> {
-    let bad = |reason: String| UProbeError::Elf {
-        path: path.to_owned(),
-        reason,
-    };
-    let data = std::fs::read(path).map_err(|e| bad(e.to_string()))?;
-    let file = object::File::parse(&*data).map_err(|e| bad(e.to_string()))?;
-    let address = file
-        .symbols()
-        .chain(file.dynamic_symbols())
-        .find(|s| s.is_definition() && s.name().is_ok_and(|n| n == symbol))
-        .map(|s| s.address())
-        .ok_or_else(|| UProbeError::SymbolNotFound {
-            symbol: symbol.to_owned(),
+/// An ELF binary, memory-mapped once for any number of symbol lookups.
+pub(crate) struct Binary {
+    path: PathBuf,
+    bytes: FileBytes,
+}
+
+impl Binary {
+    pub(crate) fn open(path: &Path) -> Result<Binary, UProbeError> {
+        let bytes = FileBytes::read(path).map_err(|e| UProbeError::Elf {
             path: path.to_owned(),
+            reason: e.to_string(),
         })?;
-    // Uprobes take file offsets: map the virtual address through the segment holding it.
-    file.segments()
-        .find_map(|segment| {
-            let start = segment.address();
-            let (file_offset, file_size) = segment.file_range();
-            (address >= start && address < start + file_size).then(|| address - start + file_offset)
+        Ok(Binary {
+            path: path.to_owned(),
+            bytes,
         })
-        .ok_or_else(|| {
-            bad(format!(
-                "symbol `{symbol}` at {address:#x} is in no loadable segment"
-            ))
-        })
+    }
+
+    fn bad(&self, reason: String) -> UProbeError {
+        UProbeError::Elf {
+            path: self.path.clone(),
+            reason,
+        }
+    }
+
+    fn parse(&self) -> Result<object::File<'_>, UProbeError> {
+        object::File::parse(self.bytes.as_slice()).map_err(|e| self.bad(e.to_string()))
+    }
+
+    /// The file offset of the defined symbol `symbol`.
+    pub(crate) fn symbol_offset(&self, symbol: &str) -> Result<u64, UProbeError> {
+        let file = self.parse()?;
+        let address = file
+            .symbols()
+            .chain(file.dynamic_symbols())
+            .find(|s| s.is_definition() && s.name().is_ok_and(|n| n == symbol))
+            .map(|s| s.address())
+            .ok_or_else(|| UProbeError::SymbolNotFound {
+                symbol: symbol.to_owned(),
+                path: self.path.clone(),
+            })?;
+        self.address_to_offset(&file, symbol, address)
+    }
+
+    /// Defined functions whose names match the glob `pattern`, with their file offsets, sorted
+    /// by name (a symbol in both `.symtab` and `.dynsym` counts once).
+    pub(crate) fn functions_matching(
+        &self,
+        pattern: &str,
+    ) -> Result<Vec<(String, u64)>, UProbeError> {
+        let file = self.parse()?;
+        let mut found = std::collections::BTreeMap::new();
+        for symbol in file.symbols().chain(file.dynamic_symbols()) {
+            if !symbol.is_definition() || symbol.kind() != SymbolKind::Text {
+                continue;
+            }
+            let Ok(name) = symbol.name() else { continue };
+            if found.contains_key(name) || !glob_matches(pattern, name) {
+                continue;
+            }
+            let offset = self.address_to_offset(&file, name, symbol.address())?;
+            found.insert(name.to_owned(), offset);
+        }
+        Ok(found.into_iter().collect())
+    }
+
+    /// Uprobes take file offsets: maps the virtual address through the segment holding it.
+    fn address_to_offset(
+        &self,
+        file: &object::File<'_>,
+        symbol: &str,
+        address: u64,
+    ) -> Result<u64, UProbeError> {
+        file.segments()
+            .find_map(|segment| {
+                let start = segment.address();
+                let (file_offset, file_size) = segment.file_range();
+                (address >= start && address < start + file_size)
+                    .then(|| address - start + file_offset)
+            })
+            .ok_or_else(|| {
+                self.bad(format!(
+                    "symbol `{symbol}` at {address:#x} is in no loadable segment"
+                ))
+            })
+    }
 }
 
 #[cfg(test)]
@@ -119,6 +178,25 @@ mod tests {
         assert!(library_matches("/usr/lib/libc.so.6", "libc.so.6"));
         assert!(library_matches("libssl.so.3", "libssl.so"));
         assert!(!library_matches("/usr/lib/libcrypt.so.1", "libc"));
+    }
+
+    #[test]
+    fn own_functions_resolve_by_name_and_pattern() {
+        let exe = std::env::current_exe().unwrap();
+        let binary = Binary::open(&exe).unwrap();
+        let matched = binary.functions_matching("main").unwrap();
+        assert_eq!(matched.len(), 1, "{matched:?}");
+        assert_eq!(matched[0].1, binary.symbol_offset("main").unwrap());
+        assert!(
+            binary
+                .functions_matching("no_such_fn_zz*")
+                .unwrap()
+                .is_empty()
+        );
+        assert!(matches!(
+            binary.symbol_offset("no_such_fn_zz"),
+            Err(UProbeError::SymbolNotFound { .. })
+        ));
     }
 
     #[test]
