@@ -11,7 +11,7 @@ use std::os::fd::AsFd;
 
 use bpf_programs::Bpf;
 use bpf_programs::maps::{GlobalData, StructOpsError, StructOpsLink};
-use bpf_programs::programs::{ProgramError, SocketFilter};
+use bpf_programs::programs::{ProgramError, SocketFilter, StructOpsProgram};
 use bpf_sys::sockopt::{get_bytes_option, set_bytes_option};
 use integration_tests::skip;
 use net_support::{TestNetns, eventually};
@@ -257,4 +257,83 @@ fn struct_ops_map_for_a_missing_kernel_struct_fails_alone() {
         .unwrap();
     assert_eq!(out.retval, 7);
     assert_eq!(calls(&bpf, "filter_runs"), 1);
+}
+
+/// `BPF_PROG_TEST_RUN` of a bpf_dummy_ops program with `args` as its u64 arguments.
+fn run_dummy(program: &StructOpsProgram, args: &[u64]) -> u32 {
+    let ctx: Vec<u8> = args.iter().flat_map(|a| a.to_ne_bytes()).collect();
+    program
+        .test_run(bpf_sys::test_run::TestRunAttr {
+            ctx_in: &ctx,
+            ..Default::default()
+        })
+        .unwrap()
+        .retval
+}
+
+#[test]
+fn struct_ops_programs_load_for_their_member_and_run() {
+    const TEST: &str = "struct_ops::struct_ops_programs_load_for_their_member_and_run";
+    let mut bpf = Bpf::load(include_bytes!("../bpf/obj/struct_ops_dummy.bpf.o")).unwrap();
+    let ops = bpf.struct_ops("dummy_ops").unwrap();
+    assert_eq!(ops.type_name(), "bpf_dummy_ops");
+    let layout = ops.layout().unwrap();
+    assert_eq!(layout.slot_of("dummy_test_1").unwrap().member_index, 0);
+    assert_eq!(layout.slot_of("dummy_test_2").unwrap().member_index, 1);
+    // Before Linux 6.3 the struct has no test_sleepable: its program is left out, as libbpf does.
+    let kernel_has_sleepable = layout.slot_of("dummy_test_sleepable").is_some();
+    assert_eq!(
+        !kernel_has_sleepable,
+        layout.dropped_programs.contains(&(
+            "test_sleepable".to_owned(),
+            "dummy_test_sleepable".to_owned()
+        ))
+    );
+
+    let program: &mut StructOpsProgram =
+        bpf.program_mut("dummy_test_1").unwrap().try_into().unwrap();
+    match program.load() {
+        Err(e) if e.errno() == Some(libc::EPERM) => {
+            return skip(TEST, format!("the kernel refuses struct_ops: {e}"));
+        }
+        result => result.unwrap(),
+    }
+    assert_eq!(run_dummy(program, &[0]), 0x1234, "test_1 with a NULL state");
+    // The kernel copies a `struct bpf_dummy_ops_state { int val; }` from (and back to) here.
+    let mut state = [41i32];
+    let state_ptr = state.as_mut_ptr() as u64;
+    assert_eq!(
+        run_dummy(program, &[state_ptr]),
+        42,
+        "test_1 reads the state"
+    );
+    let program: &mut StructOpsProgram =
+        bpf.program_mut("dummy_test_2").unwrap().try_into().unwrap();
+    program.load().unwrap();
+    assert_eq!(
+        run_dummy(program, &[state_ptr, 1, 2, 3, 4]),
+        10,
+        "test_2 sums its arguments"
+    );
+
+    let result = bpf.program_mut("dummy_test_sleepable").unwrap().load();
+    if kernel_has_sleepable {
+        result.unwrap();
+    } else {
+        let error = result.unwrap_err();
+        assert!(
+            matches!(
+                error,
+                ProgramError::StructOps(StructOpsError::MemberNotInKernel { .. })
+            ),
+            "{error}"
+        );
+    }
+
+    // The kernel builds the struct from our value and the program fds, then its registration
+    // hook refuses: bpf_dummy_ops exists for test runs only.
+    let error = bpf.register_struct_ops("dummy_ops").unwrap_err();
+    assert!(matches!(error, StructOpsError::Register { .. }), "{error}");
+    println!("registering bpf_dummy_ops: {error}");
+    assert_eq!(state, [41], "the programs left the state alone");
 }
