@@ -26,6 +26,9 @@ use bpf_sys::pod::{Pod, bytes_of};
 
 use crate::programs::{FdLink, Program, ProgramError};
 
+/// `BPF_F_LINK`: the struct_ops map is registered through a bpf_link.
+const BPF_F_LINK: u32 = 1 << 13;
+
 /// Why a struct_ops map or one of its programs could not be created, loaded or registered.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -213,6 +216,8 @@ struct Created {
     layout: StructOpsLayout,
     /// Link maps take their value once and can then be linked again after an unlink.
     value_written: bool,
+    /// Registered through a bpf_link (`BPF_F_LINK` was accepted).
+    link: bool,
 }
 
 /// A struct_ops map of an opened object. A map the running kernel cannot take (a struct it
@@ -256,9 +261,11 @@ impl StructOps {
         &self.type_name
     }
 
-    /// True for `.struct_ops.link` maps: registered through a bpf_link.
+    /// True for `.struct_ops.link` maps: registered through a bpf_link. False for one on a
+    /// kernel without struct_ops links (before Linux 6.4): it is registered by map update
+    /// instead, and its [`StructOpsLink`] still unregisters on drop.
     pub fn uses_link(&self) -> bool {
-        self.link
+        self.created.as_ref().map_or(self.link, |c| c.link)
     }
 
     /// Why the map could not be created, if it could not.
@@ -360,7 +367,6 @@ impl StructOps {
         program_fds: &[(&str, BorrowedFd<'_>)],
     ) -> Result<StructOpsLink, StructOpsError> {
         let name = self.name.clone();
-        let link = self.link;
         let created = self
             .created
             .as_mut()
@@ -379,6 +385,7 @@ impl StructOps {
                 program: slot.program.clone(),
             });
         }
+        let link = created.link;
         if !created.value_written {
             let value = created.layout.value_with_fds(|program| {
                 program_fds
@@ -486,7 +493,7 @@ fn create_map(
             map: map.name.clone(),
         });
     }
-    let attr = MapCreateAttr {
+    let mut attr = MapCreateAttr {
         map_type: bpf_map_type::BPF_MAP_TYPE_STRUCT_OPS,
         key_size: 4,
         value_size: layout.value.len() as u32,
@@ -497,14 +504,35 @@ fn create_map(
         btf_vmlinux_value_type_id: layout.value_type_id,
         ..Default::default()
     };
-    let fd = MapFd::create(&attr).map_err(|source| StructOpsError::Create {
+    let create_error = |source| StructOpsError::Create {
         map: map.name.clone(),
         source,
-    })?;
+    };
+    let link = attr.map_flags & BPF_F_LINK != 0;
+    let fd = match MapFd::create(&attr) {
+        Ok(fd) => fd,
+        // Kernels before 6.4 have no struct_ops links; the map update registers it there.
+        Err(e) if link && e.errno() == Some(libc::EINVAL) => {
+            attr.map_flags &= !BPF_F_LINK;
+            let fd = MapFd::create(&attr).map_err(|_| create_error(e))?;
+            log::info!(
+                "struct_ops map `{}`: the kernel has no struct_ops links; it is registered by map update",
+                map.name
+            );
+            return Ok(Created {
+                fd,
+                layout,
+                value_written: false,
+                link: false,
+            });
+        }
+        Err(e) => return Err(create_error(e)),
+    };
     Ok(Created {
         fd,
         layout,
         value_written: false,
+        link,
     })
 }
 
