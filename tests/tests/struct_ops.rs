@@ -11,7 +11,7 @@ use std::os::fd::AsFd;
 
 use bpf_programs::Bpf;
 use bpf_programs::maps::{GlobalData, StructOpsError, StructOpsLink};
-use bpf_programs::programs::{ProgramError, SocketFilter, StructOpsProgram};
+use bpf_programs::programs::{PinnedLink, ProgramError, SocketFilter, StructOpsProgram};
 use bpf_sys::sockopt::{get_bytes_option, set_bytes_option};
 use integration_tests::skip;
 use net_support::{TestNetns, eventually};
@@ -208,6 +208,21 @@ fn struct_ops_cc_registers_by_link_and_unregisters_on_drop() {
     )
     .unwrap();
     eventually("`bpf_test_cc_l2` is unregistered after the drop", || {
+        set_congestion_control(&probe, "bpf_test_cc_l2").is_err()
+    });
+
+    // A pinned link keeps the struct registered without any handle, until unpinned.
+    let path = std::path::Path::new("/sys/fs/bpf").join(net_support::unique_name("struct_ops"));
+    let pinned = bpf
+        .register_struct_ops("bpf_test_cc_link")
+        .unwrap()
+        .pin(&path)
+        .unwrap();
+    drop(pinned);
+    set_congestion_control(&probe, "bpf_test_cc_l2").unwrap();
+    drop(PinnedLink::from_pin(&path).unwrap().unpin().unwrap());
+    assert!(!path.exists());
+    eventually("`bpf_test_cc_l2` is unregistered after the unpin", || {
         set_congestion_control(&probe, "bpf_test_cc_l2").is_err()
     });
 }

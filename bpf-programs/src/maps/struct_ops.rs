@@ -16,6 +16,7 @@
 
 use std::collections::BTreeMap;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
+use std::path::Path;
 
 use bpf_core::obj::{self, Object, StructOpsLayout, StructOpsLayoutError};
 use bpf_sys::SyscallError;
@@ -24,7 +25,7 @@ use bpf_sys::link::{LinkCreateAttr, LinkKind, LinkTarget, link_create};
 use bpf_sys::map::{MapCreateAttr, MapFd};
 use bpf_sys::pod::{Pod, bytes_of};
 
-use crate::programs::{FdLink, Program, ProgramError};
+use crate::programs::{FdLink, PinnedLink, Program, ProgramError};
 
 /// `BPF_F_LINK`: the struct_ops map is registered through a bpf_link.
 const BPF_F_LINK: u32 = 1 << 13;
@@ -127,6 +128,16 @@ pub enum StructOpsError {
         value: String,
     },
 
+    #[error("struct_ops map `{map}` was registered by map update: there is no bpf_link to pin")]
+    NotALink { map: String },
+
+    #[error("struct_ops map `{map}`: pinning its link: {source}")]
+    Pin {
+        map: String,
+        #[source]
+        source: Box<ProgramError>,
+    },
+
     #[error("struct_ops map `{map}`: duplicating its fd: {source}")]
     DupFd {
         map: String,
@@ -144,7 +155,9 @@ impl StructOpsError {
             | StructOpsError::Link { source, .. }
             | StructOpsError::Unregister { source, .. } => source.errno(),
             StructOpsError::DupFd { source, .. } => source.raw_os_error(),
-            StructOpsError::ProgramLoad { source, .. } => source.errno(),
+            StructOpsError::ProgramLoad { source, .. } | StructOpsError::Pin { source, .. } => {
+                source.errno()
+            }
             _ => None,
         }
     }
@@ -563,6 +576,23 @@ impl StructOpsLink {
         match &self.registration {
             Registration::Link(link) => Some(link),
             Registration::MapElement(_) => None,
+        }
+    }
+
+    /// Pins the bpf_link of a link registration at `path` (inside bpffs): the struct stays
+    /// registered after this process exits, until the pin is removed and the link dropped.
+    pub fn pin(mut self, path: impl AsRef<Path>) -> Result<PinnedLink, StructOpsError> {
+        match std::mem::replace(&mut self.registration, Registration::MapElement(None)) {
+            Registration::Link(link) => link.pin(path).map_err(|source| StructOpsError::Pin {
+                map: self.map.clone(),
+                source: Box::new(source),
+            }),
+            element @ Registration::MapElement(_) => {
+                self.registration = element;
+                Err(StructOpsError::NotALink {
+                    map: self.map.clone(),
+                })
+            }
         }
     }
 

@@ -163,6 +163,7 @@ impl ProgramError {
             | ProgramError::Syscall { source, .. }
             | ProgramError::Pin { source, .. } => source.errno(),
             ProgramError::Io { source, .. } => source.raw_os_error(),
+            ProgramError::StructOps(e) => e.errno(),
             _ => None,
         }
     }
