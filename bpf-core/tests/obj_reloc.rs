@@ -456,6 +456,10 @@ fn kconfig_externs_load_from_the_kconfig_map() {
             name: "CONFIG_HZ".into()
         })
     );
+    // ... and only programs reading it fail to relocate, naming it.
+    let err = object.relocate("use_externs", &bindings).unwrap_err();
+    assert!(err.to_string().contains("CONFIG_HZ"), "{err}");
+    assert!(err.to_string().contains("not resolved"), "{err}");
 }
 
 #[test]

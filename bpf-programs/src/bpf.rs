@@ -307,7 +307,7 @@ fn fill_kconfig(object: &mut Object) {
     }
     let values = crate::kernel_config::kernel_config_values();
     if let Err(e) = object.fill_kconfig(&values) {
-        log::warn!("kconfig externs: {e}; missing values stay zero");
+        log::warn!("kconfig externs: {e}; programs reading missing values will not load");
     }
 }
 

@@ -49,6 +49,8 @@ struct task_struct___fictional {
 
 extern const void no_such_ksym_xyz __ksym;
 extern int LINUX_KERNEL_VERSION __kconfig;
+extern bool CONFIG_BPF_SYSCALL __kconfig;
+extern int CONFIG_HZ __kconfig;
 
 SEC("raw_tp")
 int core_read_pid(void *ctx)
@@ -103,6 +105,12 @@ SEC("raw_tp")
 int kernel_major(void *ctx)
 {
     return LINUX_KERNEL_VERSION >> 16;
+}
+
+SEC("raw_tp")
+int kernel_config_hz(void *ctx)
+{
+    return CONFIG_BPF_SYSCALL ? CONFIG_HZ : 0;
 }
 
 char LICENSE[] SEC("license") = "GPL";

@@ -263,6 +263,32 @@ fn loader_target_btf_from_file() {
 }
 
 #[test]
+fn loader_kconfig_values_come_from_the_running_kernels_config() {
+    let release = std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap();
+    let has_config = std::path::Path::new(&format!("/boot/config-{}", release.trim())).exists()
+        || std::path::Path::new("/proc/config.gz").exists();
+    let pins = PinDir::new("kconfig_hz");
+    let mut bpf = open(&pins);
+    match run(&mut bpf, "kernel_config_hz") {
+        Ok(hz) => {
+            assert!(
+                has_config,
+                "CONFIG_HZ={hz} resolved without a kernel config"
+            );
+            assert!([100, 250, 300, 1000].contains(&hz), "CONFIG_HZ={hz}");
+        }
+        Err(e) if !has_config => {
+            assert!(e.to_string().contains("CONFIG_"), "{e}");
+            integration_tests::skip(
+                "prog_loader::loader_kconfig_values_come_from_the_running_kernels_config",
+                "no /boot/config-<release> and no /proc/config.gz on this kernel",
+            );
+        }
+        Err(e) => panic!("{e}"),
+    }
+}
+
+#[test]
 fn loader_kconfig_linux_kernel_version() {
     let pins = PinDir::new("kconfig");
     let mut bpf = open(&pins);

@@ -164,6 +164,11 @@ pub fn run(args: &[String]) -> Result<(), String> {
         _ => return Err("usage: cargo xtask build-bpf [--check]".into()),
     };
     let root = crate::workspace_root();
+    // Checkouts share the fixed staging folder: one build at a time.
+    let lock =
+        fs::File::create(format!("{STAGE}.lock")).map_err(|e| format!("{STAGE}.lock: {e}"))?;
+    lock.lock()
+        .map_err(|e| format!("locking {STAGE}.lock: {e}"))?;
     let stage = stage_sources(&root)?;
     let mut stale = Vec::new();
     for job in jobs(&root) {

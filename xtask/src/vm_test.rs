@@ -226,6 +226,9 @@ fn run_with(options: &Options) -> Result<(), String> {
     for binary in &binaries {
         host_files.add_libraries_of(&binary.path)?;
     }
+    if !host_files.add_kernel_config(&release) {
+        println!("note: no /boot/config-{release}: the guest's __kconfig externs stay unset");
+    }
     let missing_tools = host_files.add_tools();
     if !missing_tools.is_empty() {
         println!(

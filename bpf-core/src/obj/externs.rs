@@ -49,4 +49,7 @@ pub struct Extern {
     pub kind: ExternKind,
     /// A weak extern resolves to zero when the kernel lacks it.
     pub weak: bool,
+    /// A strong `__kconfig` extern the kernel's config has no value for: programs that read
+    /// it fail to relocate, the others load.
+    pub value_missing: bool,
 }

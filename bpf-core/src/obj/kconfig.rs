@@ -119,12 +119,15 @@ impl KconfigType {
 impl Object {
     /// Writes kconfig extern values into the `.kconfig` map's initial data. `values` maps names
     /// (`CONFIG_*`, and `LINUX_KERNEL_VERSION` etc. computed by the loader) to config text.
-    /// Absent weak externs stay zero; absent strong ones are an error.
+    /// Absent weak externs stay zero; absent strong ones are marked
+    /// ([`Extern::value_missing`](super::Extern::value_missing)), so only the programs reading
+    /// them fail to relocate, and the first is returned as an error after every value is filled.
     pub fn fill_kconfig(&mut self, values: &HashMap<String, String>) -> Result<(), KconfigError> {
         let Some(map) = self.maps.iter_mut().find(|m| m.kind == MapKind::Kconfig) else {
             return Ok(());
         };
-        for ext in &self.externs {
+        let mut first_missing = None;
+        for ext in &mut self.externs {
             let ExternKind::Kconfig { ty, offset } = ext.kind else {
                 continue;
             };
@@ -132,9 +135,9 @@ impl Object {
                 Some(value) => ty.encode(&ext.name, value)?,
                 None if ext.weak => vec![0; ty.size() as usize],
                 None => {
-                    return Err(KconfigError::Missing {
-                        name: ext.name.clone(),
-                    });
+                    ext.value_missing = true;
+                    first_missing.get_or_insert_with(|| ext.name.clone());
+                    continue;
                 }
             };
             if let Some(slot) = map
@@ -144,6 +147,9 @@ impl Object {
                 slot.copy_from_slice(&bytes);
             }
         }
-        Ok(())
+        match first_missing {
+            Some(name) => Err(KconfigError::Missing { name }),
+            None => Ok(()),
+        }
     }
 }

@@ -568,6 +568,7 @@ pub(super) fn parse(data: &[u8]) -> Result<Object, ParseError> {
             name: s.name.clone(),
             kind: ExternKind::Untyped,
             weak: s.binding == Binding::Weak,
+            value_missing: false,
         })
         .collect();
 

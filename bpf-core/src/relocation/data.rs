@@ -162,6 +162,9 @@ fn relocate_extern(
     if insn.code != LD_IMM64 {
         return Err(site.error(Kind::BadInstruction { code: insn.code }));
     }
+    if ext.value_missing {
+        return Err(site.error(Kind::UnresolvedExtern));
+    }
     if let Some(map) = object
         .maps
         .iter()

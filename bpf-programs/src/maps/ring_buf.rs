@@ -41,6 +41,13 @@ pub struct RingBufItem<'a> {
     bytes: &'a [u8],
 }
 
+impl RingBufItem<'_> {
+    /// The record's leading bytes as a `T`; `None` when the record is shorter than `T`.
+    pub fn read<T: bpf_sys::pod::Pod>(&self) -> Option<T> {
+        bpf_sys::pod::read(self.bytes)
+    }
+}
+
 impl Deref for RingBufItem<'_> {
     type Target = [u8];
     fn deref(&self) -> &[u8] {

@@ -41,6 +41,17 @@ impl CopyList {
         Ok(())
     }
 
+    /// Adds the guest kernel's `/boot/config-<release>` (what `__kconfig` externs read), if the
+    /// host has it; returns whether it did.
+    pub fn add_kernel_config(&mut self, release: &str) -> bool {
+        let path = PathBuf::from(format!("/boot/config-{release}"));
+        let found = path.is_file();
+        if found {
+            self.add(path, format!("/boot/config-{release}"));
+        }
+        found
+    }
+
     /// Adds the [`TOOLS`] found on the host with their libraries; returns the ones not found.
     pub fn add_tools(&mut self) -> Vec<&'static str> {
         let mut missing = Vec::new();
