@@ -401,4 +401,20 @@ impl Bpf {
             })?;
         ops.register(&mut self.programs)
     }
+
+    /// Switches a struct_ops link registration (of this object or another) over to struct_ops
+    /// map `name` of this object, loading its programs first (`.struct_ops.link` maps, 6.4+).
+    pub fn update_struct_ops_link(
+        &mut self,
+        link: &mut StructOpsLink,
+        name: &str,
+    ) -> Result<(), StructOpsError> {
+        let ops = self
+            .struct_ops
+            .get_mut(name)
+            .ok_or_else(|| StructOpsError::NoSuchMap {
+                map: name.to_owned(),
+            })?;
+        ops.take_over(link, &mut self.programs)
+    }
 }

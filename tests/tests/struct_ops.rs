@@ -355,3 +355,68 @@ fn struct_ops_programs_load_for_their_member_and_run() {
     println!("registering bpf_dummy_ops: {error}");
     assert_eq!(state, [41], "the programs left the state alone");
 }
+
+#[test]
+fn struct_ops_link_switches_to_another_map_in_place() {
+    const TEST: &str = "struct_ops::struct_ops_link_switches_to_another_map_in_place";
+    let mut first = Bpf::load(CC_OBJECT).unwrap();
+    let mut second = Bpf::load(CC_OBJECT).unwrap();
+    for bpf in [&mut first, &mut second] {
+        let ops = bpf.struct_ops_mut("bpf_test_cc_link").unwrap();
+        if let Some(e) = ops.creation_error() {
+            if refused(e) {
+                return skip(TEST, format!("the kernel refuses struct_ops: {e}"));
+            }
+            panic!("creating the link map: {e}");
+        }
+        if !ops.uses_link() {
+            return skip(TEST, "struct_ops links need Linux 6.4");
+        }
+        // The kernel swaps a congestion control in place only for one of the same name.
+        ops.set_member_str("name", "bpf_test_cc_up").unwrap();
+    }
+    let _netns = TestNetns::enter();
+    let mut link = match first.register_struct_ops("bpf_test_cc_link") {
+        Ok(link) => link,
+        Err(e) if refused(&e) => return skip(TEST, format!("the kernel refuses struct_ops: {e}")),
+        Err(e) => panic!("registering: {e}"),
+    };
+    transfer_with("bpf_test_cc_up");
+    let first_inits = calls(&first, "init_calls");
+    assert!(first_inits >= 1);
+    assert_eq!(calls(&second, "init_calls"), 0);
+
+    second
+        .update_struct_ops_link(&mut link, "bpf_test_cc_link")
+        .unwrap();
+    transfer_with("bpf_test_cc_up");
+    assert!(calls(&second, "init_calls") >= 1, "the new struct serves");
+    assert!(calls(&second, "cong_avoid_calls") >= 1);
+    assert_eq!(
+        calls(&first, "init_calls"),
+        first_inits,
+        "the old one no more"
+    );
+
+    // A registration by map update has no link to switch.
+    let plain = first.struct_ops_mut("bpf_test_cc").unwrap();
+    plain.set_member_str("name", "bpf_test_cc_pl").unwrap();
+    let mut by_update = first.register_struct_ops("bpf_test_cc").unwrap();
+    let error = second
+        .update_struct_ops_link(&mut by_update, "bpf_test_cc_link")
+        .unwrap_err();
+    assert!(matches!(error, StructOpsError::NotALink { .. }), "{error}");
+    drop(by_update);
+
+    drop(link);
+    let probe = TcpStream::connect(
+        TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap(),
+    )
+    .unwrap();
+    eventually("`bpf_test_cc_up` is unregistered", || {
+        set_congestion_control(&probe, "bpf_test_cc_up").is_err()
+    });
+}

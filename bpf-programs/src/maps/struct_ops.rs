@@ -27,7 +27,7 @@ use std::path::Path;
 use bpf_core::obj::{self, Object, StructOpsLayout, StructOpsLayoutError};
 use bpf_sys::SyscallError;
 use bpf_sys::generated::{bpf_attach_type, bpf_map_type};
-use bpf_sys::link::{LinkCreateAttr, LinkKind, LinkTarget, link_create};
+use bpf_sys::link::{LinkCreateAttr, LinkKind, LinkTarget, link_create, link_update_map};
 use bpf_sys::map::{MapCreateAttr, MapFd};
 use bpf_sys::pod::{Pod, bytes_of};
 
@@ -134,7 +134,16 @@ pub enum StructOpsError {
         value: String,
     },
 
-    #[error("struct_ops map `{map}` was registered by map update: there is no bpf_link to pin")]
+    #[error("switching a struct_ops link to map `{map}`: {source}")]
+    Update {
+        map: String,
+        #[source]
+        source: SyscallError,
+    },
+
+    #[error(
+        "struct_ops map `{map}` is not registered through a bpf_link (a `.struct_ops` map, or a kernel before 6.4)"
+    )]
     NotALink { map: String },
 
     #[error("struct_ops map `{map}`: pinning its link: {source}")]
@@ -159,7 +168,8 @@ impl StructOpsError {
             StructOpsError::Create { source, .. }
             | StructOpsError::Register { source, .. }
             | StructOpsError::Link { source, .. }
-            | StructOpsError::Unregister { source, .. } => source.errno(),
+            | StructOpsError::Unregister { source, .. }
+            | StructOpsError::Update { source, .. } => source.errno(),
             StructOpsError::DupFd { source, .. } => source.raw_os_error(),
             StructOpsError::ProgramLoad { source, .. } | StructOpsError::Pin { source, .. } => {
                 source.errno()
@@ -385,43 +395,10 @@ impl StructOps {
         &mut self,
         program_fds: &[(&str, BorrowedFd<'_>)],
     ) -> Result<StructOpsLink, StructOpsError> {
+        self.write_value(program_fds)?;
         let name = self.name.clone();
-        let created = self
-            .created
-            .as_mut()
-            .map_err(|e| StructOpsError::NotCreated {
-                map: name.clone(),
-                reason: e.to_string(),
-            })?;
-        if let Some(slot) = created
-            .layout
-            .programs
-            .iter()
-            .find(|slot| !program_fds.iter().any(|(p, _)| *p == slot.program))
-        {
-            return Err(StructOpsError::ProgramMissing {
-                map: name,
-                program: slot.program.clone(),
-            });
-        }
-        let link = created.link;
-        if !created.value_written {
-            let value = created.layout.value_with_fds(|program| {
-                program_fds
-                    .iter()
-                    .find(|(p, _)| *p == program)
-                    .map(|(_, fd)| fd.as_raw_fd())
-            });
-            created
-                .fd
-                .update(&0u32.to_ne_bytes(), &value, 0)
-                .map_err(|source| StructOpsError::Register {
-                    map: name.clone(),
-                    source,
-                })?;
-            created.value_written = link;
-        }
-        let registration = if link {
+        let created = self.created()?;
+        let registration = if created.link {
             let fd = link_create(&LinkCreateAttr {
                 prog_fd: created.fd.fd(),
                 target: LinkTarget::None,
@@ -444,18 +421,59 @@ impl StructOps {
         })
     }
 
-    /// Loads the programs the struct points at that are not loaded yet, then registers it
-    /// ([`register_with_fds`](Self::register_with_fds)).
-    pub fn register(
+    /// Hands the value to the kernel: for a `.struct_ops` map this registers it; a link map
+    /// only becomes ready to be linked (once; later calls keep the first value).
+    fn write_value(
         &mut self,
-        programs: &mut BTreeMap<String, Program>,
-    ) -> Result<StructOpsLink, StructOpsError> {
+        program_fds: &[(&str, BorrowedFd<'_>)],
+    ) -> Result<(), StructOpsError> {
+        let name = self.name.clone();
+        let created = self
+            .created
+            .as_mut()
+            .map_err(|e| StructOpsError::NotCreated {
+                map: name.clone(),
+                reason: e.to_string(),
+            })?;
+        if let Some(slot) = created
+            .layout
+            .programs
+            .iter()
+            .find(|slot| !program_fds.iter().any(|(p, _)| *p == slot.program))
+        {
+            return Err(StructOpsError::ProgramMissing {
+                map: name,
+                program: slot.program.clone(),
+            });
+        }
+        if created.value_written {
+            return Ok(());
+        }
+        let value = created.layout.value_with_fds(|program| {
+            program_fds
+                .iter()
+                .find(|(p, _)| *p == program)
+                .map(|(_, fd)| fd.as_raw_fd())
+        });
+        created
+            .fd
+            .update(&0u32.to_ne_bytes(), &value, 0)
+            .map_err(|source| StructOpsError::Register { map: name, source })?;
+        created.value_written = created.link;
+        Ok(())
+    }
+
+    /// Loads the programs the struct points at that are not loaded yet and returns their fds.
+    fn load_programs<'p>(
+        &self,
+        programs: &'p mut BTreeMap<String, Program>,
+    ) -> Result<Vec<(&'p str, BorrowedFd<'p>)>, StructOpsError> {
+        self.created()?;
         let wanted: Vec<String> = self
             .program_names()
             .into_iter()
             .map(str::to_owned)
             .collect();
-        self.created()?;
         for program_name in &wanted {
             let program =
                 programs
@@ -474,17 +492,34 @@ impl StructOps {
                     })?;
             }
         }
-        let mut fds = Vec::new();
-        for program_name in &wanted {
-            if let Some(fd) = programs
-                .get(program_name)
-                .and_then(|p| p.fd().ok())
-                .map(|fd| fd.as_fd())
-            {
-                fds.push((program_name.as_str(), fd));
-            }
-        }
+        let programs: &'p BTreeMap<String, Program> = programs;
+        Ok(wanted
+            .iter()
+            .filter_map(|name| {
+                let (name, program) = programs.get_key_value(name)?;
+                Some((name.as_str(), program.fd().ok()?.as_fd()))
+            })
+            .collect())
+    }
+
+    /// Loads the programs the struct points at (those not loaded yet), then registers it
+    /// ([`register_with_fds`](Self::register_with_fds)).
+    pub(crate) fn register(
+        &mut self,
+        programs: &mut BTreeMap<String, Program>,
+    ) -> Result<StructOpsLink, StructOpsError> {
+        let fds = self.load_programs(programs)?;
         self.register_with_fds(&fds)
+    }
+
+    /// Loads this map's programs and switches `link` over to this map.
+    pub(crate) fn take_over(
+        &mut self,
+        link: &mut StructOpsLink,
+        programs: &mut BTreeMap<String, Program>,
+    ) -> Result<(), StructOpsError> {
+        let fds = self.load_programs(programs)?;
+        link.update_map_with_fds(self, &fds)
     }
 }
 
@@ -600,6 +635,35 @@ impl StructOpsLink {
                 })
             }
         }
+    }
+
+    /// Switches this link registration over to struct_ops map `new` (same struct type, a
+    /// `.struct_ops.link` map; Linux 6.4+), its function pointers set to `program_fds`: the
+    /// kernel swaps the struct in place, e.g. for a congestion control without unregistering.
+    pub fn update_map_with_fds(
+        &mut self,
+        new: &mut StructOps,
+        program_fds: &[(&str, BorrowedFd<'_>)],
+    ) -> Result<(), StructOpsError> {
+        let Registration::Link(link) = &self.registration else {
+            return Err(StructOpsError::NotALink {
+                map: self.map.clone(),
+            });
+        };
+        if !new.uses_link() {
+            return Err(StructOpsError::NotALink {
+                map: new.name.clone(),
+            });
+        }
+        new.write_value(program_fds)?;
+        link_update_map(link.fd(), new.fd()?, None, 0).map_err(|source| {
+            StructOpsError::Update {
+                map: new.name.clone(),
+                source,
+            }
+        })?;
+        self.map = new.name.clone();
+        Ok(())
     }
 
     /// Unregisters now, reporting a failure that a plain drop would only log.
