@@ -8,7 +8,7 @@ use std::sync::Arc;
 use bpf_core::obj::{MapKind, Object, ParseError, Pinning, SetGlobalError, SlotTarget};
 use bpf_sys::pod::{Pod, bytes_of};
 
-use crate::maps::{Map, MapData, MapError};
+use crate::maps::{Map, MapData, MapError, StructOps, StructOpsError, StructOpsLink};
 use crate::programs::{ObjectContext, Program, VerifierLogLevel};
 
 /// Which BTF CO-RE relocations are computed against.
@@ -153,6 +153,7 @@ impl BpfLoader {
 
         let btf = crate::object_btf::load_object_btf(&object);
         let maps = self.create_maps(&object, btf.as_ref().map(|b| b.fd.as_fd()))?;
+        let struct_ops = create_struct_ops(&object, btf.as_ref().map(|b| b.fd.as_fd()));
         let mut map_fds = HashMap::new();
         for (name, map) in &maps {
             let fd = map
@@ -183,7 +184,11 @@ impl BpfLoader {
             );
             programs.insert(program.name.clone(), Program::from_section(data));
         }
-        Ok(Bpf { maps, programs })
+        Ok(Bpf {
+            maps,
+            programs,
+            struct_ops,
+        })
     }
 
     fn create_maps(
@@ -199,10 +204,7 @@ impl BpfLoader {
         let mut new_pins = NewPins(Vec::new());
         for map in &object.maps {
             if map.kind == MapKind::StructOps {
-                log::warn!(
-                    "map `{}`: struct_ops maps are not created by this loader yet",
-                    map.name
-                );
+                // Created apart (see `create_struct_ops`): they need the kernel's layout.
                 continue;
             }
             let map_error = |source| BpfError::Map {
@@ -284,6 +286,20 @@ impl Drop for NewPins {
     }
 }
 
+/// Creates the struct_ops maps; one the kernel cannot take keeps its error and fails only its
+/// own registration and its programs' loads.
+fn create_struct_ops(
+    object: &Object,
+    btf_fd: Option<BorrowedFd<'_>>,
+) -> BTreeMap<String, StructOps> {
+    object
+        .maps
+        .iter()
+        .filter(|map| map.kind == MapKind::StructOps)
+        .map(|map| (map.name.clone(), StructOps::create(object, map, btf_fd)))
+        .collect()
+}
+
 /// Fills `__kconfig` externs from the running kernel, when the object has any.
 fn fill_kconfig(object: &mut Object) {
     if !object.maps.iter().any(|m| m.kind == MapKind::Kconfig) {
@@ -300,6 +316,7 @@ fn fill_kconfig(object: &mut Object) {
 pub struct Bpf {
     maps: BTreeMap<String, Map>,
     programs: BTreeMap<String, Program>,
+    struct_ops: BTreeMap<String, StructOps>,
 }
 
 impl Bpf {
@@ -356,5 +373,48 @@ impl Bpf {
     /// Removes map `name` from the object and returns it (programs keep working).
     pub fn take_map(&mut self, name: &str) -> Option<Map> {
         self.maps.remove(name)
+    }
+
+    /// The struct_ops map named `name` (`.struct_ops` / `.struct_ops.link` variables).
+    pub fn struct_ops(&self, name: &str) -> Option<&StructOps> {
+        self.struct_ops.get(name)
+    }
+
+    /// The struct_ops map named `name`, mutably.
+    pub fn struct_ops_mut(&mut self, name: &str) -> Option<&mut StructOps> {
+        self.struct_ops.get_mut(name)
+    }
+
+    /// All struct_ops maps, by name (including those the kernel could not take).
+    pub fn struct_ops_maps(&self) -> impl Iterator<Item = (&str, &StructOps)> {
+        self.struct_ops.iter().map(|(n, m)| (n.as_str(), m))
+    }
+
+    /// Loads the programs struct_ops map `name` points at (those not loaded yet) and registers
+    /// the struct with the kernel; dropping the returned link unregisters it.
+    pub fn register_struct_ops(&mut self, name: &str) -> Result<StructOpsLink, StructOpsError> {
+        let ops = self
+            .struct_ops
+            .get_mut(name)
+            .ok_or_else(|| StructOpsError::NoSuchMap {
+                map: name.to_owned(),
+            })?;
+        ops.register(&mut self.programs)
+    }
+
+    /// Switches a struct_ops link registration (of this object or another) over to struct_ops
+    /// map `name` of this object, loading its programs first (`.struct_ops.link` maps, 6.4+).
+    pub fn update_struct_ops_link(
+        &mut self,
+        link: &mut StructOpsLink,
+        name: &str,
+    ) -> Result<(), StructOpsError> {
+        let ops = self
+            .struct_ops
+            .get_mut(name)
+            .ok_or_else(|| StructOpsError::NoSuchMap {
+                map: name.to_owned(),
+            })?;
+        ops.take_over(link, &mut self.programs)
     }
 }

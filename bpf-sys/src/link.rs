@@ -302,6 +302,24 @@ pub fn link_update(
     sys_bpf(BpfCommand::LinkUpdate, &mut raw).map(drop)
 }
 
+/// Points a struct_ops link at another struct_ops map (`BPF_LINK_UPDATE` with `new_map_fd`);
+/// with `old_map_fd` (and `BPF_F_REPLACE` in `flags`) only if it still points at that one.
+pub fn link_update_map(
+    link_fd: BorrowedFd<'_>,
+    new_map_fd: BorrowedFd<'_>,
+    old_map_fd: Option<BorrowedFd<'_>>,
+    flags: u32,
+) -> Result<(), SyscallError> {
+    let mut raw = zeroed_attr();
+    // SAFETY: writing plain integer fields of the link-update member of a zeroed union.
+    let u = unsafe { &mut raw.link_update };
+    u.link_fd = fd_u32(link_fd);
+    u.__bindgen_anon_1.new_map_fd = fd_u32(new_map_fd);
+    u.__bindgen_anon_2.old_map_fd = opt_fd_u32(old_map_fd);
+    u.flags = flags;
+    sys_bpf(BpfCommand::LinkUpdate, &mut raw).map(drop)
+}
+
 /// Detaches a link from its target while keeping the fd (and any pins) alive.
 pub fn link_detach(link_fd: BorrowedFd<'_>) -> Result<(), SyscallError> {
     let mut raw = zeroed_attr();

@@ -33,6 +33,50 @@ pub fn set_int_option(sock: BorrowedFd<'_>, level: i32, name: i32, value: i32) -
     Ok(())
 }
 
+/// `setsockopt(sock, level, name, value, len(value))` for options taking bytes (e.g.
+/// `TCP_CONGESTION`).
+pub fn set_bytes_option(
+    sock: BorrowedFd<'_>,
+    level: i32,
+    name: i32,
+    value: &[u8],
+) -> io::Result<()> {
+    let len = libc::socklen_t::try_from(value.len())
+        .map_err(|_| io::Error::from_raw_os_error(libc::EINVAL))?;
+    // SAFETY: `value` is a live slice and its exact length is passed.
+    let ret =
+        unsafe { libc::setsockopt(sock.as_raw_fd(), level, name, value.as_ptr().cast(), len) };
+    if ret < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(())
+}
+
+/// `getsockopt(sock, level, name)` into `buf`; returns how many bytes the kernel wrote.
+pub fn get_bytes_option(
+    sock: BorrowedFd<'_>,
+    level: i32,
+    name: i32,
+    buf: &mut [u8],
+) -> io::Result<usize> {
+    let mut len = libc::socklen_t::try_from(buf.len())
+        .map_err(|_| io::Error::from_raw_os_error(libc::EINVAL))?;
+    // SAFETY: `buf` is live and writable for `len` bytes; `len` is a live socklen_t.
+    let ret = unsafe {
+        libc::getsockopt(
+            sock.as_raw_fd(),
+            level,
+            name,
+            buf.as_mut_ptr().cast(),
+            &raw mut len,
+        )
+    };
+    if ret < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok((len as usize).min(buf.len()))
+}
+
 /// `bind(sock, addr)` for an IPv4 socket made with [`socket`] (after options that must precede
 /// the bind, such as `SO_REUSEPORT`).
 pub fn bind_ipv4(sock: BorrowedFd<'_>, addr: std::net::SocketAddrV4) -> io::Result<()> {

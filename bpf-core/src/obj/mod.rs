@@ -15,6 +15,7 @@ mod maps;
 mod parse;
 mod section;
 mod struct_ops;
+mod struct_ops_layout;
 
 use std::collections::BTreeMap;
 
@@ -29,6 +30,9 @@ pub use kconfig::{KconfigError, parse_kconfig};
 pub use maps::{DataKind, Map, MapDef, MapKind, MapSlot, Pinning, SlotTarget, Variable};
 pub use section::{ProgramSection, Tracepoint, UprobeTarget};
 pub use struct_ops::{StructOps, StructOpsMember};
+pub use struct_ops_layout::{
+    StructOpsDataMember, StructOpsLayout, StructOpsLayoutError, StructOpsProgramSlot,
+};
 
 /// Identifies a function: its ELF section and its first instruction's index in that section.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]

@@ -117,6 +117,9 @@ pub enum ProgramError {
 
     #[error(transparent)]
     Extension(#[from] super::ExtensionError),
+
+    #[error(transparent)]
+    StructOps(#[from] crate::maps::struct_ops::StructOpsError),
     // networking, socket and cgroup program types
     #[error(transparent)]
     Xdp(#[from] super::XdpError),
@@ -160,6 +163,7 @@ impl ProgramError {
             | ProgramError::Syscall { source, .. }
             | ProgramError::Pin { source, .. } => source.errno(),
             ProgramError::Io { source, .. } => source.raw_os_error(),
+            ProgramError::StructOps(e) => e.errno(),
             _ => None,
         }
     }

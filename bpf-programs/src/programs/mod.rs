@@ -35,6 +35,7 @@ pub mod kprobe;
 pub mod lsm;
 pub mod perf_event;
 pub mod raw_tracepoint;
+pub mod struct_ops;
 pub mod syscall;
 pub mod tracepoint;
 pub mod unsupported;
@@ -83,6 +84,7 @@ pub use lsm::{Lsm, LsmError};
 pub use perf_event::{PerfEvent, PerfEventError, PerfEventScope, PerfTypeId, SamplePolicy};
 pub use probe_event::ProbeAttachMethod;
 pub use raw_tracepoint::{RawTracePoint, RawTracePointError};
+pub use struct_ops::StructOpsProgram;
 pub use syscall::Syscall;
 pub use tracepoint::{TracePoint, TracePointError};
 pub use unsupported::{UnknownProgram, UnsupportedProgram};
@@ -354,6 +356,7 @@ program_types! {
     Extension(Extension) => "freplace",
     Iter(Iter) => "iter",
     Syscall(Syscall) => "syscall",
+    StructOps(StructOpsProgram) => "struct_ops",
     // networking, socket and cgroup program types
     Xdp(Xdp) => "xdp",
     SchedClassifier(SchedClassifier) => "sched_cls",
@@ -396,6 +399,7 @@ impl Program {
             S::Extension { .. } => Program::Extension(Extension::new(data.typed())),
             S::Iter { .. } => Program::Iter(Iter::new(data.typed())),
             S::Syscall => Program::Syscall(Syscall::new(data.typed())),
+            S::StructOps { .. } => Program::StructOps(StructOpsProgram::new(data.typed())),
             // networking, socket and cgroup program types
             S::Xdp { .. } => Program::Xdp(Xdp::new(data.typed())),
             S::SchedClassifier | S::Tcx { .. } => {

@@ -1,0 +1,49 @@
+//! `struct_ops/<name>`, `struct_ops.s/<name>`: programs implementing one member of a kernel
+//! struct (e.g. `tcp_congestion_ops.cong_avoid`). They are not attached one by one: the
+//! struct_ops map pointing at them is registered ([`crate::maps::struct_ops`]).
+
+use super::links::{FdLink, define_link_wrapper};
+use super::{DefaultLoad, ProgramData, ProgramError, impl_program_common};
+use crate::maps::struct_ops::program_attach;
+
+define_link_wrapper!(
+    /// Never created: struct_ops programs take effect through their map's registration.
+    StructOpsProgramLink,
+    StructOpsProgramLinkId,
+    FdLink
+);
+
+/// A `struct_ops` program.
+#[derive(Debug)]
+pub struct StructOpsProgram {
+    pub(crate) data: ProgramData<StructOpsProgramLink>,
+}
+
+impl StructOpsProgram {
+    pub(crate) fn new(data: ProgramData<StructOpsProgramLink>) -> Self {
+        StructOpsProgram { data }
+    }
+
+    /// Loads the program for the struct member the object's struct_ops maps set it to (the
+    /// kernel wants that struct's BTF id and the member's index); a program no map uses, or
+    /// whose map the kernel cannot take, fails here with the reason.
+    pub fn load(&mut self) -> Result<(), ProgramError> {
+        let Some(context) = &self.data.context else {
+            return Err(ProgramError::NoInstructions {
+                program: self.data.name().to_owned(),
+            });
+        };
+        let (type_id, member_index) = program_attach(&context.object, self.data.name())?;
+        self.data.attach_btf_id = Some(type_id);
+        self.data.expected_attach_type = Some(member_index);
+        self.data.load()
+    }
+}
+
+impl DefaultLoad for StructOpsProgram {
+    fn load_default(&mut self) -> Result<(), ProgramError> {
+        self.load()
+    }
+}
+
+impl_program_common!(StructOpsProgram, StructOpsProgramLink);
