@@ -82,6 +82,48 @@ fn split_btf_resolves_base_ids_and_strings() {
 fn module_types_are_candidates_when_vmlinux_has_none() {
     let base = base();
     let target = CoreTarget::new(base.clone(), vec![Arc::new(module(&base))]);
+    relocate_modonly_and_shared(&target);
+}
+
+#[test]
+fn lazy_module_btf_is_read_only_when_vmlinux_lacks_a_type() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let base = base();
+    let reads = Arc::new(AtomicUsize::new(0));
+    let counted = reads.clone();
+    let module_base = base.clone();
+    let target = CoreTarget::with_lazy_modules(base.clone(), move || {
+        counted.fetch_add(1, Ordering::SeqCst);
+        vec![Arc::new(module(&module_base))]
+    });
+    relocate_modonly_and_shared(&target);
+    assert_eq!(
+        reads.load(Ordering::SeqCst),
+        1,
+        "modules read once, when needed"
+    );
+    relocate_modonly_and_shared(&target);
+    assert_eq!(reads.load(Ordering::SeqCst), 1, "and then kept");
+
+    let untouched = CoreTarget::with_lazy_modules(base.clone(), || panic!("modules read"));
+    let (local, [_, shared]) = local_object();
+    let mut insns = [ldx()];
+    let shared_at_0 = CoreRelo {
+        insn_off: 0,
+        ..shared
+    };
+    relocate(&mut insns, &[shared_at_0], &local, &untouched).unwrap();
+    assert_eq!(insns[0].off, 0, "a vmlinux type needs no module");
+}
+
+fn ldx() -> bpf_insn {
+    bpf_insn {
+        code: 0x61,
+        ..Default::default()
+    }
+}
+
+fn local_object() -> (Btf, [CoreRelo; 2]) {
     // Local object: int, struct modonly { int a; }, struct shared { int a; }.
     let types = words(&[
         1,
@@ -117,12 +159,13 @@ fn module_types_are_candidates_when_vmlinux_has_none() {
             kind: CoreReloKind::FieldByteOffset,
         },
     ];
-    let ldx = bpf_insn {
-        code: 0x61,
-        ..Default::default()
-    };
-    let mut insns = [ldx, ldx];
-    let report = relocate(&mut insns, &relos, &local, &target).unwrap();
+    (local, relos)
+}
+
+fn relocate_modonly_and_shared(target: &CoreTarget) {
+    let (local, relos) = local_object();
+    let mut insns = [ldx(), ldx()];
+    let report = relocate(&mut insns, &relos, &local, target).unwrap();
     assert_eq!(report.applied, 2);
     assert_eq!(insns[0].off, 4, "modonly.a found in the module BTF");
     assert_eq!(insns[1].off, 0, "shared.a found in vmlinux");

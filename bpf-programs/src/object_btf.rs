@@ -68,6 +68,30 @@ pub(crate) fn kernel_btf() -> Result<Arc<Btf>, String> {
         .clone()
 }
 
+/// The split BTF of every loaded kernel module (`/sys/kernel/btf/<module>`), read when a CO-RE
+/// relocation names a type vmlinux lacks; a module that cannot be read is skipped with a warning.
+fn module_btfs(vmlinux: &Arc<Btf>) -> Vec<Arc<Btf>> {
+    let Ok(entries) = std::fs::read_dir("/sys/kernel/btf") else {
+        return Vec::new();
+    };
+    let mut paths: Vec<_> = entries
+        .flatten()
+        .map(|entry| entry.path())
+        .filter(|path| path.file_name().is_some_and(|name| name != "vmlinux"))
+        .collect();
+    paths.sort();
+    paths
+        .into_iter()
+        .filter_map(|path| match Btf::from_split_file(&path, vmlinux.clone()) {
+            Ok(btf) => Some(Arc::new(btf)),
+            Err(e) => {
+                log::warn!("skipping module BTF {}: {e}", path.display());
+                None
+            }
+        })
+        .collect()
+}
+
 /// Reads a target BTF file: raw BTF, or an ELF file's `.BTF` section.
 fn btf_from_file(path: &Path) -> Result<Btf, String> {
     let data = std::fs::read(path).map_err(|e| format!("reading {}: {e}", path.display()))?;
@@ -86,7 +110,13 @@ fn btf_from_file(path: &Path) -> Result<Btf, String> {
 /// The BTF CO-RE relocations are computed against.
 pub(crate) fn core_target(target: &TargetBtf) -> Result<CoreTarget, String> {
     match target {
-        TargetBtf::Kernel => Ok(CoreTarget::new(kernel_btf()?, Vec::new())),
+        TargetBtf::Kernel => {
+            let vmlinux = kernel_btf()?;
+            let base = vmlinux.clone();
+            Ok(CoreTarget::with_lazy_modules(vmlinux, move || {
+                module_btfs(&base)
+            }))
+        }
         TargetBtf::File(path) => btf_from_file(path).map(CoreTarget::from_btf),
     }
 }

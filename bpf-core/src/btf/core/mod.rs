@@ -6,7 +6,7 @@ mod patch;
 mod spec;
 
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use bpf_sys::generated::bpf_insn;
 
@@ -20,18 +20,61 @@ use spec::{Spec, SpecError, kinds_compat, match_spec};
 /// verifier rejects it only if the instruction is reachable.
 pub const POISON_HELPER_ID: i32 = 0xbad2310;
 
+/// Produces module BTFs when a relocation first needs them (the loader reads
+/// `/sys/kernel/btf/<module>`); bpf-core only calls it.
+pub type ModuleSource = dyn Fn() -> Vec<Arc<Btf>> + Send + Sync;
+
 /// The BTF relocations are resolved against: vmlinux plus module BTFs (searched after vmlinux,
 /// only when vmlinux has no candidate). Name indexes are built once, on first use.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct CoreTarget {
     btfs: Vec<Arc<Btf>>,
+    lazy_modules: Option<Arc<LazyModules>>,
+}
+
+struct LazyModules {
+    source: Box<ModuleSource>,
+    loaded: OnceLock<Vec<Arc<Btf>>>,
+}
+
+impl std::fmt::Debug for CoreTarget {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CoreTarget")
+            .field("btfs", &self.btfs.len())
+            .field(
+                "lazy_modules",
+                &self
+                    .lazy_modules
+                    .as_ref()
+                    .map(|m| m.loaded.get().map(Vec::len)),
+            )
+            .finish()
+    }
 }
 
 impl CoreTarget {
     pub fn new(vmlinux: Arc<Btf>, modules: Vec<Arc<Btf>>) -> Self {
         let mut btfs = vec![vmlinux];
         btfs.extend(modules);
-        CoreTarget { btfs }
+        CoreTarget {
+            btfs,
+            lazy_modules: None,
+        }
+    }
+
+    /// vmlinux, with module BTFs produced by `modules` the first time a type is not found in
+    /// vmlinux (most objects never need them, and reading every module's BTF is not free).
+    pub fn with_lazy_modules(
+        vmlinux: Arc<Btf>,
+        modules: impl Fn() -> Vec<Arc<Btf>> + Send + Sync + 'static,
+    ) -> Self {
+        CoreTarget {
+            btfs: vec![vmlinux],
+            lazy_modules: Some(Arc::new(LazyModules {
+                source: Box::new(modules),
+                loaded: OnceLock::new(),
+            })),
+        }
     }
 
     pub fn from_btf(btf: Btf) -> Self {
@@ -43,24 +86,45 @@ impl CoreTarget {
         &self.btfs[0]
     }
 
-    /// Target types named like local type `local_id` (ignoring `___flavor`) of a compatible kind.
+    /// Every BTF searched, in order: vmlinux, eager modules, then lazy ones (loaded on demand).
+    fn search_order(&self, load_lazy: bool) -> impl Iterator<Item = &Arc<Btf>> {
+        let lazy = match (&self.lazy_modules, load_lazy) {
+            (Some(m), true) => m.loaded.get_or_init(|| (m.source)()).as_slice(),
+            _ => &[],
+        };
+        self.btfs.iter().chain(lazy)
+    }
+
+    /// The BTF at position `index` of `search_order`.
+    fn btf_at(&self, index: usize) -> &Btf {
+        self.search_order(index >= self.btfs.len())
+            .nth(index)
+            .expect("candidate index from search_order")
+    }
+
+    /// Target types named like local type `local_id` (ignoring `___flavor`) of a compatible kind,
+    /// from the first BTF of `search_order` that has any.
     fn candidates(&self, local: &Btf, local_id: u32) -> Result<Vec<(usize, u32)>, BtfError> {
         let local_t = local.type_by_id(local_id)?;
         let local_kind = local_t.kind.kind();
         let want = essential_name(local_t.name.as_bytes());
         let mut out = Vec::new();
-        for (i, btf) in self.btfs.iter().enumerate() {
-            for id in btf.core_candidate_ids(want) {
-                let t = btf.raw(id)?;
-                if !kinds_compat(local_kind, t.kind()) {
-                    continue;
+        let eager = self.btfs.len();
+        for load_lazy in [false, true] {
+            let btfs = self.search_order(load_lazy).enumerate();
+            for (i, btf) in btfs.skip(if load_lazy { eager } else { 0 }) {
+                for id in btf.core_candidate_ids(want) {
+                    let t = btf.raw(id)?;
+                    if !kinds_compat(local_kind, t.kind()) {
+                        continue;
+                    }
+                    if essential_name(btf.string_bytes_at(t.name_off)?) == want {
+                        out.push((i, id));
+                    }
                 }
-                if essential_name(btf.string_bytes_at(t.name_off)?) == want {
-                    out.push((i, id));
+                if !out.is_empty() {
+                    return Ok(out);
                 }
-            }
-            if !out.is_empty() {
-                break;
             }
         }
         Ok(out)
@@ -171,7 +235,7 @@ pub fn relocate(
             };
             let mut chosen: Option<(Outcome, u64)> = None;
             for &(btf_idx, cand_id) in &cands {
-                let targ_btf = &*target.btfs[btf_idx];
+                let targ_btf = target.btf_at(btf_idx);
                 let Some(targ_spec) =
                     match_spec(&local_spec, targ_btf, cand_id).map_err(btf_err)?
                 else {

@@ -1,0 +1,128 @@
+//! Kernel module BTF: CO-RE finds a type that only a module's split BTF describes (veth, where
+//! it is a module), and fentry attaches to a module function (on kernels allowing trampolines).
+
+#[path = "net_support/mod.rs"]
+mod net_support;
+
+use std::sync::Arc;
+
+use bpf_core::btf::{Btf, BtfKind, TypeKind};
+use bpf_programs::Bpf;
+use bpf_programs::maps::GlobalData;
+use bpf_programs::programs::{FEntry, Syscall};
+use integration_tests::{skip, skipped_unsupported};
+use net_support::TestNetns;
+
+const OBJECT: &[u8] = include_bytes!("../bpf/obj/module_btf.bpf.o");
+
+/// Where the kernel describes `struct veth_priv`: its size, the bit offset of `dropped`, and
+/// the module whose BTF has it (`None`: vmlinux).
+struct VethPriv {
+    size: u64,
+    dropped_offset: u64,
+    module: Option<String>,
+}
+
+fn kernel_veth_priv() -> Option<VethPriv> {
+    let vmlinux = Arc::new(Btf::from_file("/sys/kernel/btf/vmlinux").unwrap());
+    let mut btfs = vec![(None, vmlinux.clone())];
+    for entry in std::fs::read_dir("/sys/kernel/btf").unwrap().flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if name != "vmlinux" {
+            let module = Btf::from_split_file(entry.path(), vmlinux.clone()).unwrap();
+            btfs.push((Some(name), Arc::new(module)));
+        }
+    }
+    btfs.into_iter().find_map(|(module, btf)| {
+        // vmlinux comes first, so a module only answers for a type vmlinux lacks.
+        let id = btf.find_by_name_kind("veth_priv", BtfKind::Struct)?;
+        let TypeKind::Struct(s) = btf.type_by_id(id).unwrap().kind else {
+            return None;
+        };
+        let dropped = s
+            .members()
+            .map(Result::unwrap)
+            .find(|m| m.name == "dropped")?;
+        Some(VethPriv {
+            size: u64::from(btf.type_size(id).unwrap()),
+            dropped_offset: u64::from(dropped.bit_offset / 8),
+            module,
+        })
+    })
+}
+
+#[test]
+fn core_finds_types_in_module_btf() {
+    let test = "module_btf::core_finds_types_in_module_btf";
+    let Some(expected) = kernel_veth_priv() else {
+        skip(
+            test,
+            "no BTF describes struct veth_priv (veth neither built in nor loaded)",
+        );
+        return;
+    };
+    println!(
+        "{test}: struct veth_priv is in {} BTF",
+        expected.module.as_deref().unwrap_or("vmlinux")
+    );
+    let mut bpf = Bpf::load(OBJECT).unwrap();
+    let program: &mut Syscall = bpf
+        .program_mut("probe_module_types")
+        .unwrap()
+        .try_into()
+        .unwrap();
+    program.load().unwrap();
+    assert_eq!(program.run(&[0u8; 8]).unwrap(), 0);
+    let bss = GlobalData::try_from(bpf.map(".bss").unwrap()).unwrap();
+    assert_eq!(bss.get::<u64>("veth_priv_exists").unwrap(), 1);
+    assert_eq!(bss.get::<u64>("veth_priv_size").unwrap(), expected.size);
+    assert_eq!(
+        bss.get::<u64>("veth_dropped_offset").unwrap(),
+        expected.dropped_offset
+    );
+    assert_eq!(bss.get::<u64>("missing_type_exists").unwrap(), 0);
+}
+
+fn veth_opens(bpf: &Bpf) -> u64 {
+    GlobalData::try_from(bpf.map(".bss").unwrap())
+        .unwrap()
+        .get::<u64>("veth_opens")
+        .unwrap()
+}
+
+#[test]
+fn fentry_on_module_function_fires() {
+    let test = "module_btf::fentry_on_module_function_fires";
+    let mut bpf = Bpf::load(OBJECT).unwrap();
+    let program: &mut FEntry = bpf
+        .program_mut("count_veth_open")
+        .unwrap()
+        .try_into()
+        .unwrap();
+    let loaded = program.load();
+    if skipped_unsupported(test, &loaded) {
+        return;
+    }
+    loaded.unwrap();
+    let link = program.attach(0).unwrap();
+    {
+        let netns = TestNetns::enter();
+        netns.add_veth_pair();
+    }
+    let fired = veth_opens(&bpf);
+    assert!(
+        fired >= 2,
+        "veth_open ran {fired} times for two ends set up"
+    );
+    let program: &mut FEntry = bpf
+        .program_mut("count_veth_open")
+        .unwrap()
+        .try_into()
+        .unwrap();
+    program.detach(link).unwrap();
+    {
+        let netns = TestNetns::enter();
+        netns.add_veth_pair();
+    }
+    assert_eq!(veth_opens(&bpf), fired, "fired after detach");
+}
