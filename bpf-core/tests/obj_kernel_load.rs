@@ -364,6 +364,7 @@ fn externs_resolve_against_the_running_kernel() {
             KfuncValue {
                 btf_id,
                 fd_array_index: 0,
+                btf_obj_fd: 0,
             },
         );
     }

@@ -308,6 +308,7 @@ fn ksyms_and_kfuncs_resolve_from_given_values() {
             KfuncValue {
                 btf_id: id,
                 fd_array_index: 0,
+                btf_obj_fd: 0,
             },
         );
     }

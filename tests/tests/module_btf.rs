@@ -9,7 +9,7 @@ use std::sync::Arc;
 use bpf_core::btf::{Btf, BtfKind, TypeKind};
 use bpf_programs::Bpf;
 use bpf_programs::maps::GlobalData;
-use bpf_programs::programs::{FEntry, Syscall};
+use bpf_programs::programs::{FEntry, Syscall, Xdp};
 use integration_tests::{skip, skipped_unsupported};
 use net_support::TestNetns;
 
@@ -125,4 +125,48 @@ fn fentry_on_module_function_fires() {
         netns.add_veth_pair();
     }
     assert_eq!(veth_opens(&bpf), fired, "fired after detach");
+}
+
+#[test]
+fn kfuncs_of_a_module_are_called() {
+    let test = "module_btf::kfuncs_of_a_module_are_called";
+    let module = std::path::Path::new("/sys/kernel/btf/nf_conntrack").exists();
+    if !module
+        && !std::fs::read_to_string("/proc/kallsyms")
+            .unwrap()
+            .contains(" bpf_xdp_ct_lookup\n")
+    {
+        skip(
+            test,
+            "no nf_conntrack kfuncs (neither built in nor a loaded module)",
+        );
+        return;
+    }
+    println!(
+        "{test}: bpf_xdp_ct_lookup is in {} BTF",
+        if module { "nf_conntrack" } else { "vmlinux" }
+    );
+    let mut bpf = Bpf::load(OBJECT).unwrap();
+    let program: &mut Xdp = bpf
+        .program_mut("lookup_conntrack")
+        .unwrap()
+        .try_into()
+        .unwrap();
+    program.load().unwrap();
+    let out = program
+        .test_run(bpf_sys::test_run::TestRunAttr {
+            data_in: &[0u8; 64],
+            repeat: 2,
+            ..Default::default()
+        })
+        .unwrap();
+    assert_eq!(out.retval, 2, "XDP_PASS");
+    let bss = GlobalData::try_from(bpf.map(".bss").unwrap()).unwrap();
+    assert_eq!(bss.get::<u64>("ct_lookups").unwrap(), 2);
+    let data = GlobalData::try_from(bpf.map(".data").unwrap()).unwrap();
+    assert_eq!(
+        data.get::<i64>("ct_lookup_error").unwrap(),
+        -i64::from(libc::ENOENT),
+        "the lookup of a connection nobody made finds nothing"
+    );
 }

@@ -34,6 +34,7 @@ fuzz_target!(|data: &[u8]| {
                 KfuncValue {
                     btf_id: 7,
                     fd_array_index: 0,
+                    btf_obj_fd: 0,
                 },
             );
         }

@@ -194,9 +194,13 @@ fn relocate_extern(
             *address as u32 as i32,
             (*address >> 32) as u32 as i32,
         ),
-        (None, Some(kfunc)) => {
-            set_ld_imm64(insns, at, BPF_PSEUDO_BTF_ID as u8, kfunc.btf_id as i32, 0)
-        }
+        (None, Some(kfunc)) => set_ld_imm64(
+            insns,
+            at,
+            BPF_PSEUDO_BTF_ID as u8,
+            kfunc.btf_id as i32,
+            kfunc.btf_obj_fd,
+        ),
         (None, None) if ext.weak => set_ld_imm64(insns, at, 0, 0, 0),
         (None, None) => return Err(site.error(Kind::UnresolvedExtern)),
     }

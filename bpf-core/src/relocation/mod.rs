@@ -44,11 +44,13 @@ pub enum KsymValue {
     Address(u64),
 }
 
-/// A resolved kfunc: kernel BTF id and `fd_array` index of its module's BTF (0 for vmlinux).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// A resolved kfunc: kernel BTF id, and for a module's kfunc the `fd_array` index (calls) and
+/// fd (address loads) of the module's BTF object; both 0 for vmlinux.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct KfuncValue {
     pub btf_id: u32,
     pub fd_array_index: i16,
+    pub btf_obj_fd: i32,
 }
 
 /// Kernel facts a program's relocation needs, all plain data.

@@ -4,8 +4,7 @@
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 
 use bpf_sys::generated::bpf_attach_type;
-use bpf_sys::ids::{ObjectKind, fd_by_id, ids};
-use bpf_sys::info::btf_info;
+use bpf_sys::ids::{ObjectKind, fd_by_id};
 use bpf_sys::link::{LinkCreateAttr, LinkKind, LinkTarget, link_create, raw_tracepoint_open};
 
 use super::links::{FdLink, Link};
@@ -40,20 +39,11 @@ pub(crate) fn resolve(
     let module_btf = match module {
         None => None,
         Some(module) => Some(
-            module_btf_fd(&module)
+            kernel_btf::module_btf_fd(&module)
                 .ok_or_else(|| btf_error(format!("no loaded BTF object for module `{module}`")))?,
         ),
     };
     Ok(Some(KernelTarget { btf_id, module_btf }))
-}
-
-/// The fd of the kernel BTF object named `module`.
-fn module_btf_fd(module: &str) -> Option<OwnedFd> {
-    ids(ObjectKind::Btf).filter_map(Result::ok).find_map(|id| {
-        let fd = fd_by_id(ObjectKind::Btf, id, 0).ok()?;
-        let info = btf_info(fd.as_fd()).ok()?;
-        (info.is_kernel() && info.name == module).then_some(fd)
-    })
 }
 
 /// Why a function of a loaded BPF program cannot be targeted.

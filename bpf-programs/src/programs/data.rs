@@ -70,7 +70,39 @@ pub(crate) struct ObjectContext {
     /// Computed on the first load that needs it.
     pub(crate) core_target: OnceLock<Result<CoreTarget, String>>,
     /// Kernel symbols and kfuncs for the object's externs, looked up on the first load.
-    pub(crate) externs: OnceLock<Result<Bindings, String>>,
+    pub(crate) externs: OnceLock<Result<KernelExterns, String>>,
+}
+
+/// The object's externs as found in the kernel, with the BTF objects of the modules defining
+/// some of them (kept open: loads refer to them by fd and through `fd_array`).
+#[derive(Debug, Default)]
+pub(crate) struct KernelExterns {
+    bindings: Bindings,
+    module_btfs: Vec<(String, OwnedFd)>,
+}
+
+impl KernelExterns {
+    /// The `fd_array` of a load: slot 0 is never read (index 0 means vmlinux), module `i` is at
+    /// `i + 1`.
+    fn fd_array(&self) -> Vec<BorrowedFd<'_>> {
+        let fds = self.module_btfs.iter().map(|(_, fd)| fd.as_fd());
+        fds.clone().take(1).chain(fds).collect()
+    }
+
+    /// The `fd_array` index and fd of `module`'s BTF object, opened on first use.
+    fn module_btf(&mut self, module: &str) -> Result<(i16, i32), String> {
+        let index = match self.module_btfs.iter().position(|(name, _)| name == module) {
+            Some(index) => index,
+            None => {
+                let fd = kernel_btf::module_btf_fd(module)
+                    .ok_or_else(|| format!("no loaded BTF object for module `{module}`"))?;
+                self.module_btfs.push((module.to_owned(), fd));
+                self.module_btfs.len() - 1
+            }
+        };
+        let slot = i16::try_from(index + 1).map_err(|_| "too many module BTF objects")?;
+        Ok((slot, self.module_btfs[index].1.as_raw_fd()))
+    }
 }
 
 impl ObjectContext {
@@ -131,13 +163,21 @@ impl ObjectContext {
                 program: program.to_owned(),
                 message: message.clone(),
             })?;
-        bindings.ksyms.clone_from(&resolved.ksyms);
-        bindings.kfuncs.clone_from(&resolved.kfuncs);
+        bindings.ksyms.clone_from(&resolved.bindings.ksyms);
+        bindings.kfuncs.clone_from(&resolved.bindings.kfuncs);
         Ok(())
     }
 
-    fn lookup_externs(&self) -> Result<Bindings, String> {
-        let mut bindings = Bindings::default();
+    /// The `fd_array` loads of this object pass (module BTF objects of its kfuncs).
+    fn fd_array(&self) -> Vec<BorrowedFd<'_>> {
+        match self.externs.get() {
+            Some(Ok(externs)) => externs.fd_array(),
+            _ => Vec::new(),
+        }
+    }
+
+    fn lookup_externs(&self) -> Result<KernelExterns, String> {
+        let mut externs = KernelExterns::default();
         let by_address: Vec<&str> = self
             .object
             .externs
@@ -150,41 +190,48 @@ impl ObjectContext {
             match ext.kind {
                 ExternKind::TypelessKsym | ExternKind::Untyped => {
                     if let Some(&address) = kallsyms.get(&ext.name) {
-                        bindings
+                        externs
+                            .bindings
                             .ksyms
                             .insert(ext.name.clone(), KsymValue::Address(address));
                     }
                 }
                 ExternKind::Kfunc { .. } => {
-                    if let Some(btf_id) =
-                        kernel_btf::vmlinux()?.find(&ext.name, kernel_btf::KIND_FUNC)
+                    if let Some((btf_id, module)) =
+                        kernel_btf::find_in_kernel(&ext.name, kernel_btf::KIND_FUNC)?
                     {
-                        bindings.kfuncs.insert(
+                        let (fd_array_index, btf_obj_fd) = match module {
+                            Some(module) => externs.module_btf(&module)?,
+                            None => (0, 0),
+                        };
+                        externs.bindings.kfuncs.insert(
                             ext.name.clone(),
                             bpf_core::relocation::KfuncValue {
                                 btf_id,
-                                fd_array_index: 0,
+                                fd_array_index,
+                                btf_obj_fd,
                             },
                         );
                     }
                 }
                 ExternKind::TypedKsym { .. } => {
-                    if let Some(btf_id) =
-                        kernel_btf::vmlinux()?.find(&ext.name, kernel_btf::KIND_VAR)
+                    if let Some((btf_id, module)) =
+                        kernel_btf::find_in_kernel(&ext.name, kernel_btf::KIND_VAR)?
                     {
-                        bindings.ksyms.insert(
-                            ext.name.clone(),
-                            KsymValue::BtfId {
-                                btf_id,
-                                btf_obj_fd: 0,
-                            },
-                        );
+                        let btf_obj_fd = match module {
+                            Some(module) => externs.module_btf(&module)?.1,
+                            None => 0,
+                        };
+                        externs
+                            .bindings
+                            .ksyms
+                            .insert(ext.name.clone(), KsymValue::BtfId { btf_id, btf_obj_fd });
                     }
                 }
                 ExternKind::Kconfig { .. } => {}
             }
         }
-        Ok(bindings)
+        Ok(externs)
     }
 
     /// Fills `.values` slots of prog arrays that name `program`.
@@ -375,6 +422,7 @@ impl<T: Link> ProgramData<T> {
             ""
         };
         let license = context.object.license.as_deref().unwrap_or("");
+        let fd_array = context.fd_array();
         let attr = ProgLoadAttr {
             prog_type,
             expected_attach_type: self
@@ -395,6 +443,7 @@ impl<T: Link> ProgramData<T> {
             attach_btf_obj_fd: self.attach_btf_obj_fd.as_ref().map(|fd| fd.as_fd()),
             attach_prog_fd: self.attach_prog_fd.as_ref().map(|fd| fd.as_fd()),
             log_level: self.log_level.bits(),
+            fd_array: &fd_array,
             ..Default::default()
         };
         let loaded = prog_load_with_log(&attr).map_err(|source| {

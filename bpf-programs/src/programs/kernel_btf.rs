@@ -2,7 +2,11 @@
 //! handling lives in `bpf_core::btf`), and kernel symbol addresses from `/proc/kallsyms`.
 
 use std::collections::HashMap;
+use std::os::fd::{AsFd, OwnedFd};
 use std::sync::OnceLock;
+
+use bpf_sys::ids::{ObjectKind, fd_by_id, ids};
+use bpf_sys::info::btf_info;
 
 pub(crate) const KIND_TYPEDEF: u32 = 8;
 pub(crate) const KIND_FUNC: u32 = 12;
@@ -99,11 +103,20 @@ pub(crate) fn vmlinux() -> Result<&'static KernelBtf, String> {
         .map_err(Clone::clone)
 }
 
-/// A kernel function's BTF id, looked up in vmlinux and then in module BTF
-/// (`/sys/kernel/btf/<module>`); the module name is returned with a module match.
+/// A kernel function's BTF id, looked up in vmlinux and then in module BTF; the module name is
+/// returned with a module match.
 pub(crate) fn find_function(name: &str) -> Result<Option<(u32, Option<String>)>, String> {
+    find_in_kernel(name, KIND_FUNC)
+}
+
+/// The BTF id of `name` with kind `kind` in vmlinux, else in the first loaded module's BTF
+/// (`/sys/kernel/btf/<module>`) that has it, with that module's name.
+pub(crate) fn find_in_kernel(
+    name: &str,
+    kind: u32,
+) -> Result<Option<(u32, Option<String>)>, String> {
     let base = vmlinux()?;
-    if let Some(id) = base.find(name, KIND_FUNC) {
+    if let Some(id) = base.find(name, kind) {
         return Ok(Some((id, None)));
     }
     let Ok(entries) = std::fs::read_dir("/sys/kernel/btf") else {
@@ -118,12 +131,21 @@ pub(crate) fn find_function(name: &str) -> Result<Option<(u32, Option<String>)>,
             continue;
         };
         if let Ok(btf) = KernelBtf::parse(&data, Some(base))
-            && let Some(id) = btf.find(name, KIND_FUNC)
+            && let Some(id) = btf.find(name, kind)
         {
             return Ok(Some((id, Some(module))));
         }
     }
     Ok(None)
+}
+
+/// The fd of the kernel BTF object of module `module`, found among the kernel's BTF objects.
+pub(crate) fn module_btf_fd(module: &str) -> Option<OwnedFd> {
+    ids(ObjectKind::Btf).filter_map(Result::ok).find_map(|id| {
+        let fd = fd_by_id(ObjectKind::Btf, id, 0).ok()?;
+        let info = btf_info(fd.as_fd()).ok()?;
+        (info.is_kernel() && info.name == module).then_some(fd)
+    })
 }
 
 /// Addresses of the symbols in `wanted`, from `/proc/kallsyms` (zero when kptr_restrict hides

@@ -5,8 +5,17 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 /// Modules the integration tests rely on when the kernel does not build them in:
-/// veth pairs, the clsact/ingress qdisc, cls_bpf and act_bpf for tc, dummy links.
-pub const WANTED: &[&str] = &["veth", "sch_ingress", "cls_bpf", "act_bpf", "dummy"];
+/// veth pairs, the clsact/ingress qdisc, cls_bpf and act_bpf for tc, dummy links, and
+/// nf_conntrack for kfuncs defined by a module.
+pub const WANTED: &[&str] = &[
+    "veth",
+    "sch_ingress",
+    "cls_bpf",
+    "act_bpf",
+    "dummy",
+    "crc32c_generic", // libcrc32c (under nf_conntrack) needs a crc32c; a soft dependency.
+    "nf_conntrack",
+];
 
 /// A module file to put into the initramfs.
 #[derive(Debug, Clone, PartialEq, Eq)]
