@@ -123,11 +123,13 @@ impl BpfLoader {
     /// Reads and opens the object at `path`.
     pub fn load_file(&mut self, path: impl AsRef<Path>) -> Result<Bpf, BpfError> {
         let path = path.as_ref();
-        let bytes = std::fs::read(path).map_err(|source| BpfError::Read {
+        // Mapped, as libbpf does: parsing copies out what it keeps, and fresh heap pages for a
+        // whole copy cost more than the parse.
+        let bytes = bpf_sys::file_map::FileBytes::read(path).map_err(|source| BpfError::Read {
             path: path.to_owned(),
             source,
         })?;
-        self.load(&bytes)
+        self.load(bytes.as_slice())
     }
 
     /// Opens an object: parses it, creates its maps; programs load on their `load()`.

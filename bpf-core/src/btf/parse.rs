@@ -550,13 +550,10 @@ impl Btf {
         essential: &[u8],
     ) -> impl Iterator<Item = u32> + 's {
         let index = self.names[group].get_or_init(|| NameIndex::build(self, group));
-        let mut next = index.first(hash_bytes(essential));
+        let mut entry = index.first(hash_bytes(essential));
         std::iter::from_fn(move || {
-            if next == u32::MAX {
-                return None;
-            }
-            let idx = next;
-            next = index.next.get(idx as usize).copied().unwrap_or(u32::MAX);
+            let &(idx, next) = index.entries.get(entry as usize)?;
+            entry = next;
             Some(self.first_id + idx)
         })
     }
@@ -830,74 +827,117 @@ pub fn essential_name(name: &[u8]) -> &[u8] {
     name
 }
 
-#[inline]
-pub(crate) fn hash_bytes(bytes: &[u8]) -> u64 {
-    // FNV-1a: names are short, and this runs once per named type when indexing.
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for &b in bytes {
-        h = (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3);
-    }
-    h
+const ONES: u64 = 0x0101_0101_0101_0101;
+const HIGHS: u64 = 0x8080_8080_8080_8080;
+const UNDERSCORES: u64 = 0x5f5f_5f5f_5f5f_5f5f;
+
+fn le_u64(bytes: &[u8]) -> u64 {
+    let mut word = [0u8; 8];
+    word.copy_from_slice(&bytes[..8]);
+    u64::from_le_bytes(word)
 }
 
-/// FNV-1a of a NUL-terminated name starting at `bytes[0]`, of its essential part (without a
-/// `___flavor` suffix). One pass; names with `___` are rehashed, which is rare.
-fn essential_name_hash(bytes: &[u8]) -> u64 {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    let mut underscores = 0u32;
-    let mut flavored = false;
-    let mut len = 0;
-    for &b in bytes {
-        if b == 0 {
-            break;
-        }
-        underscores = if b == b'_' { underscores + 1 } else { 0 };
-        flavored |= underscores >= 3;
-        h = (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3);
-        len += 1;
-    }
-    if flavored {
-        hash_bytes(essential_name(&bytes[..len]))
+/// The high bit of each zero byte of `word` (exact up to and including the first zero byte).
+#[inline]
+fn zero_bytes(word: u64) -> u64 {
+    word.wrapping_sub(ONES) & !word & HIGHS
+}
+
+/// Key of a name in the name index: its length and first and last eight bytes, mixed. Cheap
+/// enough for every named type of vmlinux; collisions only lengthen a chain, and lookups
+/// compare the names themselves.
+#[inline]
+pub(crate) fn hash_bytes(name: &[u8]) -> u64 {
+    let len = name.len();
+    let (head, tail) = if len >= 8 {
+        (le_u64(name), le_u64(&name[len - 8..]))
     } else {
-        h
+        let mut word = [0u8; 8];
+        word[..len].copy_from_slice(name);
+        (u64::from_le_bytes(word), 0)
+    };
+    let h = (head ^ (len as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15))
+        .wrapping_mul(0xff51_afd7_ed55_8ccd);
+    let h = (h ^ (h >> 32) ^ tail).wrapping_mul(0xc4ce_b9fe_1a85_ec53);
+    h ^ (h >> 29)
+}
+
+/// `hash_bytes` of the essential part (without a `___flavor` suffix) of the NUL-terminated name
+/// at `bytes[0]`. Finds the end eight bytes at a time; a name with three underscores in a row
+/// (rare) takes the exact `essential_name` path.
+fn essential_name_hash(bytes: &[u8]) -> u64 {
+    let mut len = 0;
+    let mut previous_top = 0u128;
+    let mut maybe_flavored = false;
+    while let Some(chunk) = bytes.get(len..len + 8) {
+        let word = le_u64(chunk);
+        let zeros = zero_bytes(word);
+        let before_end = if zeros == 0 {
+            u64::MAX
+        } else {
+            (zeros & zeros.wrapping_neg()) - 1
+        };
+        let unders = zero_bytes(word ^ UNDERSCORES) & before_end;
+        // The previous word's last two bytes sit below this word's, for runs across the boundary.
+        let run = (u128::from(unders) << 16) | previous_top;
+        maybe_flavored |= run & (run >> 8) & (run >> 16) != 0;
+        previous_top = u128::from(unders >> 48);
+        if zeros != 0 {
+            let name = &bytes[..len + (zeros.trailing_zeros() / 8) as usize];
+            return if maybe_flavored {
+                hash_bytes(essential_name(name))
+            } else {
+                hash_bytes(name)
+            };
+        }
+        len += 8;
     }
+    let end = bytes[len..]
+        .iter()
+        .position(|&b| b == 0)
+        .map_or(bytes.len(), |at| len + at);
+    hash_bytes(essential_name(&bytes[..end]))
 }
 
 /// Chains of this blob's named types by bucket of essential-name hash, built on first lookup.
+/// Sized by the named types of the group, not all types: fresh pages are costly to touch.
 #[derive(Debug, Clone, Default)]
 struct NameIndex {
     mask: u64,
-    /// First index (id - first_id) of each bucket, `u32::MAX` when empty.
+    /// First entry of each bucket, `u32::MAX` when empty.
     heads: Vec<u32>,
-    /// Next index in the same bucket, `u32::MAX` at the end.
-    next: Vec<u32>,
+    /// `(index (id - first_id), next entry in the same bucket or u32::MAX)`.
+    entries: Vec<(u32, u32)>,
 }
 
 impl NameIndex {
     /// Group 0: kinds CO-RE matches (ints, composites, enums, fwds, typedefs, floats); 1: the rest.
-    fn group_of(info: u32) -> usize {
-        match (info >> 24) & 0x1f {
+    fn group_of(kind: u8) -> usize {
+        match kind & 0x1f {
             1 | 4 | 5 | 6 | 7 | 8 | 16 | 19 => 0,
             _ => 1,
         }
     }
 
     fn build(btf: &Btf, group: usize) -> NameIndex {
+        let data: &[u8] = &btf.data;
+        let header = |off: u32| data.get(off as usize..off as usize + 8);
+        let named = |h: &[u8]| h[..4] != [0; 4] && Self::group_of(h[7]) == group;
+        // In kernel BTF about one type in eight is named and of the CO-RE group.
         let n = btf.offsets.len();
-        let buckets = n.next_power_of_two().max(16);
+        let buckets = (n / 4).next_power_of_two().max(16);
         let mut index = NameIndex {
             mask: buckets as u64 - 1,
             heads: vec![u32::MAX; buckets],
-            next: vec![u32::MAX; n],
+            entries: Vec::with_capacity(n / 8 + 16),
         };
         let strs = btf.strings();
         // Walk backwards so chains come out in ascending id order.
-        for idx in (0..n).rev() {
-            let off = btf.offsets[idx] as usize;
-            let name_off = read_u32(&btf.data, off);
-            if name_off == 0 || Self::group_of(read_u32(&btf.data, off + 4)) != group {
+        for (idx, &off) in btf.offsets.iter().enumerate().rev() {
+            let Some(h) = header(off).filter(|h| named(h)) else {
                 continue;
-            }
+            };
+            let name_off = u32::from_le_bytes([h[0], h[1], h[2], h[3]]);
             let hash = match name_off
                 .checked_sub(btf.str_base)
                 .and_then(|l| strs.get(l as usize..))
@@ -909,9 +949,9 @@ impl NameIndex {
                 },
             };
             let bucket = index.bucket(hash);
-            let slot = &mut index.heads[bucket];
-            index.next[idx] = *slot;
-            *slot = idx as u32;
+            let entry = index.entries.len() as u32;
+            index.entries.push((idx as u32, index.heads[bucket]));
+            index.heads[bucket] = entry;
         }
         index
     }
@@ -925,5 +965,43 @@ impl NameIndex {
             .get(self.bucket(hash))
             .copied()
             .unwrap_or(u32::MAX)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The word-at-a-time hash of a NUL-terminated name equals the plain one of its essential
+    /// part, wherever the name ends and wherever `___` falls relative to word boundaries.
+    #[test]
+    fn essential_name_hash_matches_the_plain_hash() {
+        let mut names: Vec<Vec<u8>> = Vec::new();
+        for len in 0..24 {
+            names.push(b"abcdefghijklmnopqrstuvwxyz"[..len].to_vec());
+        }
+        for at in 0..18 {
+            for flavor in [&b"___old"[..], b"____x", b"__y", b"___", b"___v2___v3"] {
+                let mut name = b"task_struct_and_more"[..at.min(20)].to_vec();
+                name.extend_from_slice(flavor);
+                names.push(name);
+            }
+        }
+        for name in names {
+            let expected = hash_bytes(essential_name(&name));
+            for padding in [&b""[..], b"\x01\x01\x01\x01\x01\x01\x01\x01", b"___x___y"] {
+                let mut table = name.clone();
+                table.push(0);
+                table.extend_from_slice(padding);
+                assert_eq!(
+                    essential_name_hash(&table),
+                    expected,
+                    "{:?}",
+                    String::from_utf8_lossy(&name)
+                );
+            }
+            // A name running to the end of the table without its NUL.
+            assert_eq!(essential_name_hash(&name), expected);
+        }
     }
 }
