@@ -520,10 +520,24 @@ impl Btf {
         )
     }
 
-    /// The first type named `name` of `kind`.
+    /// The first type named `name` of `kind` (the base's first, for split BTF). Only the
+    /// name index of `kind`'s group is built.
     pub fn find_by_name_kind(&self, name: &str, kind: BtfKind) -> Option<u32> {
-        self.ids_by_name(name)
-            .find(|&id| self.kind(id).ok() == Some(kind))
+        if let Some(id) = self
+            .base
+            .as_ref()
+            .and_then(|b| b.find_by_name_kind(name, kind))
+        {
+            return Some(id);
+        }
+        let group = NameIndex::group_of(kind as u8);
+        self.ids_in_group(group, essential_name(name.as_bytes()))
+            .find(|&id| {
+                self.raw(id).ok().is_some_and(|r| {
+                    r.kind() == kind
+                        && self.string_bytes_at(r.name_off).ok() == Some(name.as_bytes())
+                })
+            })
     }
 
     /// Ids defined by this blob (not its base) whose name minus any `___flavor` suffix may equal

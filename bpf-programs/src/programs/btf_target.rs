@@ -3,6 +3,7 @@
 
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 
+use bpf_core::btf::{Btf, BtfKind};
 use bpf_sys::generated::bpf_attach_type;
 use bpf_sys::ids::{ObjectKind, fd_by_id};
 use bpf_sys::link::{LinkCreateAttr, LinkKind, LinkTarget, link_create, raw_tracepoint_open};
@@ -20,15 +21,15 @@ pub(crate) struct KernelTarget {
 pub(crate) fn resolve(
     program: &str,
     name: &str,
-    kind: u32,
+    kind: BtfKind,
 ) -> Result<Option<KernelTarget>, ProgramError> {
     let btf_error = |message: String| ProgramError::KernelBtf {
         program: program.to_owned(),
         message,
     };
-    if kind != kernel_btf::KIND_FUNC {
-        let btf = kernel_btf::vmlinux().map_err(btf_error)?;
-        return Ok(btf.find(name, kind).map(|btf_id| KernelTarget {
+    if kind != BtfKind::Func {
+        let found = kernel_btf::find_in_vmlinux(name, kind).map_err(btf_error)?;
+        return Ok(found.map(|btf_id| KernelTarget {
             btf_id,
             module_btf: None,
         }));
@@ -77,9 +78,9 @@ pub(crate) fn set_program_target<T: Link>(
         .map_err(|e| program_error(data.syscall_error("target program BTF")(e)))?;
     let bytes = btf_data(btf_fd.as_fd())
         .map_err(|e| program_error(data.syscall_error("target BTF data")(e)))?;
-    let btf = kernel_btf::KernelBtf::parse(&bytes, None).map_err(ProgramTargetError::Btf)?;
+    let btf = Btf::parse(&bytes).map_err(|e| ProgramTargetError::Btf(e.to_string()))?;
     let btf_id = btf
-        .find(function, kernel_btf::KIND_FUNC)
+        .find_by_name_kind(function, BtfKind::Func)
         .ok_or(ProgramTargetError::FunctionNotFound)?;
     let target = target.try_clone_to_owned().map_err(|source| {
         ProgramTargetError::Program(ProgramError::Io {
@@ -97,7 +98,7 @@ pub(crate) fn set_program_target<T: Link>(
 pub(crate) fn load_for_target<T: Link>(
     data: &mut ProgramData<T>,
     name: &str,
-    kind: u32,
+    kind: BtfKind,
     missing: impl FnOnce() -> ProgramError,
 ) -> Result<(), ProgramError> {
     if data.fd.is_some() {
@@ -189,7 +190,7 @@ macro_rules! define_function_tracer {
                 $crate::programs::btf_target::load_for_target(
                     &mut self.data,
                     function,
-                    $crate::programs::kernel_btf::KIND_FUNC,
+                    bpf_core::btf::BtfKind::Func,
                     || {
                         $crate::programs::FEntryError::FunctionNotFound {
                             program,

@@ -198,7 +198,7 @@ impl ObjectContext {
                 }
                 ExternKind::Kfunc { .. } => {
                     if let Some((btf_id, module)) =
-                        kernel_btf::find_in_kernel(&ext.name, kernel_btf::KIND_FUNC)?
+                        kernel_btf::find_in_kernel(&ext.name, bpf_core::btf::BtfKind::Func)?
                     {
                         let (fd_array_index, btf_obj_fd) = match module {
                             Some(module) => externs.module_btf(&module)?,
@@ -216,7 +216,7 @@ impl ObjectContext {
                 }
                 ExternKind::TypedKsym { .. } => {
                     if let Some((btf_id, module)) =
-                        kernel_btf::find_in_kernel(&ext.name, kernel_btf::KIND_VAR)?
+                        kernel_btf::find_in_kernel(&ext.name, bpf_core::btf::BtfKind::Var)?
                     {
                         let btf_obj_fd = match module {
                             Some(module) => externs.module_btf(&module)?.1,

@@ -7,11 +7,11 @@ use bpf_sys::generated::bpf_attach_type;
 use bpf_sys::link::{IterTarget, LinkCreateAttr, LinkKind, LinkTarget, link_create};
 use bpf_sys::misc::iter_create;
 
+use bpf_core::btf::BtfKind;
+
 use super::btf_target::load_for_target;
 use super::links::{FdLink, Link, next_link_number};
-use super::{
-    DefaultLoad, ProgramData, ProgramError, ProgramSection, impl_program_common, kernel_btf,
-};
+use super::{DefaultLoad, ProgramData, ProgramError, ProgramSection, impl_program_common};
 
 /// Why an iterator could not be loaded.
 #[derive(Debug, thiserror::Error)]
@@ -99,7 +99,7 @@ impl Iter {
         load_for_target(
             &mut self.data,
             &format!("bpf_iter_{target}"),
-            kernel_btf::KIND_FUNC,
+            BtfKind::Func,
             || {
                 IterError::TargetNotFound {
                     program,

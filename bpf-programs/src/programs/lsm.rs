@@ -4,11 +4,11 @@ use std::os::fd::AsFd;
 
 use bpf_sys::generated::bpf_attach_type;
 
+use bpf_core::btf::BtfKind;
+
 use super::btf_target::{attach_tracing, load_for_target};
 use super::links::{FdLink, define_link_wrapper};
-use super::{
-    DefaultLoad, ProgramData, ProgramError, ProgramSection, impl_program_common, kernel_btf,
-};
+use super::{DefaultLoad, ProgramData, ProgramError, ProgramSection, impl_program_common};
 
 /// Why an LSM program could not be loaded.
 #[derive(Debug, thiserror::Error)]
@@ -59,7 +59,7 @@ impl Lsm {
         load_for_target(
             &mut self.data,
             &format!("bpf_lsm_{hook}"),
-            kernel_btf::KIND_FUNC,
+            BtfKind::Func,
             || {
                 LsmError::HookNotFound {
                     program,
