@@ -246,3 +246,14 @@ pub fn kernel_older_than(test: &str, major: u32, minor: u32, what: &str) -> bool
     }
     false
 }
+
+/// Waits (up to 2 s) for `condition`: a closed link detaches only when its last fd goes, and a
+/// child that a parallel test is spawning holds copies of every fd until it execs.
+#[allow(dead_code)] // Not every test binary closes links.
+pub fn eventually(what: &str, mut condition: impl FnMut() -> bool) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(2);
+    while !condition() {
+        assert!(std::time::Instant::now() < deadline, "{what}");
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+}
