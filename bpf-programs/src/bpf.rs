@@ -352,6 +352,20 @@ impl Bpf {
         self.programs.iter_mut().map(|(n, p)| (n.as_str(), p))
     }
 
+    /// Loads and attaches every program whose section names its target (libbpf's skeleton
+    /// `attach()`), skipping `SEC("?...")` programs and those whose type needs arguments (see
+    /// [`Program::attach_from_section`]). Stops at the first failure, whose error names the
+    /// program; returns the names of the programs attached, in name order.
+    pub fn attach_all(&mut self) -> Result<Vec<String>, crate::programs::ProgramError> {
+        let mut attached = Vec::new();
+        for (name, program) in &mut self.programs {
+            if program.autoload() && program.attach_from_section()? {
+                attached.push(name.clone());
+            }
+        }
+        Ok(attached)
+    }
+
     /// Removes program `name` from the object and returns it.
     pub fn take_program(&mut self, name: &str) -> Option<Program> {
         self.programs.remove(name)

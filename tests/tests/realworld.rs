@@ -93,3 +93,42 @@ fn realworld_stack_map_without_size_names_the_map() {
     assert!(err.to_string().contains("`stacks`"), "{err}");
     assert!(err.to_string().contains("set_max_entries"), "{err}");
 }
+
+#[test]
+fn attach_all_attaches_like_a_skeleton() {
+    let mut bpf = BpfLoader::new()
+        .set_max_entries("stacks", 64)
+        .load(RUNQLAT)
+        .expect("runqlat opens");
+    let attached = bpf.attach_all().expect("every named target attaches");
+    // The perf_event program needs a perf event from the caller: loaded by name only.
+    assert_eq!(
+        attached,
+        [
+            "handle_sched_switch",
+            "handle_sched_wakeup",
+            "sched_switch",
+            "sched_wakeup"
+        ]
+    );
+    assert!(bpf.program("sample_stack").unwrap().fd().is_err());
+    for _ in 0..20 {
+        std::thread::sleep(std::time::Duration::from_millis(1));
+    }
+    assert!(bss_u64(&bpf, "switches") > 0, "sched_switch handlers ran");
+
+    let mut bpf = BpfLoader::new()
+        .set_global("ignore_failed", &0u8)
+        .load(EXECSNOOP)
+        .expect("execsnoop opens");
+    assert_eq!(bpf.attach_all().unwrap().len(), 2);
+    let status = Command::new("/bin/true").status().expect("spawn /bin/true");
+    assert!(status.success());
+    assert!(bss_u64(&bpf, "exec_count") >= 1, "enter handler ran");
+    for (_, program) in bpf.programs_mut() {
+        program.unload().unwrap();
+    }
+    let seen = bss_u64(&bpf, "exec_count");
+    Command::new("/bin/true").status().unwrap();
+    assert_eq!(bss_u64(&bpf, "exec_count"), seen, "fired after unload");
+}

@@ -342,6 +342,18 @@ impl<T: Link> ProgramData<T> {
         &self.name
     }
 
+    /// False for libbpf's `SEC("?...")` programs, loaded only when asked for by name.
+    pub(crate) fn autoload(&self) -> bool {
+        self.context.as_ref().is_none_or(|context| {
+            context
+                .object
+                .programs
+                .iter()
+                .find(|p| p.name == self.name)
+                .is_none_or(|p| p.autoload)
+        })
+    }
+
     /// The section it came from (`None` when opened from a pin).
     pub fn section(&self) -> Option<&ProgramSection> {
         self.section.as_ref()

@@ -15,6 +15,7 @@
 //! 2. a `FooError` enum wrapped by a `ProgramError::Foo(#[from] FooError)` variant;
 //! 3. a line in `program_types!` and in `Program::from_section`.
 
+mod auto_attach;
 pub(crate) mod btf_target;
 mod data;
 mod error;
@@ -245,6 +246,12 @@ macro_rules! program_types {
             pub fn section(&self) -> Option<&ProgramSection> {
                 match self {
                     $(Program::$variant(p) => p.data.section(),)*
+                }
+            }
+
+            fn data_autoload(&self) -> bool {
+                match self {
+                    $(Program::$variant(p) => p.data.autoload(),)*
                 }
             }
 
