@@ -42,7 +42,7 @@ pub enum BpfError {
         source: SetGlobalError,
     },
 
-    #[error("no map `{name}` in the object (asked to override its max_entries)")]
+    #[error("no map `{name}` in the object (asked to override its max_entries or value_size)")]
     NoSuchMap { name: String },
 
     #[error("creating map `{name}`: {source}")]
@@ -74,6 +74,7 @@ pub struct BpfLoader {
     target_btf: TargetBtf,
     globals: Vec<(String, Vec<u8>)>,
     max_entries: HashMap<String, u32>,
+    value_sizes: HashMap<String, u32>,
     map_pin_path: Option<PathBuf>,
     log_level: VerifierLogLevel,
 }
@@ -105,6 +106,14 @@ impl BpfLoader {
     /// Overrides the `max_entries` of map `name`.
     pub fn set_max_entries(&mut self, name: &str, max_entries: u32) -> &mut Self {
         self.max_entries.insert(name.to_owned(), max_entries);
+        self
+    }
+
+    /// Overrides the `value_size` of map `name` (libbpf's `bpf_map__set_value_size`): stack
+    /// trace maps are commonly declared without one and sized by user space to the wanted
+    /// stack depth (`depth * sizeof(u64)`).
+    pub fn set_value_size(&mut self, name: &str, value_size: u32) -> &mut Self {
+        self.value_sizes.insert(name.to_owned(), value_size);
         self
     }
 
@@ -150,6 +159,16 @@ impl BpfLoader {
                 .find(|m| &m.name == name)
                 .ok_or_else(|| BpfError::NoSuchMap { name: name.clone() })?;
             map.def.max_entries = max_entries;
+        }
+        for (name, &value_size) in &self.value_sizes {
+            let map = object
+                .maps
+                .iter_mut()
+                .find(|m| &m.name == name)
+                .ok_or_else(|| BpfError::NoSuchMap { name: name.clone() })?;
+            map.def.value_size = value_size;
+            // The declared value type no longer describes the value.
+            map.def.value_type_id = None;
         }
         fill_kconfig(&mut object);
 

@@ -462,6 +462,17 @@ fn create_fd_with_inner(
                      BpfLoader::set_max_entries"
                 ),
             }
+        } else if def.value_size == 0
+            && e.errno() == Some(libc::EINVAL)
+            && def.map_type == bpf_sys::generated::bpf_map_type::BPF_MAP_TYPE_STACK_TRACE
+        {
+            MapError::InvalidDefinition {
+                name: name.to_owned(),
+                reason: format!(
+                    "value_size is 0 and the kernel refused it ({e}); set it with \
+                     BpfLoader::set_value_size (stack depth * 8)"
+                ),
+            }
         } else {
             syscall(name, e)
         }

@@ -1,0 +1,42 @@
+//! Maps sized by user space before load (libbpf's `bpf_map__set_max_entries` and
+//! `bpf_map__set_value_size`): a stack-trace map declared with neither, as profilers do.
+
+use bpf_programs::programs::PerfEvent;
+use bpf_programs::{Bpf, BpfError, BpfLoader};
+
+const OBJECT: &[u8] = include_bytes!("../bpf/obj/map_sized_at_run_time.bpf.o");
+const DEPTH: u32 = 127;
+
+#[test]
+fn stack_map_sized_by_user_space_opens_and_its_program_loads() {
+    let mut bpf = BpfLoader::new()
+        .set_max_entries("stacks", 1024)
+        .set_value_size("stacks", DEPTH * 8)
+        .load(OBJECT)
+        .expect("object opens once the stack map is sized");
+    let info = bpf.map("stacks").unwrap().data().info().unwrap();
+    assert_eq!(info.value_size(), DEPTH * 8);
+    assert_eq!(info.max_entries(), 1024);
+    let program: &mut PerfEvent = bpf.program_mut("sample_stack").unwrap().try_into().unwrap();
+    program.load().unwrap();
+}
+
+#[test]
+fn unsized_stack_map_errors_name_the_missing_setting() {
+    let err = Bpf::load(OBJECT).expect_err("no max_entries");
+    assert!(err.to_string().contains("set_max_entries"), "{err}");
+    let err = BpfLoader::new()
+        .set_max_entries("stacks", 1024)
+        .load(OBJECT)
+        .expect_err("no value_size");
+    assert!(err.to_string().contains("`stacks`"), "{err}");
+    assert!(err.to_string().contains("set_value_size"), "{err}");
+    let err = BpfLoader::new()
+        .set_value_size("no_such_map", 8)
+        .load(OBJECT)
+        .expect_err("unknown map");
+    assert!(
+        matches!(&err, BpfError::NoSuchMap { name } if name == "no_such_map"),
+        "{err:?}"
+    );
+}
