@@ -96,6 +96,10 @@ pub enum NetlinkRequest {
     GetLink,
     /// `RTM_SETLINK`
     SetLink,
+    /// `RTM_NEWLINK`
+    NewLink,
+    /// `RTM_DELLINK`
+    DelLink,
     /// `RTM_NEWQDISC`
     NewQdisc,
     /// `RTM_DELQDISC`
@@ -158,6 +162,8 @@ impl fmt::Display for Command {
                     NetlinkRequest::Socket => "socket",
                     NetlinkRequest::GetLink => "RTM_GETLINK",
                     NetlinkRequest::SetLink => "RTM_SETLINK",
+                    NetlinkRequest::NewLink => "RTM_NEWLINK",
+                    NetlinkRequest::DelLink => "RTM_DELLINK",
                     NetlinkRequest::NewQdisc => "RTM_NEWQDISC",
                     NetlinkRequest::DelQdisc => "RTM_DELQDISC",
                     NetlinkRequest::NewFilter => "RTM_NEWTFILTER",

@@ -128,6 +128,9 @@ pub enum ProgramError {
     Tc(#[from] super::TcError),
 
     #[error(transparent)]
+    Netkit(#[from] super::NetkitError),
+
+    #[error(transparent)]
     CgroupAttach(#[from] super::CgroupAttachError),
 
     #[error(transparent)]

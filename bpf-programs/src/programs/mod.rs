@@ -54,6 +54,7 @@ pub mod cgroup_sysctl;
 pub mod flow_dissector;
 pub mod lirc_mode2;
 pub mod netfilter;
+pub mod netkit;
 mod netns_anchor;
 pub mod prog_attach_link;
 pub mod sched_classifier;
@@ -104,6 +105,7 @@ pub use lirc_mode2::LircMode2;
 pub use netfilter::{
     Netfilter, NetfilterAttachOptions, NetfilterError, NetfilterFamily, NetfilterHook,
 };
+pub use netkit::{Netkit, NetkitAttachType, NetkitError};
 pub use prog_attach_link::{AttachMethod, LinkOrAttachment, ProgAttachLink};
 pub use sched_classifier::{
     SchedClassifier, TcAttachOptions, TcAttachType, TcError, qdisc_add_clsact, qdisc_remove_clsact,
@@ -381,6 +383,7 @@ program_types! {
     FlowDissector(FlowDissector) => "flow_dissector",
     SkReuseport(SkReuseport) => "sk_reuseport",
     Netfilter(Netfilter) => "netfilter",
+    Netkit(Netkit) => "netkit",
     LircMode2(LircMode2) => "lirc_mode2",
     Unsupported(UnsupportedProgram) => "unsupported",
     Unknown(UnknownProgram) => "unknown",
@@ -426,6 +429,7 @@ impl Program {
             S::FlowDissector => Program::FlowDissector(FlowDissector::new(data.typed())),
             S::SkReuseport { .. } => Program::SkReuseport(SkReuseport::new(data.typed())),
             S::Netfilter => Program::Netfilter(Netfilter::new(data.typed())),
+            S::Netkit { .. } => Program::Netkit(Netkit::new(data.typed())),
             S::LircMode2 => Program::LircMode2(LircMode2::new(data.typed())),
             S::Unknown(_) => Program::Unknown(UnknownProgram::new(data.typed())),
             _ => Program::Unsupported(UnsupportedProgram::new(data.typed())),

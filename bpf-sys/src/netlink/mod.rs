@@ -1,5 +1,6 @@
 //! rtnetlink: a `NETLINK_ROUTE` socket, message building/parsing, and the XDP and tc requests.
 
+pub mod link;
 pub mod tc;
 pub mod xdp;
 
