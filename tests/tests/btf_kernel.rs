@@ -1,4 +1,5 @@
-//! Parses and round-trips the running kernel's BTF (vmlinux and every module's split BTF).
+//! Parses and round-trips the running kernel's BTF (vmlinux and every module's split BTF): in the
+//! integration tests so the guests' kernels (and their modules) are covered too.
 
 use std::sync::Arc;
 
