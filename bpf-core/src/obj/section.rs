@@ -480,9 +480,7 @@ impl ProgramSection {
             S::KProbe { .. } | S::KProbeMulti { .. } | S::KSyscall { .. } => {
                 pt::BPF_PROG_TYPE_KPROBE
             }
-            S::UProbe { .. } | S::UProbeMulti { .. } | S::Usdt { .. } => {
-                pt::BPF_PROG_TYPE_KPROBE
-            }
+            S::UProbe { .. } | S::UProbeMulti { .. } | S::Usdt { .. } => pt::BPF_PROG_TYPE_KPROBE,
             S::TracePoint { .. } => pt::BPF_PROG_TYPE_TRACEPOINT,
             S::RawTracePoint {
                 writable: false, ..
