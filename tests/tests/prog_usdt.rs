@@ -238,6 +238,14 @@ fn usdt_semaphore_is_set_while_attached() {
         panic!("on_guarded is a usdt program");
     };
     program.unload().unwrap();
+    // The uprobe (and its hold on the semaphore) goes with the perf event, which the kernel
+    // may release a moment after the link.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    while usdt_test_guarded_semaphore.load(Ordering::Relaxed) != before
+        && std::time::Instant::now() < deadline
+    {
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
     assert_eq!(
         usdt_test_guarded_semaphore.load(Ordering::Relaxed),
         before,

@@ -95,11 +95,6 @@ impl Binary {
         })
     }
 
-    /// The file's bytes.
-    pub(crate) fn bytes(&self) -> &[u8] {
-        self.bytes.as_slice()
-    }
-
     fn bad(&self, reason: String) -> UProbeError {
         UProbeError::Elf {
             path: self.path.clone(),

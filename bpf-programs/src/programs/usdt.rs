@@ -18,7 +18,7 @@ use bpf_sys::map::MapFd;
 use bpf_sys::perf_event::{PerfConfig, PerfEventAttr, PerfEventFlags, perf_event_open, pmu_type};
 
 use super::perf_attach::{PerfLinkInner, perf_attach};
-use super::uprobe_resolve::{Binary, resolve_binary};
+use super::uprobe_resolve::resolve_binary;
 use super::{
     DefaultLoad, ProgramData, ProgramError, ProgramSection, UProbeError, impl_program_common,
 };
@@ -346,8 +346,14 @@ impl Usdt {
 
 /// The sites of `provider:name` in the binary at `path`.
 fn probe_sites(path: &Path, provider: &str, name: &str) -> Result<Vec<UsdtNote>, UsdtError> {
-    let binary = Binary::open(path)?;
-    let notes = parse_notes(binary.bytes()).map_err(|source| UsdtError::Notes {
+    // Read, not mapped: while a mapping of the binary exists, the kernel installs the uprobes
+    // being registered into it too (any private file mapping may become executable) and bumps
+    // the semaphore through it, so a mapping racing an attach can leave a semaphore set.
+    let bytes = std::fs::read(path).map_err(|e| UsdtError::Elf {
+        path: path.to_owned(),
+        reason: e.to_string(),
+    })?;
+    let notes = parse_notes(&bytes).map_err(|source| UsdtError::Notes {
         path: path.to_owned(),
         source,
     })?;
