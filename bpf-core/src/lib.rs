@@ -3,3 +3,4 @@
 pub mod btf;
 pub mod obj;
 pub mod relocation;
+pub mod usdt;

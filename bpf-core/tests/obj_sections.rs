@@ -1,6 +1,6 @@
 //! Section names → program kind, attach target, kernel prog type and expected attach type.
 
-use bpf_core::obj::{Object, ProgramSection as S, Tracepoint, UprobeTarget};
+use bpf_core::obj::{Object, ProgramSection as S, Tracepoint, UprobeTarget, UsdtTarget};
 use bpf_sys::generated::{bpf_attach_type as at, bpf_prog_type as pt};
 
 fn check(name: &str, expected: S, prog_type: pt::Type, attach: Option<at::Type>) {
@@ -628,4 +628,57 @@ fn programs_of_a_real_object() {
     assert!(object.program("tc_prog").unwrap().autoload);
     assert_eq!(object.license.as_deref(), Some("Dual BSD/GPL"));
     assert_eq!(object.kernel_version, Some(0x060c00));
+}
+
+#[test]
+fn usdt_sections() {
+    let target = |binary: &str, provider: &str, name: &str| {
+        Some(UsdtTarget {
+            binary: binary.into(),
+            provider: provider.into(),
+            name: name.into(),
+        })
+    };
+    check(
+        "usdt//usr/lib/libc.so.6:libc:setjmp",
+        S::Usdt {
+            target: target("/usr/lib/libc.so.6", "libc", "setjmp"),
+            sleepable: false,
+        },
+        pt::BPF_PROG_TYPE_KPROBE,
+        None,
+    );
+    check(
+        "usdt.s/libc.so.6:libc:memory_malloc_retry",
+        S::Usdt {
+            target: target("libc.so.6", "libc", "memory_malloc_retry"),
+            sleepable: true,
+        },
+        pt::BPF_PROG_TYPE_KPROBE,
+        None,
+    );
+    for bare in ["usdt", "usdt/"] {
+        check(
+            bare,
+            S::Usdt {
+                target: None,
+                sleepable: false,
+            },
+            pt::BPF_PROG_TYPE_KPROBE,
+            None,
+        );
+    }
+    assert!(S::parse("usdt.s").sleepable());
+    assert!(!S::parse("usdt/a:b:c").sleepable());
+    // Not `<binary>:<provider>:<name>`: libbpf rejects these, so they are no usdt section.
+    for bad in [
+        "usdt/bin",
+        "usdt/bin:provider",
+        "usdt/bin::name",
+        "usdt/:p:n",
+        "usdt/bin:p:",
+        "usdt/a:b:c:d",
+    ] {
+        assert_eq!(S::parse(bad), S::Unknown(bad.to_owned()), "{bad}");
+    }
 }

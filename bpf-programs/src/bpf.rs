@@ -326,7 +326,21 @@ fn fill_kconfig(object: &mut Object) {
     if !object.maps.iter().any(|m| m.kind == MapKind::Kconfig) {
         return;
     }
-    let values = crate::kernel_config::kernel_config_values();
+    let mut values = crate::kernel_config::kernel_config_values();
+    // libbpf's computed value that <bpf/usdt.bpf.h> reads: bpf_get_attach_cookie() works on
+    // uprobes (it came with perf event links, Linux 5.15).
+    if object
+        .externs
+        .iter()
+        .any(|e| e.name == "LINUX_HAS_BPF_COOKIE")
+    {
+        let cookies = if crate::features::perf_link() {
+            "y"
+        } else {
+            "n"
+        };
+        values.insert("LINUX_HAS_BPF_COOKIE".to_owned(), cookies.to_owned());
+    }
     if let Err(e) = object.fill_kconfig(&values) {
         log::warn!("kconfig externs: {e}; programs reading missing values will not load");
     }

@@ -43,6 +43,22 @@ pub(super) fn fixup(
     if let Some(id) = btf.find_by_name_kind(".ksyms", BtfKind::Datasec) {
         fixup_ksyms(btf, id)?;
     }
+    // Hidden global functions (`__weak __hidden`, as <bpf/usdt.bpf.h>'s `bpf_usdt_arg`) are
+    // marked static, as libbpf does: the verifier then checks them in their caller's context
+    // (a global function is verified alone, its pointer arguments possibly NULL).
+    for sym in symbols {
+        if sym.hidden
+            && sym.kind == SymbolKind::Func
+            && sym.binding != super::Binding::Local
+            && let Some(id) = btf.find_by_name_kind(&sym.name, BtfKind::Func)
+            && let Ok(TypeKind::Func {
+                linkage: FuncLinkage::Global,
+                ..
+            }) = btf.type_by_id(id).map(|t| t.kind)
+        {
+            btf.set_func_linkage(id, FuncLinkage::Static)?;
+        }
+    }
     // The kernel refuses extern linkage on FUNCs, wherever the kfunc was declared.
     for ext in externs {
         if let ExternKind::Kfunc { type_id } = ext.kind

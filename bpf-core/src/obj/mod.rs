@@ -28,7 +28,7 @@ pub use externs::{Extern, ExternKind, KconfigType};
 pub use globals::SetGlobalError;
 pub use kconfig::{KconfigError, parse_kconfig};
 pub use maps::{DataKind, Map, MapDef, MapKind, MapSlot, Pinning, SlotTarget, Variable};
-pub use section::{ProgramSection, Tracepoint, UprobeTarget};
+pub use section::{ProgramSection, Tracepoint, UprobeTarget, UsdtTarget};
 pub use struct_ops::{StructOps, StructOpsMember};
 pub use struct_ops_layout::{
     StructOpsDataMember, StructOpsLayout, StructOpsLayoutError, StructOpsProgramSlot,

@@ -13,6 +13,17 @@ pub struct UprobeTarget {
     pub offset: u64,
 }
 
+/// A USDT probe as written in `usdt/<binary>:<provider>:<name>`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UsdtTarget {
+    /// The binary or library path (may be a bare library name, resolved by the loader).
+    pub binary: String,
+    /// The probe's provider (the first argument of `DTRACE_PROBE*`/`STAP_PROBE*`).
+    pub provider: String,
+    /// The probe's name.
+    pub name: String,
+}
+
 /// A tracepoint as written in `tracepoint/<category>/<name>`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Tracepoint {
@@ -42,6 +53,12 @@ pub enum ProgramSection {
     UProbe {
         target: Option<UprobeTarget>,
         retprobe: bool,
+        sleepable: bool,
+    },
+    /// `usdt`, `usdt/<binary>:<provider>:<name>`, `usdt.s/...`: a uprobe at a USDT probe
+    /// site whose arguments the program reads with `bpf_usdt_arg()`.
+    Usdt {
+        target: Option<UsdtTarget>,
         sleepable: bool,
     },
     /// `uprobe.multi/<binary>:<pattern>`, target kept as written.
@@ -174,6 +191,20 @@ fn parse_uprobe_target(rest: Option<&str>) -> Option<UprobeTarget> {
         binary: binary.to_owned(),
         function,
         offset,
+    })
+}
+
+/// `<binary>:<provider>:<name>`, each part non-empty (as libbpf, the path cannot hold a `:`).
+fn parse_usdt_target(rest: Option<&str>) -> Option<UsdtTarget> {
+    let mut parts = rest?.split(':');
+    let (binary, provider, name) = (parts.next()?, parts.next()?, parts.next()?);
+    if parts.next().is_some() || [binary, provider, name].iter().any(|p| p.is_empty()) {
+        return None;
+    }
+    Some(UsdtTarget {
+        binary: binary.to_owned(),
+        provider: provider.to_owned(),
+        name: name.to_owned(),
     })
 }
 
@@ -312,6 +343,14 @@ impl ProgramSection {
                     sleepable: kind.ends_with(".s"),
                 })
             }
+            "usdt" | "usdt.s" => {
+                let target = parse_usdt_target(rest);
+                // A target that is not `<binary>:<provider>:<name>` is no usdt section.
+                (rest.is_none_or(str::is_empty) || target.is_some()).then_some(S::Usdt {
+                    target,
+                    sleepable: kind == "usdt.s",
+                })
+            }
             "tracepoint" | "tp" => Some(parse_tracepoint(rest)),
             "raw_tracepoint" | "raw_tp" => Some(S::RawTracePoint {
                 name: target(rest),
@@ -441,7 +480,7 @@ impl ProgramSection {
             S::KProbe { .. } | S::KProbeMulti { .. } | S::KSyscall { .. } => {
                 pt::BPF_PROG_TYPE_KPROBE
             }
-            S::UProbe { .. } | S::UProbeMulti { .. } => pt::BPF_PROG_TYPE_KPROBE,
+            S::UProbe { .. } | S::UProbeMulti { .. } | S::Usdt { .. } => pt::BPF_PROG_TYPE_KPROBE,
             S::TracePoint { .. } => pt::BPF_PROG_TYPE_TRACEPOINT,
             S::RawTracePoint {
                 writable: false, ..
@@ -521,6 +560,7 @@ impl ProgramSection {
         match self {
             S::UProbe { sleepable, .. }
             | S::UProbeMulti { sleepable, .. }
+            | S::Usdt { sleepable, .. }
             | S::FEntry { sleepable, .. }
             | S::FExit { sleepable, .. }
             | S::FModRet { sleepable, .. }

@@ -1,5 +1,5 @@
 //! Attaching a program where its section says, as libbpf's auto-attach (a skeleton's
-//! `attach()`) does: `tracepoint/sched/sched_switch`, `kprobe/do_unlinkat`, `fentry/...`, ...
+//! `attach()`) does: `tracepoint/sched/sched_switch`, `kprobe/do_unlinkat`, `fentry/...`, `usdt/...`, ...
 
 use bpf_core::obj::ProgramSection as S;
 
@@ -13,6 +13,7 @@ fn names_target(section: &S) -> bool {
         S::KProbeMulti { pattern, .. } => pattern.is_some(),
         S::UProbe { target, .. } => target.is_some(),
         S::UProbeMulti { target, .. } => target.is_some(),
+        S::Usdt { target, .. } => target.is_some(),
         S::TracePoint { target } => target.is_some(),
         S::RawTracePoint { name, .. } | S::BtfTracePoint { name } => name.is_some(),
         S::FEntry { function, .. } | S::FExit { function, .. } | S::FModRet { function, .. } => {
@@ -45,6 +46,7 @@ impl Program {
             Program::KProbeMulti(p) => p.attach_default().map(drop),
             Program::UProbe(p) => p.attach_default(None).map(drop),
             Program::UProbeMulti(p) => p.attach_default(None).map(drop),
+            Program::Usdt(p) => p.attach_default(None).map(drop),
             Program::TracePoint(p) => p.attach_default().map(drop),
             Program::RawTracePoint(p) => p.attach_default().map(drop),
             Program::BtfTracePoint(p) => p.attach().map(drop),

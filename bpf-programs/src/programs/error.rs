@@ -104,6 +104,8 @@ pub enum ProgramError {
     #[error(transparent)]
     UProbe(#[from] super::UProbeError),
     #[error(transparent)]
+    Usdt(Box<super::UsdtError>),
+    #[error(transparent)]
     PerfEvent(#[from] super::PerfEventError),
 
     #[error(transparent)]
@@ -150,6 +152,12 @@ pub enum ProgramError {
 
     #[error(transparent)]
     Netfilter(#[from] super::NetfilterError),
+}
+
+impl From<super::UsdtError> for ProgramError {
+    fn from(error: super::UsdtError) -> ProgramError {
+        ProgramError::Usdt(Box::new(error))
+    }
 }
 
 impl ProgramError {

@@ -42,6 +42,7 @@ pub mod tracepoint;
 pub mod unsupported;
 pub mod uprobe;
 mod uprobe_resolve;
+pub mod usdt;
 
 // networking, socket and cgroup program types
 pub mod cgroup_attach;
@@ -91,6 +92,7 @@ pub use syscall::Syscall;
 pub use tracepoint::{TracePoint, TracePointError};
 pub use unsupported::{UnknownProgram, UnsupportedProgram};
 pub use uprobe::{ProbeKind, UProbe, UProbeError, UProbeLocation, UProbeMulti};
+pub use usdt::{Usdt, UsdtError, UsdtLink, UsdtLinkId};
 
 // networking, socket and cgroup program types
 pub use cgroup_attach::{CgroupAttachError, CgroupAttachMode};
@@ -354,6 +356,7 @@ program_types! {
     KProbeMulti(KProbeMulti) => "kprobe.multi",
     UProbe(UProbe) => "uprobe",
     UProbeMulti(UProbeMulti) => "uprobe.multi",
+    Usdt(Usdt) => "usdt",
     TracePoint(TracePoint) => "tracepoint",
     RawTracePoint(RawTracePoint) => "raw_tracepoint",
     BtfTracePoint(BtfTracePoint) => "tp_btf",
@@ -398,6 +401,7 @@ impl Program {
             S::KProbeMulti { .. } => Program::KProbeMulti(KProbeMulti::new(data.typed())),
             S::UProbe { .. } => Program::UProbe(UProbe::new(data.typed())),
             S::UProbeMulti { .. } => Program::UProbeMulti(UProbeMulti::new(data.typed())),
+            S::Usdt { .. } => Program::Usdt(Usdt::new(data.typed())),
             S::TracePoint { .. } => Program::TracePoint(TracePoint::new(data.typed())),
             S::RawTracePoint { .. } => Program::RawTracePoint(RawTracePoint::new(data.typed())),
             S::BtfTracePoint { .. } => Program::BtfTracePoint(BtfTracePoint::new(data.typed())),

@@ -1,0 +1,16 @@
+//! USDT (user statically-defined tracing) probes, as `sys/sdt.h` emits them, without a kernel:
+//!
+//! - [`notes`]: the `.note.stapsdt` notes of an ELF binary (probe address, semaphore, argument
+//!   spec), with the `.stapsdt.base` prelink adjustment and the file offsets uprobes take;
+//! - [`args`]: the x86-64 argument spec strings (`-4@%eax 8@-16(%rbp) 4@$5`) and the
+//!   `struct pt_regs` offsets of the registers they name;
+//! - [`layout`]: the value layout of libbpf's `__bpf_usdt_specs` map, read from an object's BTF
+//!   (it differs between `usdt.bpf.h` versions), and the encoding of one probe's spec into it.
+
+pub mod args;
+pub mod layout;
+pub mod notes;
+
+pub use args::{ArgSpecError, UsdtArg, UsdtArgLocation, parse_args, pt_regs_offset};
+pub use layout::{SpecLayout, SpecLayoutError};
+pub use notes::{UsdtError, UsdtNote, parse_notes};

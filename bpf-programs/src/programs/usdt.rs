@@ -1,0 +1,380 @@
+//! USDT probes (`SEC("usdt/<binary>:<provider>:<name>")`), the way libbpf attaches them: for
+//! every matching `.note.stapsdt` note of the binary, the probe's argument spec goes into the
+//! object's `__bpf_usdt_specs` map under a spec id, and a uprobe at the probe's file offset
+//! (with the semaphore as its reference counter, so the kernel bumps it while attached) runs
+//! the program with the spec id as its bpf cookie; `bpf_usdt_arg()` of `<bpf/usdt.bpf.h>`
+//! then reads the arguments.
+
+use std::collections::{BTreeSet, HashMap};
+use std::ffi::CString;
+use std::os::fd::AsFd;
+use std::os::unix::ffi::OsStrExt;
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, PoisonError};
+
+use bpf_core::usdt::layout::SPECS_MAP;
+use bpf_core::usdt::{SpecLayout, SpecLayoutError, UsdtNote, parse_notes};
+use bpf_sys::map::MapFd;
+use bpf_sys::perf_event::{PerfConfig, PerfEventAttr, PerfEventFlags, perf_event_open, pmu_type};
+
+use super::perf_attach::{PerfLinkInner, perf_attach};
+use super::uprobe_resolve::resolve_binary;
+use super::{
+    DefaultLoad, ProgramData, ProgramError, ProgramSection, UProbeError, impl_program_common,
+};
+use crate::features;
+
+/// `PERF_UPROBE_REF_CTR_OFFSET_SHIFT`: where a uprobe PMU event's `config` takes the
+/// reference counter (semaphore) offset.
+const REF_CTR_OFFSET_SHIFT: u32 = 32;
+
+/// Why a USDT probe could not be attached.
+#[derive(Debug, thiserror::Error)]
+pub enum UsdtError {
+    #[error(
+        "usdt target `{name}`: no such library or executable (process maps, ld.so.cache, PATH)"
+    )]
+    BinaryNotFound { name: String },
+    #[error("usdt: reading ELF {}: {reason}", path.display())]
+    Elf { path: PathBuf, reason: String },
+    #[error("usdt: {}: {source}", path.display())]
+    Notes {
+        path: PathBuf,
+        #[source]
+        source: bpf_core::usdt::UsdtError,
+    },
+    #[error("usdt: no USDT probe {provider}:{name} in {}", path.display())]
+    ProbeNotFound {
+        provider: String,
+        name: String,
+        path: PathBuf,
+    },
+    #[error(
+        "program `{program}`: the object has no `{SPECS_MAP}` map (build it with <bpf/usdt.bpf.h>)"
+    )]
+    NoSpecsMap { program: String },
+    #[error("program `{program}`: {source}")]
+    Layout {
+        program: String,
+        #[source]
+        source: SpecLayoutError,
+    },
+    #[error("usdt {provider}:{name} in {}: {source}", path.display())]
+    Spec {
+        provider: String,
+        name: String,
+        path: PathBuf,
+        #[source]
+        source: Box<SpecLayoutError>,
+    },
+    #[error("usdt: all {max} spec ids of `{SPECS_MAP}` are in use (raise BPF_USDT_MAX_SPEC_CNT)")]
+    NoSpecIds { max: u32 },
+    #[error("usdt: writing spec {spec_id} into `{SPECS_MAP}`: {source}")]
+    SpecUpdate {
+        spec_id: u32,
+        #[source]
+        source: bpf_sys::SyscallError,
+    },
+    #[error("program `{program}` names no USDT probe in its section; pass one to attach")]
+    NoTarget { program: String },
+    #[error("usdt: the kernel has no uprobe PMU: {0}")]
+    NoPmu(#[source] std::io::Error),
+    #[error("usdt {provider}:{name} at {}+{offset:#x}: {source}", path.display())]
+    Attach {
+        provider: String,
+        name: String,
+        path: PathBuf,
+        offset: u64,
+        #[source]
+        source: bpf_sys::SyscallError,
+    },
+}
+
+impl From<UProbeError> for UsdtError {
+    fn from(error: UProbeError) -> UsdtError {
+        match error {
+            UProbeError::BinaryNotFound { name } => UsdtError::BinaryNotFound { name },
+            UProbeError::Elf { path, reason } => UsdtError::Elf { path, reason },
+            other => UsdtError::Elf {
+                path: PathBuf::new(),
+                reason: other.to_string(),
+            },
+        }
+    }
+}
+
+/// Spec ids in use, per `__bpf_usdt_specs` map (by kernel map id): links of several programs
+/// of one object share the map, and a link can outlive its program.
+static SPEC_IDS: Mutex<Option<HashMap<u32, BTreeSet<u32>>>> = Mutex::new(None);
+
+/// Spec ids a link holds in one map; freed when the link goes.
+#[derive(Debug)]
+pub struct UsdtSpecIds {
+    map_id: u32,
+    ids: Vec<u32>,
+}
+
+impl UsdtSpecIds {
+    /// The spec ids (the bpf cookies of the link's uprobes), one per probe site.
+    pub fn ids(&self) -> &[u32] {
+        &self.ids
+    }
+
+    fn allocate(&mut self, max_entries: u32) -> Result<u32, UsdtError> {
+        let mut guard = SPEC_IDS.lock().unwrap_or_else(PoisonError::into_inner);
+        let used = guard
+            .get_or_insert_with(HashMap::new)
+            .entry(self.map_id)
+            .or_default();
+        let id = (0..max_entries)
+            .find(|id| !used.contains(id))
+            .ok_or(UsdtError::NoSpecIds { max: max_entries })?;
+        used.insert(id);
+        self.ids.push(id);
+        Ok(id)
+    }
+}
+
+impl Drop for UsdtSpecIds {
+    fn drop(&mut self) {
+        let mut guard = SPEC_IDS.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(maps) = guard.as_mut()
+            && let Some(used) = maps.get_mut(&self.map_id)
+        {
+            for id in &self.ids {
+                used.remove(id);
+            }
+            if used.is_empty() {
+                maps.remove(&self.map_id);
+            }
+        }
+    }
+}
+
+/// One USDT attachment: a uprobe per matching probe site, and the spec ids they use.
+#[derive(Debug)]
+pub struct UsdtLinkInner {
+    // Declared first: the uprobes go before their spec ids are handed out again.
+    probes: Vec<PerfLinkInner>,
+    spec_ids: UsdtSpecIds,
+}
+
+impl UsdtLinkInner {
+    /// The uprobe attachments, one per probe site.
+    pub fn probes(&self) -> &[PerfLinkInner] {
+        &self.probes
+    }
+
+    /// The spec ids in use.
+    pub fn spec_ids(&self) -> &[u32] {
+        self.spec_ids.ids()
+    }
+
+    /// Detaches every uprobe and frees the spec ids.
+    pub fn detach(self) -> Result<(), ProgramError> {
+        drop(self);
+        Ok(())
+    }
+}
+
+super::links::define_link_wrapper!(
+    /// A USDT attachment (every site of one probe in one binary).
+    UsdtLink,
+    UsdtLinkId,
+    UsdtLinkInner
+);
+
+/// A `usdt` program.
+#[derive(Debug)]
+pub struct Usdt {
+    pub(crate) data: ProgramData<UsdtLink>,
+}
+
+impl Usdt {
+    pub(crate) fn new(data: ProgramData<UsdtLink>) -> Self {
+        Usdt { data }
+    }
+
+    /// Loads the program.
+    pub fn load(&mut self) -> Result<(), ProgramError> {
+        self.data.load()
+    }
+
+    /// Attaches at every site of the probe `provider:name` in `binary` (a path, a library name
+    /// such as `libc`, or an executable on `PATH`), for process `pid` only or for all.
+    pub fn attach(
+        &mut self,
+        binary: impl AsRef<Path>,
+        provider: &str,
+        name: &str,
+        pid: Option<u32>,
+    ) -> Result<UsdtLinkId, ProgramError> {
+        self.attach_with_cookie(binary, provider, name, pid, 0)
+    }
+
+    /// As [`attach`](Self::attach); `cookie` is what `bpf_usdt_cookie()` returns.
+    pub fn attach_with_cookie(
+        &mut self,
+        binary: impl AsRef<Path>,
+        provider: &str,
+        name: &str,
+        pid: Option<u32>,
+        cookie: u64,
+    ) -> Result<UsdtLinkId, ProgramError> {
+        let program = self.data.name().to_owned();
+        let prog_fd = self.data.fd()?;
+        let no_specs_map = || UsdtError::NoSpecsMap {
+            program: program.clone(),
+        };
+        let context = self.data.context.as_ref().ok_or_else(no_specs_map)?;
+        let map_fd = context.map_fds.get(SPECS_MAP).ok_or_else(no_specs_map)?;
+        let btf = context.object.btf.as_ref().ok_or_else(no_specs_map)?;
+        let layout_error = |source| UsdtError::Layout {
+            program: program.clone(),
+            source,
+        };
+        let layout = SpecLayout::from_btf(btf).map_err(layout_error)?;
+        let map_fd = map_fd
+            .try_clone()
+            .map_err(|source| ProgramError::Io {
+                what: format!("duplicating the fd of map `{SPECS_MAP}`"),
+                source,
+            })
+            .and_then(|fd| {
+                MapFd::from_fd(fd).map_err(ProgramError::syscall("usdt specs map info"))
+            })?;
+        if map_fd.value_size() != layout.size {
+            return Err(layout_error(SpecLayoutError::BadMember {
+                ty: bpf_core::usdt::layout::SPEC_STRUCT,
+                member: "(size)",
+                reason: format!(
+                    "{} bytes, but the map's values have {}",
+                    layout.size,
+                    map_fd.value_size()
+                ),
+            })
+            .into());
+        }
+        let map_id = bpf_sys::info::map_info(map_fd.as_fd())
+            .map_err(ProgramError::syscall("usdt specs map info"))?
+            .info
+            .id;
+
+        let path = resolve_binary(binary.as_ref(), pid).map_err(UsdtError::from)?;
+        let notes = probe_sites(&path, provider, name)?;
+        if !features::perf_link() {
+            return Err(ProgramError::NotSupported {
+                feature: "USDT without bpf cookies (perf event bpf_link, Linux 5.15); the \
+                          __bpf_usdt_ip_to_spec_id fallback is not implemented",
+            });
+        }
+        let pmu = pmu_type("uprobe").map_err(UsdtError::NoPmu)?;
+        let c_path = CString::new(path.as_os_str().as_bytes()).map_err(|_| UsdtError::Elf {
+            path: path.clone(),
+            reason: "path contains a NUL byte".to_owned(),
+        })?;
+        let (perf_pid, cpu) = match pid {
+            Some(pid) => (pid as i32, -1),
+            None => (-1, 0),
+        };
+
+        let mut link = UsdtLinkInner {
+            probes: Vec::with_capacity(notes.len()),
+            spec_ids: UsdtSpecIds {
+                map_id,
+                ids: Vec::new(),
+            },
+        };
+        for note in &notes {
+            let args = note.parse_args().map_err(|source| UsdtError::Notes {
+                path: path.clone(),
+                source,
+            })?;
+            let value = layout
+                .encode(&args, cookie)
+                .map_err(|source| UsdtError::Spec {
+                    provider: note.provider.clone(),
+                    name: note.name.clone(),
+                    path: path.clone(),
+                    source: Box::new(source),
+                })?;
+            let spec_id = link.spec_ids.allocate(map_fd.max_entries())?;
+            map_fd
+                .update(&spec_id.to_ne_bytes(), &value, 0)
+                .map_err(|source| UsdtError::SpecUpdate { spec_id, source })?;
+            let ref_ctr = note.semaphore_offset.unwrap_or(0);
+            let attr = PerfEventAttr {
+                type_: pmu,
+                config: ref_ctr << REF_CTR_OFFSET_SHIFT,
+                sample: 1,
+                wakeup: 1,
+                flags: PerfEventFlags::DISABLED,
+                config1: PerfConfig::String(&c_path),
+                config2: PerfConfig::Value(note.file_offset),
+                ..Default::default()
+            };
+            let perf_fd = perf_event_open(&attr, perf_pid, cpu, None, 0).map_err(|source| {
+                UsdtError::Attach {
+                    provider: note.provider.clone(),
+                    name: note.name.clone(),
+                    path: path.clone(),
+                    offset: note.file_offset,
+                    source,
+                }
+            })?;
+            link.probes
+                .push(perf_attach(prog_fd.as_fd(), perf_fd, u64::from(spec_id))?);
+        }
+        Ok(self.data.links.insert(UsdtLink::new(link)))
+    }
+
+    /// Attaches where the section says (`usdt/<binary>:<provider>:<name>`).
+    pub fn attach_default(&mut self, pid: Option<u32>) -> Result<UsdtLinkId, ProgramError> {
+        let Some(ProgramSection::Usdt {
+            target: Some(target),
+            ..
+        }) = self.data.section().cloned()
+        else {
+            return Err(UsdtError::NoTarget {
+                program: self.data.name().to_owned(),
+            }
+            .into());
+        };
+        self.attach(&target.binary, &target.provider, &target.name, pid)
+    }
+}
+
+/// The sites of `provider:name` in the binary at `path`.
+fn probe_sites(path: &Path, provider: &str, name: &str) -> Result<Vec<UsdtNote>, UsdtError> {
+    // Read, not mapped: while a mapping of the binary exists, the kernel installs the uprobes
+    // being registered into it too (any private file mapping may become executable) and bumps
+    // the semaphore through it, so a mapping racing an attach can leave a semaphore set.
+    let bytes = std::fs::read(path).map_err(|e| UsdtError::Elf {
+        path: path.to_owned(),
+        reason: e.to_string(),
+    })?;
+    let notes = parse_notes(&bytes).map_err(|source| UsdtError::Notes {
+        path: path.to_owned(),
+        source,
+    })?;
+    let sites: Vec<UsdtNote> = notes
+        .into_iter()
+        .filter(|n| n.provider == provider && n.name == name)
+        .collect();
+    if sites.is_empty() {
+        return Err(UsdtError::ProbeNotFound {
+            provider: provider.to_owned(),
+            name: name.to_owned(),
+            path: path.to_owned(),
+        });
+    }
+    Ok(sites)
+}
+
+impl DefaultLoad for Usdt {
+    fn load_default(&mut self) -> Result<(), ProgramError> {
+        self.load()
+    }
+}
+
+impl_program_common!(Usdt, UsdtLink);
