@@ -1,6 +1,7 @@
 //! Parses arbitrary bytes as an eBPF object and relocates every program with dummy fds.
 //!
-//! Seed the corpus from the test objects, then run (nightly features via RUSTC_BOOTSTRAP):
+//! Seed the corpus from the test objects, then run (cargo-fuzz, nightly features via
+//! RUSTC_BOOTSTRAP; the other targets likewise):
 //! `mkdir -p corpus/object && cp ../../tests/bpf/obj/*.o corpus/object/`
 //! `RUSTC_BOOTSTRAP=1 cargo fuzz run object`
 #![no_main]
