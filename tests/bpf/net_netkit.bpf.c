@@ -3,8 +3,6 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_endian.h>
 
-#define ETH_P_IP 0x0800
-#define IPPROTO_UDP_NUM 17
 // NETKIT_NEXT of <linux/if_link.h>'s enum netkit_action: run the next program, then the policy.
 #define NK_NEXT (-1)
 
@@ -14,28 +12,12 @@ __u64 primary_hits = 0;
 __u64 peer_hits = 0;
 
 // netkit frames carry an Ethernet header in both L2 and L3 mode.
-static __always_inline int is_target_udp(struct __sk_buff *skb)
-{
-    void *data = (void *)(long)skb->data, *data_end = (void *)(long)skb->data_end;
-    struct ethhdr *eth = data;
-    struct iphdr *ip;
-    struct udphdr *udp;
-
-    if ((void *)(eth + 1) > data_end || eth->h_proto != bpf_htons(ETH_P_IP))
-        return 0;
-    ip = (void *)(eth + 1);
-    if ((void *)(ip + 1) > data_end || ip->protocol != IPPROTO_UDP_NUM || ip->ihl != 5)
-        return 0;
-    udp = (void *)(ip + 1);
-    if ((void *)(udp + 1) > data_end)
-        return 0;
-    return udp->dest == bpf_htons(target_port);
-}
+#include "udp_match.h"
 
 SEC("netkit/primary")
 int count_primary(struct __sk_buff *skb)
 {
-    if (is_target_udp(skb))
+    if (is_target_udp((void *)(long)skb->data, (void *)(long)skb->data_end))
         __sync_fetch_and_add(&primary_hits, 1);
     return NK_NEXT;
 }
@@ -43,7 +25,7 @@ int count_primary(struct __sk_buff *skb)
 SEC("netkit/peer")
 int count_peer(struct __sk_buff *skb)
 {
-    if (is_target_udp(skb))
+    if (is_target_udp((void *)(long)skb->data, (void *)(long)skb->data_end))
         __sync_fetch_and_add(&peer_hits, 1);
     return NK_NEXT;
 }

@@ -5,29 +5,12 @@
 #include <bpf/bpf_endian.h>
 #include "prog_counter.h"
 
-#define ETH_P_IP 0x0800
-#define IPPROTO_UDP_NUM 17
 #define TC_ACT_OK 0
 #define NF_ACCEPT 1
 
 const volatile __u16 target_port = 0;
 
-static __always_inline int is_target_udp(void *data, void *data_end)
-{
-    struct ethhdr *eth = data;
-    struct iphdr *ip;
-    struct udphdr *udp;
-
-    if ((void *)(eth + 1) > data_end || eth->h_proto != bpf_htons(ETH_P_IP))
-        return 0;
-    ip = (void *)(eth + 1);
-    if ((void *)(ip + 1) > data_end || ip->protocol != IPPROTO_UDP_NUM || ip->ihl != 5)
-        return 0;
-    udp = (void *)(ip + 1);
-    if ((void *)(udp + 1) > data_end)
-        return 0;
-    return udp->dest == bpf_htons(target_port);
-}
+#include "udp_match.h"
 
 SEC("xdp")
 int count_xdp(struct xdp_md *ctx)
