@@ -26,10 +26,10 @@ const OBJECT: &[u8] = include_bytes!("../bpf/obj/prog_usdt.bpf.o");
 // semaphore address or 0, and provider, name and argument spec as C strings.
 std::arch::global_asm!(
     r#"
-    .pushsection .text.usdt_test_probes,"ax",@progbits
-    .globl usdt_test_fire_args
-    .type usdt_test_fire_args,@function
-usdt_test_fire_args:
+    .macro usdt_probe function, provider, name, args, semaphore
+    .globl \function
+    .type \function,@function
+\function:
 990:
     nop
     .pushsection .note.stapsdt,"?",@note
@@ -42,40 +42,20 @@ usdt_test_fire_args:
 993:
     .8byte 990b
     .8byte _.stapsdt.base
-    .8byte 0
-    .asciz "usdt_test"
-    .asciz "args"
-    .asciz "4@%edi -4@%esi 8@8(%rdx) -2@$-3"
+    .8byte \semaphore
+    .asciz "\provider"
+    .asciz "\name"
+    .asciz "\args"
 994:
     .balign 4
     .popsection
     ret
-    .size usdt_test_fire_args, .-usdt_test_fire_args
+    .size \function, .-\function
+    .endm
 
-    .globl usdt_test_fire_guarded
-    .type usdt_test_fire_guarded,@function
-usdt_test_fire_guarded:
-990:
-    nop
-    .pushsection .note.stapsdt,"?",@note
-    .balign 4
-    .4byte 992f-991f, 994f-993f, 3
-991:
-    .asciz "stapsdt"
-992:
-    .balign 4
-993:
-    .8byte 990b
-    .8byte _.stapsdt.base
-    .8byte usdt_test_guarded_semaphore
-    .asciz "usdt_test"
-    .asciz "guarded"
-    .asciz "-8@%rdi"
-994:
-    .balign 4
-    .popsection
-    ret
-    .size usdt_test_fire_guarded, .-usdt_test_fire_guarded
+    .pushsection .text.usdt_test_probes,"ax",@progbits
+    usdt_probe usdt_test_fire_args, usdt_test, args, "4@%edi -4@%esi 8@8(%rdx) -2@$-3", 0
+    usdt_probe usdt_test_fire_guarded, usdt_test, guarded, "-8@%rdi", usdt_test_guarded_semaphore
     .popsection
 
     .pushsection .probes,"aw",@progbits
