@@ -51,6 +51,10 @@ pub fn skipped_unsupported<T>(
 ) -> bool {
     use bpf_programs::programs::ProgramError;
     match result {
+        Err(e @ ProgramError::ProgramNotSupported { .. }) => {
+            skip(test_path, e);
+            true
+        }
         Err(ProgramError::NotSupported { feature }) => {
             skip(
                 test_path,

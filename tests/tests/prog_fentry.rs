@@ -1,7 +1,7 @@
 //! fentry / fexit / fmod_ret (fire on the second kernel; this one refuses trampolines).
 
 use bpf_programs::programs::{FEntry, FEntryError, FExit, FModRet, ProgramError};
-use integration_tests::{getpid_n, open_for_this_thread, skipped_unsupported, value_at};
+use integration_tests::{getpid_n, open_for_this_thread, skip, skipped_unsupported, value_at};
 
 const OBJECT: &[u8] = include_bytes!("../bpf/obj/prog_fentry.bpf.o");
 
@@ -108,4 +108,23 @@ fn fentry_unknown_function_is_typed_error() {
         matches!(&err, ProgramError::FEntry(FEntryError::FunctionNotFound { function, .. }) if function == "no_such_kernel_function_xyz"),
         "{err:?}"
     );
+}
+
+#[test]
+fn refused_trampolines_are_a_typed_not_supported_error() {
+    let test = "prog_fentry::refused_trampolines_are_a_typed_not_supported_error";
+    let mut bpf = open_for_this_thread(OBJECT);
+    let program: &mut FEntry = bpf
+        .program_mut("fentry_getpid")
+        .unwrap()
+        .try_into()
+        .unwrap();
+    match load_first(|f| program.load_target(f), GETPID) {
+        Ok(()) => skip(test, "this kernel loads trampoline programs"),
+        Err(ProgramError::ProgramNotSupported { program, feature }) => {
+            assert_eq!(program, "fentry_getpid");
+            assert!(feature.contains("trampolines"), "{feature}");
+        }
+        Err(other) => panic!("expected a typed not-supported error, got {other:?}"),
+    }
 }

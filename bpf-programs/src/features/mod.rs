@@ -101,3 +101,34 @@ pub fn uprobe_multi_link() -> bool {
         supported
     })
 }
+
+/// Whether the kernel loads BPF trampoline programs (fentry and friends). Some kernels refuse
+/// them with EPERM before the verifier runs, whatever the caller's privileges; this loads an
+/// empty fentry program to tell that apart from a program of the caller's that EPERM refused.
+pub fn trampolines() -> bool {
+    static CACHE: OnceLock<bool> = OnceLock::new();
+    *CACHE.get_or_init(|| {
+        let target = ["bpf_fentry_test1", "do_nanosleep", "schedule"]
+            .iter()
+            .find_map(|name| {
+                crate::programs::kernel_btf::find_in_vmlinux(name, bpf_core::btf::BtfKind::Func)
+                    .ok()
+                    .flatten()
+            });
+        let Some(attach_btf_id) = target else {
+            return true;
+        };
+        let insns = [mov64_imm(0, 0), exit()];
+        let result = prog_load(&ProgLoadAttr {
+            prog_type: bpf_prog_type::BPF_PROG_TYPE_TRACING,
+            expected_attach_type: bpf_attach_type::BPF_TRACE_FENTRY,
+            attach_btf_id,
+            insns: &insns,
+            license: "GPL",
+            ..Default::default()
+        });
+        let supported = !matches!(&result, Err(e) if e.errno() == Some(libc::EPERM));
+        log::debug!("feature probe: BPF trampolines load: {supported} ({result:?})");
+        supported
+    })
+}

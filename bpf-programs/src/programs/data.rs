@@ -59,6 +59,23 @@ impl From<OwnedFd> for ProgramFd {
     }
 }
 
+/// Whether the kernel runs programs of this type and attach type through a BPF trampoline.
+fn needs_trampoline(
+    prog_type: bpf_sys::generated::bpf_prog_type::Type,
+    attach_type: bpf_sys::generated::bpf_attach_type::Type,
+) -> bool {
+    use bpf_sys::generated::bpf_attach_type::*;
+    use bpf_sys::generated::bpf_prog_type::*;
+    match prog_type {
+        BPF_PROG_TYPE_EXT | BPF_PROG_TYPE_LSM => true,
+        BPF_PROG_TYPE_TRACING => matches!(
+            attach_type,
+            BPF_TRACE_FENTRY | BPF_TRACE_FEXIT | BPF_MODIFY_RETURN
+        ),
+        _ => false,
+    }
+}
+
 /// What programs of one object share: the parsed object and the fds of its maps and BTF.
 #[derive(Debug)]
 pub(crate) struct ObjectContext {
@@ -465,6 +482,16 @@ impl<T: Link> ProgramData<T> {
                 return ProgramError::ProgramTypeNotSupported {
                     program: self.name.clone(),
                     prog_type,
+                };
+            }
+            if source.errno() == Some(libc::EPERM)
+                && needs_trampoline(prog_type, attr.expected_attach_type)
+                && !features::trampolines()
+            {
+                return ProgramError::ProgramNotSupported {
+                    program: self.name.clone(),
+                    feature: "BPF trampolines (fentry, fexit, fmod_ret, lsm and freplace \
+                              programs are refused with EPERM before verification)",
                 };
             }
             ProgramError::Load {

@@ -50,6 +50,12 @@ pub enum ProgramError {
     )]
     ProgramTypeNotSupported { program: String, prog_type: u32 },
 
+    #[error("program `{program}`: not supported by this kernel: {feature}")]
+    ProgramNotSupported {
+        program: String,
+        feature: &'static str,
+    },
+
     #[error("program `{program}`: CO-RE target BTF: {message}")]
     CoreTarget { program: String, message: String },
 
