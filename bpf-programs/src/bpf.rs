@@ -1,7 +1,7 @@
 //! [`Bpf`] and [`BpfLoader`]: open an object, create its maps, hand out its programs.
 
 use std::collections::{BTreeMap, HashMap};
-use std::os::fd::{AsFd, BorrowedFd};
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -75,6 +75,7 @@ pub struct BpfLoader {
     globals: Vec<(String, Vec<u8>)>,
     max_entries: HashMap<String, u32>,
     value_sizes: HashMap<String, u32>,
+    reused_maps: HashMap<String, OwnedFd>,
     map_pin_path: Option<PathBuf>,
     log_level: VerifierLogLevel,
 }
@@ -114,6 +115,14 @@ impl BpfLoader {
     /// stack depth (`depth * sizeof(u64)`).
     pub fn set_value_size(&mut self, name: &str, value_size: u32) -> &mut Self {
         self.value_sizes.insert(name.to_owned(), value_size);
+        self
+    }
+
+    /// Uses the existing map `fd` for the object's map `name` instead of creating one (libbpf's
+    /// `bpf_map__reuse_fd`), e.g. to share a map between two objects: `fd` is duplicated at
+    /// each load and must match the map's definition.
+    pub fn reuse_map(&mut self, name: &str, fd: OwnedFd) -> &mut Self {
+        self.reused_maps.insert(name.to_owned(), fd);
         self
     }
 
@@ -159,6 +168,13 @@ impl BpfLoader {
                 .find(|m| &m.name == name)
                 .ok_or_else(|| BpfError::NoSuchMap { name: name.clone() })?;
             map.def.max_entries = max_entries;
+        }
+        if let Some(name) = self
+            .reused_maps
+            .keys()
+            .find(|name| !object.maps.iter().any(|m| &m.name == *name))
+        {
+            return Err(BpfError::NoSuchMap { name: name.clone() });
         }
         for (name, &value_size) in &self.value_sizes {
             let map = object
@@ -232,7 +248,15 @@ impl BpfLoader {
                 name: map.name.clone(),
                 source,
             };
+            let reused = self.reused_maps.get(&map.name);
             let data = match map.def.pinning {
+                _ if let Some(fd) = reused => {
+                    let fd = fd.try_clone().map_err(|source| BpfError::DupFd {
+                        name: map.name.clone(),
+                        source,
+                    })?;
+                    MapData::reuse(fd, map, &map.name).map_err(map_error)?
+                }
                 Pinning::ByName => {
                     let path = pin_dir.join(&map.name);
                     let existed = path.exists();

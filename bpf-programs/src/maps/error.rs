@@ -56,6 +56,9 @@ pub enum MapError {
         path: PathBuf,
         reason: String,
     },
+    /// A map given to reuse differs from the object's definition.
+    #[error("map `{name}`: the map given to reuse does not match the definition: {reason}")]
+    ReuseMismatch { name: String, reason: String },
     /// The global variable is not in this data map.
     #[error("map `{name}`: no global variable `{variable}`")]
     NoSuchVariable { name: String, variable: String },
@@ -118,6 +121,7 @@ impl MapError {
             | MapError::KeyNotFound { name }
             | MapError::InvalidDefinition { name, .. }
             | MapError::PinMismatch { name, .. }
+            | MapError::ReuseMismatch { name, .. }
             | MapError::NoSuchVariable { name, .. }
             | MapError::VariableSize { name, .. }
             | MapError::NotMmapable { name }

@@ -234,13 +234,21 @@ impl MapData {
     }
 
     fn check_compatible(&self, wanted: &MapDef, path: &Path) -> Result<(), MapError> {
-        let have = &self.def;
-        let mismatch = |what: &str, have: u64, want: u64| {
-            Err(MapError::PinMismatch {
+        match self.incompatibility(wanted) {
+            Some(reason) => Err(MapError::PinMismatch {
                 name: self.name.clone(),
                 path: path.to_owned(),
-                reason: format!("{what} is {have}, the object wants {want}"),
-            })
+                reason,
+            }),
+            None => Ok(()),
+        }
+    }
+
+    /// How this existing map differs from the definition `wanted`, if it does.
+    fn incompatibility(&self, wanted: &MapDef) -> Option<String> {
+        let have = &self.def;
+        let mismatch = |what: &str, have: u64, want: u64| {
+            Some(format!("{what} is {have}, the object wants {want}"))
         };
         if have.map_type != wanted.map_type {
             return mismatch("type", have.map_type.into(), wanted.map_type.into());
@@ -267,7 +275,22 @@ impl MapData {
         if flags(have.map_flags) != flags(wanted.map_flags) {
             return mismatch("map_flags", have.map_flags.into(), wanted.map_flags.into());
         }
-        Ok(())
+        None
+    }
+
+    /// Uses the existing map `fd` (another object's, say) as the object's map `map`, once it
+    /// is checked to match the definition: libbpf's `bpf_map__reuse_fd`.
+    pub(crate) fn reuse(fd: OwnedFd, map: &obj::Map, name: &str) -> Result<MapData, MapError> {
+        let mut data = MapData::from_fd_named(fd, name)?;
+        let wanted = effective_def(&map.def, name)?;
+        if let Some(reason) = data.incompatibility(&wanted) {
+            return Err(MapError::ReuseMismatch {
+                name: name.to_owned(),
+                reason,
+            });
+        }
+        data.variables = map.variables.clone();
+        Ok(data)
     }
 
     /// The map's fd.
