@@ -65,6 +65,27 @@ impl TestNetns {
         ip(&all);
     }
 
+    /// Waits (up to 5 s) until `dev` carries traffic: the kernel activates a device's qdisc
+    /// asynchronously after it goes up, and until then (`qdisc noop`) it drops what is sent.
+    pub fn wait_until_up(&self, dev: &str) {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        loop {
+            let output = Command::new("ip")
+                .args(["-n", &self.name, "link", "show", "dev", dev])
+                .output()
+                .expect("ip runs");
+            let text = String::from_utf8_lossy(&output.stdout);
+            if text.contains("state UP") && !text.contains("qdisc noop") {
+                return;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "{dev} did not come up: {text}"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+    }
+
     /// Adds veth pair `va` (10.9.0.1/24, 02:00:00:00:00:01) ↔ `vb` (02:00:00:00:00:02), both up,
     /// with 10.9.0.3 resolving to `vb`: UDP sent to 10.9.0.3 leaves `va` and arrives on `vb`.
     pub fn add_veth_pair(&self) {
@@ -85,6 +106,8 @@ impl TestNetns {
         self.ip(&["addr", "add", "10.9.0.1/24", "dev", "va"]);
         self.ip(&["link", "set", "va", "up"]);
         self.ip(&["link", "set", "vb", "up"]);
+        self.wait_until_up("va");
+        self.wait_until_up("vb");
         self.ip(&[
             "neigh",
             "add",
