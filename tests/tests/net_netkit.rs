@@ -53,6 +53,8 @@ fn add_pair(netns: &TestNetns, test: &str) -> Option<()> {
     netns.ip(&["addr", "add", "10.8.0.1/24", "dev", "nkb"]);
     netns.ip(&["link", "set", "nka", "up"]);
     netns.ip(&["link", "set", "nkb", "up"]);
+    netns.wait_until_up("nka");
+    netns.wait_until_up("nkb");
     Some(())
 }
 

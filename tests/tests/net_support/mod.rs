@@ -75,7 +75,10 @@ impl TestNetns {
                 .output()
                 .expect("ip runs");
             let text = String::from_utf8_lossy(&output.stdout);
-            if text.contains("state UP") && !text.contains("qdisc noop") {
+            let carrying = ["qdisc noop", "NO-CARRIER", "state DOWN", "LOWERLAYERDOWN"]
+                .iter()
+                .all(|sign| !text.contains(sign));
+            if carrying && text.contains(dev) {
                 return;
             }
             assert!(
