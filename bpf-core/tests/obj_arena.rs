@@ -89,7 +89,7 @@ fn arena_map_and_globals_are_parsed() {
 fn map_extra_is_read_from_ulong() {
     let object = Object::parse(FIXED).unwrap();
     let arena = object.map("fixed_arena").unwrap();
-    assert_eq!(arena.def.map_extra, 1 << 44);
+    assert_eq!(arena.def.map_extra, (1 << 44) + (1 << 20));
     assert_eq!(arena.def.max_entries, 2);
     assert!(object.arena_data.is_none());
     assert_eq!(object.arena_data_offset(2 * PAGE, PAGE), Ok(None));

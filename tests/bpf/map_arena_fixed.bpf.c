@@ -13,7 +13,8 @@ struct {
 	__uint(type, BPF_MAP_TYPE_ARENA);
 	__uint(map_flags, BPF_F_MMAPABLE);
 	__uint(max_entries, 2); /* pages */
-	__ulong(map_extra, 1ull << 44);
+	/* Not 4 GiB aligned: an __arena pointer whose low 32 bits are 0 is NULL. */
+	__ulong(map_extra, (1ull << 44) + (1ull << 20));
 } fixed_arena SEC(".maps");
 
 __u64 page_address;
