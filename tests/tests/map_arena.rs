@@ -155,10 +155,11 @@ fn arena_at_map_extra_address_refuses_a_taken_range() {
     let Some(mut bpf) = open(test, Bpf::load(FIXED)) else {
         return;
     };
-    let arena = Arena::try_from(bpf.map("fixed_arena").unwrap()).unwrap();
-    assert_eq!(arena.address(), FIXED_ADDRESS);
-    assert_eq!(arena.len(), 2 * page_size());
-    drop(arena);
+    {
+        let arena = Arena::try_from(bpf.map("fixed_arena").unwrap()).unwrap();
+        assert_eq!(arena.address(), FIXED_ADDRESS);
+        assert_eq!(arena.len(), 2 * page_size());
+    }
     assert_eq!(run(&mut bpf, "fixed_alloc"), 0);
     assert_eq!(bss_u64(&bpf, "page_address"), FIXED_ADDRESS);
     let arena = Arena::try_from(bpf.map("fixed_arena").unwrap()).unwrap();
