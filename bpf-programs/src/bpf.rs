@@ -188,8 +188,13 @@ impl BpfLoader {
         }
         fill_kconfig(&mut object);
 
+        let arena_data_offset = arena_data_offset(&object)?;
         let btf = crate::object_btf::load_object_btf(&object);
-        let maps = self.create_maps(&object, btf.as_ref().map(|b| b.fd.as_fd()))?;
+        let maps = self.create_maps(
+            &object,
+            btf.as_ref().map(|b| b.fd.as_fd()),
+            arena_data_offset,
+        )?;
         let struct_ops = create_struct_ops(&object, btf.as_ref().map(|b| b.fd.as_fd()));
         let mut map_fds = HashMap::new();
         for (name, map) in &maps {
@@ -206,6 +211,7 @@ impl BpfLoader {
         let context = Arc::new(ObjectContext {
             object,
             map_fds,
+            arena_data_offset,
             btf,
             target_btf: self.target_btf.clone(),
             core_target: std::sync::OnceLock::new(),
@@ -232,6 +238,7 @@ impl BpfLoader {
         &self,
         object: &Object,
         btf_fd: Option<BorrowedFd<'_>>,
+        arena_data_offset: Option<u64>,
     ) -> Result<BTreeMap<String, Map>, BpfError> {
         let pin_dir = self
             .map_pin_path
@@ -248,18 +255,22 @@ impl BpfLoader {
                 name: map.name.clone(),
                 source,
             };
+            // Whether the map already existed (reused fd or pin): it keeps its contents.
+            let mut kept = false;
             let reused = self.reused_maps.get(&map.name);
-            let data = match map.def.pinning {
+            let mut data = match map.def.pinning {
                 _ if let Some(fd) = reused => {
                     let fd = fd.try_clone().map_err(|source| BpfError::DupFd {
                         name: map.name.clone(),
                         source,
                     })?;
+                    kept = true;
                     MapData::reuse(fd, map, &map.name).map_err(map_error)?
                 }
                 Pinning::ByName => {
                     let path = pin_dir.join(&map.name);
                     let existed = path.exists();
+                    kept = existed;
                     let data = with_btf_fallback(btf_fd, |btf| {
                         MapData::create_or_open_pinned(map, &map.name, btf, &path)
                     })
@@ -272,6 +283,24 @@ impl BpfLoader {
                 _ => with_btf_fallback(btf_fd, |btf| MapData::create(map, &map.name, btf))
                     .map_err(map_error)?,
             };
+            // `__arena` globals start out with the object's values in a new arena; a reused
+            // pinned one keeps what it holds (libbpf does the same).
+            if let (Some(offset), Some(arena_data), true) =
+                (arena_data_offset, &object.arena_data, map.is_arena())
+            {
+                if kept {
+                    if let Some(region) = data.arena_region() {
+                        log::debug!(
+                            "arena `{}` reused at {:#x}; its globals keep their values",
+                            map.name,
+                            region.address()
+                        );
+                    }
+                } else {
+                    data.place_arena_data(offset, arena_data)
+                        .map_err(map_error)?;
+                }
+            }
             created.insert(map.name.clone(), Map::from(data));
         }
         // Map-in-map slots name other maps of the object, so they are filled once all exist.
@@ -301,6 +330,26 @@ impl BpfLoader {
         new_pins.0.clear();
         Ok(created)
     }
+}
+
+/// Where the object's `__arena` globals go inside its arena map (libbpf's placement: the end of
+/// the arena, in whole pages); `None` without `__arena` globals or without exactly one arena
+/// (relocating a reference to them then fails with a located error).
+fn arena_data_offset(object: &Object) -> Result<Option<u64>, BpfError> {
+    let mut arenas = object.arena_maps();
+    let (Some(arena), None) = (arenas.next(), arenas.next()) else {
+        return Ok(None);
+    };
+    let size = crate::maps::map_data::arena_size(&arena.def).unwrap_or(u64::MAX);
+    object
+        .arena_data_offset(size, bpf_sys::util::page_size() as u64)
+        .map_err(|e| BpfError::Map {
+            name: arena.name.clone(),
+            source: MapError::InvalidDefinition {
+                name: arena.name.clone(),
+                reason: e.to_string(),
+            },
+        })
 }
 
 /// Creates a map with the object's BTF, and again without it when the kernel refuses the BTF

@@ -59,6 +59,66 @@ impl MmapRegion {
         Ok(MmapRegion { ptr, len, writable })
     }
 
+    /// Maps `len` bytes of `fd` from offset 0 with `MAP_SHARED`, at `address` when given
+    /// (`MAP_FIXED_NOREPLACE`: fails with `EEXIST` instead of replacing anything already mapped
+    /// there), else where the kernel chooses. Arena maps are mapped this way: the mapping's
+    /// address becomes the arena's user-space address.
+    pub fn new_at(
+        fd: BorrowedFd<'_>,
+        len: usize,
+        address: Option<u64>,
+        writable: bool,
+    ) -> Result<Self, SyscallError> {
+        if len == 0 {
+            return Err(SyscallError::from_errno(Command::Mmap, libc::EINVAL));
+        }
+        let wanted = match address {
+            Some(address) => usize::try_from(address)
+                .ok()
+                .filter(|&a| a != 0 && a.is_multiple_of(crate::util::page_size()))
+                .ok_or_else(|| SyscallError::from_errno(Command::Mmap, libc::EINVAL))?,
+            None => 0,
+        };
+        let prot = if writable {
+            libc::PROT_READ | libc::PROT_WRITE
+        } else {
+            libc::PROT_READ
+        };
+        let flags = if address.is_some() {
+            libc::MAP_SHARED | libc::MAP_FIXED_NOREPLACE
+        } else {
+            libc::MAP_SHARED
+        };
+        // SAFETY: MAP_FIXED_NOREPLACE never replaces an existing mapping, so the new shared
+        // mapping aliases no Rust object whether or not an address is asked for.
+        let ptr = unsafe {
+            libc::mmap(
+                wanted as *mut libc::c_void,
+                len,
+                prot,
+                flags,
+                fd.as_raw_fd(),
+                0,
+            )
+        };
+        if ptr == libc::MAP_FAILED {
+            return Err(SyscallError::last_os_error(Command::Mmap));
+        }
+        let ptr = NonNull::new(ptr.cast::<u8>())
+            .ok_or_else(|| SyscallError::from_errno(Command::Mmap, libc::EFAULT))?;
+        let region = MmapRegion { ptr, len, writable };
+        if address.is_some() && region.address() != wanted as u64 {
+            // Kernels before 4.17 take MAP_FIXED_NOREPLACE as a mere hint: the range was taken.
+            return Err(SyscallError::from_errno(Command::Mmap, libc::EEXIST));
+        }
+        Ok(region)
+    }
+
+    /// The user-space address the mapping starts at.
+    pub fn address(&self) -> u64 {
+        self.ptr.as_ptr() as usize as u64
+    }
+
     /// Length in bytes.
     pub fn len(&self) -> usize {
         self.len

@@ -84,6 +84,35 @@ fn mmapable_array_shares_memory_with_the_map() {
     assert_eq!(too_big.command, Command::Mmap);
 }
 
+#[test]
+fn mmap_at_an_address_never_replaces_a_mapping() {
+    let map = MapFd::create(&MapCreateAttr {
+        map_type: bpf_map_type::BPF_MAP_TYPE_ARRAY,
+        key_size: 4,
+        value_size: 8,
+        max_entries: 16,
+        map_flags: bpf_sys::flags::map::BPF_F_MMAPABLE,
+        name: "sys_mmap_at",
+        ..Default::default()
+    })
+    .unwrap();
+    let mut first = MmapRegion::new_at(map.fd(), page_size(), None, true).unwrap();
+    let address = first.address();
+    assert_eq!(address, first.as_ptr() as u64);
+    first.write(8, &5u64.to_ne_bytes()).unwrap();
+
+    // The address is taken by `first`: refused, and `first` still holds the map's bytes.
+    let taken = MmapRegion::new_at(map.fd(), page_size(), Some(address), true).unwrap_err();
+    assert_eq!(taken.command, Command::Mmap);
+    assert_eq!(taken.errno(), Some(libc::EEXIST));
+    let mut word = [0u8; 8];
+    first.read(8, &mut word).unwrap();
+    assert_eq!(u64::from_ne_bytes(word), 5);
+
+    let unaligned = MmapRegion::new_at(map.fd(), page_size(), Some(address + 1), true);
+    assert_eq!(unaligned.unwrap_err().errno(), Some(libc::EINVAL));
+}
+
 /// BTF with a single `int` type; `name_off` lets tests corrupt it.
 fn int_btf(name_off: u32) -> Vec<u8> {
     let strings = b"\0int\0";

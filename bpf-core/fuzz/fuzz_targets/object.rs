@@ -18,6 +18,7 @@ fuzz_target!(|data: &[u8]| {
     let mut bindings = Bindings {
         // CO-RE against the object's own BTF exercises the relocation engine on hostile input.
         core_target: object.btf.clone().map(CoreTarget::from_btf),
+        arena_data_offset: Some(0),
         ..Bindings::default()
     };
     for (index, map) in object.maps.iter().enumerate() {

@@ -55,6 +55,23 @@ fn type_member(btf: &Btf, map: &str, member: &str, type_id: u32) -> Result<(u32,
     Ok((target, size))
 }
 
+/// `__ulong(name, N)` (an enum with the single value N, libbpf 1.3+) or `__uint(name, N)` → N.
+fn ulong_member(btf: &Btf, map: &str, member: &str, type_id: u32) -> Result<u64, ParseError> {
+    let resolved = btf
+        .resolve_type(type_id)
+        .map_err(|e| error(map, e.to_string()))?;
+    match resolved.kind {
+        TypeKind::Enum(e) | TypeKind::Enum64(e) => match e.len() {
+            1 => Ok(e.value(0).map_err(|e| error(map, e.to_string()))?.value),
+            n => Err(error(
+                map,
+                format!("member `{member}` is an enum of {n} values, __ulong declares one"),
+            )),
+        },
+        _ => uint_member(btf, map, member, type_id).map(u64::from),
+    }
+}
+
 fn parse_definition(
     btf: &Btf,
     map: &str,
@@ -79,7 +96,7 @@ fn parse_definition(
             "max_entries" => def.max_entries = uint()?,
             "map_flags" => def.map_flags = uint()?,
             "numa_node" => def.numa_node = Some(uint()?),
-            "map_extra" => def.map_extra = u64::from(uint()?),
+            "map_extra" => def.map_extra = ulong_member(btf, map, name, member.type_id)?,
             "pinning" => def.pinning = Pinning::from_raw(uint()?),
             "key_size" => def.key_size = uint()?,
             "value_size" => def.value_size = uint()?,

@@ -1,6 +1,7 @@
-//! Setting global variables (`.rodata` constants, `.data`, `.bss`) before the maps are created.
+//! Setting global variables (`.rodata` constants, `.data`, `.bss`, `__arena` globals) before the
+//! maps are created.
 
-use super::Object;
+use super::{ARENA_SECTION, Object};
 
 /// Why [`Object::set_global`] refused a value.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -22,12 +23,19 @@ impl Object {
     /// Sets the initial value of global variable `name` (any data section); `value` must have
     /// exactly the variable's size.
     pub fn set_global(&mut self, name: &str, value: &[u8]) -> Result<(), SetGlobalError> {
-        let owners: Vec<&str> = self
+        let mut owners: Vec<&str> = self
             .maps
             .iter()
             .filter(|m| m.variable(name).is_some())
             .map(|m| m.name.as_str())
             .collect();
+        if self
+            .arena_data
+            .as_ref()
+            .is_some_and(|a| a.variable(name).is_some())
+        {
+            owners.push(ARENA_SECTION);
+        }
         match owners.as_slice() {
             [] => Err(SetGlobalError::NotFound {
                 name: name.to_owned(),
@@ -53,12 +61,22 @@ impl Object {
         let not_found = || SetGlobalError::NotFound {
             name: name.to_owned(),
         };
-        let map = self
-            .maps
-            .iter_mut()
-            .find(|m| m.name == section)
+        let (variables, data) = if section == ARENA_SECTION {
+            let arena = self.arena_data.as_mut().ok_or_else(not_found)?;
+            (&arena.variables, &mut arena.data)
+        } else {
+            let map = self
+                .maps
+                .iter_mut()
+                .find(|m| m.name == section)
+                .ok_or_else(not_found)?;
+            (&map.variables, &mut map.data)
+        };
+        let variable = variables
+            .iter()
+            .find(|v| v.name == name)
+            .cloned()
             .ok_or_else(not_found)?;
-        let variable = map.variable(name).cloned().ok_or_else(not_found)?;
         if value.len() != variable.size as usize {
             return Err(SetGlobalError::SizeMismatch {
                 name: name.to_owned(),
@@ -68,20 +86,27 @@ impl Object {
             });
         }
         let start = variable.offset as usize;
-        let slot = map
-            .data
+        let slot = data
             .get_mut(start..start + value.len())
             .ok_or_else(not_found)?;
         slot.copy_from_slice(value);
         Ok(())
     }
 
-    /// The current initial value of global variable `name` (first data section holding it).
+    /// The current initial value of global variable `name` (first data section holding it,
+    /// `__arena` globals last).
     pub fn global(&self, name: &str) -> Option<&[u8]> {
-        self.maps.iter().find_map(|m| {
-            let v = m.variable(name)?;
-            m.data
-                .get(v.offset as usize..v.offset as usize + v.size as usize)
-        })
+        let arena = self
+            .arena_data
+            .as_ref()
+            .map(|a| (a.variable(name), &a.data));
+        self.maps
+            .iter()
+            .map(|m| (m.variable(name), &m.data))
+            .chain(arena)
+            .find_map(|(v, data)| {
+                let v = v?;
+                data.get(v.offset as usize..v.offset as usize + v.size as usize)
+            })
     }
 }

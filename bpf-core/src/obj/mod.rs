@@ -3,6 +3,7 @@
 //! [`Object::parse`] reads the bytes of an object built by `clang -target bpf` for libbpf and
 //! keeps everything the loader and [`relocation`](crate::relocation) need, without a syscall.
 
+mod arena;
 mod btf_externs;
 mod btf_fixup;
 mod btf_maps;
@@ -23,6 +24,7 @@ use bpf_sys::generated::{bpf_func_info, bpf_insn, bpf_line_info};
 
 use crate::btf::{Btf, BtfExt};
 
+pub use arena::{ARENA_SECTION, ArenaData, ArenaPlacementError};
 pub use error::ParseError;
 pub use externs::{Extern, ExternKind, KconfigType};
 pub use globals::SetGlobalError;
@@ -126,6 +128,8 @@ pub struct Object {
     pub functions: BTreeMap<FunctionId, Function>,
     pub maps: Vec<Map>,
     pub externs: Vec<Extern>,
+    /// `__arena` globals (`.addr_space.1`), placed inside the object's arena map.
+    pub arena_data: Option<ArenaData>,
 }
 
 impl Object {

@@ -11,8 +11,8 @@ use bpf_sys::generated::{bpf_func_info, bpf_line_info};
 
 use super::maps::{self, MapKind};
 use super::{
-    Binding, Extern, ExternKind, Function, FunctionId, InsnRelocation, Object, ParseError, Program,
-    ProgramSection, Symbol, SymbolKind, Variable,
+    ARENA_SECTION, ArenaData, Binding, Extern, ExternKind, Function, FunctionId, InsnRelocation,
+    Object, ParseError, Program, ProgramSection, Symbol, SymbolKind, Variable,
 };
 use super::{btf_externs, btf_fixup, btf_maps, struct_ops};
 use crate::btf::{Btf, BtfExt, BtfKind, CoreRelo};
@@ -457,6 +457,7 @@ pub(super) fn parse(data: &[u8]) -> Result<Object, ParseError> {
         functions: BTreeMap::new(),
         maps: Vec::new(),
         externs: Vec::new(),
+        arena_data: None,
     };
     let mut btf_maps_section = None;
     let (mut btf_data, mut btf_ext_data) = (None, None);
@@ -469,6 +470,16 @@ pub(super) fn parse(data: &[u8]) -> Result<Object, ParseError> {
             ".BTF" => btf_data = Some(section.data),
             ".BTF.ext" => btf_ext_data = Some(section.data),
             ".maps" => btf_maps_section = Some(section.index),
+            ARENA_SECTION
+                if matches!(section.sh_type, elf::SHT_PROGBITS | elf::SHT_NOBITS)
+                    && section.size > 0 =>
+            {
+                object.arena_data = Some(ArenaData {
+                    section_index: section.index,
+                    data: section.contents()?,
+                    variables: data_variables(section, &symbols)?,
+                });
+            }
             name if struct_ops::is_struct_ops_section(name) => {
                 struct_ops_sections.push(section.index)
             }

@@ -8,7 +8,7 @@ use bpf_sys::generated::{
 use super::link::Site;
 use super::{Bindings, KsymValue, MapReference, RelocationError, RelocationErrorKind as Kind};
 use crate::obj::insn::{CALL, LD_IMM64};
-use crate::obj::{InsnRelocation, Map, MapKind, Object, SymbolKind};
+use crate::obj::{ArenaData, InsnRelocation, Map, MapKind, Object, SymbolKind};
 
 /// Helper id that marks a call to an absent weak kfunc; the verifier rejects it only if reachable.
 const POISONED_KFUNC_HELPER: i32 = 2_002_000_000;
@@ -88,6 +88,18 @@ pub(super) fn relocate_insn(
         return Err(site.error(Kind::BadInstruction { code: insn.code }));
     }
     let imm = i64::from(insn.imm);
+    if let Some(arena) = object
+        .arena_data
+        .as_ref()
+        .filter(|a| a.section_index == section_index)
+    {
+        let offset = if symbol.kind == SymbolKind::Section {
+            imm
+        } else {
+            imm + symbol.value as i64
+        };
+        return relocate_arena_global(object, bindings, site, arena, offset, insns, at);
+    }
     let in_section = |m: &&Map| m.section_index == Some(section_index);
     if let Some(map) = object
         .maps
@@ -124,6 +136,53 @@ pub(super) fn relocate_insn(
         })?;
     let (reference, name) = bind(bindings, site, map)?;
     load_map(insns, at, reference, None);
+    Ok(Some(name.to_owned()))
+}
+
+/// A reference to an `__arena` global becomes a `BPF_PSEUDO_MAP_VALUE` load of the arena map
+/// at the globals' place in the arena plus `offset`: the kernel turns it into the user-space
+/// address of the variable, the address `__arena` pointers hold.
+fn relocate_arena_global(
+    object: &Object,
+    bindings: &Bindings,
+    site: &Site<'_>,
+    arena: &ArenaData,
+    offset: i64,
+    insns: &mut [bpf_insn],
+    at: usize,
+) -> Result<Option<String>, RelocationError> {
+    let map = match object.arena_maps().collect::<Vec<_>>().as_slice() {
+        [] => return Err(site.error(Kind::NoArenaMap)),
+        [map] => *map,
+        several => {
+            let names: Vec<&str> = several.iter().map(|m| m.name.as_str()).collect();
+            return Err(site.error(Kind::SeveralArenaMaps {
+                maps: names.join(", "),
+            }));
+        }
+    };
+    if offset < 0 || offset as u64 > arena.size() {
+        return Err(site.error(Kind::ArenaDataOffset {
+            offset,
+            size: arena.size(),
+        }));
+    }
+    let base = bindings.arena_data_offset.ok_or_else(|| {
+        site.error(Kind::ArenaDataNotPlaced {
+            map: map.name.clone(),
+        })
+    })?;
+    let value_offset = base
+        .checked_add(offset as u64)
+        .and_then(|o| u32::try_from(o).ok())
+        .ok_or_else(|| {
+            site.error(Kind::ArenaDataOffset {
+                offset: base.saturating_add(offset as u64) as i64,
+                size: arena.size(),
+            })
+        })?;
+    let (reference, name) = bind(bindings, site, map)?;
+    load_map(insns, at, reference, Some(value_offset));
     Ok(Some(name.to_owned()))
 }
 

@@ -32,6 +32,20 @@ pub enum RelocationErrorKind {
     UnresolvedExtern,
     #[error("extern is a kconfig value but the object has no `.kconfig` map")]
     NoKconfigMap,
+    #[error(
+        "the symbol is an `__arena` global, but the object declares no BPF_MAP_TYPE_ARENA map \
+         to hold it"
+    )]
+    NoArenaMap,
+    #[error(
+        "the symbol is an `__arena` global, but the object declares several arena maps ({maps}); \
+         `__arena` globals need exactly one"
+    )]
+    SeveralArenaMaps { maps: String },
+    #[error("the bindings give no offset for the `__arena` globals inside arena map `{map}`")]
+    ArenaDataNotPlaced { map: String },
+    #[error("offset {offset} is outside the {size} bytes of `__arena` globals")]
+    ArenaDataOffset { offset: i64, size: u64 },
     #[error("CO-RE: {0}")]
     Core(String),
 }

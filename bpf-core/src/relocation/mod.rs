@@ -65,6 +65,10 @@ pub struct Bindings {
     /// BTF that CO-RE relocations are resolved against (vmlinux + modules). `None` leaves the
     /// compiled offsets in place.
     pub core_target: Option<CoreTarget>,
+    /// Byte offset of the `__arena` globals (`.addr_space.1`) inside the object's arena map, as
+    /// [`Object::arena_data_offset`] computes it from the arena's size and the page size.
+    /// Needed only by programs referencing `__arena` globals.
+    pub arena_data_offset: Option<u64>,
 }
 
 /// A program ready for `BPF_PROG_LOAD`.

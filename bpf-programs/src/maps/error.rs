@@ -88,6 +88,29 @@ pub enum MapError {
     /// The running kernel has no such map type (its BTF does not list it).
     #[error("map `{name}`: not supported by this kernel: map type {}", map_type_name(*map_type))]
     MapTypeNotSupported { name: String, map_type: u32 },
+    /// The arena's fixed user-space address (`map_extra`) is already mapped in this process;
+    /// nothing was replaced.
+    #[error(
+        "map `{name}`: the arena's address {address:#x} ({len} bytes, from map_extra) is already \
+         mapped in this process"
+    )]
+    ArenaAddressInUse {
+        name: String,
+        address: u64,
+        len: usize,
+    },
+    /// This handle of an arena has no mapping of it (a `try_clone`, or an arena opened from a
+    /// pin or fd that another process mapped at another address).
+    #[error("map `{name}`: this handle has no mapping of the arena")]
+    ArenaNotMapped { name: String },
+    /// A read or write beyond the arena's mapping.
+    #[error("map `{name}`: {len} bytes at offset {offset} are outside the arena ({size} bytes)")]
+    ArenaOutOfBounds {
+        name: String,
+        offset: usize,
+        len: usize,
+        size: usize,
+    },
     /// The ring buffer's memory holds a record that cannot be valid.
     #[error("map `{name}`: corrupt ring buffer record at position {position}")]
     CorruptRecord { name: String, position: u64 },
@@ -127,7 +150,10 @@ impl MapError {
             | MapError::NotMmapable { name }
             | MapError::Io { name, .. }
             | MapError::MapTypeNotSupported { name, .. }
-            | MapError::CorruptRecord { name, .. } => name,
+            | MapError::CorruptRecord { name, .. }
+            | MapError::ArenaAddressInUse { name, .. }
+            | MapError::ArenaNotMapped { name }
+            | MapError::ArenaOutOfBounds { name, .. } => name,
             MapError::CpuCount { .. } => "<per-cpu values>",
         }
     }

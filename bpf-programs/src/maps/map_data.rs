@@ -8,6 +8,7 @@ use bpf_sys::SyscallError;
 use bpf_sys::generated::bpf_map_type;
 use bpf_sys::info::{MapInfo, map_info};
 use bpf_sys::map::{MapCreateAttr, MapFd};
+use bpf_sys::mmap::MmapRegion;
 use bpf_sys::obj::{obj_get, obj_pin};
 use bpf_sys::util::possible_cpu_count;
 
@@ -22,6 +23,9 @@ pub struct MapData {
     def: MapDef,
     variables: Vec<obj::Variable>,
     pinned: Option<PathBuf>,
+    /// An arena's mapping, made right after creation and kept for the map's life: its address
+    /// is the arena's user-space address, which programs need set before they load.
+    arena: Option<MmapRegion>,
 }
 
 impl MapData {
@@ -60,7 +64,10 @@ impl MapData {
             def,
             variables: map.variables.clone(),
             pinned: None,
+            arena: None,
         };
+        let mut data = data;
+        data.map_arena()?;
         if map.has_initial_data() && !map.data.is_empty() {
             data.write_initial_value(&map.data)?;
         }
@@ -78,13 +85,16 @@ impl MapData {
             None => None,
         };
         let fd = create_fd_with_inner(&def, name, None, inner.as_ref().map(|i| i.fd()))?;
-        Ok(MapData {
+        let mut data = MapData {
             fd,
             name: name.to_owned(),
             def,
             variables: Vec::new(),
             pinned: None,
-        })
+            arena: None,
+        };
+        data.map_arena()?;
+        Ok(data)
     }
 
     /// Creates a map whose inner-map template is an existing map (map-in-map types).
@@ -101,6 +111,7 @@ impl MapData {
             def,
             variables: Vec::new(),
             pinned: None,
+            arena: None,
         })
     }
 
@@ -163,13 +174,20 @@ impl MapData {
             ..MapDef::default()
         };
         let fd = MapFd::from_fd(fd).map_err(|e| syscall(&name, e))?;
-        Ok(MapData {
+        let mut data = MapData {
             fd,
             name,
             def,
             variables: Vec::new(),
             pinned: None,
-        })
+            arena: None,
+        };
+        // An arena another process mapped elsewhere (without map_extra) cannot be mapped here:
+        // the map stays usable, only `maps::Arena` refuses it.
+        if let Err(e) = data.map_arena() {
+            log::debug!("arena `{}` opened without a mapping: {e}", data.name);
+        }
+        Ok(data)
     }
 
     /// Pins the map at `path` (inside a bpffs mount).
@@ -293,6 +311,88 @@ impl MapData {
         Ok(data)
     }
 
+    /// Maps an arena map (a no-op for other types): `max_entries` pages, read-write, at
+    /// `map_extra` when the definition sets it (never replacing an existing mapping), else where
+    /// the kernel chooses. Like libbpf, right after creation: programs using the arena load only
+    /// once its user-space address is set.
+    fn map_arena(&mut self) -> Result<(), MapError> {
+        if self.def.map_type != bpf_map_type::BPF_MAP_TYPE_ARENA || self.arena.is_some() {
+            return Ok(());
+        }
+        let len = arena_size(&self.def)
+            .and_then(|len| usize::try_from(len).ok())
+            .filter(|&len| len > 0)
+            .ok_or_else(|| MapError::InvalidDefinition {
+                name: self.name.clone(),
+                reason: format!(
+                    "an arena of {} pages cannot be mapped",
+                    self.def.max_entries
+                ),
+            })?;
+        let address = (self.def.map_extra != 0).then_some(self.def.map_extra);
+        let region = MmapRegion::new_at(self.fd(), len, address, true).map_err(|e| {
+            match (address, e.errno()) {
+                (Some(address), Some(libc::EEXIST)) => MapError::ArenaAddressInUse {
+                    name: self.name.clone(),
+                    address,
+                    len,
+                },
+                _ => syscall(&self.name, e),
+            }
+        })?;
+        self.arena = Some(region);
+        Ok(())
+    }
+
+    /// Writes the object's `__arena` globals at `offset` of the arena's mapping (which faults
+    /// their pages in, so programs' allocations never hand them out) and records their
+    /// variables at their place in the arena.
+    pub(crate) fn place_arena_data(
+        &mut self,
+        offset: u64,
+        arena_data: &obj::ArenaData,
+    ) -> Result<(), MapError> {
+        let name = self.name.clone();
+        let size = self.arena.as_ref().map_or(0, MmapRegion::len);
+        let out_of_bounds = || MapError::ArenaOutOfBounds {
+            name: name.clone(),
+            offset: usize::try_from(offset).unwrap_or(usize::MAX),
+            len: arena_data.data.len(),
+            size,
+        };
+        let start = usize::try_from(offset).map_err(|_| out_of_bounds())?;
+        let region = self
+            .arena
+            .as_mut()
+            .ok_or_else(|| MapError::ArenaNotMapped { name: name.clone() })?;
+        region
+            .write(start, &arena_data.data)
+            .ok_or_else(out_of_bounds)?;
+        self.variables = arena_data
+            .variables
+            .iter()
+            .map(|v| {
+                let offset =
+                    u32::try_from(offset + u64::from(v.offset)).map_err(|_| out_of_bounds())?;
+                Ok(obj::Variable {
+                    offset,
+                    ..v.clone()
+                })
+            })
+            .collect::<Result<_, MapError>>()?;
+        Ok(())
+    }
+
+    /// An arena's mapping, if this handle has it.
+    pub(crate) fn arena_region(&self) -> Option<&MmapRegion> {
+        self.arena.as_ref()
+    }
+
+    /// An arena's mapping, mutably.
+    pub(crate) fn arena_region_mut(&mut self) -> Option<&mut MmapRegion> {
+        self.arena.as_mut()
+    }
+
     /// The map's fd.
     pub fn fd(&self) -> BorrowedFd<'_> {
         self.fd.fd()
@@ -338,7 +438,8 @@ impl MapData {
         self.def.map_flags
     }
 
-    /// The global variables of a data map (`.data`, `.bss`, `.rodata`), from the object.
+    /// The global variables of a data map (`.data`, `.bss`, `.rodata`), from the object; for an
+    /// arena, the object's `__arena` globals at their offsets inside the arena.
     pub fn variables(&self) -> &[obj::Variable] {
         &self.variables
     }
@@ -348,7 +449,8 @@ impl MapData {
         super::MapInfo::from_data(self)
     }
 
-    /// A second handle on the same kernel map.
+    /// A second handle on the same kernel map. An arena's mapping stays with the original
+    /// handle: [`Arena`](super::Arena) refuses the clone.
     pub fn try_clone(&self) -> Result<MapData, MapError> {
         let fd = self
             .fd()
@@ -365,6 +467,7 @@ impl MapData {
             def: self.def.clone(),
             variables: self.variables.clone(),
             pinned: None,
+            arena: None,
         })
     }
 }
@@ -380,6 +483,11 @@ pub(crate) fn syscall(name: &str, source: SyscallError) -> MapError {
         name: name.to_owned(),
         source,
     }
+}
+
+/// Size in bytes of an arena of definition `def`: `max_entries` pages.
+pub(crate) fn arena_size(def: &MapDef) -> Option<u64> {
+    u64::from(def.max_entries).checked_mul(bpf_sys::util::page_size() as u64)
 }
 
 /// The definition as the kernel wants it: defaults libbpf fills in, size rules checked.

@@ -8,7 +8,7 @@
 //!
 //! ```no_run
 //! use bpf_programs::Bpf;
-//! use bpf_programs::maps::{GlobalData, HashMap, PerCpuArray, RingBuf, flags::BPF_ANY};
+//! use bpf_programs::maps::{Arena, GlobalData, HashMap, PerCpuArray, RingBuf, flags::BPF_ANY};
 //!
 //! let mut bpf = Bpf::load_file("counter.bpf.o")?;
 //! // Read-write view borrowed from the object.
@@ -26,11 +26,15 @@
 //! let mut data = GlobalData::try_from(bpf.map_mut(".data").unwrap())?;
 //! data.set("threshold", &10u32)?;
 //! // Owned wrapper (taken out of the object), e.g. to move into a reader thread.
+//! // An arena (BPF_MAP_TYPE_ARENA), mapped at creation: bytes, Pod values, `__arena` globals.
+//! let arena = Arena::try_from(bpf.map("arena").unwrap())?;
+//! let hits: u64 = arena.get("arena_hits")?;
+//! let first_page: u64 = arena.read_at(0)?;
 //! let mut events = RingBuf::try_from(bpf.take_map("EVENTS").unwrap())?;
 //! while let Some(record) = events.next() {
 //!     println!("{} bytes", record.len());
 //! }
-//! # let _ = (everything, total);
+//! # let _ = (everything, total, hits, first_page);
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
@@ -53,6 +57,7 @@ mod queue_stack;
 mod wrapper;
 mod xdp_redirect;
 
+pub mod arena;
 pub mod array;
 pub mod array_of_maps;
 pub mod bloom_filter;
@@ -86,6 +91,7 @@ pub mod struct_ops;
 pub mod task_storage;
 pub mod xsk_map;
 
+pub use arena::Arena;
 pub use array::Array;
 pub use array_of_maps::ArrayOfMaps;
 pub use bloom_filter::BloomFilter;

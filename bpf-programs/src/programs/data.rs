@@ -82,6 +82,8 @@ pub(crate) struct ObjectContext {
     pub(crate) object: Object,
     /// Duplicates of the map fds, so programs stay loadable after `take_map`.
     pub(crate) map_fds: HashMap<String, OwnedFd>,
+    /// Where the `__arena` globals sit in the object's arena map.
+    pub(crate) arena_data_offset: Option<u64>,
     pub(crate) btf: Option<LoadedBtf>,
     pub(crate) target_btf: TargetBtf,
     /// Computed on the first load that needs it.
@@ -144,7 +146,10 @@ impl ObjectContext {
     }
 
     fn relocate(&self, program: &str) -> Result<RelocatedProgram, ProgramError> {
-        let mut bindings = Bindings::default();
+        let mut bindings = Bindings {
+            arena_data_offset: self.arena_data_offset,
+            ..Bindings::default()
+        };
         for (name, fd) in &self.map_fds {
             bindings
                 .maps
