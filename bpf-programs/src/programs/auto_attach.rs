@@ -25,9 +25,16 @@ fn names_target(section: &S) -> bool {
 }
 
 impl Program {
-    /// Whether the object asks for this program to be loaded (false for libbpf's `SEC("?...")`).
+    /// Whether [`Bpf::attach_all`](crate::Bpf::attach_all) takes this program: false for
+    /// libbpf's `SEC("?...")`, unless changed with [`set_autoload`](Self::set_autoload).
     pub fn autoload(&self) -> bool {
         self.data_autoload()
+    }
+
+    /// Includes or leaves out this program from `attach_all` (libbpf's
+    /// `bpf_program__set_autoload`), e.g. the kprobe twin of an fentry program the kernel has.
+    pub fn set_autoload(&mut self, autoload: bool) {
+        self.set_data_autoload(autoload);
     }
 
     /// Loads the program if it is not yet loaded and attaches it at the target its section

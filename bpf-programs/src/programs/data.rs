@@ -334,6 +334,7 @@ impl UntypedData {
             attach_btf_id: None,
             attach_btf_obj_fd: None,
             attach_prog_fd: None,
+            autoload: None,
             pinned: None,
         }
     }
@@ -355,6 +356,8 @@ pub struct ProgramData<T: Link> {
     pub(crate) attach_btf_id: Option<u32>,
     pub(crate) attach_btf_obj_fd: Option<OwnedFd>,
     pub(crate) attach_prog_fd: Option<OwnedFd>,
+    /// Set by the user; else the section decides (`SEC("?...")` is off).
+    pub(crate) autoload: Option<bool>,
     pinned: Option<PathBuf>,
 }
 
@@ -366,6 +369,9 @@ impl<T: Link> ProgramData<T> {
 
     /// False for libbpf's `SEC("?...")` programs, loaded only when asked for by name.
     pub(crate) fn autoload(&self) -> bool {
+        if let Some(autoload) = self.autoload {
+            return autoload;
+        }
         self.context.as_ref().is_none_or(|context| {
             context
                 .object
@@ -566,6 +572,7 @@ impl<T: Link> ProgramData<T> {
             attach_btf_id: None,
             attach_btf_obj_fd: None,
             attach_prog_fd: None,
+            autoload: None,
             pinned: Some(path.to_owned()),
         })
     }

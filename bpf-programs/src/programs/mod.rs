@@ -259,6 +259,12 @@ macro_rules! program_types {
                 }
             }
 
+            fn set_data_autoload(&mut self, autoload: bool) {
+                match self {
+                    $(Program::$variant(p) => p.data.autoload = Some(autoload),)*
+                }
+            }
+
             /// Loads the program into the kernel (type-specific arguments at their defaults).
             pub fn load(&mut self) -> Result<(), ProgramError> {
                 match self {
