@@ -75,6 +75,7 @@ pub struct BpfLoader {
     globals: Vec<(String, Vec<u8>)>,
     max_entries: HashMap<String, u32>,
     value_sizes: HashMap<String, u32>,
+    map_extras: HashMap<String, u64>,
     reused_maps: HashMap<String, OwnedFd>,
     map_pin_path: Option<PathBuf>,
     log_level: VerifierLogLevel,
@@ -115,6 +116,13 @@ impl BpfLoader {
     /// stack depth (`depth * sizeof(u64)`).
     pub fn set_value_size(&mut self, name: &str, value_size: u32) -> &mut Self {
         self.value_sizes.insert(name.to_owned(), value_size);
+        self
+    }
+
+    /// Overrides the `map_extra` of map `name` (libbpf's `bpf_map__set_map_extra`): a bloom
+    /// filter's hash count, an arena's address.
+    pub fn set_map_extra(&mut self, name: &str, map_extra: u64) -> &mut Self {
+        self.map_extras.insert(name.to_owned(), map_extra);
         self
     }
 
@@ -175,6 +183,14 @@ impl BpfLoader {
             .find(|name| !object.maps.iter().any(|m| &m.name == *name))
         {
             return Err(BpfError::NoSuchMap { name: name.clone() });
+        }
+        for (name, &map_extra) in &self.map_extras {
+            let map = object
+                .maps
+                .iter_mut()
+                .find(|m| &m.name == name)
+                .ok_or_else(|| BpfError::NoSuchMap { name: name.clone() })?;
+            map.def.map_extra = map_extra;
         }
         for (name, &value_size) in &self.value_sizes {
             let map = object

@@ -1,5 +1,6 @@
 //! Maps sized by user space before load (libbpf's `bpf_map__set_max_entries` and
-//! `bpf_map__set_value_size`): a stack-trace map declared with neither, as profilers do.
+//! `bpf_map__set_value_size`): a stack-trace map declared with neither, as profilers do; and
+//! `map_extra` (`bpf_map__set_map_extra`).
 
 use bpf_programs::programs::PerfEvent;
 use bpf_programs::{Bpf, BpfError, BpfLoader};
@@ -39,4 +40,20 @@ fn unsized_stack_map_errors_name_the_missing_setting() {
         matches!(&err, BpfError::NoSuchMap { name } if name == "no_such_map"),
         "{err:?}"
     );
+}
+
+#[test]
+fn map_extra_set_by_user_space_reaches_the_kernel() {
+    const MAP_PROGRAMS: &[u8] = include_bytes!("../bpf/obj/map_programs.bpf.o");
+    let bpf = BpfLoader::new()
+        .set_map_extra("seen", 5)
+        .load(MAP_PROGRAMS)
+        .expect("object opens");
+    let info = bpf.map("seen").unwrap().data().info().unwrap();
+    assert_eq!(info.map_extra(), 5, "bloom filter with 5 hash functions");
+    let err = BpfLoader::new()
+        .set_map_extra("no_such_map", 1)
+        .load(MAP_PROGRAMS)
+        .expect_err("unknown map");
+    assert!(matches!(&err, BpfError::NoSuchMap { .. }), "{err:?}");
 }

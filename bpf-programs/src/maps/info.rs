@@ -76,6 +76,11 @@ impl MapInfo {
         self.raw.info.map_flags
     }
 
+    /// The type-specific `map_extra` (bloom filter hash count, arena address).
+    pub fn map_extra(&self) -> u64 {
+        self.raw.info.map_extra
+    }
+
     /// Id of the BTF object describing key and value (0 if none).
     pub fn btf_id(&self) -> u32 {
         self.raw.info.btf_id
