@@ -5,7 +5,8 @@ use bpf_programs::BpfLoader;
 use std::io::Read;
 
 use bpf_programs::programs::{
-    Iter, PerfEvent, PerfEventScope, PerfTypeId, RawTracePoint, SamplePolicy, TracePoint, UProbe,
+    Iter, PerfEvent, PerfEventScope, PerfTypeId, RawTracePoint, SamplePolicy, Syscall, TracePoint,
+    UProbe,
 };
 use integration_tests::{getpid_n, gettid, open_fd_count};
 
@@ -14,6 +15,8 @@ const TP: &[u8] = include_bytes!("../bpf/obj/prog_tracepoint.bpf.o");
 const UPROBE: &[u8] = include_bytes!("../bpf/obj/prog_uprobe.bpf.o");
 const PERF: &[u8] = include_bytes!("../bpf/obj/prog_perf_event.bpf.o");
 const ITER: &[u8] = include_bytes!("../bpf/obj/prog_iter.bpf.o");
+const MODULE_KFUNCS: &[u8] = include_bytes!("../bpf/obj/module_btf.bpf.o");
+const ARENA: &[u8] = include_bytes!("../bpf/obj/map_arena.bpf.o");
 
 #[unsafe(no_mangle)]
 #[inline(never)]
@@ -100,6 +103,23 @@ fn exercise() {
         .unwrap();
     assert!(!text.is_empty());
 
+    // Kfuncs of a module keep the module's BTF fd open for the object's loads.
+    let mut kfuncs = bpf_programs::Bpf::load(MODULE_KFUNCS).unwrap();
+    let _ = kfuncs.program_mut("lookup_conntrack").unwrap().load();
+    // Arenas keep a mapping beside their fd (kernels without arenas refuse the object).
+    let arena = bpf_programs::Bpf::load(ARENA).ok().map(|mut arena| {
+        let program: &mut Syscall = arena
+            .program_mut("arena_alloc")
+            .unwrap()
+            .try_into()
+            .unwrap();
+        program.load().unwrap();
+        program.run(&[]).unwrap();
+        arena
+    });
+
+    drop(arena);
+    drop(kfuncs);
     drop(iter);
     drop(perf);
     drop(uprobe);
