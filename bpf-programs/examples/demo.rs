@@ -102,7 +102,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             }
             execs_printed += 1;
         }
-        std::thread::sleep(Duration::from_millis(20));
+        events.wait(Some(Duration::from_millis(20)))?;
     }
     let bss = GlobalData::try_from(bpf.map(".bss").ok_or("no .bss")?)?;
     let seen: u64 = bss.get("execs_seen")?;

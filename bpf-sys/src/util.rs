@@ -4,6 +4,18 @@ use std::io;
 use std::sync::OnceLock;
 
 const POSSIBLE_CPUS: &str = "/sys/devices/system/cpu/possible";
+const ONLINE_CPUS: &str = "/sys/devices/system/cpu/online";
+
+/// The online CPU ids, from `/sys/devices/system/cpu/online` (perf events open only on these).
+pub fn online_cpus() -> io::Result<Vec<u32>> {
+    let text = std::fs::read_to_string(ONLINE_CPUS)?;
+    parse_cpu_list(&text).map_err(|reason| {
+        io::Error::new(
+            io::ErrorKind::InvalidData,
+            format!("{ONLINE_CPUS}: {reason}: {text:?}"),
+        )
+    })
+}
 
 /// The possible CPU ids, from `/sys/devices/system/cpu/possible`.
 pub fn possible_cpus() -> io::Result<Vec<u32>> {

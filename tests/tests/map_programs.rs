@@ -261,3 +261,58 @@ fn ring_buffer_fd_wakes_epoll() {
     }
     assert_eq!(count, 4);
 }
+
+#[test]
+fn perf_buffer_polls_every_online_cpu() {
+    use bpf_programs::maps::{PerfBuffer, PerfEventArray};
+    use std::time::Duration;
+
+    let mut obj = map_support::load("map_programs.bpf.o", |_| {});
+    let mut perf = PerfEventArray::try_from(obj.take_map("perf_events")).unwrap();
+    let mut buffer = PerfBuffer::new(&mut perf, 1).unwrap();
+    let cpus: Vec<u32> = buffer.cpus().collect();
+    assert!(!cpus.is_empty());
+    let none = buffer
+        .poll(
+            Some(Duration::from_millis(10)),
+            |_, _| panic!("no sample yet"),
+            |_, _| {},
+        )
+        .unwrap();
+    assert_eq!(none, 0);
+    for &cpu in &cpus {
+        obj.run_on_cpu("perf_out", cpu);
+    }
+    let mut seen = Vec::new();
+    while seen.len() < cpus.len() {
+        let handled = buffer
+            .poll(
+                Some(Duration::from_secs(5)),
+                |cpu, sample| {
+                    assert_eq!(
+                        sample[4..8],
+                        cpu.to_ne_bytes(),
+                        "sample on its CPU's buffer"
+                    );
+                    seen.push(cpu);
+                },
+                |cpu, lost| panic!("cpu {cpu} lost {lost}"),
+            )
+            .unwrap();
+        assert!(handled > 0, "poll timed out with {seen:?} of {cpus:?}");
+    }
+    seen.sort();
+    assert_eq!(seen, cpus);
+}
+
+#[test]
+fn ring_buffer_wait_returns_when_a_record_arrives() {
+    use std::time::Duration;
+
+    let mut obj = map_support::load("map_programs.bpf.o", |_| {});
+    let mut rb = RingBuf::try_from(obj.take_map("records")).unwrap();
+    assert!(!rb.wait(Some(Duration::from_millis(10))).unwrap(), "empty");
+    obj.run_on_cpu("fill", 0);
+    assert!(rb.wait(Some(Duration::from_secs(5))).unwrap());
+    assert!(rb.next().is_some());
+}

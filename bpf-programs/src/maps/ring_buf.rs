@@ -88,6 +88,16 @@ impl<T: Borrow<MapData>> RingBuf<T> {
         })
     }
 
+    /// Waits up to `timeout` (`None`: until one arrives) for a record; false on timeout.
+    pub fn wait(&self, timeout: Option<std::time::Duration>) -> Result<bool, MapError> {
+        let data = self.inner.borrow();
+        bpf_sys::epoll::wait_readable(data.fd(), timeout).map_err(|source| MapError::Io {
+            name: data.name().to_owned(),
+            what: "waiting on the ring buffer",
+            source,
+        })
+    }
+
     /// The next committed record, or `None` when the buffer is drained for now.
     #[allow(clippy::should_implement_trait)]
     pub fn next(&mut self) -> Option<RingBufItem<'_>> {
