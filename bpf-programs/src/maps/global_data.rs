@@ -50,25 +50,7 @@ impl<T: Borrow<MapData>> GlobalData<T> {
     }
 
     fn variable<V>(&self, name: &str) -> Result<Variable, MapError> {
-        let data = self.inner.borrow();
-        let var = data
-            .variables()
-            .iter()
-            .find(|v| v.name == name)
-            .cloned()
-            .ok_or_else(|| MapError::NoSuchVariable {
-                name: data.name().to_owned(),
-                variable: name.to_owned(),
-            })?;
-        if var.size as usize != size_of::<V>() {
-            return Err(MapError::VariableSize {
-                name: data.name().to_owned(),
-                variable: name.to_owned(),
-                expected: var.size,
-                actual: size_of::<V>(),
-            });
-        }
-        Ok(var)
+        self.inner.borrow().sized_variable(name, size_of::<V>())
     }
 
     /// The current value of variable `name`; `V` must have the variable's size.

@@ -444,6 +444,32 @@ impl MapData {
         &self.variables
     }
 
+    /// The global variable `variable`, checked to be `size` bytes long.
+    pub(crate) fn sized_variable(
+        &self,
+        variable: &str,
+        size: usize,
+    ) -> Result<obj::Variable, MapError> {
+        let var = self
+            .variables
+            .iter()
+            .find(|v| v.name == variable)
+            .cloned()
+            .ok_or_else(|| MapError::NoSuchVariable {
+                name: self.name.clone(),
+                variable: variable.to_owned(),
+            })?;
+        if var.size as usize != size {
+            return Err(MapError::VariableSize {
+                name: self.name.clone(),
+                variable: variable.to_owned(),
+                expected: var.size,
+                actual: size,
+            });
+        }
+        Ok(var)
+    }
+
     /// The kernel's view of the map (id, name, sizes, flags, BTF ids).
     pub fn info(&self) -> Result<super::MapInfo, MapError> {
         super::MapInfo::from_data(self)
