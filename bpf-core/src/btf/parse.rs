@@ -925,18 +925,22 @@ struct NameIndex {
 }
 
 impl NameIndex {
-    /// Group 0: kinds CO-RE matches (ints, composites, enums, fwds, typedefs, floats); 1: the rest.
+    /// Kinds CO-RE matches (ints, composites, enums, fwds, typedefs, floats), as a bit set.
+    const CORE_KINDS: u32 = 1 << 1 | 1 << 4 | 1 << 5 | 1 << 6 | 1 << 7 | 1 << 8 | 1 << 16 | 1 << 19;
+
+    /// Group 0: kinds CO-RE matches; 1: the rest.
     fn group_of(kind: u8) -> usize {
-        match kind & 0x1f {
-            1 | 4 | 5 | 6 | 7 | 8 | 16 | 19 => 0,
-            _ => 1,
-        }
+        usize::from(Self::CORE_KINDS >> (kind & 0x1f) & 1 == 0)
     }
 
     fn build(btf: &Btf, group: usize) -> NameIndex {
         let data: &[u8] = &btf.data;
-        let header = |off: u32| data.get(off as usize..off as usize + 8);
-        let named = |h: &[u8]| h[..4] != [0; 4] && Self::group_of(h[7]) == group;
+        // Name offset and info of a record as one word: most records are skipped on these.
+        let header = |off: u32| {
+            let bytes = data.get(off as usize..off as usize + 8)?;
+            Some(u64::from_le_bytes(bytes.try_into().ok()?))
+        };
+        let named = |h: &u64| *h as u32 != 0 && Self::group_of((h >> 56) as u8) == group;
         // In kernel BTF about one type in eight is named and of the CO-RE group.
         let n = btf.offsets.len();
         let buckets = (n / 4).next_power_of_two().max(16);
@@ -948,10 +952,10 @@ impl NameIndex {
         let strs = btf.strings();
         // Walk backwards so chains come out in ascending id order.
         for (idx, &off) in btf.offsets.iter().enumerate().rev() {
-            let Some(h) = header(off).filter(|h| named(h)) else {
+            let Some(h) = header(off).filter(named) else {
                 continue;
             };
-            let name_off = u32::from_le_bytes([h[0], h[1], h[2], h[3]]);
+            let name_off = h as u32;
             let hash = match name_off
                 .checked_sub(btf.str_base)
                 .and_then(|l| strs.get(l as usize..))
