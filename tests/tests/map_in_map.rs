@@ -46,3 +46,22 @@ fn programs_read_through_outer_maps() {
     assert_eq!(bss.get::<u64>("seen_slot1").unwrap(), 22);
     assert_eq!(bss.get::<u64>("seen_key9").unwrap(), 33);
 }
+
+#[test]
+fn inner_values_with_a_spin_lock_fill_their_slot_and_run() {
+    use bpf_programs::Bpf;
+    use bpf_programs::programs::Syscall;
+
+    const OBJECT: &[u8] = include_bytes!("../bpf/obj/map_in_map_locked.bpf.o");
+    let mut bpf = Bpf::load(OBJECT).expect("the slot takes a map whose value holds a spin lock");
+    let counters_id = bpf.map("counters").unwrap().data().info().unwrap().id();
+    let outer = ArrayOfMaps::try_from(bpf.map("locked_outer").unwrap()).unwrap();
+    assert_eq!(outer.get(0).unwrap(), Some(counters_id));
+    let program: &mut Syscall = bpf.program_mut("bump_locked").unwrap().try_into().unwrap();
+    program.load().unwrap();
+    for _ in 0..3 {
+        assert_eq!(program.run(&[]).unwrap(), 0);
+    }
+    let counters = Array::<_, [u64; 2]>::try_from(bpf.map("counters").unwrap()).unwrap();
+    assert_eq!(counters.get(0, 0).unwrap()[1], 3, "count behind the lock");
+}

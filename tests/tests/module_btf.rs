@@ -153,6 +153,12 @@ fn kfuncs_of_a_module_are_called() {
         .try_into()
         .unwrap();
     program.load().unwrap();
+    // clang leaves the parameters of extern (kfunc) prototypes unnamed, which the kernel
+    // refuses: the loader names them, or the whole object BTF would be dropped.
+    assert!(
+        program.info().unwrap().btf_id().is_some(),
+        "the object's BTF loaded with its kfunc declarations"
+    );
     let out = program
         .test_run(bpf_sys::test_run::TestRunAttr {
             data_in: &[0u8; 64],

@@ -65,6 +65,7 @@ pub(super) fn fixup(
             && btf.kind(type_id).ok() == Some(BtfKind::Func)
         {
             btf.set_func_linkage(type_id, FuncLinkage::Global)?;
+            name_anonymous_params(btf, type_id)?;
         }
     }
     Ok(())
@@ -115,6 +116,7 @@ fn fixup_ksyms(btf: &mut Btf, id: u32) -> Result<(), BtfError> {
         let var = match btf.kind(entry)? {
             BtfKind::Func => {
                 btf.set_func_linkage(entry, FuncLinkage::Global)?;
+                name_anonymous_params(btf, entry)?;
                 *placeholder.get_or_insert_with(|| add_var(btf, "dummy_ksym", int))
             }
             _ => {
@@ -127,6 +129,38 @@ fn fixup_ksyms(btf: &mut Btf, id: u32) -> Result<(), BtfError> {
     }
     let size = 4 * vars.len() as u32;
     btf.set_datasec(id, size, &vars)
+}
+
+/// Names the nameless parameters of FUNC `func`'s prototype `dummy_ksym`, as libbpf does.
+/// clang emits no parameter names for extern (kfunc) declarations, and the kernel rejects a
+/// FUNC whose FUNC_PROTO has a typed but nameless parameter ("Invalid arg#1"), and with it the
+/// whole object BTF (maps then lose their BTF, programs their func_info).
+fn name_anonymous_params(btf: &mut Btf, func: u32) -> Result<(), BtfError> {
+    let TypeKind::Func { proto, .. } = btf.type_by_id(func)?.kind else {
+        return Ok(());
+    };
+    let unnamed = match btf.type_by_id(proto)?.kind {
+        TypeKind::FuncProto(p) => {
+            let mut unnamed = Vec::new();
+            for (index, param) in p.params().enumerate() {
+                let param = param?;
+                // type 0 is the `...` of a variadic prototype: it stays nameless.
+                if param.name.is_empty() && param.type_id != 0 {
+                    unnamed.push(index);
+                }
+            }
+            unnamed
+        }
+        _ => return Ok(()),
+    };
+    if unnamed.is_empty() {
+        return Ok(());
+    }
+    let name_off = btf.add_string("dummy_ksym");
+    for index in unnamed {
+        btf.set_extra_u32(proto, index * 2, name_off)?;
+    }
+    Ok(())
 }
 
 fn add_var(btf: &mut Btf, name: &str, type_id: u32) -> u32 {

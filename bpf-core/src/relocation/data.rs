@@ -214,7 +214,7 @@ fn relocate_extern(
                 slot.imm = POISONED_KFUNC_HELPER.saturating_add(index as i32);
                 slot.off = 0;
             }
-            None => return Err(site.error(Kind::UnresolvedExtern)),
+            None => return Err(site.error(Kind::KfuncNotFound)),
         }
         return Ok(None);
     }

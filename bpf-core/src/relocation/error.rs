@@ -30,6 +30,13 @@ pub enum RelocationErrorKind {
     },
     #[error("extern is not resolved (no value was given and it is not weak)")]
     UnresolvedExtern,
+    /// A call to a strong (not `__weak`) kfunc the bindings do not have: the loader looked it
+    /// up in the kernel's BTF (vmlinux and loaded modules) and did not find it.
+    #[error(
+        "kfunc not found in the kernel's BTF (vmlinux or a loaded module's) and not declared \
+         __weak"
+    )]
+    KfuncNotFound,
     #[error("extern is a kconfig value but the object has no `.kconfig` map")]
     NoKconfigMap,
     #[error(

@@ -43,11 +43,34 @@ impl MapData {
         let inner = match &map.def.inner {
             Some(inner_def) => {
                 let inner_def = effective_def(inner_def, name)?;
-                Some(create_fd(&inner_def, name, None)?)
+                // The template keeps its BTF value type, as libbpf's does: the kernel compares
+                // the BTF records (spin locks, timers, kptrs, list heads) of the template and of
+                // every map put in a slot, so a template without BTF refuses all of them
+                // (EINVAL on the slot update) when the value holds such special fields.
+                let inner_uses_btf = btf_fd.is_some()
+                    && (inner_def.key_type_id.is_some() || inner_def.value_type_id.is_some());
+                match create_fd(&inner_def, name, btf_fd) {
+                    Ok(fd) => Some(fd),
+                    Err(e) if inner_uses_btf && e.errno() == Some(libc::EINVAL) => {
+                        log::debug!(
+                            "map `{name}`: kernel refused the inner map's BTF ({e}), creating it without"
+                        );
+                        Some(create_fd(&inner_def, name, None)?)
+                    }
+                    Err(e) => return Err(e),
+                }
             }
             None => None,
         };
         let inner_fd = inner.as_ref().map(|i| i.fd());
+        // The kernel refuses BTF key/value types on the outer map of a map-in-map (ENOTSUPP,
+        // `map_check_no_btf`); libbpf leaves them out. Failing here would send the caller's
+        // fallback to recreate everything without BTF, the inner template included.
+        let btf_fd = if inner.is_some() || is_map_in_map(def.map_type) {
+            None
+        } else {
+            btf_fd
+        };
         let uses_btf =
             btf_fd.is_some() && (def.key_type_id.is_some() || def.value_type_id.is_some());
         let fd = match create_fd_with_inner(&def, name, btf_fd, inner_fd) {
@@ -634,6 +657,11 @@ fn create_fd_with_inner(
             syscall(name, e)
         }
     })
+}
+
+fn is_map_in_map(map_type: u32) -> bool {
+    use bpf_sys::generated::bpf_map_type::{BPF_MAP_TYPE_ARRAY_OF_MAPS, BPF_MAP_TYPE_HASH_OF_MAPS};
+    map_type == BPF_MAP_TYPE_ARRAY_OF_MAPS || map_type == BPF_MAP_TYPE_HASH_OF_MAPS
 }
 
 /// Storage maps must be created with max_entries 0: their size follows their owners.
