@@ -320,12 +320,28 @@ impl LoadError {
     }
 }
 
+/// Lines of a long verifier log shown in the error's message; the rejection is at its end.
+const LOG_TAIL_LINES: usize = 40;
+
 fn log_suffix(log: &VerifierLog) -> String {
     if log.is_empty() {
-        String::new()
-    } else {
-        format!("\nverifier log:\n{log}")
+        return String::new();
     }
+    let lines: Vec<&str> = log.text.lines().collect();
+    if lines.len() <= LOG_TAIL_LINES {
+        return format!("\nverifier log:\n{log}");
+    }
+    let tail = lines[lines.len() - LOG_TAIL_LINES..].join("\n");
+    let truncated = if log.truncated {
+        "\n[verifier log truncated]"
+    } else {
+        ""
+    };
+    format!(
+        "\nverifier log (last {LOG_TAIL_LINES} of {} lines; the whole log is in the error's \
+         verifier_log):\n{tail}{truncated}",
+        lines.len()
+    )
 }
 
 impl From<LoadError> for SyscallError {
@@ -334,5 +350,26 @@ impl From<LoadError> for SyscallError {
             command: e.command,
             io_error: e.io_error,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn log(lines: usize) -> VerifierLog {
+        let text: Vec<String> = (0..lines).map(|i| format!("line {i}")).collect();
+        VerifierLog::from_buf(text.join("\n").as_bytes(), false)
+    }
+
+    #[test]
+    fn short_logs_are_shown_whole_long_ones_by_their_end() {
+        assert_eq!(log_suffix(&log(0)), "");
+        let short = log_suffix(&log(3));
+        assert!(short.contains("line 0") && short.contains("line 2"), "{short}");
+        let long = log_suffix(&log(500));
+        assert!(long.contains("last 40 of 500 lines"), "{long}");
+        assert!(long.contains("line 499") && long.contains("line 460"), "{long}");
+        assert!(!long.contains("line 459\n"), "{long}");
     }
 }
