@@ -366,10 +366,16 @@ mod tests {
     fn short_logs_are_shown_whole_long_ones_by_their_end() {
         assert_eq!(log_suffix(&log(0)), "");
         let short = log_suffix(&log(3));
-        assert!(short.contains("line 0") && short.contains("line 2"), "{short}");
+        assert!(
+            short.contains("line 0") && short.contains("line 2"),
+            "{short}"
+        );
         let long = log_suffix(&log(500));
         assert!(long.contains("last 40 of 500 lines"), "{long}");
-        assert!(long.contains("line 499") && long.contains("line 460"), "{long}");
+        assert!(
+            long.contains("line 499") && long.contains("line 460"),
+            "{long}"
+        );
         assert!(!long.contains("line 459\n"), "{long}");
     }
 }

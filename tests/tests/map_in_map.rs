@@ -80,3 +80,14 @@ fn inner_values_with_a_spin_lock_fill_their_slot_and_run() {
     let counters = Array::<_, [u64; 2]>::try_from(bpf.map("counters").unwrap()).unwrap();
     assert_eq!(counters.get(0, 0).unwrap()[1], 3, "count behind the lock");
 }
+
+#[test]
+fn map_of_maps_without_inner_shape_is_a_typed_error() {
+    const OBJECT: &[u8] = include_bytes!("../bpf/obj/map_in_map_no_inner.bpf.o");
+    let err = bpf_programs::Bpf::load(OBJECT).unwrap_err();
+    assert!(
+        matches!(&err, bpf_programs::BpfError::Map { name, source: MapError::InvalidDefinition { .. } } if name == "shapeless"),
+        "{err:?}"
+    );
+    assert!(err.to_string().contains("__array(values"), "{err}");
+}

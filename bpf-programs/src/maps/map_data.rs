@@ -40,6 +40,14 @@ impl MapData {
         btf_fd: Option<BorrowedFd<'_>>,
     ) -> Result<MapData, MapError> {
         let def = effective_def(&map.def, name)?;
+        if is_map_in_map(def.map_type) && map.def.inner.is_none() {
+            return Err(MapError::InvalidDefinition {
+                name: name.to_owned(),
+                reason: "a map of maps needs its inner map's shape: declare its values with \
+                         `__array(values, struct inner_map)`"
+                    .to_owned(),
+            });
+        }
         let inner = match &map.def.inner {
             Some(inner_def) => {
                 let inner_def = effective_def(inner_def, name)?;
