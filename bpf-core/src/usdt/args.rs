@@ -1,10 +1,19 @@
-//! x86-64 USDT argument specs: `<size>@<operand>` per argument, separated by spaces, where the
-//! size is negative for signed values and the operand is an AT&T-syntax constant (`$5`),
+//! USDT argument specs: `<size>@<operand>` per argument, separated by spaces, where the size is
+//! negative for signed values. On x86-64 the operand is an AT&T-syntax constant (`$5`),
 //! register (`%eax`), memory reference through a register (`-16(%rbp)`) or scaled index
-//! (`8(%rax,%rdx,8)`).
+//! (`8(%rax,%rdx,8)`); on aarch64 a constant (`5`), register (`x0`, `w1`, `sp`) or memory
+//! reference (`[sp, 16]`, `[x1]`).
 
 /// Most arguments a USDT probe can have (`BPF_USDT_MAX_ARG_CNT` in libbpf's `usdt.bpf.h`).
 pub const MAX_ARGS: usize = 12;
+
+/// The instruction set a probe's binary was built for: it decides the spec's syntax and the
+/// `struct pt_regs` offsets of its registers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UsdtArch {
+    X86_64,
+    Aarch64,
+}
 
 /// Where an argument's value is, at the probe.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -80,16 +89,35 @@ pub fn pt_regs_offset(name: &str) -> Option<u16> {
     Some(offset)
 }
 
-/// Parses a whole spec string (empty for a probe without arguments).
+/// The byte offset in aarch64 `struct pt_regs` (`user_pt_regs`: `regs[31]`, `sp`) of register
+/// `name`; `wN` is the low half of `xN`.
+pub fn aarch64_pt_regs_offset(name: &str) -> Option<u16> {
+    if matches!(name, "sp" | "wsp") {
+        return Some(31 * 8);
+    }
+    let number: u16 = name
+        .strip_prefix('x')
+        .or_else(|| name.strip_prefix('w'))?
+        .parse()
+        .ok()?;
+    (number < 31).then_some(number * 8)
+}
+
+/// Parses a whole x86-64 spec string (empty for a probe without arguments).
 pub fn parse_args(spec: &str) -> Result<Vec<UsdtArg>, ArgSpecError> {
-    let args: Vec<&str> = spec.split_ascii_whitespace().collect();
+    parse_args_for(UsdtArch::X86_64, spec)
+}
+
+/// Parses a whole spec string of a binary built for `arch`.
+pub fn parse_args_for(arch: UsdtArch, spec: &str) -> Result<Vec<UsdtArg>, ArgSpecError> {
+    let args = split_args(spec);
     if args.len() > MAX_ARGS {
         return Err(ArgSpecError::TooManyArgs { count: args.len() });
     }
     args.iter()
         .enumerate()
         .map(|(index, arg)| {
-            parse_arg(arg).map_err(|reason| ArgSpecError::BadArg {
+            parse_arg(arch, arg).map_err(|reason| ArgSpecError::BadArg {
                 index,
                 arg: (*arg).to_owned(),
                 reason,
@@ -98,7 +126,32 @@ pub fn parse_args(spec: &str) -> Result<Vec<UsdtArg>, ArgSpecError> {
         .collect()
 }
 
-fn parse_arg(arg: &str) -> Result<UsdtArg, String> {
+/// Splits on whitespace outside brackets (aarch64 writes `8@[sp, 16]`).
+fn split_args(spec: &str) -> Vec<&str> {
+    let mut args = Vec::new();
+    let mut depth = 0usize;
+    let mut start = None;
+    for (at, c) in spec.char_indices() {
+        match c {
+            '[' => depth += 1,
+            ']' => depth = depth.saturating_sub(1),
+            c if c.is_ascii_whitespace() && depth == 0 => {
+                if let Some(from) = start.take() {
+                    args.push(&spec[from..at]);
+                }
+                continue;
+            }
+            _ => {}
+        }
+        start.get_or_insert(at);
+    }
+    if let Some(from) = start {
+        args.push(&spec[from..]);
+    }
+    args
+}
+
+fn parse_arg(arch: UsdtArch, arg: &str) -> Result<UsdtArg, String> {
     let (size, operand) = arg.split_once('@').ok_or("expected `<size>@<operand>`")?;
     let size: i8 = size
         .parse()
@@ -108,10 +161,45 @@ fn parse_arg(arg: &str) -> Result<UsdtArg, String> {
     if !matches!(size, 1 | 2 | 4 | 8) {
         return Err(format!("size {size} is not 1, 2, 4 or 8"));
     }
+    let location = match arch {
+        UsdtArch::X86_64 => parse_operand(operand)?,
+        UsdtArch::Aarch64 => parse_aarch64_operand(operand)?,
+    };
     Ok(UsdtArg {
         size,
         signed,
-        location: parse_operand(operand)?,
+        location,
+    })
+}
+
+fn aarch64_register(name: &str) -> Result<u16, String> {
+    aarch64_pt_regs_offset(name).ok_or_else(|| format!("unsupported register `{name}`"))
+}
+
+fn parse_aarch64_operand(operand: &str) -> Result<UsdtArgLocation, String> {
+    if let Some(inner) = operand.strip_prefix('[') {
+        let inner = inner
+            .strip_suffix(']')
+            .ok_or_else(|| format!("`{operand}`: unbalanced brackets"))?;
+        let (base, offset) = match inner.split_once(',') {
+            Some((base, offset)) => {
+                let offset = offset.trim();
+                let offset = integer(offset)
+                    .ok_or_else(|| format!("offset `{offset}` is not an integer"))?;
+                (base.trim(), offset)
+            }
+            None => (inner.trim(), 0),
+        };
+        return Ok(UsdtArgLocation::Deref {
+            reg_off: aarch64_register(base)?,
+            offset,
+        });
+    }
+    if let Some(constant) = integer(operand) {
+        return Ok(UsdtArgLocation::Const(constant));
+    }
+    Ok(UsdtArgLocation::Register {
+        reg_off: aarch64_register(operand)?,
     })
 }
 
@@ -221,6 +309,52 @@ mod tests {
             signed,
             location,
         }
+    }
+
+    #[test]
+    fn aarch64_operands_and_bracketed_spaces() {
+        let parsed = parse_args_for(
+            UsdtArch::Aarch64,
+            "-4@x0 8@[sp, 16] -8@[x19] 4@5 -2@-3 8@w30 8@[x1, -8]",
+        )
+        .unwrap();
+        assert_eq!(
+            parsed,
+            [
+                arg(4, true, L::Register { reg_off: 0 }),
+                arg(
+                    8,
+                    false,
+                    L::Deref {
+                        reg_off: 248,
+                        offset: 16
+                    }
+                ),
+                arg(
+                    8,
+                    true,
+                    L::Deref {
+                        reg_off: 152,
+                        offset: 0
+                    }
+                ),
+                arg(4, false, L::Const(5)),
+                arg(2, true, L::Const(-3)),
+                arg(8, false, L::Register { reg_off: 240 }),
+                arg(
+                    8,
+                    false,
+                    L::Deref {
+                        reg_off: 8,
+                        offset: -8
+                    }
+                ),
+            ]
+        );
+        for bad in ["4@x31", "4@[x0", "4@[x0, y]", "4@%eax", "4@q1"] {
+            assert!(parse_args_for(UsdtArch::Aarch64, bad).is_err(), "{bad}");
+        }
+        assert_eq!(split_args("  1@x0   2@[sp, 8] "), ["1@x0", "2@[sp, 8]"]);
     }
 
     #[test]

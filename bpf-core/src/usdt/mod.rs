@@ -11,6 +11,9 @@ pub mod args;
 pub mod layout;
 pub mod notes;
 
-pub use args::{ArgSpecError, UsdtArg, UsdtArgLocation, parse_args, pt_regs_offset};
+pub use args::{
+    ArgSpecError, UsdtArch, UsdtArg, UsdtArgLocation, aarch64_pt_regs_offset, parse_args,
+    parse_args_for, pt_regs_offset,
+};
 pub use layout::{SpecLayout, SpecLayoutError};
 pub use notes::{UsdtError, UsdtNote, parse_notes};

@@ -4,7 +4,7 @@
 
 use object::{Object, ObjectSection, ObjectSegment, SectionKind};
 
-use super::args::{ArgSpecError, UsdtArg, parse_args};
+use super::args::{ArgSpecError, UsdtArch, UsdtArg, parse_args_for};
 
 const NOTE_SECTION: &str = ".note.stapsdt";
 const BASE_SECTION: &str = ".stapsdt.base";
@@ -22,6 +22,11 @@ pub enum UsdtError {
         offset: usize,
         reason: String,
     },
+    #[error(
+        "USDT {provider}:{name}: argument specs of this binary's architecture are not supported \
+         (x86-64 and aarch64 are)"
+    )]
+    UnsupportedArch { provider: String, name: String },
     #[error("USDT {provider}:{name}: probe address {address:#x} is in no loadable segment")]
     NotInSegment {
         provider: String,
@@ -61,12 +66,18 @@ pub struct UsdtNote {
     pub semaphore_address: Option<u64>,
     /// The semaphore's file offset (a uprobe's reference counter offset).
     pub semaphore_offset: Option<u64>,
+    /// The binary's instruction set (`None`: one whose argument specs are not supported).
+    pub arch: Option<UsdtArch>,
 }
 
 impl UsdtNote {
     /// The parsed arguments.
     pub fn parse_args(&self) -> Result<Vec<UsdtArg>, UsdtError> {
-        parse_args(&self.args).map_err(|source| UsdtError::BadArgs {
+        let arch = self.arch.ok_or_else(|| UsdtError::UnsupportedArch {
+            provider: self.provider.clone(),
+            name: self.name.clone(),
+        })?;
+        parse_args_for(arch, &self.args).map_err(|source| UsdtError::BadArgs {
             provider: self.provider.clone(),
             name: self.name.clone(),
             spec: self.args.clone(),
@@ -95,14 +106,20 @@ pub fn parse_notes(elf: &[u8]) -> Result<Vec<UsdtNote>, UsdtError> {
     let data = section.data().map_err(|e| UsdtError::Elf(e.to_string()))?;
     let raw = split_notes(data, file.is_64(), file.is_little_endian())?;
     let base_address = file.section_by_name(BASE_SECTION).map(|s| s.address());
+    let arch = match file.architecture() {
+        object::Architecture::X86_64 => Some(UsdtArch::X86_64),
+        object::Architecture::Aarch64 => Some(UsdtArch::Aarch64),
+        _ => None,
+    };
     raw.into_iter()
-        .map(|note| translate(&file, base_address, note))
+        .map(|note| translate(&file, base_address, arch, note))
         .collect()
 }
 
 fn translate(
     file: &object::File<'_>,
     base_address: Option<u64>,
+    arch: Option<UsdtArch>,
     note: RawNote,
 ) -> Result<UsdtNote, UsdtError> {
     // Prelink moved the binary: shift by how far `.stapsdt.base` moved from where the note
@@ -149,6 +166,7 @@ fn translate(
         file_offset,
         semaphore_address,
         semaphore_offset,
+        arch,
     })
 }
 
