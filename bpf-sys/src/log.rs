@@ -30,11 +30,15 @@ pub(crate) fn load_with_log(
     } else {
         vec![0; INITIAL_LOG_SIZE]
     };
+    // The errno of the log-less attempt: with a log the kernel answers ENOSPC whenever the log
+    // overflows, which hides the real refusal (E2BIG for a program too complex, EACCES, ...).
+    let mut logless_error: Option<SyscallError> = None;
     loop {
         let (result, true_size) = retry_eagain(attempt, log_level, &mut log_buf);
         match result {
             Ok(fd) => return Ok((fd, VerifierLog::from_buf(&log_buf, false))),
-            Err(_) if log_level == 0 => {
+            Err(e) if log_level == 0 => {
+                logless_error = Some(e);
                 log_level = 1;
                 log_buf = vec![0; INITIAL_LOG_SIZE];
             }
@@ -49,9 +53,23 @@ pub(crate) fn load_with_log(
             }
             Err(e) => {
                 let truncated = e.errno() == Some(libc::ENOSPC);
+                let io_error = match logless_error {
+                    // The log did not fit even at its largest: the kernel's ENOSPC is about the
+                    // log, not the program; report why the program itself was refused.
+                    Some(first) if truncated => first.io_error,
+                    _ if truncated => {
+                        // A log was asked for from the start: learn the real outcome without one.
+                        let mut no_log: Vec<u8> = Vec::new();
+                        match retry_eagain(attempt, 0, &mut no_log).0 {
+                            Ok(fd) => return Ok((fd, VerifierLog::from_buf(&log_buf, true))),
+                            Err(real) => real.io_error,
+                        }
+                    }
+                    _ => e.io_error,
+                };
                 return Err(LoadError {
                     command: cmd.into(),
-                    io_error: e.io_error,
+                    io_error,
                     verifier_log: VerifierLog::from_buf(&log_buf, truncated),
                 });
             }
@@ -71,5 +89,56 @@ fn retry_eagain(
             Err(e) if e.errno() == Some(libc::EAGAIN) && tries < EAGAIN_RETRIES => tries += 1,
             other => return (other, true_size),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::Command;
+
+    fn failing(errno: i32) -> (Result<OwnedFd, SyscallError>, u32) {
+        (
+            Err(SyscallError::from_errno(
+                Command::Bpf(BpfCommand::ProgLoad),
+                errno,
+            )),
+            0,
+        )
+    }
+
+    /// The verifier's answer to a program too complex to verify: E2BIG without a log, and a
+    /// log longer than any buffer (ENOSPC) with one.
+    fn too_complex(log_level: u32, log: &mut [u8]) -> (Result<OwnedFd, SyscallError>, u32) {
+        if log_level == 0 {
+            return failing(libc::E2BIG);
+        }
+        log.fill(b'x');
+        failing(libc::ENOSPC)
+    }
+
+    #[test]
+    fn a_log_too_big_to_fit_does_not_hide_why_the_load_failed() {
+        let err = load_with_log(BpfCommand::ProgLoad, 0, &mut too_complex).unwrap_err();
+        assert_eq!(err.errno(), Some(libc::E2BIG));
+        assert!(err.verifier_log.truncated);
+
+        // Asked for a log from the start: a log-less attempt learns the real errno.
+        let err = load_with_log(BpfCommand::ProgLoad, 1, &mut too_complex).unwrap_err();
+        assert_eq!(err.errno(), Some(libc::E2BIG));
+    }
+
+    #[test]
+    fn a_plain_rejection_keeps_its_errno_and_log() {
+        let mut rejected = |log_level: u32, log: &mut [u8]| {
+            if log_level > 0 {
+                log[..5].copy_from_slice(b"R1 !!");
+            }
+            failing(libc::EACCES)
+        };
+        let err = load_with_log(BpfCommand::ProgLoad, 0, &mut rejected).unwrap_err();
+        assert_eq!(err.errno(), Some(libc::EACCES));
+        assert_eq!(err.verifier_log.text, "R1 !!");
+        assert!(!err.verifier_log.truncated);
     }
 }
