@@ -430,9 +430,31 @@ fn fill_kconfig(object: &mut Object) {
         };
         values.insert("LINUX_HAS_BPF_COOKIE".to_owned(), cookies.to_owned());
     }
+    // libbpf's computed value that BPF_KSYSCALL (<bpf/bpf_tracing.h>) reads: syscalls enter
+    // through an arch wrapper taking a `struct pt_regs *` (`__x64_sys_*`, Linux 4.17+), which
+    // libbpf detects by the presence of `__<arch>_sys_bpf`.
+    if object
+        .externs
+        .iter()
+        .any(|e| e.name == "LINUX_HAS_SYSCALL_WRAPPER")
+    {
+        let wrapper = if syscall_wrapper() { "y" } else { "n" };
+        values.insert("LINUX_HAS_SYSCALL_WRAPPER".to_owned(), wrapper.to_owned());
+    }
     if let Err(e) = object.fill_kconfig(&values) {
         log::warn!("kconfig externs: {e}; programs reading missing values will not load");
     }
+}
+
+/// Whether the kernel's syscalls have arch wrappers (`__x64_sys_bpf` and the like in kallsyms).
+fn syscall_wrapper() -> bool {
+    const WRAPPERS: [&str; 4] = [
+        "__x64_sys_bpf",
+        "__arm64_sys_bpf",
+        "__s390x_sys_bpf",
+        "__riscv_sys_bpf",
+    ];
+    crate::programs::kernel_btf::kallsyms(&WRAPPERS).is_ok_and(|symbols| !symbols.is_empty())
 }
 
 /// An opened object: its maps (created) and programs (loaded on demand).

@@ -2,6 +2,7 @@
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
 #include "prog_counter.h"
 
 SEC("kprobe/__x64_sys_getpid")
@@ -22,8 +23,10 @@ int on_return(struct pt_regs *ctx)
     return 0;
 }
 
+// BPF_KSYSCALL as libbpf users write it (getppid takes no argument; the one declared is unread):
+// it reads the LINUX_HAS_SYSCALL_WRAPPER kconfig value the loader computes.
 SEC("ksyscall/getppid")
-int on_syscall(struct pt_regs *ctx)
+int BPF_KSYSCALL(on_syscall, long ignored)
 {
     if (is_target_thread())
         bump(2);
