@@ -62,17 +62,14 @@ fn perf_event_period_on_every_cpu() {
     let online = std::fs::read_to_string("/sys/devices/system/cpu/online").unwrap();
     let online = bpf_sys::util::parse_cpu_list(online.trim()).unwrap();
     assert!(cpus >= online.len());
-    for cpu in online {
-        program
-            .attach(
-                PerfTypeId::Software,
-                PERF_COUNT_SW_CPU_CLOCK,
-                PerfEventScope::AllProcessesOneCpu { cpu },
-                SamplePolicy::Period(1_000_000),
-                false,
-            )
-            .unwrap();
-    }
+    let links = program
+        .attach_on_every_cpu(
+            PerfTypeId::Software,
+            PERF_COUNT_SW_CPU_CLOCK,
+            SamplePolicy::Period(1_000_000),
+        )
+        .unwrap();
+    assert_eq!(links.len(), online.len(), "one event per online cpu");
     spin(Duration::from_millis(300));
     assert!(
         counter(&bpf, "hits") >= 10,

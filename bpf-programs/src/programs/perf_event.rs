@@ -12,6 +12,8 @@ use super::{DefaultLoad, ProgramData, ProgramError, impl_program_common};
 /// Why a perf event could not be opened.
 #[derive(Debug, thiserror::Error)]
 pub enum PerfEventError {
+    #[error("reading the online CPUs: {0}")]
+    OnlineCpus(#[source] std::io::Error),
     #[error("perf event (type {perf_type}, config {config:#x}) for {scope:?}: {source}")]
     Open {
         perf_type: u32,
@@ -149,6 +151,31 @@ impl PerfEvent {
         let prog_fd = self.data.fd()?;
         let inner = perf_attach(prog_fd.as_fd(), perf_fd, 0)?;
         Ok(self.data.links.insert(PerfEventLink::new(inner)))
+    }
+
+    /// Attaches a system-wide event on every online CPU, as profilers do (libbpf's `profile`
+    /// example); all or nothing: a failure detaches what was attached.
+    pub fn attach_on_every_cpu(
+        &mut self,
+        perf_type: PerfTypeId,
+        config: u64,
+        sample_policy: SamplePolicy,
+    ) -> Result<Vec<PerfEventLinkId>, ProgramError> {
+        let cpus = bpf_sys::util::online_cpus().map_err(PerfEventError::OnlineCpus)?;
+        let mut links = Vec::with_capacity(cpus.len());
+        for cpu in cpus {
+            let scope = PerfEventScope::AllProcessesOneCpu { cpu };
+            match self.attach(perf_type, config, scope, sample_policy, false) {
+                Ok(link) => links.push(link),
+                Err(e) => {
+                    for link in links {
+                        let _ = self.detach(link);
+                    }
+                    return Err(e);
+                }
+            }
+        }
+        Ok(links)
     }
 }
 
