@@ -510,6 +510,17 @@ impl Bpf {
         Ok(attached)
     }
 
+    /// Like [`attach_all`](Self::attach_all), but tries every program and reports each one's
+    /// outcome instead of stopping at the first failure: for objects carrying alternatives (an
+    /// fentry program and its kprobe twin) of which the kernel takes only some.
+    pub fn attach_each(&mut self) -> Vec<(String, Result<bool, crate::programs::ProgramError>)> {
+        self.programs
+            .iter_mut()
+            .filter(|(_, program)| program.autoload())
+            .map(|(name, program)| (name.clone(), program.attach_from_section()))
+            .collect()
+    }
+
     /// Removes program `name` from the object and returns it.
     pub fn take_program(&mut self, name: &str) -> Option<Program> {
         self.programs.remove(name)

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use bpf_core::btf::{Btf, BtfKind, TypeKind};
 use bpf_programs::Bpf;
 use bpf_programs::maps::GlobalData;
-use bpf_programs::programs::{FEntry, Syscall, Xdp};
+use bpf_programs::programs::{FEntry, ProgramError, Syscall, Xdp};
 use integration_tests::{skip, skipped_unsupported};
 use net_support::TestNetns;
 
@@ -175,4 +175,25 @@ fn kfuncs_of_a_module_are_called() {
         -i64::from(libc::ENOENT),
         "the lookup of a connection nobody made finds nothing"
     );
+}
+
+#[test]
+fn attach_each_reports_every_program_without_stopping() {
+    let mut bpf = Bpf::load(OBJECT).unwrap();
+    let outcomes = bpf.attach_each();
+    let names: Vec<&str> = outcomes.iter().map(|(name, _)| name.as_str()).collect();
+    assert_eq!(
+        names,
+        ["count_veth_open", "lookup_conntrack", "probe_module_types"]
+    );
+    for (name, outcome) in &outcomes {
+        match (name.as_str(), outcome) {
+            // The one program whose section names its target: attached, or refused by a
+            // kernel without trampolines, without keeping the others from their turn.
+            ("count_veth_open", Ok(true)) => {}
+            ("count_veth_open", Err(ProgramError::ProgramNotSupported { .. })) => {}
+            (_, Ok(false)) => {}
+            (name, other) => panic!("{name}: {other:?}"),
+        }
+    }
 }
