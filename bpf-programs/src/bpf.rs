@@ -42,7 +42,7 @@ pub enum BpfError {
         source: SetGlobalError,
     },
 
-    #[error("no map `{name}` in the object (asked to override its max_entries or value_size)")]
+    #[error("no map `{name}` in the object (a loader setting names it)")]
     NoSuchMap { name: String },
 
     #[error("creating map `{name}`: {source}")]
@@ -170,34 +170,16 @@ impl BpfLoader {
                 })?;
         }
         for (name, &max_entries) in &self.max_entries {
-            let map = object
-                .maps
-                .iter_mut()
-                .find(|m| &m.name == name)
-                .ok_or_else(|| BpfError::NoSuchMap { name: name.clone() })?;
-            map.def.max_entries = max_entries;
+            object_map(&mut object, name)?.def.max_entries = max_entries;
         }
-        if let Some(name) = self
-            .reused_maps
-            .keys()
-            .find(|name| !object.maps.iter().any(|m| &m.name == *name))
-        {
-            return Err(BpfError::NoSuchMap { name: name.clone() });
+        for name in self.reused_maps.keys() {
+            object_map(&mut object, name)?;
         }
         for (name, &map_extra) in &self.map_extras {
-            let map = object
-                .maps
-                .iter_mut()
-                .find(|m| &m.name == name)
-                .ok_or_else(|| BpfError::NoSuchMap { name: name.clone() })?;
-            map.def.map_extra = map_extra;
+            object_map(&mut object, name)?.def.map_extra = map_extra;
         }
         for (name, &value_size) in &self.value_sizes {
-            let map = object
-                .maps
-                .iter_mut()
-                .find(|m| &m.name == name)
-                .ok_or_else(|| BpfError::NoSuchMap { name: name.clone() })?;
+            let map = object_map(&mut object, name)?;
             map.def.value_size = value_size;
             // The declared value type no longer describes the value.
             map.def.value_type_id = None;
@@ -346,6 +328,20 @@ impl BpfLoader {
         new_pins.0.clear();
         Ok(created)
     }
+}
+
+/// The object's map `name`, which a loader setting names.
+fn object_map<'o>(
+    object: &'o mut Object,
+    name: &str,
+) -> Result<&'o mut bpf_core::obj::Map, BpfError> {
+    object
+        .maps
+        .iter_mut()
+        .find(|m| m.name == name)
+        .ok_or_else(|| BpfError::NoSuchMap {
+            name: name.to_owned(),
+        })
 }
 
 /// Where the object's `__arena` globals go inside its arena map (libbpf's placement: the end of

@@ -68,9 +68,9 @@ pub(crate) fn kernel_btf() -> Result<Arc<Btf>, String> {
         .clone()
 }
 
-/// The split BTF of every loaded kernel module (`/sys/kernel/btf/<module>`), read when a CO-RE
-/// relocation names a type vmlinux lacks; a module that cannot be read is skipped with a warning.
-fn module_btfs(vmlinux: &Arc<Btf>) -> Vec<Arc<Btf>> {
+/// The split BTF of every loaded kernel module (`/sys/kernel/btf/<module>`) with the module's
+/// name, for names vmlinux lacks; a module that cannot be read is skipped with a warning.
+pub(crate) fn module_btfs(vmlinux: &Arc<Btf>) -> Vec<(String, Arc<Btf>)> {
     let Ok(entries) = std::fs::read_dir("/sys/kernel/btf") else {
         return Vec::new();
     };
@@ -82,11 +82,14 @@ fn module_btfs(vmlinux: &Arc<Btf>) -> Vec<Arc<Btf>> {
     paths.sort();
     paths
         .into_iter()
-        .filter_map(|path| match Btf::from_split_file(&path, vmlinux.clone()) {
-            Ok(btf) => Some(Arc::new(btf)),
-            Err(e) => {
-                log::warn!("skipping module BTF {}: {e}", path.display());
-                None
+        .filter_map(|path| {
+            let module = path.file_name()?.to_string_lossy().into_owned();
+            match Btf::from_split_file(&path, vmlinux.clone()) {
+                Ok(btf) => Some((module, Arc::new(btf))),
+                Err(e) => {
+                    log::warn!("skipping module BTF {}: {e}", path.display());
+                    None
+                }
             }
         })
         .collect()
@@ -114,7 +117,7 @@ pub(crate) fn core_target(target: &TargetBtf) -> Result<CoreTarget, String> {
             let vmlinux = kernel_btf()?;
             let base = vmlinux.clone();
             Ok(CoreTarget::with_lazy_modules(vmlinux, move || {
-                module_btfs(&base)
+                module_btfs(&base).into_iter().map(|(_, btf)| btf).collect()
             }))
         }
         TargetBtf::File(path) => btf_from_file(path).map(CoreTarget::from_btf),

@@ -89,7 +89,7 @@ impl MapData {
             }
             Err(e) => return Err(e),
         };
-        let data = MapData {
+        let mut data = MapData {
             fd,
             name: name.to_owned(),
             def,
@@ -97,7 +97,6 @@ impl MapData {
             pinned: None,
             arena: None,
         };
-        let mut data = data;
         data.map_arena()?;
         if map.has_initial_data() && !map.data.is_empty() {
             data.write_initial_value(&map.data)?;

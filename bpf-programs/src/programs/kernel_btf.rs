@@ -4,13 +4,12 @@
 
 use std::collections::HashMap;
 use std::os::fd::{AsFd, OwnedFd};
-use std::sync::Arc;
 
-use bpf_core::btf::{Btf, BtfKind};
+use bpf_core::btf::BtfKind;
 use bpf_sys::ids::{ObjectKind, fd_by_id, ids};
 use bpf_sys::info::btf_info;
 
-use crate::object_btf::kernel_btf;
+use crate::object_btf::{kernel_btf, module_btfs};
 
 /// A kernel function's BTF id, looked up in vmlinux and then in module BTF; the module name is
 /// returned with a module match.
@@ -33,22 +32,11 @@ pub(crate) fn find_in_kernel(
     if let Some(id) = base.find_by_name_kind(name, kind) {
         return Ok(Some((id, None)));
     }
-    let Ok(entries) = std::fs::read_dir("/sys/kernel/btf") else {
-        return Ok(None);
-    };
-    for entry in entries.flatten() {
-        let module = entry.file_name().to_string_lossy().into_owned();
-        if module == "vmlinux" {
-            continue;
-        }
-        // vmlinux lacks the name, so a match in the module's lookup is the module's own.
-        if let Ok(btf) = Btf::from_split_file(entry.path(), Arc::clone(&base))
-            && let Some(id) = btf.find_by_name_kind(name, kind)
-        {
-            return Ok(Some((id, Some(module))));
-        }
-    }
-    Ok(None)
+    // vmlinux lacks the name, so a match in a module's lookup is the module's own.
+    Ok(module_btfs(&base).into_iter().find_map(|(module, btf)| {
+        btf.find_by_name_kind(name, kind)
+            .map(|id| (id, Some(module)))
+    }))
 }
 
 /// The fd of the kernel BTF object of module `module`, found among the kernel's BTF objects.

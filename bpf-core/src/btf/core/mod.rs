@@ -86,48 +86,50 @@ impl CoreTarget {
         &self.btfs[0]
     }
 
-    /// Every BTF searched, in order: vmlinux, eager modules, then lazy ones (loaded on demand).
-    fn search_order(&self, load_lazy: bool) -> impl Iterator<Item = &Arc<Btf>> {
-        let lazy = match (&self.lazy_modules, load_lazy) {
-            (Some(m), true) => m.loaded.get_or_init(|| (m.source)()).as_slice(),
-            _ => &[],
-        };
-        self.btfs.iter().chain(lazy)
+    /// The lazily read module BTFs, read now if they were not yet.
+    fn lazy(&self) -> &[Arc<Btf>] {
+        match &self.lazy_modules {
+            Some(m) => m.loaded.get_or_init(|| (m.source)()),
+            None => &[],
+        }
     }
 
-    /// The BTF at position `index` of `search_order`.
+    /// BTF number `index`: the eager ones (vmlinux first), then the lazy ones.
     fn btf_at(&self, index: usize) -> &Btf {
-        self.search_order(index >= self.btfs.len())
-            .nth(index)
-            .expect("candidate index from search_order")
+        match self.btfs.get(index) {
+            Some(btf) => btf,
+            None => &self.lazy()[index - self.btfs.len()],
+        }
     }
 
     /// Target types named like local type `local_id` (ignoring `___flavor`) of a compatible kind,
-    /// from the first BTF of `search_order` that has any.
+    /// from the first BTF that has any; the lazy module BTFs are read only if no eager one has.
     fn candidates(&self, local: &Btf, local_id: u32) -> Result<Vec<(usize, u32)>, BtfError> {
         let local_t = local.type_by_id(local_id)?;
         let local_kind = local_t.kind.kind();
         let want = essential_name(local_t.name.as_bytes());
-        let mut out = Vec::new();
-        let eager = self.btfs.len();
-        for load_lazy in [false, true] {
-            let btfs = self.search_order(load_lazy).enumerate();
-            for (i, btf) in btfs.skip(if load_lazy { eager } else { 0 }) {
-                for id in btf.core_candidate_ids(want) {
-                    let t = btf.raw(id)?;
-                    if !kinds_compat(local_kind, t.kind()) {
-                        continue;
-                    }
-                    if essential_name(btf.string_bytes_at(t.name_off)?) == want {
-                        out.push((i, id));
-                    }
-                }
-                if !out.is_empty() {
-                    return Ok(out);
+        let matching = |btf: &Btf| -> Result<Vec<u32>, BtfError> {
+            let mut ids = Vec::new();
+            for id in btf.core_candidate_ids(want) {
+                let t = btf.raw(id)?;
+                if kinds_compat(local_kind, t.kind())
+                    && essential_name(btf.string_bytes_at(t.name_off)?) == want
+                {
+                    ids.push(id);
                 }
             }
+            Ok(ids)
+        };
+        let eager = self.btfs.iter().enumerate();
+        // Reached (and the modules read) only when no eager BTF has a candidate.
+        let lazy = std::iter::once(()).flat_map(|()| (self.btfs.len()..).zip(self.lazy()));
+        for (index, btf) in eager.chain(lazy) {
+            let ids = matching(btf)?;
+            if !ids.is_empty() {
+                return Ok(ids.into_iter().map(|id| (index, id)).collect());
+            }
         }
-        Ok(out)
+        Ok(Vec::new())
     }
 }
 
