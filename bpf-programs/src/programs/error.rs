@@ -77,8 +77,11 @@ pub enum ProgramError {
     #[error("not supported by this kernel: {feature}")]
     NotSupported { feature: &'static str },
 
-    #[error("no link {id} on this program")]
-    UnknownLink { id: String },
+    #[error(
+        "program `{program}` has no link {id}: it was already detached or taken, or the id \
+         belongs to another program"
+    )]
+    UnknownLink { program: String, id: String },
 
     #[error("pinning at or opening the pin {path}: {source}")]
     Pin {

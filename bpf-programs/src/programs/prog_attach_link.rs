@@ -8,6 +8,7 @@ use bpf_sys::attach::{AttachTarget, ProgAttachAttr, Relative, prog_attach, prog_
 use bpf_sys::generated::bpf_attach_type;
 use bpf_sys::link::{LinkCreateAttr, LinkKind, LinkTarget, link_create};
 
+use super::links::{Attachment, Detach};
 use super::{FdLink, ProgramError};
 
 /// Which kernel interface an `attach` uses.
@@ -40,13 +41,38 @@ impl HeldTarget {
     }
 }
 
-/// A program attached with `BPF_PROG_ATTACH`; dropping it detaches exactly that program.
+/// What a `BPF_PROG_ATTACH` attachment holds: duplicates of the program and target fds, which
+/// its detach names (so that it detaches exactly this program) and which close with it.
 #[derive(Debug)]
-pub struct ProgAttachLink {
+pub struct ProgAttach {
     target: HeldTarget,
     prog_fd: OwnedFd,
     attach_type: bpf_attach_type::Type,
 }
+
+impl ProgAttach {
+    /// The attach type it was attached with.
+    pub fn attach_type(&self) -> bpf_attach_type::Type {
+        self.attach_type
+    }
+}
+
+impl Detach for ProgAttach {
+    fn detach_now(&mut self) -> Result<(), ProgramError> {
+        prog_detach(
+            self.target.target(),
+            Some(self.prog_fd.as_fd()),
+            self.attach_type,
+            0,
+            Relative::None,
+            0,
+        )
+        .map_err(ProgramError::syscall("BPF_PROG_DETACH"))
+    }
+}
+
+/// A program attached with `BPF_PROG_ATTACH`; dropping it detaches exactly that program.
+pub type ProgAttachLink = Attachment<ProgAttach>;
 
 impl ProgAttachLink {
     /// Attaches `prog_fd` to `target` and keeps duplicates of both fds for the detach.
@@ -96,43 +122,11 @@ impl ProgAttachLink {
             expected_revision: 0,
         })
         .map_err(ProgramError::syscall("BPF_PROG_ATTACH"))?;
-        Ok(ProgAttachLink {
+        Ok(Attachment::new(ProgAttach {
             target,
             prog_fd,
             attach_type,
-        })
-    }
-
-    /// The attach type it was attached with.
-    pub fn attach_type(&self) -> bpf_attach_type::Type {
-        self.attach_type
-    }
-
-    /// Detaches now, reporting a failure.
-    pub fn detach(self) -> Result<(), ProgramError> {
-        let result = self.detach_ref();
-        std::mem::forget(self);
-        result
-    }
-
-    fn detach_ref(&self) -> Result<(), ProgramError> {
-        prog_detach(
-            self.target.target(),
-            Some(self.prog_fd.as_fd()),
-            self.attach_type,
-            0,
-            Relative::None,
-            0,
-        )
-        .map_err(ProgramError::syscall("BPF_PROG_DETACH"))
-    }
-}
-
-impl Drop for ProgAttachLink {
-    fn drop(&mut self) {
-        if let Err(e) = self.detach_ref() {
-            log::warn!("detaching a program attached with BPF_PROG_ATTACH failed: {e}");
-        }
+        }))
     }
 }
 

@@ -15,7 +15,7 @@ use bpf_sys::netlink::tc::{
     tc_filter_add, tc_filter_del,
 };
 
-use super::links::{FdLink, define_link_wrapper};
+use super::links::{Attachment, Detach, FdLink, define_link_wrapper};
 use super::netns_anchor::NetnsAnchor;
 use super::prog_attach_link::{LinkSupport, link_unsupported};
 use super::{DefaultLoad, ProgramData, ProgramError, impl_program_common};
@@ -99,9 +99,10 @@ pub enum TcError {
     TcxNeedsIngressOrEgress { attach_type: TcAttachType },
 }
 
-/// A `cls_bpf` filter; dropping it deletes the filter.
+/// Where a `cls_bpf` filter sits (network namespace, interface, parent, priority, handle),
+/// which its detach names.
 #[derive(Debug)]
-pub struct NetlinkTcLink {
+pub struct NetlinkTcFilter {
     netns: NetnsAnchor,
     ifindex: u32,
     attach_point: TcAttachPoint,
@@ -109,7 +110,7 @@ pub struct NetlinkTcLink {
     handle: u32,
 }
 
-impl NetlinkTcLink {
+impl NetlinkTcFilter {
     /// The filter's priority.
     pub fn priority(&self) -> u16 {
         self.priority
@@ -120,27 +121,22 @@ impl NetlinkTcLink {
         self.handle
     }
 
-    fn detach_ref(&self) -> Result<(), ProgramError> {
+    /// The interface index.
+    pub fn ifindex(&self) -> u32 {
+        self.ifindex
+    }
+}
+
+impl Detach for NetlinkTcFilter {
+    fn detach_now(&mut self) -> Result<(), ProgramError> {
         self.netns
             .run(|| tc_filter_del(self.ifindex, self.attach_point, self.priority, self.handle))
             .map_err(ProgramError::syscall("deleting the tc filter"))
     }
-
-    /// Deletes the filter now.
-    pub fn detach(self) -> Result<(), ProgramError> {
-        let result = self.detach_ref();
-        std::mem::forget(self);
-        result
-    }
 }
 
-impl Drop for NetlinkTcLink {
-    fn drop(&mut self) {
-        if let Err(e) = self.detach_ref() {
-            log::warn!("detaching a tc filter from interface {}: {e}", self.ifindex);
-        }
-    }
-}
+/// A `cls_bpf` filter; dropping it deletes the filter.
+pub type NetlinkTcLink = Attachment<NetlinkTcFilter>;
 
 /// How a classifier is attached.
 #[derive(Debug)]
@@ -317,13 +313,13 @@ impl SchedClassifier {
             ifindex,
             source,
         })?;
-        let inner = SchedClassifierLinkInner::Netlink(NetlinkTcLink {
+        let inner = SchedClassifierLinkInner::Netlink(Attachment::new(NetlinkTcFilter {
             netns: NetnsAnchor::current(),
             ifindex,
             attach_point,
             priority: id.priority,
             handle: id.handle,
-        });
+        }));
         Ok(self.data.links.insert(SchedClassifierLink::new(inner)))
     }
 }

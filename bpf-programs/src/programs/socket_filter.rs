@@ -1,11 +1,11 @@
 //! Socket filters (`socket`): run on every packet a socket receives; the return value is how
 //! many bytes to keep (0 drops the packet).
 
-use std::os::fd::{AsFd, OwnedFd};
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 
 use bpf_sys::socket::{attach_socket_filter, detach_socket_filter};
 
-use super::links::define_link_wrapper;
+use super::links::{Attachment, Detach, define_link_wrapper};
 use super::{DefaultLoad, ProgramData, ProgramError, impl_program_common};
 
 /// Why a socket filter could not be attached.
@@ -21,36 +21,28 @@ pub enum SocketFilterError {
     DupSocket(#[source] std::io::Error),
 }
 
-/// A filter on one socket; it holds a duplicate of the socket fd (keeping the socket open)
-/// so that dropping it removes the filter from that very socket.
+/// The socket a filter is attached to: a duplicate of the socket fd (keeping the socket open)
+/// so that the detach removes the filter from that very socket, closed with the attachment.
 #[derive(Debug)]
-pub struct SocketFilterAttachment {
+pub struct FilteredSocket {
     socket: OwnedFd,
 }
 
-impl SocketFilterAttachment {
-    fn detach_ref(&self) -> Result<(), ProgramError> {
+impl FilteredSocket {
+    /// The socket.
+    pub fn socket(&self) -> BorrowedFd<'_> {
+        self.socket.as_fd()
+    }
+}
+
+impl Detach for FilteredSocket {
+    fn detach_now(&mut self) -> Result<(), ProgramError> {
         detach_socket_filter(self.socket.as_fd()).map_err(ProgramError::syscall("SO_DETACH_BPF"))
     }
-
-    /// Removes the filter now.
-    pub fn detach(self) -> Result<(), ProgramError> {
-        let result = self.detach_ref();
-        std::mem::forget(self);
-        result
-    }
 }
 
-impl Drop for SocketFilterAttachment {
-    fn drop(&mut self) {
-        // ENOENT: the filter was already replaced or removed by someone else.
-        if let Err(e) = self.detach_ref()
-            && e.errno() != Some(libc::ENOENT)
-        {
-            log::warn!("removing a socket filter: {e}");
-        }
-    }
-}
+/// A filter on one socket; dropping it removes the filter.
+pub type SocketFilterAttachment = Attachment<FilteredSocket>;
 
 define_link_wrapper!(
     /// A socket filter attachment.
@@ -88,7 +80,7 @@ impl SocketFilter {
                 source,
             }
         })?;
-        let inner = SocketFilterAttachment { socket };
+        let inner = Attachment::new(FilteredSocket { socket });
         Ok(self.data.links.insert(SocketFilterLink::new(inner)))
     }
 }

@@ -13,7 +13,7 @@ use bpf_sys::link::{LinkCreateAttr, LinkKind, LinkTarget, link_create, link_upda
 use bpf_sys::netlink::if_nametoindex;
 use bpf_sys::netlink::xdp::xdp_attach;
 
-use super::links::{FdLink, define_link_wrapper};
+use super::links::{Attachment, Detach, FdLink, define_link_wrapper};
 use super::netns_anchor::NetnsAnchor;
 use super::prog_attach_link::{AttachMethod, LinkSupport, link_unsupported};
 use super::{DefaultLoad, ProgramData, ProgramError, impl_program_common};
@@ -62,22 +62,26 @@ pub enum XdpError {
     FlagsNeedNetlink { flags: XdpFlags },
 }
 
-/// An XDP program attached through rtnetlink; dropping it removes it if it is still ours.
+/// What an XDP attachment made through rtnetlink holds: its network namespace, interface,
+/// mode and a duplicate of the program fd, so that the detach removes the program only if it
+/// is still the attached one; closed with the attachment.
 #[derive(Debug)]
-pub struct NetlinkXdpLink {
+pub struct NetlinkXdp {
     netns: NetnsAnchor,
     ifindex: u32,
     prog_fd: OwnedFd,
     mode: u32,
 }
 
-impl NetlinkXdpLink {
+impl NetlinkXdp {
     /// The interface index.
     pub fn ifindex(&self) -> u32 {
         self.ifindex
     }
+}
 
-    fn detach_ref(&self) -> Result<(), ProgramError> {
+impl Detach for NetlinkXdp {
+    fn detach_now(&mut self) -> Result<(), ProgramError> {
         self.netns
             .run(|| {
                 let result = xdp_attach(self.ifindex, None, self.mode, Some(self.prog_fd.as_fd()));
@@ -91,22 +95,10 @@ impl NetlinkXdpLink {
             })
             .map_err(ProgramError::syscall("netlink XDP detach"))
     }
-
-    /// Detaches now.
-    pub fn detach(self) -> Result<(), ProgramError> {
-        let result = self.detach_ref();
-        std::mem::forget(self);
-        result
-    }
 }
 
-impl Drop for NetlinkXdpLink {
-    fn drop(&mut self) {
-        if let Err(e) = self.detach_ref() {
-            log::warn!("detaching XDP from interface {}: {e}", self.ifindex);
-        }
-    }
-}
+/// An XDP program attached through rtnetlink; dropping it removes it if it is still ours.
+pub type NetlinkXdpLink = Attachment<NetlinkXdp>;
 
 /// How an XDP program is attached.
 #[derive(Debug)]
@@ -242,12 +234,12 @@ impl Xdp {
             })?;
         let attach_flags = flags.bits() & !XDP_FLAGS_REPLACE;
         xdp_attach(ifindex, Some(prog_fd.as_fd()), attach_flags, None).map_err(netlink_error)?;
-        let inner = XdpLinkInner::Netlink(NetlinkXdpLink {
+        let inner = XdpLinkInner::Netlink(Attachment::new(NetlinkXdp {
             netns: NetnsAnchor::current(),
             ifindex,
             prog_fd: dup,
             mode: flags.bits() & XDP_FLAGS_MODES,
-        });
+        }));
         Ok(self.data.links.insert(XdpLink::new(inner)))
     }
 
@@ -255,30 +247,31 @@ impl Xdp {
     /// program), atomically; the returned id is now owned by this program.
     pub fn attach_to_link(&mut self, link: XdpLink) -> Result<XdpLinkId, ProgramError> {
         let prog_fd = self.data.fd()?;
-        let inner =
-            match link.into_inner() {
-                XdpLinkInner::Link(fd_link) => {
-                    link_update(fd_link.fd(), prog_fd.as_fd(), None, 0)
-                        .map_err(self.data.syscall_error("XDP link update"))?;
-                    XdpLinkInner::Link(fd_link)
-                }
-                XdpLinkInner::Netlink(mut old) => {
-                    xdp_attach(
-                        old.ifindex,
-                        Some(prog_fd.as_fd()),
-                        old.mode,
-                        Some(old.prog_fd.as_fd()),
-                    )
-                    .map_err(self.data.syscall_error("netlink XDP replace"))?;
-                    old.prog_fd = prog_fd.as_fd().try_clone_to_owned().map_err(|source| {
-                        ProgramError::Io {
+        let inner = match link.into_inner() {
+            XdpLinkInner::Link(fd_link) => {
+                link_update(fd_link.fd(), prog_fd.as_fd(), None, 0)
+                    .map_err(self.data.syscall_error("XDP link update"))?;
+                XdpLinkInner::Link(fd_link)
+            }
+            XdpLinkInner::Netlink(mut old) => {
+                xdp_attach(
+                    old.ifindex,
+                    Some(prog_fd.as_fd()),
+                    old.mode,
+                    Some(old.prog_fd.as_fd()),
+                )
+                .map_err(self.data.syscall_error("netlink XDP replace"))?;
+                old.target_mut().prog_fd =
+                    prog_fd
+                        .as_fd()
+                        .try_clone_to_owned()
+                        .map_err(|source| ProgramError::Io {
                             what: "duplicating the program fd".to_owned(),
                             source,
-                        }
-                    })?;
-                    XdpLinkInner::Netlink(old)
-                }
-            };
+                        })?;
+                XdpLinkInner::Netlink(old)
+            }
+        };
         Ok(self.data.links.insert(XdpLink::new(inner)))
     }
 }
