@@ -12,6 +12,7 @@
 //! ```
 
 mod bpf;
+pub mod btf;
 pub mod features;
 mod kernel_config;
 pub mod maps;
