@@ -77,6 +77,26 @@ pub enum ProgramError {
     #[error("not supported by this kernel: {feature}")]
     NotSupported { feature: &'static str },
 
+    /// The kernel runs a program once per target: this one is attached there already.
+    #[error("program `{program}` is already attached to {target}")]
+    AlreadyAttached {
+        program: String,
+        target: String,
+        #[source]
+        source: Option<SyscallError>,
+    },
+
+    /// The target holds another program, which attaching would replace (or which the kernel
+    /// refuses to share the target with).
+    #[error("program `{program}` not attached: {target} already has {occupant}; detach that first")]
+    AttachPointBusy {
+        program: String,
+        target: String,
+        occupant: String,
+        #[source]
+        source: Option<SyscallError>,
+    },
+
     #[error(
         "program `{program}` has no link {id}: it was already detached or taken, or the id \
          belongs to another program"
@@ -183,7 +203,12 @@ impl ProgramError {
             | ProgramError::Syscall { source, .. }
             | ProgramError::Pin { source, .. } => source.errno(),
             ProgramError::Io { source, .. } => source.raw_os_error(),
+            ProgramError::AlreadyAttached { source, .. }
+            | ProgramError::AttachPointBusy { source, .. } => {
+                source.as_ref().and_then(SyscallError::errno)
+            }
             ProgramError::StructOps(e) => e.errno(),
+            ProgramError::CgroupAttach(e) => e.errno(),
             _ => None,
         }
     }

@@ -4,8 +4,11 @@
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::sync::atomic::{AtomicU8, Ordering};
 
-use bpf_sys::attach::{AttachTarget, ProgAttachAttr, Relative, prog_attach, prog_detach};
+use bpf_sys::attach::{
+    AttachTarget, ProgAttachAttr, Relative, prog_attach, prog_detach, prog_query,
+};
 use bpf_sys::generated::bpf_attach_type;
+use bpf_sys::info::prog_info;
 use bpf_sys::link::{LinkCreateAttr, LinkKind, LinkTarget, link_create};
 
 use super::links::{Attachment, Detach};
@@ -128,6 +131,44 @@ impl ProgAttachLink {
             attach_type,
         }))
     }
+}
+
+/// Before a `BPF_PROG_ATTACH` to an attach point holding one program, which the kernel would
+/// replace without a word (and the earlier attachment's detach would then fail, or remove the
+/// newcomer): refuses when a program is there — this one ([`ProgramError::AlreadyAttached`]) or
+/// another ([`ProgramError::AttachPointBusy`]). `target` describes the attach point for the
+/// error. A query the kernel cannot answer (older kernels for some targets) lets the attach go
+/// ahead.
+pub(crate) fn refuse_occupied(
+    program: &str,
+    prog_fd: BorrowedFd<'_>,
+    query_target: AttachTarget<'_>,
+    attach_type: bpf_attach_type::Type,
+    target: &dyn Fn() -> String,
+) -> Result<(), ProgramError> {
+    let Ok(query) = prog_query(query_target, attach_type, 0) else {
+        return Ok(());
+    };
+    if query.prog_ids.is_empty() {
+        return Ok(());
+    }
+    let own_id = prog_info(prog_fd).map(|info| info.id()).ok();
+    if own_id.is_some_and(|id| query.prog_ids.contains(&id)) {
+        return Err(ProgramError::AlreadyAttached {
+            program: program.to_owned(),
+            target: target(),
+            source: None,
+        });
+    }
+    let mut ids = query.prog_ids;
+    ids.dedup();
+    let ids: Vec<String> = ids.iter().map(u32::to_string).collect();
+    Err(ProgramError::AttachPointBusy {
+        program: program.to_owned(),
+        target: target(),
+        occupant: format!("program id {} attached", ids.join(", ")),
+        source: None,
+    })
 }
 
 /// A `bpf_link` or, where the kernel has none for the attach point, a `BPF_PROG_ATTACH`.

@@ -215,6 +215,12 @@ impl SchedClassifier {
     }
 
     /// Attaches at `attach_type` of interface `ifname` (calling thread's network namespace).
+    ///
+    /// An interface runs several classifiers: a second attach adds another (TCX: after the
+    /// others; netlink: a new filter with a kernel-chosen priority and handle), and each link
+    /// detaches its own. The same program twice on one TCX hook is refused with
+    /// [`ProgramError::AlreadyAttached`]; a netlink filter at a priority and handle already in use
+    /// with [`ProgramError::AttachPointBusy`].
     pub fn attach(
         &mut self,
         ifname: &str,
@@ -279,10 +285,20 @@ impl SchedClassifier {
                 expected_revision: 0,
             },
         })
-        .map_err(|source| TcError::TcxAttach {
-            program: self.data.name().to_owned(),
-            ifindex,
-            source,
+        .map_err(|source| {
+            if source.errno() == Some(libc::EEXIST) {
+                return ProgramError::AlreadyAttached {
+                    program: self.data.name().to_owned(),
+                    target: format!("the TCX hook of interface {ifindex}"),
+                    source: Some(source),
+                };
+            }
+            TcError::TcxAttach {
+                program: self.data.name().to_owned(),
+                ifindex,
+                source,
+            }
+            .into()
         })?;
         Ok(SchedClassifierLinkInner::Tcx(FdLink::new(fd)))
     }
@@ -308,10 +324,21 @@ impl SchedClassifier {
             handle,
             replace: false,
         })
-        .map_err(|source| TcError::FilterAttach {
-            program: self.data.name().to_owned(),
-            ifindex,
-            source,
+        .map_err(|source| -> ProgramError {
+            if source.errno() == Some(libc::EEXIST) {
+                return ProgramError::AttachPointBusy {
+                    program: self.data.name().to_owned(),
+                    target: format!("interface {ifindex} ({attach_type:?})"),
+                    occupant: format!("a filter with priority {priority} and handle {handle:#x}"),
+                    source: Some(source),
+                };
+            }
+            TcError::FilterAttach {
+                program: self.data.name().to_owned(),
+                ifindex,
+                source,
+            }
+            .into()
         })?;
         let inner = SchedClassifierLinkInner::Netlink(Attachment::new(NetlinkTcFilter {
             netns: NetnsAnchor::current(),

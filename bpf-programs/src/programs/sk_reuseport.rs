@@ -74,6 +74,12 @@ impl SkReuseport {
 
     /// Attaches to the reuseport group of `socket` (`SO_ATTACH_REUSEPORT_EBPF`; the socket must
     /// have `SO_REUSEPORT` set), replacing the group's program.
+    ///
+    /// A group runs one program and the kernel tells no one which: a second attach (through
+    /// any socket of the group, this program or another) replaces it. Detaching then acts on
+    /// the group, not on one attachment: detaching either link removes whatever program the
+    /// group runs at that moment, and the other link's detach fails with `ENOENT` (its drop
+    /// is silent). Keep one link per group.
     pub fn attach(&mut self, socket: impl AsFd) -> Result<SkReuseportLinkId, ProgramError> {
         let prog_fd = self.data.fd()?;
         let socket = socket

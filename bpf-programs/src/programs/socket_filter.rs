@@ -1,9 +1,9 @@
 //! Socket filters (`socket`): run on every packet a socket receives; the return value is how
 //! many bytes to keep (0 drops the packet).
 
-use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
 
-use bpf_sys::socket::{attach_socket_filter, detach_socket_filter};
+use bpf_sys::socket::{attach_socket_filter, detach_socket_filter, socket_filter_attached};
 
 use super::links::{Attachment, Detach, define_link_wrapper};
 use super::{DefaultLoad, ProgramData, ProgramError, impl_program_common};
@@ -67,9 +67,30 @@ impl SocketFilter {
         self.data.load()
     }
 
-    /// Attaches to `socket` (`SO_ATTACH_BPF`), replacing any filter it had.
+    /// Attaches to `socket` (`SO_ATTACH_BPF`).
+    ///
+    /// A socket has one filter, and the kernel would silently replace it (after which
+    /// detaching the first link would remove the second's filter): a socket that already has a
+    /// filter — this program's, another's, or a classic one — is refused with
+    /// [`ProgramError::AttachPointBusy`]. Detach (or drop) the first link to attach again.
     pub fn attach(&mut self, socket: impl AsFd) -> Result<SocketFilterLinkId, ProgramError> {
         let prog_fd = self.data.fd()?;
+        let has_filter =
+            socket_filter_attached(socket.as_fd()).map_err(|source| ProgramError::Io {
+                what: format!(
+                    "asking the socket for its filter (program `{}`)",
+                    self.data.name()
+                ),
+                source,
+            })?;
+        if has_filter {
+            return Err(ProgramError::AttachPointBusy {
+                program: self.data.name().to_owned(),
+                target: format!("socket fd {}", socket.as_fd().as_raw_fd()),
+                occupant: "a socket filter".to_owned(),
+                source: None,
+            });
+        }
         let socket = socket
             .as_fd()
             .try_clone_to_owned()

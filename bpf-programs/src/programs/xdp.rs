@@ -11,7 +11,7 @@ use bpf_sys::generated::{
 };
 use bpf_sys::link::{LinkCreateAttr, LinkKind, LinkTarget, link_create, link_update};
 use bpf_sys::netlink::if_nametoindex;
-use bpf_sys::netlink::xdp::xdp_attach;
+use bpf_sys::netlink::xdp::{xdp_attach, xdp_query};
 
 use super::links::{Attachment, Detach, FdLink, define_link_wrapper};
 use super::netns_anchor::NetnsAnchor;
@@ -28,9 +28,11 @@ bitflags::bitflags! {
         const DRV_MODE = XDP_FLAGS_DRV_MODE;
         /// Offloaded to the NIC.
         const HW_MODE = XDP_FLAGS_HW_MODE;
-        /// Replace only the expected program (netlink; [`Xdp::attach_to_link`] sets it itself).
+        /// Replace the attached program (netlink only; without it an occupied interface is
+        /// refused; [`Xdp::attach_to_link`] replaces exactly the expected program).
         const REPLACE = XDP_FLAGS_REPLACE;
-        /// Fail if a program is already attached (netlink only; links always do).
+        /// Fail if a program is already attached (netlink; the default now, kept for callers
+        /// that set it; links always do).
         const UPDATE_IF_NOEXIST = XDP_FLAGS_UPDATE_IF_NOEXIST;
     }
 }
@@ -146,6 +148,12 @@ impl Xdp {
     }
 
     /// Attaches to the interface `ifname` of the calling thread's network namespace.
+    ///
+    /// An interface runs one XDP program per mode: while one is attached (by a link or through
+    /// netlink, by this process or another), a second attach is refused with
+    /// [`ProgramError::AttachPointBusy`] naming it. To swap programs, use
+    /// [`attach_to_link`](Self::attach_to_link), or netlink with [`XdpFlags::REPLACE`], which
+    /// replaces whatever is attached.
     pub fn attach(&mut self, ifname: &str, flags: XdpFlags) -> Result<XdpLinkId, ProgramError> {
         self.attach_with_method(ifname, flags, AttachMethod::Auto)
     }
@@ -205,6 +213,9 @@ impl Xdp {
                     XDP_LINKS.learn(false);
                     return Ok(id);
                 }
+                Err(source) if occupied(source.errno()) => {
+                    return Err(busy(self.data.name(), ifindex, source));
+                }
                 Err(source) => {
                     return Err(XdpError::LinkAttach {
                         program: self.data.name().to_owned(),
@@ -232,8 +243,19 @@ impl Xdp {
                 what: "duplicating the program fd".to_owned(),
                 source,
             })?;
-        let attach_flags = flags.bits() & !XDP_FLAGS_REPLACE;
-        xdp_attach(ifindex, Some(prog_fd.as_fd()), attach_flags, None).map_err(netlink_error)?;
+        // Replacing whatever is attached only when asked to: else the earlier attachment's
+        // detach would remove this program.
+        let attach_flags = if flags.contains(XdpFlags::REPLACE) {
+            flags.bits() & !XDP_FLAGS_REPLACE
+        } else {
+            flags.bits() | XDP_FLAGS_UPDATE_IF_NOEXIST
+        };
+        match xdp_attach(ifindex, Some(prog_fd.as_fd()), attach_flags, None) {
+            Err(source) if occupied(source.errno()) => {
+                return Err(busy(self.data.name(), ifindex, source));
+            }
+            other => other.map_err(netlink_error)?,
+        }
         let inner = XdpLinkInner::Netlink(Attachment::new(NetlinkXdp {
             netns: NetnsAnchor::current(),
             ifindex,
@@ -273,6 +295,33 @@ impl Xdp {
             }
         };
         Ok(self.data.links.insert(XdpLink::new(inner)))
+    }
+}
+
+/// Whether an XDP attach failure means the interface already runs a program: EBUSY for a
+/// link or `UPDATE_IF_NOEXIST`, EEXIST for the other mode (generic vs native) in use.
+fn occupied(errno: Option<i32>) -> bool {
+    matches!(errno, Some(libc::EBUSY | libc::EEXIST))
+}
+
+/// The error for an interface that already runs an XDP program, naming that program.
+fn busy(program: &str, ifindex: u32, source: bpf_sys::SyscallError) -> ProgramError {
+    let occupant = match xdp_query(ifindex) {
+        Ok(query) if query.prog_id != 0 => format!("XDP program id {} attached", query.prog_id),
+        Ok(query) => {
+            let ids = [query.skb_prog_id, query.drv_prog_id, query.hw_prog_id];
+            match ids.into_iter().find(|&id| id != 0) {
+                Some(id) => format!("XDP program id {id} attached"),
+                None => "an XDP program attached".to_owned(),
+            }
+        }
+        Err(_) => "an XDP program attached".to_owned(),
+    };
+    ProgramError::AttachPointBusy {
+        program: program.to_owned(),
+        target: format!("interface {ifindex}"),
+        occupant,
+        source: Some(source),
     }
 }
 
