@@ -17,6 +17,7 @@ pub mod features;
 mod kernel_config;
 pub mod maps;
 mod object_btf;
+mod pin_path;
 pub mod programs;
 
 pub use bpf::{Bpf, BpfError, BpfLoader, TargetBtf};

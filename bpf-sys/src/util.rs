@@ -145,6 +145,25 @@ impl KernelVersion {
     }
 }
 
+/// `statfs` magic of the BPF filesystem (bpffs), where pins live.
+pub const BPF_FS_MAGIC: u32 = 0xcafe_4a11;
+
+/// `statfs` magic of the cgroup v2 filesystem.
+pub const CGROUP2_SUPER_MAGIC: u32 = 0x6367_7270;
+
+/// The magic number of the filesystem `fd` is on (`fstatfs(2)`'s `f_type`).
+pub fn fd_filesystem_magic(fd: BorrowedFd<'_>) -> io::Result<u32> {
+    let mut buf = std::mem::MaybeUninit::<libc::statfs>::zeroed();
+    // SAFETY: `fd` is open and `buf` is a writable statfs the call fills.
+    if unsafe { libc::fstatfs(fd.as_raw_fd(), buf.as_mut_ptr()) } != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: fstatfs succeeded, so it filled the struct (zeroed before anyway).
+    let stat = unsafe { buf.assume_init() };
+    // f_type is a signed word on some targets; magic numbers fit in 32 bits.
+    Ok(stat.f_type as u32)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -169,20 +188,4 @@ mod tests {
         assert!(parse_cpu_list("3-1").is_err());
         assert!(parse_cpu_list("x").is_err());
     }
-}
-
-/// `statfs` magic of the cgroup v2 filesystem.
-pub const CGROUP2_SUPER_MAGIC: u32 = 0x6367_7270;
-
-/// The magic number of the filesystem `fd` is on (`fstatfs(2)`'s `f_type`).
-pub fn fd_filesystem_magic(fd: BorrowedFd<'_>) -> io::Result<u32> {
-    let mut buf = std::mem::MaybeUninit::<libc::statfs>::zeroed();
-    // SAFETY: `fd` is open and `buf` is a writable statfs the call fills.
-    if unsafe { libc::fstatfs(fd.as_raw_fd(), buf.as_mut_ptr()) } != 0 {
-        return Err(io::Error::last_os_error());
-    }
-    // SAFETY: fstatfs succeeded, so it filled the struct (zeroed before anyway).
-    let stat = unsafe { buf.assume_init() };
-    // f_type is a signed word on some targets; magic numbers fit in 32 bits.
-    Ok(stat.f_type as u32)
 }

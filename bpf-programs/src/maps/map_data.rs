@@ -223,7 +223,17 @@ impl MapData {
     /// Pins the map at `path` (inside a bpffs mount).
     pub fn pin(&mut self, path: impl AsRef<Path>) -> Result<(), MapError> {
         let path = path.as_ref();
-        obj_pin(self.fd(), path).map_err(|e| syscall(&self.name, e))?;
+        obj_pin(self.fd(), path).map_err(
+            |source| match crate::pin_path::directory_outside_bpffs(path) {
+                Some(directory) => MapError::PinOutsideBpffs {
+                    name: self.name.clone(),
+                    path: path.to_owned(),
+                    directory: directory.to_owned(),
+                    source,
+                },
+                None => syscall(&self.name, source),
+            },
+        )?;
         self.pinned = Some(path.to_owned());
         Ok(())
     }
@@ -659,6 +669,14 @@ fn create_fd_with_inner(
                     "value_size is 0 and the kernel refused it ({e}); set it with \
                      BpfLoader::set_value_size (stack depth * 8)"
                 ),
+            }
+        } else if e.errno() == Some(libc::E2BIG) {
+            MapError::TooBig {
+                name: name.to_owned(),
+                max_entries: def.max_entries,
+                key_size: def.key_size,
+                value_size: def.value_size,
+                source: e,
             }
         } else {
             syscall(name, e)

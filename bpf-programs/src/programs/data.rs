@@ -536,9 +536,8 @@ impl<T: Link> ProgramData<T> {
 
     pub(crate) fn pin(&mut self, path: &Path) -> Result<(), ProgramError> {
         let fd = self.fd()?;
-        obj_pin(fd.as_fd(), path).map_err(|source| ProgramError::Pin {
-            path: path.to_owned(),
-            source,
+        obj_pin(fd.as_fd(), path).map_err(|source| {
+            ProgramError::pin(|| format!("program `{}`", self.name), path, source)
         })?;
         self.pinned = Some(path.to_owned());
         Ok(())

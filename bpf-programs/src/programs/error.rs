@@ -1,6 +1,6 @@
 //! Errors shared by all program types; each type adds its own enum, wrapped here.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use bpf_core::relocation::RelocationError;
 use bpf_sys::{LoadError, SyscallError};
@@ -103,6 +103,22 @@ pub enum ProgramError {
     )]
     UnknownLink { program: String, id: String },
 
+    /// A pin outside a BPF filesystem: pins can only live on one.
+    #[error(
+        "{object}: cannot pin at {}: {} is not on a BPF filesystem (pin under a bpffs mount, \
+         e.g. /sys/fs/bpf; mount one with `mount -t bpf bpf /sys/fs/bpf`)",
+        path.display(),
+        directory.display()
+    )]
+    PinOutsideBpffs {
+        /// What was to be pinned: "program `name`", "link".
+        object: String,
+        path: PathBuf,
+        directory: PathBuf,
+        #[source]
+        source: SyscallError,
+    },
+
     #[error("pinning at or opening the pin {path}: {source}")]
     Pin {
         path: PathBuf,
@@ -190,6 +206,26 @@ impl From<super::UsdtError> for ProgramError {
 }
 
 impl ProgramError {
+    /// The error of a refused pin of `object` at `path`: outside bpffs, or the kernel's.
+    pub(crate) fn pin(
+        object: impl FnOnce() -> String,
+        path: &Path,
+        source: SyscallError,
+    ) -> ProgramError {
+        match crate::pin_path::directory_outside_bpffs(path) {
+            Some(directory) => ProgramError::PinOutsideBpffs {
+                object: object(),
+                path: path.to_owned(),
+                directory: directory.to_owned(),
+                source,
+            },
+            None => ProgramError::Pin {
+                path: path.to_owned(),
+                source,
+            },
+        }
+    }
+
     /// Maps a syscall failure that belongs to no particular program.
     pub(crate) fn syscall(what: &'static str) -> impl FnOnce(SyscallError) -> ProgramError {
         move |source| ProgramError::Syscall { what, source }
@@ -201,7 +237,8 @@ impl ProgramError {
             ProgramError::Load { source, .. } => source.errno(),
             ProgramError::ProgramSyscall { source, .. }
             | ProgramError::Syscall { source, .. }
-            | ProgramError::Pin { source, .. } => source.errno(),
+            | ProgramError::Pin { source, .. }
+            | ProgramError::PinOutsideBpffs { source, .. } => source.errno(),
             ProgramError::Io { source, .. } => source.raw_os_error(),
             ProgramError::AlreadyAttached { source, .. }
             | ProgramError::AttachPointBusy { source, .. } => {

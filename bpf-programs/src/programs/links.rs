@@ -196,10 +196,8 @@ impl FdLink {
     /// Pins the link at `path` (inside bpffs); the attachment then survives this process.
     pub fn pin(mut self, path: impl AsRef<Path>) -> Result<PinnedLink, ProgramError> {
         let path = path.as_ref();
-        obj_pin(self.fd.as_fd(), path).map_err(|source| ProgramError::Pin {
-            path: path.to_owned(),
-            source,
-        })?;
+        obj_pin(self.fd.as_fd(), path)
+            .map_err(|source| ProgramError::pin(|| "link".to_owned(), path, source))?;
         self.detach_on_drop = false;
         Ok(PinnedLink {
             link: self,
