@@ -255,7 +255,8 @@ macro_rules! cgroup_program {
             }
 
             /// Attaches to `cgroup` (a cgroup2 directory fd): a `bpf_link` where the kernel has
-            /// them and `mode` allows (see [`CgroupAttachMode`] for what a second attach does),
+            /// them and `mode` allows (see [`CgroupAttachMode`](crate::programs::CgroupAttachMode)
+            /// for what a second attach does),
             /// else `BPF_PROG_ATTACH` with `mode`.
             pub fn attach(
                 &mut self,
