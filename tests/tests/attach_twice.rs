@@ -33,6 +33,23 @@ const PERF: &[u8] = include_bytes!("../bpf/obj/prog_perf_event.bpf.o");
 const SOCKMAP: &[u8] = include_bytes!("../bpf/obj/net_sockmap.bpf.o");
 const PORT: u16 = 40079;
 
+/// Waits (up to 2 s: receiving runs in softirq context, which a loaded or emulated machine
+/// may defer) until one of `sockets` has a datagram, and takes it: the programs on its way
+/// have run by then.
+fn receive_one(sockets: &[&UdpSocket]) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(2);
+    loop {
+        for socket in sockets {
+            socket.set_nonblocking(true).unwrap();
+            if socket.recv(&mut [0u8; 16]).is_ok() {
+                return;
+            }
+        }
+        assert!(std::time::Instant::now() < deadline, "no datagram arrived");
+        std::thread::sleep(std::time::Duration::from_millis(1));
+    }
+}
+
 fn open_net() -> Bpf {
     BpfLoader::new()
         .set_global("target_port", &PORT)
@@ -105,6 +122,7 @@ fn socket_filter_on_a_filtered_socket_is_refused() {
         assert!(err.to_string().contains("socket filter"), "{err}");
     }
     send_udp(&addr, 1);
+    receive_one(&[&receiver]);
     assert_eq!(
         value_at(&first, "hits", 4),
         1,
@@ -118,6 +136,7 @@ fn socket_filter_on_a_filtered_socket_is_refused() {
         .attach(&receiver)
         .unwrap();
     send_udp(&addr, 1);
+    receive_one(&[&receiver]);
     assert_eq!(value_at(&second, "hits", 4), 1, "the second filter runs");
     assert_eq!(value_at(&first, "hits", 4), 1, "the first one is gone");
 }
@@ -341,7 +360,9 @@ fn tc_classifiers_stack_and_tcx_refuses_the_same_program_twice() {
         .unwrap();
     let filters = || tc_filter_dump(lo, TcAttachPoint::Ingress).unwrap().len();
     assert_eq!(filters(), 2, "two filters");
+    let listener = UdpSocket::bind(("127.0.0.1", PORT)).unwrap();
     send_udp(&format!("127.0.0.1:{PORT}"), 1);
+    receive_one(&[&listener]);
     // A direct-action filter's verdict ends the chain: the first filter decides.
     assert_eq!(value_at(&bpf, "hits", 2), 1, "the filters run");
     let p: &mut SchedClassifier = program(&mut bpf, "count_tc");
@@ -439,8 +460,7 @@ fn sk_lookup_links_stack() {
     p.attach(&netns.file).unwrap();
     p.attach(&netns.file).unwrap();
     send_udp(&format!("127.0.0.1:{PORT}"), 1);
-    let mut buf = [0u8; 8];
-    receiver.recv(&mut buf).unwrap();
+    receive_one(&[&receiver]);
     assert_eq!(value_at(&bpf, "hits", 7), 2, "both links run");
 }
 
@@ -500,11 +520,7 @@ fn reuseport_second_attach_replaces_the_groups_program() {
     let _netns = TestNetns::enter();
     let addr = SocketAddrV4::new([127, 0, 0, 1].into(), PORT);
     let group = [reuseport_socket(addr), reuseport_socket(addr)];
-    let drain = || {
-        for socket in &group {
-            while socket.recv(&mut [0u8; 8]).is_ok() {}
-        }
-    };
+    let drain = || receive_one(&[&group[0], &group[1]]);
     let (mut first, _) = loaded::<SkReuseport>("count_reuseport", open_net);
     let (mut second, _) = loaded::<SkReuseport>("count_reuseport", open_net);
     let a = program::<SkReuseport>(&mut first, "count_reuseport")

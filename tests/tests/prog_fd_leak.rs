@@ -530,6 +530,18 @@ fn networking(pass: &mut Pass, netns: &TestNetns) {
     }
     send_udp(&udp, 1);
     send_udp(&format!("127.0.0.1:{}", PORT + 1), 1);
+    // Receiving runs in softirq context, which a loaded or emulated machine may defer: once
+    // both datagrams are delivered, every program on their way has run.
+    let deadline = Instant::now() + Duration::from_secs(2);
+    let mut delivered = [false; 2];
+    while delivered != [true; 2] && Instant::now() < deadline {
+        for socket in group.iter().chain([&receiver]) {
+            socket.set_nonblocking(true).unwrap();
+        }
+        delivered[0] |= group.iter().any(|s| s.recv(&mut [0u8; 16]).is_ok());
+        delivered[1] |= receiver.recv(&mut [0u8; 16]).is_ok();
+        std::thread::sleep(Duration::from_millis(1));
+    }
     for (key, what) in [
         (0, "xdp"),
         (2, "tc"),
