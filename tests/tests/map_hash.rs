@@ -15,7 +15,11 @@ fn insert_get_remove() {
     assert_eq!(map.get(&1, 0).unwrap(), Some(100));
     let dup = map.insert(1, 5, BPF_NOEXIST).unwrap_err();
     assert_eq!(dup.errno(), Some(libc::EEXIST));
-    assert!(dup.to_string().contains("BPF_MAP_UPDATE_ELEM"), "{dup}");
+    assert!(matches!(dup, MapError::KeyExists { .. }), "{dup:?}");
+    let source = std::error::Error::source(&dup)
+        .expect("the kernel's error")
+        .to_string();
+    assert!(source.contains("BPF_MAP_UPDATE_ELEM"), "{source}");
     assert!(dup.to_string().contains("HashMap"), "{dup}");
     assert_eq!(
         map.insert(3, 5, BPF_EXIST).unwrap_err().errno(),

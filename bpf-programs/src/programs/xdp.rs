@@ -97,6 +97,11 @@ impl Detach for NetlinkXdp {
             })
             .map_err(ProgramError::syscall("netlink XDP detach"))
     }
+
+    /// EEXIST: another program replaced this one (`XdpFlags::REPLACE`); nothing of ours is left.
+    fn already_gone(&self, error: &ProgramError) -> bool {
+        matches!(error.errno(), Some(libc::ENOENT | libc::EEXIST))
+    }
 }
 
 /// An XDP program attached through rtnetlink; dropping it removes it if it is still ours.
