@@ -13,6 +13,7 @@
 
 mod bpf;
 pub mod features;
+pub mod kernel;
 mod kernel_config;
 pub mod maps;
 mod object_btf;

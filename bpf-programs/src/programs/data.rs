@@ -15,6 +15,7 @@ use bpf_sys::prog::{ProgLoadAttr, prog_load_with_log};
 
 use super::links::{Link, LinkMap};
 use super::{ProgramError, ProgramInfo, kernel_btf};
+use crate::kernel::permission::Operation;
 use crate::object_btf::{LoadedBtf, core_target};
 use crate::{TargetBtf, features};
 
@@ -409,10 +410,15 @@ impl<T: Link> ProgramData<T> {
         what: &'static str,
     ) -> impl FnOnce(bpf_sys::SyscallError) -> ProgramError + use<T> {
         let program = self.name.clone();
-        move |source| ProgramError::ProgramSyscall {
-            program,
-            what,
-            source,
+        let prog_type = self.section.as_ref().and_then(ProgramSection::prog_type);
+        move |source| {
+            let operation = super::error::attach_operation(source.command, prog_type);
+            ProgramError::ProgramSyscall {
+                program,
+                what,
+                source,
+            }
+            .explain_denied_as(operation)
         }
     }
 
@@ -510,6 +516,7 @@ impl<T: Link> ProgramData<T> {
                 source,
                 unsatisfied_core: describe_poisoned(&relocated),
             }
+            .explain_denied(|| Operation::LoadProgram { prog_type })
         })?;
         context.fill_program_slots(&self.name, loaded.fd.as_fd())?;
         self.verifier_log = loaded.verifier_log;
@@ -536,9 +543,18 @@ impl<T: Link> ProgramData<T> {
 
     pub(crate) fn pin(&mut self, path: &Path) -> Result<(), ProgramError> {
         let fd = self.fd()?;
-        obj_pin(fd.as_fd(), path).map_err(|source| ProgramError::Pin {
+        crate::kernel::fs::prepare_pin(path).map_err(|source| ProgramError::PinFilesystem {
             path: path.to_owned(),
-            source,
+            source: Box::new(source),
+        })?;
+        obj_pin(fd.as_fd(), path).map_err(|source| {
+            ProgramError::Pin {
+                path: path.to_owned(),
+                source,
+            }
+            .explain_denied(|| crate::kernel::permission::Operation::Pin {
+                path: path.to_owned(),
+            })
         })?;
         self.pinned = Some(path.to_owned());
         Ok(())

@@ -126,9 +126,18 @@ impl FdLink {
     /// Pins the link at `path` (inside bpffs); the attachment then survives this process.
     pub fn pin(mut self, path: impl AsRef<Path>) -> Result<PinnedLink, ProgramError> {
         let path = path.as_ref();
-        obj_pin(self.fd.as_fd(), path).map_err(|source| ProgramError::Pin {
+        crate::kernel::fs::prepare_pin(path).map_err(|source| ProgramError::PinFilesystem {
             path: path.to_owned(),
-            source,
+            source: Box::new(source),
+        })?;
+        obj_pin(self.fd.as_fd(), path).map_err(|source| {
+            ProgramError::Pin {
+                path: path.to_owned(),
+                source,
+            }
+            .explain_denied(|| crate::kernel::permission::Operation::Pin {
+                path: path.to_owned(),
+            })
         })?;
         self.detach_on_drop = false;
         Ok(PinnedLink {
