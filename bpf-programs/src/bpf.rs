@@ -25,17 +25,17 @@ pub enum TargetBtf {
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum BpfError {
-    #[error("reading {path}: {source}")]
+    #[error("reading {}", path.display())]
     Read {
         path: PathBuf,
         #[source]
         source: std::io::Error,
     },
 
-    #[error("parsing the object: {0}")]
+    #[error("parsing the object")]
     Parse(#[from] ParseError),
 
-    #[error("setting global `{name}`: {source}")]
+    #[error("setting a global variable before load")]
     SetGlobal {
         name: String,
         #[source]
@@ -45,7 +45,7 @@ pub enum BpfError {
     #[error("no map `{name}` in the object (a loader setting names it)")]
     NoSuchMap { name: String },
 
-    #[error("creating map `{name}`: {source}")]
+    #[error("creating the object's maps")]
     Map {
         name: String,
         #[source]
@@ -60,7 +60,7 @@ pub enum BpfError {
         reason: String,
     },
 
-    #[error("duplicating the fd of map `{name}`: {source}")]
+    #[error("duplicating the fd of map `{name}`")]
     DupFd {
         name: String,
         #[source]

@@ -62,7 +62,9 @@ pub fn skipped_unsupported<T>(
             );
             true
         }
-        Err(e @ ProgramError::Load { .. }) if e.errno() == Some(libc::EPERM) => {
+        Err(e @ (ProgramError::Load { .. } | ProgramError::PermissionDenied { .. }))
+            if e.errno() == Some(libc::EPERM) =>
+        {
             skip(
                 test_path,
                 format!("the kernel refuses to load it (EPERM): {e}"),

@@ -9,7 +9,7 @@ use bpf_sys::{Command, SyscallError};
 #[non_exhaustive]
 pub enum MapError {
     /// The kernel refused a command on the map.
-    #[error("map `{name}`: {source}")]
+    #[error("map `{name}`")]
     Syscall {
         name: String,
         #[source]
@@ -84,7 +84,7 @@ pub enum MapError {
     NotMmapable { name: String },
     /// A file operation around the map failed (unpinning, duplicating its fd, reading
     /// `/sys/devices/system/cpu/possible`).
-    #[error("map `{name}`: {what}: {source}")]
+    #[error("map `{name}`: {what}")]
     Io {
         name: String,
         what: &'static str,

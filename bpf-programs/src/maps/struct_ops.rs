@@ -49,14 +49,14 @@ pub enum StructOpsError {
     #[error("struct_ops map `{map}`: kernel BTF: {message}")]
     KernelBtf { map: String, message: String },
 
-    #[error("struct_ops map `{map}`: {source}")]
+    #[error("struct_ops map `{map}`: laying it out as the kernel's struct")]
     Layout {
         map: String,
         #[source]
         source: StructOpsLayoutError,
     },
 
-    #[error("struct_ops map `{map}`: creating it: {source}")]
+    #[error("struct_ops map `{map}`: creating it")]
     Create {
         map: String,
         #[source]
@@ -71,7 +71,7 @@ pub enum StructOpsError {
     )]
     ProgramMissing { map: String, program: String },
 
-    #[error("struct_ops map `{map}`: loading program `{program}`: {source}")]
+    #[error("struct_ops map `{map}`: loading one of its programs")]
     ProgramLoad {
         map: String,
         program: String,
@@ -101,21 +101,21 @@ pub enum StructOpsError {
         second: String,
     },
 
-    #[error("struct_ops map `{map}`: registering it: {source}")]
+    #[error("struct_ops map `{map}`: registering it")]
     Register {
         map: String,
         #[source]
         source: SyscallError,
     },
 
-    #[error("struct_ops map `{map}`: creating its link: {source}")]
+    #[error("struct_ops map `{map}`: creating its link")]
     Link {
         map: String,
         #[source]
         source: SyscallError,
     },
 
-    #[error("struct_ops map `{map}`: unregistering it: {source}")]
+    #[error("struct_ops map `{map}`: unregistering it")]
     Unregister {
         map: String,
         #[source]
@@ -134,7 +134,7 @@ pub enum StructOpsError {
         value: String,
     },
 
-    #[error("switching a struct_ops link to map `{map}`: {source}")]
+    #[error("switching a struct_ops link to map `{map}`")]
     Update {
         map: String,
         #[source]
@@ -146,14 +146,14 @@ pub enum StructOpsError {
     )]
     NotALink { map: String },
 
-    #[error("struct_ops map `{map}`: pinning its link: {source}")]
+    #[error("struct_ops map `{map}`: pinning its link")]
     Pin {
         map: String,
         #[source]
         source: Box<ProgramError>,
     },
 
-    #[error("struct_ops map `{map}`: duplicating its fd: {source}")]
+    #[error("struct_ops map `{map}`: duplicating its fd")]
     DupFd {
         map: String,
         #[source]

@@ -40,14 +40,14 @@ pub enum ProgramError {
         actual: &'static str,
     },
 
-    #[error("relocating program `{program}`: {source}")]
+    #[error("relocating the program")]
     Relocation {
         program: String,
         #[source]
         source: Box<RelocationError>,
     },
 
-    #[error("program `{program}`: kernel refused to load it: {source}{unsatisfied_core}")]
+    #[error("program `{program}`: the kernel refused to load it{unsatisfied_core}")]
     Load {
         program: String,
         #[source]
@@ -71,7 +71,7 @@ pub enum ProgramError {
     #[error("program `{program}`: CO-RE target BTF: {message}")]
     CoreTarget { program: String, message: String },
 
-    #[error("program `{program}`: {what}: {source}")]
+    #[error("program `{program}`: {what}")]
     ProgramSyscall {
         program: String,
         what: &'static str,
@@ -79,7 +79,7 @@ pub enum ProgramError {
         source: SyscallError,
     },
 
-    #[error("{what}: {source}")]
+    #[error("{what}")]
     Syscall {
         what: &'static str,
         #[source]
@@ -92,7 +92,7 @@ pub enum ProgramError {
     #[error("no link {id} on this program")]
     UnknownLink { id: String },
 
-    #[error("pinning at or opening the pin {path}: {source}")]
+    #[error("pinning at or opening the pin {path}")]
     Pin {
         path: PathBuf,
         #[source]
@@ -106,7 +106,7 @@ pub enum ProgramError {
         source: Box<crate::kernel::fs::KernelFsError>,
     },
 
-    #[error("{what}: {source}")]
+    #[error("{what}")]
     Io {
         what: String,
         #[source]

@@ -15,7 +15,7 @@ use super::{DefaultLoad, ProgramData, ProgramError, impl_program_common};
 /// Why a flow dissector could not be attached.
 #[derive(Debug, thiserror::Error)]
 pub enum FlowDissectorError {
-    #[error("attaching flow dissector `{program}` to the network namespace: {source}")]
+    #[error("attaching flow dissector `{program}` to the network namespace")]
     Attach {
         program: String,
         #[source]

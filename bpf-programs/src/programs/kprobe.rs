@@ -27,7 +27,7 @@ const KPROBE_MULTI_RETURN: u32 = 1;
 pub enum KProbeError {
     #[error("kprobe: no kernel function `{function}` can be probed")]
     FunctionNotFound { function: String },
-    #[error("kprobe on `{function}`+{offset:#x}: {source}")]
+    #[error("kprobe on `{function}`+{offset:#x}")]
     Attach {
         function: String,
         offset: u64,
@@ -36,7 +36,7 @@ pub enum KProbeError {
     },
     #[error("program `{program}` names no kernel function in its section; pass one to attach")]
     NoTarget { program: String },
-    #[error("kprobe on `{function}`+{offset:#x}: creating the tracefs probe event: {source}")]
+    #[error("kprobe on `{function}`+{offset:#x}: creating the tracefs probe event")]
     ProbeEvent {
         function: String,
         offset: u64,

@@ -70,7 +70,7 @@ pub struct NetfilterAttachOptions {
 /// Why a netfilter program could not be attached.
 #[derive(Debug, thiserror::Error)]
 pub enum NetfilterError {
-    #[error("attaching netfilter program `{program}` at {options:?}: {source}")]
+    #[error("attaching netfilter program `{program}` at {options:?}")]
     Attach {
         program: String,
         options: NetfilterAttachOptions,

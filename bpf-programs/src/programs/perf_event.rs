@@ -12,9 +12,9 @@ use super::{DefaultLoad, ProgramData, ProgramError, impl_program_common};
 /// Why a perf event could not be opened.
 #[derive(Debug, thiserror::Error)]
 pub enum PerfEventError {
-    #[error("reading the online CPUs: {0}")]
+    #[error("reading the online CPUs")]
     OnlineCpus(#[source] std::io::Error),
-    #[error("perf event (type {perf_type}, config {config:#x}) for {scope:?}: {source}")]
+    #[error("perf event (type {perf_type}, config {config:#x}) for {scope:?}")]
     Open {
         perf_type: u32,
         config: u64,

@@ -69,26 +69,26 @@ pub enum TcAttachOptions {
 /// Why a classifier could not be attached.
 #[derive(Debug, thiserror::Error)]
 pub enum TcError {
-    #[error("network interface `{name}` not found: {source}")]
+    #[error("network interface `{name}` not found")]
     InterfaceNotFound {
         name: String,
         #[source]
         source: bpf_sys::SyscallError,
     },
-    #[error("adding the clsact qdisc to interface {ifindex}: {source}")]
+    #[error("adding the clsact qdisc to interface {ifindex}")]
     Qdisc {
         ifindex: u32,
         #[source]
         source: bpf_sys::SyscallError,
     },
-    #[error("attaching classifier `{program}` to interface {ifindex} with a TCX link: {source}")]
+    #[error("attaching classifier `{program}` to interface {ifindex} with a TCX link")]
     TcxAttach {
         program: String,
         ifindex: u32,
         #[source]
         source: bpf_sys::SyscallError,
     },
-    #[error("adding classifier `{program}` as a filter on interface {ifindex}: {source}")]
+    #[error("adding classifier `{program}` as a filter on interface {ifindex}")]
     FilterAttach {
         program: String,
         ifindex: u32,

@@ -12,7 +12,7 @@ use super::{DefaultLoad, ProgramData, ProgramError, impl_program_common};
 /// Why an `sk_lookup` program could not be attached.
 #[derive(Debug, thiserror::Error)]
 pub enum SkLookupError {
-    #[error("attaching sk_lookup program `{program}` to the network namespace: {source}")]
+    #[error("attaching sk_lookup program `{program}` to the network namespace")]
     Attach {
         program: String,
         #[source]

@@ -12,13 +12,13 @@ use super::{DefaultLoad, ProgramData, ProgramError, impl_program_common};
 /// Why a socket filter could not be attached.
 #[derive(Debug, thiserror::Error)]
 pub enum SkReuseportError {
-    #[error("SO_ATTACH_REUSEPORT_EBPF of program `{program}`: {source}")]
+    #[error("SO_ATTACH_REUSEPORT_EBPF of program `{program}`")]
     Attach {
         program: String,
         #[source]
         source: bpf_sys::SyscallError,
     },
-    #[error("duplicating the socket fd: {0}")]
+    #[error("duplicating the socket fd")]
     DupSocket(#[source] std::io::Error),
 }
 

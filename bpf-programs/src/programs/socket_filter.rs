@@ -11,13 +11,13 @@ use super::{DefaultLoad, ProgramData, ProgramError, impl_program_common};
 /// Why a socket filter could not be attached.
 #[derive(Debug, thiserror::Error)]
 pub enum SocketFilterError {
-    #[error("SO_ATTACH_BPF of program `{program}`: {source}")]
+    #[error("SO_ATTACH_BPF of program `{program}`")]
     Attach {
         program: String,
         #[source]
         source: bpf_sys::SyscallError,
     },
-    #[error("duplicating the socket fd: {0}")]
+    #[error("duplicating the socket fd")]
     DupSocket(#[source] std::io::Error),
 }
 

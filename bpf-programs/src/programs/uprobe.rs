@@ -34,9 +34,9 @@ pub enum UProbeError {
     Elf { path: PathBuf, reason: String },
     #[error("program `{program}` names no binary in its section; pass one to attach")]
     NoTarget { program: String },
-    #[error("uprobe: the kernel has no uprobe PMU: {0}")]
+    #[error("uprobe: the kernel has no uprobe PMU")]
     NoPmu(#[source] std::io::Error),
-    #[error("uprobe at {}+{offset:#x}: {source}", path.display())]
+    #[error("uprobe at {}+{offset:#x}", path.display())]
     Attach {
         path: PathBuf,
         offset: u64,

@@ -37,7 +37,7 @@ pub enum UsdtError {
     BinaryNotFound { name: String },
     #[error("usdt: reading ELF {}: {reason}", path.display())]
     Elf { path: PathBuf, reason: String },
-    #[error("usdt: {}: {source}", path.display())]
+    #[error("usdt: reading the USDT notes of {}", path.display())]
     Notes {
         path: PathBuf,
         #[source]
@@ -53,13 +53,13 @@ pub enum UsdtError {
         "program `{program}`: the object has no `{SPECS_MAP}` map (build it with <bpf/usdt.bpf.h>)"
     )]
     NoSpecsMap { program: String },
-    #[error("program `{program}`: {source}")]
+    #[error("program `{program}`: the object's USDT spec layout")]
     Layout {
         program: String,
         #[source]
         source: SpecLayoutError,
     },
-    #[error("usdt {provider}:{name} in {}: {source}", path.display())]
+    #[error("usdt {provider}:{name} in {}", path.display())]
     Spec {
         provider: String,
         name: String,
@@ -69,7 +69,7 @@ pub enum UsdtError {
     },
     #[error("usdt: all {max} spec ids of `{SPECS_MAP}` are in use (raise BPF_USDT_MAX_SPEC_CNT)")]
     NoSpecIds { max: u32 },
-    #[error("usdt: writing spec {spec_id} into `{SPECS_MAP}`: {source}")]
+    #[error("usdt: writing spec {spec_id} into `{SPECS_MAP}`")]
     SpecUpdate {
         spec_id: u32,
         #[source]
@@ -77,9 +77,9 @@ pub enum UsdtError {
     },
     #[error("program `{program}` names no USDT probe in its section; pass one to attach")]
     NoTarget { program: String },
-    #[error("usdt: the kernel has no uprobe PMU: {0}")]
+    #[error("usdt: the kernel has no uprobe PMU")]
     NoPmu(#[source] std::io::Error),
-    #[error("usdt {provider}:{name} at {}+{offset:#x}: {source}", path.display())]
+    #[error("usdt {provider}:{name} at {}+{offset:#x}", path.display())]
     Attach {
         provider: String,
         name: String,

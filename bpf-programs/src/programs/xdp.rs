@@ -38,20 +38,20 @@ bitflags::bitflags! {
 /// Why an XDP program could not be attached.
 #[derive(Debug, thiserror::Error)]
 pub enum XdpError {
-    #[error("network interface `{name}` not found: {source}")]
+    #[error("network interface `{name}` not found")]
     InterfaceNotFound {
         name: String,
         #[source]
         source: bpf_sys::SyscallError,
     },
-    #[error("attaching XDP program `{program}` to interface {ifindex} with a bpf_link: {source}")]
+    #[error("attaching XDP program `{program}` to interface {ifindex} with a bpf_link")]
     LinkAttach {
         program: String,
         ifindex: u32,
         #[source]
         source: bpf_sys::SyscallError,
     },
-    #[error("attaching XDP program `{program}` to interface {ifindex} via netlink: {source}")]
+    #[error("attaching XDP program `{program}` to interface {ifindex} via netlink")]
     NetlinkAttach {
         program: String,
         ifindex: u32,
