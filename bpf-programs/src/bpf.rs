@@ -22,37 +22,33 @@ pub enum TargetBtf {
 }
 
 /// Why an object could not be opened.
-#[derive(Debug, thiserror::Error)]
+///
+/// `Map` and `SetGlobal` display as their source does (it names the map or variable), so a
+/// printed chain says it once.
+#[derive(Debug)]
 #[non_exhaustive]
 pub enum BpfError {
-    #[error("reading {}", path.display())]
     Read {
         path: PathBuf,
-        #[source]
         source: std::io::Error,
     },
 
-    #[error("parsing the object")]
-    Parse(#[from] ParseError),
+    Parse(ParseError),
 
-    #[error("setting a global variable before load")]
     SetGlobal {
         name: String,
-        #[source]
         source: SetGlobalError,
     },
 
-    #[error("no map `{name}` in the object (a loader setting names it)")]
-    NoSuchMap { name: String },
+    NoSuchMap {
+        name: String,
+    },
 
-    #[error("creating the object's maps")]
     Map {
         name: String,
-        #[source]
         source: MapError,
     },
 
-    #[error("initialising slot {index} of map `{map}` with map `{target}`: {reason}")]
     MapSlot {
         map: String,
         index: u32,
@@ -60,12 +56,52 @@ pub enum BpfError {
         reason: String,
     },
 
-    #[error("duplicating the fd of map `{name}`")]
     DupFd {
         name: String,
-        #[source]
         source: std::io::Error,
     },
+}
+
+impl std::fmt::Display for BpfError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            BpfError::Read { path, .. } => write!(f, "reading {}", path.display()),
+            BpfError::Parse(_) => f.write_str("parsing the object"),
+            BpfError::SetGlobal { source, .. } => source.fmt(f),
+            BpfError::NoSuchMap { name } => {
+                write!(f, "no map `{name}` in the object (a loader setting names it)")
+            }
+            BpfError::Map { source, .. } => source.fmt(f),
+            BpfError::MapSlot {
+                map,
+                index,
+                target,
+                reason,
+            } => write!(
+                f,
+                "initialising slot {index} of map `{map}` with map `{target}`: {reason}"
+            ),
+            BpfError::DupFd { name, .. } => write!(f, "duplicating the fd of map `{name}`"),
+        }
+    }
+}
+
+impl std::error::Error for BpfError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            BpfError::Read { source, .. } | BpfError::DupFd { source, .. } => Some(source),
+            BpfError::Parse(source) => Some(source),
+            BpfError::SetGlobal { source, .. } => source.source(),
+            BpfError::Map { source, .. } => source.source(),
+            BpfError::NoSuchMap { .. } | BpfError::MapSlot { .. } => None,
+        }
+    }
+}
+
+impl From<ParseError> for BpfError {
+    fn from(error: ParseError) -> BpfError {
+        BpfError::Parse(error)
+    }
 }
 
 /// Builder for [`Bpf`]: globals, map overrides, pin path, BTF target, verifier log level.
