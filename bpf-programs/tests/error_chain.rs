@@ -85,7 +85,10 @@ fn loader_errors_from_bad_input() {
     assert!(matches!(global, BpfError::SetGlobal { .. }), "{global:?}");
     // The source names the variable, so the loader's error displays as it does.
     assert_eq!(assert_no_level_repeats_its_source(&global), 1);
-    assert!(global.to_string().contains("`no_such_variable`"), "{global}");
+    assert!(
+        global.to_string().contains("`no_such_variable`"),
+        "{global}"
+    );
 }
 
 #[test]

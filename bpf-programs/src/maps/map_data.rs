@@ -62,7 +62,8 @@ impl MapData {
                     Ok(fd) => Some(fd),
                     Err(e) if inner_uses_btf && e.errno() == Some(libc::EINVAL) => {
                         log::debug!(
-                            "map `{name}`: kernel refused the inner map's BTF ({e}), creating it without"
+                            "map `{name}`: kernel refused the inner map's BTF ({}), creating it without",
+                            crate::ErrorChain(&e)
                         );
                         Some(create_fd(&inner_def, name, None)?)
                     }
@@ -85,7 +86,10 @@ impl MapData {
         let fd = match create_fd_with_inner(&def, name, btf_fd, inner_fd) {
             Ok(fd) => fd,
             Err(e) if uses_btf && e.errno() == Some(libc::EINVAL) => {
-                log::debug!("map `{name}`: kernel refused its BTF ({e}), creating it without");
+                log::debug!(
+                    "map `{name}`: kernel refused its BTF ({}), creating it without",
+                    crate::ErrorChain(&e)
+                );
                 create_fd_with_inner(&def, name, None, inner_fd)?
             }
             Err(e) => return Err(e),

@@ -352,7 +352,7 @@ impl StructOps {
             .as_mut()
             .map_err(|e| StructOpsError::NotCreated {
                 map: name.clone(),
-                reason: e.to_string(),
+                reason: crate::ErrorChain(e).to_string(),
             })?;
         if created.value_written {
             return Err(StructOpsError::ValueWritten { map: name });
@@ -383,7 +383,7 @@ impl StructOps {
             .as_ref()
             .map_err(|e| StructOpsError::NotCreated {
                 map: self.name.clone(),
-                reason: e.to_string(),
+                reason: crate::ErrorChain(e).to_string(),
             })
     }
 
@@ -433,7 +433,7 @@ impl StructOps {
             .as_mut()
             .map_err(|e| StructOpsError::NotCreated {
                 map: name.clone(),
-                reason: e.to_string(),
+                reason: crate::ErrorChain(e).to_string(),
             })?;
         if let Some(slot) = created
             .layout

@@ -15,9 +15,9 @@ use bpf_sys::prog::{ProgLoadAttr, prog_load_with_log};
 
 use super::links::{Link, LinkMap};
 use super::{ProgramError, ProgramInfo, kernel_btf};
+use crate::features;
 use crate::kernel::permission::Operation;
-use crate::object_btf::{LoadedBtf, core_target};
-use crate::{TargetBtf, features};
+use crate::object_btf::{LoadedBtf, TargetBtf, core_target};
 
 bitflags::bitflags! {
     /// How much the verifier should say when loading (the log is kept on success too).
@@ -511,12 +511,19 @@ impl<T: Link> ProgramData<T> {
                               programs are refused with EPERM before verification)",
                 };
             }
-            ProgramError::Load {
+            // A verifier that said something ran: its EACCES is about the program, not about
+            // privileges, which the kernel checks before verifying.
+            let checked_privileges_only = source.verifier_log.is_empty();
+            let error = ProgramError::Load {
                 program: self.name.clone(),
                 source,
                 unsatisfied_core: describe_poisoned(&relocated),
+            };
+            if checked_privileges_only {
+                error.explain_denied(|| Operation::LoadProgram { prog_type })
+            } else {
+                error
             }
-            .explain_denied(|| Operation::LoadProgram { prog_type })
         })?;
         context.fill_program_slots(&self.name, loaded.fd.as_fd())?;
         self.verifier_log = loaded.verifier_log;

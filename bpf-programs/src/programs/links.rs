@@ -81,7 +81,7 @@ impl<T: Link> LinkMap<T> {
     pub(crate) fn clear(&mut self) {
         for (_, link) in self.links.drain() {
             if let Err(e) = link.detach() {
-                log::warn!("detaching a link failed: {e}");
+                log::warn!("detaching a link failed: {}", crate::ErrorChain(&e));
             }
         }
     }
@@ -169,7 +169,10 @@ impl Drop for FdLink {
             && let Err(e) = link_detach(self.fd.as_fd())
         {
             // Link kinds without BPF_LINK_DETACH end when their last fd closes, just below.
-            log::debug!("BPF_LINK_DETACH failed, closing the link instead: {e}");
+            log::debug!(
+                "BPF_LINK_DETACH failed, closing the link instead: {}",
+                crate::ErrorChain(&e)
+            );
         }
     }
 }

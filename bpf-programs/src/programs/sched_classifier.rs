@@ -137,7 +137,11 @@ impl NetlinkTcLink {
 impl Drop for NetlinkTcLink {
     fn drop(&mut self) {
         if let Err(e) = self.detach_ref() {
-            log::warn!("detaching a tc filter from interface {}: {e}", self.ifindex);
+            log::warn!(
+                "detaching a tc filter from interface {}: {}",
+                self.ifindex,
+                crate::ErrorChain(&e)
+            );
         }
     }
 }

@@ -51,7 +51,7 @@ impl Drop for SkReuseportAttachment {
         if let Err(e) = self.detach_ref()
             && e.errno() != Some(libc::ENOENT)
         {
-            log::warn!("detaching a reuseport program: {e}");
+            log::warn!("detaching a reuseport program: {}", crate::ErrorChain(&e));
         }
     }
 }

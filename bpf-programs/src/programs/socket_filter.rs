@@ -47,7 +47,7 @@ impl Drop for SocketFilterAttachment {
         if let Err(e) = self.detach_ref()
             && e.errno() != Some(libc::ENOENT)
         {
-            log::warn!("removing a socket filter: {e}");
+            log::warn!("removing a socket filter: {}", crate::ErrorChain(&e));
         }
     }
 }

@@ -97,7 +97,7 @@ impl From<UProbeError> for UsdtError {
             UProbeError::Elf { path, reason } => UsdtError::Elf { path, reason },
             other => UsdtError::Elf {
                 path: PathBuf::new(),
-                reason: other.to_string(),
+                reason: crate::ErrorChain(&other).to_string(),
             },
         }
     }

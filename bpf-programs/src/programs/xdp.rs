@@ -103,7 +103,11 @@ impl NetlinkXdpLink {
 impl Drop for NetlinkXdpLink {
     fn drop(&mut self) {
         if let Err(e) = self.detach_ref() {
-            log::warn!("detaching XDP from interface {}: {e}", self.ifindex);
+            log::warn!(
+                "detaching XDP from interface {}: {}",
+                self.ifindex,
+                crate::ErrorChain(&e)
+            );
         }
     }
 }
