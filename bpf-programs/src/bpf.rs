@@ -329,8 +329,8 @@ fn create_maps(
         // Whether the map already existed (reused fd or pin): it keeps its contents.
         let mut kept = false;
         let reused = settings.reused_maps.get(&map.name);
-        let mut data = match map.def.pinning {
-            _ if let Some(fd) = reused => {
+        let mut data = match (reused, map.def.pinning) {
+            (Some(fd), _) => {
                 let fd = fd.try_clone().map_err(|source| BpfError::DupFd {
                     name: map.name.clone(),
                     source,
@@ -338,7 +338,7 @@ fn create_maps(
                 kept = true;
                 MapData::reuse(fd, map, &map.name).map_err(map_error)?
             }
-            Pinning::ByName => {
+            (None, Pinning::ByName) => {
                 let path = pin_dir.join(&map.name);
                 let existed = path.exists();
                 kept = existed;
@@ -351,7 +351,7 @@ fn create_maps(
                 }
                 data
             }
-            _ => with_btf_fallback(btf_fd, |btf| MapData::create(map, &map.name, btf))
+            (None, _) => with_btf_fallback(btf_fd, |btf| MapData::create(map, &map.name, btf))
                 .map_err(map_error)?,
         };
         // `__arena` globals start out with the object's values in a new arena; a reused
