@@ -252,6 +252,19 @@ struct Created {
 /// A struct_ops map of an opened object. A map the running kernel cannot take (a struct it
 /// does not have, a member it lacks) is still listed, with the reason; the object's other maps
 /// and programs are unaffected.
+///
+/// # Example
+///
+/// ```no_run
+/// use bpf_programs::Bpf;
+///
+/// let mut bpf = Bpf::load_file("prog.bpf.o")?;
+/// let ops = bpf.struct_ops_mut("my_cc").unwrap();
+/// ops.set_member_bytes("name", b"my_cc\0")?; // a data member, before registration
+/// let link = bpf.register_struct_ops("my_cc")?; // unregistered when dropped
+/// # drop(link);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug)]
 pub struct StructOps {
     name: String,

@@ -66,6 +66,20 @@ define_link_wrapper!(
 );
 
 /// A `kprobe`, `kretprobe`, `ksyscall` or `kretsyscall` program.
+///
+/// # Example
+///
+/// ```no_run
+/// use bpf_programs::Bpf;
+/// use bpf_programs::programs::KProbe;
+///
+/// // SEC("kprobe/do_unlinkat") int on_unlink(...) in prog.bpf.o
+/// let mut bpf = Bpf::load_file("prog.bpf.o")?;
+/// let program: &mut KProbe = bpf.program_mut("on_unlink").unwrap().try_into()?;
+/// program.load()?;
+/// program.attach("do_unlinkat", 0)?; // or attach_default(): the section names it
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug)]
 pub struct KProbe {
     pub(crate) data: ProgramData<KProbeLink>,
@@ -276,6 +290,20 @@ define_link_wrapper!(
 );
 
 /// A `kprobe.multi` / `kretprobe.multi` program.
+///
+/// # Example
+///
+/// ```no_run
+/// use bpf_programs::Bpf;
+/// use bpf_programs::programs::KProbeMulti;
+///
+/// // SEC("kprobe.multi/vfs_*") int on_vfs(...) in prog.bpf.o
+/// let mut bpf = Bpf::load_file("prog.bpf.o")?;
+/// let program: &mut KProbeMulti = bpf.program_mut("on_vfs").unwrap().try_into()?;
+/// program.load()?;
+/// program.attach_pattern("vfs_*")?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug)]
 pub struct KProbeMulti {
     pub(crate) data: ProgramData<KProbeMultiLink>,

@@ -185,6 +185,20 @@ pub fn query(interface: &str, attach_type: NetkitAttachType) -> Result<ProgQuery
 }
 
 /// A `netkit/primary` or `netkit/peer` program.
+///
+/// # Example
+///
+/// ```no_run
+/// use bpf_programs::Bpf;
+/// use bpf_programs::programs::Netkit;
+///
+/// // SEC("netkit/primary") int primary(...) in prog.bpf.o
+/// let mut bpf = Bpf::load_file("prog.bpf.o")?;
+/// let program: &mut Netkit = bpf.program_mut("primary").unwrap().try_into()?;
+/// program.load()?;
+/// program.attach_default("nk0")?; // the side its section names, on a netkit device
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug)]
 pub struct Netkit {
     pub(crate) data: ProgramData<NetkitLink>,

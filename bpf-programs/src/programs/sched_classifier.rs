@@ -207,6 +207,21 @@ fn interface_index(name: &str) -> Result<u32, ProgramError> {
 }
 
 /// A `sched_cls` program.
+///
+/// # Example
+///
+/// ```no_run
+/// use bpf_programs::Bpf;
+/// use bpf_programs::programs::SchedClassifier;
+/// use bpf_programs::programs::TcAttachType;
+///
+/// // SEC("tc") int classify(...) in prog.bpf.o
+/// let mut bpf = Bpf::load_file("prog.bpf.o")?;
+/// let program: &mut SchedClassifier = bpf.program_mut("classify").unwrap().try_into()?;
+/// program.load()?;
+/// program.attach("eth0", TcAttachType::Ingress)?; // TCX where the kernel has it, else clsact
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug)]
 pub struct SchedClassifier {
     pub(crate) data: ProgramData<SchedClassifierLink>,

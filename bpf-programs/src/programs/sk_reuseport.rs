@@ -64,6 +64,21 @@ define_link_wrapper!(
 );
 
 /// A `sk_reuseport` program.
+///
+/// # Example
+///
+/// ```no_run
+/// use bpf_programs::Bpf;
+/// use bpf_programs::programs::SkReuseport;
+///
+/// // SEC("sk_reuseport") int pick(...) in prog.bpf.o
+/// let mut bpf = Bpf::load_file("prog.bpf.o")?;
+/// let program: &mut SkReuseport = bpf.program_mut("pick").unwrap().try_into()?;
+/// program.load()?;
+/// let socket = std::net::UdpSocket::bind("127.0.0.1:0")?; // one of the SO_REUSEPORT group
+/// program.attach(&socket)?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug)]
 pub struct SkReuseport {
     pub(crate) data: ProgramData<SkReuseportLink>,

@@ -42,6 +42,20 @@ define_link_wrapper!(
 );
 
 /// A `tracepoint` program.
+///
+/// # Example
+///
+/// ```no_run
+/// use bpf_programs::Bpf;
+/// use bpf_programs::programs::TracePoint;
+///
+/// // SEC("tracepoint/sched/sched_process_exec") int on_exec(...) in prog.bpf.o
+/// let mut bpf = Bpf::load_file("prog.bpf.o")?;
+/// let program: &mut TracePoint = bpf.program_mut("on_exec").unwrap().try_into()?;
+/// program.load()?;
+/// program.attach("sched", "sched_process_exec")?; // tracefs is mounted if it is not
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug)]
 pub struct TracePoint {
     pub(crate) data: ProgramData<TracePointLink>,

@@ -185,6 +185,20 @@ super::links::define_link_wrapper!(
 );
 
 /// A `usdt` program.
+///
+/// # Example
+///
+/// ```no_run
+/// use bpf_programs::Bpf;
+/// use bpf_programs::programs::Usdt;
+///
+/// // SEC("usdt/libc:libc:setjmp") int on_setjmp(...) in prog.bpf.o
+/// let mut bpf = Bpf::load_file("prog.bpf.o")?;
+/// let program: &mut Usdt = bpf.program_mut("on_setjmp").unwrap().try_into()?;
+/// program.load()?;
+/// program.attach("libc", "libc", "setjmp", None)?; // binary, provider, probe, pid
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug)]
 pub struct Usdt {
     pub(crate) data: ProgramData<UsdtLink>,

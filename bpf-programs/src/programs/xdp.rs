@@ -142,6 +142,21 @@ define_link_wrapper!(
 static XDP_LINKS: LinkSupport = LinkSupport::new();
 
 /// An XDP program.
+///
+/// # Example
+///
+/// ```no_run
+/// use bpf_programs::Bpf;
+/// use bpf_programs::programs::Xdp;
+/// use bpf_programs::programs::XdpFlags;
+///
+/// // SEC("xdp") int filter(...) in prog.bpf.o
+/// let mut bpf = Bpf::load_file("prog.bpf.o")?;
+/// let program: &mut Xdp = bpf.program_mut("filter").unwrap().try_into()?;
+/// program.load()?;
+/// program.attach("eth0", XdpFlags::default())?; // a bpf_link where the kernel has them
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug)]
 pub struct Xdp {
     pub(crate) data: ProgramData<XdpLink>,
