@@ -314,7 +314,7 @@ fn create_maps(
     let pin_dir = settings
         .map_pin_path
         .clone()
-        .unwrap_or_else(|| PathBuf::from("/sys/fs/bpf"));
+        .unwrap_or_else(|| PathBuf::from(crate::kernel::fs::BPFFS));
     let mut created: BTreeMap<String, Map> = BTreeMap::new();
     let mut new_pins = NewPins(Vec::new());
     for map in &object.maps {

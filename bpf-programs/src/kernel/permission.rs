@@ -259,22 +259,15 @@ fn uses_bpf_syscall(operation: &Operation) -> bool {
     )
 }
 
-/// Whether lockdown in `mode` refuses (parts of) the operation.
+/// Whether lockdown in `mode` refuses the operation with EPERM. Integrity mode (and the kernel
+/// reads of confidentiality mode) only withholds helpers, which the verifier reports itself.
 fn refused_by_lockdown(operation: &Operation, mode: Lockdown) -> bool {
-    match mode {
-        Lockdown::None => false,
-        // Kernel reads: kprobes, perf, tracefs, bpf_probe_read_kernel.
-        Lockdown::Confidentiality => {
-            matches!(
-                operation,
-                Operation::Attach(AttachKind::PerfEvent | AttachKind::Tracing)
-            ) || matches!(operation, Operation::LoadProgram { prog_type } if tracing_program(*prog_type))
-        }
-        // Kernel writes: bpf_probe_write_user.
-        Lockdown::Integrity => {
-            matches!(operation, Operation::LoadProgram { prog_type } if tracing_program(*prog_type))
-        }
-    }
+    // Confidentiality refuses kprobes, perf events reading kernel state and tracefs.
+    mode == Lockdown::Confidentiality
+        && matches!(
+            operation,
+            Operation::Attach(AttachKind::PerfEvent | AttachKind::Tracing)
+        )
 }
 
 /// The likely causes of `operation` being refused with EPERM/EACCES, given `facts`.
@@ -377,10 +370,7 @@ impl Cause {
                 "the kernel is locked down ({mode}): it refuses kprobes, perf events and reads \
                  of kernel memory"
             ),
-            Cause::Lockdown(mode) => write!(
-                f,
-                "the kernel is locked down ({mode}): it refuses programs that write user memory"
-            ),
+            Cause::Lockdown(mode) => write!(f, "the kernel is locked down ({mode})"),
             Cause::NotOnBpffs { directory } => write!(
                 f,
                 "{} is not on a BPF filesystem, where pins must be (as root: mount -t bpf bpf {0})",
@@ -562,6 +552,23 @@ mod tests {
         assert!(hint.to_string().contains("locked down (confidentiality)"));
         let network = decide(Operation::Attach(AttachKind::Network), &facts);
         assert_eq!(network.causes, [Cause::NothingMissing]);
+    }
+
+    #[test]
+    fn integrity_lockdown_refuses_nothing_before_the_verifier() {
+        let facts = Facts {
+            capabilities: Some(all_capabilities()),
+            lockdown: Some(Lockdown::Integrity),
+            ..Facts::default()
+        };
+        for operation in [
+            Operation::LoadProgram {
+                prog_type: bpf_prog_type::BPF_PROG_TYPE_KPROBE,
+            },
+            Operation::Attach(AttachKind::PerfEvent),
+        ] {
+            assert_eq!(decide(operation, &facts).causes, [Cause::NothingMissing]);
+        }
     }
 
     #[test]
