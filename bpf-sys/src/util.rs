@@ -1,7 +1,6 @@
-//! Small system facts: possible CPUs, page size, which filesystem an fd is on.
+//! Small system facts: possible CPUs, page size.
 
 use std::io;
-use std::os::fd::{AsRawFd, BorrowedFd};
 use std::sync::OnceLock;
 
 const POSSIBLE_CPUS: &str = "/sys/devices/system/cpu/possible";
@@ -143,25 +142,6 @@ impl KernelVersion {
     pub fn code(self) -> u32 {
         (self.major << 16) + (self.minor << 8) + self.patch.min(255)
     }
-}
-
-/// `statfs` magic of the BPF filesystem (bpffs), where pins live.
-pub const BPF_FS_MAGIC: u32 = 0xcafe_4a11;
-
-/// `statfs` magic of the cgroup v2 filesystem.
-pub const CGROUP2_SUPER_MAGIC: u32 = 0x6367_7270;
-
-/// The magic number of the filesystem `fd` is on (`fstatfs(2)`'s `f_type`).
-pub fn fd_filesystem_magic(fd: BorrowedFd<'_>) -> io::Result<u32> {
-    let mut buf = std::mem::MaybeUninit::<libc::statfs>::zeroed();
-    // SAFETY: `fd` is open and `buf` is a writable statfs the call fills.
-    if unsafe { libc::fstatfs(fd.as_raw_fd(), buf.as_mut_ptr()) } != 0 {
-        return Err(io::Error::last_os_error());
-    }
-    // SAFETY: fstatfs succeeded, so it filled the struct (zeroed before anyway).
-    let stat = unsafe { buf.assume_init() };
-    // f_type is a signed word on some targets; magic numbers fit in 32 bits.
-    Ok(stat.f_type as u32)
 }
 
 #[cfg(test)]

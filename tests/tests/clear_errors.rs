@@ -6,7 +6,7 @@ use std::error::Error;
 
 use bpf_programs::maps::{GlobalData, HashMap, MapError};
 use bpf_programs::programs::{FdLink, ProgramError, RawTracePoint};
-use bpf_programs::{Bpf, BpfLoader};
+use bpf_programs::{Bpf, BpfError, BpfLoader};
 use integration_tests::open_for_this_thread;
 
 const RAW_TP: &[u8] = include_bytes!("../bpf/obj/prog_raw_tracepoint.bpf.o");
@@ -120,8 +120,10 @@ fn a_map_size_the_kernel_refuses_says_which_sizes() {
         .load(RAW_TP)
         .map(drop)
         .unwrap_err();
-    let Some(map_error) = err.source().and_then(|s| s.downcast_ref::<MapError>()) else {
-        // Displayed as its source: the map error is the error itself.
+    let BpfError::Map {
+        source: map_error, ..
+    } = &err
+    else {
         panic!("no map error in {err:?}");
     };
     assert!(

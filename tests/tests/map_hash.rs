@@ -5,6 +5,7 @@ use bpf_programs::maps::{
     HashMap, LruHashMap, LruPerCpuHashMap, Map, MapData, MapError, PerCpuHashMap, PerCpuValues,
     nr_cpus,
 };
+use integration_tests::error_chain;
 
 #[test]
 fn insert_get_remove() {
@@ -16,10 +17,7 @@ fn insert_get_remove() {
     let dup = map.insert(1, 5, BPF_NOEXIST).unwrap_err();
     assert_eq!(dup.errno(), Some(libc::EEXIST));
     assert!(matches!(dup, MapError::KeyExists { .. }), "{dup:?}");
-    let source = std::error::Error::source(&dup)
-        .expect("the kernel's error")
-        .to_string();
-    assert!(source.contains("BPF_MAP_UPDATE_ELEM"), "{source}");
+    assert!(error_chain(&dup).contains("BPF_MAP_UPDATE_ELEM"), "{dup}");
     assert!(dup.to_string().contains("HashMap"), "{dup}");
     assert_eq!(
         map.insert(3, 5, BPF_EXIST).unwrap_err().errno(),

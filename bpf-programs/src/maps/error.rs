@@ -9,9 +9,18 @@ use bpf_sys::{Command, SyscallError};
 #[non_exhaustive]
 pub enum MapError {
     /// The kernel refused a command on the map.
-    #[error("map `{name}`: {source}")]
+    #[error("map `{name}`")]
     Syscall {
         name: String,
+        #[source]
+        source: SyscallError,
+    },
+    /// The kernel refused to create the map with EPERM or EACCES.
+    #[error("map `{name}`: permission denied; {hint}")]
+    PermissionDenied {
+        name: String,
+        /// The likely cause, decided from the process's capabilities and kernel settings.
+        hint: Box<crate::kernel::permission::PermissionHint>,
         #[source]
         source: SyscallError,
     },
@@ -128,12 +137,21 @@ pub enum MapError {
     NotMmapable { name: String },
     /// A file operation around the map failed (unpinning, duplicating its fd, reading
     /// `/sys/devices/system/cpu/possible`).
-    #[error("map `{name}`: {what}: {source}")]
+    #[error("map `{name}`: {what}")]
     Io {
         name: String,
         what: &'static str,
         #[source]
         source: std::io::Error,
+    },
+    /// The map was to be pinned under `/sys/fs/bpf`, where no BPF filesystem is mounted nor
+    /// could be.
+    #[error("map `{name}`: pinning at {}", path.display())]
+    PinFilesystem {
+        name: String,
+        path: PathBuf,
+        #[source]
+        source: Box<crate::kernel::fs::KernelFsError>,
     },
     /// Per-CPU values given for a different number of CPUs than the system's possible CPUs.
     #[error("per-CPU values for {actual} CPUs, the system has {expected} possible CPUs")]
@@ -174,6 +192,7 @@ impl MapError {
     pub fn command(&self) -> Option<Command> {
         match self {
             MapError::Syscall { source, .. }
+            | MapError::PermissionDenied { source, .. }
             | MapError::NoKeyToUpdate { source, .. }
             | MapError::KeyExists { source, .. }
             | MapError::TooBig { source, .. }
@@ -187,6 +206,7 @@ impl MapError {
     pub fn errno(&self) -> Option<i32> {
         match self {
             MapError::Syscall { source, .. }
+            | MapError::PermissionDenied { source, .. }
             | MapError::NoKeyToUpdate { source, .. }
             | MapError::KeyExists { source, .. }
             | MapError::TooBig { source, .. }
@@ -205,6 +225,7 @@ impl MapError {
             | MapError::TooBig { name, .. }
             | MapError::ReadOnly { name, .. }
             | MapError::PinOutsideBpffs { name, .. }
+            | MapError::PermissionDenied { name, .. }
             | MapError::KeySize { name, .. }
             | MapError::ValueSize { name, .. }
             | MapError::WrongType { name, .. }
@@ -217,6 +238,7 @@ impl MapError {
             | MapError::VariableSize { name, .. }
             | MapError::NotMmapable { name }
             | MapError::Io { name, .. }
+            | MapError::PinFilesystem { name, .. }
             | MapError::MapTypeNotSupported { name, .. }
             | MapError::CorruptRecord { name, .. }
             | MapError::ArenaAddressInUse { name, .. }

@@ -5,7 +5,7 @@ use std::os::fd::{AsFd, BorrowedFd};
 
 use bpf_sys::attach::AttachTarget;
 use bpf_sys::generated::{BPF_F_ALLOW_MULTI, BPF_F_ALLOW_OVERRIDE, bpf_attach_type};
-use bpf_sys::util::{CGROUP2_SUPER_MAGIC, fd_filesystem_magic};
+use bpf_sys::mount::{CGROUP2_SUPER_MAGIC, fd_filesystem_magic};
 
 use super::prog_attach_link::{
     AttachMethod, LinkOrAttachment, LinkSupport, attach_fd_target, refuse_occupied,
@@ -54,7 +54,7 @@ pub enum CgroupAttachError {
          pass one explicitly"
     )]
     NoAttachType { program: String },
-    #[error("program `{program}`: attaching to the cgroup ({attach_type}): {source}")]
+    #[error("program `{program}`: attaching to the cgroup ({attach_type})")]
     Attach {
         program: String,
         attach_type: &'static str,

@@ -90,7 +90,7 @@ impl<T: Detach> Drop for Attachment<T> {
         if let Err(e) = self.target.detach_now()
             && !self.target.already_gone(&e)
         {
-            log::warn!("detaching {:?}: {e}", self.target);
+            log::warn!("detaching {:?}: {}", self.target, crate::ErrorChain(&e));
         }
     }
 }
@@ -144,7 +144,7 @@ impl<T: Link> LinkMap<T> {
     pub(crate) fn clear(&mut self) {
         for (_, link) in self.links.drain() {
             if let Err(e) = link.detach() {
-                log::warn!("detaching a link failed: {e}");
+                log::warn!("detaching a link failed: {}", crate::ErrorChain(&e));
             }
         }
     }
@@ -196,6 +196,10 @@ impl FdLink {
     /// Pins the link at `path` (inside bpffs); the attachment then survives this process.
     pub fn pin(mut self, path: impl AsRef<Path>) -> Result<PinnedLink, ProgramError> {
         let path = path.as_ref();
+        crate::kernel::fs::prepare_pin(path).map_err(|source| ProgramError::PinFilesystem {
+            path: path.to_owned(),
+            source: Box::new(source),
+        })?;
         obj_pin(self.fd.as_fd(), path)
             .map_err(|source| ProgramError::pin(|| "link".to_owned(), path, source))?;
         self.detach_on_drop = false;
@@ -241,7 +245,10 @@ impl Drop for FdLink {
             && !closing_ends_it(e.errno())
         {
             // Closing the fd just below still ends the attachment once no one else holds it.
-            log::debug!("BPF_LINK_DETACH failed, closing the link instead: {e}");
+            log::debug!(
+                "BPF_LINK_DETACH failed, closing the link instead: {}",
+                crate::ErrorChain(&e)
+            );
         }
     }
 }
