@@ -1,4 +1,4 @@
-//! Builds every test binary of the chosen packages (by default `integration-tests`) in a target
+//! Builds every test binary of the chosen packages (by default [`DEFAULT_PACKAGES`]) in a target
 //! directory of its own, tuned for the guest (a little optimisation, no debug info) without
 //! disturbing the normal build.
 
@@ -7,6 +7,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 pub const DEFAULT_PACKAGE: &str = "integration-tests";
+/// What the guests run unless told otherwise: the integration tests, and the kernel tests of
+/// the two lower layers (bpf-sys' syscall wrappers, bpf-core's objects loaded raw).
+pub const DEFAULT_PACKAGES: [&str; 3] = [DEFAULT_PACKAGE, "bpf-sys", "bpf-core"];
 pub const TARGET: &str = "x86_64-unknown-linux-gnu";
 
 #[derive(Debug, Clone, PartialEq, Eq)]
