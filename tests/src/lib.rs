@@ -10,6 +10,8 @@ pub fn skip(test_path: &str, reason: impl std::fmt::Display) {
 
 /// Linux capability numbers the tests check for (`capability.h`).
 pub const CAP_SYS_ADMIN: u32 = 21;
+/// Lets a process load BPF programs without CAP_SYS_ADMIN (Linux 5.8).
+pub const CAP_BPF: u32 = 39;
 /// Needed to create arena maps (the kernel charges their pages against it).
 pub const CAP_SYS_RESOURCE: u32 = 24;
 
@@ -141,33 +143,157 @@ pub fn open_for_this_thread(object: &[u8]) -> Bpf {
         .expect("object opens")
 }
 
-/// True (after printing the SKIPPED line) when `result` is the kernel refusing the program
-/// type outright: EPERM before the verifier (trampolines blocked) or "not supported".
+/// Why BPF trampolines (fentry, fexit, fmod_ret, lsm, freplace) cannot be used here, from a
+/// raw `BPF_PROG_LOAD` of `r0 = 0; exit` as fentry on a kernel function (`None`: they can).
+pub fn trampoline_refusal() -> Option<String> {
+    use bpf_core::btf::BtfKind;
+    use bpf_sys::generated::{bpf_attach_type, bpf_prog_type};
+    let Some(btf) = kernel_btf() else {
+        return Some("no kernel BTF (/sys/kernel/btf/vmlinux) to attach trampolines by".into());
+    };
+    let candidates = ["bpf_fentry_test1", "do_nanosleep"];
+    let Some((function, attach_btf_id)) = candidates
+        .iter()
+        .find_map(|f| Some((*f, btf.find_by_name_kind(f, BtfKind::Func)?)))
+    else {
+        return Some(format!(
+            "the kernel's BTF has none of {candidates:?} to attach to"
+        ));
+    };
+    let insns = [bpf_sys::insn::mov64_imm(0, 0), bpf_sys::insn::exit()];
+    let err = bpf_sys::prog::prog_load(&bpf_sys::prog::ProgLoadAttr {
+        prog_type: bpf_prog_type::BPF_PROG_TYPE_TRACING,
+        expected_attach_type: bpf_attach_type::BPF_TRACE_FENTRY,
+        attach_btf_id,
+        name: "probe_fentry",
+        insns: &insns,
+        license: "GPL",
+        ..Default::default()
+    })
+    .err()?;
+    Some(match err.errno() {
+        Some(libc::EPERM) => format!(
+            "the kernel refuses trampolines: a raw fentry program on {function} gets EPERM before \
+             verification"
+        ),
+        _ => format!("a raw fentry program on {function} does not load: {err}"),
+    })
+}
+
+/// The name of the kernel's `bpf_prog_type` enumerator with value `prog_type`, read from its BTF.
+fn kernel_prog_type_name(prog_type: u32) -> Option<String> {
+    use bpf_core::btf::TypeKind;
+    let btf = kernel_btf()?;
+    let id = btf.ids_by_name("bpf_prog_type").next()?;
+    let TypeKind::Enum(values) = btf.type_by_id(id).ok()?.kind else {
+        return None;
+    };
+    values
+        .values()
+        .filter_map(Result::ok)
+        .find(|v| v.value == u64::from(prog_type) && !v.name.starts_with("__MAX"))
+        .map(|v| v.name.to_string())
+}
+
+/// Why `CONFIG_<option>` is off here (`None`: it is `y` or `m`). Without a kernel config to
+/// read, says so: the caller then has no independent fact and names that.
+pub fn config_off(option: &str) -> Option<String> {
+    match kernel_config_value(option) {
+        Ok(Some("y" | "m")) => None,
+        Ok(Some(other)) => Some(format!("CONFIG_{option}={other} in the kernel config")),
+        Ok(None) => Some(format!("CONFIG_{option} is not set in the kernel config")),
+        Err(no_config) => Some(format!("cannot check CONFIG_{option}: {no_config}")),
+    }
+}
+
+/// Why this kernel has no kprobes (`None`: it has them): its config, else the absence of both
+/// the kprobe PMU and tracefs' kprobe_events.
+pub fn kprobes_missing() -> Option<String> {
+    match kernel_config_value("KPROBES") {
+        Ok(Some("y")) => None,
+        Ok(_) => Some("CONFIG_KPROBES is not set in the kernel config".into()),
+        Err(_) => {
+            let pmu = std::path::Path::new("/sys/bus/event_source/devices/kprobe").exists();
+            let events = ["/sys/kernel/tracing", "/sys/kernel/debug/tracing"]
+                .iter()
+                .any(|t| std::path::Path::new(t).join("kprobe_events").exists());
+            (!pmu && !events).then(|| "no kprobe PMU and no tracefs kprobe_events".into())
+        }
+    }
+}
+
+/// Why the kernel lacks `enum_name::name` (`None`: its BTF has it).
+fn enum_missing(enum_name: &str, name: &str) -> Option<String> {
+    match kernel_btf() {
+        None => Some(format!("no kernel BTF to look for {name} in")),
+        Some(_) if kernel_enum_has(enum_name, name) => None,
+        Some(_) => Some(format!("the kernel's enum {enum_name} has no {name}")),
+    }
+}
+
+/// The independent fact behind a "not supported by this kernel" error of the library: `Ok`
+/// with the reason when the kernel indeed lacks it, `Err` naming what shows it does.
+fn confirm_not_supported(error: &bpf_programs::programs::ProgramError) -> Result<String, String> {
+    use bpf_programs::programs::ProgramError;
+    let fact = |missing: Option<String>, present: &str| missing.ok_or_else(|| present.to_string());
+    match error {
+        ProgramError::ProgramTypeNotSupported { prog_type, .. } => {
+            match kernel_prog_type_name(*prog_type) {
+                Some(name) => Err(format!("the kernel's bpf_prog_type has {name}")),
+                None => Ok(format!(
+                    "the kernel's bpf_prog_type has no value {prog_type}"
+                )),
+            }
+        }
+        ProgramError::ProgramNotSupported { feature, .. } if feature.contains("trampolines") => {
+            fact(trampoline_refusal(), "a raw fentry program loads here")
+        }
+        ProgramError::NotSupported { feature } if feature.starts_with("kprobe.multi") => fact(
+            config_off("FPROBE")
+                .or_else(|| enum_missing("bpf_attach_type", "BPF_TRACE_KPROBE_MULTI")),
+            "the kernel has CONFIG_FPROBE and BPF_TRACE_KPROBE_MULTI",
+        ),
+        ProgramError::NotSupported { feature }
+            if feature.starts_with("kprobes") || feature.starts_with("kretprobes") =>
+        {
+            fact(kprobes_missing(), "the kernel has CONFIG_KPROBES")
+        }
+        ProgramError::NotSupported { feature } if feature.starts_with("uprobe.multi") => fact(
+            enum_missing("bpf_attach_type", "BPF_TRACE_UPROBE_MULTI"),
+            "the kernel's bpf_attach_type has BPF_TRACE_UPROBE_MULTI",
+        ),
+        ProgramError::NotSupported { feature } if feature.starts_with("netkit") => fact(
+            enum_missing("bpf_attach_type", "BPF_NETKIT_PRIMARY"),
+            "the kernel's bpf_attach_type has BPF_NETKIT_PRIMARY",
+        ),
+        other => Err(format!(
+            "the tests have no independent check for `{other}`: add one to confirm_not_supported"
+        )),
+    }
+}
+
+/// True (after printing the SKIPPED line) when `result` is the library saying the kernel lacks
+/// what the test needs *and* an independent fact (the kernel's BTF enums, its config, a raw
+/// probe) agrees. Panics when the fact contradicts the library: that is a library bug.
 pub fn skipped_unsupported<T>(
     test_path: &str,
     result: &Result<T, bpf_programs::programs::ProgramError>,
 ) -> bool {
     use bpf_programs::programs::ProgramError;
-    match result {
-        Err(e @ ProgramError::ProgramNotSupported { .. }) => {
-            skip(test_path, e);
+    let Err(
+        e @ (ProgramError::ProgramTypeNotSupported { .. }
+        | ProgramError::ProgramNotSupported { .. }
+        | ProgramError::NotSupported { .. }),
+    ) = result
+    else {
+        return false;
+    };
+    match confirm_not_supported(e) {
+        Ok(reason) => {
+            skip(test_path, reason);
             true
         }
-        Err(ProgramError::NotSupported { feature }) => {
-            skip(
-                test_path,
-                format!("not supported by this kernel: {feature}"),
-            );
-            true
-        }
-        Err(e @ ProgramError::Load { .. }) if e.errno() == Some(libc::EPERM) => {
-            skip(
-                test_path,
-                format!("the kernel refuses to load it (EPERM): {e}"),
-            );
-            true
-        }
-        _ => false,
+        Err(contradiction) => panic!("{test_path}: the library says `{e}`, but {contradiction}"),
     }
 }
 
