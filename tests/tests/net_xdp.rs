@@ -122,6 +122,14 @@ fn xdp_attach_to_link_swaps_program() {
         assert_eq!(value_at(&bpf, "hits", 0), 0, "{method:?}: old program ran");
         xdp(&mut bpf, "count_xdp_other").detach(new_id).unwrap();
         assert_eq!(xdp_query(lo).unwrap().skb_prog_id, 0, "{method:?}");
+        let fired = value_at(&bpf, "hits", 10);
+        send_udp(&format!("127.0.0.1:{PORT}"), 10);
+        assert_eq!(
+            value_at(&bpf, "hits", 10),
+            fired,
+            "{method:?}: fired after detach"
+        );
+        assert_eq!(value_at(&bpf, "hits", 0), 0, "{method:?}: old program ran");
     }
 }
 
@@ -195,6 +203,9 @@ fn xdp_netlink_detach_from_another_namespace_reaches_the_original() {
         .attach_with_method("lo", XdpFlags::SKB_MODE, AttachMethod::Legacy)
         .unwrap();
     assert_ne!(xdp_query(lo).unwrap().skb_prog_id, 0);
+    send_udp(&format!("127.0.0.1:{PORT}"), 10);
+    let fired = value_at(&bpf, "hits", 0);
+    assert!(fired >= 10, "XDP counted {fired} of 10 datagrams");
     let second = TestNetns::enter();
     xdp(&mut bpf, "count_xdp").detach(id).unwrap();
     assert_eq!(
@@ -210,4 +221,6 @@ fn xdp_netlink_detach_from_another_namespace_reaches_the_original() {
         0,
         "the detach reached the namespace the program was attached in"
     );
+    send_udp(&format!("127.0.0.1:{PORT}"), 10);
+    assert_eq!(value_at(&bpf, "hits", 0), fired, "fired after detach");
 }
