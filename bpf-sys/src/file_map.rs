@@ -202,7 +202,10 @@ mod tests {
         }
         // SAFETY: unmapping exactly what mmap returned above.
         unsafe { libc::munmap(raw, 4096) };
-        assert!(bytes.is_mapped(), "the kernel maps {path}, FileBytes did not");
+        assert!(
+            bytes.is_mapped(),
+            "the kernel maps {path}, FileBytes did not"
+        );
     }
 
     #[test]

@@ -38,6 +38,8 @@ const BASE_CMDLINE: &str = "console=ttyS0 panic=-1 oops=panic loglevel=3 \
 struct Options {
     kernel: Option<PathBuf>,
     packages: Vec<String>,
+    /// No `--package` given: [`build::DEFAULT_PACKAGES`], trimmed by [`build::in_default_run`].
+    default_packages: bool,
     filter: Option<String>,
     timeout: Duration,
     test_timeout_secs: u64,
@@ -49,6 +51,7 @@ fn parse_options(args: &[String]) -> Result<Options, String> {
     let mut options = Options {
         kernel: std::env::var_os("VMTEST_KERNEL_IMAGE").map(PathBuf::from),
         packages: Vec::new(),
+        default_packages: true,
         filter: None,
         timeout: Duration::from_secs(900),
         test_timeout_secs: 120,
@@ -75,7 +78,8 @@ fn parse_options(args: &[String]) -> Result<Options, String> {
             _ => return Err(USAGE.to_string()),
         }
     }
-    if options.packages.is_empty() {
+    options.default_packages = options.packages.is_empty();
+    if options.default_packages {
         options.packages = build::DEFAULT_PACKAGES.map(String::from).to_vec();
     }
     Ok(options)
@@ -235,6 +239,9 @@ fn run_with(options: &Options, summary_path: &Path) -> Result<(), String> {
     let packages = options.packages.join(", ");
     println!("==== vm-test: building test binaries of {packages}");
     let mut binaries = build::build_tests(&root, &options.packages)?;
+    if options.default_packages {
+        binaries.retain(build::in_default_run);
+    }
     if let Some(filter) = &options.filter {
         for binary in &mut binaries {
             binary.tests.retain(|test| test.contains(filter.as_str()));
@@ -393,6 +400,11 @@ mod tests {
         assert_eq!(options.filter.as_deref(), Some("smoke"));
         assert_eq!(options.test_timeout_secs, 30);
         assert!(options.inject_failure);
+        assert!(options.default_packages);
+        assert_eq!(options.packages, build::DEFAULT_PACKAGES);
+        let explicit = parse_options(&args("-p bpf-core")).unwrap();
+        assert!(!explicit.default_packages);
+        assert_eq!(explicit.packages, ["bpf-core"]);
         assert!(parse_options(&args("--timeout 0")).is_err());
         assert!(parse_options(&args("--bogus")).is_err());
         assert!(parse_options(&args("--kernel")).is_err());
