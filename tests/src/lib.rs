@@ -161,18 +161,19 @@ pub fn trampoline_refusal() -> Option<String> {
         ));
     };
     let insns = [bpf_sys::insn::mov64_imm(0, 0), bpf_sys::insn::exit()];
-    let err = bpf_sys::prog::prog_load(&bpf_sys::prog::ProgLoadAttr {
+    let err = bpf_sys::prog::prog_load_with_log(&bpf_sys::prog::ProgLoadAttr {
         prog_type: bpf_prog_type::BPF_PROG_TYPE_TRACING,
         expected_attach_type: bpf_attach_type::BPF_TRACE_FENTRY,
         attach_btf_id,
         name: "probe_fentry",
         insns: &insns,
         license: "GPL",
+        log_level: 1,
         ..Default::default()
     })
     .err()?;
     Some(match err.errno() {
-        Some(libc::EPERM) => format!(
+        Some(libc::EPERM) if err.verifier_log.is_empty() => format!(
             "the kernel refuses trampolines: a raw fentry program on {function} gets EPERM before \
              verification"
         ),
