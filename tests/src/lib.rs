@@ -304,3 +304,15 @@ pub fn getpid_n(n: usize) {
         std::hint::black_box(std::process::id());
     }
 }
+
+/// `error` and each of its sources, every level's `Display` once, joined by ": ".
+pub fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut next = error.source();
+    while let Some(source) = next {
+        text.push_str(": ");
+        text.push_str(&source.to_string());
+        next = source.source();
+    }
+    text
+}
