@@ -3,6 +3,7 @@
 
 use bpf_core::btf::{Btf, BtfKind, TypeKind};
 use bpf_core::obj::Object;
+use bpf_sys::file_map::FileBytes;
 
 const VMLINUX: &str = "/sys/kernel/btf/vmlinux";
 
@@ -28,7 +29,11 @@ fn tcp_congestion_ops_is_laid_out_for_the_running_kernel() {
         );
         return;
     }
-    let kernel = Btf::from_file(VMLINUX).unwrap();
+    let kernel = Btf::parse_shared(
+        std::sync::Arc::new(FileBytes::read(VMLINUX).expect("read vmlinux")),
+        None,
+    )
+    .unwrap();
     let object = Object::parse(include_bytes!("../../tests/bpf/obj/struct_ops_cc.bpf.o")).unwrap();
     let map = object.map("bpf_test_cc").unwrap();
     let ops = map.struct_ops.as_ref().unwrap();
