@@ -23,6 +23,7 @@ pub mod maps;
 mod object_btf;
 mod open;
 pub mod programs;
+pub mod struct_ops;
 
 pub use bpf::{Bpf, BpfError, BpfLoader};
 pub use error_chain::ErrorChain;

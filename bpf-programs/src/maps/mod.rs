@@ -88,7 +88,6 @@ pub mod sock_hash;
 pub mod sock_map;
 pub mod stack;
 pub mod stack_trace;
-pub mod struct_ops;
 pub mod task_storage;
 pub mod xsk_map;
 
@@ -130,6 +129,5 @@ pub use sock_hash::SockHash;
 pub use sock_map::SockMap;
 pub use stack::Stack;
 pub use stack_trace::{StackTrace, StackTraceMap};
-pub use struct_ops::{StructOps, StructOpsError, StructOpsLink};
 pub use task_storage::TaskStorage;
 pub use xsk_map::XskMap;
