@@ -5,6 +5,7 @@ mod bench_load;
 mod build_bpf;
 mod codegen;
 mod fetch_kernel;
+mod structure;
 mod summary;
 mod test;
 mod vm_test;
@@ -21,6 +22,7 @@ fn usage() -> ExitCode {
          vm-test [--help]    run the integration tests on a second kernel under qemu\n  \
          bench-load [object] time a first load of an object, ours against libbpf\n  \
          summary             per program type results of test and vm-test, side by side\n  \
+         check-structure [--report] import cycles, Result<_, String>, long functions in the libraries\n  \
          fetch-kernel [suite] unpack the newest Debian kernel of a suite for vm-test --kernel"
     );
     ExitCode::from(2)
@@ -40,6 +42,7 @@ fn main() -> ExitCode {
         "vm-test" => vm_test::run(rest),
         "summary" => summary::run(rest),
         "fetch-kernel" => fetch_kernel::run(rest),
+        "check-structure" => structure::run(rest),
         _ => return usage(),
     };
     match result {

@@ -3,11 +3,9 @@
 use std::os::fd::{BorrowedFd, OwnedFd};
 use std::path::Path;
 
-use bpf_sys::link::link_update_map;
 use bpf_sys::map::MapFd;
 
 use super::error::StructOpsError;
-use super::map::StructOps;
 use crate::programs::{FdLink, PinnedLink};
 
 /// How a registered struct is taken back.
@@ -81,33 +79,8 @@ impl StructOpsLink {
         }
     }
 
-    /// Switches this link registration over to struct_ops map `new` (same struct type, a
-    /// `.struct_ops.link` map; Linux 6.4+), its function pointers set to `program_fds`: the
-    /// kernel swaps the struct in place, e.g. for a congestion control without unregistering.
-    pub fn update_map_with_fds(
-        &mut self,
-        new: &mut StructOps,
-        program_fds: &[(&str, BorrowedFd<'_>)],
-    ) -> Result<(), StructOpsError> {
-        let Registration::Link(link) = &self.registration else {
-            return Err(StructOpsError::NotALink {
-                map: self.map.clone(),
-            });
-        };
-        if !new.uses_link() {
-            return Err(StructOpsError::NotALink {
-                map: new.name().to_owned(),
-            });
-        }
-        new.write_value(program_fds)?;
-        link_update_map(link.fd(), new.fd()?, None, 0).map_err(|source| {
-            StructOpsError::Update {
-                map: new.name().to_owned(),
-                source,
-            }
-        })?;
-        self.map = new.name().to_owned();
-        Ok(())
+    pub(super) fn set_map_name(&mut self, map: &str) {
+        self.map = map.to_owned();
     }
 
     /// Unregisters now, reporting a failure that a plain drop would only log.

@@ -2,17 +2,13 @@
 //! value it will be registered with.
 
 use std::collections::BTreeMap;
-use std::os::fd::{AsFd, AsRawFd, BorrowedFd};
+use std::os::fd::{AsRawFd, BorrowedFd};
 
 use bpf_core::obj::{self, Object, StructOpsLayout};
-use bpf_sys::generated::bpf_attach_type;
-use bpf_sys::link::{LinkCreateAttr, LinkKind, LinkTarget, link_create};
 use bpf_sys::pod::{Pod, bytes_of};
 
 use super::error::StructOpsError;
-use super::link::{Registration, StructOpsLink};
 use crate::maps::MapData;
-use crate::programs::{FdLink, Program};
 
 /// `BPF_F_LINK`: the struct_ops map is registered through a bpf_link.
 const BPF_F_LINK: u32 = 1 << 13;
@@ -207,36 +203,6 @@ impl StructOps {
         }
     }
 
-    /// Registers the struct with the kernel, its function pointers set to the loaded programs
-    /// `program_fds` gives by name. A `.struct_ops` map is registered by the map update; a
-    /// `.struct_ops.link` map by a bpf_link. Either way the returned link unregisters on drop
-    /// (a `.struct_ops` map cannot be registered again afterwards; a link map can).
-    pub fn register_with_fds(
-        &mut self,
-        program_fds: &[(&str, BorrowedFd<'_>)],
-    ) -> Result<StructOpsLink, StructOpsError> {
-        self.write_value(program_fds)?;
-        let name = self.name.clone();
-        let created = self.created()?;
-        let registration = if created.link {
-            let fd = link_create(&LinkCreateAttr {
-                prog_fd: created.map.fd(),
-                target: LinkTarget::None,
-                attach_type: bpf_attach_type::BPF_STRUCT_OPS,
-                flags: 0,
-                kind: LinkKind::Plain,
-            })
-            .map_err(|source| StructOpsError::Link {
-                map: name.clone(),
-                source,
-            })?;
-            Registration::Link(FdLink::new(fd))
-        } else {
-            Registration::map_element(&name, created.map.fd())?
-        };
-        Ok(StructOpsLink::new(name, registration))
-    }
-
     /// Hands the value to the kernel: for a `.struct_ops` map this registers it; a link map
     /// only becomes ready to be linked (once; later calls keep the first value).
     pub(super) fn write_value(
@@ -272,65 +238,6 @@ impl StructOps {
             .map_err(|source| StructOpsError::Register { map: name, source })?;
         created.value_written = created.link;
         Ok(())
-    }
-
-    /// Loads the programs the struct points at that are not loaded yet and returns their fds.
-    fn load_programs<'p>(
-        &self,
-        programs: &'p mut BTreeMap<String, Program>,
-    ) -> Result<Vec<(&'p str, BorrowedFd<'p>)>, StructOpsError> {
-        self.created()?;
-        let wanted: Vec<String> = self
-            .program_names()
-            .into_iter()
-            .map(str::to_owned)
-            .collect();
-        for program_name in &wanted {
-            let program =
-                programs
-                    .get_mut(program_name)
-                    .ok_or_else(|| StructOpsError::ProgramMissing {
-                        map: self.name.clone(),
-                        program: program_name.clone(),
-                    })?;
-            if program.fd().is_err() {
-                program
-                    .load()
-                    .map_err(|source| StructOpsError::ProgramLoad {
-                        map: self.name.clone(),
-                        program: program_name.clone(),
-                        source: Box::new(source),
-                    })?;
-            }
-        }
-        let programs: &'p BTreeMap<String, Program> = programs;
-        Ok(wanted
-            .iter()
-            .filter_map(|name| {
-                let (name, program) = programs.get_key_value(name)?;
-                Some((name.as_str(), program.fd().ok()?.as_fd()))
-            })
-            .collect())
-    }
-
-    /// Loads the programs the struct points at (those not loaded yet), then registers it
-    /// ([`register_with_fds`](Self::register_with_fds)).
-    pub(crate) fn register(
-        &mut self,
-        programs: &mut BTreeMap<String, Program>,
-    ) -> Result<StructOpsLink, StructOpsError> {
-        let fds = self.load_programs(programs)?;
-        self.register_with_fds(&fds)
-    }
-
-    /// Loads this map's programs and switches `link` over to this map.
-    pub(crate) fn take_over(
-        &mut self,
-        link: &mut StructOpsLink,
-        programs: &mut BTreeMap<String, Program>,
-    ) -> Result<(), StructOpsError> {
-        let fds = self.load_programs(programs)?;
-        link.update_map_with_fds(self, &fds)
     }
 }
 

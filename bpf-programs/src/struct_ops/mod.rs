@@ -28,6 +28,7 @@
 mod error;
 mod link;
 mod map;
+mod register;
 
 pub use error::StructOpsError;
 pub use link::StructOpsLink;
