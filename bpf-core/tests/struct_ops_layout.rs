@@ -21,19 +21,23 @@ fn member_offset(btf: &Btf, name: &str, member: &str) -> u32 {
         / 8
 }
 
+/// The running kernel's BTF, or `None` after `test`'s SKIPPED line where it has none.
+fn kernel_btf(test: &str) -> Option<Btf> {
+    if std::fs::metadata(VMLINUX).is_err() {
+        println!("SKIPPED {test}: no {VMLINUX}");
+        return None;
+    }
+    let bytes = FileBytes::read(VMLINUX).expect("read vmlinux");
+    Some(Btf::parse_shared(std::sync::Arc::new(bytes), None).unwrap())
+}
+
 #[test]
 fn tcp_congestion_ops_is_laid_out_for_the_running_kernel() {
-    if std::fs::metadata(VMLINUX).is_err() {
-        println!(
-            "SKIPPED struct_ops_layout::tcp_congestion_ops_is_laid_out_for_the_running_kernel: no {VMLINUX}"
-        );
+    let Some(kernel) =
+        kernel_btf("struct_ops_layout::tcp_congestion_ops_is_laid_out_for_the_running_kernel")
+    else {
         return;
-    }
-    let kernel = Btf::parse_shared(
-        std::sync::Arc::new(FileBytes::read(VMLINUX).expect("read vmlinux")),
-        None,
-    )
-    .unwrap();
+    };
     let object = Object::parse(include_bytes!("../../tests/bpf/obj/struct_ops_cc.bpf.o")).unwrap();
     let map = object.map("bpf_test_cc").unwrap();
     let ops = map.struct_ops.as_ref().unwrap();
@@ -87,15 +91,9 @@ fn tcp_congestion_ops_is_laid_out_for_the_running_kernel() {
 fn struct_ops_programs_attach_to_their_member_of_the_kernel_struct() {
     const TEST: &str =
         "struct_ops_layout::struct_ops_programs_attach_to_their_member_of_the_kernel_struct";
-    if std::fs::metadata(VMLINUX).is_err() {
-        println!("SKIPPED {TEST}: no {VMLINUX}");
+    let Some(kernel) = kernel_btf(TEST) else {
         return;
-    }
-    let kernel = Btf::parse_shared(
-        std::sync::Arc::new(FileBytes::read(VMLINUX).expect("read vmlinux")),
-        None,
-    )
-    .unwrap();
+    };
     let object = Object::parse(include_bytes!("../../tests/bpf/obj/struct_ops_cc.bpf.o")).unwrap();
     let ops_id = kernel
         .find_by_name_kind("tcp_congestion_ops", BtfKind::Struct)

@@ -130,21 +130,24 @@ pub(super) fn linux_version_note(mut notes: Notes<'_>) -> Option<u32> {
     })
 }
 
+/// A little-endian note section entry, as tests of note readers build them.
+#[cfg(test)]
+pub(crate) fn test_note(owner: &[u8], note_type: u32, desc: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    out.extend_from_slice(&(owner.len() as u32).to_le_bytes());
+    out.extend_from_slice(&(desc.len() as u32).to_le_bytes());
+    out.extend_from_slice(&note_type.to_le_bytes());
+    out.extend_from_slice(owner);
+    out.resize(out.len().next_multiple_of(4), 0);
+    out.extend_from_slice(desc);
+    out.resize(out.len().next_multiple_of(4), 0);
+    out
+}
+
 #[cfg(test)]
 mod tests {
+    use super::test_note as note;
     use super::*;
-
-    fn note(owner: &[u8], note_type: u32, desc: &[u8]) -> Vec<u8> {
-        let mut out = Vec::new();
-        out.extend_from_slice(&(owner.len() as u32).to_le_bytes());
-        out.extend_from_slice(&(desc.len() as u32).to_le_bytes());
-        out.extend_from_slice(&note_type.to_le_bytes());
-        out.extend_from_slice(owner);
-        out.resize(out.len().next_multiple_of(4), 0);
-        out.extend_from_slice(desc);
-        out.resize(out.len().next_multiple_of(4), 0);
-        out
-    }
 
     #[test]
     fn notes_walk_in_order_with_padding() {

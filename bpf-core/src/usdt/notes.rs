@@ -228,18 +228,7 @@ fn usdt_note(note: &Note<'_>, is_64: bool, little_endian: bool) -> Result<RawNot
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn note(owner: &[u8], note_type: u32, desc: &[u8]) -> Vec<u8> {
-        let mut out = Vec::new();
-        out.extend_from_slice(&(owner.len() as u32).to_le_bytes());
-        out.extend_from_slice(&(desc.len() as u32).to_le_bytes());
-        out.extend_from_slice(&note_type.to_le_bytes());
-        out.extend_from_slice(owner);
-        out.resize(out.len().next_multiple_of(4), 0);
-        out.extend_from_slice(desc);
-        out.resize(out.len().next_multiple_of(4), 0);
-        out
-    }
+    use crate::elf::notes::test_note as note;
 
     fn desc(pc: u64, base: u64, sem: u64, strings: &[u8]) -> Vec<u8> {
         let mut d = Vec::new();

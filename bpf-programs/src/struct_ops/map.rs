@@ -97,7 +97,7 @@ impl StructOps {
 
     /// True for `.struct_ops.link` maps: registered through a bpf_link. False for one on a
     /// kernel without struct_ops links (before Linux 6.4): it is registered by map update
-    /// instead, and its [`StructOpsLink`] still unregisters on drop.
+    /// instead, and its [`StructOpsLink`](super::StructOpsLink) still unregisters on drop.
     pub fn uses_link(&self) -> bool {
         self.created.as_ref().map_or(self.link, |c| c.link)
     }
