@@ -83,7 +83,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             spawned = true;
         }
         while let Some(record) = events.next() {
-            let Some(event) = record.read::<ExecEvent>() else {
+            let Ok(event) = record.read::<ExecEvent>() else {
                 continue;
             };
             if execs_printed < 15 {

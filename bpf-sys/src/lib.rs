@@ -26,13 +26,16 @@ pub mod netlink;
 pub mod netns;
 pub mod obj;
 pub mod perf_event;
+pub mod perf_ring;
 pub mod pod;
 pub mod prog;
 pub mod reuseport;
+pub mod ring_buf;
 pub mod socket;
 pub mod sockopt;
 mod syscall;
 pub mod test_run;
+pub mod user_ring_buf;
 pub mod util;
 
 pub use error::{
