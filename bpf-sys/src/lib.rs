@@ -6,6 +6,8 @@
 
 #![warn(missing_docs)]
 
+#[cfg(feature = "tokio")]
+pub mod async_fd;
 pub mod attach;
 pub mod btf;
 pub mod epoll;

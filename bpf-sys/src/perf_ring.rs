@@ -123,14 +123,8 @@ impl PerfRing {
             // SAFETY: records are 8-aligned and the data area a multiple of 8, so the 8-byte
             // header lies inside the data area (one page into the mapping); the kernel wrote it
             // before its release store of `data_head`, which was loaded with acquire.
-            let header: [u8; HEADER_LEN] = unsafe {
-                std::ptr::read(
-                    self.region
-                        .as_ptr()
-                        .add(self.page + offset)
-                        .cast(),
-                )
-            };
+            let header: [u8; HEADER_LEN] =
+                unsafe { std::ptr::read(self.region.as_ptr().add(self.page + offset).cast()) };
             let kind = u32::from_ne_bytes([header[0], header[1], header[2], header[3]]);
             let size = usize::from(u16::from_ne_bytes([header[6], header[7]]));
             if size < HEADER_LEN || size > self.data_size || tail + size as u64 > head {
@@ -142,8 +136,7 @@ impl PerfRing {
                     let raw_len = record
                         .get(HEADER_LEN..HEADER_LEN + 4)
                         .map(|b| u32::from_ne_bytes([b[0], b[1], b[2], b[3]]) as usize);
-                    match raw_len.and_then(|len| record.get(HEADER_LEN + 4..HEADER_LEN + 4 + len))
-                    {
+                    match raw_len.and_then(|len| record.get(HEADER_LEN + 4..HEADER_LEN + 4 + len)) {
                         Some(sample) => PerfRecord::Sample(sample),
                         None => break Err(CorruptRecord { position: tail }),
                     }
@@ -151,9 +144,9 @@ impl PerfRing {
                 perf_event_type::PERF_RECORD_LOST => {
                     // struct { header; u64 id; u64 lost; }
                     match record.get(HEADER_LEN + 8..HEADER_LEN + 16) {
-                        Some(b) => PerfRecord::Lost(u64::from_ne_bytes(
-                            b.try_into().unwrap_or_default(),
-                        )),
+                        Some(b) => {
+                            PerfRecord::Lost(u64::from_ne_bytes(b.try_into().unwrap_or_default()))
+                        }
                         None => break Err(CorruptRecord { position: tail }),
                     }
                 }

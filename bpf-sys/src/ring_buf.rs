@@ -182,9 +182,7 @@ impl RingBufConsumer {
         // which is < size) lie inside the doubly mapped data area. The record is committed:
         // the kernel leaves it alone until `consumer_pos` passes it, which takes `&mut self`
         // (or the end of the `RingBatch` borrowing `self`), so not while this borrow lives.
-        unsafe {
-            std::slice::from_raw_parts(self.data().add(offset + HEADER_LEN as usize), len)
-        }
+        unsafe { std::slice::from_raw_parts(self.data().add(offset + HEADER_LEN as usize), len) }
     }
 
     /// Stores the read position into `consumer_pos`, giving the records read back to the
@@ -197,7 +195,9 @@ impl RingBufConsumer {
         }
     }
 
-    /// Publishes the read position and tells whether nothing is left to read. When it returns
+    /// Publishes the read position and tells whether nothing is left to read (discarded
+    /// records at the read position are skipped; a corrupt header counts as something to
+    /// read, so that the next read reports it). When it returns
     /// true the kernel will wake the ring's waiters (epoll, poll) at its next commit: it wakes
     /// them only for a record at the published position, and the fence orders the publication
     /// before the last look, as the kernel's commit orders its header write before its look at
@@ -208,10 +208,21 @@ impl RingBufConsumer {
             fence(Ordering::SeqCst);
         }
         self.limit = self.producer_pos();
-        if self.pos >= self.limit {
-            return true;
+        loop {
+            if self.pos >= self.limit {
+                return true;
+            }
+            match self.header(self.pos, self.limit) {
+                Ok(Header::Busy) => return true,
+                // Skipped here so that "not drained" always means a record to hand out.
+                Ok(Header::Committed {
+                    discarded: true,
+                    next,
+                    ..
+                }) => self.pos = next,
+                Ok(Header::Committed { .. }) | Err(_) => return false,
+            }
         }
-        matches!(self.header(self.pos, self.limit), Ok(Header::Busy))
     }
 
     /// The next committed record, discarded ones skipped; `None` when none is ready. The

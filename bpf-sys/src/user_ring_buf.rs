@@ -41,7 +41,10 @@ impl fmt::Display for ReserveError {
                 "a {len}-byte record does not fit in a {capacity}-byte ring buffer"
             ),
             ReserveError::Full { len } => {
-                write!(f, "no room for a {len}-byte record until the program drains")
+                write!(
+                    f,
+                    "no room for a {len}-byte record until the program drains"
+                )
             }
         }
     }
@@ -124,9 +127,8 @@ impl UserRingBufProducer {
         // SAFETY: the data area (two copies of `capacity` bytes) starts `page` bytes into the
         // live, writable producer mapping; `offset` < capacity and is 8-aligned (positions move
         // by multiples of 8), so the header word is aligned and inside the first copy.
-        let header = unsafe {
-            AtomicU32::from_ptr(self.producer.as_ptr().add(self.page + offset).cast())
-        };
+        let header =
+            unsafe { AtomicU32::from_ptr(self.producer.as_ptr().add(self.page + offset).cast()) };
         header.store(len32 | BUSY_BIT, Ordering::Relaxed);
         // The header is BUSY before the kernel can see the record: it stops there.
         self.producer_word()

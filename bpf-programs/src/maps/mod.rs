@@ -79,11 +79,15 @@ pub mod per_cpu_array;
 pub mod per_cpu_cgroup_storage;
 pub mod per_cpu_hash_map;
 pub mod perf_buffer;
+#[cfg(feature = "tokio")]
+pub mod perf_buffer_async;
 pub mod perf_event_array;
 pub mod program_array;
 pub mod queue;
 pub mod reuse_port_sock_array;
 pub mod ring_buf;
+#[cfg(feature = "tokio")]
+pub mod ring_buf_async;
 pub mod ring_buf_set;
 pub mod sk_storage;
 pub mod sock_hash;
@@ -123,12 +127,16 @@ pub use per_cpu_array::PerCpuArray;
 pub use per_cpu_cgroup_storage::PerCpuCgroupStorage;
 pub use per_cpu_hash_map::PerCpuHashMap;
 pub use perf_buffer::PerfBuffer;
+#[cfg(feature = "tokio")]
+pub use perf_buffer_async::AsyncPerfBuffer;
 pub use perf_event_array::{Events, PerfEventArray, PerfEventArrayBuffer, PerfSample};
 pub use program_array::ProgramArray;
 pub use queue::Queue;
-pub use reuse_port_sock_array::ReusePortSockArray;
 pub use record::RecordSizeError;
+pub use reuse_port_sock_array::ReusePortSockArray;
 pub use ring_buf::{Records, RecordsIter, RingBuf, RingBufItem};
+#[cfg(feature = "tokio")]
+pub use ring_buf_async::AsyncRingBuf;
 pub use ring_buf_set::RingBufSet;
 pub use sk_storage::SkStorage;
 pub use sock_hash::SockHash;

@@ -65,10 +65,8 @@ impl PerfBuffer {
                 continue;
             }
             let cpu = buffer.cpu();
-            let events = buffer.drain(
-                |sample| on_sample(cpu, sample),
-                |count| on_lost(cpu, count),
-            )?;
+            let events =
+                buffer.drain(|sample| on_sample(cpu, sample), |count| on_lost(cpu, count))?;
             handled += events.read;
         }
         Ok(handled)
@@ -106,6 +104,23 @@ impl PerfBuffer {
                     source,
                 })?;
         }
+    }
+
+    /// The perf event array's name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Empties the epoll set's list of woken buffers without waiting, so that it reports
+    /// only wakeups to come (the buffers themselves are read by their positions).
+    #[cfg(feature = "tokio")]
+    pub(crate) fn clear_wakeups(&mut self) {
+        let _ = self.epoll.wait(&mut self.ready, Some(Duration::ZERO));
+    }
+
+    /// True if some CPU's buffer has records waiting. No syscall.
+    pub fn has_samples(&self) -> bool {
+        self.buffers.iter().any(|b| b.readable())
     }
 
     /// The CPUs with a buffer.

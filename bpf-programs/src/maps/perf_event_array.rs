@@ -13,9 +13,7 @@ use std::ops::Deref;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
 use std::time::Duration;
 
-use bpf_sys::generated::{
-    bpf_map_type, perf_event_sample_format, perf_sw_ids, perf_type_id,
-};
+use bpf_sys::generated::{bpf_map_type, perf_event_sample_format, perf_sw_ids, perf_type_id};
 use bpf_sys::perf_event::{PerfEventAttr, perf_event_enable, perf_event_open};
 use bpf_sys::perf_ring::{PerfRecord, PerfRing};
 use bpf_sys::pod::Pod;

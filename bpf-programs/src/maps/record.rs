@@ -66,7 +66,10 @@ mod tests {
         let long = [0u8; 12];
         let err = read_exact::<u64>(&long, 8).unwrap_err();
         assert_eq!((err.expected, err.actual), (8, 12));
-        assert!(err.to_string().contains("record is 12 bytes, u64 is 8"), "{err}");
+        assert!(
+            err.to_string().contains("record is 12 bytes, u64 is 8"),
+            "{err}"
+        );
         assert!(read_exact::<u64>(&bytes[..4], 8).is_err());
         assert_eq!(read_prefix::<u32>(&long), Ok(0));
         assert!(read_prefix::<u64>(&bytes[..4]).is_err());

@@ -129,6 +129,17 @@ impl<T: BorrowMut<MapData>> RingBuf<T> {
         }
     }
 
+    /// The record that [`is_drained`](Self::is_drained) returning false promised.
+    #[cfg(feature = "tokio")]
+    pub(crate) fn next_ready(&mut self) -> Result<RingBufItem<'_>, MapError> {
+        match self.ring.next_record() {
+            Ok(Some(bytes)) => Ok(RingBufItem { bytes }),
+            // Nothing else reads this ring, so the record seen cannot have gone.
+            Ok(None) => Err(corrupt(self.inner.borrow(), CorruptRecord { position: 0 })),
+            Err(e) => Err(corrupt(self.inner.borrow(), e)),
+        }
+    }
+
     /// The next record copied out, for those who keep records; `None` when none is ready.
     pub fn next_owned(&mut self) -> Result<Option<Vec<u8>>, MapError> {
         Ok(self.try_next()?.map(|record| record.to_vec()))

@@ -79,11 +79,7 @@ impl<T: BorrowMut<MapData>> UserRingBuf<T> {
 
     /// Waits up to `timeout` (`None`: for as long as it takes) until a `len`-byte record
     /// fits; false on timeout. The kernel wakes writers after a program drained records.
-    pub fn wait_for_space(
-        &self,
-        len: usize,
-        timeout: Option<Duration>,
-    ) -> Result<bool, MapError> {
+    pub fn wait_for_space(&self, len: usize, timeout: Option<Duration>) -> Result<bool, MapError> {
         let needed = (len as u64 + 8).next_multiple_of(8);
         if needed > self.ring.capacity() {
             return Err(reserve_error(
