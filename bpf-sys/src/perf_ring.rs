@@ -25,7 +25,8 @@ const HEADER_LEN: usize = 8;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PerfRecord<'a> {
     /// A sample's raw data, as the kernel padded it: `bpf_perf_event_output`'s bytes followed
-    /// by zeros up to a length of 4 less than a multiple of 8.
+    /// by up to 7 bytes (left as they were, not cleared) to a length 4 less than a multiple
+    /// of 8.
     Sample(&'a [u8]),
     /// Samples the kernel dropped because the ring was full.
     Lost(u64),

@@ -88,7 +88,8 @@ pub struct Events {
 }
 
 /// One sample, lent from the perf ring: the bytes `bpf_perf_event_output` wrote, padded by the
-/// kernel with zeros to a length 4 less than a multiple of 8 (12 for 8 bytes written, 68 for 64).
+/// kernel to a length 4 less than a multiple of 8 (12 for 8 bytes written, 68 for 64). The
+/// padding bytes are not cleared: they hold whatever the ring held there before.
 #[derive(Debug, Clone, Copy)]
 pub struct PerfSample<'a> {
     bytes: &'a [u8],
@@ -100,8 +101,8 @@ impl<'a> PerfSample<'a> {
         self.bytes
     }
 
-    /// The sample as a `T`; an error unless the program wrote exactly `size_of::<T>()` bytes
-    /// (the sample's length is that, padded as the kernel pads it).
+    /// The sample as a `T`; an error unless its length is `size_of::<T>()` padded as the
+    /// kernel pads it (so a 24-byte and a 28-byte type both read a 28-byte sample).
     pub fn read<T: Pod>(&self) -> Result<T, RecordSizeError> {
         read_exact(self.bytes, perf_padded_len(size_of::<T>()))
     }
