@@ -97,7 +97,11 @@ fn expected_record(producer: u32, seq: u32, len: usize, pos: u64) -> Vec<u8> {
 /// padding); returns (producer, seq, len, pos).
 fn check_record(bytes: &[u8]) -> (u32, u32, usize, u64) {
     assert!(bytes.len() >= HEADER, "a {}-byte record", bytes.len());
-    let (producer, seq, len) = (u32_at(bytes, 0), u32_at(bytes, 4), u32_at(bytes, 8) as usize);
+    let (producer, seq, len) = (
+        u32_at(bytes, 0),
+        u32_at(bytes, 4),
+        u32_at(bytes, 8) as usize,
+    );
     let pos = u64::from_ne_bytes(bytes[16..24].try_into().unwrap());
     assert!(
         len <= bytes.len(),
@@ -142,9 +146,16 @@ impl Seen {
         let (producer, seq, len, pos) = check_record(bytes);
         let next = self.next.entry(producer).or_insert(0);
         if self.lossy {
-            assert!(seq >= *next, "producer {producer}: seq {seq} after {}", *next);
+            assert!(
+                seq >= *next,
+                "producer {producer}: seq {seq} after {}",
+                *next
+            );
         } else {
-            assert_eq!(seq, *next, "producer {producer}: records out of order or lost");
+            assert_eq!(
+                seq, *next,
+                "producer {producer}: records out of order or lost"
+            );
         }
         *next = seq + 1;
         self.records += 1;
@@ -289,7 +300,10 @@ fn concurrent(
                         std::thread::yield_now();
                     }
                     let took = emit(program.as_fd(), cpu, per_run, target, 0, 3);
-                    assert_eq!(took, per_run, "CPU {cpu} run {run}: the buffer refused records");
+                    assert_eq!(
+                        took, per_run,
+                        "CPU {cpu} run {run}: the buffer refused records"
+                    );
                     emitted += u64::from(took);
                 }
             });
@@ -351,7 +365,10 @@ fn ring_buffer_overflow_reports_drops_never_corrupt_data() {
     let emitted = 100;
     let took = emit(program.as_fd(), cpu, emitted, TO_RING, 0, 3);
     let refused = dropped_of(&obj, cpu, TO_RING);
-    assert!(refused > 0, "a 16 KiB ring took {took} of {emitted} records");
+    assert!(
+        refused > 0,
+        "a 16 KiB ring took {took} of {emitted} records"
+    );
     assert_eq!(u64::from(took) + refused, u64::from(emitted));
     let mut seen = Seen::lossy();
     ring.drain(|record| {
@@ -361,7 +378,10 @@ fn ring_buffer_overflow_reports_drops_never_corrupt_data() {
     assert_eq!(seen.records, u64::from(took));
     // The ring works on after the overflow.
     assert_eq!(emit(program.as_fd(), cpu, 2, TO_RING, 64, 0), 2);
-    assert_eq!(ring.drain(|record| assert_eq!(record.len(), 64)).unwrap(), 2);
+    assert_eq!(
+        ring.drain(|record| assert_eq!(record.len(), 64)).unwrap(),
+        2
+    );
 }
 
 #[test]
@@ -375,7 +395,11 @@ fn ring_buf_set_reads_several_rings() {
     let b = set
         .add(RingBuf::try_from(obj.take_map("ring_b")).unwrap())
         .unwrap();
-    assert_eq!(set.poll(Some(Duration::from_millis(10)), |_, _| {}).unwrap(), 0);
+    assert_eq!(
+        set.poll(Some(Duration::from_millis(10)), |_, _| {})
+            .unwrap(),
+        0
+    );
     let cpu = online_cpus()[0];
     let mut seen = [Seen::default(), Seen::default()];
     for run in 0..20 {
@@ -397,7 +421,10 @@ fn ring_buffer_typed_reads_check_the_exact_size() {
     let mut obj = load(64 * 1024, |_| {});
     let program = emit_program(&obj);
     let mut ring = RingBuf::try_from(obj.take_map("ring")).unwrap();
-    assert_eq!(emit(program.as_fd(), online_cpus()[0], 1, TO_RING, 24, 0), 1);
+    assert_eq!(
+        emit(program.as_fd(), online_cpus()[0], 1, TO_RING, 24, 0),
+        1
+    );
     let record = ring.next().expect("a record");
     assert_eq!(record.len(), 24);
     let whole: [u32; 6] = record.read().unwrap();
@@ -541,7 +568,10 @@ fn perf_buffer_overflow_reports_lost_never_corrupt_data() {
     let emitted = 60;
     let took = emit(program.as_fd(), cpu, emitted, TO_PERF, 0, 0);
     let refused = dropped_of(&obj, cpu, TO_PERF);
-    assert!(refused > 0, "a one-page buffer took {took} of {emitted} samples");
+    assert!(
+        refused > 0,
+        "a one-page buffer took {took} of {emitted} samples"
+    );
     let mut seen = Seen::lossy();
     let mut lost = 0;
     buffer
@@ -553,7 +583,10 @@ fn perf_buffer_overflow_reports_lost_never_corrupt_data() {
         .drain(|s| assert_eq!(seen.record(&s, None), cpu), |n| lost += n)
         .unwrap();
     assert_eq!(events.read, 1);
-    assert_eq!(lost, refused, "lost samples reported as the program saw them refused");
+    assert_eq!(
+        lost, refused,
+        "lost samples reported as the program saw them refused"
+    );
     assert_eq!(buffer.lost(), refused);
     assert_eq!(seen.records + lost, u64::from(emitted) + 1);
 }
@@ -598,7 +631,11 @@ fn user_ring_buffer_records_reach_the_program() {
             })
             .unwrap();
         assert_eq!(n, 8, "round {round}: records echoed");
-        assert_eq!(user.free_space(), capacity, "the program drained everything");
+        assert_eq!(
+            user.free_space(),
+            capacity,
+            "the program drained everything"
+        );
     }
     assert_eq!(seen.records, u64::from(written));
     let bss = GlobalData::try_from(obj.map(".bss")).unwrap();
@@ -628,12 +665,19 @@ fn user_ring_buffer_full_and_too_large_are_errors() {
         }
     }
     assert_eq!(fitted, capacity / 4008);
-    assert!(!user.wait_for_space(4000, Some(Duration::from_millis(20))).unwrap());
+    assert!(
+        !user
+            .wait_for_space(4000, Some(Duration::from_millis(20)))
+            .unwrap()
+    );
     let drained = prog_test_run(echo.as_fd(), TestRunAttr::default())
         .unwrap()
         .retval;
     assert_eq!(drained as usize, fitted);
-    assert!(user.wait_for_space(4000, Some(Duration::from_secs(1))).unwrap());
+    assert!(
+        user.wait_for_space(4000, Some(Duration::from_secs(1)))
+            .unwrap()
+    );
     user.write(&record).unwrap();
 }
 
