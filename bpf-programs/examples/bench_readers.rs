@@ -61,9 +61,11 @@ fn first_word(record: &[u8]) -> u64 {
     u64::from_ne_bytes(record[..8].try_into().unwrap_or_default())
 }
 
-/// Untimed cycles first: the first read of each page faults it in, and the CPU's caches and
-/// branch predictors settle.
-const WARM_UP: u32 = 20;
+/// Untimed cycles first (a tenth, and one more): the first read of each page faults it in, and
+/// the CPU's caches and branch predictors settle.
+fn warm_up(cycles: u32) -> u32 {
+    cycles / 10 + 1
+}
 
 /// Times `cycles` fill-then-drain cycles after the warm-up; prints `ours.<label>_per_s`, the
 /// median of the cycles' rates (a cycle that lost the CPU to another process is an outlier).
@@ -74,12 +76,13 @@ fn cycles(
     mut drain: impl FnMut(u64) -> Result<u64, Error>,
 ) -> Result<(), Error> {
     let mut rates = Vec::with_capacity(cycles as usize);
-    for cycle in 0..cycles + WARM_UP {
+    let warm_up = warm_up(cycles);
+    for cycle in 0..cycles + warm_up {
         let took = fill()?;
         let start = Instant::now();
         let seen = drain(took)?;
         let time = start.elapsed();
-        if cycle >= WARM_UP {
+        if cycle >= warm_up {
             rates.push(seen as f64 / time.as_secs_f64());
         }
     }

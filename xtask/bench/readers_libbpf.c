@@ -22,9 +22,9 @@
 #include <unistd.h>
 
 #define BATCH 4096
-/* Untimed cycles first: the first read of each page faults it in, and the CPU's caches and
- * branch predictors settle. */
-#define WARM_UP 20
+/* Untimed cycles first (a tenth, and one more): the first read of each page faults it in,
+ * and the CPU's caches and branch predictors settle. */
+#define WARM_UP (cycles / 10 + 1)
 
 /* The buffer's bytes (the ring buffer's, or each CPU's perf buffer's) and the CPU that fills
  * it: the consumer's own (records in its cache) or another. */

@@ -13,7 +13,10 @@ use std::process::Command;
 
 const ROUNDS: usize = 7;
 const OBJECT: &str = "tests/bpf/obj/map_readers.bpf.o";
-const CYCLES: &str = "300";
+/// Fill-and-drain cycles per run: many for a buffer that fits the reader's cache (each drain
+/// takes microseconds), few for a large one (each fill takes tens of milliseconds).
+const CYCLES_SMALL: &str = "200";
+const CYCLES_LARGE: &str = "10";
 
 /// One benchmark case: the arguments after the object, and which of our keys compare with
 /// which of libbpf's.
@@ -63,8 +66,14 @@ const LOOKUP_PAIRS: &[(&str, &str, &str)] = &[
 fn cases(consumer: u32, other: Option<u32>) -> Vec<Case> {
     let mut cases = Vec::new();
     let buffer = |mode: &str, size: &str, bytes: &str, cpu: u32, where_: &str| Case {
-        label: format!("{mode} {size} B, {bytes} B buffer, filled {where_}"),
-        args: [mode, size, CYCLES, bytes, &cpu.to_string()]
+        label: format!("{mode} {size} B records, {bytes} B buffer, filled {where_}"),
+        args: [
+            mode,
+            size,
+            if bytes.len() > 6 { CYCLES_LARGE } else { CYCLES_SMALL },
+            bytes,
+            &cpu.to_string(),
+        ]
             .map(str::to_owned)
             .to_vec(),
         pairs: if mode == "ring" {
