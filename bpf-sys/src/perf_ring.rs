@@ -113,31 +113,52 @@ impl PerfRing {
     #[inline]
     pub fn drain(&mut self, mut f: impl FnMut(PerfRecord<'_>)) -> Result<usize, CorruptRecord> {
         let head = self.head_word().load(Ordering::Acquire);
+        // Locals, not fields: `f` may write anywhere, and the loop must not reload them.
+        let data_size = self.data_size;
+        let mask = data_size - 1;
+        // SAFETY: the data area starts `page` bytes into the live mapping.
+        let data = unsafe { self.region.as_ptr().add(self.page) }.cast_const();
         let mut tail = self.tail;
         let mut count = 0;
-        let mask = self.data_size - 1;
         let result = loop {
             if tail >= head {
                 break Ok(count);
             }
             let offset = (tail as usize) & mask;
             // SAFETY: records are 8-aligned and the data area a multiple of 8, so the 8-byte
-            // header lies inside the data area (one page into the mapping); the kernel wrote it
-            // before its release store of `data_head`, which was loaded with acquire.
-            let header: [u8; HEADER_LEN] =
-                unsafe { std::ptr::read(self.region.as_ptr().add(self.page + offset).cast()) };
+            // header lies inside the data area; the kernel wrote it before its release store
+            // of `data_head`, which was loaded with acquire.
+            let header: [u8; HEADER_LEN] = unsafe { std::ptr::read(data.add(offset).cast()) };
             let kind = u32::from_ne_bytes([header[0], header[1], header[2], header[3]]);
             let size = usize::from(u16::from_ne_bytes([header[6], header[7]]));
-            if size < HEADER_LEN || size > self.data_size || tail + size as u64 > head {
+            if size < HEADER_LEN || size > data_size || tail + size as u64 > head {
                 break Err(CorruptRecord { position: tail });
             }
-            let record = self.record(offset, size);
+            let record: &[u8] = if offset + size <= data_size {
+                // SAFETY: `offset + size` <= data_size: inside the data area. The bytes are a
+                // record before `data_head`, which the kernel leaves alone until `data_tail`
+                // passes it, after this loop (the callback's borrow ends first).
+                unsafe { std::slice::from_raw_parts(data.add(offset), size) }
+            } else {
+                let first = data_size - offset;
+                self.scratch.clear();
+                // SAFETY: the two pieces, `offset..data_size` and `0..size - first`, lie inside
+                // the data area; the record is stable as above.
+                unsafe {
+                    self.scratch
+                        .extend_from_slice(std::slice::from_raw_parts(data.add(offset), first));
+                    self.scratch
+                        .extend_from_slice(std::slice::from_raw_parts(data, size - first));
+                }
+                &self.scratch
+            };
             let parsed = match kind {
                 perf_event_type::PERF_RECORD_SAMPLE => {
                     let raw_len = record
                         .get(HEADER_LEN..HEADER_LEN + 4)
                         .map(|b| u32::from_ne_bytes([b[0], b[1], b[2], b[3]]) as usize);
-                    match raw_len.and_then(|len| record.get(HEADER_LEN + 4..HEADER_LEN + 4 + len)) {
+                    match raw_len.and_then(|len| record.get(HEADER_LEN + 4..HEADER_LEN + 4 + len))
+                    {
                         Some(sample) => PerfRecord::Sample(sample),
                         None => break Err(CorruptRecord { position: tail }),
                     }
@@ -145,9 +166,9 @@ impl PerfRing {
                 perf_event_type::PERF_RECORD_LOST => {
                     // struct { header; u64 id; u64 lost; }
                     match record.get(HEADER_LEN + 8..HEADER_LEN + 16) {
-                        Some(b) => {
-                            PerfRecord::Lost(u64::from_ne_bytes(b.try_into().unwrap_or_default()))
-                        }
+                        Some(b) => PerfRecord::Lost(u64::from_ne_bytes(
+                            b.try_into().unwrap_or_default(),
+                        )),
                         None => break Err(CorruptRecord { position: tail }),
                     }
                 }
@@ -162,28 +183,5 @@ impl PerfRing {
             self.tail_word().store(tail, Ordering::Release);
         }
         result
-    }
-
-    /// The `size`-byte record at `offset` of the data area: borrowed in place, or put back
-    /// together in the scratch buffer when it wraps the end.
-    #[inline(always)]
-    fn record(&mut self, offset: usize, size: usize) -> &[u8] {
-        // SAFETY: the data area is `data_size` bytes from `page` inside the live
-        // mapping; `offset` < data_size and `size` <= data_size, so each piece below lies
-        // inside it. The bytes are a record before `data_head`, which the kernel leaves alone
-        // until `data_tail` passes it (after the borrow ends, see `drain`).
-        unsafe {
-            let data = self.region.as_ptr().add(self.page);
-            if offset + size <= self.data_size {
-                return std::slice::from_raw_parts(data.add(offset), size);
-            }
-            let first = self.data_size - offset;
-            self.scratch.clear();
-            self.scratch
-                .extend_from_slice(std::slice::from_raw_parts(data.add(offset), first));
-            self.scratch
-                .extend_from_slice(std::slice::from_raw_parts(data, size - first));
-        }
-        &self.scratch
     }
 }

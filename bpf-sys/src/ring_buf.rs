@@ -266,35 +266,48 @@ impl RingBufConsumer {
     /// (at most 64 KiB) and at the end.
     #[inline]
     pub fn drain(&mut self, mut f: impl FnMut(&[u8])) -> Result<usize, CorruptRecord> {
+        // Locals, not fields: `f` may write anywhere, and the loop must not reload them.
+        let data = self.data();
+        let mask = self.mask;
+        let lag = self.publish_lag;
         let mut count = 0;
         let mut pos = self.pos;
         loop {
             let limit = self.producer_pos();
+            let mut publish_at = self.published + lag;
             while pos < limit {
-                let header = match self.header(pos, limit) {
-                    Ok(header) => header,
-                    Err(e) => {
-                        self.pos = pos;
-                        return Err(e);
-                    }
-                };
-                let Header::Committed {
-                    offset,
-                    len,
-                    discarded,
-                    next,
-                } = header
-                else {
+                let offset = (pos & mask) as usize;
+                // SAFETY: as in `header`: an aligned word inside the first copy of the data
+                // area, written by the kernel with an atomic exchange, read atomically here.
+                let word = unsafe { AtomicU32::from_ptr(data.add(offset).cast_mut().cast()) }
+                    .load(Ordering::Acquire);
+                if word & BUSY_BIT != 0 {
                     break;
-                };
-                if !discarded {
-                    f(self.record(offset, len));
+                }
+                let len = u64::from(word & !(BUSY_BIT | DISCARD_BIT));
+                let next = pos + record_span(len);
+                // As in `header`: the first check keeps the slice inside the mapping.
+                if len + HEADER_LEN > mask + 1 || next > limit {
+                    self.pos = pos;
+                    return Err(CorruptRecord { position: pos });
+                }
+                if word & DISCARD_BIT == 0 {
+                    // SAFETY: as in `record`: header and data lie inside the doubly mapped data
+                    // area (checked above) and the record is committed; the slice lives only
+                    // for the call, and the position is published after it.
+                    f(unsafe {
+                        std::slice::from_raw_parts(
+                            data.add(offset + HEADER_LEN as usize),
+                            len as usize,
+                        )
+                    });
                     count += 1;
                 }
                 pos = next;
-                if pos - self.published >= self.publish_lag {
-                    self.pos = pos;
-                    self.publish();
+                if pos >= publish_at {
+                    self.consumer_word().store(pos, Ordering::Release);
+                    self.published = pos;
+                    publish_at = pos + lag;
                 }
             }
             self.pos = pos;
@@ -302,6 +315,7 @@ impl RingBufConsumer {
             if self.is_drained() {
                 return Ok(count);
             }
+            pos = self.pos;
         }
     }
 
