@@ -157,8 +157,7 @@ impl PerfRing {
                     let raw_len = record
                         .get(HEADER_LEN..HEADER_LEN + 4)
                         .map(|b| u32::from_ne_bytes([b[0], b[1], b[2], b[3]]) as usize);
-                    match raw_len.and_then(|len| record.get(HEADER_LEN + 4..HEADER_LEN + 4 + len))
-                    {
+                    match raw_len.and_then(|len| record.get(HEADER_LEN + 4..HEADER_LEN + 4 + len)) {
                         Some(sample) => PerfRecord::Sample(sample),
                         None => break Err(CorruptRecord { position: tail }),
                     }
@@ -166,9 +165,9 @@ impl PerfRing {
                 perf_event_type::PERF_RECORD_LOST => {
                     // struct { header; u64 id; u64 lost; }
                     match record.get(HEADER_LEN + 8..HEADER_LEN + 16) {
-                        Some(b) => PerfRecord::Lost(u64::from_ne_bytes(
-                            b.try_into().unwrap_or_default(),
-                        )),
+                        Some(b) => {
+                            PerfRecord::Lost(u64::from_ne_bytes(b.try_into().unwrap_or_default()))
+                        }
                         None => break Err(CorruptRecord { position: tail }),
                     }
                 }

@@ -70,12 +70,16 @@ fn cases(consumer: u32, other: Option<u32>) -> Vec<Case> {
         args: [
             mode,
             size,
-            if bytes.len() > 6 { CYCLES_LARGE } else { CYCLES_SMALL },
+            if bytes.len() > 6 {
+                CYCLES_LARGE
+            } else {
+                CYCLES_SMALL
+            },
             bytes,
             &cpu.to_string(),
         ]
-            .map(str::to_owned)
-            .to_vec(),
+        .map(str::to_owned)
+        .to_vec(),
         pairs: if mode == "ring" {
             RING_PAIRS
         } else {
@@ -104,7 +108,10 @@ fn cases(consumer: u32, other: Option<u32>) -> Vec<Case> {
     cases
 }
 
-fn key_values(output: &[u8]) -> HashMap<String, f64> {
+/// What one run printed: `key=value` lines.
+type Figures = HashMap<String, f64>;
+
+fn key_values(output: &[u8]) -> Figures {
     String::from_utf8_lossy(output)
         .lines()
         .filter_map(|l| l.split_once('='))
@@ -188,8 +195,7 @@ pub fn run(args: &[String]) -> Result<(), String> {
         .collect();
 
     // results[case][round] = (ours, libbpf)
-    let mut results: Vec<Vec<(HashMap<String, f64>, HashMap<String, f64>)>> =
-        cases.iter().map(|_| Vec::new()).collect();
+    let mut results: Vec<Vec<(Figures, Figures)>> = cases.iter().map(|_| Vec::new()).collect();
     for round in 0..ROUNDS {
         for (case, out) in cases.iter().zip(&mut results) {
             let run = |bin: &Path, what: &str| {
