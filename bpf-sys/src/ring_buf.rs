@@ -195,34 +195,43 @@ impl RingBufConsumer {
         }
     }
 
-    /// Publishes the read position and tells whether nothing is left to read (discarded
-    /// records at the read position are skipped; a corrupt header counts as something to
-    /// read, so that the next read reports it). When it returns
-    /// true the kernel will wake the ring's waiters (epoll, poll) at its next commit: it wakes
-    /// them only for a record at the published position, and the fence orders the publication
-    /// before the last look, as the kernel's commit orders its header write before its look at
-    /// `consumer_pos`.
-    pub fn is_drained(&mut self) -> bool {
-        if self.pos != self.published {
-            self.publish();
-            fence(Ordering::SeqCst);
-        }
-        self.limit = self.producer_pos();
+    /// True if a committed record waits at the read position (discarded ones there are
+    /// skipped; a corrupt header counts, so that the next read reports it). Publishes nothing.
+    #[inline]
+    pub fn has_record(&mut self) -> bool {
         loop {
             if self.pos >= self.limit {
-                return true;
+                self.limit = self.producer_pos();
+                if self.pos >= self.limit {
+                    return false;
+                }
             }
             match self.header(self.pos, self.limit) {
-                Ok(Header::Busy) => return true,
-                // Skipped here so that "not drained" always means a record to hand out.
+                Ok(Header::Busy) => return false,
                 Ok(Header::Committed {
                     discarded: true,
                     next,
                     ..
                 }) => self.pos = next,
-                Ok(Header::Committed { .. }) | Err(_) => return false,
+                Ok(Header::Committed { .. }) | Err(_) => return true,
             }
         }
+    }
+
+    /// Tells whether nothing is left to read, publishing the read position first when so.
+    /// When it returns true the kernel will wake the ring's waiters (epoll, poll) at its next
+    /// commit: it wakes them only for a record at the published position, and the fence
+    /// orders the publication before the last look, as the kernel's commit orders its header
+    /// write before its look at `consumer_pos`.
+    pub fn is_drained(&mut self) -> bool {
+        if self.has_record() {
+            return false;
+        }
+        if self.pos != self.published {
+            self.publish();
+            fence(Ordering::SeqCst);
+        }
+        !self.has_record()
     }
 
     /// The next committed record, discarded ones skipped; `None` when none is ready. The

@@ -684,7 +684,7 @@ fn user_ring_buffer_full_and_too_large_are_errors() {
 /// Two ring buffers and a perf buffer awaited in one task with `select!`, while every CPU
 /// produces into all three.
 #[test]
-fn async_readers_are_awaited_together_in_one_task() {
+fn async_ring_and_perf_buffers_awaited_together_in_one_task() {
     let mut obj = load(128 * 1024, |_| {});
     let program = emit_program(&obj);
     let ring = RingBuf::try_from(obj.take_map("ring")).unwrap();
