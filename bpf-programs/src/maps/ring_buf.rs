@@ -42,6 +42,24 @@ use super::{MapData, MapError};
 /// A ring buffer's consumer side. Wait with [`wait`](Self::wait) or [`poll`](Self::poll), or
 /// register [`AsFd::as_fd`] with your own epoll/poll (a reader that drained everything is
 /// woken at the next commit).
+///
+/// # Example
+///
+/// ```no_run
+/// use std::time::Duration;
+///
+/// use bpf_programs::Bpf;
+/// use bpf_programs::maps::RingBuf;
+///
+/// let mut bpf = Bpf::load_file("prog.bpf.o")?;
+/// let mut events = RingBuf::try_from(bpf.take_map("events").unwrap())?;
+/// events.wait(Some(Duration::from_millis(100)))?; // or epoll its fd
+/// while let Some(record) = events.next() {
+///     let pid: u32 = record.read()?; // a Pod type of exactly the record's size
+///     println!("{pid}");
+/// }
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug)]
 pub struct RingBuf<T> {
     inner: T,
