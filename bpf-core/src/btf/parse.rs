@@ -769,6 +769,9 @@ fn find_string(strs: &[u8], s: &[u8]) -> Option<usize> {
     None
 }
 
+/// A named type's index (`id - first_id`) and essential name hash.
+type NameHash = (u32, u64);
+
 /// Offsets of every type record in `data[start..]`, checking each record fits and has a known
 /// kind. With `core_names` (a standalone blob's string table and a vector), also collects
 /// `(index, essential name hash)` of the named types of the CO-RE kinds, while each record's
@@ -777,7 +780,7 @@ fn index_types(
     data: &[u8],
     start: usize,
     first_id: u32,
-    mut core_names: Option<(&[u8], &mut Vec<(u32, u64)>)>,
+    mut core_names: Option<(&[u8], &mut Vec<NameHash>)>,
 ) -> Result<Vec<u32>, BtfError> {
     // Per raw kind: bytes after the 12-byte header, fixed and per `vlen` entry (0xff: invalid).
     const FIXED: [u8; 32] = {
