@@ -30,6 +30,21 @@ use super::wrapper::map_wrapper;
 use super::{MapData, MapError};
 
 /// A user ring buffer's producer side; one per map in the process.
+///
+/// # Example
+///
+/// ```no_run
+/// use bpf_programs::Bpf;
+/// use bpf_programs::maps::UserRingBuf;
+///
+/// let mut bpf = Bpf::load_file("prog.bpf.o")?;
+/// let mut commands = UserRingBuf::try_from(bpf.take_map("commands").unwrap())?;
+/// commands.write_pod(&7u64)?; // the program's bpf_user_ringbuf_drain sees 8 bytes
+/// let mut entry = commands.reserve(4)?;
+/// entry.copy_from_slice(&1u32.to_ne_bytes());
+/// entry.submit();
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug)]
 pub struct UserRingBuf<T> {
     inner: T,
