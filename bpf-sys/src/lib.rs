@@ -6,6 +6,8 @@
 
 #![warn(missing_docs)]
 
+#[cfg(feature = "tokio")]
+pub mod async_fd;
 pub mod attach;
 pub mod btf;
 pub mod capability;
@@ -28,13 +30,16 @@ pub mod netlink;
 pub mod netns;
 pub mod obj;
 pub mod perf_event;
+pub mod perf_ring;
 pub mod pod;
 pub mod prog;
 pub mod reuseport;
+pub mod ring_buf;
 pub mod socket;
 pub mod sockopt;
 mod syscall;
 pub mod test_run;
+pub mod user_ring_buf;
 pub mod util;
 
 pub use error::{
