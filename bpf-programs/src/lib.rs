@@ -14,6 +14,7 @@
 mod bpf;
 pub mod features;
 mod kernel_config;
+pub mod logger;
 pub mod maps;
 mod object_btf;
 pub mod programs;
