@@ -12,6 +12,8 @@
 //! ```
 
 mod bpf;
+pub mod btf_objects;
+mod fdinfo;
 pub mod features;
 mod kernel_config;
 pub mod logger;

@@ -74,6 +74,15 @@ pub enum ProgramError {
         source: SyscallError,
     },
 
+    /// Opening a kernel object by id failed (ENOENT: no such id).
+    #[error("opening {kind} id {id}")]
+    ById {
+        kind: &'static str,
+        id: u32,
+        #[source]
+        source: SyscallError,
+    },
+
     #[error("not supported by this kernel: {feature}")]
     NotSupported { feature: &'static str },
 
@@ -178,6 +187,7 @@ impl ProgramError {
             ProgramError::Load { source, .. } => source.errno(),
             ProgramError::ProgramSyscall { source, .. }
             | ProgramError::Syscall { source, .. }
+            | ProgramError::ById { source, .. }
             | ProgramError::Pin { source, .. } => source.errno(),
             ProgramError::Io { source, .. } => source.raw_os_error(),
             ProgramError::StructOps(e) => e.errno(),
