@@ -131,6 +131,18 @@ pub fn format_insn(
                     };
                     let _ = write!(out, "r{dst} = {kind}{imm} r{dst}");
                 }
+                // BPF_ADDR_PERCPU, an internal instruction of the kernel's own rewrites.
+                0xb0 if from_reg && off == -1 && class == 0x07 => {
+                    let _ = write!(out, "r{dst} = &(void __percpu *)(r{src})");
+                }
+                0xb0 if from_reg && off == 1 && class == 0x07 && imm != 0 => {
+                    let _ = write!(
+                        out,
+                        "r{dst} = addr_space_cast(r{src}, {}, {})",
+                        imm >> 16,
+                        imm & 0xffff
+                    );
+                }
                 0xb0 if from_reg && off != 0 => {
                     let _ = write!(out, "{r}{dst} = (s{off}){r}{src}");
                 }
@@ -396,6 +408,14 @@ mod tests {
         assert_eq!(one(&[new_insn(0xc7, 3, 0, 0, 32)]), "(c7) r3 s>>= 32");
         assert_eq!(one(&[new_insn(0x3f, 3, 4, 1, 0)]), "(3f) r3 s/= r4");
         assert_eq!(one(&[new_insn(0xbf, 3, 4, 8, 0)]), "(bf) r3 = (s8)r4");
+        assert_eq!(
+            one(&[new_insn(0xbf, 0, 0, -1, 0)]),
+            "(bf) r0 = &(void __percpu *)(r0)"
+        );
+        assert_eq!(
+            one(&[new_insn(0xbf, 1, 2, 1, 1)]),
+            "(bf) r1 = addr_space_cast(r2, 0, 1)"
+        );
     }
 
     #[test]

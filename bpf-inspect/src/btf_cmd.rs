@@ -35,14 +35,14 @@ pub enum BtfCommand {
     },
 }
 
-pub fn run(command: BtfCommand, out: Output) -> Result<(), CliError> {
+pub fn run(command: BtfCommand, out: &Output) -> Result<(), CliError> {
     match command {
         BtfCommand::List => list(out),
         BtfCommand::Dump { source, format } => dump(&source, format, out),
     }
 }
 
-fn list(out: Output) -> Result<(), CliError> {
+fn list(out: &Output) -> Result<(), CliError> {
     let mut objects: Vec<BtfObjectInfo> = Vec::new();
     for object in loaded_btf_objects() {
         objects.push(object.context(|| "listing BTF objects".to_owned())?);
@@ -218,7 +218,7 @@ fn raw_line(btf: &Btf, id: u32, out: &mut String) {
     out.push('\n');
 }
 
-fn dump(source: &str, format: Format, out: Output) -> Result<(), CliError> {
+fn dump(source: &str, format: Format, out: &Output) -> Result<(), CliError> {
     match format {
         Format::C | Format::Rust => {
             return Err(CliError::msg(format!(
@@ -237,7 +237,7 @@ fn dump(source: &str, format: Format, out: Output) -> Result<(), CliError> {
     let mut types = Vec::new();
     for id in btf.first_id()..btf.end_id() {
         raw_line(&btf, id, &mut text);
-        if out.json {
+        {
             let t = btf.type_by_id(id).ok();
             types.push(json!({
                 "id": id,

@@ -41,7 +41,7 @@ fn section(title: &str, rows: &[(String, Support)], text: &mut String) {
     text.push('\n');
 }
 
-pub fn run(args: FeatureArgs, out: Output) -> Result<(), CliError> {
+pub fn run(args: FeatureArgs, out: &Output) -> Result<(), CliError> {
     let programs: Vec<(String, Support)> = names::all_prog_types()
         .map(|(value, name)| (name.to_owned(), probe_program_type(value)))
         .collect();

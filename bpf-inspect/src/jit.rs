@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 
 use crate::{CliError, Output};
 
-pub fn dump(code: &ProgramCode, out: Output) -> Result<(), CliError> {
+pub fn dump(code: &ProgramCode, out: &Output) -> Result<(), CliError> {
     let bytes = code.jited();
     if bytes.is_empty() {
         return Err(CliError::msg(format!(

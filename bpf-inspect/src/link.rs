@@ -29,7 +29,7 @@ fn to_json(link: &LinkInfo) -> Value {
     value
 }
 
-pub fn run(command: LinkCommand, out: Output) -> Result<(), CliError> {
+pub fn run(command: LinkCommand, out: &Output) -> Result<(), CliError> {
     match command {
         LinkCommand::List => {
             let mut links = Vec::new();

@@ -42,7 +42,7 @@ pub enum MapCommand {
     },
 }
 
-pub fn run(command: MapCommand, out: Output) -> Result<(), CliError> {
+pub fn run(command: MapCommand, out: &Output) -> Result<(), CliError> {
     match command {
         MapCommand::List => list(out),
         MapCommand::Show { map } => show(&map, out),
@@ -86,7 +86,7 @@ fn to_json(info: &MapInfo) -> Value {
     })
 }
 
-fn list(out: Output) -> Result<(), CliError> {
+fn list(out: &Output) -> Result<(), CliError> {
     let mut maps = Vec::new();
     for map in loaded_maps() {
         maps.push(map.context(|| "listing maps".to_owned())?);
@@ -137,7 +137,7 @@ fn types(info: &MapInfo) -> Option<Types> {
     })
 }
 
-fn show(spec: &str, out: Output) -> Result<(), CliError> {
+fn show(spec: &str, out: &Output) -> Result<(), CliError> {
     let data = open(spec)?;
     let info = info_of(&data, spec)?;
     let types = types(&info);
@@ -234,7 +234,7 @@ fn shown(types: Option<&Types>, id: u32, bytes: &[u8]) -> (Value, String) {
     (json!(hex(bytes)), hex(bytes))
 }
 
-fn dump(spec: &str, out: Output) -> Result<(), CliError> {
+fn dump(spec: &str, out: &Output) -> Result<(), CliError> {
     let data = open(spec)?;
     let info = info_of(&data, spec)?;
     use bpf_map_type::*;
@@ -293,7 +293,7 @@ pub fn parse_bytes(text: &str) -> Result<Vec<u8>, String> {
     let text = text.trim();
     if let Some(hex) = text.strip_prefix("hex:") {
         let digits: String = hex.chars().filter(|c| !c.is_whitespace()).collect();
-        if digits.len() % 2 != 0 {
+        if !digits.len().is_multiple_of(2) {
             return Err(format!("`{text}`: an odd number of hex digits"));
         }
         return (0..digits.len())
@@ -404,7 +404,7 @@ fn update(
     value: &str,
     noexist: bool,
     exist: bool,
-    out: Output,
+    out: &Output,
 ) -> Result<(), CliError> {
     let data = open(spec)?;
     let info = info_of(&data, spec)?;
@@ -426,7 +426,7 @@ fn update(
     Ok(())
 }
 
-fn delete(spec: &str, key: &str, out: Output) -> Result<(), CliError> {
+fn delete(spec: &str, key: &str, out: &Output) -> Result<(), CliError> {
     let data = open(spec)?;
     let info = info_of(&data, spec)?;
     plain_map(&info, spec, true)?;

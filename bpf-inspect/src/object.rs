@@ -37,7 +37,7 @@ fn resolves(object: &Object, function: usize, relo: usize, target: &CoreTarget) 
     }
 }
 
-pub fn run(args: ObjectArgs, out: Output) -> Result<(), CliError> {
+pub fn run(args: ObjectArgs, out: &Output) -> Result<(), CliError> {
     let path = args.file.display().to_string();
     let bytes = std::fs::read(&args.file).context(|| format!("object {path}"))?;
     let object = Object::parse(&bytes).context(|| format!("object {path}"))?;

@@ -31,7 +31,7 @@ pub enum ProgCommand {
     },
 }
 
-pub fn run(command: ProgCommand, out: Output) -> Result<(), CliError> {
+pub fn run(command: ProgCommand, out: &Output) -> Result<(), CliError> {
     match command {
         ProgCommand::List => list(out),
         ProgCommand::Show { id } => show(id, out),
@@ -50,6 +50,20 @@ fn tag(info: &ProgramInfo) -> String {
     info.tag_hex()
 }
 
+/// The program's whole name: the kernel keeps 15 bytes, its BTF the function's full name.
+pub fn full_name(info: &ProgramInfo) -> String {
+    let name = info.name();
+    if name.len() < 15 || info.btf_id().is_none() {
+        return name.to_owned();
+    }
+    ProgramCode::from_id(info.id())
+        .ok()
+        .and_then(|code| code.functions().into_iter().next())
+        .map(|f| f.name)
+        .filter(|full| full.starts_with(name))
+        .unwrap_or_else(|| name.to_owned())
+}
+
 pub fn to_json(info: &ProgramInfo) -> Value {
     let loaded_at = info
         .load_time()
@@ -58,7 +72,7 @@ pub fn to_json(info: &ProgramInfo) -> Value {
     json!({
         "id": info.id(),
         "type": names::prog_type(info.program_type()),
-        "name": info.name(),
+        "name": full_name(info),
         "tag": tag(info),
         "gpl_compatible": info.gpl_compatible(),
         "run_time_ns": info.run_time().as_nanos() as u64,
@@ -92,7 +106,7 @@ fn loaded_at_text(info: &ProgramInfo) -> String {
     }
 }
 
-fn list(out: Output) -> Result<(), CliError> {
+fn list(out: &Output) -> Result<(), CliError> {
     let mut programs = Vec::new();
     for program in loaded_programs() {
         programs.push(program.context(|| "listing programs".to_owned())?);
@@ -107,7 +121,7 @@ fn list(out: Output) -> Result<(), CliError> {
             t.row(vec![
                 p.id().to_string(),
                 names::prog_type(p.program_type()),
-                p.name().to_owned(),
+                full_name(p),
                 tag(p),
                 loaded_at_text(p),
                 p.run_count().to_string(),
@@ -182,7 +196,7 @@ pub fn link_target(link: &LinkInfo) -> String {
     }
 }
 
-fn show(id: u32, out: Output) -> Result<(), CliError> {
+fn show(id: u32, out: &Output) -> Result<(), CliError> {
     let info = ProgramInfo::from_id(id).context(|| format!("program {id}"))?;
     // Links are listed whole and filtered: the kernel has no per-program query for them.
     let links: Vec<LinkInfo> = loaded_links()
@@ -198,7 +212,7 @@ fn show(id: u32, out: Output) -> Result<(), CliError> {
         let mut pairs = vec![
             ("id", info.id().to_string()),
             ("type", names::prog_type(info.program_type())),
-            ("name", info.name().to_owned()),
+            ("name", full_name(&info)),
             ("tag", tag(&info)),
             ("gpl", info.gpl_compatible().to_string()),
             ("loaded", loaded_at_text(&info)),
@@ -273,7 +287,7 @@ pub fn kernel_btf() -> Option<Btf> {
     Btf::from_file("/sys/kernel/btf/vmlinux").ok()
 }
 
-fn dump_xlated(code: &ProgramCode, out: Output) -> Result<(), CliError> {
+fn dump_xlated(code: &ProgramCode, out: &Output) -> Result<(), CliError> {
     let insns = code.xlated();
     if insns.is_empty() {
         return Err(CliError::msg(format!(
