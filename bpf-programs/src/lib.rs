@@ -20,5 +20,6 @@ pub mod logger;
 pub mod maps;
 mod object_btf;
 pub mod programs;
+pub mod trace_pipe;
 
 pub use bpf::{Bpf, BpfError, BpfLoader, TargetBtf};

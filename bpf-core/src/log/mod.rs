@@ -6,10 +6,12 @@
 //! checks every site once; [`LogSites::format_record`] turns a record into text.
 
 mod format;
+mod printk;
 
 use std::collections::HashMap;
 
 pub use format::{ArgValue, Conversion, FormatError, Piece, Spec, parse_format, render};
+pub use printk::PrintkFormat;
 
 /// The ELF section holding the site descriptors.
 pub const LOG_SECTION: &str = ".bpf_log";
