@@ -16,8 +16,8 @@ fn tracefs_mounted() -> bool {
 }
 
 #[test]
-fn trace_pipe_reads_and_filters_printk_lines_by_program() {
-    const TEST: &str = "log_trace_pipe::trace_pipe_reads_and_filters_printk_lines_by_program";
+fn log_trace_pipe_reads_and_filters_printk_lines_by_program() {
+    const TEST: &str = "log_trace_pipe::log_trace_pipe_reads_and_filters_printk_lines_by_program";
     if !tracefs_mounted() {
         skip(TEST, "tracefs is not mounted");
         return;
@@ -82,7 +82,7 @@ fn trace_pipe_reads_and_filters_printk_lines_by_program() {
 }
 
 #[test]
-fn trace_pipe_names_the_program_it_cannot_read() {
+fn log_trace_pipe_names_the_program_it_cannot_read() {
     let err = printk_formats(u32::MAX).unwrap_err();
     assert!(
         matches!(err, TracePipeError::Program { id: u32::MAX, .. }),
