@@ -29,12 +29,32 @@ pub enum ProgCommand {
         #[arg(long)]
         jited: bool,
     },
+    /// `bpf_printk` output, read from a private tracefs instance; only program ID's lines
+    /// (matched by its formats) when given.
+    Tracelog {
+        id: Option<u32>,
+        /// Stop after this many lines.
+        #[arg(long)]
+        count: Option<usize>,
+        /// Stop after this many seconds without a line (0: wait forever).
+        #[arg(long, default_value_t = 10)]
+        timeout: u64,
+        /// Print lines as they come instead of all at the end.
+        #[arg(long)]
+        follow: bool,
+    },
 }
 
 pub fn run(command: ProgCommand, out: &Output) -> Result<(), CliError> {
     match command {
         ProgCommand::List => list(out),
         ProgCommand::Show { id } => show(id, out),
+        ProgCommand::Tracelog {
+            id,
+            count,
+            timeout,
+            follow,
+        } => tracelog(id, count, timeout, follow, out),
         ProgCommand::Dump { id, jited, .. } => {
             let code = ProgramCode::from_id(id).context(|| format!("program {id}"))?;
             if jited {
@@ -346,5 +366,44 @@ fn dump_xlated(code: &ProgramCode, out: &Output) -> Result<(), CliError> {
         "insns": json_insns,
     });
     out.emit(&value, || text);
+    Ok(())
+}
+
+fn tracelog(
+    id: Option<u32>,
+    count: Option<usize>,
+    timeout: u64,
+    follow: bool,
+    out: &Output,
+) -> Result<(), CliError> {
+    use bpf_programs::trace_pipe::TracePipe;
+    let what = || match id {
+        Some(id) => format!("bpf_printk output of program {id}"),
+        None => "bpf_printk output".to_owned(),
+    };
+    let mut pipe = TracePipe::open().context(what)?;
+    if let Some(id) = id {
+        pipe = pipe.only_program(id).context(what)?;
+    }
+    let wait = (timeout > 0).then(|| std::time::Duration::from_secs(timeout));
+    let mut lines = Vec::new();
+    let mut text = String::new();
+    while count.is_none_or(|c| lines.len() < c) {
+        let Some(line) = pipe.next_line(wait).context(what)? else {
+            break;
+        };
+        let shown = format!(
+            "{}-{} [{:03}] {:.6}: {}\n",
+            line.task, line.pid, line.cpu, line.timestamp, line.message
+        );
+        if follow {
+            print!("{shown}");
+        } else {
+            text.push_str(&shown);
+        }
+        lines.push(json!({"task": line.task, "pid": line.pid, "cpu": line.cpu,
+                          "timestamp": line.timestamp, "message": line.message}));
+    }
+    out.emit(&Value::Array(lines), || text);
     Ok(())
 }

@@ -388,3 +388,54 @@ fn inspect_errors_name_what_was_asked() {
     let err = run_args(&["btf", "dump", "1", "--format", "c"]).unwrap_err();
     assert!(err.chain().contains("not yet"), "{}", err.chain());
 }
+
+#[test]
+fn inspect_tracelog_reads_a_programs_printk_lines() {
+    const TEST: &str = "inspect_cli::inspect_tracelog_reads_a_programs_printk_lines";
+    if !std::fs::read_to_string("/proc/mounts").is_ok_and(|m| m.contains(" tracefs ")) {
+        skip(TEST, "tracefs is not mounted");
+        return;
+    }
+    let mut bpf = BpfLoader::new()
+        .load(include_bytes!("../bpf/obj/log_programs.bpf.o"))
+        .unwrap();
+    let program: &mut bpf_programs::programs::Xdp =
+        bpf.program_mut("printk_bench").unwrap().try_into().unwrap();
+    program.load().unwrap();
+    let id = program.info().unwrap().id().to_string();
+    let reader = std::thread::spawn(move || {
+        run_args(&[
+            "--json",
+            "prog",
+            "tracelog",
+            &id,
+            "--count",
+            "2",
+            "--timeout",
+            "10",
+        ])
+    });
+    // The reader's tracefs instance must exist before the lines are printed.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let lines = loop {
+        program
+            .test_run(bpf_sys::test_run::TestRunAttr {
+                data_in: &[0u8; 64],
+                ..Default::default()
+            })
+            .unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        if reader.is_finished() || std::time::Instant::now() > deadline {
+            break reader.join().unwrap().unwrap().0;
+        }
+    };
+    let lines = lines.as_array().unwrap();
+    assert_eq!(lines.len(), 2, "{lines:?}");
+    for line in lines {
+        let message = line["message"].as_str().unwrap();
+        assert!(
+            message.starts_with("packet ") && message.ends_with(" of 64 bytes"),
+            "{message}"
+        );
+    }
+}
