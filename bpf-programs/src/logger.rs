@@ -29,6 +29,9 @@ use bpf_core::log::{
 use crate::maps::{GlobalData, MapData, MapError, RingBuf};
 use crate::{Bpf, BpfLoader};
 
+/// The text of `bpf_log.h`, for build tools that install it beside the generated `vmlinux.h`.
+pub const BPF_LOG_H: &str = include_str!("../include/bpf_log.h");
+
 /// Why [`BpfLogger::init`] failed.
 #[derive(Debug, thiserror::Error)]
 pub enum LoggerError {
