@@ -55,6 +55,15 @@ pub fn set_bpf_log_level(loader: &mut BpfLoader, level: log::LevelFilter) -> &mu
     loader.set_global(LOG_LEVEL_GLOBAL, &(level as usize as u32))
 }
 
+/// Sets the BPF side's run-time level on an opened, not yet loaded object
+/// ([`Bpf::open`](crate::Bpf::open)); fails when the object does not include `bpf_log.h`.
+pub fn set_open_bpf_log_level(
+    open: &mut crate::OpenBpf,
+    level: log::LevelFilter,
+) -> Result<(), bpf_core::obj::SetGlobalError> {
+    open.set_global(LOG_LEVEL_GLOBAL, &(level as usize as u32))
+}
+
 /// One decoded record.
 #[derive(Debug, Clone, Copy)]
 pub struct LogRecord<'a> {

@@ -1,6 +1,6 @@
 //! [`TracePipe`]: `bpf_printk` output for programs that have not moved to `bpf_log.h`.
 //!
-//! Each reader gets its own tracefs instance with the `bpf_trace_printk` event enabled, so it
+//! tracefs is mounted when it is not. Each reader gets its own tracefs instance with the `bpf_trace_printk` event enabled, so it
 //! sees every line without taking lines from other readers of the global `trace_pipe`. The
 //! kernel does not say which program printed a line; [`TracePipe::only_program`] keeps the
 //! lines matching that program's `bpf_printk` formats (read from its `.rodata` through BTF).
@@ -33,11 +33,9 @@ use crate::programs::ProgramInfo;
 /// Why the trace pipe could not be opened or read.
 #[derive(Debug, thiserror::Error)]
 pub enum TracePipeError {
-    /// No tracefs mount was found.
-    #[error(
-        "tracefs is not mounted (looked at /sys/kernel/tracing, /sys/kernel/debug/tracing and /proc/mounts)"
-    )]
-    NoTracefs,
+    /// tracefs is not mounted and could not be mounted.
+    #[error("the trace pipe")]
+    Tracefs(#[source] crate::kernel::fs::KernelFsError),
     /// A tracefs file could not be used.
     #[error("{what} {}", path.display())]
     Io {
@@ -99,20 +97,6 @@ pub struct TracePipe {
     formats: Option<Vec<PrintkFormat>>,
 }
 
-fn tracefs_root() -> Option<PathBuf> {
-    for candidate in ["/sys/kernel/tracing", "/sys/kernel/debug/tracing"] {
-        if Path::new(candidate).join("instances").is_dir() {
-            return Some(PathBuf::from(candidate));
-        }
-    }
-    let mounts = std::fs::read_to_string("/proc/mounts").ok()?;
-    mounts.lines().find_map(|line| {
-        let mut fields = line.split_whitespace();
-        let (_, path, kind) = (fields.next()?, fields.next()?, fields.next()?);
-        (kind == "tracefs").then(|| PathBuf::from(path))
-    })
-}
-
 fn io_error(what: &'static str, path: &Path) -> impl FnOnce(io::Error) -> TracePipeError {
     let path = path.to_owned();
     move |source| TracePipeError::Io { what, path, source }
@@ -121,7 +105,8 @@ fn io_error(what: &'static str, path: &Path) -> impl FnOnce(io::Error) -> TraceP
 impl TracePipe {
     /// Creates a tracefs instance for this reader and enables `bpf_trace_printk` in it.
     pub fn open() -> Result<TracePipe, TracePipeError> {
-        let root = tracefs_root().ok_or(TracePipeError::NoTracefs)?;
+        // Mounted on need (at /sys/kernel/tracing) when the process may mount it.
+        let root = crate::kernel::fs::tracefs().map_err(TracePipeError::Tracefs)?;
         static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
         let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let instance = root

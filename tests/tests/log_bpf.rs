@@ -116,6 +116,19 @@ fn log_run_time_level_filters_in_the_kernel() {
 }
 
 #[test]
+fn log_run_time_level_set_between_open_and_load() {
+    let mut open = Bpf::open(OBJECT).unwrap();
+    open.set_global("target_tid", &gettid()).unwrap();
+    bpf_programs::logger::set_open_bpf_log_level(&mut open, log::LevelFilter::Error).unwrap();
+    let mut bpf = open.load().unwrap();
+    attach(&mut bpf, "log_getpid");
+    let mut logger = BpfLogger::init(&mut bpf).unwrap();
+    std::hint::black_box(std::process::id());
+    let levels: Vec<log::Level> = records(&mut logger).into_iter().map(|r| r.0).collect();
+    assert_eq!(levels, [log::Level::Error]);
+}
+
+#[test]
 fn log_compile_time_level_leaves_no_trace_of_filtered_calls() {
     let mut bpf = BpfLoader::new()
         .set_global("target_tid", &gettid())
