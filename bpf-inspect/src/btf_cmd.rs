@@ -4,7 +4,7 @@ use std::fmt::Write;
 
 use bpf_core::btf::value::type_name;
 use bpf_core::btf::{Btf, TypeKind};
-use bpf_programs::btf_objects::{BtfObjectInfo, btf_by_id, loaded_btf_objects};
+use bpf_programs::btf::{BtfInfo, btf_by_id, loaded_btfs};
 use bpf_programs::maps::loaded_maps;
 use bpf_programs::programs::loaded_programs;
 use clap::{Subcommand, ValueEnum};
@@ -43,8 +43,8 @@ pub fn run(command: BtfCommand, out: &Output) -> Result<(), CliError> {
 }
 
 fn list(out: &Output) -> Result<(), CliError> {
-    let mut objects: Vec<BtfObjectInfo> = Vec::new();
-    for object in loaded_btf_objects() {
+    let mut objects: Vec<BtfInfo> = Vec::new();
+    for object in loaded_btfs() {
         objects.push(object.context(|| "listing BTF objects".to_owned())?);
     }
     let mut users: std::collections::BTreeMap<u32, (Vec<u32>, Vec<u32>)> = Default::default();

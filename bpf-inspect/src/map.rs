@@ -2,7 +2,7 @@
 
 use bpf_core::btf::Btf;
 use bpf_core::btf::value::{Value as BtfValue, format_value, type_name};
-use bpf_programs::btf_objects::btf_by_id;
+use bpf_programs::btf::btf_by_id;
 use bpf_programs::maps::{MapData, MapInfo, loaded_maps};
 use bpf_sys::generated::bpf_map_type;
 use clap::Subcommand;

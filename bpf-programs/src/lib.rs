@@ -12,7 +12,7 @@
 //! ```
 
 mod bpf;
-pub mod btf_objects;
+pub mod btf;
 mod error_chain;
 mod fdinfo;
 pub mod features;

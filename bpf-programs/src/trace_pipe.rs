@@ -26,7 +26,7 @@ use std::time::Duration;
 use bpf_core::btf::TypeKind;
 use bpf_core::log::PrintkFormat;
 
-use crate::btf_objects::btf_by_id;
+use crate::btf::btf_by_id;
 use crate::maps::{MapData, MapInfo};
 use crate::programs::ProgramInfo;
 

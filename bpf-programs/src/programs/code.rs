@@ -60,7 +60,7 @@ impl ProgramCode {
         // Without BTF the dump has no names or lines, but still has every instruction.
         let btf = info
             .btf_id()
-            .and_then(|id| match crate::btf_objects::btf_by_id(id) {
+            .and_then(|id| match crate::btf::btf_by_id(id) {
                 Ok(btf) => Some(btf),
                 Err(e) => {
                     log::debug!("program {}: {e}", info.id());
