@@ -275,6 +275,25 @@ fn inspect_translated_dump_matches_bpftool() {
         text.contains("; c = bpf_map_lookup_elem(&conns, &key);"),
         "{text}"
     );
+    // The JIT's code (x86-64 here): one function, decoded to its epilogue, source lines beside it.
+    if cfg!(target_arch = "x86_64") {
+        let (jited, text) = run_args(&["prog", "dump", &id, "--jited"]).unwrap();
+        let function = &jited["functions"][0];
+        assert_eq!(function["name"], json!("inspect_sys_enter"));
+        let insns = function["insns"].as_array().unwrap();
+        assert!(insns.len() > 10, "{text}");
+        assert!(
+            // `leave` then `ret`, or a jump to the return thunk under retbleed mitigations.
+            insns
+                .iter()
+                .any(|i| i["insn"].as_str().unwrap().starts_with("leave")),
+            "{text}"
+        );
+        assert!(
+            text.contains("; c = bpf_map_lookup_elem(&conns, &key);"),
+            "{text}"
+        );
+    }
     let Ok(out) = Command::new("bpftool")
         .args(["prog", "dump", "xlated", "id", &id])
         .output()
