@@ -16,6 +16,7 @@ mod fixup;
 mod parse;
 mod sanitize;
 mod types;
+pub mod value;
 
 pub use error::BtfError;
 pub use ext::{BtfExt, CoreRelo, CoreReloKind, ExtSection, FuncInfo, LineInfo};
