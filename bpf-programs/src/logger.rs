@@ -125,7 +125,7 @@ impl BpfLogger {
     }
 
     /// Waits up to `timeout` (`None`: forever) for records; false on timeout.
-    pub fn wait(&self, timeout: Option<Duration>) -> Result<bool, MapError> {
+    pub fn wait(&mut self, timeout: Option<Duration>) -> Result<bool, MapError> {
         self.events.wait(timeout)
     }
 
