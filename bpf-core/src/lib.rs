@@ -3,7 +3,9 @@
 #![forbid(unsafe_code)]
 
 pub mod btf;
+pub mod disasm;
 pub mod elf;
+pub mod log;
 pub mod obj;
 pub mod relocation;
 pub mod usdt;

@@ -287,6 +287,7 @@ impl OpenBpf {
             core_target: std::sync::OnceLock::new(),
             externs: std::sync::OnceLock::new(),
         });
+        let log_section = context.object.log_section.clone();
         let mut programs = BTreeMap::new();
         for program in &context.object.programs {
             let data = crate::programs::data_for(
@@ -301,6 +302,7 @@ impl OpenBpf {
             maps,
             programs,
             struct_ops,
+            log_section,
         })
     }
 }
@@ -521,6 +523,7 @@ pub struct Bpf {
     maps: BTreeMap<String, Map>,
     programs: BTreeMap<String, Program>,
     struct_ops: BTreeMap<String, StructOps>,
+    log_section: Option<bpf_core::log::LogSection>,
 }
 
 impl Bpf {
@@ -609,6 +612,12 @@ impl Bpf {
     /// Removes program `name` from the object and returns it.
     pub fn take_program(&mut self, name: &str) -> Option<Program> {
         self.programs.remove(name)
+    }
+
+    /// The `bpf_log.h` call sites of the object (section `.bpf_log`), for
+    /// [`BpfLogger`](crate::logger::BpfLogger).
+    pub fn log_section(&self) -> Option<&bpf_core::log::LogSection> {
+        self.log_section.as_ref()
     }
 
     /// The map named `name` (global data maps are named after their section, e.g. `.rodata`).

@@ -16,14 +16,17 @@
 mod bpf;
 pub mod btf;
 mod error_chain;
+mod fdinfo;
 pub mod features;
 pub mod kernel;
 mod kernel_config;
+pub mod logger;
 pub mod maps;
 mod object_btf;
 mod open;
 pub mod programs;
 pub mod struct_ops;
+pub mod trace_pipe;
 
 pub use bpf::{Bpf, BpfError, BpfLoader};
 pub use error_chain::ErrorChain;

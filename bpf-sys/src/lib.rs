@@ -9,6 +9,8 @@
 
 #![warn(missing_docs)]
 
+#[cfg(feature = "tokio")]
+pub mod async_fd;
 #[cfg(feature = "syscalls")]
 pub mod attach;
 #[cfg(feature = "syscalls")]
@@ -52,11 +54,15 @@ pub mod obj;
 #[cfg(feature = "syscalls")]
 pub mod perf_event;
 #[cfg(feature = "syscalls")]
+pub mod perf_ring;
+#[cfg(feature = "syscalls")]
 pub mod pod;
 #[cfg(feature = "syscalls")]
 pub mod prog;
 #[cfg(feature = "syscalls")]
 pub mod reuseport;
+#[cfg(feature = "syscalls")]
+pub mod ring_buf;
 #[cfg(feature = "syscalls")]
 pub mod socket;
 #[cfg(feature = "syscalls")]
@@ -65,6 +71,8 @@ pub mod sockopt;
 mod syscall;
 #[cfg(feature = "syscalls")]
 pub mod test_run;
+#[cfg(feature = "syscalls")]
+pub mod user_ring_buf;
 #[cfg(feature = "syscalls")]
 pub mod util;
 

@@ -123,6 +123,55 @@ pub fn open_fd_count() -> usize {
         .count()
 }
 
+/// The process's open fds with what each refers to (`anon_inode:bpf-map`, a path, …), so a
+/// count that moved can say which fds did.
+pub fn open_fds() -> std::collections::BTreeMap<i32, String> {
+    std::fs::read_dir("/proc/self/fd")
+        .expect("/proc/self/fd is readable")
+        .filter_map(|entry| {
+            let entry = entry.ok()?;
+            let fd = entry.file_name().to_str()?.parse().ok()?;
+            let target = std::fs::read_link(entry.path()).ok()?;
+            // A bpf object's fdinfo says which one it is (type, sizes, id).
+            let info = std::fs::read_to_string(format!("/proc/self/fdinfo/{fd}"))
+                .unwrap_or_default()
+                .lines()
+                .filter(|l| {
+                    l.starts_with("map_")
+                        || l.starts_with("prog_")
+                        || l.starts_with("btf_id")
+                        || l.starts_with("key_size")
+                        || l.starts_with("value_size")
+                })
+                .map(|l| l.split_whitespace().collect::<Vec<_>>().join("="))
+                .collect::<Vec<_>>()
+                .join(" ");
+            Some((
+                fd,
+                format!("{} {info}", target.display()).trim_end().to_owned(),
+            ))
+        })
+        .collect()
+}
+
+/// The fds in `after` that differ from `before`, one `fd: before -> after` per line.
+pub fn fd_changes(
+    before: &std::collections::BTreeMap<i32, String>,
+    after: &std::collections::BTreeMap<i32, String>,
+) -> String {
+    let fds: std::collections::BTreeSet<i32> = before.keys().chain(after.keys()).copied().collect();
+    fds.into_iter()
+        .filter(|fd| before.get(fd) != after.get(fd))
+        .map(|fd| {
+            let side = |m: &std::collections::BTreeMap<i32, String>| {
+                m.get(&fd).cloned().unwrap_or_else(|| "closed".to_owned())
+            };
+            format!("{fd}: {} -> {}", side(before), side(after))
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
 /// The value at key 0 of the `u32 → u64` hash map `map` (0 when absent).
 pub fn counter(bpf: &Bpf, map: &str) -> u64 {
     value_at(bpf, map, 0)

@@ -16,6 +16,7 @@ mod fixup;
 mod parse;
 mod sanitize;
 mod types;
+pub mod value;
 
 pub use bytes::SharedBytes;
 pub use error::BtfError;

@@ -130,6 +130,8 @@ pub struct Object {
     pub externs: Vec<Extern>,
     /// `__arena` globals (`.addr_space.1`), placed inside the object's arena map.
     pub arena_data: Option<ArenaData>,
+    /// `bpf_log.h` call-site descriptors (section `.bpf_log`), read by the log reader.
+    pub log_section: Option<crate::log::LogSection>,
 }
 
 impl Object {
