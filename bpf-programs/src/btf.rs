@@ -1,7 +1,7 @@
 //! [`BtfInfo`]: the BTF objects the kernel holds — vmlinux's, modules', and those loaded with
 //! programs and maps (an object's BTF lives as long as a program or map using it); and
 //! [`read_btf_file`] / [`read_split_btf_file`]: BTF files parsed as bpf-core's
-//! [`Btf`](bpf_core::btf::Btf), memory-mapped rather than copied where the file allows.
+//! [`Btf`], memory-mapped rather than copied where the file allows.
 
 use std::os::fd::AsFd;
 
