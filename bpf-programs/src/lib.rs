@@ -11,6 +11,8 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+#![forbid(unsafe_code)]
+
 mod bpf;
 pub mod btf;
 mod error_chain;
@@ -23,6 +25,7 @@ pub mod maps;
 mod object_btf;
 mod open;
 pub mod programs;
+pub mod struct_ops;
 pub mod trace_pipe;
 
 pub use bpf::{Bpf, BpfError, BpfLoader};

@@ -91,7 +91,7 @@ pub use lsm::{Lsm, LsmError};
 pub use perf_event::{PerfEvent, PerfEventError, PerfEventScope, PerfTypeId, SamplePolicy};
 pub use probe_event::ProbeAttachMethod;
 pub use raw_tracepoint::{RawTracePoint, RawTracePointError};
-pub use struct_ops::StructOpsProgram;
+pub use struct_ops::{StructOpsProgram, StructOpsProgramError};
 pub use syscall::Syscall;
 pub use tracepoint::{TracePoint, TracePointError};
 pub use unsupported::{UnknownProgram, UnsupportedProgram};
