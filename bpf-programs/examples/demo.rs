@@ -8,19 +8,19 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use bpf_programs::BpfLoader;
-use bpf_programs::maps::{GlobalData, HashMap, Pod, RingBuf};
+use bpf_programs::maps::{GlobalData, HashMap, RingBuf};
+use bpf_programs::zerocopy::{FromBytes, Immutable, IntoBytes};
 use bpf_programs::programs::{RawTracePoint, TracePoint};
 
 /// The map key: a task's `comm`, NUL-padded.
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, FromBytes, IntoBytes, Immutable)]
+#[zerocopy(crate = "bpf_programs::zerocopy")]
 #[repr(C)]
 struct Comm([u8; 16]);
 
-// SAFETY: a byte array: no padding, every bit pattern valid.
-unsafe impl Pod for Comm {}
-
 /// `struct exec_event` of demo.bpf.c.
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, FromBytes, IntoBytes, Immutable)]
+#[zerocopy(crate = "bpf_programs::zerocopy")]
 #[repr(C)]
 struct ExecEvent {
     pid: u32,
@@ -29,9 +29,6 @@ struct ExecEvent {
     comm: [u8; 16],
     filename: [u8; 64],
 }
-
-// SAFETY: integers and byte arrays laid out without padding; every bit pattern valid.
-unsafe impl Pod for ExecEvent {}
 
 const OBJECT: &[u8] = include_bytes!("bpf/obj/demo.bpf.o");
 
