@@ -9,8 +9,8 @@ use std::time::{Duration, Instant};
 
 use bpf_programs::BpfLoader;
 use bpf_programs::maps::{GlobalData, HashMap, RingBuf};
-use bpf_programs::zerocopy::{FromBytes, Immutable, IntoBytes};
 use bpf_programs::programs::{RawTracePoint, TracePoint};
+use bpf_programs::zerocopy::{FromBytes, Immutable, IntoBytes};
 
 /// The map key: a task's `comm`, NUL-padded.
 #[derive(Clone, Copy, FromBytes, IntoBytes, Immutable)]

@@ -17,6 +17,7 @@ mod kernel_config;
 pub mod maps;
 mod object_btf;
 pub mod programs;
+pub mod skeleton;
 
 pub use bpf::{Bpf, BpfError, BpfLoader, TargetBtf};
 

@@ -106,7 +106,7 @@ pub use cpu_map::{CpuMap, CpuMapValue};
 pub use dev_map::{DevMap, DevMapValue};
 pub use dev_map_hash::{DevMapHash, DevMapHashValue};
 pub use error::{MapError, map_type_name};
-pub use global_data::GlobalData;
+pub use global_data::{GlobalData, TypedGlobals};
 pub use hash_map::HashMap;
 pub use hash_of_maps::HashOfMaps;
 pub use info::{MapInfo, loaded_maps};
