@@ -637,10 +637,15 @@ fn skel_code(sections: &[Section], maps: &[SkelMap], programs: &[Prog]) -> Strin
         out,
         "    /// Attaches every program whose section names its target (loading it first if \
          needed), as libbpf's skeleton `attach()`; returns the names of those attached.\n    \
-         pub fn attach(&mut self) -> Result<Vec<&'static str>, {P}::programs::ProgramError> {{\n        \
-         use {P}::programs::AttachFromSection as _;\n        \
-         let mut attached = Vec::new();"
+         pub fn attach(&mut self) -> Result<Vec<&'static str>, {P}::programs::ProgramError> {{"
     );
+    if programs.is_empty() {
+        out.push_str("        Ok(Vec::new())\n    }\n}\n");
+        return out;
+    }
+    out.push_str(&format!(
+        "        use {P}::programs::AttachFromSection as _;\n        let mut attached = Vec::new();\n"
+    ));
     for p in programs {
         let _ = writeln!(
             out,
