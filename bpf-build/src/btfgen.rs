@@ -154,7 +154,12 @@ impl<'b> RustTypes<'b> {
                     t.name
                 ));
             }
-            other => return Err(format!("type {id} ({:?}) has no Rust equivalent", other.kind())),
+            other => {
+                return Err(format!(
+                    "type {id} ({:?}) has no Rust equivalent",
+                    other.kind()
+                ));
+            }
         })
     }
 
@@ -236,8 +241,14 @@ impl<'b> RustTypes<'b> {
                 ident(member.name)
             };
             let rust_type = self.type_ref(member.type_id)?;
-            let size = self.btf.type_size(member.type_id).map_err(|e| e.to_string())?;
-            let align = self.btf.type_align(member.type_id).map_err(|e| e.to_string())?;
+            let size = self
+                .btf
+                .type_size(member.type_id)
+                .map_err(|e| e.to_string())?;
+            let align = self
+                .btf
+                .type_align(member.type_id)
+                .map_err(|e| e.to_string())?;
             fields.push(Field {
                 name: field_name,
                 rust_type,
@@ -306,8 +317,10 @@ pub fn layout_struct(
     zerocopy: &str,
 ) -> String {
     fields.sort_by_key(|f| f.offset);
-    let packed = fields.iter().any(|f| f.align > 1 && f.offset % f.align != 0)
-        || (align > 1 && size % align != 0);
+    let packed = fields
+        .iter()
+        .any(|f| f.align > 1 && f.offset % f.align != 0)
+        || (align > 1 && !size.is_multiple_of(align));
     let natural = fields.iter().map(|f| f.align).max().unwrap_or(1);
     let repr = if packed {
         "C, packed".to_owned()

@@ -15,7 +15,11 @@ pub fn find_clang() -> Result<PathBuf, Error> {
     }
     let path = std::env::var_os("PATH").unwrap_or_default();
     let dirs: Vec<PathBuf> = std::env::split_paths(&path).collect();
-    if let Some(clang) = dirs.iter().map(|d| d.join("clang")).find(|p| is_executable(p)) {
+    if let Some(clang) = dirs
+        .iter()
+        .map(|d| d.join("clang"))
+        .find(|p| is_executable(p))
+    {
         return Ok(clang);
     }
     let mut versioned: Vec<(u32, PathBuf)> = dirs

@@ -50,7 +50,12 @@ impl std::fmt::Display for Error {
                 stderr,
                 hint,
             } => {
-                write!(f, "clang failed on {}:\n{}", source_file.display(), stderr.trim_end())?;
+                write!(
+                    f,
+                    "clang failed on {}:\n{}",
+                    source_file.display(),
+                    stderr.trim_end()
+                )?;
                 if let Some(hint) = hint {
                     write!(f, "\nhint: {hint}")?;
                 }

@@ -238,7 +238,11 @@ fn map_type(map_type: u32, key: &str, value: &str) -> Option<String> {
     Some(format!("{P}::maps::{name}<{generics}>"))
 }
 
-fn maps(object: &Object, typed: &Object, types: &mut RustTypes<'_>) -> Result<Vec<SkelMap>, String> {
+fn maps(
+    object: &Object,
+    typed: &Object,
+    types: &mut RustTypes<'_>,
+) -> Result<Vec<SkelMap>, String> {
     let mut out = Vec::new();
     for map in &object.maps {
         if !matches!(map.kind, MapKind::Btf | MapKind::Legacy) {
@@ -354,7 +358,16 @@ fn in_types(rust: &str) -> String {
     let primitive = |s: &str| {
         matches!(
             s,
-            "u8" | "i8" | "u16" | "i16" | "u32" | "i32" | "u64" | "i64" | "u128" | "i128" | "f32"
+            "u8" | "i8"
+                | "u16"
+                | "i16"
+                | "u32"
+                | "i32"
+                | "u64"
+                | "i64"
+                | "u128"
+                | "i128"
+                | "f32"
                 | "f64"
         )
     };
@@ -486,7 +499,11 @@ fn maps_code(maps: &[SkelMap]) -> String {
             .rust_type
             .clone()
             .unwrap_or_else(|| format!("{P}::maps::Map"));
-        let _ = writeln!(out, "    /// `{}`{}\n    pub {}: {ty},", m.name, m.comment, m.field);
+        let _ = writeln!(
+            out,
+            "    /// `{}`{}\n    pub {}: {ty},",
+            m.name, m.comment, m.field
+        );
     }
     out.push_str("}\n\n");
     out.push_str(

@@ -7,7 +7,10 @@ use std::path::{Path, PathBuf};
 use bpf_build::skeleton::{SkeletonInput, generate};
 
 fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_owned()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_owned()
 }
 
 /// Every committed `tests/bpf/obj/*.bpf.o`, by name.
@@ -18,7 +21,11 @@ fn objects() -> Vec<(String, PathBuf)> {
         .filter_map(Result::ok)
         .map(|e| e.path())
         .filter_map(|path| {
-            let name = path.file_name()?.to_str()?.strip_suffix(".bpf.o")?.to_owned();
+            let name = path
+                .file_name()?
+                .to_str()?
+                .strip_suffix(".bpf.o")?
+                .to_owned();
             Some((name, path))
         })
         .collect();

@@ -34,7 +34,10 @@ const EVENT_V1: &str = "struct event { __u32 pid; __u32 uid; };\n";
 const EVENT_V2: &str = "struct event { __u32 pid; __u32 uid; __u64 started_ns; };\n";
 
 fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_owned()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_owned()
 }
 
 fn scratch(name: &str) -> PathBuf {
@@ -57,11 +60,18 @@ fn missing_toolchain() -> Option<String> {
     }
     let found = std::env::var_os("CLANG").is_some()
         || std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default()).any(|dir| {
-            std::fs::read_dir(dir).into_iter().flatten().flatten().any(|e| {
-                let name = e.file_name();
-                let name = name.to_string_lossy();
-                name == "clang" || name.strip_prefix("clang-").is_some_and(|v| v.parse::<u32>().is_ok())
-            })
+            std::fs::read_dir(dir)
+                .into_iter()
+                .flatten()
+                .flatten()
+                .any(|e| {
+                    let name = e.file_name();
+                    let name = name.to_string_lossy();
+                    name == "clang"
+                        || name
+                            .strip_prefix("clang-")
+                            .is_some_and(|v| v.parse::<u32>().is_ok())
+                })
         });
     (!found).then(|| "no clang".into())
 }
@@ -78,7 +88,9 @@ fn skeleton_size_of_event(skeleton: &Path) -> String {
 #[test]
 fn header_is_an_input_and_its_change_regenerates_the_type() {
     if let Some(reason) = missing_toolchain() {
-        println!("SKIPPED stale_types::header_is_an_input_and_its_change_regenerates_the_type: {reason}");
+        println!(
+            "SKIPPED stale_types::header_is_an_input_and_its_change_regenerates_the_type: {reason}"
+        );
         return;
     }
     let dir = scratch("inputs");
@@ -99,7 +111,12 @@ fn header_is_an_input_and_its_change_regenerates_the_type() {
         first.inputs
     );
     assert!(first.inputs.iter().any(|p| p.ends_with("prog.bpf.c")));
-    assert!(first.inputs.iter().any(|p| p == Path::new("/sys/kernel/btf/vmlinux")));
+    assert!(
+        first
+            .inputs
+            .iter()
+            .any(|p| p == Path::new("/sys/kernel/btf/vmlinux"))
+    );
     let skeleton = &first.objects[0].skeleton;
     assert_eq!(
         skeleton_size_of_event(skeleton),
@@ -191,7 +208,10 @@ fn main() {
     std::fs::write(dir.join("src/bpf/event.h"), EVENT_V2).unwrap();
     let second = cargo();
     let stderr = String::from_utf8_lossy(&second.stderr);
-    assert!(!second.status.success(), "the stale type compiled:\n{stderr}");
+    assert!(
+        !second.status.success(),
+        "the stale type compiled:\n{stderr}"
+    );
     assert!(
         stderr.contains("Event is stale: struct event changed in C"),
         "failed for another reason:\n{stderr}"

@@ -2,7 +2,8 @@
 //! executed (with its parent, read by CO-RE from the running kernel's `task_struct`) streamed
 //! through a ring buffer. The demo runs a few commands of its own so there is something to see.
 //!
-//! Run as root: `cargo run --release -p demo`. The build (build.rs) compiles
+//! Run as root: `cargo run --release -p demo` (`-- --check` fails unless the demo's own children
+//! were seen). The build (build.rs) compiles
 //! `src/bpf/demo.bpf.c` with clang against a `vmlinux.h` written from this kernel's BTF and
 //! generates the typed skeleton included below.
 
@@ -21,6 +22,7 @@ fn text(bytes: &[u8]) -> String {
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let check = std::env::args().any(|a| a == "--check");
     let started = Instant::now();
     let mut open = demo::open()?;
     open.rodata.demo_pid = std::process::id();
@@ -33,6 +35,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     let events: &mut RingBuf<_> = &mut skel.maps.exec_events;
     let mut execs_printed = 0;
+    let mut own_children = 0;
     println!(
         "\n{:<8} {:<8} {:<16} {:<40}",
         "PID", "PPID", "COMM", "EXECUTED"
@@ -55,6 +58,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             let Some(event) = record.read::<exec_event>() else {
                 continue;
             };
+            own_children += u32::from(event.child_of_demo != 0);
             if execs_printed < 15 {
                 let mark = if event.child_of_demo != 0 {
                     "  (started by this demo)"
@@ -84,6 +88,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!("\n{:<16} {:>10}", "COMM", "SYSCALLS");
     for (count, comm) in rows.iter().take(10) {
         println!("{comm:<16} {count:>10}");
+    }
+    if check && own_children < 3 {
+        return Err(format!("check failed: {own_children} of the demo's 3 children seen").into());
     }
     Ok(())
 }

@@ -42,7 +42,11 @@ fn parse_args() -> Result<Args, String> {
                 args.check = true;
                 args.seconds = args.seconds.min(2);
             }
-            other => return Err(format!("unknown argument {other} (see the source's header)")),
+            other => {
+                return Err(format!(
+                    "unknown argument {other} (see the source's header)"
+                ));
+            }
         }
     }
     Ok(args)

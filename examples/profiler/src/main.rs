@@ -47,7 +47,11 @@ fn parse_args() -> Result<Args, String> {
             "--frequency" => args.frequency = number("--frequency")?,
             "--top" => args.top = number("--top")? as usize,
             "--check" => args.check = true,
-            other => return Err(format!("unknown argument {other} (see the source's header)")),
+            other => {
+                return Err(format!(
+                    "unknown argument {other} (see the source's header)"
+                ));
+            }
         }
     }
     if args.check {
@@ -131,9 +135,9 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
         *per_process.entry((key.pid, text(&key.comm))).or_default() += count;
         rows.push((count, key));
     }
-    rows.sort_unstable_by(|a, b| b.0.cmp(&a.0));
+    rows.sort_unstable_by_key(|row| std::cmp::Reverse(row.0));
     let mut processes: Vec<_> = per_process.into_iter().collect();
-    processes.sort_unstable_by(|a, b| b.1.cmp(&a.1));
+    processes.sort_unstable_by_key(|p| std::cmp::Reverse(p.1));
     println!("\n{:<8} {:<16} {:>8}", "PID", "COMM", "SAMPLES");
     for ((pid, comm), count) in processes.iter().take(args.top) {
         println!("{pid:<8} {comm:<16} {count:>8}");
@@ -167,7 +171,10 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
         let expected = args.frequency * args.seconds;
         // Loose: the CPUs are shared, and a busy machine runs this thread only part of the time.
         if own < (expected / 20).max(5) {
-            return Err(format!("check failed: {own} samples of this process, {expected} expected").into());
+            return Err(format!(
+                "check failed: {own} samples of this process, {expected} expected"
+            )
+            .into());
         }
         println!("\ncheck passed: {own} samples of this process ({expected} expected at most)");
     }

@@ -48,11 +48,17 @@ fn parse_args() -> Result<Args, String> {
         match arg.as_str() {
             "--iface" => args.iface = Some(value()?),
             "--block" => args.block = value()?.parse().map_err(|e| format!("--block: {e}"))?,
-            "--seconds" => args.seconds = value()?.parse().map_err(|e| format!("--seconds: {e}"))?,
+            "--seconds" => {
+                args.seconds = value()?.parse().map_err(|e| format!("--seconds: {e}"))?
+            }
             "--check" => args.check = true,
             "--traffic-from" => args.traffic_from = Some(value()?),
             "--send" => args.send = Some(value()?),
-            other => return Err(format!("unknown argument {other} (see the source's header)")),
+            other => {
+                return Err(format!(
+                    "unknown argument {other} (see the source's header)"
+                ));
+            }
         }
     }
     Ok(args)
@@ -98,8 +104,8 @@ fn classify(args: &Args, iface: &str) -> Result<(), Box<dyn std::error::Error>> 
                 socket.set_read_timeout(Some(Duration::from_millis(200)))?;
                 sockets.push(socket);
             }
-            let status = veth::VethPair::run_in(ns, &["--send".into(), veth::ADDR_B.into()])?
-                .status()?;
+            let status =
+                veth::VethPair::run_in(ns, &["--send".into(), veth::ADDR_B.into()])?.status()?;
             if !status.success() {
                 return Err(format!("the sending end failed: {status}").into());
             }
@@ -111,10 +117,18 @@ fn classify(args: &Args, iface: &str) -> Result<(), Box<dyn std::error::Error>> 
     let mut rows = Vec::new();
     for entry in skel.maps.verdicts.iter() {
         let (key, count) = entry?;
-        rows.push((key.port, key.protocol, verdict(u32::from(key.verdict)), count));
+        rows.push((
+            key.port,
+            key.protocol,
+            verdict(u32::from(key.verdict)),
+            count,
+        ));
     }
     rows.sort_unstable_by_key(|row| (row.0, row.1, row.2.0));
-    println!("\n{:<8} {:<6} {:<8} {:>8}", "PORT", "PROTO", "VERDICT", "PACKETS");
+    println!(
+        "\n{:<8} {:<6} {:<8} {:>8}",
+        "PORT", "PROTO", "VERDICT", "PACKETS"
+    );
     for (port, protocol, v, count) in &rows {
         let protocol = if *protocol == 17 { "UDP" } else { "TCP" };
         let v = if *v == verdict::VERDICT_DROP {

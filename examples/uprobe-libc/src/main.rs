@@ -38,14 +38,19 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
                 check = true;
                 seconds = seconds.min(2);
             }
-            other => return Err(format!("unknown argument {other} (see the source's header)").into()),
+            other => {
+                return Err(format!("unknown argument {other} (see the source's header)").into());
+            }
         }
     }
 
     let mut skel = uprobe_libc::open()?.load()?;
     let attached = skel.attach()?;
     println!("attached {} to libc's getaddrinfo", attached.join(" and "));
-    println!("{:<8} {:<16} {:>10} {:>7}  HOST", "PID", "COMM", "LATENCY", "RESULT");
+    println!(
+        "{:<8} {:<16} {:>10} {:>7}  HOST",
+        "PID", "COMM", "LATENCY", "RESULT"
+    );
 
     if check {
         // Resolved from /etc/hosts: no network needed.

@@ -42,11 +42,17 @@ fn parse_args() -> Result<Args, String> {
         let mut value = || it.next().ok_or(format!("{arg} needs a value"));
         match arg.as_str() {
             "--iface" => args.iface = Some(value()?),
-            "--seconds" => args.seconds = value()?.parse().map_err(|e| format!("--seconds: {e}"))?,
+            "--seconds" => {
+                args.seconds = value()?.parse().map_err(|e| format!("--seconds: {e}"))?
+            }
             "--check" => args.check = true,
             "--traffic-from" => args.traffic_from = Some(value()?),
             "--send" => args.send = Some(value()?),
-            other => return Err(format!("unknown argument {other} (see the source's header)")),
+            other => {
+                return Err(format!(
+                    "unknown argument {other} (see the source's header)"
+                ));
+            }
         }
     }
     Ok(args)
@@ -85,8 +91,8 @@ fn count(args: &Args, iface: &str) -> Result<(), Box<dyn std::error::Error>> {
     println!("counting on {iface}…");
     match &args.traffic_from {
         Some(ns) => {
-            let status = veth::VethPair::run_in(ns, &["--send".into(), veth::ADDR_B.into()])?
-                .status()?;
+            let status =
+                veth::VethPair::run_in(ns, &["--send".into(), veth::ADDR_B.into()])?.status()?;
             if !status.success() {
                 return Err(format!("the sending end failed: {status}").into());
             }
