@@ -133,7 +133,8 @@ fn header_is_an_input_and_its_change_regenerates_the_type() {
 }
 
 /// A whole crate built by cargo twice: the second build, after the header changed and nothing
-/// else, reruns the build script and fails on the stale hand-written type.
+/// else, reruns the build script and fails on the stale hand-written type. The crate also
+/// compiles the kernel's `task_struct` generated as Rust.
 #[test]
 fn cargo_reruns_and_a_stale_hand_written_type_fails_to_compile() {
     if let Some(reason) = missing_toolchain() {
@@ -159,12 +160,14 @@ fn cargo_reruns_and_a_stale_hand_written_type_fails_to_compile() {
     std::fs::write(
         dir.join("build.rs"),
         "fn main() -> Result<(), bpf_build::Error> {\n    \
-         bpf_build::Builder::new().source(\"src/bpf/prog.bpf.c\").build()?;\n    Ok(())\n}\n",
+         bpf_build::Builder::new()\n        .source(\"src/bpf/prog.bpf.c\")\n        \
+         .kernel_types([\"task_struct\"])\n        .build()?;\n    Ok(())\n}\n",
     )
     .unwrap();
     std::fs::write(
         dir.join("src/main.rs"),
         r#"include!(concat!(env!("OUT_DIR"), "/prog.skel.rs"));
+include!(concat!(env!("OUT_DIR"), "/vmlinux.rs"));
 
 use bpf_programs::zerocopy::{FromBytes, Immutable, IntoBytes};
 
@@ -184,6 +187,8 @@ const _: () = assert!(
 
 fn main() {
     let _ = prog::open;
+    // Kernel types compile too, their layout asserted against the kernel's BTF.
+    let _ = size_of::<vmlinux::task_struct>();
 }
 "#,
     )
