@@ -20,7 +20,8 @@
 //!
 //! For each source `<name>.bpf.c`, [`Builder::build`]:
 //! - writes `vmlinux.h` from BTF (the running kernel's `/sys/kernel/btf/vmlinux`, or the file
-//!   given to [`Builder::btf_file`]) into `OUT_DIR` and puts it on the include path, so no
+//!   given to [`Builder::btf_file`] or `$BPF_BUILD_BTF`) into `OUT_DIR` and puts it on the
+//!   include path, so no
 //!   bpftool is needed; `<bpf/bpf_helpers.h>` and the other libbpf headers come from the system
 //!   (Debian/Ubuntu: `libbpf-dev`);
 //! - compiles it with clang (`$CLANG`, else `clang`, else the newest `clang-NN` on `PATH`):
@@ -43,6 +44,9 @@ pub use error::Error;
 
 /// The running kernel's BTF.
 const KERNEL_BTF: &str = "/sys/kernel/btf/vmlinux";
+
+/// The environment variable naming a BTF file to use when the build script names none.
+const BTF_ENV: &str = "BPF_BUILD_BTF";
 
 /// One C source and the types to generate from it besides those its maps and globals use.
 #[derive(Debug, Clone)]
@@ -181,7 +185,7 @@ impl Builder {
 
     /// BTF to write `vmlinux.h` and kernel types from, instead of the running kernel's: raw BTF
     /// (a copy of some kernel's `/sys/kernel/btf/vmlinux`) or an ELF with `.BTF` (for cross
-    /// builds and reproducible CI).
+    /// builds and reproducible CI). Without it, `$BPF_BUILD_BTF` names the file if set.
     pub fn btf_file(mut self, path: impl Into<PathBuf>) -> Builder {
         self.btf = Some(path.into());
         self
@@ -248,10 +252,15 @@ impl Builder {
         }
 
         let mut output = Output::default();
+        if self.cargo_directives {
+            println!("cargo:rerun-if-env-changed={BTF_ENV}");
+        }
         let btf_path = self
             .btf
             .clone()
+            .or_else(|| std::env::var_os(BTF_ENV).map(PathBuf::from))
             .unwrap_or_else(|| PathBuf::from(KERNEL_BTF));
+        let cross_without_btf = arch != std::env::consts::ARCH && btf_path == Path::new(KERNEL_BTF);
         let mut include_dirs = self.include_dirs.clone();
         if self.vmlinux_header || !self.kernel_types.is_empty() {
             output.inputs.push(btf_path.clone());
@@ -291,7 +300,23 @@ impl Builder {
                 defines: &self.defines,
                 extra_args: &self.clang_args,
             };
-            let compiled = compile.run()?;
+            let compiled = compile.run().map_err(|e| match e {
+                Error::Compile {
+                    source_file,
+                    stderr,
+                    hint: None,
+                } if cross_without_btf => Error::Compile {
+                    source_file,
+                    stderr,
+                    hint: Some(
+                        "this is a cross build against the running kernel's BTF, whose \
+                         architecture-specific types (struct pt_regs, user_pt_regs) are not the \
+                         target's: give the target kernel's BTF with Builder::btf_file or \
+                         BPF_BUILD_BTF",
+                    ),
+                },
+                other => other,
+            })?;
             self.warn(&compiled.warnings);
             let deps = std::fs::read_to_string(&depfile).map_err(|e| io(&depfile, e))?;
             output.inputs.push(source.path.clone());
