@@ -21,8 +21,7 @@
 //! For each source `<name>.bpf.c`, [`Builder::build`]:
 //! - writes `vmlinux.h` from BTF (the running kernel's `/sys/kernel/btf/vmlinux`, or the file
 //!   given to [`Builder::btf_file`] or `$BPF_BUILD_BTF`) into `OUT_DIR` and puts it on the
-//!   include path, so no
-//!   bpftool is needed; `<bpf/bpf_helpers.h>` and the other libbpf headers come from the system
+//!   include path; `<bpf/bpf_helpers.h>` and the other libbpf headers come from the system
 //!   (Debian/Ubuntu: `libbpf-dev`);
 //! - compiles it with clang (`$CLANG`, else `clang`, else the newest `clang-NN` on `PATH`):
 //!   `-O2 -g -target bpf`, `__TARGET_ARCH_*` from `CARGO_CFG_TARGET_ARCH`, clang's warnings
