@@ -1,5 +1,6 @@
 //! Finding clang and compiling one `.bpf.c` with it.
 
+use std::ffi::{OsStr, OsString};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -10,11 +11,18 @@ const CLANG_PACKAGE: &str = "clang-19";
 
 /// The clang to run: `$CLANG`, else `clang` on `PATH`, else the newest `clang-NN` on `PATH`.
 pub fn find_clang() -> Result<PathBuf, Error> {
-    if let Some(clang) = std::env::var_os("CLANG").filter(|c| !c.is_empty()) {
+    choose_clang(
+        std::env::var_os("CLANG"),
+        &std::env::var_os("PATH").unwrap_or_default(),
+    )
+}
+
+/// [`find_clang`] with the environment given.
+fn choose_clang(clang_env: Option<OsString>, path: &OsStr) -> Result<PathBuf, Error> {
+    if let Some(clang) = clang_env.filter(|c| !c.is_empty()) {
         return Ok(PathBuf::from(clang));
     }
-    let path = std::env::var_os("PATH").unwrap_or_default();
-    let dirs: Vec<PathBuf> = std::env::split_paths(&path).collect();
+    let dirs: Vec<PathBuf> = std::env::split_paths(path).collect();
     if let Some(clang) = dirs
         .iter()
         .map(|d| d.join("clang"))
@@ -235,6 +243,75 @@ mod tests {
             ]
             .map(PathBuf::from)
         );
+    }
+
+    #[test]
+    fn clang_choice() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = std::env::temp_dir().join(format!("bpf-build-clang-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let tool = |name: &str| {
+            let path = dir.join(name);
+            std::fs::write(&path, "").unwrap();
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+            path
+        };
+        let path = dir.as_os_str();
+        let missing = choose_clang(None, path).unwrap_err().to_string();
+        assert!(missing.contains("apt-get install clang-19"), "{missing}");
+        tool("clang-9");
+        let newest = tool("clang-19");
+        tool("clang-19-extra");
+        assert_eq!(choose_clang(None, path).unwrap(), newest);
+        let plain = tool("clang");
+        assert_eq!(choose_clang(None, path).unwrap(), plain);
+        assert_eq!(
+            choose_clang(Some("/opt/llvm/bin/clang".into()), path).unwrap(),
+            PathBuf::from("/opt/llvm/bin/clang")
+        );
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn cross_command_line() {
+        let includes = [PathBuf::from("/out/include")];
+        let defines = [
+            ("DEBUG".to_owned(), None),
+            ("LEVEL".to_owned(), Some("2".to_owned())),
+        ];
+        let compile = Compile {
+            clang: Path::new("clang"),
+            source: Path::new("src/x.bpf.c"),
+            output: Path::new("/out/x.bpf.o"),
+            depfile: Path::new("/out/x.d"),
+            rust_arch: "aarch64",
+            big_endian: false,
+            include_dirs: &includes,
+            defines: &defines,
+            extra_args: &[],
+        };
+        let args: Vec<String> = compile
+            .command()
+            .unwrap()
+            .get_args()
+            .map(|a| a.to_string_lossy().into_owned())
+            .collect();
+        let joined = args.join(" ");
+        for expected in [
+            "-O2 -g -target bpfel",
+            "-D__TARGET_ARCH_arm64",
+            "-MD -MF /out/x.d",
+            "-I /out/include",
+            "-idirafter /usr/include",
+            "-DDEBUG -DLEVEL=2",
+            "-c src/x.bpf.c -o /out/x.bpf.o",
+        ] {
+            assert!(
+                joined.contains(expected),
+                "`{expected}` missing in `{joined}`"
+            );
+        }
     }
 
     #[test]
