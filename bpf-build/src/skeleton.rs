@@ -215,8 +215,9 @@ struct SkelMap {
     comment: String,
 }
 
-/// The typed map for a map's kernel type, key and value types (over `MapData`).
-fn map_type(map_type: u32, key: &str, value: &str) -> Option<String> {
+/// The typed map for a map's kernel type, key and value types (over `MapData`); `key_size`
+/// for LPM tries, whose wrapper takes the key's data after the prefix length.
+fn map_type(map_type: u32, key: &str, value: &str, key_size: u32) -> Option<String> {
     let m = format!("{P}::maps::MapData");
     let (name, generics) = match map_type {
         mt::BPF_MAP_TYPE_HASH => ("HashMap", format!("{m}, {key}, {value}")),
@@ -233,6 +234,23 @@ fn map_type(map_type: u32, key: &str, value: &str) -> Option<String> {
         mt::BPF_MAP_TYPE_STACK_TRACE => ("StackTraceMap", m),
         mt::BPF_MAP_TYPE_PROG_ARRAY => ("ProgramArray", m),
         mt::BPF_MAP_TYPE_ARENA => ("Arena", m),
+        mt::BPF_MAP_TYPE_LPM_TRIE => (
+            "LpmTrie",
+            format!("{m}, [u8; {}], {value}", key_size.saturating_sub(4)),
+        ),
+        mt::BPF_MAP_TYPE_TASK_STORAGE => ("TaskStorage", format!("{m}, {value}")),
+        mt::BPF_MAP_TYPE_SK_STORAGE => ("SkStorage", format!("{m}, {value}")),
+        mt::BPF_MAP_TYPE_INODE_STORAGE => ("InodeStorage", format!("{m}, {value}")),
+        mt::BPF_MAP_TYPE_CGRP_STORAGE => ("CgrpStorage", format!("{m}, {value}")),
+        mt::BPF_MAP_TYPE_SOCKHASH => ("SockHash", format!("{m}, {key}")),
+        mt::BPF_MAP_TYPE_HASH_OF_MAPS => ("HashOfMaps", format!("{m}, {key}")),
+        mt::BPF_MAP_TYPE_ARRAY_OF_MAPS => ("ArrayOfMaps", m),
+        mt::BPF_MAP_TYPE_SOCKMAP => ("SockMap", m),
+        mt::BPF_MAP_TYPE_CGROUP_ARRAY => ("CgroupArray", m),
+        mt::BPF_MAP_TYPE_XSKMAP => ("XskMap", m),
+        mt::BPF_MAP_TYPE_DEVMAP => ("DevMap", m),
+        mt::BPF_MAP_TYPE_DEVMAP_HASH => ("DevMapHash", m),
+        mt::BPF_MAP_TYPE_CPUMAP => ("CpuMap", m),
         _ => return None,
     };
     Some(format!("{P}::maps::{name}<{generics}>"))
@@ -258,7 +276,7 @@ fn maps(
         };
         let key = in_types(&spell(types, def.key_type_id, map.def.key_size)?);
         let value = in_types(&spell(types, def.value_type_id, map.def.value_size)?);
-        let rust_type = map_type(map.def.map_type, &key, &value);
+        let rust_type = map_type(map.def.map_type, &key, &value, map.def.key_size);
         let comment = match map.def.map_type {
             mt::BPF_MAP_TYPE_RINGBUF | mt::BPF_MAP_TYPE_PERF_EVENT_ARRAY => String::new(),
             _ => format!(" (key `{key}`, value `{value}`)"),

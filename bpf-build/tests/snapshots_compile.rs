@@ -79,3 +79,224 @@ fn skeletons_load_into_their_typed_fields() {
     let maps = maps.load().unwrap();
     assert_eq!(maps.maps.counts.map_data().max_entries(), 7);
 }
+
+/// Every snapshot's skeleton opened and loaded: those whose programs this kernel takes load into
+/// their typed fields; the others fail for their own reason (the test objects include programs
+/// made to be refused, and trampolines are refused here), never because the generator chose
+/// another program or map type, or other sizes, than the loader makes.
+#[test]
+fn every_skeleton_loads_or_fails_for_its_own_reason() {
+    if !can_load_bpf() {
+        println!(
+            "SKIPPED snapshots_compile::every_skeleton_loads_or_fails_for_its_own_reason: \
+             no CAP_BPF or CAP_SYS_ADMIN"
+        );
+        return;
+    }
+    type Outcome = Result<(), bpf_programs::skeleton::SkeletonError>;
+    let outcomes: Vec<(&str, Outcome)> = vec![
+        (
+            "cgroup_programs",
+            cgroup_programs::open().and_then(|o| o.load()).map(drop),
+        ),
+        (
+            "map_arena",
+            map_arena::open().and_then(|o| o.load()).map(drop),
+        ),
+        (
+            "map_arena_fixed",
+            map_arena_fixed::open().and_then(|o| o.load()).map(drop),
+        ),
+        (
+            "map_in_map",
+            map_in_map::open().and_then(|o| o.load()).map(drop),
+        ),
+        (
+            "map_in_map_locked",
+            map_in_map_locked::open().and_then(|o| o.load()).map(drop),
+        ),
+        (
+            "map_in_map_no_inner",
+            map_in_map_no_inner::open().and_then(|o| o.load()).map(drop),
+        ),
+        (
+            "map_programs",
+            map_programs::open().and_then(|o| o.load()).map(drop),
+        ),
+        (
+            "map_sized_at_run_time",
+            map_sized_at_run_time::open()
+                .and_then(|o| o.load())
+                .map(drop),
+        ),
+        (
+            "module_btf",
+            module_btf::open().and_then(|o| o.load()).map(drop),
+        ),
+        (
+            "net_lirc",
+            net_lirc::open().and_then(|o| o.load()).map(drop),
+        ),
+        (
+            "net_netkit",
+            net_netkit::open().and_then(|o| o.load()).map(drop),
+        ),
+        (
+            "net_packet",
+            net_packet::open().and_then(|o| o.load()).map(drop),
+        ),
+        (
+            "net_sockmap",
+            net_sockmap::open().and_then(|o| o.load()).map(drop),
+        ),
+        (
+            "parse_globals",
+            parse_globals::open().and_then(|o| o.load()).map(drop),
+        ),
+        (
+            "parse_iproute2",
+            parse_iproute2::open().and_then(|o| o.load()).map(drop),
+        ),
+        (
+            "parse_maps",
+            parse_maps::open().and_then(|o| o.load()).map(drop),
+        ),
+        (
+            "parse_programs",
+            parse_programs::open().and_then(|o| o.load()).map(drop),
+        ),
+        (
+            "parse_struct_ops",
+            parse_struct_ops::open().and_then(|o| o.load()).map(drop),
+        ),
+        (
+            "prog_btf_tracepoint",
+            prog_btf_tracepoint::open().and_then(|o| o.load()).map(drop),
+        ),
+        (
+            "prog_extension",
+            prog_extension::open().and_then(|o| o.load()).map(drop),
+        ),
+        (
+            "prog_fentry",
+            prog_fentry::open().and_then(|o| o.load()).map(drop),
+        ),
+        (
+            "prog_iter",
+            prog_iter::open().and_then(|o| o.load()).map(drop),
+        ),
+        (
+            "prog_kprobe",
+            prog_kprobe::open().and_then(|o| o.load()).map(drop),
+        ),
+        (
+            "prog_loader",
+            prog_loader::open().and_then(|o| o.load()).map(drop),
+        ),
+        (
+            "prog_lsm",
+            prog_lsm::open().and_then(|o| o.load()).map(drop),
+        ),
+        (
+            "prog_perf_event",
+            prog_perf_event::open().and_then(|o| o.load()).map(drop),
+        ),
+        (
+            "prog_raw_tracepoint",
+            prog_raw_tracepoint::open().and_then(|o| o.load()).map(drop),
+        ),
+        (
+            "prog_syscall",
+            prog_syscall::open().and_then(|o| o.load()).map(drop),
+        ),
+        (
+            "prog_tracepoint",
+            prog_tracepoint::open().and_then(|o| o.load()).map(drop),
+        ),
+        (
+            "prog_uprobe",
+            prog_uprobe::open().and_then(|o| o.load()).map(drop),
+        ),
+        (
+            "prog_usdt",
+            prog_usdt::open().and_then(|o| o.load()).map(drop),
+        ),
+        (
+            "reloc_calls",
+            reloc_calls::open().and_then(|o| o.load()).map(drop),
+        ),
+        (
+            "reloc_core",
+            reloc_core::open().and_then(|o| o.load()).map(drop),
+        ),
+        (
+            "reloc_externs",
+            reloc_externs::open().and_then(|o| o.load()).map(drop),
+        ),
+        (
+            "rw_execsnoop",
+            rw_execsnoop::open().and_then(|o| o.load()).map(drop),
+        ),
+        (
+            "rw_runqlat",
+            rw_runqlat::open().and_then(|o| o.load()).map(drop),
+        ),
+        (
+            "struct_ops_cc",
+            struct_ops_cc::open().and_then(|o| o.load()).map(drop),
+        ),
+        (
+            "struct_ops_dummy",
+            struct_ops_dummy::open().and_then(|o| o.load()).map(drop),
+        ),
+        (
+            "struct_ops_missing",
+            struct_ops_missing::open().and_then(|o| o.load()).map(drop),
+        ),
+        (
+            "usdt_spec_v2",
+            usdt_spec_v2::open().and_then(|o| o.load()).map(drop),
+        ),
+    ];
+    // Loaded on the kernel this was written on (6.18) and, as they need nothing recent, on any
+    // kernel with BTF where this test runs.
+    let must_load = [
+        "cgroup_programs",
+        "map_in_map",
+        "map_in_map_locked",
+        "map_programs",
+        "net_netkit",
+        "net_packet",
+        "net_sockmap",
+        "parse_globals",
+        "parse_iproute2",
+        "parse_struct_ops",
+        "prog_kprobe",
+        "prog_perf_event",
+        "prog_syscall",
+        "prog_tracepoint",
+        "prog_uprobe",
+        "prog_usdt",
+        "reloc_calls",
+        "reloc_core",
+        "rw_execsnoop",
+        "struct_ops_cc",
+        "struct_ops_dummy",
+        "usdt_spec_v2",
+    ];
+    for (name, outcome) in &outcomes {
+        match outcome {
+            Ok(()) => {}
+            Err(e) => {
+                let text = format!("{e:?}");
+                for mismatch in ["UnexpectedProgramType", "WrongType", "KeySize", "ValueSize"] {
+                    assert!(
+                        !text.contains(mismatch),
+                        "{name}: the skeleton's types do not match the object: {text}"
+                    );
+                }
+                assert!(!must_load.contains(name), "{name} did not load: {text}");
+            }
+        }
+    }
+}

@@ -94,11 +94,11 @@ pub struct Progs {
 #[derive(Debug)]
 pub struct Maps {
     /// `by_key` (key `u32`, value `[u8; 4]`)
-    pub by_key: ::bpf_programs::maps::Map,
+    pub by_key: ::bpf_programs::maps::HashOfMaps<::bpf_programs::maps::MapData, u32>,
     /// `first` (key `u32`, value `u64`)
     pub first: ::bpf_programs::maps::Array<::bpf_programs::maps::MapData, u64>,
     /// `outer` (key `u32`, value `[u8; 4]`)
-    pub outer: ::bpf_programs::maps::Map,
+    pub outer: ::bpf_programs::maps::ArrayOfMaps<::bpf_programs::maps::MapData>,
 }
 
 /// Map settings applied at load.
@@ -192,9 +192,9 @@ impl Skel {
                 read_through: ::bpf_programs::skeleton::take_program(object_ref, NAME, "read_through")?,
             },
             maps: Maps {
-                by_key: ::bpf_programs::skeleton::take_map(object_ref, NAME, "by_key")?,
+                by_key: ::bpf_programs::skeleton::take_typed_map(object_ref, NAME, "by_key")?,
                 first: ::bpf_programs::skeleton::take_typed_map(object_ref, NAME, "first")?,
-                outer: ::bpf_programs::skeleton::take_map(object_ref, NAME, "outer")?,
+                outer: ::bpf_programs::skeleton::take_typed_map(object_ref, NAME, "outer")?,
             },
             bss: BssView(::bpf_programs::skeleton::take_globals(object_ref, NAME, ".bss")?),
             object,

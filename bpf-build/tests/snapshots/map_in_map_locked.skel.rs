@@ -55,7 +55,7 @@ pub struct Maps {
     /// `counters` (key `u32`, value `types::locked_value`)
     pub counters: ::bpf_programs::maps::Array<::bpf_programs::maps::MapData, types::locked_value>,
     /// `locked_outer` (key `u32`, value `[u8; 4]`)
-    pub locked_outer: ::bpf_programs::maps::Map,
+    pub locked_outer: ::bpf_programs::maps::ArrayOfMaps<::bpf_programs::maps::MapData>,
 }
 
 /// Map settings applied at load.
@@ -136,7 +136,7 @@ impl Skel {
             },
             maps: Maps {
                 counters: ::bpf_programs::skeleton::take_typed_map(object_ref, NAME, "counters")?,
-                locked_outer: ::bpf_programs::skeleton::take_map(object_ref, NAME, "locked_outer")?,
+                locked_outer: ::bpf_programs::skeleton::take_typed_map(object_ref, NAME, "locked_outer")?,
             },
             object,
         })

@@ -25,7 +25,7 @@ pub struct Progs {
 #[derive(Debug)]
 pub struct Maps {
     /// `shapeless` (key `u32`, value `u32`)
-    pub shapeless: ::bpf_programs::maps::Map,
+    pub shapeless: ::bpf_programs::maps::ArrayOfMaps<::bpf_programs::maps::MapData>,
 }
 
 /// Map settings applied at load.
@@ -98,7 +98,7 @@ impl Skel {
             progs: Progs {
             },
             maps: Maps {
-                shapeless: ::bpf_programs::skeleton::take_map(object_ref, NAME, "shapeless")?,
+                shapeless: ::bpf_programs::skeleton::take_typed_map(object_ref, NAME, "shapeless")?,
             },
             object,
         })

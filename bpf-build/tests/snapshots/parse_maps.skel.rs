@@ -63,7 +63,7 @@ pub struct Maps {
     /// `legacy_hash` (key `[u8; 4]`, value `[u8; 8]`)
     pub legacy_hash: ::bpf_programs::maps::HashMap<::bpf_programs::maps::MapData, [u8; 4], [u8; 8]>,
     /// `outer` (key `u32`, value `[u8; 4]`)
-    pub outer: ::bpf_programs::maps::Map,
+    pub outer: ::bpf_programs::maps::ArrayOfMaps<::bpf_programs::maps::MapData>,
     /// `sized_array` (key `[u8; 4]`, value `[u8; 8]`)
     pub sized_array: ::bpf_programs::maps::PerCpuArray<::bpf_programs::maps::MapData, [u8; 8]>,
 }
@@ -203,7 +203,7 @@ impl Skel {
                 jump_table: ::bpf_programs::skeleton::take_typed_map(object_ref, NAME, "jump_table")?,
                 legacy_array: ::bpf_programs::skeleton::take_typed_map(object_ref, NAME, "legacy_array")?,
                 legacy_hash: ::bpf_programs::skeleton::take_typed_map(object_ref, NAME, "legacy_hash")?,
-                outer: ::bpf_programs::skeleton::take_map(object_ref, NAME, "outer")?,
+                outer: ::bpf_programs::skeleton::take_typed_map(object_ref, NAME, "outer")?,
                 sized_array: ::bpf_programs::skeleton::take_typed_map(object_ref, NAME, "sized_array")?,
             },
             object,

@@ -126,7 +126,7 @@ pub struct Maps {
     /// `jump_table` (key `u32`, value `[u8; 4]`)
     pub jump_table: ::bpf_programs::maps::ProgramArray<::bpf_programs::maps::MapData>,
     /// `outer` (key `u32`, value `[u8; 4]`)
-    pub outer: ::bpf_programs::maps::Map,
+    pub outer: ::bpf_programs::maps::ArrayOfMaps<::bpf_programs::maps::MapData>,
     /// `pinned_counts` (key `u32`, value `u64`)
     pub pinned_counts: ::bpf_programs::maps::HashMap<::bpf_programs::maps::MapData, u32, u64>,
 }
@@ -241,7 +241,7 @@ impl Skel {
             maps: Maps {
                 inner_a: ::bpf_programs::skeleton::take_typed_map(object_ref, NAME, "inner_a")?,
                 jump_table: ::bpf_programs::skeleton::take_typed_map(object_ref, NAME, "jump_table")?,
-                outer: ::bpf_programs::skeleton::take_map(object_ref, NAME, "outer")?,
+                outer: ::bpf_programs::skeleton::take_typed_map(object_ref, NAME, "outer")?,
                 pinned_counts: ::bpf_programs::skeleton::take_typed_map(object_ref, NAME, "pinned_counts")?,
             },
             bss: BssView(::bpf_programs::skeleton::take_globals(object_ref, NAME, ".bss")?),

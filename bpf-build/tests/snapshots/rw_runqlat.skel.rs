@@ -168,7 +168,7 @@ pub struct Progs {
 #[derive(Debug)]
 pub struct Maps {
     /// `cgroup_map` (key `u32`, value `u32`)
-    pub cgroup_map: ::bpf_programs::maps::Map,
+    pub cgroup_map: ::bpf_programs::maps::CgroupArray<::bpf_programs::maps::MapData>,
     /// `stacks` (key `[u8; 4]`, value `[u8; 1016]`)
     pub stacks: ::bpf_programs::maps::StackTraceMap<::bpf_programs::maps::MapData>,
     /// `start` (key `u32`, value `u64`)
@@ -278,7 +278,7 @@ impl Skel {
                 sched_wakeup: ::bpf_programs::skeleton::take_program(object_ref, NAME, "sched_wakeup")?,
             },
             maps: Maps {
-                cgroup_map: ::bpf_programs::skeleton::take_map(object_ref, NAME, "cgroup_map")?,
+                cgroup_map: ::bpf_programs::skeleton::take_typed_map(object_ref, NAME, "cgroup_map")?,
                 stacks: ::bpf_programs::skeleton::take_typed_map(object_ref, NAME, "stacks")?,
                 start: ::bpf_programs::skeleton::take_typed_map(object_ref, NAME, "start")?,
             },
