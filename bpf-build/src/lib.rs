@@ -10,8 +10,8 @@
 //! }
 //! ```
 //!
-//! ```ignore
-//! // src/main.rs
+//! ```text
+//! // src/main.rs (see docs/GUIDE.md for the whole tool)
 //! include!(concat!(env!("OUT_DIR"), "/exec.skel.rs"));
 //!
 //! let mut skel = exec::open()?.load()?;
