@@ -54,6 +54,12 @@ pub fn generate(input: &SkeletonInput<'_>) -> Result<String, String> {
     let module = ident(input.name);
 
     let programs = programs(&object);
+    let struct_ops: Vec<String> = object
+        .maps
+        .iter()
+        .filter(|m| m.kind == MapKind::StructOps)
+        .map(|m| m.name.clone())
+        .collect();
     let maps = maps(&object, typed, &mut types)?;
     let sections = sections(&object, btf, &mut types)?;
     let mut extra = Vec::new();
@@ -111,7 +117,7 @@ pub fn generate(input: &SkeletonInput<'_>) -> Result<String, String> {
     out.push_str(&programs_code(&programs));
     out.push_str(&maps_code(&maps));
     out.push_str(&open_code(&sections, &maps));
-    out.push_str(&skel_code(&sections, &maps, &programs));
+    out.push_str(&skel_code(&sections, &maps, &programs, &struct_ops));
     out.push_str("}\n");
     Ok(out)
 }
@@ -195,6 +201,8 @@ fn programs(object: &Object) -> Vec<Prog> {
     let mut programs: Vec<Prog> = object
         .programs
         .iter()
+        // struct_ops programs stay with the object, which loads them when their map registers.
+        .filter(|p| !matches!(p.section, ProgramSection::StructOps { .. }))
         .map(|p| Prog {
             name: p.name.clone(),
             field: ident(&p.name),
@@ -491,7 +499,8 @@ fn sections_code(sections: &[Section], zerocopy: &str) -> String {
 fn programs_code(programs: &[Prog]) -> String {
     let mut out = String::from(
         "/// The object's programs, each its typed program (loaded by `OpenSkel::load` unless \
-         its section starts with `?`).\n#[derive(Debug)]\npub struct Progs {\n",
+         its section starts with `?`); struct_ops programs stay in `Skel::object` and load when \
+         their map registers.\n#[derive(Debug)]\npub struct Progs {\n",
     );
     for p in programs {
         let _ = writeln!(
@@ -614,7 +623,12 @@ fn open_code(sections: &[Section], maps: &[SkelMap]) -> String {
     out
 }
 
-fn skel_code(sections: &[Section], maps: &[SkelMap], programs: &[Prog]) -> String {
+fn skel_code(
+    sections: &[Section],
+    maps: &[SkelMap],
+    programs: &[Prog],
+    struct_ops: &[String],
+) -> String {
     let mut out = String::from(
         "/// The loaded object: typed programs, maps and global sections.\n\
          #[derive(Debug)]\npub struct Skel {\n    /// Programs.\n    pub progs: Progs,\n    \
@@ -668,6 +682,16 @@ fn skel_code(sections: &[Section], maps: &[SkelMap], programs: &[Prog]) -> Strin
         );
     }
     out.push_str("            object,\n        })\n    }\n\n");
+    for name in struct_ops {
+        let _ = writeln!(
+            out,
+            "    /// Registers struct_ops map `{name}` with the kernel, loading the programs it points \
+             at; dropping the link unregisters it.\n    \
+             pub fn register_{field}(&mut self) -> Result<{P}::maps::StructOpsLink, {P}::maps::StructOpsError> {{\n        \
+             self.object.register_struct_ops({name:?})\n    }}\n",
+            field = ident(name).trim_start_matches("r#"),
+        );
+    }
     let _ = writeln!(
         out,
         "    /// Attaches every program whose section names its target (loading it first if \

@@ -42,7 +42,7 @@ pub mod types {
     };
 }
 
-/// The object's programs, each its typed program (loaded by `OpenSkel::load` unless its section starts with `?`).
+/// The object's programs, each its typed program (loaded by `OpenSkel::load` unless its section starts with `?`); struct_ops programs stay in `Skel::object` and load when their map registers.
 #[derive(Debug)]
 pub struct Progs {
     /// `SEC("syscall") bump_locked`

@@ -16,7 +16,7 @@ pub const NAME: &str = "map_in_map_no_inner";
 pub mod types {
 }
 
-/// The object's programs, each its typed program (loaded by `OpenSkel::load` unless its section starts with `?`).
+/// The object's programs, each its typed program (loaded by `OpenSkel::load` unless its section starts with `?`); struct_ops programs stay in `Skel::object` and load when their map registers.
 #[derive(Debug)]
 pub struct Progs {
 }

@@ -16,15 +16,9 @@ pub const NAME: &str = "parse_struct_ops";
 pub mod types {
 }
 
-/// The object's programs, each its typed program (loaded by `OpenSkel::load` unless its section starts with `?`).
+/// The object's programs, each its typed program (loaded by `OpenSkel::load` unless its section starts with `?`); struct_ops programs stay in `Skel::object` and load when their map registers.
 #[derive(Debug)]
 pub struct Progs {
-    /// `SEC("struct_ops/cong_avoid") cc_cong_avoid`
-    pub cc_cong_avoid: ::bpf_programs::programs::StructOpsProgram,
-    /// `SEC("struct_ops/ssthresh") cc_ssthresh`
-    pub cc_ssthresh: ::bpf_programs::programs::StructOpsProgram,
-    /// `SEC("struct_ops/undo_cwnd") cc_undo_cwnd`
-    pub cc_undo_cwnd: ::bpf_programs::programs::StructOpsProgram,
 }
 
 /// The object's maps, each its typed map (key and value types from the object's BTF).
@@ -94,9 +88,6 @@ impl Skel {
         let object_ref = &mut object;
         Ok(Skel {
             progs: Progs {
-                cc_cong_avoid: ::bpf_programs::skeleton::take_program(object_ref, NAME, "cc_cong_avoid")?,
-                cc_ssthresh: ::bpf_programs::skeleton::take_program(object_ref, NAME, "cc_ssthresh")?,
-                cc_undo_cwnd: ::bpf_programs::skeleton::take_program(object_ref, NAME, "cc_undo_cwnd")?,
             },
             maps: Maps {
             },
@@ -104,20 +95,14 @@ impl Skel {
         })
     }
 
+    /// Registers struct_ops map `test_cc` with the kernel, loading the programs it points at; dropping the link unregisters it.
+    pub fn register_test_cc(&mut self) -> Result<::bpf_programs::maps::StructOpsLink, ::bpf_programs::maps::StructOpsError> {
+        self.object.register_struct_ops("test_cc")
+    }
+
     /// Attaches every program whose section names its target (loading it first if needed), as libbpf's skeleton `attach()`; returns the names of those attached.
     pub fn attach(&mut self) -> Result<Vec<&'static str>, ::bpf_programs::programs::ProgramError> {
-        use ::bpf_programs::programs::AttachFromSection as _;
-        let mut attached = Vec::new();
-        if self.progs.cc_cong_avoid.autoload() && self.progs.cc_cong_avoid.attach_from_section()? {
-            attached.push("cc_cong_avoid");
-        }
-        if self.progs.cc_ssthresh.autoload() && self.progs.cc_ssthresh.attach_from_section()? {
-            attached.push("cc_ssthresh");
-        }
-        if self.progs.cc_undo_cwnd.autoload() && self.progs.cc_undo_cwnd.attach_from_section()? {
-            attached.push("cc_undo_cwnd");
-        }
-        Ok(attached)
+        Ok(Vec::new())
     }
 }
 }

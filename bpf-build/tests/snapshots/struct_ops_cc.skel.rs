@@ -95,17 +95,9 @@ impl BssView {
 
 }
 
-/// The object's programs, each its typed program (loaded by `OpenSkel::load` unless its section starts with `?`).
+/// The object's programs, each its typed program (loaded by `OpenSkel::load` unless its section starts with `?`); struct_ops programs stay in `Skel::object` and load when their map registers.
 #[derive(Debug)]
 pub struct Progs {
-    /// `SEC("struct_ops/test_cc_cong_avoid") test_cc_cong_avoid`
-    pub test_cc_cong_avoid: ::bpf_programs::programs::StructOpsProgram,
-    /// `SEC("struct_ops/test_cc_init") test_cc_init`
-    pub test_cc_init: ::bpf_programs::programs::StructOpsProgram,
-    /// `SEC("struct_ops/test_cc_ssthresh") test_cc_ssthresh`
-    pub test_cc_ssthresh: ::bpf_programs::programs::StructOpsProgram,
-    /// `SEC("struct_ops/test_cc_undo_cwnd") test_cc_undo_cwnd`
-    pub test_cc_undo_cwnd: ::bpf_programs::programs::StructOpsProgram,
 }
 
 /// The object's maps, each its typed map (key and value types from the object's BTF).
@@ -184,10 +176,6 @@ impl Skel {
         let object_ref = &mut object;
         Ok(Skel {
             progs: Progs {
-                test_cc_cong_avoid: ::bpf_programs::skeleton::take_program(object_ref, NAME, "test_cc_cong_avoid")?,
-                test_cc_init: ::bpf_programs::skeleton::take_program(object_ref, NAME, "test_cc_init")?,
-                test_cc_ssthresh: ::bpf_programs::skeleton::take_program(object_ref, NAME, "test_cc_ssthresh")?,
-                test_cc_undo_cwnd: ::bpf_programs::skeleton::take_program(object_ref, NAME, "test_cc_undo_cwnd")?,
             },
             maps: Maps {
             },
@@ -196,23 +184,19 @@ impl Skel {
         })
     }
 
+    /// Registers struct_ops map `bpf_test_cc` with the kernel, loading the programs it points at; dropping the link unregisters it.
+    pub fn register_bpf_test_cc(&mut self) -> Result<::bpf_programs::maps::StructOpsLink, ::bpf_programs::maps::StructOpsError> {
+        self.object.register_struct_ops("bpf_test_cc")
+    }
+
+    /// Registers struct_ops map `bpf_test_cc_link` with the kernel, loading the programs it points at; dropping the link unregisters it.
+    pub fn register_bpf_test_cc_link(&mut self) -> Result<::bpf_programs::maps::StructOpsLink, ::bpf_programs::maps::StructOpsError> {
+        self.object.register_struct_ops("bpf_test_cc_link")
+    }
+
     /// Attaches every program whose section names its target (loading it first if needed), as libbpf's skeleton `attach()`; returns the names of those attached.
     pub fn attach(&mut self) -> Result<Vec<&'static str>, ::bpf_programs::programs::ProgramError> {
-        use ::bpf_programs::programs::AttachFromSection as _;
-        let mut attached = Vec::new();
-        if self.progs.test_cc_cong_avoid.autoload() && self.progs.test_cc_cong_avoid.attach_from_section()? {
-            attached.push("test_cc_cong_avoid");
-        }
-        if self.progs.test_cc_init.autoload() && self.progs.test_cc_init.attach_from_section()? {
-            attached.push("test_cc_init");
-        }
-        if self.progs.test_cc_ssthresh.autoload() && self.progs.test_cc_ssthresh.attach_from_section()? {
-            attached.push("test_cc_ssthresh");
-        }
-        if self.progs.test_cc_undo_cwnd.autoload() && self.progs.test_cc_undo_cwnd.attach_from_section()? {
-            attached.push("test_cc_undo_cwnd");
-        }
-        Ok(attached)
+        Ok(Vec::new())
     }
 }
 }

@@ -16,15 +16,9 @@ pub const NAME: &str = "struct_ops_dummy";
 pub mod types {
 }
 
-/// The object's programs, each its typed program (loaded by `OpenSkel::load` unless its section starts with `?`).
+/// The object's programs, each its typed program (loaded by `OpenSkel::load` unless its section starts with `?`); struct_ops programs stay in `Skel::object` and load when their map registers.
 #[derive(Debug)]
 pub struct Progs {
-    /// `SEC("struct_ops/test_1") dummy_test_1`
-    pub dummy_test_1: ::bpf_programs::programs::StructOpsProgram,
-    /// `SEC("struct_ops/test_2") dummy_test_2`
-    pub dummy_test_2: ::bpf_programs::programs::StructOpsProgram,
-    /// `SEC("struct_ops.s/test_sleepable") dummy_test_sleepable`
-    pub dummy_test_sleepable: ::bpf_programs::programs::StructOpsProgram,
 }
 
 /// The object's maps, each its typed map (key and value types from the object's BTF).
@@ -94,9 +88,6 @@ impl Skel {
         let object_ref = &mut object;
         Ok(Skel {
             progs: Progs {
-                dummy_test_1: ::bpf_programs::skeleton::take_program(object_ref, NAME, "dummy_test_1")?,
-                dummy_test_2: ::bpf_programs::skeleton::take_program(object_ref, NAME, "dummy_test_2")?,
-                dummy_test_sleepable: ::bpf_programs::skeleton::take_program(object_ref, NAME, "dummy_test_sleepable")?,
             },
             maps: Maps {
             },
@@ -104,20 +95,14 @@ impl Skel {
         })
     }
 
+    /// Registers struct_ops map `dummy_ops` with the kernel, loading the programs it points at; dropping the link unregisters it.
+    pub fn register_dummy_ops(&mut self) -> Result<::bpf_programs::maps::StructOpsLink, ::bpf_programs::maps::StructOpsError> {
+        self.object.register_struct_ops("dummy_ops")
+    }
+
     /// Attaches every program whose section names its target (loading it first if needed), as libbpf's skeleton `attach()`; returns the names of those attached.
     pub fn attach(&mut self) -> Result<Vec<&'static str>, ::bpf_programs::programs::ProgramError> {
-        use ::bpf_programs::programs::AttachFromSection as _;
-        let mut attached = Vec::new();
-        if self.progs.dummy_test_1.autoload() && self.progs.dummy_test_1.attach_from_section()? {
-            attached.push("dummy_test_1");
-        }
-        if self.progs.dummy_test_2.autoload() && self.progs.dummy_test_2.attach_from_section()? {
-            attached.push("dummy_test_2");
-        }
-        if self.progs.dummy_test_sleepable.autoload() && self.progs.dummy_test_sleepable.attach_from_section()? {
-            attached.push("dummy_test_sleepable");
-        }
-        Ok(attached)
+        Ok(Vec::new())
     }
 }
 }

@@ -59,13 +59,9 @@ impl BssView {
 
 }
 
-/// The object's programs, each its typed program (loaded by `OpenSkel::load` unless its section starts with `?`).
+/// The object's programs, each its typed program (loaded by `OpenSkel::load` unless its section starts with `?`); struct_ops programs stay in `Skel::object` and load when their map registers.
 #[derive(Debug)]
 pub struct Progs {
-    /// `SEC("struct_ops/missing_run") missing_run`
-    pub missing_run: ::bpf_programs::programs::StructOpsProgram,
-    /// `SEC("struct_ops/orphan") orphan_run`
-    pub orphan_run: ::bpf_programs::programs::StructOpsProgram,
     /// `SEC("socket") still_loads`
     pub still_loads: ::bpf_programs::programs::SocketFilter,
 }
@@ -143,8 +139,6 @@ impl Skel {
         let object_ref = &mut object;
         Ok(Skel {
             progs: Progs {
-                missing_run: ::bpf_programs::skeleton::take_program(object_ref, NAME, "missing_run")?,
-                orphan_run: ::bpf_programs::skeleton::take_program(object_ref, NAME, "orphan_run")?,
                 still_loads: ::bpf_programs::skeleton::take_program(object_ref, NAME, "still_loads")?,
             },
             maps: Maps {
@@ -154,16 +148,15 @@ impl Skel {
         })
     }
 
+    /// Registers struct_ops map `missing_ops` with the kernel, loading the programs it points at; dropping the link unregisters it.
+    pub fn register_missing_ops(&mut self) -> Result<::bpf_programs::maps::StructOpsLink, ::bpf_programs::maps::StructOpsError> {
+        self.object.register_struct_ops("missing_ops")
+    }
+
     /// Attaches every program whose section names its target (loading it first if needed), as libbpf's skeleton `attach()`; returns the names of those attached.
     pub fn attach(&mut self) -> Result<Vec<&'static str>, ::bpf_programs::programs::ProgramError> {
         use ::bpf_programs::programs::AttachFromSection as _;
         let mut attached = Vec::new();
-        if self.progs.missing_run.autoload() && self.progs.missing_run.attach_from_section()? {
-            attached.push("missing_run");
-        }
-        if self.progs.orphan_run.autoload() && self.progs.orphan_run.attach_from_section()? {
-            attached.push("orphan_run");
-        }
         if self.progs.still_loads.autoload() && self.progs.still_loads.attach_from_section()? {
             attached.push("still_loads");
         }
