@@ -646,12 +646,18 @@ fn skel_code(
         "    /// What the fields do not hold (struct_ops maps, sections without globals).\n    \
          pub object: {P}::Bpf,\n}}\n"
     );
+    let takes = !(programs.is_empty() && maps.is_empty() && sections.is_empty());
     let _ = writeln!(
         out,
         "impl Skel {{\n    \
-         fn from_object(mut object: {P}::Bpf) -> Result<Skel, {P}::skeleton::SkeletonError> {{\n        \
-         let object_ref = &mut object;\n        \
-         Ok(Skel {{\n            progs: Progs {{"
+         fn from_object({mutable}object: {P}::Bpf) -> Result<Skel, {P}::skeleton::SkeletonError> {{\n        \
+         {borrow}Ok(Skel {{\n            progs: Progs {{",
+        mutable = if takes { "mut " } else { "" },
+        borrow = if takes {
+            "let object_ref = &mut object;\n        "
+        } else {
+            ""
+        },
     );
     for p in programs {
         let _ = writeln!(

@@ -84,8 +84,7 @@ pub struct Skel {
 }
 
 impl Skel {
-    fn from_object(mut object: ::bpf_programs::Bpf) -> Result<Skel, ::bpf_programs::skeleton::SkeletonError> {
-        let object_ref = &mut object;
+    fn from_object(object: ::bpf_programs::Bpf) -> Result<Skel, ::bpf_programs::skeleton::SkeletonError> {
         Ok(Skel {
             progs: Progs {
             },
