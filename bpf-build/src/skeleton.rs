@@ -115,8 +115,9 @@ pub fn generate(input: &SkeletonInput<'_>) -> Result<String, String> {
     }
     out.push_str(&sections_code(&sections, input.zerocopy));
     out.push_str(&programs_code(&programs));
+    out.push_str(&open_programs_code(&programs));
     out.push_str(&maps_code(&maps));
-    out.push_str(&open_code(&sections, &maps));
+    out.push_str(&open_code(&sections, &maps, &programs));
     out.push_str(&skel_code(&sections, &maps, &programs, &struct_ops));
     out.push_str("}\n");
     Ok(out)
@@ -151,6 +152,7 @@ struct Prog {
     field: String,
     rust_type: &'static str,
     section: String,
+    autoload: bool,
 }
 
 /// The typed program each section makes (as bpf-programs' `Program::from_section`).
@@ -208,6 +210,7 @@ fn programs(object: &Object) -> Vec<Prog> {
             field: ident(&p.name),
             rust_type: program_type(&p.section),
             section: p.section_name.clone(),
+            autoload: p.autoload,
         })
         .collect();
     programs.sort_by(|a, b| a.name.cmp(&b.name));
@@ -309,6 +312,8 @@ struct Section {
     size: u32,
     initial: Vec<u8>,
     vars: Vec<Field>,
+    /// The C name of each of `vars`, in the same order.
+    c_names: Vec<String>,
 }
 
 fn sections(object: &Object, btf: &Btf, types: &mut RustTypes<'_>) -> Result<Vec<Section>, String> {
@@ -317,7 +322,8 @@ fn sections(object: &Object, btf: &Btf, types: &mut RustTypes<'_>) -> Result<Vec
         let MapKind::Data(kind) = map.kind else {
             continue;
         };
-        let vars = section_vars(map, btf, types)?;
+        let (vars, c_names): (Vec<Field>, Vec<String>) =
+            section_vars(map, btf, types)?.into_iter().unzip();
         if vars.is_empty() {
             // String literals and static data only: nothing to name.
             continue;
@@ -333,14 +339,20 @@ fn sections(object: &Object, btf: &Btf, types: &mut RustTypes<'_>) -> Result<Vec
             size,
             initial,
             vars,
+            c_names,
         });
     }
     out.sort_by(|a, b| a.name.cmp(&b.name));
     Ok(out)
 }
 
-/// The global (non-static) variables of a data section with their types from `btf`.
-fn section_vars(map: &Map, btf: &Btf, types: &mut RustTypes<'_>) -> Result<Vec<Field>, String> {
+/// The global (non-static) variables of a data section with their types from `btf`, each with
+/// its C name.
+fn section_vars(
+    map: &Map,
+    btf: &Btf,
+    types: &mut RustTypes<'_>,
+) -> Result<Vec<(Field, String)>, String> {
     let Some(datasec) = btf.find_by_name_kind(&map.name, bpf_core::btf::BtfKind::Datasec) else {
         return Ok(Vec::new());
     };
@@ -365,15 +377,18 @@ fn section_vars(map: &Map, btf: &Btf, types: &mut RustTypes<'_>) -> Result<Vec<F
             .type_ref(target)
             .map_err(|e| format!("global `{}` in `{}`: {e}", var.name, map.name))?;
         let align = btf.type_align(target).map_err(|e| e.to_string())?;
-        fields.push(Field {
-            name: ident(var.name),
-            rust_type,
-            offset: symbol.offset,
-            size: symbol.size,
-            align,
-        });
+        fields.push((
+            Field {
+                name: ident(var.name),
+                rust_type,
+                offset: symbol.offset,
+                size: symbol.size,
+                align,
+            },
+            var.name.to_owned(),
+        ));
     }
-    fields.sort_by_key(|f| f.offset);
+    fields.sort_by_key(|(f, _)| f.offset);
     Ok(fields)
 }
 
@@ -467,24 +482,22 @@ fn sections_code(sections: &[Section], zerocopy: &str) -> String {
             name = s.name,
             ty = s.type_name,
         );
-        for f in &s.vars {
+        for (f, c_name) in s.vars.iter().zip(&s.c_names) {
             let rust_type = in_types(&f.rust_type);
             let _ = writeln!(
                 out,
-                "    /// The current value of `{name}`.\n    \
+                "    /// The current value of `{c_name}`.\n    \
                  pub fn {field}(&self) -> {rust_type} {{\n        \
                  self.0.read_field(::core::mem::offset_of!({ty}, {field}))\n    }}\n",
-                name = f.name.trim_start_matches("r#"),
                 field = f.name,
                 ty = s.type_name,
             );
             if s.kind != DataKind::Rodata {
                 let _ = writeln!(
                     out,
-                    "    /// Sets `{name}` in the live section.\n    \
+                    "    /// Sets `{c_name}` in the live section.\n    \
                      pub fn set_{plain}(&mut self, value: {rust_type}) -> Result<(), {P}::maps::MapError> {{\n        \
                      self.0.write_field(::core::mem::offset_of!({ty}, {field}), &value)\n    }}\n",
-                    name = f.name.trim_start_matches("r#"),
                     plain = f.name.trim_start_matches("r#"),
                     field = f.name,
                     ty = s.type_name,
@@ -493,6 +506,22 @@ fn sections_code(sections: &[Section], zerocopy: &str) -> String {
         }
         out.push_str("}\n\n");
     }
+    out
+}
+
+fn open_programs_code(programs: &[Prog]) -> String {
+    let mut out = String::from(
+        "/// Program settings applied at load.\n#[derive(Debug, Clone)]\npub struct OpenProgs {\n",
+    );
+    for p in programs {
+        let _ = writeln!(out, "    /// `{}`\n    pub {}: OpenProg,", p.name, p.field);
+    }
+    out.push_str(
+        "}\n\n/// One program's settings before load.\n#[derive(Debug, Clone)]\npub struct OpenProg {\n    \
+         /// Whether `load()` loads it and `attach()` attaches it: off for `SEC(\"?...\")` \
+         programs unless turned on (libbpf's `bpf_program__set_autoload`).\n    \
+         pub autoload: bool,\n}\n\n",
+    );
     out
 }
 
@@ -547,7 +576,7 @@ fn maps_code(maps: &[SkelMap]) -> String {
     out
 }
 
-fn open_code(sections: &[Section], maps: &[SkelMap]) -> String {
+fn open_code(sections: &[Section], maps: &[SkelMap], programs: &[Prog]) -> String {
     let mut out = String::from(
         "/// The object before load: globals and map sizes to set.\n\
          #[derive(Debug)]\npub struct OpenSkel {\n",
@@ -559,7 +588,10 @@ fn open_code(sections: &[Section], maps: &[SkelMap]) -> String {
             s.name, s.field, s.type_name
         );
     }
-    out.push_str("    /// Map settings.\n    pub maps: OpenMaps,\n    loader: ");
+    out.push_str(
+        "    /// Program settings.\n    pub progs: OpenProgs,\n    \
+         /// Map settings.\n    pub maps: OpenMaps,\n    loader: ",
+    );
     let _ = writeln!(out, "{P}::BpfLoader,\n}}\n");
     let _ = writeln!(
         out,
@@ -570,7 +602,15 @@ fn open_code(sections: &[Section], maps: &[SkelMap]) -> String {
     for s in sections {
         let _ = writeln!(out, "        {}: {}::initial(),", s.field, s.type_name);
     }
-    out.push_str("        maps: OpenMaps {\n");
+    out.push_str("        progs: OpenProgs {\n");
+    for p in programs {
+        let _ = writeln!(
+            out,
+            "            {}: OpenProg {{ autoload: {} }},",
+            p.field, p.autoload
+        );
+    }
+    out.push_str("        },\n        maps: OpenMaps {\n");
     for m in maps {
         let _ = writeln!(
             out,
@@ -593,11 +633,10 @@ fn open_code(sections: &[Section], maps: &[SkelMap]) -> String {
          pub fn load(mut self) -> Result<Skel, {P}::skeleton::SkeletonError> {{"
     );
     for s in sections {
-        for f in &s.vars {
+        for (f, c_name) in s.vars.iter().zip(&s.c_names) {
             let _ = writeln!(
                 out,
-                "        self.loader.set_global({name:?}, &{{ self.{section}.{field} }});",
-                name = f.name.trim_start_matches("r#"),
+                "        self.loader.set_global({c_name:?}, &{{ self.{section}.{field} }});",
                 section = s.field,
                 field = f.name
             );
@@ -616,8 +655,21 @@ fn open_code(sections: &[Section], maps: &[SkelMap]) -> String {
     let _ = writeln!(
         out,
         "        let mut object = self\n            .loader\n            .load(OBJECT)\n            \
-         .map_err(|source| {P}::skeleton::SkeletonError::Open {{ object: NAME, source }})?;\n        \
-         {P}::skeleton::load_programs(&mut object, NAME)?;\n        \
+         .map_err(|source| {P}::skeleton::SkeletonError::Open {{ object: NAME, source }})?;"
+    );
+    for p in programs {
+        let _ = writeln!(
+            out,
+            "        if self.progs.{field}.autoload != {initial} {{\n            \
+             {P}::skeleton::set_autoload(&mut object, NAME, {name:?}, self.progs.{field}.autoload)?;\n        }}",
+            field = p.field,
+            initial = p.autoload,
+            name = p.name
+        );
+    }
+    let _ = writeln!(
+        out,
+        "        {P}::skeleton::load_programs(&mut object, NAME)?;\n        \
          Skel::from_object(object)\n    }}\n}}\n"
     );
     out

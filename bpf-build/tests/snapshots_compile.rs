@@ -300,3 +300,32 @@ fn every_skeleton_loads_or_fails_for_its_own_reason() {
         }
     }
 }
+
+/// `OpenSkel::progs.<program>.autoload` leaves programs out of `load()` and `attach()`, and turns
+/// `SEC("?...")` ones on: an object carrying a program this kernel refuses still loads.
+#[test]
+fn autoload_leaves_programs_out_and_turns_optional_ones_on() {
+    if !can_load_bpf() {
+        println!(
+            "SKIPPED snapshots_compile::autoload_leaves_programs_out_and_turns_optional_ones_on: \
+             no CAP_BPF or CAP_SYS_ADMIN"
+        );
+        return;
+    }
+    let mut open = parse_programs::open().unwrap();
+    assert!(!open.progs.optional_prog.autoload, "SEC(\"?...\") starts off");
+    // Left out: what the object carries for other kernels or to be refused.
+    for program in [
+        &mut open.progs.fentry_unlink,
+        &mut open.progs.unknown_prog,
+        &mut open.progs.uretprobe_sleepable,
+        &mut open.progs.kprobe_open,
+    ] {
+        program.autoload = false;
+    }
+    open.progs.optional_prog.autoload = true;
+    let skel = open.load().unwrap();
+    assert!(skel.progs.optional_prog.fd().is_ok(), "the optional program was loaded");
+    assert!(skel.progs.tp_getpid.fd().is_ok());
+    assert!(skel.progs.fentry_unlink.fd().is_err(), "a program left out was loaded");
+}

@@ -60,6 +60,22 @@ pub fn load_programs(bpf: &mut Bpf, object: &'static str) -> Result<(), Skeleton
     Ok(())
 }
 
+/// Turns program `name`'s autoload on or off before [`load_programs`].
+pub fn set_autoload(
+    bpf: &mut Bpf,
+    object: &'static str,
+    name: &'static str,
+    autoload: bool,
+) -> Result<(), SkeletonError> {
+    let program = bpf.program_mut(name).ok_or(SkeletonError::Missing {
+        object,
+        what: "program",
+        name,
+    })?;
+    program.set_autoload(autoload);
+    Ok(())
+}
+
 /// Takes program `name` out of `bpf` as its typed program `P`.
 pub fn take_program<P>(
     bpf: &mut Bpf,

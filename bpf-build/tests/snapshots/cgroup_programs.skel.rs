@@ -96,6 +96,48 @@ pub struct Progs {
     pub count_sysctl: ::bpf_programs::programs::CgroupSysctl,
 }
 
+/// Program settings applied at load.
+#[derive(Debug, Clone)]
+pub struct OpenProgs {
+    /// `count_bind4`
+    pub count_bind4: OpenProg,
+    /// `count_connect4`
+    pub count_connect4: OpenProg,
+    /// `count_connect_unix`
+    pub count_connect_unix: OpenProg,
+    /// `count_dev`
+    pub count_dev: OpenProg,
+    /// `count_egress`
+    pub count_egress: OpenProg,
+    /// `count_getsockname4`
+    pub count_getsockname4: OpenProg,
+    /// `count_getsockopt`
+    pub count_getsockopt: OpenProg,
+    /// `count_ingress`
+    pub count_ingress: OpenProg,
+    /// `count_post_bind4`
+    pub count_post_bind4: OpenProg,
+    /// `count_recvmsg4`
+    pub count_recvmsg4: OpenProg,
+    /// `count_sendmsg4`
+    pub count_sendmsg4: OpenProg,
+    /// `count_setsockopt`
+    pub count_setsockopt: OpenProg,
+    /// `count_sock_create`
+    pub count_sock_create: OpenProg,
+    /// `count_sockops`
+    pub count_sockops: OpenProg,
+    /// `count_sysctl`
+    pub count_sysctl: OpenProg,
+}
+
+/// One program's settings before load.
+#[derive(Debug, Clone)]
+pub struct OpenProg {
+    /// Whether `load()` loads it and `attach()` attaches it: off for `SEC("?...")` programs unless turned on (libbpf's `bpf_program__set_autoload`).
+    pub autoload: bool,
+}
+
 /// The object's maps, each its typed map (key and value types from the object's BTF).
 #[derive(Debug)]
 pub struct Maps {
@@ -122,6 +164,8 @@ pub struct OpenMap {
 pub struct OpenSkel {
     /// `.rodata`, starting with the object's values; written into the section at load.
     pub rodata: Rodata,
+    /// Program settings.
+    pub progs: OpenProgs,
     /// Map settings.
     pub maps: OpenMaps,
     loader: ::bpf_programs::BpfLoader,
@@ -131,6 +175,23 @@ pub struct OpenSkel {
 pub fn open() -> Result<OpenSkel, ::bpf_programs::skeleton::SkeletonError> {
     Ok(OpenSkel {
         rodata: Rodata::initial(),
+        progs: OpenProgs {
+            count_bind4: OpenProg { autoload: true },
+            count_connect4: OpenProg { autoload: true },
+            count_connect_unix: OpenProg { autoload: true },
+            count_dev: OpenProg { autoload: true },
+            count_egress: OpenProg { autoload: true },
+            count_getsockname4: OpenProg { autoload: true },
+            count_getsockopt: OpenProg { autoload: true },
+            count_ingress: OpenProg { autoload: true },
+            count_post_bind4: OpenProg { autoload: true },
+            count_recvmsg4: OpenProg { autoload: true },
+            count_sendmsg4: OpenProg { autoload: true },
+            count_setsockopt: OpenProg { autoload: true },
+            count_sock_create: OpenProg { autoload: true },
+            count_sockops: OpenProg { autoload: true },
+            count_sysctl: OpenProg { autoload: true },
+        },
         maps: OpenMaps {
             hits: OpenMap { max_entries: 16 },
         },
@@ -155,6 +216,51 @@ impl OpenSkel {
             .loader
             .load(OBJECT)
             .map_err(|source| ::bpf_programs::skeleton::SkeletonError::Open { object: NAME, source })?;
+        if self.progs.count_bind4.autoload != true {
+            ::bpf_programs::skeleton::set_autoload(&mut object, NAME, "count_bind4", self.progs.count_bind4.autoload)?;
+        }
+        if self.progs.count_connect4.autoload != true {
+            ::bpf_programs::skeleton::set_autoload(&mut object, NAME, "count_connect4", self.progs.count_connect4.autoload)?;
+        }
+        if self.progs.count_connect_unix.autoload != true {
+            ::bpf_programs::skeleton::set_autoload(&mut object, NAME, "count_connect_unix", self.progs.count_connect_unix.autoload)?;
+        }
+        if self.progs.count_dev.autoload != true {
+            ::bpf_programs::skeleton::set_autoload(&mut object, NAME, "count_dev", self.progs.count_dev.autoload)?;
+        }
+        if self.progs.count_egress.autoload != true {
+            ::bpf_programs::skeleton::set_autoload(&mut object, NAME, "count_egress", self.progs.count_egress.autoload)?;
+        }
+        if self.progs.count_getsockname4.autoload != true {
+            ::bpf_programs::skeleton::set_autoload(&mut object, NAME, "count_getsockname4", self.progs.count_getsockname4.autoload)?;
+        }
+        if self.progs.count_getsockopt.autoload != true {
+            ::bpf_programs::skeleton::set_autoload(&mut object, NAME, "count_getsockopt", self.progs.count_getsockopt.autoload)?;
+        }
+        if self.progs.count_ingress.autoload != true {
+            ::bpf_programs::skeleton::set_autoload(&mut object, NAME, "count_ingress", self.progs.count_ingress.autoload)?;
+        }
+        if self.progs.count_post_bind4.autoload != true {
+            ::bpf_programs::skeleton::set_autoload(&mut object, NAME, "count_post_bind4", self.progs.count_post_bind4.autoload)?;
+        }
+        if self.progs.count_recvmsg4.autoload != true {
+            ::bpf_programs::skeleton::set_autoload(&mut object, NAME, "count_recvmsg4", self.progs.count_recvmsg4.autoload)?;
+        }
+        if self.progs.count_sendmsg4.autoload != true {
+            ::bpf_programs::skeleton::set_autoload(&mut object, NAME, "count_sendmsg4", self.progs.count_sendmsg4.autoload)?;
+        }
+        if self.progs.count_setsockopt.autoload != true {
+            ::bpf_programs::skeleton::set_autoload(&mut object, NAME, "count_setsockopt", self.progs.count_setsockopt.autoload)?;
+        }
+        if self.progs.count_sock_create.autoload != true {
+            ::bpf_programs::skeleton::set_autoload(&mut object, NAME, "count_sock_create", self.progs.count_sock_create.autoload)?;
+        }
+        if self.progs.count_sockops.autoload != true {
+            ::bpf_programs::skeleton::set_autoload(&mut object, NAME, "count_sockops", self.progs.count_sockops.autoload)?;
+        }
+        if self.progs.count_sysctl.autoload != true {
+            ::bpf_programs::skeleton::set_autoload(&mut object, NAME, "count_sysctl", self.progs.count_sysctl.autoload)?;
+        }
         ::bpf_programs::skeleton::load_programs(&mut object, NAME)?;
         Skel::from_object(object)
     }

@@ -80,6 +80,22 @@ pub struct Progs {
     pub arena_read: ::bpf_programs::programs::Syscall,
 }
 
+/// Program settings applied at load.
+#[derive(Debug, Clone)]
+pub struct OpenProgs {
+    /// `arena_alloc`
+    pub arena_alloc: OpenProg,
+    /// `arena_read`
+    pub arena_read: OpenProg,
+}
+
+/// One program's settings before load.
+#[derive(Debug, Clone)]
+pub struct OpenProg {
+    /// Whether `load()` loads it and `attach()` attaches it: off for `SEC("?...")` programs unless turned on (libbpf's `bpf_program__set_autoload`).
+    pub autoload: bool,
+}
+
 /// The object's maps, each its typed map (key and value types from the object's BTF).
 #[derive(Debug)]
 pub struct Maps {
@@ -106,6 +122,8 @@ pub struct OpenMap {
 pub struct OpenSkel {
     /// `.bss`, starting with the object's values; written into the section at load.
     pub bss: Bss,
+    /// Program settings.
+    pub progs: OpenProgs,
     /// Map settings.
     pub maps: OpenMaps,
     loader: ::bpf_programs::BpfLoader,
@@ -115,6 +133,10 @@ pub struct OpenSkel {
 pub fn open() -> Result<OpenSkel, ::bpf_programs::skeleton::SkeletonError> {
     Ok(OpenSkel {
         bss: Bss::initial(),
+        progs: OpenProgs {
+            arena_alloc: OpenProg { autoload: true },
+            arena_read: OpenProg { autoload: true },
+        },
         maps: OpenMaps {
             arena: OpenMap { max_entries: 4 },
         },
@@ -139,6 +161,12 @@ impl OpenSkel {
             .loader
             .load(OBJECT)
             .map_err(|source| ::bpf_programs::skeleton::SkeletonError::Open { object: NAME, source })?;
+        if self.progs.arena_alloc.autoload != true {
+            ::bpf_programs::skeleton::set_autoload(&mut object, NAME, "arena_alloc", self.progs.arena_alloc.autoload)?;
+        }
+        if self.progs.arena_read.autoload != true {
+            ::bpf_programs::skeleton::set_autoload(&mut object, NAME, "arena_read", self.progs.arena_read.autoload)?;
+        }
         ::bpf_programs::skeleton::load_programs(&mut object, NAME)?;
         Skel::from_object(object)
     }

@@ -90,6 +90,20 @@ pub struct Progs {
     pub read_through: ::bpf_programs::programs::RawTracePoint,
 }
 
+/// Program settings applied at load.
+#[derive(Debug, Clone)]
+pub struct OpenProgs {
+    /// `read_through`
+    pub read_through: OpenProg,
+}
+
+/// One program's settings before load.
+#[derive(Debug, Clone)]
+pub struct OpenProg {
+    /// Whether `load()` loads it and `attach()` attaches it: off for `SEC("?...")` programs unless turned on (libbpf's `bpf_program__set_autoload`).
+    pub autoload: bool,
+}
+
 /// The object's maps, each its typed map (key and value types from the object's BTF).
 #[derive(Debug)]
 pub struct Maps {
@@ -124,6 +138,8 @@ pub struct OpenMap {
 pub struct OpenSkel {
     /// `.bss`, starting with the object's values; written into the section at load.
     pub bss: Bss,
+    /// Program settings.
+    pub progs: OpenProgs,
     /// Map settings.
     pub maps: OpenMaps,
     loader: ::bpf_programs::BpfLoader,
@@ -133,6 +149,9 @@ pub struct OpenSkel {
 pub fn open() -> Result<OpenSkel, ::bpf_programs::skeleton::SkeletonError> {
     Ok(OpenSkel {
         bss: Bss::initial(),
+        progs: OpenProgs {
+            read_through: OpenProg { autoload: true },
+        },
         maps: OpenMaps {
             by_key: OpenMap { max_entries: 4 },
             first: OpenMap { max_entries: 4 },
@@ -166,6 +185,9 @@ impl OpenSkel {
             .loader
             .load(OBJECT)
             .map_err(|source| ::bpf_programs::skeleton::SkeletonError::Open { object: NAME, source })?;
+        if self.progs.read_through.autoload != true {
+            ::bpf_programs::skeleton::set_autoload(&mut object, NAME, "read_through", self.progs.read_through.autoload)?;
+        }
         ::bpf_programs::skeleton::load_programs(&mut object, NAME)?;
         Skel::from_object(object)
     }

@@ -21,6 +21,18 @@ pub mod types {
 pub struct Progs {
 }
 
+/// Program settings applied at load.
+#[derive(Debug, Clone)]
+pub struct OpenProgs {
+}
+
+/// One program's settings before load.
+#[derive(Debug, Clone)]
+pub struct OpenProg {
+    /// Whether `load()` loads it and `attach()` attaches it: off for `SEC("?...")` programs unless turned on (libbpf's `bpf_program__set_autoload`).
+    pub autoload: bool,
+}
+
 /// The object's maps, each its typed map (key and value types from the object's BTF).
 #[derive(Debug)]
 pub struct Maps {
@@ -45,6 +57,8 @@ pub struct OpenMap {
 /// The object before load: globals and map sizes to set.
 #[derive(Debug)]
 pub struct OpenSkel {
+    /// Program settings.
+    pub progs: OpenProgs,
     /// Map settings.
     pub maps: OpenMaps,
     loader: ::bpf_programs::BpfLoader,
@@ -53,6 +67,8 @@ pub struct OpenSkel {
 /// Opens the object: globals at their initial values, nothing created yet.
 pub fn open() -> Result<OpenSkel, ::bpf_programs::skeleton::SkeletonError> {
     Ok(OpenSkel {
+        progs: OpenProgs {
+        },
         maps: OpenMaps {
             shapeless: OpenMap { max_entries: 2 },
         },

@@ -214,6 +214,26 @@ pub struct Progs {
     pub target: ::bpf_programs::programs::RawTracePoint,
 }
 
+/// Program settings applied at load.
+#[derive(Debug, Clone)]
+pub struct OpenProgs {
+    /// `fill`
+    pub fill: OpenProg,
+    /// `jump`
+    pub jump: OpenProg,
+    /// `perf_out`
+    pub perf_out: OpenProg,
+    /// `target`
+    pub target: OpenProg,
+}
+
+/// One program's settings before load.
+#[derive(Debug, Clone)]
+pub struct OpenProg {
+    /// Whether `load()` loads it and `attach()` attaches it: off for `SEC("?...")` programs unless turned on (libbpf's `bpf_program__set_autoload`).
+    pub autoload: bool,
+}
+
 /// The object's maps, each its typed map (key and value types from the object's BTF).
 #[derive(Debug)]
 pub struct Maps {
@@ -276,6 +296,8 @@ pub struct OpenSkel {
     pub data: Data,
     /// `.rodata`, starting with the object's values; written into the section at load.
     pub rodata: Rodata,
+    /// Program settings.
+    pub progs: OpenProgs,
     /// Map settings.
     pub maps: OpenMaps,
     loader: ::bpf_programs::BpfLoader,
@@ -287,6 +309,12 @@ pub fn open() -> Result<OpenSkel, ::bpf_programs::skeleton::SkeletonError> {
         bss: Bss::initial(),
         data: Data::initial(),
         rodata: Rodata::initial(),
+        progs: OpenProgs {
+            fill: OpenProg { autoload: true },
+            jump: OpenProg { autoload: true },
+            perf_out: OpenProg { autoload: true },
+            target: OpenProg { autoload: true },
+        },
         maps: OpenMaps {
             counts: OpenMap { max_entries: 64 },
             events_queue: OpenMap { max_entries: 8 },
@@ -349,6 +377,18 @@ impl OpenSkel {
             .loader
             .load(OBJECT)
             .map_err(|source| ::bpf_programs::skeleton::SkeletonError::Open { object: NAME, source })?;
+        if self.progs.fill.autoload != true {
+            ::bpf_programs::skeleton::set_autoload(&mut object, NAME, "fill", self.progs.fill.autoload)?;
+        }
+        if self.progs.jump.autoload != true {
+            ::bpf_programs::skeleton::set_autoload(&mut object, NAME, "jump", self.progs.jump.autoload)?;
+        }
+        if self.progs.perf_out.autoload != true {
+            ::bpf_programs::skeleton::set_autoload(&mut object, NAME, "perf_out", self.progs.perf_out.autoload)?;
+        }
+        if self.progs.target.autoload != true {
+            ::bpf_programs::skeleton::set_autoload(&mut object, NAME, "target", self.progs.target.autoload)?;
+        }
         ::bpf_programs::skeleton::load_programs(&mut object, NAME)?;
         Skel::from_object(object)
     }

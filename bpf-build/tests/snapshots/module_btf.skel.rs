@@ -173,6 +173,24 @@ pub struct Progs {
     pub probe_module_types: ::bpf_programs::programs::Syscall,
 }
 
+/// Program settings applied at load.
+#[derive(Debug, Clone)]
+pub struct OpenProgs {
+    /// `count_veth_open`
+    pub count_veth_open: OpenProg,
+    /// `lookup_conntrack`
+    pub lookup_conntrack: OpenProg,
+    /// `probe_module_types`
+    pub probe_module_types: OpenProg,
+}
+
+/// One program's settings before load.
+#[derive(Debug, Clone)]
+pub struct OpenProg {
+    /// Whether `load()` loads it and `attach()` attaches it: off for `SEC("?...")` programs unless turned on (libbpf's `bpf_program__set_autoload`).
+    pub autoload: bool,
+}
+
 /// The object's maps, each its typed map (key and value types from the object's BTF).
 #[derive(Debug)]
 pub struct Maps {
@@ -197,6 +215,8 @@ pub struct OpenSkel {
     pub bss: Bss,
     /// `.data`, starting with the object's values; written into the section at load.
     pub data: Data,
+    /// Program settings.
+    pub progs: OpenProgs,
     /// Map settings.
     pub maps: OpenMaps,
     loader: ::bpf_programs::BpfLoader,
@@ -207,6 +227,11 @@ pub fn open() -> Result<OpenSkel, ::bpf_programs::skeleton::SkeletonError> {
     Ok(OpenSkel {
         bss: Bss::initial(),
         data: Data::initial(),
+        progs: OpenProgs {
+            count_veth_open: OpenProg { autoload: true },
+            lookup_conntrack: OpenProg { autoload: true },
+            probe_module_types: OpenProg { autoload: true },
+        },
         maps: OpenMaps {
         },
         loader: ::bpf_programs::BpfLoader::new(),
@@ -232,6 +257,15 @@ impl OpenSkel {
             .loader
             .load(OBJECT)
             .map_err(|source| ::bpf_programs::skeleton::SkeletonError::Open { object: NAME, source })?;
+        if self.progs.count_veth_open.autoload != true {
+            ::bpf_programs::skeleton::set_autoload(&mut object, NAME, "count_veth_open", self.progs.count_veth_open.autoload)?;
+        }
+        if self.progs.lookup_conntrack.autoload != true {
+            ::bpf_programs::skeleton::set_autoload(&mut object, NAME, "lookup_conntrack", self.progs.lookup_conntrack.autoload)?;
+        }
+        if self.progs.probe_module_types.autoload != true {
+            ::bpf_programs::skeleton::set_autoload(&mut object, NAME, "probe_module_types", self.progs.probe_module_types.autoload)?;
+        }
         ::bpf_programs::skeleton::load_programs(&mut object, NAME)?;
         Skel::from_object(object)
     }

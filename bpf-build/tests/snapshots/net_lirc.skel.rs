@@ -23,6 +23,20 @@ pub struct Progs {
     pub decode_ir: ::bpf_programs::programs::LircMode2,
 }
 
+/// Program settings applied at load.
+#[derive(Debug, Clone)]
+pub struct OpenProgs {
+    /// `decode_ir`
+    pub decode_ir: OpenProg,
+}
+
+/// One program's settings before load.
+#[derive(Debug, Clone)]
+pub struct OpenProg {
+    /// Whether `load()` loads it and `attach()` attaches it: off for `SEC("?...")` programs unless turned on (libbpf's `bpf_program__set_autoload`).
+    pub autoload: bool,
+}
+
 /// The object's maps, each its typed map (key and value types from the object's BTF).
 #[derive(Debug)]
 pub struct Maps {
@@ -43,6 +57,8 @@ pub struct OpenMap {
 /// The object before load: globals and map sizes to set.
 #[derive(Debug)]
 pub struct OpenSkel {
+    /// Program settings.
+    pub progs: OpenProgs,
     /// Map settings.
     pub maps: OpenMaps,
     loader: ::bpf_programs::BpfLoader,
@@ -51,6 +67,9 @@ pub struct OpenSkel {
 /// Opens the object: globals at their initial values, nothing created yet.
 pub fn open() -> Result<OpenSkel, ::bpf_programs::skeleton::SkeletonError> {
     Ok(OpenSkel {
+        progs: OpenProgs {
+            decode_ir: OpenProg { autoload: true },
+        },
         maps: OpenMaps {
         },
         loader: ::bpf_programs::BpfLoader::new(),
@@ -69,6 +88,9 @@ impl OpenSkel {
             .loader
             .load(OBJECT)
             .map_err(|source| ::bpf_programs::skeleton::SkeletonError::Open { object: NAME, source })?;
+        if self.progs.decode_ir.autoload != true {
+            ::bpf_programs::skeleton::set_autoload(&mut object, NAME, "decode_ir", self.progs.decode_ir.autoload)?;
+        }
         ::bpf_programs::skeleton::load_programs(&mut object, NAME)?;
         Skel::from_object(object)
     }

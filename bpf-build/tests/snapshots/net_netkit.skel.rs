@@ -118,6 +118,22 @@ pub struct Progs {
     pub count_primary: ::bpf_programs::programs::Netkit,
 }
 
+/// Program settings applied at load.
+#[derive(Debug, Clone)]
+pub struct OpenProgs {
+    /// `count_peer`
+    pub count_peer: OpenProg,
+    /// `count_primary`
+    pub count_primary: OpenProg,
+}
+
+/// One program's settings before load.
+#[derive(Debug, Clone)]
+pub struct OpenProg {
+    /// Whether `load()` loads it and `attach()` attaches it: off for `SEC("?...")` programs unless turned on (libbpf's `bpf_program__set_autoload`).
+    pub autoload: bool,
+}
+
 /// The object's maps, each its typed map (key and value types from the object's BTF).
 #[derive(Debug)]
 pub struct Maps {
@@ -142,6 +158,8 @@ pub struct OpenSkel {
     pub bss: Bss,
     /// `.rodata`, starting with the object's values; written into the section at load.
     pub rodata: Rodata,
+    /// Program settings.
+    pub progs: OpenProgs,
     /// Map settings.
     pub maps: OpenMaps,
     loader: ::bpf_programs::BpfLoader,
@@ -152,6 +170,10 @@ pub fn open() -> Result<OpenSkel, ::bpf_programs::skeleton::SkeletonError> {
     Ok(OpenSkel {
         bss: Bss::initial(),
         rodata: Rodata::initial(),
+        progs: OpenProgs {
+            count_peer: OpenProg { autoload: true },
+            count_primary: OpenProg { autoload: true },
+        },
         maps: OpenMaps {
         },
         loader: ::bpf_programs::BpfLoader::new(),
@@ -173,6 +195,12 @@ impl OpenSkel {
             .loader
             .load(OBJECT)
             .map_err(|source| ::bpf_programs::skeleton::SkeletonError::Open { object: NAME, source })?;
+        if self.progs.count_peer.autoload != true {
+            ::bpf_programs::skeleton::set_autoload(&mut object, NAME, "count_peer", self.progs.count_peer.autoload)?;
+        }
+        if self.progs.count_primary.autoload != true {
+            ::bpf_programs::skeleton::set_autoload(&mut object, NAME, "count_primary", self.progs.count_primary.autoload)?;
+        }
         ::bpf_programs::skeleton::load_programs(&mut object, NAME)?;
         Skel::from_object(object)
     }

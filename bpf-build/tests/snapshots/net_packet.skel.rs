@@ -86,6 +86,38 @@ pub struct Progs {
     pub count_xdp_other: ::bpf_programs::programs::Xdp,
 }
 
+/// Program settings applied at load.
+#[derive(Debug, Clone)]
+pub struct OpenProgs {
+    /// `count_flow`
+    pub count_flow: OpenProg,
+    /// `count_lookup`
+    pub count_lookup: OpenProg,
+    /// `count_netfilter`
+    pub count_netfilter: OpenProg,
+    /// `count_reuseport`
+    pub count_reuseport: OpenProg,
+    /// `count_socket`
+    pub count_socket: OpenProg,
+    /// `count_tc`
+    pub count_tc: OpenProg,
+    /// `count_tcx`
+    pub count_tcx: OpenProg,
+    /// `count_xdp`
+    pub count_xdp: OpenProg,
+    /// `count_xdp_frags`
+    pub count_xdp_frags: OpenProg,
+    /// `count_xdp_other`
+    pub count_xdp_other: OpenProg,
+}
+
+/// One program's settings before load.
+#[derive(Debug, Clone)]
+pub struct OpenProg {
+    /// Whether `load()` loads it and `attach()` attaches it: off for `SEC("?...")` programs unless turned on (libbpf's `bpf_program__set_autoload`).
+    pub autoload: bool,
+}
+
 /// The object's maps, each its typed map (key and value types from the object's BTF).
 #[derive(Debug)]
 pub struct Maps {
@@ -112,6 +144,8 @@ pub struct OpenMap {
 pub struct OpenSkel {
     /// `.rodata`, starting with the object's values; written into the section at load.
     pub rodata: Rodata,
+    /// Program settings.
+    pub progs: OpenProgs,
     /// Map settings.
     pub maps: OpenMaps,
     loader: ::bpf_programs::BpfLoader,
@@ -121,6 +155,18 @@ pub struct OpenSkel {
 pub fn open() -> Result<OpenSkel, ::bpf_programs::skeleton::SkeletonError> {
     Ok(OpenSkel {
         rodata: Rodata::initial(),
+        progs: OpenProgs {
+            count_flow: OpenProg { autoload: true },
+            count_lookup: OpenProg { autoload: true },
+            count_netfilter: OpenProg { autoload: true },
+            count_reuseport: OpenProg { autoload: true },
+            count_socket: OpenProg { autoload: true },
+            count_tc: OpenProg { autoload: true },
+            count_tcx: OpenProg { autoload: true },
+            count_xdp: OpenProg { autoload: true },
+            count_xdp_frags: OpenProg { autoload: true },
+            count_xdp_other: OpenProg { autoload: true },
+        },
         maps: OpenMaps {
             hits: OpenMap { max_entries: 16 },
         },
@@ -145,6 +191,36 @@ impl OpenSkel {
             .loader
             .load(OBJECT)
             .map_err(|source| ::bpf_programs::skeleton::SkeletonError::Open { object: NAME, source })?;
+        if self.progs.count_flow.autoload != true {
+            ::bpf_programs::skeleton::set_autoload(&mut object, NAME, "count_flow", self.progs.count_flow.autoload)?;
+        }
+        if self.progs.count_lookup.autoload != true {
+            ::bpf_programs::skeleton::set_autoload(&mut object, NAME, "count_lookup", self.progs.count_lookup.autoload)?;
+        }
+        if self.progs.count_netfilter.autoload != true {
+            ::bpf_programs::skeleton::set_autoload(&mut object, NAME, "count_netfilter", self.progs.count_netfilter.autoload)?;
+        }
+        if self.progs.count_reuseport.autoload != true {
+            ::bpf_programs::skeleton::set_autoload(&mut object, NAME, "count_reuseport", self.progs.count_reuseport.autoload)?;
+        }
+        if self.progs.count_socket.autoload != true {
+            ::bpf_programs::skeleton::set_autoload(&mut object, NAME, "count_socket", self.progs.count_socket.autoload)?;
+        }
+        if self.progs.count_tc.autoload != true {
+            ::bpf_programs::skeleton::set_autoload(&mut object, NAME, "count_tc", self.progs.count_tc.autoload)?;
+        }
+        if self.progs.count_tcx.autoload != true {
+            ::bpf_programs::skeleton::set_autoload(&mut object, NAME, "count_tcx", self.progs.count_tcx.autoload)?;
+        }
+        if self.progs.count_xdp.autoload != true {
+            ::bpf_programs::skeleton::set_autoload(&mut object, NAME, "count_xdp", self.progs.count_xdp.autoload)?;
+        }
+        if self.progs.count_xdp_frags.autoload != true {
+            ::bpf_programs::skeleton::set_autoload(&mut object, NAME, "count_xdp_frags", self.progs.count_xdp_frags.autoload)?;
+        }
+        if self.progs.count_xdp_other.autoload != true {
+            ::bpf_programs::skeleton::set_autoload(&mut object, NAME, "count_xdp_other", self.progs.count_xdp_other.autoload)?;
+        }
         ::bpf_programs::skeleton::load_programs(&mut object, NAME)?;
         Skel::from_object(object)
     }

@@ -249,6 +249,20 @@ pub struct Progs {
     pub use_globals: ::bpf_programs::programs::Xdp,
 }
 
+/// Program settings applied at load.
+#[derive(Debug, Clone)]
+pub struct OpenProgs {
+    /// `use_globals`
+    pub use_globals: OpenProg,
+}
+
+/// One program's settings before load.
+#[derive(Debug, Clone)]
+pub struct OpenProg {
+    /// Whether `load()` loads it and `attach()` attaches it: off for `SEC("?...")` programs unless turned on (libbpf's `bpf_program__set_autoload`).
+    pub autoload: bool,
+}
+
 /// The object's maps, each its typed map (key and value types from the object's BTF).
 #[derive(Debug)]
 pub struct Maps {
@@ -279,6 +293,8 @@ pub struct OpenSkel {
     pub rodata: Rodata,
     /// `.rodata.config`, starting with the object's values; written into the section at load.
     pub rodata_config: RodataConfig,
+    /// Program settings.
+    pub progs: OpenProgs,
     /// Map settings.
     pub maps: OpenMaps,
     loader: ::bpf_programs::BpfLoader,
@@ -292,6 +308,9 @@ pub fn open() -> Result<OpenSkel, ::bpf_programs::skeleton::SkeletonError> {
         data_custom: DataCustom::initial(),
         rodata: Rodata::initial(),
         rodata_config: RodataConfig::initial(),
+        progs: OpenProgs {
+            use_globals: OpenProg { autoload: true },
+        },
         maps: OpenMaps {
         },
         loader: ::bpf_programs::BpfLoader::new(),
@@ -317,6 +336,9 @@ impl OpenSkel {
             .loader
             .load(OBJECT)
             .map_err(|source| ::bpf_programs::skeleton::SkeletonError::Open { object: NAME, source })?;
+        if self.progs.use_globals.autoload != true {
+            ::bpf_programs::skeleton::set_autoload(&mut object, NAME, "use_globals", self.progs.use_globals.autoload)?;
+        }
         ::bpf_programs::skeleton::load_programs(&mut object, NAME)?;
         Skel::from_object(object)
     }

@@ -23,6 +23,20 @@ pub struct Progs {
     pub cls_main: ::bpf_programs::programs::SchedClassifier,
 }
 
+/// Program settings applied at load.
+#[derive(Debug, Clone)]
+pub struct OpenProgs {
+    /// `cls_main`
+    pub cls_main: OpenProg,
+}
+
+/// One program's settings before load.
+#[derive(Debug, Clone)]
+pub struct OpenProg {
+    /// Whether `load()` loads it and `attach()` attaches it: off for `SEC("?...")` programs unless turned on (libbpf's `bpf_program__set_autoload`).
+    pub autoload: bool,
+}
+
 /// The object's maps, each its typed map (key and value types from the object's BTF).
 #[derive(Debug)]
 pub struct Maps {
@@ -51,6 +65,8 @@ pub struct OpenMap {
 /// The object before load: globals and map sizes to set.
 #[derive(Debug)]
 pub struct OpenSkel {
+    /// Program settings.
+    pub progs: OpenProgs,
     /// Map settings.
     pub maps: OpenMaps,
     loader: ::bpf_programs::BpfLoader,
@@ -59,6 +75,9 @@ pub struct OpenSkel {
 /// Opens the object: globals at their initial values, nothing created yet.
 pub fn open() -> Result<OpenSkel, ::bpf_programs::skeleton::SkeletonError> {
     Ok(OpenSkel {
+        progs: OpenProgs {
+            cls_main: OpenProg { autoload: true },
+        },
         maps: OpenMaps {
             counters: OpenMap { max_entries: 2 },
             private_map: OpenMap { max_entries: 16 },
@@ -85,6 +104,9 @@ impl OpenSkel {
             .loader
             .load(OBJECT)
             .map_err(|source| ::bpf_programs::skeleton::SkeletonError::Open { object: NAME, source })?;
+        if self.progs.cls_main.autoload != true {
+            ::bpf_programs::skeleton::set_autoload(&mut object, NAME, "cls_main", self.progs.cls_main.autoload)?;
+        }
         ::bpf_programs::skeleton::load_programs(&mut object, NAME)?;
         Skel::from_object(object)
     }

@@ -43,6 +43,24 @@ pub struct Progs {
     pub use_maps: ::bpf_programs::programs::SocketFilter,
 }
 
+/// Program settings applied at load.
+#[derive(Debug, Clone)]
+pub struct OpenProgs {
+    /// `tail_one`
+    pub tail_one: OpenProg,
+    /// `tail_two`
+    pub tail_two: OpenProg,
+    /// `use_maps`
+    pub use_maps: OpenProg,
+}
+
+/// One program's settings before load.
+#[derive(Debug, Clone)]
+pub struct OpenProg {
+    /// Whether `load()` loads it and `attach()` attaches it: off for `SEC("?...")` programs unless turned on (libbpf's `bpf_program__set_autoload`).
+    pub autoload: bool,
+}
+
 /// The object's maps, each its typed map (key and value types from the object's BTF).
 #[derive(Debug)]
 pub struct Maps {
@@ -103,6 +121,8 @@ pub struct OpenMap {
 /// The object before load: globals and map sizes to set.
 #[derive(Debug)]
 pub struct OpenSkel {
+    /// Program settings.
+    pub progs: OpenProgs,
     /// Map settings.
     pub maps: OpenMaps,
     loader: ::bpf_programs::BpfLoader,
@@ -111,6 +131,11 @@ pub struct OpenSkel {
 /// Opens the object: globals at their initial values, nothing created yet.
 pub fn open() -> Result<OpenSkel, ::bpf_programs::skeleton::SkeletonError> {
     Ok(OpenSkel {
+        progs: OpenProgs {
+            tail_one: OpenProg { autoload: true },
+            tail_two: OpenProg { autoload: true },
+            use_maps: OpenProg { autoload: true },
+        },
         maps: OpenMaps {
             bloom: OpenMap { max_entries: 100 },
             btf_hash: OpenMap { max_entries: 1024 },
@@ -169,6 +194,15 @@ impl OpenSkel {
             .loader
             .load(OBJECT)
             .map_err(|source| ::bpf_programs::skeleton::SkeletonError::Open { object: NAME, source })?;
+        if self.progs.tail_one.autoload != true {
+            ::bpf_programs::skeleton::set_autoload(&mut object, NAME, "tail_one", self.progs.tail_one.autoload)?;
+        }
+        if self.progs.tail_two.autoload != true {
+            ::bpf_programs::skeleton::set_autoload(&mut object, NAME, "tail_two", self.progs.tail_two.autoload)?;
+        }
+        if self.progs.use_maps.autoload != true {
+            ::bpf_programs::skeleton::set_autoload(&mut object, NAME, "use_maps", self.progs.use_maps.autoload)?;
+        }
         ::bpf_programs::skeleton::load_programs(&mut object, NAME)?;
         Skel::from_object(object)
     }

@@ -45,6 +45,42 @@ pub struct Progs {
     pub xdp_second: ::bpf_programs::programs::Xdp,
 }
 
+/// Program settings applied at load.
+#[derive(Debug, Clone)]
+pub struct OpenProgs {
+    /// `connect4_prog`
+    pub connect4_prog: OpenProg,
+    /// `fentry_unlink`
+    pub fentry_unlink: OpenProg,
+    /// `kprobe_open`
+    pub kprobe_open: OpenProg,
+    /// `optional_prog`
+    pub optional_prog: OpenProg,
+    /// `socket_prog`
+    pub socket_prog: OpenProg,
+    /// `tc_prog`
+    pub tc_prog: OpenProg,
+    /// `tp_getpid`
+    pub tp_getpid: OpenProg,
+    /// `unknown_prog`
+    pub unknown_prog: OpenProg,
+    /// `uretprobe_sleepable`
+    pub uretprobe_sleepable: OpenProg,
+    /// `xdp_first`
+    pub xdp_first: OpenProg,
+    /// `xdp_frags_prog`
+    pub xdp_frags_prog: OpenProg,
+    /// `xdp_second`
+    pub xdp_second: OpenProg,
+}
+
+/// One program's settings before load.
+#[derive(Debug, Clone)]
+pub struct OpenProg {
+    /// Whether `load()` loads it and `attach()` attaches it: off for `SEC("?...")` programs unless turned on (libbpf's `bpf_program__set_autoload`).
+    pub autoload: bool,
+}
+
 /// The object's maps, each its typed map (key and value types from the object's BTF).
 #[derive(Debug)]
 pub struct Maps {
@@ -65,6 +101,8 @@ pub struct OpenMap {
 /// The object before load: globals and map sizes to set.
 #[derive(Debug)]
 pub struct OpenSkel {
+    /// Program settings.
+    pub progs: OpenProgs,
     /// Map settings.
     pub maps: OpenMaps,
     loader: ::bpf_programs::BpfLoader,
@@ -73,6 +111,20 @@ pub struct OpenSkel {
 /// Opens the object: globals at their initial values, nothing created yet.
 pub fn open() -> Result<OpenSkel, ::bpf_programs::skeleton::SkeletonError> {
     Ok(OpenSkel {
+        progs: OpenProgs {
+            connect4_prog: OpenProg { autoload: true },
+            fentry_unlink: OpenProg { autoload: true },
+            kprobe_open: OpenProg { autoload: true },
+            optional_prog: OpenProg { autoload: false },
+            socket_prog: OpenProg { autoload: true },
+            tc_prog: OpenProg { autoload: true },
+            tp_getpid: OpenProg { autoload: true },
+            unknown_prog: OpenProg { autoload: true },
+            uretprobe_sleepable: OpenProg { autoload: true },
+            xdp_first: OpenProg { autoload: true },
+            xdp_frags_prog: OpenProg { autoload: true },
+            xdp_second: OpenProg { autoload: true },
+        },
         maps: OpenMaps {
         },
         loader: ::bpf_programs::BpfLoader::new(),
@@ -91,6 +143,42 @@ impl OpenSkel {
             .loader
             .load(OBJECT)
             .map_err(|source| ::bpf_programs::skeleton::SkeletonError::Open { object: NAME, source })?;
+        if self.progs.connect4_prog.autoload != true {
+            ::bpf_programs::skeleton::set_autoload(&mut object, NAME, "connect4_prog", self.progs.connect4_prog.autoload)?;
+        }
+        if self.progs.fentry_unlink.autoload != true {
+            ::bpf_programs::skeleton::set_autoload(&mut object, NAME, "fentry_unlink", self.progs.fentry_unlink.autoload)?;
+        }
+        if self.progs.kprobe_open.autoload != true {
+            ::bpf_programs::skeleton::set_autoload(&mut object, NAME, "kprobe_open", self.progs.kprobe_open.autoload)?;
+        }
+        if self.progs.optional_prog.autoload != false {
+            ::bpf_programs::skeleton::set_autoload(&mut object, NAME, "optional_prog", self.progs.optional_prog.autoload)?;
+        }
+        if self.progs.socket_prog.autoload != true {
+            ::bpf_programs::skeleton::set_autoload(&mut object, NAME, "socket_prog", self.progs.socket_prog.autoload)?;
+        }
+        if self.progs.tc_prog.autoload != true {
+            ::bpf_programs::skeleton::set_autoload(&mut object, NAME, "tc_prog", self.progs.tc_prog.autoload)?;
+        }
+        if self.progs.tp_getpid.autoload != true {
+            ::bpf_programs::skeleton::set_autoload(&mut object, NAME, "tp_getpid", self.progs.tp_getpid.autoload)?;
+        }
+        if self.progs.unknown_prog.autoload != true {
+            ::bpf_programs::skeleton::set_autoload(&mut object, NAME, "unknown_prog", self.progs.unknown_prog.autoload)?;
+        }
+        if self.progs.uretprobe_sleepable.autoload != true {
+            ::bpf_programs::skeleton::set_autoload(&mut object, NAME, "uretprobe_sleepable", self.progs.uretprobe_sleepable.autoload)?;
+        }
+        if self.progs.xdp_first.autoload != true {
+            ::bpf_programs::skeleton::set_autoload(&mut object, NAME, "xdp_first", self.progs.xdp_first.autoload)?;
+        }
+        if self.progs.xdp_frags_prog.autoload != true {
+            ::bpf_programs::skeleton::set_autoload(&mut object, NAME, "xdp_frags_prog", self.progs.xdp_frags_prog.autoload)?;
+        }
+        if self.progs.xdp_second.autoload != true {
+            ::bpf_programs::skeleton::set_autoload(&mut object, NAME, "xdp_second", self.progs.xdp_second.autoload)?;
+        }
         ::bpf_programs::skeleton::load_programs(&mut object, NAME)?;
         Skel::from_object(object)
     }

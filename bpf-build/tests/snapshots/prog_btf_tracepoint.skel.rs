@@ -63,6 +63,22 @@ pub struct Progs {
     pub on_sys_enter: ::bpf_programs::programs::BtfTracePoint,
 }
 
+/// Program settings applied at load.
+#[derive(Debug, Clone)]
+pub struct OpenProgs {
+    /// `on_nothing`
+    pub on_nothing: OpenProg,
+    /// `on_sys_enter`
+    pub on_sys_enter: OpenProg,
+}
+
+/// One program's settings before load.
+#[derive(Debug, Clone)]
+pub struct OpenProg {
+    /// Whether `load()` loads it and `attach()` attaches it: off for `SEC("?...")` programs unless turned on (libbpf's `bpf_program__set_autoload`).
+    pub autoload: bool,
+}
+
 /// The object's maps, each its typed map (key and value types from the object's BTF).
 #[derive(Debug)]
 pub struct Maps {
@@ -89,6 +105,8 @@ pub struct OpenMap {
 pub struct OpenSkel {
     /// `.rodata`, starting with the object's values; written into the section at load.
     pub rodata: Rodata,
+    /// Program settings.
+    pub progs: OpenProgs,
     /// Map settings.
     pub maps: OpenMaps,
     loader: ::bpf_programs::BpfLoader,
@@ -98,6 +116,10 @@ pub struct OpenSkel {
 pub fn open() -> Result<OpenSkel, ::bpf_programs::skeleton::SkeletonError> {
     Ok(OpenSkel {
         rodata: Rodata::initial(),
+        progs: OpenProgs {
+            on_nothing: OpenProg { autoload: true },
+            on_sys_enter: OpenProg { autoload: true },
+        },
         maps: OpenMaps {
             hits: OpenMap { max_entries: 16 },
         },
@@ -121,6 +143,12 @@ impl OpenSkel {
             .loader
             .load(OBJECT)
             .map_err(|source| ::bpf_programs::skeleton::SkeletonError::Open { object: NAME, source })?;
+        if self.progs.on_nothing.autoload != true {
+            ::bpf_programs::skeleton::set_autoload(&mut object, NAME, "on_nothing", self.progs.on_nothing.autoload)?;
+        }
+        if self.progs.on_sys_enter.autoload != true {
+            ::bpf_programs::skeleton::set_autoload(&mut object, NAME, "on_sys_enter", self.progs.on_sys_enter.autoload)?;
+        }
         ::bpf_programs::skeleton::load_programs(&mut object, NAME)?;
         Skel::from_object(object)
     }

@@ -82,6 +82,24 @@ pub struct Progs {
     pub trace_compute: ::bpf_programs::programs::FEntry,
 }
 
+/// Program settings applied at load.
+#[derive(Debug, Clone)]
+pub struct OpenProgs {
+    /// `compute_replaced`
+    pub compute_replaced: OpenProg,
+    /// `run_compute`
+    pub run_compute: OpenProg,
+    /// `trace_compute`
+    pub trace_compute: OpenProg,
+}
+
+/// One program's settings before load.
+#[derive(Debug, Clone)]
+pub struct OpenProg {
+    /// Whether `load()` loads it and `attach()` attaches it: off for `SEC("?...")` programs unless turned on (libbpf's `bpf_program__set_autoload`).
+    pub autoload: bool,
+}
+
 /// The object's maps, each its typed map (key and value types from the object's BTF).
 #[derive(Debug)]
 pub struct Maps {
@@ -104,6 +122,8 @@ pub struct OpenMap {
 pub struct OpenSkel {
     /// `.bss`, starting with the object's values; written into the section at load.
     pub bss: Bss,
+    /// Program settings.
+    pub progs: OpenProgs,
     /// Map settings.
     pub maps: OpenMaps,
     loader: ::bpf_programs::BpfLoader,
@@ -113,6 +133,11 @@ pub struct OpenSkel {
 pub fn open() -> Result<OpenSkel, ::bpf_programs::skeleton::SkeletonError> {
     Ok(OpenSkel {
         bss: Bss::initial(),
+        progs: OpenProgs {
+            compute_replaced: OpenProg { autoload: true },
+            run_compute: OpenProg { autoload: true },
+            trace_compute: OpenProg { autoload: true },
+        },
         maps: OpenMaps {
         },
         loader: ::bpf_programs::BpfLoader::new(),
@@ -133,6 +158,15 @@ impl OpenSkel {
             .loader
             .load(OBJECT)
             .map_err(|source| ::bpf_programs::skeleton::SkeletonError::Open { object: NAME, source })?;
+        if self.progs.compute_replaced.autoload != true {
+            ::bpf_programs::skeleton::set_autoload(&mut object, NAME, "compute_replaced", self.progs.compute_replaced.autoload)?;
+        }
+        if self.progs.run_compute.autoload != true {
+            ::bpf_programs::skeleton::set_autoload(&mut object, NAME, "run_compute", self.progs.run_compute.autoload)?;
+        }
+        if self.progs.trace_compute.autoload != true {
+            ::bpf_programs::skeleton::set_autoload(&mut object, NAME, "trace_compute", self.progs.trace_compute.autoload)?;
+        }
         ::bpf_programs::skeleton::load_programs(&mut object, NAME)?;
         Skel::from_object(object)
     }

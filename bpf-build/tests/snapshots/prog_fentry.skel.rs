@@ -67,6 +67,26 @@ pub struct Progs {
     pub fmod_ret_file_open: ::bpf_programs::programs::FModRet,
 }
 
+/// Program settings applied at load.
+#[derive(Debug, Clone)]
+pub struct OpenProgs {
+    /// `fentry_getpid`
+    pub fentry_getpid: OpenProg,
+    /// `fentry_missing`
+    pub fentry_missing: OpenProg,
+    /// `fexit_getpid`
+    pub fexit_getpid: OpenProg,
+    /// `fmod_ret_file_open`
+    pub fmod_ret_file_open: OpenProg,
+}
+
+/// One program's settings before load.
+#[derive(Debug, Clone)]
+pub struct OpenProg {
+    /// Whether `load()` loads it and `attach()` attaches it: off for `SEC("?...")` programs unless turned on (libbpf's `bpf_program__set_autoload`).
+    pub autoload: bool,
+}
+
 /// The object's maps, each its typed map (key and value types from the object's BTF).
 #[derive(Debug)]
 pub struct Maps {
@@ -93,6 +113,8 @@ pub struct OpenMap {
 pub struct OpenSkel {
     /// `.rodata`, starting with the object's values; written into the section at load.
     pub rodata: Rodata,
+    /// Program settings.
+    pub progs: OpenProgs,
     /// Map settings.
     pub maps: OpenMaps,
     loader: ::bpf_programs::BpfLoader,
@@ -102,6 +124,12 @@ pub struct OpenSkel {
 pub fn open() -> Result<OpenSkel, ::bpf_programs::skeleton::SkeletonError> {
     Ok(OpenSkel {
         rodata: Rodata::initial(),
+        progs: OpenProgs {
+            fentry_getpid: OpenProg { autoload: true },
+            fentry_missing: OpenProg { autoload: true },
+            fexit_getpid: OpenProg { autoload: true },
+            fmod_ret_file_open: OpenProg { autoload: true },
+        },
         maps: OpenMaps {
             hits: OpenMap { max_entries: 16 },
         },
@@ -125,6 +153,18 @@ impl OpenSkel {
             .loader
             .load(OBJECT)
             .map_err(|source| ::bpf_programs::skeleton::SkeletonError::Open { object: NAME, source })?;
+        if self.progs.fentry_getpid.autoload != true {
+            ::bpf_programs::skeleton::set_autoload(&mut object, NAME, "fentry_getpid", self.progs.fentry_getpid.autoload)?;
+        }
+        if self.progs.fentry_missing.autoload != true {
+            ::bpf_programs::skeleton::set_autoload(&mut object, NAME, "fentry_missing", self.progs.fentry_missing.autoload)?;
+        }
+        if self.progs.fexit_getpid.autoload != true {
+            ::bpf_programs::skeleton::set_autoload(&mut object, NAME, "fexit_getpid", self.progs.fexit_getpid.autoload)?;
+        }
+        if self.progs.fmod_ret_file_open.autoload != true {
+            ::bpf_programs::skeleton::set_autoload(&mut object, NAME, "fmod_ret_file_open", self.progs.fmod_ret_file_open.autoload)?;
+        }
         ::bpf_programs::skeleton::load_programs(&mut object, NAME)?;
         Skel::from_object(object)
     }

@@ -64,6 +64,22 @@ pub struct Progs {
     pub dump_tasks: ::bpf_programs::programs::Iter,
 }
 
+/// Program settings applied at load.
+#[derive(Debug, Clone)]
+pub struct OpenProgs {
+    /// `bad_target`
+    pub bad_target: OpenProg,
+    /// `dump_tasks`
+    pub dump_tasks: OpenProg,
+}
+
+/// One program's settings before load.
+#[derive(Debug, Clone)]
+pub struct OpenProg {
+    /// Whether `load()` loads it and `attach()` attaches it: off for `SEC("?...")` programs unless turned on (libbpf's `bpf_program__set_autoload`).
+    pub autoload: bool,
+}
+
 /// The object's maps, each its typed map (key and value types from the object's BTF).
 #[derive(Debug)]
 pub struct Maps {
@@ -90,6 +106,8 @@ pub struct OpenMap {
 pub struct OpenSkel {
     /// `.rodata`, starting with the object's values; written into the section at load.
     pub rodata: Rodata,
+    /// Program settings.
+    pub progs: OpenProgs,
     /// Map settings.
     pub maps: OpenMaps,
     loader: ::bpf_programs::BpfLoader,
@@ -99,6 +117,10 @@ pub struct OpenSkel {
 pub fn open() -> Result<OpenSkel, ::bpf_programs::skeleton::SkeletonError> {
     Ok(OpenSkel {
         rodata: Rodata::initial(),
+        progs: OpenProgs {
+            bad_target: OpenProg { autoload: true },
+            dump_tasks: OpenProg { autoload: true },
+        },
         maps: OpenMaps {
             hits: OpenMap { max_entries: 16 },
         },
@@ -122,6 +144,12 @@ impl OpenSkel {
             .loader
             .load(OBJECT)
             .map_err(|source| ::bpf_programs::skeleton::SkeletonError::Open { object: NAME, source })?;
+        if self.progs.bad_target.autoload != true {
+            ::bpf_programs::skeleton::set_autoload(&mut object, NAME, "bad_target", self.progs.bad_target.autoload)?;
+        }
+        if self.progs.dump_tasks.autoload != true {
+            ::bpf_programs::skeleton::set_autoload(&mut object, NAME, "dump_tasks", self.progs.dump_tasks.autoload)?;
+        }
         ::bpf_programs::skeleton::load_programs(&mut object, NAME)?;
         Skel::from_object(object)
     }

@@ -67,6 +67,26 @@ pub struct Progs {
     pub on_syscall: ::bpf_programs::programs::KProbe,
 }
 
+/// Program settings applied at load.
+#[derive(Debug, Clone)]
+pub struct OpenProgs {
+    /// `on_entry`
+    pub on_entry: OpenProg,
+    /// `on_multi`
+    pub on_multi: OpenProg,
+    /// `on_return`
+    pub on_return: OpenProg,
+    /// `on_syscall`
+    pub on_syscall: OpenProg,
+}
+
+/// One program's settings before load.
+#[derive(Debug, Clone)]
+pub struct OpenProg {
+    /// Whether `load()` loads it and `attach()` attaches it: off for `SEC("?...")` programs unless turned on (libbpf's `bpf_program__set_autoload`).
+    pub autoload: bool,
+}
+
 /// The object's maps, each its typed map (key and value types from the object's BTF).
 #[derive(Debug)]
 pub struct Maps {
@@ -93,6 +113,8 @@ pub struct OpenMap {
 pub struct OpenSkel {
     /// `.rodata`, starting with the object's values; written into the section at load.
     pub rodata: Rodata,
+    /// Program settings.
+    pub progs: OpenProgs,
     /// Map settings.
     pub maps: OpenMaps,
     loader: ::bpf_programs::BpfLoader,
@@ -102,6 +124,12 @@ pub struct OpenSkel {
 pub fn open() -> Result<OpenSkel, ::bpf_programs::skeleton::SkeletonError> {
     Ok(OpenSkel {
         rodata: Rodata::initial(),
+        progs: OpenProgs {
+            on_entry: OpenProg { autoload: true },
+            on_multi: OpenProg { autoload: true },
+            on_return: OpenProg { autoload: true },
+            on_syscall: OpenProg { autoload: true },
+        },
         maps: OpenMaps {
             hits: OpenMap { max_entries: 16 },
         },
@@ -125,6 +153,18 @@ impl OpenSkel {
             .loader
             .load(OBJECT)
             .map_err(|source| ::bpf_programs::skeleton::SkeletonError::Open { object: NAME, source })?;
+        if self.progs.on_entry.autoload != true {
+            ::bpf_programs::skeleton::set_autoload(&mut object, NAME, "on_entry", self.progs.on_entry.autoload)?;
+        }
+        if self.progs.on_multi.autoload != true {
+            ::bpf_programs::skeleton::set_autoload(&mut object, NAME, "on_multi", self.progs.on_multi.autoload)?;
+        }
+        if self.progs.on_return.autoload != true {
+            ::bpf_programs::skeleton::set_autoload(&mut object, NAME, "on_return", self.progs.on_return.autoload)?;
+        }
+        if self.progs.on_syscall.autoload != true {
+            ::bpf_programs::skeleton::set_autoload(&mut object, NAME, "on_syscall", self.progs.on_syscall.autoload)?;
+        }
         ::bpf_programs::skeleton::load_programs(&mut object, NAME)?;
         Skel::from_object(object)
     }

@@ -118,6 +118,34 @@ pub struct Progs {
     pub uses_missing_ksym: ::bpf_programs::programs::RawTracePoint,
 }
 
+/// Program settings applied at load.
+#[derive(Debug, Clone)]
+pub struct OpenProgs {
+    /// `core_guarded_field`
+    pub core_guarded_field: OpenProg,
+    /// `core_missing_field`
+    pub core_missing_field: OpenProg,
+    /// `core_read_pid`
+    pub core_read_pid: OpenProg,
+    /// `kernel_config_hz`
+    pub kernel_config_hz: OpenProg,
+    /// `kernel_major`
+    pub kernel_major: OpenProg,
+    /// `tail_entry`
+    pub tail_entry: OpenProg,
+    /// `tail_target`
+    pub tail_target: OpenProg,
+    /// `uses_missing_ksym`
+    pub uses_missing_ksym: OpenProg,
+}
+
+/// One program's settings before load.
+#[derive(Debug, Clone)]
+pub struct OpenProg {
+    /// Whether `load()` loads it and `attach()` attaches it: off for `SEC("?...")` programs unless turned on (libbpf's `bpf_program__set_autoload`).
+    pub autoload: bool,
+}
+
 /// The object's maps, each its typed map (key and value types from the object's BTF).
 #[derive(Debug)]
 pub struct Maps {
@@ -158,6 +186,8 @@ pub struct OpenSkel {
     pub bss: Bss,
     /// `.rodata`, starting with the object's values; written into the section at load.
     pub rodata: Rodata,
+    /// Program settings.
+    pub progs: OpenProgs,
     /// Map settings.
     pub maps: OpenMaps,
     loader: ::bpf_programs::BpfLoader,
@@ -168,6 +198,16 @@ pub fn open() -> Result<OpenSkel, ::bpf_programs::skeleton::SkeletonError> {
     Ok(OpenSkel {
         bss: Bss::initial(),
         rodata: Rodata::initial(),
+        progs: OpenProgs {
+            core_guarded_field: OpenProg { autoload: true },
+            core_missing_field: OpenProg { autoload: true },
+            core_read_pid: OpenProg { autoload: true },
+            kernel_config_hz: OpenProg { autoload: true },
+            kernel_major: OpenProg { autoload: true },
+            tail_entry: OpenProg { autoload: true },
+            tail_target: OpenProg { autoload: true },
+            uses_missing_ksym: OpenProg { autoload: true },
+        },
         maps: OpenMaps {
             inner_a: OpenMap { max_entries: 1 },
             jump_table: OpenMap { max_entries: 2 },
@@ -204,6 +244,30 @@ impl OpenSkel {
             .loader
             .load(OBJECT)
             .map_err(|source| ::bpf_programs::skeleton::SkeletonError::Open { object: NAME, source })?;
+        if self.progs.core_guarded_field.autoload != true {
+            ::bpf_programs::skeleton::set_autoload(&mut object, NAME, "core_guarded_field", self.progs.core_guarded_field.autoload)?;
+        }
+        if self.progs.core_missing_field.autoload != true {
+            ::bpf_programs::skeleton::set_autoload(&mut object, NAME, "core_missing_field", self.progs.core_missing_field.autoload)?;
+        }
+        if self.progs.core_read_pid.autoload != true {
+            ::bpf_programs::skeleton::set_autoload(&mut object, NAME, "core_read_pid", self.progs.core_read_pid.autoload)?;
+        }
+        if self.progs.kernel_config_hz.autoload != true {
+            ::bpf_programs::skeleton::set_autoload(&mut object, NAME, "kernel_config_hz", self.progs.kernel_config_hz.autoload)?;
+        }
+        if self.progs.kernel_major.autoload != true {
+            ::bpf_programs::skeleton::set_autoload(&mut object, NAME, "kernel_major", self.progs.kernel_major.autoload)?;
+        }
+        if self.progs.tail_entry.autoload != true {
+            ::bpf_programs::skeleton::set_autoload(&mut object, NAME, "tail_entry", self.progs.tail_entry.autoload)?;
+        }
+        if self.progs.tail_target.autoload != true {
+            ::bpf_programs::skeleton::set_autoload(&mut object, NAME, "tail_target", self.progs.tail_target.autoload)?;
+        }
+        if self.progs.uses_missing_ksym.autoload != true {
+            ::bpf_programs::skeleton::set_autoload(&mut object, NAME, "uses_missing_ksym", self.progs.uses_missing_ksym.autoload)?;
+        }
         ::bpf_programs::skeleton::load_programs(&mut object, NAME)?;
         Skel::from_object(object)
     }

@@ -65,6 +65,24 @@ pub struct Progs {
     pub unchecked_lookup: ::bpf_programs::programs::RawTracePoint,
 }
 
+/// Program settings applied at load.
+#[derive(Debug, Clone)]
+pub struct OpenProgs {
+    /// `count_sys_enter`
+    pub count_sys_enter: OpenProg,
+    /// `mystery`
+    pub mystery: OpenProg,
+    /// `unchecked_lookup`
+    pub unchecked_lookup: OpenProg,
+}
+
+/// One program's settings before load.
+#[derive(Debug, Clone)]
+pub struct OpenProg {
+    /// Whether `load()` loads it and `attach()` attaches it: off for `SEC("?...")` programs unless turned on (libbpf's `bpf_program__set_autoload`).
+    pub autoload: bool,
+}
+
 /// The object's maps, each its typed map (key and value types from the object's BTF).
 #[derive(Debug)]
 pub struct Maps {
@@ -91,6 +109,8 @@ pub struct OpenMap {
 pub struct OpenSkel {
     /// `.rodata`, starting with the object's values; written into the section at load.
     pub rodata: Rodata,
+    /// Program settings.
+    pub progs: OpenProgs,
     /// Map settings.
     pub maps: OpenMaps,
     loader: ::bpf_programs::BpfLoader,
@@ -100,6 +120,11 @@ pub struct OpenSkel {
 pub fn open() -> Result<OpenSkel, ::bpf_programs::skeleton::SkeletonError> {
     Ok(OpenSkel {
         rodata: Rodata::initial(),
+        progs: OpenProgs {
+            count_sys_enter: OpenProg { autoload: true },
+            mystery: OpenProg { autoload: true },
+            unchecked_lookup: OpenProg { autoload: true },
+        },
         maps: OpenMaps {
             hits: OpenMap { max_entries: 1 },
         },
@@ -123,6 +148,15 @@ impl OpenSkel {
             .loader
             .load(OBJECT)
             .map_err(|source| ::bpf_programs::skeleton::SkeletonError::Open { object: NAME, source })?;
+        if self.progs.count_sys_enter.autoload != true {
+            ::bpf_programs::skeleton::set_autoload(&mut object, NAME, "count_sys_enter", self.progs.count_sys_enter.autoload)?;
+        }
+        if self.progs.mystery.autoload != true {
+            ::bpf_programs::skeleton::set_autoload(&mut object, NAME, "mystery", self.progs.mystery.autoload)?;
+        }
+        if self.progs.unchecked_lookup.autoload != true {
+            ::bpf_programs::skeleton::set_autoload(&mut object, NAME, "unchecked_lookup", self.progs.unchecked_lookup.autoload)?;
+        }
         ::bpf_programs::skeleton::load_programs(&mut object, NAME)?;
         Skel::from_object(object)
     }

@@ -69,6 +69,28 @@ pub struct Progs {
     pub count_return: ::bpf_programs::programs::UProbe,
 }
 
+/// Program settings applied at load.
+#[derive(Debug, Clone)]
+pub struct OpenProgs {
+    /// `count_entry`
+    pub count_entry: OpenProg,
+    /// `count_multi`
+    pub count_multi: OpenProg,
+    /// `count_multi_pattern`
+    pub count_multi_pattern: OpenProg,
+    /// `count_other`
+    pub count_other: OpenProg,
+    /// `count_return`
+    pub count_return: OpenProg,
+}
+
+/// One program's settings before load.
+#[derive(Debug, Clone)]
+pub struct OpenProg {
+    /// Whether `load()` loads it and `attach()` attaches it: off for `SEC("?...")` programs unless turned on (libbpf's `bpf_program__set_autoload`).
+    pub autoload: bool,
+}
+
 /// The object's maps, each its typed map (key and value types from the object's BTF).
 #[derive(Debug)]
 pub struct Maps {
@@ -95,6 +117,8 @@ pub struct OpenMap {
 pub struct OpenSkel {
     /// `.rodata`, starting with the object's values; written into the section at load.
     pub rodata: Rodata,
+    /// Program settings.
+    pub progs: OpenProgs,
     /// Map settings.
     pub maps: OpenMaps,
     loader: ::bpf_programs::BpfLoader,
@@ -104,6 +128,13 @@ pub struct OpenSkel {
 pub fn open() -> Result<OpenSkel, ::bpf_programs::skeleton::SkeletonError> {
     Ok(OpenSkel {
         rodata: Rodata::initial(),
+        progs: OpenProgs {
+            count_entry: OpenProg { autoload: true },
+            count_multi: OpenProg { autoload: true },
+            count_multi_pattern: OpenProg { autoload: true },
+            count_other: OpenProg { autoload: true },
+            count_return: OpenProg { autoload: true },
+        },
         maps: OpenMaps {
             hits: OpenMap { max_entries: 8 },
         },
@@ -127,6 +158,21 @@ impl OpenSkel {
             .loader
             .load(OBJECT)
             .map_err(|source| ::bpf_programs::skeleton::SkeletonError::Open { object: NAME, source })?;
+        if self.progs.count_entry.autoload != true {
+            ::bpf_programs::skeleton::set_autoload(&mut object, NAME, "count_entry", self.progs.count_entry.autoload)?;
+        }
+        if self.progs.count_multi.autoload != true {
+            ::bpf_programs::skeleton::set_autoload(&mut object, NAME, "count_multi", self.progs.count_multi.autoload)?;
+        }
+        if self.progs.count_multi_pattern.autoload != true {
+            ::bpf_programs::skeleton::set_autoload(&mut object, NAME, "count_multi_pattern", self.progs.count_multi_pattern.autoload)?;
+        }
+        if self.progs.count_other.autoload != true {
+            ::bpf_programs::skeleton::set_autoload(&mut object, NAME, "count_other", self.progs.count_other.autoload)?;
+        }
+        if self.progs.count_return.autoload != true {
+            ::bpf_programs::skeleton::set_autoload(&mut object, NAME, "count_return", self.progs.count_return.autoload)?;
+        }
         ::bpf_programs::skeleton::load_programs(&mut object, NAME)?;
         Skel::from_object(object)
     }

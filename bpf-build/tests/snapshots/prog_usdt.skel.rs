@@ -213,6 +213,22 @@ pub struct Progs {
     pub on_guarded: ::bpf_programs::programs::Usdt,
 }
 
+/// Program settings applied at load.
+#[derive(Debug, Clone)]
+pub struct OpenProgs {
+    /// `on_args`
+    pub on_args: OpenProg,
+    /// `on_guarded`
+    pub on_guarded: OpenProg,
+}
+
+/// One program's settings before load.
+#[derive(Debug, Clone)]
+pub struct OpenProg {
+    /// Whether `load()` loads it and `attach()` attaches it: off for `SEC("?...")` programs unless turned on (libbpf's `bpf_program__set_autoload`).
+    pub autoload: bool,
+}
+
 /// The object's maps, each its typed map (key and value types from the object's BTF).
 #[derive(Debug)]
 pub struct Maps {
@@ -245,6 +261,8 @@ pub struct OpenSkel {
     pub bss: Bss,
     /// `.rodata`, starting with the object's values; written into the section at load.
     pub rodata: Rodata,
+    /// Program settings.
+    pub progs: OpenProgs,
     /// Map settings.
     pub maps: OpenMaps,
     loader: ::bpf_programs::BpfLoader,
@@ -255,6 +273,10 @@ pub fn open() -> Result<OpenSkel, ::bpf_programs::skeleton::SkeletonError> {
     Ok(OpenSkel {
         bss: Bss::initial(),
         rodata: Rodata::initial(),
+        progs: OpenProgs {
+            on_args: OpenProg { autoload: true },
+            on_guarded: OpenProg { autoload: true },
+        },
         maps: OpenMaps {
             __bpf_usdt_ip_to_spec_id: OpenMap { max_entries: 1024 },
             __bpf_usdt_specs: OpenMap { max_entries: 256 },
@@ -288,6 +310,12 @@ impl OpenSkel {
             .loader
             .load(OBJECT)
             .map_err(|source| ::bpf_programs::skeleton::SkeletonError::Open { object: NAME, source })?;
+        if self.progs.on_args.autoload != true {
+            ::bpf_programs::skeleton::set_autoload(&mut object, NAME, "on_args", self.progs.on_args.autoload)?;
+        }
+        if self.progs.on_guarded.autoload != true {
+            ::bpf_programs::skeleton::set_autoload(&mut object, NAME, "on_guarded", self.progs.on_guarded.autoload)?;
+        }
         ::bpf_programs::skeleton::load_programs(&mut object, NAME)?;
         Skel::from_object(object)
     }

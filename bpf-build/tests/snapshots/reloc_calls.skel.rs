@@ -72,6 +72,26 @@ pub struct Progs {
     pub entry_no_calls: ::bpf_programs::programs::SchedClassifier,
 }
 
+/// Program settings applied at load.
+#[derive(Debug, Clone)]
+pub struct OpenProgs {
+    /// `entry_calls`
+    pub entry_calls: OpenProg,
+    /// `entry_leaf_only`
+    pub entry_leaf_only: OpenProg,
+    /// `entry_loop`
+    pub entry_loop: OpenProg,
+    /// `entry_no_calls`
+    pub entry_no_calls: OpenProg,
+}
+
+/// One program's settings before load.
+#[derive(Debug, Clone)]
+pub struct OpenProg {
+    /// Whether `load()` loads it and `attach()` attaches it: off for `SEC("?...")` programs unless turned on (libbpf's `bpf_program__set_autoload`).
+    pub autoload: bool,
+}
+
 /// The object's maps, each its typed map (key and value types from the object's BTF).
 #[derive(Debug)]
 pub struct Maps {
@@ -98,6 +118,8 @@ pub struct OpenMap {
 pub struct OpenSkel {
     /// `.bss`, starting with the object's values; written into the section at load.
     pub bss: Bss,
+    /// Program settings.
+    pub progs: OpenProgs,
     /// Map settings.
     pub maps: OpenMaps,
     loader: ::bpf_programs::BpfLoader,
@@ -107,6 +129,12 @@ pub struct OpenSkel {
 pub fn open() -> Result<OpenSkel, ::bpf_programs::skeleton::SkeletonError> {
     Ok(OpenSkel {
         bss: Bss::initial(),
+        progs: OpenProgs {
+            entry_calls: OpenProg { autoload: true },
+            entry_leaf_only: OpenProg { autoload: true },
+            entry_loop: OpenProg { autoload: true },
+            entry_no_calls: OpenProg { autoload: true },
+        },
         maps: OpenMaps {
             results: OpenMap { max_entries: 1 },
         },
@@ -130,6 +158,18 @@ impl OpenSkel {
             .loader
             .load(OBJECT)
             .map_err(|source| ::bpf_programs::skeleton::SkeletonError::Open { object: NAME, source })?;
+        if self.progs.entry_calls.autoload != true {
+            ::bpf_programs::skeleton::set_autoload(&mut object, NAME, "entry_calls", self.progs.entry_calls.autoload)?;
+        }
+        if self.progs.entry_leaf_only.autoload != true {
+            ::bpf_programs::skeleton::set_autoload(&mut object, NAME, "entry_leaf_only", self.progs.entry_leaf_only.autoload)?;
+        }
+        if self.progs.entry_loop.autoload != true {
+            ::bpf_programs::skeleton::set_autoload(&mut object, NAME, "entry_loop", self.progs.entry_loop.autoload)?;
+        }
+        if self.progs.entry_no_calls.autoload != true {
+            ::bpf_programs::skeleton::set_autoload(&mut object, NAME, "entry_no_calls", self.progs.entry_no_calls.autoload)?;
+        }
         ::bpf_programs::skeleton::load_programs(&mut object, NAME)?;
         Skel::from_object(object)
     }

@@ -78,6 +78,20 @@ pub struct Progs {
     pub read_tgid: ::bpf_programs::programs::RawTracePoint,
 }
 
+/// Program settings applied at load.
+#[derive(Debug, Clone)]
+pub struct OpenProgs {
+    /// `read_tgid`
+    pub read_tgid: OpenProg,
+}
+
+/// One program's settings before load.
+#[derive(Debug, Clone)]
+pub struct OpenProg {
+    /// Whether `load()` loads it and `attach()` attaches it: off for `SEC("?...")` programs unless turned on (libbpf's `bpf_program__set_autoload`).
+    pub autoload: bool,
+}
+
 /// The object's maps, each its typed map (key and value types from the object's BTF).
 #[derive(Debug)]
 pub struct Maps {
@@ -100,6 +114,8 @@ pub struct OpenMap {
 pub struct OpenSkel {
     /// `.bss`, starting with the object's values; written into the section at load.
     pub bss: Bss,
+    /// Program settings.
+    pub progs: OpenProgs,
     /// Map settings.
     pub maps: OpenMaps,
     loader: ::bpf_programs::BpfLoader,
@@ -109,6 +125,9 @@ pub struct OpenSkel {
 pub fn open() -> Result<OpenSkel, ::bpf_programs::skeleton::SkeletonError> {
     Ok(OpenSkel {
         bss: Bss::initial(),
+        progs: OpenProgs {
+            read_tgid: OpenProg { autoload: true },
+        },
         maps: OpenMaps {
         },
         loader: ::bpf_programs::BpfLoader::new(),
@@ -129,6 +148,9 @@ impl OpenSkel {
             .loader
             .load(OBJECT)
             .map_err(|source| ::bpf_programs::skeleton::SkeletonError::Open { object: NAME, source })?;
+        if self.progs.read_tgid.autoload != true {
+            ::bpf_programs::skeleton::set_autoload(&mut object, NAME, "read_tgid", self.progs.read_tgid.autoload)?;
+        }
         ::bpf_programs::skeleton::load_programs(&mut object, NAME)?;
         Skel::from_object(object)
     }

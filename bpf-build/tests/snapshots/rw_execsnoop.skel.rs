@@ -159,6 +159,22 @@ pub struct Progs {
     pub tracepoint__syscalls__sys_exit_execve: ::bpf_programs::programs::TracePoint,
 }
 
+/// Program settings applied at load.
+#[derive(Debug, Clone)]
+pub struct OpenProgs {
+    /// `tracepoint__syscalls__sys_enter_execve`
+    pub tracepoint__syscalls__sys_enter_execve: OpenProg,
+    /// `tracepoint__syscalls__sys_exit_execve`
+    pub tracepoint__syscalls__sys_exit_execve: OpenProg,
+}
+
+/// One program's settings before load.
+#[derive(Debug, Clone)]
+pub struct OpenProg {
+    /// Whether `load()` loads it and `attach()` attaches it: off for `SEC("?...")` programs unless turned on (libbpf's `bpf_program__set_autoload`).
+    pub autoload: bool,
+}
+
 /// The object's maps, each its typed map (key and value types from the object's BTF).
 #[derive(Debug)]
 pub struct Maps {
@@ -195,6 +211,8 @@ pub struct OpenSkel {
     pub bss: Bss,
     /// `.rodata`, starting with the object's values; written into the section at load.
     pub rodata: Rodata,
+    /// Program settings.
+    pub progs: OpenProgs,
     /// Map settings.
     pub maps: OpenMaps,
     loader: ::bpf_programs::BpfLoader,
@@ -205,6 +223,10 @@ pub fn open() -> Result<OpenSkel, ::bpf_programs::skeleton::SkeletonError> {
     Ok(OpenSkel {
         bss: Bss::initial(),
         rodata: Rodata::initial(),
+        progs: OpenProgs {
+            tracepoint__syscalls__sys_enter_execve: OpenProg { autoload: true },
+            tracepoint__syscalls__sys_exit_execve: OpenProg { autoload: true },
+        },
         maps: OpenMaps {
             events: OpenMap { max_entries: 0 },
             execs: OpenMap { max_entries: 10240 },
@@ -240,6 +262,12 @@ impl OpenSkel {
             .loader
             .load(OBJECT)
             .map_err(|source| ::bpf_programs::skeleton::SkeletonError::Open { object: NAME, source })?;
+        if self.progs.tracepoint__syscalls__sys_enter_execve.autoload != true {
+            ::bpf_programs::skeleton::set_autoload(&mut object, NAME, "tracepoint__syscalls__sys_enter_execve", self.progs.tracepoint__syscalls__sys_enter_execve.autoload)?;
+        }
+        if self.progs.tracepoint__syscalls__sys_exit_execve.autoload != true {
+            ::bpf_programs::skeleton::set_autoload(&mut object, NAME, "tracepoint__syscalls__sys_exit_execve", self.progs.tracepoint__syscalls__sys_exit_execve.autoload)?;
+        }
         ::bpf_programs::skeleton::load_programs(&mut object, NAME)?;
         Skel::from_object(object)
     }

@@ -164,6 +164,28 @@ pub struct Progs {
     pub sched_wakeup: ::bpf_programs::programs::BtfTracePoint,
 }
 
+/// Program settings applied at load.
+#[derive(Debug, Clone)]
+pub struct OpenProgs {
+    /// `handle_sched_switch`
+    pub handle_sched_switch: OpenProg,
+    /// `handle_sched_wakeup`
+    pub handle_sched_wakeup: OpenProg,
+    /// `sample_stack`
+    pub sample_stack: OpenProg,
+    /// `sched_switch`
+    pub sched_switch: OpenProg,
+    /// `sched_wakeup`
+    pub sched_wakeup: OpenProg,
+}
+
+/// One program's settings before load.
+#[derive(Debug, Clone)]
+pub struct OpenProg {
+    /// Whether `load()` loads it and `attach()` attaches it: off for `SEC("?...")` programs unless turned on (libbpf's `bpf_program__set_autoload`).
+    pub autoload: bool,
+}
+
 /// The object's maps, each its typed map (key and value types from the object's BTF).
 #[derive(Debug)]
 pub struct Maps {
@@ -200,6 +222,8 @@ pub struct OpenSkel {
     pub bss: Bss,
     /// `.rodata`, starting with the object's values; written into the section at load.
     pub rodata: Rodata,
+    /// Program settings.
+    pub progs: OpenProgs,
     /// Map settings.
     pub maps: OpenMaps,
     loader: ::bpf_programs::BpfLoader,
@@ -210,6 +234,13 @@ pub fn open() -> Result<OpenSkel, ::bpf_programs::skeleton::SkeletonError> {
     Ok(OpenSkel {
         bss: Bss::initial(),
         rodata: Rodata::initial(),
+        progs: OpenProgs {
+            handle_sched_switch: OpenProg { autoload: true },
+            handle_sched_wakeup: OpenProg { autoload: true },
+            sample_stack: OpenProg { autoload: true },
+            sched_switch: OpenProg { autoload: true },
+            sched_wakeup: OpenProg { autoload: true },
+        },
         maps: OpenMaps {
             cgroup_map: OpenMap { max_entries: 1 },
             stacks: OpenMap { max_entries: 0 },
@@ -246,6 +277,21 @@ impl OpenSkel {
             .loader
             .load(OBJECT)
             .map_err(|source| ::bpf_programs::skeleton::SkeletonError::Open { object: NAME, source })?;
+        if self.progs.handle_sched_switch.autoload != true {
+            ::bpf_programs::skeleton::set_autoload(&mut object, NAME, "handle_sched_switch", self.progs.handle_sched_switch.autoload)?;
+        }
+        if self.progs.handle_sched_wakeup.autoload != true {
+            ::bpf_programs::skeleton::set_autoload(&mut object, NAME, "handle_sched_wakeup", self.progs.handle_sched_wakeup.autoload)?;
+        }
+        if self.progs.sample_stack.autoload != true {
+            ::bpf_programs::skeleton::set_autoload(&mut object, NAME, "sample_stack", self.progs.sample_stack.autoload)?;
+        }
+        if self.progs.sched_switch.autoload != true {
+            ::bpf_programs::skeleton::set_autoload(&mut object, NAME, "sched_switch", self.progs.sched_switch.autoload)?;
+        }
+        if self.progs.sched_wakeup.autoload != true {
+            ::bpf_programs::skeleton::set_autoload(&mut object, NAME, "sched_wakeup", self.progs.sched_wakeup.autoload)?;
+        }
         ::bpf_programs::skeleton::load_programs(&mut object, NAME)?;
         Skel::from_object(object)
     }
