@@ -268,7 +268,7 @@ impl Builder {
             let include = work.join("include");
             create_dir(&include)?;
             let header = include.join("vmlinux.h");
-            write_vmlinux_header(&btf_path, &header)?;
+            write_vmlinux_header(&btf_path, &header, shared_cache(&out_dir).as_deref())?;
             include_dirs.push(include);
             output.vmlinux_header = Some(header);
         }
@@ -447,20 +447,45 @@ fn read_btf(path: &Path) -> Result<bpf_core::btf::Btf, Error> {
 }
 
 /// Writes `vmlinux.h` for the BTF at `btf_path`, unless the header there was written from the
-/// same BTF (its key file says so).
-fn write_vmlinux_header(btf_path: &Path, header: &Path) -> Result<(), Error> {
+/// same BTF (its key file says so). Headers are written once per BTF for every crate of a build:
+/// kept in `cache` (under the target folder), copied from there.
+fn write_vmlinux_header(btf_path: &Path, header: &Path, cache: Option<&Path>) -> Result<(), Error> {
     let btf_bytes = std::fs::read(btf_path).map_err(|e| io(btf_path, e))?;
-    let key = format!("{} {:016x}\n", btf_bytes.len(), fingerprint(&btf_bytes));
+    let fingerprint = format!("{}-{:016x}", btf_bytes.len(), fingerprint(&btf_bytes));
     let key_path = header.with_extension("h.source");
-    if header.exists() && std::fs::read_to_string(&key_path).is_ok_and(|k| k == key) {
+    if header.exists() && std::fs::read_to_string(&key_path).is_ok_and(|k| k == fingerprint) {
         return Ok(());
     }
-    let text = btfgen::c_header(btf_path).map_err(|reason| Error::Btf {
-        path: btf_path.to_owned(),
-        reason,
-    })?;
-    write_if_changed(header, text.as_bytes())?;
-    std::fs::write(&key_path, key).map_err(|e| io(&key_path, e))
+    let cached = cache.map(|dir| dir.join(format!("vmlinux-{fingerprint}.h")));
+    let text = match cached.as_deref().and_then(|path| std::fs::read(path).ok()) {
+        Some(text) => text,
+        None => {
+            let text = btfgen::c_header(btf_path).map_err(|reason| Error::Btf {
+                path: btf_path.to_owned(),
+                reason,
+            })?;
+            if let (Some(dir), Some(path)) = (cache, &cached) {
+                // Build scripts run in parallel: write aside, then rename into place.
+                let partial = dir.join(format!("vmlinux-{fingerprint}.h.{}", std::process::id()));
+                if std::fs::create_dir_all(dir).is_ok() && std::fs::write(&partial, &text).is_ok() {
+                    let _ = std::fs::rename(&partial, path);
+                }
+            }
+            text.into_bytes()
+        }
+    };
+    write_if_changed(header, &text)?;
+    std::fs::write(&key_path, fingerprint).map_err(|e| io(&key_path, e))
+}
+
+/// `<target>/[<triple>/]<profile>/bpf-build-cache` for an `OUT_DIR` laid out by cargo
+/// (`.../<profile>/build/<package>-<hash>/out`); `None` for another layout.
+fn shared_cache(out_dir: &Path) -> Option<PathBuf> {
+    let build = out_dir.parent()?.parent()?;
+    if build.file_name()? != "build" {
+        return None;
+    }
+    Some(build.parent()?.join("bpf-build-cache"))
 }
 
 /// FNV-1a: a stable fingerprint of the BTF a header was written from.
@@ -492,4 +517,32 @@ fn write_kernel_types(
         btf_path.display()
     );
     write_if_changed(path, text.as_bytes())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cache_beside_the_build_folder() {
+        assert_eq!(
+            shared_cache(Path::new("/w/target/debug/build/demo-0123/out")),
+            Some(PathBuf::from("/w/target/debug/bpf-build-cache"))
+        );
+        assert_eq!(
+            shared_cache(Path::new(
+                "/w/target/aarch64-unknown-linux-gnu/release/build/x-1/out"
+            )),
+            Some(PathBuf::from(
+                "/w/target/aarch64-unknown-linux-gnu/release/bpf-build-cache"
+            ))
+        );
+        assert_eq!(shared_cache(Path::new("/tmp/out")), None);
+    }
+
+    #[test]
+    fn source_names() {
+        assert_eq!(Source::new("src/bpf/exec.bpf.c").name(), "exec");
+        assert_eq!(Source::new("probe.c").name(), "probe");
+    }
 }

@@ -313,7 +313,10 @@ fn autoload_leaves_programs_out_and_turns_optional_ones_on() {
         return;
     }
     let mut open = parse_programs::open().unwrap();
-    assert!(!open.progs.optional_prog.autoload, "SEC(\"?...\") starts off");
+    assert!(
+        !open.progs.optional_prog.autoload,
+        "SEC(\"?...\") starts off"
+    );
     // Left out: what the object carries for other kernels or to be refused.
     for program in [
         &mut open.progs.fentry_unlink,
@@ -325,7 +328,13 @@ fn autoload_leaves_programs_out_and_turns_optional_ones_on() {
     }
     open.progs.optional_prog.autoload = true;
     let skel = open.load().unwrap();
-    assert!(skel.progs.optional_prog.fd().is_ok(), "the optional program was loaded");
+    assert!(
+        skel.progs.optional_prog.fd().is_ok(),
+        "the optional program was loaded"
+    );
     assert!(skel.progs.tp_getpid.fd().is_ok());
-    assert!(skel.progs.fentry_unlink.fd().is_err(), "a program left out was loaded");
+    assert!(
+        skel.progs.fentry_unlink.fd().is_err(),
+        "a program left out was loaded"
+    );
 }

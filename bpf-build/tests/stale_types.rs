@@ -84,7 +84,13 @@ fn skeleton_size_of_event(skeleton: &Path) -> u32 {
         .find(|l| l.contains("size_of::<event>() =="))
         .unwrap_or_else(|| panic!("no size assertion for `event` in:\n{code}"));
     let after = line.split("size_of::<event>() ==").nth(1).unwrap();
-    after.trim().trim_end_matches(';').trim_end_matches(')').trim().parse().unwrap()
+    after
+        .trim()
+        .trim_end_matches(';')
+        .trim_end_matches(')')
+        .trim()
+        .parse()
+        .unwrap()
 }
 
 #[test]
