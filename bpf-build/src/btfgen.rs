@@ -22,7 +22,7 @@ pub fn c_header(btf_path: &std::path::Path) -> Result<String, String> {
         .arg(btf_path)
         .args(["format", "c"])
         .output()
-        .map_err(|e| format!("running bpftool: {e}"))?;
+        .map_err(|e| format!("running bpftool (install bpftool): {e}"))?;
     if !out.status.success() {
         return Err(format!(
             "bpftool btf dump {}: {}",

@@ -136,6 +136,8 @@ pub struct Output {
     pub kernel_types: Option<PathBuf>,
     /// Every file the outputs depend on (sources, included headers, the BTF).
     pub inputs: Vec<PathBuf>,
+    /// clang's warnings, line by line (also printed as `cargo:warning=` lines).
+    pub warnings: Vec<String>,
 }
 
 impl Builder {
@@ -317,6 +319,13 @@ impl Builder {
                 other => other,
             })?;
             self.warn(&compiled.warnings);
+            output.warnings.extend(
+                compiled
+                    .warnings
+                    .lines()
+                    .filter(|l| !l.trim().is_empty())
+                    .map(str::to_owned),
+            );
             let deps = std::fs::read_to_string(&depfile).map_err(|e| io(&depfile, e))?;
             output.inputs.push(source.path.clone());
             for dep in clang::parse_depfile(&deps) {

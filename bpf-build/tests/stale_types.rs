@@ -113,6 +113,7 @@ fn header_is_an_input_and_its_change_regenerates_the_type() {
             .unwrap()
     };
     let first = build();
+    assert!(first.warnings.is_empty(), "{:?}", first.warnings);
     assert!(
         first.inputs.iter().any(|p| p.ends_with("event.h")),
         "the included header is not among the inputs: {:?}",
@@ -128,9 +129,19 @@ fn header_is_an_input_and_its_change_regenerates_the_type() {
     let skeleton = &first.objects[0].skeleton;
     assert_eq!(skeleton_size_of_event(skeleton), 8);
 
-    std::fs::write(dir.join("src/bpf/event.h"), EVENT_V2).unwrap();
-    build();
+    // The new header also warns: clang's warnings come back with the output.
+    std::fs::write(
+        dir.join("src/bpf/event.h"),
+        format!("{EVENT_V2}#warning \"event grew\"\n"),
+    )
+    .unwrap();
+    let second = build();
     assert_eq!(skeleton_size_of_event(skeleton), 16);
+    assert!(
+        second.warnings.iter().any(|w| w.contains("event grew")),
+        "{:?}",
+        second.warnings
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }
 
