@@ -146,13 +146,14 @@ fn header_is_an_input_and_its_change_regenerates_the_type() {
 }
 
 /// A whole crate built by cargo twice: the second build, after the header changed and nothing
-/// else, reruns the build script and fails on the stale hand-written type. The crate also
-/// compiles the kernel's `task_struct` generated as Rust.
+/// else, reruns the build script and fails on the stale hand-written type; a third, after a map
+/// was renamed in C, fails where Rust uses the old name. The crate also compiles the kernel's
+/// `task_struct` generated as Rust.
 #[test]
-fn cargo_reruns_and_a_stale_hand_written_type_fails_to_compile() {
+fn cargo_reruns_and_stale_types_and_names_fail_to_compile() {
     if let Some(reason) = missing_toolchain() {
         println!(
-            "SKIPPED stale_types::cargo_reruns_and_a_stale_hand_written_type_fails_to_compile: {reason}"
+            "SKIPPED stale_types::cargo_reruns_and_stale_types_and_names_fail_to_compile: {reason}"
         );
         return;
     }
@@ -198,8 +199,13 @@ const _: () = assert!(
     "Event is stale: struct event changed in C"
 );
 
+/// Reaches the map by its field, as user code does.
+fn capacity(skel: &prog::Skel) -> u32 {
+    skel.maps.events.map_data().max_entries()
+}
+
 fn main() {
-    let _ = prog::open;
+    let _ = (prog::open, capacity);
     // Kernel types compile too, their layout asserted against the kernel's BTF.
     let _ = size_of::<vmlinux::task_struct>();
 }
@@ -232,6 +238,24 @@ fn main() {
     );
     assert!(
         stderr.contains("Event is stale: struct event changed in C"),
+        "failed for another reason:\n{stderr}"
+    );
+
+    // The header back as the Rust side knows it, but the map renamed in C: the field the Rust
+    // side uses is gone, a compile error rather than a `None` at run time.
+    std::fs::write(dir.join("src/bpf/event.h"), EVENT_V1).unwrap();
+    std::fs::write(
+        dir.join("src/bpf/prog.bpf.c"),
+        SOURCE
+            .replace("} events SEC", "} exec_events SEC")
+            .replace("(&events,", "(&exec_events,"),
+    )
+    .unwrap();
+    let third = cargo();
+    let stderr = String::from_utf8_lossy(&third.stderr);
+    assert!(!third.status.success(), "a renamed map compiled:\n{stderr}");
+    assert!(
+        stderr.contains("no field `events`"),
         "failed for another reason:\n{stderr}"
     );
     let _ = std::fs::remove_dir_all(&dir);
