@@ -578,7 +578,7 @@ fn maps_code(maps: &[SkelMap]) -> String {
 
 fn open_code(sections: &[Section], maps: &[SkelMap], programs: &[Prog]) -> String {
     let mut out = String::from(
-        "/// The object before load: globals and map sizes to set.\n\
+        "/// The object opened, not loaded: globals, program autoload and map sizes to set.\n\
          #[derive(Debug)]\npub struct OpenSkel {\n",
     );
     for s in sections {
@@ -588,15 +588,22 @@ fn open_code(sections: &[Section], maps: &[SkelMap], programs: &[Prog]) -> Strin
             s.name, s.field, s.type_name
         );
     }
-    out.push_str(
-        "    /// Program settings.\n    pub progs: OpenProgs,\n    \
-         /// Map settings.\n    pub maps: OpenMaps,\n    loader: ",
-    );
-    let _ = writeln!(out, "{P}::BpfLoader,\n}}\n");
     let _ = writeln!(
         out,
-        "/// Opens the object: globals at their initial values, nothing created yet.\n\
+        "    /// Program settings.\n    pub progs: OpenProgs,\n    \
+         /// Map settings.\n    pub maps: OpenMaps,\n    \
+         object: {P}::OpenBpf,\n}}\n"
+    );
+    let _ = writeln!(
+        out,
+        "/// Opens (parses) the object with default settings: globals at their initial values, \
+         nothing created in the kernel yet.\n\
          pub fn open() -> Result<OpenSkel, {P}::skeleton::SkeletonError> {{\n    \
+         open_with(&mut {P}::BpfLoader::new())\n}}\n\n\
+         /// Opens the object with `loader`'s settings (target BTF, pin path, verifier log level).\n\
+         pub fn open_with(loader: &mut {P}::BpfLoader) -> Result<OpenSkel, {P}::skeleton::SkeletonError> {{\n    \
+         let object = loader\n        .open(OBJECT)\n        \
+         .map_err(|source| {P}::skeleton::SkeletonError::Open {{ object: NAME, source }})?;\n    \
          Ok(OpenSkel {{"
     );
     for s in sections {
@@ -618,25 +625,27 @@ fn open_code(sections: &[Section], maps: &[SkelMap], programs: &[Prog]) -> Strin
             m.field, m.max_entries
         );
     }
-    let _ = writeln!(
-        out,
-        "        }},\n        loader: {P}::BpfLoader::new(),\n    }})\n}}\n"
-    );
+    out.push_str("        },\n        object,\n    })\n}\n\n");
     let _ = writeln!(
         out,
         "impl OpenSkel {{\n    \
-         /// The loader, for settings beyond globals and map sizes (verifier log level, pin \
-         path, target BTF).\n    \
-         pub fn loader(&mut self) -> &mut {P}::BpfLoader {{\n        &mut self.loader\n    }}\n\n    \
-         /// Creates the maps with the globals and sizes set, loads every program (except \
-         `SEC(\"?...\")` ones) and hands out the typed fields.\n    \
-         pub fn load(mut self) -> Result<Skel, {P}::skeleton::SkeletonError> {{"
+         /// The opened object, for settings beyond the fields (value sizes, map flags, pinning, \
+         reused maps, sections).\n    \
+         pub fn object(&mut self) -> &mut {P}::OpenBpf {{\n        &mut self.object\n    }}\n\n    \
+         /// Creates the maps with the globals and sizes set, loads every program whose autoload \
+         is on and hands out the typed fields.\n    \
+         pub fn load({mutable}self) -> Result<Skel, {P}::skeleton::SkeletonError> {{",
+        mutable = if sections.is_empty() && maps.is_empty() && programs.is_empty() {
+            ""
+        } else {
+            "mut "
+        },
     );
     for s in sections {
         for (f, c_name) in s.vars.iter().zip(&s.c_names) {
             let _ = writeln!(
                 out,
-                "        self.loader.set_global({c_name:?}, &{{ self.{section}.{field} }});",
+                "        {P}::skeleton::set_global(&mut self.object, NAME, {c_name:?}, &{{ self.{section}.{field} }})?;",
                 section = s.field,
                 field = f.name
             );
@@ -646,22 +655,17 @@ fn open_code(sections: &[Section], maps: &[SkelMap], programs: &[Prog]) -> Strin
         let _ = writeln!(
             out,
             "        if self.maps.{field}.max_entries != {initial} {{\n            \
-             self.loader.set_max_entries({name:?}, self.maps.{field}.max_entries);\n        }}",
+             {P}::skeleton::set_max_entries(&mut self.object, NAME, {name:?}, self.maps.{field}.max_entries)?;\n        }}",
             field = m.field,
             initial = m.max_entries,
             name = m.name
         );
     }
-    let _ = writeln!(
-        out,
-        "        let mut object = self\n            .loader\n            .load(OBJECT)\n            \
-         .map_err(|source| {P}::skeleton::SkeletonError::Open {{ object: NAME, source }})?;"
-    );
     for p in programs {
         let _ = writeln!(
             out,
             "        if self.progs.{field}.autoload != {initial} {{\n            \
-             {P}::skeleton::set_autoload(&mut object, NAME, {name:?}, self.progs.{field}.autoload)?;\n        }}",
+             {P}::skeleton::set_autoload(&mut self.object, NAME, {name:?}, self.progs.{field}.autoload)?;\n        }}",
             field = p.field,
             initial = p.autoload,
             name = p.name
@@ -669,8 +673,7 @@ fn open_code(sections: &[Section], maps: &[SkelMap], programs: &[Prog]) -> Strin
     }
     let _ = writeln!(
         out,
-        "        {P}::skeleton::load_programs(&mut object, NAME)?;\n        \
-         Skel::from_object(object)\n    }}\n}}\n"
+        "        Skel::from_object({P}::skeleton::load(self.object, NAME)?)\n    }}\n}}\n"
     );
     out
 }

@@ -12,14 +12,20 @@
 //! ```
 
 mod bpf;
+mod error_chain;
 pub mod features;
+pub mod kernel;
 mod kernel_config;
 pub mod maps;
 mod object_btf;
+mod open;
 pub mod programs;
 pub mod skeleton;
 
-pub use bpf::{Bpf, BpfError, BpfLoader, TargetBtf};
+pub use bpf::{Bpf, BpfError, BpfLoader};
+pub use error_chain::ErrorChain;
+pub use object_btf::TargetBtf;
+pub use open::{OpenBpf, OpenMapMut, OpenProgramMut};
 
 /// zerocopy, re-exported so map key, value and event types derive their layout checks without a
 /// dependency line of their own: a type deriving `FromBytes`, `IntoBytes` and `Immutable` is a

@@ -5,20 +5,29 @@
 //! maps, so a name the C side changes changes a field, and code using the old one stops
 //! compiling.
 
+use bpf_core::obj::SetGlobalError;
+
 use crate::maps::{Map, MapError, Pod, TypedGlobals};
 use crate::programs::{Program, ProgramError};
-use crate::{Bpf, BpfError};
+use crate::{Bpf, BpfError, OpenBpf};
 
 /// Why a skeleton could not open or load its object.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum SkeletonError {
-    /// Opening the object (parsing, creating maps) failed.
+    /// Opening the object (parsing) or loading it (creating maps) failed.
     #[error("opening object `{object}`")]
     Open {
         object: &'static str,
         #[source]
         source: BpfError,
+    },
+    /// A global could not be set before load.
+    #[error("object `{object}`")]
+    SetGlobal {
+        object: &'static str,
+        #[source]
+        source: SetGlobalError,
     },
     /// A program failed to load (the error names it and carries the verifier log) or is not
     /// of the type the skeleton was generated with.
@@ -47,33 +56,60 @@ pub enum SkeletonError {
     },
 }
 
-/// Loads every program of `bpf` whose autoload is on (not `SEC("?...")`), as libbpf's skeleton
-/// `load()` does, stopping at the first refusal.
-pub fn load_programs(bpf: &mut Bpf, object: &'static str) -> Result<(), SkeletonError> {
-    for (_, program) in bpf.programs_mut() {
-        if program.autoload() && program.fd().is_err() {
-            program
-                .load()
-                .map_err(|source| SkeletonError::Program { object, source })?;
-        }
-    }
+/// Sets global variable `name` of the opened object before load.
+pub fn set_global<T: Pod>(
+    open: &mut OpenBpf,
+    object: &'static str,
+    name: &'static str,
+    value: &T,
+) -> Result<(), SkeletonError> {
+    open.set_global(name, value)
+        .map_err(|source| SkeletonError::SetGlobal { object, source })
+}
+
+/// Sets map `name`'s `max_entries` before load.
+pub fn set_max_entries(
+    open: &mut OpenBpf,
+    object: &'static str,
+    name: &'static str,
+    max_entries: u32,
+) -> Result<(), SkeletonError> {
+    open.map_mut(name)
+        .ok_or(SkeletonError::Missing {
+            object,
+            what: "map",
+            name,
+        })?
+        .set_max_entries(max_entries);
     Ok(())
 }
 
-/// Turns program `name`'s autoload on or off before [`load_programs`].
+/// Turns program `name`'s autoload on or off before load.
 pub fn set_autoload(
-    bpf: &mut Bpf,
+    open: &mut OpenBpf,
     object: &'static str,
     name: &'static str,
     autoload: bool,
 ) -> Result<(), SkeletonError> {
-    let program = bpf.program_mut(name).ok_or(SkeletonError::Missing {
-        object,
-        what: "program",
-        name,
-    })?;
-    program.set_autoload(autoload);
+    open.program_mut(name)
+        .ok_or(SkeletonError::Missing {
+            object,
+            what: "program",
+            name,
+        })?
+        .set_autoload(autoload);
     Ok(())
+}
+
+/// Creates the opened object's maps and loads every program whose autoload is on, as libbpf's
+/// skeleton `load()` does, stopping at the first refusal.
+pub fn load(open: OpenBpf, object: &'static str) -> Result<Bpf, SkeletonError> {
+    let mut bpf = open
+        .load()
+        .map_err(|source| SkeletonError::Open { object, source })?;
+    bpf.load_all()
+        .map_err(|source| SkeletonError::Program { object, source })?;
+    Ok(bpf)
 }
 
 /// Takes program `name` out of `bpf` as its typed program `P`.

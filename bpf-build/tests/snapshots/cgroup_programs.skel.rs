@@ -159,7 +159,7 @@ pub struct OpenMap {
     pub max_entries: u32,
 }
 
-/// The object before load: globals and map sizes to set.
+/// The object opened, not loaded: globals, program autoload and map sizes to set.
 #[derive(Debug)]
 pub struct OpenSkel {
     /// `.rodata`, starting with the object's values; written into the section at load.
@@ -168,11 +168,19 @@ pub struct OpenSkel {
     pub progs: OpenProgs,
     /// Map settings.
     pub maps: OpenMaps,
-    loader: ::bpf_programs::BpfLoader,
+    object: ::bpf_programs::OpenBpf,
 }
 
-/// Opens the object: globals at their initial values, nothing created yet.
+/// Opens (parses) the object with default settings: globals at their initial values, nothing created in the kernel yet.
 pub fn open() -> Result<OpenSkel, ::bpf_programs::skeleton::SkeletonError> {
+    open_with(&mut ::bpf_programs::BpfLoader::new())
+}
+
+/// Opens the object with `loader`'s settings (target BTF, pin path, verifier log level).
+pub fn open_with(loader: &mut ::bpf_programs::BpfLoader) -> Result<OpenSkel, ::bpf_programs::skeleton::SkeletonError> {
+    let object = loader
+        .open(OBJECT)
+        .map_err(|source| ::bpf_programs::skeleton::SkeletonError::Open { object: NAME, source })?;
     Ok(OpenSkel {
         rodata: Rodata::initial(),
         progs: OpenProgs {
@@ -195,74 +203,69 @@ pub fn open() -> Result<OpenSkel, ::bpf_programs::skeleton::SkeletonError> {
         maps: OpenMaps {
             hits: OpenMap { max_entries: 16 },
         },
-        loader: ::bpf_programs::BpfLoader::new(),
+        object,
     })
 }
 
 impl OpenSkel {
-    /// The loader, for settings beyond globals and map sizes (verifier log level, pin path, target BTF).
-    pub fn loader(&mut self) -> &mut ::bpf_programs::BpfLoader {
-        &mut self.loader
+    /// The opened object, for settings beyond the fields (value sizes, map flags, pinning, reused maps, sections).
+    pub fn object(&mut self) -> &mut ::bpf_programs::OpenBpf {
+        &mut self.object
     }
 
-    /// Creates the maps with the globals and sizes set, loads every program (except `SEC("?...")` ones) and hands out the typed fields.
+    /// Creates the maps with the globals and sizes set, loads every program whose autoload is on and hands out the typed fields.
     pub fn load(mut self) -> Result<Skel, ::bpf_programs::skeleton::SkeletonError> {
-        self.loader.set_global("target_tid", &{ self.rodata.target_tid });
-        self.loader.set_global("target_port", &{ self.rodata.target_port });
+        ::bpf_programs::skeleton::set_global(&mut self.object, NAME, "target_tid", &{ self.rodata.target_tid })?;
+        ::bpf_programs::skeleton::set_global(&mut self.object, NAME, "target_port", &{ self.rodata.target_port })?;
         if self.maps.hits.max_entries != 16 {
-            self.loader.set_max_entries("hits", self.maps.hits.max_entries);
+            ::bpf_programs::skeleton::set_max_entries(&mut self.object, NAME, "hits", self.maps.hits.max_entries)?;
         }
-        let mut object = self
-            .loader
-            .load(OBJECT)
-            .map_err(|source| ::bpf_programs::skeleton::SkeletonError::Open { object: NAME, source })?;
         if self.progs.count_bind4.autoload != true {
-            ::bpf_programs::skeleton::set_autoload(&mut object, NAME, "count_bind4", self.progs.count_bind4.autoload)?;
+            ::bpf_programs::skeleton::set_autoload(&mut self.object, NAME, "count_bind4", self.progs.count_bind4.autoload)?;
         }
         if self.progs.count_connect4.autoload != true {
-            ::bpf_programs::skeleton::set_autoload(&mut object, NAME, "count_connect4", self.progs.count_connect4.autoload)?;
+            ::bpf_programs::skeleton::set_autoload(&mut self.object, NAME, "count_connect4", self.progs.count_connect4.autoload)?;
         }
         if self.progs.count_connect_unix.autoload != true {
-            ::bpf_programs::skeleton::set_autoload(&mut object, NAME, "count_connect_unix", self.progs.count_connect_unix.autoload)?;
+            ::bpf_programs::skeleton::set_autoload(&mut self.object, NAME, "count_connect_unix", self.progs.count_connect_unix.autoload)?;
         }
         if self.progs.count_dev.autoload != true {
-            ::bpf_programs::skeleton::set_autoload(&mut object, NAME, "count_dev", self.progs.count_dev.autoload)?;
+            ::bpf_programs::skeleton::set_autoload(&mut self.object, NAME, "count_dev", self.progs.count_dev.autoload)?;
         }
         if self.progs.count_egress.autoload != true {
-            ::bpf_programs::skeleton::set_autoload(&mut object, NAME, "count_egress", self.progs.count_egress.autoload)?;
+            ::bpf_programs::skeleton::set_autoload(&mut self.object, NAME, "count_egress", self.progs.count_egress.autoload)?;
         }
         if self.progs.count_getsockname4.autoload != true {
-            ::bpf_programs::skeleton::set_autoload(&mut object, NAME, "count_getsockname4", self.progs.count_getsockname4.autoload)?;
+            ::bpf_programs::skeleton::set_autoload(&mut self.object, NAME, "count_getsockname4", self.progs.count_getsockname4.autoload)?;
         }
         if self.progs.count_getsockopt.autoload != true {
-            ::bpf_programs::skeleton::set_autoload(&mut object, NAME, "count_getsockopt", self.progs.count_getsockopt.autoload)?;
+            ::bpf_programs::skeleton::set_autoload(&mut self.object, NAME, "count_getsockopt", self.progs.count_getsockopt.autoload)?;
         }
         if self.progs.count_ingress.autoload != true {
-            ::bpf_programs::skeleton::set_autoload(&mut object, NAME, "count_ingress", self.progs.count_ingress.autoload)?;
+            ::bpf_programs::skeleton::set_autoload(&mut self.object, NAME, "count_ingress", self.progs.count_ingress.autoload)?;
         }
         if self.progs.count_post_bind4.autoload != true {
-            ::bpf_programs::skeleton::set_autoload(&mut object, NAME, "count_post_bind4", self.progs.count_post_bind4.autoload)?;
+            ::bpf_programs::skeleton::set_autoload(&mut self.object, NAME, "count_post_bind4", self.progs.count_post_bind4.autoload)?;
         }
         if self.progs.count_recvmsg4.autoload != true {
-            ::bpf_programs::skeleton::set_autoload(&mut object, NAME, "count_recvmsg4", self.progs.count_recvmsg4.autoload)?;
+            ::bpf_programs::skeleton::set_autoload(&mut self.object, NAME, "count_recvmsg4", self.progs.count_recvmsg4.autoload)?;
         }
         if self.progs.count_sendmsg4.autoload != true {
-            ::bpf_programs::skeleton::set_autoload(&mut object, NAME, "count_sendmsg4", self.progs.count_sendmsg4.autoload)?;
+            ::bpf_programs::skeleton::set_autoload(&mut self.object, NAME, "count_sendmsg4", self.progs.count_sendmsg4.autoload)?;
         }
         if self.progs.count_setsockopt.autoload != true {
-            ::bpf_programs::skeleton::set_autoload(&mut object, NAME, "count_setsockopt", self.progs.count_setsockopt.autoload)?;
+            ::bpf_programs::skeleton::set_autoload(&mut self.object, NAME, "count_setsockopt", self.progs.count_setsockopt.autoload)?;
         }
         if self.progs.count_sock_create.autoload != true {
-            ::bpf_programs::skeleton::set_autoload(&mut object, NAME, "count_sock_create", self.progs.count_sock_create.autoload)?;
+            ::bpf_programs::skeleton::set_autoload(&mut self.object, NAME, "count_sock_create", self.progs.count_sock_create.autoload)?;
         }
         if self.progs.count_sockops.autoload != true {
-            ::bpf_programs::skeleton::set_autoload(&mut object, NAME, "count_sockops", self.progs.count_sockops.autoload)?;
+            ::bpf_programs::skeleton::set_autoload(&mut self.object, NAME, "count_sockops", self.progs.count_sockops.autoload)?;
         }
         if self.progs.count_sysctl.autoload != true {
-            ::bpf_programs::skeleton::set_autoload(&mut object, NAME, "count_sysctl", self.progs.count_sysctl.autoload)?;
+            ::bpf_programs::skeleton::set_autoload(&mut self.object, NAME, "count_sysctl", self.progs.count_sysctl.autoload)?;
         }
-        ::bpf_programs::skeleton::load_programs(&mut object, NAME)?;
-        Skel::from_object(object)
+        Skel::from_object(::bpf_programs::skeleton::load(self.object, NAME)?)
     }
 }
 

@@ -133,7 +133,7 @@ pub struct OpenMap {
     pub max_entries: u32,
 }
 
-/// The object before load: globals and map sizes to set.
+/// The object opened, not loaded: globals, program autoload and map sizes to set.
 #[derive(Debug)]
 pub struct OpenSkel {
     /// `.bss`, starting with the object's values; written into the section at load.
@@ -142,11 +142,19 @@ pub struct OpenSkel {
     pub progs: OpenProgs,
     /// Map settings.
     pub maps: OpenMaps,
-    loader: ::bpf_programs::BpfLoader,
+    object: ::bpf_programs::OpenBpf,
 }
 
-/// Opens the object: globals at their initial values, nothing created yet.
+/// Opens (parses) the object with default settings: globals at their initial values, nothing created in the kernel yet.
 pub fn open() -> Result<OpenSkel, ::bpf_programs::skeleton::SkeletonError> {
+    open_with(&mut ::bpf_programs::BpfLoader::new())
+}
+
+/// Opens the object with `loader`'s settings (target BTF, pin path, verifier log level).
+pub fn open_with(loader: &mut ::bpf_programs::BpfLoader) -> Result<OpenSkel, ::bpf_programs::skeleton::SkeletonError> {
+    let object = loader
+        .open(OBJECT)
+        .map_err(|source| ::bpf_programs::skeleton::SkeletonError::Open { object: NAME, source })?;
     Ok(OpenSkel {
         bss: Bss::initial(),
         progs: OpenProgs {
@@ -157,39 +165,34 @@ pub fn open() -> Result<OpenSkel, ::bpf_programs::skeleton::SkeletonError> {
             first: OpenMap { max_entries: 4 },
             outer: OpenMap { max_entries: 2 },
         },
-        loader: ::bpf_programs::BpfLoader::new(),
+        object,
     })
 }
 
 impl OpenSkel {
-    /// The loader, for settings beyond globals and map sizes (verifier log level, pin path, target BTF).
-    pub fn loader(&mut self) -> &mut ::bpf_programs::BpfLoader {
-        &mut self.loader
+    /// The opened object, for settings beyond the fields (value sizes, map flags, pinning, reused maps, sections).
+    pub fn object(&mut self) -> &mut ::bpf_programs::OpenBpf {
+        &mut self.object
     }
 
-    /// Creates the maps with the globals and sizes set, loads every program (except `SEC("?...")` ones) and hands out the typed fields.
+    /// Creates the maps with the globals and sizes set, loads every program whose autoload is on and hands out the typed fields.
     pub fn load(mut self) -> Result<Skel, ::bpf_programs::skeleton::SkeletonError> {
-        self.loader.set_global("seen_slot0", &{ self.bss.seen_slot0 });
-        self.loader.set_global("seen_slot1", &{ self.bss.seen_slot1 });
-        self.loader.set_global("seen_key9", &{ self.bss.seen_key9 });
+        ::bpf_programs::skeleton::set_global(&mut self.object, NAME, "seen_slot0", &{ self.bss.seen_slot0 })?;
+        ::bpf_programs::skeleton::set_global(&mut self.object, NAME, "seen_slot1", &{ self.bss.seen_slot1 })?;
+        ::bpf_programs::skeleton::set_global(&mut self.object, NAME, "seen_key9", &{ self.bss.seen_key9 })?;
         if self.maps.by_key.max_entries != 4 {
-            self.loader.set_max_entries("by_key", self.maps.by_key.max_entries);
+            ::bpf_programs::skeleton::set_max_entries(&mut self.object, NAME, "by_key", self.maps.by_key.max_entries)?;
         }
         if self.maps.first.max_entries != 4 {
-            self.loader.set_max_entries("first", self.maps.first.max_entries);
+            ::bpf_programs::skeleton::set_max_entries(&mut self.object, NAME, "first", self.maps.first.max_entries)?;
         }
         if self.maps.outer.max_entries != 2 {
-            self.loader.set_max_entries("outer", self.maps.outer.max_entries);
+            ::bpf_programs::skeleton::set_max_entries(&mut self.object, NAME, "outer", self.maps.outer.max_entries)?;
         }
-        let mut object = self
-            .loader
-            .load(OBJECT)
-            .map_err(|source| ::bpf_programs::skeleton::SkeletonError::Open { object: NAME, source })?;
         if self.progs.read_through.autoload != true {
-            ::bpf_programs::skeleton::set_autoload(&mut object, NAME, "read_through", self.progs.read_through.autoload)?;
+            ::bpf_programs::skeleton::set_autoload(&mut self.object, NAME, "read_through", self.progs.read_through.autoload)?;
         }
-        ::bpf_programs::skeleton::load_programs(&mut object, NAME)?;
-        Skel::from_object(object)
+        Skel::from_object(::bpf_programs::skeleton::load(self.object, NAME)?)
     }
 }
 

@@ -287,7 +287,7 @@ pub struct OpenMap {
     pub max_entries: u32,
 }
 
-/// The object before load: globals and map sizes to set.
+/// The object opened, not loaded: globals, program autoload and map sizes to set.
 #[derive(Debug)]
 pub struct OpenSkel {
     /// `.bss`, starting with the object's values; written into the section at load.
@@ -300,11 +300,19 @@ pub struct OpenSkel {
     pub progs: OpenProgs,
     /// Map settings.
     pub maps: OpenMaps,
-    loader: ::bpf_programs::BpfLoader,
+    object: ::bpf_programs::OpenBpf,
 }
 
-/// Opens the object: globals at their initial values, nothing created yet.
+/// Opens (parses) the object with default settings: globals at their initial values, nothing created in the kernel yet.
 pub fn open() -> Result<OpenSkel, ::bpf_programs::skeleton::SkeletonError> {
+    open_with(&mut ::bpf_programs::BpfLoader::new())
+}
+
+/// Opens the object with `loader`'s settings (target BTF, pin path, verifier log level).
+pub fn open_with(loader: &mut ::bpf_programs::BpfLoader) -> Result<OpenSkel, ::bpf_programs::skeleton::SkeletonError> {
+    let object = loader
+        .open(OBJECT)
+        .map_err(|source| ::bpf_programs::skeleton::SkeletonError::Open { object: NAME, source })?;
     Ok(OpenSkel {
         bss: Bss::initial(),
         data: Data::initial(),
@@ -326,71 +334,66 @@ pub fn open() -> Result<OpenSkel, ::bpf_programs::skeleton::SkeletonError> {
             seen: OpenMap { max_entries: 64 },
             stacks: OpenMap { max_entries: 16 },
         },
-        loader: ::bpf_programs::BpfLoader::new(),
+        object,
     })
 }
 
 impl OpenSkel {
-    /// The loader, for settings beyond globals and map sizes (verifier log level, pin path, target BTF).
-    pub fn loader(&mut self) -> &mut ::bpf_programs::BpfLoader {
-        &mut self.loader
+    /// The opened object, for settings beyond the fields (value sizes, map flags, pinning, reused maps, sections).
+    pub fn object(&mut self) -> &mut ::bpf_programs::OpenBpf {
+        &mut self.object
     }
 
-    /// Creates the maps with the globals and sizes set, loads every program (except `SEC("?...")` ones) and hands out the typed fields.
+    /// Creates the maps with the globals and sizes set, loads every program whose autoload is on and hands out the typed fields.
     pub fn load(mut self) -> Result<Skel, ::bpf_programs::skeleton::SkeletonError> {
-        self.loader.set_global("runs", &{ self.bss.runs });
-        self.loader.set_global("input_sum", &{ self.bss.input_sum });
-        self.loader.set_global("bloom_hits", &{ self.bss.bloom_hits });
-        self.loader.set_global("tail_called", &{ self.bss.tail_called });
-        self.loader.set_global("perf_seq", &{ self.bss.perf_seq });
-        self.loader.set_global("scale", &{ self.data.scale });
-        self.loader.set_global("stack_id", &{ self.data.stack_id });
-        self.loader.set_global("multiplier", &{ self.rodata.multiplier });
+        ::bpf_programs::skeleton::set_global(&mut self.object, NAME, "runs", &{ self.bss.runs })?;
+        ::bpf_programs::skeleton::set_global(&mut self.object, NAME, "input_sum", &{ self.bss.input_sum })?;
+        ::bpf_programs::skeleton::set_global(&mut self.object, NAME, "bloom_hits", &{ self.bss.bloom_hits })?;
+        ::bpf_programs::skeleton::set_global(&mut self.object, NAME, "tail_called", &{ self.bss.tail_called })?;
+        ::bpf_programs::skeleton::set_global(&mut self.object, NAME, "perf_seq", &{ self.bss.perf_seq })?;
+        ::bpf_programs::skeleton::set_global(&mut self.object, NAME, "scale", &{ self.data.scale })?;
+        ::bpf_programs::skeleton::set_global(&mut self.object, NAME, "stack_id", &{ self.data.stack_id })?;
+        ::bpf_programs::skeleton::set_global(&mut self.object, NAME, "multiplier", &{ self.rodata.multiplier })?;
         if self.maps.counts.max_entries != 64 {
-            self.loader.set_max_entries("counts", self.maps.counts.max_entries);
+            ::bpf_programs::skeleton::set_max_entries(&mut self.object, NAME, "counts", self.maps.counts.max_entries)?;
         }
         if self.maps.events_queue.max_entries != 8 {
-            self.loader.set_max_entries("events_queue", self.maps.events_queue.max_entries);
+            ::bpf_programs::skeleton::set_max_entries(&mut self.object, NAME, "events_queue", self.maps.events_queue.max_entries)?;
         }
         if self.maps.input.max_entries != 8 {
-            self.loader.set_max_entries("input", self.maps.input.max_entries);
+            ::bpf_programs::skeleton::set_max_entries(&mut self.object, NAME, "input", self.maps.input.max_entries)?;
         }
         if self.maps.jump_table.max_entries != 4 {
-            self.loader.set_max_entries("jump_table", self.maps.jump_table.max_entries);
+            ::bpf_programs::skeleton::set_max_entries(&mut self.object, NAME, "jump_table", self.maps.jump_table.max_entries)?;
         }
         if self.maps.percpu_hits.max_entries != 1 {
-            self.loader.set_max_entries("percpu_hits", self.maps.percpu_hits.max_entries);
+            ::bpf_programs::skeleton::set_max_entries(&mut self.object, NAME, "percpu_hits", self.maps.percpu_hits.max_entries)?;
         }
         if self.maps.perf_events.max_entries != 0 {
-            self.loader.set_max_entries("perf_events", self.maps.perf_events.max_entries);
+            ::bpf_programs::skeleton::set_max_entries(&mut self.object, NAME, "perf_events", self.maps.perf_events.max_entries)?;
         }
         if self.maps.records.max_entries != 4096 {
-            self.loader.set_max_entries("records", self.maps.records.max_entries);
+            ::bpf_programs::skeleton::set_max_entries(&mut self.object, NAME, "records", self.maps.records.max_entries)?;
         }
         if self.maps.seen.max_entries != 64 {
-            self.loader.set_max_entries("seen", self.maps.seen.max_entries);
+            ::bpf_programs::skeleton::set_max_entries(&mut self.object, NAME, "seen", self.maps.seen.max_entries)?;
         }
         if self.maps.stacks.max_entries != 16 {
-            self.loader.set_max_entries("stacks", self.maps.stacks.max_entries);
+            ::bpf_programs::skeleton::set_max_entries(&mut self.object, NAME, "stacks", self.maps.stacks.max_entries)?;
         }
-        let mut object = self
-            .loader
-            .load(OBJECT)
-            .map_err(|source| ::bpf_programs::skeleton::SkeletonError::Open { object: NAME, source })?;
         if self.progs.fill.autoload != true {
-            ::bpf_programs::skeleton::set_autoload(&mut object, NAME, "fill", self.progs.fill.autoload)?;
+            ::bpf_programs::skeleton::set_autoload(&mut self.object, NAME, "fill", self.progs.fill.autoload)?;
         }
         if self.progs.jump.autoload != true {
-            ::bpf_programs::skeleton::set_autoload(&mut object, NAME, "jump", self.progs.jump.autoload)?;
+            ::bpf_programs::skeleton::set_autoload(&mut self.object, NAME, "jump", self.progs.jump.autoload)?;
         }
         if self.progs.perf_out.autoload != true {
-            ::bpf_programs::skeleton::set_autoload(&mut object, NAME, "perf_out", self.progs.perf_out.autoload)?;
+            ::bpf_programs::skeleton::set_autoload(&mut self.object, NAME, "perf_out", self.progs.perf_out.autoload)?;
         }
         if self.progs.target.autoload != true {
-            ::bpf_programs::skeleton::set_autoload(&mut object, NAME, "target", self.progs.target.autoload)?;
+            ::bpf_programs::skeleton::set_autoload(&mut self.object, NAME, "target", self.progs.target.autoload)?;
         }
-        ::bpf_programs::skeleton::load_programs(&mut object, NAME)?;
-        Skel::from_object(object)
+        Skel::from_object(::bpf_programs::skeleton::load(self.object, NAME)?)
     }
 }
 

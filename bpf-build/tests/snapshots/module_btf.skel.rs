@@ -208,7 +208,7 @@ pub struct OpenMap {
     pub max_entries: u32,
 }
 
-/// The object before load: globals and map sizes to set.
+/// The object opened, not loaded: globals, program autoload and map sizes to set.
 #[derive(Debug)]
 pub struct OpenSkel {
     /// `.bss`, starting with the object's values; written into the section at load.
@@ -219,11 +219,19 @@ pub struct OpenSkel {
     pub progs: OpenProgs,
     /// Map settings.
     pub maps: OpenMaps,
-    loader: ::bpf_programs::BpfLoader,
+    object: ::bpf_programs::OpenBpf,
 }
 
-/// Opens the object: globals at their initial values, nothing created yet.
+/// Opens (parses) the object with default settings: globals at their initial values, nothing created in the kernel yet.
 pub fn open() -> Result<OpenSkel, ::bpf_programs::skeleton::SkeletonError> {
+    open_with(&mut ::bpf_programs::BpfLoader::new())
+}
+
+/// Opens the object with `loader`'s settings (target BTF, pin path, verifier log level).
+pub fn open_with(loader: &mut ::bpf_programs::BpfLoader) -> Result<OpenSkel, ::bpf_programs::skeleton::SkeletonError> {
+    let object = loader
+        .open(OBJECT)
+        .map_err(|source| ::bpf_programs::skeleton::SkeletonError::Open { object: NAME, source })?;
     Ok(OpenSkel {
         bss: Bss::initial(),
         data: Data::initial(),
@@ -234,40 +242,35 @@ pub fn open() -> Result<OpenSkel, ::bpf_programs::skeleton::SkeletonError> {
         },
         maps: OpenMaps {
         },
-        loader: ::bpf_programs::BpfLoader::new(),
+        object,
     })
 }
 
 impl OpenSkel {
-    /// The loader, for settings beyond globals and map sizes (verifier log level, pin path, target BTF).
-    pub fn loader(&mut self) -> &mut ::bpf_programs::BpfLoader {
-        &mut self.loader
+    /// The opened object, for settings beyond the fields (value sizes, map flags, pinning, reused maps, sections).
+    pub fn object(&mut self) -> &mut ::bpf_programs::OpenBpf {
+        &mut self.object
     }
 
-    /// Creates the maps with the globals and sizes set, loads every program (except `SEC("?...")` ones) and hands out the typed fields.
+    /// Creates the maps with the globals and sizes set, loads every program whose autoload is on and hands out the typed fields.
     pub fn load(mut self) -> Result<Skel, ::bpf_programs::skeleton::SkeletonError> {
-        self.loader.set_global("veth_priv_exists", &{ self.bss.veth_priv_exists });
-        self.loader.set_global("veth_priv_size", &{ self.bss.veth_priv_size });
-        self.loader.set_global("veth_dropped_offset", &{ self.bss.veth_dropped_offset });
-        self.loader.set_global("missing_type_exists", &{ self.bss.missing_type_exists });
-        self.loader.set_global("ct_lookups", &{ self.bss.ct_lookups });
-        self.loader.set_global("veth_opens", &{ self.bss.veth_opens });
-        self.loader.set_global("ct_lookup_error", &{ self.data.ct_lookup_error });
-        let mut object = self
-            .loader
-            .load(OBJECT)
-            .map_err(|source| ::bpf_programs::skeleton::SkeletonError::Open { object: NAME, source })?;
+        ::bpf_programs::skeleton::set_global(&mut self.object, NAME, "veth_priv_exists", &{ self.bss.veth_priv_exists })?;
+        ::bpf_programs::skeleton::set_global(&mut self.object, NAME, "veth_priv_size", &{ self.bss.veth_priv_size })?;
+        ::bpf_programs::skeleton::set_global(&mut self.object, NAME, "veth_dropped_offset", &{ self.bss.veth_dropped_offset })?;
+        ::bpf_programs::skeleton::set_global(&mut self.object, NAME, "missing_type_exists", &{ self.bss.missing_type_exists })?;
+        ::bpf_programs::skeleton::set_global(&mut self.object, NAME, "ct_lookups", &{ self.bss.ct_lookups })?;
+        ::bpf_programs::skeleton::set_global(&mut self.object, NAME, "veth_opens", &{ self.bss.veth_opens })?;
+        ::bpf_programs::skeleton::set_global(&mut self.object, NAME, "ct_lookup_error", &{ self.data.ct_lookup_error })?;
         if self.progs.count_veth_open.autoload != true {
-            ::bpf_programs::skeleton::set_autoload(&mut object, NAME, "count_veth_open", self.progs.count_veth_open.autoload)?;
+            ::bpf_programs::skeleton::set_autoload(&mut self.object, NAME, "count_veth_open", self.progs.count_veth_open.autoload)?;
         }
         if self.progs.lookup_conntrack.autoload != true {
-            ::bpf_programs::skeleton::set_autoload(&mut object, NAME, "lookup_conntrack", self.progs.lookup_conntrack.autoload)?;
+            ::bpf_programs::skeleton::set_autoload(&mut self.object, NAME, "lookup_conntrack", self.progs.lookup_conntrack.autoload)?;
         }
         if self.progs.probe_module_types.autoload != true {
-            ::bpf_programs::skeleton::set_autoload(&mut object, NAME, "probe_module_types", self.progs.probe_module_types.autoload)?;
+            ::bpf_programs::skeleton::set_autoload(&mut self.object, NAME, "probe_module_types", self.progs.probe_module_types.autoload)?;
         }
-        ::bpf_programs::skeleton::load_programs(&mut object, NAME)?;
-        Skel::from_object(object)
+        Skel::from_object(::bpf_programs::skeleton::load(self.object, NAME)?)
     }
 }
 

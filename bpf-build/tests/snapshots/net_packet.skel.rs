@@ -139,7 +139,7 @@ pub struct OpenMap {
     pub max_entries: u32,
 }
 
-/// The object before load: globals and map sizes to set.
+/// The object opened, not loaded: globals, program autoload and map sizes to set.
 #[derive(Debug)]
 pub struct OpenSkel {
     /// `.rodata`, starting with the object's values; written into the section at load.
@@ -148,11 +148,19 @@ pub struct OpenSkel {
     pub progs: OpenProgs,
     /// Map settings.
     pub maps: OpenMaps,
-    loader: ::bpf_programs::BpfLoader,
+    object: ::bpf_programs::OpenBpf,
 }
 
-/// Opens the object: globals at their initial values, nothing created yet.
+/// Opens (parses) the object with default settings: globals at their initial values, nothing created in the kernel yet.
 pub fn open() -> Result<OpenSkel, ::bpf_programs::skeleton::SkeletonError> {
+    open_with(&mut ::bpf_programs::BpfLoader::new())
+}
+
+/// Opens the object with `loader`'s settings (target BTF, pin path, verifier log level).
+pub fn open_with(loader: &mut ::bpf_programs::BpfLoader) -> Result<OpenSkel, ::bpf_programs::skeleton::SkeletonError> {
+    let object = loader
+        .open(OBJECT)
+        .map_err(|source| ::bpf_programs::skeleton::SkeletonError::Open { object: NAME, source })?;
     Ok(OpenSkel {
         rodata: Rodata::initial(),
         progs: OpenProgs {
@@ -170,59 +178,54 @@ pub fn open() -> Result<OpenSkel, ::bpf_programs::skeleton::SkeletonError> {
         maps: OpenMaps {
             hits: OpenMap { max_entries: 16 },
         },
-        loader: ::bpf_programs::BpfLoader::new(),
+        object,
     })
 }
 
 impl OpenSkel {
-    /// The loader, for settings beyond globals and map sizes (verifier log level, pin path, target BTF).
-    pub fn loader(&mut self) -> &mut ::bpf_programs::BpfLoader {
-        &mut self.loader
+    /// The opened object, for settings beyond the fields (value sizes, map flags, pinning, reused maps, sections).
+    pub fn object(&mut self) -> &mut ::bpf_programs::OpenBpf {
+        &mut self.object
     }
 
-    /// Creates the maps with the globals and sizes set, loads every program (except `SEC("?...")` ones) and hands out the typed fields.
+    /// Creates the maps with the globals and sizes set, loads every program whose autoload is on and hands out the typed fields.
     pub fn load(mut self) -> Result<Skel, ::bpf_programs::skeleton::SkeletonError> {
-        self.loader.set_global("target_tid", &{ self.rodata.target_tid });
-        self.loader.set_global("target_port", &{ self.rodata.target_port });
+        ::bpf_programs::skeleton::set_global(&mut self.object, NAME, "target_tid", &{ self.rodata.target_tid })?;
+        ::bpf_programs::skeleton::set_global(&mut self.object, NAME, "target_port", &{ self.rodata.target_port })?;
         if self.maps.hits.max_entries != 16 {
-            self.loader.set_max_entries("hits", self.maps.hits.max_entries);
+            ::bpf_programs::skeleton::set_max_entries(&mut self.object, NAME, "hits", self.maps.hits.max_entries)?;
         }
-        let mut object = self
-            .loader
-            .load(OBJECT)
-            .map_err(|source| ::bpf_programs::skeleton::SkeletonError::Open { object: NAME, source })?;
         if self.progs.count_flow.autoload != true {
-            ::bpf_programs::skeleton::set_autoload(&mut object, NAME, "count_flow", self.progs.count_flow.autoload)?;
+            ::bpf_programs::skeleton::set_autoload(&mut self.object, NAME, "count_flow", self.progs.count_flow.autoload)?;
         }
         if self.progs.count_lookup.autoload != true {
-            ::bpf_programs::skeleton::set_autoload(&mut object, NAME, "count_lookup", self.progs.count_lookup.autoload)?;
+            ::bpf_programs::skeleton::set_autoload(&mut self.object, NAME, "count_lookup", self.progs.count_lookup.autoload)?;
         }
         if self.progs.count_netfilter.autoload != true {
-            ::bpf_programs::skeleton::set_autoload(&mut object, NAME, "count_netfilter", self.progs.count_netfilter.autoload)?;
+            ::bpf_programs::skeleton::set_autoload(&mut self.object, NAME, "count_netfilter", self.progs.count_netfilter.autoload)?;
         }
         if self.progs.count_reuseport.autoload != true {
-            ::bpf_programs::skeleton::set_autoload(&mut object, NAME, "count_reuseport", self.progs.count_reuseport.autoload)?;
+            ::bpf_programs::skeleton::set_autoload(&mut self.object, NAME, "count_reuseport", self.progs.count_reuseport.autoload)?;
         }
         if self.progs.count_socket.autoload != true {
-            ::bpf_programs::skeleton::set_autoload(&mut object, NAME, "count_socket", self.progs.count_socket.autoload)?;
+            ::bpf_programs::skeleton::set_autoload(&mut self.object, NAME, "count_socket", self.progs.count_socket.autoload)?;
         }
         if self.progs.count_tc.autoload != true {
-            ::bpf_programs::skeleton::set_autoload(&mut object, NAME, "count_tc", self.progs.count_tc.autoload)?;
+            ::bpf_programs::skeleton::set_autoload(&mut self.object, NAME, "count_tc", self.progs.count_tc.autoload)?;
         }
         if self.progs.count_tcx.autoload != true {
-            ::bpf_programs::skeleton::set_autoload(&mut object, NAME, "count_tcx", self.progs.count_tcx.autoload)?;
+            ::bpf_programs::skeleton::set_autoload(&mut self.object, NAME, "count_tcx", self.progs.count_tcx.autoload)?;
         }
         if self.progs.count_xdp.autoload != true {
-            ::bpf_programs::skeleton::set_autoload(&mut object, NAME, "count_xdp", self.progs.count_xdp.autoload)?;
+            ::bpf_programs::skeleton::set_autoload(&mut self.object, NAME, "count_xdp", self.progs.count_xdp.autoload)?;
         }
         if self.progs.count_xdp_frags.autoload != true {
-            ::bpf_programs::skeleton::set_autoload(&mut object, NAME, "count_xdp_frags", self.progs.count_xdp_frags.autoload)?;
+            ::bpf_programs::skeleton::set_autoload(&mut self.object, NAME, "count_xdp_frags", self.progs.count_xdp_frags.autoload)?;
         }
         if self.progs.count_xdp_other.autoload != true {
-            ::bpf_programs::skeleton::set_autoload(&mut object, NAME, "count_xdp_other", self.progs.count_xdp_other.autoload)?;
+            ::bpf_programs::skeleton::set_autoload(&mut self.object, NAME, "count_xdp_other", self.progs.count_xdp_other.autoload)?;
         }
-        ::bpf_programs::skeleton::load_programs(&mut object, NAME)?;
-        Skel::from_object(object)
+        Skel::from_object(::bpf_programs::skeleton::load(self.object, NAME)?)
     }
 }
 

@@ -280,7 +280,7 @@ pub struct OpenMap {
     pub max_entries: u32,
 }
 
-/// The object before load: globals and map sizes to set.
+/// The object opened, not loaded: globals, program autoload and map sizes to set.
 #[derive(Debug)]
 pub struct OpenSkel {
     /// `.bss`, starting with the object's values; written into the section at load.
@@ -297,11 +297,19 @@ pub struct OpenSkel {
     pub progs: OpenProgs,
     /// Map settings.
     pub maps: OpenMaps,
-    loader: ::bpf_programs::BpfLoader,
+    object: ::bpf_programs::OpenBpf,
 }
 
-/// Opens the object: globals at their initial values, nothing created yet.
+/// Opens (parses) the object with default settings: globals at their initial values, nothing created in the kernel yet.
 pub fn open() -> Result<OpenSkel, ::bpf_programs::skeleton::SkeletonError> {
+    open_with(&mut ::bpf_programs::BpfLoader::new())
+}
+
+/// Opens the object with `loader`'s settings (target BTF, pin path, verifier log level).
+pub fn open_with(loader: &mut ::bpf_programs::BpfLoader) -> Result<OpenSkel, ::bpf_programs::skeleton::SkeletonError> {
+    let object = loader
+        .open(OBJECT)
+        .map_err(|source| ::bpf_programs::skeleton::SkeletonError::Open { object: NAME, source })?;
     Ok(OpenSkel {
         bss: Bss::initial(),
         data: Data::initial(),
@@ -313,34 +321,29 @@ pub fn open() -> Result<OpenSkel, ::bpf_programs::skeleton::SkeletonError> {
         },
         maps: OpenMaps {
         },
-        loader: ::bpf_programs::BpfLoader::new(),
+        object,
     })
 }
 
 impl OpenSkel {
-    /// The loader, for settings beyond globals and map sizes (verifier log level, pin path, target BTF).
-    pub fn loader(&mut self) -> &mut ::bpf_programs::BpfLoader {
-        &mut self.loader
+    /// The opened object, for settings beyond the fields (value sizes, map flags, pinning, reused maps, sections).
+    pub fn object(&mut self) -> &mut ::bpf_programs::OpenBpf {
+        &mut self.object
     }
 
-    /// Creates the maps with the globals and sizes set, loads every program (except `SEC("?...")` ones) and hands out the typed fields.
+    /// Creates the maps with the globals and sizes set, loads every program whose autoload is on and hands out the typed fields.
     pub fn load(mut self) -> Result<Skel, ::bpf_programs::skeleton::SkeletonError> {
-        self.loader.set_global("hits", &{ self.bss.hits });
-        self.loader.set_global("big_table", &{ self.bss.big_table });
-        self.loader.set_global("counter", &{ self.data.counter });
-        self.loader.set_global("custom_data", &{ self.data_custom.custom_data });
-        self.loader.set_global("threshold", &{ self.rodata.threshold });
-        self.loader.set_global("magic", &{ self.rodata.magic });
-        self.loader.set_global("name_prefix", &{ self.rodata_config.name_prefix });
-        let mut object = self
-            .loader
-            .load(OBJECT)
-            .map_err(|source| ::bpf_programs::skeleton::SkeletonError::Open { object: NAME, source })?;
+        ::bpf_programs::skeleton::set_global(&mut self.object, NAME, "hits", &{ self.bss.hits })?;
+        ::bpf_programs::skeleton::set_global(&mut self.object, NAME, "big_table", &{ self.bss.big_table })?;
+        ::bpf_programs::skeleton::set_global(&mut self.object, NAME, "counter", &{ self.data.counter })?;
+        ::bpf_programs::skeleton::set_global(&mut self.object, NAME, "custom_data", &{ self.data_custom.custom_data })?;
+        ::bpf_programs::skeleton::set_global(&mut self.object, NAME, "threshold", &{ self.rodata.threshold })?;
+        ::bpf_programs::skeleton::set_global(&mut self.object, NAME, "magic", &{ self.rodata.magic })?;
+        ::bpf_programs::skeleton::set_global(&mut self.object, NAME, "name_prefix", &{ self.rodata_config.name_prefix })?;
         if self.progs.use_globals.autoload != true {
-            ::bpf_programs::skeleton::set_autoload(&mut object, NAME, "use_globals", self.progs.use_globals.autoload)?;
+            ::bpf_programs::skeleton::set_autoload(&mut self.object, NAME, "use_globals", self.progs.use_globals.autoload)?;
         }
-        ::bpf_programs::skeleton::load_programs(&mut object, NAME)?;
-        Skel::from_object(object)
+        Skel::from_object(::bpf_programs::skeleton::load(self.object, NAME)?)
     }
 }
 

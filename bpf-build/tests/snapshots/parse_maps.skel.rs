@@ -118,18 +118,26 @@ pub struct OpenMap {
     pub max_entries: u32,
 }
 
-/// The object before load: globals and map sizes to set.
+/// The object opened, not loaded: globals, program autoload and map sizes to set.
 #[derive(Debug)]
 pub struct OpenSkel {
     /// Program settings.
     pub progs: OpenProgs,
     /// Map settings.
     pub maps: OpenMaps,
-    loader: ::bpf_programs::BpfLoader,
+    object: ::bpf_programs::OpenBpf,
 }
 
-/// Opens the object: globals at their initial values, nothing created yet.
+/// Opens (parses) the object with default settings: globals at their initial values, nothing created in the kernel yet.
 pub fn open() -> Result<OpenSkel, ::bpf_programs::skeleton::SkeletonError> {
+    open_with(&mut ::bpf_programs::BpfLoader::new())
+}
+
+/// Opens the object with `loader`'s settings (target BTF, pin path, verifier log level).
+pub fn open_with(loader: &mut ::bpf_programs::BpfLoader) -> Result<OpenSkel, ::bpf_programs::skeleton::SkeletonError> {
+    let object = loader
+        .open(OBJECT)
+        .map_err(|source| ::bpf_programs::skeleton::SkeletonError::Open { object: NAME, source })?;
     Ok(OpenSkel {
         progs: OpenProgs {
             tail_one: OpenProg { autoload: true },
@@ -148,63 +156,58 @@ pub fn open() -> Result<OpenSkel, ::bpf_programs::skeleton::SkeletonError> {
             outer: OpenMap { max_entries: 4 },
             sized_array: OpenMap { max_entries: 2 },
         },
-        loader: ::bpf_programs::BpfLoader::new(),
+        object,
     })
 }
 
 impl OpenSkel {
-    /// The loader, for settings beyond globals and map sizes (verifier log level, pin path, target BTF).
-    pub fn loader(&mut self) -> &mut ::bpf_programs::BpfLoader {
-        &mut self.loader
+    /// The opened object, for settings beyond the fields (value sizes, map flags, pinning, reused maps, sections).
+    pub fn object(&mut self) -> &mut ::bpf_programs::OpenBpf {
+        &mut self.object
     }
 
-    /// Creates the maps with the globals and sizes set, loads every program (except `SEC("?...")` ones) and hands out the typed fields.
+    /// Creates the maps with the globals and sizes set, loads every program whose autoload is on and hands out the typed fields.
     pub fn load(mut self) -> Result<Skel, ::bpf_programs::skeleton::SkeletonError> {
         if self.maps.bloom.max_entries != 100 {
-            self.loader.set_max_entries("bloom", self.maps.bloom.max_entries);
+            ::bpf_programs::skeleton::set_max_entries(&mut self.object, NAME, "bloom", self.maps.bloom.max_entries)?;
         }
         if self.maps.btf_hash.max_entries != 1024 {
-            self.loader.set_max_entries("btf_hash", self.maps.btf_hash.max_entries);
+            ::bpf_programs::skeleton::set_max_entries(&mut self.object, NAME, "btf_hash", self.maps.btf_hash.max_entries)?;
         }
         if self.maps.events.max_entries != 4096 {
-            self.loader.set_max_entries("events", self.maps.events.max_entries);
+            ::bpf_programs::skeleton::set_max_entries(&mut self.object, NAME, "events", self.maps.events.max_entries)?;
         }
         if self.maps.inner_a.max_entries != 1 {
-            self.loader.set_max_entries("inner_a", self.maps.inner_a.max_entries);
+            ::bpf_programs::skeleton::set_max_entries(&mut self.object, NAME, "inner_a", self.maps.inner_a.max_entries)?;
         }
         if self.maps.inner_b.max_entries != 1 {
-            self.loader.set_max_entries("inner_b", self.maps.inner_b.max_entries);
+            ::bpf_programs::skeleton::set_max_entries(&mut self.object, NAME, "inner_b", self.maps.inner_b.max_entries)?;
         }
         if self.maps.jump_table.max_entries != 3 {
-            self.loader.set_max_entries("jump_table", self.maps.jump_table.max_entries);
+            ::bpf_programs::skeleton::set_max_entries(&mut self.object, NAME, "jump_table", self.maps.jump_table.max_entries)?;
         }
         if self.maps.legacy_array.max_entries != 4 {
-            self.loader.set_max_entries("legacy_array", self.maps.legacy_array.max_entries);
+            ::bpf_programs::skeleton::set_max_entries(&mut self.object, NAME, "legacy_array", self.maps.legacy_array.max_entries)?;
         }
         if self.maps.legacy_hash.max_entries != 64 {
-            self.loader.set_max_entries("legacy_hash", self.maps.legacy_hash.max_entries);
+            ::bpf_programs::skeleton::set_max_entries(&mut self.object, NAME, "legacy_hash", self.maps.legacy_hash.max_entries)?;
         }
         if self.maps.outer.max_entries != 4 {
-            self.loader.set_max_entries("outer", self.maps.outer.max_entries);
+            ::bpf_programs::skeleton::set_max_entries(&mut self.object, NAME, "outer", self.maps.outer.max_entries)?;
         }
         if self.maps.sized_array.max_entries != 2 {
-            self.loader.set_max_entries("sized_array", self.maps.sized_array.max_entries);
+            ::bpf_programs::skeleton::set_max_entries(&mut self.object, NAME, "sized_array", self.maps.sized_array.max_entries)?;
         }
-        let mut object = self
-            .loader
-            .load(OBJECT)
-            .map_err(|source| ::bpf_programs::skeleton::SkeletonError::Open { object: NAME, source })?;
         if self.progs.tail_one.autoload != true {
-            ::bpf_programs::skeleton::set_autoload(&mut object, NAME, "tail_one", self.progs.tail_one.autoload)?;
+            ::bpf_programs::skeleton::set_autoload(&mut self.object, NAME, "tail_one", self.progs.tail_one.autoload)?;
         }
         if self.progs.tail_two.autoload != true {
-            ::bpf_programs::skeleton::set_autoload(&mut object, NAME, "tail_two", self.progs.tail_two.autoload)?;
+            ::bpf_programs::skeleton::set_autoload(&mut self.object, NAME, "tail_two", self.progs.tail_two.autoload)?;
         }
         if self.progs.use_maps.autoload != true {
-            ::bpf_programs::skeleton::set_autoload(&mut object, NAME, "use_maps", self.progs.use_maps.autoload)?;
+            ::bpf_programs::skeleton::set_autoload(&mut self.object, NAME, "use_maps", self.progs.use_maps.autoload)?;
         }
-        ::bpf_programs::skeleton::load_programs(&mut object, NAME)?;
-        Skel::from_object(object)
+        Skel::from_object(::bpf_programs::skeleton::load(self.object, NAME)?)
     }
 }
 

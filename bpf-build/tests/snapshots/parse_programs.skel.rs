@@ -98,18 +98,26 @@ pub struct OpenMap {
     pub max_entries: u32,
 }
 
-/// The object before load: globals and map sizes to set.
+/// The object opened, not loaded: globals, program autoload and map sizes to set.
 #[derive(Debug)]
 pub struct OpenSkel {
     /// Program settings.
     pub progs: OpenProgs,
     /// Map settings.
     pub maps: OpenMaps,
-    loader: ::bpf_programs::BpfLoader,
+    object: ::bpf_programs::OpenBpf,
 }
 
-/// Opens the object: globals at their initial values, nothing created yet.
+/// Opens (parses) the object with default settings: globals at their initial values, nothing created in the kernel yet.
 pub fn open() -> Result<OpenSkel, ::bpf_programs::skeleton::SkeletonError> {
+    open_with(&mut ::bpf_programs::BpfLoader::new())
+}
+
+/// Opens the object with `loader`'s settings (target BTF, pin path, verifier log level).
+pub fn open_with(loader: &mut ::bpf_programs::BpfLoader) -> Result<OpenSkel, ::bpf_programs::skeleton::SkeletonError> {
+    let object = loader
+        .open(OBJECT)
+        .map_err(|source| ::bpf_programs::skeleton::SkeletonError::Open { object: NAME, source })?;
     Ok(OpenSkel {
         progs: OpenProgs {
             connect4_prog: OpenProg { autoload: true },
@@ -127,60 +135,55 @@ pub fn open() -> Result<OpenSkel, ::bpf_programs::skeleton::SkeletonError> {
         },
         maps: OpenMaps {
         },
-        loader: ::bpf_programs::BpfLoader::new(),
+        object,
     })
 }
 
 impl OpenSkel {
-    /// The loader, for settings beyond globals and map sizes (verifier log level, pin path, target BTF).
-    pub fn loader(&mut self) -> &mut ::bpf_programs::BpfLoader {
-        &mut self.loader
+    /// The opened object, for settings beyond the fields (value sizes, map flags, pinning, reused maps, sections).
+    pub fn object(&mut self) -> &mut ::bpf_programs::OpenBpf {
+        &mut self.object
     }
 
-    /// Creates the maps with the globals and sizes set, loads every program (except `SEC("?...")` ones) and hands out the typed fields.
+    /// Creates the maps with the globals and sizes set, loads every program whose autoload is on and hands out the typed fields.
     pub fn load(mut self) -> Result<Skel, ::bpf_programs::skeleton::SkeletonError> {
-        let mut object = self
-            .loader
-            .load(OBJECT)
-            .map_err(|source| ::bpf_programs::skeleton::SkeletonError::Open { object: NAME, source })?;
         if self.progs.connect4_prog.autoload != true {
-            ::bpf_programs::skeleton::set_autoload(&mut object, NAME, "connect4_prog", self.progs.connect4_prog.autoload)?;
+            ::bpf_programs::skeleton::set_autoload(&mut self.object, NAME, "connect4_prog", self.progs.connect4_prog.autoload)?;
         }
         if self.progs.fentry_unlink.autoload != true {
-            ::bpf_programs::skeleton::set_autoload(&mut object, NAME, "fentry_unlink", self.progs.fentry_unlink.autoload)?;
+            ::bpf_programs::skeleton::set_autoload(&mut self.object, NAME, "fentry_unlink", self.progs.fentry_unlink.autoload)?;
         }
         if self.progs.kprobe_open.autoload != true {
-            ::bpf_programs::skeleton::set_autoload(&mut object, NAME, "kprobe_open", self.progs.kprobe_open.autoload)?;
+            ::bpf_programs::skeleton::set_autoload(&mut self.object, NAME, "kprobe_open", self.progs.kprobe_open.autoload)?;
         }
         if self.progs.optional_prog.autoload != false {
-            ::bpf_programs::skeleton::set_autoload(&mut object, NAME, "optional_prog", self.progs.optional_prog.autoload)?;
+            ::bpf_programs::skeleton::set_autoload(&mut self.object, NAME, "optional_prog", self.progs.optional_prog.autoload)?;
         }
         if self.progs.socket_prog.autoload != true {
-            ::bpf_programs::skeleton::set_autoload(&mut object, NAME, "socket_prog", self.progs.socket_prog.autoload)?;
+            ::bpf_programs::skeleton::set_autoload(&mut self.object, NAME, "socket_prog", self.progs.socket_prog.autoload)?;
         }
         if self.progs.tc_prog.autoload != true {
-            ::bpf_programs::skeleton::set_autoload(&mut object, NAME, "tc_prog", self.progs.tc_prog.autoload)?;
+            ::bpf_programs::skeleton::set_autoload(&mut self.object, NAME, "tc_prog", self.progs.tc_prog.autoload)?;
         }
         if self.progs.tp_getpid.autoload != true {
-            ::bpf_programs::skeleton::set_autoload(&mut object, NAME, "tp_getpid", self.progs.tp_getpid.autoload)?;
+            ::bpf_programs::skeleton::set_autoload(&mut self.object, NAME, "tp_getpid", self.progs.tp_getpid.autoload)?;
         }
         if self.progs.unknown_prog.autoload != true {
-            ::bpf_programs::skeleton::set_autoload(&mut object, NAME, "unknown_prog", self.progs.unknown_prog.autoload)?;
+            ::bpf_programs::skeleton::set_autoload(&mut self.object, NAME, "unknown_prog", self.progs.unknown_prog.autoload)?;
         }
         if self.progs.uretprobe_sleepable.autoload != true {
-            ::bpf_programs::skeleton::set_autoload(&mut object, NAME, "uretprobe_sleepable", self.progs.uretprobe_sleepable.autoload)?;
+            ::bpf_programs::skeleton::set_autoload(&mut self.object, NAME, "uretprobe_sleepable", self.progs.uretprobe_sleepable.autoload)?;
         }
         if self.progs.xdp_first.autoload != true {
-            ::bpf_programs::skeleton::set_autoload(&mut object, NAME, "xdp_first", self.progs.xdp_first.autoload)?;
+            ::bpf_programs::skeleton::set_autoload(&mut self.object, NAME, "xdp_first", self.progs.xdp_first.autoload)?;
         }
         if self.progs.xdp_frags_prog.autoload != true {
-            ::bpf_programs::skeleton::set_autoload(&mut object, NAME, "xdp_frags_prog", self.progs.xdp_frags_prog.autoload)?;
+            ::bpf_programs::skeleton::set_autoload(&mut self.object, NAME, "xdp_frags_prog", self.progs.xdp_frags_prog.autoload)?;
         }
         if self.progs.xdp_second.autoload != true {
-            ::bpf_programs::skeleton::set_autoload(&mut object, NAME, "xdp_second", self.progs.xdp_second.autoload)?;
+            ::bpf_programs::skeleton::set_autoload(&mut self.object, NAME, "xdp_second", self.progs.xdp_second.autoload)?;
         }
-        ::bpf_programs::skeleton::load_programs(&mut object, NAME)?;
-        Skel::from_object(object)
+        Skel::from_object(::bpf_programs::skeleton::load(self.object, NAME)?)
     }
 }
 

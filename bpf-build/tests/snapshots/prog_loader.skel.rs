@@ -179,7 +179,7 @@ pub struct OpenMap {
     pub max_entries: u32,
 }
 
-/// The object before load: globals and map sizes to set.
+/// The object opened, not loaded: globals, program autoload and map sizes to set.
 #[derive(Debug)]
 pub struct OpenSkel {
     /// `.bss`, starting with the object's values; written into the section at load.
@@ -190,11 +190,19 @@ pub struct OpenSkel {
     pub progs: OpenProgs,
     /// Map settings.
     pub maps: OpenMaps,
-    loader: ::bpf_programs::BpfLoader,
+    object: ::bpf_programs::OpenBpf,
 }
 
-/// Opens the object: globals at their initial values, nothing created yet.
+/// Opens (parses) the object with default settings: globals at their initial values, nothing created in the kernel yet.
 pub fn open() -> Result<OpenSkel, ::bpf_programs::skeleton::SkeletonError> {
+    open_with(&mut ::bpf_programs::BpfLoader::new())
+}
+
+/// Opens the object with `loader`'s settings (target BTF, pin path, verifier log level).
+pub fn open_with(loader: &mut ::bpf_programs::BpfLoader) -> Result<OpenSkel, ::bpf_programs::skeleton::SkeletonError> {
+    let object = loader
+        .open(OBJECT)
+        .map_err(|source| ::bpf_programs::skeleton::SkeletonError::Open { object: NAME, source })?;
     Ok(OpenSkel {
         bss: Bss::initial(),
         rodata: Rodata::initial(),
@@ -214,62 +222,57 @@ pub fn open() -> Result<OpenSkel, ::bpf_programs::skeleton::SkeletonError> {
             outer: OpenMap { max_entries: 2 },
             pinned_counts: OpenMap { max_entries: 8 },
         },
-        loader: ::bpf_programs::BpfLoader::new(),
+        object,
     })
 }
 
 impl OpenSkel {
-    /// The loader, for settings beyond globals and map sizes (verifier log level, pin path, target BTF).
-    pub fn loader(&mut self) -> &mut ::bpf_programs::BpfLoader {
-        &mut self.loader
+    /// The opened object, for settings beyond the fields (value sizes, map flags, pinning, reused maps, sections).
+    pub fn object(&mut self) -> &mut ::bpf_programs::OpenBpf {
+        &mut self.object
     }
 
-    /// Creates the maps with the globals and sizes set, loads every program (except `SEC("?...")` ones) and hands out the typed fields.
+    /// Creates the maps with the globals and sizes set, loads every program whose autoload is on and hands out the typed fields.
     pub fn load(mut self) -> Result<Skel, ::bpf_programs::skeleton::SkeletonError> {
-        self.loader.set_global("bss_result", &{ self.bss.bss_result });
-        self.loader.set_global("rodata_constant", &{ self.rodata.rodata_constant });
+        ::bpf_programs::skeleton::set_global(&mut self.object, NAME, "bss_result", &{ self.bss.bss_result })?;
+        ::bpf_programs::skeleton::set_global(&mut self.object, NAME, "rodata_constant", &{ self.rodata.rodata_constant })?;
         if self.maps.inner_a.max_entries != 1 {
-            self.loader.set_max_entries("inner_a", self.maps.inner_a.max_entries);
+            ::bpf_programs::skeleton::set_max_entries(&mut self.object, NAME, "inner_a", self.maps.inner_a.max_entries)?;
         }
         if self.maps.jump_table.max_entries != 2 {
-            self.loader.set_max_entries("jump_table", self.maps.jump_table.max_entries);
+            ::bpf_programs::skeleton::set_max_entries(&mut self.object, NAME, "jump_table", self.maps.jump_table.max_entries)?;
         }
         if self.maps.outer.max_entries != 2 {
-            self.loader.set_max_entries("outer", self.maps.outer.max_entries);
+            ::bpf_programs::skeleton::set_max_entries(&mut self.object, NAME, "outer", self.maps.outer.max_entries)?;
         }
         if self.maps.pinned_counts.max_entries != 8 {
-            self.loader.set_max_entries("pinned_counts", self.maps.pinned_counts.max_entries);
+            ::bpf_programs::skeleton::set_max_entries(&mut self.object, NAME, "pinned_counts", self.maps.pinned_counts.max_entries)?;
         }
-        let mut object = self
-            .loader
-            .load(OBJECT)
-            .map_err(|source| ::bpf_programs::skeleton::SkeletonError::Open { object: NAME, source })?;
         if self.progs.core_guarded_field.autoload != true {
-            ::bpf_programs::skeleton::set_autoload(&mut object, NAME, "core_guarded_field", self.progs.core_guarded_field.autoload)?;
+            ::bpf_programs::skeleton::set_autoload(&mut self.object, NAME, "core_guarded_field", self.progs.core_guarded_field.autoload)?;
         }
         if self.progs.core_missing_field.autoload != true {
-            ::bpf_programs::skeleton::set_autoload(&mut object, NAME, "core_missing_field", self.progs.core_missing_field.autoload)?;
+            ::bpf_programs::skeleton::set_autoload(&mut self.object, NAME, "core_missing_field", self.progs.core_missing_field.autoload)?;
         }
         if self.progs.core_read_pid.autoload != true {
-            ::bpf_programs::skeleton::set_autoload(&mut object, NAME, "core_read_pid", self.progs.core_read_pid.autoload)?;
+            ::bpf_programs::skeleton::set_autoload(&mut self.object, NAME, "core_read_pid", self.progs.core_read_pid.autoload)?;
         }
         if self.progs.kernel_config_hz.autoload != true {
-            ::bpf_programs::skeleton::set_autoload(&mut object, NAME, "kernel_config_hz", self.progs.kernel_config_hz.autoload)?;
+            ::bpf_programs::skeleton::set_autoload(&mut self.object, NAME, "kernel_config_hz", self.progs.kernel_config_hz.autoload)?;
         }
         if self.progs.kernel_major.autoload != true {
-            ::bpf_programs::skeleton::set_autoload(&mut object, NAME, "kernel_major", self.progs.kernel_major.autoload)?;
+            ::bpf_programs::skeleton::set_autoload(&mut self.object, NAME, "kernel_major", self.progs.kernel_major.autoload)?;
         }
         if self.progs.tail_entry.autoload != true {
-            ::bpf_programs::skeleton::set_autoload(&mut object, NAME, "tail_entry", self.progs.tail_entry.autoload)?;
+            ::bpf_programs::skeleton::set_autoload(&mut self.object, NAME, "tail_entry", self.progs.tail_entry.autoload)?;
         }
         if self.progs.tail_target.autoload != true {
-            ::bpf_programs::skeleton::set_autoload(&mut object, NAME, "tail_target", self.progs.tail_target.autoload)?;
+            ::bpf_programs::skeleton::set_autoload(&mut self.object, NAME, "tail_target", self.progs.tail_target.autoload)?;
         }
         if self.progs.uses_missing_ksym.autoload != true {
-            ::bpf_programs::skeleton::set_autoload(&mut object, NAME, "uses_missing_ksym", self.progs.uses_missing_ksym.autoload)?;
+            ::bpf_programs::skeleton::set_autoload(&mut self.object, NAME, "uses_missing_ksym", self.progs.uses_missing_ksym.autoload)?;
         }
-        ::bpf_programs::skeleton::load_programs(&mut object, NAME)?;
-        Skel::from_object(object)
+        Skel::from_object(::bpf_programs::skeleton::load(self.object, NAME)?)
     }
 }
 

@@ -54,45 +54,48 @@ pub struct OpenMap {
     pub max_entries: u32,
 }
 
-/// The object before load: globals and map sizes to set.
+/// The object opened, not loaded: globals, program autoload and map sizes to set.
 #[derive(Debug)]
 pub struct OpenSkel {
     /// Program settings.
     pub progs: OpenProgs,
     /// Map settings.
     pub maps: OpenMaps,
-    loader: ::bpf_programs::BpfLoader,
+    object: ::bpf_programs::OpenBpf,
 }
 
-/// Opens the object: globals at their initial values, nothing created yet.
+/// Opens (parses) the object with default settings: globals at their initial values, nothing created in the kernel yet.
 pub fn open() -> Result<OpenSkel, ::bpf_programs::skeleton::SkeletonError> {
+    open_with(&mut ::bpf_programs::BpfLoader::new())
+}
+
+/// Opens the object with `loader`'s settings (target BTF, pin path, verifier log level).
+pub fn open_with(loader: &mut ::bpf_programs::BpfLoader) -> Result<OpenSkel, ::bpf_programs::skeleton::SkeletonError> {
+    let object = loader
+        .open(OBJECT)
+        .map_err(|source| ::bpf_programs::skeleton::SkeletonError::Open { object: NAME, source })?;
     Ok(OpenSkel {
         progs: OpenProgs {
             multiply: OpenProg { autoload: true },
         },
         maps: OpenMaps {
         },
-        loader: ::bpf_programs::BpfLoader::new(),
+        object,
     })
 }
 
 impl OpenSkel {
-    /// The loader, for settings beyond globals and map sizes (verifier log level, pin path, target BTF).
-    pub fn loader(&mut self) -> &mut ::bpf_programs::BpfLoader {
-        &mut self.loader
+    /// The opened object, for settings beyond the fields (value sizes, map flags, pinning, reused maps, sections).
+    pub fn object(&mut self) -> &mut ::bpf_programs::OpenBpf {
+        &mut self.object
     }
 
-    /// Creates the maps with the globals and sizes set, loads every program (except `SEC("?...")` ones) and hands out the typed fields.
+    /// Creates the maps with the globals and sizes set, loads every program whose autoload is on and hands out the typed fields.
     pub fn load(mut self) -> Result<Skel, ::bpf_programs::skeleton::SkeletonError> {
-        let mut object = self
-            .loader
-            .load(OBJECT)
-            .map_err(|source| ::bpf_programs::skeleton::SkeletonError::Open { object: NAME, source })?;
         if self.progs.multiply.autoload != true {
-            ::bpf_programs::skeleton::set_autoload(&mut object, NAME, "multiply", self.progs.multiply.autoload)?;
+            ::bpf_programs::skeleton::set_autoload(&mut self.object, NAME, "multiply", self.progs.multiply.autoload)?;
         }
-        ::bpf_programs::skeleton::load_programs(&mut object, NAME)?;
-        Skel::from_object(object)
+        Skel::from_object(::bpf_programs::skeleton::load(self.object, NAME)?)
     }
 }
 

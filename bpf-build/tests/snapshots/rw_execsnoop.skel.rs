@@ -204,7 +204,7 @@ pub struct OpenMap {
     pub max_entries: u32,
 }
 
-/// The object before load: globals and map sizes to set.
+/// The object opened, not loaded: globals, program autoload and map sizes to set.
 #[derive(Debug)]
 pub struct OpenSkel {
     /// `.bss`, starting with the object's values; written into the section at load.
@@ -215,11 +215,19 @@ pub struct OpenSkel {
     pub progs: OpenProgs,
     /// Map settings.
     pub maps: OpenMaps,
-    loader: ::bpf_programs::BpfLoader,
+    object: ::bpf_programs::OpenBpf,
 }
 
-/// Opens the object: globals at their initial values, nothing created yet.
+/// Opens (parses) the object with default settings: globals at their initial values, nothing created in the kernel yet.
 pub fn open() -> Result<OpenSkel, ::bpf_programs::skeleton::SkeletonError> {
+    open_with(&mut ::bpf_programs::BpfLoader::new())
+}
+
+/// Opens the object with `loader`'s settings (target BTF, pin path, verifier log level).
+pub fn open_with(loader: &mut ::bpf_programs::BpfLoader) -> Result<OpenSkel, ::bpf_programs::skeleton::SkeletonError> {
+    let object = loader
+        .open(OBJECT)
+        .map_err(|source| ::bpf_programs::skeleton::SkeletonError::Open { object: NAME, source })?;
     Ok(OpenSkel {
         bss: Bss::initial(),
         rodata: Rodata::initial(),
@@ -232,44 +240,39 @@ pub fn open() -> Result<OpenSkel, ::bpf_programs::skeleton::SkeletonError> {
             execs: OpenMap { max_entries: 10240 },
             rb: OpenMap { max_entries: 262144 },
         },
-        loader: ::bpf_programs::BpfLoader::new(),
+        object,
     })
 }
 
 impl OpenSkel {
-    /// The loader, for settings beyond globals and map sizes (verifier log level, pin path, target BTF).
-    pub fn loader(&mut self) -> &mut ::bpf_programs::BpfLoader {
-        &mut self.loader
+    /// The opened object, for settings beyond the fields (value sizes, map flags, pinning, reused maps, sections).
+    pub fn object(&mut self) -> &mut ::bpf_programs::OpenBpf {
+        &mut self.object
     }
 
-    /// Creates the maps with the globals and sizes set, loads every program (except `SEC("?...")` ones) and hands out the typed fields.
+    /// Creates the maps with the globals and sizes set, loads every program whose autoload is on and hands out the typed fields.
     pub fn load(mut self) -> Result<Skel, ::bpf_programs::skeleton::SkeletonError> {
-        self.loader.set_global("exec_count", &{ self.bss.exec_count });
-        self.loader.set_global("exit_count", &{ self.bss.exit_count });
-        self.loader.set_global("ignore_failed", &{ self.rodata.ignore_failed });
-        self.loader.set_global("targ_uid", &{ self.rodata.targ_uid });
-        self.loader.set_global("targ_tgid", &{ self.rodata.targ_tgid });
+        ::bpf_programs::skeleton::set_global(&mut self.object, NAME, "exec_count", &{ self.bss.exec_count })?;
+        ::bpf_programs::skeleton::set_global(&mut self.object, NAME, "exit_count", &{ self.bss.exit_count })?;
+        ::bpf_programs::skeleton::set_global(&mut self.object, NAME, "ignore_failed", &{ self.rodata.ignore_failed })?;
+        ::bpf_programs::skeleton::set_global(&mut self.object, NAME, "targ_uid", &{ self.rodata.targ_uid })?;
+        ::bpf_programs::skeleton::set_global(&mut self.object, NAME, "targ_tgid", &{ self.rodata.targ_tgid })?;
         if self.maps.events.max_entries != 0 {
-            self.loader.set_max_entries("events", self.maps.events.max_entries);
+            ::bpf_programs::skeleton::set_max_entries(&mut self.object, NAME, "events", self.maps.events.max_entries)?;
         }
         if self.maps.execs.max_entries != 10240 {
-            self.loader.set_max_entries("execs", self.maps.execs.max_entries);
+            ::bpf_programs::skeleton::set_max_entries(&mut self.object, NAME, "execs", self.maps.execs.max_entries)?;
         }
         if self.maps.rb.max_entries != 262144 {
-            self.loader.set_max_entries("rb", self.maps.rb.max_entries);
+            ::bpf_programs::skeleton::set_max_entries(&mut self.object, NAME, "rb", self.maps.rb.max_entries)?;
         }
-        let mut object = self
-            .loader
-            .load(OBJECT)
-            .map_err(|source| ::bpf_programs::skeleton::SkeletonError::Open { object: NAME, source })?;
         if self.progs.tracepoint__syscalls__sys_enter_execve.autoload != true {
-            ::bpf_programs::skeleton::set_autoload(&mut object, NAME, "tracepoint__syscalls__sys_enter_execve", self.progs.tracepoint__syscalls__sys_enter_execve.autoload)?;
+            ::bpf_programs::skeleton::set_autoload(&mut self.object, NAME, "tracepoint__syscalls__sys_enter_execve", self.progs.tracepoint__syscalls__sys_enter_execve.autoload)?;
         }
         if self.progs.tracepoint__syscalls__sys_exit_execve.autoload != true {
-            ::bpf_programs::skeleton::set_autoload(&mut object, NAME, "tracepoint__syscalls__sys_exit_execve", self.progs.tracepoint__syscalls__sys_exit_execve.autoload)?;
+            ::bpf_programs::skeleton::set_autoload(&mut self.object, NAME, "tracepoint__syscalls__sys_exit_execve", self.progs.tracepoint__syscalls__sys_exit_execve.autoload)?;
         }
-        ::bpf_programs::skeleton::load_programs(&mut object, NAME)?;
-        Skel::from_object(object)
+        Skel::from_object(::bpf_programs::skeleton::load(self.object, NAME)?)
     }
 }
 

@@ -215,7 +215,7 @@ pub struct OpenMap {
     pub max_entries: u32,
 }
 
-/// The object before load: globals and map sizes to set.
+/// The object opened, not loaded: globals, program autoload and map sizes to set.
 #[derive(Debug)]
 pub struct OpenSkel {
     /// `.bss`, starting with the object's values; written into the section at load.
@@ -226,11 +226,19 @@ pub struct OpenSkel {
     pub progs: OpenProgs,
     /// Map settings.
     pub maps: OpenMaps,
-    loader: ::bpf_programs::BpfLoader,
+    object: ::bpf_programs::OpenBpf,
 }
 
-/// Opens the object: globals at their initial values, nothing created yet.
+/// Opens (parses) the object with default settings: globals at their initial values, nothing created in the kernel yet.
 pub fn open() -> Result<OpenSkel, ::bpf_programs::skeleton::SkeletonError> {
+    open_with(&mut ::bpf_programs::BpfLoader::new())
+}
+
+/// Opens the object with `loader`'s settings (target BTF, pin path, verifier log level).
+pub fn open_with(loader: &mut ::bpf_programs::BpfLoader) -> Result<OpenSkel, ::bpf_programs::skeleton::SkeletonError> {
+    let object = loader
+        .open(OBJECT)
+        .map_err(|source| ::bpf_programs::skeleton::SkeletonError::Open { object: NAME, source })?;
     Ok(OpenSkel {
         bss: Bss::initial(),
         rodata: Rodata::initial(),
@@ -246,54 +254,49 @@ pub fn open() -> Result<OpenSkel, ::bpf_programs::skeleton::SkeletonError> {
             stacks: OpenMap { max_entries: 0 },
             start: OpenMap { max_entries: 10240 },
         },
-        loader: ::bpf_programs::BpfLoader::new(),
+        object,
     })
 }
 
 impl OpenSkel {
-    /// The loader, for settings beyond globals and map sizes (verifier log level, pin path, target BTF).
-    pub fn loader(&mut self) -> &mut ::bpf_programs::BpfLoader {
-        &mut self.loader
+    /// The opened object, for settings beyond the fields (value sizes, map flags, pinning, reused maps, sections).
+    pub fn object(&mut self) -> &mut ::bpf_programs::OpenBpf {
+        &mut self.object
     }
 
-    /// Creates the maps with the globals and sizes set, loads every program (except `SEC("?...")` ones) and hands out the typed fields.
+    /// Creates the maps with the globals and sizes set, loads every program whose autoload is on and hands out the typed fields.
     pub fn load(mut self) -> Result<Skel, ::bpf_programs::skeleton::SkeletonError> {
-        self.loader.set_global("hists", &{ self.bss.hists });
-        self.loader.set_global("switches", &{ self.bss.switches });
-        self.loader.set_global("wakeups", &{ self.bss.wakeups });
-        self.loader.set_global("filter_cg", &{ self.rodata.filter_cg });
-        self.loader.set_global("targ_per_process", &{ self.rodata.targ_per_process });
-        self.loader.set_global("targ_tgid", &{ self.rodata.targ_tgid });
+        ::bpf_programs::skeleton::set_global(&mut self.object, NAME, "hists", &{ self.bss.hists })?;
+        ::bpf_programs::skeleton::set_global(&mut self.object, NAME, "switches", &{ self.bss.switches })?;
+        ::bpf_programs::skeleton::set_global(&mut self.object, NAME, "wakeups", &{ self.bss.wakeups })?;
+        ::bpf_programs::skeleton::set_global(&mut self.object, NAME, "filter_cg", &{ self.rodata.filter_cg })?;
+        ::bpf_programs::skeleton::set_global(&mut self.object, NAME, "targ_per_process", &{ self.rodata.targ_per_process })?;
+        ::bpf_programs::skeleton::set_global(&mut self.object, NAME, "targ_tgid", &{ self.rodata.targ_tgid })?;
         if self.maps.cgroup_map.max_entries != 1 {
-            self.loader.set_max_entries("cgroup_map", self.maps.cgroup_map.max_entries);
+            ::bpf_programs::skeleton::set_max_entries(&mut self.object, NAME, "cgroup_map", self.maps.cgroup_map.max_entries)?;
         }
         if self.maps.stacks.max_entries != 0 {
-            self.loader.set_max_entries("stacks", self.maps.stacks.max_entries);
+            ::bpf_programs::skeleton::set_max_entries(&mut self.object, NAME, "stacks", self.maps.stacks.max_entries)?;
         }
         if self.maps.start.max_entries != 10240 {
-            self.loader.set_max_entries("start", self.maps.start.max_entries);
+            ::bpf_programs::skeleton::set_max_entries(&mut self.object, NAME, "start", self.maps.start.max_entries)?;
         }
-        let mut object = self
-            .loader
-            .load(OBJECT)
-            .map_err(|source| ::bpf_programs::skeleton::SkeletonError::Open { object: NAME, source })?;
         if self.progs.handle_sched_switch.autoload != true {
-            ::bpf_programs::skeleton::set_autoload(&mut object, NAME, "handle_sched_switch", self.progs.handle_sched_switch.autoload)?;
+            ::bpf_programs::skeleton::set_autoload(&mut self.object, NAME, "handle_sched_switch", self.progs.handle_sched_switch.autoload)?;
         }
         if self.progs.handle_sched_wakeup.autoload != true {
-            ::bpf_programs::skeleton::set_autoload(&mut object, NAME, "handle_sched_wakeup", self.progs.handle_sched_wakeup.autoload)?;
+            ::bpf_programs::skeleton::set_autoload(&mut self.object, NAME, "handle_sched_wakeup", self.progs.handle_sched_wakeup.autoload)?;
         }
         if self.progs.sample_stack.autoload != true {
-            ::bpf_programs::skeleton::set_autoload(&mut object, NAME, "sample_stack", self.progs.sample_stack.autoload)?;
+            ::bpf_programs::skeleton::set_autoload(&mut self.object, NAME, "sample_stack", self.progs.sample_stack.autoload)?;
         }
         if self.progs.sched_switch.autoload != true {
-            ::bpf_programs::skeleton::set_autoload(&mut object, NAME, "sched_switch", self.progs.sched_switch.autoload)?;
+            ::bpf_programs::skeleton::set_autoload(&mut self.object, NAME, "sched_switch", self.progs.sched_switch.autoload)?;
         }
         if self.progs.sched_wakeup.autoload != true {
-            ::bpf_programs::skeleton::set_autoload(&mut object, NAME, "sched_wakeup", self.progs.sched_wakeup.autoload)?;
+            ::bpf_programs::skeleton::set_autoload(&mut self.object, NAME, "sched_wakeup", self.progs.sched_wakeup.autoload)?;
         }
-        ::bpf_programs::skeleton::load_programs(&mut object, NAME)?;
-        Skel::from_object(object)
+        Skel::from_object(::bpf_programs::skeleton::load(self.object, NAME)?)
     }
 }
 

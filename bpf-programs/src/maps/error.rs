@@ -9,9 +9,18 @@ use bpf_sys::{Command, SyscallError};
 #[non_exhaustive]
 pub enum MapError {
     /// The kernel refused a command on the map.
-    #[error("map `{name}`: {source}")]
+    #[error("map `{name}`")]
     Syscall {
         name: String,
+        #[source]
+        source: SyscallError,
+    },
+    /// The kernel refused to create the map with EPERM or EACCES.
+    #[error("map `{name}`: permission denied; {hint}")]
+    PermissionDenied {
+        name: String,
+        /// The likely cause, decided from the process's capabilities and kernel settings.
+        hint: Box<crate::kernel::permission::PermissionHint>,
         #[source]
         source: SyscallError,
     },
@@ -75,12 +84,21 @@ pub enum MapError {
     NotMmapable { name: String },
     /// A file operation around the map failed (unpinning, duplicating its fd, reading
     /// `/sys/devices/system/cpu/possible`).
-    #[error("map `{name}`: {what}: {source}")]
+    #[error("map `{name}`: {what}")]
     Io {
         name: String,
         what: &'static str,
         #[source]
         source: std::io::Error,
+    },
+    /// The map was to be pinned under `/sys/fs/bpf`, where no BPF filesystem is mounted nor
+    /// could be.
+    #[error("map `{name}`: pinning at {}", path.display())]
+    PinFilesystem {
+        name: String,
+        path: PathBuf,
+        #[source]
+        source: Box<crate::kernel::fs::KernelFsError>,
     },
     /// Per-CPU values given for a different number of CPUs than the system's possible CPUs.
     #[error("per-CPU values for {actual} CPUs, the system has {expected} possible CPUs")]
@@ -120,7 +138,9 @@ impl MapError {
     /// The command that failed, for syscall failures.
     pub fn command(&self) -> Option<Command> {
         match self {
-            MapError::Syscall { source, .. } => Some(source.command),
+            MapError::Syscall { source, .. } | MapError::PermissionDenied { source, .. } => {
+                Some(source.command)
+            }
             _ => None,
         }
     }
@@ -128,7 +148,9 @@ impl MapError {
     /// The errno, for syscall failures.
     pub fn errno(&self) -> Option<i32> {
         match self {
-            MapError::Syscall { source, .. } => source.errno(),
+            MapError::Syscall { source, .. } | MapError::PermissionDenied { source, .. } => {
+                source.errno()
+            }
             _ => None,
         }
     }
@@ -137,6 +159,7 @@ impl MapError {
     pub fn map_name(&self) -> &str {
         match self {
             MapError::Syscall { name, .. }
+            | MapError::PermissionDenied { name, .. }
             | MapError::KeySize { name, .. }
             | MapError::ValueSize { name, .. }
             | MapError::WrongType { name, .. }
@@ -149,6 +172,7 @@ impl MapError {
             | MapError::VariableSize { name, .. }
             | MapError::NotMmapable { name }
             | MapError::Io { name, .. }
+            | MapError::PinFilesystem { name, .. }
             | MapError::MapTypeNotSupported { name, .. }
             | MapError::CorruptRecord { name, .. }
             | MapError::ArenaAddressInUse { name, .. }

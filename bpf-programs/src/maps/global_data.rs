@@ -17,6 +17,20 @@ use super::{MapData, MapError};
 
 /// A live view of a global data map. Programs see writes at once and vice versa.
 /// Frozen maps (`.rodata`) are mapped read-only.
+///
+/// # Example
+///
+/// ```no_run
+/// use bpf_programs::Bpf;
+/// use bpf_programs::maps::GlobalData;
+///
+/// let mut bpf = Bpf::load_file("prog.bpf.o")?;
+/// let mut data = GlobalData::try_from(bpf.map_mut(".data").unwrap())?;
+/// data.set("verbose", &1u32)?; // mmapped: the program sees it at once
+/// let seen: u64 = GlobalData::try_from(bpf.map(".bss").unwrap())?.get("events_seen")?;
+/// println!("{seen}");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug)]
 pub struct GlobalData<T> {
     inner: T,

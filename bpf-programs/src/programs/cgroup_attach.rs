@@ -39,7 +39,7 @@ pub enum CgroupAttachError {
          pass one explicitly"
     )]
     NoAttachType { program: String },
-    #[error("program `{program}`: attaching to the cgroup ({attach_type}): {source}")]
+    #[error("program `{program}`: attaching to the cgroup ({attach_type})")]
     Attach {
         program: String,
         attach_type: &'static str,

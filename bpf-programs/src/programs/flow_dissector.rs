@@ -15,7 +15,7 @@ use super::{DefaultLoad, ProgramData, ProgramError, impl_program_common};
 /// Why a flow dissector could not be attached.
 #[derive(Debug, thiserror::Error)]
 pub enum FlowDissectorError {
-    #[error("attaching flow dissector `{program}` to the network namespace: {source}")]
+    #[error("attaching flow dissector `{program}` to the network namespace")]
     Attach {
         program: String,
         #[source]
@@ -34,6 +34,21 @@ define_link_wrapper!(
 static NETNS_LINKS: LinkSupport = LinkSupport::new();
 
 /// A `flow_dissector` program.
+///
+/// # Example
+///
+/// ```no_run
+/// use bpf_programs::Bpf;
+/// use bpf_programs::programs::FlowDissector;
+///
+/// // SEC("flow_dissector") int dissect(...) in prog.bpf.o
+/// let mut bpf = Bpf::load_file("prog.bpf.o")?;
+/// let program: &mut FlowDissector = bpf.program_mut("dissect").unwrap().try_into()?;
+/// program.load()?;
+/// let netns = std::fs::File::open("/proc/self/ns/net")?;
+/// program.attach(&netns)?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug)]
 pub struct FlowDissector {
     pub(crate) data: ProgramData<FlowDissectorLink>,

@@ -66,6 +66,25 @@ impl Link for IterLink {
 }
 
 /// An `iter` program.
+///
+/// # Example
+///
+/// ```no_run
+/// use bpf_programs::Bpf;
+/// use bpf_programs::programs::Iter;
+/// use std::io::Read;
+///
+/// // SEC("iter/task") int dump_tasks(...) in prog.bpf.o
+/// let mut bpf = Bpf::load_file("prog.bpf.o")?;
+/// let program: &mut Iter = bpf.program_mut("dump_tasks").unwrap().try_into()?;
+/// program.load()?;
+/// let link = program.attach()?;
+/// let link = program.take_link(link)?;
+/// let mut text = String::new();
+/// link.open()?.read_to_string(&mut text)?; // each read runs the program over every task
+/// print!("{text}");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug)]
 pub struct Iter {
     pub(crate) data: ProgramData<IterLink>,

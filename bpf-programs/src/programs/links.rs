@@ -81,7 +81,7 @@ impl<T: Link> LinkMap<T> {
     pub(crate) fn clear(&mut self) {
         for (_, link) in self.links.drain() {
             if let Err(e) = link.detach() {
-                log::warn!("detaching a link failed: {e}");
+                log::warn!("detaching a link failed: {}", crate::ErrorChain(&e));
             }
         }
     }
@@ -126,9 +126,18 @@ impl FdLink {
     /// Pins the link at `path` (inside bpffs); the attachment then survives this process.
     pub fn pin(mut self, path: impl AsRef<Path>) -> Result<PinnedLink, ProgramError> {
         let path = path.as_ref();
-        obj_pin(self.fd.as_fd(), path).map_err(|source| ProgramError::Pin {
+        crate::kernel::fs::prepare_pin(path).map_err(|source| ProgramError::PinFilesystem {
             path: path.to_owned(),
-            source,
+            source: Box::new(source),
+        })?;
+        obj_pin(self.fd.as_fd(), path).map_err(|source| {
+            ProgramError::Pin {
+                path: path.to_owned(),
+                source,
+            }
+            .explain_denied(|| crate::kernel::permission::Operation::Pin {
+                path: path.to_owned(),
+            })
         })?;
         self.detach_on_drop = false;
         Ok(PinnedLink {
@@ -160,7 +169,10 @@ impl Drop for FdLink {
             && let Err(e) = link_detach(self.fd.as_fd())
         {
             // Link kinds without BPF_LINK_DETACH end when their last fd closes, just below.
-            log::debug!("BPF_LINK_DETACH failed, closing the link instead: {e}");
+            log::debug!(
+                "BPF_LINK_DETACH failed, closing the link instead: {}",
+                crate::ErrorChain(&e)
+            );
         }
     }
 }

@@ -16,6 +16,21 @@ define_link_wrapper!(
 );
 
 /// A `lirc_mode2` program.
+///
+/// # Example
+///
+/// ```no_run
+/// use bpf_programs::Bpf;
+/// use bpf_programs::programs::LircMode2;
+///
+/// // SEC("lirc_mode2") int decode(...) in prog.bpf.o
+/// let mut bpf = Bpf::load_file("prog.bpf.o")?;
+/// let program: &mut LircMode2 = bpf.program_mut("decode").unwrap().try_into()?;
+/// program.load()?;
+/// let device = std::fs::File::open("/dev/lirc0")?;
+/// program.attach(&device)?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug)]
 pub struct LircMode2 {
     pub(crate) data: ProgramData<LircLink>,

@@ -16,9 +16,9 @@ pub use bpf_sys::generated::{perf_hw_id, perf_sw_ids};
 /// Why a perf event could not be opened.
 #[derive(Debug, thiserror::Error)]
 pub enum PerfEventError {
-    #[error("reading the online CPUs: {0}")]
+    #[error("reading the online CPUs")]
     OnlineCpus(#[source] std::io::Error),
-    #[error("perf event (type {perf_type}, config {config:#x}) for {scope:?}: {source}")]
+    #[error("perf event (type {perf_type}, config {config:#x}) for {scope:?}")]
     Open {
         perf_type: u32,
         config: u64,
@@ -105,6 +105,27 @@ define_link_wrapper!(
 );
 
 /// A `perf_event` program.
+///
+/// # Example
+///
+/// ```no_run
+/// use bpf_programs::Bpf;
+/// use bpf_programs::programs::PerfEvent;
+/// use bpf_programs::programs::{PerfTypeId, SamplePolicy};
+/// use bpf_sys::generated::perf_sw_ids;
+///
+/// // SEC("perf_event") int sample(...) in prog.bpf.o
+/// let mut bpf = Bpf::load_file("prog.bpf.o")?;
+/// let program: &mut PerfEvent = bpf.program_mut("sample").unwrap().try_into()?;
+/// program.load()?;
+/// // 99 samples a second of the CPU clock, on every online CPU.
+/// program.attach_on_every_cpu(
+///     PerfTypeId::Software,
+///     u64::from(perf_sw_ids::PERF_COUNT_SW_CPU_CLOCK),
+///     SamplePolicy::Frequency(99),
+/// )?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug)]
 pub struct PerfEvent {
     pub(crate) data: ProgramData<PerfEventLink>,

@@ -131,7 +131,10 @@ impl ProgAttachLink {
 impl Drop for ProgAttachLink {
     fn drop(&mut self) {
         if let Err(e) = self.detach_ref() {
-            log::warn!("detaching a program attached with BPF_PROG_ATTACH failed: {e}");
+            log::warn!(
+                "detaching a program attached with BPF_PROG_ATTACH failed: {}",
+                crate::ErrorChain(&e)
+            );
         }
     }
 }

@@ -24,6 +24,20 @@ define_link_wrapper!(
 );
 
 /// A `raw_tracepoint` program.
+///
+/// # Example
+///
+/// ```no_run
+/// use bpf_programs::Bpf;
+/// use bpf_programs::programs::RawTracePoint;
+///
+/// // SEC("raw_tp/sys_enter") int on_syscall(...) in prog.bpf.o
+/// let mut bpf = Bpf::load_file("prog.bpf.o")?;
+/// let program: &mut RawTracePoint = bpf.program_mut("on_syscall").unwrap().try_into()?;
+/// program.load()?;
+/// program.attach("sys_enter")?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug)]
 pub struct RawTracePoint {
     pub(crate) data: ProgramData<RawTracePointLink>,

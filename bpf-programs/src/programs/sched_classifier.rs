@@ -69,26 +69,26 @@ pub enum TcAttachOptions {
 /// Why a classifier could not be attached.
 #[derive(Debug, thiserror::Error)]
 pub enum TcError {
-    #[error("network interface `{name}` not found: {source}")]
+    #[error("network interface `{name}` not found")]
     InterfaceNotFound {
         name: String,
         #[source]
         source: bpf_sys::SyscallError,
     },
-    #[error("adding the clsact qdisc to interface {ifindex}: {source}")]
+    #[error("adding the clsact qdisc to interface {ifindex}")]
     Qdisc {
         ifindex: u32,
         #[source]
         source: bpf_sys::SyscallError,
     },
-    #[error("attaching classifier `{program}` to interface {ifindex} with a TCX link: {source}")]
+    #[error("attaching classifier `{program}` to interface {ifindex} with a TCX link")]
     TcxAttach {
         program: String,
         ifindex: u32,
         #[source]
         source: bpf_sys::SyscallError,
     },
-    #[error("adding classifier `{program}` as a filter on interface {ifindex}: {source}")]
+    #[error("adding classifier `{program}` as a filter on interface {ifindex}")]
     FilterAttach {
         program: String,
         ifindex: u32,
@@ -137,7 +137,11 @@ impl NetlinkTcLink {
 impl Drop for NetlinkTcLink {
     fn drop(&mut self) {
         if let Err(e) = self.detach_ref() {
-            log::warn!("detaching a tc filter from interface {}: {e}", self.ifindex);
+            log::warn!(
+                "detaching a tc filter from interface {}: {}",
+                self.ifindex,
+                crate::ErrorChain(&e)
+            );
         }
     }
 }
@@ -203,6 +207,21 @@ fn interface_index(name: &str) -> Result<u32, ProgramError> {
 }
 
 /// A `sched_cls` program.
+///
+/// # Example
+///
+/// ```no_run
+/// use bpf_programs::Bpf;
+/// use bpf_programs::programs::SchedClassifier;
+/// use bpf_programs::programs::TcAttachType;
+///
+/// // SEC("tc") int classify(...) in prog.bpf.o
+/// let mut bpf = Bpf::load_file("prog.bpf.o")?;
+/// let program: &mut SchedClassifier = bpf.program_mut("classify").unwrap().try_into()?;
+/// program.load()?;
+/// program.attach("eth0", TcAttachType::Ingress)?; // TCX where the kernel has it, else clsact
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug)]
 pub struct SchedClassifier {
     pub(crate) data: ProgramData<SchedClassifierLink>,

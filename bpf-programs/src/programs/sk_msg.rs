@@ -17,6 +17,22 @@ define_link_wrapper!(
 );
 
 /// An `sk_msg` program.
+///
+/// # Example
+///
+/// ```no_run
+/// use bpf_programs::Bpf;
+/// use bpf_programs::programs::SkMsg;
+/// use bpf_programs::maps::MapData;
+/// # let sockets = MapData::from_pin("/sys/fs/bpf/sockets")?;
+///
+/// // SEC("sk_msg") int redirect(...) in prog.bpf.o
+/// let mut bpf = Bpf::load_file("prog.bpf.o")?;
+/// let program: &mut SkMsg = bpf.program_mut("redirect").unwrap().try_into()?;
+/// program.load()?;
+/// program.attach(&sockets)?; // the sockmap it runs for
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug)]
 pub struct SkMsg {
     pub(crate) data: ProgramData<SkMsgLink>,

@@ -12,13 +12,13 @@ use super::{DefaultLoad, ProgramData, ProgramError, impl_program_common};
 /// Why a socket filter could not be attached.
 #[derive(Debug, thiserror::Error)]
 pub enum SkReuseportError {
-    #[error("SO_ATTACH_REUSEPORT_EBPF of program `{program}`: {source}")]
+    #[error("SO_ATTACH_REUSEPORT_EBPF of program `{program}`")]
     Attach {
         program: String,
         #[source]
         source: bpf_sys::SyscallError,
     },
-    #[error("duplicating the socket fd: {0}")]
+    #[error("duplicating the socket fd")]
     DupSocket(#[source] std::io::Error),
 }
 
@@ -51,7 +51,7 @@ impl Drop for SkReuseportAttachment {
         if let Err(e) = self.detach_ref()
             && e.errno() != Some(libc::ENOENT)
         {
-            log::warn!("detaching a reuseport program: {e}");
+            log::warn!("detaching a reuseport program: {}", crate::ErrorChain(&e));
         }
     }
 }
@@ -64,6 +64,21 @@ define_link_wrapper!(
 );
 
 /// A `sk_reuseport` program.
+///
+/// # Example
+///
+/// ```no_run
+/// use bpf_programs::Bpf;
+/// use bpf_programs::programs::SkReuseport;
+///
+/// // SEC("sk_reuseport") int pick(...) in prog.bpf.o
+/// let mut bpf = Bpf::load_file("prog.bpf.o")?;
+/// let program: &mut SkReuseport = bpf.program_mut("pick").unwrap().try_into()?;
+/// program.load()?;
+/// let socket = std::net::UdpSocket::bind("127.0.0.1:0")?; // one of the SO_REUSEPORT group
+/// program.attach(&socket)?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug)]
 pub struct SkReuseport {
     pub(crate) data: ProgramData<SkReuseportLink>,

@@ -45,6 +45,22 @@ define_link_wrapper!(
 );
 
 /// An `sk_skb` program.
+///
+/// # Example
+///
+/// ```no_run
+/// use bpf_programs::Bpf;
+/// use bpf_programs::programs::SkSkb;
+/// use bpf_programs::maps::MapData;
+/// # let sockets = MapData::from_pin("/sys/fs/bpf/sockets")?;
+///
+/// // SEC("sk_skb/stream_verdict") int verdict(...) in prog.bpf.o
+/// let mut bpf = Bpf::load_file("prog.bpf.o")?;
+/// let program: &mut SkSkb = bpf.program_mut("verdict").unwrap().try_into()?;
+/// program.load()?;
+/// program.attach(&sockets)?; // as the section says: stream parser, stream verdict or verdict
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug)]
 pub struct SkSkb {
     pub(crate) data: ProgramData<SkSkbLink>,

@@ -11,13 +11,13 @@ use super::{DefaultLoad, ProgramData, ProgramError, impl_program_common};
 /// Why a socket filter could not be attached.
 #[derive(Debug, thiserror::Error)]
 pub enum SocketFilterError {
-    #[error("SO_ATTACH_BPF of program `{program}`: {source}")]
+    #[error("SO_ATTACH_BPF of program `{program}`")]
     Attach {
         program: String,
         #[source]
         source: bpf_sys::SyscallError,
     },
-    #[error("duplicating the socket fd: {0}")]
+    #[error("duplicating the socket fd")]
     DupSocket(#[source] std::io::Error),
 }
 
@@ -47,7 +47,7 @@ impl Drop for SocketFilterAttachment {
         if let Err(e) = self.detach_ref()
             && e.errno() != Some(libc::ENOENT)
         {
-            log::warn!("removing a socket filter: {e}");
+            log::warn!("removing a socket filter: {}", crate::ErrorChain(&e));
         }
     }
 }
@@ -60,6 +60,21 @@ define_link_wrapper!(
 );
 
 /// A `socket_filter` program.
+///
+/// # Example
+///
+/// ```no_run
+/// use bpf_programs::Bpf;
+/// use bpf_programs::programs::SocketFilter;
+///
+/// // SEC("socket") int drop_big(...) in prog.bpf.o
+/// let mut bpf = Bpf::load_file("prog.bpf.o")?;
+/// let program: &mut SocketFilter = bpf.program_mut("drop_big").unwrap().try_into()?;
+/// program.load()?;
+/// let socket = std::net::UdpSocket::bind("127.0.0.1:0")?;
+/// program.attach(&socket)?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug)]
 pub struct SocketFilter {
     pub(crate) data: ProgramData<SocketFilterLink>,

@@ -1,6 +1,7 @@
 //! Tracepoints (`tracepoint/<category>/<name>`): perf events of type `PERF_TYPE_TRACEPOINT`.
 
 use std::os::fd::AsFd;
+use std::path::PathBuf;
 
 use bpf_sys::generated::perf_type_id;
 use bpf_sys::perf_event::{PerfEventAttr, PerfEventFlags, perf_event_open, tracepoint_id};
@@ -8,16 +9,26 @@ use bpf_sys::perf_event::{PerfEventAttr, PerfEventFlags, perf_event_open, tracep
 use super::links::define_link_wrapper;
 use super::perf_attach::{PerfLinkInner, perf_attach};
 use super::{DefaultLoad, ProgramData, ProgramError, ProgramSection, impl_program_common};
+use crate::kernel::fs::{KernelFsError, tracefs};
 
 /// Why a tracepoint could not be attached.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum TracePointError {
-    #[error("tracepoint `{category}/{name}` does not exist (or tracefs is not mounted): {source}")]
+    #[error("tracepoint `{category}/{name}`: no such event in {}/events", tracefs.display())]
     NotFound {
         category: String,
         name: String,
+        tracefs: PathBuf,
         #[source]
         source: std::io::Error,
+    },
+    #[error("tracepoint `{category}/{name}`: tracefs, which lists tracepoint ids, is unavailable")]
+    TraceFs {
+        category: String,
+        name: String,
+        #[source]
+        source: KernelFsError,
     },
     #[error("program `{program}` has no tracepoint in its section name; pass one to attach")]
     NoTarget { program: String },
@@ -31,6 +42,20 @@ define_link_wrapper!(
 );
 
 /// A `tracepoint` program.
+///
+/// # Example
+///
+/// ```no_run
+/// use bpf_programs::Bpf;
+/// use bpf_programs::programs::TracePoint;
+///
+/// // SEC("tracepoint/sched/sched_process_exec") int on_exec(...) in prog.bpf.o
+/// let mut bpf = Bpf::load_file("prog.bpf.o")?;
+/// let program: &mut TracePoint = bpf.program_mut("on_exec").unwrap().try_into()?;
+/// program.load()?;
+/// program.attach("sched", "sched_process_exec")?; // tracefs is mounted if it is not
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug)]
 pub struct TracePoint {
     pub(crate) data: ProgramData<TracePointLink>,
@@ -48,11 +73,18 @@ impl TracePoint {
 
     /// Attaches to `category/name` (e.g. `syscalls`, `sys_enter_getpid`), on every CPU.
     pub fn attach(&mut self, category: &str, name: &str) -> Result<TracePointLinkId, ProgramError> {
-        let id = tracepoint_id(category, name).map_err(|source| TracePointError::NotFound {
+        let tracefs = tracefs().map_err(|source| TracePointError::TraceFs {
             category: category.to_owned(),
             name: name.to_owned(),
             source,
         })?;
+        let id =
+            tracepoint_id(tracefs, category, name).map_err(|source| TracePointError::NotFound {
+                category: category.to_owned(),
+                name: name.to_owned(),
+                tracefs: tracefs.to_owned(),
+                source,
+            })?;
         let attr = PerfEventAttr {
             type_: perf_type_id::PERF_TYPE_TRACEPOINT,
             config: id,

@@ -38,20 +38,20 @@ bitflags::bitflags! {
 /// Why an XDP program could not be attached.
 #[derive(Debug, thiserror::Error)]
 pub enum XdpError {
-    #[error("network interface `{name}` not found: {source}")]
+    #[error("network interface `{name}` not found")]
     InterfaceNotFound {
         name: String,
         #[source]
         source: bpf_sys::SyscallError,
     },
-    #[error("attaching XDP program `{program}` to interface {ifindex} with a bpf_link: {source}")]
+    #[error("attaching XDP program `{program}` to interface {ifindex} with a bpf_link")]
     LinkAttach {
         program: String,
         ifindex: u32,
         #[source]
         source: bpf_sys::SyscallError,
     },
-    #[error("attaching XDP program `{program}` to interface {ifindex} via netlink: {source}")]
+    #[error("attaching XDP program `{program}` to interface {ifindex} via netlink")]
     NetlinkAttach {
         program: String,
         ifindex: u32,
@@ -103,7 +103,11 @@ impl NetlinkXdpLink {
 impl Drop for NetlinkXdpLink {
     fn drop(&mut self) {
         if let Err(e) = self.detach_ref() {
-            log::warn!("detaching XDP from interface {}: {e}", self.ifindex);
+            log::warn!(
+                "detaching XDP from interface {}: {}",
+                self.ifindex,
+                crate::ErrorChain(&e)
+            );
         }
     }
 }
@@ -138,6 +142,21 @@ define_link_wrapper!(
 static XDP_LINKS: LinkSupport = LinkSupport::new();
 
 /// An XDP program.
+///
+/// # Example
+///
+/// ```no_run
+/// use bpf_programs::Bpf;
+/// use bpf_programs::programs::Xdp;
+/// use bpf_programs::programs::XdpFlags;
+///
+/// // SEC("xdp") int filter(...) in prog.bpf.o
+/// let mut bpf = Bpf::load_file("prog.bpf.o")?;
+/// let program: &mut Xdp = bpf.program_mut("filter").unwrap().try_into()?;
+/// program.load()?;
+/// program.attach("eth0", XdpFlags::default())?; // a bpf_link where the kernel has them
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug)]
 pub struct Xdp {
     pub(crate) data: ProgramData<XdpLink>,

@@ -21,7 +21,7 @@ fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(&bytes[..end]).into_owned()
 }
 
-fn main() -> Result<(), Box<dyn std::error::Error>> {
+fn main() -> anyhow::Result<()> {
     let check = std::env::args().any(|a| a == "--check");
     let started = Instant::now();
     let mut open = demo::open()?;
@@ -90,7 +90,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         println!("{comm:<16} {count:>10}");
     }
     if check && own_children < 3 {
-        return Err(format!("check failed: {own_children} of the demo's 3 children seen").into());
+        anyhow::bail!("check failed: {own_children} of the demo's 3 children seen");
     }
     Ok(())
 }

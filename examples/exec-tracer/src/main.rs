@@ -57,8 +57,8 @@ fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(&bytes[..end]).into_owned()
 }
 
-fn run() -> Result<(), Box<dyn std::error::Error>> {
-    let args = parse_args()?;
+fn run() -> anyhow::Result<()> {
+    let args = parse_args().map_err(anyhow::Error::msg)?;
     let mut open = exec_tracer::open()?;
     open.rodata.min_duration_ns = args.min_duration_ms * 1_000_000;
     let mut skel = open.load()?;
@@ -114,25 +114,16 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
     println!("{} records dropped (ring buffer full)", skel.bss.dropped());
     if args.check {
         if !(saw_exec && saw_exit) {
-            return Err(format!(
+            anyhow::bail!(
                 "check failed: exec of pid {child_pid:?} seen: {saw_exec}, exit with code 3: {saw_exit}"
-            )
-            .into());
+            );
         }
         println!("check passed: the child's exec and exit (code 3) arrived");
     }
     Ok(())
 }
 
-fn main() {
-    if let Err(e) = run() {
-        eprint!("error: {e}");
-        let mut source = e.source();
-        while let Some(cause) = source {
-            eprint!(": {cause}");
-            source = cause.source();
-        }
-        eprintln!();
-        std::process::exit(1);
-    }
+/// Errors print as a chain (`anyhow`'s `Debug`): what failed, then each cause once.
+fn main() -> anyhow::Result<()> {
+    run()
 }

@@ -12,7 +12,7 @@ fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(&bytes[..end]).into_owned()
 }
 
-fn main() -> Result<(), Box<dyn std::error::Error>> {
+fn main() -> anyhow::Result<()> {
     let check = std::env::args().any(|a| a == "--check");
     let pid = match std::env::args().nth(1).filter(|a| a != "--check") {
         Some(pid) => pid.parse()?,
@@ -47,7 +47,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         println!("pid {pid}: {opens} opens");
     }
     if check && !seen_own {
-        return Err("check failed: the tool's own open of /etc/hostname was not seen".into());
+        anyhow::bail!("check failed: the tool's own open of /etc/hostname was not seen");
     }
     Ok(())
 }

@@ -97,8 +97,8 @@ fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(&bytes[..end]).into_owned()
 }
 
-fn run() -> Result<(), Box<dyn std::error::Error>> {
-    let args = parse_args()?;
+fn run() -> anyhow::Result<()> {
+    let args = parse_args().map_err(anyhow::Error::msg)?;
     let mut open = profiler::open()?;
     open.rodata.only_pid = args.pid;
     let mut skel = open.load()?;
@@ -171,25 +171,14 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
         let expected = args.frequency * args.seconds;
         // Loose: the CPUs are shared, and a busy machine runs this thread only part of the time.
         if own < (expected / 20).max(5) {
-            return Err(format!(
-                "check failed: {own} samples of this process, {expected} expected"
-            )
-            .into());
+            anyhow::bail!("check failed: {own} samples of this process, {expected} expected");
         }
         println!("\ncheck passed: {own} samples of this process ({expected} expected at most)");
     }
     Ok(())
 }
 
-fn main() {
-    if let Err(e) = run() {
-        eprint!("error: {e}");
-        let mut source = e.source();
-        while let Some(cause) = source {
-            eprint!(": {cause}");
-            source = cause.source();
-        }
-        eprintln!();
-        std::process::exit(1);
-    }
+/// Errors print as a chain (`anyhow`'s `Debug`): what failed, then each cause once.
+fn main() -> anyhow::Result<()> {
+    run()
 }

@@ -65,7 +65,7 @@ fn parse_args() -> Result<Args, String> {
 }
 
 /// The sending end: datagrams to the allowed and the blocked port.
-fn send(to: &str) -> Result<(), Box<dyn std::error::Error>> {
+fn send(to: &str) -> anyhow::Result<()> {
     let socket = UdpSocket::bind("0.0.0.0:0")?;
     for i in 0..DATAGRAMS {
         for port in [ALLOWED_PORT, BLOCKED_PORT] {
@@ -85,7 +85,7 @@ fn drain(socket: &UdpSocket) -> u64 {
     n
 }
 
-fn classify(args: &Args, iface: &str) -> Result<(), Box<dyn std::error::Error>> {
+fn classify(args: &Args, iface: &str) -> anyhow::Result<()> {
     let mut open = tc_classifier::open()?;
     open.rodata.blocked_port = args.block;
     let mut skel = open.load()?;
@@ -107,7 +107,7 @@ fn classify(args: &Args, iface: &str) -> Result<(), Box<dyn std::error::Error>> 
             let status =
                 veth::VethPair::run_in(ns, &["--send".into(), veth::ADDR_B.into()])?.status()?;
             if !status.success() {
-                return Err(format!("the sending end failed: {status}").into());
+                anyhow::bail!("the sending end failed: {status}");
             }
             received = Some((drain(&sockets[0]), drain(&sockets[1])));
         }
@@ -151,7 +151,7 @@ fn classify(args: &Args, iface: &str) -> Result<(), Box<dyn std::error::Error>> 
                 && counted(ALLOWED_PORT, verdict::VERDICT_PASS) >= DATAGRAMS
                 && counted(BLOCKED_PORT, verdict::VERDICT_DROP) == DATAGRAMS;
             if !ok {
-                return Err("check failed: see the counts above".into());
+                anyhow::bail!("check failed: see the counts above");
             }
             println!("check passed: the blocked port got nothing, the allowed one everything");
         }
@@ -159,8 +159,8 @@ fn classify(args: &Args, iface: &str) -> Result<(), Box<dyn std::error::Error>> 
     Ok(())
 }
 
-fn run() -> Result<(), Box<dyn std::error::Error>> {
-    let args = parse_args()?;
+fn run() -> anyhow::Result<()> {
+    let args = parse_args().map_err(anyhow::Error::msg)?;
     if let Some(to) = &args.send {
         return send(to);
     }
@@ -182,19 +182,13 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
     if status.success() {
         Ok(())
     } else {
-        Err(format!("classifying inside the namespace failed: {status}").into())
+        Err(anyhow::anyhow!(
+            "classifying inside the namespace failed: {status}"
+        ))
     }
 }
 
-fn main() {
-    if let Err(e) = run() {
-        eprint!("error: {e}");
-        let mut source = e.source();
-        while let Some(cause) = source {
-            eprint!(": {cause}");
-            source = cause.source();
-        }
-        eprintln!();
-        std::process::exit(1);
-    }
+/// Errors print as a chain (`anyhow`'s `Debug`): what failed, then each cause once.
+fn main() -> anyhow::Result<()> {
+    run()
 }

@@ -21,7 +21,7 @@ fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(&bytes[..end]).into_owned()
 }
 
-fn run() -> Result<(), Box<dyn std::error::Error>> {
+fn run() -> anyhow::Result<()> {
     let mut seconds = 10;
     let mut check = false;
     let mut args = std::env::args().skip(1);
@@ -30,16 +30,16 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
             "--seconds" => {
                 seconds = args
                     .next()
-                    .ok_or("--seconds needs a value")?
+                    .ok_or_else(|| anyhow::anyhow!("--seconds needs a value"))?
                     .parse()
-                    .map_err(|e| format!("--seconds: {e}"))?
+                    .map_err(|e| anyhow::anyhow!("--seconds: {e}"))?
             }
             "--check" => {
                 check = true;
                 seconds = seconds.min(2);
             }
             other => {
-                return Err(format!("unknown argument {other} (see the source's header)").into());
+                anyhow::bail!("unknown argument {other} (see the source's header)");
             }
         }
     }
@@ -78,22 +78,14 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
     }
     if check {
         if !saw_own {
-            return Err("check failed: this process's lookup of localhost was not reported".into());
+            anyhow::bail!("check failed: this process's lookup of localhost was not reported");
         }
         println!("check passed: this process's getaddrinfo(\"localhost\") was reported");
     }
     Ok(())
 }
 
-fn main() {
-    if let Err(e) = run() {
-        eprint!("error: {e}");
-        let mut source = e.source();
-        while let Some(cause) = source {
-            eprint!(": {cause}");
-            source = cause.source();
-        }
-        eprintln!();
-        std::process::exit(1);
-    }
+/// Errors print as a chain (`anyhow`'s `Debug`): what failed, then each cause once.
+fn main() -> anyhow::Result<()> {
+    run()
 }

@@ -70,7 +70,7 @@ fn protocol_name(protocol: u32) -> String {
 }
 
 /// The sending end: UDP datagrams to the discard port and TCP SYNs answered by resets.
-fn send(to: &str) -> Result<(), Box<dyn std::error::Error>> {
+fn send(to: &str) -> anyhow::Result<()> {
     let socket = UdpSocket::bind("0.0.0.0:0")?;
     for i in 0..UDP_DATAGRAMS {
         socket.send_to(format!("datagram {i}").as_bytes(), (to, 9))?;
@@ -83,7 +83,7 @@ fn send(to: &str) -> Result<(), Box<dyn std::error::Error>> {
     Ok(())
 }
 
-fn count(args: &Args, iface: &str) -> Result<(), Box<dyn std::error::Error>> {
+fn count(args: &Args, iface: &str) -> anyhow::Result<()> {
     let mut skel = xdp_counter::open()?.load()?;
     skel.progs
         .count_protocols
@@ -94,7 +94,7 @@ fn count(args: &Args, iface: &str) -> Result<(), Box<dyn std::error::Error>> {
             let status =
                 veth::VethPair::run_in(ns, &["--send".into(), veth::ADDR_B.into()])?.status()?;
             if !status.success() {
-                return Err(format!("the sending end failed: {status}").into());
+                anyhow::bail!("the sending end failed: {status}");
             }
         }
         None => std::thread::sleep(Duration::from_secs(args.seconds)),
@@ -114,19 +114,19 @@ fn count(args: &Args, iface: &str) -> Result<(), Box<dyn std::error::Error>> {
     }
     if args.check {
         if seen[17] < UDP_DATAGRAMS || seen[6] < TCP_ATTEMPTS {
-            return Err(format!(
+            anyhow::bail!(
                 "check failed: {} UDP (sent {UDP_DATAGRAMS}), {} TCP (sent {TCP_ATTEMPTS} SYNs)",
-                seen[17], seen[6]
-            )
-            .into());
+                seen[17],
+                seen[6]
+            );
         }
         println!("check passed: every UDP datagram and TCP SYN sent was counted");
     }
     Ok(())
 }
 
-fn run() -> Result<(), Box<dyn std::error::Error>> {
-    let args = parse_args()?;
+fn run() -> anyhow::Result<()> {
+    let args = parse_args().map_err(anyhow::Error::msg)?;
     if let Some(to) = &args.send {
         return send(to);
     }
@@ -149,19 +149,13 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
     if status.success() {
         Ok(())
     } else {
-        Err(format!("counting inside the namespace failed: {status}").into())
+        Err(anyhow::anyhow!(
+            "counting inside the namespace failed: {status}"
+        ))
     }
 }
 
-fn main() {
-    if let Err(e) = run() {
-        eprint!("error: {e}");
-        let mut source = e.source();
-        while let Some(cause) = source {
-            eprint!(": {cause}");
-            source = cause.source();
-        }
-        eprintln!();
-        std::process::exit(1);
-    }
+/// Errors print as a chain (`anyhow`'s `Debug`): what failed, then each cause once.
+fn main() -> anyhow::Result<()> {
+    run()
 }

@@ -3,6 +3,8 @@
 
 use std::process::Command;
 
+use anyhow::Context;
+
 /// The address of the sending end, in namespace `a`.
 pub const ADDR_A: &str = "10.250.0.1";
 /// The address of the receiving end, in namespace `b`.
@@ -20,25 +22,24 @@ pub struct VethPair {
     created: Vec<String>,
 }
 
-fn ip(args: &[&str]) -> Result<(), String> {
+fn ip(args: &[&str]) -> anyhow::Result<()> {
     let out = Command::new("ip")
         .args(args)
         .output()
-        .map_err(|e| format!("running ip (install iproute2): {e}"))?;
-    if out.status.success() {
-        Ok(())
-    } else {
-        Err(format!(
+        .context("running ip (install iproute2)")?;
+    if !out.status.success() {
+        anyhow::bail!(
             "ip {}: {}",
             args.join(" "),
             String::from_utf8_lossy(&out.stderr).trim()
-        ))
+        );
     }
+    Ok(())
 }
 
 impl VethPair {
     /// Creates `<tag>-<pid>-a` and `<tag>-<pid>-b` and the pair between them.
-    pub fn create(tag: &str) -> Result<VethPair, String> {
+    pub fn create(tag: &str) -> anyhow::Result<VethPair> {
         let id = std::process::id();
         let mut pair = VethPair {
             ns_a: format!("{tag}-{id}-a"),
@@ -62,8 +63,8 @@ impl VethPair {
     }
 
     /// This program run again inside namespace `ns` with `args`.
-    pub fn run_in(ns: &str, args: &[String]) -> Result<Command, String> {
-        let exe = std::env::current_exe().map_err(|e| format!("finding this program: {e}"))?;
+    pub fn run_in(ns: &str, args: &[String]) -> anyhow::Result<Command> {
+        let exe = std::env::current_exe().context("finding this program")?;
         let mut cmd = Command::new("ip");
         cmd.args(["netns", "exec", ns]).arg(exe).args(args);
         Ok(cmd)
@@ -74,7 +75,7 @@ impl Drop for VethPair {
     fn drop(&mut self) {
         for ns in &self.created {
             if let Err(e) = ip(&["netns", "del", ns]) {
-                eprintln!("cleanup: {e}");
+                eprintln!("cleanup: {e:#}");
             }
         }
     }
