@@ -12,6 +12,7 @@
 //! ```
 
 mod bpf;
+pub mod btf;
 mod error_chain;
 pub mod features;
 pub mod kernel;

@@ -6,6 +6,7 @@
 use std::ffi::CString;
 use std::io;
 use std::mem::MaybeUninit;
+use std::os::fd::{AsRawFd, BorrowedFd};
 use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
 
@@ -17,6 +18,8 @@ pub const BPF_FS_MAGIC: u32 = 0xcafe_4a11;
 pub const DEBUGFS_MAGIC: u32 = 0x6462_6720;
 /// `statfs` magic of securityfs.
 pub const SECURITYFS_MAGIC: u32 = 0x7363_6673;
+/// `statfs` magic of the cgroup v2 filesystem.
+pub const CGROUP2_SUPER_MAGIC: u32 = 0x6367_7270;
 
 fn c_path(path: &Path) -> io::Result<CString> {
     CString::new(path.as_os_str().as_bytes())
@@ -40,6 +43,18 @@ pub fn filesystem_magic(path: &Path) -> io::Result<u32> {
     // SAFETY: statfs succeeded, so it filled the struct (which was zeroed before anyway).
     let buf = unsafe { buf.assume_init() };
     // f_type's width differs between architectures; the magics are 32-bit values.
+    Ok(buf.f_type as u32)
+}
+
+/// The magic number of the filesystem `fd` is on (`fstatfs(2)`'s `f_type`).
+pub fn fd_filesystem_magic(fd: BorrowedFd<'_>) -> io::Result<u32> {
+    let mut buf = MaybeUninit::<libc::statfs>::zeroed();
+    // SAFETY: `fd` is open and `buf` is a writable statfs the call fills.
+    if unsafe { libc::fstatfs(fd.as_raw_fd(), buf.as_mut_ptr()) } < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: fstatfs succeeded, so it filled the struct (which was zeroed before anyway).
+    let buf = unsafe { buf.assume_init() };
     Ok(buf.f_type as u32)
 }
 

@@ -16,6 +16,7 @@ fn insert_get_remove() {
     assert_eq!(map.get(&1, 0).unwrap(), Some(100));
     let dup = map.insert(1, 5, BPF_NOEXIST).unwrap_err();
     assert_eq!(dup.errno(), Some(libc::EEXIST));
+    assert!(matches!(dup, MapError::KeyExists { .. }), "{dup:?}");
     assert!(error_chain(&dup).contains("BPF_MAP_UPDATE_ELEM"), "{dup}");
     assert!(dup.to_string().contains("HashMap"), "{dup}");
     assert_eq!(

@@ -132,6 +132,16 @@ pub fn is_on_bpffs(path: &Path) -> bool {
     is_on(KernelFs::Bpffs, path)
 }
 
+/// The directory of a pin at `path`, if it exists and is not on a BPF filesystem: why the
+/// kernel refused the pin.
+pub(crate) fn pin_directory_outside_bpffs(path: &Path) -> Option<&Path> {
+    let directory = path
+        .parent()
+        .filter(|directory| !directory.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    (directory.exists() && !is_on_bpffs(directory)).then_some(directory)
+}
+
 /// Serialises check-then-mount within the process, so threads do not stack mounts.
 static MOUNTING: Mutex<()> = Mutex::new(());
 

@@ -129,7 +129,7 @@ impl<T: BorrowMut<MapData>, K: Pod, V: Pod> LpmTrie<T, K, V> {
         key.encode(&mut buf);
         data.map_fd()
             .update(&buf, bytes_of(value.borrow()), flags)
-            .map_err(|e| syscall(data.name(), e))
+            .map_err(|e| super::checks::update_error(data.name(), flags, e))
     }
 
     /// Removes the exact prefix `key`.

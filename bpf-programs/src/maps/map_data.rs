@@ -231,6 +231,14 @@ impl MapData {
         let path = path.as_ref();
         prepare_pin(&self.name, path)?;
         obj_pin(self.fd(), path).map_err(|e| {
+            if let Some(directory) = crate::kernel::fs::pin_directory_outside_bpffs(path) {
+                return MapError::PinOutsideBpffs {
+                    name: self.name.clone(),
+                    path: path.to_owned(),
+                    directory: directory.to_owned(),
+                    source: e,
+                };
+            }
             if !crate::kernel::permission::is_permission_errno(e.errno()) {
                 return syscall(&self.name, e);
             }
@@ -686,6 +694,14 @@ fn create_fd_with_inner(
                     "value_size is 0 and the kernel refused it ({e}); set it with \
                      BpfLoader::set_value_size (stack depth * 8)"
                 ),
+            }
+        } else if e.errno() == Some(libc::E2BIG) {
+            MapError::TooBig {
+                name: name.to_owned(),
+                max_entries: def.max_entries,
+                key_size: def.key_size,
+                value_size: def.value_size,
+                source: e,
             }
         } else if crate::kernel::permission::is_permission_errno(e.errno()) {
             MapError::PermissionDenied {

@@ -117,7 +117,7 @@ impl<T: BorrowMut<MapData>, V: Pod> PerCpuArray<T, V> {
         values.to_kernel_bytes(&mut buf);
         data.map_fd()
             .update(bytes_of(&index), &buf, flags)
-            .map_err(|e| syscall(data.name(), e))
+            .map_err(|e| super::checks::update_error(data.name(), flags, e))
     }
 }
 

@@ -81,7 +81,8 @@ impl CgroupSkb {
     }
 
     /// Attaches to `cgroup` (a cgroup2 directory fd) for `attach_type` traffic: a `bpf_link`
-    /// where the kernel has them, else `BPF_PROG_ATTACH` with `mode`.
+    /// where the kernel has them and `mode` allows (see [`CgroupAttachMode`] for what a second
+    /// attach does), else `BPF_PROG_ATTACH` with `mode`.
     pub fn attach(
         &mut self,
         cgroup: impl AsFd,

@@ -555,13 +555,7 @@ impl<T: Link> ProgramData<T> {
             source: Box::new(source),
         })?;
         obj_pin(fd.as_fd(), path).map_err(|source| {
-            ProgramError::Pin {
-                path: path.to_owned(),
-                source,
-            }
-            .explain_denied(|| crate::kernel::permission::Operation::Pin {
-                path: path.to_owned(),
-            })
+            ProgramError::pin(|| format!("program `{}`", self.name), path, source)
         })?;
         self.pinned = Some(path.to_owned());
         Ok(())

@@ -1,6 +1,6 @@
 //! Errors shared by all program types; each type adds its own enum, wrapped here.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use bpf_core::relocation::RelocationError;
 use bpf_sys::{Command, LoadError, SyscallError};
@@ -89,8 +89,47 @@ pub enum ProgramError {
     #[error("not supported by this kernel: {feature}")]
     NotSupported { feature: &'static str },
 
-    #[error("no link {id} on this program")]
-    UnknownLink { id: String },
+    /// The kernel runs a program once per target: this one is attached there already.
+    #[error("program `{program}` is already attached to {target}")]
+    AlreadyAttached {
+        program: String,
+        target: String,
+        #[source]
+        source: Option<SyscallError>,
+    },
+
+    /// The target holds another program, which attaching would replace (or which the kernel
+    /// refuses to share the target with).
+    #[error("program `{program}` not attached: {target} already has {occupant}; detach that first")]
+    AttachPointBusy {
+        program: String,
+        target: String,
+        occupant: String,
+        #[source]
+        source: Option<SyscallError>,
+    },
+
+    #[error(
+        "program `{program}` has no link {id}: it was already detached or taken, or the id \
+         belongs to another program"
+    )]
+    UnknownLink { program: String, id: String },
+
+    /// A pin outside a BPF filesystem: pins can only live on one.
+    #[error(
+        "{object}: cannot pin at {}: {} is not on a BPF filesystem (pin under a bpffs mount, \
+         e.g. /sys/fs/bpf; mount one with `mount -t bpf bpf /sys/fs/bpf`)",
+        path.display(),
+        directory.display()
+    )]
+    PinOutsideBpffs {
+        /// What was to be pinned: "program `name`", "link".
+        object: String,
+        path: PathBuf,
+        directory: PathBuf,
+        #[source]
+        source: SyscallError,
+    },
 
     #[error("pinning at or opening the pin {path}")]
     Pin {
@@ -247,6 +286,29 @@ impl From<super::NetfilterError> for ProgramError {
 }
 
 impl ProgramError {
+    /// The error of a refused pin of `object` at `path`: outside bpffs, or the kernel's.
+    pub(crate) fn pin(
+        object: impl FnOnce() -> String,
+        path: &Path,
+        source: SyscallError,
+    ) -> ProgramError {
+        match crate::kernel::fs::pin_directory_outside_bpffs(path) {
+            Some(directory) => ProgramError::PinOutsideBpffs {
+                object: object(),
+                path: path.to_owned(),
+                directory: directory.to_owned(),
+                source,
+            },
+            None => ProgramError::Pin {
+                path: path.to_owned(),
+                source,
+            }
+            .explain_denied(|| Operation::Pin {
+                path: path.to_owned(),
+            }),
+        }
+    }
+
     /// Maps a syscall failure that belongs to no particular program.
     pub(crate) fn syscall(what: &'static str) -> impl FnOnce(SyscallError) -> ProgramError {
         move |source| {
@@ -282,8 +344,13 @@ impl ProgramError {
             ProgramError::Load { source, .. } => source.errno(),
             ProgramError::ProgramSyscall { source, .. }
             | ProgramError::Syscall { source, .. }
-            | ProgramError::Pin { source, .. } => source.errno(),
+            | ProgramError::Pin { source, .. }
+            | ProgramError::PinOutsideBpffs { source, .. } => source.errno(),
             ProgramError::Io { source, .. } => source.raw_os_error(),
+            ProgramError::AlreadyAttached { source, .. }
+            | ProgramError::AttachPointBusy { source, .. } => {
+                source.as_ref().and_then(SyscallError::errno)
+            }
             ProgramError::StructOps(e) => e.errno(),
             other => errno_in_chain(other),
         }

@@ -28,6 +28,12 @@ pub enum IterError {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct IterLinkId(u64);
 
+impl std::fmt::Display for IterLinkId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "#{}", self.0)
+    }
+}
+
 /// An iterator link: each [`open`](IterLink::open) starts a new walk.
 #[derive(Debug)]
 pub struct IterLink {
@@ -156,7 +162,7 @@ impl Iter {
 
     /// Opens an instance of the iterator behind link `link_id`.
     pub fn open(&self, link_id: IterLinkId) -> Result<File, ProgramError> {
-        self.data.links.get(link_id)?.open()
+        self.data.links.get(&self.data.name, link_id)?.open()
     }
 }
 

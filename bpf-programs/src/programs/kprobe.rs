@@ -12,7 +12,7 @@ use bpf_sys::perf_event::{
 
 use super::kernel_functions::kernel_functions_matching;
 use super::links::{FdLink, define_link_wrapper};
-use super::perf_attach::{PerfLinkInner, perf_attach};
+use super::perf_attach::{PerfLinkInner, PerfTarget, perf_attach};
 use super::probe_event::{ProbeAttachMethod, ProbeEvent, ProbeEventFile};
 use super::uprobe::ProbeKind;
 use super::{
@@ -152,9 +152,14 @@ impl KProbe {
             ProbeAttachMethod::TraceFs => false,
             ProbeAttachMethod::Auto => pmu_type("kprobe").is_ok(),
         };
+        let event = || format!("kprobe `{function}+{offset:#x}`");
+        let target = || PerfTarget {
+            program: self.data.name(),
+            event: &event,
+        };
         let inner = if use_pmu {
             let perf_fd = self.open_pmu_event(function, offset)?;
-            perf_attach(self.data.fd()?.as_fd(), perf_fd, cookie)?
+            perf_attach(target(), self.data.fd()?.as_fd(), perf_fd, cookie)?
         } else {
             let event = self.create_probe_event(function, offset)?;
             let attr = PerfEventAttr {
@@ -171,7 +176,7 @@ impl KProbe {
                     offset,
                     source,
                 })?;
-            let link = perf_attach(self.data.fd()?.as_fd(), perf_fd, cookie)?;
+            let link = perf_attach(target(), self.data.fd()?.as_fd(), perf_fd, cookie)?;
             PerfLinkInner::ProbeEvent {
                 link: Box::new(link),
                 event,

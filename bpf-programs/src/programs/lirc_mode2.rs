@@ -47,6 +47,9 @@ impl LircMode2 {
     }
 
     /// Attaches to the LIRC device `lirc` (an open `/dev/lircN`).
+    ///
+    /// A device runs several programs in turn; the same program twice is refused with
+    /// [`ProgramError::AlreadyAttached`].
     pub fn attach(&mut self, lirc: impl AsFd) -> Result<LircLinkId, ProgramError> {
         let prog_fd = self.data.fd()?;
         let inner = ProgAttachLink::attach(
@@ -54,7 +57,17 @@ impl LircMode2 {
             lirc.as_fd(),
             bpf_attach_type::BPF_LIRC_MODE2,
             0,
-        )?;
+        )
+        .map_err(|e| match e {
+            ProgramError::Syscall { source, .. } if source.errno() == Some(libc::EEXIST) => {
+                ProgramError::AlreadyAttached {
+                    program: self.data.name().to_owned(),
+                    target: "the lirc device".to_owned(),
+                    source: Some(source),
+                }
+            }
+            e => e,
+        })?;
         Ok(self.data.links.insert(LircLink::new(inner)))
     }
 }

@@ -123,6 +123,10 @@ impl Netfilter {
     }
 
     /// Hooks the program in the calling thread's network namespace.
+    ///
+    /// Netfilter keeps one BPF program per hook and priority: a second attach there (this
+    /// program or another) is refused with [`ProgramError::AttachPointBusy`]; use another
+    /// priority to run several.
     pub fn attach(
         &mut self,
         options: NetfilterAttachOptions,
@@ -144,10 +148,24 @@ impl Netfilter {
                 },
             },
         })
-        .map_err(|source| NetfilterError::Attach {
-            program: self.data.name().to_owned(),
-            options,
-            source,
+        .map_err(|source| -> ProgramError {
+            if source.errno() == Some(libc::EBUSY) {
+                return ProgramError::AttachPointBusy {
+                    program: self.data.name().to_owned(),
+                    target: format!(
+                        "netfilter hook {:?}/{:?} at priority {}",
+                        options.family, options.hook, options.priority
+                    ),
+                    occupant: "a BPF program".to_owned(),
+                    source: Some(source),
+                };
+            }
+            NetfilterError::Attach {
+                program: self.data.name().to_owned(),
+                options,
+                source,
+            }
+            .into()
         })?;
         Ok(self.data.links.insert(NetfilterLink::new(FdLink::new(fd))))
     }

@@ -6,7 +6,7 @@ use bpf_sys::generated::perf_type_id;
 use bpf_sys::perf_event::{PerfEventAttr, PerfEventFlags, perf_event_open};
 
 use super::links::define_link_wrapper;
-use super::perf_attach::{PerfLinkInner, perf_attach};
+use super::perf_attach::{PerfLinkInner, PerfTarget, perf_attach};
 use super::{DefaultLoad, ProgramData, ProgramError, impl_program_common};
 
 /// `config` values of [`PerfTypeId::Software`] (`perf_sw_ids::PERF_COUNT_SW_CPU_CLOCK`, ...) and
@@ -143,6 +143,10 @@ impl PerfEvent {
 
     /// Opens a perf event and runs the program on its samples; `inherit` extends a task
     /// scope to the children the task creates afterwards.
+    ///
+    /// Each attach opens its own event, so attaching twice runs the program on both; for
+    /// [`PerfTypeId::TracePoint`] the kernel shares one program list per tracepoint and refuses
+    /// the same program twice with [`ProgramError::AlreadyAttached`].
     pub fn attach(
         &mut self,
         perf_type: PerfTypeId,
@@ -174,7 +178,16 @@ impl PerfEvent {
                 source,
             })?;
         let prog_fd = self.data.fd()?;
-        let inner = perf_attach(prog_fd.as_fd(), perf_fd, 0)?;
+        let target = PerfTarget {
+            program: self.data.name(),
+            event: &|| {
+                format!(
+                    "perf event (type {}, config {config:#x}, {scope:?})",
+                    perf_type.raw()
+                )
+            },
+        };
+        let inner = perf_attach(target, prog_fd.as_fd(), perf_fd, 0)?;
         Ok(self.data.links.insert(PerfEventLink::new(inner)))
     }
 

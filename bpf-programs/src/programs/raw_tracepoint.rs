@@ -54,6 +54,10 @@ impl RawTracePoint {
     }
 
     /// Attaches to tracepoint `name` (e.g. `sys_enter`).
+    ///
+    /// Each attach is its own link: recent kernels let the same program attach twice (it then
+    /// runs twice); older ones, such as 6.1, refuse the second with
+    /// [`ProgramError::AlreadyAttached`].
     pub fn attach(&mut self, name: &str) -> Result<RawTracePointLinkId, ProgramError> {
         let prog_fd = self.data.fd()?;
         let fd = raw_tracepoint_open(Some(name), prog_fd.as_fd(), 0).map_err(|e| {
@@ -61,6 +65,12 @@ impl RawTracePoint {
                 ProgramError::from(RawTracePointError::NotFound {
                     name: name.to_owned(),
                 })
+            } else if e.errno() == Some(libc::EEXIST) {
+                ProgramError::AlreadyAttached {
+                    program: self.data.name().to_owned(),
+                    target: format!("raw tracepoint `{name}`"),
+                    source: Some(e),
+                }
             } else {
                 self.data.syscall_error("raw tracepoint open")(e)
             }

@@ -3,10 +3,11 @@
 
 use std::os::fd::AsFd;
 
+use bpf_sys::attach::AttachTarget;
 use bpf_sys::generated::bpf_attach_type;
 
 use super::links::define_link_wrapper;
-use super::prog_attach_link::ProgAttachLink;
+use super::prog_attach_link::{ProgAttachLink, refuse_occupied};
 use super::{DefaultLoad, ProgramData, ProgramError, impl_program_common};
 
 define_link_wrapper!(
@@ -49,8 +50,19 @@ impl SkMsg {
     }
 
     /// Attaches to a sockmap or sockhash (`map` is its fd, e.g. `sock_map.fd()`).
+    ///
+    /// A map runs one `sk_msg` program, which the kernel would replace silently: a map that
+    /// has one already is refused with [`ProgramError::AttachPointBusy`] (or
+    /// [`ProgramError::AlreadyAttached`] when it is this program).
     pub fn attach(&mut self, map: impl AsFd) -> Result<SkMsgLinkId, ProgramError> {
         let prog_fd = self.data.fd()?;
+        refuse_occupied(
+            self.data.name(),
+            prog_fd.as_fd(),
+            AttachTarget::Fd(map.as_fd()),
+            bpf_attach_type::BPF_SK_MSG_VERDICT,
+            &|| "the socket map's sk_msg hook".to_owned(),
+        )?;
         let inner = ProgAttachLink::attach(
             prog_fd.as_fd(),
             map.as_fd(),

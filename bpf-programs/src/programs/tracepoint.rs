@@ -7,7 +7,7 @@ use bpf_sys::generated::perf_type_id;
 use bpf_sys::perf_event::{PerfEventAttr, PerfEventFlags, perf_event_open, tracepoint_id};
 
 use super::links::define_link_wrapper;
-use super::perf_attach::{PerfLinkInner, perf_attach};
+use super::perf_attach::{PerfLinkInner, PerfTarget, perf_attach};
 use super::{DefaultLoad, ProgramData, ProgramError, ProgramSection, impl_program_common};
 use crate::kernel::fs::{KernelFsError, tracefs};
 
@@ -72,6 +72,9 @@ impl TracePoint {
     }
 
     /// Attaches to `category/name` (e.g. `syscalls`, `sys_enter_getpid`), on every CPU.
+    ///
+    /// The kernel runs a program once per tracepoint: attaching it again while attached is
+    /// refused with [`ProgramError::AlreadyAttached`] (other programs may attach alongside).
     pub fn attach(&mut self, category: &str, name: &str) -> Result<TracePointLinkId, ProgramError> {
         let tracefs = tracefs().map_err(|source| TracePointError::TraceFs {
             category: category.to_owned(),
@@ -96,7 +99,11 @@ impl TracePoint {
         let perf_fd = perf_event_open(&attr, -1, 0, None, 0)
             .map_err(self.data.syscall_error("perf_event_open (tracepoint)"))?;
         let prog_fd = self.data.fd()?;
-        let inner = perf_attach(prog_fd.as_fd(), perf_fd, 0)?;
+        let target = PerfTarget {
+            program: self.data.name(),
+            event: &|| format!("tracepoint `{category}/{name}`"),
+        };
+        let inner = perf_attach(target, prog_fd.as_fd(), perf_fd, 0)?;
         Ok(self.data.links.insert(TracePointLink::new(inner)))
     }
 

@@ -13,7 +13,7 @@ use bpf_sys::perf_event::{
 };
 
 use super::links::{FdLink, define_link_wrapper};
-use super::perf_attach::{PerfLinkInner, perf_attach};
+use super::perf_attach::{PerfLinkInner, PerfTarget, perf_attach};
 use super::uprobe_resolve::{Binary, resolve_binary};
 use super::{DefaultLoad, ProgramData, ProgramError, ProgramSection, impl_program_common};
 use crate::features;
@@ -177,7 +177,11 @@ impl UProbe {
                 source,
             })?;
         let prog_fd = self.data.fd()?;
-        let inner = perf_attach(prog_fd.as_fd(), perf_fd, cookie.unwrap_or(0))?;
+        let target = PerfTarget {
+            program: self.data.name(),
+            event: &|| format!("uprobe `{}:{offset:#x}`", path.display()),
+        };
+        let inner = perf_attach(target, prog_fd.as_fd(), perf_fd, cookie.unwrap_or(0))?;
         Ok(self.data.links.insert(UProbeLink::new(inner)))
     }
 }

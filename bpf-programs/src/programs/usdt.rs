@@ -17,7 +17,7 @@ use bpf_core::usdt::{SpecLayout, SpecLayoutError, UsdtNote, parse_notes};
 use bpf_sys::map::MapFd;
 use bpf_sys::perf_event::{PerfConfig, PerfEventAttr, PerfEventFlags, perf_event_open, pmu_type};
 
-use super::perf_attach::{PerfLinkInner, perf_attach};
+use super::perf_attach::{PerfLinkInner, PerfTarget, perf_attach};
 use super::uprobe_resolve::resolve_binary;
 use super::{
     DefaultLoad, ProgramData, ProgramError, ProgramSection, UProbeError, impl_program_common,
@@ -336,8 +336,24 @@ impl Usdt {
                     source,
                 }
             })?;
-            link.probes
-                .push(perf_attach(prog_fd.as_fd(), perf_fd, u64::from(spec_id))?);
+            let target = PerfTarget {
+                program: self.data.name(),
+                event: &|| {
+                    format!(
+                        "USDT probe `{}:{}` at `{}:{:#x}`",
+                        note.provider,
+                        note.name,
+                        path.display(),
+                        note.file_offset
+                    )
+                },
+            };
+            link.probes.push(perf_attach(
+                target,
+                prog_fd.as_fd(),
+                perf_fd,
+                u64::from(spec_id),
+            )?);
         }
         Ok(self.data.links.insert(UsdtLink::new(link)))
     }
