@@ -603,7 +603,7 @@ fn open_code(sections: &[Section], maps: &[SkelMap], programs: &[Prog]) -> Strin
          /// Opens the object with `loader`'s settings (target BTF, pin path, verifier log level).\n\
          pub fn open_with(loader: &mut {P}::BpfLoader) -> Result<OpenSkel, {P}::skeleton::SkeletonError> {{\n    \
          let object = loader\n        .open(OBJECT)\n        \
-         .map_err(|source| {P}::skeleton::SkeletonError::Open {{ object: NAME, source }})?;\n    \
+         .map_err(|source| {P}::skeleton::SkeletonError::Open {{ object: NAME, source: Box::new(source) }})?;\n    \
          Ok(OpenSkel {{"
     );
     for s in sections {

@@ -30,6 +30,7 @@ include!("snapshots/prog_perf_event.skel.rs");
 include!("snapshots/prog_raw_tracepoint.skel.rs");
 include!("snapshots/prog_syscall.skel.rs");
 include!("snapshots/prog_tracepoint.skel.rs");
+include!("snapshots/prog_unsupported.skel.rs");
 include!("snapshots/prog_uprobe.skel.rs");
 include!("snapshots/prog_usdt.skel.rs");
 include!("snapshots/reloc_calls.skel.rs");

@@ -20,14 +20,14 @@ pub enum SkeletonError {
     Open {
         object: &'static str,
         #[source]
-        source: BpfError,
+        source: Box<BpfError>,
     },
     /// A global could not be set before load.
     #[error("object `{object}`")]
     SetGlobal {
         object: &'static str,
         #[source]
-        source: SetGlobalError,
+        source: Box<SetGlobalError>,
     },
     /// A program failed to load (the error names it and carries the verifier log) or is not
     /// of the type the skeleton was generated with.
@@ -35,14 +35,14 @@ pub enum SkeletonError {
     Program {
         object: &'static str,
         #[source]
-        source: ProgramError,
+        source: Box<ProgramError>,
     },
     /// A map is not of the type or sizes the skeleton was generated with.
     #[error("object `{object}`")]
     Map {
         object: &'static str,
         #[source]
-        source: MapError,
+        source: Box<MapError>,
     },
     /// The object lacks a program or map the skeleton was generated from: the skeleton and the
     /// object it embeds come from different builds.
@@ -64,7 +64,10 @@ pub fn set_global<T: Pod>(
     value: &T,
 ) -> Result<(), SkeletonError> {
     open.set_global(name, value)
-        .map_err(|source| SkeletonError::SetGlobal { object, source })
+        .map_err(|source| SkeletonError::SetGlobal {
+            object,
+            source: Box::new(source),
+        })
 }
 
 /// Sets map `name`'s `max_entries` before load.
@@ -104,11 +107,14 @@ pub fn set_autoload(
 /// Creates the opened object's maps and loads every program whose autoload is on, as libbpf's
 /// skeleton `load()` does, stopping at the first refusal.
 pub fn load(open: OpenBpf, object: &'static str) -> Result<Bpf, SkeletonError> {
-    let mut bpf = open
-        .load()
-        .map_err(|source| SkeletonError::Open { object, source })?;
-    bpf.load_all()
-        .map_err(|source| SkeletonError::Program { object, source })?;
+    let mut bpf = open.load().map_err(|source| SkeletonError::Open {
+        object,
+        source: Box::new(source),
+    })?;
+    bpf.load_all().map_err(|source| SkeletonError::Program {
+        object,
+        source: Box::new(source),
+    })?;
     Ok(bpf)
 }
 
@@ -126,7 +132,10 @@ where
         what: "program",
         name,
     })?;
-    P::try_from(program).map_err(|source| SkeletonError::Program { object, source })
+    P::try_from(program).map_err(|source| SkeletonError::Program {
+        object,
+        source: Box::new(source),
+    })
 }
 
 /// Takes map `name` out of `bpf`, untyped.
@@ -151,8 +160,10 @@ pub fn take_typed_map<M>(
 where
     M: TryFrom<Map, Error = MapError>,
 {
-    M::try_from(take_map(bpf, object, name)?)
-        .map_err(|source| SkeletonError::Map { object, source })
+    M::try_from(take_map(bpf, object, name)?).map_err(|source| SkeletonError::Map {
+        object,
+        source: Box::new(source),
+    })
 }
 
 /// Takes global data section `section` (`.bss`, `.data`, `.rodata`, ...) out of `bpf` as a
@@ -162,6 +173,8 @@ pub fn take_globals<S: Pod>(
     object: &'static str,
     section: &'static str,
 ) -> Result<TypedGlobals<S>, SkeletonError> {
-    TypedGlobals::new(take_map(bpf, object, section)?)
-        .map_err(|source| SkeletonError::Map { object, source })
+    TypedGlobals::new(take_map(bpf, object, section)?).map_err(|source| SkeletonError::Map {
+        object,
+        source: Box::new(source),
+    })
 }

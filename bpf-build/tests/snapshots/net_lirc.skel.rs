@@ -16,6 +16,44 @@ pub const NAME: &str = "net_lirc";
 pub mod types {
 }
 
+/// `.rodata` laid out as in the object: its global variables (static ones are padding).
+#[derive(Clone, Copy, Debug, ::bpf_programs::zerocopy::FromBytes, ::bpf_programs::zerocopy::IntoBytes, ::bpf_programs::zerocopy::Immutable, ::bpf_programs::zerocopy::KnownLayout)]
+#[zerocopy(crate = "::bpf_programs::zerocopy")]
+#[repr(C)]
+pub struct Rodata {
+    pub target_tid: u32,
+}
+
+const _: () = {
+    assert!(::core::mem::size_of::<Rodata>() == 4);
+    assert!(::core::mem::offset_of!(Rodata, target_tid) == 0);
+};
+
+impl Rodata {
+    /// The values the object starts with.
+    pub fn initial() -> Rodata {
+        const BYTES: [u8; 4] = [0, 0, 0, 0];
+        ::bpf_programs::zerocopy::transmute!(BYTES)
+    }
+}
+
+/// `.rodata` after load: the section's mapped memory, shared with the programs.
+#[derive(Debug)]
+pub struct RodataView(pub ::bpf_programs::maps::TypedGlobals<Rodata>);
+
+impl RodataView {
+    /// A copy of the whole section.
+    pub fn read(&self) -> Rodata {
+        self.0.read()
+    }
+
+    /// The current value of `target_tid`.
+    pub fn target_tid(&self) -> u32 {
+        self.0.read_field(::core::mem::offset_of!(Rodata, target_tid))
+    }
+
+}
+
 /// The object's programs, each its typed program (loaded by `OpenSkel::load` unless its section starts with `?`); struct_ops programs stay in `Skel::object` and load when their map registers.
 #[derive(Debug)]
 pub struct Progs {
@@ -40,11 +78,15 @@ pub struct OpenProg {
 /// The object's maps, each its typed map (key and value types from the object's BTF).
 #[derive(Debug)]
 pub struct Maps {
+    /// `hits` (key `u32`, value `u64`)
+    pub hits: ::bpf_programs::maps::HashMap<::bpf_programs::maps::MapData, u32, u64>,
 }
 
 /// Map settings applied at load.
 #[derive(Debug, Clone)]
 pub struct OpenMaps {
+    /// `hits`
+    pub hits: OpenMap,
 }
 
 /// One map's settings before load.
@@ -57,6 +99,8 @@ pub struct OpenMap {
 /// The object opened, not loaded: globals, program autoload and map sizes to set.
 #[derive(Debug)]
 pub struct OpenSkel {
+    /// `.rodata`, starting with the object's values; written into the section at load.
+    pub rodata: Rodata,
     /// Program settings.
     pub progs: OpenProgs,
     /// Map settings.
@@ -73,12 +117,14 @@ pub fn open() -> Result<OpenSkel, ::bpf_programs::skeleton::SkeletonError> {
 pub fn open_with(loader: &mut ::bpf_programs::BpfLoader) -> Result<OpenSkel, ::bpf_programs::skeleton::SkeletonError> {
     let object = loader
         .open(OBJECT)
-        .map_err(|source| ::bpf_programs::skeleton::SkeletonError::Open { object: NAME, source })?;
+        .map_err(|source| ::bpf_programs::skeleton::SkeletonError::Open { object: NAME, source: Box::new(source) })?;
     Ok(OpenSkel {
+        rodata: Rodata::initial(),
         progs: OpenProgs {
             decode_ir: OpenProg { autoload: true },
         },
         maps: OpenMaps {
+            hits: OpenMap { max_entries: 16 },
         },
         object,
     })
@@ -92,6 +138,10 @@ impl OpenSkel {
 
     /// Creates the maps with the globals and sizes set, loads every program whose autoload is on and hands out the typed fields.
     pub fn load(mut self) -> Result<Skel, ::bpf_programs::skeleton::SkeletonError> {
+        ::bpf_programs::skeleton::set_global(&mut self.object, NAME, "target_tid", &{ self.rodata.target_tid })?;
+        if self.maps.hits.max_entries != 16 {
+            ::bpf_programs::skeleton::set_max_entries(&mut self.object, NAME, "hits", self.maps.hits.max_entries)?;
+        }
         if self.progs.decode_ir.autoload != true {
             ::bpf_programs::skeleton::set_autoload(&mut self.object, NAME, "decode_ir", self.progs.decode_ir.autoload)?;
         }
@@ -106,6 +156,8 @@ pub struct Skel {
     pub progs: Progs,
     /// Maps.
     pub maps: Maps,
+    /// `.rodata`, mapped.
+    pub rodata: RodataView,
     /// What the fields do not hold (struct_ops maps, sections without globals).
     pub object: ::bpf_programs::Bpf,
 }
@@ -118,7 +170,9 @@ impl Skel {
                 decode_ir: ::bpf_programs::skeleton::take_program(object_ref, NAME, "decode_ir")?,
             },
             maps: Maps {
+                hits: ::bpf_programs::skeleton::take_typed_map(object_ref, NAME, "hits")?,
             },
+            rodata: RodataView(::bpf_programs::skeleton::take_globals(object_ref, NAME, ".rodata")?),
             object,
         })
     }

@@ -117,7 +117,7 @@ pub fn open() -> Result<OpenSkel, ::bpf_programs::skeleton::SkeletonError> {
 pub fn open_with(loader: &mut ::bpf_programs::BpfLoader) -> Result<OpenSkel, ::bpf_programs::skeleton::SkeletonError> {
     let object = loader
         .open(OBJECT)
-        .map_err(|source| ::bpf_programs::skeleton::SkeletonError::Open { object: NAME, source })?;
+        .map_err(|source| ::bpf_programs::skeleton::SkeletonError::Open { object: NAME, source: Box::new(source) })?;
     Ok(OpenSkel {
         rodata: Rodata::initial(),
         progs: OpenProgs {
