@@ -16,6 +16,49 @@ pub const NAME: &str = "net_lirc";
 pub mod types {
 }
 
+/// `.bss` laid out as in the object: its global variables (static ones are padding).
+#[derive(Clone, Copy, Debug, ::bpf_programs::zerocopy::FromBytes, ::bpf_programs::zerocopy::IntoBytes, ::bpf_programs::zerocopy::Immutable, ::bpf_programs::zerocopy::KnownLayout)]
+#[zerocopy(crate = "::bpf_programs::zerocopy")]
+#[repr(C)]
+pub struct Bss {
+    pub samples: u64,
+}
+
+const _: () = {
+    assert!(::core::mem::size_of::<Bss>() == 8);
+    assert!(::core::mem::offset_of!(Bss, samples) == 0);
+};
+
+impl Bss {
+    /// The values the object starts with.
+    pub fn initial() -> Bss {
+        const BYTES: [u8; 8] = [0, 0, 0, 0, 0, 0, 0, 0];
+        ::bpf_programs::zerocopy::transmute!(BYTES)
+    }
+}
+
+/// `.bss` after load: the section's mapped memory, shared with the programs.
+#[derive(Debug)]
+pub struct BssView(pub ::bpf_programs::maps::TypedGlobals<Bss>);
+
+impl BssView {
+    /// A copy of the whole section.
+    pub fn read(&self) -> Bss {
+        self.0.read()
+    }
+
+    /// The current value of `samples`.
+    pub fn samples(&self) -> u64 {
+        self.0.read_field(::core::mem::offset_of!(Bss, samples))
+    }
+
+    /// Sets `samples` in the live section.
+    pub fn set_samples(&mut self, value: u64) -> Result<(), ::bpf_programs::maps::MapError> {
+        self.0.write_field(::core::mem::offset_of!(Bss, samples), &value)
+    }
+
+}
+
 /// `.rodata` laid out as in the object: its global variables (static ones are padding).
 #[derive(Clone, Copy, Debug, ::bpf_programs::zerocopy::FromBytes, ::bpf_programs::zerocopy::IntoBytes, ::bpf_programs::zerocopy::Immutable, ::bpf_programs::zerocopy::KnownLayout)]
 #[zerocopy(crate = "::bpf_programs::zerocopy")]
@@ -99,6 +142,8 @@ pub struct OpenMap {
 /// The object opened, not loaded: globals, program autoload and map sizes to set.
 #[derive(Debug)]
 pub struct OpenSkel {
+    /// `.bss`, starting with the object's values; written into the section at load.
+    pub bss: Bss,
     /// `.rodata`, starting with the object's values; written into the section at load.
     pub rodata: Rodata,
     /// Program settings.
@@ -119,6 +164,7 @@ pub fn open_with(loader: &mut ::bpf_programs::BpfLoader) -> Result<OpenSkel, ::b
         .open(OBJECT)
         .map_err(|source| ::bpf_programs::skeleton::SkeletonError::Open { object: NAME, source: Box::new(source) })?;
     Ok(OpenSkel {
+        bss: Bss::initial(),
         rodata: Rodata::initial(),
         progs: OpenProgs {
             decode_ir: OpenProg { autoload: true },
@@ -138,6 +184,7 @@ impl OpenSkel {
 
     /// Creates the maps with the globals and sizes set, loads every program whose autoload is on and hands out the typed fields.
     pub fn load(mut self) -> Result<Skel, ::bpf_programs::skeleton::SkeletonError> {
+        ::bpf_programs::skeleton::set_global(&mut self.object, NAME, "samples", &{ self.bss.samples })?;
         ::bpf_programs::skeleton::set_global(&mut self.object, NAME, "target_tid", &{ self.rodata.target_tid })?;
         if self.maps.hits.max_entries != 16 {
             ::bpf_programs::skeleton::set_max_entries(&mut self.object, NAME, "hits", self.maps.hits.max_entries)?;
@@ -156,6 +203,8 @@ pub struct Skel {
     pub progs: Progs,
     /// Maps.
     pub maps: Maps,
+    /// `.bss`, mapped.
+    pub bss: BssView,
     /// `.rodata`, mapped.
     pub rodata: RodataView,
     /// What the fields do not hold (struct_ops maps, sections without globals).
@@ -172,6 +221,7 @@ impl Skel {
             maps: Maps {
                 hits: ::bpf_programs::skeleton::take_typed_map(object_ref, NAME, "hits")?,
             },
+            bss: BssView(::bpf_programs::skeleton::take_globals(object_ref, NAME, ".bss")?),
             rodata: RodataView(::bpf_programs::skeleton::take_globals(object_ref, NAME, ".rodata")?),
             object,
         })

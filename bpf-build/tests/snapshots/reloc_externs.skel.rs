@@ -59,11 +59,69 @@ impl BssView {
 
 }
 
+/// `.data` laid out as in the object: its global variables (static ones are padding).
+#[derive(Clone, Copy, Debug, ::bpf_programs::zerocopy::FromBytes, ::bpf_programs::zerocopy::IntoBytes, ::bpf_programs::zerocopy::Immutable, ::bpf_programs::zerocopy::KnownLayout)]
+#[zerocopy(crate = "::bpf_programs::zerocopy")]
+#[repr(C)]
+pub struct Data {
+    pub kfunc_target: i32,
+    pub _pad0: [u8; 4],
+    pub kfunc_pid: i64,
+}
+
+const _: () = {
+    assert!(::core::mem::size_of::<Data>() == 16);
+    assert!(::core::mem::offset_of!(Data, kfunc_target) == 0);
+    assert!(::core::mem::offset_of!(Data, kfunc_pid) == 8);
+};
+
+impl Data {
+    /// The values the object starts with.
+    pub fn initial() -> Data {
+        const BYTES: [u8; 16] = [1, 0, 0, 0, 0, 0, 0, 0, 255, 255, 255, 255, 255, 255, 255, 255];
+        ::bpf_programs::zerocopy::transmute!(BYTES)
+    }
+}
+
+/// `.data` after load: the section's mapped memory, shared with the programs.
+#[derive(Debug)]
+pub struct DataView(pub ::bpf_programs::maps::TypedGlobals<Data>);
+
+impl DataView {
+    /// A copy of the whole section.
+    pub fn read(&self) -> Data {
+        self.0.read()
+    }
+
+    /// The current value of `kfunc_target`.
+    pub fn kfunc_target(&self) -> i32 {
+        self.0.read_field(::core::mem::offset_of!(Data, kfunc_target))
+    }
+
+    /// Sets `kfunc_target` in the live section.
+    pub fn set_kfunc_target(&mut self, value: i32) -> Result<(), ::bpf_programs::maps::MapError> {
+        self.0.write_field(::core::mem::offset_of!(Data, kfunc_target), &value)
+    }
+
+    /// The current value of `kfunc_pid`.
+    pub fn kfunc_pid(&self) -> i64 {
+        self.0.read_field(::core::mem::offset_of!(Data, kfunc_pid))
+    }
+
+    /// Sets `kfunc_pid` in the live section.
+    pub fn set_kfunc_pid(&mut self, value: i64) -> Result<(), ::bpf_programs::maps::MapError> {
+        self.0.write_field(::core::mem::offset_of!(Data, kfunc_pid), &value)
+    }
+
+}
+
 /// The object's programs, each its typed program (loaded by `OpenSkel::load` unless its section starts with `?`); struct_ops programs stay in `Skel::object` and load when their map registers.
 #[derive(Debug)]
 pub struct Progs {
     /// `SEC("syscall") use_externs`
     pub use_externs: ::bpf_programs::programs::Syscall,
+    /// `SEC("syscall") use_kfuncs`
+    pub use_kfuncs: ::bpf_programs::programs::Syscall,
 }
 
 /// Program settings applied at load.
@@ -71,6 +129,8 @@ pub struct Progs {
 pub struct OpenProgs {
     /// `use_externs`
     pub use_externs: OpenProg,
+    /// `use_kfuncs`
+    pub use_kfuncs: OpenProg,
 }
 
 /// One program's settings before load.
@@ -102,6 +162,8 @@ pub struct OpenMap {
 pub struct OpenSkel {
     /// `.bss`, starting with the object's values; written into the section at load.
     pub bss: Bss,
+    /// `.data`, starting with the object's values; written into the section at load.
+    pub data: Data,
     /// Program settings.
     pub progs: OpenProgs,
     /// Map settings.
@@ -121,8 +183,10 @@ pub fn open_with(loader: &mut ::bpf_programs::BpfLoader) -> Result<OpenSkel, ::b
         .map_err(|source| ::bpf_programs::skeleton::SkeletonError::Open { object: NAME, source: Box::new(source) })?;
     Ok(OpenSkel {
         bss: Bss::initial(),
+        data: Data::initial(),
         progs: OpenProgs {
             use_externs: OpenProg { autoload: true },
+            use_kfuncs: OpenProg { autoload: true },
         },
         maps: OpenMaps {
         },
@@ -139,8 +203,13 @@ impl OpenSkel {
     /// Creates the maps with the globals and sizes set, loads every program whose autoload is on and hands out the typed fields.
     pub fn load(mut self) -> Result<Skel, ::bpf_programs::skeleton::SkeletonError> {
         ::bpf_programs::skeleton::set_global(&mut self.object, NAME, "out", &{ self.bss.out })?;
+        ::bpf_programs::skeleton::set_global(&mut self.object, NAME, "kfunc_target", &{ self.data.kfunc_target })?;
+        ::bpf_programs::skeleton::set_global(&mut self.object, NAME, "kfunc_pid", &{ self.data.kfunc_pid })?;
         if self.progs.use_externs.autoload != true {
             ::bpf_programs::skeleton::set_autoload(&mut self.object, NAME, "use_externs", self.progs.use_externs.autoload)?;
+        }
+        if self.progs.use_kfuncs.autoload != true {
+            ::bpf_programs::skeleton::set_autoload(&mut self.object, NAME, "use_kfuncs", self.progs.use_kfuncs.autoload)?;
         }
         Skel::from_object(::bpf_programs::skeleton::load(self.object, NAME)?)
     }
@@ -155,6 +224,8 @@ pub struct Skel {
     pub maps: Maps,
     /// `.bss`, mapped.
     pub bss: BssView,
+    /// `.data`, mapped.
+    pub data: DataView,
     /// What the fields do not hold (struct_ops maps, sections without globals).
     pub object: ::bpf_programs::Bpf,
 }
@@ -165,10 +236,12 @@ impl Skel {
         Ok(Skel {
             progs: Progs {
                 use_externs: ::bpf_programs::skeleton::take_program(object_ref, NAME, "use_externs")?,
+                use_kfuncs: ::bpf_programs::skeleton::take_program(object_ref, NAME, "use_kfuncs")?,
             },
             maps: Maps {
             },
             bss: BssView(::bpf_programs::skeleton::take_globals(object_ref, NAME, ".bss")?),
+            data: DataView(::bpf_programs::skeleton::take_globals(object_ref, NAME, ".data")?),
             object,
         })
     }
@@ -179,6 +252,9 @@ impl Skel {
         let mut attached = Vec::new();
         if self.progs.use_externs.autoload() && self.progs.use_externs.attach_from_section()? {
             attached.push("use_externs");
+        }
+        if self.progs.use_kfuncs.autoload() && self.progs.use_kfuncs.attach_from_section()? {
+            attached.push("use_kfuncs");
         }
         Ok(attached)
     }
