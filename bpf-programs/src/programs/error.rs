@@ -62,6 +62,35 @@ pub enum ProgramError {
     )]
     ProgramTypeNotSupported { program: String, prog_type: u32 },
 
+    /// A load flag the running kernel does not know (found by a probe after EINVAL).
+    #[error("program `{program}`: not supported by this kernel: load flag {}", flag.kernel_name())]
+    LoadFlagNotSupported {
+        program: String,
+        flag: super::ProgramLoadFlags,
+        #[source]
+        source: LoadError,
+    },
+
+    /// The kernel has no `BPF_PROG_TEST_RUN` for programs of this type.
+    #[error("program `{program}`: the kernel cannot test-run {prog_type} programs")]
+    TestRunNotSupported {
+        program: String,
+        /// The type as sections name it (`kprobe`, `tp_btf`, …).
+        prog_type: &'static str,
+    },
+
+    /// An output buffer of a test run was smaller than the output (which was cut to fit).
+    #[error(
+        "program `{program}`: test run output needs {needed} bytes, the {buffer} buffer has {given}"
+    )]
+    TestRunBufferTooSmall {
+        program: String,
+        /// `data_out` or `context_out`.
+        buffer: &'static str,
+        needed: usize,
+        given: usize,
+    },
+
     #[error("program `{program}`: not supported by this kernel: {feature}")]
     ProgramNotSupported {
         program: String,
