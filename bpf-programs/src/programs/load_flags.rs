@@ -54,7 +54,10 @@ impl ProgramLoadFlags {
             (ProgramLoadFlags::TEST_STATE_FREQ, "BPF_F_TEST_STATE_FREQ"),
             (ProgramLoadFlags::SLEEPABLE, "BPF_F_SLEEPABLE"),
             (ProgramLoadFlags::XDP_HAS_FRAGS, "BPF_F_XDP_HAS_FRAGS"),
-            (ProgramLoadFlags::TEST_REG_INVARIANTS, "BPF_F_TEST_REG_INVARIANTS"),
+            (
+                ProgramLoadFlags::TEST_REG_INVARIANTS,
+                "BPF_F_TEST_REG_INVARIANTS",
+            ),
         ];
         NAMES
             .iter()

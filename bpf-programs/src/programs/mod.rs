@@ -24,11 +24,11 @@ mod data;
 mod error;
 mod info;
 pub(crate) mod kernel_btf;
-mod load_flags;
-mod test_run;
 pub mod links;
+mod load_flags;
 pub mod perf_attach;
 pub mod probe_event;
+mod test_run;
 
 pub mod btf_tracepoint;
 pub mod extension;
@@ -80,10 +80,10 @@ pub use code::{ProgramCode, ProgramFunction, SourceLine};
 pub(crate) use data::ObjectContext;
 pub use data::{ProgramData, ProgramFd, VerifierLogLevel};
 pub use error::ProgramError;
-pub use load_flags::ProgramLoadFlags;
-pub use test_run::{TestRunFlags, TestRunOptions, TestRunOutput};
 pub use info::{ProgramInfo, enable_run_stats, loaded_programs, program_fd_by_id};
 pub use links::{Attachment, Detach, FdLink, Link, LinkInfo, PinnedLink, loaded_links};
+pub use load_flags::ProgramLoadFlags;
+pub use test_run::{TestRunFlags, TestRunOptions, TestRunOutput};
 
 pub use btf_tracepoint::{BtfTracePoint, BtfTracePointError};
 pub use extension::{Extension, ExtensionError};

@@ -195,7 +195,10 @@ pub(crate) fn can_test_run(prog_type: bpf_prog_type::Type, attach_type: Option<u
         | BPF_PROG_TYPE_SYSCALL
         | BPF_PROG_TYPE_NETFILTER => true,
         BPF_PROG_TYPE_TRACING => attach_type.is_none_or(|attach| {
-            matches!(attach, BPF_TRACE_FENTRY | BPF_TRACE_FEXIT | BPF_MODIFY_RETURN)
+            matches!(
+                attach,
+                BPF_TRACE_FENTRY | BPF_TRACE_FEXIT | BPF_MODIFY_RETURN
+            )
         }),
         _ => false,
     }
@@ -221,7 +224,6 @@ impl<T: Link> ProgramData<T> {
         &self,
         options: TestRunOptions<'_>,
     ) -> Result<TestRunOutput, ProgramError> {
-        let fd = self.fd()?;
         let (prog_type, attach_type) = self.kernel_type()?;
         if !can_test_run(prog_type, attach_type) {
             return Err(ProgramError::TestRunNotSupported {
@@ -229,6 +231,7 @@ impl<T: Link> ProgramData<T> {
                 prog_type: type_name(prog_type, attach_type),
             });
         }
+        let fd = self.fd()?;
         let TestRunOptions {
             data_in,
             data_out,
@@ -329,9 +332,18 @@ mod tests {
     #[test]
     fn tracing_programs_run_only_on_trampolines() {
         let tracing = bpf_prog_type::BPF_PROG_TYPE_TRACING;
-        assert!(can_test_run(tracing, Some(bpf_attach_type::BPF_TRACE_FENTRY)));
-        assert!(can_test_run(tracing, Some(bpf_attach_type::BPF_MODIFY_RETURN)));
-        assert!(!can_test_run(tracing, Some(bpf_attach_type::BPF_TRACE_ITER)));
+        assert!(can_test_run(
+            tracing,
+            Some(bpf_attach_type::BPF_TRACE_FENTRY)
+        ));
+        assert!(can_test_run(
+            tracing,
+            Some(bpf_attach_type::BPF_MODIFY_RETURN)
+        ));
+        assert!(!can_test_run(
+            tracing,
+            Some(bpf_attach_type::BPF_TRACE_ITER)
+        ));
         assert_eq!(
             type_name(tracing, Some(bpf_attach_type::BPF_TRACE_RAW_TP)),
             "tp_btf"
@@ -340,8 +352,14 @@ mod tests {
 
     #[test]
     fn names_follow_the_uapi_order() {
-        assert_eq!(type_name(bpf_prog_type::BPF_PROG_TYPE_NETFILTER, None), "netfilter");
-        assert_eq!(type_name(bpf_prog_type::BPF_PROG_TYPE_KPROBE, None), "kprobe");
+        assert_eq!(
+            type_name(bpf_prog_type::BPF_PROG_TYPE_NETFILTER, None),
+            "netfilter"
+        );
+        assert_eq!(
+            type_name(bpf_prog_type::BPF_PROG_TYPE_KPROBE, None),
+            "kprobe"
+        );
         assert!(!can_test_run(bpf_prog_type::BPF_PROG_TYPE_KPROBE, None));
         assert!(can_test_run(bpf_prog_type::BPF_PROG_TYPE_SK_LOOKUP, None));
     }
