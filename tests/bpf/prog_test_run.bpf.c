@@ -89,7 +89,7 @@ int run_flow_dissector(struct __sk_buff *skb)
     struct bpf_flow_keys *keys = skb->flow_keys;
     __u8 *data = (void *)(long)skb->data;
     __u8 *end = (void *)(long)skb->data_end;
-    __u8 *ip = data + keys->nhoff;
+    __u8 *ip = data + ETH_HLEN; // the kernel starts dissecting after the Ethernet header
     if (ip + 20 > end)
         return BPF_DROP_RET;
     keys->ip_proto = ip[9];
