@@ -4,7 +4,7 @@
 use bpf_programs::Bpf;
 use bpf_programs::maps::GlobalData;
 use bpf_programs::programs::{
-    FEntry, FModRet, ProgramError, TestRunFlags, TestRunOptions, TestRunOutput,
+    FEntry, FModRet, ProgramError, TestRunError, TestRunFlags, TestRunOptions, TestRunOutput,
 };
 use integration_tests::{skip, skipped_unsupported, trampoline_refusal};
 
@@ -132,18 +132,18 @@ fn xdp_test_run_on_input_reports_the_size_a_small_buffer_needed() {
     let input = frame(64, [0, 0]);
     let mut out = [0u8; 32];
     match program.test_run(TestRunOptions::new().data(&input).data_out(&mut out)) {
-        Err(ProgramError::TestRunBufferTooSmall {
+        Err(ProgramError::TestRun(TestRunError::BufferTooSmall {
             program,
             buffer,
             needed,
             given,
-        }) => {
+        })) => {
             assert_eq!(
                 (program.as_str(), buffer, needed, given),
                 ("run_xdp", "data_out", 64, 32)
             );
         }
-        other => panic!("expected TestRunBufferTooSmall, got {other:?}"),
+        other => panic!("expected BufferTooSmall, got {other:?}"),
     }
     assert_eq!(
         out[0..6],
@@ -370,12 +370,12 @@ fn kprobe_test_run_on_input_is_refused_by_type() {
     let bpf = Bpf::load(OBJECT).unwrap();
     let program = bpf.program("no_test_run").unwrap();
     match program.test_run(TestRunOptions::new()) {
-        Err(e @ ProgramError::TestRunNotSupported { .. }) => {
+        Err(ProgramError::TestRun(e @ TestRunError::NotSupported { .. })) => {
             assert_eq!(
                 e.to_string(),
                 "program `no_test_run`: the kernel cannot test-run kprobe programs"
             );
         }
-        other => panic!("expected TestRunNotSupported, got {other:?}"),
+        other => panic!("expected NotSupported, got {other:?}"),
     }
 }

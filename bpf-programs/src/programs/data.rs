@@ -14,6 +14,7 @@ use bpf_sys::obj::{obj_get, obj_pin};
 use bpf_sys::prog::{ProgLoadAttr, prog_load_with_log};
 
 use super::links::{Link, LinkMap};
+use super::test_run::{self, TestRunOptions, TestRunOutput};
 use super::{ProgramError, ProgramInfo, ProgramLoadFlags, kernel_btf};
 use crate::features;
 use crate::kernel::permission::Operation;
@@ -555,6 +556,31 @@ impl<T: Link> ProgramData<T> {
         self.load_flags
             .iter()
             .find(|flag| !features::load_flag_known(flag.bits()))
+    }
+
+    /// The program's type and attach type: from its section, or from the kernel for a program
+    /// opened from a pin (whose attach type the kernel does not report).
+    fn kernel_type(&self) -> Result<(u32, Option<u32>), ProgramError> {
+        if let Some(prog_type) = self.section.as_ref().and_then(ProgramSection::prog_type) {
+            let attach_type = self
+                .expected_attach_type
+                .or_else(|| self.section.as_ref()?.expected_attach_type());
+            return Ok((prog_type, Some(attach_type.unwrap_or(0))));
+        }
+        let info = prog_info(self.fd()?.as_fd()).map_err(self.syscall_error("program info"))?;
+        Ok((info.prog_type(), None))
+    }
+
+    /// Runs the loaded program under `BPF_PROG_TEST_RUN`; types the kernel cannot test-run
+    /// are refused by type, loaded or not.
+    pub(crate) fn test_run(
+        &self,
+        options: TestRunOptions<'_>,
+    ) -> Result<TestRunOutput, ProgramError> {
+        let (prog_type, attach_type) = self.kernel_type()?;
+        test_run::check_supported(&self.name, prog_type, attach_type)?;
+        let fd = self.fd()?;
+        Ok(test_run::run(fd.as_fd(), &self.name, prog_type, options)?)
     }
 
     pub(crate) fn unload(&mut self) -> Result<(), ProgramError> {

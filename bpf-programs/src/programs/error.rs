@@ -71,25 +71,9 @@ pub enum ProgramError {
         source: LoadError,
     },
 
-    /// The kernel has no `BPF_PROG_TEST_RUN` for programs of this type.
-    #[error("program `{program}`: the kernel cannot test-run {prog_type} programs")]
-    TestRunNotSupported {
-        program: String,
-        /// The type as sections name it (`kprobe`, `tp_btf`, …).
-        prog_type: &'static str,
-    },
-
-    /// An output buffer of a test run was smaller than the output (which was cut to fit).
-    #[error(
-        "program `{program}`: test run output needs {needed} bytes, the {buffer} buffer has {given}"
-    )]
-    TestRunBufferTooSmall {
-        program: String,
-        /// `data_out` or `context_out`.
-        buffer: &'static str,
-        needed: usize,
-        given: usize,
-    },
+    /// A test run refused (by program type), failed, or given a too small output buffer.
+    #[error(transparent)]
+    TestRun(#[from] super::test_run::TestRunError),
 
     #[error("program `{program}`: not supported by this kernel: {feature}")]
     ProgramNotSupported {

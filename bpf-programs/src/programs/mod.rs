@@ -83,7 +83,7 @@ pub use error::ProgramError;
 pub use info::{ProgramInfo, enable_run_stats, loaded_programs, program_fd_by_id};
 pub use links::{Attachment, Detach, FdLink, Link, LinkInfo, PinnedLink, loaded_links};
 pub use load_flags::ProgramLoadFlags;
-pub use test_run::{TestRunFlags, TestRunOptions, TestRunOutput};
+pub use test_run::{TestRunError, TestRunFlags, TestRunOptions, TestRunOutput};
 
 pub use btf_tracepoint::{BtfTracePoint, BtfTracePointError};
 pub use extension::{Extension, ExtensionError};
@@ -202,7 +202,7 @@ macro_rules! impl_program_common {
             /// Runs the loaded program on the input of `options` under `BPF_PROG_TEST_RUN`
             /// (see [`TestRunOptions`](crate::programs::TestRunOptions)); types the kernel
             /// cannot test-run give
-            /// [`ProgramError::TestRunNotSupported`](crate::programs::ProgramError::TestRunNotSupported).
+            /// [`TestRunError::NotSupported`](crate::programs::TestRunError::NotSupported).
             pub fn test_run(
                 &self,
                 options: $crate::programs::TestRunOptions<'_>,

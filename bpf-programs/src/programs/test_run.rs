@@ -1,13 +1,10 @@
 //! `BPF_PROG_TEST_RUN` for every program type: [`TestRunOptions`] in, [`TestRunOutput`] out.
 
-use std::os::fd::AsFd;
+use std::os::fd::BorrowedFd;
 use std::time::Duration;
 
 use bpf_sys::generated::{bpf_attach_type, bpf_prog_type};
 use bpf_sys::test_run::{TestRunAttr, prog_test_run_reporting};
-
-use super::links::Link;
-use super::{ProgramData, ProgramError};
 
 bitflags::bitflags! {
     /// `BPF_F_TEST_*` flags of a test run.
@@ -204,124 +201,154 @@ pub(crate) fn can_test_run(prog_type: bpf_prog_type::Type, attach_type: Option<u
     }
 }
 
-impl<T: Link> ProgramData<T> {
-    /// The program's type and attach type: from its section, or from the kernel for a program
-    /// opened from a pin (whose attach type the kernel does not report).
-    fn kernel_type(&self) -> Result<(u32, Option<u32>), ProgramError> {
-        if let Some(prog_type) = self.section.as_ref().and_then(|s| s.prog_type()) {
-            let attach_type = self
-                .expected_attach_type
-                .or_else(|| self.section.as_ref()?.expected_attach_type());
-            return Ok((prog_type, Some(attach_type.unwrap_or(0))));
-        }
-        let info = bpf_sys::info::prog_info(self.fd()?.as_fd())
-            .map_err(self.syscall_error("program info"))?;
-        Ok((info.prog_type(), None))
-    }
+/// A test run refused or failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum TestRunError {
+    /// The kernel has no `BPF_PROG_TEST_RUN` for programs of this type (decided from the
+    /// type, without asking the kernel).
+    #[error("program `{program}`: the kernel cannot test-run {prog_type} programs")]
+    NotSupported {
+        program: String,
+        /// The type as sections name it (`kprobe`, `tp_btf`, …).
+        prog_type: &'static str,
+    },
 
-    /// Runs the loaded program once (or `repeat` times) under `BPF_PROG_TEST_RUN`.
-    pub(crate) fn test_run(
-        &self,
-        options: TestRunOptions<'_>,
-    ) -> Result<TestRunOutput, ProgramError> {
-        let (prog_type, attach_type) = self.kernel_type()?;
-        if !can_test_run(prog_type, attach_type) {
-            return Err(ProgramError::TestRunNotSupported {
-                program: self.name.clone(),
-                prog_type: type_name(prog_type, attach_type),
-            });
-        }
-        let fd = self.fd()?;
-        let TestRunOptions {
-            data_in,
-            data_out,
-            ctx_in,
-            mut ctx_out,
-            repeat,
-            flags,
-            cpu,
-            batch_size,
-        } = options;
-        let data_given = data_out.as_ref().map(|out| out.len());
-        let ctx_given = ctx_out.as_ref().map(|out| out.len());
-        // Syscall programs copy their context back over the input: into the caller's context
-        // buffer when there is one, else into a copy (the input is only borrowed).
-        let mut copy;
-        let mut ctx_in_out = None;
-        let mut written_back = 0;
-        if prog_type == bpf_prog_type::BPF_PROG_TYPE_SYSCALL && !ctx_in.is_empty() {
-            let buffer = match ctx_out.take() {
-                Some(out) if out.len() >= ctx_in.len() => {
-                    written_back = ctx_in.len();
-                    &mut out[..ctx_in.len()]
-                }
-                Some(out) => {
-                    return Err(ProgramError::TestRunBufferTooSmall {
-                        program: self.name.clone(),
-                        buffer: "context_out",
-                        needed: ctx_in.len(),
-                        given: out.len(),
-                    });
-                }
-                None => {
-                    copy = ctx_in.to_vec();
-                    &mut copy[..]
-                }
-            };
-            buffer.copy_from_slice(ctx_in);
-            ctx_in_out = Some(buffer);
-        }
-        let attr = TestRunAttr {
-            data_in,
-            data_out,
-            ctx_in,
-            ctx_out,
-            ctx_in_out,
-            repeat,
-            flags: flags.bits(),
-            cpu,
-            batch_size,
-        };
-        let (output, result) = prog_test_run_reporting(fd.as_fd(), attr);
-        if let Err(source) = result {
-            return Err(self.test_run_error(source, &output, data_given, ctx_given));
-        }
-        Ok(TestRunOutput {
-            return_value: output.retval,
-            data_len: output.data_size_out as usize,
-            context_len: (output.ctx_size_out as usize).max(written_back),
-            duration: Duration::from_nanos(output.duration_ns.into()),
-        })
-    }
+    /// An output buffer was smaller than the output, which was cut to fit (ENOSPC).
+    #[error(
+        "program `{program}`: test run output needs {needed} bytes, the {buffer} buffer has {given}"
+    )]
+    BufferTooSmall {
+        program: String,
+        /// `data_out` or `context_out`.
+        buffer: &'static str,
+        needed: usize,
+        given: usize,
+    },
 
-    /// ENOSPC names the output buffer that was too small and the size its output needed.
-    fn test_run_error(
-        &self,
+    /// The kernel refused the run (EINVAL: an input the type does not take, or too short).
+    #[error("program `{program}`: test run")]
+    Run {
+        program: String,
+        #[source]
         source: bpf_sys::SyscallError,
-        output: &bpf_sys::test_run::TestRunOutput,
-        data_given: Option<usize>,
-        ctx_given: Option<usize>,
-    ) -> ProgramError {
-        if source.errno() == Some(libc::ENOSPC) {
-            let too_small = [
-                ("data_out", data_given, output.data_size_out as usize),
-                ("context_out", ctx_given, output.ctx_size_out as usize),
-            ]
-            .into_iter()
-            .find_map(|(buffer, given, needed)| {
-                let given = given.filter(|&given| needed > given)?;
-                Some((buffer, given, needed))
-            });
-            if let Some((buffer, given, needed)) = too_small {
-                return ProgramError::TestRunBufferTooSmall {
-                    program: self.name.clone(),
-                    buffer,
-                    needed,
-                    given,
-                };
+    },
+}
+
+/// Refuses, by type, programs the kernel cannot test-run.
+pub(crate) fn check_supported(
+    program: &str,
+    prog_type: bpf_prog_type::Type,
+    attach_type: Option<u32>,
+) -> Result<(), TestRunError> {
+    if can_test_run(prog_type, attach_type) {
+        return Ok(());
+    }
+    Err(TestRunError::NotSupported {
+        program: program.to_owned(),
+        prog_type: type_name(prog_type, attach_type),
+    })
+}
+
+/// Runs the program `fd` (named `program`, of type `prog_type`) on the input of `options`.
+pub(crate) fn run(
+    fd: BorrowedFd<'_>,
+    program: &str,
+    prog_type: bpf_prog_type::Type,
+    options: TestRunOptions<'_>,
+) -> Result<TestRunOutput, TestRunError> {
+    let TestRunOptions {
+        data_in,
+        data_out,
+        ctx_in,
+        mut ctx_out,
+        repeat,
+        flags,
+        cpu,
+        batch_size,
+    } = options;
+    let data_given = data_out.as_ref().map(|out| out.len());
+    let ctx_given = ctx_out.as_ref().map(|out| out.len());
+    // Syscall programs copy their context back over the input: into the caller's context
+    // buffer when there is one, else into a copy (the input is only borrowed).
+    let mut copy;
+    let mut ctx_in_out = None;
+    let mut written_back = 0;
+    if prog_type == bpf_prog_type::BPF_PROG_TYPE_SYSCALL && !ctx_in.is_empty() {
+        let buffer = match ctx_out.take() {
+            Some(out) if out.len() >= ctx_in.len() => {
+                written_back = ctx_in.len();
+                &mut out[..ctx_in.len()]
             }
+            Some(out) => {
+                return Err(TestRunError::BufferTooSmall {
+                    program: program.to_owned(),
+                    buffer: "context_out",
+                    needed: ctx_in.len(),
+                    given: out.len(),
+                });
+            }
+            None => {
+                copy = ctx_in.to_vec();
+                &mut copy[..]
+            }
+        };
+        buffer.copy_from_slice(ctx_in);
+        ctx_in_out = Some(buffer);
+    }
+    let attr = TestRunAttr {
+        data_in,
+        data_out,
+        ctx_in,
+        ctx_out,
+        ctx_in_out,
+        repeat,
+        flags: flags.bits(),
+        cpu,
+        batch_size,
+    };
+    let (output, result) = prog_test_run_reporting(fd, attr);
+    if let Err(source) = result {
+        return Err(run_error(program, source, &output, data_given, ctx_given));
+    }
+    Ok(TestRunOutput {
+        return_value: output.retval,
+        data_len: output.data_size_out as usize,
+        context_len: (output.ctx_size_out as usize).max(written_back),
+        duration: Duration::from_nanos(output.duration_ns.into()),
+    })
+}
+
+/// ENOSPC names the output buffer that was too small and the size its output needed.
+fn run_error(
+    program: &str,
+    source: bpf_sys::SyscallError,
+    output: &bpf_sys::test_run::TestRunOutput,
+    data_given: Option<usize>,
+    ctx_given: Option<usize>,
+) -> TestRunError {
+    if source.errno() == Some(libc::ENOSPC) {
+        let too_small = [
+            ("data_out", data_given, output.data_size_out as usize),
+            ("context_out", ctx_given, output.ctx_size_out as usize),
+        ]
+        .into_iter()
+        .find_map(|(buffer, given, needed)| {
+            let given = given.filter(|&given| needed > given)?;
+            Some((buffer, given, needed))
+        });
+        if let Some((buffer, given, needed)) = too_small {
+            return TestRunError::BufferTooSmall {
+                program: program.to_owned(),
+                buffer,
+                needed,
+                given,
+            };
         }
-        self.syscall_error("test run")(source)
+    }
+    TestRunError::Run {
+        program: program.to_owned(),
+        source,
     }
 }
 
