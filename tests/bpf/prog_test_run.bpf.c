@@ -30,6 +30,14 @@ int run_tc(struct __sk_buff *skb)
     return data[15];
 }
 
+// tc with a context: priority = 2 * mark, returns the mark.
+SEC("tc")
+int run_tc_context(struct __sk_buff *skb)
+{
+    skb->priority = skb->mark * 2;
+    return skb->mark;
+}
+
 // tc action: the frame's length.
 SEC("action")
 int run_action(struct __sk_buff *skb)

@@ -84,6 +84,56 @@ fn sched_cls_test_run_on_input() {
     assert_eq!(out[16..64], input[16..]);
 }
 
+/// Offsets in `struct __sk_buff` (192 bytes).
+const SKB_MARK: usize = 8;
+const SKB_PRIORITY: usize = 32;
+const SKB_SIZE: usize = 192;
+
+#[test]
+fn sched_cls_test_run_on_input_context_in_and_out() {
+    let mut bpf = Bpf::load(OBJECT).unwrap();
+    let program = load(
+        &mut bpf,
+        "prog_test_run::sched_cls_test_run_on_input_context_in_and_out",
+        "run_tc_context",
+    )
+    .unwrap();
+    let mut ctx = [0u8; SKB_SIZE];
+    ctx[SKB_MARK..SKB_MARK + 4].copy_from_slice(&21u32.to_ne_bytes());
+    let mut ctx_out = [0u8; SKB_SIZE];
+    let result = run(
+        program,
+        TestRunOptions::new()
+            .data(&frame(64, [0, 0]))
+            .context(&ctx)
+            .context_out(&mut ctx_out),
+    );
+    assert_eq!(result.return_value, 21, "the mark given");
+    assert_eq!(result.context_len, SKB_SIZE);
+    assert_eq!(
+        ctx_out[SKB_PRIORITY..SKB_PRIORITY + 4],
+        42u32.to_ne_bytes(),
+        "priority written back"
+    );
+
+    let mut small = [0u8; 16];
+    let too_small = program.test_run(
+        TestRunOptions::new()
+            .data(&frame(64, [0, 0]))
+            .context(&ctx)
+            .context_out(&mut small),
+    );
+    match too_small {
+        Err(ProgramError::TestRun(TestRunError::BufferTooSmall {
+            buffer,
+            needed,
+            given,
+            ..
+        })) => assert_eq!((buffer, needed, given), ("context_out", SKB_SIZE, 16)),
+        other => panic!("expected BufferTooSmall, got {other:?}"),
+    }
+}
+
 #[test]
 fn sched_act_test_run_on_input() {
     let mut bpf = Bpf::load(OBJECT).unwrap();

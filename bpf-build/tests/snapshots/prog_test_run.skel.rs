@@ -92,6 +92,8 @@ pub struct Progs {
     pub run_syscall: ::bpf_programs::programs::Syscall,
     /// `SEC("tc") run_tc`
     pub run_tc: ::bpf_programs::programs::SchedClassifier,
+    /// `SEC("tc") run_tc_context`
+    pub run_tc_context: ::bpf_programs::programs::SchedClassifier,
     /// `SEC("xdp") run_xdp`
     pub run_xdp: ::bpf_programs::programs::Xdp,
 }
@@ -129,6 +131,8 @@ pub struct OpenProgs {
     pub run_syscall: OpenProg,
     /// `run_tc`
     pub run_tc: OpenProg,
+    /// `run_tc_context`
+    pub run_tc_context: OpenProg,
     /// `run_xdp`
     pub run_xdp: OpenProg,
 }
@@ -197,6 +201,7 @@ pub fn open_with(loader: &mut ::bpf_programs::BpfLoader) -> Result<OpenSkel, ::b
             run_socket: OpenProg { autoload: true },
             run_syscall: OpenProg { autoload: true },
             run_tc: OpenProg { autoload: true },
+            run_tc_context: OpenProg { autoload: true },
             run_xdp: OpenProg { autoload: true },
         },
         maps: OpenMaps {
@@ -259,6 +264,9 @@ impl OpenSkel {
         if self.progs.run_tc.autoload != true {
             ::bpf_programs::skeleton::set_autoload(&mut self.object, NAME, "run_tc", self.progs.run_tc.autoload)?;
         }
+        if self.progs.run_tc_context.autoload != true {
+            ::bpf_programs::skeleton::set_autoload(&mut self.object, NAME, "run_tc_context", self.progs.run_tc_context.autoload)?;
+        }
         if self.progs.run_xdp.autoload != true {
             ::bpf_programs::skeleton::set_autoload(&mut self.object, NAME, "run_xdp", self.progs.run_xdp.autoload)?;
         }
@@ -299,6 +307,7 @@ impl Skel {
                 run_socket: ::bpf_programs::skeleton::take_program(object_ref, NAME, "run_socket")?,
                 run_syscall: ::bpf_programs::skeleton::take_program(object_ref, NAME, "run_syscall")?,
                 run_tc: ::bpf_programs::skeleton::take_program(object_ref, NAME, "run_tc")?,
+                run_tc_context: ::bpf_programs::skeleton::take_program(object_ref, NAME, "run_tc_context")?,
                 run_xdp: ::bpf_programs::skeleton::take_program(object_ref, NAME, "run_xdp")?,
             },
             maps: Maps {
@@ -356,6 +365,9 @@ impl Skel {
         }
         if self.progs.run_tc.autoload() && self.progs.run_tc.attach_from_section()? {
             attached.push("run_tc");
+        }
+        if self.progs.run_tc_context.autoload() && self.progs.run_tc_context.attach_from_section()? {
+            attached.push("run_tc_context");
         }
         if self.progs.run_xdp.autoload() && self.progs.run_xdp.attach_from_section()? {
             attached.push("run_xdp");
