@@ -8,6 +8,9 @@ use bpf_programs::programs::{
 };
 use integration_tests::{skip, skipped_unsupported, trampoline_refusal};
 
+#[path = "net_support/mod.rs"]
+mod net_support;
+
 const OBJECT: &[u8] = include_bytes!("../bpf/obj/prog_test_run.bpf.o");
 
 /// An Ethernet + IPv4 + UDP frame of `len` bytes, `tag` at offset 14 and 15 (over the IP
@@ -199,6 +202,82 @@ fn xdp_test_run_on_input_reports_the_size_a_small_buffer_needed() {
         out[0..6],
         input[6..12],
         "the buffer is filled as far as it goes"
+    );
+}
+
+/// An Ethernet frame carrying a UDP datagram from 127.0.0.1:5555 to 127.0.0.1:`port`.
+fn udp_frame_to_loopback(port: u16, payload: &[u8]) -> Vec<u8> {
+    let mut frame = vec![0u8; 14];
+    frame[12] = 0x08;
+    let total = (20 + 8 + payload.len()) as u16;
+    let mut ip = [0u8; 20];
+    ip[0] = 0x45;
+    ip[2..4].copy_from_slice(&total.to_be_bytes());
+    ip[6] = 0x40; // don't fragment
+    ip[8] = 64;
+    ip[9] = 17;
+    ip[12..16].copy_from_slice(&[127, 0, 0, 1]);
+    ip[16..20].copy_from_slice(&[127, 0, 0, 1]);
+    let sum: u32 = ip
+        .chunks(2)
+        .map(|word| u32::from(u16::from_be_bytes([word[0], word[1]])))
+        .sum();
+    let folded = (sum & 0xffff) + (sum >> 16);
+    let checksum = !((folded & 0xffff) + (folded >> 16)) as u16;
+    ip[10..12].copy_from_slice(&checksum.to_be_bytes());
+    frame.extend_from_slice(&ip);
+    frame.extend_from_slice(&5555u16.to_be_bytes());
+    frame.extend_from_slice(&port.to_be_bytes());
+    frame.extend_from_slice(&(8 + payload.len() as u16).to_be_bytes());
+    frame.extend_from_slice(&[0, 0]); // no UDP checksum
+    frame.extend_from_slice(payload);
+    frame
+}
+
+/// The netns's `Ip: InReceives` counter (datagrams handed to IP), from /proc/net/snmp.
+fn ip_in_receives() -> u64 {
+    let snmp = std::fs::read_to_string("/proc/thread-self/net/snmp").unwrap();
+    let mut ip_lines = snmp.lines().filter(|line| line.starts_with("Ip:"));
+    let (names, values) = (ip_lines.next().unwrap(), ip_lines.next().unwrap());
+    let column = names
+        .split_whitespace()
+        .position(|name| name == "InReceives")
+        .unwrap();
+    values
+        .split_whitespace()
+        .nth(column)
+        .unwrap()
+        .parse()
+        .unwrap()
+}
+
+#[test]
+fn xdp_test_run_on_input_live_frames_reach_the_stack() {
+    // A namespace of our own: nobody else's packets in its counters.
+    let _netns = net_support::TestNetns::enter();
+    let mut bpf = Bpf::load(OBJECT).unwrap();
+    // XDP_PASS when bytes 15..19 (the IP header's total length and id) are not all zero.
+    let program = load(
+        &mut bpf,
+        "prog_test_run::xdp_test_run_on_input_live_frames_reach_the_stack",
+        "misaligned_xdp",
+    )
+    .unwrap();
+    let frame = udp_frame_to_loopback(9, b"live");
+    let before = ip_in_receives();
+    let out = run(
+        program,
+        TestRunOptions::new()
+            .data(&frame)
+            .repeat(5)
+            .flags(TestRunFlags::XDP_LIVE_FRAMES)
+            .batch_size(2),
+    );
+    assert_eq!(out.return_value, 0, "live runs report no verdict");
+    assert_eq!(
+        ip_in_receives() - before,
+        5,
+        "each of the 5 runs passed its frame to the stack of the namespace's lo"
     );
 }
 
