@@ -51,6 +51,7 @@ fn load_flags_strict_alignment_refuses_a_misaligned_packet_read() {
         .load(OBJECT)
         .unwrap();
     let program = bpf.program_mut("misaligned_xdp").unwrap();
+    assert_eq!(program.load_flags(), ProgramLoadFlags::STRICT_ALIGNMENT);
     assert!(matches!(program.load(), Err(ProgramError::Load { .. })));
     program.set_load_flags(ProgramLoadFlags::empty());
     program.load().unwrap();

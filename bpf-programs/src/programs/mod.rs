@@ -359,6 +359,13 @@ macro_rules! program_types {
                     $(Program::$variant(p) => p.data.set_load_flags(flags),)*
                 }
             }
+
+            /// The load flags set for the next load (by the loader or `set_load_flags`).
+            pub fn load_flags(&self) -> ProgramLoadFlags {
+                match self {
+                    $(Program::$variant(p) => p.data.load_flags(),)*
+                }
+            }
         }
 
         $(

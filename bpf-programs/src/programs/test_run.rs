@@ -22,7 +22,9 @@ bitflags::bitflags! {
 
 /// Input, output buffers and options of one test run; every part is optional.
 ///
-/// Output buffers are the caller's: nothing is allocated per run. Programs see as input what
+/// Output buffers are the caller's: nothing is allocated per run (but for a syscall program
+/// run without `context_out`: the kernel writes its context back, into a copy then). Programs
+/// see as input what
 /// their type takes: packet data (skb and XDP programs, flow dissector), a context
 /// (`__sk_buff`, `xdp_md`, `bpf_sk_lookup`, a raw tracepoint's arguments, a syscall program's
 /// struct, `bpf_nf_ctx`), or both.
