@@ -4,7 +4,8 @@
 use bpf_programs::Bpf;
 use bpf_programs::maps::GlobalData;
 use bpf_programs::programs::{
-    FEntry, FModRet, ProgramError, TestRunError, TestRunFlags, TestRunOptions, TestRunOutput,
+    FEntry, FModRet, ProgramError, ProgramLoadFlags, TestRunError, TestRunFlags, TestRunOptions,
+    TestRunOutput,
 };
 use integration_tests::{skip, skipped_unsupported, trampoline_refusal};
 
@@ -64,7 +65,11 @@ fn socket_filter_test_run_on_input() {
 
 #[test]
 fn sched_cls_test_run_on_input() {
-    let mut bpf = Bpf::load(OBJECT).unwrap();
+    // As docs/GUIDE.md's "Testing your BPF programs" does it.
+    let mut bpf = bpf_programs::BpfLoader::new()
+        .load_flags(ProgramLoadFlags::STRICT_ALIGNMENT | ProgramLoadFlags::TEST_RND_HI32)
+        .load(OBJECT)
+        .unwrap();
     let program = load(
         &mut bpf,
         "prog_test_run::sched_cls_test_run_on_input",
