@@ -2,12 +2,14 @@
 
 mod bench_btf;
 mod bench_load;
+mod btf_roundtrip;
 mod build_bpf;
 mod codegen;
 mod fetch_kernel;
 mod summary;
 mod test;
 mod vm_test;
+mod vmlinux_h;
 
 use std::process::ExitCode;
 
@@ -21,7 +23,9 @@ fn usage() -> ExitCode {
          vm-test [--help]    run the integration tests on a second kernel under qemu\n  \
          bench-load [object] time a first load of an object, ours against libbpf\n  \
          summary             per program type results of test and vm-test, side by side\n  \
-         fetch-kernel [suite] unpack the newest Debian kernel of a suite for vm-test --kernel"
+         fetch-kernel [suite] unpack the newest Debian kernel of a suite for vm-test --kernel\n  \
+         vmlinux-h [--btf F] write a BTF (default: this kernel's) as a C header, like bpftool\n  \
+         btf-roundtrip       compile written headers with clang and compare the BTF with its source"
     );
     ExitCode::from(2)
 }
@@ -40,6 +44,8 @@ fn main() -> ExitCode {
         "vm-test" => vm_test::run(rest),
         "summary" => summary::run(rest),
         "fetch-kernel" => fetch_kernel::run(rest),
+        "vmlinux-h" => vmlinux_h::run(rest),
+        "btf-roundtrip" => btf_roundtrip::run(rest),
         _ => return usage(),
     };
     match result {

@@ -6,9 +6,11 @@
 //! - Before `BTF_LOAD`: [`Btf::fixup_datasecs`], [`Btf::sanitize`] with [`BtfFeatures`],
 //!   then [`Btf::to_bytes`].
 //! - [`BtfExt::parse`]: func/line info and CO-RE records per ELF section (byte offsets).
+//! - [`write_c_header`] / [`CWriter`]: BTF as C (`vmlinux.h`), as bpftool writes it.
 //! - [`core::relocate`] against a [`core::CoreTarget`]: CO-RE for one function's instructions.
 
 mod bytes;
+mod c_header;
 pub mod core;
 mod error;
 mod ext;
@@ -17,6 +19,7 @@ mod parse;
 mod sanitize;
 mod types;
 
+pub use c_header::{CHeaderError, CHeaderOptions, CWriter, write_c_header};
 pub use error::BtfError;
 pub use ext::{BtfExt, CoreRelo, CoreReloKind, ExtSection, FuncInfo, LineInfo};
 pub use fixup::DataSymbol;

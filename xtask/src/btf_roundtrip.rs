@@ -1,0 +1,494 @@
+//! `cargo xtask btf-roundtrip [--kernel VMLINUZ]... [--module KO]...`: proves bpf-core's BTF → C
+//! writer on real kernels. For each kernel's BTF (this machine's, and each `--kernel`'s, read
+//! from the `.BTF` section of its unpacked vmlinux) it writes the header, compiles it with clang
+//! (`-g -target bpf`, one global per named type so clang emits them all), and compares the BTF
+//! clang produced with the source: every named struct, union, enum and typedef must have the
+//! same kind, size, members (names, bit offsets, bitfield widths, types) and enumerators. Where
+//! bpftool is installed, its header of the same BTF is compared line by line too.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::Arc;
+
+use bpf_core::btf::{Btf, CHeaderOptions, CWriter, TypeKind};
+
+/// One kernel's BTF and where it came from.
+struct Source {
+    label: String,
+    btf: Btf,
+    /// A file bpftool can read the same BTF from (with `base` for split BTF).
+    file: PathBuf,
+    base_file: Option<PathBuf>,
+}
+
+/// The `.BTF` section of an ELF file (vmlinux or a module).
+pub fn elf_btf_section(path: &Path) -> Result<Vec<u8>, String> {
+    use object::{Object as _, ObjectSection as _};
+    let data = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let elf = object::File::parse(&*data).map_err(|e| format!("{}: {e}", path.display()))?;
+    let section = elf
+        .section_by_name(".BTF")
+        .ok_or_else(|| format!("{}: no .BTF section", path.display()))?;
+    let bytes = section
+        .data()
+        .map_err(|e| format!("{}: .BTF: {e}", path.display()))?;
+    Ok(bytes.to_vec())
+}
+
+fn kernel_source(vmlinuz: &Path, scratch: &Path) -> Result<Source, String> {
+    let name = vmlinuz
+        .file_name()
+        .and_then(|n| n.to_str())
+        .ok_or("kernel path has no file name")?;
+    let release = name.trim_start_matches("vmlinuz-");
+    let vmlinux = crate::vm_test::unpack_vmlinux(vmlinuz, release, scratch)?;
+    let btf = Btf::parse_owned(elf_btf_section(&vmlinux)?, None)
+        .map_err(|e| format!("{}: {e}", vmlinux.display()))?;
+    Ok(Source {
+        label: release.to_owned(),
+        btf,
+        file: vmlinux,
+        base_file: None,
+    })
+}
+
+fn module_source(module: &Path, base: &Source) -> Result<Source, String> {
+    let base_btf = Btf::parse_owned(base.btf.to_bytes(), None).map_err(|e| e.to_string())?;
+    let btf = Btf::parse_owned(elf_btf_section(module)?, Some(Arc::new(base_btf)))
+        .map_err(|e| format!("{}: {e}", module.display()))?;
+    Ok(Source {
+        label: format!("{} (split, on {})", module.display(), base.label),
+        btf,
+        file: module.to_path_buf(),
+        base_file: Some(base.file.clone()),
+    })
+}
+
+/// A C file declaring one pointer global per named type, so clang's BTF holds every type in
+/// full, and the C name each source type id was written under.
+fn probe_source(btf: &Btf, writer: &CWriter<'_>) -> (String, Vec<(u32, String)>) {
+    let mut text = String::from("#include \"vmlinux.h\"\n\n");
+    let mut roots = Vec::new();
+    for id in 1..btf.end_id() {
+        let Ok(t) = btf.type_by_id(id) else { continue };
+        let keyword = match t.kind {
+            TypeKind::Struct(_) => "struct ",
+            TypeKind::Union(_) => "union ",
+            TypeKind::Enum(_) | TypeKind::Enum64(_) => "enum ",
+            TypeKind::Typedef { .. } => "",
+            _ => continue,
+        };
+        let Some(name) = writer.c_name(id) else {
+            continue;
+        };
+        if name == "__builtin_va_list" {
+            continue;
+        }
+        text.push_str(&format!("{keyword}{name} *__roundtrip_{id};\n"));
+        roots.push((id, name.to_owned()));
+    }
+    (text, roots)
+}
+
+fn compile(dir: &Path, source: &str) -> Result<Btf, String> {
+    let c = dir.join("probe.c");
+    let o = dir.join("probe.o");
+    std::fs::write(&c, source).map_err(|e| format!("{}: {e}", c.display()))?;
+    let out = Command::new(crate::build_bpf::CLANG)
+        .args(["-g", "-O2", "-target", "bpf", "-D__TARGET_ARCH_x86", "-c"])
+        .arg(&c)
+        .arg("-o")
+        .arg(&o)
+        .current_dir(dir)
+        .output()
+        .map_err(|e| format!("running {}: {e}", crate::build_bpf::CLANG))?;
+    if !out.status.success() {
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        let head: Vec<&str> = stderr.lines().take(40).collect();
+        return Err(format!(
+            "the written header does not compile:\n{}",
+            head.join("\n")
+        ));
+    }
+    Btf::parse_owned(elf_btf_section(&o)?, None).map_err(|e| format!("{}: {e}", o.display()))
+}
+
+/// Compares a source type graph with clang's, named types by their C names.
+struct Comparison<'a> {
+    source: &'a Btf,
+    compiled: &'a Btf,
+    /// Source id → the C name it was written under.
+    c_names: &'a HashMap<u32, String>,
+    mismatches: Vec<String>,
+}
+
+const MAX_DEPTH: usize = 64;
+
+impl Comparison<'_> {
+    fn kind_name(kind: &TypeKind<'_>) -> &'static str {
+        match kind {
+            TypeKind::Struct(_) => "struct",
+            TypeKind::Union(_) => "union",
+            TypeKind::Enum(_) | TypeKind::Enum64(_) => "enum",
+            TypeKind::Typedef { .. } => "typedef",
+            TypeKind::Fwd { is_union: true } => "union",
+            TypeKind::Fwd { is_union: false } => "struct",
+            _ => "other",
+        }
+    }
+
+    /// Whether source type `s` and compiled type `c` are the same type. Named definitions are
+    /// the same when their C names and kinds agree (each is compared in full on its own).
+    fn same(&self, s: u32, c: u32, depth: usize) -> Result<(), String> {
+        if depth > MAX_DEPTH {
+            return Err("nesting too deep".into());
+        }
+        let st = self.source.type_by_id(s).map_err(|e| e.to_string())?;
+        let ct = self.compiled.type_by_id(c).map_err(|e| e.to_string())?;
+        let named_def = matches!(
+            st.kind,
+            TypeKind::Struct(_)
+                | TypeKind::Union(_)
+                | TypeKind::Enum(_)
+                | TypeKind::Enum64(_)
+                | TypeKind::Typedef { .. }
+                | TypeKind::Fwd { .. }
+        ) && !st.name.is_empty();
+        if named_def {
+            let want = self.c_names.get(&s).map(String::as_str).unwrap_or(st.name);
+            if ct.name != want || Self::kind_name(&st.kind) != Self::kind_name(&ct.kind) {
+                return Err(format!(
+                    "{} {want} became {} {}",
+                    Self::kind_name(&st.kind),
+                    Self::kind_name(&ct.kind),
+                    ct.name
+                ));
+            }
+            return Ok(());
+        }
+        self.same_shape(s, c, depth)
+    }
+
+    /// Compares the contents of two types (not only their names).
+    fn same_shape(&self, s: u32, c: u32, depth: usize) -> Result<(), String> {
+        let st = self.source.type_by_id(s).map_err(|e| e.to_string())?;
+        let ct = self.compiled.type_by_id(c).map_err(|e| e.to_string())?;
+        match (st.kind, ct.kind) {
+            (TypeKind::Void, TypeKind::Void) => Ok(()),
+            (TypeKind::Int(a), TypeKind::Int(b)) => {
+                // GCC spells `long unsigned int` what clang spells `unsigned long`, and marks
+                // `char` unsigned where clang marks it signed (BPF's `char` is signed).
+                let char_type = st.name == "char" && ct.name == "char";
+                if a.size != b.size
+                    || a.bits != b.bits
+                    || (a.is_signed() != b.is_signed() && !char_type)
+                {
+                    return Err(format!("int {} became {}", st.name, ct.name));
+                }
+                Ok(())
+            }
+            (TypeKind::Float { size: a }, TypeKind::Float { size: b }) if a == b => Ok(()),
+            (TypeKind::Ptr { target: a }, TypeKind::Ptr { target: b })
+            | (TypeKind::Const { target: a }, TypeKind::Const { target: b })
+            | (TypeKind::Volatile { target: a }, TypeKind::Volatile { target: b })
+            | (TypeKind::Restrict { target: a }, TypeKind::Restrict { target: b })
+            | (TypeKind::TypeTag { target: a }, TypeKind::TypeTag { target: b }) => {
+                self.same(a, b, depth + 1).map_err(|e| format!("*{e}"))
+            }
+            (TypeKind::Typedef { target: a }, TypeKind::Typedef { target: b }) => {
+                self.same(a, b, depth + 1)
+            }
+            (TypeKind::Array(a), TypeKind::Array(b)) => {
+                if a.nelems != b.nelems {
+                    return Err(format!("[{}] became [{}]", a.nelems, b.nelems));
+                }
+                self.same(a.elem, b.elem, depth + 1)
+                    .map_err(|e| format!("[{}] {e}", a.nelems))
+            }
+            (TypeKind::Struct(a), TypeKind::Struct(b))
+            | (TypeKind::Union(a), TypeKind::Union(b)) => {
+                // The writer pads a union larger than its members with a last unnamed struct.
+                let padded_union = matches!(st.kind, TypeKind::Union(_))
+                    && b.len() == a.len() + 1
+                    && b.member(a.len()).is_ok_and(|m| {
+                        m.name.is_empty()
+                            && matches!(
+                                self.compiled.type_by_id(m.type_id).map(|t| t.kind),
+                                Ok(TypeKind::Struct(p)) if p.is_empty()
+                            )
+                    });
+                if a.size != b.size || (a.len() != b.len() && !padded_union) {
+                    return Err(format!(
+                        "size {} with {} members became size {} with {}",
+                        a.size,
+                        a.len(),
+                        b.size,
+                        b.len()
+                    ));
+                }
+                for (ma, mb) in a.members().zip(b.members()) {
+                    let (ma, mb) = (
+                        ma.map_err(|e| e.to_string())?,
+                        mb.map_err(|e| e.to_string())?,
+                    );
+                    if ma.name != mb.name
+                        || ma.bit_offset != mb.bit_offset
+                        || ma.bitfield_size != mb.bitfield_size
+                    {
+                        return Err(format!(
+                            "member {} at bit {} (width {}) became {} at bit {} (width {})",
+                            ma.name,
+                            ma.bit_offset,
+                            ma.bitfield_size,
+                            mb.name,
+                            mb.bit_offset,
+                            mb.bitfield_size
+                        ));
+                    }
+                    self.same(ma.type_id, mb.type_id, depth + 1)
+                        .map_err(|e| format!(".{}: {e}", ma.name))?;
+                }
+                Ok(())
+            }
+            (TypeKind::Enum(a) | TypeKind::Enum64(a), TypeKind::Enum(b) | TypeKind::Enum64(b)) => {
+                if a.size != b.size || a.len() != b.len() {
+                    return Err(format!(
+                        "enum of size {} with {} values became size {} with {}",
+                        a.size,
+                        a.len(),
+                        b.size,
+                        b.len()
+                    ));
+                }
+                let bits = u64::MAX >> (64 - 8 * a.size.clamp(1, 8));
+                for (va, vb) in a.values().zip(b.values()) {
+                    let (va, vb) = (
+                        va.map_err(|e| e.to_string())?,
+                        vb.map_err(|e| e.to_string())?,
+                    );
+                    // A renamed duplicate enumerator carries a `___N` suffix.
+                    let renamed = vb
+                        .name
+                        .strip_prefix(va.name)
+                        .is_some_and(|rest| rest.starts_with("___"));
+                    if (va.name != vb.name && !renamed) || va.value & bits != vb.value & bits {
+                        return Err(format!(
+                            "enumerator {} = {} became {} = {}",
+                            va.name, va.value, vb.name, vb.value
+                        ));
+                    }
+                }
+                Ok(())
+            }
+            (TypeKind::FuncProto(a), TypeKind::FuncProto(b)) => {
+                self.same(a.ret, b.ret, depth + 1)
+                    .map_err(|e| format!("return: {e}"))?;
+                // clang writes `(void)` as no parameters; BTF may hold one `void` parameter.
+                let params = |p: bpf_core::btf::FuncProto<'_>| -> Result<Vec<u32>, String> {
+                    let ids: Vec<u32> = p
+                        .params()
+                        .map(|q| q.map(|q| q.type_id).map_err(|e| e.to_string()))
+                        .collect::<Result<_, _>>()?;
+                    Ok(if ids == [0] { Vec::new() } else { ids })
+                };
+                let (pa, pb) = (params(a)?, params(b)?);
+                if pa.len() != pb.len() {
+                    return Err(format!("{} parameters became {}", pa.len(), pb.len()));
+                }
+                for (i, (x, y)) in pa.into_iter().zip(pb).enumerate() {
+                    self.same(x, y, depth + 1)
+                        .map_err(|e| format!("parameter {i}: {e}"))?;
+                }
+                Ok(())
+            }
+            // clang drops `const` on an anonymous struct member (`const struct { ... };`).
+            (TypeKind::Const { target } | TypeKind::Volatile { target }, _)
+                if self.source.type_name(target).is_ok_and(str::is_empty) =>
+            {
+                self.same(target, c, depth + 1)
+            }
+            (a, b) => Err(format!("{:?} became {:?}", a.kind(), b.kind())),
+        }
+    }
+}
+
+/// Finds the compiled type a C name and kind denote.
+fn compiled_index(compiled: &Btf) -> HashMap<(&'static str, String), u32> {
+    let mut index = HashMap::new();
+    for id in 1..compiled.end_id() {
+        let Ok(t) = compiled.type_by_id(id) else {
+            continue;
+        };
+        if t.name.is_empty() || matches!(t.kind, TypeKind::Fwd { .. }) {
+            continue;
+        }
+        index
+            .entry((Comparison::kind_name(&t.kind), t.name.to_owned()))
+            .or_insert(id);
+    }
+    index
+}
+
+struct Figures {
+    compared: HashMap<&'static str, usize>,
+    mismatches: Vec<String>,
+    bpftool_diff: Option<usize>,
+}
+
+fn round_trip(source: &Source, scratch: &Path) -> Result<Figures, String> {
+    let options = CHeaderOptions::default();
+    let mut header = String::new();
+    let mut writer = CWriter::new(&source.btf).map_err(|e| e.to_string())?;
+    writer
+        .write_header(&mut header, &options)
+        .map_err(|e| e.to_string())?;
+    let dir = scratch.join(source.label.replace(['/', ' ', '(', ')', ','], "_"));
+    std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    std::fs::write(dir.join("vmlinux.h"), &header).map_err(|e| e.to_string())?;
+    let (probe, roots) = probe_source(&source.btf, &writer);
+    let compiled = compile(&dir, &probe)?;
+    let c_names: HashMap<u32, String> = roots.iter().cloned().collect();
+    let index = compiled_index(&compiled);
+    let mut comparison = Comparison {
+        source: &source.btf,
+        compiled: &compiled,
+        c_names: &c_names,
+        mismatches: Vec::new(),
+    };
+    let mut compared: HashMap<&'static str, usize> = HashMap::new();
+    for (id, name) in &roots {
+        let t = source.btf.type_by_id(*id).map_err(|e| e.to_string())?;
+        let kind = Comparison::kind_name(&t.kind);
+        let Some(&cid) = index.get(&(kind, name.clone())) else {
+            comparison
+                .mismatches
+                .push(format!("{kind} {name}: missing from clang's BTF"));
+            continue;
+        };
+        *compared.entry(kind).or_default() += 1;
+        if let Err(e) = comparison.same_shape(*id, cid, 0) {
+            comparison.mismatches.push(format!("{kind} {name}: {e}"));
+        }
+    }
+    let bpftool_diff = bpftool_diff(source, &header, &dir);
+    Ok(Figures {
+        compared,
+        mismatches: comparison.mismatches,
+        bpftool_diff,
+    })
+}
+
+/// Lines that differ between bpftool's header and ours, when bpftool is installed.
+fn bpftool_diff(source: &Source, ours: &str, dir: &Path) -> Option<usize> {
+    let mut cmd = Command::new("bpftool");
+    cmd.args(["btf", "dump", "file"]).arg(&source.file);
+    if let Some(base) = &source.base_file {
+        cmd.arg("-B").arg(base);
+    }
+    let out = cmd.args(["format", "c"]).output().ok()?;
+    if !out.status.success() {
+        return None;
+    }
+    let theirs = String::from_utf8_lossy(&out.stdout);
+    let _ = std::fs::write(dir.join("bpftool.h"), theirs.as_bytes());
+    let mut a: Vec<&str> = ours.lines().collect();
+    let mut b: Vec<&str> = theirs.lines().collect();
+    a.sort_unstable();
+    b.sort_unstable();
+    // Lines in one sorted list but not the other.
+    let (mut i, mut j, mut diff) = (0, 0, 0);
+    while i < a.len() && j < b.len() {
+        match a[i].cmp(b[j]) {
+            std::cmp::Ordering::Equal => {
+                i += 1;
+                j += 1;
+            }
+            std::cmp::Ordering::Less => {
+                diff += 1;
+                i += 1;
+            }
+            std::cmp::Ordering::Greater => {
+                diff += 1;
+                j += 1;
+            }
+        }
+    }
+    Some(diff + (a.len() - i) + (b.len() - j))
+}
+
+pub fn run(args: &[String]) -> Result<(), String> {
+    let usage =
+        "usage: cargo xtask btf-roundtrip [--no-host] [--kernel VMLINUZ]... [--module KO]...";
+    let root = crate::workspace_root();
+    let scratch = root.join("target").join("btf-roundtrip");
+    let mut sources = Vec::new();
+    let mut host = true;
+    let mut kernels = Vec::new();
+    let mut modules = Vec::new();
+    let mut args = args.iter();
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            "--no-host" => host = false,
+            "--kernel" => kernels.push(PathBuf::from(args.next().ok_or(usage)?)),
+            "--module" => modules.push(PathBuf::from(args.next().ok_or(usage)?)),
+            _ => return Err(usage.into()),
+        }
+    }
+    if host {
+        let path = PathBuf::from("/sys/kernel/btf/vmlinux");
+        let btf = Btf::from_file(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+        sources.push(Source {
+            label: "this kernel".into(),
+            btf,
+            file: path,
+            base_file: None,
+        });
+    }
+    for kernel in &kernels {
+        sources.push(kernel_source(kernel, &scratch)?);
+    }
+    for module in &modules {
+        let base = sources
+            .iter()
+            .rfind(|s| s.base_file.is_none())
+            .ok_or("--module needs a kernel before it")?;
+        let source = module_source(module, base)?;
+        sources.push(source);
+    }
+    let mut failed = false;
+    for source in &sources {
+        let started = std::time::Instant::now();
+        let figures = round_trip(source, &scratch)?;
+        let mut kinds: Vec<_> = figures.compared.iter().collect();
+        kinds.sort();
+        let total: usize = figures.compared.values().sum();
+        println!(
+            "{}: {} types compared ({}), {} mismatches, {:.1} s",
+            source.label,
+            total,
+            kinds
+                .iter()
+                .map(|(k, n)| format!("{n} {k}"))
+                .collect::<Vec<_>>()
+                .join(", "),
+            figures.mismatches.len(),
+            started.elapsed().as_secs_f64()
+        );
+        for m in figures.mismatches.iter().take(20) {
+            println!("  mismatch: {m}");
+        }
+        let listing = scratch.join("mismatches.txt");
+        let _ = std::fs::write(&listing, figures.mismatches.join("\n"));
+        match figures.bpftool_diff {
+            Some(n) => println!("  bpftool's header of the same BTF: {n} lines differ"),
+            None => println!("  (bpftool not run)"),
+        }
+        failed |= !figures.mismatches.is_empty() || total == 0;
+    }
+    if failed {
+        Err("the written headers do not round-trip".into())
+    } else {
+        Ok(())
+    }
+}
