@@ -285,3 +285,6 @@ pub fn write_c_header(
 ) -> Result<(), CHeaderError> {
     CWriter::new(btf)?.write_header(out, options)
 }
+
+#[cfg(test)]
+mod tests;
