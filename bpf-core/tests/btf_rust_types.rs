@@ -168,8 +168,10 @@ fn kernel_structs_have_their_btf_sizes() {
         size_of::<trace_event_raw_sched_switch>(),
         size("trace_event_raw_sched_switch")
     );
-    let mut task = task_struct::default();
-    task.pid = 7;
+    let task = task_struct {
+        pid: 7,
+        ..Default::default()
+    };
     let bytes = task.as_bytes();
     let back = task_struct::read_from_bytes(bytes).unwrap();
     assert_eq!(back.pid, 7);

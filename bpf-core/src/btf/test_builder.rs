@@ -60,11 +60,6 @@ impl BtfBuilder {
         self.next_id - 1
     }
 
-    /// The id the next added type gets.
-    pub fn next_id(&self) -> u32 {
-        self.next_id
-    }
-
     pub fn int(&mut self, name: &str, size: u32, signed: bool) -> u32 {
         let encoding = u32::from(signed);
         self.record(name, 1, false, 0, size, &[(encoding << 24) | (size * 8)])

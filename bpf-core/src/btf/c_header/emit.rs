@@ -197,7 +197,7 @@ impl CWriter<'_> {
             }
             max_align = max_align.max(align);
         }
-        Ok(c.size % max_align != 0)
+        Ok(c.size.checked_rem(max_align) != Some(0))
     }
 
     /// Size in bytes the compiler gives type `id` as this header spells it: its BTF size, but

@@ -205,11 +205,17 @@ impl RustTypes<'_> {
             let mut bits = m.bitfield_size;
             if bits == 0 {
                 let resolved = self.btf.resolve(m.type_id)?;
-                if let TypeKind::Int(int) = self.btf.type_by_id(resolved)?.kind {
-                    if u32::from(int.bits) != int.size * 8 || int.offset != 0 {
-                        bit_offset += u32::from(int.offset);
-                        bits = u32::from(int.bits);
+                let narrow_int = match self.btf.type_by_id(resolved)?.kind {
+                    TypeKind::Int(int)
+                        if u32::from(int.bits) != int.size * 8 || int.offset != 0 =>
+                    {
+                        Some(int)
                     }
+                    _ => None,
+                };
+                if let Some(int) = narrow_int {
+                    bit_offset += u32::from(int.offset);
+                    bits = u32::from(int.bits);
                 }
             }
             placed.push(Placed {
@@ -422,13 +428,13 @@ impl RustTypes<'_> {
         let mut max_align = 1;
         for m in c.members() {
             let m = m?;
-            let align = self.btf.type_align(m.type_id)?;
+            let align = self.btf.type_align(m.type_id).unwrap_or(1);
             if m.bitfield_size == 0 && m.bit_offset % (8 * align) != 0 {
                 return Ok(true);
             }
             max_align = max_align.max(align);
         }
-        Ok(c.size % max_align != 0)
+        Ok(c.size.checked_rem(max_align) != Some(0))
     }
 
     fn lay_out_union(
@@ -486,7 +492,9 @@ impl RustTypes<'_> {
             });
         }
         let align = self.btf.type_align(id)?;
-        let align_field = (c.size % align == 0).then(|| align_type(align)).flatten();
+        let align_field = (c.size.checked_rem(align) == Some(0))
+            .then(|| align_type(align))
+            .flatten();
         Ok(Item::Union(UnionItem {
             name,
             c_name,

@@ -277,7 +277,8 @@ impl<'b> RustTypes<'b> {
             TypeKind::Typedef { target } => self.spell_typedef(id, t.name, target, depth)?,
             TypeKind::Struct(c) | TypeKind::Union(c) => {
                 let name = self.defined_name(id, t.name, anon_name);
-                let align = self.btf.type_align(id)?;
+                // A member without an alignment fails, more precisely, when laid out.
+                let align = self.btf.type_align(id).unwrap_or(1);
                 RustTy::new(name, c.size, align)
             }
             TypeKind::Enum(e) | TypeKind::Enum64(e) => {
@@ -368,3 +369,6 @@ pub fn write_rust_types(
     }
     types.write(out)
 }
+
+#[cfg(test)]
+mod tests;

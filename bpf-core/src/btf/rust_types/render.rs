@@ -181,7 +181,7 @@ fn bitfield_accessors(b: &Bitfield, out: &mut impl Write) -> std::fmt::Result {
         BitfieldValue::Int { ty, signed: false } => (
             ty.clone(),
             format!("bits as {ty}"),
-            format!("value as u128"),
+            "value as u128".to_owned(),
         ),
         BitfieldValue::Int { ty, signed: true } => {
             // Sign-extend from the field's width.
