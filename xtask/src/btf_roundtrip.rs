@@ -4,7 +4,9 @@
 //! (`-g -target bpf`, one global per named type so clang emits them all), and compares the BTF
 //! clang produced with the source: every named struct, union, enum and typedef must have the
 //! same kind, size, members (names, bit offsets, bitfield widths, types) and enumerators. Where
-//! bpftool is installed, its header of the same BTF is compared line by line too.
+//! bpftool is installed, its header of the same BTF is compared line by line too, and every C
+//! program of the project (`build-bpf`'s) is compiled against both headers: the objects must be
+//! byte-identical.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -336,7 +338,63 @@ struct Figures {
     bpftool_diff: Option<usize>,
 }
 
-fn round_trip(source: &Source, scratch: &Path) -> Result<Figures, String> {
+/// The project's C programs compiled against two headers of the same BTF: how many objects
+/// came out byte-identical, and which did not (or did not compile).
+struct ProgramFigures {
+    identical: usize,
+    different: Vec<String>,
+}
+
+fn compare_programs(ours: &str, bpftool: &str) -> Result<ProgramFigures, String> {
+    use crate::build_bpf;
+    let root = crate::workspace_root();
+    let _lock = build_bpf::lock_stage()?;
+    let stage = build_bpf::stage_sources(&root)?;
+    let jobs = build_bpf::jobs(&root);
+    let mut outputs: Vec<Vec<Result<Vec<u8>, String>>> = Vec::new();
+    for (label, header) in [("bpftool", bpftool), ("ours", ours)] {
+        for staged in build_bpf::staged_headers(&stage) {
+            std::fs::write(&staged, header).map_err(|e| format!("{}: {e}", staged.display()))?;
+        }
+        let mut objects = Vec::new();
+        for job in &jobs {
+            let output = stage.join(format!("out-{label}")).join(&job.output);
+            objects.push(
+                build_bpf::compile(&stage, job, &output)
+                    .and_then(|()| std::fs::read(&output).map_err(|e| e.to_string())),
+            );
+        }
+        outputs.push(objects);
+    }
+    let _ = std::fs::remove_dir_all(&stage);
+    let mut figures = ProgramFigures {
+        identical: 0,
+        different: Vec::new(),
+    };
+    for (job, (theirs, ours)) in jobs.iter().zip(outputs[0].iter().zip(&outputs[1])) {
+        let name = job.output.display();
+        match (theirs, ours) {
+            (Ok(a), Ok(b)) if a == b => figures.identical += 1,
+            (Ok(_), Ok(_)) => figures.different.push(format!("{name}: objects differ")),
+            (Err(_), Err(_)) => figures
+                .different
+                .push(format!("{name}: compiles with neither header")),
+            (Ok(_), Err(e)) => figures
+                .different
+                .push(format!("{name}: fails with ours: {e}")),
+            (Err(_), Ok(_)) => figures
+                .different
+                .push(format!("{name}: fails with bpftool's only")),
+        }
+    }
+    Ok(figures)
+}
+
+fn round_trip(
+    source: &Source,
+    scratch: &Path,
+    programs: bool,
+) -> Result<(Figures, Option<ProgramFigures>), String> {
     let options = CHeaderOptions::default();
     let mut header = String::new();
     let mut writer = CWriter::new(&source.btf).map_err(|e| e.to_string())?;
@@ -371,27 +429,39 @@ fn round_trip(source: &Source, scratch: &Path) -> Result<Figures, String> {
             comparison.mismatches.push(format!("{kind} {name}: {e}"));
         }
     }
-    let bpftool_diff = bpftool_diff(source, &header, &dir);
-    Ok(Figures {
+    let bpftool = bpftool_header(source);
+    if let Some(theirs) = &bpftool {
+        let _ = std::fs::write(dir.join("bpftool.h"), theirs);
+    }
+    let figures = Figures {
         compared,
         mismatches: comparison.mismatches,
-        bpftool_diff,
-    })
+        bpftool_diff: bpftool
+            .as_deref()
+            .map(|theirs| lines_differing(&header, theirs)),
+    };
+    let programs = match (&bpftool, programs) {
+        (Some(theirs), true) => Some(compare_programs(&header, theirs)?),
+        _ => None,
+    };
+    Ok((figures, programs))
 }
 
-/// Lines that differ between bpftool's header and ours, when bpftool is installed.
-fn bpftool_diff(source: &Source, ours: &str, dir: &Path) -> Option<usize> {
+/// bpftool's header of the same BTF, when bpftool is installed.
+fn bpftool_header(source: &Source) -> Option<String> {
     let mut cmd = Command::new("bpftool");
     cmd.args(["btf", "dump", "file"]).arg(&source.file);
     if let Some(base) = &source.base_file {
         cmd.arg("-B").arg(base);
     }
     let out = cmd.args(["format", "c"]).output().ok()?;
-    if !out.status.success() {
-        return None;
-    }
-    let theirs = String::from_utf8_lossy(&out.stdout);
-    let _ = std::fs::write(dir.join("bpftool.h"), theirs.as_bytes());
+    out.status
+        .success()
+        .then(|| String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+/// Lines in one header but not the other (as multisets).
+fn lines_differing(ours: &str, theirs: &str) -> usize {
     let mut a: Vec<&str> = ours.lines().collect();
     let mut b: Vec<&str> = theirs.lines().collect();
     a.sort_unstable();
@@ -414,7 +484,7 @@ fn bpftool_diff(source: &Source, ours: &str, dir: &Path) -> Option<usize> {
             }
         }
     }
-    Some(diff + (a.len() - i) + (b.len() - j))
+    diff + (a.len() - i) + (b.len() - j)
 }
 
 pub fn run(args: &[String]) -> Result<(), String> {
@@ -459,7 +529,8 @@ pub fn run(args: &[String]) -> Result<(), String> {
     let mut failed = false;
     for source in &sources {
         let started = std::time::Instant::now();
-        let figures = round_trip(source, &scratch)?;
+        // The project's programs are compiled against each full kernel's two headers.
+        let (figures, programs) = round_trip(source, &scratch, source.base_file.is_none())?;
         let mut kinds: Vec<_> = figures.compared.iter().collect();
         kinds.sort();
         let total: usize = figures.compared.values().sum();
@@ -485,6 +556,17 @@ pub fn run(args: &[String]) -> Result<(), String> {
             None => println!("  (bpftool not run)"),
         }
         failed |= !figures.mismatches.is_empty() || total == 0;
+        if let Some(programs) = programs {
+            println!(
+                "  the project's C programs against bpftool's header and ours: {} objects identical, {} not",
+                programs.identical,
+                programs.different.len()
+            );
+            for d in &programs.different {
+                println!("  program: {d}");
+            }
+            failed |= !programs.different.is_empty() || programs.identical == 0;
+        }
     }
     if failed {
         Err("the written headers do not round-trip".into())

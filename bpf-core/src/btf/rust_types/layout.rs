@@ -141,7 +141,33 @@ impl RustTypes<'_> {
             }
         };
         match t.kind {
-            TypeKind::Struct(c) => self.lay_out_struct(id, name, keyword("struct"), c),
+            TypeKind::Struct(c) => {
+                let members = self.placed_members(&c)?;
+                self.lay_out_struct(id, name, keyword("struct"), members, c.size)
+            }
+            TypeKind::Datasec(sec) => {
+                let mut members = Vec::new();
+                let mut end = sec.size;
+                for v in sec.vars() {
+                    let var = self.btf.type_by_id(v.type_id)?;
+                    // The skeleton shows what user space shares: globals, not statics or externs.
+                    let TypeKind::Var {
+                        target,
+                        linkage: crate::btf::VarLinkage::Global,
+                    } = var.kind
+                    else {
+                        continue;
+                    };
+                    end = end.max(v.offset.saturating_add(v.size));
+                    members.push(Placed {
+                        name: var.name.to_owned(),
+                        type_id: target,
+                        bit_offset: v.offset.saturating_mul(8),
+                        bits: 0,
+                    });
+                }
+                self.lay_out_struct(id, name, format!("section {}", t.name), members, end)
+            }
             TypeKind::Union(c) => self.lay_out_union(id, name, keyword("union"), c),
             TypeKind::Enum(e) | TypeKind::Enum64(e) => {
                 let repr = match (e.size, e.signed) {
@@ -281,10 +307,10 @@ impl RustTypes<'_> {
         id: u32,
         name: String,
         c_name: String,
-        c: Composite<'_>,
+        members: Vec<Placed>,
+        size: u32,
     ) -> Result<Item, RustTypesError> {
-        let members = self.placed_members(&c)?;
-        let packed = self.is_packed(&c)?;
+        let packed = self.is_packed(&members, size);
         let mut fields = Vec::new();
         let mut bitfields = Vec::new();
         let mut used = Vec::new();
@@ -397,24 +423,24 @@ impl RustTypes<'_> {
             cur = offset + ty.size;
             i += 1;
         }
-        if cur > c.size {
+        if cur > size {
             return Err(self.unrepresentable(
                 id,
-                format!("members end at byte {cur}, past its size {}", c.size),
+                format!("members end at byte {cur}, past its size {size}"),
             ));
         }
-        pad(&mut fields, &mut used, cur, c.size);
+        pad(&mut fields, &mut used, cur, size);
         let align_field = if packed {
             None
         } else {
             let natural = fields.iter().map(|f| f.align).max().unwrap_or(1);
-            let wanted = self.btf.type_align(id)?;
+            let wanted = self.members_align(&members);
             (natural < wanted).then(|| align_type(wanted)).flatten()
         };
         Ok(Item::Struct(StructItem {
             name,
             c_name,
-            size: c.size,
+            size,
             packed,
             align_field,
             fields,
@@ -424,17 +450,26 @@ impl RustTypes<'_> {
 
     /// A struct is packed when a plain member sits off its natural alignment or the size is not
     /// a multiple of the alignment (the C header writer decides the same way).
-    fn is_packed(&self, c: &Composite<'_>) -> Result<bool, RustTypesError> {
+    fn is_packed(&self, members: &[Placed], size: u32) -> bool {
         let mut max_align = 1;
-        for m in c.members() {
-            let m = m?;
+        for m in members {
+            // A member without an alignment fails, more precisely, when spelled.
             let align = self.btf.type_align(m.type_id).unwrap_or(1);
-            if m.bitfield_size == 0 && m.bit_offset % (8 * align) != 0 {
-                return Ok(true);
+            if m.bits == 0 && m.bit_offset % (8 * align) != 0 {
+                return true;
             }
             max_align = max_align.max(align);
         }
-        Ok(c.size.checked_rem(max_align) != Some(0))
+        size.checked_rem(max_align) != Some(0)
+    }
+
+    /// The alignment C gives a struct of `members` that is not packed.
+    fn members_align(&self, members: &[Placed]) -> u32 {
+        members
+            .iter()
+            .map(|m| self.btf.type_align(m.type_id).unwrap_or(1))
+            .max()
+            .unwrap_or(1)
     }
 
     fn lay_out_union(

@@ -151,6 +151,22 @@ impl<'b> RustTypes<'b> {
         self.add(id)
     }
 
+    /// Adds a struct named `name` laid out as the data section `id` (a `DATASEC`, e.g.
+    /// `.rodata`): one field per global variable at its offset, padding between, as a
+    /// skeleton presents a section's globals. Static and extern variables are left out (their
+    /// bytes become padding). Returns the struct's Rust name (`name`, made unique).
+    pub fn add_datasec(&mut self, id: u32, name: &str) -> Result<String, RustTypesError> {
+        if let Some(known) = self.names.get(&id) {
+            return Ok(known.clone());
+        }
+        if !matches!(self.btf.type_by_id(id)?.kind, TypeKind::Datasec(_)) {
+            return Err(self.unrepresentable(id, "not a DATASEC"));
+        }
+        let name = self.claim_name(id, name);
+        self.queue.push(id);
+        Ok(name)
+    }
+
     /// The Rust name given to type `id`, once added (directly or as a dependency).
     pub fn rust_name(&self, id: u32) -> Option<&str> {
         self.names.get(&id).map(String::as_str)
