@@ -13,7 +13,80 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::Arc;
 
-use bpf_core::btf::{Btf, CHeaderOptions, CWriter, TypeKind};
+use bpf_core::btf::{Btf, CHeaderOptions, CWriter, RustTypes, RustTypesOptions, TypeKind};
+
+/// Kernel types tools commonly read, generated as Rust and compiled for each kernel.
+const KERNEL_TYPES: &[&str] = &[
+    "task_struct",
+    "mm_struct",
+    "cred",
+    "file",
+    "inode",
+    "dentry",
+    "super_block",
+    "linux_binprm",
+    "sock",
+    "tcp_sock",
+    "sk_buff",
+    "net_device",
+    "cgroup",
+    "bpf_prog",
+    "bpf_map",
+    "pt_regs",
+    "trace_event_raw_sched_switch",
+    "trace_event_raw_sys_enter",
+    "xdp_md",
+    "__sk_buff",
+    "bpf_sock",
+    "iphdr",
+    "ipv6hdr",
+    "tcphdr",
+    "udphdr",
+    "ethhdr",
+    "page",
+    "bio",
+];
+
+/// Generates Rust for [`KERNEL_TYPES`] and `cargo check`s it (its layout assertions are
+/// evaluated there). Returns the number of generated items and of lines.
+fn rust_check(btf: &Btf, dir: &Path) -> Result<(usize, usize), String> {
+    let mut types = RustTypes::new(btf, RustTypesOptions::default());
+    for name in KERNEL_TYPES {
+        types
+            .add_by_name(name)
+            .map_err(|e| format!("Rust for {name}: {e}"))?;
+    }
+    let mut code = String::new();
+    types.write(&mut code).map_err(|e| e.to_string())?;
+    let krate = dir.join("rust-check");
+    std::fs::create_dir_all(krate.join("src")).map_err(|e| e.to_string())?;
+    std::fs::write(
+        krate.join("Cargo.toml"),
+        "[package]\nname = \"kernel-types-check\"\nversion = \"0.0.0\"\nedition = \"2021\"\n\n\
+         [dependencies]\nzerocopy = { version = \"0.8\", features = [\"derive\"] }\n\n[workspace]\n",
+    )
+    .map_err(|e| e.to_string())?;
+    std::fs::write(krate.join("src/lib.rs"), &code).map_err(|e| e.to_string())?;
+    let out = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+        .args(["check", "--quiet", "--message-format", "short"])
+        .current_dir(&krate)
+        .env("CARGO_TARGET_DIR", krate.join("target"))
+        .output()
+        .map_err(|e| format!("cargo check: {e}"))?;
+    if !out.status.success() {
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        let head: Vec<&str> = stderr.lines().take(30).collect();
+        return Err(format!(
+            "the generated Rust ({}) does not compile:\n{}",
+            krate.join("src/lib.rs").display(),
+            head.join("\n")
+        ));
+    }
+    let items = code.matches("\npub struct ").count() + code.matches("\npub type ").count();
+    Ok((items, code.lines().count()))
+}
+
+const HOST_BTF: &str = "/sys/kernel/btf/vmlinux";
 
 /// One kernel's BTF and where it came from.
 struct Source {
@@ -24,10 +97,26 @@ struct Source {
     base_file: Option<PathBuf>,
 }
 
-/// The `.BTF` section of an ELF file (vmlinux or a module).
+/// The `.BTF` section of an ELF file (vmlinux or a module, `.ko.xz` too).
 pub fn elf_btf_section(path: &Path) -> Result<Vec<u8>, String> {
     use object::{Object as _, ObjectSection as _};
-    let data = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let data = if path.extension().is_some_and(|e| e == "xz") {
+        let out = Command::new("xz")
+            .arg("-dc")
+            .arg(path)
+            .output()
+            .map_err(|e| format!("xz: {e}"))?;
+        if !out.status.success() {
+            return Err(format!(
+                "xz -dc {}: {}",
+                path.display(),
+                String::from_utf8_lossy(&out.stderr)
+            ));
+        }
+        out.stdout
+    } else {
+        std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?
+    };
     let elf = object::File::parse(&*data).map_err(|e| format!("{}: {e}", path.display()))?;
     let section = elf
         .section_by_name(".BTF")
@@ -55,14 +144,27 @@ fn kernel_source(vmlinuz: &Path, scratch: &Path) -> Result<Source, String> {
     })
 }
 
-fn module_source(module: &Path, base: &Source) -> Result<Source, String> {
+fn module_source(module: &Path, base: &Source, scratch: &Path) -> Result<Source, String> {
     let base_btf = Btf::parse_owned(base.btf.to_bytes(), None).map_err(|e| e.to_string())?;
     let btf = Btf::parse_owned(elf_btf_section(module)?, Some(Arc::new(base_btf)))
         .map_err(|e| format!("{}: {e}", module.display()))?;
+    let name = module
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or("module.ko");
+    // bpftool reads plain ELF: a compressed module is given to it as its raw split BTF.
+    let file = if name.ends_with(".xz") {
+        let raw = scratch.join(name.trim_end_matches(".xz").replace(".ko", ".btf"));
+        std::fs::create_dir_all(scratch).map_err(|e| e.to_string())?;
+        std::fs::write(&raw, elf_btf_section(module)?).map_err(|e| e.to_string())?;
+        raw
+    } else {
+        module.to_path_buf()
+    };
     Ok(Source {
-        label: format!("{} (split, on {})", module.display(), base.label),
+        label: format!("{name} (split, on {})", base.label),
         btf,
-        file: module.to_path_buf(),
+        file,
         base_file: Some(base.file.clone()),
     })
 }
@@ -393,8 +495,9 @@ fn compare_programs(ours: &str, bpftool: &str) -> Result<ProgramFigures, String>
 fn round_trip(
     source: &Source,
     scratch: &Path,
+    full_kernel: bool,
     programs: bool,
-) -> Result<(Figures, Option<ProgramFigures>), String> {
+) -> Result<(Figures, Option<ProgramFigures>, Option<(usize, usize)>), String> {
     let options = CHeaderOptions::default();
     let mut header = String::new();
     let mut writer = CWriter::new(&source.btf).map_err(|e| e.to_string())?;
@@ -440,11 +543,16 @@ fn round_trip(
             .as_deref()
             .map(|theirs| lines_differing(&header, theirs)),
     };
+    let rust = if full_kernel {
+        Some(rust_check(&source.btf, &dir)?)
+    } else {
+        None
+    };
     let programs = match (&bpftool, programs) {
         (Some(theirs), true) => Some(compare_programs(&header, theirs)?),
         _ => None,
     };
-    Ok((figures, programs))
+    Ok((figures, programs, rust))
 }
 
 /// bpftool's header of the same BTF, when bpftool is installed.
@@ -506,7 +614,7 @@ pub fn run(args: &[String]) -> Result<(), String> {
         }
     }
     if host {
-        let path = PathBuf::from("/sys/kernel/btf/vmlinux");
+        let path = PathBuf::from(HOST_BTF);
         let btf = Btf::from_file(&path).map_err(|e| format!("{}: {e}", path.display()))?;
         sources.push(Source {
             label: "this kernel".into(),
@@ -523,14 +631,17 @@ pub fn run(args: &[String]) -> Result<(), String> {
             .iter()
             .rfind(|s| s.base_file.is_none())
             .ok_or("--module needs a kernel before it")?;
-        let source = module_source(module, base)?;
+        let source = module_source(module, base, &scratch)?;
         sources.push(source);
     }
     let mut failed = false;
     for source in &sources {
         let started = std::time::Instant::now();
-        // The project's programs are compiled against each full kernel's two headers.
-        let (figures, programs) = round_trip(source, &scratch, source.base_file.is_none())?;
+        // The project's programs are written for this machine's kernel: compiled against its
+        // two headers only.
+        let full_kernel = source.base_file.is_none();
+        let programs = full_kernel && source.file == Path::new(HOST_BTF);
+        let (figures, programs, rust) = round_trip(source, &scratch, full_kernel, programs)?;
         let mut kinds: Vec<_> = figures.compared.iter().collect();
         kinds.sort();
         let total: usize = figures.compared.values().sum();
@@ -556,6 +667,12 @@ pub fn run(args: &[String]) -> Result<(), String> {
             None => println!("  (bpftool not run)"),
         }
         failed |= !figures.mismatches.is_empty() || total == 0;
+        if let Some((items, lines)) = rust {
+            println!(
+                "  Rust for {} kernel types (task_struct, sk_buff, ...): {items} items, {lines} lines, compiled with their layout assertions",
+                KERNEL_TYPES.len()
+            );
+        }
         if let Some(programs) = programs {
             println!(
                 "  the project's C programs against bpftool's header and ours: {} objects identical, {} not",
