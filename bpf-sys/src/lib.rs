@@ -8,6 +8,7 @@
 
 pub mod attach;
 pub mod btf;
+pub mod capability;
 pub mod epoll;
 pub mod error;
 pub mod file_map;
@@ -22,6 +23,7 @@ mod log;
 pub mod map;
 pub mod misc;
 pub mod mmap;
+pub mod mount;
 pub mod netlink;
 pub mod netns;
 pub mod obj;

@@ -3,7 +3,7 @@
 mod common;
 
 use std::os::fd::{AsFd, OwnedFd};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use bpf_sys::attach::{
     AttachTarget, ProgAttachAttr, Relative, prog_attach, prog_detach, prog_query,
@@ -170,7 +170,12 @@ fn raw_tracepoint_fires() {
 }
 
 fn tracepoint_event() -> Option<OwnedFd> {
-    let id = tracepoint_id("raw_syscalls", "sys_enter").ok()?;
+    let id = tracepoint_id(
+        Path::new("/sys/kernel/tracing"),
+        "raw_syscalls",
+        "sys_enter",
+    )
+    .ok()?;
     let attr = PerfEventAttr {
         type_: perf_type_id::PERF_TYPE_TRACEPOINT,
         config: id,

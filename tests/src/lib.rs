@@ -62,7 +62,9 @@ pub fn skipped_unsupported<T>(
             );
             true
         }
-        Err(e @ ProgramError::Load { .. }) if e.errno() == Some(libc::EPERM) => {
+        Err(e @ (ProgramError::Load { .. } | ProgramError::PermissionDenied { .. }))
+            if e.errno() == Some(libc::EPERM) =>
+        {
             skip(
                 test_path,
                 format!("the kernel refuses to load it (EPERM): {e}"),
@@ -78,4 +80,16 @@ pub fn getpid_n(n: usize) {
     for _ in 0..n {
         std::hint::black_box(std::process::id());
     }
+}
+
+/// `error` and each of its sources, every level's `Display` once, joined by ": ".
+pub fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut next = error.source();
+    while let Some(source) = next {
+        text.push_str(": ");
+        text.push_str(&source.to_string());
+        next = source.source();
+    }
+    text
 }

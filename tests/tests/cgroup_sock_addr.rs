@@ -124,11 +124,20 @@ fn cgroup_sock_addr_attach_to_a_non_cgroup_names_program_and_hook() {
         assert!(
             matches!(
                 &err,
-                ProgramError::CgroupAttach(CgroupAttachError::Attach { program, attach_type, .. })
+                ProgramError::CgroupAttach(CgroupAttachError::NotACgroup { program, attach_type, .. })
                     if program == "count_connect4" && *attach_type == "connect4"
             ),
             "{err:?}"
         );
-        assert!(err.to_string().contains("count_connect4"), "{err}");
+        let text = err.to_string();
+        assert!(
+            text.contains("count_connect4") && text.contains("not a cgroup"),
+            "{text}"
+        );
+        assert_eq!(
+            err.errno(),
+            Some(libc::EBADF),
+            "the kernel's errno stays reachable"
+        );
     }
 }

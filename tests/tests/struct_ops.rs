@@ -13,7 +13,7 @@ use bpf_programs::Bpf;
 use bpf_programs::maps::{GlobalData, StructOpsError, StructOpsLink};
 use bpf_programs::programs::{PinnedLink, ProgramError, SocketFilter, StructOpsProgram};
 use bpf_sys::sockopt::{get_bytes_option, set_bytes_option};
-use integration_tests::skip;
+use integration_tests::{error_chain, skip};
 use net_support::{TestNetns, eventually};
 
 const CC_OBJECT: &[u8] = include_bytes!("../bpf/obj/struct_ops_cc.bpf.o");
@@ -235,9 +235,7 @@ fn struct_ops_map_for_a_missing_kernel_struct_fails_alone() {
     assert_eq!(ops.type_name(), "bpf_test_missing_ops");
     let error = ops.creation_error().expect("the map cannot be created");
     assert!(
-        error
-            .to_string()
-            .contains("no struct `bpf_test_missing_ops`"),
+        error_chain(error).contains("no struct `bpf_test_missing_ops`"),
         "{error}"
     );
     let error = bpf.register_struct_ops("missing_ops").unwrap_err();

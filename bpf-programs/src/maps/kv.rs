@@ -282,7 +282,7 @@ macro_rules! per_cpu_key_value_map {
                 values.to_kernel_bytes(&mut buf);
                 data.map_fd()
                     .update(bpf_sys::pod::bytes_of(key.borrow()), &buf, flags)
-                    .map_err(|e| $crate::maps::map_data::syscall(data.name(), e))
+                    .map_err(|e| $crate::maps::checks::update_error(data.name(), flags, e))
             }
 
             /// Removes `key`; [`MapError::KeyNotFound`]($crate::maps::MapError::KeyNotFound) if absent.

@@ -25,6 +25,25 @@ const DATA_HEAD: usize = 1024;
 const DATA_TAIL: usize = 1032;
 
 /// A perf event array; [`open`](Self::open) a buffer per CPU to receive its samples.
+///
+/// # Example
+///
+/// ```no_run
+/// use std::time::Duration;
+///
+/// use bpf_programs::Bpf;
+/// use bpf_programs::maps::{PerfBuffer, PerfEventArray};
+///
+/// let mut bpf = Bpf::load_file("prog.bpf.o")?;
+/// let mut array = PerfEventArray::try_from(bpf.take_map("events").unwrap())?;
+/// let mut buffers = PerfBuffer::new(&mut array, 8)?; // 8 pages per online CPU
+/// buffers.poll(
+///     Some(Duration::from_millis(100)),
+///     |cpu, sample| println!("CPU {cpu}: {} bytes", sample.len()),
+///     |cpu, lost| eprintln!("CPU {cpu}: {lost} samples lost"),
+/// )?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug)]
 pub struct PerfEventArray<T> {
     inner: T,

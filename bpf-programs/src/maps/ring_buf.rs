@@ -24,6 +24,24 @@ const DISCARD_BIT: u32 = 1 << 30;
 const HEADER_LEN: u64 = 8;
 
 /// A ring buffer's consumer side. Poll [`AsFd::as_fd`] (epoll/poll) to wait for records.
+///
+/// # Example
+///
+/// ```no_run
+/// use std::time::Duration;
+///
+/// use bpf_programs::Bpf;
+/// use bpf_programs::maps::RingBuf;
+///
+/// let mut bpf = Bpf::load_file("prog.bpf.o")?;
+/// let mut events = RingBuf::try_from(bpf.take_map("events").unwrap())?;
+/// events.wait(Some(Duration::from_millis(100)))?; // or epoll its fd
+/// while let Some(record) = events.next() {
+///     let pid: Option<u32> = record.read(); // a Pod type of the record's size
+///     println!("{pid:?}");
+/// }
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug)]
 pub struct RingBuf<T> {
     inner: T,
