@@ -616,24 +616,15 @@ fn lines_differing(ours: &str, theirs: &str) -> usize {
 }
 
 pub fn run(args: &[String]) -> Result<(), String> {
-    let usage =
-        "usage: cargo xtask btf-roundtrip [--no-host] [--kernel VMLINUZ]... [--module KO]...";
+    let usage = "usage: cargo xtask btf-roundtrip [--no-host] [--kernel VMLINUZ [--module KO]...]...\n\
+                 (a module's base is the kernel named before it, else this machine's)";
     let root = crate::workspace_root();
     let scratch = root.join("target").join("btf-roundtrip");
     let mut sources = Vec::new();
-    let mut host = true;
-    let mut kernels = Vec::new();
-    let mut modules = Vec::new();
-    let mut args = args.iter();
-    while let Some(arg) = args.next() {
-        match arg.as_str() {
-            "--no-host" => host = false,
-            "--kernel" => kernels.push(PathBuf::from(args.next().ok_or(usage)?)),
-            "--module" => modules.push(PathBuf::from(args.next().ok_or(usage)?)),
-            _ => return Err(usage.into()),
-        }
-    }
-    if host {
+    let mut args = args.iter().peekable();
+    if args.peek().is_some_and(|a| *a == "--no-host") {
+        args.next();
+    } else {
         let path = PathBuf::from(HOST_BTF);
         let btf = Btf::from_file(&path).map_err(|e| format!("{}: {e}", path.display()))?;
         sources.push(Source {
@@ -643,16 +634,20 @@ pub fn run(args: &[String]) -> Result<(), String> {
             base_file: None,
         });
     }
-    for kernel in &kernels {
-        sources.push(kernel_source(kernel, &scratch)?);
-    }
-    for module in &modules {
-        let base = sources
-            .iter()
-            .rfind(|s| s.base_file.is_none())
-            .ok_or("--module needs a kernel before it")?;
-        let source = module_source(module, base, &scratch)?;
-        sources.push(source);
+    while let Some(arg) = args.next() {
+        let path = PathBuf::from(args.next().ok_or(usage)?);
+        match arg.as_str() {
+            "--kernel" => sources.push(kernel_source(&path, &scratch)?),
+            "--module" => {
+                let base = sources
+                    .iter()
+                    .rfind(|s| s.base_file.is_none())
+                    .ok_or("--module needs a kernel before it")?;
+                let source = module_source(&path, base, &scratch)?;
+                sources.push(source);
+            }
+            _ => return Err(usage.into()),
+        }
     }
     let mut failed = false;
     for source in &sources {
@@ -661,7 +656,14 @@ pub fn run(args: &[String]) -> Result<(), String> {
         // two headers only.
         let full_kernel = source.base_file.is_none();
         let programs = full_kernel && source.file == Path::new(HOST_BTF);
-        let (figures, programs, rust) = round_trip(source, &scratch, full_kernel, programs)?;
+        let (figures, programs, rust) = match round_trip(source, &scratch, full_kernel, programs) {
+            Ok(result) => result,
+            Err(e) => {
+                println!("{}: {e}", source.label);
+                failed = true;
+                continue;
+            }
+        };
         let mut kinds: Vec<_> = figures.compared.iter().collect();
         kinds.sort();
         let total: usize = figures.compared.values().sum();

@@ -6,6 +6,7 @@ mod btf_roundtrip;
 mod build_bpf;
 mod codegen;
 mod fetch_kernel;
+mod kernel_types;
 mod summary;
 mod test;
 mod vm_test;
@@ -25,7 +26,8 @@ fn usage() -> ExitCode {
          summary             per program type results of test and vm-test, side by side\n  \
          fetch-kernel [suite] unpack the newest Debian kernel of a suite for vm-test --kernel\n  \
          vmlinux-h [--btf F] write a BTF (default: this kernel's) as a C header, like bpftool\n  \
-         btf-roundtrip       compile written headers with clang and compare the BTF with its source"
+         btf-roundtrip       compile written headers with clang and compare the BTF with its source\n  \
+         kernel-types TYPE.. kernel types (default: this kernel's) as Rust, e.g. task_struct"
     );
     ExitCode::from(2)
 }
@@ -46,6 +48,7 @@ fn main() -> ExitCode {
         "fetch-kernel" => fetch_kernel::run(rest),
         "vmlinux-h" => vmlinux_h::run(rest),
         "btf-roundtrip" => btf_roundtrip::run(rest),
+        "kernel-types" => kernel_types::run(rest),
         _ => return usage(),
     };
     match result {
