@@ -13,6 +13,16 @@
 //! and enums are written inline; padding members (`long: 64;`) and `__attribute__((packed))`
 //! make every member land at its BTF offset; a second type of an already used name is written
 //! as `name___2`, as bpftool does (CO-RE ignores the `___` suffix).
+//!
+//! ```no_run
+//! use bpf_core::btf::{Btf, CHeaderOptions, write_c_header};
+//!
+//! let btf = Btf::from_file("/sys/kernel/btf/vmlinux")?;
+//! let mut header = String::new();
+//! write_c_header(&btf, &mut header, &CHeaderOptions::default())?;
+//! std::fs::write("vmlinux.h", header)?;
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 
 mod decl;
 mod emit;

@@ -24,6 +24,18 @@
 //!
 //! The derive paths are configurable ([`RustTypesOptions::zerocopy`]) so generated code
 //! compiles in a crate that reaches zerocopy only through a re-export.
+//!
+//! ```no_run
+//! use bpf_core::btf::{Btf, RustTypes, RustTypesOptions};
+//!
+//! let btf = Btf::from_file("/sys/kernel/btf/vmlinux")?;
+//! let mut types = RustTypes::new(&btf, RustTypesOptions::default());
+//! assert_eq!(types.add_by_name("task_struct")?, "task_struct");
+//! let mut code = String::new();
+//! types.write(&mut code)?; // task_struct and every struct it embeds
+//! std::fs::write("kernel_types.rs", code)?;
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 
 mod ident;
 mod layout;
