@@ -450,7 +450,87 @@ struct Figures {
 /// came out byte-identical, and which did not (or did not compile).
 struct ProgramFigures {
     identical: usize,
+    /// Same code, maps, relocations and types, the BTF's type ids in another order.
+    renumbered: Vec<String>,
+    /// Arena programs: ours declares arena kfuncs' pointers in address space 1.
+    arena: Vec<String>,
     different: Vec<String>,
+}
+
+/// How two objects of the same source, built against two headers, relate.
+enum Equivalence {
+    /// Every section but `.BTF` byte-identical; the BTF the same types (written as a sorted C
+    /// header: the same text) with the ids in another order, `.BTF.ext` of the same size.
+    /// clang numbers forward declarations in an order that shifts with unrelated declarations.
+    Renumbered,
+    /// The BTF differs only where arena pointers are declared (`address_space(1)`, which
+    /// bpftool 7.5 writes as a mere `btf_type_tag`), and so does the code casting them.
+    ArenaAddressSpace,
+    Different(String),
+}
+
+fn btf_as_c(data: &[u8]) -> Result<String, String> {
+    let btf = Btf::parse(data).map_err(|e| e.to_string())?;
+    let mut text = String::new();
+    bpf_core::btf::write_c_header(&btf, &mut text, &CHeaderOptions::default())
+        .map_err(|e| e.to_string())?;
+    Ok(text)
+}
+
+fn equivalence(a: &[u8], b: &[u8]) -> Result<Equivalence, String> {
+    use object::{Object as _, ObjectSection as _};
+    let fa = object::File::parse(a).map_err(|e| e.to_string())?;
+    let fb = object::File::parse(b).map_err(|e| e.to_string())?;
+    let sections = |f: &object::File<'_>| -> Vec<(String, Vec<u8>)> {
+        f.sections()
+            .map(|s| {
+                (
+                    s.name().unwrap_or("?").to_owned(),
+                    s.data().unwrap_or_default().to_vec(),
+                )
+            })
+            .collect()
+    };
+    let (sa, sb) = (sections(&fa), sections(&fb));
+    if sa.len() != sb.len() || sa.iter().zip(&sb).any(|(x, y)| x.0 != y.0) {
+        return Ok(Equivalence::Different("different sections".into()));
+    }
+    let mut code_differs = None;
+    let mut btf_lines = Vec::new();
+    for ((name, da), (_, db)) in sa.iter().zip(&sb) {
+        match name.as_str() {
+            ".BTF" => {
+                let (ha, hb) = (btf_as_c(da)?, btf_as_c(db)?);
+                let (mut la, mut lb): (Vec<&str>, Vec<&str>) =
+                    (ha.lines().collect(), hb.lines().collect());
+                la.sort_unstable();
+                lb.sort_unstable();
+                btf_lines = la
+                    .iter()
+                    .filter(|l| lb.binary_search(l).is_err())
+                    .chain(lb.iter().filter(|l| la.binary_search(l).is_err()))
+                    .map(|l| l.to_string())
+                    .collect();
+            }
+            ".BTF.ext" | ".rel.BTF" | ".rel.BTF.ext" => {
+                if da.len() != db.len() {
+                    code_differs.get_or_insert(format!("{name} sizes differ"));
+                }
+            }
+            _ if da != db => {
+                code_differs.get_or_insert(format!("section {name} differs"));
+            }
+            _ => {}
+        }
+    }
+    let arena_only =
+        !btf_lines.is_empty() && btf_lines.iter().all(|l| l.contains("address_space(1)"));
+    Ok(match (code_differs, btf_lines.first()) {
+        (None, None) => Equivalence::Renumbered,
+        (_, Some(_)) if arena_only => Equivalence::ArenaAddressSpace,
+        (_, Some(line)) => Equivalence::Different(format!("BTF types differ: {line:?}")),
+        (Some(e), None) => Equivalence::Different(e),
+    })
 }
 
 /// An object without its DWARF sections (`.debug_*`): what a loader reads (code, maps, BTF,
@@ -496,13 +576,19 @@ fn compare_programs(ours: &str, bpftool: &str) -> Result<ProgramFigures, String>
     let _ = std::fs::remove_dir_all(&stage);
     let mut figures = ProgramFigures {
         identical: 0,
+        renumbered: Vec::new(),
+        arena: Vec::new(),
         different: Vec::new(),
     };
     for (job, (theirs, ours)) in jobs.iter().zip(outputs[0].iter().zip(&outputs[1])) {
         let name = job.output.display();
         match (theirs, ours) {
             (Ok(a), Ok(b)) if a == b => figures.identical += 1,
-            (Ok(_), Ok(_)) => figures.different.push(format!("{name}: objects differ")),
+            (Ok(a), Ok(b)) => match equivalence(a, b)? {
+                Equivalence::Renumbered => figures.renumbered.push(name.to_string()),
+                Equivalence::ArenaAddressSpace => figures.arena.push(name.to_string()),
+                Equivalence::Different(e) => figures.different.push(format!("{name}: {e}")),
+            },
             (Err(_), Err(_)) => figures
                 .different
                 .push(format!("{name}: compiles with neither header")),
@@ -620,12 +706,61 @@ fn lines_differing(ours: &str, theirs: &str) -> usize {
     diff + (a.len() - i) + (b.len() - j)
 }
 
+fn print_programs(programs: &ProgramFigures) {
+    println!(
+        "  the project's C programs against bpftool's header and ours: {} objects identical but \
+         for DWARF, {} the same but for the order of BTF ids, {} arena programs with arena \
+         kfunc pointers in address space 1 (as newer bpftool writes them), {} different",
+        programs.identical,
+        programs.renumbered.len(),
+        programs.arena.len(),
+        programs.different.len()
+    );
+    for r in &programs.renumbered {
+        println!("  program, BTF renumbered: {r}");
+    }
+    for r in &programs.arena {
+        println!("  program, arena address space: {r}");
+    }
+    for d in &programs.different {
+        println!("  program: {d}");
+    }
+}
+
+/// Only the comparison of the project's programs built against the two headers of this
+/// machine's BTF.
+fn only_programs() -> Result<(), String> {
+    let btf = Btf::from_file(HOST_BTF).map_err(|e| format!("{HOST_BTF}: {e}"))?;
+    let mut ours = String::new();
+    bpf_core::btf::write_c_header(&btf, &mut ours, &CHeaderOptions::default())
+        .map_err(|e| e.to_string())?;
+    let source = Source {
+        label: "this kernel".into(),
+        btf,
+        file: PathBuf::from(HOST_BTF),
+        base_file: None,
+    };
+    let theirs =
+        bpftool_header(&source).ok_or("bpftool btf dump failed (is bpftool installed?)")?;
+    let programs = compare_programs(&ours, &theirs)?;
+    print_programs(&programs);
+    if programs.different.is_empty() && programs.identical > 0 {
+        Ok(())
+    } else {
+        Err("objects differ".into())
+    }
+}
+
 pub fn run(args: &[String]) -> Result<(), String> {
     let usage = "usage: cargo xtask btf-roundtrip [--no-host] [--kernel VMLINUZ [--module KO]...]...\n\
-                 (a module's base is the kernel named before it, else this machine's)";
+                 (a module's base is the kernel named before it, else this machine's)\n       \
+                 cargo xtask btf-roundtrip --only-programs";
     let root = crate::workspace_root();
     let scratch = root.join("target").join("btf-roundtrip");
     let mut sources = Vec::new();
+    if args.first().is_some_and(|a| a == "--only-programs") {
+        return only_programs();
+    }
     let mut args = args.iter().peekable();
     if args.peek().is_some_and(|a| *a == "--no-host") {
         args.next();
@@ -701,14 +836,7 @@ pub fn run(args: &[String]) -> Result<(), String> {
             );
         }
         if let Some(programs) = programs {
-            println!(
-                "  the project's C programs against bpftool's header and ours: {} objects identical but for DWARF, {} not",
-                programs.identical,
-                programs.different.len()
-            );
-            for d in &programs.different {
-                println!("  program: {d}");
-            }
+            print_programs(&programs);
             failed |= !programs.different.is_empty() || programs.identical == 0;
         }
     }

@@ -304,7 +304,9 @@ impl CWriter<'_> {
     ) -> Result<(), CHeaderError> {
         let is_struct = matches!(self.btf.type_by_id(id)?.kind, TypeKind::Struct(_));
         let align = self.align_of(id);
-        let packed = is_struct && self.is_packed(&c)?;
+        // A union is packed too when its size is no multiple of its members' alignment (bpftool
+        // checks structs only, and its header then gets such a union's size wrong).
+        let packed = self.is_packed(&c)?;
         self.emit_struct_fwd(id, out)?;
         out.write_str(" {")?;
         let mut off: i64 = 0;

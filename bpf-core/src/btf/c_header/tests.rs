@@ -555,3 +555,20 @@ fn malformed_graphs_are_errors_not_crashes() {
         "{err:?}"
     );
 }
+
+#[test]
+fn unions_of_odd_sizes_are_packed() {
+    let mut b = BtfBuilder::new();
+    let u8_ = b.int("u8", 1, false);
+    let u32_ = b.int("u32", 4, false);
+    let index = b.int("__ARRAY_SIZE_TYPE__", 4, false);
+    let bytes = b.array(u8_, index, 18);
+    // union data { u32 word; u8 bytes[18]; } __packed: 18 bytes, no multiple of 4.
+    let data = b.union("data", 18, &[("word", u32_, 0, 0), ("bytes", bytes, 0, 0)]);
+    b.structure("event", 19, &[("kind", u8_, 0, 0), ("data", data, 8, 0)]);
+    assert_eq!(
+        body(&b.build()),
+        "union data {\n\tu32 word;\n\tu8 bytes[18];\n} __attribute__((packed));\n\n\
+         struct event {\n\tu8 kind;\n\tunion data data;\n};\n\n"
+    );
+}
