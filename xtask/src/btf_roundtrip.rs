@@ -444,6 +444,9 @@ struct Figures {
     compared: HashMap<&'static str, usize>,
     mismatches: Vec<String>,
     bpftool_diff: Option<usize>,
+    programs: Option<ProgramFigures>,
+    /// Generated Rust items and lines for the kernel types, compiled.
+    rust: Option<(usize, usize)>,
 }
 
 /// The project's C programs compiled against two headers of the same BTF: how many objects
@@ -512,11 +515,10 @@ fn equivalence(a: &[u8], b: &[u8]) -> Result<Equivalence, String> {
                     .map(|l| l.to_string())
                     .collect();
             }
-            ".BTF.ext" | ".rel.BTF" | ".rel.BTF.ext" => {
-                if da.len() != db.len() {
-                    code_differs.get_or_insert(format!("{name} sizes differ"));
-                }
+            ".BTF.ext" | ".rel.BTF" | ".rel.BTF.ext" if da.len() != db.len() => {
+                code_differs.get_or_insert(format!("{name} sizes differ"));
             }
+            ".BTF.ext" | ".rel.BTF" | ".rel.BTF.ext" => {}
             _ if da != db => {
                 code_differs.get_or_insert(format!("section {name} differs"));
             }
@@ -608,7 +610,7 @@ fn round_trip(
     scratch: &Path,
     full_kernel: bool,
     programs: bool,
-) -> Result<(Figures, Option<ProgramFigures>, Option<(usize, usize)>), String> {
+) -> Result<Figures, String> {
     let options = CHeaderOptions::default();
     let mut header = String::new();
     let mut writer = CWriter::new(&source.btf).map_err(|e| e.to_string())?;
@@ -647,13 +649,9 @@ fn round_trip(
     if let Some(theirs) = &bpftool {
         let _ = std::fs::write(dir.join("bpftool.h"), theirs);
     }
-    let figures = Figures {
-        compared,
-        mismatches: comparison.mismatches,
-        bpftool_diff: bpftool
-            .as_deref()
-            .map(|theirs| lines_differing(&header, theirs)),
-    };
+    let bpftool_diff = bpftool
+        .as_deref()
+        .map(|theirs| lines_differing(&header, theirs));
     let rust = if full_kernel {
         Some(rust_check(&source.btf, &dir)?)
     } else {
@@ -663,7 +661,13 @@ fn round_trip(
         (Some(theirs), true) => Some(compare_programs(&header, theirs)?),
         _ => None,
     };
-    Ok((figures, programs, rust))
+    Ok(Figures {
+        compared,
+        mismatches: comparison.mismatches,
+        bpftool_diff,
+        programs,
+        rust,
+    })
 }
 
 /// bpftool's header of the same BTF, when bpftool is installed.
@@ -796,7 +800,7 @@ pub fn run(args: &[String]) -> Result<(), String> {
         // two headers only.
         let full_kernel = source.base_file.is_none();
         let programs = full_kernel && source.file == Path::new(HOST_BTF);
-        let (figures, programs, rust) = match round_trip(source, &scratch, full_kernel, programs) {
+        let figures = match round_trip(source, &scratch, full_kernel, programs) {
             Ok(result) => result,
             Err(e) => {
                 println!("{}: {e}", source.label);
@@ -829,14 +833,14 @@ pub fn run(args: &[String]) -> Result<(), String> {
             None => println!("  (bpftool not run)"),
         }
         failed |= !figures.mismatches.is_empty() || total == 0;
-        if let Some((items, lines)) = rust {
+        if let Some((items, lines)) = figures.rust {
             println!(
                 "  Rust for {} kernel types (task_struct, sk_buff, ...): {items} items, {lines} lines, compiled with their layout assertions",
                 KERNEL_TYPES.len()
             );
         }
-        if let Some(programs) = programs {
-            print_programs(&programs);
+        if let Some(programs) = &figures.programs {
+            print_programs(programs);
             failed |= !programs.different.is_empty() || programs.identical == 0;
         }
     }

@@ -397,7 +397,7 @@ impl RustTypes<'_> {
                 i = end + 1;
                 continue;
             }
-            if m.bit_offset % 8 != 0 {
+            if !m.bit_offset.is_multiple_of(8) {
                 return Err(
                     self.unrepresentable(id, format!("member {} starts inside a byte", m.name))
                 );
