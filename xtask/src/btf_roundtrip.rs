@@ -361,6 +361,12 @@ impl Comparison<'_> {
                 }
                 Ok(())
             }
+            // An enum without enumerators is only declared (`enum x;`): C gives it no size.
+            (TypeKind::Enum(a) | TypeKind::Enum64(a), TypeKind::Enum(b) | TypeKind::Enum64(b))
+                if a.is_empty() && b.is_empty() =>
+            {
+                Ok(())
+            }
             (TypeKind::Enum(a) | TypeKind::Enum64(a), TypeKind::Enum(b) | TypeKind::Enum64(b)) => {
                 if a.size != b.size || a.len() != b.len() {
                     return Err(format!(
@@ -466,8 +472,8 @@ enum Equivalence {
     /// header: the same text) with the ids in another order, `.BTF.ext` of the same size.
     /// clang numbers forward declarations in an order that shifts with unrelated declarations.
     Renumbered,
-    /// The BTF differs only where arena pointers are declared (`address_space(1)`, which
-    /// bpftool 7.5 writes as a mere `btf_type_tag`), and so does the code casting them.
+    /// An arena program: ours declares the arena kfuncs' pointers in address space 1 (bpftool 7.5
+    /// writes a mere `btf_type_tag`), so the code casts them less; the BTF is the same.
     ArenaAddressSpace,
     Different(String),
 }
@@ -525,11 +531,15 @@ fn equivalence(a: &[u8], b: &[u8]) -> Result<Equivalence, String> {
             _ => {}
         }
     }
-    let arena_only =
-        !btf_lines.is_empty() && btf_lines.iter().all(|l| l.contains("address_space(1)"));
+    // Arena kfuncs return and take `__arena` pointers: with the attribute, no cast is needed.
+    let calls_arena_kfunc = {
+        use object::ObjectSymbol as _;
+        fb.symbols()
+            .any(|sym| sym.is_undefined() && sym.name().is_ok_and(|n| n.starts_with("bpf_arena_")))
+    };
     Ok(match (code_differs, btf_lines.first()) {
         (None, None) => Equivalence::Renumbered,
-        (_, Some(_)) if arena_only => Equivalence::ArenaAddressSpace,
+        (Some(_), None) if calls_arena_kfunc => Equivalence::ArenaAddressSpace,
         (_, Some(line)) => Equivalence::Different(format!("BTF types differ: {line:?}")),
         (Some(e), None) => Equivalence::Different(e),
     })

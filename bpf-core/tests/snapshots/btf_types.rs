@@ -330,283 +330,283 @@ impl ::core::default::Default for task_struct {
 impl task_struct {
     pub fn sched_reset_on_fork(&self) -> u32 {
         let mut raw = [0u8; 16];
-        raw[..7].copy_from_slice(&self._bitfield_1[0..7]);
+        raw[..1].copy_from_slice(&self._bitfield_1[0..1]);
         let bits = (u128::from_le_bytes(raw) >> 0) & 0x1;
         bits as u32
     }
     pub fn set_sched_reset_on_fork(&mut self, value: u32) {
         let mut raw = [0u8; 16];
-        raw[..7].copy_from_slice(&self._bitfield_1[0..7]);
+        raw[..1].copy_from_slice(&self._bitfield_1[0..1]);
         let mut word = u128::from_le_bytes(raw);
         word &= !(0x1 << 0);
         word |= (value as u128 & 0x1) << 0;
-        self._bitfield_1[0..7].copy_from_slice(&word.to_le_bytes()[..7]);
+        self._bitfield_1[0..1].copy_from_slice(&word.to_le_bytes()[..1]);
     }
     pub fn sched_contributes_to_load(&self) -> u32 {
         let mut raw = [0u8; 16];
-        raw[..7].copy_from_slice(&self._bitfield_1[0..7]);
+        raw[..1].copy_from_slice(&self._bitfield_1[0..1]);
         let bits = (u128::from_le_bytes(raw) >> 1) & 0x1;
         bits as u32
     }
     pub fn set_sched_contributes_to_load(&mut self, value: u32) {
         let mut raw = [0u8; 16];
-        raw[..7].copy_from_slice(&self._bitfield_1[0..7]);
+        raw[..1].copy_from_slice(&self._bitfield_1[0..1]);
         let mut word = u128::from_le_bytes(raw);
         word &= !(0x1 << 1);
         word |= (value as u128 & 0x1) << 1;
-        self._bitfield_1[0..7].copy_from_slice(&word.to_le_bytes()[..7]);
+        self._bitfield_1[0..1].copy_from_slice(&word.to_le_bytes()[..1]);
     }
     pub fn sched_migrated(&self) -> u32 {
         let mut raw = [0u8; 16];
-        raw[..7].copy_from_slice(&self._bitfield_1[0..7]);
+        raw[..1].copy_from_slice(&self._bitfield_1[0..1]);
         let bits = (u128::from_le_bytes(raw) >> 2) & 0x1;
         bits as u32
     }
     pub fn set_sched_migrated(&mut self, value: u32) {
         let mut raw = [0u8; 16];
-        raw[..7].copy_from_slice(&self._bitfield_1[0..7]);
+        raw[..1].copy_from_slice(&self._bitfield_1[0..1]);
         let mut word = u128::from_le_bytes(raw);
         word &= !(0x1 << 2);
         word |= (value as u128 & 0x1) << 2;
-        self._bitfield_1[0..7].copy_from_slice(&word.to_le_bytes()[..7]);
+        self._bitfield_1[0..1].copy_from_slice(&word.to_le_bytes()[..1]);
     }
     pub fn sched_task_hot(&self) -> u32 {
         let mut raw = [0u8; 16];
-        raw[..7].copy_from_slice(&self._bitfield_1[0..7]);
+        raw[..1].copy_from_slice(&self._bitfield_1[0..1]);
         let bits = (u128::from_le_bytes(raw) >> 3) & 0x1;
         bits as u32
     }
     pub fn set_sched_task_hot(&mut self, value: u32) {
         let mut raw = [0u8; 16];
-        raw[..7].copy_from_slice(&self._bitfield_1[0..7]);
+        raw[..1].copy_from_slice(&self._bitfield_1[0..1]);
         let mut word = u128::from_le_bytes(raw);
         word &= !(0x1 << 3);
         word |= (value as u128 & 0x1) << 3;
-        self._bitfield_1[0..7].copy_from_slice(&word.to_le_bytes()[..7]);
+        self._bitfield_1[0..1].copy_from_slice(&word.to_le_bytes()[..1]);
     }
     pub fn sched_remote_wakeup(&self) -> u32 {
         let mut raw = [0u8; 16];
-        raw[..7].copy_from_slice(&self._bitfield_1[0..7]);
-        let bits = (u128::from_le_bytes(raw) >> 32) & 0x1;
+        raw[..1].copy_from_slice(&self._bitfield_1[4..5]);
+        let bits = (u128::from_le_bytes(raw) >> 0) & 0x1;
         bits as u32
     }
     pub fn set_sched_remote_wakeup(&mut self, value: u32) {
         let mut raw = [0u8; 16];
-        raw[..7].copy_from_slice(&self._bitfield_1[0..7]);
+        raw[..1].copy_from_slice(&self._bitfield_1[4..5]);
         let mut word = u128::from_le_bytes(raw);
-        word &= !(0x1 << 32);
-        word |= (value as u128 & 0x1) << 32;
-        self._bitfield_1[0..7].copy_from_slice(&word.to_le_bytes()[..7]);
+        word &= !(0x1 << 0);
+        word |= (value as u128 & 0x1) << 0;
+        self._bitfield_1[4..5].copy_from_slice(&word.to_le_bytes()[..1]);
     }
     pub fn sched_rt_mutex(&self) -> u32 {
         let mut raw = [0u8; 16];
-        raw[..7].copy_from_slice(&self._bitfield_1[0..7]);
-        let bits = (u128::from_le_bytes(raw) >> 33) & 0x1;
+        raw[..1].copy_from_slice(&self._bitfield_1[4..5]);
+        let bits = (u128::from_le_bytes(raw) >> 1) & 0x1;
         bits as u32
     }
     pub fn set_sched_rt_mutex(&mut self, value: u32) {
         let mut raw = [0u8; 16];
-        raw[..7].copy_from_slice(&self._bitfield_1[0..7]);
+        raw[..1].copy_from_slice(&self._bitfield_1[4..5]);
         let mut word = u128::from_le_bytes(raw);
-        word &= !(0x1 << 33);
-        word |= (value as u128 & 0x1) << 33;
-        self._bitfield_1[0..7].copy_from_slice(&word.to_le_bytes()[..7]);
+        word &= !(0x1 << 1);
+        word |= (value as u128 & 0x1) << 1;
+        self._bitfield_1[4..5].copy_from_slice(&word.to_le_bytes()[..1]);
     }
     pub fn user_dumpable(&self) -> u32 {
         let mut raw = [0u8; 16];
-        raw[..7].copy_from_slice(&self._bitfield_1[0..7]);
-        let bits = (u128::from_le_bytes(raw) >> 34) & 0x1;
+        raw[..1].copy_from_slice(&self._bitfield_1[4..5]);
+        let bits = (u128::from_le_bytes(raw) >> 2) & 0x1;
         bits as u32
     }
     pub fn set_user_dumpable(&mut self, value: u32) {
         let mut raw = [0u8; 16];
-        raw[..7].copy_from_slice(&self._bitfield_1[0..7]);
+        raw[..1].copy_from_slice(&self._bitfield_1[4..5]);
         let mut word = u128::from_le_bytes(raw);
-        word &= !(0x1 << 34);
-        word |= (value as u128 & 0x1) << 34;
-        self._bitfield_1[0..7].copy_from_slice(&word.to_le_bytes()[..7]);
+        word &= !(0x1 << 2);
+        word |= (value as u128 & 0x1) << 2;
+        self._bitfield_1[4..5].copy_from_slice(&word.to_le_bytes()[..1]);
     }
     pub fn in_execve(&self) -> u32 {
         let mut raw = [0u8; 16];
-        raw[..7].copy_from_slice(&self._bitfield_1[0..7]);
-        let bits = (u128::from_le_bytes(raw) >> 35) & 0x1;
+        raw[..1].copy_from_slice(&self._bitfield_1[4..5]);
+        let bits = (u128::from_le_bytes(raw) >> 3) & 0x1;
         bits as u32
     }
     pub fn set_in_execve(&mut self, value: u32) {
         let mut raw = [0u8; 16];
-        raw[..7].copy_from_slice(&self._bitfield_1[0..7]);
+        raw[..1].copy_from_slice(&self._bitfield_1[4..5]);
         let mut word = u128::from_le_bytes(raw);
-        word &= !(0x1 << 35);
-        word |= (value as u128 & 0x1) << 35;
-        self._bitfield_1[0..7].copy_from_slice(&word.to_le_bytes()[..7]);
+        word &= !(0x1 << 3);
+        word |= (value as u128 & 0x1) << 3;
+        self._bitfield_1[4..5].copy_from_slice(&word.to_le_bytes()[..1]);
     }
     pub fn init_private_fork_class(&self) -> u32 {
         let mut raw = [0u8; 16];
-        raw[..7].copy_from_slice(&self._bitfield_1[0..7]);
-        let bits = (u128::from_le_bytes(raw) >> 36) & 0xf;
+        raw[..1].copy_from_slice(&self._bitfield_1[4..5]);
+        let bits = (u128::from_le_bytes(raw) >> 4) & 0xf;
         bits as u32
     }
     pub fn set_init_private_fork_class(&mut self, value: u32) {
         let mut raw = [0u8; 16];
-        raw[..7].copy_from_slice(&self._bitfield_1[0..7]);
+        raw[..1].copy_from_slice(&self._bitfield_1[4..5]);
         let mut word = u128::from_le_bytes(raw);
-        word &= !(0xf << 36);
-        word |= (value as u128 & 0xf) << 36;
-        self._bitfield_1[0..7].copy_from_slice(&word.to_le_bytes()[..7]);
+        word &= !(0xf << 4);
+        word |= (value as u128 & 0xf) << 4;
+        self._bitfield_1[4..5].copy_from_slice(&word.to_le_bytes()[..1]);
     }
     pub fn in_iowait(&self) -> u32 {
         let mut raw = [0u8; 16];
-        raw[..7].copy_from_slice(&self._bitfield_1[0..7]);
-        let bits = (u128::from_le_bytes(raw) >> 40) & 0x1;
+        raw[..1].copy_from_slice(&self._bitfield_1[5..6]);
+        let bits = (u128::from_le_bytes(raw) >> 0) & 0x1;
         bits as u32
     }
     pub fn set_in_iowait(&mut self, value: u32) {
         let mut raw = [0u8; 16];
-        raw[..7].copy_from_slice(&self._bitfield_1[0..7]);
+        raw[..1].copy_from_slice(&self._bitfield_1[5..6]);
         let mut word = u128::from_le_bytes(raw);
-        word &= !(0x1 << 40);
-        word |= (value as u128 & 0x1) << 40;
-        self._bitfield_1[0..7].copy_from_slice(&word.to_le_bytes()[..7]);
+        word &= !(0x1 << 0);
+        word |= (value as u128 & 0x1) << 0;
+        self._bitfield_1[5..6].copy_from_slice(&word.to_le_bytes()[..1]);
     }
     pub fn restore_sigmask(&self) -> u32 {
         let mut raw = [0u8; 16];
-        raw[..7].copy_from_slice(&self._bitfield_1[0..7]);
-        let bits = (u128::from_le_bytes(raw) >> 41) & 0x1;
+        raw[..1].copy_from_slice(&self._bitfield_1[5..6]);
+        let bits = (u128::from_le_bytes(raw) >> 1) & 0x1;
         bits as u32
     }
     pub fn set_restore_sigmask(&mut self, value: u32) {
         let mut raw = [0u8; 16];
-        raw[..7].copy_from_slice(&self._bitfield_1[0..7]);
+        raw[..1].copy_from_slice(&self._bitfield_1[5..6]);
         let mut word = u128::from_le_bytes(raw);
-        word &= !(0x1 << 41);
-        word |= (value as u128 & 0x1) << 41;
-        self._bitfield_1[0..7].copy_from_slice(&word.to_le_bytes()[..7]);
+        word &= !(0x1 << 1);
+        word |= (value as u128 & 0x1) << 1;
+        self._bitfield_1[5..6].copy_from_slice(&word.to_le_bytes()[..1]);
     }
     pub fn in_user_fault(&self) -> u32 {
         let mut raw = [0u8; 16];
-        raw[..7].copy_from_slice(&self._bitfield_1[0..7]);
-        let bits = (u128::from_le_bytes(raw) >> 42) & 0x1;
+        raw[..1].copy_from_slice(&self._bitfield_1[5..6]);
+        let bits = (u128::from_le_bytes(raw) >> 2) & 0x1;
         bits as u32
     }
     pub fn set_in_user_fault(&mut self, value: u32) {
         let mut raw = [0u8; 16];
-        raw[..7].copy_from_slice(&self._bitfield_1[0..7]);
+        raw[..1].copy_from_slice(&self._bitfield_1[5..6]);
         let mut word = u128::from_le_bytes(raw);
-        word &= !(0x1 << 42);
-        word |= (value as u128 & 0x1) << 42;
-        self._bitfield_1[0..7].copy_from_slice(&word.to_le_bytes()[..7]);
+        word &= !(0x1 << 2);
+        word |= (value as u128 & 0x1) << 2;
+        self._bitfield_1[5..6].copy_from_slice(&word.to_le_bytes()[..1]);
     }
     pub fn no_cgroup_migration(&self) -> u32 {
         let mut raw = [0u8; 16];
-        raw[..7].copy_from_slice(&self._bitfield_1[0..7]);
-        let bits = (u128::from_le_bytes(raw) >> 43) & 0x1;
+        raw[..1].copy_from_slice(&self._bitfield_1[5..6]);
+        let bits = (u128::from_le_bytes(raw) >> 3) & 0x1;
         bits as u32
     }
     pub fn set_no_cgroup_migration(&mut self, value: u32) {
         let mut raw = [0u8; 16];
-        raw[..7].copy_from_slice(&self._bitfield_1[0..7]);
+        raw[..1].copy_from_slice(&self._bitfield_1[5..6]);
         let mut word = u128::from_le_bytes(raw);
-        word &= !(0x1 << 43);
-        word |= (value as u128 & 0x1) << 43;
-        self._bitfield_1[0..7].copy_from_slice(&word.to_le_bytes()[..7]);
+        word &= !(0x1 << 3);
+        word |= (value as u128 & 0x1) << 3;
+        self._bitfield_1[5..6].copy_from_slice(&word.to_le_bytes()[..1]);
     }
     pub fn frozen(&self) -> u32 {
         let mut raw = [0u8; 16];
-        raw[..7].copy_from_slice(&self._bitfield_1[0..7]);
-        let bits = (u128::from_le_bytes(raw) >> 44) & 0x1;
+        raw[..1].copy_from_slice(&self._bitfield_1[5..6]);
+        let bits = (u128::from_le_bytes(raw) >> 4) & 0x1;
         bits as u32
     }
     pub fn set_frozen(&mut self, value: u32) {
         let mut raw = [0u8; 16];
-        raw[..7].copy_from_slice(&self._bitfield_1[0..7]);
+        raw[..1].copy_from_slice(&self._bitfield_1[5..6]);
         let mut word = u128::from_le_bytes(raw);
-        word &= !(0x1 << 44);
-        word |= (value as u128 & 0x1) << 44;
-        self._bitfield_1[0..7].copy_from_slice(&word.to_le_bytes()[..7]);
+        word &= !(0x1 << 4);
+        word |= (value as u128 & 0x1) << 4;
+        self._bitfield_1[5..6].copy_from_slice(&word.to_le_bytes()[..1]);
     }
     pub fn use_memdelay(&self) -> u32 {
         let mut raw = [0u8; 16];
-        raw[..7].copy_from_slice(&self._bitfield_1[0..7]);
-        let bits = (u128::from_le_bytes(raw) >> 45) & 0x1;
+        raw[..1].copy_from_slice(&self._bitfield_1[5..6]);
+        let bits = (u128::from_le_bytes(raw) >> 5) & 0x1;
         bits as u32
     }
     pub fn set_use_memdelay(&mut self, value: u32) {
         let mut raw = [0u8; 16];
-        raw[..7].copy_from_slice(&self._bitfield_1[0..7]);
+        raw[..1].copy_from_slice(&self._bitfield_1[5..6]);
         let mut word = u128::from_le_bytes(raw);
-        word &= !(0x1 << 45);
-        word |= (value as u128 & 0x1) << 45;
-        self._bitfield_1[0..7].copy_from_slice(&word.to_le_bytes()[..7]);
+        word &= !(0x1 << 5);
+        word |= (value as u128 & 0x1) << 5;
+        self._bitfield_1[5..6].copy_from_slice(&word.to_le_bytes()[..1]);
     }
     pub fn in_memstall(&self) -> u32 {
         let mut raw = [0u8; 16];
-        raw[..7].copy_from_slice(&self._bitfield_1[0..7]);
-        let bits = (u128::from_le_bytes(raw) >> 46) & 0x1;
+        raw[..1].copy_from_slice(&self._bitfield_1[5..6]);
+        let bits = (u128::from_le_bytes(raw) >> 6) & 0x1;
         bits as u32
     }
     pub fn set_in_memstall(&mut self, value: u32) {
         let mut raw = [0u8; 16];
-        raw[..7].copy_from_slice(&self._bitfield_1[0..7]);
+        raw[..1].copy_from_slice(&self._bitfield_1[5..6]);
         let mut word = u128::from_le_bytes(raw);
-        word &= !(0x1 << 46);
-        word |= (value as u128 & 0x1) << 46;
-        self._bitfield_1[0..7].copy_from_slice(&word.to_le_bytes()[..7]);
+        word &= !(0x1 << 6);
+        word |= (value as u128 & 0x1) << 6;
+        self._bitfield_1[5..6].copy_from_slice(&word.to_le_bytes()[..1]);
     }
     pub fn in_eventfd(&self) -> u32 {
         let mut raw = [0u8; 16];
-        raw[..7].copy_from_slice(&self._bitfield_1[0..7]);
-        let bits = (u128::from_le_bytes(raw) >> 47) & 0x1;
+        raw[..1].copy_from_slice(&self._bitfield_1[5..6]);
+        let bits = (u128::from_le_bytes(raw) >> 7) & 0x1;
         bits as u32
     }
     pub fn set_in_eventfd(&mut self, value: u32) {
         let mut raw = [0u8; 16];
-        raw[..7].copy_from_slice(&self._bitfield_1[0..7]);
+        raw[..1].copy_from_slice(&self._bitfield_1[5..6]);
         let mut word = u128::from_le_bytes(raw);
-        word &= !(0x1 << 47);
-        word |= (value as u128 & 0x1) << 47;
-        self._bitfield_1[0..7].copy_from_slice(&word.to_le_bytes()[..7]);
+        word &= !(0x1 << 7);
+        word |= (value as u128 & 0x1) << 7;
+        self._bitfield_1[5..6].copy_from_slice(&word.to_le_bytes()[..1]);
     }
     pub fn reported_split_lock(&self) -> u32 {
         let mut raw = [0u8; 16];
-        raw[..7].copy_from_slice(&self._bitfield_1[0..7]);
-        let bits = (u128::from_le_bytes(raw) >> 48) & 0x1;
+        raw[..1].copy_from_slice(&self._bitfield_1[6..7]);
+        let bits = (u128::from_le_bytes(raw) >> 0) & 0x1;
         bits as u32
     }
     pub fn set_reported_split_lock(&mut self, value: u32) {
         let mut raw = [0u8; 16];
-        raw[..7].copy_from_slice(&self._bitfield_1[0..7]);
+        raw[..1].copy_from_slice(&self._bitfield_1[6..7]);
         let mut word = u128::from_le_bytes(raw);
-        word &= !(0x1 << 48);
-        word |= (value as u128 & 0x1) << 48;
-        self._bitfield_1[0..7].copy_from_slice(&word.to_le_bytes()[..7]);
+        word &= !(0x1 << 0);
+        word |= (value as u128 & 0x1) << 0;
+        self._bitfield_1[6..7].copy_from_slice(&word.to_le_bytes()[..1]);
     }
     pub fn in_thrashing(&self) -> u32 {
         let mut raw = [0u8; 16];
-        raw[..7].copy_from_slice(&self._bitfield_1[0..7]);
-        let bits = (u128::from_le_bytes(raw) >> 49) & 0x1;
+        raw[..1].copy_from_slice(&self._bitfield_1[6..7]);
+        let bits = (u128::from_le_bytes(raw) >> 1) & 0x1;
         bits as u32
     }
     pub fn set_in_thrashing(&mut self, value: u32) {
         let mut raw = [0u8; 16];
-        raw[..7].copy_from_slice(&self._bitfield_1[0..7]);
+        raw[..1].copy_from_slice(&self._bitfield_1[6..7]);
         let mut word = u128::from_le_bytes(raw);
-        word &= !(0x1 << 49);
-        word |= (value as u128 & 0x1) << 49;
-        self._bitfield_1[0..7].copy_from_slice(&word.to_le_bytes()[..7]);
+        word &= !(0x1 << 1);
+        word |= (value as u128 & 0x1) << 1;
+        self._bitfield_1[6..7].copy_from_slice(&word.to_le_bytes()[..1]);
     }
     pub fn in_nf_duplicate(&self) -> u32 {
         let mut raw = [0u8; 16];
-        raw[..7].copy_from_slice(&self._bitfield_1[0..7]);
-        let bits = (u128::from_le_bytes(raw) >> 50) & 0x1;
+        raw[..1].copy_from_slice(&self._bitfield_1[6..7]);
+        let bits = (u128::from_le_bytes(raw) >> 2) & 0x1;
         bits as u32
     }
     pub fn set_in_nf_duplicate(&mut self, value: u32) {
         let mut raw = [0u8; 16];
-        raw[..7].copy_from_slice(&self._bitfield_1[0..7]);
+        raw[..1].copy_from_slice(&self._bitfield_1[6..7]);
         let mut word = u128::from_le_bytes(raw);
-        word &= !(0x1 << 50);
-        word |= (value as u128 & 0x1) << 50;
-        self._bitfield_1[0..7].copy_from_slice(&word.to_le_bytes()[..7]);
+        word &= !(0x1 << 2);
+        word |= (value as u128 & 0x1) << 2;
+        self._bitfield_1[6..7].copy_from_slice(&word.to_le_bytes()[..1]);
     }
 }
 const _: () = assert!(::core::mem::size_of::<task_struct>() == 3264);
@@ -1523,213 +1523,213 @@ impl ::core::default::Default for bpf_prog {
 impl bpf_prog {
     pub fn jited(&self) -> u16 {
         let mut raw = [0u8; 16];
-        raw[..2].copy_from_slice(&self._bitfield_1[0..2]);
+        raw[..1].copy_from_slice(&self._bitfield_1[0..1]);
         let bits = (u128::from_le_bytes(raw) >> 0) & 0x1;
         bits as u16
     }
     pub fn set_jited(&mut self, value: u16) {
         let mut raw = [0u8; 16];
-        raw[..2].copy_from_slice(&self._bitfield_1[0..2]);
+        raw[..1].copy_from_slice(&self._bitfield_1[0..1]);
         let mut word = u128::from_le_bytes(raw);
         word &= !(0x1 << 0);
         word |= (value as u128 & 0x1) << 0;
-        self._bitfield_1[0..2].copy_from_slice(&word.to_le_bytes()[..2]);
+        self._bitfield_1[0..1].copy_from_slice(&word.to_le_bytes()[..1]);
     }
     pub fn jit_requested(&self) -> u16 {
         let mut raw = [0u8; 16];
-        raw[..2].copy_from_slice(&self._bitfield_1[0..2]);
+        raw[..1].copy_from_slice(&self._bitfield_1[0..1]);
         let bits = (u128::from_le_bytes(raw) >> 1) & 0x1;
         bits as u16
     }
     pub fn set_jit_requested(&mut self, value: u16) {
         let mut raw = [0u8; 16];
-        raw[..2].copy_from_slice(&self._bitfield_1[0..2]);
+        raw[..1].copy_from_slice(&self._bitfield_1[0..1]);
         let mut word = u128::from_le_bytes(raw);
         word &= !(0x1 << 1);
         word |= (value as u128 & 0x1) << 1;
-        self._bitfield_1[0..2].copy_from_slice(&word.to_le_bytes()[..2]);
+        self._bitfield_1[0..1].copy_from_slice(&word.to_le_bytes()[..1]);
     }
     pub fn gpl_compatible(&self) -> u16 {
         let mut raw = [0u8; 16];
-        raw[..2].copy_from_slice(&self._bitfield_1[0..2]);
+        raw[..1].copy_from_slice(&self._bitfield_1[0..1]);
         let bits = (u128::from_le_bytes(raw) >> 2) & 0x1;
         bits as u16
     }
     pub fn set_gpl_compatible(&mut self, value: u16) {
         let mut raw = [0u8; 16];
-        raw[..2].copy_from_slice(&self._bitfield_1[0..2]);
+        raw[..1].copy_from_slice(&self._bitfield_1[0..1]);
         let mut word = u128::from_le_bytes(raw);
         word &= !(0x1 << 2);
         word |= (value as u128 & 0x1) << 2;
-        self._bitfield_1[0..2].copy_from_slice(&word.to_le_bytes()[..2]);
+        self._bitfield_1[0..1].copy_from_slice(&word.to_le_bytes()[..1]);
     }
     pub fn cb_access(&self) -> u16 {
         let mut raw = [0u8; 16];
-        raw[..2].copy_from_slice(&self._bitfield_1[0..2]);
+        raw[..1].copy_from_slice(&self._bitfield_1[0..1]);
         let bits = (u128::from_le_bytes(raw) >> 3) & 0x1;
         bits as u16
     }
     pub fn set_cb_access(&mut self, value: u16) {
         let mut raw = [0u8; 16];
-        raw[..2].copy_from_slice(&self._bitfield_1[0..2]);
+        raw[..1].copy_from_slice(&self._bitfield_1[0..1]);
         let mut word = u128::from_le_bytes(raw);
         word &= !(0x1 << 3);
         word |= (value as u128 & 0x1) << 3;
-        self._bitfield_1[0..2].copy_from_slice(&word.to_le_bytes()[..2]);
+        self._bitfield_1[0..1].copy_from_slice(&word.to_le_bytes()[..1]);
     }
     pub fn dst_needed(&self) -> u16 {
         let mut raw = [0u8; 16];
-        raw[..2].copy_from_slice(&self._bitfield_1[0..2]);
+        raw[..1].copy_from_slice(&self._bitfield_1[0..1]);
         let bits = (u128::from_le_bytes(raw) >> 4) & 0x1;
         bits as u16
     }
     pub fn set_dst_needed(&mut self, value: u16) {
         let mut raw = [0u8; 16];
-        raw[..2].copy_from_slice(&self._bitfield_1[0..2]);
+        raw[..1].copy_from_slice(&self._bitfield_1[0..1]);
         let mut word = u128::from_le_bytes(raw);
         word &= !(0x1 << 4);
         word |= (value as u128 & 0x1) << 4;
-        self._bitfield_1[0..2].copy_from_slice(&word.to_le_bytes()[..2]);
+        self._bitfield_1[0..1].copy_from_slice(&word.to_le_bytes()[..1]);
     }
     pub fn blinding_requested(&self) -> u16 {
         let mut raw = [0u8; 16];
-        raw[..2].copy_from_slice(&self._bitfield_1[0..2]);
+        raw[..1].copy_from_slice(&self._bitfield_1[0..1]);
         let bits = (u128::from_le_bytes(raw) >> 5) & 0x1;
         bits as u16
     }
     pub fn set_blinding_requested(&mut self, value: u16) {
         let mut raw = [0u8; 16];
-        raw[..2].copy_from_slice(&self._bitfield_1[0..2]);
+        raw[..1].copy_from_slice(&self._bitfield_1[0..1]);
         let mut word = u128::from_le_bytes(raw);
         word &= !(0x1 << 5);
         word |= (value as u128 & 0x1) << 5;
-        self._bitfield_1[0..2].copy_from_slice(&word.to_le_bytes()[..2]);
+        self._bitfield_1[0..1].copy_from_slice(&word.to_le_bytes()[..1]);
     }
     pub fn blinded(&self) -> u16 {
         let mut raw = [0u8; 16];
-        raw[..2].copy_from_slice(&self._bitfield_1[0..2]);
+        raw[..1].copy_from_slice(&self._bitfield_1[0..1]);
         let bits = (u128::from_le_bytes(raw) >> 6) & 0x1;
         bits as u16
     }
     pub fn set_blinded(&mut self, value: u16) {
         let mut raw = [0u8; 16];
-        raw[..2].copy_from_slice(&self._bitfield_1[0..2]);
+        raw[..1].copy_from_slice(&self._bitfield_1[0..1]);
         let mut word = u128::from_le_bytes(raw);
         word &= !(0x1 << 6);
         word |= (value as u128 & 0x1) << 6;
-        self._bitfield_1[0..2].copy_from_slice(&word.to_le_bytes()[..2]);
+        self._bitfield_1[0..1].copy_from_slice(&word.to_le_bytes()[..1]);
     }
     pub fn is_func(&self) -> u16 {
         let mut raw = [0u8; 16];
-        raw[..2].copy_from_slice(&self._bitfield_1[0..2]);
+        raw[..1].copy_from_slice(&self._bitfield_1[0..1]);
         let bits = (u128::from_le_bytes(raw) >> 7) & 0x1;
         bits as u16
     }
     pub fn set_is_func(&mut self, value: u16) {
         let mut raw = [0u8; 16];
-        raw[..2].copy_from_slice(&self._bitfield_1[0..2]);
+        raw[..1].copy_from_slice(&self._bitfield_1[0..1]);
         let mut word = u128::from_le_bytes(raw);
         word &= !(0x1 << 7);
         word |= (value as u128 & 0x1) << 7;
-        self._bitfield_1[0..2].copy_from_slice(&word.to_le_bytes()[..2]);
+        self._bitfield_1[0..1].copy_from_slice(&word.to_le_bytes()[..1]);
     }
     pub fn kprobe_override(&self) -> u16 {
         let mut raw = [0u8; 16];
-        raw[..2].copy_from_slice(&self._bitfield_1[0..2]);
-        let bits = (u128::from_le_bytes(raw) >> 8) & 0x1;
+        raw[..1].copy_from_slice(&self._bitfield_1[1..2]);
+        let bits = (u128::from_le_bytes(raw) >> 0) & 0x1;
         bits as u16
     }
     pub fn set_kprobe_override(&mut self, value: u16) {
         let mut raw = [0u8; 16];
-        raw[..2].copy_from_slice(&self._bitfield_1[0..2]);
+        raw[..1].copy_from_slice(&self._bitfield_1[1..2]);
         let mut word = u128::from_le_bytes(raw);
-        word &= !(0x1 << 8);
-        word |= (value as u128 & 0x1) << 8;
-        self._bitfield_1[0..2].copy_from_slice(&word.to_le_bytes()[..2]);
+        word &= !(0x1 << 0);
+        word |= (value as u128 & 0x1) << 0;
+        self._bitfield_1[1..2].copy_from_slice(&word.to_le_bytes()[..1]);
     }
     pub fn has_callchain_buf(&self) -> u16 {
         let mut raw = [0u8; 16];
-        raw[..2].copy_from_slice(&self._bitfield_1[0..2]);
-        let bits = (u128::from_le_bytes(raw) >> 9) & 0x1;
+        raw[..1].copy_from_slice(&self._bitfield_1[1..2]);
+        let bits = (u128::from_le_bytes(raw) >> 1) & 0x1;
         bits as u16
     }
     pub fn set_has_callchain_buf(&mut self, value: u16) {
         let mut raw = [0u8; 16];
-        raw[..2].copy_from_slice(&self._bitfield_1[0..2]);
+        raw[..1].copy_from_slice(&self._bitfield_1[1..2]);
         let mut word = u128::from_le_bytes(raw);
-        word &= !(0x1 << 9);
-        word |= (value as u128 & 0x1) << 9;
-        self._bitfield_1[0..2].copy_from_slice(&word.to_le_bytes()[..2]);
+        word &= !(0x1 << 1);
+        word |= (value as u128 & 0x1) << 1;
+        self._bitfield_1[1..2].copy_from_slice(&word.to_le_bytes()[..1]);
     }
     pub fn enforce_expected_attach_type(&self) -> u16 {
         let mut raw = [0u8; 16];
-        raw[..2].copy_from_slice(&self._bitfield_1[0..2]);
-        let bits = (u128::from_le_bytes(raw) >> 10) & 0x1;
+        raw[..1].copy_from_slice(&self._bitfield_1[1..2]);
+        let bits = (u128::from_le_bytes(raw) >> 2) & 0x1;
         bits as u16
     }
     pub fn set_enforce_expected_attach_type(&mut self, value: u16) {
         let mut raw = [0u8; 16];
-        raw[..2].copy_from_slice(&self._bitfield_1[0..2]);
+        raw[..1].copy_from_slice(&self._bitfield_1[1..2]);
         let mut word = u128::from_le_bytes(raw);
-        word &= !(0x1 << 10);
-        word |= (value as u128 & 0x1) << 10;
-        self._bitfield_1[0..2].copy_from_slice(&word.to_le_bytes()[..2]);
+        word &= !(0x1 << 2);
+        word |= (value as u128 & 0x1) << 2;
+        self._bitfield_1[1..2].copy_from_slice(&word.to_le_bytes()[..1]);
     }
     pub fn call_get_stack(&self) -> u16 {
         let mut raw = [0u8; 16];
-        raw[..2].copy_from_slice(&self._bitfield_1[0..2]);
-        let bits = (u128::from_le_bytes(raw) >> 11) & 0x1;
+        raw[..1].copy_from_slice(&self._bitfield_1[1..2]);
+        let bits = (u128::from_le_bytes(raw) >> 3) & 0x1;
         bits as u16
     }
     pub fn set_call_get_stack(&mut self, value: u16) {
         let mut raw = [0u8; 16];
-        raw[..2].copy_from_slice(&self._bitfield_1[0..2]);
+        raw[..1].copy_from_slice(&self._bitfield_1[1..2]);
         let mut word = u128::from_le_bytes(raw);
-        word &= !(0x1 << 11);
-        word |= (value as u128 & 0x1) << 11;
-        self._bitfield_1[0..2].copy_from_slice(&word.to_le_bytes()[..2]);
+        word &= !(0x1 << 3);
+        word |= (value as u128 & 0x1) << 3;
+        self._bitfield_1[1..2].copy_from_slice(&word.to_le_bytes()[..1]);
     }
     pub fn call_get_func_ip(&self) -> u16 {
         let mut raw = [0u8; 16];
-        raw[..2].copy_from_slice(&self._bitfield_1[0..2]);
-        let bits = (u128::from_le_bytes(raw) >> 12) & 0x1;
+        raw[..1].copy_from_slice(&self._bitfield_1[1..2]);
+        let bits = (u128::from_le_bytes(raw) >> 4) & 0x1;
         bits as u16
     }
     pub fn set_call_get_func_ip(&mut self, value: u16) {
         let mut raw = [0u8; 16];
-        raw[..2].copy_from_slice(&self._bitfield_1[0..2]);
+        raw[..1].copy_from_slice(&self._bitfield_1[1..2]);
         let mut word = u128::from_le_bytes(raw);
-        word &= !(0x1 << 12);
-        word |= (value as u128 & 0x1) << 12;
-        self._bitfield_1[0..2].copy_from_slice(&word.to_le_bytes()[..2]);
+        word &= !(0x1 << 4);
+        word |= (value as u128 & 0x1) << 4;
+        self._bitfield_1[1..2].copy_from_slice(&word.to_le_bytes()[..1]);
     }
     pub fn tstamp_type_access(&self) -> u16 {
         let mut raw = [0u8; 16];
-        raw[..2].copy_from_slice(&self._bitfield_1[0..2]);
-        let bits = (u128::from_le_bytes(raw) >> 13) & 0x1;
+        raw[..1].copy_from_slice(&self._bitfield_1[1..2]);
+        let bits = (u128::from_le_bytes(raw) >> 5) & 0x1;
         bits as u16
     }
     pub fn set_tstamp_type_access(&mut self, value: u16) {
         let mut raw = [0u8; 16];
-        raw[..2].copy_from_slice(&self._bitfield_1[0..2]);
+        raw[..1].copy_from_slice(&self._bitfield_1[1..2]);
         let mut word = u128::from_le_bytes(raw);
-        word &= !(0x1 << 13);
-        word |= (value as u128 & 0x1) << 13;
-        self._bitfield_1[0..2].copy_from_slice(&word.to_le_bytes()[..2]);
+        word &= !(0x1 << 5);
+        word |= (value as u128 & 0x1) << 5;
+        self._bitfield_1[1..2].copy_from_slice(&word.to_le_bytes()[..1]);
     }
     pub fn sleepable(&self) -> u16 {
         let mut raw = [0u8; 16];
-        raw[..2].copy_from_slice(&self._bitfield_1[0..2]);
-        let bits = (u128::from_le_bytes(raw) >> 14) & 0x1;
+        raw[..1].copy_from_slice(&self._bitfield_1[1..2]);
+        let bits = (u128::from_le_bytes(raw) >> 6) & 0x1;
         bits as u16
     }
     pub fn set_sleepable(&mut self, value: u16) {
         let mut raw = [0u8; 16];
-        raw[..2].copy_from_slice(&self._bitfield_1[0..2]);
+        raw[..1].copy_from_slice(&self._bitfield_1[1..2]);
         let mut word = u128::from_le_bytes(raw);
-        word &= !(0x1 << 14);
-        word |= (value as u128 & 0x1) << 14;
-        self._bitfield_1[0..2].copy_from_slice(&word.to_le_bytes()[..2]);
+        word &= !(0x1 << 6);
+        word |= (value as u128 & 0x1) << 6;
+        self._bitfield_1[1..2].copy_from_slice(&word.to_le_bytes()[..1]);
     }
 }
 const _: () = assert!(::core::mem::size_of::<bpf_prog>() == 96);
@@ -1902,73 +1902,73 @@ impl ::core::default::Default for bits {
 impl bits {
     pub fn low(&self) -> u32 {
         let mut raw = [0u8; 16];
-        raw[..7].copy_from_slice(&self._bitfield_1[0..7]);
+        raw[..1].copy_from_slice(&self._bitfield_1[0..1]);
         let bits = (u128::from_le_bytes(raw) >> 0) & 0x7;
         bits as u32
     }
     pub fn set_low(&mut self, value: u32) {
         let mut raw = [0u8; 16];
-        raw[..7].copy_from_slice(&self._bitfield_1[0..7]);
+        raw[..1].copy_from_slice(&self._bitfield_1[0..1]);
         let mut word = u128::from_le_bytes(raw);
         word &= !(0x7 << 0);
         word |= (value as u128 & 0x7) << 0;
-        self._bitfield_1[0..7].copy_from_slice(&word.to_le_bytes()[..7]);
+        self._bitfield_1[0..1].copy_from_slice(&word.to_le_bytes()[..1]);
     }
     pub fn negative(&self) -> i32 {
         let mut raw = [0u8; 16];
-        raw[..7].copy_from_slice(&self._bitfield_1[0..7]);
+        raw[..1].copy_from_slice(&self._bitfield_1[0..1]);
         let bits = (u128::from_le_bytes(raw) >> 3) & 0x1f;
         (((bits << 123) as i128) >> 123) as i32
     }
     pub fn set_negative(&mut self, value: i32) {
         let mut raw = [0u8; 16];
-        raw[..7].copy_from_slice(&self._bitfield_1[0..7]);
+        raw[..1].copy_from_slice(&self._bitfield_1[0..1]);
         let mut word = u128::from_le_bytes(raw);
         word &= !(0x1f << 3);
         word |= (value as u128 & 0x1f) << 3;
-        self._bitfield_1[0..7].copy_from_slice(&word.to_le_bytes()[..7]);
+        self._bitfield_1[0..1].copy_from_slice(&word.to_le_bytes()[..1]);
     }
     pub fn flag(&self) -> bool {
         let mut raw = [0u8; 16];
-        raw[..7].copy_from_slice(&self._bitfield_1[0..7]);
-        let bits = (u128::from_le_bytes(raw) >> 8) & 0x1;
+        raw[..1].copy_from_slice(&self._bitfield_1[1..2]);
+        let bits = (u128::from_le_bytes(raw) >> 0) & 0x1;
         bits != 0
     }
     pub fn set_flag(&mut self, value: bool) {
         let mut raw = [0u8; 16];
-        raw[..7].copy_from_slice(&self._bitfield_1[0..7]);
+        raw[..1].copy_from_slice(&self._bitfield_1[1..2]);
         let mut word = u128::from_le_bytes(raw);
-        word &= !(0x1 << 8);
-        word |= (u128::from(value) & 0x1) << 8;
-        self._bitfield_1[0..7].copy_from_slice(&word.to_le_bytes()[..7]);
+        word &= !(0x1 << 0);
+        word |= (u128::from(value) & 0x1) << 0;
+        self._bitfield_1[1..2].copy_from_slice(&word.to_le_bytes()[..1]);
     }
     pub fn mood(&self) -> mood {
         let mut raw = [0u8; 16];
-        raw[..7].copy_from_slice(&self._bitfield_1[0..7]);
-        let bits = (u128::from_le_bytes(raw) >> 9) & 0xf;
+        raw[..1].copy_from_slice(&self._bitfield_1[1..2]);
+        let bits = (u128::from_le_bytes(raw) >> 1) & 0xf;
         mood((((bits << 124) as i128) >> 124) as i32)
     }
     pub fn set_mood(&mut self, value: mood) {
         let mut raw = [0u8; 16];
-        raw[..7].copy_from_slice(&self._bitfield_1[0..7]);
+        raw[..1].copy_from_slice(&self._bitfield_1[1..2]);
         let mut word = u128::from_le_bytes(raw);
-        word &= !(0xf << 9);
-        word |= (value.0 as u128 & 0xf) << 9;
-        self._bitfield_1[0..7].copy_from_slice(&word.to_le_bytes()[..7]);
+        word &= !(0xf << 1);
+        word |= (value.0 as u128 & 0xf) << 1;
+        self._bitfield_1[1..2].copy_from_slice(&word.to_le_bytes()[..1]);
     }
     pub fn big(&self) -> u64 {
         let mut raw = [0u8; 16];
-        raw[..7].copy_from_slice(&self._bitfield_1[0..7]);
-        let bits = (u128::from_le_bytes(raw) >> 13) & 0xffffffffff;
+        raw[..6].copy_from_slice(&self._bitfield_1[1..7]);
+        let bits = (u128::from_le_bytes(raw) >> 5) & 0xffffffffff;
         bits as u64
     }
     pub fn set_big(&mut self, value: u64) {
         let mut raw = [0u8; 16];
-        raw[..7].copy_from_slice(&self._bitfield_1[0..7]);
+        raw[..6].copy_from_slice(&self._bitfield_1[1..7]);
         let mut word = u128::from_le_bytes(raw);
-        word &= !(0xffffffffff << 13);
-        word |= (value as u128 & 0xffffffffff) << 13;
-        self._bitfield_1[0..7].copy_from_slice(&word.to_le_bytes()[..7]);
+        word &= !(0xffffffffff << 5);
+        word |= (value as u128 & 0xffffffffff) << 5;
+        self._bitfield_1[1..7].copy_from_slice(&word.to_le_bytes()[..6]);
     }
 }
 const _: () = assert!(::core::mem::size_of::<bits>() == 16);
@@ -2377,129 +2377,129 @@ impl ::core::default::Default for sched_dl_entity {
 impl sched_dl_entity {
     pub fn dl_throttled(&self) -> u32 {
         let mut raw = [0u8; 16];
-        raw[..2].copy_from_slice(&self._bitfield_1[0..2]);
+        raw[..1].copy_from_slice(&self._bitfield_1[0..1]);
         let bits = (u128::from_le_bytes(raw) >> 0) & 0x1;
         bits as u32
     }
     pub fn set_dl_throttled(&mut self, value: u32) {
         let mut raw = [0u8; 16];
-        raw[..2].copy_from_slice(&self._bitfield_1[0..2]);
+        raw[..1].copy_from_slice(&self._bitfield_1[0..1]);
         let mut word = u128::from_le_bytes(raw);
         word &= !(0x1 << 0);
         word |= (value as u128 & 0x1) << 0;
-        self._bitfield_1[0..2].copy_from_slice(&word.to_le_bytes()[..2]);
+        self._bitfield_1[0..1].copy_from_slice(&word.to_le_bytes()[..1]);
     }
     pub fn dl_yielded(&self) -> u32 {
         let mut raw = [0u8; 16];
-        raw[..2].copy_from_slice(&self._bitfield_1[0..2]);
+        raw[..1].copy_from_slice(&self._bitfield_1[0..1]);
         let bits = (u128::from_le_bytes(raw) >> 1) & 0x1;
         bits as u32
     }
     pub fn set_dl_yielded(&mut self, value: u32) {
         let mut raw = [0u8; 16];
-        raw[..2].copy_from_slice(&self._bitfield_1[0..2]);
+        raw[..1].copy_from_slice(&self._bitfield_1[0..1]);
         let mut word = u128::from_le_bytes(raw);
         word &= !(0x1 << 1);
         word |= (value as u128 & 0x1) << 1;
-        self._bitfield_1[0..2].copy_from_slice(&word.to_le_bytes()[..2]);
+        self._bitfield_1[0..1].copy_from_slice(&word.to_le_bytes()[..1]);
     }
     pub fn dl_non_contending(&self) -> u32 {
         let mut raw = [0u8; 16];
-        raw[..2].copy_from_slice(&self._bitfield_1[0..2]);
+        raw[..1].copy_from_slice(&self._bitfield_1[0..1]);
         let bits = (u128::from_le_bytes(raw) >> 2) & 0x1;
         bits as u32
     }
     pub fn set_dl_non_contending(&mut self, value: u32) {
         let mut raw = [0u8; 16];
-        raw[..2].copy_from_slice(&self._bitfield_1[0..2]);
+        raw[..1].copy_from_slice(&self._bitfield_1[0..1]);
         let mut word = u128::from_le_bytes(raw);
         word &= !(0x1 << 2);
         word |= (value as u128 & 0x1) << 2;
-        self._bitfield_1[0..2].copy_from_slice(&word.to_le_bytes()[..2]);
+        self._bitfield_1[0..1].copy_from_slice(&word.to_le_bytes()[..1]);
     }
     pub fn dl_overrun(&self) -> u32 {
         let mut raw = [0u8; 16];
-        raw[..2].copy_from_slice(&self._bitfield_1[0..2]);
+        raw[..1].copy_from_slice(&self._bitfield_1[0..1]);
         let bits = (u128::from_le_bytes(raw) >> 3) & 0x1;
         bits as u32
     }
     pub fn set_dl_overrun(&mut self, value: u32) {
         let mut raw = [0u8; 16];
-        raw[..2].copy_from_slice(&self._bitfield_1[0..2]);
+        raw[..1].copy_from_slice(&self._bitfield_1[0..1]);
         let mut word = u128::from_le_bytes(raw);
         word &= !(0x1 << 3);
         word |= (value as u128 & 0x1) << 3;
-        self._bitfield_1[0..2].copy_from_slice(&word.to_le_bytes()[..2]);
+        self._bitfield_1[0..1].copy_from_slice(&word.to_le_bytes()[..1]);
     }
     pub fn dl_server(&self) -> u32 {
         let mut raw = [0u8; 16];
-        raw[..2].copy_from_slice(&self._bitfield_1[0..2]);
+        raw[..1].copy_from_slice(&self._bitfield_1[0..1]);
         let bits = (u128::from_le_bytes(raw) >> 4) & 0x1;
         bits as u32
     }
     pub fn set_dl_server(&mut self, value: u32) {
         let mut raw = [0u8; 16];
-        raw[..2].copy_from_slice(&self._bitfield_1[0..2]);
+        raw[..1].copy_from_slice(&self._bitfield_1[0..1]);
         let mut word = u128::from_le_bytes(raw);
         word &= !(0x1 << 4);
         word |= (value as u128 & 0x1) << 4;
-        self._bitfield_1[0..2].copy_from_slice(&word.to_le_bytes()[..2]);
+        self._bitfield_1[0..1].copy_from_slice(&word.to_le_bytes()[..1]);
     }
     pub fn dl_server_active(&self) -> u32 {
         let mut raw = [0u8; 16];
-        raw[..2].copy_from_slice(&self._bitfield_1[0..2]);
+        raw[..1].copy_from_slice(&self._bitfield_1[0..1]);
         let bits = (u128::from_le_bytes(raw) >> 5) & 0x1;
         bits as u32
     }
     pub fn set_dl_server_active(&mut self, value: u32) {
         let mut raw = [0u8; 16];
-        raw[..2].copy_from_slice(&self._bitfield_1[0..2]);
+        raw[..1].copy_from_slice(&self._bitfield_1[0..1]);
         let mut word = u128::from_le_bytes(raw);
         word &= !(0x1 << 5);
         word |= (value as u128 & 0x1) << 5;
-        self._bitfield_1[0..2].copy_from_slice(&word.to_le_bytes()[..2]);
+        self._bitfield_1[0..1].copy_from_slice(&word.to_le_bytes()[..1]);
     }
     pub fn dl_defer(&self) -> u32 {
         let mut raw = [0u8; 16];
-        raw[..2].copy_from_slice(&self._bitfield_1[0..2]);
+        raw[..1].copy_from_slice(&self._bitfield_1[0..1]);
         let bits = (u128::from_le_bytes(raw) >> 6) & 0x1;
         bits as u32
     }
     pub fn set_dl_defer(&mut self, value: u32) {
         let mut raw = [0u8; 16];
-        raw[..2].copy_from_slice(&self._bitfield_1[0..2]);
+        raw[..1].copy_from_slice(&self._bitfield_1[0..1]);
         let mut word = u128::from_le_bytes(raw);
         word &= !(0x1 << 6);
         word |= (value as u128 & 0x1) << 6;
-        self._bitfield_1[0..2].copy_from_slice(&word.to_le_bytes()[..2]);
+        self._bitfield_1[0..1].copy_from_slice(&word.to_le_bytes()[..1]);
     }
     pub fn dl_defer_armed(&self) -> u32 {
         let mut raw = [0u8; 16];
-        raw[..2].copy_from_slice(&self._bitfield_1[0..2]);
+        raw[..1].copy_from_slice(&self._bitfield_1[0..1]);
         let bits = (u128::from_le_bytes(raw) >> 7) & 0x1;
         bits as u32
     }
     pub fn set_dl_defer_armed(&mut self, value: u32) {
         let mut raw = [0u8; 16];
-        raw[..2].copy_from_slice(&self._bitfield_1[0..2]);
+        raw[..1].copy_from_slice(&self._bitfield_1[0..1]);
         let mut word = u128::from_le_bytes(raw);
         word &= !(0x1 << 7);
         word |= (value as u128 & 0x1) << 7;
-        self._bitfield_1[0..2].copy_from_slice(&word.to_le_bytes()[..2]);
+        self._bitfield_1[0..1].copy_from_slice(&word.to_le_bytes()[..1]);
     }
     pub fn dl_defer_running(&self) -> u32 {
         let mut raw = [0u8; 16];
-        raw[..2].copy_from_slice(&self._bitfield_1[0..2]);
-        let bits = (u128::from_le_bytes(raw) >> 8) & 0x1;
+        raw[..1].copy_from_slice(&self._bitfield_1[1..2]);
+        let bits = (u128::from_le_bytes(raw) >> 0) & 0x1;
         bits as u32
     }
     pub fn set_dl_defer_running(&mut self, value: u32) {
         let mut raw = [0u8; 16];
-        raw[..2].copy_from_slice(&self._bitfield_1[0..2]);
+        raw[..1].copy_from_slice(&self._bitfield_1[1..2]);
         let mut word = u128::from_le_bytes(raw);
-        word &= !(0x1 << 8);
-        word |= (value as u128 & 0x1) << 8;
-        self._bitfield_1[0..2].copy_from_slice(&word.to_le_bytes()[..2]);
+        word &= !(0x1 << 0);
+        word |= (value as u128 & 0x1) << 0;
+        self._bitfield_1[1..2].copy_from_slice(&word.to_le_bytes()[..1]);
     }
 }
 const _: () = assert!(::core::mem::size_of::<sched_dl_entity>() == 240);
@@ -5374,157 +5374,157 @@ impl ::core::default::Default for desc_struct {
 impl desc_struct {
     pub fn base1(&self) -> u16 {
         let mut raw = [0u8; 16];
-        raw[..4].copy_from_slice(&self._bitfield_1[0..4]);
+        raw[..1].copy_from_slice(&self._bitfield_1[0..1]);
         let bits = (u128::from_le_bytes(raw) >> 0) & 0xff;
         bits as u16
     }
     pub fn set_base1(&mut self, value: u16) {
         let mut raw = [0u8; 16];
-        raw[..4].copy_from_slice(&self._bitfield_1[0..4]);
+        raw[..1].copy_from_slice(&self._bitfield_1[0..1]);
         let mut word = u128::from_le_bytes(raw);
         word &= !(0xff << 0);
         word |= (value as u128 & 0xff) << 0;
-        self._bitfield_1[0..4].copy_from_slice(&word.to_le_bytes()[..4]);
+        self._bitfield_1[0..1].copy_from_slice(&word.to_le_bytes()[..1]);
     }
     pub fn r#type(&self) -> u16 {
         let mut raw = [0u8; 16];
-        raw[..4].copy_from_slice(&self._bitfield_1[0..4]);
-        let bits = (u128::from_le_bytes(raw) >> 8) & 0xf;
+        raw[..1].copy_from_slice(&self._bitfield_1[1..2]);
+        let bits = (u128::from_le_bytes(raw) >> 0) & 0xf;
         bits as u16
     }
     pub fn set_type(&mut self, value: u16) {
         let mut raw = [0u8; 16];
-        raw[..4].copy_from_slice(&self._bitfield_1[0..4]);
+        raw[..1].copy_from_slice(&self._bitfield_1[1..2]);
         let mut word = u128::from_le_bytes(raw);
-        word &= !(0xf << 8);
-        word |= (value as u128 & 0xf) << 8;
-        self._bitfield_1[0..4].copy_from_slice(&word.to_le_bytes()[..4]);
+        word &= !(0xf << 0);
+        word |= (value as u128 & 0xf) << 0;
+        self._bitfield_1[1..2].copy_from_slice(&word.to_le_bytes()[..1]);
     }
     pub fn s(&self) -> u16 {
         let mut raw = [0u8; 16];
-        raw[..4].copy_from_slice(&self._bitfield_1[0..4]);
-        let bits = (u128::from_le_bytes(raw) >> 12) & 0x1;
+        raw[..1].copy_from_slice(&self._bitfield_1[1..2]);
+        let bits = (u128::from_le_bytes(raw) >> 4) & 0x1;
         bits as u16
     }
     pub fn set_s(&mut self, value: u16) {
         let mut raw = [0u8; 16];
-        raw[..4].copy_from_slice(&self._bitfield_1[0..4]);
+        raw[..1].copy_from_slice(&self._bitfield_1[1..2]);
         let mut word = u128::from_le_bytes(raw);
-        word &= !(0x1 << 12);
-        word |= (value as u128 & 0x1) << 12;
-        self._bitfield_1[0..4].copy_from_slice(&word.to_le_bytes()[..4]);
+        word &= !(0x1 << 4);
+        word |= (value as u128 & 0x1) << 4;
+        self._bitfield_1[1..2].copy_from_slice(&word.to_le_bytes()[..1]);
     }
     pub fn dpl(&self) -> u16 {
         let mut raw = [0u8; 16];
-        raw[..4].copy_from_slice(&self._bitfield_1[0..4]);
-        let bits = (u128::from_le_bytes(raw) >> 13) & 0x3;
+        raw[..1].copy_from_slice(&self._bitfield_1[1..2]);
+        let bits = (u128::from_le_bytes(raw) >> 5) & 0x3;
         bits as u16
     }
     pub fn set_dpl(&mut self, value: u16) {
         let mut raw = [0u8; 16];
-        raw[..4].copy_from_slice(&self._bitfield_1[0..4]);
+        raw[..1].copy_from_slice(&self._bitfield_1[1..2]);
         let mut word = u128::from_le_bytes(raw);
-        word &= !(0x3 << 13);
-        word |= (value as u128 & 0x3) << 13;
-        self._bitfield_1[0..4].copy_from_slice(&word.to_le_bytes()[..4]);
+        word &= !(0x3 << 5);
+        word |= (value as u128 & 0x3) << 5;
+        self._bitfield_1[1..2].copy_from_slice(&word.to_le_bytes()[..1]);
     }
     pub fn p(&self) -> u16 {
         let mut raw = [0u8; 16];
-        raw[..4].copy_from_slice(&self._bitfield_1[0..4]);
-        let bits = (u128::from_le_bytes(raw) >> 15) & 0x1;
+        raw[..1].copy_from_slice(&self._bitfield_1[1..2]);
+        let bits = (u128::from_le_bytes(raw) >> 7) & 0x1;
         bits as u16
     }
     pub fn set_p(&mut self, value: u16) {
         let mut raw = [0u8; 16];
-        raw[..4].copy_from_slice(&self._bitfield_1[0..4]);
+        raw[..1].copy_from_slice(&self._bitfield_1[1..2]);
         let mut word = u128::from_le_bytes(raw);
-        word &= !(0x1 << 15);
-        word |= (value as u128 & 0x1) << 15;
-        self._bitfield_1[0..4].copy_from_slice(&word.to_le_bytes()[..4]);
+        word &= !(0x1 << 7);
+        word |= (value as u128 & 0x1) << 7;
+        self._bitfield_1[1..2].copy_from_slice(&word.to_le_bytes()[..1]);
     }
     pub fn limit1(&self) -> u16 {
         let mut raw = [0u8; 16];
-        raw[..4].copy_from_slice(&self._bitfield_1[0..4]);
-        let bits = (u128::from_le_bytes(raw) >> 16) & 0xf;
+        raw[..1].copy_from_slice(&self._bitfield_1[2..3]);
+        let bits = (u128::from_le_bytes(raw) >> 0) & 0xf;
         bits as u16
     }
     pub fn set_limit1(&mut self, value: u16) {
         let mut raw = [0u8; 16];
-        raw[..4].copy_from_slice(&self._bitfield_1[0..4]);
+        raw[..1].copy_from_slice(&self._bitfield_1[2..3]);
         let mut word = u128::from_le_bytes(raw);
-        word &= !(0xf << 16);
-        word |= (value as u128 & 0xf) << 16;
-        self._bitfield_1[0..4].copy_from_slice(&word.to_le_bytes()[..4]);
+        word &= !(0xf << 0);
+        word |= (value as u128 & 0xf) << 0;
+        self._bitfield_1[2..3].copy_from_slice(&word.to_le_bytes()[..1]);
     }
     pub fn avl(&self) -> u16 {
         let mut raw = [0u8; 16];
-        raw[..4].copy_from_slice(&self._bitfield_1[0..4]);
-        let bits = (u128::from_le_bytes(raw) >> 20) & 0x1;
+        raw[..1].copy_from_slice(&self._bitfield_1[2..3]);
+        let bits = (u128::from_le_bytes(raw) >> 4) & 0x1;
         bits as u16
     }
     pub fn set_avl(&mut self, value: u16) {
         let mut raw = [0u8; 16];
-        raw[..4].copy_from_slice(&self._bitfield_1[0..4]);
+        raw[..1].copy_from_slice(&self._bitfield_1[2..3]);
         let mut word = u128::from_le_bytes(raw);
-        word &= !(0x1 << 20);
-        word |= (value as u128 & 0x1) << 20;
-        self._bitfield_1[0..4].copy_from_slice(&word.to_le_bytes()[..4]);
+        word &= !(0x1 << 4);
+        word |= (value as u128 & 0x1) << 4;
+        self._bitfield_1[2..3].copy_from_slice(&word.to_le_bytes()[..1]);
     }
     pub fn l(&self) -> u16 {
         let mut raw = [0u8; 16];
-        raw[..4].copy_from_slice(&self._bitfield_1[0..4]);
-        let bits = (u128::from_le_bytes(raw) >> 21) & 0x1;
+        raw[..1].copy_from_slice(&self._bitfield_1[2..3]);
+        let bits = (u128::from_le_bytes(raw) >> 5) & 0x1;
         bits as u16
     }
     pub fn set_l(&mut self, value: u16) {
         let mut raw = [0u8; 16];
-        raw[..4].copy_from_slice(&self._bitfield_1[0..4]);
+        raw[..1].copy_from_slice(&self._bitfield_1[2..3]);
         let mut word = u128::from_le_bytes(raw);
-        word &= !(0x1 << 21);
-        word |= (value as u128 & 0x1) << 21;
-        self._bitfield_1[0..4].copy_from_slice(&word.to_le_bytes()[..4]);
+        word &= !(0x1 << 5);
+        word |= (value as u128 & 0x1) << 5;
+        self._bitfield_1[2..3].copy_from_slice(&word.to_le_bytes()[..1]);
     }
     pub fn d(&self) -> u16 {
         let mut raw = [0u8; 16];
-        raw[..4].copy_from_slice(&self._bitfield_1[0..4]);
-        let bits = (u128::from_le_bytes(raw) >> 22) & 0x1;
+        raw[..1].copy_from_slice(&self._bitfield_1[2..3]);
+        let bits = (u128::from_le_bytes(raw) >> 6) & 0x1;
         bits as u16
     }
     pub fn set_d(&mut self, value: u16) {
         let mut raw = [0u8; 16];
-        raw[..4].copy_from_slice(&self._bitfield_1[0..4]);
+        raw[..1].copy_from_slice(&self._bitfield_1[2..3]);
         let mut word = u128::from_le_bytes(raw);
-        word &= !(0x1 << 22);
-        word |= (value as u128 & 0x1) << 22;
-        self._bitfield_1[0..4].copy_from_slice(&word.to_le_bytes()[..4]);
+        word &= !(0x1 << 6);
+        word |= (value as u128 & 0x1) << 6;
+        self._bitfield_1[2..3].copy_from_slice(&word.to_le_bytes()[..1]);
     }
     pub fn g(&self) -> u16 {
         let mut raw = [0u8; 16];
-        raw[..4].copy_from_slice(&self._bitfield_1[0..4]);
-        let bits = (u128::from_le_bytes(raw) >> 23) & 0x1;
+        raw[..1].copy_from_slice(&self._bitfield_1[2..3]);
+        let bits = (u128::from_le_bytes(raw) >> 7) & 0x1;
         bits as u16
     }
     pub fn set_g(&mut self, value: u16) {
         let mut raw = [0u8; 16];
-        raw[..4].copy_from_slice(&self._bitfield_1[0..4]);
+        raw[..1].copy_from_slice(&self._bitfield_1[2..3]);
         let mut word = u128::from_le_bytes(raw);
-        word &= !(0x1 << 23);
-        word |= (value as u128 & 0x1) << 23;
-        self._bitfield_1[0..4].copy_from_slice(&word.to_le_bytes()[..4]);
+        word &= !(0x1 << 7);
+        word |= (value as u128 & 0x1) << 7;
+        self._bitfield_1[2..3].copy_from_slice(&word.to_le_bytes()[..1]);
     }
     pub fn base2(&self) -> u16 {
         let mut raw = [0u8; 16];
-        raw[..4].copy_from_slice(&self._bitfield_1[0..4]);
-        let bits = (u128::from_le_bytes(raw) >> 24) & 0xff;
+        raw[..1].copy_from_slice(&self._bitfield_1[3..4]);
+        let bits = (u128::from_le_bytes(raw) >> 0) & 0xff;
         bits as u16
     }
     pub fn set_base2(&mut self, value: u16) {
         let mut raw = [0u8; 16];
-        raw[..4].copy_from_slice(&self._bitfield_1[0..4]);
+        raw[..1].copy_from_slice(&self._bitfield_1[3..4]);
         let mut word = u128::from_le_bytes(raw);
-        word &= !(0xff << 24);
-        word |= (value as u128 & 0xff) << 24;
-        self._bitfield_1[0..4].copy_from_slice(&word.to_le_bytes()[..4]);
+        word &= !(0xff << 0);
+        word |= (value as u128 & 0xff) << 0;
+        self._bitfield_1[3..4].copy_from_slice(&word.to_le_bytes()[..1]);
     }
 }
 const _: () = assert!(::core::mem::size_of::<desc_struct>() == 8);
@@ -5674,269 +5674,269 @@ impl sk_buff_anon4_anon1 {
     }
     pub fn tstamp_type(&self) -> u8 {
         let mut raw = [0u8; 16];
-        raw[..3].copy_from_slice(&self._bitfield_2[0..3]);
+        raw[..1].copy_from_slice(&self._bitfield_2[0..1]);
         let bits = (u128::from_le_bytes(raw) >> 0) & 0x3;
         bits as u8
     }
     pub fn set_tstamp_type(&mut self, value: u8) {
         let mut raw = [0u8; 16];
-        raw[..3].copy_from_slice(&self._bitfield_2[0..3]);
+        raw[..1].copy_from_slice(&self._bitfield_2[0..1]);
         let mut word = u128::from_le_bytes(raw);
         word &= !(0x3 << 0);
         word |= (value as u128 & 0x3) << 0;
-        self._bitfield_2[0..3].copy_from_slice(&word.to_le_bytes()[..3]);
+        self._bitfield_2[0..1].copy_from_slice(&word.to_le_bytes()[..1]);
     }
     pub fn tc_at_ingress(&self) -> u8 {
         let mut raw = [0u8; 16];
-        raw[..3].copy_from_slice(&self._bitfield_2[0..3]);
+        raw[..1].copy_from_slice(&self._bitfield_2[0..1]);
         let bits = (u128::from_le_bytes(raw) >> 2) & 0x1;
         bits as u8
     }
     pub fn set_tc_at_ingress(&mut self, value: u8) {
         let mut raw = [0u8; 16];
-        raw[..3].copy_from_slice(&self._bitfield_2[0..3]);
+        raw[..1].copy_from_slice(&self._bitfield_2[0..1]);
         let mut word = u128::from_le_bytes(raw);
         word &= !(0x1 << 2);
         word |= (value as u128 & 0x1) << 2;
-        self._bitfield_2[0..3].copy_from_slice(&word.to_le_bytes()[..3]);
+        self._bitfield_2[0..1].copy_from_slice(&word.to_le_bytes()[..1]);
     }
     pub fn tc_skip_classify(&self) -> u8 {
         let mut raw = [0u8; 16];
-        raw[..3].copy_from_slice(&self._bitfield_2[0..3]);
+        raw[..1].copy_from_slice(&self._bitfield_2[0..1]);
         let bits = (u128::from_le_bytes(raw) >> 3) & 0x1;
         bits as u8
     }
     pub fn set_tc_skip_classify(&mut self, value: u8) {
         let mut raw = [0u8; 16];
-        raw[..3].copy_from_slice(&self._bitfield_2[0..3]);
+        raw[..1].copy_from_slice(&self._bitfield_2[0..1]);
         let mut word = u128::from_le_bytes(raw);
         word &= !(0x1 << 3);
         word |= (value as u128 & 0x1) << 3;
-        self._bitfield_2[0..3].copy_from_slice(&word.to_le_bytes()[..3]);
+        self._bitfield_2[0..1].copy_from_slice(&word.to_le_bytes()[..1]);
     }
     pub fn remcsum_offload(&self) -> u8 {
         let mut raw = [0u8; 16];
-        raw[..3].copy_from_slice(&self._bitfield_2[0..3]);
+        raw[..1].copy_from_slice(&self._bitfield_2[0..1]);
         let bits = (u128::from_le_bytes(raw) >> 4) & 0x1;
         bits as u8
     }
     pub fn set_remcsum_offload(&mut self, value: u8) {
         let mut raw = [0u8; 16];
-        raw[..3].copy_from_slice(&self._bitfield_2[0..3]);
+        raw[..1].copy_from_slice(&self._bitfield_2[0..1]);
         let mut word = u128::from_le_bytes(raw);
         word &= !(0x1 << 4);
         word |= (value as u128 & 0x1) << 4;
-        self._bitfield_2[0..3].copy_from_slice(&word.to_le_bytes()[..3]);
+        self._bitfield_2[0..1].copy_from_slice(&word.to_le_bytes()[..1]);
     }
     pub fn csum_complete_sw(&self) -> u8 {
         let mut raw = [0u8; 16];
-        raw[..3].copy_from_slice(&self._bitfield_2[0..3]);
+        raw[..1].copy_from_slice(&self._bitfield_2[0..1]);
         let bits = (u128::from_le_bytes(raw) >> 5) & 0x1;
         bits as u8
     }
     pub fn set_csum_complete_sw(&mut self, value: u8) {
         let mut raw = [0u8; 16];
-        raw[..3].copy_from_slice(&self._bitfield_2[0..3]);
+        raw[..1].copy_from_slice(&self._bitfield_2[0..1]);
         let mut word = u128::from_le_bytes(raw);
         word &= !(0x1 << 5);
         word |= (value as u128 & 0x1) << 5;
-        self._bitfield_2[0..3].copy_from_slice(&word.to_le_bytes()[..3]);
+        self._bitfield_2[0..1].copy_from_slice(&word.to_le_bytes()[..1]);
     }
     pub fn csum_level(&self) -> u8 {
         let mut raw = [0u8; 16];
-        raw[..3].copy_from_slice(&self._bitfield_2[0..3]);
+        raw[..1].copy_from_slice(&self._bitfield_2[0..1]);
         let bits = (u128::from_le_bytes(raw) >> 6) & 0x3;
         bits as u8
     }
     pub fn set_csum_level(&mut self, value: u8) {
         let mut raw = [0u8; 16];
-        raw[..3].copy_from_slice(&self._bitfield_2[0..3]);
+        raw[..1].copy_from_slice(&self._bitfield_2[0..1]);
         let mut word = u128::from_le_bytes(raw);
         word &= !(0x3 << 6);
         word |= (value as u128 & 0x3) << 6;
-        self._bitfield_2[0..3].copy_from_slice(&word.to_le_bytes()[..3]);
+        self._bitfield_2[0..1].copy_from_slice(&word.to_le_bytes()[..1]);
     }
     pub fn inner_protocol_type(&self) -> u8 {
         let mut raw = [0u8; 16];
-        raw[..3].copy_from_slice(&self._bitfield_2[0..3]);
-        let bits = (u128::from_le_bytes(raw) >> 8) & 0x1;
+        raw[..1].copy_from_slice(&self._bitfield_2[1..2]);
+        let bits = (u128::from_le_bytes(raw) >> 0) & 0x1;
         bits as u8
     }
     pub fn set_inner_protocol_type(&mut self, value: u8) {
         let mut raw = [0u8; 16];
-        raw[..3].copy_from_slice(&self._bitfield_2[0..3]);
+        raw[..1].copy_from_slice(&self._bitfield_2[1..2]);
         let mut word = u128::from_le_bytes(raw);
-        word &= !(0x1 << 8);
-        word |= (value as u128 & 0x1) << 8;
-        self._bitfield_2[0..3].copy_from_slice(&word.to_le_bytes()[..3]);
+        word &= !(0x1 << 0);
+        word |= (value as u128 & 0x1) << 0;
+        self._bitfield_2[1..2].copy_from_slice(&word.to_le_bytes()[..1]);
     }
     pub fn l4_hash(&self) -> u8 {
         let mut raw = [0u8; 16];
-        raw[..3].copy_from_slice(&self._bitfield_2[0..3]);
-        let bits = (u128::from_le_bytes(raw) >> 9) & 0x1;
+        raw[..1].copy_from_slice(&self._bitfield_2[1..2]);
+        let bits = (u128::from_le_bytes(raw) >> 1) & 0x1;
         bits as u8
     }
     pub fn set_l4_hash(&mut self, value: u8) {
         let mut raw = [0u8; 16];
-        raw[..3].copy_from_slice(&self._bitfield_2[0..3]);
+        raw[..1].copy_from_slice(&self._bitfield_2[1..2]);
         let mut word = u128::from_le_bytes(raw);
-        word &= !(0x1 << 9);
-        word |= (value as u128 & 0x1) << 9;
-        self._bitfield_2[0..3].copy_from_slice(&word.to_le_bytes()[..3]);
+        word &= !(0x1 << 1);
+        word |= (value as u128 & 0x1) << 1;
+        self._bitfield_2[1..2].copy_from_slice(&word.to_le_bytes()[..1]);
     }
     pub fn sw_hash(&self) -> u8 {
         let mut raw = [0u8; 16];
-        raw[..3].copy_from_slice(&self._bitfield_2[0..3]);
-        let bits = (u128::from_le_bytes(raw) >> 10) & 0x1;
+        raw[..1].copy_from_slice(&self._bitfield_2[1..2]);
+        let bits = (u128::from_le_bytes(raw) >> 2) & 0x1;
         bits as u8
     }
     pub fn set_sw_hash(&mut self, value: u8) {
         let mut raw = [0u8; 16];
-        raw[..3].copy_from_slice(&self._bitfield_2[0..3]);
+        raw[..1].copy_from_slice(&self._bitfield_2[1..2]);
         let mut word = u128::from_le_bytes(raw);
-        word &= !(0x1 << 10);
-        word |= (value as u128 & 0x1) << 10;
-        self._bitfield_2[0..3].copy_from_slice(&word.to_le_bytes()[..3]);
+        word &= !(0x1 << 2);
+        word |= (value as u128 & 0x1) << 2;
+        self._bitfield_2[1..2].copy_from_slice(&word.to_le_bytes()[..1]);
     }
     pub fn no_fcs(&self) -> u8 {
         let mut raw = [0u8; 16];
-        raw[..3].copy_from_slice(&self._bitfield_2[0..3]);
-        let bits = (u128::from_le_bytes(raw) >> 11) & 0x1;
+        raw[..1].copy_from_slice(&self._bitfield_2[1..2]);
+        let bits = (u128::from_le_bytes(raw) >> 3) & 0x1;
         bits as u8
     }
     pub fn set_no_fcs(&mut self, value: u8) {
         let mut raw = [0u8; 16];
-        raw[..3].copy_from_slice(&self._bitfield_2[0..3]);
+        raw[..1].copy_from_slice(&self._bitfield_2[1..2]);
         let mut word = u128::from_le_bytes(raw);
-        word &= !(0x1 << 11);
-        word |= (value as u128 & 0x1) << 11;
-        self._bitfield_2[0..3].copy_from_slice(&word.to_le_bytes()[..3]);
+        word &= !(0x1 << 3);
+        word |= (value as u128 & 0x1) << 3;
+        self._bitfield_2[1..2].copy_from_slice(&word.to_le_bytes()[..1]);
     }
     pub fn encapsulation(&self) -> u8 {
         let mut raw = [0u8; 16];
-        raw[..3].copy_from_slice(&self._bitfield_2[0..3]);
-        let bits = (u128::from_le_bytes(raw) >> 12) & 0x1;
+        raw[..1].copy_from_slice(&self._bitfield_2[1..2]);
+        let bits = (u128::from_le_bytes(raw) >> 4) & 0x1;
         bits as u8
     }
     pub fn set_encapsulation(&mut self, value: u8) {
         let mut raw = [0u8; 16];
-        raw[..3].copy_from_slice(&self._bitfield_2[0..3]);
+        raw[..1].copy_from_slice(&self._bitfield_2[1..2]);
         let mut word = u128::from_le_bytes(raw);
-        word &= !(0x1 << 12);
-        word |= (value as u128 & 0x1) << 12;
-        self._bitfield_2[0..3].copy_from_slice(&word.to_le_bytes()[..3]);
+        word &= !(0x1 << 4);
+        word |= (value as u128 & 0x1) << 4;
+        self._bitfield_2[1..2].copy_from_slice(&word.to_le_bytes()[..1]);
     }
     pub fn encap_hdr_csum(&self) -> u8 {
         let mut raw = [0u8; 16];
-        raw[..3].copy_from_slice(&self._bitfield_2[0..3]);
-        let bits = (u128::from_le_bytes(raw) >> 13) & 0x1;
+        raw[..1].copy_from_slice(&self._bitfield_2[1..2]);
+        let bits = (u128::from_le_bytes(raw) >> 5) & 0x1;
         bits as u8
     }
     pub fn set_encap_hdr_csum(&mut self, value: u8) {
         let mut raw = [0u8; 16];
-        raw[..3].copy_from_slice(&self._bitfield_2[0..3]);
+        raw[..1].copy_from_slice(&self._bitfield_2[1..2]);
         let mut word = u128::from_le_bytes(raw);
-        word &= !(0x1 << 13);
-        word |= (value as u128 & 0x1) << 13;
-        self._bitfield_2[0..3].copy_from_slice(&word.to_le_bytes()[..3]);
+        word &= !(0x1 << 5);
+        word |= (value as u128 & 0x1) << 5;
+        self._bitfield_2[1..2].copy_from_slice(&word.to_le_bytes()[..1]);
     }
     pub fn csum_valid(&self) -> u8 {
         let mut raw = [0u8; 16];
-        raw[..3].copy_from_slice(&self._bitfield_2[0..3]);
-        let bits = (u128::from_le_bytes(raw) >> 14) & 0x1;
+        raw[..1].copy_from_slice(&self._bitfield_2[1..2]);
+        let bits = (u128::from_le_bytes(raw) >> 6) & 0x1;
         bits as u8
     }
     pub fn set_csum_valid(&mut self, value: u8) {
         let mut raw = [0u8; 16];
-        raw[..3].copy_from_slice(&self._bitfield_2[0..3]);
+        raw[..1].copy_from_slice(&self._bitfield_2[1..2]);
         let mut word = u128::from_le_bytes(raw);
-        word &= !(0x1 << 14);
-        word |= (value as u128 & 0x1) << 14;
-        self._bitfield_2[0..3].copy_from_slice(&word.to_le_bytes()[..3]);
+        word &= !(0x1 << 6);
+        word |= (value as u128 & 0x1) << 6;
+        self._bitfield_2[1..2].copy_from_slice(&word.to_le_bytes()[..1]);
     }
     pub fn nf_trace(&self) -> u8 {
         let mut raw = [0u8; 16];
-        raw[..3].copy_from_slice(&self._bitfield_2[0..3]);
-        let bits = (u128::from_le_bytes(raw) >> 15) & 0x1;
+        raw[..1].copy_from_slice(&self._bitfield_2[1..2]);
+        let bits = (u128::from_le_bytes(raw) >> 7) & 0x1;
         bits as u8
     }
     pub fn set_nf_trace(&mut self, value: u8) {
         let mut raw = [0u8; 16];
-        raw[..3].copy_from_slice(&self._bitfield_2[0..3]);
+        raw[..1].copy_from_slice(&self._bitfield_2[1..2]);
         let mut word = u128::from_le_bytes(raw);
-        word &= !(0x1 << 15);
-        word |= (value as u128 & 0x1) << 15;
-        self._bitfield_2[0..3].copy_from_slice(&word.to_le_bytes()[..3]);
+        word &= !(0x1 << 7);
+        word |= (value as u128 & 0x1) << 7;
+        self._bitfield_2[1..2].copy_from_slice(&word.to_le_bytes()[..1]);
     }
     pub fn redirected(&self) -> u8 {
         let mut raw = [0u8; 16];
-        raw[..3].copy_from_slice(&self._bitfield_2[0..3]);
-        let bits = (u128::from_le_bytes(raw) >> 16) & 0x1;
+        raw[..1].copy_from_slice(&self._bitfield_2[2..3]);
+        let bits = (u128::from_le_bytes(raw) >> 0) & 0x1;
         bits as u8
     }
     pub fn set_redirected(&mut self, value: u8) {
         let mut raw = [0u8; 16];
-        raw[..3].copy_from_slice(&self._bitfield_2[0..3]);
+        raw[..1].copy_from_slice(&self._bitfield_2[2..3]);
         let mut word = u128::from_le_bytes(raw);
-        word &= !(0x1 << 16);
-        word |= (value as u128 & 0x1) << 16;
-        self._bitfield_2[0..3].copy_from_slice(&word.to_le_bytes()[..3]);
+        word &= !(0x1 << 0);
+        word |= (value as u128 & 0x1) << 0;
+        self._bitfield_2[2..3].copy_from_slice(&word.to_le_bytes()[..1]);
     }
     pub fn from_ingress(&self) -> u8 {
         let mut raw = [0u8; 16];
-        raw[..3].copy_from_slice(&self._bitfield_2[0..3]);
-        let bits = (u128::from_le_bytes(raw) >> 17) & 0x1;
+        raw[..1].copy_from_slice(&self._bitfield_2[2..3]);
+        let bits = (u128::from_le_bytes(raw) >> 1) & 0x1;
         bits as u8
     }
     pub fn set_from_ingress(&mut self, value: u8) {
         let mut raw = [0u8; 16];
-        raw[..3].copy_from_slice(&self._bitfield_2[0..3]);
+        raw[..1].copy_from_slice(&self._bitfield_2[2..3]);
         let mut word = u128::from_le_bytes(raw);
-        word &= !(0x1 << 17);
-        word |= (value as u128 & 0x1) << 17;
-        self._bitfield_2[0..3].copy_from_slice(&word.to_le_bytes()[..3]);
+        word &= !(0x1 << 1);
+        word |= (value as u128 & 0x1) << 1;
+        self._bitfield_2[2..3].copy_from_slice(&word.to_le_bytes()[..1]);
     }
     pub fn nf_skip_egress(&self) -> u8 {
         let mut raw = [0u8; 16];
-        raw[..3].copy_from_slice(&self._bitfield_2[0..3]);
-        let bits = (u128::from_le_bytes(raw) >> 18) & 0x1;
+        raw[..1].copy_from_slice(&self._bitfield_2[2..3]);
+        let bits = (u128::from_le_bytes(raw) >> 2) & 0x1;
         bits as u8
     }
     pub fn set_nf_skip_egress(&mut self, value: u8) {
         let mut raw = [0u8; 16];
-        raw[..3].copy_from_slice(&self._bitfield_2[0..3]);
+        raw[..1].copy_from_slice(&self._bitfield_2[2..3]);
         let mut word = u128::from_le_bytes(raw);
-        word &= !(0x1 << 18);
-        word |= (value as u128 & 0x1) << 18;
-        self._bitfield_2[0..3].copy_from_slice(&word.to_le_bytes()[..3]);
+        word &= !(0x1 << 2);
+        word |= (value as u128 & 0x1) << 2;
+        self._bitfield_2[2..3].copy_from_slice(&word.to_le_bytes()[..1]);
     }
     pub fn slow_gro(&self) -> u8 {
         let mut raw = [0u8; 16];
-        raw[..3].copy_from_slice(&self._bitfield_2[0..3]);
-        let bits = (u128::from_le_bytes(raw) >> 19) & 0x1;
+        raw[..1].copy_from_slice(&self._bitfield_2[2..3]);
+        let bits = (u128::from_le_bytes(raw) >> 3) & 0x1;
         bits as u8
     }
     pub fn set_slow_gro(&mut self, value: u8) {
         let mut raw = [0u8; 16];
-        raw[..3].copy_from_slice(&self._bitfield_2[0..3]);
+        raw[..1].copy_from_slice(&self._bitfield_2[2..3]);
         let mut word = u128::from_le_bytes(raw);
-        word &= !(0x1 << 19);
-        word |= (value as u128 & 0x1) << 19;
-        self._bitfield_2[0..3].copy_from_slice(&word.to_le_bytes()[..3]);
+        word &= !(0x1 << 3);
+        word |= (value as u128 & 0x1) << 3;
+        self._bitfield_2[2..3].copy_from_slice(&word.to_le_bytes()[..1]);
     }
     pub fn unreadable(&self) -> u8 {
         let mut raw = [0u8; 16];
-        raw[..3].copy_from_slice(&self._bitfield_2[0..3]);
-        let bits = (u128::from_le_bytes(raw) >> 20) & 0x1;
+        raw[..1].copy_from_slice(&self._bitfield_2[2..3]);
+        let bits = (u128::from_le_bytes(raw) >> 4) & 0x1;
         bits as u8
     }
     pub fn set_unreadable(&mut self, value: u8) {
         let mut raw = [0u8; 16];
-        raw[..3].copy_from_slice(&self._bitfield_2[0..3]);
+        raw[..1].copy_from_slice(&self._bitfield_2[2..3]);
         let mut word = u128::from_le_bytes(raw);
-        word &= !(0x1 << 20);
-        word |= (value as u128 & 0x1) << 20;
-        self._bitfield_2[0..3].copy_from_slice(&word.to_le_bytes()[..3]);
+        word &= !(0x1 << 4);
+        word |= (value as u128 & 0x1) << 4;
+        self._bitfield_2[2..3].copy_from_slice(&word.to_le_bytes()[..1]);
     }
 }
 const _: () = assert!(::core::mem::size_of::<sk_buff_anon4_anon1>() == 56);
@@ -6068,269 +6068,269 @@ impl sk_buff_anon4_headers {
     }
     pub fn tstamp_type(&self) -> u8 {
         let mut raw = [0u8; 16];
-        raw[..3].copy_from_slice(&self._bitfield_2[0..3]);
+        raw[..1].copy_from_slice(&self._bitfield_2[0..1]);
         let bits = (u128::from_le_bytes(raw) >> 0) & 0x3;
         bits as u8
     }
     pub fn set_tstamp_type(&mut self, value: u8) {
         let mut raw = [0u8; 16];
-        raw[..3].copy_from_slice(&self._bitfield_2[0..3]);
+        raw[..1].copy_from_slice(&self._bitfield_2[0..1]);
         let mut word = u128::from_le_bytes(raw);
         word &= !(0x3 << 0);
         word |= (value as u128 & 0x3) << 0;
-        self._bitfield_2[0..3].copy_from_slice(&word.to_le_bytes()[..3]);
+        self._bitfield_2[0..1].copy_from_slice(&word.to_le_bytes()[..1]);
     }
     pub fn tc_at_ingress(&self) -> u8 {
         let mut raw = [0u8; 16];
-        raw[..3].copy_from_slice(&self._bitfield_2[0..3]);
+        raw[..1].copy_from_slice(&self._bitfield_2[0..1]);
         let bits = (u128::from_le_bytes(raw) >> 2) & 0x1;
         bits as u8
     }
     pub fn set_tc_at_ingress(&mut self, value: u8) {
         let mut raw = [0u8; 16];
-        raw[..3].copy_from_slice(&self._bitfield_2[0..3]);
+        raw[..1].copy_from_slice(&self._bitfield_2[0..1]);
         let mut word = u128::from_le_bytes(raw);
         word &= !(0x1 << 2);
         word |= (value as u128 & 0x1) << 2;
-        self._bitfield_2[0..3].copy_from_slice(&word.to_le_bytes()[..3]);
+        self._bitfield_2[0..1].copy_from_slice(&word.to_le_bytes()[..1]);
     }
     pub fn tc_skip_classify(&self) -> u8 {
         let mut raw = [0u8; 16];
-        raw[..3].copy_from_slice(&self._bitfield_2[0..3]);
+        raw[..1].copy_from_slice(&self._bitfield_2[0..1]);
         let bits = (u128::from_le_bytes(raw) >> 3) & 0x1;
         bits as u8
     }
     pub fn set_tc_skip_classify(&mut self, value: u8) {
         let mut raw = [0u8; 16];
-        raw[..3].copy_from_slice(&self._bitfield_2[0..3]);
+        raw[..1].copy_from_slice(&self._bitfield_2[0..1]);
         let mut word = u128::from_le_bytes(raw);
         word &= !(0x1 << 3);
         word |= (value as u128 & 0x1) << 3;
-        self._bitfield_2[0..3].copy_from_slice(&word.to_le_bytes()[..3]);
+        self._bitfield_2[0..1].copy_from_slice(&word.to_le_bytes()[..1]);
     }
     pub fn remcsum_offload(&self) -> u8 {
         let mut raw = [0u8; 16];
-        raw[..3].copy_from_slice(&self._bitfield_2[0..3]);
+        raw[..1].copy_from_slice(&self._bitfield_2[0..1]);
         let bits = (u128::from_le_bytes(raw) >> 4) & 0x1;
         bits as u8
     }
     pub fn set_remcsum_offload(&mut self, value: u8) {
         let mut raw = [0u8; 16];
-        raw[..3].copy_from_slice(&self._bitfield_2[0..3]);
+        raw[..1].copy_from_slice(&self._bitfield_2[0..1]);
         let mut word = u128::from_le_bytes(raw);
         word &= !(0x1 << 4);
         word |= (value as u128 & 0x1) << 4;
-        self._bitfield_2[0..3].copy_from_slice(&word.to_le_bytes()[..3]);
+        self._bitfield_2[0..1].copy_from_slice(&word.to_le_bytes()[..1]);
     }
     pub fn csum_complete_sw(&self) -> u8 {
         let mut raw = [0u8; 16];
-        raw[..3].copy_from_slice(&self._bitfield_2[0..3]);
+        raw[..1].copy_from_slice(&self._bitfield_2[0..1]);
         let bits = (u128::from_le_bytes(raw) >> 5) & 0x1;
         bits as u8
     }
     pub fn set_csum_complete_sw(&mut self, value: u8) {
         let mut raw = [0u8; 16];
-        raw[..3].copy_from_slice(&self._bitfield_2[0..3]);
+        raw[..1].copy_from_slice(&self._bitfield_2[0..1]);
         let mut word = u128::from_le_bytes(raw);
         word &= !(0x1 << 5);
         word |= (value as u128 & 0x1) << 5;
-        self._bitfield_2[0..3].copy_from_slice(&word.to_le_bytes()[..3]);
+        self._bitfield_2[0..1].copy_from_slice(&word.to_le_bytes()[..1]);
     }
     pub fn csum_level(&self) -> u8 {
         let mut raw = [0u8; 16];
-        raw[..3].copy_from_slice(&self._bitfield_2[0..3]);
+        raw[..1].copy_from_slice(&self._bitfield_2[0..1]);
         let bits = (u128::from_le_bytes(raw) >> 6) & 0x3;
         bits as u8
     }
     pub fn set_csum_level(&mut self, value: u8) {
         let mut raw = [0u8; 16];
-        raw[..3].copy_from_slice(&self._bitfield_2[0..3]);
+        raw[..1].copy_from_slice(&self._bitfield_2[0..1]);
         let mut word = u128::from_le_bytes(raw);
         word &= !(0x3 << 6);
         word |= (value as u128 & 0x3) << 6;
-        self._bitfield_2[0..3].copy_from_slice(&word.to_le_bytes()[..3]);
+        self._bitfield_2[0..1].copy_from_slice(&word.to_le_bytes()[..1]);
     }
     pub fn inner_protocol_type(&self) -> u8 {
         let mut raw = [0u8; 16];
-        raw[..3].copy_from_slice(&self._bitfield_2[0..3]);
-        let bits = (u128::from_le_bytes(raw) >> 8) & 0x1;
+        raw[..1].copy_from_slice(&self._bitfield_2[1..2]);
+        let bits = (u128::from_le_bytes(raw) >> 0) & 0x1;
         bits as u8
     }
     pub fn set_inner_protocol_type(&mut self, value: u8) {
         let mut raw = [0u8; 16];
-        raw[..3].copy_from_slice(&self._bitfield_2[0..3]);
+        raw[..1].copy_from_slice(&self._bitfield_2[1..2]);
         let mut word = u128::from_le_bytes(raw);
-        word &= !(0x1 << 8);
-        word |= (value as u128 & 0x1) << 8;
-        self._bitfield_2[0..3].copy_from_slice(&word.to_le_bytes()[..3]);
+        word &= !(0x1 << 0);
+        word |= (value as u128 & 0x1) << 0;
+        self._bitfield_2[1..2].copy_from_slice(&word.to_le_bytes()[..1]);
     }
     pub fn l4_hash(&self) -> u8 {
         let mut raw = [0u8; 16];
-        raw[..3].copy_from_slice(&self._bitfield_2[0..3]);
-        let bits = (u128::from_le_bytes(raw) >> 9) & 0x1;
+        raw[..1].copy_from_slice(&self._bitfield_2[1..2]);
+        let bits = (u128::from_le_bytes(raw) >> 1) & 0x1;
         bits as u8
     }
     pub fn set_l4_hash(&mut self, value: u8) {
         let mut raw = [0u8; 16];
-        raw[..3].copy_from_slice(&self._bitfield_2[0..3]);
+        raw[..1].copy_from_slice(&self._bitfield_2[1..2]);
         let mut word = u128::from_le_bytes(raw);
-        word &= !(0x1 << 9);
-        word |= (value as u128 & 0x1) << 9;
-        self._bitfield_2[0..3].copy_from_slice(&word.to_le_bytes()[..3]);
+        word &= !(0x1 << 1);
+        word |= (value as u128 & 0x1) << 1;
+        self._bitfield_2[1..2].copy_from_slice(&word.to_le_bytes()[..1]);
     }
     pub fn sw_hash(&self) -> u8 {
         let mut raw = [0u8; 16];
-        raw[..3].copy_from_slice(&self._bitfield_2[0..3]);
-        let bits = (u128::from_le_bytes(raw) >> 10) & 0x1;
+        raw[..1].copy_from_slice(&self._bitfield_2[1..2]);
+        let bits = (u128::from_le_bytes(raw) >> 2) & 0x1;
         bits as u8
     }
     pub fn set_sw_hash(&mut self, value: u8) {
         let mut raw = [0u8; 16];
-        raw[..3].copy_from_slice(&self._bitfield_2[0..3]);
+        raw[..1].copy_from_slice(&self._bitfield_2[1..2]);
         let mut word = u128::from_le_bytes(raw);
-        word &= !(0x1 << 10);
-        word |= (value as u128 & 0x1) << 10;
-        self._bitfield_2[0..3].copy_from_slice(&word.to_le_bytes()[..3]);
+        word &= !(0x1 << 2);
+        word |= (value as u128 & 0x1) << 2;
+        self._bitfield_2[1..2].copy_from_slice(&word.to_le_bytes()[..1]);
     }
     pub fn no_fcs(&self) -> u8 {
         let mut raw = [0u8; 16];
-        raw[..3].copy_from_slice(&self._bitfield_2[0..3]);
-        let bits = (u128::from_le_bytes(raw) >> 11) & 0x1;
+        raw[..1].copy_from_slice(&self._bitfield_2[1..2]);
+        let bits = (u128::from_le_bytes(raw) >> 3) & 0x1;
         bits as u8
     }
     pub fn set_no_fcs(&mut self, value: u8) {
         let mut raw = [0u8; 16];
-        raw[..3].copy_from_slice(&self._bitfield_2[0..3]);
+        raw[..1].copy_from_slice(&self._bitfield_2[1..2]);
         let mut word = u128::from_le_bytes(raw);
-        word &= !(0x1 << 11);
-        word |= (value as u128 & 0x1) << 11;
-        self._bitfield_2[0..3].copy_from_slice(&word.to_le_bytes()[..3]);
+        word &= !(0x1 << 3);
+        word |= (value as u128 & 0x1) << 3;
+        self._bitfield_2[1..2].copy_from_slice(&word.to_le_bytes()[..1]);
     }
     pub fn encapsulation(&self) -> u8 {
         let mut raw = [0u8; 16];
-        raw[..3].copy_from_slice(&self._bitfield_2[0..3]);
-        let bits = (u128::from_le_bytes(raw) >> 12) & 0x1;
+        raw[..1].copy_from_slice(&self._bitfield_2[1..2]);
+        let bits = (u128::from_le_bytes(raw) >> 4) & 0x1;
         bits as u8
     }
     pub fn set_encapsulation(&mut self, value: u8) {
         let mut raw = [0u8; 16];
-        raw[..3].copy_from_slice(&self._bitfield_2[0..3]);
+        raw[..1].copy_from_slice(&self._bitfield_2[1..2]);
         let mut word = u128::from_le_bytes(raw);
-        word &= !(0x1 << 12);
-        word |= (value as u128 & 0x1) << 12;
-        self._bitfield_2[0..3].copy_from_slice(&word.to_le_bytes()[..3]);
+        word &= !(0x1 << 4);
+        word |= (value as u128 & 0x1) << 4;
+        self._bitfield_2[1..2].copy_from_slice(&word.to_le_bytes()[..1]);
     }
     pub fn encap_hdr_csum(&self) -> u8 {
         let mut raw = [0u8; 16];
-        raw[..3].copy_from_slice(&self._bitfield_2[0..3]);
-        let bits = (u128::from_le_bytes(raw) >> 13) & 0x1;
+        raw[..1].copy_from_slice(&self._bitfield_2[1..2]);
+        let bits = (u128::from_le_bytes(raw) >> 5) & 0x1;
         bits as u8
     }
     pub fn set_encap_hdr_csum(&mut self, value: u8) {
         let mut raw = [0u8; 16];
-        raw[..3].copy_from_slice(&self._bitfield_2[0..3]);
+        raw[..1].copy_from_slice(&self._bitfield_2[1..2]);
         let mut word = u128::from_le_bytes(raw);
-        word &= !(0x1 << 13);
-        word |= (value as u128 & 0x1) << 13;
-        self._bitfield_2[0..3].copy_from_slice(&word.to_le_bytes()[..3]);
+        word &= !(0x1 << 5);
+        word |= (value as u128 & 0x1) << 5;
+        self._bitfield_2[1..2].copy_from_slice(&word.to_le_bytes()[..1]);
     }
     pub fn csum_valid(&self) -> u8 {
         let mut raw = [0u8; 16];
-        raw[..3].copy_from_slice(&self._bitfield_2[0..3]);
-        let bits = (u128::from_le_bytes(raw) >> 14) & 0x1;
+        raw[..1].copy_from_slice(&self._bitfield_2[1..2]);
+        let bits = (u128::from_le_bytes(raw) >> 6) & 0x1;
         bits as u8
     }
     pub fn set_csum_valid(&mut self, value: u8) {
         let mut raw = [0u8; 16];
-        raw[..3].copy_from_slice(&self._bitfield_2[0..3]);
+        raw[..1].copy_from_slice(&self._bitfield_2[1..2]);
         let mut word = u128::from_le_bytes(raw);
-        word &= !(0x1 << 14);
-        word |= (value as u128 & 0x1) << 14;
-        self._bitfield_2[0..3].copy_from_slice(&word.to_le_bytes()[..3]);
+        word &= !(0x1 << 6);
+        word |= (value as u128 & 0x1) << 6;
+        self._bitfield_2[1..2].copy_from_slice(&word.to_le_bytes()[..1]);
     }
     pub fn nf_trace(&self) -> u8 {
         let mut raw = [0u8; 16];
-        raw[..3].copy_from_slice(&self._bitfield_2[0..3]);
-        let bits = (u128::from_le_bytes(raw) >> 15) & 0x1;
+        raw[..1].copy_from_slice(&self._bitfield_2[1..2]);
+        let bits = (u128::from_le_bytes(raw) >> 7) & 0x1;
         bits as u8
     }
     pub fn set_nf_trace(&mut self, value: u8) {
         let mut raw = [0u8; 16];
-        raw[..3].copy_from_slice(&self._bitfield_2[0..3]);
+        raw[..1].copy_from_slice(&self._bitfield_2[1..2]);
         let mut word = u128::from_le_bytes(raw);
-        word &= !(0x1 << 15);
-        word |= (value as u128 & 0x1) << 15;
-        self._bitfield_2[0..3].copy_from_slice(&word.to_le_bytes()[..3]);
+        word &= !(0x1 << 7);
+        word |= (value as u128 & 0x1) << 7;
+        self._bitfield_2[1..2].copy_from_slice(&word.to_le_bytes()[..1]);
     }
     pub fn redirected(&self) -> u8 {
         let mut raw = [0u8; 16];
-        raw[..3].copy_from_slice(&self._bitfield_2[0..3]);
-        let bits = (u128::from_le_bytes(raw) >> 16) & 0x1;
+        raw[..1].copy_from_slice(&self._bitfield_2[2..3]);
+        let bits = (u128::from_le_bytes(raw) >> 0) & 0x1;
         bits as u8
     }
     pub fn set_redirected(&mut self, value: u8) {
         let mut raw = [0u8; 16];
-        raw[..3].copy_from_slice(&self._bitfield_2[0..3]);
+        raw[..1].copy_from_slice(&self._bitfield_2[2..3]);
         let mut word = u128::from_le_bytes(raw);
-        word &= !(0x1 << 16);
-        word |= (value as u128 & 0x1) << 16;
-        self._bitfield_2[0..3].copy_from_slice(&word.to_le_bytes()[..3]);
+        word &= !(0x1 << 0);
+        word |= (value as u128 & 0x1) << 0;
+        self._bitfield_2[2..3].copy_from_slice(&word.to_le_bytes()[..1]);
     }
     pub fn from_ingress(&self) -> u8 {
         let mut raw = [0u8; 16];
-        raw[..3].copy_from_slice(&self._bitfield_2[0..3]);
-        let bits = (u128::from_le_bytes(raw) >> 17) & 0x1;
+        raw[..1].copy_from_slice(&self._bitfield_2[2..3]);
+        let bits = (u128::from_le_bytes(raw) >> 1) & 0x1;
         bits as u8
     }
     pub fn set_from_ingress(&mut self, value: u8) {
         let mut raw = [0u8; 16];
-        raw[..3].copy_from_slice(&self._bitfield_2[0..3]);
+        raw[..1].copy_from_slice(&self._bitfield_2[2..3]);
         let mut word = u128::from_le_bytes(raw);
-        word &= !(0x1 << 17);
-        word |= (value as u128 & 0x1) << 17;
-        self._bitfield_2[0..3].copy_from_slice(&word.to_le_bytes()[..3]);
+        word &= !(0x1 << 1);
+        word |= (value as u128 & 0x1) << 1;
+        self._bitfield_2[2..3].copy_from_slice(&word.to_le_bytes()[..1]);
     }
     pub fn nf_skip_egress(&self) -> u8 {
         let mut raw = [0u8; 16];
-        raw[..3].copy_from_slice(&self._bitfield_2[0..3]);
-        let bits = (u128::from_le_bytes(raw) >> 18) & 0x1;
+        raw[..1].copy_from_slice(&self._bitfield_2[2..3]);
+        let bits = (u128::from_le_bytes(raw) >> 2) & 0x1;
         bits as u8
     }
     pub fn set_nf_skip_egress(&mut self, value: u8) {
         let mut raw = [0u8; 16];
-        raw[..3].copy_from_slice(&self._bitfield_2[0..3]);
+        raw[..1].copy_from_slice(&self._bitfield_2[2..3]);
         let mut word = u128::from_le_bytes(raw);
-        word &= !(0x1 << 18);
-        word |= (value as u128 & 0x1) << 18;
-        self._bitfield_2[0..3].copy_from_slice(&word.to_le_bytes()[..3]);
+        word &= !(0x1 << 2);
+        word |= (value as u128 & 0x1) << 2;
+        self._bitfield_2[2..3].copy_from_slice(&word.to_le_bytes()[..1]);
     }
     pub fn slow_gro(&self) -> u8 {
         let mut raw = [0u8; 16];
-        raw[..3].copy_from_slice(&self._bitfield_2[0..3]);
-        let bits = (u128::from_le_bytes(raw) >> 19) & 0x1;
+        raw[..1].copy_from_slice(&self._bitfield_2[2..3]);
+        let bits = (u128::from_le_bytes(raw) >> 3) & 0x1;
         bits as u8
     }
     pub fn set_slow_gro(&mut self, value: u8) {
         let mut raw = [0u8; 16];
-        raw[..3].copy_from_slice(&self._bitfield_2[0..3]);
+        raw[..1].copy_from_slice(&self._bitfield_2[2..3]);
         let mut word = u128::from_le_bytes(raw);
-        word &= !(0x1 << 19);
-        word |= (value as u128 & 0x1) << 19;
-        self._bitfield_2[0..3].copy_from_slice(&word.to_le_bytes()[..3]);
+        word &= !(0x1 << 3);
+        word |= (value as u128 & 0x1) << 3;
+        self._bitfield_2[2..3].copy_from_slice(&word.to_le_bytes()[..1]);
     }
     pub fn unreadable(&self) -> u8 {
         let mut raw = [0u8; 16];
-        raw[..3].copy_from_slice(&self._bitfield_2[0..3]);
-        let bits = (u128::from_le_bytes(raw) >> 20) & 0x1;
+        raw[..1].copy_from_slice(&self._bitfield_2[2..3]);
+        let bits = (u128::from_le_bytes(raw) >> 4) & 0x1;
         bits as u8
     }
     pub fn set_unreadable(&mut self, value: u8) {
         let mut raw = [0u8; 16];
-        raw[..3].copy_from_slice(&self._bitfield_2[0..3]);
+        raw[..1].copy_from_slice(&self._bitfield_2[2..3]);
         let mut word = u128::from_le_bytes(raw);
-        word &= !(0x1 << 20);
-        word |= (value as u128 & 0x1) << 20;
-        self._bitfield_2[0..3].copy_from_slice(&word.to_le_bytes()[..3]);
+        word &= !(0x1 << 4);
+        word |= (value as u128 & 0x1) << 4;
+        self._bitfield_2[2..3].copy_from_slice(&word.to_le_bytes()[..1]);
     }
 }
 const _: () = assert!(::core::mem::size_of::<sk_buff_anon4_headers>() == 56);
@@ -6964,45 +6964,45 @@ impl ::core::default::Default for fred_cs {
 impl fred_cs {
     pub fn cs(&self) -> u64 {
         let mut raw = [0u8; 16];
-        raw[..3].copy_from_slice(&self._bitfield_1[0..3]);
+        raw[..2].copy_from_slice(&self._bitfield_1[0..2]);
         let bits = (u128::from_le_bytes(raw) >> 0) & 0xffff;
         bits as u64
     }
     pub fn set_cs(&mut self, value: u64) {
         let mut raw = [0u8; 16];
-        raw[..3].copy_from_slice(&self._bitfield_1[0..3]);
+        raw[..2].copy_from_slice(&self._bitfield_1[0..2]);
         let mut word = u128::from_le_bytes(raw);
         word &= !(0xffff << 0);
         word |= (value as u128 & 0xffff) << 0;
-        self._bitfield_1[0..3].copy_from_slice(&word.to_le_bytes()[..3]);
+        self._bitfield_1[0..2].copy_from_slice(&word.to_le_bytes()[..2]);
     }
     pub fn sl(&self) -> u64 {
         let mut raw = [0u8; 16];
-        raw[..3].copy_from_slice(&self._bitfield_1[0..3]);
-        let bits = (u128::from_le_bytes(raw) >> 16) & 0x3;
+        raw[..1].copy_from_slice(&self._bitfield_1[2..3]);
+        let bits = (u128::from_le_bytes(raw) >> 0) & 0x3;
         bits as u64
     }
     pub fn set_sl(&mut self, value: u64) {
         let mut raw = [0u8; 16];
-        raw[..3].copy_from_slice(&self._bitfield_1[0..3]);
+        raw[..1].copy_from_slice(&self._bitfield_1[2..3]);
         let mut word = u128::from_le_bytes(raw);
-        word &= !(0x3 << 16);
-        word |= (value as u128 & 0x3) << 16;
-        self._bitfield_1[0..3].copy_from_slice(&word.to_le_bytes()[..3]);
+        word &= !(0x3 << 0);
+        word |= (value as u128 & 0x3) << 0;
+        self._bitfield_1[2..3].copy_from_slice(&word.to_le_bytes()[..1]);
     }
     pub fn wfe(&self) -> u64 {
         let mut raw = [0u8; 16];
-        raw[..3].copy_from_slice(&self._bitfield_1[0..3]);
-        let bits = (u128::from_le_bytes(raw) >> 18) & 0x1;
+        raw[..1].copy_from_slice(&self._bitfield_1[2..3]);
+        let bits = (u128::from_le_bytes(raw) >> 2) & 0x1;
         bits as u64
     }
     pub fn set_wfe(&mut self, value: u64) {
         let mut raw = [0u8; 16];
-        raw[..3].copy_from_slice(&self._bitfield_1[0..3]);
+        raw[..1].copy_from_slice(&self._bitfield_1[2..3]);
         let mut word = u128::from_le_bytes(raw);
-        word &= !(0x1 << 18);
-        word |= (value as u128 & 0x1) << 18;
-        self._bitfield_1[0..3].copy_from_slice(&word.to_le_bytes()[..3]);
+        word &= !(0x1 << 2);
+        word |= (value as u128 & 0x1) << 2;
+        self._bitfield_1[2..3].copy_from_slice(&word.to_le_bytes()[..1]);
     }
 }
 const _: () = assert!(::core::mem::size_of::<fred_cs>() == 8);
@@ -7024,143 +7024,143 @@ impl ::core::default::Default for fred_ss {
 impl fred_ss {
     pub fn ss(&self) -> u64 {
         let mut raw = [0u8; 16];
-        raw[..8].copy_from_slice(&self._bitfield_1[0..8]);
+        raw[..2].copy_from_slice(&self._bitfield_1[0..2]);
         let bits = (u128::from_le_bytes(raw) >> 0) & 0xffff;
         bits as u64
     }
     pub fn set_ss(&mut self, value: u64) {
         let mut raw = [0u8; 16];
-        raw[..8].copy_from_slice(&self._bitfield_1[0..8]);
+        raw[..2].copy_from_slice(&self._bitfield_1[0..2]);
         let mut word = u128::from_le_bytes(raw);
         word &= !(0xffff << 0);
         word |= (value as u128 & 0xffff) << 0;
-        self._bitfield_1[0..8].copy_from_slice(&word.to_le_bytes()[..8]);
+        self._bitfield_1[0..2].copy_from_slice(&word.to_le_bytes()[..2]);
     }
     pub fn sti(&self) -> u64 {
         let mut raw = [0u8; 16];
-        raw[..8].copy_from_slice(&self._bitfield_1[0..8]);
-        let bits = (u128::from_le_bytes(raw) >> 16) & 0x1;
+        raw[..1].copy_from_slice(&self._bitfield_1[2..3]);
+        let bits = (u128::from_le_bytes(raw) >> 0) & 0x1;
         bits as u64
     }
     pub fn set_sti(&mut self, value: u64) {
         let mut raw = [0u8; 16];
-        raw[..8].copy_from_slice(&self._bitfield_1[0..8]);
+        raw[..1].copy_from_slice(&self._bitfield_1[2..3]);
         let mut word = u128::from_le_bytes(raw);
-        word &= !(0x1 << 16);
-        word |= (value as u128 & 0x1) << 16;
-        self._bitfield_1[0..8].copy_from_slice(&word.to_le_bytes()[..8]);
+        word &= !(0x1 << 0);
+        word |= (value as u128 & 0x1) << 0;
+        self._bitfield_1[2..3].copy_from_slice(&word.to_le_bytes()[..1]);
     }
     pub fn swevent(&self) -> u64 {
         let mut raw = [0u8; 16];
-        raw[..8].copy_from_slice(&self._bitfield_1[0..8]);
-        let bits = (u128::from_le_bytes(raw) >> 17) & 0x1;
+        raw[..1].copy_from_slice(&self._bitfield_1[2..3]);
+        let bits = (u128::from_le_bytes(raw) >> 1) & 0x1;
         bits as u64
     }
     pub fn set_swevent(&mut self, value: u64) {
         let mut raw = [0u8; 16];
-        raw[..8].copy_from_slice(&self._bitfield_1[0..8]);
+        raw[..1].copy_from_slice(&self._bitfield_1[2..3]);
         let mut word = u128::from_le_bytes(raw);
-        word &= !(0x1 << 17);
-        word |= (value as u128 & 0x1) << 17;
-        self._bitfield_1[0..8].copy_from_slice(&word.to_le_bytes()[..8]);
+        word &= !(0x1 << 1);
+        word |= (value as u128 & 0x1) << 1;
+        self._bitfield_1[2..3].copy_from_slice(&word.to_le_bytes()[..1]);
     }
     pub fn nmi(&self) -> u64 {
         let mut raw = [0u8; 16];
-        raw[..8].copy_from_slice(&self._bitfield_1[0..8]);
-        let bits = (u128::from_le_bytes(raw) >> 18) & 0x1;
+        raw[..1].copy_from_slice(&self._bitfield_1[2..3]);
+        let bits = (u128::from_le_bytes(raw) >> 2) & 0x1;
         bits as u64
     }
     pub fn set_nmi(&mut self, value: u64) {
         let mut raw = [0u8; 16];
-        raw[..8].copy_from_slice(&self._bitfield_1[0..8]);
+        raw[..1].copy_from_slice(&self._bitfield_1[2..3]);
         let mut word = u128::from_le_bytes(raw);
-        word &= !(0x1 << 18);
-        word |= (value as u128 & 0x1) << 18;
-        self._bitfield_1[0..8].copy_from_slice(&word.to_le_bytes()[..8]);
+        word &= !(0x1 << 2);
+        word |= (value as u128 & 0x1) << 2;
+        self._bitfield_1[2..3].copy_from_slice(&word.to_le_bytes()[..1]);
     }
     pub fn vector(&self) -> u64 {
         let mut raw = [0u8; 16];
-        raw[..8].copy_from_slice(&self._bitfield_1[0..8]);
-        let bits = (u128::from_le_bytes(raw) >> 32) & 0xff;
+        raw[..1].copy_from_slice(&self._bitfield_1[4..5]);
+        let bits = (u128::from_le_bytes(raw) >> 0) & 0xff;
         bits as u64
     }
     pub fn set_vector(&mut self, value: u64) {
         let mut raw = [0u8; 16];
-        raw[..8].copy_from_slice(&self._bitfield_1[0..8]);
+        raw[..1].copy_from_slice(&self._bitfield_1[4..5]);
         let mut word = u128::from_le_bytes(raw);
-        word &= !(0xff << 32);
-        word |= (value as u128 & 0xff) << 32;
-        self._bitfield_1[0..8].copy_from_slice(&word.to_le_bytes()[..8]);
+        word &= !(0xff << 0);
+        word |= (value as u128 & 0xff) << 0;
+        self._bitfield_1[4..5].copy_from_slice(&word.to_le_bytes()[..1]);
     }
     pub fn r#type(&self) -> u64 {
         let mut raw = [0u8; 16];
-        raw[..8].copy_from_slice(&self._bitfield_1[0..8]);
-        let bits = (u128::from_le_bytes(raw) >> 48) & 0xf;
+        raw[..1].copy_from_slice(&self._bitfield_1[6..7]);
+        let bits = (u128::from_le_bytes(raw) >> 0) & 0xf;
         bits as u64
     }
     pub fn set_type(&mut self, value: u64) {
         let mut raw = [0u8; 16];
-        raw[..8].copy_from_slice(&self._bitfield_1[0..8]);
+        raw[..1].copy_from_slice(&self._bitfield_1[6..7]);
         let mut word = u128::from_le_bytes(raw);
-        word &= !(0xf << 48);
-        word |= (value as u128 & 0xf) << 48;
-        self._bitfield_1[0..8].copy_from_slice(&word.to_le_bytes()[..8]);
+        word &= !(0xf << 0);
+        word |= (value as u128 & 0xf) << 0;
+        self._bitfield_1[6..7].copy_from_slice(&word.to_le_bytes()[..1]);
     }
     pub fn enclave(&self) -> u64 {
         let mut raw = [0u8; 16];
-        raw[..8].copy_from_slice(&self._bitfield_1[0..8]);
-        let bits = (u128::from_le_bytes(raw) >> 56) & 0x1;
+        raw[..1].copy_from_slice(&self._bitfield_1[7..8]);
+        let bits = (u128::from_le_bytes(raw) >> 0) & 0x1;
         bits as u64
     }
     pub fn set_enclave(&mut self, value: u64) {
         let mut raw = [0u8; 16];
-        raw[..8].copy_from_slice(&self._bitfield_1[0..8]);
+        raw[..1].copy_from_slice(&self._bitfield_1[7..8]);
         let mut word = u128::from_le_bytes(raw);
-        word &= !(0x1 << 56);
-        word |= (value as u128 & 0x1) << 56;
-        self._bitfield_1[0..8].copy_from_slice(&word.to_le_bytes()[..8]);
+        word &= !(0x1 << 0);
+        word |= (value as u128 & 0x1) << 0;
+        self._bitfield_1[7..8].copy_from_slice(&word.to_le_bytes()[..1]);
     }
     pub fn lm(&self) -> u64 {
         let mut raw = [0u8; 16];
-        raw[..8].copy_from_slice(&self._bitfield_1[0..8]);
-        let bits = (u128::from_le_bytes(raw) >> 57) & 0x1;
+        raw[..1].copy_from_slice(&self._bitfield_1[7..8]);
+        let bits = (u128::from_le_bytes(raw) >> 1) & 0x1;
         bits as u64
     }
     pub fn set_lm(&mut self, value: u64) {
         let mut raw = [0u8; 16];
-        raw[..8].copy_from_slice(&self._bitfield_1[0..8]);
+        raw[..1].copy_from_slice(&self._bitfield_1[7..8]);
         let mut word = u128::from_le_bytes(raw);
-        word &= !(0x1 << 57);
-        word |= (value as u128 & 0x1) << 57;
-        self._bitfield_1[0..8].copy_from_slice(&word.to_le_bytes()[..8]);
+        word &= !(0x1 << 1);
+        word |= (value as u128 & 0x1) << 1;
+        self._bitfield_1[7..8].copy_from_slice(&word.to_le_bytes()[..1]);
     }
     pub fn nested(&self) -> u64 {
         let mut raw = [0u8; 16];
-        raw[..8].copy_from_slice(&self._bitfield_1[0..8]);
-        let bits = (u128::from_le_bytes(raw) >> 58) & 0x1;
+        raw[..1].copy_from_slice(&self._bitfield_1[7..8]);
+        let bits = (u128::from_le_bytes(raw) >> 2) & 0x1;
         bits as u64
     }
     pub fn set_nested(&mut self, value: u64) {
         let mut raw = [0u8; 16];
-        raw[..8].copy_from_slice(&self._bitfield_1[0..8]);
+        raw[..1].copy_from_slice(&self._bitfield_1[7..8]);
         let mut word = u128::from_le_bytes(raw);
-        word &= !(0x1 << 58);
-        word |= (value as u128 & 0x1) << 58;
-        self._bitfield_1[0..8].copy_from_slice(&word.to_le_bytes()[..8]);
+        word &= !(0x1 << 2);
+        word |= (value as u128 & 0x1) << 2;
+        self._bitfield_1[7..8].copy_from_slice(&word.to_le_bytes()[..1]);
     }
     pub fn insnlen(&self) -> u64 {
         let mut raw = [0u8; 16];
-        raw[..8].copy_from_slice(&self._bitfield_1[0..8]);
-        let bits = (u128::from_le_bytes(raw) >> 60) & 0xf;
+        raw[..1].copy_from_slice(&self._bitfield_1[7..8]);
+        let bits = (u128::from_le_bytes(raw) >> 4) & 0xf;
         bits as u64
     }
     pub fn set_insnlen(&mut self, value: u64) {
         let mut raw = [0u8; 16];
-        raw[..8].copy_from_slice(&self._bitfield_1[0..8]);
+        raw[..1].copy_from_slice(&self._bitfield_1[7..8]);
         let mut word = u128::from_le_bytes(raw);
-        word &= !(0xf << 60);
-        word |= (value as u128 & 0xf) << 60;
-        self._bitfield_1[0..8].copy_from_slice(&word.to_le_bytes()[..8]);
+        word &= !(0xf << 4);
+        word |= (value as u128 & 0xf) << 4;
+        self._bitfield_1[7..8].copy_from_slice(&word.to_le_bytes()[..1]);
     }
 }
 const _: () = assert!(::core::mem::size_of::<fred_ss>() == 8);

@@ -7,6 +7,10 @@ use super::names::Namespace;
 use super::{CHeaderError, CWriter, EmitState, MAX_DEPTH, POINTER_BITS, indent};
 use crate::btf::{Composite, Enum, TypeKind};
 
+/// Longest gap filled with padding members (1 MiB, 131072 lines of `long: 64;`); a longer one
+/// comes from a corrupted size, not from a C type.
+const MAX_PADDING_BITS: i64 = 8 << 20;
+
 /// Padding members, widest first: `long: 64;` and so on.
 const PADS: [(&str, i64); 4] = [
     ("long", POINTER_BITS),
@@ -44,7 +48,7 @@ impl CWriter<'_> {
         if depth > MAX_DEPTH {
             return Err(CHeaderError::TooDeep { id });
         }
-        let index = id as usize;
+        let index = self.state_index(id)?;
         let state = self.states[index];
         if state.emit == EmitState::Emitted {
             return Ok(());
@@ -238,8 +242,10 @@ impl CWriter<'_> {
 
     /// Padding members from bit `from` to bit `to`, so the compiler places the next member
     /// (aligned to `next_align` bytes) exactly there.
+    #[allow(clippy::too_many_arguments)]
     fn emit_bit_padding(
         &self,
+        owner: u32,
         from: i64,
         to: i64,
         next_align: i64,
@@ -249,6 +255,12 @@ impl CWriter<'_> {
     ) -> Result<(), CHeaderError> {
         if from >= to {
             return Ok(());
+        }
+        if to - from > MAX_PADDING_BITS {
+            return Err(CHeaderError::Padding {
+                id: owner,
+                bytes: (to - from) / 8,
+            });
         }
         let mut cur = from;
         let (mut pad_type, mut pad_bits, mut aligned_at) = ("char", 8, 0);
@@ -317,7 +329,15 @@ impl CWriter<'_> {
             let m_align = if packed { 1 } else { self.align_of(m.type_id) };
             let m_off = i64::from(m.bit_offset);
             let in_bitfield = prev_bitfield && m.bitfield_size != 0;
-            self.emit_bit_padding(off, m_off, i64::from(m_align), in_bitfield, lvl + 1, out)?;
+            self.emit_bit_padding(
+                id,
+                off,
+                m_off,
+                i64::from(m_align),
+                in_bitfield,
+                lvl + 1,
+                out,
+            )?;
             write!(out, "\n{}", indent(lvl + 1))?;
             self.emit_type_decl(m.type_id, m.name, lvl + 1, out)?;
             if m.bitfield_size != 0 {
@@ -333,12 +353,12 @@ impl CWriter<'_> {
         }
         let size_bits = i64::from(c.size) * 8;
         if is_struct {
-            self.emit_bit_padding(off, size_bits, i64::from(align), false, lvl + 1, out)?;
+            self.emit_bit_padding(id, off, size_bits, i64::from(align), false, lvl + 1, out)?;
         } else if roundup(union_end, i64::from(align.max(1)) * 8) < size_bits {
             // A union larger than its members (an aligned or trimmed one): an unnamed struct of
             // padding keeps its size, where bpftool's header would shrink it.
             write!(out, "\n{}struct {{", indent(lvl + 1))?;
-            self.emit_bit_padding(0, size_bits, 1, false, lvl + 2, out)?;
+            self.emit_bit_padding(id, 0, size_bits, 1, false, lvl + 2, out)?;
             write!(out, "\n{}}};", indent(lvl + 1))?;
         }
         // `struct empty {}` stays on one line.

@@ -54,6 +54,8 @@ pub enum CHeaderError {
     TooDeep { id: u32 },
     #[error("BTF type #{id}: a {kind:?} cannot stand in a C declaration")]
     NotADeclaration { id: u32, kind: BtfKind },
+    #[error("BTF type #{id}: a gap of {bytes} bytes between members (corrupted size or offset?)")]
+    Padding { id: u32, bytes: i64 },
 }
 
 /// Options of [`write_c_header`]. The default writes what `bpftool btf dump ... format c`
@@ -189,6 +191,12 @@ impl<'b> CWriter<'b> {
             Some(name) => Some(name),
             None => self.btf.type_name(id).ok().filter(|n| !n.is_empty()),
         }
+    }
+
+    /// The index of `id`'s state, or an error for an id past the BTF's types.
+    fn state_index(&self, id: u32) -> Result<usize, CHeaderError> {
+        self.check_id(id)?;
+        Ok(id as usize)
     }
 
     fn check_id(&self, id: u32) -> Result<(), CHeaderError> {

@@ -63,7 +63,7 @@ impl CWriter<'_> {
         if depth > MAX_DEPTH {
             return Err(CHeaderError::TooDeep { id });
         }
-        let index = id as usize;
+        let index = self.state_index(id)?;
         if self.states[index].order == OrderState::Ordered {
             return Ok(true);
         }

@@ -536,6 +536,17 @@ fn malformed_graphs_are_errors_not_crashes() {
         write_c_header(&b.build(), &mut String::new(), &CHeaderOptions::default()).unwrap_err();
     assert!(matches!(err, CHeaderError::TooDeep { .. }), "{err:?}");
 
+    // A size no C type has: 256 MiB of padding after one int.
+    let mut b = BtfBuilder::new();
+    let int = b.int("int", 4, true);
+    b.structure("huge", 1 << 28, &[("a", int, 0, 0)]);
+    let err =
+        write_c_header(&b.build(), &mut String::new(), &CHeaderOptions::default()).unwrap_err();
+    assert!(
+        matches!(err, CHeaderError::Padding { id: 2, .. }),
+        "{err:?}"
+    );
+
     // A variable where a member's type belongs.
     let mut b = BtfBuilder::new();
     let int = b.int("int", 4, true);

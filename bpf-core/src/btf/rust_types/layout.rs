@@ -254,6 +254,32 @@ impl RustTypes<'_> {
         Ok(placed)
     }
 
+    /// Accessors for bitfield `m` in the byte field `storage` that starts at bit
+    /// `storage_bit` of the type: they touch only the (at most nine) bytes the bits span.
+    fn bitfield(
+        &self,
+        id: u32,
+        name: String,
+        storage: String,
+        storage_bit: u32,
+        m: &Placed,
+        value: BitfieldValue,
+    ) -> Result<Bitfield, RustTypesError> {
+        if m.bits > 64 {
+            return Err(self.unrepresentable(id, format!("bitfield {} wider than 64 bits", m.name)));
+        }
+        let from = m.bit_offset - storage_bit;
+        Ok(Bitfield {
+            name,
+            storage,
+            storage_start: from / 8,
+            storage_len: (from % 8 + m.bits).div_ceil(8),
+            shift: from % 8,
+            width: m.bits,
+            value,
+        })
+    }
+
     /// The getter's value kind for a bitfield of type `type_id`.
     fn bitfield_value(
         &mut self,
@@ -349,10 +375,11 @@ impl RustTypes<'_> {
             if m.bits != 0 {
                 // A run of consecutive bitfields shares one byte-array storage field.
                 let mut end = i;
-                let mut last_bit = m.bit_offset + m.bits;
+                let mut last_bit = m.bit_offset.saturating_add(m.bits);
                 while end + 1 < members.len() && members[end + 1].bits != 0 {
                     end += 1;
-                    last_bit = last_bit.max(members[end].bit_offset + members[end].bits);
+                    last_bit =
+                        last_bit.max(members[end].bit_offset.saturating_add(members[end].bits));
                 }
                 let first_bit = members[i..=end]
                     .iter()
@@ -383,15 +410,14 @@ impl RustTypes<'_> {
                     }
                     let anon = format!("{}_{}", ident::bare(&name), ident::bare(rust));
                     let value = self.bitfield_value(m.type_id, &anon)?;
-                    bitfields.push(Bitfield {
-                        name: rust.clone(),
-                        storage: storage.clone(),
-                        storage_start: 0,
-                        storage_len: stop - start,
-                        shift: m.bit_offset - start * 8,
-                        width: m.bits,
+                    bitfields.push(self.bitfield(
+                        id,
+                        rust.clone(),
+                        storage.clone(),
+                        start * 8,
+                        m,
                         value,
-                    });
+                    )?);
                 }
                 cur = stop;
                 i = end + 1;
@@ -420,7 +446,7 @@ impl RustTypes<'_> {
                 align: ty.align,
                 is_member: true,
             });
-            cur = offset + ty.size;
+            cur = offset.saturating_add(ty.size);
             i += 1;
         }
         if cur > size {
@@ -492,21 +518,11 @@ impl RustTypes<'_> {
             let anon = format!("{}_{}", ident::bare(&name), ident::bare(&rust));
             if m.bits != 0 {
                 let value = self.bitfield_value(m.type_id, &anon)?;
-                let start = m.bit_offset / 8;
-                let stop = (m.bit_offset + m.bits).div_ceil(8);
-                if stop > c.size {
+                if m.bit_offset.saturating_add(m.bits).div_ceil(8) > c.size {
                     return Err(self
                         .unrepresentable(id, format!("bitfield {} past the union's end", m.name)));
                 }
-                bitfields.push(Bitfield {
-                    name: rust,
-                    storage: "bytes".into(),
-                    storage_start: start,
-                    storage_len: stop - start,
-                    shift: m.bit_offset - start * 8,
-                    width: m.bits,
-                    value,
-                });
+                bitfields.push(self.bitfield(id, rust, "bytes".into(), 0, m, value)?);
                 continue;
             }
             if m.bit_offset != 0 {
