@@ -23,17 +23,11 @@ fn exercise(btf: &Btf) {
     let _ = write_c_header(btf, &mut String::new(), &CHeaderOptions::default());
     let mut types = RustTypes::new(btf, RustTypesOptions::default());
     for id in 1..btf.end_id() {
-        if let Ok(t) = btf.type_by_id(id) {
-            if matches!(
-                t.kind,
-                TypeKind::Struct(_) | TypeKind::Union(_) | TypeKind::Datasec(_)
-            ) {
-                let _ = match t.kind {
-                    TypeKind::Datasec(_) => types.add_datasec(id, "section"),
-                    _ => types.add(id),
-                };
-            }
-        }
+        let _ = match btf.type_by_id(id).map(|t| t.kind) {
+            Ok(TypeKind::Datasec(_)) => types.add_datasec(id, "section"),
+            Ok(TypeKind::Struct(_) | TypeKind::Union(_)) => types.add(id),
+            _ => continue,
+        };
     }
     let _ = types.write(&mut String::new());
 }
