@@ -1,5 +1,5 @@
 //! The Rust generated from tests/bpf/obj/btf_types.bpf.o (snapshots/btf_types.rs, kept current
-//! by btf_rust_snapshot.rs) compiles here, so its size and offset assertions hold and zerocopy
+//! by btf_snapshots.rs) compiles here, so its size and offset assertions hold and zerocopy
 //! accepts every type as padding-free, and it reads the object's initialised globals back as
 //! clang laid them out.
 
