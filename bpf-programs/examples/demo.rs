@@ -85,7 +85,7 @@ fn main() -> anyhow::Result<()> {
             spawned = true;
         }
         while let Some(record) = events.next() {
-            let Some(event) = record.read::<ExecEvent>() else {
+            let Ok(event) = record.read::<ExecEvent>() else {
                 continue;
             };
             if execs_printed < 15 {

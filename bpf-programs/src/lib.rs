@@ -11,16 +11,22 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+#![forbid(unsafe_code)]
+
 mod bpf;
 pub mod btf;
 mod error_chain;
+mod fdinfo;
 pub mod features;
 pub mod kernel;
 mod kernel_config;
+pub mod logger;
 pub mod maps;
 mod object_btf;
 mod open;
 pub mod programs;
+pub mod struct_ops;
+pub mod trace_pipe;
 
 pub use bpf::{Bpf, BpfError, BpfLoader};
 pub use error_chain::ErrorChain;

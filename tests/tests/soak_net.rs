@@ -110,6 +110,7 @@ fn soak_xdp_netlink() {
 
 #[test]
 fn soak_tc_tcx_link() {
+    let _serial = serial();
     let test = "soak_net::soak_tc_tcx_link";
     if !kernel_btf_names("BPF_TCX_INGRESS") {
         skip(
@@ -118,7 +119,6 @@ fn soak_tc_tcx_link() {
         );
         return;
     }
-    let _serial = serial();
     let _netns = TestNetns::enter();
     soak(Kind::<SchedClassifier> {
         label: "tc TCX link",
@@ -291,6 +291,7 @@ fn soak_sk_lookup_link() {
 
 #[test]
 fn soak_netfilter_link() {
+    let _serial = serial();
     let test = "soak_net::soak_netfilter_link";
     if !kernel_btf_names("BPF_NETFILTER") {
         skip(
@@ -299,7 +300,6 @@ fn soak_netfilter_link() {
         );
         return;
     }
-    let _serial = serial();
     let _netns = TestNetns::enter();
     let receiver = UdpSocket::bind(("127.0.0.1", PORT)).unwrap();
     receiver.set_nonblocking(true).unwrap();
@@ -327,6 +327,7 @@ fn soak_netfilter_link() {
 
 #[test]
 fn soak_netkit_link() {
+    let _serial = serial();
     let test = "soak_net::soak_netkit_link";
     if !kernel_btf_names("BPF_NETKIT_PRIMARY") {
         skip(
@@ -335,7 +336,6 @@ fn soak_netkit_link() {
         );
         return;
     }
-    let _serial = serial();
     let netns = TestNetns::enter();
     match netkit_add("nka", "nkb", NetkitMode::L3) {
         Ok(()) => {}
@@ -473,6 +473,7 @@ fn soak_sk_skb_prog_attach() {
 
 #[test]
 fn soak_lirc_prog_attach() {
+    let _serial = serial();
     let test = "soak_net::soak_lirc_prog_attach";
     let Ok(device) = std::fs::OpenOptions::new()
         .read(true)
@@ -485,7 +486,6 @@ fn soak_lirc_prog_attach() {
         );
         return;
     };
-    let _serial = serial();
     let open_lirc = || BpfLoader::new().load(LIRC_OBJECT).expect("object opens");
     soak(Kind::<LircMode2> {
         label: "lirc_mode2 BPF_PROG_ATTACH",

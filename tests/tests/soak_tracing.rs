@@ -13,13 +13,14 @@ use std::os::fd::AsFd;
 use std::time::{Duration, Instant};
 
 use bpf_programs::Bpf;
-use bpf_programs::maps::{GlobalData, StructOpsLink};
+use bpf_programs::maps::GlobalData;
 use bpf_programs::programs::{
     BtfTracePoint, FEntry, FEntryError, Iter, KProbe, Link, Lsm, PerfEvent, PerfEventScope,
     PerfTypeId, ProgramError, RawTracePoint, SamplePolicy, TracePoint, UProbe, UProbeLocation,
     UProbeMulti, btf_tracepoint, fentry, iter, kprobe, lsm, perf_event, raw_tracepoint, tracepoint,
     uprobe,
 };
+use bpf_programs::struct_ops::StructOpsLink;
 use bpf_sys::sockopt::set_bytes_option;
 use integration_tests::{counter, getpid_n, open_for_this_thread, skip, skipped_unsupported};
 use soak_support::{ATTACH_CYCLES, Alive, Census, Kind, OBJECT_CYCLES, Soak, cycles, serial, soak};
@@ -167,9 +168,9 @@ fn soak_uprobe() {
 
 #[test]
 fn soak_uprobe_multi() {
+    let _serial = serial();
     let test = "soak_tracing::soak_uprobe_multi";
     let exe = std::env::current_exe().unwrap();
-    let _serial = serial();
     {
         let mut bpf = open_for_this_thread(UPROBE);
         let program: &mut UProbeMulti = bpf.program_mut("count_multi").unwrap().try_into().unwrap();
@@ -208,6 +209,7 @@ fn soak_uprobe_multi() {
 
 #[test]
 fn soak_kprobe() {
+    let _serial = serial();
     let test = "soak_tracing::soak_kprobe";
     if !std::path::Path::new("/sys/bus/event_source/devices/kprobe/type").exists() {
         skip(
@@ -216,7 +218,6 @@ fn soak_kprobe() {
         );
         return;
     }
-    let _serial = serial();
     soak(Kind::<KProbe> {
         label: "kprobe (perf link)",
         open: &|| open_for_this_thread(KPROBE),
@@ -258,11 +259,11 @@ fn soak_tp_btf() {
 
 #[test]
 fn soak_fentry() {
+    let _serial = serial();
     let test = "soak_tracing::soak_fentry";
     if refused_here(test, FENTRY, "fentry_getpid") {
         return;
     }
-    let _serial = serial();
     soak(Kind::<FEntry> {
         label: "fentry (tracing link)",
         open: &|| open_for_this_thread(FENTRY),
@@ -276,6 +277,7 @@ fn soak_fentry() {
 
 #[test]
 fn soak_lsm() {
+    let _serial = serial();
     let test = "soak_tracing::soak_lsm";
     if refused_here(test, LSM, "count_opens") {
         return;
@@ -287,7 +289,6 @@ fn soak_lsm() {
         skip(test, "bpf is not in /sys/kernel/security/lsm");
         return;
     }
-    let _serial = serial();
     soak(Kind::<Lsm> {
         label: "lsm (tracing link)",
         open: &|| open_for_this_thread(LSM),
@@ -389,8 +390,8 @@ fn register_live(
 
 #[test]
 fn soak_struct_ops() {
-    let test = "soak_tracing::soak_struct_ops";
     let _serial = serial();
+    let test = "soak_tracing::soak_struct_ops";
     let map = "bpf_test_cc";
     let cc = unique_cc_name(map);
     let mut probe = open_struct_ops(map, &cc);

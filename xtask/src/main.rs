@@ -2,11 +2,13 @@
 
 mod bench_btf;
 mod bench_load;
+mod bench_readers;
 mod btf_roundtrip;
 mod build_bpf;
 mod codegen;
 mod fetch_kernel;
 mod kernel_types;
+mod structure;
 mod summary;
 mod test;
 mod vm_test;
@@ -23,7 +25,9 @@ fn usage() -> ExitCode {
          test [cargo args]   run every test against this machine's kernel\n  \
          vm-test [--help]    run the integration tests on a second kernel under qemu\n  \
          bench-load [object] time a first load of an object, ours against libbpf\n  \
+         bench-readers [case] ring buffer, perf buffer and lookup throughput, ours against libbpf\n  \
          summary             per program type results of test and vm-test, side by side\n  \
+         check-structure [--report] import cycles, Result<_, String>, long functions in the libraries\n  \
          fetch-kernel [suite] unpack the newest Debian kernel of a suite for vm-test --kernel\n  \
          vmlinux-h [--btf F] write a BTF (default: this kernel's) as a C header, like bpftool\n  \
          btf-roundtrip       compile written headers with clang and compare the BTF with its source\n  \
@@ -43,9 +47,11 @@ fn main() -> ExitCode {
         "build-bpf" => build_bpf::run(rest),
         "bench-btf" => bench_btf::run(rest),
         "bench-load" => bench_load::run(rest),
+        "bench-readers" => bench_readers::run(rest),
         "vm-test" => vm_test::run(rest),
         "summary" => summary::run(rest),
         "fetch-kernel" => fetch_kernel::run(rest),
+        "check-structure" => structure::run(rest),
         "vmlinux-h" => vmlinux_h::run(rest),
         "btf-roundtrip" => btf_roundtrip::run(rest),
         "kernel-types" => kernel_types::run(rest),

@@ -48,6 +48,7 @@ pub enum BtfError {
     BadExt(String),
     #[error("BTF DATASEC {section}: {reason}")]
     Datasec { section: String, reason: String },
+    /// The caller could not read a BTF file (bpf-core itself reads none).
     #[error("reading {path}: {error}")]
     Io { path: String, error: String },
 }

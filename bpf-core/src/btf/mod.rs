@@ -1,6 +1,6 @@
 //! BTF: parsing, marshalling, sanitising, `.BTF.ext` and CO-RE.
 //!
-//! - [`Btf::parse`] / [`Btf::from_file`] / [`Btf::parse_split`]: index type records once,
+//! - [`Btf::parse`] / [`Btf::parse_shared`] / [`Btf::parse_split`]: index type records once,
 //!   decode on demand ([`Btf::type_by_id`] → [`Type`] with a [`TypeKind`] view).
 //! - [`Btf::resolve`], [`Btf::type_size`], [`Btf::type_align`], [`Btf::find_by_name_kind`].
 //! - Before `BTF_LOAD`: [`Btf::fixup_datasecs`], [`Btf::sanitize`] with [`BtfFeatures`],
@@ -22,7 +22,9 @@ mod sanitize;
 #[cfg(test)]
 pub(crate) mod test_builder;
 mod types;
+pub mod value;
 
+pub use bytes::SharedBytes;
 pub use c_header::{CHeaderError, CHeaderOptions, CWriter, write_c_header};
 pub use error::BtfError;
 pub use ext::{BtfExt, CoreRelo, CoreReloKind, ExtSection, FuncInfo, LineInfo};

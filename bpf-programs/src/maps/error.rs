@@ -185,6 +185,16 @@ pub enum MapError {
     /// The ring buffer's memory holds a record that cannot be valid.
     #[error("map `{name}`: corrupt ring buffer record at position {position}")]
     CorruptRecord { name: String, position: u64 },
+    /// A user ring buffer has no room for the record until the program drains more.
+    #[error("map `{name}`: no room for a {len}-byte record until the program drains")]
+    RingBufFull { name: String, len: usize },
+    /// A record longer than a user ring buffer can ever hold.
+    #[error("map `{name}`: a {len}-byte record does not fit in the {capacity}-byte ring buffer")]
+    RecordTooLarge {
+        name: String,
+        len: usize,
+        capacity: u64,
+    },
 }
 
 impl MapError {
@@ -241,6 +251,8 @@ impl MapError {
             | MapError::PinFilesystem { name, .. }
             | MapError::MapTypeNotSupported { name, .. }
             | MapError::CorruptRecord { name, .. }
+            | MapError::RingBufFull { name, .. }
+            | MapError::RecordTooLarge { name, .. }
             | MapError::ArenaAddressInUse { name, .. }
             | MapError::ArenaNotMapped { name }
             | MapError::ArenaOutOfBounds { name, .. } => name,

@@ -19,6 +19,7 @@
 
 mod auto_attach;
 pub(crate) mod btf_target;
+pub mod code;
 mod data;
 mod error;
 mod info;
@@ -72,10 +73,11 @@ pub mod xdp;
 use std::path::Path;
 
 pub use bpf_core::obj::ProgramSection;
+pub use code::{ProgramCode, ProgramFunction, SourceLine};
 pub(crate) use data::ObjectContext;
 pub use data::{ProgramData, ProgramFd, VerifierLogLevel};
 pub use error::ProgramError;
-pub use info::{ProgramInfo, enable_run_stats, loaded_programs};
+pub use info::{ProgramInfo, enable_run_stats, loaded_programs, program_fd_by_id};
 pub use links::{Attachment, Detach, FdLink, Link, LinkInfo, PinnedLink, loaded_links};
 
 pub use btf_tracepoint::{BtfTracePoint, BtfTracePointError};
@@ -89,7 +91,7 @@ pub use lsm::{Lsm, LsmError};
 pub use perf_event::{PerfEvent, PerfEventError, PerfEventScope, PerfTypeId, SamplePolicy};
 pub use probe_event::ProbeAttachMethod;
 pub use raw_tracepoint::{RawTracePoint, RawTracePointError};
-pub use struct_ops::StructOpsProgram;
+pub use struct_ops::{StructOpsProgram, StructOpsProgramError};
 pub use syscall::Syscall;
 pub use tracepoint::{TracePoint, TracePointError};
 pub use unsupported::{UnknownProgram, UnsupportedProgram};

@@ -14,6 +14,7 @@ pub fn object_bytes(name: &str) -> &'static [u8] {
     match name {
         "map_programs.bpf.o" => include_bytes!("../../bpf/obj/map_programs.bpf.o"),
         "map_in_map.bpf.o" => include_bytes!("../../bpf/obj/map_in_map.bpf.o"),
+        "map_readers.bpf.o" => include_bytes!("../../bpf/obj/map_readers.bpf.o"),
         _ => panic!("no embedded test object {name}"),
     }
 }

@@ -20,7 +20,7 @@ use bpf_programs::maps::loaded_maps;
 use bpf_programs::programs::{
     Link, Program, ProgramError, ProgramInfo, loaded_links, loaded_programs,
 };
-use integration_tests::open_fd_count;
+use integration_tests::{fd_changes, open_fds};
 
 /// Attach → detach cycles per kind. Every count below is exact (fds, and the test's own kernel
 /// objects by id), so a leak of one per cycle shows as 12 survivors; 12 is a multiple of the
@@ -39,7 +39,8 @@ pub fn cycles(default: usize) -> usize {
         .unwrap_or(default)
 }
 
-/// Serialises the tests of one soak binary: each counts the whole process's fds.
+/// Serialises the tests of one soak binary: each counts the whole process's fds, so a test
+/// takes this before anything that opens one (a skip probe included).
 pub fn serial() -> MutexGuard<'static, ()> {
     static LOCK: Mutex<()> = Mutex::new(());
     LOCK.lock().unwrap_or_else(PoisonError::into_inner)
@@ -166,7 +167,7 @@ impl Census {
 pub struct Soak {
     label: String,
     cycles: usize,
-    fds_before: usize,
+    fds_before: std::collections::BTreeMap<i32, String>,
     started: Instant,
 }
 
@@ -177,7 +178,7 @@ impl Soak {
         Soak {
             label: label.to_owned(),
             cycles,
-            fds_before: open_fd_count(),
+            fds_before: open_fds(),
             started: Instant::now(),
         }
     }
@@ -186,11 +187,15 @@ impl Soak {
     /// except `kept`, and prints the figures.
     pub fn finish(self, census: &Census, kept: Alive) {
         let elapsed = self.started.elapsed();
-        let fds_after = open_fd_count();
-        assert_eq!(
-            fds_after, self.fds_before,
-            "{}: {} fds open before {} cycles, {} after",
-            self.label, self.fds_before, self.cycles, fds_after
+        let fds_after = open_fds();
+        assert!(
+            fds_after.len() == self.fds_before.len(),
+            "{}: {} fds open before {} cycles, {} after; changed:\n{}",
+            self.label,
+            self.fds_before.len(),
+            self.cycles,
+            fds_after.len(),
+            fd_changes(&self.fds_before, &fds_after)
         );
         census.wait_until(&self.label, kept);
         println!(
@@ -199,8 +204,8 @@ impl Soak {
             self.cycles,
             elapsed,
             elapsed / self.cycles.max(1) as u32,
-            self.fds_before,
-            fds_after,
+            self.fds_before.len(),
+            fds_after.len(),
             census.summary(),
             kept,
         );
