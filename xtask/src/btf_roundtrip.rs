@@ -744,7 +744,7 @@ fn print_programs(programs: &ProgramFigures) {
 /// Only the comparison of the project's programs built against the two headers of this
 /// machine's BTF.
 fn only_programs() -> Result<(), String> {
-    let btf = Btf::from_file(HOST_BTF).map_err(|e| format!("{HOST_BTF}: {e}"))?;
+    let btf = crate::vmlinux_h::read_btf(Path::new(HOST_BTF), None)?;
     let mut ours = String::new();
     bpf_core::btf::write_c_header(&btf, &mut ours, &CHeaderOptions::default())
         .map_err(|e| e.to_string())?;
@@ -780,7 +780,7 @@ pub fn run(args: &[String]) -> Result<(), String> {
         args.next();
     } else {
         let path = PathBuf::from(HOST_BTF);
-        let btf = Btf::from_file(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+        let btf = crate::vmlinux_h::read_btf(&path, None)?;
         sources.push(Source {
             label: "this kernel".into(),
             btf,

@@ -4,7 +4,7 @@
 use std::io::Write as _;
 use std::path::PathBuf;
 
-use bpf_core::btf::{Btf, RustTypes, RustTypesOptions};
+use bpf_core::btf::{RustTypes, RustTypesOptions};
 
 pub fn run(args: &[String]) -> Result<(), String> {
     let usage = "usage: cargo xtask kernel-types [--btf FILE] [--zerocopy PATH] [-o OUT] TYPE...";
@@ -25,7 +25,7 @@ pub fn run(args: &[String]) -> Result<(), String> {
     if names.is_empty() {
         return Err(usage.into());
     }
-    let btf = Btf::from_file(&btf_path).map_err(|e| format!("{}: {e}", btf_path.display()))?;
+    let btf = crate::vmlinux_h::read_btf(&btf_path, None)?;
     let mut types = RustTypes::new(&btf, options);
     for name in names {
         types

@@ -7,20 +7,23 @@ use std::sync::Arc;
 
 use bpf_core::btf::{Btf, CHeaderOptions, write_c_header};
 
+/// A raw BTF file, on top of `base` (a module's split BTF).
+pub fn read_btf(path: &std::path::Path, base: Option<Arc<Btf>>) -> Result<Btf, String> {
+    let bytes = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    Btf::parse_owned(bytes, base).map_err(|e| format!("{}: {e}", path.display()))
+}
+
 /// The header of a BTF file; `base` for a module's split BTF.
 pub fn header(
     btf: &std::path::Path,
     base: Option<&std::path::Path>,
     options: &CHeaderOptions,
 ) -> Result<String, String> {
-    let btf = match base {
-        Some(base) => {
-            let base = Btf::from_file(base).map_err(|e| format!("{}: {e}", base.display()))?;
-            Btf::from_split_file(btf, Arc::new(base))
-        }
-        None => Btf::from_file(btf),
-    }
-    .map_err(|e| format!("{}: {e}", btf.display()))?;
+    let base = match base {
+        Some(base) => Some(Arc::new(read_btf(base, None)?)),
+        None => None,
+    };
+    let btf = read_btf(btf, base)?;
     let mut text = String::new();
     write_c_header(&btf, &mut text, options).map_err(|e| error_chain(&e))?;
     Ok(text)

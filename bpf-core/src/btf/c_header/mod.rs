@@ -17,7 +17,7 @@
 //! ```no_run
 //! use bpf_core::btf::{Btf, CHeaderOptions, write_c_header};
 //!
-//! let btf = Btf::from_file("/sys/kernel/btf/vmlinux")?;
+//! let btf = Btf::parse_owned(std::fs::read("/sys/kernel/btf/vmlinux")?, None)?;
 //! let mut header = String::new();
 //! write_c_header(&btf, &mut header, &CHeaderOptions::default())?;
 //! std::fs::write("vmlinux.h", header)?;

@@ -28,7 +28,7 @@
 //! ```no_run
 //! use bpf_core::btf::{Btf, RustTypes, RustTypesOptions};
 //!
-//! let btf = Btf::from_file("/sys/kernel/btf/vmlinux")?;
+//! let btf = Btf::parse_owned(std::fs::read("/sys/kernel/btf/vmlinux")?, None)?;
 //! let mut types = RustTypes::new(&btf, RustTypesOptions::default());
 //! assert_eq!(types.add_by_name("task_struct")?, "task_struct");
 //! let mut code = String::new();
