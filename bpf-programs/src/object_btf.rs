@@ -7,7 +7,6 @@ use std::sync::{Arc, OnceLock};
 
 use bpf_core::btf::core::CoreTarget;
 use bpf_core::btf::{Btf, BtfError};
-use bpf_core::elf::ElfFile;
 use bpf_core::obj::Object;
 use bpf_sys::btf::btf_load;
 use bpf_sys::file_map::FileBytes;
@@ -127,15 +126,8 @@ fn read_file(path: &Path) -> Result<FileBytes, BtfError> {
 /// Reads a target BTF file: raw BTF, or an ELF file's `.BTF` section.
 fn btf_from_file(path: &Path) -> Result<Btf, String> {
     let data = std::fs::read(path).map_err(|e| format!("reading {}: {e}", path.display()))?;
-    if data.starts_with(b"\x7fELF") {
-        let file = ElfFile::parse(&data).map_err(|e| e.to_string())?;
-        let bytes = file
-            .section_data(".BTF")
-            .map_err(|e| e.to_string())?
-            .ok_or_else(|| format!("{} has no .BTF section", path.display()))?;
-        return Btf::parse(bytes).map_err(|e| e.to_string());
-    }
-    Btf::parse_owned(data, None).map_err(|e| e.to_string())
+    Btf::parse_file_contents(data)
+        .map_err(|e| format!("{}: {}", path.display(), crate::ErrorChain(&e)))
 }
 
 /// The BTF CO-RE relocations are computed against.

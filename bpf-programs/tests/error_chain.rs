@@ -18,7 +18,8 @@ use bpf_programs::struct_ops::StructOpsError;
 use bpf_programs::{Bpf, BpfError, BpfLoader};
 use bpf_sys::{BpfCommand, Command, LoadError, SyscallError, VerifierLog};
 
-const DEMO: &[u8] = include_bytes!("../examples/bpf/obj/demo.bpf.o");
+/// A committed test object with globals.
+const DEMO: &[u8] = include_bytes!("../../tests/bpf/obj/parse_globals.bpf.o");
 
 /// Every level of `error`'s chain, as displayed.
 fn levels(error: &dyn Error) -> Vec<String> {

@@ -84,6 +84,20 @@ impl Btf {
         Self::parse_owned(data.to_vec(), None)
     }
 
+    /// Parses the contents of a BTF file: raw BTF (`/sys/kernel/btf/vmlinux`), or an ELF file
+    /// (a vmlinux image, an object) whose `.BTF` section holds it.
+    pub fn parse_file_contents(data: Vec<u8>) -> Result<Btf, BtfError> {
+        if !data.starts_with(b"\x7fELF") {
+            return Self::parse_owned(data, None);
+        }
+        let file = crate::elf::ElfFile::parse(&data).map_err(BtfError::Elf)?;
+        let section = file
+            .section_data(".BTF")
+            .map_err(BtfError::Elf)?
+            .ok_or(BtfError::NoBtfSection)?;
+        Self::parse(section)
+    }
+
     /// Parses split BTF (a kernel module's) on top of `base` (vmlinux).
     pub fn parse_split(data: &[u8], base: Arc<Btf>) -> Result<Btf, BtfError> {
         Self::parse_owned(data.to_vec(), Some(base))

@@ -38,8 +38,10 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
-//! User-defined key and value types implement [`Pod`]: `#[repr(C)]`, no padding, every bit
-//! pattern valid (`unsafe impl Pod for MyKey {}` is the caller's promise).
+//! User-defined key and value types are [`Pod`]: `#[repr(C)]` types deriving zerocopy's
+//! `FromBytes`, `IntoBytes` and `Immutable` (re-exported as [`crate::zerocopy`]), which check at
+//! compile time that there is no padding and every bit pattern is valid. Types generated from
+//! BTF by `bpf-build` derive them already.
 
 pub mod batch;
 mod checks;
@@ -110,7 +112,7 @@ pub use cpu_map::{CpuMap, CpuMapValue};
 pub use dev_map::{DevMap, DevMapValue};
 pub use dev_map_hash::{DevMapHash, DevMapHashValue};
 pub use error::{MapError, map_type_name};
-pub use global_data::GlobalData;
+pub use global_data::{GlobalData, TypedGlobals};
 pub use hash_map::HashMap;
 pub use hash_of_maps::HashOfMaps;
 pub use info::{MapInfo, loaded_maps};

@@ -1,30 +1,17 @@
 //! The demo's exec stream read from a Tokio task: an `AsyncRingBuf` awaited in one
 //! `tokio::select!` with a ticker and a deadline, so one task serves every event source.
 //!
-//! Run as root: `cargo run --release -p bpf-programs --features tokio --example async_events`.
+//! Run as root: `cargo run --release -p async-events` (`-- --check` fails unless the example's
+//! own children were seen).
 
 use std::process::Command;
 use std::time::Duration;
 
-use bpf_programs::BpfLoader;
-use bpf_programs::maps::{AsyncRingBuf, GlobalData, Pod, RingBuf};
-use bpf_programs::programs::TracePoint;
+use bpf_programs::maps::AsyncRingBuf;
 
-/// `struct exec_event` of demo.bpf.c.
-#[derive(Clone, Copy)]
-#[repr(C)]
-struct ExecEvent {
-    pid: u32,
-    ppid: u32,
-    child_of_demo: u32,
-    comm: [u8; 16],
-    filename: [u8; 64],
-}
+include!(concat!(env!("OUT_DIR"), "/demo.skel.rs"));
 
-// SAFETY: integers and byte arrays laid out without padding; every bit pattern valid.
-unsafe impl Pod for ExecEvent {}
-
-const OBJECT: &[u8] = include_bytes!("bpf/obj/demo.bpf.o");
+use demo::types::exec_event;
 
 fn text(bytes: &[u8]) -> String {
     let end = bytes.iter().position(|&b| b == 0).unwrap_or(bytes.len());
@@ -32,18 +19,13 @@ fn text(bytes: &[u8]) -> String {
 }
 
 #[tokio::main(flavor = "current_thread")]
-async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let mut bpf = BpfLoader::new()
-        .set_global("demo_pid", &std::process::id())
-        .load(OBJECT)?;
-    let execs: &mut TracePoint = bpf
-        .program_mut("report_exec")
-        .ok_or("no program `report_exec` in the object")?
-        .try_into()?;
-    execs.load()?;
-    execs.attach_default()?;
-    let ring = RingBuf::try_from(bpf.take_map("exec_events").ok_or("no ring buffer")?)?;
-    let mut events = AsyncRingBuf::new(ring)?;
+async fn main() -> anyhow::Result<()> {
+    let check = std::env::args().any(|a| a == "--check");
+    let mut open = demo::open()?;
+    open.rodata.demo_pid = std::process::id();
+    let mut skel = open.load()?;
+    skel.attach()?;
+    let mut events = AsyncRingBuf::new(skel.maps.exec_events)?;
 
     // Something to see on an idle machine: a few commands of our own, in the background.
     let children = tokio::task::spawn_blocking(|| {
@@ -57,12 +39,13 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut ticker = tokio::time::interval(Duration::from_millis(500));
     let deadline = tokio::time::sleep(Duration::from_secs(2));
     tokio::pin!(deadline);
-    let mut received = 0;
+    let (mut received, mut own_children) = (0, 0);
     loop {
         tokio::select! {
             record = events.next() => {
-                let event: ExecEvent = record?.read()?;
+                let event: exec_event = record?.read()?;
                 received += 1;
+                own_children += u32::from(event.child_of_demo != 0);
                 println!(
                     "{:<8} {:<8} {:<16} {}",
                     event.pid,
@@ -76,8 +59,12 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
     }
     children.await?;
-    let bss = GlobalData::try_from(bpf.map(".bss").ok_or("no .bss")?)?;
-    let seen: u64 = bss.get("execs_seen")?;
-    println!("{received} execs read, {seen} seen by the program");
+    println!(
+        "{received} execs read, {} seen by the program",
+        skel.bss.execs_seen()
+    );
+    if check && own_children < 3 {
+        anyhow::bail!("check failed: {own_children} of the example's 3 children seen");
+    }
     Ok(())
 }
