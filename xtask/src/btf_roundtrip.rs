@@ -458,6 +458,9 @@ struct Figures {
 /// The project's C programs compiled against two headers of the same BTF: how many objects
 /// came out byte-identical, and which did not (or did not compile).
 struct ProgramFigures {
+    /// Objects compiled: tests/bpf's and the example crates' (the demo's among them).
+    objects: usize,
+    examples: usize,
     identical: usize,
     /// Same code, maps, relocations and types, the BTF's type ids in another order.
     renumbered: Vec<String>,
@@ -570,11 +573,20 @@ fn compare_programs(ours: &str, bpftool: &str) -> Result<ProgramFigures, String>
     let root = crate::workspace_root();
     let _lock = build_bpf::lock_stage()?;
     let stage = build_bpf::stage_sources(&root)?;
-    let jobs = build_bpf::jobs(&root);
+    let examples = build_bpf::stage_examples(&root, &stage)?;
+    let mut headers = build_bpf::staged_headers(&stage);
+    headers.extend(
+        examples
+            .iter()
+            .map(|job| build_bpf::example_header(&stage, job)),
+    );
+    let mut jobs = build_bpf::jobs(&root);
+    let example_count = examples.len();
+    jobs.extend(examples);
     let mut outputs: Vec<Vec<Result<Vec<u8>, String>>> = Vec::new();
     for (label, header) in [("bpftool", bpftool), ("ours", ours)] {
-        for staged in build_bpf::staged_headers(&stage) {
-            std::fs::write(&staged, header).map_err(|e| format!("{}: {e}", staged.display()))?;
+        for staged in &headers {
+            std::fs::write(staged, header).map_err(|e| format!("{}: {e}", staged.display()))?;
         }
         let mut objects = Vec::new();
         for job in &jobs {
@@ -587,6 +599,8 @@ fn compare_programs(ours: &str, bpftool: &str) -> Result<ProgramFigures, String>
     }
     let _ = std::fs::remove_dir_all(&stage);
     let mut figures = ProgramFigures {
+        objects: jobs.len(),
+        examples: example_count,
         identical: 0,
         renumbered: Vec::new(),
         arena: Vec::new(),
@@ -722,9 +736,12 @@ fn lines_differing(ours: &str, theirs: &str) -> usize {
 
 fn print_programs(programs: &ProgramFigures) {
     println!(
-        "  the project's C programs against bpftool's header and ours: {} objects identical but \
-         for DWARF, {} the same but for the order of BTF ids, {} arena programs with arena \
-         kfunc pointers in address space 1 (as newer bpftool writes them), {} different",
+        "  the project's C programs against bpftool's header and ours ({} objects, {} of them \
+         the examples' with the demo): {} objects identical but for DWARF, {} the same but for \
+         the order of BTF ids, {} arena programs with arena kfunc pointers in address space 1 \
+         (as newer bpftool writes them), {} different",
+        programs.objects,
+        programs.examples,
         programs.identical,
         programs.renumbered.len(),
         programs.arena.len(),

@@ -157,6 +157,48 @@ pub fn compile(stage: &Path, job: &Job, output: &Path) -> Result<(), String> {
     }
 }
 
+/// The example crates' C programs (each built by its own `build.rs` through bpf-build), staged
+/// beside the others with an empty `include/vmlinux.h` for the caller to fill, as jobs.
+pub fn stage_examples(root: &Path, stage: &Path) -> Result<Vec<Job>, String> {
+    let mut crates: Vec<PathBuf> = fs::read_dir(root.join("examples"))
+        .map_err(|e| format!("{}/examples: {e}", root.display()))?
+        .filter_map(Result::ok)
+        .map(|e| e.path().join("src/bpf"))
+        .filter(|p| p.is_dir())
+        .collect();
+    crates.sort();
+    let mut jobs = Vec::new();
+    for dir in crates {
+        let relative = rel(root, &dir);
+        let staged = stage.join(&relative);
+        copy_tree(&dir, &staged)?;
+        let include = staged.join("include");
+        fs::create_dir_all(&include).map_err(|e| format!("{}: {e}", include.display()))?;
+        fs::write(include.join("vmlinux.h"), "")
+            .map_err(|e| format!("{}: {e}", include.display()))?;
+        for source in c_files(&dir, ".bpf.c") {
+            let name = source.file_name().unwrap().to_str().unwrap();
+            let example = relative
+                .parent()
+                .and_then(Path::parent)
+                .unwrap_or(&relative);
+            jobs.push(Job {
+                output: example.join("obj").join(name.replace(".bpf.c", ".bpf.o")),
+                source: relative.join(name),
+                defines: &[],
+            });
+        }
+    }
+    Ok(jobs)
+}
+
+/// The staged copy of `vmlinux.h` an example job's source includes.
+pub fn example_header(stage: &Path, job: &Job) -> PathBuf {
+    stage
+        .join(job.source.parent().unwrap_or(Path::new(".")))
+        .join("include/vmlinux.h")
+}
+
 /// Holds the lock on the shared staging folder while alive.
 pub fn lock_stage() -> Result<fs::File, String> {
     let lock =
