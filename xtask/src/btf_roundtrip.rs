@@ -467,6 +467,11 @@ struct ProgramFigures {
     /// Arena programs: ours declares arena kfuncs' pointers in address space 1.
     arena: Vec<String>,
     different: Vec<String>,
+    /// The objects that are not byte-identical, loaded into this kernel from both builds:
+    /// programs with the same translated code, programs refused the same way by both.
+    loaded_same: usize,
+    refused_same: usize,
+    load_different: Vec<String>,
 }
 
 /// How two objects of the same source, built against two headers, relate.
@@ -605,16 +610,27 @@ fn compare_programs(ours: &str, bpftool: &str) -> Result<ProgramFigures, String>
         renumbered: Vec::new(),
         arena: Vec::new(),
         different: Vec::new(),
+        loaded_same: 0,
+        refused_same: 0,
+        load_different: Vec::new(),
     };
     for (job, (theirs, ours)) in jobs.iter().zip(outputs[0].iter().zip(&outputs[1])) {
         let name = job.output.display();
         match (theirs, ours) {
             (Ok(a), Ok(b)) if a == b => figures.identical += 1,
-            (Ok(a), Ok(b)) => match equivalence(a, b)? {
-                Equivalence::Renumbered => figures.renumbered.push(name.to_string()),
-                Equivalence::ArenaAddressSpace => figures.arena.push(name.to_string()),
-                Equivalence::Different(e) => figures.different.push(format!("{name}: {e}")),
-            },
+            (Ok(a), Ok(b)) => {
+                match equivalence(a, b)? {
+                    Equivalence::Renumbered => figures.renumbered.push(name.to_string()),
+                    Equivalence::ArenaAddressSpace => figures.arena.push(name.to_string()),
+                    Equivalence::Different(e) => figures.different.push(format!("{name}: {e}")),
+                }
+                let loads = crate::load_compare::compare(a, b);
+                figures.loaded_same += loads.loaded;
+                figures.refused_same += loads.refused;
+                figures
+                    .load_different
+                    .extend(loads.different.iter().map(|d| format!("{name}: {d}")));
+            }
             (Err(_), Err(_)) => figures
                 .different
                 .push(format!("{name}: compiles with neither header")),
@@ -756,6 +772,18 @@ fn print_programs(programs: &ProgramFigures) {
     for d in &programs.different {
         println!("  program: {d}");
     }
+    println!(
+        "  the {} objects not byte-identical loaded into this kernel from both builds: {} \
+         programs with the same translated code, {} refused the same way by both, {} loading \
+         differently",
+        programs.renumbered.len() + programs.arena.len(),
+        programs.loaded_same,
+        programs.refused_same,
+        programs.load_different.len()
+    );
+    for d in &programs.load_different {
+        println!("  program loads differently: {d}");
+    }
 }
 
 /// Only the comparison of the project's programs built against the two headers of this
@@ -775,7 +803,8 @@ fn only_programs() -> Result<(), String> {
         bpftool_header(&source).ok_or("bpftool btf dump failed (is bpftool installed?)")?;
     let programs = compare_programs(&ours, &theirs)?;
     print_programs(&programs);
-    if programs.different.is_empty() && programs.identical > 0 {
+    if programs.different.is_empty() && programs.load_different.is_empty() && programs.identical > 0
+    {
         Ok(())
     } else {
         Err("objects differ".into())
@@ -868,7 +897,9 @@ pub fn run(args: &[String]) -> Result<(), String> {
         }
         if let Some(programs) = &figures.programs {
             print_programs(programs);
-            failed |= !programs.different.is_empty() || programs.identical == 0;
+            failed |= !programs.different.is_empty()
+                || !programs.load_different.is_empty()
+                || programs.identical == 0;
         }
     }
     if failed {

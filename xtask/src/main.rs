@@ -8,6 +8,7 @@ mod build_bpf;
 mod codegen;
 mod fetch_kernel;
 mod kernel_types;
+mod load_compare;
 mod structure;
 mod summary;
 mod test;
