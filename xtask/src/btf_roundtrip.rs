@@ -76,7 +76,11 @@ fn rust_check(btf: &Btf, dir: &Path) -> Result<(usize, usize), String> {
     let out = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
         .args(["check", "--quiet", "--message-format", "short"])
         .current_dir(&krate)
-        .env("CARGO_TARGET_DIR", krate.join("target"))
+        // One target folder for every kernel's check: zerocopy is built once.
+        .env(
+            "CARGO_TARGET_DIR",
+            dir.parent().unwrap_or(dir).join("rust-check-target"),
+        )
         .output()
         .map_err(|e| format!("cargo check: {e}"))?;
     if !out.status.success() {
@@ -593,13 +597,22 @@ fn compare_programs(ours: &str, bpftool: &str) -> Result<ProgramFigures, String>
         for staged in &headers {
             std::fs::write(staged, header).map_err(|e| format!("{}: {e}", staged.display()))?;
         }
-        let mut objects = Vec::new();
-        for job in &jobs {
+        // Each clang runs alone on one core: one compiling thread per core.
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let build = |job: &build_bpf::Job| {
             let output = stage.join(format!("out-{label}")).join(&job.output);
-            objects.push(
-                build_bpf::compile(&stage, job, &output).and_then(|()| without_dwarf(&output)),
-            );
-        }
+            build_bpf::compile(&stage, job, &output).and_then(|()| without_dwarf(&output))
+        };
+        let objects: Vec<Result<Vec<u8>, String>> = std::thread::scope(|scope| {
+            let chunks: Vec<_> = jobs
+                .chunks(jobs.len().div_ceil(threads).max(1))
+                .map(|chunk| scope.spawn(move || chunk.iter().map(build).collect::<Vec<_>>()))
+                .collect();
+            chunks
+                .into_iter()
+                .flat_map(|handle| handle.join().expect("a compiling thread panicked"))
+                .collect()
+        });
         outputs.push(objects);
     }
     let _ = std::fs::remove_dir_all(&stage);
