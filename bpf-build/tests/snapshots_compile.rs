@@ -1,6 +1,7 @@
 //! Every skeleton snapshot compiled against bpf-programs: the generated programs, maps and
 //! globals name real types, and the generated C types pass their size and offset assertions.
 
+include!("snapshots/btf_types.skel.rs");
 include!("snapshots/btf_kinds.skel.rs");
 include!("snapshots/cgroup_programs.skel.rs");
 include!("snapshots/inspect_programs.skel.rs");
