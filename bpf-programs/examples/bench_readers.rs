@@ -101,25 +101,29 @@ fn bench_ring(path: &str, size: u64, n: u32, setup: Setup) -> Result<(), Error> 
     cycles("drain", n, fill, |took| {
         let mut seen = 0;
         while seen < took {
-            seen += ring.drain(|record| sum = sum.wrapping_add(first_word(&record)))? as u64;
+            let mut local = 0u64;
+            seen += ring.drain(|record| local = local.wrapping_add(first_word(&record)))? as u64;
+            sum = sum.wrapping_add(local);
         }
         Ok(seen)
     })?;
     cycles("poll", n, fill, |took| {
         let mut seen = 0;
         while seen < took {
+            let mut local = 0u64;
             seen += ring.poll(Some(Duration::from_secs(1)), |record| {
-                sum = sum.wrapping_add(first_word(&record))
+                local = local.wrapping_add(first_word(&record))
             })? as u64;
+            sum = sum.wrapping_add(local);
         }
         Ok(seen)
     })?;
     cycles("next", n, fill, |took| {
-        let mut seen = 0;
+        let (mut seen, mut local) = (0, 0u64);
         while seen < took {
             match ring.try_next()? {
                 Some(record) => {
-                    sum = sum.wrapping_add(first_word(&record));
+                    local = local.wrapping_add(first_word(&record));
                     seen += 1;
                 }
                 None => {
@@ -127,6 +131,7 @@ fn bench_ring(path: &str, size: u64, n: u32, setup: Setup) -> Result<(), Error> 
                 }
             }
         }
+        sum = sum.wrapping_add(local);
         Ok(seen)
     })?;
     println!("ours.checksum={sum}");
