@@ -155,21 +155,25 @@ fn bench_perf(path: &str, size: u64, n: u32, setup: Setup) -> Result<(), Error> 
     cycles("poll", n, fill, |took| {
         let mut seen = 0;
         while seen < took {
+            let mut local = 0u64;
             seen += perf.poll(
                 Some(Duration::from_secs(1)),
-                |_, sample| sum = sum.wrapping_add(first_word(&sample)),
+                |_, sample| local = local.wrapping_add(first_word(&sample)),
                 lost,
             )? as u64;
+            sum = sum.wrapping_add(local);
         }
         Ok(seen)
     })?;
     cycles("drain", n, fill, |took| {
         let mut seen = 0;
         while seen < took {
+            let mut local = 0u64;
             seen += perf.drain(
-                |_, sample| sum = sum.wrapping_add(first_word(&sample)),
+                |_, sample| local = local.wrapping_add(first_word(&sample)),
                 lost,
             )? as u64;
+            sum = sum.wrapping_add(local);
         }
         Ok(seen)
     })?;

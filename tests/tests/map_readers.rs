@@ -503,9 +503,9 @@ fn ring_buffer_typed_reads_check_the_exact_size() {
     assert!(record.read_slice::<[u8; 16]>().is_err());
 }
 
-/// A perf buffer's samples of one CPU run after run; with `page_count` pages per CPU.
-#[test]
-fn perf_buffer_reads_every_sample_in_order_and_wraps() {
+/// A perf buffer's samples of one CPU run after run, 8 pages per CPU: `per_run` samples a
+/// run, of the sizes `sizes` gives run by run (0: the cycle of sizes). Returns what it saw.
+fn perf_sequential(runs: usize, per_run: u32, sizes: impl Fn(usize) -> u32) -> Seen {
     let mut obj = load(64 * 1024, |_| {});
     let program = emit_program(&obj);
     let mut array = PerfEventArray::try_from(obj.take_map("perf")).unwrap();
@@ -517,15 +517,23 @@ fn perf_buffer_reads_every_sample_in_order_and_wraps() {
     // Where each CPU's ring is, to tell samples that wrap its end.
     let mut positions: HashMap<u32, u64> = HashMap::new();
     let mut wrapped = 0;
-    for run in 0..40 {
+    for run in 0..runs {
         let cpu = cpus[run % cpus.len()];
-        assert_eq!(emit(program.as_fd(), cpu, 8, TO_PERF, 0, 0), 8);
+        let size = sizes(run);
+        assert_eq!(
+            emit(program.as_fd(), cpu, per_run, TO_PERF, size, 0),
+            per_run
+        );
         let n = perf
             .poll(
                 Some(Duration::from_secs(5)),
                 |sample_cpu, sample| {
                     let producer = seen.record(&sample, None);
                     assert_eq!(producer, sample_cpu, "sample on its CPU's buffer");
+                    if size > 0 {
+                        // Padded by the kernel to 4 less than a multiple of 8.
+                        assert_eq!(sample.len(), (size as usize + 4).next_multiple_of(8) - 4);
+                    }
                     // perf_event_header, u32 size, then the padded sample.
                     let size = 8 + 4 + sample.len() as u64;
                     let pos = positions.entry(sample_cpu).or_insert(0);
@@ -537,12 +545,25 @@ fn perf_buffer_reads_every_sample_in_order_and_wraps() {
                 |cpu, lost| panic!("CPU {cpu} lost {lost}"),
             )
             .unwrap();
-        assert_eq!(n, 8, "run {run}");
+        assert_eq!(n, per_run as usize, "run {run}");
     }
-    assert_eq!(seen.records, 320);
-    assert!(seen.largest > PAGE);
+    assert_eq!(seen.records, runs as u64 * u64::from(per_run));
     assert!(wrapped > 0, "no sample wrapped its ring's end");
     assert!(cpus.iter().all(|&c| perf.lost(c) == 0));
+    seen
+}
+
+#[test]
+fn perf_buffer_reads_every_sample_in_order_and_wraps() {
+    let seen = perf_sequential(40, 8, |_| 0);
+    assert!(seen.largest > PAGE);
+}
+
+/// Samples of one size (the reader's predicted case), a size per run, wrapping the rings.
+#[test]
+fn perf_buffer_fixed_size_samples() {
+    let seen = perf_sequential(60, 50, |run| [100, 64, 100][run % 3]);
+    assert_eq!(seen.largest, 100);
 }
 
 #[test]
