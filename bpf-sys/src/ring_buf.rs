@@ -110,6 +110,17 @@ impl Prediction {
     }
 }
 
+/// What `RingBufConsumer::drain` does at a header other than the predicted one.
+enum Step {
+    /// Predict this header: a committed record of a new length.
+    Predict(Prediction),
+    /// Skip a discarded record: the position after it.
+    Skip(u64),
+    /// The producer is still writing the record.
+    Busy,
+    Corrupt,
+}
+
 /// The consumer side of one ring buffer: its pages mapped, a read position, and the position
 /// last published to the kernel.
 #[derive(Debug)]
@@ -124,6 +135,11 @@ pub struct RingBufConsumer {
     published: u64,
     /// `producer_pos` as last loaded: records before it are reserved, maybe committed.
     limit: u64,
+    /// Where `next_record` stops taking predicted records without a look at the rest:
+    /// `limit`, or sooner where a publication is due. Kept up to date only by
+    /// `next_record_unpredicted`; elsewhere it may lag behind (`limit` and `published` only
+    /// grow), which sends `next_record` the long way one more time.
+    fast_end: u64,
     publish_lag: u64,
     /// Where the data area starts in `producer`.
     page: usize,
@@ -148,6 +164,7 @@ impl RingBufConsumer {
             pos: 0,
             published: 0,
             limit: 0,
+            fast_end: 0,
             publish_lag: (size / 4).clamp(8, MAX_PUBLISH_LAG),
             page,
             prediction: Prediction::NONE,
@@ -295,10 +312,7 @@ impl RingBufConsumer {
     /// position is published when the ring runs dry and every quarter ring (at most 64 KiB).
     #[inline]
     pub fn next_record(&mut self) -> Result<Option<&[u8]>, CorruptRecord> {
-        let pos = self.pos;
-        if pos - self.published < self.publish_lag
-            && let Some((offset, next)) = self.predicted(pos, self.limit, self.prediction)
-        {
+        if let Some((offset, next)) = self.predicted(self.pos, self.fast_end, self.prediction) {
             self.pos = next;
             return Ok(Some(self.record(offset, self.prediction.len())));
         }
@@ -333,6 +347,7 @@ impl RingBufConsumer {
                     self.pos = next;
                     if !discarded {
                         self.prediction = Prediction::like(len);
+                        self.fast_end = self.limit.min(self.published + self.publish_lag);
                         return Ok(Some(self.record(offset, len)));
                     }
                 }
@@ -352,69 +367,83 @@ impl RingBufConsumer {
         let mut prediction = self.prediction;
         let mut count = 0;
         let mut pos = self.pos;
-        let result = 'outer: loop {
-            let limit = self.producer_pos();
-            let mut publish_at = self.published + lag;
-            while pos < limit {
+        let mut limit = self.producer_pos();
+        loop {
+            // A run of records with the predicted header (see `Prediction`): the position
+            // moves by a span held in a register, not by one computed from the header read.
+            let publish_at = self.published + lag;
+            let run_end = limit.min(publish_at);
+            while pos < run_end {
                 let offset = (pos & mask) as usize;
                 // SAFETY: as in `header_word`: an aligned word inside the first copy of the
                 // data area, written by the kernel with an atomic exchange, read atomically.
                 let word = unsafe { AtomicU32::from_ptr(data.add(offset).cast_mut().cast()) }
                     .load(Ordering::Acquire);
-                // The predicted header (see `Prediction`): the position moves by a span held
-                // in a register, not by one computed from `word`.
-                if word == prediction.header && pos + prediction.span <= limit {
-                    // SAFETY: as below: the header passed those checks when the prediction
-                    // was made, and this record ends before `limit`.
-                    f(unsafe {
-                        std::slice::from_raw_parts(
-                            data.add(offset + HEADER_LEN as usize),
-                            prediction.len(),
-                        )
-                    });
-                    count += 1;
-                    pos += prediction.span;
-                } else {
-                    if word & BUSY_BIT != 0 {
-                        break;
-                    }
-                    let len = u64::from(word & !(BUSY_BIT | DISCARD_BIT));
-                    let next = pos + record_span(len);
-                    // As in `header`: the first check keeps the slice inside the mapping.
-                    if len + HEADER_LEN > mask + 1 || next > limit {
-                        self.pos = pos;
-                        break 'outer Err(CorruptRecord { position: pos });
-                    }
-                    if word & DISCARD_BIT == 0 {
-                        // SAFETY: as in `record`: header and data lie inside the doubly
-                        // mapped data area (checked above) and the record is committed; the
-                        // slice lives only for the call, and the position is published after.
-                        f(unsafe {
-                            std::slice::from_raw_parts(
-                                data.add(offset + HEADER_LEN as usize),
-                                len as usize,
-                            )
-                        });
-                        count += 1;
-                        prediction = Prediction::like(len as usize);
-                    }
-                    pos = next;
+                if word != prediction.header || pos + prediction.span > limit {
+                    break;
                 }
-                if pos >= publish_at {
-                    self.consumer_word().store(pos, Ordering::Release);
-                    self.published = pos;
-                    publish_at = pos + lag;
+                // SAFETY: as in `record`: a record with this header passed the checks of
+                // `header` when the prediction was made (its header and data lie inside the
+                // doubly mapped data area), and this one ends before `limit`. It is committed;
+                // the slice lives only for the call, and the position is published after.
+                f(unsafe {
+                    std::slice::from_raw_parts(
+                        data.add(offset + HEADER_LEN as usize),
+                        prediction.len(),
+                    )
+                });
+                count += 1;
+                pos += prediction.span;
+            }
+            if pos >= publish_at {
+                self.consumer_word().store(pos, Ordering::Release);
+                self.published = pos;
+                continue;
+            }
+            if pos < limit {
+                match self.step(pos, limit) {
+                    Step::Predict(next) => {
+                        // The run goes on with this record.
+                        prediction = next;
+                        continue;
+                    }
+                    Step::Skip(next) => {
+                        pos = next;
+                        continue;
+                    }
+                    Step::Busy => {}
+                    Step::Corrupt => {
+                        self.pos = pos;
+                        self.prediction = prediction;
+                        return Err(CorruptRecord { position: pos });
+                    }
                 }
             }
+            // Nothing ready at `pos` as far as `limit` tells.
             self.pos = pos;
             self.limit = limit;
             if self.is_drained() {
-                break Ok(count);
+                self.prediction = prediction;
+                return Ok(count);
             }
-            pos = self.pos;
-        };
-        self.prediction = prediction;
-        result
+            (pos, limit) = (self.pos, self.limit);
+        }
+    }
+
+    /// What `drain` does at `pos` (before `limit`) when the header there is not the
+    /// predicted one. Out of line: the drain's loop keeps its registers for the run.
+    #[inline(never)]
+    fn step(&self, pos: u64, limit: u64) -> Step {
+        match self.header(pos, limit) {
+            Ok(Header::Busy) => Step::Busy,
+            Ok(Header::Committed {
+                discarded: true,
+                next,
+                ..
+            }) => Step::Skip(next),
+            Ok(Header::Committed { len, .. }) => Step::Predict(Prediction::like(len)),
+            Err(_) => Step::Corrupt,
+        }
     }
 
     /// A pass over the records ready now, read through a shared borrow so they can all be kept
