@@ -7,11 +7,11 @@
 //! `bench_readers <object> lookup <entries> <single lookups>`
 
 use std::hint::black_box;
-use std::os::fd::{AsFd, BorrowedFd};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd};
 use std::time::{Duration, Instant};
 
 use bpf_programs::maps::flags::BPF_ANY;
-use bpf_programs::maps::{HashMap, PerfBuffer, PerfEventArray, RingBuf};
+use bpf_programs::maps::{HashMap, MapData, PerfBuffer, PerfEventArray, RingBuf};
 use bpf_programs::{Bpf, BpfLoader};
 use bpf_sys::test_run::{TestRunAttr, prog_test_run};
 
@@ -181,6 +181,124 @@ fn bench_perf(path: &str, size: u64, n: u32, setup: Setup) -> Result<(), Error> 
     Ok(())
 }
 
+/// BPF_MAP_LOOKUP_ELEM straight through bpf(2), with the 32 bytes of attribute the command
+/// reads (as libbpf passes them): the floor a typed lookup is measured against.
+fn raw_lookup(fd: BorrowedFd<'_>, key: &u32, value: &mut u64) -> bool {
+    #[repr(C)]
+    struct ElemAttr {
+        map_fd: u32,
+        pad: u32,
+        key: u64,
+        value: u64,
+        flags: u64,
+    }
+    let attr = ElemAttr {
+        map_fd: fd.as_raw_fd() as u32,
+        pad: 0,
+        key: key as *const u32 as u64,
+        value: value as *mut u64 as u64,
+        flags: 0,
+    };
+    // SAFETY: `attr` is a valid BPF_MAP_LOOKUP_ELEM attribute of the size passed; key and
+    // value point to live buffers of the map's key and value sizes.
+    let ret = unsafe {
+        libc::syscall(
+            libc::SYS_bpf,
+            bpf_sys::generated::bpf_cmd::BPF_MAP_LOOKUP_ELEM as libc::c_long,
+            &attr as *const ElemAttr,
+            size_of::<ElemAttr>(),
+        )
+    };
+    ret == 0
+}
+
+/// Times `lookups` calls of `f` with keys 0..1024 cycled.
+fn time_lookups(lookups: u32, mut f: impl FnMut(u32)) -> Duration {
+    let start = Instant::now();
+    for i in 0..lookups {
+        f(i % 1024);
+    }
+    start.elapsed()
+}
+
+/// Typed `get` against the raw bpf(2) loop in the same process, in alternating blocks (which
+/// goes first alternates too), so that a change of the machine's load hits both alike; prints
+/// the per-pair time ratios' median and quartiles, and each side's median rate.
+fn paired_lookups(map: &HashMap<MapData, u32, u64>, pairs: u32, block: u32) -> Result<(), Error> {
+    let fd = map.map_data().fd();
+    let mut checksum = 0u64;
+    let mut typed = |lookups| {
+        time_lookups(lookups, |key| {
+            checksum = checksum.wrapping_add(map.get(&key, 0).ok().flatten().unwrap_or(1));
+        })
+    };
+    let mut raw_sum = 0u64;
+    let mut raw = |lookups| {
+        time_lookups(lookups, |key| {
+            let mut value = 0;
+            if raw_lookup(fd, &key, &mut value) {
+                raw_sum = raw_sum.wrapping_add(value);
+            }
+        })
+    };
+    typed(block);
+    raw(block);
+    let (mut ratios, mut typed_rates, mut raw_rates) = (Vec::new(), Vec::new(), Vec::new());
+    for pair in 0..pairs {
+        let (t, r) = if pair % 2 == 0 {
+            let t = typed(block);
+            (t, raw(block))
+        } else {
+            let r = raw(block);
+            (typed(block), r)
+        };
+        ratios.push(t.as_secs_f64() / r.as_secs_f64());
+        typed_rates.push(f64::from(block) / t.as_secs_f64());
+        raw_rates.push(f64::from(block) / r.as_secs_f64());
+    }
+    if checksum != raw_sum {
+        return Err(format!("typed lookups summed {checksum}, raw ones {raw_sum}").into());
+    }
+    let quantile = |v: &mut Vec<f64>, q: f64| {
+        v.sort_by(f64::total_cmp);
+        v[((v.len() - 1) as f64 * q).round() as usize]
+    };
+    println!("paired.typed_per_s={:.0}", quantile(&mut typed_rates, 0.5));
+    println!("paired.raw_per_s={:.0}", quantile(&mut raw_rates, 0.5));
+    println!("paired.time_ratio_p25={:.5}", quantile(&mut ratios, 0.25));
+    println!("paired.time_ratio_median={:.5}", quantile(&mut ratios, 0.5));
+    println!("paired.time_ratio_p75={:.5}", quantile(&mut ratios, 0.75));
+    Ok(())
+}
+
+/// `lookups` typed (`typed`) or raw (`raw`) lookups and nothing else timed: run under
+/// `valgrind --tool=callgrind` twice with different counts, the difference over the count is
+/// the user-space instructions of one lookup.
+fn count_lookups(how: &str, lookups: u32) -> Result<(), Error> {
+    let mut map = HashMap::<_, u32, u64>::create(1024, 0)?;
+    for key in 0..1024 {
+        map.insert(&key, &u64::from(key), BPF_ANY)?;
+    }
+    let fd = map.map_data().fd();
+    let mut sum = 0u64;
+    match how {
+        "typed" => {
+            for i in 0..lookups {
+                sum = sum.wrapping_add(map.get(&(i % 1024), 0)?.unwrap_or(1));
+            }
+        }
+        "raw" => {
+            for i in 0..lookups {
+                let mut value = 0;
+                sum = sum.wrapping_add(u64::from(raw_lookup(fd, &(i % 1024), &mut value)));
+            }
+        }
+        _ => return Err(format!("count-lookups: typed or raw, not {how}").into()),
+    }
+    println!("count.sum={sum}");
+    Ok(())
+}
+
 fn bench_lookup(entries: u32, singles: u32) -> Result<(), Error> {
     let mut map = HashMap::<_, u32, u64>::create(entries, 0)?;
     let keys: Vec<u32> = (0..entries).collect();
@@ -229,7 +347,7 @@ fn bench_lookup(entries: u32, singles: u32) -> Result<(), Error> {
         "ours.bytes_lookup_per_s={:.0}",
         f64::from(singles) / start.elapsed().as_secs_f64()
     );
-    Ok(())
+    paired_lookups(&map, 41, 10_000)
 }
 
 fn main() -> Result<(), Error> {
@@ -257,6 +375,7 @@ fn main() -> Result<(), Error> {
         "ring" => bench_ring(path, a.parse()?, b.parse()?, setup()?),
         "perf" => bench_perf(path, a.parse()?, b.parse()?, setup()?),
         "lookup" => bench_lookup(a.parse()?, b.parse()?),
+        "count-lookups" => count_lookups(a, b.parse()?),
         _ => Err(format!("unknown mode {mode}").into()),
     }
 }
