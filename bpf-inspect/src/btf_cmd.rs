@@ -107,7 +107,7 @@ fn load(source: &str) -> Result<Btf, CliError> {
     match Btf::parse(&bytes) {
         Ok(btf) => Ok(btf),
         Err(_) if source.starts_with("/sys/kernel/btf/") && source != "/sys/kernel/btf/vmlinux" => {
-            let base = Btf::from_file("/sys/kernel/btf/vmlinux")
+            let base = bpf_programs::btf::read_btf_file("/sys/kernel/btf/vmlinux")
                 .context(|| "vmlinux BTF, the base of module BTF".to_owned())?;
             Btf::parse_split(&bytes, std::sync::Arc::new(base))
                 .context(|| format!("BTF file {source}"))

@@ -3,7 +3,6 @@
 
 use std::sync::Arc;
 
-use bpf_core::btf::Btf;
 use bpf_core::btf::core::{CoreTarget, describe_access, relocate};
 use bpf_core::obj::{MapKind, Object};
 use clap::Args;
@@ -45,7 +44,7 @@ pub fn run(args: ObjectArgs, out: &Output) -> Result<(), CliError> {
         .target_btf
         .clone()
         .unwrap_or_else(|| "/sys/kernel/btf/vmlinux".into());
-    let target = Btf::from_file(&target_path)
+    let target = bpf_programs::btf::read_btf_file(&target_path)
         .map(|btf| CoreTarget::new(Arc::new(btf), Vec::new()))
         .ok();
 

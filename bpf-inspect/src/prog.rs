@@ -304,7 +304,7 @@ impl Symbolizer for Names {
 
 /// The running kernel's BTF, for helper and kfunc names (none: numbers are printed).
 pub fn kernel_btf() -> Option<Btf> {
-    Btf::from_file("/sys/kernel/btf/vmlinux").ok()
+    bpf_programs::btf::read_btf_file("/sys/kernel/btf/vmlinux").ok()
 }
 
 fn dump_xlated(code: &ProgramCode, out: &Output) -> Result<(), CliError> {

@@ -1,11 +1,15 @@
 //! [`BtfInfo`]: the BTF objects the kernel holds — vmlinux's, modules', and those loaded with
-//! programs and maps (an object's BTF lives as long as a program or map using it).
+//! programs and maps (an object's BTF lives as long as a program or map using it); and
+//! [`read_btf_file`] / [`read_split_btf_file`]: BTF files parsed as bpf-core's
+//! [`Btf`], memory-mapped rather than copied where the file allows.
 
 use std::os::fd::AsFd;
 
 use bpf_core::btf::Btf;
 use bpf_sys::SyscallError;
 use bpf_sys::ids::{ObjectKind, fd_by_id, ids};
+
+pub use crate::object_btf::{read_btf_file, read_split_btf_file};
 
 /// A BTF object as the kernel describes it.
 #[derive(Debug, Clone)]

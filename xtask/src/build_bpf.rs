@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 /// Folders (relative to the workspace root) holding C sources of eBPF programs.
-const SOURCE_DIRS: &[&str] = &["tests/bpf", "bpf-programs/examples/bpf"];
+const SOURCE_DIRS: &[&str] = &["tests/bpf"];
 
 pub const CLANG: &str = "clang-19";
 

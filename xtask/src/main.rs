@@ -6,6 +6,7 @@ mod bench_readers;
 mod build_bpf;
 mod codegen;
 mod fetch_kernel;
+mod structure;
 mod summary;
 mod test;
 mod vm_test;
@@ -23,6 +24,7 @@ fn usage() -> ExitCode {
          bench-load [object] time a first load of an object, ours against libbpf\n  \
          bench-readers [case] ring buffer, perf buffer and lookup throughput, ours against libbpf\n  \
          summary             per program type results of test and vm-test, side by side\n  \
+         check-structure [--report] import cycles, Result<_, String>, long functions in the libraries\n  \
          fetch-kernel [suite] unpack the newest Debian kernel of a suite for vm-test --kernel"
     );
     ExitCode::from(2)
@@ -43,6 +45,7 @@ fn main() -> ExitCode {
         "vm-test" => vm_test::run(rest),
         "summary" => summary::run(rest),
         "fetch-kernel" => fetch_kernel::run(rest),
+        "check-structure" => structure::run(rest),
         _ => return usage(),
     };
     match result {

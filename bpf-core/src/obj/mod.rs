@@ -31,7 +31,7 @@ pub use globals::SetGlobalError;
 pub use kconfig::{KconfigError, parse_kconfig};
 pub use maps::{DataKind, Map, MapDef, MapKind, MapSlot, Pinning, SlotTarget, Variable};
 pub use section::{ProgramSection, Tracepoint, UprobeTarget, UsdtTarget};
-pub use struct_ops::{StructOps, StructOpsMember};
+pub use struct_ops::{StructOps, StructOpsAttach, StructOpsMember, StructOpsProgramError};
 pub use struct_ops_layout::{
     StructOpsDataMember, StructOpsLayout, StructOpsLayoutError, StructOpsProgramSlot,
 };

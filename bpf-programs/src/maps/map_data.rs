@@ -714,7 +714,11 @@ fn create_fd_with_inner(
     inner: Option<BorrowedFd<'_>>,
 ) -> Result<MapFd, MapError> {
     let kernel_name = kernel_name(name);
-    let with_btf = btf_fd.filter(|_| def.key_type_id.is_some() || def.value_type_id.is_some());
+    let with_btf = btf_fd.filter(|_| {
+        def.key_type_id.is_some()
+            || def.value_type_id.is_some()
+            || def.btf_vmlinux_value_type_id.is_some()
+    });
     let attr = MapCreateAttr {
         map_type: def.map_type,
         key_size: def.key_size,
@@ -727,6 +731,7 @@ fn create_fd_with_inner(
         btf_fd: with_btf,
         btf_key_type_id: with_btf.and(def.key_type_id).unwrap_or(0),
         btf_value_type_id: with_btf.and(def.value_type_id).unwrap_or(0),
+        btf_vmlinux_value_type_id: def.btf_vmlinux_value_type_id.unwrap_or(0),
         map_extra: def.map_extra,
         ..MapCreateAttr::default()
     };

@@ -194,7 +194,7 @@ pub enum ProgramError {
     Extension(#[from] super::ExtensionError),
 
     #[error(transparent)]
-    StructOps(#[from] crate::maps::struct_ops::StructOpsError),
+    StructOps(#[from] super::StructOpsProgramError),
     // networking, socket and cgroup program types
     #[error(transparent)]
     Xdp(super::XdpError),
@@ -361,7 +361,6 @@ impl ProgramError {
             | ProgramError::AttachPointBusy { source, .. } => {
                 source.as_ref().and_then(SyscallError::errno)
             }
-            ProgramError::StructOps(e) => e.errno(),
             other => errno_in_chain(other),
         }
     }
