@@ -154,6 +154,7 @@ impl MapFd {
     }
 
     /// The map's fd.
+    #[inline]
     pub fn fd(&self) -> BorrowedFd<'_> {
         self.fd.as_fd()
     }
@@ -213,6 +214,7 @@ impl MapFd {
     }
 
     /// Looks `key` up into `value`; `Ok(false)` if absent. `flags` may be `BPF_F_LOCK`.
+    #[inline]
     pub fn lookup(&self, key: &[u8], value: &mut [u8], flags: u64) -> Result<bool, SyscallError> {
         let cmd = BpfCommand::MapLookupElem;
         self.check_key(cmd, key)?;
@@ -414,6 +416,7 @@ fn elem_call(
     sys_bpf_member(cmd, &mut a)
 }
 
+#[inline]
 fn absent_as_false(result: Result<i64, SyscallError>) -> Result<bool, SyscallError> {
     match result {
         Ok(_) => Ok(true),

@@ -79,27 +79,49 @@ pub(crate) fn sys_bpf_member<A: Copy>(cmd: BpfCommand, attr: &mut A) -> Result<i
     unsafe { bpf_call(cmd, (attr as *mut A).cast(), size_of::<A>()) }
 }
 
-/// bpf(2), restarted on EINTR.
+/// bpf(2), restarted on EINTR. The first attempt is inline; a failure goes out of line, so that
+/// a successful call costs its caller no more than the syscall instruction's setup.
 ///
 /// # Safety
 ///
 /// `attr` points to `size` initialised bytes laid out as the member of `bpf_attr` that `cmd`
 /// reads; any pointers inside it point to live buffers that outlive the call.
-#[inline]
+#[inline(always)]
 unsafe fn bpf_call(
     cmd: BpfCommand,
     attr: *mut libc::c_void,
     size: usize,
 ) -> Result<i64, SyscallError> {
+    // SAFETY: as the caller promised.
+    let ret = unsafe { libc::syscall(libc::SYS_bpf, cmd.raw() as libc::c_long, attr, size) };
+    if ret >= 0 {
+        return Ok(ret);
+    }
+    // SAFETY: as the caller promised.
+    unsafe { bpf_call_failed(cmd, attr, size) }
+}
+
+/// The rest of `bpf_call` after a failed attempt: the error, or the call restarted on EINTR.
+///
+/// # Safety
+///
+/// As for `bpf_call`.
+#[cold]
+#[inline(never)]
+unsafe fn bpf_call_failed(
+    cmd: BpfCommand,
+    attr: *mut libc::c_void,
+    size: usize,
+) -> Result<i64, SyscallError> {
     loop {
+        let errno = io::Error::last_os_error().raw_os_error().unwrap_or(0);
+        if errno != libc::EINTR {
+            return Err(SyscallError::from_errno(cmd, errno));
+        }
         // SAFETY: as the caller promised.
         let ret = unsafe { libc::syscall(libc::SYS_bpf, cmd.raw() as libc::c_long, attr, size) };
         if ret >= 0 {
             return Ok(ret);
-        }
-        let errno = io::Error::last_os_error().raw_os_error().unwrap_or(0);
-        if errno != libc::EINTR {
-            return Err(SyscallError::from_errno(cmd, errno));
         }
     }
 }
@@ -121,6 +143,7 @@ pub(crate) fn zeroed_attr() -> bpf_attr {
 }
 
 /// The fd as the `u32` the kernel's attr fields expect.
+#[inline]
 pub(crate) fn fd_u32(fd: BorrowedFd<'_>) -> u32 {
     fd.as_raw_fd() as u32
 }
@@ -131,11 +154,13 @@ pub(crate) fn opt_fd_u32(fd: Option<BorrowedFd<'_>>) -> u32 {
 }
 
 /// A pointer to the slice's start as the kernel's `__aligned_u64`, or 0 when empty.
+#[inline]
 pub(crate) fn slice_ptr<T>(s: &[T]) -> u64 {
     if s.is_empty() { 0 } else { s.as_ptr() as u64 }
 }
 
 /// A mutable pointer to the slice's start as `u64`, or 0 when empty.
+#[inline]
 pub(crate) fn slice_mut_ptr<T>(s: &mut [T]) -> u64 {
     if s.is_empty() {
         0
