@@ -214,7 +214,7 @@ impl MapFd {
     }
 
     /// Looks `key` up into `value`; `Ok(false)` if absent. `flags` may be `BPF_F_LOCK`.
-    #[inline]
+    #[inline(always)]
     pub fn lookup(&self, key: &[u8], value: &mut [u8], flags: u64) -> Result<bool, SyscallError> {
         let cmd = BpfCommand::MapLookupElem;
         self.check_key(cmd, key)?;
