@@ -24,7 +24,21 @@ struct Case {
     label: String,
     args: Vec<String>,
     pairs: &'static [(&'static str, &'static str, &'static str)],
+    /// Comparisons made inside our run, in alternating blocks: label, our two rates' keys and
+    /// the key of the median per-block ratio.
+    in_process: &'static [InProcess],
 }
+
+/// A comparison our program makes against a raw loop in its own process (label, rate key,
+/// raw rate key, key of the median ratio of alternating blocks).
+type InProcess = (&'static str, &'static str, &'static str, &'static str);
+
+const LOOKUP_IN_PROCESS: &[InProcess] = &[(
+    "typed get vs raw, 1 proc",
+    "ours.paired_typed_per_s",
+    "ours.paired_raw_per_s",
+    "ours.paired_ratio",
+)];
 
 const RING_PAIRS: &[(&str, &str, &str)] = &[
     ("poll", "ours.poll_per_s", "libbpf.poll_per_s"),
@@ -85,6 +99,7 @@ fn cases(consumer: u32, other: Option<u32>) -> Vec<Case> {
         } else {
             PERF_PAIRS
         },
+        in_process: &[],
     };
     for mode in ["ring", "perf"] {
         for size in ["64", "1024"] {
@@ -104,6 +119,7 @@ fn cases(consumer: u32, other: Option<u32>) -> Vec<Case> {
         label: "hash map u32 -> u64, 1M entries".into(),
         args: ["lookup", "1000000", "300000"].map(str::to_owned).to_vec(),
         pairs: LOOKUP_PAIRS,
+        in_process: LOOKUP_IN_PROCESS,
     });
     cases
 }
@@ -244,6 +260,22 @@ pub fn run(args: &[String]) -> Result<(), String> {
                 "  {label:<24} ours {:>8.2} M/s   libbpf {:>8.2} M/s   ours/libbpf {ratio:.2}",
                 ours / 1e6,
                 theirs / 1e6
+            );
+        }
+        for (label, ours_key, raw_key, ratio_key) in case.in_process {
+            let median_of = |key: &str| {
+                median(
+                    rounds
+                        .iter()
+                        .map(|(o, _)| o.get(key).copied().unwrap_or(f64::NAN))
+                        .collect(),
+                )
+            };
+            println!(
+                "  {label:<24} ours {:>8.2} M/s   raw    {:>8.2} M/s   ours/raw    {:.3}",
+                median_of(ours_key) / 1e6,
+                median_of(raw_key) / 1e6,
+                median_of(ratio_key)
             );
         }
     }
