@@ -267,7 +267,10 @@ fn paired_lookups(map: &HashMap<MapData, u32, u64>, pairs: u32, block: u32) -> R
         v.sort_by(f64::total_cmp);
         v[((v.len() - 1) as f64 * q).round() as usize]
     };
-    println!("ours.paired_typed_per_s={:.0}", quantile(&mut typed_rates, 0.5));
+    println!(
+        "ours.paired_typed_per_s={:.0}",
+        quantile(&mut typed_rates, 0.5)
+    );
     println!("ours.paired_raw_per_s={:.0}", quantile(&mut raw_rates, 0.5));
     println!("ours.paired_ratio_p25={:.5}", quantile(&mut ratios, 0.25));
     println!("ours.paired_ratio={:.5}", quantile(&mut ratios, 0.5));

@@ -73,7 +73,11 @@ pub(crate) fn sys_bpf(cmd: BpfCommand, attr: &mut bpf_attr) -> Result<i64, Sysca
 /// whose callers build and zero 32 bytes instead of the whole union.
 #[inline]
 pub(crate) fn sys_bpf_member<A: Copy>(cmd: BpfCommand, attr: &mut A) -> Result<i64, SyscallError> {
-    debug_assert_eq!(size_of::<A>(), attr_size(cmd), "{cmd:?} takes another member");
+    debug_assert_eq!(
+        size_of::<A>(),
+        attr_size(cmd),
+        "{cmd:?} takes another member"
+    );
     // SAFETY: `A` is the member of bpf_attr that `cmd` reads, fully initialised (padding
     // included, zeroed by the caller), and exactly the size passed.
     unsafe { bpf_call(cmd, (attr as *mut A).cast(), size_of::<A>()) }

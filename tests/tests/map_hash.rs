@@ -135,18 +135,37 @@ fn batch_lookup_into_reuses_the_callers_vectors() {
         let mut seen = vec![false; 10_000];
         for (&k, &v) in out_keys.iter().zip(out_values) {
             assert_eq!(v, u64::from(k) * 7 + 1, "value of key {k}");
-            assert!(!std::mem::replace(&mut seen[k as usize], true), "key {k} twice");
+            assert!(
+                !std::mem::replace(&mut seen[k as usize], true),
+                "key {k} twice"
+            );
         }
     };
-    assert_eq!(map.batch_lookup_into(&mut out_keys, &mut out_values).unwrap(), 10_000);
+    assert_eq!(
+        map.batch_lookup_into(&mut out_keys, &mut out_values)
+            .unwrap(),
+        10_000
+    );
     check(&out_keys, &out_values, 10_000);
     let capacity = (out_keys.capacity(), out_values.capacity());
-    assert_eq!(map.batch_lookup_into(&mut out_keys, &mut out_values).unwrap(), 10_000);
+    assert_eq!(
+        map.batch_lookup_into(&mut out_keys, &mut out_values)
+            .unwrap(),
+        10_000
+    );
     check(&out_keys, &out_values, 10_000);
-    assert_eq!((out_keys.capacity(), out_values.capacity()), capacity, "reallocated");
+    assert_eq!(
+        (out_keys.capacity(), out_values.capacity()),
+        capacity,
+        "reallocated"
+    );
     // A smaller map afterwards: the vectors shrink to it.
     map.batch_remove(&keys[..6_000]).unwrap();
-    assert_eq!(map.batch_lookup_into(&mut out_keys, &mut out_values).unwrap(), 4_000);
+    assert_eq!(
+        map.batch_lookup_into(&mut out_keys, &mut out_values)
+            .unwrap(),
+        4_000
+    );
     check(&out_keys, &out_values, 4_000);
     assert!(out_keys.iter().all(|&k| k >= 6_000));
 }

@@ -45,7 +45,11 @@ const RING_PAIRS: &[(&str, &str, &str)] = &[
     ("drain/consume", "ours.drain_per_s", "libbpf.consume_per_s"),
     ("next vs consume", "ours.next_per_s", "libbpf.consume_per_s"),
     // The memory's own limit: a fixed-stride read of every record, no reader library.
-    ("drain vs no-library", "ours.drain_per_s", "bound.touch_per_s"),
+    (
+        "drain vs no-library",
+        "ours.drain_per_s",
+        "bound.touch_per_s",
+    ),
 ];
 const PERF_PAIRS: &[(&str, &str, &str)] = &[
     ("poll", "ours.poll_per_s", "libbpf.poll_per_s"),
