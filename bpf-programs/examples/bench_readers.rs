@@ -284,7 +284,7 @@ fn paired_lookups(map: &HashMap<MapData, u32, u64>, pairs: u32, block: u32) -> R
 fn count_lookups(how: &str, lookups: u32) -> Result<(), Error> {
     let mut map = HashMap::<_, u32, u64>::create(1024, 0)?;
     for key in 0..1024 {
-        map.insert(&key, &u64::from(key), BPF_ANY)?;
+        map.insert(key, u64::from(key), BPF_ANY)?;
     }
     let fd = map.map_data().fd();
     let mut sum = 0u64;

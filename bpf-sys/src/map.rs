@@ -399,6 +399,9 @@ fn buffer_too_small(cmd: BpfCommand, what: &str, len: usize, needed: usize) -> S
 }
 
 /// A per-element command with its 32-byte attribute member alone, as libbpf passes it.
+// Fields set one by one on the zeroed `Default`: a struct literal leaves the padding after
+// `map_fd` undefined.
+#[allow(clippy::field_reassign_with_default)]
 #[inline]
 fn elem_call(
     cmd: BpfCommand,
