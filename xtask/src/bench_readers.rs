@@ -33,12 +33,20 @@ struct Case {
 /// raw rate key, key of the median ratio of alternating blocks).
 type InProcess = (&'static str, &'static str, &'static str, &'static str);
 
-const LOOKUP_IN_PROCESS: &[InProcess] = &[(
-    "typed get vs raw, 1 proc",
-    "ours.paired_typed_per_s",
-    "ours.paired_raw_per_s",
-    "ours.paired_ratio",
-)];
+const LOOKUP_IN_PROCESS: &[InProcess] = &[
+    (
+        "batch vs raw, 1 proc",
+        "ours.paired_batch_per_s",
+        "ours.paired_raw_batch_per_s",
+        "ours.paired_batch_ratio",
+    ),
+    (
+        "typed get vs raw, 1 proc",
+        "ours.paired_typed_per_s",
+        "ours.paired_raw_per_s",
+        "ours.paired_ratio",
+    ),
+];
 
 const RING_PAIRS: &[(&str, &str, &str)] = &[
     ("poll", "ours.poll_per_s", "libbpf.poll_per_s"),
