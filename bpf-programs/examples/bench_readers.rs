@@ -153,7 +153,11 @@ fn bench_perf(path: &str, size: u64, n: u32, setup: Setup) -> Result<(), Error> 
     let count = u64::from(setup.bytes) / record - 16;
     let mut sum = 0u64;
     let fill = || emit(program.as_fd(), setup.fill_cpu, count, 1, size);
-    let lost = |cpu, count| eprintln!("lost {count} samples on CPU {cpu}");
+    // A lost sample fails the run, as on libbpf's side.
+    let lost = |cpu, count| {
+        eprintln!("lost {count} samples on CPU {cpu}");
+        std::process::exit(1)
+    };
     cycles("poll", n, fill, |took| {
         let mut seen = 0;
         while seen < took {
