@@ -261,6 +261,9 @@ fn raw_batch_walk(
             }
             return Err(error.into());
         }
+        if total == keys.len() {
+            return Err(format!("the map holds more than {total} entries").into());
+        }
         in_token = out_token;
     }
 }
