@@ -34,6 +34,7 @@ include!("snapshots/prog_lsm.skel.rs");
 include!("snapshots/prog_perf_event.skel.rs");
 include!("snapshots/prog_raw_tracepoint.skel.rs");
 include!("snapshots/prog_syscall.skel.rs");
+include!("snapshots/prog_test_run.skel.rs");
 include!("snapshots/prog_tracepoint.skel.rs");
 include!("snapshots/prog_unsupported.skel.rs");
 include!("snapshots/prog_uprobe.skel.rs");
@@ -230,6 +231,10 @@ fn every_skeleton_loads_or_fails_for_its_own_reason() {
         (
             "prog_syscall",
             prog_syscall::open().and_then(|o| o.load()).map(drop),
+        ),
+        (
+            "prog_test_run",
+            prog_test_run::open().and_then(|o| o.load()).map(drop),
         ),
         (
             "prog_tracepoint",

@@ -3,6 +3,7 @@
 //! translated dump; probed features. Only objects this test created are compared, since other
 //! tests load programs at the same time.
 
+use bpf_programs::programs::TestRunOptions;
 use std::process::Command;
 
 use bpf_inspect::run_args;
@@ -438,10 +439,7 @@ fn inspect_tracelog_reads_a_programs_printk_lines() {
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
     let lines = loop {
         program
-            .test_run(bpf_sys::test_run::TestRunAttr {
-                data_in: &[0u8; 64],
-                ..Default::default()
-            })
+            .test_run(TestRunOptions::new().data(&[0u8; 64]))
             .unwrap();
         std::thread::sleep(std::time::Duration::from_millis(100));
         if reader.is_finished() || std::time::Instant::now() > deadline {
