@@ -1,0 +1,126 @@
+//! The disassembler against bpftool: every program of the test suite's objects that loads
+//! here is dumped by the library and by `bpftool prog dump xlated`, and the two texts must be
+//! the same byte for byte (plain and with `linum`).
+
+use std::os::fd::AsFd;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use bpf_core::disasm::ListingOptions;
+use bpf_programs::BpfLoader;
+use bpf_programs::programs::ProgramCode;
+use bpf_programs::programs::kernel_functions::KernelSymbols;
+use integration_tests::skip;
+
+const TEST: &str = "disasm_xlated::every_loadable_test_program_dumps_as_bpftool_does";
+
+fn objects() -> Vec<PathBuf> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("bpf/obj");
+    let mut paths: Vec<PathBuf> = [dir.clone(), dir.join("core")]
+        .iter()
+        .flat_map(|d| std::fs::read_dir(d).expect("bpf/obj is readable"))
+        .map(|e| e.expect("a directory entry").path())
+        .filter(|p| p.extension().is_some_and(|e| e == "o"))
+        .collect();
+    paths.sort();
+    paths
+}
+
+fn bpftool(id: u32, linum: bool) -> Result<String, String> {
+    let mut command = Command::new("bpftool");
+    command.args(["prog", "dump", "xlated", "id", &id.to_string()]);
+    if linum {
+        command.arg("linum");
+    }
+    let out = command.output().map_err(|e| format!("bpftool: {e}"))?;
+    if !out.status.success() {
+        return Err(format!(
+            "bpftool failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        ));
+    }
+    String::from_utf8(out.stdout).map_err(|e| format!("bpftool output: {e}"))
+}
+
+/// The first differing line of two dumps, for the failure message.
+fn first_difference(ours: &str, theirs: &str) -> String {
+    let (a, b): (Vec<&str>, Vec<&str>) = (ours.lines().collect(), theirs.lines().collect());
+    for i in 0..a.len().max(b.len()) {
+        if a.get(i) != b.get(i) {
+            return format!(
+                "line {}: library {:?}, bpftool {:?}",
+                i + 1,
+                a.get(i),
+                b.get(i)
+            );
+        }
+    }
+    "same lines, different line endings".to_owned()
+}
+
+#[test]
+fn every_loadable_test_program_dumps_as_bpftool_does() {
+    if Command::new("bpftool").arg("version").output().is_err() {
+        skip(TEST, "no bpftool in this guest");
+        return;
+    }
+    let mut symbols = KernelSymbols::read().expect("/proc/kallsyms is readable");
+    let (mut compared, mut matched, mut not_loaded) = (0, 0, 0);
+    let mut mismatches = Vec::new();
+    for path in objects() {
+        let bytes = std::fs::read(&path).expect("object is readable");
+        let file = path.file_name().unwrap().to_string_lossy().into_owned();
+        // Stack maps some objects leave for user space to size.
+        let mut bpf = match BpfLoader::new().set_max_entries("stacks", 64).load(&bytes) {
+            Ok(bpf) => bpf,
+            Err(e) => {
+                println!("{file}: the object does not open here: {e}");
+                continue;
+            }
+        };
+        for (name, program) in bpf.programs_mut() {
+            if let Err(e) = program.load() {
+                println!("{file}/{name} does not load here: {e}");
+                not_loaded += 1;
+                continue;
+            }
+            let fd = program.fd().expect("loaded");
+            let code = ProgramCode::from_fd(fd.as_fd()).expect("program code");
+            let id = code.info().id();
+            // Subprogram calls are named by the new program's symbols: read them after the load
+            // as bpftool does.
+            if code.functions().len() > 1 {
+                symbols = KernelSymbols::read().expect("/proc/kallsyms is readable");
+            }
+            for linum in [false, true] {
+                let options = ListingOptions {
+                    source_lines: true,
+                    line_numbers: linum,
+                };
+                let ours = code.xlated_listing(&symbols, options);
+                let theirs = bpftool(id, linum).unwrap_or_else(|e| panic!("{file}/{name}: {e}"));
+                compared += 1;
+                if ours == theirs {
+                    matched += 1;
+                } else {
+                    mismatches.push(format!(
+                        "{file}/{name} (id {id}, linum {linum}): {}",
+                        first_difference(&ours, &theirs)
+                    ));
+                }
+            }
+        }
+    }
+    println!(
+        "{matched}/{compared} dumps identical to bpftool's ({} programs, each plain and with \
+         linum; {not_loaded} programs do not load on this kernel)",
+        compared / 2
+    );
+    assert!(
+        mismatches.is_empty(),
+        "{} dumps differ from bpftool's:\n{}",
+        mismatches.len(),
+        mismatches.join("\n")
+    );
+    assert!(compared >= 40, "only {compared} dumps compared");
+}
