@@ -70,8 +70,15 @@ fn every_loadable_test_program_dumps_as_bpftool_does() {
     for path in objects() {
         let bytes = std::fs::read(&path).expect("object is readable");
         let file = path.file_name().unwrap().to_string_lossy().into_owned();
-        // Stack maps some objects leave for user space to size.
-        let mut bpf = match BpfLoader::new().set_max_entries("stacks", 64).load(&bytes) {
+        // Some objects leave their stack map for user space to size.
+        let opened = BpfLoader::new().load(&bytes).or_else(|first| {
+            BpfLoader::new()
+                .set_max_entries("stacks", 64)
+                .set_value_size("stacks", 127 * 8)
+                .load(&bytes)
+                .map_err(|_| first)
+        });
+        let mut bpf = match opened {
             Ok(bpf) => bpf,
             Err(e) => {
                 println!("{file}: the object does not open here: {e}");
