@@ -131,3 +131,46 @@ fn every_loadable_test_program_dumps_as_bpftool_does() {
     );
     assert!(compared >= 40, "only {compared} dumps compared");
 }
+
+#[test]
+fn a_refused_program_shows_the_instruction_the_verifier_names() {
+    const RAW_TP: &[u8] = include_bytes!("../bpf/obj/prog_raw_tracepoint.bpf.o");
+    let mut bpf = BpfLoader::new().load(RAW_TP).expect("object opens");
+    let error = bpf
+        .program_mut("unchecked_lookup")
+        .expect("program exists")
+        .load()
+        .expect_err("the verifier refuses a dereference of a lookup not checked for NULL");
+    let log = &error.verifier_log().expect("a verifier log").text;
+    let rejected = error
+        .rejected_instruction()
+        .unwrap_or_else(|| panic!("no rejected instruction named in: {error}\n{log}"));
+    // The verifier printed the instruction as it checked it: ours must read the same.
+    let marked = rejected
+        .context
+        .lines()
+        .find_map(|l| l.strip_prefix("> "))
+        .expect("the rejected instruction is marked");
+    assert!(
+        marked.starts_with(&format!("{}: (", rejected.index)),
+        "{marked}"
+    );
+    assert!(
+        log.lines().any(|l| l.starts_with(marked)),
+        "`{marked}` is not in the verifier log:\n{log}"
+    );
+    assert!(
+        rejected.context.lines().count() > 1,
+        "neighbours shown: {}",
+        rejected.context
+    );
+    let message = error.to_string();
+    assert!(
+        message.contains(&format!(
+            "the verifier refused instruction {}:\n",
+            rejected.index
+        )) && message.contains(marked),
+        "{message}"
+    );
+    println!("{message}");
+}

@@ -57,7 +57,9 @@ pub fn format_listing(
         }
         if options.source_lines {
             if let Some(line) = line_at(lines, index, lines_seen) {
-                let text = line.text.trim_start_matches([' ', '\t', '\n', '\x0b', '\x0c', '\r']);
+                let text = line
+                    .text
+                    .trim_start_matches([' ', '\t', '\n', '\x0b', '\x0c', '\r']);
                 if options.line_numbers {
                     let _ = writeln!(
                         out,

@@ -169,22 +169,20 @@ pub fn format_insn(
     match code & 0x07 {
         class @ (0x04 | 0x07) => format_alu(out, insn, class == 0x07),
         0x03 => format_stx(out, insn),
-        0x02 => {
-            match code & 0xe0 {
-                0x60 => {
-                    let _ = write!(
-                        out,
-                        "*({} *)(r{} {:+}) = {}",
-                        size_name(code),
-                        insn.dst_reg(),
-                        insn.off,
-                        insn.imm
-                    );
-                }
-                0xc0 => out.push_str("nospec"),
-                _ => bug(out, "BUG_st_", code),
+        0x02 => match code & 0xe0 {
+            0x60 => {
+                let _ = write!(
+                    out,
+                    "*({} *)(r{} {:+}) = {}",
+                    size_name(code),
+                    insn.dst_reg(),
+                    insn.off,
+                    insn.imm
+                );
             }
-        }
+            0xc0 => out.push_str("nospec"),
+            _ => bug(out, "BUG_st_", code),
+        },
         0x01 => {
             let size = match code & 0xe0 {
                 0x60 => size_name(code),
@@ -511,7 +509,10 @@ mod tests {
     #[test]
     fn ld_imm64_plain_and_through_the_xlated_names() {
         let mut out = String::new();
-        let insns = [new_insn(0x18, 1, 0, 0, 0x5678), new_insn(0, 0, 0, 0, 0x1234)];
+        let insns = [
+            new_insn(0x18, 1, 0, 0, 0x5678),
+            new_insn(0, 0, 0, 0, 0x1234),
+        ];
         assert_eq!(format_insn(&insns, 0, &NoSymbols, &mut out), 2);
         assert_eq!(out, "(18) r1 = 0x123400005678");
         let no_symbols = |_: u64| None;
@@ -537,7 +538,10 @@ mod tests {
     #[test]
     fn jumps_and_may_goto() {
         assert_eq!(insn(0x15, 0, 0, 3, 0), "(15) if r0 == 0x0 goto pc+3");
-        assert_eq!(insn(0x55, 0, 0, 3, -1), "(55) if r0 != 0xffffffff goto pc+3");
+        assert_eq!(
+            insn(0x55, 0, 0, 3, -1),
+            "(55) if r0 != 0xffffffff goto pc+3"
+        );
         assert_eq!(insn(0x2d, 1, 2, -5, 0), "(2d) if r1 > r2 goto pc-5");
         assert_eq!(insn(0xa6, 1, 0, 1, 3), "(a6) if w1 < 0x3 goto pc+1");
         assert_eq!(insn(0xde, 1, 2, 1, 0), "(de) if w1 s<= w2 goto pc+1");
@@ -590,7 +594,10 @@ mod tests {
             text(new_insn(0x85, 0, 0, 0, 0x2000)),
             "(85) call 0xffffffff81002000#8192"
         );
-        assert_eq!(text(new_insn(0x85, 0, 0, 0, 12)), "(85) call bpf_tail_call#12");
+        assert_eq!(
+            text(new_insn(0x85, 0, 0, 0, 12)),
+            "(85) call bpf_tail_call#12"
+        );
         assert_eq!(
             text(new_insn(0x85, 0, 1, 7, 1)),
             "(85) call pc+7#bpf_prog_0123456789abcdef_sub"
@@ -666,7 +673,10 @@ mod tests {
             Some(5)
         );
         assert_eq!(rejected_insn_index("unreachable insn 7\n"), Some(7));
-        assert_eq!(rejected_insn_index("last insn is not an exit or jmp\n"), None);
+        assert_eq!(
+            rejected_insn_index("last insn is not an exit or jmp\n"),
+            None
+        );
         let insns = [
             new_insn(0xb7, 0, 0, 0, 0),
             new_insn(0x18, 1, 0, 0, 1),

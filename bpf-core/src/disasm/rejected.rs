@@ -19,16 +19,21 @@ pub fn rejected_insn_index(log: &str) -> Option<usize> {
     });
     printed.or_else(|| {
         log.lines().rev().find_map(|line| {
-            ["from insn ", "unreachable insn ", "invalid insn idx ", "insn "]
-                .iter()
-                .find_map(|marker| {
-                    let at = line.find(marker)? + marker.len();
-                    let digits: String = line[at..]
-                        .chars()
-                        .take_while(char::is_ascii_digit)
-                        .collect();
-                    digits.parse().ok()
-                })
+            [
+                "from insn ",
+                "unreachable insn ",
+                "invalid insn idx ",
+                "insn ",
+            ]
+            .iter()
+            .find_map(|marker| {
+                let at = line.find(marker)? + marker.len();
+                let digits: String = line[at..]
+                    .chars()
+                    .take_while(char::is_ascii_digit)
+                    .collect();
+                digits.parse().ok()
+            })
         })
     })
 }

@@ -9,12 +9,13 @@ use bpf_core::btf::core::CoreTarget;
 use bpf_core::obj::{ExternKind, Object, ProgramSection, SlotTarget};
 use bpf_core::relocation::{Bindings, KsymValue, MapReference, RelocatedProgram};
 use bpf_sys::VerifierLog;
+use bpf_sys::generated::bpf_insn;
 use bpf_sys::info::prog_info;
 use bpf_sys::obj::{obj_get, obj_pin};
 use bpf_sys::prog::{ProgLoadAttr, prog_load_with_log};
 
 use super::links::{Link, LinkMap};
-use super::{ProgramError, ProgramInfo, kernel_btf};
+use super::{ProgramError, ProgramInfo, RejectedInstruction, kernel_btf};
 use crate::features;
 use crate::kernel::permission::Operation;
 use crate::object_btf::{LoadedBtf, TargetBtf, core_target};
@@ -312,6 +313,14 @@ fn describe_poisoned(relocated: &RelocatedProgram) -> String {
     )
 }
 
+/// The instruction `log` names as refused, from the instructions submitted.
+fn rejected_instruction(log: &str, insns: &[bpf_insn]) -> Option<RejectedInstruction> {
+    use bpf_core::disasm::{NoSymbols, format_context, rejected_insn_index};
+    let index = rejected_insn_index(log)?;
+    let context = format_context(insns, index, 2, &NoSymbols);
+    (!context.is_empty()).then_some(RejectedInstruction { index, context })
+}
+
 /// A program before its type wrapper is chosen.
 #[derive(Debug)]
 pub(crate) struct UntypedData {
@@ -514,10 +523,12 @@ impl<T: Link> ProgramData<T> {
             // A verifier that said something ran: its EACCES is about the program, not about
             // privileges, which the kernel checks before verifying.
             let checked_privileges_only = source.verifier_log.is_empty();
+            let rejected = rejected_instruction(&source.verifier_log.text, &relocated.insns);
             let error = ProgramError::Load {
                 program: self.name.clone(),
                 source,
                 unsatisfied_core: describe_poisoned(&relocated),
+                rejected,
             };
             if checked_privileges_only {
                 error.explain_denied(|| Operation::LoadProgram { prog_type })
