@@ -50,27 +50,27 @@ pub fn format_listing(
     let mut index = 0;
     while index < insns.len() {
         // Like bpftool, only the next record is compared, so out-of-order records are skipped.
-        if let Some(function) = next_function.next_if(|f| f.first_insn == index) {
-            if !function.prototype.is_empty() {
-                let _ = writeln!(out, "{}:", function.prototype);
-            }
+        if let Some(function) = next_function.next_if(|f| f.first_insn == index)
+            && !function.prototype.is_empty()
+        {
+            let _ = writeln!(out, "{}:", function.prototype);
         }
-        if options.source_lines {
-            if let Some(line) = line_at(lines, index, lines_seen) {
-                let text = line
-                    .text
-                    .trim_start_matches([' ', '\t', '\n', '\x0b', '\x0c', '\r']);
-                if options.line_numbers {
-                    let _ = writeln!(
-                        out,
-                        "; {text} [file:{} line_num:{} line_col:{}]",
-                        line.file, line.line, line.column
-                    );
-                } else {
-                    let _ = writeln!(out, "; {text}");
-                }
-                lines_seen += 1;
+        if options.source_lines
+            && let Some(line) = line_at(lines, index, lines_seen)
+        {
+            let text = line
+                .text
+                .trim_start_matches([' ', '\t', '\n', '\x0b', '\x0c', '\r']);
+            if options.line_numbers {
+                let _ = writeln!(
+                    out,
+                    "; {text} [file:{} line_num:{} line_col:{}]",
+                    line.file, line.line, line.column
+                );
+            } else {
+                let _ = writeln!(out, "; {text}");
             }
+            lines_seen += 1;
         }
         let _ = write!(out, "{index:>4}: ");
         index += format_insn(insns, index, symbols, &mut out);

@@ -65,13 +65,12 @@ impl Symbolizer for XlatedSymbols<'_> {
     fn call(&self, insn: &bpf_insn) -> Option<String> {
         let mut address = self.call_base.wrapping_add(i64::from(insn.imm) as u64);
         let pseudo_call = insn.src_reg() == PSEUDO_CALL;
-        if pseudo_call {
-            if let Some(&jited) = usize::try_from(insn.imm as u32)
+        if pseudo_call
+            && let Some(&jited) = usize::try_from(insn.imm as u32)
                 .ok()
                 .and_then(|i| self.jited_functions.get(i))
-            {
-                address = jited;
-            }
+        {
+            address = jited;
         }
         let symbol = (self.symbol_at)(address);
         Some(match (pseudo_call, symbol) {

@@ -314,11 +314,11 @@ fn describe_poisoned(relocated: &RelocatedProgram) -> String {
 }
 
 /// The instruction `log` names as refused, from the instructions submitted.
-fn rejected_instruction(log: &str, insns: &[bpf_insn]) -> Option<RejectedInstruction> {
+fn rejected_instruction(log: &str, insns: &[bpf_insn]) -> Option<Box<RejectedInstruction>> {
     use bpf_core::disasm::{NoSymbols, format_context, rejected_insn_index};
     let index = rejected_insn_index(log)?;
     let context = format_context(insns, index, 2, &NoSymbols);
-    (!context.is_empty()).then_some(RejectedInstruction { index, context })
+    (!context.is_empty()).then(|| Box::new(RejectedInstruction { index, context }))
 }
 
 /// A program before its type wrapper is chosen.

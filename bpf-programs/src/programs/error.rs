@@ -71,7 +71,7 @@ pub enum ProgramError {
 
     #[error(
         "program `{program}`: the kernel refused to load it{unsatisfied_core}{}",
-        rejected.as_ref().map(RejectedInstruction::to_string).unwrap_or_default()
+        rejected.as_deref().map(RejectedInstruction::to_string).unwrap_or_default()
     )]
     Load {
         program: String,
@@ -80,7 +80,7 @@ pub enum ProgramError {
         /// Empty, or which CO-RE relocations could not be satisfied (a likely cause).
         unsatisfied_core: String,
         /// The instruction the verifier log names, with its neighbours.
-        rejected: Option<RejectedInstruction>,
+        rejected: Option<Box<RejectedInstruction>>,
     },
 
     #[error(
@@ -403,7 +403,7 @@ impl ProgramError {
     /// The instruction the verifier refused and its neighbours, when its log names one.
     pub fn rejected_instruction(&self) -> Option<&RejectedInstruction> {
         match self {
-            ProgramError::Load { rejected, .. } => rejected.as_ref(),
+            ProgramError::Load { rejected, .. } => rejected.as_deref(),
             ProgramError::PermissionDenied { source, .. } => source.rejected_instruction(),
             _ => None,
         }
