@@ -85,20 +85,23 @@ fn every_loadable_test_program_dumps_as_bpftool_does() {
                 continue;
             }
         };
+        let mut loaded = Vec::new();
         for (name, program) in bpf.programs_mut() {
-            if let Err(e) = program.load() {
-                println!("{file}/{name} does not load here: {e}");
-                not_loaded += 1;
-                continue;
+            match program.load() {
+                Ok(()) => loaded.push(name.to_owned()),
+                Err(e) => {
+                    println!("{file}/{name} does not load here: {e}");
+                    not_loaded += 1;
+                }
             }
-            let fd = program.fd().expect("loaded");
+        }
+        // Subprogram calls are named by the new programs' symbols: read them after the load,
+        // as bpftool does.
+        let symbols = KernelSymbols::read().expect("/proc/kallsyms is readable");
+        for name in loaded {
+            let fd = bpf.program(&name).expect("listed").fd().expect("loaded");
             let code = ProgramCode::from_fd(fd.as_fd()).expect("program code");
             let id = code.info().id();
-            // Subprogram calls are named by the new program's symbols: read them after the load
-            // as bpftool does.
-            if code.functions().len() > 1 {
-                symbols = KernelSymbols::read().expect("/proc/kallsyms is readable");
-            }
             for linum in [false, true] {
                 let options = ListingOptions {
                     source_lines: true,
