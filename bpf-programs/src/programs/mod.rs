@@ -74,6 +74,7 @@ use std::path::Path;
 
 pub use auto_attach::AttachFromSection;
 pub use bpf_core::obj::ProgramSection;
+pub use bpf_core::disasm::ListingOptions;
 pub use code::{ProgramCode, ProgramFunction, SourceLine};
 pub(crate) use data::ObjectContext;
 pub use data::{ProgramData, ProgramFd, VerifierLogLevel};
