@@ -40,6 +40,22 @@ pub struct NoSymbols;
 
 impl Symbolizer for NoSymbols {}
 
+/// Kfunc names read from the kernel's BTF by id, as the verifier log names calls of the
+/// instructions it was given (`call bpf_obj_new_impl#63728`); kfuncs of modules (`off` names
+/// their BTF) are left to the kernel's fallback text.
+#[derive(Debug, Clone, Copy)]
+pub struct KfuncNames<'a>(pub &'a Btf);
+
+impl Symbolizer for KfuncNames<'_> {
+    fn call(&self, insn: &bpf_insn) -> Option<String> {
+        if insn.src_reg() != PSEUDO_KFUNC_CALL || insn.off != 0 {
+            return None;
+        }
+        let name = self.0.type_name(u32::try_from(insn.imm).ok()?).ok()?;
+        (!name.is_empty()).then(|| name.to_owned())
+    }
+}
+
 /// Names as bpftool gives them in a translated dump: helper and kfunc calls by the kernel
 /// symbol at `call_base + imm`, subprogram calls by their JIT image's symbol, map loads by
 /// map id.
@@ -608,6 +624,28 @@ mod tests {
         let mut out = String::new();
         format_insn(&[new_insn(0x85, 0, 1, 7, 1)], 0, &interpreted, &mut out);
         assert_eq!(out, "(85) call pc+7");
+    }
+
+    #[test]
+    fn kfunc_calls_named_from_btf_as_the_verifier_log_does() {
+        let object =
+            crate::obj::Object::parse(include_bytes!("../../../tests/bpf/obj/log_programs.bpf.o"))
+                .unwrap();
+        let btf = object.btf.as_ref().unwrap();
+        let id = btf.ids_by_name("log_getpid").next().unwrap();
+        let mut out = String::new();
+        let call = new_insn(0x85, 0, 2, 0, id as i32);
+        format_insn(&[call], 0, &KfuncNames(btf), &mut out);
+        assert_eq!(out, format!("(85) call log_getpid#{id}"));
+        // A module's kfunc (off names its BTF) and a helper are not looked up.
+        let mut out = String::new();
+        format_insn(
+            &[new_insn(0x85, 0, 2, 1, id as i32)],
+            0,
+            &KfuncNames(btf),
+            &mut out,
+        );
+        assert_eq!(out, format!("(85) call kernel-function#{id}"));
     }
 
     #[test]

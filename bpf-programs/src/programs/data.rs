@@ -315,9 +315,17 @@ fn describe_poisoned(relocated: &RelocatedProgram) -> String {
 
 /// The instruction `log` names as refused, from the instructions submitted.
 fn rejected_instruction(log: &str, insns: &[bpf_insn]) -> Option<Box<RejectedInstruction>> {
-    use bpf_core::disasm::{NoSymbols, format_context, rejected_insn_index};
+    use bpf_core::disasm::{KfuncNames, NoSymbols, format_context, rejected_insn_index};
     let index = rejected_insn_index(log)?;
-    let context = format_context(insns, index, 2, &NoSymbols);
+    let calls_kfuncs = insns.iter().any(|i| i.code == 0x85 && i.src_reg() == 2);
+    // The verifier names kfuncs from the kernel's BTF; read it only when there are some.
+    let kernel = calls_kfuncs
+        .then(crate::object_btf::kernel_btf)
+        .and_then(Result::ok);
+    let context = match &kernel {
+        Some(btf) => format_context(insns, index, 2, &KfuncNames(btf)),
+        None => format_context(insns, index, 2, &NoSymbols),
+    };
     (!context.is_empty()).then(|| Box::new(RejectedInstruction { index, context }))
 }
 

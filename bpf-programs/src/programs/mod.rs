@@ -73,8 +73,8 @@ pub mod xdp;
 use std::path::Path;
 
 pub use auto_attach::AttachFromSection;
-pub use bpf_core::obj::ProgramSection;
 pub use bpf_core::disasm::ListingOptions;
+pub use bpf_core::obj::ProgramSection;
 pub use code::{ProgramCode, ProgramFunction, SourceLine};
 pub(crate) use data::ObjectContext;
 pub use data::{ProgramData, ProgramFd, VerifierLogLevel};
