@@ -64,7 +64,6 @@ fn every_loadable_test_program_dumps_as_bpftool_does() {
         skip(TEST, "no bpftool in this guest");
         return;
     }
-    let mut symbols = KernelSymbols::read().expect("/proc/kallsyms is readable");
     let (mut compared, mut matched, mut not_loaded) = (0, 0, 0);
     let mut mismatches = Vec::new();
     for path in objects() {
