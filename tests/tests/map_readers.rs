@@ -698,16 +698,27 @@ fn async_ring_and_perf_buffers_awaited_together_in_one_task() {
         .enable_all()
         .build()
         .unwrap();
+    // Records the reader has taken, so the producer never outruns it (a loaded machine can
+    // leave the reader unscheduled for longer than any fixed pause).
+    let taken = AtomicU64::new(0);
     let seen = std::thread::scope(|scope| {
-        // Producers emit a little at a time, slower than the reader, so nothing overflows.
         scope.spawn(|| {
+            let per_run = 2 * 3 * cpus.len() as u64;
             for run in 0..runs {
                 for &cpu in &cpus {
                     for target in [TO_RING, TO_RING_B, TO_PERF] {
                         assert_eq!(emit(program.as_fd(), cpu, 2, target, 0, 0), 2, "run {run}");
                     }
                 }
-                std::thread::sleep(Duration::from_millis(5));
+                let emitted = per_run * u64::from(run + 1);
+                let waiting_since = Instant::now();
+                while taken.load(Ordering::Acquire) < emitted {
+                    assert!(
+                        waiting_since.elapsed() < Duration::from_secs(60),
+                        "reader stalled"
+                    );
+                    std::thread::sleep(Duration::from_millis(1));
+                }
             }
         });
         runtime.block_on(async {
@@ -718,6 +729,7 @@ fn async_ring_and_perf_buffers_awaited_together_in_one_task() {
             let deadline = tokio::time::sleep(Duration::from_secs(60));
             tokio::pin!(deadline);
             while seen.iter().any(|s| s.records < per_target) {
+                taken.store(seen.iter().map(|s| s.records).sum(), Ordering::Release);
                 let [s0, s1, s2] = &mut seen;
                 tokio::select! {
                     record = ring.next() => {
@@ -735,6 +747,7 @@ fn async_ring_and_perf_buffers_awaited_together_in_one_task() {
                     _ = &mut deadline => panic!("timed out: {s0:?} {s1:?} {s2:?}"),
                 }
             }
+            taken.store(seen.iter().map(|s| s.records).sum(), Ordering::Release);
             seen
         })
     });

@@ -3,13 +3,17 @@
 mod bench_btf;
 mod bench_load;
 mod bench_readers;
+mod btf_roundtrip;
 mod build_bpf;
 mod codegen;
 mod fetch_kernel;
+mod kernel_types;
+mod load_compare;
 mod structure;
 mod summary;
 mod test;
 mod vm_test;
+mod vmlinux_h;
 
 use std::process::ExitCode;
 
@@ -25,7 +29,10 @@ fn usage() -> ExitCode {
          bench-readers [case] ring buffer, perf buffer and lookup throughput, ours against libbpf\n  \
          summary             per program type results of test and vm-test, side by side\n  \
          check-structure [--report] import cycles, Result<_, String>, long functions in the libraries\n  \
-         fetch-kernel [suite] unpack the newest Debian kernel of a suite for vm-test --kernel"
+         fetch-kernel [suite] unpack the newest Debian kernel of a suite for vm-test --kernel\n  \
+         vmlinux-h [--btf F] write a BTF (default: this kernel's) as a C header, like bpftool\n  \
+         btf-roundtrip       compile written headers with clang and compare the BTF with its source\n  \
+         kernel-types TYPE.. kernel types (default: this kernel's) as Rust, e.g. task_struct"
     );
     ExitCode::from(2)
 }
@@ -46,6 +53,9 @@ fn main() -> ExitCode {
         "summary" => summary::run(rest),
         "fetch-kernel" => fetch_kernel::run(rest),
         "check-structure" => structure::run(rest),
+        "vmlinux-h" => vmlinux_h::run(rest),
+        "btf-roundtrip" => btf_roundtrip::run(rest),
+        "kernel-types" => kernel_types::run(rest),
         _ => return usage(),
     };
     match result {
