@@ -1,10 +1,9 @@
 //! `prog list|show|dump`: loaded programs.
 
 use std::collections::BTreeMap;
-use std::fmt::Write;
 
 use bpf_core::btf::Btf;
-use bpf_core::disasm::{Symbolizer, format_insn, helper_names};
+use bpf_core::disasm::{ListingOptions, XlatedSymbols, format_program};
 use bpf_programs::programs::kernel_functions::KernelSymbols;
 use bpf_programs::programs::{LinkInfo, ProgramCode, ProgramInfo, loaded_links, loaded_programs};
 use clap::Subcommand;
@@ -28,6 +27,9 @@ pub enum ProgCommand {
         /// The JIT-compiled machine code.
         #[arg(long)]
         jited: bool,
+        /// Source lines with their file, line and column (bpftool's `linum`).
+        #[arg(long)]
+        linum: bool,
     },
     /// `bpf_printk` output, read from a private tracefs instance; only program ID's lines
     /// (matched by its formats) when given.
@@ -55,12 +57,14 @@ pub fn run(command: ProgCommand, out: &Output) -> Result<(), CliError> {
             timeout,
             follow,
         } => tracelog(id, count, timeout, follow, out),
-        ProgCommand::Dump { id, jited, .. } => {
+        ProgCommand::Dump {
+            id, jited, linum, ..
+        } => {
             let code = ProgramCode::from_id(id).context(|| format!("program {id}"))?;
             if jited {
                 crate::jit::dump(&code, out)
             } else {
-                dump_xlated(&code, out)
+                dump_xlated(&code, linum, out)
             }
         }
     }
@@ -268,46 +272,12 @@ fn show(id: u32, out: &Output) -> Result<(), CliError> {
     Ok(())
 }
 
-/// Names for the translated dump: helpers from the kernel's BTF, subprograms from func info.
-struct Names {
-    helpers: Vec<String>,
-    functions: BTreeMap<usize, String>,
-    kernel: Option<Btf>,
-    /// kallsyms and `__bpf_call_base`: translated helper calls hold the helper's address
-    /// relative to it rather than its id.
-    symbols: Option<(KernelSymbols, u64)>,
-}
-
-impl Symbolizer for Names {
-    fn helper(&self, id: i32) -> Option<String> {
-        if let Some(name) = usize::try_from(id)
-            .ok()
-            .and_then(|i| self.helpers.get(i))
-            .filter(|n| !n.is_empty())
-        {
-            return Some(name.clone());
-        }
-        let (symbols, base) = self.symbols.as_ref()?;
-        let address = base.checked_add_signed(i64::from(id))?;
-        symbols.name_at(address).map(str::to_owned)
-    }
-    fn subprogram(&self, target: usize) -> Option<String> {
-        self.functions.get(&target).cloned()
-    }
-    fn kfunc(&self, btf_id: i32) -> Option<String> {
-        let btf = self.kernel.as_ref()?;
-        btf.type_name(u32::try_from(btf_id).ok()?)
-            .ok()
-            .map(str::to_owned)
-    }
-}
-
 /// The running kernel's BTF, for helper and kfunc names (none: numbers are printed).
 pub fn kernel_btf() -> Option<Btf> {
     bpf_programs::btf::read_btf_file("/sys/kernel/btf/vmlinux").ok()
 }
 
-fn dump_xlated(code: &ProgramCode, out: &Output) -> Result<(), CliError> {
+fn dump_xlated(code: &ProgramCode, linum: bool, out: &Output) -> Result<(), CliError> {
     let insns = code.xlated();
     if insns.is_empty() {
         return Err(CliError::msg(format!(
@@ -315,49 +285,39 @@ fn dump_xlated(code: &ProgramCode, out: &Output) -> Result<(), CliError> {
             code.info().id()
         )));
     }
-    let kernel = kernel_btf();
-    let functions = code.functions();
-    let names = Names {
-        helpers: kernel.as_ref().map(helper_names).unwrap_or_default(),
-        functions: functions
-            .iter()
-            .map(|f| (f.first_insn, f.name.clone()))
-            .collect(),
-        kernel,
-        symbols: KernelSymbols::read().ok().and_then(|s| {
-            let base = s.address_of("__bpf_call_base")?;
-            Some((s, base))
-        }),
+    // Without kallsyms helper calls print as addresses, as bpftool's do.
+    let symbols = KernelSymbols::read().unwrap_or_default();
+    let options = ListingOptions {
+        source_lines: true,
+        line_numbers: linum,
     };
+    let text = code.xlated_listing(&symbols, options);
+
+    let functions = code.functions();
     let lines = code.lines();
     let mut line_at: BTreeMap<usize, &bpf_programs::programs::SourceLine> = BTreeMap::new();
     for line in &lines {
         line_at.entry(line.insn).or_insert(line);
     }
-    let function_at: BTreeMap<usize, &bpf_programs::programs::ProgramFunction> =
-        functions.iter().map(|f| (f.first_insn, f)).collect();
-
+    let symbol_at = |address: u64| symbols.name_at(address).map(str::to_owned);
+    let jited: Vec<u64> = functions.iter().map(|f| f.jited_address).collect();
+    let jited = if jited.iter().all(|&a| a == 0) {
+        Vec::new()
+    } else {
+        jited
+    };
+    let names = XlatedSymbols {
+        call_base: symbols.address_of("__bpf_call_base").unwrap_or(0),
+        jited_functions: &jited,
+        symbol_at: &symbol_at,
+    };
     let mut json_insns = Vec::new();
-    let mut text = String::new();
-    let mut index = 0;
-    while index < insns.len() {
-        if let Some(f) = function_at.get(&index) {
-            let header = f.signature.clone().unwrap_or_else(|| f.name.clone());
-            let _ = writeln!(text, "{header}:");
-        }
-        let source = line_at.get(&index);
-        if let Some(line) = source {
-            let _ = writeln!(text, "; {}", line.text.trim());
-        }
-        let mut insn_text = String::new();
-        let used = format_insn(insns, index, &names, &mut insn_text);
-        let _ = writeln!(text, "{index:>4}: {insn_text}");
+    for (index, insn_text) in format_program(insns, &names) {
         let mut entry = json!({"pc": index, "insn": insn_text});
-        if let Some(line) = source {
+        if let Some(line) = line_at.get(&index) {
             entry["src"] = json!({"file": line.file, "line": line.line, "column": line.column, "text": line.text});
         }
         json_insns.push(entry);
-        index += used;
     }
     let value = json!({
         "id": code.info().id(),

@@ -13,7 +13,7 @@ use bpf_core::relocation::{RelocationError, RelocationErrorKind};
 use bpf_programs::kernel::fs::{KernelFs, KernelFsError};
 use bpf_programs::kernel::permission::{Cause, Operation, PermissionHint};
 use bpf_programs::maps::MapError;
-use bpf_programs::programs::{KProbeError, ProgramError, TracePointError};
+use bpf_programs::programs::{KProbeError, ProgramError, RejectedInstruction, TracePointError};
 use bpf_programs::struct_ops::StructOpsError;
 use bpf_programs::{Bpf, BpfError, BpfLoader};
 use bpf_sys::{BpfCommand, Command, LoadError, SyscallError, VerifierLog};
@@ -137,6 +137,11 @@ fn program_errors() {
         program: "handler".to_owned(),
         source: load_error(),
         unsatisfied_core: String::new(),
+        // The submitted instructions around the refused one: the program, not the log.
+        rejected: Some(Box::new(RejectedInstruction {
+            index: 1,
+            context: "  0: (b7) r0 = 0\n> 1: (95) exit\n".to_owned(),
+        })),
     };
     assert_eq!(assert_no_level_repeats_its_source(&load), 2);
     assert!(
@@ -203,6 +208,7 @@ fn program_errors() {
             program: "handler".to_owned(),
             source: load_error(),
             unsatisfied_core: String::new(),
+            rejected: None,
         }),
     };
     assert_eq!(assert_no_level_repeats_its_source(&struct_ops), 3);

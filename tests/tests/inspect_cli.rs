@@ -312,6 +312,15 @@ fn inspect_translated_dump_matches_bpftool() {
         .map(str::to_owned)
         .collect();
     assert_eq!(ours, theirs);
+    // The text is bpftool's byte for byte, with and without `linum`.
+    assert_eq!(text, String::from_utf8_lossy(&out.stdout));
+    let (_, with_lines) = run_args(&["prog", "dump", &id, "--xlated", "--linum"]).unwrap();
+    let theirs = Command::new("bpftool")
+        .args(["prog", "dump", "xlated", "id", &id, "linum"])
+        .output()
+        .expect("bpftool ran once already");
+    assert!(with_lines.contains(" line_num:"), "{with_lines}");
+    assert_eq!(with_lines, String::from_utf8_lossy(&theirs.stdout));
 }
 
 #[test]

@@ -4,9 +4,13 @@
 use std::os::fd::{AsFd, BorrowedFd};
 
 use bpf_core::btf::Btf;
+use bpf_core::disasm::{
+    ListingFunction, ListingLine, ListingOptions, XlatedSymbols, format_listing,
+};
 use bpf_sys::generated::bpf_insn;
 use bpf_sys::info::{ProgCode, prog_code};
 
+use super::kernel_functions::KernelSymbols;
 use super::{ProgramError, ProgramInfo, info::program_fd_by_id};
 
 /// One function of a loaded program (the entry point and each subprogram).
@@ -152,5 +156,50 @@ impl ProgramCode {
                     .to_owned(),
             })
             .collect()
+    }
+
+    /// The translated instructions as text, byte for byte what `bpftool prog dump xlated`
+    /// prints: each function's prototype (with BTF), source lines as `; text` when
+    /// `options.source_lines` and the program has line info, calls named from `symbols`
+    /// (read with [`KernelSymbols::read`]; helper calls print as addresses without them).
+    /// Empty without `CAP_SYS_ADMIN` (the kernel returns no instructions).
+    pub fn xlated_listing(&self, symbols: &KernelSymbols, options: ListingOptions) -> String {
+        let prototypes: Vec<(usize, String)> = match &self.btf {
+            Some(btf) => self
+                .code
+                .func_info
+                .iter()
+                .map(|f| {
+                    let prototype = bpf_core::btf::value::func_signature(btf, f.type_id);
+                    (f.insn_off as usize, prototype.unwrap_or_default())
+                })
+                .collect(),
+            None => Vec::new(),
+        };
+        let functions: Vec<ListingFunction<'_>> = prototypes
+            .iter()
+            .map(|(first_insn, prototype)| ListingFunction {
+                first_insn: *first_insn,
+                prototype,
+            })
+            .collect();
+        let lines = self.lines();
+        let lines: Vec<ListingLine<'_>> = lines
+            .iter()
+            .map(|l| ListingLine {
+                insn: l.insn,
+                text: &l.text,
+                file: &l.file,
+                line: l.line,
+                column: l.column,
+            })
+            .collect();
+        let symbol_at = |address: u64| symbols.name_at(address).map(str::to_owned);
+        let names = XlatedSymbols {
+            call_base: symbols.address_of("__bpf_call_base").unwrap_or(0),
+            jited_functions: &self.code.jited_ksyms,
+            symbol_at: &symbol_at,
+        };
+        format_listing(&self.code.xlated, &functions, &lines, &names, options)
     }
 }

@@ -9,13 +9,14 @@ use bpf_core::btf::core::CoreTarget;
 use bpf_core::obj::{ExternKind, Object, ProgramSection, SlotTarget};
 use bpf_core::relocation::{Bindings, KsymValue, MapReference, RelocatedProgram};
 use bpf_sys::VerifierLog;
+use bpf_sys::generated::bpf_insn;
 use bpf_sys::info::prog_info;
 use bpf_sys::obj::{obj_get, obj_pin};
 use bpf_sys::prog::{ProgLoadAttr, prog_load_with_log};
 
 use super::links::{Link, LinkMap};
 use super::test_run::{self, TestRunOptions, TestRunOutput};
-use super::{ProgramError, ProgramInfo, ProgramLoadFlags, kernel_btf};
+use super::{ProgramError, ProgramInfo, ProgramLoadFlags, RejectedInstruction, kernel_btf};
 use crate::features;
 use crate::kernel::permission::Operation;
 use crate::object_btf::{LoadedBtf, TargetBtf, core_target};
@@ -313,6 +314,22 @@ fn describe_poisoned(relocated: &RelocatedProgram) -> String {
     )
 }
 
+/// The instruction `log` names as refused, from the instructions submitted.
+fn rejected_instruction(log: &str, insns: &[bpf_insn]) -> Option<Box<RejectedInstruction>> {
+    use bpf_core::disasm::{KfuncNames, NoSymbols, format_context, rejected_insn_index};
+    let index = rejected_insn_index(log)?;
+    let calls_kfuncs = insns.iter().any(|i| i.code == 0x85 && i.src_reg() == 2);
+    // The verifier names kfuncs from the kernel's BTF; read it only when there are some.
+    let kernel = calls_kfuncs
+        .then(crate::object_btf::kernel_btf)
+        .and_then(Result::ok);
+    let context = match &kernel {
+        Some(btf) => format_context(insns, index, 2, &KfuncNames(btf)),
+        None => format_context(insns, index, 2, &NoSymbols),
+    };
+    (!context.is_empty()).then(|| Box::new(RejectedInstruction { index, context }))
+}
+
 /// A program before its type wrapper is chosen.
 #[derive(Debug)]
 pub(crate) struct UntypedData {
@@ -530,10 +547,12 @@ impl<T: Link> ProgramData<T> {
             // A verifier that said something ran: its EACCES is about the program, not about
             // privileges, which the kernel checks before verifying.
             let checked_privileges_only = source.verifier_log.is_empty();
+            let rejected = rejected_instruction(&source.verifier_log.text, &relocated.insns);
             let error = ProgramError::Load {
                 program: self.name.clone(),
                 source,
                 unsatisfied_core: describe_poisoned(&relocated),
+                rejected,
             };
             if checked_privileges_only {
                 error.explain_denied(|| Operation::LoadProgram { prog_type })

@@ -9,6 +9,28 @@ use crate::kernel::permission::{
     AttachKind, Operation, PermissionHint, ProgramClass, is_permission_errno,
 };
 
+/// The instruction a verifier log names as the one it refused, shown with its neighbours in
+/// the verifier's own format, taken from the instructions the library submitted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RejectedInstruction {
+    /// Its index among the submitted instructions (the numbering of the verifier log).
+    pub index: usize,
+    /// It and up to two instructions either side, one per line (`> 12: (79) r1 = ...` for
+    /// the rejected one, `  11: ...` for the others).
+    pub context: String,
+}
+
+impl std::fmt::Display for RejectedInstruction {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "\nthe verifier refused instruction {}:\n{}",
+            self.index,
+            self.context.trim_end()
+        )
+    }
+}
+
 /// A program could not be loaded, attached, detached or inspected.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -47,13 +69,18 @@ pub enum ProgramError {
         source: Box<RelocationError>,
     },
 
-    #[error("program `{program}`: the kernel refused to load it{unsatisfied_core}")]
+    #[error(
+        "program `{program}`: the kernel refused to load it{unsatisfied_core}{}",
+        rejected.as_deref().map(RejectedInstruction::to_string).unwrap_or_default()
+    )]
     Load {
         program: String,
         #[source]
         source: LoadError,
         /// Empty, or which CO-RE relocations could not be satisfied (a likely cause).
         unsatisfied_core: String,
+        /// The instruction the verifier log names, with its neighbours.
+        rejected: Option<Box<RejectedInstruction>>,
     },
 
     #[error(
@@ -382,6 +409,15 @@ impl ProgramError {
     pub fn permission_hint(&self) -> Option<&PermissionHint> {
         match self {
             ProgramError::PermissionDenied { hint, .. } => Some(hint),
+            _ => None,
+        }
+    }
+
+    /// The instruction the verifier refused and its neighbours, when its log names one.
+    pub fn rejected_instruction(&self) -> Option<&RejectedInstruction> {
+        match self {
+            ProgramError::Load { rejected, .. } => rejected.as_deref(),
+            ProgramError::PermissionDenied { source, .. } => source.rejected_instruction(),
             _ => None,
         }
     }

@@ -152,7 +152,8 @@ impl KernelSymbols {
                 (address != 0).then(|| (address, name.to_owned()))
             })
             .collect();
-        by_address.sort_unstable();
+        // Stable, so symbols sharing an address keep kallsyms order (as bpftool's sort does).
+        by_address.sort_by_key(|(address, _)| *address);
         KernelSymbols { by_address }
     }
 
@@ -164,12 +165,19 @@ impl KernelSymbols {
             .map(|(a, _)| *a)
     }
 
-    /// The symbol starting exactly at `address`.
+    /// The symbol starting exactly at `address`; where several do, the one bpftool's
+    /// bisection (the C library's `bsearch`) lands on, so dumps name calls as it does.
     pub fn name_at(&self, address: u64) -> Option<&str> {
-        let i = self
-            .by_address
-            .binary_search_by_key(&address, |(a, _)| *a)
-            .ok()?;
-        Some(&self.by_address[i].1)
+        let (mut low, mut high) = (0, self.by_address.len());
+        while low < high {
+            let middle = (low + high) / 2;
+            let (at, name) = &self.by_address[middle];
+            match address.cmp(at) {
+                std::cmp::Ordering::Less => high = middle,
+                std::cmp::Ordering::Greater => low = middle + 1,
+                std::cmp::Ordering::Equal => return Some(name),
+            }
+        }
+        None
     }
 }

@@ -75,11 +75,12 @@ pub mod xdp;
 use std::path::Path;
 
 pub use auto_attach::AttachFromSection;
+pub use bpf_core::disasm::ListingOptions;
 pub use bpf_core::obj::ProgramSection;
 pub use code::{ProgramCode, ProgramFunction, SourceLine};
 pub(crate) use data::ObjectContext;
 pub use data::{ProgramData, ProgramFd, VerifierLogLevel};
-pub use error::ProgramError;
+pub use error::{ProgramError, RejectedInstruction};
 pub use info::{ProgramInfo, enable_run_stats, loaded_programs, program_fd_by_id};
 pub use links::{Attachment, Detach, FdLink, Link, LinkInfo, PinnedLink, loaded_links};
 pub use load_flags::ProgramLoadFlags;
