@@ -130,6 +130,19 @@ fn skipped_without_uprobes(test: &str) -> bool {
     missing
 }
 
+/// Whether the kernel has bpf cookies (`bpf_get_attach_cookie`, Linux 5.15), read from the names
+/// in its BTF. Without them a site of this position-independent binary is known to the program
+/// only by its address in one process, so attaching needs a pid.
+fn kernel_has_bpf_cookies() -> bool {
+    const NAME: &[u8] = b"BPF_FUNC_get_attach_cookie\0";
+    std::fs::read("/sys/kernel/btf/vmlinux")
+        .is_ok_and(|btf| btf.windows(NAME.len()).any(|window| window == NAME))
+}
+
+fn needs_pid(err: &ProgramError) -> bool {
+    matches!(err, ProgramError::Usdt(e) if matches!(&**e, UsdtError::NeedsPid { .. }))
+}
+
 #[test]
 fn usdt_arguments_cookie_and_detach() {
     if skipped_without_uprobes("usdt_arguments_cookie_and_detach") {
@@ -137,10 +150,18 @@ fn usdt_arguments_cookie_and_detach() {
     }
     let mut bpf = open();
     let exe = std::env::current_exe().unwrap();
+    let cookies = kernel_has_bpf_cookies();
+    let pid = std::process::id();
+    // Every process where the kernel has bpf cookies, else this one (by its site addresses).
+    let everyone = if cookies { None } else { Some(pid) };
     let program: &mut Usdt = bpf.program_mut("on_args").unwrap().try_into().unwrap();
     program.load().unwrap();
+    if !cookies {
+        let err = program.attach(&exe, "usdt_test", "args", None).unwrap_err();
+        assert!(needs_pid(&err), "{err}");
+    }
     let link = program
-        .attach_with_cookie(&exe, "usdt_test", "args", None, 0xc00c1e)
+        .attach_with_cookie(&exe, "usdt_test", "args", everyone, 0xc00c1e)
         .unwrap();
     fire_args(5);
     let data = bss(&bpf);
@@ -170,22 +191,33 @@ fn usdt_arguments_cookie_and_detach() {
         "fired after detach"
     );
 
-    // Spec ids were freed: attaching again (twice) works and counts again.
+    // Spec ids (and site addresses) were freed: attaching again (twice) works and counts again.
     let program: &mut Usdt = bpf.program_mut("on_args").unwrap().try_into().unwrap();
-    let first = program.attach(&exe, "usdt_test", "args", None).unwrap();
-    let second = program
-        .attach(&exe, "usdt_test", "args", Some(std::process::id()))
-        .unwrap();
-    fire_args(1);
-    assert_eq!(
-        bss(&bpf).get::<u64>("args_hits").unwrap(),
-        7,
-        "two attachments"
-    );
+    let first = program.attach(&exe, "usdt_test", "args", everyone).unwrap();
+    let second = program.attach(&exe, "usdt_test", "args", Some(pid));
+    if cookies {
+        fire_args(1);
+        assert_eq!(
+            bss(&bpf).get::<u64>("args_hits").unwrap(),
+            7,
+            "two attachments"
+        );
+    } else {
+        // Both would key the same address: the second is refused, the first still fires.
+        let err = second.as_ref().unwrap_err();
+        assert!(
+            matches!(err, ProgramError::Usdt(e) if matches!(&**e, UsdtError::SiteInUse { .. })),
+            "{err}"
+        );
+        fire_args(1);
+        assert_eq!(bss(&bpf).get::<u64>("args_hits").unwrap(), 6);
+    }
     let program: &mut Usdt = bpf.program_mut("on_args").unwrap().try_into().unwrap();
-    assert_eq!(program.data().link_count(), 2);
+    assert_eq!(program.data().link_count(), if cookies { 2 } else { 1 });
     program.detach(first).unwrap();
-    program.detach(second).unwrap();
+    if let Ok(second) = second {
+        program.detach(second).unwrap();
+    }
 }
 
 #[test]
@@ -196,12 +228,20 @@ fn usdt_semaphore_is_set_while_attached() {
     let mut bpf = open();
     assert!(!fire_guarded(1), "semaphore is 0 before any attachment");
     let before = usdt_test_guarded_semaphore.load(Ordering::Relaxed);
-    // Section `usdt//proc/self/exe:usdt_test:guarded`: attached as a skeleton would.
+    // Section `usdt//proc/self/exe:usdt_test:guarded`: attached as a skeleton would (for every
+    // process); without bpf cookies, for this process.
     let program = bpf.program_mut("on_guarded").unwrap();
-    assert!(
-        program.attach_from_section().unwrap(),
-        "section names its target"
-    );
+    if kernel_has_bpf_cookies() {
+        assert!(
+            program.attach_from_section().unwrap(),
+            "section names its target"
+        );
+    } else {
+        let err = program.attach_from_section().unwrap_err();
+        assert!(needs_pid(&err), "{err}");
+        let program: &mut Usdt = program.try_into().unwrap();
+        program.attach_default(Some(std::process::id())).unwrap();
+    }
     assert!(
         usdt_test_guarded_semaphore.load(Ordering::Relaxed) > before,
         "the kernel increments the semaphore while the probe is attached"
