@@ -3,6 +3,7 @@
 mod bench_btf;
 mod bench_load;
 mod build_bpf;
+mod build_kernel;
 mod codegen;
 mod fetch_kernel;
 mod summary;
@@ -21,7 +22,8 @@ fn usage() -> ExitCode {
          vm-test [--help]    run the integration tests on a second kernel under qemu\n  \
          bench-load [object] time a first load of an object, ours against libbpf\n  \
          summary             per program type results of test and vm-test, side by side\n  \
-         fetch-kernel [suite] unpack the newest Debian kernel of a suite for vm-test --kernel"
+         fetch-kernel [--arch A] <suite>  unpack the newest Debian kernel of apt suites\n  \
+         build-kernel        build (once, cached) the kernel where lirc_mode2 fires"
     );
     ExitCode::from(2)
 }
@@ -40,6 +42,7 @@ fn main() -> ExitCode {
         "vm-test" => vm_test::run(rest),
         "summary" => summary::run(rest),
         "fetch-kernel" => fetch_kernel::run(rest),
+        "build-kernel" => build_kernel::run_task(rest),
         _ => return usage(),
     };
     match result {
