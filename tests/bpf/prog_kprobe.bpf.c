@@ -11,7 +11,9 @@ int on_entry(struct pt_regs *ctx)
     if (!is_target_thread())
         return 0;
     bump(0);
-    record(3, bpf_get_attach_cookie(ctx));
+    // bpf cookies came with Linux 5.15; elsewhere the call is dead code the verifier drops.
+    if (bpf_core_enum_value_exists(enum bpf_func_id, BPF_FUNC_get_attach_cookie))
+        record(3, bpf_get_attach_cookie(ctx));
     return 0;
 }
 

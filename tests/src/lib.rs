@@ -79,3 +79,43 @@ pub fn getpid_n(n: usize) {
         std::hint::black_box(std::process::id());
     }
 }
+
+/// Whether the running kernel's BTF (`/sys/kernel/btf/vmlinux`) names `name`: an enumerator
+/// such as `BPF_MAP_TYPE_BLOOM_FILTER` or `BPF_FUNC_get_attach_cookie`, a function, a type. How
+/// a test tells what an older kernel lacks without asking the library; false without BTF.
+pub fn kernel_btf_has_name(name: &str) -> bool {
+    static STRINGS: std::sync::OnceLock<Vec<u8>> = std::sync::OnceLock::new();
+    let btf = STRINGS.get_or_init(|| std::fs::read("/sys/kernel/btf/vmlinux").unwrap_or_default());
+    let needle: Vec<u8> = [&[0u8][..], name.as_bytes(), &[0]].concat();
+    btf.windows(needle.len()).any(|window| window == needle)
+}
+
+/// Whether the kernel has bpf cookies (`bpf_get_attach_cookie`, Linux 5.15): attachments that
+/// carry one need them; older kernels attach the same programs without.
+pub fn kernel_has_bpf_cookies() -> bool {
+    kernel_btf_has_name("BPF_FUNC_get_attach_cookie")
+}
+
+/// The bytes of the committed object `tests/bpf/obj/<name>`, embedded; on aarch64 its arm64
+/// build (`tests/bpf/obj/arm64/<name>`: `<bpf/bpf_tracing.h>` reads registers per architecture).
+#[cfg(not(target_arch = "aarch64"))]
+#[macro_export]
+macro_rules! bpf_object {
+    ($name:literal) => {
+        include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/bpf/obj/", $name))
+    };
+}
+
+/// The bytes of the committed object `tests/bpf/obj/<name>`, embedded; on aarch64 its arm64
+/// build (`tests/bpf/obj/arm64/<name>`: `<bpf/bpf_tracing.h>` reads registers per architecture).
+#[cfg(target_arch = "aarch64")]
+#[macro_export]
+macro_rules! bpf_object {
+    ($name:literal) => {
+        include_bytes!(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/bpf/obj/arm64/",
+            $name
+        ))
+    };
+}

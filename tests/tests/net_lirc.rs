@@ -17,7 +17,7 @@ use bpf_programs::programs::{LircMode2, ProgramSection};
 use bpf_programs::{Bpf, BpfLoader};
 use integration_tests::skip;
 
-const OBJECT: &[u8] = include_bytes!("../bpf/obj/net_lirc.bpf.o");
+const OBJECT: &[u8] = integration_tests::bpf_object!("net_lirc.bpf.o");
 const TEST: &str = "net_lirc::lirc_mode2_decodes_loopback_pulses_into_a_keypress";
 
 /// A pulse of this many microseconds plus n is the program's code for scancode n.

@@ -10,13 +10,13 @@ use bpf_programs::programs::{
 };
 use integration_tests::{getpid_n, gettid, open_fd_count};
 
-const RAW_TP: &[u8] = include_bytes!("../bpf/obj/prog_raw_tracepoint.bpf.o");
-const TP: &[u8] = include_bytes!("../bpf/obj/prog_tracepoint.bpf.o");
-const UPROBE: &[u8] = include_bytes!("../bpf/obj/prog_uprobe.bpf.o");
-const PERF: &[u8] = include_bytes!("../bpf/obj/prog_perf_event.bpf.o");
-const ITER: &[u8] = include_bytes!("../bpf/obj/prog_iter.bpf.o");
-const MODULE_KFUNCS: &[u8] = include_bytes!("../bpf/obj/module_btf.bpf.o");
-const ARENA: &[u8] = include_bytes!("../bpf/obj/map_arena.bpf.o");
+const RAW_TP: &[u8] = integration_tests::bpf_object!("prog_raw_tracepoint.bpf.o");
+const TP: &[u8] = integration_tests::bpf_object!("prog_tracepoint.bpf.o");
+const UPROBE: &[u8] = integration_tests::bpf_object!("prog_uprobe.bpf.o");
+const PERF: &[u8] = integration_tests::bpf_object!("prog_perf_event.bpf.o");
+const ITER: &[u8] = integration_tests::bpf_object!("prog_iter.bpf.o");
+const MODULE_KFUNCS: &[u8] = integration_tests::bpf_object!("module_btf.bpf.o");
+const ARENA: &[u8] = integration_tests::bpf_object!("map_arena.bpf.o");
 
 #[unsafe(no_mangle)]
 #[inline(never)]
@@ -63,8 +63,10 @@ fn exercise() {
         .unwrap();
     program.load().unwrap();
     let exe = std::env::current_exe().unwrap();
+    // A cookie where the kernel takes one (perf event bpf_link, Linux 5.15).
+    let cookie = integration_tests::kernel_has_bpf_cookies().then_some(1);
     program
-        .attach("fd_leak_probe_target", &exe, None, Some(1))
+        .attach("fd_leak_probe_target", &exe, None, cookie)
         .unwrap();
     std::hint::black_box(fd_leak_probe_target(1));
 

@@ -5,7 +5,7 @@ use std::io::Read;
 use bpf_programs::programs::{Iter, IterError, ProgramError};
 use integration_tests::{counter, gettid, open_for_this_thread};
 
-const OBJECT: &[u8] = include_bytes!("../bpf/obj/prog_iter.bpf.o");
+const OBJECT: &[u8] = integration_tests::bpf_object!("prog_iter.bpf.o");
 
 #[test]
 fn iter_task_lists_this_thread() {

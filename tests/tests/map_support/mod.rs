@@ -12,8 +12,9 @@ use bpf_sys::test_run::{TestRunAttr, TestRunOutput, prog_test_run};
 pub fn object_bytes(name: &str) -> &'static [u8] {
     // Embedded, so the test binaries run anywhere (e.g. inside the vm-test guest).
     match name {
-        "map_programs.bpf.o" => include_bytes!("../../bpf/obj/map_programs.bpf.o"),
-        "map_in_map.bpf.o" => include_bytes!("../../bpf/obj/map_in_map.bpf.o"),
+        "map_programs.bpf.o" => integration_tests::bpf_object!("map_programs.bpf.o"),
+        "map_in_map.bpf.o" => integration_tests::bpf_object!("map_in_map.bpf.o"),
+        "map_bloom.bpf.o" => integration_tests::bpf_object!("map_bloom.bpf.o"),
         _ => panic!("no embedded test object {name}"),
     }
 }
