@@ -5,7 +5,7 @@
 #include <bpf/bpf_core_read.h>
 #include "prog_counter.h"
 
-SEC("kprobe/__x64_sys_getpid")
+SEC("kprobe/" SYS_GETPID)
 int on_entry(struct pt_regs *ctx)
 {
     if (!is_target_thread())
@@ -17,7 +17,7 @@ int on_entry(struct pt_regs *ctx)
     return 0;
 }
 
-SEC("kretprobe/__x64_sys_getpid")
+SEC("kretprobe/" SYS_GETPID)
 int on_return(struct pt_regs *ctx)
 {
     if (is_target_thread())
@@ -35,7 +35,7 @@ int BPF_KSYSCALL(on_syscall, long ignored)
     return 0;
 }
 
-SEC("kprobe.multi/__x64_sys_getpid")
+SEC("kprobe.multi/" SYS_GETPID)
 int on_multi(struct pt_regs *ctx)
 {
     if (is_target_thread())

@@ -8,6 +8,13 @@ use integration_tests::{
 
 const OBJECT: &[u8] = integration_tests::bpf_object!("prog_kprobe.bpf.o");
 
+/// The getpid syscall's entry point (syscalls enter through an arch wrapper).
+const SYS_GETPID: &str = if cfg!(target_arch = "aarch64") {
+    "__arm64_sys_getpid"
+} else {
+    "__x64_sys_getpid"
+};
+
 #[test]
 fn kprobe_entry_and_return_fire_and_stop_after_detach() {
     let test = "prog_kprobe::kprobe_entry_and_return_fire_and_stop_after_detach";
@@ -16,11 +23,11 @@ fn kprobe_entry_and_return_fire_and_stop_after_detach() {
     entry.load().unwrap();
     let cookies = kernel_has_bpf_cookies();
     let attached = if cookies {
-        entry.attach_with_cookie("__x64_sys_getpid", 0, 77)
+        entry.attach_with_cookie(SYS_GETPID, 0, 77)
     } else {
         // Older kernels take no cookie (it needs a perf event bpf_link); the probe still fires.
-        assert!(entry.attach_with_cookie("__x64_sys_getpid", 0, 77).is_err());
-        entry.attach("__x64_sys_getpid", 0)
+        assert!(entry.attach_with_cookie(SYS_GETPID, 0, 77).is_err());
+        entry.attach(SYS_GETPID, 0)
     };
     if skipped_unsupported(test, &attached) {
         return;
@@ -84,7 +91,7 @@ fn kprobe_multi_fires() {
     let mut bpf = open_for_this_thread(OBJECT);
     let program: &mut KProbeMulti = bpf.program_mut("on_multi").unwrap().try_into().unwrap();
     program.load().unwrap();
-    let attached = program.attach(&["__x64_sys_getpid"], &[]);
+    let attached = program.attach(&[SYS_GETPID], &[]);
     if skipped_unsupported(test, &attached) {
         return;
     }
@@ -116,7 +123,9 @@ fn kprobe_multi_attaches_by_pattern_from_its_section_and_by_glob() {
     assert_eq!(value_at(&bpf, "hits", 4), 3);
     let program: &mut KProbeMulti = bpf.program_mut("on_multi").unwrap().try_into().unwrap();
     program.detach(from_section).unwrap();
-    program.attach_pattern("__x64_sys_getpi?").unwrap();
+    // The last letter as a wildcard.
+    let pattern = format!("{}?", &SYS_GETPID[..SYS_GETPID.len() - 1]);
+    program.attach_pattern(&pattern).unwrap();
     getpid_n(2);
     assert_eq!(value_at(&bpf, "hits", 4), 5);
 }
@@ -145,7 +154,7 @@ fn kprobe_through_tracefs_events_fires_and_removes_its_event() {
     let mut bpf = open_for_this_thread(OBJECT);
     let entry: &mut KProbe = bpf.program_mut("on_entry").unwrap().try_into().unwrap();
     entry.load().unwrap();
-    let attached = entry.attach_with_method("__x64_sys_getpid", 0, 0, ProbeAttachMethod::TraceFs);
+    let attached = entry.attach_with_method(SYS_GETPID, 0, 0, ProbeAttachMethod::TraceFs);
     if skipped_unsupported(test, &attached) {
         return;
     }

@@ -148,32 +148,43 @@ pub fn build(source: &Path) -> Result<PathBuf, String> {
 
     let tree = dir.join("build");
     let log = dir.join("build.log");
-    let _ = std::fs::remove_dir_all(&tree);
     let _ = std::fs::remove_file(&log);
-    std::fs::create_dir_all(&tree).map_err(|e| format!("{}: {e}", tree.display()))?;
     let fragment = dir.join("fragment.config");
     std::fs::write(&fragment, CONFIG).map_err(|e| format!("{}: {e}", fragment.display()))?;
     let jobs = std::thread::available_parallelism().map_or(1, |n| n.get());
     let mut timings = String::new();
     let started = Instant::now();
 
-    println!("==== build-kernel: unpacking {}", source.display());
-    let tree_text = tree.to_string_lossy().into_owned();
-    run(
-        &dir,
-        "tar",
-        &[
-            "-xf",
-            &source.to_string_lossy(),
-            "-C",
-            &tree_text,
-            "--strip-components=1",
-        ],
-        &log,
-    )?;
-    let _ = writeln!(timings, "unpack {:.0} s", started.elapsed().as_secs_f64());
+    // An interrupted build resumes in the tree it left (make rebuilds only what is missing).
+    let unpacked = tree.join(".unpacked-by-xtask");
+    if unpacked.exists() {
+        eprintln!("==== build-kernel: resuming in {}", tree.display());
+    } else {
+        eprintln!(
+            "==== build-kernel: unpacking {} into {}",
+            source.display(),
+            tree.display()
+        );
+        let _ = std::fs::remove_dir_all(&tree);
+        std::fs::create_dir_all(&tree).map_err(|e| format!("{}: {e}", tree.display()))?;
+        let tree_text = tree.to_string_lossy().into_owned();
+        run(
+            &dir,
+            "tar",
+            &[
+                "-xf",
+                &source.to_string_lossy(),
+                "-C",
+                &tree_text,
+                "--strip-components=1",
+            ],
+            &log,
+        )?;
+        std::fs::write(&unpacked, "").map_err(|e| format!("{}: {e}", unpacked.display()))?;
+        let _ = writeln!(timings, "unpack {:.0} s", started.elapsed().as_secs_f64());
+    }
 
-    println!(
+    eprintln!(
         "==== build-kernel: configuring (allnoconfig + {} options)",
         fragment_options(CONFIG).len()
     );
@@ -193,7 +204,7 @@ pub fn build(source: &Path) -> Result<PathBuf, String> {
     }
     let _ = writeln!(timings, "configure {:.0} s", phase.elapsed().as_secs_f64());
 
-    println!(
+    eprintln!(
         "==== build-kernel: compiling with {jobs} jobs (log: {})",
         log.display()
     );
@@ -232,7 +243,7 @@ pub fn build(source: &Path) -> Result<PathBuf, String> {
     )?;
     let _ = writeln!(timings, "total {:.0} s", started.elapsed().as_secs_f64());
     std::fs::write(dir.join("timings.txt"), &timings).map_err(|e| e.to_string())?;
-    print!("==== build-kernel: {release} built:\n{timings}");
+    eprint!("==== build-kernel: {release} built:\n{timings}");
     // The tree is gigabytes; the image and its configuration are all vm-test needs.
     let _ = std::fs::remove_dir_all(&tree);
     cached_image(&boot).ok_or_else(|| format!("{}: no image after the build", boot.display()))

@@ -43,6 +43,9 @@ struct Archive {
     uri: String,
     security_uri: String,
     keyring: String,
+    /// The machine's own release (`bookworm`), where userland packages of another architecture
+    /// come from.
+    release: String,
 }
 
 impl Default for Archive {
@@ -51,7 +54,16 @@ impl Default for Archive {
             uri: "http://deb.debian.org/debian".into(),
             security_uri: "http://deb.debian.org/debian-security".into(),
             keyring: "/usr/share/keyrings/debian-archive-keyring.gpg".into(),
+            release: "stable".into(),
         }
+    }
+}
+
+impl Archive {
+    fn of_this_machine() -> Archive {
+        std::fs::read_to_string("/etc/apt/sources.list.d/debian.sources")
+            .map(|text| archive_from_sources(&text))
+            .unwrap_or_default()
     }
 }
 
@@ -77,6 +89,9 @@ fn archive_from_sources(text: &str) -> Archive {
             archive.security_uri = uri;
         } else {
             archive.uri = uri;
+            if let Some(release) = suites.split_whitespace().find(|s| !s.contains('-')) {
+                archive.release = release.to_string();
+            }
         }
         if let Some(keyring) = field("Signed-By").filter(|k| k.starts_with('/')) {
             archive.keyring = keyring;
@@ -214,6 +229,42 @@ fn image_package<'a>(depends: &'a str, meta: &str) -> Option<(&'a str, Option<&'
     })
 }
 
+/// Newer packages put everything under `/usr/lib/modules/<release>/` (`vmlinuz`, `config`
+/// and the modules): give them the classic places `vm-test` and `depmod -b` look in too,
+/// `/lib` as a link to `usr/lib` (merged /usr) and `/boot/{vmlinuz,config}-<release>`.
+fn merged_usr_layout(root: &Path, release: &str) -> Result<(), String> {
+    let modules = root.join("usr/lib/modules").join(release);
+    if !modules.is_dir() || root.join("lib").exists() {
+        return Ok(());
+    }
+    let io = |what: &Path, e: std::io::Error| format!("{}: {e}", what.display());
+    std::os::unix::fs::symlink("usr/lib", root.join("lib")).map_err(|e| io(root, e))?;
+    let boot = root.join("boot");
+    std::fs::create_dir_all(&boot).map_err(|e| io(&boot, e))?;
+    for (file, name) in [("vmlinuz", "vmlinuz"), ("config", "config")] {
+        let from = modules.join(file);
+        if from.is_file() {
+            let to = boot.join(format!("{name}-{release}"));
+            std::fs::copy(&from, &to).map_err(|e| io(&to, e))?;
+        }
+    }
+    Ok(())
+}
+
+/// The packages of one kernel release a package depends on at an exact version:
+/// `linux-modules-7.3.4+deb13-amd64 (= 7.3.4-1~bpo13+1)` for release `7.3.4+deb13-amd64`.
+fn release_parts<'a>(depends: &'a str, release: &str) -> Vec<(&'a str, &'a str)> {
+    depends
+        .split(',')
+        .filter_map(|dep| {
+            let dep = dep.split('|').next()?.trim();
+            let (name, rest) = dep.split_once(' ')?;
+            let version = rest.trim().strip_prefix("(=")?.strip_suffix(')')?.trim();
+            (name.starts_with("linux-") && name.ends_with(release)).then_some((name, version))
+        })
+        .collect()
+}
+
 fn newest_deb(dir: &Path, prefix: &str) -> Result<String, String> {
     let mut debs: Vec<String> = std::fs::read_dir(dir)
         .map_err(|e| format!("{}: {e}", dir.display()))?
@@ -259,9 +310,7 @@ pub fn fetch(arch: &str, suites: &[String]) -> Result<PathBuf, String> {
     let kernels = crate::workspace_root().join("target").join("kernels");
     let downloads = kernels.join("downloads");
     std::fs::create_dir_all(&downloads).map_err(|e| format!("{}: {e}", downloads.display()))?;
-    let archive = std::fs::read_to_string("/etc/apt/sources.list.d/debian.sources")
-        .map(|text| archive_from_sources(&text))
-        .unwrap_or_default();
+    let archive = Archive::of_this_machine();
     let apt = PrivateApt {
         root: kernels
             .join("apt")
@@ -284,13 +333,68 @@ pub fn fetch(arch: &str, suites: &[String]) -> Result<PathBuf, String> {
             Some(v) => v.to_string(),
             None => newest_version(&apt.versions(package)?)?,
         };
-        let deb = download(&apt, &downloads, package, &image_version)?;
         let root_text = root.to_string_lossy().into_owned();
-        run_in(&downloads, "dpkg-deb", &["-x", &deb, &root_text])?;
+        // Newer kernels come in parts (linux-binary-, linux-modules-, linux-base-<release>) that
+        // the image package depends on at its exact version: unpack them all.
+        let mut pending = vec![(package.to_string(), image_version)];
+        let mut unpacked: Vec<String> = Vec::new();
+        while let Some((name, version)) = pending.pop() {
+            if unpacked.contains(&name) {
+                continue;
+            }
+            let deb = download(&apt, &downloads, &name, &version)?;
+            run_in(&downloads, "dpkg-deb", &["-x", &deb, &root_text])?;
+            let depends = run_in(&downloads, "dpkg-deb", &["-f", &deb, "Depends"])?;
+            pending.extend(
+                release_parts(&depends, &release)
+                    .into_iter()
+                    .map(|(n, v)| (n.to_string(), v.to_string())),
+            );
+            unpacked.push(name);
+        }
+        merged_usr_layout(&root, &release)?;
         // Packages ship no modules.dep: depmod writes it, as the package's postinst would.
         run_in(&downloads, "depmod", &["-b", &root_text, &release])?;
     }
+    if !vmlinuz.is_file() {
+        return Err(format!(
+            "{}: not in the unpacked packages of {package}",
+            vmlinuz.display()
+        ));
+    }
     Ok(vmlinuz)
+}
+
+/// Unpacks the newest `package` of the machine's own release for `arch` (Debian's name:
+/// `arm64`) under `target/kernels/packages/`, without installing it; returns the unpacked root.
+pub fn fetch_package(arch: &str, package: &str) -> Result<PathBuf, String> {
+    let kernels = crate::workspace_root().join("target").join("kernels");
+    let downloads = kernels.join("downloads");
+    std::fs::create_dir_all(&downloads).map_err(|e| format!("{}: {e}", downloads.display()))?;
+    let archive = Archive::of_this_machine();
+    let suites = [archive.release.clone()];
+    let apt = PrivateApt {
+        root: kernels
+            .join("apt")
+            .join(format!("{arch}-{}", suites.join("+"))),
+        arch: arch.to_string(),
+    };
+    apt.update(&sources_list(&archive, &suites))?;
+    let version = newest_version(&apt.versions(package)?)
+        .map_err(|e| format!("{package} in {}: {e}", suites.join(", ")))?;
+    let root = kernels
+        .join("packages")
+        .join(format!("{package}_{}_{arch}", deb_version(&version)));
+    if !root.is_dir() {
+        let deb = download(&apt, &downloads, package, &version)?;
+        let staging = PathBuf::from(format!("{}.partial", root.display()));
+        let _ = std::fs::remove_dir_all(&staging);
+        std::fs::create_dir_all(&staging).map_err(|e| format!("{}: {e}", staging.display()))?;
+        let staging_text = staging.to_string_lossy().into_owned();
+        run_in(&downloads, "dpkg-deb", &["-x", &deb, &staging_text])?;
+        std::fs::rename(&staging, &root).map_err(|e| format!("{}: {e}", root.display()))?;
+    }
+    Ok(root)
 }
 
 fn parse_args(args: &[String]) -> Result<(String, Vec<String>), String> {
@@ -342,6 +446,23 @@ mod tests {
     }
 
     #[test]
+    fn kernels_in_parts_name_their_parts_at_exact_versions() {
+        let depends = "dracut | initramfs-tools (>= 0.120+deb8u2) | linux-initramfs-tool, \
+                       linux-base-7.3.4+deb13-amd64 (= 7.3.4-1~bpo13+1), \
+                       linux-binary-7.3.4+deb13-amd64 (= 7.3.4-1~bpo13+1), \
+                       linux-modules-7.3.4+deb13-amd64 (= 7.3.4-1~bpo13+1), kmod";
+        assert_eq!(
+            release_parts(depends, "7.3.4+deb13-amd64"),
+            [
+                ("linux-base-7.3.4+deb13-amd64", "7.3.4-1~bpo13+1"),
+                ("linux-binary-7.3.4+deb13-amd64", "7.3.4-1~bpo13+1"),
+                ("linux-modules-7.3.4+deb13-amd64", "7.3.4-1~bpo13+1"),
+            ]
+        );
+        assert!(release_parts("kmod, linux-base (>= 4.3~)", "6.1.0-57-amd64").is_empty());
+    }
+
+    #[test]
     fn archive_and_sources_come_from_the_machines_apt() {
         let sources = "Types: deb\n# a comment\nURIs: http://mirror.example/debian/\n\
                        Suites: bookworm bookworm-updates\nComponents: main\n\
@@ -355,6 +476,7 @@ mod tests {
             "http://mirror.example/debian-security"
         );
         assert_eq!(archive.keyring, "/usr/share/keyrings/k.gpg");
+        assert_eq!(archive.release, "bookworm");
         let list = sources_list(&archive, &["bullseye".into(), "unstable".into()]);
         assert_eq!(
             list.lines().collect::<Vec<_>>(),

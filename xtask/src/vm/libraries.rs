@@ -41,6 +41,46 @@ impl CopyList {
         Ok(())
     }
 
+    /// Adds the libraries and loader a program of another architecture needs, taken from the
+    /// cross toolchain's `sysroot` (`/usr/aarch64-linux-gnu`): the loader at the path the program
+    /// names, the libraries in `/lib`, where that loader looks.
+    pub fn add_foreign_libraries_of(
+        &mut self,
+        program: &Path,
+        sysroot: &Path,
+    ) -> Result<(), String> {
+        let mut pending = vec![program.to_path_buf()];
+        let mut seen: Vec<String> = Vec::new();
+        while let Some(file) = pending.pop() {
+            let (interpreter, needed) = dynamic_dependencies(&file)?;
+            if let Some(interpreter) = interpreter {
+                let name = interpreter
+                    .rsplit('/')
+                    .next()
+                    .unwrap_or(&interpreter)
+                    .to_string();
+                self.add(sysroot.join("lib").join(&name), interpreter);
+            }
+            for name in needed {
+                if seen.contains(&name) {
+                    continue;
+                }
+                let source = sysroot.join("lib").join(&name);
+                if !source.is_file() {
+                    return Err(format!(
+                        "{}: needs {name}, which {} lacks",
+                        file.display(),
+                        sysroot.join("lib").display()
+                    ));
+                }
+                self.add(source.clone(), format!("/lib/{name}"));
+                pending.push(source);
+                seen.push(name);
+            }
+        }
+        Ok(())
+    }
+
     /// Adds the guest kernel's `config` as its `/boot/config-<release>` (what `__kconfig`
     /// externs read), if it exists; returns whether it did.
     pub fn add_kernel_config(&mut self, config: &Path, release: &str) -> bool {
@@ -87,6 +127,42 @@ fn libraries_of(program: &Path) -> Result<Vec<String>, String> {
     Ok(parse_ldd(&text))
 }
 
+/// The interpreter and the `NEEDED` libraries of an ELF file of any architecture, as `readelf`
+/// lists them.
+fn dynamic_dependencies(file: &Path) -> Result<(Option<String>, Vec<String>), String> {
+    let out = Command::new("readelf")
+        .args(["--wide", "-d", "-l"])
+        .arg(file)
+        .output()
+        .map_err(|e| format!("running readelf on {}: {e}", file.display()))?;
+    if !out.status.success() {
+        return Err(format!(
+            "readelf {}: {}",
+            file.display(),
+            String::from_utf8_lossy(&out.stderr).trim()
+        ));
+    }
+    Ok(parse_readelf(&String::from_utf8_lossy(&out.stdout)))
+}
+
+/// `[Requesting program interpreter: /lib/ld-linux-aarch64.so.1]` and
+/// `(NEEDED) Shared library: [libc.so.6]` lines of `readelf -d -l`.
+fn parse_readelf(output: &str) -> (Option<String>, Vec<String>) {
+    let bracketed = |line: &str, marker: &str| {
+        let rest = &line[line.find(marker)? + marker.len()..];
+        Some(rest.split(']').next()?.trim().to_string())
+    };
+    let interpreter = output
+        .lines()
+        .find_map(|line| bracketed(line, "[Requesting program interpreter:"));
+    let needed = output
+        .lines()
+        .filter(|line| line.contains("(NEEDED)"))
+        .filter_map(|line| bracketed(line, "Shared library: ["))
+        .collect();
+    (interpreter, needed)
+}
+
 /// Absolute paths of the libraries (and the loader) in `ldd` output; the vDSO has none.
 fn parse_ldd(output: &str) -> Vec<String> {
     output
@@ -120,6 +196,24 @@ mod tests {
                 "/lib64/ld-linux-x86-64.so.2"
             ]
         );
+    }
+
+    #[test]
+    fn readelf_output_yields_interpreter_and_needed_libraries() {
+        let output = "Program Headers:\n  INTERP 0x000238 0x0000000000000238 0x000238 0x00001b R 0x1\n\
+                      \x20     [Requesting program interpreter: /lib/ld-linux-aarch64.so.1]\n\
+                      Dynamic section at offset 0x2fd0 contains 28 entries:\n\
+                      \x20 0x0000000000000001 (NEEDED)             Shared library: [libgcc_s.so.1]\n\
+                      \x20 0x0000000000000001 (NEEDED)             Shared library: [libc.so.6]\n\
+                      \x20 0x000000000000000c (INIT)               0x1000\n";
+        assert_eq!(
+            parse_readelf(output),
+            (
+                Some("/lib/ld-linux-aarch64.so.1".to_string()),
+                vec!["libgcc_s.so.1".to_string(), "libc.so.6".to_string()]
+            )
+        );
+        assert_eq!(parse_readelf("not elf"), (None, Vec::new()));
     }
 
     #[test]
