@@ -13,7 +13,6 @@ fn btf_tracepoint_sees_syscall_number_and_stops_after_detach() {
     let link = program.attach().unwrap();
     getpid_n(20);
     assert!(counter(&bpf, "hits") >= 20);
-    #[cfg(target_arch = "x86_64")]
     assert_eq!(
         value_at(&bpf, "hits", 1),
         20,

@@ -369,6 +369,22 @@ pub fn fetch(arch: &str, suites: &[String]) -> Result<PathBuf, String> {
 /// `arm64`) under `target/kernels/packages/`, without installing it; returns the unpacked root.
 pub fn fetch_package(arch: &str, package: &str) -> Result<PathBuf, String> {
     let kernels = crate::workspace_root().join("target").join("kernels");
+    // Unpacked before: asking apt again costs seconds per package.
+    let unpacked = std::fs::read_dir(kernels.join("packages"))
+        .ok()
+        .and_then(|dir| {
+            dir.filter_map(Result::ok)
+                .map(|e| e.path())
+                .filter(|p| {
+                    p.file_name().and_then(|n| n.to_str()).is_some_and(|n| {
+                        n.starts_with(&format!("{package}_")) && n.ends_with(&format!("_{arch}"))
+                    })
+                })
+                .max()
+        });
+    if let Some(root) = unpacked {
+        return Ok(root);
+    }
     let downloads = kernels.join("downloads");
     std::fs::create_dir_all(&downloads).map_err(|e| format!("{}: {e}", downloads.display()))?;
     let archive = Archive::of_this_machine();

@@ -11,6 +11,8 @@ pub(crate) mod arch;
 pub(crate) mod build;
 #[path = "vm/cpio.rs"]
 mod cpio;
+#[path = "vm/foreign.rs"]
+mod foreign;
 #[path = "vm/initramfs.rs"]
 mod initramfs;
 #[path = "vm/libraries.rs"]
@@ -273,7 +275,8 @@ fn run_with(options: &Options, summary_path: &Path) -> Result<(), String> {
         if arch.is_host() {
             host_files.add_libraries_of(&binary.path)?;
         } else {
-            host_files.add_foreign_libraries_of(&binary.path, &arch.cross_sysroot())?;
+            host_files
+                .add_foreign_libraries_of(&binary.path, &[arch.cross_sysroot().join("lib")])?;
         }
     }
     if !host_files.add_kernel_config(
@@ -282,11 +285,15 @@ fn run_with(options: &Options, summary_path: &Path) -> Result<(), String> {
     ) {
         println!("note: no /boot/config-{release}: the guest's __kconfig externs stay unset");
     }
-    // The host's tools run only in a guest of its own architecture.
-    let missing_tools = if arch.is_host() {
-        host_files.add_tools()
+    // Another architecture gets the same tools from Debian's packages of that architecture.
+    let missing_tools: Vec<String> = if arch.is_host() {
+        host_files
+            .add_tools()
+            .into_iter()
+            .map(String::from)
+            .collect()
     } else {
-        libraries::TOOLS.to_vec()
+        foreign::add_tools(&mut host_files, arch)
     };
     if !missing_tools.is_empty() {
         println!(

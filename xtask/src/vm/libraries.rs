@@ -27,6 +27,11 @@ pub struct CopyList {
 }
 
 impl CopyList {
+    /// Adds one file (the first copy of a guest path wins).
+    pub fn add_copy(&mut self, source: PathBuf, guest_path: String) {
+        self.add(source, guest_path);
+    }
+
     fn add(&mut self, source: PathBuf, guest_path: String) {
         if !self.copies.iter().any(|c| c.guest_path == guest_path) {
             self.copies.push(Copy { source, guest_path });
@@ -41,38 +46,40 @@ impl CopyList {
         Ok(())
     }
 
-    /// Adds the libraries and loader a program of another architecture needs, taken from the
-    /// cross toolchain's `sysroot` (`/usr/aarch64-linux-gnu`): the loader at the path the program
-    /// names, the libraries in `/lib`, where that loader looks.
+    /// Adds the libraries and loader a program of another architecture needs, found by name in
+    /// `search` (the cross toolchain's `/usr/aarch64-linux-gnu/lib`, unpacked packages): the
+    /// loader at the path the program names, the libraries in `/lib`, where that loader looks.
     pub fn add_foreign_libraries_of(
         &mut self,
         program: &Path,
-        sysroot: &Path,
+        search: &[PathBuf],
     ) -> Result<(), String> {
+        let find = |name: &str| {
+            search
+                .iter()
+                .map(|dir| dir.join(name))
+                .find(|p| p.is_file())
+        };
         let mut pending = vec![program.to_path_buf()];
         let mut seen: Vec<String> = Vec::new();
         while let Some(file) = pending.pop() {
             let (interpreter, needed) = dynamic_dependencies(&file)?;
             if let Some(interpreter) = interpreter {
-                let name = interpreter
-                    .rsplit('/')
-                    .next()
-                    .unwrap_or(&interpreter)
-                    .to_string();
-                self.add(sysroot.join("lib").join(&name), interpreter);
+                let name = interpreter.rsplit('/').next().unwrap_or(&interpreter);
+                let source = find(name)
+                    .ok_or_else(|| format!("{}: no loader {name} to copy", file.display()))?;
+                self.add(source, interpreter.clone());
             }
             for name in needed {
                 if seen.contains(&name) {
                     continue;
                 }
-                let source = sysroot.join("lib").join(&name);
-                if !source.is_file() {
-                    return Err(format!(
-                        "{}: needs {name}, which {} lacks",
-                        file.display(),
-                        sysroot.join("lib").display()
-                    ));
-                }
+                let source = find(&name).ok_or_else(|| {
+                    format!(
+                        "{}: needs {name}, which none of {search:?} has",
+                        file.display()
+                    )
+                })?;
                 self.add(source.clone(), format!("/lib/{name}"));
                 pending.push(source);
                 seen.push(name);
@@ -95,11 +102,7 @@ impl CopyList {
     pub fn add_tools(&mut self) -> Vec<&'static str> {
         let mut missing = Vec::new();
         for tool in TOOLS {
-            let found = SEARCH_PATH
-                .iter()
-                .map(|dir| Path::new(dir).join(tool))
-                .find(|p| p.is_file());
-            match found {
+            match find_tool(tool) {
                 Some(path) if self.add_libraries_of(&path).is_ok() => {
                     self.add(path, format!("/usr/local/sbin/{tool}"));
                 }
@@ -108,6 +111,19 @@ impl CopyList {
         }
         missing
     }
+}
+
+/// Where the host has `tool`, if it has it.
+pub fn find_tool(tool: &str) -> Option<PathBuf> {
+    SEARCH_PATH
+        .iter()
+        .map(|dir| Path::new(dir).join(tool))
+        .find(|p| p.is_file())
+}
+
+/// The shared libraries (and loader) the host program `program` loads, by absolute path.
+pub fn host_libraries_of(program: &Path) -> Result<Vec<String>, String> {
+    libraries_of(program)
 }
 
 /// The shared libraries (and loader) `program` loads, by absolute path.
