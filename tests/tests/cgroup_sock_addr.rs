@@ -90,9 +90,16 @@ fn cgroup_sock_addr_connect_unix_fires() {
     let program = addr(&mut bpf, "count_connect_unix");
     if let Err(e) = program.load() {
         assert_eq!(e.errno(), Some(libc::EINVAL), "{e}");
+        assert!(
+            !integration_tests::kernel_btf_has_name("BPF_CGROUP_UNIX_CONNECT"),
+            "the kernel has unix socket address hooks, yet refused the program: {e}"
+        );
         integration_tests::skip(
             "cgroup_sock_addr::cgroup_sock_addr_connect_unix_fires",
-            format!("this kernel has no unix socket address hooks: {e}"),
+            format!(
+                "this kernel has no unix socket address hooks (no BPF_CGROUP_UNIX_CONNECT in \
+                 its BTF): {e}"
+            ),
         );
         return;
     }

@@ -82,8 +82,9 @@ fn transmit(lirc: &mut File, durations: &[u32]) {
     assert_eq!(written, bytes.len(), "the whole transmission was taken");
 }
 
-/// The scancodes of the `MSC_SCAN` events the input device reports within `wait`.
-fn scancodes_within(events: &mut File, wait: Duration) -> Vec<u32> {
+/// The scancodes of the `MSC_SCAN` events the input device reports within `wait`, or up to
+/// `until` once it comes.
+fn scancodes_within(events: &mut File, wait: Duration, until: Option<u32>) -> Vec<u32> {
     // struct input_event: struct timeval, __u16 type, __u16 code, __s32 value.
     const EVENT_SIZE: usize = 24;
     let deadline = Instant::now() + wait;
@@ -111,6 +112,9 @@ fn scancodes_within(events: &mut File, wait: Duration) -> Vec<u32> {
             if kind == EV_MSC && code == MSC_SCAN {
                 codes.push(value);
             }
+        }
+        if until.is_some_and(|code| codes.contains(&code)) {
+            return codes;
         }
     }
 }
@@ -158,12 +162,12 @@ fn lirc_mode2_decodes_loopback_pulses_into_a_keypress() {
         .open(&events_path)
         .unwrap_or_else(|e| panic!("{}: {e}", events_path.display()));
     // Whatever the device reported before the program was there.
-    scancodes_within(&mut events, Duration::ZERO);
+    scancodes_within(&mut events, Duration::ZERO, None);
 
     let link = program.attach(&lirc).unwrap();
     let keypress = [SCANCODE_PULSE + SCANCODE, 1000, 700];
     transmit(&mut lirc, &keypress);
-    let codes = scancodes_within(&mut events, Duration::from_secs(5));
+    let codes = scancodes_within(&mut events, Duration::from_secs(5), Some(SCANCODE));
     assert!(
         codes.contains(&SCANCODE),
         "the decoded keypress reaches the input device: scancodes {codes:x?}"
@@ -183,7 +187,7 @@ fn lirc_mode2_decodes_loopback_pulses_into_a_keypress() {
     program.detach(link).unwrap();
     let samples = counter(&bpf, "samples");
     transmit(&mut lirc, &keypress);
-    let codes = scancodes_within(&mut events, Duration::from_millis(500));
+    let codes = scancodes_within(&mut events, Duration::from_millis(500), None);
     assert!(
         !codes.contains(&SCANCODE),
         "nothing decodes once detached: scancodes {codes:x?}"

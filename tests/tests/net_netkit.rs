@@ -41,10 +41,12 @@ fn add_pair(netns: &TestNetns, test: &str) -> Option<()> {
     match netkit_add("nka", "nkb", NetkitMode::L3) {
         Ok(()) => {}
         Err(e) if e.errno() == Some(libc::EOPNOTSUPP) => {
-            integration_tests::skip(
-                &format!("net_netkit::{test}"),
-                format!("this kernel cannot create netkit devices (CONFIG_NETKIT off?): {e}"),
-            );
+            let why = if integration_tests::kernel_btf_has_name("BPF_NETKIT_PRIMARY") {
+                "this kernel cannot create netkit devices (CONFIG_NETKIT off?)"
+            } else {
+                "this kernel has no netkit (no BPF_NETKIT_PRIMARY in its BTF)"
+            };
+            integration_tests::skip(&format!("net_netkit::{test}"), format!("{why}: {e}"));
             return None;
         }
         Err(e) => panic!("creating a netkit pair: {e}"),

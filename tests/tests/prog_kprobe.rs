@@ -87,6 +87,20 @@ fn kprobe_unknown_function_is_typed_error() {
 
 #[test]
 fn kprobe_multi_fires() {
+    if !integration_tests::kernel_btf_has_name("BPF_TRACE_KPROBE_MULTI") {
+        integration_tests::skip(
+            "prog_kprobe::kprobe_multi_fires",
+            "no kprobe.multi links (no BPF_TRACE_KPROBE_MULTI in the kernel's BTF; 5.18)",
+        );
+        return;
+    }
+    if !integration_tests::kernel_btf_has_name("register_fprobe") {
+        integration_tests::skip(
+            "prog_kprobe::kprobe_multi_fires",
+            "kprobe.multi links need fprobe (no register_fprobe in the kernel's BTF)",
+        );
+        return;
+    }
     let test = "prog_kprobe::kprobe_multi_fires";
     let mut bpf = open_for_this_thread(OBJECT);
     let program: &mut KProbeMulti = bpf.program_mut("on_multi").unwrap().try_into().unwrap();
@@ -102,6 +116,20 @@ fn kprobe_multi_fires() {
 
 #[test]
 fn kprobe_multi_attaches_by_pattern_from_its_section_and_by_glob() {
+    if !integration_tests::kernel_btf_has_name("BPF_TRACE_KPROBE_MULTI") {
+        integration_tests::skip(
+            "prog_kprobe::kprobe_multi_attaches_by_pattern_from_its_section_and_by_glob",
+            "no kprobe.multi links (no BPF_TRACE_KPROBE_MULTI in the kernel's BTF; 5.18)",
+        );
+        return;
+    }
+    if !integration_tests::kernel_btf_has_name("register_fprobe") {
+        integration_tests::skip(
+            "prog_kprobe::kprobe_multi_attaches_by_pattern_from_its_section_and_by_glob",
+            "kprobe.multi links need fprobe (no register_fprobe in the kernel's BTF)",
+        );
+        return;
+    }
     let test = "prog_kprobe::kprobe_multi_attaches_by_pattern_from_its_section_and_by_glob";
     let mut bpf = open_for_this_thread(OBJECT);
     let program: &mut KProbeMulti = bpf.program_mut("on_multi").unwrap().try_into().unwrap();

@@ -120,6 +120,13 @@ fn uprobe_attach_by_library_name_and_unknown_names() {
 
 #[test]
 fn uprobe_multi_fires_on_each_offset() {
+    if !integration_tests::kernel_btf_has_name("BPF_TRACE_UPROBE_MULTI") {
+        integration_tests::skip(
+            "prog_uprobe::uprobe_multi_fires_on_each_offset",
+            "no uprobe.multi links (no BPF_TRACE_UPROBE_MULTI in the kernel's BTF; 6.6)",
+        );
+        return;
+    }
     let mut bpf = open();
     let exe = std::env::current_exe().unwrap();
     let program: &mut UProbeMulti = bpf.program_mut("count_multi").unwrap().try_into().unwrap();
@@ -150,6 +157,13 @@ fn uprobe_multi_fires_on_each_offset() {
 
 #[test]
 fn uprobe_multi_attaches_by_pattern_from_its_section_and_by_glob() {
+    if !integration_tests::kernel_btf_has_name("BPF_TRACE_UPROBE_MULTI") {
+        integration_tests::skip(
+            "prog_uprobe::uprobe_multi_attaches_by_pattern_from_its_section_and_by_glob",
+            "no uprobe.multi links (no BPF_TRACE_UPROBE_MULTI in the kernel's BTF; 6.6)",
+        );
+        return;
+    }
     let test = "prog_uprobe::uprobe_multi_attaches_by_pattern_from_its_section_and_by_glob";
     let mut bpf = open();
     let exe = std::env::current_exe().unwrap();
