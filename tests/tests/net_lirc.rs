@@ -172,6 +172,11 @@ fn lirc_mode2_decodes_loopback_pulses_into_a_keypress() {
         codes.contains(&SCANCODE),
         "the decoded keypress reaches the input device: scancodes {codes:x?}"
     );
+    // The keypress is reported while the first pulse is decoded; the rest follows.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while counter(&bpf, "pulses") < 2 && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(10));
+    }
     assert!(
         counter(&bpf, "pulses") >= 2,
         "both pulses seen: {}",
