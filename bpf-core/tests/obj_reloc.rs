@@ -333,6 +333,19 @@ fn ksyms_and_kfuncs_resolve_from_given_values() {
     let i = at("absent_symbol");
     assert_insn(&p.insns[i], 0x18, 0, 0);
     assert_eq!(p.insns[i + 1].imm, 0);
+
+    let p = object.relocate("use_kfuncs", &bindings).unwrap();
+    let entry = object
+        .function(object.program("use_kfuncs").unwrap().function)
+        .unwrap();
+    let at = |name: &str| {
+        entry
+            .relocations
+            .iter()
+            .find(|r| r.symbol.name == name)
+            .unwrap()
+            .insn_index
+    };
     assert_insn(
         &p.insns[at("bpf_task_from_pid")],
         0x85,

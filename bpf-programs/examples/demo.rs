@@ -7,6 +7,7 @@
 use std::process::Command;
 use std::time::{Duration, Instant};
 
+use anyhow::Context;
 use bpf_programs::BpfLoader;
 use bpf_programs::maps::{GlobalData, HashMap, Pod, RingBuf};
 use bpf_programs::programs::{RawTracePoint, TracePoint};
@@ -40,20 +41,21 @@ fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(&bytes[..end]).into_owned()
 }
 
-fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// Errors print as a chain (`anyhow`'s `Debug`): what failed, then each cause once.
+fn main() -> anyhow::Result<()> {
     let started = Instant::now();
     let mut bpf = BpfLoader::new()
         .set_global("demo_pid", &std::process::id())
         .load(OBJECT)?;
     let counter: &mut RawTracePoint = bpf
         .program_mut("count_syscalls")
-        .ok_or("no program `count_syscalls` in the object")?
+        .context("no program `count_syscalls` in the object")?
         .try_into()?;
     counter.load()?;
     counter.attach("sys_enter")?;
     let execs: &mut TracePoint = bpf
         .program_mut("report_exec")
-        .ok_or("no program `report_exec` in the object")?
+        .context("no program `report_exec` in the object")?
         .try_into()?;
     execs.load()?;
     execs.attach_default()?;
@@ -62,7 +64,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         started.elapsed().as_secs_f64() * 1000.0
     );
 
-    let mut events = RingBuf::try_from(bpf.take_map("exec_events").ok_or("no ring buffer")?)?;
+    let mut events = RingBuf::try_from(bpf.take_map("exec_events").context("no ring buffer")?)?;
     let mut execs_printed = 0;
     println!(
         "\n{:<8} {:<8} {:<16} {:<40}",
@@ -83,7 +85,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             spawned = true;
         }
         while let Some(record) = events.next() {
-            let Some(event) = record.read::<ExecEvent>() else {
+            let Ok(event) = record.read::<ExecEvent>() else {
                 continue;
             };
             if execs_printed < 15 {
@@ -104,13 +106,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
         events.wait(Some(Duration::from_millis(20)))?;
     }
-    let bss = GlobalData::try_from(bpf.map(".bss").ok_or("no .bss")?)?;
+    let bss = GlobalData::try_from(bpf.map(".bss").context("no .bss")?)?;
     let seen: u64 = bss.get("execs_seen")?;
     println!("… {seen} execs in total");
 
     let map = bpf
         .map("syscalls_by_comm")
-        .ok_or("no map `syscalls_by_comm`")?;
+        .context("no map `syscalls_by_comm`")?;
     let counts: HashMap<_, Comm, u64> = HashMap::try_from(map)?;
     let mut rows = Vec::new();
     for entry in counts.iter() {

@@ -19,7 +19,7 @@ const VMLINUX: &str = "/sys/kernel/btf/vmlinux";
 /// included): the loader's work up to `BPF_PROG_LOAD`, with placeholder map references instead
 /// of fds. `read BTF` is the plain `read(2)` loop (sysfs hands out a page per call), shown
 /// beside what the loader does: `Btf::from_file`, which maps the file where the kernel allows.
-fn offline(path: &str) -> Result<(), Box<dyn std::error::Error>> {
+fn offline(path: &str) -> anyhow::Result<()> {
     let start = Instant::now();
     let bytes = bpf_sys::file_map::FileBytes::read(path)?;
     let object = Object::parse(bytes.as_slice())?;
@@ -56,7 +56,7 @@ fn offline(path: &str) -> Result<(), Box<dyn std::error::Error>> {
     Ok(())
 }
 
-fn main() -> Result<(), Box<dyn std::error::Error>> {
+fn main() -> anyhow::Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     match args.as_slice() {
         [flag, path] if flag == "--offline" => offline(path),
@@ -65,10 +65,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             let mut bpf = Bpf::load_file(path)?;
             let opened = start.elapsed();
             let mut loaded = 0;
-            for (name, program) in bpf.programs_mut() {
-                program
-                    .load()
-                    .map_err(|e| format!("program `{name}`: {e}"))?;
+            for (_, program) in bpf.programs_mut() {
+                program.load()?;
                 loaded += 1;
             }
             let total = start.elapsed();
@@ -77,6 +75,6 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             println!("ours.load_us={}", total.as_micros());
             Ok(())
         }
-        _ => Err("usage: load_all [--offline] <object>".into()),
+        _ => anyhow::bail!("usage: load_all [--offline] <object>"),
     }
 }

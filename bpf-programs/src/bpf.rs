@@ -9,50 +9,38 @@ use bpf_core::obj::{MapKind, Object, ParseError, Pinning, SetGlobalError, SlotTa
 use bpf_sys::pod::{Pod, bytes_of};
 
 use crate::maps::{Map, MapData, MapError, StructOps, StructOpsError, StructOpsLink};
-use crate::programs::{ObjectContext, Program, VerifierLogLevel};
-
-/// Which BTF CO-RE relocations are computed against.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub enum TargetBtf {
-    /// The running kernel's (`/sys/kernel/btf/vmlinux`).
-    #[default]
-    Kernel,
-    /// A BTF file (raw BTF or an ELF with a `.BTF` section).
-    File(PathBuf),
-}
+use crate::object_btf::TargetBtf;
+use crate::open::{LoadSettings, OpenBpf};
+use crate::programs::{ObjectContext, Program, ProgramError, VerifierLogLevel};
 
 /// Why an object could not be opened.
-#[derive(Debug, thiserror::Error)]
+///
+/// `Map` and `SetGlobal` display as their source does (it names the map or variable), so a
+/// printed chain says it once.
+#[derive(Debug)]
 #[non_exhaustive]
 pub enum BpfError {
-    #[error("reading {path}: {source}")]
     Read {
         path: PathBuf,
-        #[source]
         source: std::io::Error,
     },
 
-    #[error("parsing the object: {0}")]
-    Parse(#[from] ParseError),
+    Parse(ParseError),
 
-    #[error("setting global `{name}`: {source}")]
     SetGlobal {
         name: String,
-        #[source]
         source: SetGlobalError,
     },
 
-    #[error("no map `{name}` in the object (a loader setting names it)")]
-    NoSuchMap { name: String },
+    NoSuchMap {
+        name: String,
+    },
 
-    #[error("creating map `{name}`: {source}")]
     Map {
         name: String,
-        #[source]
         source: MapError,
     },
 
-    #[error("initialising slot {index} of map `{map}` with map `{target}`: {reason}")]
     MapSlot {
         map: String,
         index: u32,
@@ -60,12 +48,55 @@ pub enum BpfError {
         reason: String,
     },
 
-    #[error("duplicating the fd of map `{name}`: {source}")]
     DupFd {
         name: String,
-        #[source]
         source: std::io::Error,
     },
+}
+
+impl std::fmt::Display for BpfError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            BpfError::Read { path, .. } => write!(f, "reading {}", path.display()),
+            BpfError::Parse(_) => f.write_str("parsing the object"),
+            BpfError::SetGlobal { source, .. } => source.fmt(f),
+            BpfError::NoSuchMap { name } => {
+                write!(
+                    f,
+                    "no map `{name}` in the object (a loader setting names it)"
+                )
+            }
+            BpfError::Map { source, .. } => source.fmt(f),
+            BpfError::MapSlot {
+                map,
+                index,
+                target,
+                reason,
+            } => write!(
+                f,
+                "initialising slot {index} of map `{map}` with map `{target}`: {reason}"
+            ),
+            BpfError::DupFd { name, .. } => write!(f, "duplicating the fd of map `{name}`"),
+        }
+    }
+}
+
+impl std::error::Error for BpfError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            BpfError::Read { source, .. } | BpfError::DupFd { source, .. } => Some(source),
+            BpfError::Parse(source) => Some(source),
+            BpfError::SetGlobal { source, .. } => source.source(),
+            BpfError::Map { source, .. } => source.source(),
+            BpfError::NoSuchMap { .. } | BpfError::MapSlot { .. } => None,
+        }
+    }
+}
+
+impl From<ParseError> for BpfError {
+    fn from(error: ParseError) -> BpfError {
+        BpfError::Parse(error)
+    }
 }
 
 /// Builder for [`Bpf`]: globals, map overrides, pin path, BTF target, verifier log level.
@@ -146,8 +177,9 @@ impl BpfLoader {
         self
     }
 
-    /// Reads and opens the object at `path`.
-    pub fn load_file(&mut self, path: impl AsRef<Path>) -> Result<Bpf, BpfError> {
+    /// Reads and parses the object at `path` and applies this loader's settings; nothing is
+    /// created in the kernel until [`OpenBpf::load`].
+    pub fn open_file(&mut self, path: impl AsRef<Path>) -> Result<OpenBpf, BpfError> {
         let path = path.as_ref();
         // Mapped, as libbpf does: parsing copies out what it keeps, and fresh heap pages for a
         // whole copy cost more than the parse.
@@ -155,11 +187,12 @@ impl BpfLoader {
             path: path.to_owned(),
             source,
         })?;
-        self.load(bytes.as_slice())
+        self.open(bytes.as_slice())
     }
 
-    /// Opens an object: parses it, creates its maps; programs load on their `load()`.
-    pub fn load(&mut self, bytes: &[u8]) -> Result<Bpf, BpfError> {
+    /// Parses an object and applies this loader's settings (globals, map overrides); nothing
+    /// is created in the kernel until [`OpenBpf::load`].
+    pub fn open(&mut self, bytes: &[u8]) -> Result<OpenBpf, BpfError> {
         let mut object = Object::parse(bytes)?;
         for (name, value) in &self.globals {
             object
@@ -172,9 +205,6 @@ impl BpfLoader {
         for (name, &max_entries) in &self.max_entries {
             object_map(&mut object, name)?.def.max_entries = max_entries;
         }
-        for name in self.reused_maps.keys() {
-            object_map(&mut object, name)?;
-        }
         for (name, &map_extra) in &self.map_extras {
             object_map(&mut object, name)?.def.map_extra = map_extra;
         }
@@ -184,11 +214,52 @@ impl BpfLoader {
             // The declared value type no longer describes the value.
             map.def.value_type_id = None;
         }
+        let mut reused_maps = HashMap::new();
+        for (name, fd) in &self.reused_maps {
+            object_map(&mut object, name)?;
+            let fd = fd.try_clone().map_err(|source| BpfError::DupFd {
+                name: name.clone(),
+                source,
+            })?;
+            reused_maps.insert(name.clone(), fd);
+        }
+        let settings = LoadSettings {
+            target_btf: self.target_btf.clone(),
+            reused_maps,
+            map_pin_path: self.map_pin_path.clone(),
+            log_level: self.log_level,
+        };
+        Ok(OpenBpf::new(object, settings))
+    }
+
+    /// Reads and opens the object at `path`: [`open_file`](Self::open_file), then
+    /// [`OpenBpf::load`].
+    pub fn load_file(&mut self, path: impl AsRef<Path>) -> Result<Bpf, BpfError> {
+        self.open_file(path)?.load()
+    }
+
+    /// Opens an object: parses it, creates its maps; programs load on their `load()` (or all
+    /// at once with [`Bpf::load_all`]).
+    pub fn load(&mut self, bytes: &[u8]) -> Result<Bpf, BpfError> {
+        self.open(bytes)?.load()
+    }
+}
+
+impl OpenBpf {
+    /// Creates the object's maps (writing global data, freezing `.rodata`, pinning and reusing
+    /// as configured) and hands out its programs, which load on their `load()` or with
+    /// [`Bpf::load_all`].
+    pub fn load(self) -> Result<Bpf, BpfError> {
+        let OpenBpf {
+            mut object,
+            settings,
+        } = self;
         fill_kconfig(&mut object);
 
         let arena_data_offset = arena_data_offset(&object)?;
         let btf = crate::object_btf::load_object_btf(&object);
-        let maps = self.create_maps(
+        let maps = create_maps(
+            &settings,
             &object,
             btf.as_ref().map(|b| b.fd.as_fd()),
             arena_data_offset,
@@ -211,7 +282,7 @@ impl BpfLoader {
             map_fds,
             arena_data_offset,
             btf,
-            target_btf: self.target_btf.clone(),
+            target_btf: settings.target_btf,
             core_target: std::sync::OnceLock::new(),
             externs: std::sync::OnceLock::new(),
         });
@@ -221,7 +292,7 @@ impl BpfLoader {
                 program.name.clone(),
                 program.section.clone(),
                 Arc::clone(&context),
-                self.log_level,
+                settings.log_level,
             );
             programs.insert(program.name.clone(), Program::from_section(data));
         }
@@ -231,103 +302,104 @@ impl BpfLoader {
             struct_ops,
         })
     }
+}
 
-    fn create_maps(
-        &self,
-        object: &Object,
-        btf_fd: Option<BorrowedFd<'_>>,
-        arena_data_offset: Option<u64>,
-    ) -> Result<BTreeMap<String, Map>, BpfError> {
-        let pin_dir = self
-            .map_pin_path
-            .clone()
-            .unwrap_or_else(|| PathBuf::from("/sys/fs/bpf"));
-        let mut created: BTreeMap<String, Map> = BTreeMap::new();
-        let mut new_pins = NewPins(Vec::new());
-        for map in &object.maps {
-            if map.kind == MapKind::StructOps {
-                // Created apart (see `create_struct_ops`): they need the kernel's layout.
-                continue;
+/// Creates the object's maps (struct_ops maps apart), then fills their map-in-map slots.
+fn create_maps(
+    settings: &LoadSettings,
+    object: &Object,
+    btf_fd: Option<BorrowedFd<'_>>,
+    arena_data_offset: Option<u64>,
+) -> Result<BTreeMap<String, Map>, BpfError> {
+    let pin_dir = settings
+        .map_pin_path
+        .clone()
+        .unwrap_or_else(|| PathBuf::from(crate::kernel::fs::BPFFS));
+    let mut created: BTreeMap<String, Map> = BTreeMap::new();
+    let mut new_pins = NewPins(Vec::new());
+    for map in &object.maps {
+        if map.kind == MapKind::StructOps {
+            // Created apart (see `create_struct_ops`): they need the kernel's layout.
+            continue;
+        }
+        let map_error = |source| BpfError::Map {
+            name: map.name.clone(),
+            source,
+        };
+        // Whether the map already existed (reused fd or pin): it keeps its contents.
+        let mut kept = false;
+        let reused = settings.reused_maps.get(&map.name);
+        let mut data = match (reused, map.def.pinning) {
+            (Some(fd), _) => {
+                let fd = fd.try_clone().map_err(|source| BpfError::DupFd {
+                    name: map.name.clone(),
+                    source,
+                })?;
+                kept = true;
+                MapData::reuse(fd, map, &map.name).map_err(map_error)?
             }
-            let map_error = |source| BpfError::Map {
-                name: map.name.clone(),
-                source,
-            };
-            // Whether the map already existed (reused fd or pin): it keeps its contents.
-            let mut kept = false;
-            let reused = self.reused_maps.get(&map.name);
-            let mut data = match map.def.pinning {
-                _ if let Some(fd) = reused => {
-                    let fd = fd.try_clone().map_err(|source| BpfError::DupFd {
-                        name: map.name.clone(),
-                        source,
-                    })?;
-                    kept = true;
-                    MapData::reuse(fd, map, &map.name).map_err(map_error)?
+            (None, Pinning::ByName) => {
+                let path = pin_dir.join(&map.name);
+                let existed = path.exists();
+                kept = existed;
+                let data = with_btf_fallback(btf_fd, |btf| {
+                    MapData::create_or_open_pinned(map, &map.name, btf, &path)
+                })
+                .map_err(map_error)?;
+                if !existed {
+                    new_pins.0.push(path);
                 }
-                Pinning::ByName => {
-                    let path = pin_dir.join(&map.name);
-                    let existed = path.exists();
-                    kept = existed;
-                    let data = with_btf_fallback(btf_fd, |btf| {
-                        MapData::create_or_open_pinned(map, &map.name, btf, &path)
-                    })
+                data
+            }
+            (None, _) => with_btf_fallback(btf_fd, |btf| MapData::create(map, &map.name, btf))
+                .map_err(map_error)?,
+        };
+        // `__arena` globals start out with the object's values in a new arena; a reused
+        // pinned one keeps what it holds (libbpf does the same).
+        if let (Some(offset), Some(arena_data), true) =
+            (arena_data_offset, &object.arena_data, map.is_arena())
+        {
+            if kept {
+                if let Some(region) = data.arena_region() {
+                    log::debug!(
+                        "arena `{}` reused at {:#x}; its globals keep their values",
+                        map.name,
+                        region.address()
+                    );
+                }
+            } else {
+                data.place_arena_data(offset, arena_data)
                     .map_err(map_error)?;
-                    if !existed {
-                        new_pins.0.push(path);
-                    }
-                    data
-                }
-                _ => with_btf_fallback(btf_fd, |btf| MapData::create(map, &map.name, btf))
-                    .map_err(map_error)?,
-            };
-            // `__arena` globals start out with the object's values in a new arena; a reused
-            // pinned one keeps what it holds (libbpf does the same).
-            if let (Some(offset), Some(arena_data), true) =
-                (arena_data_offset, &object.arena_data, map.is_arena())
-            {
-                if kept {
-                    if let Some(region) = data.arena_region() {
-                        log::debug!(
-                            "arena `{}` reused at {:#x}; its globals keep their values",
-                            map.name,
-                            region.address()
-                        );
-                    }
-                } else {
-                    data.place_arena_data(offset, arena_data)
-                        .map_err(map_error)?;
-                }
-            }
-            created.insert(map.name.clone(), Map::from(data));
-        }
-        // Map-in-map slots name other maps of the object, so they are filled once all exist.
-        for map in &object.maps {
-            for slot in &map.initial_slots {
-                let SlotTarget::Map(target) = &slot.target else {
-                    continue;
-                };
-                let slot_error = |reason: String| BpfError::MapSlot {
-                    map: map.name.clone(),
-                    index: slot.index,
-                    target: target.clone(),
-                    reason,
-                };
-                let inner = created
-                    .get(target)
-                    .ok_or_else(|| slot_error("no such map".to_owned()))?;
-                let outer = created
-                    .get(&map.name)
-                    .ok_or_else(|| slot_error("outer map was not created".to_owned()))?;
-                outer
-                    .data()
-                    .set_fd_slot(slot.index, inner.data().fd().as_fd())
-                    .map_err(|e| slot_error(e.to_string()))?;
             }
         }
-        new_pins.0.clear();
-        Ok(created)
+        created.insert(map.name.clone(), Map::from(data));
     }
+    // Map-in-map slots name other maps of the object, so they are filled once all exist.
+    for map in &object.maps {
+        for slot in &map.initial_slots {
+            let SlotTarget::Map(target) = &slot.target else {
+                continue;
+            };
+            let slot_error = |reason: String| BpfError::MapSlot {
+                map: map.name.clone(),
+                index: slot.index,
+                target: target.clone(),
+                reason,
+            };
+            let inner = created
+                .get(target)
+                .ok_or_else(|| slot_error("no such map".to_owned()))?;
+            let outer = created
+                .get(&map.name)
+                .ok_or_else(|| slot_error("outer map was not created".to_owned()))?;
+            outer
+                .data()
+                .set_fd_slot(slot.index, inner.data().fd().as_fd())
+                .map_err(|e| slot_error(crate::ErrorChain(&e).to_string()))?;
+        }
+    }
+    new_pins.0.clear();
+    Ok(created)
 }
 
 /// The object's map `name`, which a loader setting names.
@@ -372,7 +444,10 @@ fn with_btf_fallback(
 ) -> Result<MapData, MapError> {
     match create(btf_fd) {
         Err(e) if btf_fd.is_some() && e.errno().is_some() => {
-            log::debug!("map creation with BTF failed ({e}); retrying without BTF");
+            log::debug!(
+                "map creation with BTF failed ({}); retrying without BTF",
+                crate::ErrorChain(&e)
+            );
             create(None)
         }
         other => other,
@@ -462,6 +537,17 @@ pub struct Bpf {
 }
 
 impl Bpf {
+    /// Parses the object file at `path` with default settings, to inspect and change its
+    /// programs and maps before [`OpenBpf::load`].
+    pub fn open_file(path: impl AsRef<Path>) -> Result<OpenBpf, BpfError> {
+        BpfLoader::new().open_file(path)
+    }
+
+    /// Parses an object from its bytes with default settings (see [`Bpf::open_file`]).
+    pub fn open(bytes: &[u8]) -> Result<OpenBpf, BpfError> {
+        BpfLoader::new().open(bytes)
+    }
+
     /// Opens the object file at `path` with default settings.
     pub fn load_file(path: impl AsRef<Path>) -> Result<Bpf, BpfError> {
         BpfLoader::new().load_file(path)
@@ -492,11 +578,27 @@ impl Bpf {
         self.programs.iter_mut().map(|(n, p)| (n.as_str(), p))
     }
 
+    /// Loads every program whose autoload is on (libbpf's `bpf_object__load`): all but
+    /// `SEC("?...")` programs and those turned off with
+    /// [`set_autoload`](Program::set_autoload); programs already loaded stay as they are.
+    /// Stops at the first failure, whose error names the program; returns the names of the
+    /// programs it loaded, in name order.
+    pub fn load_all(&mut self) -> Result<Vec<String>, ProgramError> {
+        let mut loaded = Vec::new();
+        for (name, program) in &mut self.programs {
+            if program.autoload() && program.fd().is_err() {
+                program.load()?;
+                loaded.push(name.clone());
+            }
+        }
+        Ok(loaded)
+    }
+
     /// Loads and attaches every program whose section names its target (libbpf's skeleton
     /// `attach()`), skipping `SEC("?...")` programs and those whose type needs arguments (see
     /// [`Program::attach_from_section`]). Stops at the first failure, whose error names the
     /// program; returns the names of the programs attached, in name order.
-    pub fn attach_all(&mut self) -> Result<Vec<String>, crate::programs::ProgramError> {
+    pub fn attach_all(&mut self) -> Result<Vec<String>, ProgramError> {
         let mut attached = Vec::new();
         for (name, program) in &mut self.programs {
             if program.autoload() && program.attach_from_section()? {
@@ -509,7 +611,7 @@ impl Bpf {
     /// Like [`attach_all`](Self::attach_all), but tries every program and reports each one's
     /// outcome instead of stopping at the first failure: for objects carrying alternatives (an
     /// fentry program and its kprobe twin) of which the kernel takes only some.
-    pub fn attach_each(&mut self) -> Vec<(String, Result<bool, crate::programs::ProgramError>)> {
+    pub fn attach_each(&mut self) -> Vec<(String, Result<bool, ProgramError>)> {
         self.programs
             .iter_mut()
             .filter(|(_, program)| program.autoload())

@@ -12,10 +12,17 @@
 //! ```
 
 mod bpf;
+pub mod btf;
+mod error_chain;
 pub mod features;
+pub mod kernel;
 mod kernel_config;
 pub mod maps;
 mod object_btf;
+mod open;
 pub mod programs;
 
-pub use bpf::{Bpf, BpfError, BpfLoader, TargetBtf};
+pub use bpf::{Bpf, BpfError, BpfLoader};
+pub use error_chain::ErrorChain;
+pub use object_btf::TargetBtf;
+pub use open::{OpenBpf, OpenMapMut, OpenProgramMut};

@@ -2,7 +2,7 @@
 //! kernel accepts) and the target BTF for CO-RE.
 
 use std::os::fd::OwnedFd;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
 
 use bpf_core::btf::Btf;
@@ -10,8 +10,17 @@ use bpf_core::btf::core::CoreTarget;
 use bpf_core::obj::Object;
 use bpf_sys::btf::btf_load;
 
-use crate::TargetBtf;
 use crate::features;
+
+/// Which BTF CO-RE relocations are computed against.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum TargetBtf {
+    /// The running kernel's (`/sys/kernel/btf/vmlinux`).
+    #[default]
+    Kernel,
+    /// A BTF file (raw BTF or an ELF with a `.BTF` section).
+    File(PathBuf),
+}
 
 /// The object's BTF as loaded into the kernel.
 #[derive(Debug)]

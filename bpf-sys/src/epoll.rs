@@ -61,15 +61,24 @@ impl Epoll {
         Ok(())
     }
 
-    /// Waits up to `timeout` (`None`: forever) and fills `ready` with tokens; returns how many.
+    /// Waits up to `timeout` (`None`: forever) and fills `ready` with tokens (at most 64 per
+    /// call); returns how many.
     pub fn wait(&self, ready: &mut [u64], timeout: Option<Duration>) -> io::Result<usize> {
-        let mut events = vec![libc::epoll_event { events: 0, u64: 0 }; ready.len().max(1)];
-        let timeout_ms = timeout.map_or(-1, |t| i32::try_from(t.as_millis()).unwrap_or(i32::MAX));
-        let max = i32::try_from(events.len()).unwrap_or(i32::MAX);
+        let mut events = [libc::epoll_event { events: 0, u64: 0 }; 64];
+        let max = ready.len().clamp(1, events.len());
+        let timeout_ms = timeout.map_or(-1, |t| {
+            // Round up: a wait shorter than a millisecond must not become a busy poll.
+            i32::try_from(t.as_micros().div_ceil(1000)).unwrap_or(i32::MAX)
+        });
         loop {
             // SAFETY: `events` has room for `max` entries and lives across the call.
             let n = unsafe {
-                libc::epoll_wait(self.fd.as_raw_fd(), events.as_mut_ptr(), max, timeout_ms)
+                libc::epoll_wait(
+                    self.fd.as_raw_fd(),
+                    events.as_mut_ptr(),
+                    max as i32,
+                    timeout_ms,
+                )
             };
             if n < 0 {
                 let e = io::Error::last_os_error();
@@ -95,10 +104,21 @@ impl AsFd for Epoll {
 
 /// Waits up to `timeout` (`None`: forever) until `fd` is readable; false on timeout.
 pub fn wait_readable(fd: BorrowedFd<'_>, timeout: Option<Duration>) -> io::Result<bool> {
-    let timeout_ms = timeout.map_or(-1, |t| i32::try_from(t.as_millis()).unwrap_or(i32::MAX));
+    wait_for(fd, libc::POLLIN, timeout)
+}
+
+/// Waits up to `timeout` (`None`: forever) until `fd` is writable; false on timeout.
+pub fn wait_writable(fd: BorrowedFd<'_>, timeout: Option<Duration>) -> io::Result<bool> {
+    wait_for(fd, libc::POLLOUT, timeout)
+}
+
+fn wait_for(fd: BorrowedFd<'_>, events: i16, timeout: Option<Duration>) -> io::Result<bool> {
+    let timeout_ms = timeout.map_or(-1, |t| {
+        i32::try_from(t.as_micros().div_ceil(1000)).unwrap_or(i32::MAX)
+    });
     let mut pollfd = libc::pollfd {
         fd: fd.as_raw_fd(),
-        events: libc::POLLIN,
+        events,
         revents: 0,
     };
     loop {

@@ -179,11 +179,33 @@ mod tests {
         }
         let bytes = FileBytes::read(path).unwrap();
         assert_eq!(bytes.as_slice(), std::fs::read(path).unwrap().as_slice());
-        if !bytes.is_mapped() {
+        // Whether the kernel maps this file (Linux 6.15+), asked with a bare mmap(2).
+        let file = std::fs::File::open(path).unwrap();
+        // SAFETY: a fresh read-only private mapping of an open file, unmapped right after.
+        let raw = unsafe {
+            libc::mmap(
+                std::ptr::null_mut(),
+                4096,
+                libc::PROT_READ,
+                libc::MAP_PRIVATE,
+                std::os::fd::AsRawFd::as_raw_fd(&file),
+                0,
+            )
+        };
+        if raw == libc::MAP_FAILED {
             println!(
-                "SKIPPED file_map::tests::vmlinux_btf_maps_and_matches_read: kernel does not mmap {path}"
+                "SKIPPED file_map::tests::vmlinux_btf_maps_and_matches_read: mmap(2) of {path} \
+                 fails: {}",
+                std::io::Error::last_os_error()
             );
+            return;
         }
+        // SAFETY: unmapping exactly what mmap returned above.
+        unsafe { libc::munmap(raw, 4096) };
+        assert!(
+            bytes.is_mapped(),
+            "the kernel maps {path}, FileBytes did not"
+        );
     }
 
     #[test]

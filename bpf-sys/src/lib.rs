@@ -6,8 +6,11 @@
 
 #![warn(missing_docs)]
 
+#[cfg(feature = "tokio")]
+pub mod async_fd;
 pub mod attach;
 pub mod btf;
+pub mod capability;
 pub mod epoll;
 pub mod error;
 pub mod file_map;
@@ -22,17 +25,21 @@ mod log;
 pub mod map;
 pub mod misc;
 pub mod mmap;
+pub mod mount;
 pub mod netlink;
 pub mod netns;
 pub mod obj;
 pub mod perf_event;
+pub mod perf_ring;
 pub mod pod;
 pub mod prog;
 pub mod reuseport;
+pub mod ring_buf;
 pub mod socket;
 pub mod sockopt;
 mod syscall;
 pub mod test_run;
+pub mod user_ring_buf;
 pub mod util;
 
 pub use error::{

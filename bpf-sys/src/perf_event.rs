@@ -4,6 +4,7 @@ use std::ffi::CStr;
 use std::io;
 use std::mem::MaybeUninit;
 use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
+use std::path::Path;
 
 use crate::error::{Command, PerfEventIoctl, SyscallError};
 use crate::generated::{PERF_FLAG_FD_CLOEXEC, perf_event_attr, perf_event_query_bpf};
@@ -239,21 +240,15 @@ fn parse_config_bit(text: &str) -> Option<u32> {
     text.trim().strip_prefix("config:")?.parse().ok()
 }
 
-/// The perf tracepoint id of `category/name` from tracefs.
-pub fn tracepoint_id(category: &str, name: &str) -> io::Result<u64> {
-    let mut last = None;
-    for root in ["/sys/kernel/tracing", "/sys/kernel/debug/tracing"] {
-        let path = format!("{root}/events/{category}/{name}/id");
-        match std::fs::read_to_string(&path) {
-            Ok(text) => {
-                return text.trim().parse().map_err(|_| {
-                    io::Error::new(io::ErrorKind::InvalidData, format!("{path}: {text:?}"))
-                });
-            }
-            Err(e) => last = Some(e),
-        }
-    }
-    Err(last.unwrap_or_else(|| io::Error::from(io::ErrorKind::NotFound)))
+/// The perf tracepoint id of `category/name`, read from `tracefs` (the mount point of a
+/// tracefs, e.g. `/sys/kernel/tracing`).
+pub fn tracepoint_id(tracefs: &Path, category: &str, name: &str) -> io::Result<u64> {
+    let path = tracefs.join("events").join(category).join(name).join("id");
+    let text = std::fs::read_to_string(&path)?;
+    text.trim().parse().map_err(|_| {
+        let message = format!("{}: {text:?}", path.display());
+        io::Error::new(io::ErrorKind::InvalidData, message)
+    })
 }
 
 #[cfg(test)]

@@ -56,3 +56,26 @@ pub fn attach_reuseport_prog(
         prog_fd.as_raw_fd(),
     )
 }
+
+/// Whether `sock` has a socket filter (`SO_GET_FILTER`: the kernel answers the length of a
+/// classic filter, `EACCES` for an eBPF one, 0 for none).
+pub fn socket_filter_attached(sock: BorrowedFd<'_>) -> std::io::Result<bool> {
+    let mut len: libc::socklen_t = 0;
+    // SAFETY: a zero length asks only for the filter's size; no buffer is written.
+    let ret = unsafe {
+        libc::getsockopt(
+            sock.as_raw_fd(),
+            libc::SOL_SOCKET,
+            libc::SO_GET_FILTER,
+            std::ptr::null_mut(),
+            &raw mut len,
+        )
+    };
+    if ret == 0 {
+        return Ok(len != 0);
+    }
+    match std::io::Error::last_os_error() {
+        e if e.raw_os_error() == Some(libc::EACCES) => Ok(true),
+        e => Err(e),
+    }
+}

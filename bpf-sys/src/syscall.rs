@@ -5,22 +5,75 @@ use std::io;
 use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
 
 use crate::error::{BpfCommand, SyscallError};
-use crate::generated::bpf_attr;
+use crate::generated::{
+    bpf_attr, bpf_attr__bindgen_ty_1, bpf_attr__bindgen_ty_2, bpf_attr__bindgen_ty_3,
+    bpf_attr__bindgen_ty_4, bpf_attr__bindgen_ty_5, bpf_attr__bindgen_ty_6, bpf_attr__bindgen_ty_7,
+    bpf_attr__bindgen_ty_8, bpf_attr__bindgen_ty_9, bpf_attr__bindgen_ty_10,
+    bpf_attr__bindgen_ty_11, bpf_attr__bindgen_ty_12, bpf_attr__bindgen_ty_13,
+    bpf_attr__bindgen_ty_14, bpf_attr__bindgen_ty_15, bpf_attr__bindgen_ty_16,
+    bpf_attr__bindgen_ty_17, bpf_attr__bindgen_ty_18, bpf_attr__bindgen_ty_19,
+    bpf_attr__bindgen_ty_20,
+};
 
 /// Flag telling map create / prog load / BTF load that a token fd is set (anonymous UAPI enum).
 pub(crate) const BPF_F_TOKEN_FD: u32 = 1 << 16;
 
+/// The bytes of `bpf_attr` that `cmd` reads: its member of the union, as libbpf passes
+/// (`offsetofend` of the command's last field). The kernel copies only these, and a kernel
+/// older than the member still accepts it as long as the fields it lacks are zero.
+pub(crate) const fn attr_size(cmd: BpfCommand) -> usize {
+    match cmd {
+        BpfCommand::MapCreate => size_of::<bpf_attr__bindgen_ty_1>(),
+        BpfCommand::MapLookupElem
+        | BpfCommand::MapUpdateElem
+        | BpfCommand::MapDeleteElem
+        | BpfCommand::MapGetNextKey
+        | BpfCommand::MapLookupAndDeleteElem
+        | BpfCommand::MapFreeze => size_of::<bpf_attr__bindgen_ty_2>(),
+        BpfCommand::MapLookupBatch
+        | BpfCommand::MapLookupAndDeleteBatch
+        | BpfCommand::MapUpdateBatch
+        | BpfCommand::MapDeleteBatch => size_of::<bpf_attr__bindgen_ty_3>(),
+        BpfCommand::ProgLoad => size_of::<bpf_attr__bindgen_ty_4>(),
+        BpfCommand::ObjPin | BpfCommand::ObjGet => size_of::<bpf_attr__bindgen_ty_5>(),
+        BpfCommand::ProgAttach | BpfCommand::ProgDetach => size_of::<bpf_attr__bindgen_ty_6>(),
+        BpfCommand::ProgTestRun => size_of::<bpf_attr__bindgen_ty_7>(),
+        BpfCommand::ProgGetNextId
+        | BpfCommand::MapGetNextId
+        | BpfCommand::BtfGetNextId
+        | BpfCommand::LinkGetNextId
+        | BpfCommand::ProgGetFdById
+        | BpfCommand::MapGetFdById
+        | BpfCommand::BtfGetFdById
+        | BpfCommand::LinkGetFdById => size_of::<bpf_attr__bindgen_ty_8>(),
+        BpfCommand::ObjGetInfoByFd => size_of::<bpf_attr__bindgen_ty_9>(),
+        BpfCommand::ProgQuery => size_of::<bpf_attr__bindgen_ty_10>(),
+        BpfCommand::RawTracepointOpen => size_of::<bpf_attr__bindgen_ty_11>(),
+        BpfCommand::BtfLoad => size_of::<bpf_attr__bindgen_ty_12>(),
+        BpfCommand::TaskFdQuery => size_of::<bpf_attr__bindgen_ty_13>(),
+        BpfCommand::LinkCreate => size_of::<bpf_attr__bindgen_ty_14>(),
+        BpfCommand::LinkUpdate => size_of::<bpf_attr__bindgen_ty_15>(),
+        BpfCommand::LinkDetach => size_of::<bpf_attr__bindgen_ty_16>(),
+        BpfCommand::EnableStats => size_of::<bpf_attr__bindgen_ty_17>(),
+        BpfCommand::IterCreate => size_of::<bpf_attr__bindgen_ty_18>(),
+        BpfCommand::ProgBindMap => size_of::<bpf_attr__bindgen_ty_19>(),
+        BpfCommand::TokenCreate => size_of::<bpf_attr__bindgen_ty_20>(),
+    }
+}
+
 /// Calls bpf(2) with `attr`, returning the non-negative result.
+#[inline]
 pub(crate) fn sys_bpf(cmd: BpfCommand, attr: &mut bpf_attr) -> Result<i64, SyscallError> {
+    let size = attr_size(cmd);
     loop {
-        // SAFETY: `attr` is a valid, fully initialised bpf_attr of the size we pass; any pointers
-        // inside it were set by the caller from live buffers that outlive this call.
+        // SAFETY: `attr` is a valid, fully initialised bpf_attr at least `size` bytes long; any
+        // pointers inside it were set by the caller from live buffers that outlive this call.
         let ret = unsafe {
             libc::syscall(
                 libc::SYS_bpf,
                 cmd.raw() as libc::c_long,
                 attr as *mut bpf_attr,
-                size_of::<bpf_attr>(),
+                size,
             )
         };
         if ret >= 0 {
@@ -115,6 +168,15 @@ pub(crate) fn name_from_c(name: &[libc::c_char]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn attr_sizes_end_at_each_commands_last_field() {
+        // map_fd, key, value, flags: what libbpf passes for element commands.
+        assert_eq!(attr_size(BpfCommand::MapLookupElem), 32);
+        assert_eq!(attr_size(BpfCommand::MapLookupBatch), 56);
+        assert!(attr_size(BpfCommand::ProgLoad) <= size_of::<bpf_attr>());
+        assert!(attr_size(BpfCommand::LinkCreate) <= size_of::<bpf_attr>());
+    }
 
     #[test]
     fn object_name_truncates_at_char_boundary() {

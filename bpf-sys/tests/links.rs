@@ -27,11 +27,10 @@ use common::{Veth, counter_map, counting_prog, read_counter, send_frame};
 
 #[test]
 fn tcx_link_query_revision_update_and_fire() {
-    if common::kernel_older_than(
+    if common::kernel_lacks(
         "links::tcx_link_query_revision_update_and_fire",
-        6,
-        6,
-        "tcx",
+        "BPF_TCX_INGRESS",
+        "tcx links",
     ) {
         return;
     }
@@ -135,10 +134,9 @@ fn xdp_link_fires_and_detaches_on_close() {
 
 #[test]
 fn netfilter_link_sees_local_output() {
-    if common::kernel_older_than(
+    if common::kernel_lacks(
         "links::netfilter_link_sees_local_output",
-        6,
-        4,
+        "BPF_PROG_TYPE_NETFILTER",
         "netfilter programs",
     ) {
         return;
@@ -172,7 +170,10 @@ fn netfilter_link_sees_local_output() {
 #[test]
 fn task_iterator_runs_when_read() {
     let Some(btf_id) = common::vmlinux_func_id("bpf_iter_task") else {
-        println!("SKIPPED links::task_iterator_runs_when_read: bpftool or vmlinux BTF unavailable");
+        println!(
+            "SKIPPED links::task_iterator_runs_when_read: the kernel's BTF has no bpf_iter_task \
+             (or there is none)"
+        );
         return;
     };
     let counter = counter_map("sys_iter_count");

@@ -250,10 +250,9 @@ fn reuseport_program_picks_for_the_group() {
 
 #[test]
 fn token_create_is_refused_outside_a_user_namespace() {
-    if common::kernel_older_than(
+    if common::kernel_lacks(
         "misc::token_create_is_refused_outside_a_user_namespace",
-        6,
-        9,
+        "BPF_TOKEN_CREATE",
         "BPF tokens",
     ) {
         return;

@@ -16,12 +16,12 @@ extern const void init_task __ksym;
 extern const void absent_symbol __ksym __weak;
 
 __u64 out[8];
+__s32 kfunc_target = 1;
+__s64 kfunc_pid = -1;
 
 SEC("syscall")
 int use_externs(void *ctx)
 {
-	struct task_struct *task;
-
 	out[0] = LINUX_KERNEL_VERSION;
 	out[1] = CONFIG_BPF_SYSCALL;
 	out[2] = CONFIG_NET_SCH_INGRESS;
@@ -30,10 +30,21 @@ int use_externs(void *ctx)
 	out[5] = (__u64)&init_task;
 	out[6] = (__u64)&absent_symbol;
 	out[7] = (__u64)*(const int *)bpf_this_cpu_ptr(&bpf_prog_active);
+	return 0;
+}
+
+// Kfuncs apart, so the externs above load on kernels that predate these kfuncs (6.1).
+SEC("syscall")
+int use_kfuncs(void *ctx)
+{
+	struct task_struct *task;
+
 	bpf_rcu_read_lock();
-	task = bpf_task_from_pid(1);
-	if (task)
+	task = bpf_task_from_pid(kfunc_target);
+	if (task) {
+		kfunc_pid = task->pid;
 		bpf_task_release(task);
+	}
 	bpf_rcu_read_unlock();
 	return 0;
 }

@@ -35,11 +35,12 @@ fn decode_all(btf: &Btf) -> usize {
     names
 }
 
-fn vmlinux() -> Option<Btf> {
+/// The parsed vmlinux BTF, or `None` after printing `test`'s SKIPPED line where it is missing.
+fn vmlinux(test: &str) -> Option<Btf> {
     match std::fs::metadata(VMLINUX) {
         Ok(_) => Some(Btf::from_file(VMLINUX).expect("parse vmlinux")),
         Err(e) => {
-            println!("SKIPPED btf_kernel: {VMLINUX}: {e}");
+            println!("SKIPPED btf_kernel::{test}: {VMLINUX}: {e}");
             None
         }
     }
@@ -47,7 +48,9 @@ fn vmlinux() -> Option<Btf> {
 
 #[test]
 fn vmlinux_parses_and_round_trips() {
-    let Some(btf) = vmlinux() else { return };
+    let Some(btf) = vmlinux("vmlinux_parses_and_round_trips") else {
+        return;
+    };
     assert!(btf.len() > 1000, "only {} types", btf.len());
     assert!(decode_all(&btf) > btf.len() as usize);
     let bytes = btf.to_bytes();
@@ -69,7 +72,9 @@ fn vmlinux_parses_and_round_trips() {
 
 #[test]
 fn vmlinux_from_file_can_be_extended() {
-    let Some(mut btf) = vmlinux() else { return };
+    let Some(mut btf) = vmlinux("vmlinux_from_file_can_be_extended") else {
+        return;
+    };
     let shared = btf.clone();
     let task = btf.find_by_name_kind("task_struct", BtfKind::Struct);
     assert!(task.is_some());
@@ -82,7 +87,9 @@ fn vmlinux_from_file_can_be_extended() {
 
 #[test]
 fn vmlinux_lookups() {
-    let Some(btf) = vmlinux() else { return };
+    let Some(btf) = vmlinux("vmlinux_lookups") else {
+        return;
+    };
     let task = btf
         .find_by_name_kind("task_struct", BtfKind::Struct)
         .expect("task_struct");
@@ -109,7 +116,9 @@ fn vmlinux_lookups() {
 
 #[test]
 fn module_btf_parses_and_round_trips() {
-    let Some(base) = vmlinux() else { return };
+    let Some(base) = vmlinux("module_btf_parses_and_round_trips") else {
+        return;
+    };
     let base = Arc::new(base);
     let mut modules = 0;
     for entry in std::fs::read_dir("/sys/kernel/btf").unwrap() {

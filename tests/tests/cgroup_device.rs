@@ -25,7 +25,7 @@ fn cgroup_device_fires_on_open_until_detached() {
         let program: &mut CgroupDevice = bpf.program_mut("count_dev").unwrap().try_into().unwrap();
         program.load().unwrap();
         let id = program
-            .attach_with_method(&cgroup.dir, CgroupAttachMode::Single, method)
+            .attach_with_method(&cgroup.dir, CgroupAttachMode::AllowMultiple, method)
             .unwrap();
         assert!(
             hits_during(&bpf, 9, &cgroup, TEST, "dev") >= 5,

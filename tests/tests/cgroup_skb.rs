@@ -34,7 +34,7 @@ fn cgroup_skb_egress_and_ingress_every_method_and_mode() {
         return;
     }
     let cases = [
-        (AttachMethod::Link, CgroupAttachMode::Single),
+        (AttachMethod::Link, CgroupAttachMode::AllowMultiple),
         (AttachMethod::Auto, CgroupAttachMode::AllowMultiple),
         (AttachMethod::Legacy, CgroupAttachMode::Single),
         (AttachMethod::Legacy, CgroupAttachMode::AllowOverride),

@@ -35,7 +35,7 @@ fn sock_ops_fires_on_tcp_connect_until_detached() {
             .unwrap();
         program.load().unwrap();
         let id = program
-            .attach_with_method(&cgroup.dir, CgroupAttachMode::Single, method)
+            .attach_with_method(&cgroup.dir, CgroupAttachMode::AllowMultiple, method)
             .unwrap();
         assert_eq!(
             hits_during(&bpf, 10, &cgroup, TEST, &action),

@@ -26,7 +26,7 @@ fn cgroup_sysctl_fires_on_reads_until_detached() {
             bpf.program_mut("count_sysctl").unwrap().try_into().unwrap();
         program.load().unwrap();
         let id = program
-            .attach_with_method(&cgroup.dir, CgroupAttachMode::Single, method)
+            .attach_with_method(&cgroup.dir, CgroupAttachMode::AllowMultiple, method)
             .unwrap();
         // Reading to EOF takes more than one read(2); each one runs the hook.
         assert!(

@@ -1,12 +1,13 @@
 //! BPF arenas (`BPF_MAP_TYPE_ARENA`, Linux 6.9+): the loader maps each arena when creating it,
 //! places the object's `__arena` globals at its end, and `maps::Arena` reads and writes what
-//! programs see. Kernels without arenas print a SKIPPED line.
+//! programs see. Where a raw arena map create is refused (no arenas in the kernel, or no
+//! CAP_SYS_RESOURCE) each test prints a SKIPPED line naming the cause.
 
 use bpf_programs::maps::{Arena, GlobalData, MapError};
 use bpf_programs::programs::{ProgramError, Syscall};
 use bpf_programs::{Bpf, BpfError, BpfLoader};
 use bpf_sys::util::page_size;
-use integration_tests::skip;
+use integration_tests::{arena_refusal, skip};
 
 const OBJECT: &[u8] = integration_tests::bpf_object!("map_arena.bpf.o");
 const FIXED: &[u8] = integration_tests::bpf_object!("map_arena_fixed.bpf.o");
@@ -15,23 +16,14 @@ const PAGE_MAGIC: u64 = 0x1122_3344_5566_7788;
 /// `map_extra` of `fixed_arena` in map_arena_fixed.bpf.c.
 const FIXED_ADDRESS: u64 = (1 << 44) + (1 << 20);
 
-/// The opened object, or `None` after printing the SKIPPED line where the kernel lacks arenas.
-fn open(test: &str, result: Result<Bpf, BpfError>) -> Option<Bpf> {
-    match result {
-        Err(
-            e @ BpfError::Map {
-                source: MapError::MapTypeNotSupported { .. },
-                ..
-            },
-        ) if !integration_tests::kernel_btf_has_name("BPF_MAP_TYPE_ARENA") => {
-            skip(
-                test,
-                format!("the kernel has no arena maps (no BPF_MAP_TYPE_ARENA in its BTF): {e}"),
-            );
-            None
-        }
-        other => Some(other.expect("the object opens")),
-    }
+/// True after printing the SKIPPED line where a raw arena map create is refused here; the
+/// library's own errors are never a reason to skip.
+fn skipped(test: &str) -> bool {
+    arena_refusal().map(|reason| skip(test, reason)).is_some()
+}
+
+fn open(result: Result<Bpf, BpfError>) -> Bpf {
+    result.expect("the object opens")
 }
 
 fn run(bpf: &mut Bpf, program: &str) -> u32 {
@@ -51,9 +43,10 @@ fn bss_u64(bpf: &Bpf, name: &str) -> u64 {
 #[test]
 fn arena_pages_and_globals_are_shared_with_programs() {
     let test = "map_arena::arena_pages_and_globals_are_shared_with_programs";
-    let Some(mut bpf) = open(test, Bpf::load(OBJECT)) else {
+    if skipped(test) {
         return;
-    };
+    }
+    let mut bpf = open(Bpf::load(OBJECT));
     let mut arena = Arena::try_from(bpf.take_map("arena").unwrap()).unwrap();
     let page = page_size();
     assert_eq!(arena.len(), 4 * page);
@@ -105,12 +98,14 @@ fn arena_pages_and_globals_are_shared_with_programs() {
 #[test]
 fn arena_globals_take_loader_values_and_misuse_is_typed() {
     let test = "map_arena::arena_globals_take_loader_values_and_misuse_is_typed";
-    let result = BpfLoader::new()
-        .set_global("arena_init", &9i32)
-        .load(OBJECT);
-    let Some(mut bpf) = open(test, result) else {
+    if skipped(test) {
         return;
-    };
+    }
+    let mut bpf = open(
+        BpfLoader::new()
+            .set_global("arena_init", &9i32)
+            .load(OBJECT),
+    );
     assert_eq!(run(&mut bpf, "arena_read"), 9);
 
     let map = bpf.map("arena").unwrap();
@@ -155,9 +150,10 @@ fn arena_globals_take_loader_values_and_misuse_is_typed() {
 #[test]
 fn arena_at_map_extra_address_refuses_a_taken_range() {
     let test = "map_arena::arena_at_map_extra_address_refuses_a_taken_range";
-    let Some(mut bpf) = open(test, Bpf::load(FIXED)) else {
+    if skipped(test) {
         return;
-    };
+    }
+    let mut bpf = open(Bpf::load(FIXED));
     {
         let arena = Arena::try_from(bpf.map("fixed_arena").unwrap()).unwrap();
         assert_eq!(arena.address(), FIXED_ADDRESS);

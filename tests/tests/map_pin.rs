@@ -7,6 +7,7 @@ use bpf_core::obj::{Map as ObjMap, MapDef, MapKind};
 use bpf_programs::maps::flags::BPF_ANY;
 use bpf_programs::maps::{HashMap, MapData, MapError, MapInfo};
 use bpf_sys::generated::bpf_map_type;
+use integration_tests::error_chain;
 
 const CHILD_ENV: &str = "MAP_PIN_TEST_CHILD_PATH";
 
@@ -109,5 +110,5 @@ fn pinned_by_definition_is_reused_or_refused() {
 fn opening_a_missing_pin_names_the_command() {
     let err = MapData::from_pin("/sys/fs/bpf/definitely_not_pinned_here").unwrap_err();
     assert_eq!(err.errno(), Some(libc::ENOENT));
-    assert!(err.to_string().contains("BPF_OBJ_GET"), "{err}");
+    assert!(error_chain(&err).contains("BPF_OBJ_GET"), "{err}");
 }

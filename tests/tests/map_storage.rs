@@ -82,20 +82,14 @@ fn socket_storage_by_socket_fd() {
 
 #[test]
 fn cgroup_storage_by_cgroup_fd() {
+    if !integration_tests::kernel_enum_has("bpf_map_type", "BPF_MAP_TYPE_CGRP_STORAGE") {
+        println!(
+            "SKIPPED map_storage::cgroup_storage_by_cgroup_fd: the kernel's enum bpf_map_type has no BPF_MAP_TYPE_CGRP_STORAGE"
+        );
+        return;
+    }
     let btf = int_long_btf();
-    let map = match storage_map(bpf_map_type::BPF_MAP_TYPE_CGRP_STORAGE, "cg_store", &btf) {
-        Ok(map) => map,
-        Err(e @ MapError::MapTypeNotSupported { .. })
-            if !integration_tests::kernel_btf_has_name("BPF_MAP_TYPE_CGRP_STORAGE") =>
-        {
-            integration_tests::skip(
-                "map_storage::cgroup_storage_by_cgroup_fd",
-                format!("no BPF_MAP_TYPE_CGRP_STORAGE in the kernel's BTF (Linux 6.2): {e}"),
-            );
-            return;
-        }
-        Err(e) => panic!("{e}"),
-    };
+    let map = storage_map(bpf_map_type::BPF_MAP_TYPE_CGRP_STORAGE, "cg_store", &btf).unwrap();
     let mut storage = CgrpStorage::<_, i64>::try_from(map).unwrap();
     let cgroup = File::open("/sys/fs/cgroup/unified").unwrap();
     storage.insert(cgroup.as_fd(), 77i64, BPF_ANY).unwrap();
@@ -106,15 +100,14 @@ fn cgroup_storage_by_cgroup_fd() {
 
 #[test]
 fn inode_storage_by_file_fd() {
+    if !integration_tests::kernel_enum_has("bpf_map_type", "BPF_MAP_TYPE_INODE_STORAGE") {
+        println!(
+            "SKIPPED map_storage::inode_storage_by_file_fd: the kernel's enum bpf_map_type has no BPF_MAP_TYPE_INODE_STORAGE"
+        );
+        return;
+    }
     let btf = int_long_btf();
-    let map = match storage_map(bpf_map_type::BPF_MAP_TYPE_INODE_STORAGE, "ino_store", &btf) {
-        Ok(map) => map,
-        Err(e @ MapError::MapTypeNotSupported { .. }) => {
-            println!("SKIPPED map_storage::inode_storage_by_file_fd: {e}");
-            return;
-        }
-        Err(e) => panic!("{e}"),
-    };
+    let map = storage_map(bpf_map_type::BPF_MAP_TYPE_INODE_STORAGE, "ino_store", &btf).unwrap();
     let mut storage = InodeStorage::<_, i64>::try_from(map).unwrap();
     let file = File::open("/proc/self/exe").unwrap();
     storage.insert(file.as_fd(), 3i64, BPF_ANY).unwrap();

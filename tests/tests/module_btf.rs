@@ -10,7 +10,7 @@ use bpf_core::btf::{Btf, BtfKind, TypeKind};
 use bpf_programs::Bpf;
 use bpf_programs::maps::GlobalData;
 use bpf_programs::programs::{FEntry, FEntryError, ProgramError, Syscall, Xdp};
-use integration_tests::{kernel_btf_has_name, skip, skipped_unsupported};
+use integration_tests::{kernel_btf_has_name, skip, skipped_unsupported, trampoline_refusal};
 use net_support::TestNetns;
 
 const OBJECT: &[u8] = integration_tests::bpf_object!("module_btf.bpf.o");
@@ -199,19 +199,34 @@ fn attach_each_reports_every_program_without_stopping() {
         names,
         ["count_veth_open", "lookup_conntrack", "probe_module_types"]
     );
+    // The one program whose section names its target is attached where a raw fentry program
+    // loads, and refused as not supported where it does not; either way the others (no
+    // target in their sections) still get their turn and are left unattached.
+    let refusal = trampoline_refusal();
     for (name, outcome) in &outcomes {
-        match (name.as_str(), outcome) {
-            // The one program whose section names its target: attached, or refused by a
-            // kernel without trampolines, without keeping the others from their turn.
-            ("count_veth_open", Ok(true)) => {}
-            ("count_veth_open", Err(ProgramError::ProgramNotSupported { .. })) => {}
-            // Or unknown to a kernel without module BTF.
+        match (name.as_str(), outcome, &refusal) {
+            ("count_veth_open", Ok(true), None) => {}
+            ("count_veth_open", Err(ProgramError::ProgramNotSupported { .. }), Some(_)) => {}
+            // Or unknown to a kernel without module BTF (5.10).
             (
                 "count_veth_open",
                 Err(ProgramError::FEntry(FEntryError::FunctionNotFound { function, .. })),
+                None,
             ) if function == "veth_open" && !veth_open_described() => {}
-            (_, Ok(false)) => {}
-            (name, other) => panic!("{name}: {other:?}"),
+            ("lookup_conntrack" | "probe_module_types", Ok(false), _) => {}
+            (name, other, refusal) => panic!("{name}: {other:?} (raw fentry probe: {refusal:?})"),
         }
+    }
+    if refusal.is_none() {
+        // Attached means firing: setting up a veth pair opens both ends.
+        {
+            let netns = TestNetns::enter();
+            netns.add_veth_pair();
+        }
+        let fired = veth_opens(&bpf);
+        assert!(
+            fired >= 2,
+            "veth_open ran {fired} times for two ends set up"
+        );
     }
 }

@@ -36,21 +36,13 @@ fn hits(bpf: &Bpf, name: &str) -> u64 {
 
 /// Adds netkit pair `nka` (primary, 10.9.0.1/24) ↔ `nkb` (peer, 10.8.0.1/24), both up, in the
 /// calling thread's namespace: UDP to 10.9.0.3 leaves `nka`, UDP to 10.8.0.3 leaves `nkb`.
-/// `None` (after printing the SKIPPED line) when the kernel has no netkit devices.
+/// `None` (after printing the SKIPPED line) when the kernel is built without netkit devices.
 fn add_pair(netns: &TestNetns, test: &str) -> Option<()> {
-    match netkit_add("nka", "nkb", NetkitMode::L3) {
-        Ok(()) => {}
-        Err(e) if e.errno() == Some(libc::EOPNOTSUPP) => {
-            let why = if integration_tests::kernel_btf_has_name("BPF_NETKIT_PRIMARY") {
-                "this kernel cannot create netkit devices (CONFIG_NETKIT off?)"
-            } else {
-                "this kernel has no netkit (no BPF_NETKIT_PRIMARY in its BTF)"
-            };
-            integration_tests::skip(&format!("net_netkit::{test}"), format!("{why}: {e}"));
-            return None;
-        }
-        Err(e) => panic!("creating a netkit pair: {e}"),
+    if let Some(reason) = integration_tests::config_off("NETKIT") {
+        integration_tests::skip(&format!("net_netkit::{test}"), reason);
+        return None;
     }
+    netkit_add("nka", "nkb", NetkitMode::L3).expect("CONFIG_NETKIT is set: a netkit pair");
     netns.ip(&["addr", "add", "10.9.0.1/24", "dev", "nka"]);
     netns.ip(&["addr", "add", "10.8.0.1/24", "dev", "nkb"]);
     netns.ip(&["link", "set", "nka", "up"]);
@@ -240,11 +232,10 @@ fn netkit_order_revision_and_wrong_interfaces() {
 #[test]
 fn netkit_without_kernel_support_is_not_supported() {
     let _netns = TestNetns::enter();
-    let supported = match netkit_add("nkprobe", "nkprobe1", NetkitMode::L2) {
-        Ok(()) => true,
-        Err(e) if e.errno() == Some(libc::EOPNOTSUPP) => false,
-        Err(e) => panic!("creating a netkit pair: {e}"),
-    };
+    let supported = integration_tests::config_off("NETKIT").is_none();
+    if supported {
+        netkit_add("nkprobe", "nkprobe1", NetkitMode::L2).expect("a netkit pair");
+    }
     let mut bpf = open();
     let program = netkit(&mut bpf, "count_primary");
     program.load().unwrap();

@@ -111,6 +111,12 @@ fn sk_skb_parser_and_verdict_run_on_receives_until_dropped() {
             assert!(ids.is_empty(), "still attached: {ids:?}");
         }
     }
+    // A socket inserted now gets no programs: traffic leaves the counters alone.
+    let (mut client, mut server) = tcp_pair();
+    map.set(0, server.as_fd(), 0).unwrap();
+    exchange(&mut client, &mut server, 3);
+    assert_eq!(value_at(&bpf, "hits", 1), parsed, "parser ran after drop");
+    assert_eq!(value_at(&bpf, "hits", 2), judged, "verdict ran after drop");
 }
 
 #[test]
@@ -120,8 +126,10 @@ fn sk_msg_attach_to_non_sockmap_fails_with_errno() {
     program.load().unwrap();
     let not_a_map = std::fs::File::open("/dev/null").unwrap();
     let err = program.attach(&not_a_map).unwrap_err();
+    // The kernel looks the fd up as a map and finds a plain file: EINVAL from BPF_PROG_ATTACH.
     assert!(
-        matches!(err, ProgramError::Syscall { .. }) && err.errno().is_some(),
+        matches!(&err, ProgramError::Syscall { what, .. } if *what == "BPF_PROG_ATTACH"),
         "{err:?}"
     );
+    assert_eq!(err.errno(), Some(libc::EINVAL), "{err:?}");
 }

@@ -4,10 +4,8 @@ use std::os::fd::AsFd;
 
 use bpf_programs::Bpf;
 use bpf_programs::maps::GlobalData;
-use bpf_programs::programs::{
-    Extension, ExtensionError, FEntry, FEntryError, ProgramError, Syscall,
-};
-use integration_tests::{skip, skipped_unsupported};
+use bpf_programs::programs::{Extension, FEntry, FEntryError, ProgramError, Syscall};
+use integration_tests::skipped_unsupported;
 
 const OBJECT: &[u8] = integration_tests::bpf_object!("prog_extension.bpf.o");
 
@@ -34,13 +32,6 @@ fn extension_replaces_function() {
         .unwrap();
     assert_eq!(extension.section_function(), Some("compute"));
     let loaded = extension.load(target.fd().unwrap().as_fd(), "compute");
-    if let Err(ProgramError::Extension(ExtensionError::TargetWithoutBtf { .. })) = &loaded {
-        skip(
-            test,
-            "programs are loaded without BTF until BTF loading lands",
-        );
-        return;
-    }
     if skipped_unsupported(test, &loaded) {
         return;
     }

@@ -3,6 +3,7 @@
 use std::io::Read;
 
 use bpf_programs::programs::{Iter, IterError, ProgramError};
+use bpf_sys::ids::{ObjectKind, fd_by_id};
 use integration_tests::{counter, gettid, open_for_this_thread};
 
 const OBJECT: &[u8] = integration_tests::bpf_object!("prog_iter.bpf.o");
@@ -30,12 +31,32 @@ fn iter_task_lists_this_thread() {
     // A taken link still makes new instances; after dropping it the program stops running.
     let program: &mut Iter = bpf.program_mut("dump_tasks").unwrap().try_into().unwrap();
     let link = program.take_link(link).unwrap();
+    let link_id = link.inner().info().unwrap().id();
     let mut again = String::new();
     link.open().unwrap().read_to_string(&mut again).unwrap();
     assert!(again.lines().count() > 1);
+    let ran = counter(&bpf, "hits");
+    assert_eq!(ran, (output.lines().count() + again.lines().count()) as u64);
     drop(link);
     let program: &mut Iter = bpf.program_mut("dump_tasks").unwrap().try_into().unwrap();
     assert_eq!(program.data().link_count(), 0);
+    // An iterator runs only through its link: the kernel itself must have freed it (a child
+    // forked meanwhile by a parallel test holds the fd until it execs, hence the wait).
+    let gone = (0..100).any(|_| {
+        let lookup = fd_by_id(ObjectKind::Link, link_id, 0);
+        let gone = lookup
+            .as_ref()
+            .is_err_and(|e| e.errno() == Some(libc::ENOENT));
+        if !gone {
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+        gone
+    });
+    assert!(
+        gone,
+        "link {link_id} still exists in the kernel after its drop"
+    );
+    assert_eq!(counter(&bpf, "hits"), ran, "ran after its link dropped");
 }
 
 #[test]

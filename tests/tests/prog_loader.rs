@@ -5,7 +5,7 @@ use bpf_programs::maps::{ArrayOfMaps, GlobalData, HashMap, MapError};
 use bpf_programs::programs::{ProgramError, RawTracePoint, VerifierLogLevel};
 use bpf_programs::{Bpf, BpfError, BpfLoader, TargetBtf};
 use bpf_sys::test_run::TestRunAttr;
-use integration_tests::gettid;
+use integration_tests::{error_chain, gettid};
 
 const OBJECT: &[u8] = integration_tests::bpf_object!("prog_loader.bpf.o");
 
@@ -182,7 +182,7 @@ fn loader_unresolvable_extern_fails_only_its_program() {
         matches!(&err, ProgramError::Relocation { program, .. } if program == "uses_missing_ksym"),
         "{err:?}"
     );
-    assert!(err.to_string().contains("no_such_ksym_xyz"), "{err}");
+    assert!(error_chain(&err).contains("no_such_ksym_xyz"), "{err}");
     assert_eq!(run(&mut bpf, "tail_target").unwrap(), 42);
 }
 

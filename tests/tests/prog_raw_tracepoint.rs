@@ -2,7 +2,7 @@
 
 use bpf_programs::programs::{ProgramError, RawTracePoint, RawTracePointError};
 use bpf_programs::{Bpf, BpfLoader};
-use integration_tests::{counter, getpid_n, gettid};
+use integration_tests::{counter, error_chain, getpid_n, gettid};
 
 const OBJECT: &[u8] = integration_tests::bpf_object!("prog_raw_tracepoint.bpf.o");
 
@@ -97,7 +97,7 @@ fn raw_tracepoint_verifier_rejection_carries_log() {
         .expect("a load error with a verifier log");
     assert!(!log.is_empty(), "empty verifier log: {err}");
     assert!(err.to_string().contains("unchecked_lookup"), "{err}");
-    assert!(err.to_string().contains("invalid mem access"), "{err}");
+    assert!(error_chain(&err).contains("invalid mem access"), "{err}");
     // The other program of the object still loads.
     let good: &mut RawTracePoint = bpf
         .program_mut("count_sys_enter")

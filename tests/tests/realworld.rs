@@ -3,7 +3,7 @@
 
 use std::process::Command;
 
-use bpf_programs::maps::{GlobalData, HashMap};
+use bpf_programs::maps::{GlobalData, HashMap, RingBuf};
 use bpf_programs::programs::{RawTracePoint, TracePoint};
 use bpf_programs::{Bpf, BpfLoader};
 
@@ -15,12 +15,42 @@ fn bss_u64(bpf: &Bpf, name: &str) -> u64 {
     bss.get::<u64>(name).expect("variable in .bss")
 }
 
+/// `struct event` of rw_execsnoop.bpf.c as the ring buffer carries it.
+struct ExecEvent {
+    pid: i32,
+    ppid: i32,
+    retval: i32,
+    args_count: i32,
+    comm: String,
+    first_arg: String,
+}
+
+impl ExecEvent {
+    fn parse(bytes: &[u8]) -> ExecEvent {
+        assert_eq!(bytes.len(), 552, "sizeof(struct event)");
+        let i32_at = |at: usize| i32::from_ne_bytes(bytes[at..at + 4].try_into().unwrap());
+        let c_string = |field: &[u8]| {
+            let end = field.iter().position(|&b| b == 0).unwrap_or(field.len());
+            String::from_utf8_lossy(&field[..end]).into_owned()
+        };
+        ExecEvent {
+            pid: i32_at(0),
+            ppid: i32_at(4),
+            retval: i32_at(12),
+            args_count: i32_at(16),
+            comm: c_string(&bytes[24..40]),
+            first_arg: c_string(&bytes[40..104]),
+        }
+    }
+}
+
 #[test]
 fn tracepoint_execsnoop_sees_our_children_exec() {
     let mut bpf = BpfLoader::new()
         .set_global("ignore_failed", &0u8)
         .load(EXECSNOOP)
         .expect("execsnoop opens");
+    let mut ring = RingBuf::try_from(bpf.take_map("rb").unwrap()).unwrap();
     for name in [
         "tracepoint__syscalls__sys_enter_execve",
         "tracepoint__syscalls__sys_exit_execve",
@@ -31,15 +61,38 @@ fn tracepoint_execsnoop_sees_our_children_exec() {
             .unwrap_or_else(|e| panic!("{name} loads: {e}"));
         program.attach_default().unwrap();
     }
+    let mut children = Vec::new();
     for _ in 0..3 {
-        let status = Command::new("/bin/true").status().expect("spawn /bin/true");
-        assert!(status.success());
+        let mut child = Command::new("/bin/true").spawn().expect("spawn /bin/true");
+        children.push(child.id() as i32);
+        assert!(child.wait().unwrap().success());
+    }
+    // Other processes on the machine exec too: only our three children count.
+    let mut ours = Vec::new();
+    while let Some(item) = ring.next() {
+        let event = ExecEvent::parse(&item);
+        if event.ppid == std::process::id() as i32 && children.contains(&event.pid) {
+            ours.push(event);
+        }
+    }
+    let pids: Vec<i32> = ours.iter().map(|e| e.pid).collect();
+    assert_eq!(pids, children, "one exit event per child, in order");
+    for event in &ours {
+        assert_eq!(event.retval, 0, "execve succeeded");
+        assert_eq!(event.comm, "true", "comm after the exec");
+        assert_eq!(event.args_count, 1);
+        assert_eq!(
+            event.first_arg, "/bin/true",
+            "argv[0] read from user memory"
+        );
     }
     assert!(bss_u64(&bpf, "exec_count") >= 3, "enter handler ran");
     assert!(bss_u64(&bpf, "exit_count") >= 3, "exit handler ran");
+    // The exit handler deletes each entry the enter handler made.
     let execs: HashMap<_, i32, [u8; 552]> = HashMap::try_from(bpf.map("execs").unwrap()).unwrap();
-    // Entries are deleted at exit, so a finished exec leaves none of ours behind.
-    assert!(execs.keys().count() < 10240);
+    for pid in &children {
+        assert!(execs.get(pid, 0).unwrap().is_none(), "entry of {pid} left");
+    }
 }
 
 #[test]

@@ -2,6 +2,7 @@
 
 mod bench_btf;
 mod bench_load;
+mod bench_readers;
 mod build_bpf;
 mod build_kernel;
 mod codegen;
@@ -21,6 +22,7 @@ fn usage() -> ExitCode {
          test [cargo args]   run every test against this machine's kernel\n  \
          vm-test [--help]    run the integration tests on a second kernel under qemu\n  \
          bench-load [object] time a first load of an object, ours against libbpf\n  \
+         bench-readers [case] ring buffer, perf buffer and lookup throughput, ours against libbpf\n  \
          summary             per program type results of test and vm-test, side by side\n  \
          fetch-kernel [--arch A] <suite>  unpack the newest Debian kernel of apt suites\n  \
          build-kernel        build (once, cached) the kernel where lirc_mode2 fires"
@@ -39,6 +41,7 @@ fn main() -> ExitCode {
         "build-bpf" => build_bpf::run(rest),
         "bench-btf" => bench_btf::run(rest),
         "bench-load" => bench_load::run(rest),
+        "bench-readers" => bench_readers::run(rest),
         "vm-test" => vm_test::run(rest),
         "summary" => summary::run(rest),
         "fetch-kernel" => fetch_kernel::run(rest),

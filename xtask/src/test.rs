@@ -1,6 +1,7 @@
 //! `cargo xtask test`: every test of the workspace against this machine's kernel.
 //!
-//! Besides echoing cargo, it records each `integration-tests` test's outcome in
+//! Besides echoing cargo, it records the outcome of each test of the packages the guests run
+//! (`integration-tests`, `bpf-sys`, `bpf-core`) in
 //! `target/host-test-summary.txt` (the layout of `target/vm-test-summaries/<release>.txt`) for
 //! `cargo xtask summary`.
 
@@ -11,7 +12,7 @@ use std::process::{Command, Stdio};
 use std::time::Instant;
 
 use crate::vm_test::build;
-use crate::vm_test::report::{Outcome, Report, TestResult};
+use crate::vm_test::report::{self, Outcome, Report, TestResult};
 
 /// Mounts a filesystem unless something is already mounted there.
 fn ensure_mounted(fstype: &str, target: &str) {
@@ -126,18 +127,31 @@ impl HostParser {
         }
     }
 
+    /// The SKIPPED line of `test` of `binary`, which names it `<binary>::<test>`; a lower
+    /// layer's binary (`bpf-sys.attach`) without its package, a unit test by its path alone.
+    fn skip_of(&self, binary: &str, test: &str) -> Option<&String> {
+        let target = binary.split_once('.').map_or(binary, |(_, target)| target);
+        [
+            format!("{binary}::{test}"),
+            format!("{target}::{test}"),
+            test.to_string(),
+        ]
+        .iter()
+        .find_map(|path| self.skips.get(path))
+    }
+
     /// The outcomes; an `ok` test that printed its SKIPPED line was skipped.
     fn results(&self) -> Vec<TestResult> {
         self.statuses
             .iter()
             .map(|(binary, test, status)| {
                 let outcome = match status {
-                    Status::Ok => match self.skips.get(&format!("{binary}::{test}")) {
+                    Status::Ok => match self.skip_of(binary, test) {
                         Some(skip) => Outcome::Skip(skip.clone()),
                         None => Outcome::Pass,
                     },
                     Status::Failed => Outcome::Fail("test failed".to_string()),
-                    Status::Ignored => Outcome::Ignored,
+                    Status::Ignored => Outcome::Fail(report::IGNORE_NOT_ALLOWED.to_string()),
                 };
                 TestResult {
                     binary: binary.clone(),
@@ -158,7 +172,8 @@ fn running_executable(line: &str) -> Option<&str> {
     line.get(open + 1..close)
 }
 
-/// Builds the tests once with JSON messages to learn which executables are `integration-tests`'.
+/// Builds the tests once with JSON messages to learn which executables belong to the packages
+/// the guests run, under the names the guests give them.
 fn integration_binaries(cargo_args: &[String]) -> HashMap<String, String> {
     let mut cargo = Command::new(env!("CARGO"));
     cargo
@@ -171,7 +186,7 @@ fn integration_binaries(cargo_args: &[String]) -> HashMap<String, String> {
     let Ok(mut child) = cargo.spawn() else {
         return HashMap::new();
     };
-    let packages = [build::DEFAULT_PACKAGE.to_string()];
+    let packages = build::DEFAULT_PACKAGES.map(String::from);
     let mut binaries = HashMap::new();
     if let Some(stdout) = child.stdout.take() {
         for line in BufReader::new(stdout).lines().map_while(Result::ok) {
@@ -213,6 +228,8 @@ fn run_parsing(mut cmd: Command, parser: &mut HostParser) -> Result<(), String> 
 pub fn run(args: &[String]) -> Result<(), String> {
     ensure_mounted("bpf", "/sys/fs/bpf");
     ensure_mounted("tracefs", "/sys/kernel/tracing");
+    // smoke_bpf_lsm_is_active reads the active LSMs from /sys/kernel/security/lsm.
+    ensure_mounted("securityfs", "/sys/kernel/security");
     let started = Instant::now();
     // A summary always describes this run.
     let _ = std::fs::remove_file(summary_path());
@@ -277,6 +294,11 @@ mod tests {
             binaries: HashMap::from([
                 ("net_xdp-0123".to_string(), "net_xdp".to_string()),
                 ("smoke-4567".to_string(), "smoke".to_string()),
+                ("attach-89ab".to_string(), "bpf-sys.attach".to_string()),
+                (
+                    "bpf_sys-cdef".to_string(),
+                    "bpf-sys.bpf_sys-lib".to_string(),
+                ),
             ]),
             ..HostParser::default()
         };
@@ -291,7 +313,6 @@ mod tests {
                     Outcome::Pass => "pass".to_string(),
                     Outcome::Skip(line) => line,
                     Outcome::Fail(_) => "fail".to_string(),
-                    Outcome::Ignored => "ignored".to_string(),
                 };
                 (r.binary, r.test, detail)
             })
@@ -332,6 +353,35 @@ test src/lib.rs - doc (line 3) ... ok
     }
 
     #[test]
+    fn lower_layers_skip_lines_name_their_target_or_test_path() {
+        let output = "\
+     Running tests/attach.rs (target/debug/deps/attach-89ab)
+SKIPPED attach::kprobe_fires: no kprobe PMU
+test kprobe_fires ... ok
+test uprobe_fires ... ok
+     Running unittests src/lib.rs (target/debug/deps/bpf_sys-cdef)
+SKIPPED file_map::tests::maps_btf: no BTF
+test file_map::tests::maps_btf ... ok
+";
+        assert_eq!(
+            parse(output),
+            [
+                row(
+                    "bpf-sys.attach",
+                    "kprobe_fires",
+                    "SKIPPED attach::kprobe_fires: no kprobe PMU"
+                ),
+                row("bpf-sys.attach", "uprobe_fires", "pass"),
+                row(
+                    "bpf-sys.bpf_sys-lib",
+                    "file_map::tests::maps_btf",
+                    "SKIPPED file_map::tests::maps_btf: no BTF"
+                ),
+            ]
+        );
+    }
+
+    #[test]
     fn interleaved_output_is_tolerated() {
         // Unterminated test output before the result, a SKIPPED line after its test's result,
         // and single-threaded libtest writing the status after the output.
@@ -353,7 +403,7 @@ test smoke_e ... ignored, needs hardware
                 row("smoke", "smoke_b", "SKIPPED smoke::smoke_b: no kprobe PMU"),
                 row("smoke", "smoke_c", "SKIPPED smoke::smoke_c: no lsm"),
                 row("smoke", "smoke_d", "fail"),
-                row("smoke", "smoke_e", "ignored"),
+                row("smoke", "smoke_e", "fail"),
             ]
         );
     }

@@ -1,6 +1,6 @@
 //! `cargo xtask vm-test`: the integration tests on a second kernel, booted under qemu.
 //!
-//! Builds the `integration-tests` binaries, packs them and their shared libraries with busybox,
+//! Builds the test binaries (`integration-tests`, `bpf-sys`, `bpf-core`), packs them and their shared libraries with busybox,
 //! host tools and the needed kernel modules into an initramfs, boots the kernel (default: the
 //! newest `/boot/vmlinuz-*` that is not the running kernel) and parses the guest's serial
 //! console. See docs/vm-test.md.
@@ -46,6 +46,8 @@ const BASE_CMDLINE: &str = "panic=-1 oops=panic loglevel=3 \
 struct Options {
     kernel: Option<PathBuf>,
     packages: Vec<String>,
+    /// No `--package` given: [`build::DEFAULT_PACKAGES`], trimmed by [`build::in_default_run`].
+    default_packages: bool,
     /// A test runs when its `<binary>/<test>` contains any of these (all tests when empty).
     filters: Vec<String>,
     timeout: Duration,
@@ -58,6 +60,7 @@ fn parse_options(args: &[String]) -> Result<Options, String> {
     let mut options = Options {
         kernel: std::env::var_os("VMTEST_KERNEL_IMAGE").map(PathBuf::from),
         packages: Vec::new(),
+        default_packages: true,
         filters: Vec::new(),
         timeout: Duration::from_secs(900),
         test_timeout_secs: 120,
@@ -89,8 +92,9 @@ fn parse_options(args: &[String]) -> Result<Options, String> {
             _ => return Err(USAGE.to_string()),
         }
     }
-    if options.packages.is_empty() {
-        options.packages.push(build::DEFAULT_PACKAGE.to_string());
+    options.default_packages = options.packages.is_empty();
+    if options.default_packages {
+        options.packages = build::DEFAULT_PACKAGES.map(String::from).to_vec();
     }
     Ok(options)
 }
@@ -203,8 +207,14 @@ pub(crate) fn summaries_dir() -> PathBuf {
         .join("vm-test-summaries")
 }
 
-/// The summary file of a run on `release` (`default` before the kernel is known).
-fn summary_path(release: Option<&str>) -> PathBuf {
+/// The summary file of a run on `release` (`default` before the kernel is known); a run with
+/// an injected failure writes beside the directory, so `cargo xtask summary` never reads it.
+fn summary_path(release: Option<&str>, inject_failure: bool) -> PathBuf {
+    if inject_failure {
+        return crate::workspace_root()
+            .join("target")
+            .join("vm-test-inject-failure.txt");
+    }
     summaries_dir().join(format!("{}.txt", release.unwrap_or("default")))
 }
 
@@ -214,12 +224,12 @@ pub fn run(args: &[String]) -> Result<(), String> {
         Some(kernel) => release_of(kernel),
         None => default_kernel().ok().as_deref().and_then(release_of),
     };
-    let summary_path = summary_path(release.as_deref());
+    let summary_path = summary_path(release.as_deref(), options.inject_failure);
     // A summary always describes this run, even one that never reached the guest.
     let _ = std::fs::remove_file(&summary_path);
     run_with(&options, &summary_path).inspect_err(|error| {
         if !summary_path.exists() {
-            let _ = std::fs::create_dir_all(summaries_dir());
+            let _ = std::fs::create_dir_all(summary_path.parent().unwrap_or(Path::new(".")));
             let _ = std::fs::write(&summary_path, format!("vm-test did not run: {error}\n"));
         }
     })
@@ -251,6 +261,9 @@ fn run_with(options: &Options, summary_path: &Path) -> Result<(), String> {
         arch.rust_target()
     );
     let mut binaries = build::build_tests(&root, &options.packages, arch)?;
+    if options.default_packages {
+        binaries.retain(build::in_default_run);
+    }
     if !options.filters.is_empty() {
         for binary in &mut binaries {
             let name = binary.name.clone();
@@ -397,7 +410,8 @@ fn run_with(options: &Options, summary_path: &Path) -> Result<(), String> {
         log_path.display()
     );
     println!("\n{summary}{timings}");
-    std::fs::create_dir_all(summaries_dir()).map_err(|e| format!("{e}"))?;
+    std::fs::create_dir_all(summary_path.parent().unwrap_or(Path::new(".")))
+        .map_err(|e| format!("{e}"))?;
     std::fs::write(summary_path, format!("{summary}{timings}"))
         .map_err(|e| format!("{}: {e}", summary_path.display()))?;
     if report.failed() {
@@ -438,6 +452,11 @@ mod tests {
         assert_eq!(options.filters, ["smoke", "net_xdp/"]);
         assert_eq!(options.test_timeout_secs, 30);
         assert!(options.inject_failure);
+        assert!(options.default_packages);
+        assert_eq!(options.packages, build::DEFAULT_PACKAGES);
+        let explicit = parse_options(&args("-p bpf-core")).unwrap();
+        assert!(!explicit.default_packages);
+        assert_eq!(explicit.packages, ["bpf-core"]);
         assert!(parse_options(&args("--timeout 0")).is_err());
         assert!(parse_options(&args("--bogus")).is_err());
         assert!(parse_options(&args("--kernel")).is_err());

@@ -93,10 +93,16 @@ impl Btf {
 
     /// Parses a blob the caller already owns, without copying it.
     pub fn parse_owned(data: Vec<u8>, base: Option<Arc<Btf>>) -> Result<Btf, BtfError> {
-        Self::parse_bytes(data.into(), base)
+        Self::parse_bytes(data.into(), base, false)
     }
 
-    fn parse_bytes(data: BtfBytes, base: Option<Arc<Btf>>) -> Result<Btf, BtfError> {
+    /// `core_index`: build the name index of the CO-RE kinds in the same pass as the type
+    /// index (kernel BTF read from a file is parsed for CO-RE), instead of on first lookup.
+    fn parse_bytes(
+        data: BtfBytes,
+        base: Option<Arc<Btf>>,
+        core_index: bool,
+    ) -> Result<Btf, BtfError> {
         let hdr = data.get(..HEADER_LEN).ok_or(BtfError::Truncated {
             what: "header",
             offset: 0,
@@ -159,7 +165,18 @@ impl Btf {
         if types_end > u32::MAX as usize {
             return Err(BtfError::BadHeader("BTF larger than 4 GiB"));
         }
-        let offsets = index_types(&data[..types_end], types_start, first_id)?;
+        // Standalone BTF only: a split blob's names may live in its base's string table.
+        let mut core_names = (core_index && base.is_none()).then(Vec::new);
+        let offsets = index_types(
+            &data[..types_end],
+            types_start,
+            first_id,
+            core_names.as_mut().map(|names| (strs, names)),
+        )?;
+        let names: [OnceLock<NameIndex>; 2] = Default::default();
+        if let Some(core_names) = core_names {
+            let _ = names[0].set(NameIndex::from_hashes(offsets.len(), &core_names));
+        }
         Ok(Btf {
             data,
             types_start,
@@ -170,13 +187,13 @@ impl Btf {
             first_id,
             str_base,
             base,
-            names: Default::default(),
+            names,
         })
     }
 
     /// Parses a BTF file (e.g. `/sys/kernel/btf/vmlinux`), memory-mapping it when the file allows.
     pub fn from_file(path: impl AsRef<std::path::Path>) -> Result<Btf, BtfError> {
-        Self::parse_bytes(read_file(path.as_ref())?, None)
+        Self::parse_bytes(read_file(path.as_ref())?, None, true)
     }
 
     /// Reads and parses a module's split BTF file on top of `base`.
@@ -184,7 +201,7 @@ impl Btf {
         path: impl AsRef<std::path::Path>,
         base: Arc<Btf>,
     ) -> Result<Btf, BtfError> {
-        Self::parse_bytes(read_file(path.as_ref())?, Some(base))
+        Self::parse_bytes(read_file(path.as_ref())?, Some(base), false)
     }
 
     /// The base BTF of split BTF.
@@ -752,8 +769,19 @@ fn find_string(strs: &[u8], s: &[u8]) -> Option<usize> {
     None
 }
 
-/// Offsets of every type record in `data[start..]`, checking each record fits and has a known kind.
-fn index_types(data: &[u8], start: usize, first_id: u32) -> Result<Vec<u32>, BtfError> {
+/// A named type's index (`id - first_id`) and essential name hash.
+type NameHash = (u32, u64);
+
+/// Offsets of every type record in `data[start..]`, checking each record fits and has a known
+/// kind. With `core_names` (a standalone blob's string table and a vector), also collects
+/// `(index, essential name hash)` of the named types of the CO-RE kinds, while each record's
+/// header is at hand.
+fn index_types(
+    data: &[u8],
+    start: usize,
+    first_id: u32,
+    mut core_names: Option<(&[u8], &mut Vec<NameHash>)>,
+) -> Result<Vec<u32>, BtfError> {
     // Per raw kind: bytes after the 12-byte header, fixed and per `vlen` entry (0xff: invalid).
     const FIXED: [u8; 32] = {
         let mut t = [0xffu8; 32];
@@ -813,6 +841,15 @@ fn index_types(data: &[u8], start: usize, first_id: u32) -> Result<Vec<u32>, Btf
                 needed: len,
                 available: end - off,
             });
+        }
+        if let Some((strs, names)) = core_names.as_mut() {
+            let name_off = u32::from_le_bytes([hdr[0], hdr[1], hdr[2], hdr[3]]);
+            if name_off != 0
+                && NameIndex::group_of(raw_kind as u8) == 0
+                && let Some(tail) = strs.get(name_off as usize..)
+            {
+                names.push((offsets.len() as u32, essential_name_hash(tail)));
+            }
         }
         offsets.push(off as u32);
         off += len;
@@ -915,7 +952,7 @@ fn essential_name_hash(bytes: &[u8]) -> u64 {
 
 /// Chains of this blob's named types by bucket of essential-name hash, built on first lookup.
 /// Sized by the named types of the group, not all types: fresh pages are costly to touch.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 struct NameIndex {
     mask: u64,
     /// First entry of each bucket, `u32::MAX` when empty.
@@ -974,6 +1011,25 @@ impl NameIndex {
         index
     }
 
+    /// The index of `hashes` (`(index, essential name hash)` in ascending index order) for a
+    /// blob of `types` types, as [`build`](Self::build) makes it.
+    fn from_hashes(types: usize, hashes: &[(u32, u64)]) -> NameIndex {
+        let buckets = (types / 4).next_power_of_two().max(16);
+        let mut index = NameIndex {
+            mask: buckets as u64 - 1,
+            heads: vec![u32::MAX; buckets],
+            entries: Vec::with_capacity(hashes.len()),
+        };
+        // Backwards, so chains come out in ascending id order.
+        for &(idx, hash) in hashes.iter().rev() {
+            let bucket = index.bucket(hash);
+            let entry = index.entries.len() as u32;
+            index.entries.push((idx, index.heads[bucket]));
+            index.heads[bucket] = entry;
+        }
+        index
+    }
+
     fn bucket(&self, hash: u64) -> usize {
         ((hash ^ (hash >> 32)) & self.mask) as usize
     }
@@ -989,6 +1045,32 @@ impl NameIndex {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The CO-RE name index that `from_file` builds in the type-index pass is the one the first
+    /// lookup would have built.
+    #[test]
+    fn core_name_index_built_with_the_types_equals_the_lazy_one() {
+        let path = "/sys/kernel/btf/vmlinux";
+        let Ok(bytes) = std::fs::read(path) else {
+            println!(
+                "SKIPPED bpf_core::core_name_index_built_with_the_types_equals_the_lazy_one: no {path}"
+            );
+            return;
+        };
+        let eager = Btf::parse_bytes(bytes.clone().into(), None, true).unwrap();
+        let lazy = Btf::parse(&bytes).unwrap();
+        assert!(lazy.names[0].get().is_none(), "lazy until the first lookup");
+        let built = NameIndex::build(&lazy, 0);
+        assert!(
+            built.entries.len() > 1000,
+            "kernel BTF has many named types"
+        );
+        assert_eq!(eager.names[0].get(), Some(&built));
+        assert_eq!(
+            eager.find_by_name_kind("task_struct", BtfKind::Struct),
+            lazy.find_by_name_kind("task_struct", BtfKind::Struct)
+        );
+    }
 
     /// The word-at-a-time hash of a NUL-terminated name equals the plain one of its essential
     /// part, wherever the name ends and wherever `___` falls relative to word boundaries.

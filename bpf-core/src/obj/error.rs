@@ -71,7 +71,7 @@ pub enum ParseError {
     Version { size: u64 },
     #[error("BTF: {0}")]
     Btf(String),
-    #[error("invalid .BTF: {0}")]
+    #[error("invalid .BTF")]
     InvalidBtf(#[from] crate::btf::BtfError),
     #[error("extern `{name}`: {reason}")]
     Extern { name: String, reason: String },

@@ -50,7 +50,7 @@ pub enum StructOpsLayoutError {
         expected: u32,
         actual: usize,
     },
-    #[error("BTF: {0}")]
+    #[error("reading the struct types' BTF")]
     Btf(#[from] BtfError),
 }
 

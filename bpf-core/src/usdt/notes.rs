@@ -41,7 +41,7 @@ pub enum UsdtError {
         name: String,
         address: u64,
     },
-    #[error("USDT {provider}:{name}: argument spec `{spec}`: {source}")]
+    #[error("USDT {provider}:{name}: argument spec `{spec}`")]
     BadArgs {
         provider: String,
         name: String,

@@ -19,6 +19,20 @@ use super::{MapData, MapError};
 ///
 /// Offsets are from the start of the arena; a pointer a program stored (an `__arena` pointer
 /// is the user-space address) converts with [`Arena::offset_of`].
+///
+/// # Example
+///
+/// ```no_run
+/// use bpf_programs::Bpf;
+/// use bpf_programs::maps::Arena;
+///
+/// let bpf = Bpf::load_file("prog.bpf.o")?;
+/// let arena = Arena::try_from(bpf.map("arena").unwrap())?;
+/// let counter: u64 = arena.get("counter")?; // an `__arena` global
+/// let first: u64 = arena.read_at(0)?;
+/// println!("{counter} {first}");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug)]
 pub struct Arena<T> {
     inner: T,

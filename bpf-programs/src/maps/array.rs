@@ -13,6 +13,19 @@ use super::wrapper::map_wrapper;
 use super::{MapData, MapError};
 
 /// A fixed-size array of `V` indexed by `u32` (`BPF_MAP_TYPE_ARRAY`). Every index exists.
+///
+/// # Example
+///
+/// ```no_run
+/// use bpf_programs::Bpf;
+/// use bpf_programs::maps::Array;
+///
+/// let mut bpf = Bpf::load_file("prog.bpf.o")?;
+/// let mut config: Array<_, u32> = Array::try_from(bpf.map_mut("config").unwrap())?;
+/// config.set(0, 1500, 0)?;
+/// assert_eq!(config.get(0, 0)?, 1500);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug)]
 pub struct Array<T, V> {
     inner: T,

@@ -11,6 +11,19 @@ use super::wrapper::map_wrapper;
 use super::{MapData, MapError};
 
 /// Inner maps by index (`BPF_MAP_TYPE_ARRAY_OF_MAPS`). Reading a slot yields the inner map's id.
+///
+/// # Example
+///
+/// ```no_run
+/// use bpf_programs::Bpf;
+/// use bpf_programs::maps::{Array, ArrayOfMaps, MapData};
+///
+/// let mut bpf = Bpf::load_file("prog.bpf.o")?;
+/// let inner: Array<MapData, u64> = Array::create(16, 0)?; // the shape the object declares
+/// let mut outer = ArrayOfMaps::try_from(bpf.map_mut("per_tenant").unwrap())?;
+/// outer.set(0, inner.fd(), 0)?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug)]
 pub struct ArrayOfMaps<T> {
     inner: T,

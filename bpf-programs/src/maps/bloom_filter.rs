@@ -13,6 +13,19 @@ use super::wrapper::map_wrapper;
 use super::{MapData, MapError};
 
 /// A set of `V` with false positives but no false negatives (`BPF_MAP_TYPE_BLOOM_FILTER`).
+///
+/// # Example
+///
+/// ```no_run
+/// use bpf_programs::Bpf;
+/// use bpf_programs::maps::BloomFilter;
+///
+/// let mut bpf = Bpf::load_file("prog.bpf.o")?;
+/// let mut seen: BloomFilter<_, u32> = BloomFilter::try_from(bpf.map_mut("seen").unwrap())?;
+/// seen.insert(42, 0)?;
+/// assert!(seen.contains(&42)?); // no false negatives, some false positives
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug)]
 pub struct BloomFilter<T, V> {
     inner: T,

@@ -4,5 +4,20 @@ use super::fd_array::fd_array_map;
 
 fd_array_map! {
     /// Cgroups by index, for `bpf_skb_under_cgroup`/`bpf_current_task_under_cgroup`.
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// use std::os::fd::AsFd;
+    ///
+    /// use bpf_programs::Bpf;
+    /// use bpf_programs::maps::CgroupArray;
+    ///
+    /// let mut bpf = Bpf::load_file("prog.bpf.o")?;
+    /// let mut cgroups = CgroupArray::try_from(bpf.map_mut("cgroups").unwrap())?;
+    /// let service = std::fs::File::open("/sys/fs/cgroup/unified/my-service")?;
+    /// cgroups.set(0, service.as_fd(), 0)?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     CgroupArray, BPF_MAP_TYPE_CGROUP_ARRAY, "the cgroup directory"
 }

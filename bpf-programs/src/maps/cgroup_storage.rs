@@ -7,6 +7,22 @@ use super::kv::key_value_map;
 
 key_value_map! {
     /// One `V` per (cgroup, attach type) the program is attached to.
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// use bpf_programs::Bpf;
+    /// use bpf_programs::maps::CgroupStorage;
+    ///
+    /// let bpf = Bpf::load_file("prog.bpf.o")?;
+    /// // Keyed by cgroup id; entries exist while a program using the map is attached.
+    /// let storage: CgroupStorage<_, u64, u64> = CgroupStorage::try_from(bpf.map("packets").unwrap())?;
+    /// for entry in storage.iter() {
+    ///     let (cgroup, packets) = entry?;
+    ///     println!("cgroup {cgroup}: {packets}");
+    /// }
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     CgroupStorage,
     [BPF_MAP_TYPE_CGROUP_STORAGE],
     create BPF_MAP_TYPE_CGROUP_STORAGE

@@ -1,7 +1,9 @@
 //! Shared checks and element calls of the typed wrappers.
 
+use bpf_sys::SyscallError;
 use bpf_sys::pod::{Pod, bytes_of, bytes_of_mut, zeroed};
 
+use super::flags::{BPF_EXIST, BPF_NOEXIST};
 use super::map_data::syscall;
 use super::{MapData, MapError};
 
@@ -99,7 +101,17 @@ pub(crate) fn update<K: Pod, V: Pod>(
 ) -> Result<(), MapError> {
     data.map_fd()
         .update(bytes_of(key), bytes_of(value), flags)
-        .map_err(|e| syscall(data.name(), e))
+        .map_err(|e| update_error(data.name(), flags, e))
+}
+
+/// An update failure, told apart where the flags explain it.
+pub(crate) fn update_error(name: &str, flags: u64, source: SyscallError) -> MapError {
+    let name = name.to_owned();
+    match (flags & 3, source.errno()) {
+        (BPF_EXIST, Some(libc::ENOENT)) => MapError::NoKeyToUpdate { name, source },
+        (BPF_NOEXIST, Some(libc::EEXIST)) => MapError::KeyExists { name, source },
+        _ => MapError::Syscall { name, source },
+    }
 }
 
 /// Deletes `key`; a missing key is [`MapError::KeyNotFound`].

@@ -9,9 +9,18 @@ use bpf_sys::{Command, SyscallError};
 #[non_exhaustive]
 pub enum MapError {
     /// The kernel refused a command on the map.
-    #[error("map `{name}`: {source}")]
+    #[error("map `{name}`")]
     Syscall {
         name: String,
+        #[source]
+        source: SyscallError,
+    },
+    /// The kernel refused to create the map with EPERM or EACCES.
+    #[error("map `{name}`: permission denied; {hint}")]
+    PermissionDenied {
+        name: String,
+        /// The likely cause, decided from the process's capabilities and kernel settings.
+        hint: Box<crate::kernel::permission::PermissionHint>,
         #[source]
         source: SyscallError,
     },
@@ -46,6 +55,59 @@ pub enum MapError {
     /// The key is not in the map.
     #[error("map `{name}`: key not found")]
     KeyNotFound { name: String },
+    /// An update with `BPF_EXIST` (replace only) of a key the map does not have.
+    #[error("map `{name}`: no such key to update (BPF_EXIST only replaces an existing key)")]
+    NoKeyToUpdate {
+        name: String,
+        #[source]
+        source: SyscallError,
+    },
+    /// An update with `BPF_NOEXIST` (insert only) of a key the map has.
+    #[error("map `{name}`: the key exists already (BPF_NOEXIST only inserts a new key)")]
+    KeyExists {
+        name: String,
+        #[source]
+        source: SyscallError,
+    },
+    /// The kernel refused the map's size: too many entries, or too large entries.
+    #[error(
+        "map `{name}`: the kernel refused {max_entries} entries of {key_size}-byte keys and \
+         {value_size}-byte values as too big; lower max_entries (BpfLoader::set_max_entries) or \
+         the value size"
+    )]
+    TooBig {
+        name: String,
+        max_entries: u32,
+        key_size: u32,
+        value_size: u32,
+        #[source]
+        source: SyscallError,
+    },
+    /// A write to a frozen (read-only) data section such as `.rodata`.
+    #[error(
+        "map `{name}` is read-only: the kernel froze it when the object was loaded; set \
+         `const volatile` globals before the load, with BpfLoader::set_global"
+    )]
+    ReadOnly {
+        name: String,
+        /// Why the mapping is read-only (the kernel's refusal of a writable one).
+        #[source]
+        source: Option<SyscallError>,
+    },
+    /// A pin outside a BPF filesystem: pins can only live on one.
+    #[error(
+        "map `{name}`: cannot pin at {}: {} is not on a BPF filesystem (pin under a bpffs \
+         mount, e.g. /sys/fs/bpf; mount one with `mount -t bpf bpf /sys/fs/bpf`)",
+        path.display(),
+        directory.display()
+    )]
+    PinOutsideBpffs {
+        name: String,
+        path: PathBuf,
+        directory: PathBuf,
+        #[source]
+        source: SyscallError,
+    },
     /// The object's definition of the map cannot be created as given.
     #[error("map `{name}`: invalid definition: {reason}")]
     InvalidDefinition { name: String, reason: String },
@@ -75,12 +137,21 @@ pub enum MapError {
     NotMmapable { name: String },
     /// A file operation around the map failed (unpinning, duplicating its fd, reading
     /// `/sys/devices/system/cpu/possible`).
-    #[error("map `{name}`: {what}: {source}")]
+    #[error("map `{name}`: {what}")]
     Io {
         name: String,
         what: &'static str,
         #[source]
         source: std::io::Error,
+    },
+    /// The map was to be pinned under `/sys/fs/bpf`, where no BPF filesystem is mounted nor
+    /// could be.
+    #[error("map `{name}`: pinning at {}", path.display())]
+    PinFilesystem {
+        name: String,
+        path: PathBuf,
+        #[source]
+        source: Box<crate::kernel::fs::KernelFsError>,
     },
     /// Per-CPU values given for a different number of CPUs than the system's possible CPUs.
     #[error("per-CPU values for {actual} CPUs, the system has {expected} possible CPUs")]
@@ -114,13 +185,29 @@ pub enum MapError {
     /// The ring buffer's memory holds a record that cannot be valid.
     #[error("map `{name}`: corrupt ring buffer record at position {position}")]
     CorruptRecord { name: String, position: u64 },
+    /// A user ring buffer has no room for the record until the program drains more.
+    #[error("map `{name}`: no room for a {len}-byte record until the program drains")]
+    RingBufFull { name: String, len: usize },
+    /// A record longer than a user ring buffer can ever hold.
+    #[error("map `{name}`: a {len}-byte record does not fit in the {capacity}-byte ring buffer")]
+    RecordTooLarge {
+        name: String,
+        len: usize,
+        capacity: u64,
+    },
 }
 
 impl MapError {
     /// The command that failed, for syscall failures.
     pub fn command(&self) -> Option<Command> {
         match self {
-            MapError::Syscall { source, .. } => Some(source.command),
+            MapError::Syscall { source, .. }
+            | MapError::PermissionDenied { source, .. }
+            | MapError::NoKeyToUpdate { source, .. }
+            | MapError::KeyExists { source, .. }
+            | MapError::TooBig { source, .. }
+            | MapError::PinOutsideBpffs { source, .. } => Some(source.command),
+            MapError::ReadOnly { source, .. } => source.as_ref().map(|s| s.command),
             _ => None,
         }
     }
@@ -128,7 +215,13 @@ impl MapError {
     /// The errno, for syscall failures.
     pub fn errno(&self) -> Option<i32> {
         match self {
-            MapError::Syscall { source, .. } => source.errno(),
+            MapError::Syscall { source, .. }
+            | MapError::PermissionDenied { source, .. }
+            | MapError::NoKeyToUpdate { source, .. }
+            | MapError::KeyExists { source, .. }
+            | MapError::TooBig { source, .. }
+            | MapError::PinOutsideBpffs { source, .. } => source.errno(),
+            MapError::ReadOnly { source, .. } => source.as_ref().and_then(SyscallError::errno),
             _ => None,
         }
     }
@@ -137,6 +230,12 @@ impl MapError {
     pub fn map_name(&self) -> &str {
         match self {
             MapError::Syscall { name, .. }
+            | MapError::NoKeyToUpdate { name, .. }
+            | MapError::KeyExists { name, .. }
+            | MapError::TooBig { name, .. }
+            | MapError::ReadOnly { name, .. }
+            | MapError::PinOutsideBpffs { name, .. }
+            | MapError::PermissionDenied { name, .. }
             | MapError::KeySize { name, .. }
             | MapError::ValueSize { name, .. }
             | MapError::WrongType { name, .. }
@@ -149,8 +248,11 @@ impl MapError {
             | MapError::VariableSize { name, .. }
             | MapError::NotMmapable { name }
             | MapError::Io { name, .. }
+            | MapError::PinFilesystem { name, .. }
             | MapError::MapTypeNotSupported { name, .. }
             | MapError::CorruptRecord { name, .. }
+            | MapError::RingBufFull { name, .. }
+            | MapError::RecordTooLarge { name, .. }
             | MapError::ArenaAddressInUse { name, .. }
             | MapError::ArenaNotMapped { name }
             | MapError::ArenaOutOfBounds { name, .. } => name,

@@ -17,10 +17,26 @@ use super::{MapData, MapError};
 
 /// A live view of a global data map. Programs see writes at once and vice versa.
 /// Frozen maps (`.rodata`) are mapped read-only.
+///
+/// # Example
+///
+/// ```no_run
+/// use bpf_programs::Bpf;
+/// use bpf_programs::maps::GlobalData;
+///
+/// let mut bpf = Bpf::load_file("prog.bpf.o")?;
+/// let mut data = GlobalData::try_from(bpf.map_mut(".data").unwrap())?;
+/// data.set("verbose", &1u32)?; // mmapped: the program sees it at once
+/// let seen: u64 = GlobalData::try_from(bpf.map(".bss").unwrap())?.get("events_seen")?;
+/// println!("{seen}");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug)]
 pub struct GlobalData<T> {
     inner: T,
     region: MmapRegion,
+    /// The errno with which the kernel refused a writable mapping (frozen maps).
+    write_refused: Option<i32>,
 }
 
 impl<T: Borrow<MapData>> GlobalData<T> {
@@ -39,14 +55,20 @@ impl<T: Borrow<MapData>> GlobalData<T> {
         }
         let len = (data.value_size() as usize).next_multiple_of(page_size());
         // A frozen map refuses writable mappings; fall back to reading.
-        let region = match MmapRegion::new(data.fd(), len, 0, true) {
-            Ok(region) => region,
+        let (region, write_refused) = match MmapRegion::new(data.fd(), len, 0, true) {
+            Ok(region) => (region, None),
             Err(e) if e.errno() == Some(libc::EPERM) || e.errno() == Some(libc::EACCES) => {
-                MmapRegion::new(data.fd(), len, 0, false).map_err(|e| syscall(data.name(), e))?
+                let region = MmapRegion::new(data.fd(), len, 0, false)
+                    .map_err(|e| syscall(data.name(), e))?;
+                (region, e.errno())
             }
             Err(e) => return Err(syscall(data.name(), e)),
         };
-        Ok(GlobalData { inner, region })
+        Ok(GlobalData {
+            inner,
+            region,
+            write_refused,
+        })
     }
 
     fn variable<V>(&self, name: &str) -> Result<Variable, MapError> {
@@ -105,9 +127,11 @@ impl<T: BorrowMut<MapData>> GlobalData<T> {
     /// Writes `value` at byte `offset` of the section.
     pub fn write_at<V: Pod>(&mut self, offset: usize, value: &V) -> Result<(), MapError> {
         if !self.region.is_writable() {
-            return Err(MapError::Syscall {
+            return Err(MapError::ReadOnly {
                 name: self.inner.borrow().name().to_owned(),
-                source: bpf_sys::SyscallError::from_errno(bpf_sys::Command::Mmap, libc::EPERM),
+                source: self
+                    .write_refused
+                    .map(|errno| bpf_sys::SyscallError::from_errno(bpf_sys::Command::Mmap, errno)),
             });
         }
         let end_ok = offset + size_of::<V>() <= self.inner.borrow().value_size() as usize;

@@ -13,6 +13,19 @@ use super::wrapper::map_wrapper;
 use super::{MapData, MapError, MapKeys};
 
 /// Inner maps by key (`BPF_MAP_TYPE_HASH_OF_MAPS`). Reading a key yields the inner map's id.
+///
+/// # Example
+///
+/// ```no_run
+/// use bpf_programs::Bpf;
+/// use bpf_programs::maps::{Array, HashOfMaps, MapData};
+///
+/// let mut bpf = Bpf::load_file("prog.bpf.o")?;
+/// let inner: Array<MapData, u64> = Array::create(16, 0)?;
+/// let mut outer: HashOfMaps<_, u32> = HashOfMaps::try_from(bpf.map_mut("by_tenant").unwrap())?;
+/// outer.insert(&7, inner.fd(), 0)?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug)]
 pub struct HashOfMaps<T, K> {
     inner: T,

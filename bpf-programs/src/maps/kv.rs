@@ -54,6 +54,31 @@ macro_rules! key_value_map {
                 self.batch_lookup_chunked($crate::maps::batch::default_chunk(self.inner.borrow()))
             }
 
+            /// Every entry into `keys` and `values` (cleared first), fetched in batches of up to
+            /// 4096; returns how many. Their capacity is kept, so passing the same vectors again
+            /// reads the map without allocating.
+            pub fn batch_lookup_into(
+                &self,
+                keys: &mut Vec<K>,
+                values: &mut Vec<V>,
+            ) -> Result<usize, $crate::maps::MapError> {
+                let data = self.inner.borrow();
+                keys.clear();
+                values.clear();
+                let chunk = $crate::maps::batch::default_chunk(data);
+                match $crate::maps::batch::lookup_all(data, 1, keys, values, chunk, false)? {
+                    $crate::maps::batch::BatchResult::Done => Ok(keys.len()),
+                    $crate::maps::batch::BatchResult::Unsupported => {
+                        for entry in self.iter() {
+                            let (key, value) = entry?;
+                            keys.push(key);
+                            values.push(value);
+                        }
+                        Ok(keys.len())
+                    }
+                }
+            }
+
             /// Every entry, fetched `chunk` entries per `BPF_MAP_LOOKUP_BATCH` call.
             pub fn batch_lookup_chunked(
                 &self,
@@ -282,7 +307,7 @@ macro_rules! per_cpu_key_value_map {
                 values.to_kernel_bytes(&mut buf);
                 data.map_fd()
                     .update(bpf_sys::pod::bytes_of(key.borrow()), &buf, flags)
-                    .map_err(|e| $crate::maps::map_data::syscall(data.name(), e))
+                    .map_err(|e| $crate::maps::checks::update_error(data.name(), flags, e))
             }
 
             /// Removes `key`; [`MapError::KeyNotFound`]($crate::maps::MapError::KeyNotFound) if absent.

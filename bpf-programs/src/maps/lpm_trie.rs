@@ -43,6 +43,20 @@ impl<K: Pod> Key<K> {
 }
 
 /// Values by longest matching prefix (`BPF_MAP_TYPE_LPM_TRIE`).
+///
+/// # Example
+///
+/// ```no_run
+/// use bpf_programs::Bpf;
+/// use bpf_programs::maps::LpmTrie;
+/// use bpf_programs::maps::lpm_trie::Key;
+///
+/// let mut bpf = Bpf::load_file("prog.bpf.o")?;
+/// let mut routes: LpmTrie<_, [u8; 4], u32> = LpmTrie::try_from(bpf.map_mut("routes").unwrap())?;
+/// routes.insert(&Key::new(8, [10, 0, 0, 0]), 1, 0)?; // 10.0.0.0/8
+/// assert_eq!(routes.get(&Key::new(32, [10, 1, 2, 3]), 0)?, Some(1));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug)]
 pub struct LpmTrie<T, K, V> {
     inner: T,
@@ -115,7 +129,7 @@ impl<T: BorrowMut<MapData>, K: Pod, V: Pod> LpmTrie<T, K, V> {
         key.encode(&mut buf);
         data.map_fd()
             .update(&buf, bytes_of(value.borrow()), flags)
-            .map_err(|e| syscall(data.name(), e))
+            .map_err(|e| super::checks::update_error(data.name(), flags, e))
     }
 
     /// Removes the exact prefix `key`.

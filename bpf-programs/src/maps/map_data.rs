@@ -14,6 +14,7 @@ use bpf_sys::util::possible_cpu_count;
 
 use super::error::MapError;
 use super::flags::{BPF_F_NUMA_NODE, BPF_F_RDONLY_PROG, BPF_F_WRONLY_PROG};
+use crate::kernel::permission::Operation;
 
 /// A created (or opened) map: the fd, its name and the attributes the kernel knows it by.
 #[derive(Debug)]
@@ -61,7 +62,8 @@ impl MapData {
                     Ok(fd) => Some(fd),
                     Err(e) if inner_uses_btf && e.errno() == Some(libc::EINVAL) => {
                         log::debug!(
-                            "map `{name}`: kernel refused the inner map's BTF ({e}), creating it without"
+                            "map `{name}`: kernel refused the inner map's BTF ({}), creating it without",
+                            crate::ErrorChain(&e)
                         );
                         Some(create_fd(&inner_def, name, None)?)
                     }
@@ -84,7 +86,10 @@ impl MapData {
         let fd = match create_fd_with_inner(&def, name, btf_fd, inner_fd) {
             Ok(fd) => fd,
             Err(e) if uses_btf && e.errno() == Some(libc::EINVAL) => {
-                log::debug!("map `{name}`: kernel refused its BTF ({e}), creating it without");
+                log::debug!(
+                    "map `{name}`: kernel refused its BTF ({}), creating it without",
+                    crate::ErrorChain(&e)
+                );
                 create_fd_with_inner(&def, name, None, inner_fd)?
             }
             Err(e) => return Err(e),
@@ -153,6 +158,7 @@ impl MapData {
         btf_fd: Option<BorrowedFd<'_>>,
         path: &Path,
     ) -> Result<MapData, MapError> {
+        prepare_pin(name, path)?;
         match obj_get(path, 0) {
             Ok(fd) => {
                 let mut data = MapData::from_fd_named(fd, name)?;
@@ -223,7 +229,27 @@ impl MapData {
     /// Pins the map at `path` (inside a bpffs mount).
     pub fn pin(&mut self, path: impl AsRef<Path>) -> Result<(), MapError> {
         let path = path.as_ref();
-        obj_pin(self.fd(), path).map_err(|e| syscall(&self.name, e))?;
+        prepare_pin(&self.name, path)?;
+        obj_pin(self.fd(), path).map_err(|e| {
+            if let Some(directory) = crate::kernel::fs::pin_directory_outside_bpffs(path) {
+                return MapError::PinOutsideBpffs {
+                    name: self.name.clone(),
+                    path: path.to_owned(),
+                    directory: directory.to_owned(),
+                    source: e,
+                };
+            }
+            if !crate::kernel::permission::is_permission_errno(e.errno()) {
+                return syscall(&self.name, e);
+            }
+            MapError::PermissionDenied {
+                name: self.name.clone(),
+                hint: Box::new(crate::kernel::permission::hint(Operation::Pin {
+                    path: path.to_owned(),
+                })),
+                source: e,
+            }
+        })?;
         self.pinned = Some(path.to_owned());
         Ok(())
     }
@@ -534,6 +560,15 @@ impl AsFd for MapData {
     }
 }
 
+/// Mounts bpffs first when `path` is under its standard place and it is not there.
+fn prepare_pin(name: &str, path: &Path) -> Result<(), MapError> {
+    crate::kernel::fs::prepare_pin(path).map_err(|source| MapError::PinFilesystem {
+        name: name.to_owned(),
+        path: path.to_owned(),
+        source: Box::new(source),
+    })
+}
+
 pub(crate) fn syscall(name: &str, source: SyscallError) -> MapError {
     MapError::Syscall {
         name: name.to_owned(),
@@ -659,6 +694,22 @@ fn create_fd_with_inner(
                     "value_size is 0 and the kernel refused it ({e}); set it with \
                      BpfLoader::set_value_size (stack depth * 8)"
                 ),
+            }
+        } else if e.errno() == Some(libc::E2BIG) {
+            MapError::TooBig {
+                name: name.to_owned(),
+                max_entries: def.max_entries,
+                key_size: def.key_size,
+                value_size: def.value_size,
+                source: e,
+            }
+        } else if crate::kernel::permission::is_permission_errno(e.errno()) {
+            MapError::PermissionDenied {
+                name: name.to_owned(),
+                hint: Box::new(crate::kernel::permission::hint(Operation::CreateMap {
+                    map_type: def.map_type,
+                })),
+                source: e,
             }
         } else {
             syscall(name, e)

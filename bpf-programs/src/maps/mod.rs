@@ -54,6 +54,7 @@ pub(crate) mod map_data;
 mod map_enum;
 pub(crate) mod per_cpu;
 mod queue_stack;
+mod record;
 mod wrapper;
 mod xdp_redirect;
 
@@ -78,11 +79,16 @@ pub mod per_cpu_array;
 pub mod per_cpu_cgroup_storage;
 pub mod per_cpu_hash_map;
 pub mod perf_buffer;
+#[cfg(feature = "tokio")]
+pub mod perf_buffer_async;
 pub mod perf_event_array;
 pub mod program_array;
 pub mod queue;
 pub mod reuse_port_sock_array;
 pub mod ring_buf;
+#[cfg(feature = "tokio")]
+pub mod ring_buf_async;
+pub mod ring_buf_set;
 pub mod sk_storage;
 pub mod sock_hash;
 pub mod sock_map;
@@ -90,6 +96,7 @@ pub mod stack;
 pub mod stack_trace;
 pub mod struct_ops;
 pub mod task_storage;
+pub mod user_ring_buf;
 pub mod xsk_map;
 
 pub use arena::Arena;
@@ -120,11 +127,17 @@ pub use per_cpu_array::PerCpuArray;
 pub use per_cpu_cgroup_storage::PerCpuCgroupStorage;
 pub use per_cpu_hash_map::PerCpuHashMap;
 pub use perf_buffer::PerfBuffer;
-pub use perf_event_array::{Events, PerfEventArray, PerfEventArrayBuffer};
+#[cfg(feature = "tokio")]
+pub use perf_buffer_async::AsyncPerfBuffer;
+pub use perf_event_array::{Events, PerfEventArray, PerfEventArrayBuffer, PerfSample};
 pub use program_array::ProgramArray;
 pub use queue::Queue;
+pub use record::RecordSizeError;
 pub use reuse_port_sock_array::ReusePortSockArray;
-pub use ring_buf::{RingBuf, RingBufItem};
+pub use ring_buf::{Records, RecordsIter, RingBuf, RingBufItem};
+#[cfg(feature = "tokio")]
+pub use ring_buf_async::AsyncRingBuf;
+pub use ring_buf_set::RingBufSet;
 pub use sk_storage::SkStorage;
 pub use sock_hash::SockHash;
 pub use sock_map::SockMap;
@@ -132,4 +145,5 @@ pub use stack::Stack;
 pub use stack_trace::{StackTrace, StackTraceMap};
 pub use struct_ops::{StructOps, StructOpsError, StructOpsLink};
 pub use task_storage::TaskStorage;
+pub use user_ring_buf::{UserRingBuf, UserRingBufEntry};
 pub use xsk_map::XskMap;

@@ -15,6 +15,19 @@ use super::wrapper::map_wrapper;
 use super::{MapData, MapError, PerCpuValues};
 
 /// An array with one `V` per possible CPU at each index (`BPF_MAP_TYPE_PERCPU_ARRAY`).
+///
+/// # Example
+///
+/// ```no_run
+/// use bpf_programs::Bpf;
+/// use bpf_programs::maps::PerCpuArray;
+///
+/// let bpf = Bpf::load_file("prog.bpf.o")?;
+/// let counters: PerCpuArray<_, u64> = PerCpuArray::try_from(bpf.map("counters").unwrap())?;
+/// let total: u64 = counters.get(0, 0)?.iter_values().sum();
+/// println!("{total}");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug)]
 pub struct PerCpuArray<T, V> {
     inner: T,
@@ -104,7 +117,7 @@ impl<T: BorrowMut<MapData>, V: Pod> PerCpuArray<T, V> {
         values.to_kernel_bytes(&mut buf);
         data.map_fd()
             .update(bytes_of(&index), &buf, flags)
-            .map_err(|e| syscall(data.name(), e))
+            .map_err(|e| super::checks::update_error(data.name(), flags, e))
     }
 }
 

@@ -7,6 +7,22 @@ use super::kv::per_cpu_key_value_map;
 
 per_cpu_key_value_map! {
     /// One `V` per CPU per (cgroup, attach type) the program is attached to.
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// use bpf_programs::Bpf;
+    /// use bpf_programs::maps::PerCpuCgroupStorage;
+    ///
+    /// let bpf = Bpf::load_file("prog.bpf.o")?;
+    /// let storage: PerCpuCgroupStorage<_, u64, u64> =
+    ///     PerCpuCgroupStorage::try_from(bpf.map("packets").unwrap())?;
+    /// for entry in storage.iter() {
+    ///     let (cgroup, per_cpu) = entry?;
+    ///     println!("cgroup {cgroup}: {}", per_cpu.iter_values().sum::<u64>());
+    /// }
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     PerCpuCgroupStorage,
     [BPF_MAP_TYPE_PERCPU_CGROUP_STORAGE],
     create BPF_MAP_TYPE_PERCPU_CGROUP_STORAGE

@@ -1,23 +1,23 @@
-//! Every online CPU's buffer of a perf event array, waited on together: libbpf's
-//! `perf_buffer__new` / `perf_buffer__poll`.
+//! Every online CPU's buffer of a perf event array, read together: libbpf's
+//! `perf_buffer__new` / `perf_buffer__poll` / `perf_buffer__consume`.
 
 use std::borrow::BorrowMut;
-use std::os::fd::AsFd;
-use std::time::Duration;
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
+use std::time::{Duration, Instant};
 
 use bpf_sys::epoll::Epoll;
 use bpf_sys::util::online_cpus;
 
-use super::{MapData, MapError, PerfEventArray, PerfEventArrayBuffer};
+use super::{MapData, MapError, PerfEventArray, PerfEventArrayBuffer, PerfSample};
 
-/// The per-CPU buffers of one perf event array with an epoll set over them.
+/// The per-CPU buffers of one perf event array with an epoll set over them. Its fd
+/// ([`AsFd::as_fd`]) is that epoll set: readable when any CPU's buffer has samples.
 #[derive(Debug)]
 pub struct PerfBuffer {
     name: String,
-    buffers: Vec<(u32, PerfEventArrayBuffer)>,
+    buffers: Vec<PerfEventArrayBuffer>,
     epoll: Epoll,
     ready: Vec<u64>,
-    samples: Vec<Vec<u8>>,
 }
 
 impl PerfBuffer {
@@ -40,56 +40,121 @@ impl PerfBuffer {
             epoll
                 .add(buffer.as_fd(), token)
                 .map_err(|e| io_error("adding a perf buffer to epoll", e))?;
-            buffers.push((cpu, buffer));
+            buffers.push(buffer);
         }
         Ok(PerfBuffer {
             ready: vec![0; buffers.len().max(1)],
             name,
             buffers,
             epoll,
-            samples: Vec::new(),
         })
     }
 
-    /// Waits up to `timeout` (`None`: until something arrives) for samples, then hands each
-    /// to `on_sample(cpu, bytes)` and each CPU's count of dropped samples to `on_lost(cpu,
-    /// count)`. Returns how many samples were handled.
-    pub fn poll(
+    /// Hands every waiting sample of every CPU to `on_sample(cpu, sample)` and each count of
+    /// dropped samples to `on_lost(cpu, count)`, without a syscall (libbpf's
+    /// `perf_buffer__consume`). Returns how many samples were handled.
+    #[inline]
+    pub fn drain(
         &mut self,
-        timeout: Option<Duration>,
-        mut on_sample: impl FnMut(u32, &[u8]),
+        mut on_sample: impl FnMut(u32, PerfSample<'_>),
         mut on_lost: impl FnMut(u32, u64),
     ) -> Result<usize, MapError> {
-        let ready = self
-            .epoll
-            .wait(&mut self.ready, timeout)
-            .map_err(|source| MapError::Io {
-                name: self.name.clone(),
-                what: "waiting on the perf buffers",
-                source,
-            })?;
         let mut handled = 0;
-        for &token in &self.ready[..ready] {
-            let Some((cpu, buffer)) = usize::try_from(token)
-                .ok()
-                .and_then(|index| self.buffers.get_mut(index))
-            else {
+        for buffer in &mut self.buffers {
+            if !buffer.readable() {
                 continue;
-            };
-            let events = buffer.read_events(&mut self.samples)?;
-            for sample in self.samples.drain(..) {
-                on_sample(*cpu, &sample);
             }
-            if events.lost > 0 {
-                on_lost(*cpu, events.lost);
-            }
+            let cpu = buffer.cpu();
+            let events =
+                buffer.drain(|sample| on_sample(cpu, sample), |count| on_lost(cpu, count))?;
             handled += events.read;
         }
         Ok(handled)
     }
 
+    /// Like [`drain`](Self::drain), but when no CPU has anything waits up to `timeout`
+    /// (`None`: until something arrives) first. Returns how many samples were handled (0:
+    /// timed out, or only lost counts arrived).
+    pub fn poll(
+        &mut self,
+        timeout: Option<Duration>,
+        mut on_sample: impl FnMut(u32, PerfSample<'_>),
+        mut on_lost: impl FnMut(u32, u64),
+    ) -> Result<usize, MapError> {
+        let deadline = timeout.map(|t| Instant::now() + t);
+        loop {
+            let mut lost = false;
+            let handled = self.drain(&mut on_sample, |cpu, count| {
+                lost = true;
+                on_lost(cpu, count)
+            })?;
+            if handled > 0 || lost {
+                return Ok(handled);
+            }
+            let left = deadline.map(|d| d.saturating_duration_since(Instant::now()));
+            if left == Some(Duration::ZERO) {
+                return Ok(0);
+            }
+            // The tokens are not needed: every buffer is checked (one load each) after a wake.
+            self.epoll
+                .wait(&mut self.ready, left)
+                .map_err(|source| MapError::Io {
+                    name: self.name.clone(),
+                    what: "waiting on the perf buffers",
+                    source,
+                })?;
+        }
+    }
+
+    /// The perf event array's name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Empties the epoll set's list of woken buffers without waiting, so that it reports
+    /// only wakeups to come (the buffers themselves are read by their positions).
+    #[cfg(feature = "tokio")]
+    pub(crate) fn clear_wakeups(&mut self) {
+        let _ = self.epoll.wait(&mut self.ready, Some(Duration::ZERO));
+    }
+
+    /// True if some CPU's buffer has records waiting. No syscall.
+    pub fn has_samples(&self) -> bool {
+        self.buffers.iter().any(|b| b.readable())
+    }
+
     /// The CPUs with a buffer.
     pub fn cpus(&self) -> impl Iterator<Item = u32> + '_ {
-        self.buffers.iter().map(|(cpu, _)| *cpu)
+        self.buffers.iter().map(|b| b.cpu())
+    }
+
+    /// Samples dropped so far on `cpu` because its buffer was full (0 for a CPU without one).
+    pub fn lost(&self, cpu: u32) -> u64 {
+        self.buffers
+            .iter()
+            .find(|b| b.cpu() == cpu)
+            .map_or(0, |b| b.lost())
+    }
+
+    /// The per-CPU buffers.
+    pub fn buffers_mut(&mut self) -> &mut [PerfEventArrayBuffer] {
+        &mut self.buffers
+    }
+
+    /// The per-CPU buffers on their own, e.g. to read each from a thread pinned to its CPU.
+    pub fn into_buffers(self) -> Vec<PerfEventArrayBuffer> {
+        self.buffers
+    }
+}
+
+impl AsFd for PerfBuffer {
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        self.epoll.as_fd()
+    }
+}
+
+impl AsRawFd for PerfBuffer {
+    fn as_raw_fd(&self) -> RawFd {
+        self.epoll.as_fd().as_raw_fd()
     }
 }

@@ -2,29 +2,48 @@
 //!
 //! Each CPU gets a `PERF_COUNT_SW_BPF_OUTPUT` event whose ring (a metadata page, then a
 //! power-of-two data area that records may wrap around) receives `bpf_perf_event_output`
-//! samples. The event fd is stored at the CPU's index of the map.
+//! samples. The event fd is stored at the CPU's index of the map. Samples are lent to a
+//! callback straight from the ring (only a sample wrapping the ring's end is copied first), and
+//! the ring's space goes back to the kernel once per drain. A [`PerfEventArrayBuffer`] is one
+//! CPU's ring, usable on its own (a reader thread per CPU); [`PerfBuffer`](super::PerfBuffer)
+//! polls every online CPU's together.
 
 use std::borrow::{Borrow, BorrowMut};
-use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
-use std::sync::atomic::Ordering;
+use std::ops::Deref;
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
+use std::time::Duration;
 
-use bpf_sys::generated::{
-    bpf_map_type, perf_event_sample_format, perf_event_type, perf_sw_ids, perf_type_id,
-};
-use bpf_sys::mmap::MmapRegion;
+use bpf_sys::generated::{bpf_map_type, perf_event_sample_format, perf_sw_ids, perf_type_id};
 use bpf_sys::perf_event::{PerfEventAttr, perf_event_enable, perf_event_open};
-use bpf_sys::util::page_size;
+use bpf_sys::perf_ring::{PerfRecord, PerfRing};
+use bpf_sys::pod::Pod;
 
 use super::checks::{check_index, check_type, update_fd};
 use super::map_data::syscall;
+use super::record::{RecordSizeError, perf_padded_len, read_exact, read_prefix};
 use super::wrapper::map_wrapper;
 use super::{MapData, MapError};
 
-/// `data_head` and `data_tail` in `struct perf_event_mmap_page`.
-const DATA_HEAD: usize = 1024;
-const DATA_TAIL: usize = 1032;
-
 /// A perf event array; [`open`](Self::open) a buffer per CPU to receive its samples.
+///
+/// # Example
+///
+/// ```no_run
+/// use std::time::Duration;
+///
+/// use bpf_programs::Bpf;
+/// use bpf_programs::maps::{PerfBuffer, PerfEventArray};
+///
+/// let mut bpf = Bpf::load_file("prog.bpf.o")?;
+/// let mut array = PerfEventArray::try_from(bpf.take_map("events").unwrap())?;
+/// let mut buffers = PerfBuffer::new(&mut array, 8)?; // 8 pages per online CPU
+/// buffers.poll(
+///     Some(Duration::from_millis(100)),
+///     |cpu, sample| println!("CPU {cpu}: {} bytes", sample.len()),
+///     |cpu, lost| eprintln!("CPU {cpu}: {lost} samples lost"),
+/// )?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug)]
 pub struct PerfEventArray<T> {
     inner: T,
@@ -65,131 +84,153 @@ impl<T: BorrowMut<MapData>> PerfEventArray<T> {
         let cpu_id = i32::try_from(cpu).unwrap_or(i32::MAX);
         let fd =
             perf_event_open(&attr, -1, cpu_id, None, 0).map_err(|e| syscall(data.name(), e))?;
-        let page = page_size();
-        let region = MmapRegion::new(fd.as_fd(), page * (1 + page_count), 0, true)
-            .map_err(|e| syscall(data.name(), e))?;
+        let ring = PerfRing::new(fd.as_fd(), page_count).map_err(|e| syscall(data.name(), e))?;
         perf_event_enable(fd.as_fd()).map_err(|e| syscall(data.name(), e))?;
         update_fd(data, &cpu, fd.as_fd(), 0)?;
-        let tail = region.load_u64(DATA_TAIL, Ordering::Acquire).unwrap_or(0);
         Ok(PerfEventArrayBuffer {
             name: data.name().to_owned(),
+            cpu,
             fd,
-            region,
-            data_offset: page,
-            data_size: (page * page_count) as u64,
-            tail,
-            scratch: Vec::new(),
+            ring,
+            lost: 0,
         })
     }
 }
 
-/// What one [`PerfEventArrayBuffer::read_events`] call found.
+/// What one drain of a [`PerfEventArrayBuffer`] found.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Events {
-    /// Samples appended to the output.
+    /// Samples handed out (or appended to the output).
     pub read: usize,
     /// Samples the kernel dropped because the buffer was full.
     pub lost: u64,
 }
 
-/// One CPU's perf ring. Poll [`AsFd::as_fd`] to wait for samples.
+/// One sample, lent from the perf ring: the bytes `bpf_perf_event_output` wrote, padded by the
+/// kernel to a length 4 less than a multiple of 8 (12 for 8 bytes written, 68 for 64). The
+/// padding bytes are not cleared: they hold whatever the ring held there before.
+#[derive(Debug, Clone, Copy)]
+pub struct PerfSample<'a> {
+    bytes: &'a [u8],
+}
+
+impl<'a> PerfSample<'a> {
+    /// The sample's bytes (padding included), for as long as it is lent.
+    pub fn as_bytes(&self) -> &'a [u8] {
+        self.bytes
+    }
+
+    /// The sample as a `T`; an error unless its length is `size_of::<T>()` padded as the
+    /// kernel pads it (so a 24-byte and a 28-byte type both read a 28-byte sample).
+    pub fn read<T: Pod>(&self) -> Result<T, RecordSizeError> {
+        read_exact(self.bytes, perf_padded_len(size_of::<T>()))
+    }
+
+    /// The sample's leading bytes as a `T`; an error when it is shorter.
+    pub fn read_prefix<T: Pod>(&self) -> Result<T, RecordSizeError> {
+        read_prefix(self.bytes)
+    }
+}
+
+impl Deref for PerfSample<'_> {
+    type Target = [u8];
+    fn deref(&self) -> &[u8] {
+        self.bytes
+    }
+}
+
+/// One CPU's perf ring. Wait with [`wait`](Self::wait), or poll [`AsFd::as_fd`] yourself
+/// (the event wakes its waiters at every sample).
 #[derive(Debug)]
 pub struct PerfEventArrayBuffer {
     name: String,
+    cpu: u32,
     fd: OwnedFd,
-    region: MmapRegion,
-    data_offset: usize,
-    data_size: u64,
-    tail: u64,
-    scratch: Vec<u8>,
+    ring: PerfRing,
+    lost: u64,
 }
 
 impl PerfEventArrayBuffer {
-    /// True if samples are waiting.
+    /// The CPU whose samples this buffer receives.
+    pub fn cpu(&self) -> u32 {
+        self.cpu
+    }
+
+    /// True if samples (or a lost-samples record) are waiting. No syscall.
+    #[inline]
     pub fn readable(&self) -> bool {
-        self.region
-            .load_u64(DATA_HEAD, Ordering::Acquire)
-            .unwrap_or(0)
-            != self.tail
+        self.ring.readable()
     }
 
-    /// Appends every waiting sample to `out` (one `Vec<u8>` each) and frees their space.
-    pub fn read_events(&mut self, out: &mut Vec<Vec<u8>>) -> Result<Events, MapError> {
-        let head = self
-            .region
-            .load_u64(DATA_HEAD, Ordering::Acquire)
-            .unwrap_or(0);
+    /// Samples this buffer's CPU dropped so far because the buffer was full.
+    pub fn lost(&self) -> u64 {
+        self.lost
+    }
+
+    /// Bytes of data area.
+    pub fn capacity(&self) -> usize {
+        self.ring.capacity()
+    }
+
+    /// Hands every waiting sample to `on_sample` and every count of dropped ones to `on_lost`,
+    /// in order, then frees their space at once. No syscall.
+    #[inline]
+    pub fn drain(
+        &mut self,
+        mut on_sample: impl FnMut(PerfSample<'_>),
+        mut on_lost: impl FnMut(u64),
+    ) -> Result<Events, MapError> {
         let mut events = Events::default();
-        while self.tail < head {
-            let mut header = [0u8; 8];
-            self.read_wrapped(self.tail, &mut header)?;
-            let kind = u32::from_ne_bytes([header[0], header[1], header[2], header[3]]);
-            let size = u64::from(u16::from_ne_bytes([header[6], header[7]]));
-            if size < 8 || size > self.data_size {
-                return Err(self.corrupt());
+        let drained = self.ring.drain(|record| match record {
+            PerfRecord::Sample(bytes) => {
+                events.read += 1;
+                on_sample(PerfSample { bytes });
             }
-            let mut body = std::mem::take(&mut self.scratch);
-            body.resize(size as usize - 8, 0);
-            self.read_wrapped(self.tail + 8, &mut body)?;
-            match kind {
-                perf_event_type::PERF_RECORD_SAMPLE => {
-                    let len = body
-                        .get(..4)
-                        .and_then(|b| b.try_into().ok())
-                        .map(u32::from_ne_bytes)
-                        .ok_or_else(|| self.corrupt())?;
-                    let sample = body
-                        .get(4..4 + len as usize)
-                        .ok_or_else(|| self.corrupt())?;
-                    out.push(sample.to_vec());
-                    events.read += 1;
-                }
-                perf_event_type::PERF_RECORD_LOST => {
-                    let lost = body
-                        .get(8..16)
-                        .and_then(|b| b.try_into().ok())
-                        .map(u64::from_ne_bytes)
-                        .unwrap_or(0);
-                    events.lost += lost;
-                }
-                _ => {}
+            PerfRecord::Lost(count) => {
+                events.lost += count;
+                on_lost(count);
             }
-            self.scratch = body;
-            self.tail += size;
+            PerfRecord::Other(_) => {}
+        });
+        self.lost += events.lost;
+        match drained {
+            Ok(_) => Ok(events),
+            Err(e) => Err(MapError::CorruptRecord {
+                name: self.name.clone(),
+                position: e.position,
+            }),
         }
-        self.region
-            .store_u64(DATA_TAIL, self.tail, Ordering::Release)
-            .ok_or_else(|| self.corrupt())?;
-        Ok(events)
     }
 
-    /// Copies `out.len()` bytes from ring position `pos`, across the wrap if needed.
-    fn read_wrapped(&self, pos: u64, out: &mut [u8]) -> Result<(), MapError> {
-        let start = (pos % self.data_size) as usize;
-        let first = out.len().min(self.data_size as usize - start);
-        let (a, b) = out.split_at_mut(first);
-        self.region
-            .read(self.data_offset + start, a)
-            .ok_or_else(|| self.corrupt())?;
-        if !b.is_empty() {
-            self.region
-                .read(self.data_offset, b)
-                .ok_or_else(|| self.corrupt())?;
-        }
-        Ok(())
+    /// Appends every waiting sample to `out` (a copy each, for those who keep samples) and
+    /// frees their space.
+    pub fn read_events(&mut self, out: &mut Vec<Vec<u8>>) -> Result<Events, MapError> {
+        self.drain(|sample| out.push(sample.to_vec()), |_| {})
     }
 
-    fn corrupt(&self) -> MapError {
-        MapError::CorruptRecord {
+    /// Waits up to `timeout` (`None`: for as long as it takes) for a sample; false on timeout.
+    /// Returns at once, without a syscall, when one is waiting.
+    pub fn wait(&self, timeout: Option<Duration>) -> Result<bool, MapError> {
+        if self.readable() {
+            return Ok(true);
+        }
+        bpf_sys::epoll::wait_readable(self.fd.as_fd(), timeout).map_err(|source| MapError::Io {
             name: self.name.clone(),
-            position: self.tail,
-        }
+            what: "waiting on a perf buffer",
+            source,
+        })
     }
 }
 
 impl AsFd for PerfEventArrayBuffer {
     fn as_fd(&self) -> BorrowedFd<'_> {
         self.fd.as_fd()
+    }
+}
+
+impl AsRawFd for PerfEventArrayBuffer {
+    fn as_raw_fd(&self) -> RawFd {
+        self.fd.as_raw_fd()
     }
 }
 

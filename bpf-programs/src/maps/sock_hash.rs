@@ -13,6 +13,21 @@ use super::wrapper::map_wrapper;
 use super::{MapData, MapError, MapKeys};
 
 /// Sockets by key, for redirection by sk_skb/sk_msg programs (`BPF_MAP_TYPE_SOCKHASH`).
+///
+/// # Example
+///
+/// ```no_run
+/// use std::os::fd::AsFd;
+///
+/// use bpf_programs::Bpf;
+/// use bpf_programs::maps::SockHash;
+///
+/// let mut bpf = Bpf::load_file("prog.bpf.o")?;
+/// let mut sockets: SockHash<_, u32> = SockHash::try_from(bpf.map_mut("sockets").unwrap())?;
+/// let stream = std::net::TcpStream::connect("127.0.0.1:8080")?;
+/// sockets.insert(&8080, stream.as_fd(), 0)?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug)]
 pub struct SockHash<T, K> {
     inner: T,

@@ -12,6 +12,21 @@ use super::wrapper::map_wrapper;
 use super::{MapData, MapError, MapKeys};
 
 /// Stacks recorded by `bpf_get_stackid`, by stack id (`BPF_MAP_TYPE_STACK_TRACE`).
+///
+/// # Example
+///
+/// ```no_run
+/// use bpf_programs::Bpf;
+/// use bpf_programs::maps::StackTraceMap;
+///
+/// let bpf = Bpf::load_file("prog.bpf.o")?;
+/// let stacks = StackTraceMap::try_from(bpf.map("stacks").unwrap())?;
+/// for stack in stacks.iter() {
+///     let stack = stack?;
+///     println!("stack {}: {:x?}", stack.id, stack.frames);
+/// }
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug)]
 pub struct StackTraceMap<T> {
     inner: T,

@@ -49,14 +49,14 @@ pub enum StructOpsError {
     #[error("struct_ops map `{map}`: kernel BTF: {message}")]
     KernelBtf { map: String, message: String },
 
-    #[error("struct_ops map `{map}`: {source}")]
+    #[error("struct_ops map `{map}`: laying it out as the kernel's struct")]
     Layout {
         map: String,
         #[source]
         source: StructOpsLayoutError,
     },
 
-    #[error("struct_ops map `{map}`: creating it: {source}")]
+    #[error("struct_ops map `{map}`: creating it")]
     Create {
         map: String,
         #[source]
@@ -71,7 +71,7 @@ pub enum StructOpsError {
     )]
     ProgramMissing { map: String, program: String },
 
-    #[error("struct_ops map `{map}`: loading program `{program}`: {source}")]
+    #[error("struct_ops map `{map}`: loading one of its programs")]
     ProgramLoad {
         map: String,
         program: String,
@@ -101,21 +101,21 @@ pub enum StructOpsError {
         second: String,
     },
 
-    #[error("struct_ops map `{map}`: registering it: {source}")]
+    #[error("struct_ops map `{map}`: registering it")]
     Register {
         map: String,
         #[source]
         source: SyscallError,
     },
 
-    #[error("struct_ops map `{map}`: creating its link: {source}")]
+    #[error("struct_ops map `{map}`: creating its link")]
     Link {
         map: String,
         #[source]
         source: SyscallError,
     },
 
-    #[error("struct_ops map `{map}`: unregistering it: {source}")]
+    #[error("struct_ops map `{map}`: unregistering it")]
     Unregister {
         map: String,
         #[source]
@@ -134,7 +134,7 @@ pub enum StructOpsError {
         value: String,
     },
 
-    #[error("switching a struct_ops link to map `{map}`: {source}")]
+    #[error("switching a struct_ops link to map `{map}`")]
     Update {
         map: String,
         #[source]
@@ -146,14 +146,14 @@ pub enum StructOpsError {
     )]
     NotALink { map: String },
 
-    #[error("struct_ops map `{map}`: pinning its link: {source}")]
+    #[error("struct_ops map `{map}`: pinning its link")]
     Pin {
         map: String,
         #[source]
         source: Box<ProgramError>,
     },
 
-    #[error("struct_ops map `{map}`: duplicating its fd: {source}")]
+    #[error("struct_ops map `{map}`: duplicating its fd")]
     DupFd {
         map: String,
         #[source]
@@ -252,6 +252,19 @@ struct Created {
 /// A struct_ops map of an opened object. A map the running kernel cannot take (a struct it
 /// does not have, a member it lacks) is still listed, with the reason; the object's other maps
 /// and programs are unaffected.
+///
+/// # Example
+///
+/// ```no_run
+/// use bpf_programs::Bpf;
+///
+/// let mut bpf = Bpf::load_file("prog.bpf.o")?;
+/// let ops = bpf.struct_ops_mut("my_cc").unwrap();
+/// ops.set_member_bytes("name", b"my_cc\0")?; // a data member, before registration
+/// let link = bpf.register_struct_ops("my_cc")?; // unregistered when dropped
+/// # drop(link);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug)]
 pub struct StructOps {
     name: String,
@@ -352,7 +365,7 @@ impl StructOps {
             .as_mut()
             .map_err(|e| StructOpsError::NotCreated {
                 map: name.clone(),
-                reason: e.to_string(),
+                reason: crate::ErrorChain(e).to_string(),
             })?;
         if created.value_written {
             return Err(StructOpsError::ValueWritten { map: name });
@@ -383,7 +396,7 @@ impl StructOps {
             .as_ref()
             .map_err(|e| StructOpsError::NotCreated {
                 map: self.name.clone(),
-                reason: e.to_string(),
+                reason: crate::ErrorChain(e).to_string(),
             })
     }
 
@@ -433,7 +446,7 @@ impl StructOps {
             .as_mut()
             .map_err(|e| StructOpsError::NotCreated {
                 map: name.clone(),
-                reason: e.to_string(),
+                reason: crate::ErrorChain(e).to_string(),
             })?;
         if let Some(slot) = created
             .layout

@@ -3,7 +3,13 @@
 
 /// Implements `TryFrom<&Map>`, `TryFrom<&mut Map>`, `TryFrom<Map>`, and the accessors every
 /// wrapper has, for `$name<T, generics…>` whose `new(T)` checks type and sizes.
+///
+/// `map_wrapper!(exclusive $name)` leaves out `TryFrom<&Map>`: for wrappers that must be the
+/// map's only user in the process (ring buffer readers and writers share its memory).
 macro_rules! map_wrapper {
+    (exclusive $name:ident) => {
+        $crate::maps::wrapper::map_wrapper!(@owned_or_mut $name);
+    };
     ($name:ident $(< $($g:ident),* >)?) => {
         impl<'a $($(, $g: bpf_sys::pod::Pod)*)?> TryFrom<&'a $crate::maps::Map>
             for $name<&'a $crate::maps::MapData $($(, $g)*)?>
@@ -13,7 +19,9 @@ macro_rules! map_wrapper {
                 Self::new(map.data())
             }
         }
-
+        $crate::maps::wrapper::map_wrapper!(@owned_or_mut $name $(< $($g),* >)?);
+    };
+    (@owned_or_mut $name:ident $(< $($g:ident),* >)?) => {
         impl<'a $($(, $g: bpf_sys::pod::Pod)*)?> TryFrom<&'a mut $crate::maps::Map>
             for $name<&'a mut $crate::maps::MapData $($(, $g)*)?>
         {

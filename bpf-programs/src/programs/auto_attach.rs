@@ -25,14 +25,17 @@ fn names_target(section: &S) -> bool {
 }
 
 impl Program {
-    /// Whether [`Bpf::attach_all`](crate::Bpf::attach_all) takes this program: false for
-    /// libbpf's `SEC("?...")`, unless changed with [`set_autoload`](Self::set_autoload).
+    /// Whether [`Bpf::load_all`](crate::Bpf::load_all) and
+    /// [`Bpf::attach_all`](crate::Bpf::attach_all) take this program: false for libbpf's
+    /// `SEC("?...")`, unless changed with [`set_autoload`](Self::set_autoload).
     pub fn autoload(&self) -> bool {
         self.data_autoload()
     }
 
-    /// Includes or leaves out this program from `attach_all` (libbpf's
-    /// `bpf_program__set_autoload`), e.g. the kprobe twin of an fentry program the kernel has.
+    /// Includes or leaves out this program from `load_all` and `attach_all` (libbpf's
+    /// `bpf_program__set_autoload`), e.g. the kprobe twin of an fentry program the kernel has;
+    /// left out, it is not loaded unless asked for by name. Before load, the same setting is
+    /// [`OpenProgramMut::set_autoload`](crate::OpenProgramMut::set_autoload).
     pub fn set_autoload(&mut self, autoload: bool) {
         self.set_data_autoload(autoload);
     }

@@ -29,6 +29,20 @@ define_link_wrapper!(
 );
 
 /// A `tp_btf` program.
+///
+/// # Example
+///
+/// ```no_run
+/// use bpf_programs::Bpf;
+/// use bpf_programs::programs::BtfTracePoint;
+///
+/// // SEC("tp_btf/sched_switch") int on_switch(...) in prog.bpf.o
+/// let mut bpf = Bpf::load_file("prog.bpf.o")?;
+/// let program: &mut BtfTracePoint = bpf.program_mut("on_switch").unwrap().try_into()?;
+/// program.load()?; // the target comes from the section, found in the kernel's BTF
+/// program.attach()?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug)]
 pub struct BtfTracePoint {
     pub(crate) data: ProgramData<BtfTracePointLink>,

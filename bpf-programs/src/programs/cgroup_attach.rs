@@ -3,21 +3,36 @@
 
 use std::os::fd::{AsFd, BorrowedFd};
 
+use bpf_sys::attach::AttachTarget;
 use bpf_sys::generated::{BPF_F_ALLOW_MULTI, BPF_F_ALLOW_OVERRIDE, bpf_attach_type};
+use bpf_sys::mount::{CGROUP2_SUPER_MAGIC, fd_filesystem_magic};
 
-use super::prog_attach_link::{AttachMethod, LinkOrAttachment, LinkSupport, attach_fd_target};
+use super::prog_attach_link::{
+    AttachMethod, LinkOrAttachment, LinkSupport, attach_fd_target, refuse_occupied,
+};
 use super::{Link, ProgramData, ProgramError};
 
-/// Whether programs in descendant cgroups may add to or override this one (`BPF_PROG_ATTACH`
-/// only: a `bpf_link` on a cgroup always behaves as [`AllowMultiple`](Self::AllowMultiple)).
+/// How a program shares its cgroup attach point with others, on this cgroup and below.
+///
+/// Only [`AllowMultiple`](Self::AllowMultiple) is possible with a `bpf_link` (the kernel's
+/// cgroup links always let other programs run too), so it is the default and the only mode
+/// [`AttachMethod::Auto`] attaches with a link. [`Single`](Self::Single) and
+/// [`AllowOverride`](Self::AllowOverride) attach with `BPF_PROG_ATTACH`, which enforces them but
+/// outlives the process unless detached (dropping the link detaches it); asking for them
+/// with [`AttachMethod::Link`] is refused with [`CgroupAttachError::ModeNeedsProgAttach`].
+///
+/// A second attach to the same cgroup and attach type: with `AllowMultiple`, the programs run
+/// one after another (the same program twice only through separate links); with `Single` or
+/// `AllowOverride`, where the kernel would silently replace the attached program, it is
+/// refused with [`ProgramError::AttachPointBusy`] naming the attached program.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum CgroupAttachMode {
     /// The only program at this attach point; descendants may not attach their own.
-    #[default]
     Single,
     /// Descendants may replace this program with theirs.
     AllowOverride,
     /// Several programs run in order, descendants' included.
+    #[default]
     AllowMultiple,
 }
 
@@ -39,13 +54,44 @@ pub enum CgroupAttachError {
          pass one explicitly"
     )]
     NoAttachType { program: String },
-    #[error("program `{program}`: attaching to the cgroup ({attach_type}): {source}")]
+    #[error("program `{program}`: attaching to the cgroup ({attach_type})")]
     Attach {
         program: String,
         attach_type: &'static str,
         #[source]
         source: Box<ProgramError>,
     },
+    #[error(
+        "program `{program}` ({attach_type}): the fd given is not a cgroup; open a directory \
+         of the cgroup v2 hierarchy (e.g. under /sys/fs/cgroup)"
+    )]
+    NotACgroup {
+        program: String,
+        attach_type: &'static str,
+        #[source]
+        source: Box<ProgramError>,
+    },
+    #[error(
+        "program `{program}` ({attach_type}): {mode:?} is enforced only by BPF_PROG_ATTACH; a \
+         cgroup bpf_link always lets other programs run too (use CgroupAttachMode::AllowMultiple \
+         for a link, or AttachMethod::Auto or Legacy)"
+    )]
+    ModeNeedsProgAttach {
+        program: String,
+        attach_type: &'static str,
+        mode: CgroupAttachMode,
+    },
+}
+
+impl CgroupAttachError {
+    /// The errno behind the error, if a system call failed.
+    pub fn errno(&self) -> Option<i32> {
+        match self {
+            CgroupAttachError::Attach { source, .. }
+            | CgroupAttachError::NotACgroup { source, .. } => source.errno(),
+            _ => None,
+        }
+    }
 }
 
 /// Whether this kernel has `bpf_link`s on cgroups (learnt on first attach).
@@ -60,6 +106,29 @@ pub(crate) fn attach_to_cgroup<T: Link>(
     method: AttachMethod,
 ) -> Result<LinkOrAttachment, ProgramError> {
     let prog_fd = data.fd()?;
+    let attach_type_name = attach_type_name(attach_type);
+    let method = match (mode, method) {
+        (CgroupAttachMode::AllowMultiple, method) => method,
+        (_, AttachMethod::Link) => {
+            return Err(CgroupAttachError::ModeNeedsProgAttach {
+                program: data.name().to_owned(),
+                attach_type: attach_type_name,
+                mode,
+            }
+            .into());
+        }
+        (_, _) => AttachMethod::Legacy,
+    };
+    let describe = || format!("the cgroup's {attach_type_name} hook ({mode:?} mode)");
+    if mode != CgroupAttachMode::AllowMultiple {
+        refuse_occupied(
+            data.name(),
+            prog_fd.as_fd(),
+            AttachTarget::Fd(cgroup),
+            attach_type,
+            &describe,
+        )?;
+    }
     attach_fd_target(
         &CGROUP_LINKS,
         method,
@@ -69,10 +138,34 @@ pub(crate) fn attach_to_cgroup<T: Link>(
         mode.flags(),
     )
     .map_err(|source| {
-        CgroupAttachError::Attach {
-            program: data.name().to_owned(),
-            attach_type: attach_type_name(attach_type),
-            source: Box::new(source),
+        // EINVAL from a multi-program attach: the program is there already.
+        if source.errno() == Some(libc::EINVAL)
+            && let Err(e @ ProgramError::AlreadyAttached { .. }) = refuse_occupied(
+                data.name(),
+                prog_fd.as_fd(),
+                AttachTarget::Fd(cgroup),
+                attach_type,
+                &describe,
+            )
+        {
+            return e;
+        }
+        let program = data.name().to_owned();
+        let source = Box::new(source);
+        let not_a_cgroup =
+            fd_filesystem_magic(cgroup).is_ok_and(|magic| magic != CGROUP2_SUPER_MAGIC);
+        if not_a_cgroup {
+            CgroupAttachError::NotACgroup {
+                program,
+                attach_type: attach_type_name,
+                source,
+            }
+        } else {
+            CgroupAttachError::Attach {
+                program,
+                attach_type: attach_type_name,
+                source,
+            }
         }
         .into()
     })
@@ -162,7 +255,9 @@ macro_rules! cgroup_program {
             }
 
             /// Attaches to `cgroup` (a cgroup2 directory fd): a `bpf_link` where the kernel has
-            /// them, else `BPF_PROG_ATTACH` with `mode`.
+            /// them and `mode` allows (see [`CgroupAttachMode`](crate::programs::CgroupAttachMode)
+            /// for what a second attach does),
+            /// else `BPF_PROG_ATTACH` with `mode`.
             pub fn attach(
                 &mut self,
                 cgroup: impl std::os::fd::AsFd,
@@ -213,7 +308,7 @@ mod tests {
             BPF_F_ALLOW_OVERRIDE
         );
         assert_eq!(CgroupAttachMode::AllowMultiple.flags(), BPF_F_ALLOW_MULTI);
-        assert_eq!(CgroupAttachMode::default(), CgroupAttachMode::Single);
+        assert_eq!(CgroupAttachMode::default(), CgroupAttachMode::AllowMultiple);
     }
 
     #[test]

@@ -36,6 +36,22 @@ define_link_wrapper!(
 );
 
 /// A `cgroup_skb` program.
+///
+/// # Example
+///
+/// ```no_run
+/// use bpf_programs::Bpf;
+/// use bpf_programs::programs::CgroupSkb;
+/// use bpf_programs::programs::{CgroupAttachMode, CgroupSkbAttachType};
+///
+/// // SEC("cgroup_skb/ingress") int count_packets(...) in prog.bpf.o
+/// let mut bpf = Bpf::load_file("prog.bpf.o")?;
+/// let program: &mut CgroupSkb = bpf.program_mut("count_packets").unwrap().try_into()?;
+/// program.load()?;
+/// let cgroup = std::fs::File::open("/sys/fs/cgroup/unified/my-service")?;
+/// program.attach(&cgroup, CgroupSkbAttachType::Ingress, CgroupAttachMode::Single)?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug)]
 pub struct CgroupSkb {
     pub(crate) data: ProgramData<CgroupSkbLink>,
@@ -65,7 +81,8 @@ impl CgroupSkb {
     }
 
     /// Attaches to `cgroup` (a cgroup2 directory fd) for `attach_type` traffic: a `bpf_link`
-    /// where the kernel has them, else `BPF_PROG_ATTACH` with `mode`.
+    /// where the kernel has them and `mode` allows (see [`CgroupAttachMode`] for what a second
+    /// attach does), else `BPF_PROG_ATTACH` with `mode`.
     pub fn attach(
         &mut self,
         cgroup: impl AsFd,

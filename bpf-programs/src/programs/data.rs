@@ -15,8 +15,9 @@ use bpf_sys::prog::{ProgLoadAttr, prog_load_with_log};
 
 use super::links::{Link, LinkMap};
 use super::{ProgramError, ProgramInfo, kernel_btf};
-use crate::object_btf::{LoadedBtf, core_target};
-use crate::{TargetBtf, features};
+use crate::features;
+use crate::kernel::permission::Operation;
+use crate::object_btf::{LoadedBtf, TargetBtf, core_target};
 
 bitflags::bitflags! {
     /// How much the verifier should say when loading (the log is kept on success too).
@@ -409,10 +410,15 @@ impl<T: Link> ProgramData<T> {
         what: &'static str,
     ) -> impl FnOnce(bpf_sys::SyscallError) -> ProgramError + use<T> {
         let program = self.name.clone();
-        move |source| ProgramError::ProgramSyscall {
-            program,
-            what,
-            source,
+        let prog_type = self.section.as_ref().and_then(ProgramSection::prog_type);
+        move |source| {
+            let operation = super::error::attach_operation(source.command, prog_type);
+            ProgramError::ProgramSyscall {
+                program,
+                what,
+                source,
+            }
+            .explain_denied_as(operation)
         }
     }
 
@@ -505,10 +511,18 @@ impl<T: Link> ProgramData<T> {
                               programs are refused with EPERM before verification)",
                 };
             }
-            ProgramError::Load {
+            // A verifier that said something ran: its EACCES is about the program, not about
+            // privileges, which the kernel checks before verifying.
+            let checked_privileges_only = source.verifier_log.is_empty();
+            let error = ProgramError::Load {
                 program: self.name.clone(),
                 source,
                 unsatisfied_core: describe_poisoned(&relocated),
+            };
+            if checked_privileges_only {
+                error.explain_denied(|| Operation::LoadProgram { prog_type })
+            } else {
+                error
             }
         })?;
         context.fill_program_slots(&self.name, loaded.fd.as_fd())?;
@@ -536,9 +550,12 @@ impl<T: Link> ProgramData<T> {
 
     pub(crate) fn pin(&mut self, path: &Path) -> Result<(), ProgramError> {
         let fd = self.fd()?;
-        obj_pin(fd.as_fd(), path).map_err(|source| ProgramError::Pin {
+        crate::kernel::fs::prepare_pin(path).map_err(|source| ProgramError::PinFilesystem {
             path: path.to_owned(),
-            source,
+            source: Box::new(source),
+        })?;
+        obj_pin(fd.as_fd(), path).map_err(|source| {
+            ProgramError::pin(|| format!("program `{}`", self.name), path, source)
         })?;
         self.pinned = Some(path.to_owned());
         Ok(())

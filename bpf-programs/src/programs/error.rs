@@ -1,14 +1,26 @@
 //! Errors shared by all program types; each type adds its own enum, wrapped here.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use bpf_core::relocation::RelocationError;
-use bpf_sys::{LoadError, SyscallError};
+use bpf_sys::{Command, LoadError, SyscallError};
+
+use crate::kernel::permission::{
+    AttachKind, Operation, PermissionHint, ProgramClass, is_permission_errno,
+};
 
 /// A program could not be loaded, attached, detached or inspected.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum ProgramError {
+    /// The kernel refused with EPERM or EACCES; `hint` names the likely cause.
+    #[error("permission denied; {hint}")]
+    PermissionDenied {
+        hint: PermissionHint,
+        #[source]
+        source: Box<ProgramError>,
+    },
+
     #[error("program `{program}` is already loaded")]
     AlreadyLoaded { program: String },
 
@@ -28,14 +40,14 @@ pub enum ProgramError {
         actual: &'static str,
     },
 
-    #[error("relocating program `{program}`: {source}")]
+    #[error("relocating the program")]
     Relocation {
         program: String,
         #[source]
         source: Box<RelocationError>,
     },
 
-    #[error("program `{program}`: kernel refused to load it: {source}{unsatisfied_core}")]
+    #[error("program `{program}`: the kernel refused to load it{unsatisfied_core}")]
     Load {
         program: String,
         #[source]
@@ -59,7 +71,7 @@ pub enum ProgramError {
     #[error("program `{program}`: CO-RE target BTF: {message}")]
     CoreTarget { program: String, message: String },
 
-    #[error("program `{program}`: {what}: {source}")]
+    #[error("program `{program}`: {what}")]
     ProgramSyscall {
         program: String,
         what: &'static str,
@@ -67,7 +79,7 @@ pub enum ProgramError {
         source: SyscallError,
     },
 
-    #[error("{what}: {source}")]
+    #[error("{what}")]
     Syscall {
         what: &'static str,
         #[source]
@@ -77,17 +89,63 @@ pub enum ProgramError {
     #[error("not supported by this kernel: {feature}")]
     NotSupported { feature: &'static str },
 
-    #[error("no link {id} on this program")]
-    UnknownLink { id: String },
+    /// The kernel runs a program once per target: this one is attached there already.
+    #[error("program `{program}` is already attached to {target}")]
+    AlreadyAttached {
+        program: String,
+        target: String,
+        #[source]
+        source: Option<SyscallError>,
+    },
 
-    #[error("pinning at or opening the pin {path}: {source}")]
+    /// The target holds another program, which attaching would replace (or which the kernel
+    /// refuses to share the target with).
+    #[error("program `{program}` not attached: {target} already has {occupant}; detach that first")]
+    AttachPointBusy {
+        program: String,
+        target: String,
+        occupant: String,
+        #[source]
+        source: Option<SyscallError>,
+    },
+
+    #[error(
+        "program `{program}` has no link {id}: it was already detached or taken, or the id \
+         belongs to another program"
+    )]
+    UnknownLink { program: String, id: String },
+
+    /// A pin outside a BPF filesystem: pins can only live on one.
+    #[error(
+        "{object}: cannot pin at {}: {} is not on a BPF filesystem (pin under a bpffs mount, \
+         e.g. /sys/fs/bpf; mount one with `mount -t bpf bpf /sys/fs/bpf`)",
+        path.display(),
+        directory.display()
+    )]
+    PinOutsideBpffs {
+        /// What was to be pinned: "program `name`", "link".
+        object: String,
+        path: PathBuf,
+        directory: PathBuf,
+        #[source]
+        source: SyscallError,
+    },
+
+    #[error("pinning at or opening the pin {path}")]
     Pin {
         path: PathBuf,
         #[source]
         source: SyscallError,
     },
 
-    #[error("{what}: {source}")]
+    #[error("pinning at {}", path.display())]
+    PinFilesystem {
+        path: PathBuf,
+        #[source]
+        source: Box<crate::kernel::fs::KernelFsError>,
+    },
+
+    #[error("{what}")]
     Io {
         what: String,
         #[source]
@@ -106,13 +164,13 @@ pub enum ProgramError {
     BtfTracePoint(#[from] super::BtfTracePointError),
 
     #[error(transparent)]
-    KProbe(#[from] super::KProbeError),
+    KProbe(super::KProbeError),
     #[error(transparent)]
-    UProbe(#[from] super::UProbeError),
+    UProbe(super::UProbeError),
     #[error(transparent)]
     Usdt(Box<super::UsdtError>),
     #[error(transparent)]
-    PerfEvent(#[from] super::PerfEventError),
+    PerfEvent(super::PerfEventError),
 
     #[error(transparent)]
     Iter(#[from] super::IterError),
@@ -130,16 +188,16 @@ pub enum ProgramError {
     StructOps(#[from] crate::maps::struct_ops::StructOpsError),
     // networking, socket and cgroup program types
     #[error(transparent)]
-    Xdp(#[from] super::XdpError),
+    Xdp(super::XdpError),
 
     #[error(transparent)]
-    Tc(#[from] super::TcError),
+    Tc(super::TcError),
 
     #[error(transparent)]
-    Netkit(#[from] super::NetkitError),
+    Netkit(super::NetkitError),
 
     #[error(transparent)]
-    CgroupAttach(#[from] super::CgroupAttachError),
+    CgroupAttach(super::CgroupAttachError),
 
     #[error(transparent)]
     SocketFilter(#[from] super::SocketFilterError),
@@ -151,36 +209,157 @@ pub enum ProgramError {
     SkSkb(#[from] super::SkSkbError),
 
     #[error(transparent)]
-    SkLookup(#[from] super::SkLookupError),
+    SkLookup(super::SkLookupError),
 
     #[error(transparent)]
-    FlowDissector(#[from] super::FlowDissectorError),
+    FlowDissector(super::FlowDissectorError),
 
     #[error(transparent)]
-    Netfilter(#[from] super::NetfilterError),
+    Netfilter(super::NetfilterError),
 }
 
 impl From<super::UsdtError> for ProgramError {
     fn from(error: super::UsdtError) -> ProgramError {
         ProgramError::Usdt(Box::new(error))
+            .explain_denied(|| Operation::Attach(AttachKind::PerfEvent))
+    }
+}
+
+impl From<super::KProbeError> for ProgramError {
+    fn from(error: super::KProbeError) -> ProgramError {
+        ProgramError::KProbe(error).explain_denied(|| Operation::Attach(AttachKind::PerfEvent))
+    }
+}
+
+impl From<super::UProbeError> for ProgramError {
+    fn from(error: super::UProbeError) -> ProgramError {
+        ProgramError::UProbe(error).explain_denied(|| Operation::Attach(AttachKind::PerfEvent))
+    }
+}
+
+impl From<super::PerfEventError> for ProgramError {
+    fn from(error: super::PerfEventError) -> ProgramError {
+        ProgramError::PerfEvent(error).explain_denied(|| Operation::Attach(AttachKind::PerfEvent))
+    }
+}
+
+impl From<super::XdpError> for ProgramError {
+    fn from(error: super::XdpError) -> ProgramError {
+        ProgramError::Xdp(error).explain_denied(|| Operation::Attach(AttachKind::Network))
+    }
+}
+
+impl From<super::TcError> for ProgramError {
+    fn from(error: super::TcError) -> ProgramError {
+        ProgramError::Tc(error).explain_denied(|| Operation::Attach(AttachKind::Network))
+    }
+}
+
+impl From<super::NetkitError> for ProgramError {
+    fn from(error: super::NetkitError) -> ProgramError {
+        ProgramError::Netkit(error).explain_denied(|| Operation::Attach(AttachKind::Network))
+    }
+}
+
+impl From<super::CgroupAttachError> for ProgramError {
+    fn from(error: super::CgroupAttachError) -> ProgramError {
+        ProgramError::CgroupAttach(error).explain_denied(|| Operation::Attach(AttachKind::Network))
+    }
+}
+
+impl From<super::SkLookupError> for ProgramError {
+    fn from(error: super::SkLookupError) -> ProgramError {
+        ProgramError::SkLookup(error).explain_denied(|| Operation::Attach(AttachKind::Network))
+    }
+}
+
+impl From<super::FlowDissectorError> for ProgramError {
+    fn from(error: super::FlowDissectorError) -> ProgramError {
+        ProgramError::FlowDissector(error).explain_denied(|| Operation::Attach(AttachKind::Network))
+    }
+}
+
+impl From<super::NetfilterError> for ProgramError {
+    fn from(error: super::NetfilterError) -> ProgramError {
+        ProgramError::Netfilter(error).explain_denied(|| Operation::Attach(AttachKind::Network))
     }
 }
 
 impl ProgramError {
+    /// The error of a refused pin of `object` at `path`: outside bpffs, or the kernel's.
+    pub(crate) fn pin(
+        object: impl FnOnce() -> String,
+        path: &Path,
+        source: SyscallError,
+    ) -> ProgramError {
+        match crate::kernel::fs::pin_directory_outside_bpffs(path) {
+            Some(directory) => ProgramError::PinOutsideBpffs {
+                object: object(),
+                path: path.to_owned(),
+                directory: directory.to_owned(),
+                source,
+            },
+            None => ProgramError::Pin {
+                path: path.to_owned(),
+                source,
+            }
+            .explain_denied(|| Operation::Pin {
+                path: path.to_owned(),
+            }),
+        }
+    }
+
     /// Maps a syscall failure that belongs to no particular program.
     pub(crate) fn syscall(what: &'static str) -> impl FnOnce(SyscallError) -> ProgramError {
-        move |source| ProgramError::Syscall { what, source }
+        move |source| {
+            let operation = attach_operation(source.command, None);
+            ProgramError::Syscall { what, source }.explain_denied_as(operation)
+        }
+    }
+
+    /// Wraps the error in [`ProgramError::PermissionDenied`] when the kernel refused with
+    /// EPERM or EACCES, with the likely cause decided now from the process's facts.
+    pub(crate) fn explain_denied(self, operation: impl FnOnce() -> Operation) -> ProgramError {
+        if !is_permission_errno(self.errno()) {
+            return self;
+        }
+        ProgramError::PermissionDenied {
+            hint: crate::kernel::permission::hint(operation()),
+            source: Box::new(self),
+        }
+    }
+
+    /// [`explain_denied`](Self::explain_denied) for an operation known only for some commands.
+    pub(crate) fn explain_denied_as(self, operation: Option<Operation>) -> ProgramError {
+        match operation {
+            Some(operation) => self.explain_denied(|| operation),
+            None => self,
+        }
     }
 
     /// The errno behind the error, if a system call failed.
     pub fn errno(&self) -> Option<i32> {
         match self {
+            ProgramError::PermissionDenied { source, .. } => source.errno(),
             ProgramError::Load { source, .. } => source.errno(),
             ProgramError::ProgramSyscall { source, .. }
             | ProgramError::Syscall { source, .. }
-            | ProgramError::Pin { source, .. } => source.errno(),
+            | ProgramError::Pin { source, .. }
+            | ProgramError::PinOutsideBpffs { source, .. } => source.errno(),
             ProgramError::Io { source, .. } => source.raw_os_error(),
+            ProgramError::AlreadyAttached { source, .. }
+            | ProgramError::AttachPointBusy { source, .. } => {
+                source.as_ref().and_then(SyscallError::errno)
+            }
             ProgramError::StructOps(e) => e.errno(),
+            other => errno_in_chain(other),
+        }
+    }
+
+    /// The likely cause of an EPERM/EACCES refusal.
+    pub fn permission_hint(&self) -> Option<&PermissionHint> {
+        match self {
+            ProgramError::PermissionDenied { hint, .. } => Some(hint),
             _ => None,
         }
     }
@@ -189,7 +368,48 @@ impl ProgramError {
     pub fn verifier_log(&self) -> Option<&bpf_sys::VerifierLog> {
         match self {
             ProgramError::Load { source, .. } => Some(&source.verifier_log),
+            ProgramError::PermissionDenied { source, .. } => source.verifier_log(),
             _ => None,
         }
     }
+}
+
+/// The errno of the first system call failure among `error`'s sources.
+fn errno_in_chain(error: &dyn std::error::Error) -> Option<i32> {
+    let mut next = error.source();
+    while let Some(error) = next {
+        if let Some(e) = error.downcast_ref::<SyscallError>() {
+            return e.errno();
+        }
+        if let Some(e) = error.downcast_ref::<LoadError>() {
+            return e.errno();
+        }
+        if let Some(errno) = error
+            .downcast_ref::<std::io::Error>()
+            .and_then(std::io::Error::raw_os_error)
+        {
+            return Some(errno);
+        }
+        next = error.source();
+    }
+    None
+}
+
+/// The attachment a failed command was part of; `None` for commands that attach nothing.
+pub(crate) fn attach_operation(command: Command, prog_type: Option<u32>) -> Option<Operation> {
+    use bpf_sys::BpfCommand;
+    let kind = match command {
+        Command::PerfEventOpen | Command::PerfEventIoctl(_) => AttachKind::PerfEvent,
+        Command::Netlink(_) | Command::Setsockopt(_) => AttachKind::Network,
+        Command::Bpf(BpfCommand::RawTracepointOpen) => AttachKind::Tracing,
+        Command::Bpf(BpfCommand::LinkCreate | BpfCommand::ProgAttach) => {
+            match prog_type.map(crate::kernel::permission::program_class) {
+                Some(ProgramClass::Tracing) => AttachKind::Tracing,
+                Some(ProgramClass::Networking) => AttachKind::Network,
+                _ => AttachKind::Bpf,
+            }
+        }
+        _ => return None,
+    };
+    Some(Operation::Attach(kind))
 }

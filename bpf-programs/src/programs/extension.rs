@@ -28,6 +28,26 @@ define_link_wrapper!(
 );
 
 /// An `freplace` (extension) program.
+///
+/// # Example
+///
+/// ```no_run
+/// use std::os::fd::AsFd;
+///
+/// use bpf_programs::Bpf;
+/// use bpf_programs::programs::Extension;
+///
+/// let mut target = Bpf::load_file("target.bpf.o")?;
+/// target.program_mut("xdp_main").unwrap().load()?;
+/// let target_fd = target.program("xdp_main").unwrap().fd()?;
+///
+/// // SEC("freplace/check_packet") int replacement(...) in prog.bpf.o
+/// let mut bpf = Bpf::load_file("prog.bpf.o")?;
+/// let program: &mut Extension = bpf.program_mut("replacement").unwrap().try_into()?;
+/// program.load(target_fd.as_fd(), "check_packet")?; // replaces that function of xdp_main
+/// program.attach()?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug)]
 pub struct Extension {
     pub(crate) data: ProgramData<ExtensionLink>,

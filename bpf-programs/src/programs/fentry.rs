@@ -19,6 +19,20 @@ pub enum FEntryError {
 
 define_function_tracer!(
     /// An `fentry` program.
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// use bpf_programs::Bpf;
+    /// use bpf_programs::programs::FEntry;
+    ///
+    /// // SEC("fentry/tcp_connect") int on_connect(...) in prog.bpf.o
+    /// let mut bpf = Bpf::load_file("prog.bpf.o")?;
+    /// let program: &mut FEntry = bpf.program_mut("on_connect").unwrap().try_into()?;
+    /// program.load()?; // or load_target("another_function")
+    /// program.attach(0)?; // with a BPF cookie of 0
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     FEntry,
     FEntryLink,
     FEntryLinkId,

@@ -28,6 +28,12 @@ pub enum IterError {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct IterLinkId(u64);
 
+impl std::fmt::Display for IterLinkId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "#{}", self.0)
+    }
+}
+
 /// An iterator link: each [`open`](IterLink::open) starts a new walk.
 #[derive(Debug)]
 pub struct IterLink {
@@ -66,6 +72,25 @@ impl Link for IterLink {
 }
 
 /// An `iter` program.
+///
+/// # Example
+///
+/// ```no_run
+/// use bpf_programs::Bpf;
+/// use bpf_programs::programs::Iter;
+/// use std::io::Read;
+///
+/// // SEC("iter/task") int dump_tasks(...) in prog.bpf.o
+/// let mut bpf = Bpf::load_file("prog.bpf.o")?;
+/// let program: &mut Iter = bpf.program_mut("dump_tasks").unwrap().try_into()?;
+/// program.load()?;
+/// let link = program.attach()?;
+/// let link = program.take_link(link)?;
+/// let mut text = String::new();
+/// link.open()?.read_to_string(&mut text)?; // each read runs the program over every task
+/// print!("{text}");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug)]
 pub struct Iter {
     pub(crate) data: ProgramData<IterLink>,
@@ -137,7 +162,7 @@ impl Iter {
 
     /// Opens an instance of the iterator behind link `link_id`.
     pub fn open(&self, link_id: IterLinkId) -> Result<File, ProgramError> {
-        self.data.links.get(link_id)?.open()
+        self.data.links.get(&self.data.name, link_id)?.open()
     }
 }
 

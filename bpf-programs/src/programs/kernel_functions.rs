@@ -67,13 +67,13 @@ pub(crate) fn kernel_functions_matching(pattern: &str) -> io::Result<Vec<String>
     if !pattern.contains(['*', '?']) {
         return Ok(vec![pattern.to_owned()]);
     }
-    for root in ["/sys/kernel/tracing", "/sys/kernel/debug/tracing"] {
-        if let Ok(text) = std::fs::read_to_string(format!("{root}/available_filter_functions")) {
-            let names = matching_filter_functions(&text, pattern);
-            if !names.is_empty() {
-                return Ok(names);
-            }
-            break;
+    let listed = crate::kernel::fs::tracefs()
+        .ok()
+        .and_then(|root| std::fs::read_to_string(root.join("available_filter_functions")).ok());
+    if let Some(text) = listed {
+        let names = matching_filter_functions(&text, pattern);
+        if !names.is_empty() {
+            return Ok(names);
         }
     }
     let text = std::fs::read_to_string("/proc/kallsyms")?;

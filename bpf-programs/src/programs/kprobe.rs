@@ -12,7 +12,7 @@ use bpf_sys::perf_event::{
 
 use super::kernel_functions::kernel_functions_matching;
 use super::links::{FdLink, define_link_wrapper};
-use super::perf_attach::{PerfLinkInner, perf_attach};
+use super::perf_attach::{PerfLinkInner, PerfTarget, perf_attach};
 use super::probe_event::{ProbeAttachMethod, ProbeEvent, ProbeEventFile};
 use super::uprobe::ProbeKind;
 use super::{
@@ -27,7 +27,7 @@ const KPROBE_MULTI_RETURN: u32 = 1;
 pub enum KProbeError {
     #[error("kprobe: no kernel function `{function}` can be probed")]
     FunctionNotFound { function: String },
-    #[error("kprobe on `{function}`+{offset:#x}: {source}")]
+    #[error("kprobe on `{function}`+{offset:#x}")]
     Attach {
         function: String,
         offset: u64,
@@ -36,7 +36,7 @@ pub enum KProbeError {
     },
     #[error("program `{program}` names no kernel function in its section; pass one to attach")]
     NoTarget { program: String },
-    #[error("kprobe on `{function}`+{offset:#x}: creating the tracefs probe event: {source}")]
+    #[error("kprobe on `{function}`+{offset:#x}: creating the tracefs probe event")]
     ProbeEvent {
         function: String,
         offset: u64,
@@ -66,6 +66,20 @@ define_link_wrapper!(
 );
 
 /// A `kprobe`, `kretprobe`, `ksyscall` or `kretsyscall` program.
+///
+/// # Example
+///
+/// ```no_run
+/// use bpf_programs::Bpf;
+/// use bpf_programs::programs::KProbe;
+///
+/// // SEC("kprobe/do_unlinkat") int on_unlink(...) in prog.bpf.o
+/// let mut bpf = Bpf::load_file("prog.bpf.o")?;
+/// let program: &mut KProbe = bpf.program_mut("on_unlink").unwrap().try_into()?;
+/// program.load()?;
+/// program.attach("do_unlinkat", 0)?; // or attach_default(): the section names it
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug)]
 pub struct KProbe {
     pub(crate) data: ProgramData<KProbeLink>,
@@ -138,9 +152,14 @@ impl KProbe {
             ProbeAttachMethod::TraceFs => false,
             ProbeAttachMethod::Auto => pmu_type("kprobe").is_ok(),
         };
+        let event = || format!("kprobe `{function}+{offset:#x}`");
+        let target = || PerfTarget {
+            program: self.data.name(),
+            event: &event,
+        };
         let inner = if use_pmu {
             let perf_fd = self.open_pmu_event(function, offset)?;
-            perf_attach(self.data.fd()?.as_fd(), perf_fd, cookie)?
+            perf_attach(target(), self.data.fd()?.as_fd(), perf_fd, cookie)?
         } else {
             let event = self.create_probe_event(function, offset)?;
             let attr = PerfEventAttr {
@@ -157,7 +176,7 @@ impl KProbe {
                     offset,
                     source,
                 })?;
-            let link = perf_attach(self.data.fd()?.as_fd(), perf_fd, cookie)?;
+            let link = perf_attach(target(), self.data.fd()?.as_fd(), perf_fd, cookie)?;
             PerfLinkInner::ProbeEvent {
                 link: Box::new(link),
                 event,
@@ -276,6 +295,20 @@ define_link_wrapper!(
 );
 
 /// A `kprobe.multi` / `kretprobe.multi` program.
+///
+/// # Example
+///
+/// ```no_run
+/// use bpf_programs::Bpf;
+/// use bpf_programs::programs::KProbeMulti;
+///
+/// // SEC("kprobe.multi/vfs_*") int on_vfs(...) in prog.bpf.o
+/// let mut bpf = Bpf::load_file("prog.bpf.o")?;
+/// let program: &mut KProbeMulti = bpf.program_mut("on_vfs").unwrap().try_into()?;
+/// program.load()?;
+/// program.attach_pattern("vfs_*")?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug)]
 pub struct KProbeMulti {
     pub(crate) data: ProgramData<KProbeMultiLink>,

@@ -16,15 +16,83 @@ use bpf_sys::obj::{obj_get, obj_pin};
 use super::ProgramError;
 
 /// An attachment of a program; dropping it detaches the program (unless the link is pinned).
+///
+/// Whichever way a link ends — [`detach`](Self::detach), a drop (of the link, of its program,
+/// of the whole `Bpf`), a failed detach — it closes every fd it holds: nothing it owns
+/// outlives it. Attachments that end by an explicit request rather than by closing an fd get
+/// that guarantee from [`Attachment`].
 pub trait Link: fmt::Debug + Send + 'static {
     /// The id the owning program hands out for this link.
-    type Id: fmt::Debug + Hash + Eq + Copy + Send;
+    type Id: fmt::Debug + fmt::Display + Hash + Eq + Copy + Send;
 
     /// This link's id.
     fn id(&self) -> Self::Id;
 
-    /// Detaches now, reporting failures that a plain drop would swallow.
+    /// Detaches now, reporting failures that a plain drop would swallow; the link's fds are
+    /// closed whatever the outcome.
     fn detach(self) -> Result<(), ProgramError>;
+}
+
+/// How an attachment that is not a kernel `bpf_link` ends: a socket option,
+/// `BPF_PROG_DETACH`, a netlink request. [`Attachment`] makes that request exactly once.
+pub trait Detach: fmt::Debug + Send + 'static {
+    /// Ends the attachment. Called at most once, by [`Attachment`]; the fds `self` holds are
+    /// closed right afterwards whatever it returns.
+    fn detach_now(&mut self) -> Result<(), ProgramError>;
+
+    /// Whether `error` means the attachment was already ended elsewhere (replaced, removed by
+    /// another process): a drop does not warn about it.
+    fn already_gone(&self, error: &ProgramError) -> bool {
+        error.errno() == Some(libc::ENOENT)
+    }
+}
+
+/// An attachment ended by an explicit request ([`Detach`]): the request is made once — by
+/// [`detach`](Self::detach), or on drop — and then every fd the attachment holds is closed.
+#[derive(Debug)]
+pub struct Attachment<T: Detach> {
+    target: T,
+    detached: bool,
+}
+
+impl<T: Detach> Attachment<T> {
+    pub(crate) fn new(target: T) -> Attachment<T> {
+        Attachment {
+            target,
+            detached: false,
+        }
+    }
+
+    /// Detaches now, reporting a failure; the fds are closed either way.
+    pub fn detach(mut self) -> Result<(), ProgramError> {
+        self.detached = true;
+        self.target.detach_now()
+    }
+
+    pub(crate) fn target_mut(&mut self) -> &mut T {
+        &mut self.target
+    }
+}
+
+impl<T: Detach> std::ops::Deref for Attachment<T> {
+    type Target = T;
+
+    fn deref(&self) -> &T {
+        &self.target
+    }
+}
+
+impl<T: Detach> Drop for Attachment<T> {
+    fn drop(&mut self) {
+        if std::mem::replace(&mut self.detached, true) {
+            return;
+        }
+        if let Err(e) = self.target.detach_now()
+            && !self.target.already_gone(&e)
+        {
+            log::warn!("detaching {:?}: {}", self.target, crate::ErrorChain(&e));
+        }
+    }
 }
 
 /// A process-wide unique number for link ids.
@@ -54,24 +122,19 @@ impl<T: Link> LinkMap<T> {
         id
     }
 
-    pub(crate) fn remove(&mut self, id: T::Id) -> Result<(), ProgramError> {
-        self.take(id)?.detach()
+    /// Detaches the link `id` of `program`; its fds are closed even when the detach fails.
+    pub(crate) fn remove(&mut self, program: &str, id: T::Id) -> Result<(), ProgramError> {
+        self.take(program, id)?.detach()
     }
 
-    pub(crate) fn take(&mut self, id: T::Id) -> Result<T, ProgramError> {
+    pub(crate) fn take(&mut self, program: &str, id: T::Id) -> Result<T, ProgramError> {
         self.links
             .remove(&id)
-            .ok_or_else(|| ProgramError::UnknownLink {
-                id: format!("{id:?}"),
-            })
+            .ok_or_else(|| unknown_link(program, id))
     }
 
-    pub(crate) fn get(&self, id: T::Id) -> Result<&T, ProgramError> {
-        self.links
-            .get(&id)
-            .ok_or_else(|| ProgramError::UnknownLink {
-                id: format!("{id:?}"),
-            })
+    pub(crate) fn get(&self, program: &str, id: T::Id) -> Result<&T, ProgramError> {
+        self.links.get(&id).ok_or_else(|| unknown_link(program, id))
     }
 
     pub(crate) fn len(&self) -> usize {
@@ -81,9 +144,16 @@ impl<T: Link> LinkMap<T> {
     pub(crate) fn clear(&mut self) {
         for (_, link) in self.links.drain() {
             if let Err(e) = link.detach() {
-                log::warn!("detaching a link failed: {e}");
+                log::warn!("detaching a link failed: {}", crate::ErrorChain(&e));
             }
         }
+    }
+}
+
+fn unknown_link(program: &str, id: impl fmt::Display) -> ProgramError {
+    ProgramError::UnknownLink {
+        program: program.to_owned(),
+        id: id.to_string(),
     }
 }
 
@@ -126,10 +196,12 @@ impl FdLink {
     /// Pins the link at `path` (inside bpffs); the attachment then survives this process.
     pub fn pin(mut self, path: impl AsRef<Path>) -> Result<PinnedLink, ProgramError> {
         let path = path.as_ref();
-        obj_pin(self.fd.as_fd(), path).map_err(|source| ProgramError::Pin {
+        crate::kernel::fs::prepare_pin(path).map_err(|source| ProgramError::PinFilesystem {
             path: path.to_owned(),
-            source,
+            source: Box::new(source),
         })?;
+        obj_pin(self.fd.as_fd(), path)
+            .map_err(|source| ProgramError::pin(|| "link".to_owned(), path, source))?;
         self.detach_on_drop = false;
         Ok(PinnedLink {
             link: self,
@@ -147,20 +219,36 @@ impl FdLink {
         link_detach(self.fd.as_fd()).map_err(ProgramError::syscall("link detach"))
     }
 
-    /// Detaches now (a link opened from a pin only closes its fd and stays attached).
-    pub fn detach(self) -> Result<(), ProgramError> {
-        drop(self);
-        Ok(())
+    /// Detaches now (a link opened from a pin only closes its fd and stays attached),
+    /// reporting a refused `BPF_LINK_DETACH`; the fd is closed either way.
+    pub fn detach(mut self) -> Result<(), ProgramError> {
+        if !std::mem::take(&mut self.detach_on_drop) {
+            return Ok(());
+        }
+        match link_detach(self.fd.as_fd()) {
+            Err(e) if !closing_ends_it(e.errno()) => Err(ProgramError::syscall("link detach")(e)),
+            _ => Ok(()),
+        }
     }
+}
+
+/// Whether a `BPF_LINK_DETACH` failure only means that closing the fd is how this link ends:
+/// link kinds without a detach operation (perf events, tracing), or kernels before 5.9.
+fn closing_ends_it(errno: Option<i32>) -> bool {
+    matches!(errno, Some(libc::EOPNOTSUPP | libc::EINVAL))
 }
 
 impl Drop for FdLink {
     fn drop(&mut self) {
         if self.detach_on_drop
             && let Err(e) = link_detach(self.fd.as_fd())
+            && !closing_ends_it(e.errno())
         {
-            // Link kinds without BPF_LINK_DETACH end when their last fd closes, just below.
-            log::debug!("BPF_LINK_DETACH failed, closing the link instead: {e}");
+            // Closing the fd just below still ends the attachment once no one else holds it.
+            log::debug!(
+                "BPF_LINK_DETACH failed, closing the link instead: {}",
+                crate::ErrorChain(&e)
+            );
         }
     }
 }
@@ -272,6 +360,12 @@ macro_rules! define_link_wrapper {
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
         pub struct $id(u64);
 
+        impl std::fmt::Display for $id {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                write!(f, "#{}", self.0)
+            }
+        }
+
         $(#[$doc])*
         #[derive(Debug)]
         pub struct $wrapper {
@@ -320,3 +414,145 @@ macro_rules! define_link_wrapper {
 }
 
 pub(crate) use define_link_wrapper;
+
+#[cfg(test)]
+mod tests {
+    use std::io::{ErrorKind, Read};
+    use std::os::unix::net::UnixStream;
+    use std::sync::Arc;
+    use std::sync::atomic::AtomicUsize;
+
+    use super::*;
+
+    /// An attachment holding one end of a socket pair: the other end reads EOF once it closes.
+    #[derive(Debug)]
+    pub struct Fake {
+        _held: UnixStream,
+        detaches: Arc<AtomicUsize>,
+        fail_with: Option<i32>,
+    }
+
+    impl Detach for Fake {
+        fn detach_now(&mut self) -> Result<(), ProgramError> {
+            self.detaches.fetch_add(1, Ordering::Relaxed);
+            match self.fail_with {
+                Some(errno) => Err(ProgramError::Io {
+                    what: "fake detach".to_owned(),
+                    source: std::io::Error::from_raw_os_error(errno),
+                }),
+                None => Ok(()),
+            }
+        }
+    }
+
+    define_link_wrapper!(FakeLink, FakeLinkId, Attachment<Fake>);
+
+    struct Probe {
+        peer: UnixStream,
+        detaches: Arc<AtomicUsize>,
+    }
+
+    impl Probe {
+        fn closed(&mut self) -> bool {
+            match self.peer.read(&mut [0u8; 1]) {
+                Ok(0) => true,
+                Err(e) if e.kind() == ErrorKind::WouldBlock => false,
+                other => panic!("unexpected read result {other:?}"),
+            }
+        }
+
+        fn detaches(&self) -> usize {
+            self.detaches.load(Ordering::Relaxed)
+        }
+    }
+
+    fn fake(fail_with: Option<i32>) -> (FakeLink, Probe) {
+        let (held, peer) = UnixStream::pair().unwrap();
+        peer.set_nonblocking(true).unwrap();
+        let detaches = Arc::new(AtomicUsize::new(0));
+        let link = FakeLink::new(Attachment::new(Fake {
+            _held: held,
+            detaches: detaches.clone(),
+            fail_with,
+        }));
+        (link, Probe { peer, detaches })
+    }
+
+    #[test]
+    fn explicit_detach_requests_once_and_closes() {
+        let (link, mut probe) = fake(None);
+        assert!(!probe.closed());
+        link.detach().unwrap();
+        assert_eq!(probe.detaches(), 1);
+        assert!(probe.closed());
+    }
+
+    #[test]
+    fn failed_detach_reports_and_still_closes() {
+        let (link, mut probe) = fake(Some(libc::EPERM));
+        let error = link.detach().unwrap_err();
+        assert_eq!(error.errno(), Some(libc::EPERM));
+        assert_eq!(probe.detaches(), 1, "no second attempt on drop");
+        assert!(probe.closed());
+    }
+
+    #[test]
+    fn drop_requests_once_and_closes() {
+        let (link, mut probe) = fake(Some(libc::ENOENT));
+        drop(link);
+        assert_eq!(probe.detaches(), 1);
+        assert!(probe.closed());
+    }
+
+    #[test]
+    fn every_link_map_path_closes() {
+        let mut map = LinkMap::default();
+        let (a, mut removed) = fake(None);
+        let (b, mut taken) = fake(None);
+        let (c, mut cleared) = fake(Some(libc::EBUSY));
+        let (d, mut dropped) = fake(None);
+        let (a, b) = (map.insert(a), map.insert(b));
+        map.insert(c);
+        map.insert(d);
+
+        map.remove("prog", a).unwrap();
+        assert!(removed.closed());
+        let error = map.remove("prog", a).unwrap_err().to_string();
+        assert!(
+            error.contains("`prog`") && error.contains(&a.to_string()),
+            "{error}"
+        );
+
+        let link = map.take("prog", b).unwrap();
+        assert!(!taken.closed(), "a taken link stays attached");
+        drop(link);
+        assert!(taken.closed());
+
+        map.clear();
+        assert!(cleared.closed());
+        assert!(dropped.closed());
+        for probe in [&removed, &taken, &cleared, &dropped] {
+            assert_eq!(probe.detaches(), 1);
+        }
+    }
+
+    #[test]
+    fn dropping_the_map_closes_its_links() {
+        let mut map = LinkMap::default();
+        let (link, mut probe) = fake(None);
+        map.insert(link);
+        drop(map);
+        assert_eq!(probe.detaches(), 1);
+        assert!(probe.closed());
+    }
+
+    #[test]
+    fn link_ids_display_as_numbers() {
+        let (link, _probe) = fake(None);
+        let shown = link.id().to_string();
+        assert!(
+            shown.starts_with('#') && shown[1..].parse::<u64>().is_ok(),
+            "{shown}"
+        );
+    }
+}

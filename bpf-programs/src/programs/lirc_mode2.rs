@@ -16,6 +16,21 @@ define_link_wrapper!(
 );
 
 /// A `lirc_mode2` program.
+///
+/// # Example
+///
+/// ```no_run
+/// use bpf_programs::Bpf;
+/// use bpf_programs::programs::LircMode2;
+///
+/// // SEC("lirc_mode2") int decode(...) in prog.bpf.o
+/// let mut bpf = Bpf::load_file("prog.bpf.o")?;
+/// let program: &mut LircMode2 = bpf.program_mut("decode").unwrap().try_into()?;
+/// program.load()?;
+/// let device = std::fs::File::open("/dev/lirc0")?;
+/// program.attach(&device)?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug)]
 pub struct LircMode2 {
     pub(crate) data: ProgramData<LircLink>,
@@ -32,6 +47,9 @@ impl LircMode2 {
     }
 
     /// Attaches to the LIRC device `lirc` (an open `/dev/lircN`).
+    ///
+    /// A device runs several programs in turn; the same program twice is refused with
+    /// [`ProgramError::AlreadyAttached`].
     pub fn attach(&mut self, lirc: impl AsFd) -> Result<LircLinkId, ProgramError> {
         let prog_fd = self.data.fd()?;
         let inner = ProgAttachLink::attach(
@@ -39,7 +57,17 @@ impl LircMode2 {
             lirc.as_fd(),
             bpf_attach_type::BPF_LIRC_MODE2,
             0,
-        )?;
+        )
+        .map_err(|e| match e {
+            ProgramError::Syscall { source, .. } if source.errno() == Some(libc::EEXIST) => {
+                ProgramError::AlreadyAttached {
+                    program: self.data.name().to_owned(),
+                    target: "the lirc device".to_owned(),
+                    source: Some(source),
+                }
+            }
+            e => e,
+        })?;
         Ok(self.data.links.insert(LircLink::new(inner)))
     }
 }

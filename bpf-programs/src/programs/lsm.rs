@@ -27,6 +27,20 @@ define_link_wrapper!(
 );
 
 /// An `lsm` program.
+///
+/// # Example
+///
+/// ```no_run
+/// use bpf_programs::Bpf;
+/// use bpf_programs::programs::Lsm;
+///
+/// // SEC("lsm/file_open") int on_file_open(...) in prog.bpf.o
+/// let mut bpf = Bpf::load_file("prog.bpf.o")?;
+/// let program: &mut Lsm = bpf.program_mut("on_file_open").unwrap().try_into()?;
+/// program.load()?;
+/// program.attach()?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug)]
 pub struct Lsm {
     pub(crate) data: ProgramData<LsmLink>,

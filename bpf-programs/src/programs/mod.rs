@@ -6,8 +6,10 @@
 //!
 //! Adding a program type (see `raw_tracepoint.rs` for the smallest complete example):
 //! 1. a module with `define_link_wrapper!(FooLink, FooLinkId, FdLink)` (or another inner link
-//!    kind: [`perf_attach::PerfLinkInner`], or a type implementing [`Link`] whose `Drop`
-//!    detaches, e.g. for `BPF_PROG_ATTACH` or netlink attachments), the struct
+//!    kind: [`perf_attach::PerfLinkInner`], or an [`Attachment`] of a type implementing
+//!    [`Detach`] for attachments ended by a request, e.g. `BPF_PROG_ATTACH` or netlink; never a
+//!    hand-written `Drop` or `mem::forget`: `Attachment` makes the request once and closes
+//!    every fd on every path), the struct
 //!    `Foo { pub(crate) data: ProgramData<FooLink> }` with `new`, `load` (usually
 //!    `self.data.load()`; set `data.expected_attach_type`/`attach_btf_id` first if needed) and
 //!    `attach(..) -> Result<FooLinkId, ProgramError>` that inserts into `self.data.links`;
@@ -74,7 +76,7 @@ pub(crate) use data::ObjectContext;
 pub use data::{ProgramData, ProgramFd, VerifierLogLevel};
 pub use error::ProgramError;
 pub use info::{ProgramInfo, enable_run_stats, loaded_programs};
-pub use links::{FdLink, Link, LinkInfo, PinnedLink, loaded_links};
+pub use links::{Attachment, Detach, FdLink, Link, LinkInfo, PinnedLink, loaded_links};
 
 pub use btf_tracepoint::{BtfTracePoint, BtfTracePointError};
 pub use extension::{Extension, ExtensionError};
@@ -179,7 +181,7 @@ macro_rules! impl_program_common {
                 &mut self,
                 link_id: <$link as $crate::programs::Link>::Id,
             ) -> Result<(), $crate::programs::ProgramError> {
-                self.data.links.remove(link_id)
+                self.data.links.remove(&self.data.name, link_id)
             }
 
             /// Takes ownership of a link so that it outlives the program (it detaches on drop).
@@ -187,7 +189,7 @@ macro_rules! impl_program_common {
                 &mut self,
                 link_id: <$link as $crate::programs::Link>::Id,
             ) -> Result<$link, $crate::programs::ProgramError> {
-                self.data.links.take(link_id)
+                self.data.links.take(&self.data.name, link_id)
             }
 
             /// Runs the loaded program once under `BPF_PROG_TEST_RUN` (types that support it).

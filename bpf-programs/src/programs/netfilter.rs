@@ -70,7 +70,7 @@ pub struct NetfilterAttachOptions {
 /// Why a netfilter program could not be attached.
 #[derive(Debug, thiserror::Error)]
 pub enum NetfilterError {
-    #[error("attaching netfilter program `{program}` at {options:?}: {source}")]
+    #[error("attaching netfilter program `{program}` at {options:?}")]
     Attach {
         program: String,
         options: NetfilterAttachOptions,
@@ -87,6 +87,26 @@ define_link_wrapper!(
 );
 
 /// A `netfilter` program.
+///
+/// # Example
+///
+/// ```no_run
+/// use bpf_programs::Bpf;
+/// use bpf_programs::programs::Netfilter;
+/// use bpf_programs::programs::{NetfilterAttachOptions, NetfilterFamily, NetfilterHook};
+///
+/// // SEC("netfilter") int local_in(...) in prog.bpf.o
+/// let mut bpf = Bpf::load_file("prog.bpf.o")?;
+/// let program: &mut Netfilter = bpf.program_mut("local_in").unwrap().try_into()?;
+/// program.load()?;
+/// program.attach(NetfilterAttachOptions {
+///     family: NetfilterFamily::Ipv4,
+///     hook: NetfilterHook::LocalIn,
+///     priority: -128,
+///     defrag: false,
+/// })?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug)]
 pub struct Netfilter {
     pub(crate) data: ProgramData<NetfilterLink>,
@@ -103,6 +123,10 @@ impl Netfilter {
     }
 
     /// Hooks the program in the calling thread's network namespace.
+    ///
+    /// Netfilter keeps one BPF program per hook and priority: a second attach there (this
+    /// program or another) is refused with [`ProgramError::AttachPointBusy`]; use another
+    /// priority to run several.
     pub fn attach(
         &mut self,
         options: NetfilterAttachOptions,
@@ -124,10 +148,24 @@ impl Netfilter {
                 },
             },
         })
-        .map_err(|source| NetfilterError::Attach {
-            program: self.data.name().to_owned(),
-            options,
-            source,
+        .map_err(|source| -> ProgramError {
+            if source.errno() == Some(libc::EBUSY) {
+                return ProgramError::AttachPointBusy {
+                    program: self.data.name().to_owned(),
+                    target: format!(
+                        "netfilter hook {:?}/{:?} at priority {}",
+                        options.family, options.hook, options.priority
+                    ),
+                    occupant: "a BPF program".to_owned(),
+                    source: Some(source),
+                };
+            }
+            NetfilterError::Attach {
+                program: self.data.name().to_owned(),
+                options,
+                source,
+            }
+            .into()
         })?;
         Ok(self.data.links.insert(NetfilterLink::new(FdLink::new(fd))))
     }

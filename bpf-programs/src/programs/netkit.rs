@@ -116,7 +116,7 @@ pub struct NetkitAttachOptions<'a> {
 /// Why a netkit program could not be attached.
 #[derive(Debug, thiserror::Error)]
 pub enum NetkitError {
-    #[error("network interface `{name}` not found: {source}")]
+    #[error("network interface `{name}` not found")]
     InterfaceNotFound {
         name: String,
         #[source]
@@ -137,7 +137,7 @@ pub enum NetkitError {
         name: String,
         expected_revision: u64,
     },
-    #[error("attaching netkit program `{program}` as {attach_type:?} on `{name}`: {source}")]
+    #[error("attaching netkit program `{program}` as {attach_type:?} on `{name}`")]
     Attach {
         program: String,
         name: String,
@@ -150,7 +150,7 @@ pub enum NetkitError {
          attach type from"
     )]
     NoDefaultAttachType { program: String },
-    #[error("querying the netkit programs of `{name}`: {source}")]
+    #[error("querying the netkit programs of `{name}`")]
     Query {
         name: String,
         #[source]
@@ -185,6 +185,20 @@ pub fn query(interface: &str, attach_type: NetkitAttachType) -> Result<ProgQuery
 }
 
 /// A `netkit/primary` or `netkit/peer` program.
+///
+/// # Example
+///
+/// ```no_run
+/// use bpf_programs::Bpf;
+/// use bpf_programs::programs::Netkit;
+///
+/// // SEC("netkit/primary") int primary(...) in prog.bpf.o
+/// let mut bpf = Bpf::load_file("prog.bpf.o")?;
+/// let program: &mut Netkit = bpf.program_mut("primary").unwrap().try_into()?;
+/// program.load()?;
+/// program.attach_default("nk0")?; // the side its section names, on a netkit device
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug)]
 pub struct Netkit {
     pub(crate) data: ProgramData<NetkitLink>,

@@ -65,8 +65,39 @@ impl TryFrom<PerfLinkInner> for FdLink {
     }
 }
 
+/// What a perf event attachment names in its errors: the program, and the event described
+/// lazily (only a failure pays for the text).
+pub(crate) struct PerfTarget<'a> {
+    pub(crate) program: &'a str,
+    pub(crate) event: &'a dyn Fn() -> String,
+}
+
+impl PerfTarget<'_> {
+    /// The kernel runs a program once per event: EEXIST means it is there already.
+    fn error(&self, what: &'static str, source: bpf_sys::SyscallError) -> ProgramError {
+        if source.errno() == Some(libc::EEXIST) {
+            return ProgramError::AlreadyAttached {
+                program: self.program.to_owned(),
+                target: (self.event)(),
+                source: Some(source),
+            };
+        }
+        ProgramError::ProgramSyscall {
+            program: self.program.to_owned(),
+            what,
+            source,
+        }
+    }
+}
+
 /// Attaches `prog_fd` to the (enabled or disabled) perf event `perf_fd` and enables it.
+///
+/// Tracepoints (and tracefs kprobes) share one program list per event among all perf events
+/// opened on it: the same program attached twice is refused with
+/// [`ProgramError::AlreadyAttached`]. Perf events, PMU kprobes and uprobes get their own event
+/// per attach, so attaching twice runs the program twice.
 pub(crate) fn perf_attach(
+    target: PerfTarget<'_>,
     prog_fd: BorrowedFd<'_>,
     perf_fd: OwnedFd,
     cookie: u64,
@@ -79,7 +110,7 @@ pub(crate) fn perf_attach(
             flags: 0,
             kind: LinkKind::PerfEvent { bpf_cookie: cookie },
         })
-        .map_err(ProgramError::syscall("perf event link"))?;
+        .map_err(|e| target.error("perf event link", e))?;
         perf_event_enable(perf_fd.as_fd()).map_err(ProgramError::syscall("perf event enable"))?;
         return Ok(PerfLinkInner::Fd(FdLink::new(link)));
     }
@@ -88,7 +119,7 @@ pub(crate) fn perf_attach(
             feature: "bpf cookies (needs perf event bpf_link)",
         });
     }
-    perf_event_set_bpf(perf_fd.as_fd(), prog_fd).map_err(ProgramError::syscall("perf set bpf"))?;
+    perf_event_set_bpf(perf_fd.as_fd(), prog_fd).map_err(|e| target.error("perf set bpf", e))?;
     perf_event_enable(perf_fd.as_fd()).map_err(ProgramError::syscall("perf event enable"))?;
     Ok(PerfLinkInner::PerfEvent(PerfIoctlLink { perf_fd }))
 }

@@ -6,15 +6,15 @@ use bpf_sys::generated::perf_type_id;
 use bpf_sys::perf_event::{PerfEventAttr, PerfEventFlags, perf_event_open};
 
 use super::links::define_link_wrapper;
-use super::perf_attach::{PerfLinkInner, perf_attach};
+use super::perf_attach::{PerfLinkInner, PerfTarget, perf_attach};
 use super::{DefaultLoad, ProgramData, ProgramError, impl_program_common};
 
 /// Why a perf event could not be opened.
 #[derive(Debug, thiserror::Error)]
 pub enum PerfEventError {
-    #[error("reading the online CPUs: {0}")]
+    #[error("reading the online CPUs")]
     OnlineCpus(#[source] std::io::Error),
-    #[error("perf event (type {perf_type}, config {config:#x}) for {scope:?}: {source}")]
+    #[error("perf event (type {perf_type}, config {config:#x}) for {scope:?}")]
     Open {
         perf_type: u32,
         config: u64,
@@ -101,6 +101,27 @@ define_link_wrapper!(
 );
 
 /// A `perf_event` program.
+///
+/// # Example
+///
+/// ```no_run
+/// use bpf_programs::Bpf;
+/// use bpf_programs::programs::PerfEvent;
+/// use bpf_programs::programs::{PerfTypeId, SamplePolicy};
+/// use bpf_sys::generated::perf_sw_ids;
+///
+/// // SEC("perf_event") int sample(...) in prog.bpf.o
+/// let mut bpf = Bpf::load_file("prog.bpf.o")?;
+/// let program: &mut PerfEvent = bpf.program_mut("sample").unwrap().try_into()?;
+/// program.load()?;
+/// // 99 samples a second of the CPU clock, on every online CPU.
+/// program.attach_on_every_cpu(
+///     PerfTypeId::Software,
+///     u64::from(perf_sw_ids::PERF_COUNT_SW_CPU_CLOCK),
+///     SamplePolicy::Frequency(99),
+/// )?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug)]
 pub struct PerfEvent {
     pub(crate) data: ProgramData<PerfEventLink>,
@@ -118,6 +139,10 @@ impl PerfEvent {
 
     /// Opens a perf event and runs the program on its samples; `inherit` extends a task
     /// scope to the children the task creates afterwards.
+    ///
+    /// Each attach opens its own event, so attaching twice runs the program on both; for
+    /// [`PerfTypeId::TracePoint`] the kernel shares one program list per tracepoint and refuses
+    /// the same program twice with [`ProgramError::AlreadyAttached`].
     pub fn attach(
         &mut self,
         perf_type: PerfTypeId,
@@ -149,7 +174,16 @@ impl PerfEvent {
                 source,
             })?;
         let prog_fd = self.data.fd()?;
-        let inner = perf_attach(prog_fd.as_fd(), perf_fd, 0)?;
+        let target = PerfTarget {
+            program: self.data.name(),
+            event: &|| {
+                format!(
+                    "perf event (type {}, config {config:#x}, {scope:?})",
+                    perf_type.raw()
+                )
+            },
+        };
+        let inner = perf_attach(target, prog_fd.as_fd(), perf_fd, 0)?;
         Ok(self.data.links.insert(PerfEventLink::new(inner)))
     }
 

@@ -51,16 +51,16 @@ pub struct ProbeEvent {
     id: u64,
 }
 
-/// The events file of `file` in a mounted tracefs; `Unsupported` when no tracefs has it.
+/// The events file of `file` in tracefs (mounted first if need be); `Unsupported` when tracefs
+/// lacks it (a kernel without kprobe or uprobe events).
 fn events_file(file: ProbeEventFile) -> io::Result<PathBuf> {
-    ["/sys/kernel/tracing", "/sys/kernel/debug/tracing"]
-        .into_iter()
-        .map(|root| Path::new(root).join(file.file_name()))
-        .find(|path| path.exists())
-        .ok_or_else(|| {
-            let message = format!("no tracefs has {}", file.file_name());
-            io::Error::new(io::ErrorKind::Unsupported, message)
-        })
+    let tracefs = crate::kernel::fs::tracefs().map_err(io::Error::other)?;
+    let path = tracefs.join(file.file_name());
+    if !path.exists() {
+        let message = format!("tracefs has no {}", file.file_name());
+        return Err(io::Error::new(io::ErrorKind::Unsupported, message));
+    }
+    Ok(path)
 }
 
 impl ProbeEvent {
@@ -81,7 +81,8 @@ impl ProbeEvent {
             name,
             id: 0,
         };
-        event.id = tracepoint_id(GROUP, &event.name)?;
+        let tracefs = event.events_file.parent().unwrap_or(Path::new("/"));
+        event.id = tracepoint_id(tracefs, GROUP, &event.name)?;
         Ok(event)
     }
 

@@ -4,10 +4,14 @@
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::sync::atomic::{AtomicU8, Ordering};
 
-use bpf_sys::attach::{AttachTarget, ProgAttachAttr, Relative, prog_attach, prog_detach};
+use bpf_sys::attach::{
+    AttachTarget, ProgAttachAttr, Relative, prog_attach, prog_detach, prog_query,
+};
 use bpf_sys::generated::bpf_attach_type;
+use bpf_sys::info::prog_info;
 use bpf_sys::link::{LinkCreateAttr, LinkKind, LinkTarget, link_create};
 
+use super::links::{Attachment, Detach};
 use super::{FdLink, ProgramError};
 
 /// Which kernel interface an `attach` uses.
@@ -40,13 +44,38 @@ impl HeldTarget {
     }
 }
 
-/// A program attached with `BPF_PROG_ATTACH`; dropping it detaches exactly that program.
+/// What a `BPF_PROG_ATTACH` attachment holds: duplicates of the program and target fds, which
+/// its detach names (so that it detaches exactly this program) and which close with it.
 #[derive(Debug)]
-pub struct ProgAttachLink {
+pub struct ProgAttach {
     target: HeldTarget,
     prog_fd: OwnedFd,
     attach_type: bpf_attach_type::Type,
 }
+
+impl ProgAttach {
+    /// The attach type it was attached with.
+    pub fn attach_type(&self) -> bpf_attach_type::Type {
+        self.attach_type
+    }
+}
+
+impl Detach for ProgAttach {
+    fn detach_now(&mut self) -> Result<(), ProgramError> {
+        prog_detach(
+            self.target.target(),
+            Some(self.prog_fd.as_fd()),
+            self.attach_type,
+            0,
+            Relative::None,
+            0,
+        )
+        .map_err(ProgramError::syscall("BPF_PROG_DETACH"))
+    }
+}
+
+/// A program attached with `BPF_PROG_ATTACH`; dropping it detaches exactly that program.
+pub type ProgAttachLink = Attachment<ProgAttach>;
 
 impl ProgAttachLink {
     /// Attaches `prog_fd` to `target` and keeps duplicates of both fds for the detach.
@@ -96,44 +125,50 @@ impl ProgAttachLink {
             expected_revision: 0,
         })
         .map_err(ProgramError::syscall("BPF_PROG_ATTACH"))?;
-        Ok(ProgAttachLink {
+        Ok(Attachment::new(ProgAttach {
             target,
             prog_fd,
             attach_type,
-        })
-    }
-
-    /// The attach type it was attached with.
-    pub fn attach_type(&self) -> bpf_attach_type::Type {
-        self.attach_type
-    }
-
-    /// Detaches now, reporting a failure.
-    pub fn detach(self) -> Result<(), ProgramError> {
-        let result = self.detach_ref();
-        std::mem::forget(self);
-        result
-    }
-
-    fn detach_ref(&self) -> Result<(), ProgramError> {
-        prog_detach(
-            self.target.target(),
-            Some(self.prog_fd.as_fd()),
-            self.attach_type,
-            0,
-            Relative::None,
-            0,
-        )
-        .map_err(ProgramError::syscall("BPF_PROG_DETACH"))
+        }))
     }
 }
 
-impl Drop for ProgAttachLink {
-    fn drop(&mut self) {
-        if let Err(e) = self.detach_ref() {
-            log::warn!("detaching a program attached with BPF_PROG_ATTACH failed: {e}");
-        }
+/// Before a `BPF_PROG_ATTACH` to an attach point holding one program, which the kernel would
+/// replace without a word (and the earlier attachment's detach would then fail, or remove the
+/// newcomer): refuses when a program is there — this one ([`ProgramError::AlreadyAttached`]) or
+/// another ([`ProgramError::AttachPointBusy`]). `target` describes the attach point for the
+/// error. A query the kernel cannot answer (older kernels for some targets) lets the attach go
+/// ahead.
+pub(crate) fn refuse_occupied(
+    program: &str,
+    prog_fd: BorrowedFd<'_>,
+    query_target: AttachTarget<'_>,
+    attach_type: bpf_attach_type::Type,
+    target: &dyn Fn() -> String,
+) -> Result<(), ProgramError> {
+    let Ok(query) = prog_query(query_target, attach_type, 0) else {
+        return Ok(());
+    };
+    if query.prog_ids.is_empty() {
+        return Ok(());
     }
+    let own_id = prog_info(prog_fd).map(|info| info.id()).ok();
+    if own_id.is_some_and(|id| query.prog_ids.contains(&id)) {
+        return Err(ProgramError::AlreadyAttached {
+            program: program.to_owned(),
+            target: target(),
+            source: None,
+        });
+    }
+    let mut ids = query.prog_ids;
+    ids.dedup();
+    let ids: Vec<String> = ids.iter().map(u32::to_string).collect();
+    Err(ProgramError::AttachPointBusy {
+        program: program.to_owned(),
+        target: target(),
+        occupant: format!("program id {} attached", ids.join(", ")),
+        source: None,
+    })
 }
 
 /// A `bpf_link` or, where the kernel has none for the attach point, a `BPF_PROG_ATTACH`.

@@ -24,6 +24,20 @@ define_link_wrapper!(
 );
 
 /// A `raw_tracepoint` program.
+///
+/// # Example
+///
+/// ```no_run
+/// use bpf_programs::Bpf;
+/// use bpf_programs::programs::RawTracePoint;
+///
+/// // SEC("raw_tp/sys_enter") int on_syscall(...) in prog.bpf.o
+/// let mut bpf = Bpf::load_file("prog.bpf.o")?;
+/// let program: &mut RawTracePoint = bpf.program_mut("on_syscall").unwrap().try_into()?;
+/// program.load()?;
+/// program.attach("sys_enter")?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug)]
 pub struct RawTracePoint {
     pub(crate) data: ProgramData<RawTracePointLink>,
@@ -40,6 +54,10 @@ impl RawTracePoint {
     }
 
     /// Attaches to tracepoint `name` (e.g. `sys_enter`).
+    ///
+    /// Each attach is its own link: recent kernels let the same program attach twice (it then
+    /// runs twice); older ones, such as 6.1, refuse the second with
+    /// [`ProgramError::AlreadyAttached`].
     pub fn attach(&mut self, name: &str) -> Result<RawTracePointLinkId, ProgramError> {
         let prog_fd = self.data.fd()?;
         let fd = raw_tracepoint_open(Some(name), prog_fd.as_fd(), 0).map_err(|e| {
@@ -47,6 +65,12 @@ impl RawTracePoint {
                 ProgramError::from(RawTracePointError::NotFound {
                     name: name.to_owned(),
                 })
+            } else if e.errno() == Some(libc::EEXIST) {
+                ProgramError::AlreadyAttached {
+                    program: self.data.name().to_owned(),
+                    target: format!("raw tracepoint `{name}`"),
+                    source: Some(e),
+                }
             } else {
                 self.data.syscall_error("raw tracepoint open")(e)
             }

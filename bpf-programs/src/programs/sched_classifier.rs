@@ -15,7 +15,7 @@ use bpf_sys::netlink::tc::{
     tc_filter_add, tc_filter_del,
 };
 
-use super::links::{FdLink, define_link_wrapper};
+use super::links::{Attachment, Detach, FdLink, define_link_wrapper};
 use super::netns_anchor::NetnsAnchor;
 use super::prog_attach_link::{LinkSupport, link_unsupported};
 use super::{DefaultLoad, ProgramData, ProgramError, impl_program_common};
@@ -69,26 +69,26 @@ pub enum TcAttachOptions {
 /// Why a classifier could not be attached.
 #[derive(Debug, thiserror::Error)]
 pub enum TcError {
-    #[error("network interface `{name}` not found: {source}")]
+    #[error("network interface `{name}` not found")]
     InterfaceNotFound {
         name: String,
         #[source]
         source: bpf_sys::SyscallError,
     },
-    #[error("adding the clsact qdisc to interface {ifindex}: {source}")]
+    #[error("adding the clsact qdisc to interface {ifindex}")]
     Qdisc {
         ifindex: u32,
         #[source]
         source: bpf_sys::SyscallError,
     },
-    #[error("attaching classifier `{program}` to interface {ifindex} with a TCX link: {source}")]
+    #[error("attaching classifier `{program}` to interface {ifindex} with a TCX link")]
     TcxAttach {
         program: String,
         ifindex: u32,
         #[source]
         source: bpf_sys::SyscallError,
     },
-    #[error("adding classifier `{program}` as a filter on interface {ifindex}: {source}")]
+    #[error("adding classifier `{program}` as a filter on interface {ifindex}")]
     FilterAttach {
         program: String,
         ifindex: u32,
@@ -99,9 +99,10 @@ pub enum TcError {
     TcxNeedsIngressOrEgress { attach_type: TcAttachType },
 }
 
-/// A `cls_bpf` filter; dropping it deletes the filter.
+/// Where a `cls_bpf` filter sits (network namespace, interface, parent, priority, handle),
+/// which its detach names.
 #[derive(Debug)]
-pub struct NetlinkTcLink {
+pub struct NetlinkTcFilter {
     netns: NetnsAnchor,
     ifindex: u32,
     attach_point: TcAttachPoint,
@@ -109,7 +110,7 @@ pub struct NetlinkTcLink {
     handle: u32,
 }
 
-impl NetlinkTcLink {
+impl NetlinkTcFilter {
     /// The filter's priority.
     pub fn priority(&self) -> u16 {
         self.priority
@@ -120,27 +121,22 @@ impl NetlinkTcLink {
         self.handle
     }
 
-    fn detach_ref(&self) -> Result<(), ProgramError> {
+    /// The interface index.
+    pub fn ifindex(&self) -> u32 {
+        self.ifindex
+    }
+}
+
+impl Detach for NetlinkTcFilter {
+    fn detach_now(&mut self) -> Result<(), ProgramError> {
         self.netns
             .run(|| tc_filter_del(self.ifindex, self.attach_point, self.priority, self.handle))
             .map_err(ProgramError::syscall("deleting the tc filter"))
     }
-
-    /// Deletes the filter now.
-    pub fn detach(self) -> Result<(), ProgramError> {
-        let result = self.detach_ref();
-        std::mem::forget(self);
-        result
-    }
 }
 
-impl Drop for NetlinkTcLink {
-    fn drop(&mut self) {
-        if let Err(e) = self.detach_ref() {
-            log::warn!("detaching a tc filter from interface {}: {e}", self.ifindex);
-        }
-    }
-}
+/// A `cls_bpf` filter; dropping it deletes the filter.
+pub type NetlinkTcLink = Attachment<NetlinkTcFilter>;
 
 /// How a classifier is attached.
 #[derive(Debug)]
@@ -203,6 +199,21 @@ fn interface_index(name: &str) -> Result<u32, ProgramError> {
 }
 
 /// A `sched_cls` program.
+///
+/// # Example
+///
+/// ```no_run
+/// use bpf_programs::Bpf;
+/// use bpf_programs::programs::SchedClassifier;
+/// use bpf_programs::programs::TcAttachType;
+///
+/// // SEC("tc") int classify(...) in prog.bpf.o
+/// let mut bpf = Bpf::load_file("prog.bpf.o")?;
+/// let program: &mut SchedClassifier = bpf.program_mut("classify").unwrap().try_into()?;
+/// program.load()?;
+/// program.attach("eth0", TcAttachType::Ingress)?; // TCX where the kernel has it, else clsact
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug)]
 pub struct SchedClassifier {
     pub(crate) data: ProgramData<SchedClassifierLink>,
@@ -219,6 +230,12 @@ impl SchedClassifier {
     }
 
     /// Attaches at `attach_type` of interface `ifname` (calling thread's network namespace).
+    ///
+    /// An interface runs several classifiers: a second attach adds another (TCX: after the
+    /// others; netlink: a new filter with a kernel-chosen priority and handle), and each link
+    /// detaches its own. The same program twice on one TCX hook is refused with
+    /// [`ProgramError::AlreadyAttached`]; a netlink filter at a priority and handle already in use
+    /// with [`ProgramError::AttachPointBusy`].
     pub fn attach(
         &mut self,
         ifname: &str,
@@ -283,10 +300,20 @@ impl SchedClassifier {
                 expected_revision: 0,
             },
         })
-        .map_err(|source| TcError::TcxAttach {
-            program: self.data.name().to_owned(),
-            ifindex,
-            source,
+        .map_err(|source| {
+            if source.errno() == Some(libc::EEXIST) {
+                return ProgramError::AlreadyAttached {
+                    program: self.data.name().to_owned(),
+                    target: format!("the TCX hook of interface {ifindex}"),
+                    source: Some(source),
+                };
+            }
+            TcError::TcxAttach {
+                program: self.data.name().to_owned(),
+                ifindex,
+                source,
+            }
+            .into()
         })?;
         Ok(SchedClassifierLinkInner::Tcx(FdLink::new(fd)))
     }
@@ -312,18 +339,29 @@ impl SchedClassifier {
             handle,
             replace: false,
         })
-        .map_err(|source| TcError::FilterAttach {
-            program: self.data.name().to_owned(),
-            ifindex,
-            source,
+        .map_err(|source| -> ProgramError {
+            if source.errno() == Some(libc::EEXIST) {
+                return ProgramError::AttachPointBusy {
+                    program: self.data.name().to_owned(),
+                    target: format!("interface {ifindex} ({attach_type:?})"),
+                    occupant: format!("a filter with priority {priority} and handle {handle:#x}"),
+                    source: Some(source),
+                };
+            }
+            TcError::FilterAttach {
+                program: self.data.name().to_owned(),
+                ifindex,
+                source,
+            }
+            .into()
         })?;
-        let inner = SchedClassifierLinkInner::Netlink(NetlinkTcLink {
+        let inner = SchedClassifierLinkInner::Netlink(Attachment::new(NetlinkTcFilter {
             netns: NetnsAnchor::current(),
             ifindex,
             attach_point,
             priority: id.priority,
             handle: id.handle,
-        });
+        }));
         Ok(self.data.links.insert(SchedClassifierLink::new(inner)))
     }
 }

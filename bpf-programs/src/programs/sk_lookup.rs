@@ -12,7 +12,7 @@ use super::{DefaultLoad, ProgramData, ProgramError, impl_program_common};
 /// Why an `sk_lookup` program could not be attached.
 #[derive(Debug, thiserror::Error)]
 pub enum SkLookupError {
-    #[error("attaching sk_lookup program `{program}` to the network namespace: {source}")]
+    #[error("attaching sk_lookup program `{program}` to the network namespace")]
     Attach {
         program: String,
         #[source]
@@ -28,6 +28,21 @@ define_link_wrapper!(
 );
 
 /// An `sk_lookup` program.
+///
+/// # Example
+///
+/// ```no_run
+/// use bpf_programs::Bpf;
+/// use bpf_programs::programs::SkLookup;
+///
+/// // SEC("sk_lookup") int steer(...) in prog.bpf.o
+/// let mut bpf = Bpf::load_file("prog.bpf.o")?;
+/// let program: &mut SkLookup = bpf.program_mut("steer").unwrap().try_into()?;
+/// program.load()?;
+/// let netns = std::fs::File::open("/proc/self/ns/net")?;
+/// program.attach(&netns)?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug)]
 pub struct SkLookup {
     pub(crate) data: ProgramData<SkLookupLink>,

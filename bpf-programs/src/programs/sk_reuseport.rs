@@ -1,60 +1,53 @@
 //! `sk_reuseport` (and `sk_reuseport/migrate`): picks which socket of a `SO_REUSEPORT` group
 //! receives a packet or connection.
 
-use std::os::fd::{AsFd, OwnedFd};
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 
 use bpf_sys::reuseport::detach_reuseport_prog;
 use bpf_sys::socket::attach_reuseport_prog;
 
-use super::links::define_link_wrapper;
+use super::links::{Attachment, Detach, define_link_wrapper};
 use super::{DefaultLoad, ProgramData, ProgramError, impl_program_common};
 
 /// Why a socket filter could not be attached.
 #[derive(Debug, thiserror::Error)]
 pub enum SkReuseportError {
-    #[error("SO_ATTACH_REUSEPORT_EBPF of program `{program}`: {source}")]
+    #[error("SO_ATTACH_REUSEPORT_EBPF of program `{program}`")]
     Attach {
         program: String,
         #[source]
         source: bpf_sys::SyscallError,
     },
-    #[error("duplicating the socket fd: {0}")]
+    #[error("duplicating the socket fd")]
     DupSocket(#[source] std::io::Error),
 }
 
-/// The program of one reuseport group; it holds a duplicate of the socket fd (keeping the
-/// socket open) so that dropping it detaches from that very group.
+/// The socket through which a reuseport group got its program: a duplicate of the socket fd
+/// (keeping the socket open) so that the detach acts on that very group, closed with the
+/// attachment.
 #[derive(Debug)]
-pub struct SkReuseportAttachment {
+pub struct ReuseportSocket {
     socket: OwnedFd,
 }
 
-impl SkReuseportAttachment {
-    fn detach_ref(&self) -> Result<(), ProgramError> {
+impl ReuseportSocket {
+    /// The socket.
+    pub fn socket(&self) -> BorrowedFd<'_> {
+        self.socket.as_fd()
+    }
+}
+
+impl Detach for ReuseportSocket {
+    fn detach_now(&mut self) -> Result<(), ProgramError> {
         detach_reuseport_prog(self.socket.as_fd()).map_err(|source| ProgramError::Io {
             what: "SO_DETACH_REUSEPORT_BPF".to_owned(),
             source,
         })
     }
-
-    /// Removes the filter now.
-    pub fn detach(self) -> Result<(), ProgramError> {
-        let result = self.detach_ref();
-        std::mem::forget(self);
-        result
-    }
 }
 
-impl Drop for SkReuseportAttachment {
-    fn drop(&mut self) {
-        // ENOENT: the group has no program any more (replaced or removed elsewhere).
-        if let Err(e) = self.detach_ref()
-            && e.errno() != Some(libc::ENOENT)
-        {
-            log::warn!("detaching a reuseport program: {e}");
-        }
-    }
-}
+/// The program of one reuseport group; dropping it detaches it.
+pub type SkReuseportAttachment = Attachment<ReuseportSocket>;
 
 define_link_wrapper!(
     /// A reuseport group attachment.
@@ -64,6 +57,21 @@ define_link_wrapper!(
 );
 
 /// A `sk_reuseport` program.
+///
+/// # Example
+///
+/// ```no_run
+/// use bpf_programs::Bpf;
+/// use bpf_programs::programs::SkReuseport;
+///
+/// // SEC("sk_reuseport") int pick(...) in prog.bpf.o
+/// let mut bpf = Bpf::load_file("prog.bpf.o")?;
+/// let program: &mut SkReuseport = bpf.program_mut("pick").unwrap().try_into()?;
+/// program.load()?;
+/// let socket = std::net::UdpSocket::bind("127.0.0.1:0")?; // one of the SO_REUSEPORT group
+/// program.attach(&socket)?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug)]
 pub struct SkReuseport {
     pub(crate) data: ProgramData<SkReuseportLink>,
@@ -81,6 +89,12 @@ impl SkReuseport {
 
     /// Attaches to the reuseport group of `socket` (`SO_ATTACH_REUSEPORT_EBPF`; the socket must
     /// have `SO_REUSEPORT` set), replacing the group's program.
+    ///
+    /// A group runs one program and the kernel tells no one which: a second attach (through
+    /// any socket of the group, this program or another) replaces it. Detaching then acts on
+    /// the group, not on one attachment: detaching either link removes whatever program the
+    /// group runs at that moment, and the other link's detach fails with `ENOENT` (its drop
+    /// is silent). Keep one link per group.
     pub fn attach(&mut self, socket: impl AsFd) -> Result<SkReuseportLinkId, ProgramError> {
         let prog_fd = self.data.fd()?;
         let socket = socket
@@ -93,7 +107,7 @@ impl SkReuseport {
                 source,
             }
         })?;
-        let inner = SkReuseportAttachment { socket };
+        let inner = Attachment::new(ReuseportSocket { socket });
         Ok(self.data.links.insert(SkReuseportLink::new(inner)))
     }
 }

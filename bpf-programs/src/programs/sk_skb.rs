@@ -3,10 +3,11 @@
 
 use std::os::fd::AsFd;
 
+use bpf_sys::attach::AttachTarget;
 use bpf_sys::generated::bpf_attach_type;
 
 use super::links::define_link_wrapper;
-use super::prog_attach_link::ProgAttachLink;
+use super::prog_attach_link::{ProgAttachLink, refuse_occupied};
 use super::{DefaultLoad, ProgramData, ProgramError, impl_program_common};
 
 /// Which `sk_skb` hook of a sockmap.
@@ -45,6 +46,22 @@ define_link_wrapper!(
 );
 
 /// An `sk_skb` program.
+///
+/// # Example
+///
+/// ```no_run
+/// use bpf_programs::Bpf;
+/// use bpf_programs::programs::SkSkb;
+/// use bpf_programs::maps::MapData;
+/// # let sockets = MapData::from_pin("/sys/fs/bpf/sockets")?;
+///
+/// // SEC("sk_skb/stream_verdict") int verdict(...) in prog.bpf.o
+/// let mut bpf = Bpf::load_file("prog.bpf.o")?;
+/// let program: &mut SkSkb = bpf.program_mut("verdict").unwrap().try_into()?;
+/// program.load()?;
+/// program.attach(&sockets)?; // as the section says: stream parser, stream verdict or verdict
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug)]
 pub struct SkSkb {
     pub(crate) data: ProgramData<SkSkbLink>,
@@ -79,12 +96,23 @@ impl SkSkb {
     }
 
     /// Attaches to a sockmap or sockhash as `kind`.
+    ///
+    /// A map runs one program per hook, which the kernel would replace silently: a hook that
+    /// has one already is refused with [`ProgramError::AttachPointBusy`] (or
+    /// [`ProgramError::AlreadyAttached`] when it is this program).
     pub fn attach_as(
         &mut self,
         map: impl AsFd,
         kind: SkSkbKind,
     ) -> Result<SkSkbLinkId, ProgramError> {
         let prog_fd = self.data.fd()?;
+        refuse_occupied(
+            self.data.name(),
+            prog_fd.as_fd(),
+            AttachTarget::Fd(map.as_fd()),
+            kind.raw(),
+            &|| format!("the socket map's {kind:?} hook"),
+        )?;
         let inner = ProgAttachLink::attach(prog_fd.as_fd(), map.as_fd(), kind.raw(), 0)?;
         Ok(self.data.links.insert(SkSkbLink::new(inner)))
     }

@@ -1,56 +1,48 @@
 //! Socket filters (`socket`): run on every packet a socket receives; the return value is how
 //! many bytes to keep (0 drops the packet).
 
-use std::os::fd::{AsFd, OwnedFd};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
 
-use bpf_sys::socket::{attach_socket_filter, detach_socket_filter};
+use bpf_sys::socket::{attach_socket_filter, detach_socket_filter, socket_filter_attached};
 
-use super::links::define_link_wrapper;
+use super::links::{Attachment, Detach, define_link_wrapper};
 use super::{DefaultLoad, ProgramData, ProgramError, impl_program_common};
 
 /// Why a socket filter could not be attached.
 #[derive(Debug, thiserror::Error)]
 pub enum SocketFilterError {
-    #[error("SO_ATTACH_BPF of program `{program}`: {source}")]
+    #[error("SO_ATTACH_BPF of program `{program}`")]
     Attach {
         program: String,
         #[source]
         source: bpf_sys::SyscallError,
     },
-    #[error("duplicating the socket fd: {0}")]
+    #[error("duplicating the socket fd")]
     DupSocket(#[source] std::io::Error),
 }
 
-/// A filter on one socket; it holds a duplicate of the socket fd (keeping the socket open)
-/// so that dropping it removes the filter from that very socket.
+/// The socket a filter is attached to: a duplicate of the socket fd (keeping the socket open)
+/// so that the detach removes the filter from that very socket, closed with the attachment.
 #[derive(Debug)]
-pub struct SocketFilterAttachment {
+pub struct FilteredSocket {
     socket: OwnedFd,
 }
 
-impl SocketFilterAttachment {
-    fn detach_ref(&self) -> Result<(), ProgramError> {
+impl FilteredSocket {
+    /// The socket.
+    pub fn socket(&self) -> BorrowedFd<'_> {
+        self.socket.as_fd()
+    }
+}
+
+impl Detach for FilteredSocket {
+    fn detach_now(&mut self) -> Result<(), ProgramError> {
         detach_socket_filter(self.socket.as_fd()).map_err(ProgramError::syscall("SO_DETACH_BPF"))
     }
-
-    /// Removes the filter now.
-    pub fn detach(self) -> Result<(), ProgramError> {
-        let result = self.detach_ref();
-        std::mem::forget(self);
-        result
-    }
 }
 
-impl Drop for SocketFilterAttachment {
-    fn drop(&mut self) {
-        // ENOENT: the filter was already replaced or removed by someone else.
-        if let Err(e) = self.detach_ref()
-            && e.errno() != Some(libc::ENOENT)
-        {
-            log::warn!("removing a socket filter: {e}");
-        }
-    }
-}
+/// A filter on one socket; dropping it removes the filter.
+pub type SocketFilterAttachment = Attachment<FilteredSocket>;
 
 define_link_wrapper!(
     /// A socket filter attachment.
@@ -60,6 +52,21 @@ define_link_wrapper!(
 );
 
 /// A `socket_filter` program.
+///
+/// # Example
+///
+/// ```no_run
+/// use bpf_programs::Bpf;
+/// use bpf_programs::programs::SocketFilter;
+///
+/// // SEC("socket") int drop_big(...) in prog.bpf.o
+/// let mut bpf = Bpf::load_file("prog.bpf.o")?;
+/// let program: &mut SocketFilter = bpf.program_mut("drop_big").unwrap().try_into()?;
+/// program.load()?;
+/// let socket = std::net::UdpSocket::bind("127.0.0.1:0")?;
+/// program.attach(&socket)?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug)]
 pub struct SocketFilter {
     pub(crate) data: ProgramData<SocketFilterLink>,
@@ -75,9 +82,30 @@ impl SocketFilter {
         self.data.load()
     }
 
-    /// Attaches to `socket` (`SO_ATTACH_BPF`), replacing any filter it had.
+    /// Attaches to `socket` (`SO_ATTACH_BPF`).
+    ///
+    /// A socket has one filter, and the kernel would silently replace it (after which
+    /// detaching the first link would remove the second's filter): a socket that already has a
+    /// filter — this program's, another's, or a classic one — is refused with
+    /// [`ProgramError::AttachPointBusy`]. Detach (or drop) the first link to attach again.
     pub fn attach(&mut self, socket: impl AsFd) -> Result<SocketFilterLinkId, ProgramError> {
         let prog_fd = self.data.fd()?;
+        let has_filter =
+            socket_filter_attached(socket.as_fd()).map_err(|source| ProgramError::Io {
+                what: format!(
+                    "asking the socket for its filter (program `{}`)",
+                    self.data.name()
+                ),
+                source,
+            })?;
+        if has_filter {
+            return Err(ProgramError::AttachPointBusy {
+                program: self.data.name().to_owned(),
+                target: format!("socket fd {}", socket.as_fd().as_raw_fd()),
+                occupant: "a socket filter".to_owned(),
+                source: None,
+            });
+        }
         let socket = socket
             .as_fd()
             .try_clone_to_owned()
@@ -88,7 +116,7 @@ impl SocketFilter {
                 source,
             }
         })?;
-        let inner = SocketFilterAttachment { socket };
+        let inner = Attachment::new(FilteredSocket { socket });
         Ok(self.data.links.insert(SocketFilterLink::new(inner)))
     }
 }

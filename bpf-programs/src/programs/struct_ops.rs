@@ -14,6 +14,19 @@ define_link_wrapper!(
 );
 
 /// A `struct_ops` program.
+///
+/// # Example
+///
+/// ```no_run
+/// use bpf_programs::Bpf;
+///
+/// // SEC(".struct_ops.link") struct tcp_congestion_ops my_cc = { .cong_avoid = ..., ... };
+/// let mut bpf = Bpf::load_file("prog.bpf.o")?;
+/// // Loads the programs the struct points at and registers it; dropping the link unregisters.
+/// let link = bpf.register_struct_ops("my_cc")?;
+/// # drop(link);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug)]
 pub struct StructOpsProgram {
     pub(crate) data: ProgramData<StructOpsProgramLink>,

@@ -11,6 +11,21 @@ define_link_wrapper!(
 );
 
 /// A `syscall` program.
+///
+/// # Example
+///
+/// ```no_run
+/// use bpf_programs::Bpf;
+/// use bpf_programs::programs::Syscall;
+///
+/// // SEC("syscall") int setup(...) in prog.bpf.o
+/// let mut bpf = Bpf::load_file("prog.bpf.o")?;
+/// let program: &mut Syscall = bpf.program_mut("setup").unwrap().try_into()?;
+/// program.load()?;
+/// let returned = program.run(&[0u8; 16])?; // the context it reads
+/// println!("returned {returned}");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug)]
 pub struct Syscall {
     pub(crate) data: ProgramData<SyscallLink>,

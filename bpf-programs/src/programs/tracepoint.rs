@@ -1,23 +1,34 @@
 //! Tracepoints (`tracepoint/<category>/<name>`): perf events of type `PERF_TYPE_TRACEPOINT`.
 
 use std::os::fd::AsFd;
+use std::path::PathBuf;
 
 use bpf_sys::generated::perf_type_id;
 use bpf_sys::perf_event::{PerfEventAttr, PerfEventFlags, perf_event_open, tracepoint_id};
 
 use super::links::define_link_wrapper;
-use super::perf_attach::{PerfLinkInner, perf_attach};
+use super::perf_attach::{PerfLinkInner, PerfTarget, perf_attach};
 use super::{DefaultLoad, ProgramData, ProgramError, ProgramSection, impl_program_common};
+use crate::kernel::fs::{KernelFsError, tracefs};
 
 /// Why a tracepoint could not be attached.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum TracePointError {
-    #[error("tracepoint `{category}/{name}` does not exist (or tracefs is not mounted): {source}")]
+    #[error("tracepoint `{category}/{name}`: no such event in {}/events", tracefs.display())]
     NotFound {
         category: String,
         name: String,
+        tracefs: PathBuf,
         #[source]
         source: std::io::Error,
+    },
+    #[error("tracepoint `{category}/{name}`: tracefs, which lists tracepoint ids, is unavailable")]
+    TraceFs {
+        category: String,
+        name: String,
+        #[source]
+        source: KernelFsError,
     },
     #[error("program `{program}` has no tracepoint in its section name; pass one to attach")]
     NoTarget { program: String },
@@ -31,6 +42,20 @@ define_link_wrapper!(
 );
 
 /// A `tracepoint` program.
+///
+/// # Example
+///
+/// ```no_run
+/// use bpf_programs::Bpf;
+/// use bpf_programs::programs::TracePoint;
+///
+/// // SEC("tracepoint/sched/sched_process_exec") int on_exec(...) in prog.bpf.o
+/// let mut bpf = Bpf::load_file("prog.bpf.o")?;
+/// let program: &mut TracePoint = bpf.program_mut("on_exec").unwrap().try_into()?;
+/// program.load()?;
+/// program.attach("sched", "sched_process_exec")?; // tracefs is mounted if it is not
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug)]
 pub struct TracePoint {
     pub(crate) data: ProgramData<TracePointLink>,
@@ -47,12 +72,22 @@ impl TracePoint {
     }
 
     /// Attaches to `category/name` (e.g. `syscalls`, `sys_enter_getpid`), on every CPU.
+    ///
+    /// The kernel runs a program once per tracepoint: attaching it again while attached is
+    /// refused with [`ProgramError::AlreadyAttached`] (other programs may attach alongside).
     pub fn attach(&mut self, category: &str, name: &str) -> Result<TracePointLinkId, ProgramError> {
-        let id = tracepoint_id(category, name).map_err(|source| TracePointError::NotFound {
+        let tracefs = tracefs().map_err(|source| TracePointError::TraceFs {
             category: category.to_owned(),
             name: name.to_owned(),
             source,
         })?;
+        let id =
+            tracepoint_id(tracefs, category, name).map_err(|source| TracePointError::NotFound {
+                category: category.to_owned(),
+                name: name.to_owned(),
+                tracefs: tracefs.to_owned(),
+                source,
+            })?;
         let attr = PerfEventAttr {
             type_: perf_type_id::PERF_TYPE_TRACEPOINT,
             config: id,
@@ -64,7 +99,11 @@ impl TracePoint {
         let perf_fd = perf_event_open(&attr, -1, 0, None, 0)
             .map_err(self.data.syscall_error("perf_event_open (tracepoint)"))?;
         let prog_fd = self.data.fd()?;
-        let inner = perf_attach(prog_fd.as_fd(), perf_fd, 0)?;
+        let target = PerfTarget {
+            program: self.data.name(),
+            event: &|| format!("tracepoint `{category}/{name}`"),
+        };
+        let inner = perf_attach(target, prog_fd.as_fd(), perf_fd, 0)?;
         Ok(self.data.links.insert(TracePointLink::new(inner)))
     }
 

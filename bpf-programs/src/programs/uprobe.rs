@@ -13,7 +13,7 @@ use bpf_sys::perf_event::{
 };
 
 use super::links::{FdLink, define_link_wrapper};
-use super::perf_attach::{PerfLinkInner, perf_attach};
+use super::perf_attach::{PerfLinkInner, PerfTarget, perf_attach};
 use super::uprobe_resolve::{Binary, resolve_binary};
 use super::{DefaultLoad, ProgramData, ProgramError, ProgramSection, impl_program_common};
 use crate::features;
@@ -34,9 +34,9 @@ pub enum UProbeError {
     Elf { path: PathBuf, reason: String },
     #[error("program `{program}` names no binary in its section; pass one to attach")]
     NoTarget { program: String },
-    #[error("uprobe: the kernel has no uprobe PMU: {0}")]
+    #[error("uprobe: the kernel has no uprobe PMU")]
     NoPmu(#[source] std::io::Error),
-    #[error("uprobe at {}+{offset:#x}: {source}", path.display())]
+    #[error("uprobe at {}+{offset:#x}", path.display())]
     Attach {
         path: PathBuf,
         offset: u64,
@@ -93,6 +93,22 @@ define_link_wrapper!(
 );
 
 /// A `uprobe` or `uretprobe` program.
+///
+/// # Example
+///
+/// ```no_run
+/// use bpf_programs::Bpf;
+/// use bpf_programs::programs::UProbe;
+/// use bpf_programs::programs::UProbeLocation;
+///
+/// // SEC("uprobe") int on_malloc(...) in prog.bpf.o
+/// let mut bpf = Bpf::load_file("prog.bpf.o")?;
+/// let program: &mut UProbe = bpf.program_mut("on_malloc").unwrap().try_into()?;
+/// program.load()?;
+/// // Every process's calls of malloc in libc (a library name, a path or a binary on PATH).
+/// program.attach(UProbeLocation::Symbol("malloc"), "libc", None, None)?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug)]
 pub struct UProbe {
     pub(crate) data: ProgramData<UProbeLink>,
@@ -161,7 +177,11 @@ impl UProbe {
                 source,
             })?;
         let prog_fd = self.data.fd()?;
-        let inner = perf_attach(prog_fd.as_fd(), perf_fd, cookie.unwrap_or(0))?;
+        let target = PerfTarget {
+            program: self.data.name(),
+            event: &|| format!("uprobe `{}:{offset:#x}`", path.display()),
+        };
+        let inner = perf_attach(target, prog_fd.as_fd(), perf_fd, cookie.unwrap_or(0))?;
         Ok(self.data.links.insert(UProbeLink::new(inner)))
     }
 }
@@ -205,6 +225,20 @@ define_link_wrapper!(
 );
 
 /// A `uprobe.multi` / `uretprobe.multi` program: many probes of one binary in one link.
+///
+/// # Example
+///
+/// ```no_run
+/// use bpf_programs::Bpf;
+/// use bpf_programs::programs::UProbeMulti;
+///
+/// // SEC("uprobe.multi") int on_allocs(...) in prog.bpf.o
+/// let mut bpf = Bpf::load_file("prog.bpf.o")?;
+/// let program: &mut UProbeMulti = bpf.program_mut("on_allocs").unwrap().try_into()?;
+/// program.load()?;
+/// program.attach_pattern("*alloc", "libc", None)?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug)]
 pub struct UProbeMulti {
     pub(crate) data: ProgramData<UProbeMultiLink>,

@@ -28,7 +28,7 @@ use bpf_core::usdt::{
 use bpf_sys::map::MapFd;
 use bpf_sys::perf_event::{PerfConfig, PerfEventAttr, PerfEventFlags, perf_event_open, pmu_type};
 
-use super::perf_attach::{PerfLinkInner, perf_attach};
+use super::perf_attach::{PerfLinkInner, PerfTarget, perf_attach};
 use super::uprobe_resolve::resolve_binary;
 use super::{
     DefaultLoad, ProgramData, ProgramError, ProgramSection, UProbeError, impl_program_common,
@@ -48,7 +48,7 @@ pub enum UsdtError {
     BinaryNotFound { name: String },
     #[error("usdt: reading ELF {}: {reason}", path.display())]
     Elf { path: PathBuf, reason: String },
-    #[error("usdt: {}: {source}", path.display())]
+    #[error("usdt: reading the USDT notes of {}", path.display())]
     Notes {
         path: PathBuf,
         #[source]
@@ -64,13 +64,13 @@ pub enum UsdtError {
         "program `{program}`: the object has no `{SPECS_MAP}` map (build it with <bpf/usdt.bpf.h>)"
     )]
     NoSpecsMap { program: String },
-    #[error("program `{program}`: {source}")]
+    #[error("program `{program}`: the object's USDT spec layout")]
     Layout {
         program: String,
         #[source]
         source: SpecLayoutError,
     },
-    #[error("usdt {provider}:{name} in {}: {source}", path.display())]
+    #[error("usdt {provider}:{name} in {}", path.display())]
     Spec {
         provider: String,
         name: String,
@@ -80,7 +80,7 @@ pub enum UsdtError {
     },
     #[error("usdt: all {max} spec ids of `{SPECS_MAP}` are in use (raise BPF_USDT_MAX_SPEC_CNT)")]
     NoSpecIds { max: u32 },
-    #[error("usdt: writing spec {spec_id} into `{SPECS_MAP}`: {source}")]
+    #[error("usdt: writing spec {spec_id} into `{SPECS_MAP}`")]
     SpecUpdate {
         spec_id: u32,
         #[source]
@@ -97,7 +97,7 @@ pub enum UsdtError {
         path.display()
     )]
     NeedsPid { path: PathBuf },
-    #[error("usdt: reading the mappings of process {pid}: {source}")]
+    #[error("usdt: reading the mappings of process {pid}")]
     ProcessMaps {
         pid: u32,
         #[source]
@@ -125,7 +125,7 @@ pub enum UsdtError {
         name: String,
         address: u64,
     },
-    #[error("usdt: writing address {address:#x} into `{IP_TO_SPEC_ID_MAP}`: {source}")]
+    #[error("usdt: writing address {address:#x} into `{IP_TO_SPEC_ID_MAP}`")]
     IpUpdate {
         address: u64,
         #[source]
@@ -133,9 +133,9 @@ pub enum UsdtError {
     },
     #[error("program `{program}` names no USDT probe in its section; pass one to attach")]
     NoTarget { program: String },
-    #[error("usdt: the kernel has no uprobe PMU: {0}")]
+    #[error("usdt: the kernel has no uprobe PMU")]
     NoPmu(#[source] std::io::Error),
-    #[error("usdt {provider}:{name} at {}+{offset:#x}: {source}", path.display())]
+    #[error("usdt {provider}:{name} at {}+{offset:#x}", path.display())]
     Attach {
         provider: String,
         name: String,
@@ -153,7 +153,7 @@ impl From<UProbeError> for UsdtError {
             UProbeError::Elf { path, reason } => UsdtError::Elf { path, reason },
             other => UsdtError::Elf {
                 path: PathBuf::new(),
-                reason: other.to_string(),
+                reason: crate::ErrorChain(&other).to_string(),
             },
         }
     }
@@ -293,6 +293,20 @@ super::links::define_link_wrapper!(
 );
 
 /// A `usdt` program.
+///
+/// # Example
+///
+/// ```no_run
+/// use bpf_programs::Bpf;
+/// use bpf_programs::programs::Usdt;
+///
+/// // SEC("usdt/libc:libc:setjmp") int on_setjmp(...) in prog.bpf.o
+/// let mut bpf = Bpf::load_file("prog.bpf.o")?;
+/// let program: &mut Usdt = bpf.program_mut("on_setjmp").unwrap().try_into()?;
+/// program.load()?;
+/// program.attach("libc", "libc", "setjmp", None)?; // binary, provider, probe, pid
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug)]
 pub struct Usdt {
     pub(crate) data: ProgramData<UsdtLink>,
@@ -457,8 +471,20 @@ impl Usdt {
                     source,
                 }
             })?;
+            let target = PerfTarget {
+                program: self.data.name(),
+                event: &|| {
+                    format!(
+                        "USDT probe `{}:{}` at `{}:{:#x}`",
+                        note.provider,
+                        note.name,
+                        path.display(),
+                        note.file_offset
+                    )
+                },
+            };
             link.probes
-                .push(perf_attach(prog_fd.as_fd(), perf_fd, bpf_cookie)?);
+                .push(perf_attach(target, prog_fd.as_fd(), perf_fd, bpf_cookie)?);
         }
         Ok(self.data.links.insert(UsdtLink::new(link)))
     }

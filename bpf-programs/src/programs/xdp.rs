@@ -11,9 +11,9 @@ use bpf_sys::generated::{
 };
 use bpf_sys::link::{LinkCreateAttr, LinkKind, LinkTarget, link_create, link_update};
 use bpf_sys::netlink::if_nametoindex;
-use bpf_sys::netlink::xdp::xdp_attach;
+use bpf_sys::netlink::xdp::{xdp_attach, xdp_query};
 
-use super::links::{FdLink, define_link_wrapper};
+use super::links::{Attachment, Detach, FdLink, define_link_wrapper};
 use super::netns_anchor::NetnsAnchor;
 use super::prog_attach_link::{AttachMethod, LinkSupport, link_unsupported};
 use super::{DefaultLoad, ProgramData, ProgramError, impl_program_common};
@@ -28,9 +28,11 @@ bitflags::bitflags! {
         const DRV_MODE = XDP_FLAGS_DRV_MODE;
         /// Offloaded to the NIC.
         const HW_MODE = XDP_FLAGS_HW_MODE;
-        /// Replace only the expected program (netlink; [`Xdp::attach_to_link`] sets it itself).
+        /// Replace the attached program (netlink only; without it an occupied interface is
+        /// refused; [`Xdp::attach_to_link`] replaces exactly the expected program).
         const REPLACE = XDP_FLAGS_REPLACE;
-        /// Fail if a program is already attached (netlink only; links always do).
+        /// Fail if a program is already attached (netlink; the default now, kept for callers
+        /// that set it; links always do).
         const UPDATE_IF_NOEXIST = XDP_FLAGS_UPDATE_IF_NOEXIST;
     }
 }
@@ -38,20 +40,20 @@ bitflags::bitflags! {
 /// Why an XDP program could not be attached.
 #[derive(Debug, thiserror::Error)]
 pub enum XdpError {
-    #[error("network interface `{name}` not found: {source}")]
+    #[error("network interface `{name}` not found")]
     InterfaceNotFound {
         name: String,
         #[source]
         source: bpf_sys::SyscallError,
     },
-    #[error("attaching XDP program `{program}` to interface {ifindex} with a bpf_link: {source}")]
+    #[error("attaching XDP program `{program}` to interface {ifindex} with a bpf_link")]
     LinkAttach {
         program: String,
         ifindex: u32,
         #[source]
         source: bpf_sys::SyscallError,
     },
-    #[error("attaching XDP program `{program}` to interface {ifindex} via netlink: {source}")]
+    #[error("attaching XDP program `{program}` to interface {ifindex} via netlink")]
     NetlinkAttach {
         program: String,
         ifindex: u32,
@@ -62,22 +64,26 @@ pub enum XdpError {
     FlagsNeedNetlink { flags: XdpFlags },
 }
 
-/// An XDP program attached through rtnetlink; dropping it removes it if it is still ours.
+/// What an XDP attachment made through rtnetlink holds: its network namespace, interface,
+/// mode and a duplicate of the program fd, so that the detach removes the program only if it
+/// is still the attached one; closed with the attachment.
 #[derive(Debug)]
-pub struct NetlinkXdpLink {
+pub struct NetlinkXdp {
     netns: NetnsAnchor,
     ifindex: u32,
     prog_fd: OwnedFd,
     mode: u32,
 }
 
-impl NetlinkXdpLink {
+impl NetlinkXdp {
     /// The interface index.
     pub fn ifindex(&self) -> u32 {
         self.ifindex
     }
+}
 
-    fn detach_ref(&self) -> Result<(), ProgramError> {
+impl Detach for NetlinkXdp {
+    fn detach_now(&mut self) -> Result<(), ProgramError> {
         self.netns
             .run(|| {
                 let result = xdp_attach(self.ifindex, None, self.mode, Some(self.prog_fd.as_fd()));
@@ -92,21 +98,14 @@ impl NetlinkXdpLink {
             .map_err(ProgramError::syscall("netlink XDP detach"))
     }
 
-    /// Detaches now.
-    pub fn detach(self) -> Result<(), ProgramError> {
-        let result = self.detach_ref();
-        std::mem::forget(self);
-        result
+    /// EEXIST: another program replaced this one (`XdpFlags::REPLACE`); nothing of ours is left.
+    fn already_gone(&self, error: &ProgramError) -> bool {
+        matches!(error.errno(), Some(libc::ENOENT | libc::EEXIST))
     }
 }
 
-impl Drop for NetlinkXdpLink {
-    fn drop(&mut self) {
-        if let Err(e) = self.detach_ref() {
-            log::warn!("detaching XDP from interface {}: {e}", self.ifindex);
-        }
-    }
-}
+/// An XDP program attached through rtnetlink; dropping it removes it if it is still ours.
+pub type NetlinkXdpLink = Attachment<NetlinkXdp>;
 
 /// How an XDP program is attached.
 #[derive(Debug)]
@@ -138,6 +137,21 @@ define_link_wrapper!(
 static XDP_LINKS: LinkSupport = LinkSupport::new();
 
 /// An XDP program.
+///
+/// # Example
+///
+/// ```no_run
+/// use bpf_programs::Bpf;
+/// use bpf_programs::programs::Xdp;
+/// use bpf_programs::programs::XdpFlags;
+///
+/// // SEC("xdp") int filter(...) in prog.bpf.o
+/// let mut bpf = Bpf::load_file("prog.bpf.o")?;
+/// let program: &mut Xdp = bpf.program_mut("filter").unwrap().try_into()?;
+/// program.load()?;
+/// program.attach("eth0", XdpFlags::default())?; // a bpf_link where the kernel has them
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug)]
 pub struct Xdp {
     pub(crate) data: ProgramData<XdpLink>,
@@ -154,6 +168,12 @@ impl Xdp {
     }
 
     /// Attaches to the interface `ifname` of the calling thread's network namespace.
+    ///
+    /// An interface runs one XDP program per mode: while one is attached (by a link or through
+    /// netlink, by this process or another), a second attach is refused with
+    /// [`ProgramError::AttachPointBusy`] naming it. To swap programs, use
+    /// [`attach_to_link`](Self::attach_to_link), or netlink with [`XdpFlags::REPLACE`], which
+    /// replaces whatever is attached.
     pub fn attach(&mut self, ifname: &str, flags: XdpFlags) -> Result<XdpLinkId, ProgramError> {
         self.attach_with_method(ifname, flags, AttachMethod::Auto)
     }
@@ -213,6 +233,9 @@ impl Xdp {
                     XDP_LINKS.learn(false);
                     return Ok(id);
                 }
+                Err(source) if occupied(source.errno()) => {
+                    return Err(busy(self.data.name(), ifindex, source));
+                }
                 Err(source) => {
                     return Err(XdpError::LinkAttach {
                         program: self.data.name().to_owned(),
@@ -240,14 +263,25 @@ impl Xdp {
                 what: "duplicating the program fd".to_owned(),
                 source,
             })?;
-        let attach_flags = flags.bits() & !XDP_FLAGS_REPLACE;
-        xdp_attach(ifindex, Some(prog_fd.as_fd()), attach_flags, None).map_err(netlink_error)?;
-        let inner = XdpLinkInner::Netlink(NetlinkXdpLink {
+        // Replacing whatever is attached only when asked to: else the earlier attachment's
+        // detach would remove this program.
+        let attach_flags = if flags.contains(XdpFlags::REPLACE) {
+            flags.bits() & !XDP_FLAGS_REPLACE
+        } else {
+            flags.bits() | XDP_FLAGS_UPDATE_IF_NOEXIST
+        };
+        match xdp_attach(ifindex, Some(prog_fd.as_fd()), attach_flags, None) {
+            Err(source) if occupied(source.errno()) => {
+                return Err(busy(self.data.name(), ifindex, source));
+            }
+            other => other.map_err(netlink_error)?,
+        }
+        let inner = XdpLinkInner::Netlink(Attachment::new(NetlinkXdp {
             netns: NetnsAnchor::current(),
             ifindex,
             prog_fd: dup,
             mode: flags.bits() & XDP_FLAGS_MODES,
-        });
+        }));
         Ok(self.data.links.insert(XdpLink::new(inner)))
     }
 
@@ -255,31 +289,59 @@ impl Xdp {
     /// program), atomically; the returned id is now owned by this program.
     pub fn attach_to_link(&mut self, link: XdpLink) -> Result<XdpLinkId, ProgramError> {
         let prog_fd = self.data.fd()?;
-        let inner =
-            match link.into_inner() {
-                XdpLinkInner::Link(fd_link) => {
-                    link_update(fd_link.fd(), prog_fd.as_fd(), None, 0)
-                        .map_err(self.data.syscall_error("XDP link update"))?;
-                    XdpLinkInner::Link(fd_link)
-                }
-                XdpLinkInner::Netlink(mut old) => {
-                    xdp_attach(
-                        old.ifindex,
-                        Some(prog_fd.as_fd()),
-                        old.mode,
-                        Some(old.prog_fd.as_fd()),
-                    )
-                    .map_err(self.data.syscall_error("netlink XDP replace"))?;
-                    old.prog_fd = prog_fd.as_fd().try_clone_to_owned().map_err(|source| {
-                        ProgramError::Io {
+        let inner = match link.into_inner() {
+            XdpLinkInner::Link(fd_link) => {
+                link_update(fd_link.fd(), prog_fd.as_fd(), None, 0)
+                    .map_err(self.data.syscall_error("XDP link update"))?;
+                XdpLinkInner::Link(fd_link)
+            }
+            XdpLinkInner::Netlink(mut old) => {
+                xdp_attach(
+                    old.ifindex,
+                    Some(prog_fd.as_fd()),
+                    old.mode,
+                    Some(old.prog_fd.as_fd()),
+                )
+                .map_err(self.data.syscall_error("netlink XDP replace"))?;
+                old.target_mut().prog_fd =
+                    prog_fd
+                        .as_fd()
+                        .try_clone_to_owned()
+                        .map_err(|source| ProgramError::Io {
                             what: "duplicating the program fd".to_owned(),
                             source,
-                        }
-                    })?;
-                    XdpLinkInner::Netlink(old)
-                }
-            };
+                        })?;
+                XdpLinkInner::Netlink(old)
+            }
+        };
         Ok(self.data.links.insert(XdpLink::new(inner)))
+    }
+}
+
+/// Whether an XDP attach failure means the interface already runs a program: EBUSY for a
+/// link or `UPDATE_IF_NOEXIST`, EEXIST for the other mode (generic vs native) in use.
+fn occupied(errno: Option<i32>) -> bool {
+    matches!(errno, Some(libc::EBUSY | libc::EEXIST))
+}
+
+/// The error for an interface that already runs an XDP program, naming that program.
+fn busy(program: &str, ifindex: u32, source: bpf_sys::SyscallError) -> ProgramError {
+    let occupant = match xdp_query(ifindex) {
+        Ok(query) if query.prog_id != 0 => format!("XDP program id {} attached", query.prog_id),
+        Ok(query) => {
+            let ids = [query.skb_prog_id, query.drv_prog_id, query.hw_prog_id];
+            match ids.into_iter().find(|&id| id != 0) {
+                Some(id) => format!("XDP program id {id} attached"),
+                None => "an XDP program attached".to_owned(),
+            }
+        }
+        Err(_) => "an XDP program attached".to_owned(),
+    };
+    ProgramError::AttachPointBusy {
+        program: program.to_owned(),
+        target: format!("interface {ifindex}"),
+        occupant,
+        source: Some(source),
     }
 }
 

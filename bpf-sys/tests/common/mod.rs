@@ -148,12 +148,16 @@ pub fn counting_insns(
     ]
 }
 
-/// The vmlinux BTF id of `FUNC name`, via bpftool (bpf-sys has no BTF parser by design).
+/// The vmlinux BTF id of `FUNC name`, via bpftool (bpf-sys has no BTF parser by design);
+/// `None` when the kernel has no BTF or no such function in it. Panics when bpftool cannot
+/// dump it.
 pub fn vmlinux_func_id(name: &str) -> Option<u32> {
+    kernel_btf_names(name)?;
     let out = std::process::Command::new("bpftool")
         .args(["btf", "dump", "file", "/sys/kernel/btf/vmlinux"])
         .output()
-        .ok()?;
+        .expect("bpftool runs (the tests need it)");
+    assert!(out.status.success(), "bpftool btf dump: {out:?}");
     let text = String::from_utf8_lossy(&out.stdout);
     let needle = format!("] FUNC '{name}' ");
     let line = text.lines().find(|l| l.contains(&needle))?;
@@ -233,14 +237,49 @@ pub fn send_frame(ifindex: u32) {
     assert_eq!(sent, 60, "sendto: {}", std::io::Error::last_os_error());
 }
 
-/// True (after printing the SKIPPED line for `test`) if the kernel is older than `major.minor`,
-/// which is when `what` appeared.
-pub fn kernel_older_than(test: &str, major: u32, minor: u32, what: &str) -> bool {
-    let v = bpf_sys::util::KernelVersion::current().expect("kernel version");
-    if (v.major, v.minor) < (major, minor) {
+/// Whether the running kernel's BTF holds the string `name` (an enumerator such as
+/// `BPF_TCX_INGRESS`, a function, a type): what the kernel was built with, read from the
+/// string section of /sys/kernel/btf/vmlinux (bpf-sys has no BTF parser by design).
+/// `None` without kernel BTF.
+pub fn kernel_btf_names(name: &str) -> Option<bool> {
+    let btf = std::fs::read("/sys/kernel/btf/vmlinux").ok()?;
+    let word = |at: usize| u32::from_ne_bytes(btf[at..at + 4].try_into().unwrap()) as usize;
+    let (hdr_len, str_off, str_len) = (word(4), word(16), word(20));
+    let strings = &btf[hdr_len + str_off..hdr_len + str_off + str_len];
+    Some(strings.split(|&b| b == 0).any(|s| s == name.as_bytes()))
+}
+
+/// True (after printing the SKIPPED line for `test`) if the kernel's BTF does not name `what`,
+/// which `feature` needs.
+pub fn kernel_lacks(test: &str, what: &str, feature: &str) -> bool {
+    match kernel_btf_names(what) {
+        Some(true) => false,
+        Some(false) => {
+            println!("SKIPPED {test}: {feature}: the kernel's BTF has no {what}");
+            true
+        }
+        None => {
+            println!("SKIPPED {test}: {feature}: no kernel BTF to look for {what} in");
+            true
+        }
+    }
+}
+
+/// True (after printing `test`'s SKIPPED line) when this kernel refuses trampolines: a raw
+/// fentry load got EPERM with an empty verifier log (refused before verification) although
+/// the process has CAP_SYS_ADMIN. Any other failure is the test's.
+pub fn trampolines_refused(test: &str, error: &bpf_sys::error::ProgLoadError) -> bool {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap();
+    let eff = status
+        .lines()
+        .find_map(|l| l.strip_prefix("CapEff:"))
+        .and_then(|hex| u64::from_str_radix(hex.trim(), 16).ok())
+        .unwrap();
+    let sys_admin = eff & (1 << 21) != 0;
+    if error.errno() == Some(libc::EPERM) && error.verifier_log.is_empty() && sys_admin {
         println!(
-            "SKIPPED {test}: {what} needs kernel {major}.{minor}, this is {}.{}",
-            v.major, v.minor
+            "SKIPPED {test}: the kernel refuses trampolines (EPERM before verification, with \
+             CAP_SYS_ADMIN)"
         );
         return true;
     }

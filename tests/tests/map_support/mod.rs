@@ -15,6 +15,7 @@ pub fn object_bytes(name: &str) -> &'static [u8] {
         "map_programs.bpf.o" => integration_tests::bpf_object!("map_programs.bpf.o"),
         "map_in_map.bpf.o" => integration_tests::bpf_object!("map_in_map.bpf.o"),
         "map_bloom.bpf.o" => integration_tests::bpf_object!("map_bloom.bpf.o"),
+        "map_readers.bpf.o" => integration_tests::bpf_object!("map_readers.bpf.o"),
         _ => panic!("no embedded test object {name}"),
     }
 }

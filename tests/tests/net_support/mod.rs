@@ -134,6 +134,20 @@ impl Drop for TestNetns {
     }
 }
 
+/// `read()` once it reaches `at_least`, else what it reads after 2 s. Datagrams sent through
+/// lo, a veth or netkit are received in softirq context, which under load (and in the TCG
+/// guests) can run after `send` returned: a counter of received packets lags its sends.
+pub fn once_at_least(at_least: u64, mut read: impl FnMut() -> u64) -> u64 {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(2);
+    loop {
+        let value = read();
+        if value >= at_least || std::time::Instant::now() >= deadline {
+            return value;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+}
+
 /// Sends `count` UDP datagrams from a fresh socket to `addr`.
 pub fn send_udp(addr: &str, count: usize) {
     let socket = std::net::UdpSocket::bind("0.0.0.0:0").expect("udp socket binds");

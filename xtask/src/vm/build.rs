@@ -1,4 +1,4 @@
-//! Builds every test binary of the chosen packages (by default `integration-tests`) in a target
+//! Builds every test binary of the chosen packages (by default [`DEFAULT_PACKAGES`]) in a target
 //! directory of its own, tuned for the guest (a little optimisation, no debug info) without
 //! disturbing the normal build.
 
@@ -9,6 +9,28 @@ use std::process::{Command, Stdio};
 use super::arch::GuestArch;
 
 pub const DEFAULT_PACKAGE: &str = "integration-tests";
+/// What the guests run unless told otherwise: the integration tests, and the kernel tests of
+/// the two lower layers (bpf-sys' syscall wrappers, bpf-core's objects loaded raw).
+pub const DEFAULT_PACKAGES: [&str; 3] = [DEFAULT_PACKAGE, "bpf-sys", "bpf-core"];
+
+/// bpf-core is tested without a kernel by design; these of its test targets are the ones that
+/// also talk to one (load what it produced, read the kernel's BTF). The rest would only cost
+/// guest time (each test is a process start under TCG), so a default run leaves them out.
+const BPF_CORE_KERNEL_TESTS: &[&str] = &[
+    "obj_kernel_load",
+    "btf_sanitize",
+    "btf_core",
+    "struct_ops_layout",
+];
+
+/// Whether a default run (no `--package`) takes `binary` into the guest: everything of
+/// `integration-tests` and `bpf-sys`, bpf-core's kernel-facing targets.
+pub fn in_default_run(binary: &TestBinary) -> bool {
+    match binary.name.strip_prefix("bpf-core.") {
+        Some(target) => BPF_CORE_KERNEL_TESTS.contains(&target),
+        None => true,
+    }
+}
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TestBinary {
@@ -243,6 +265,22 @@ mod tests {
             r#""executable":null"#,
         );
         assert_eq!(test_executable(&no_exe, &default), None);
+    }
+
+    #[test]
+    fn default_runs_take_only_bpf_cores_kernel_tests() {
+        let binary = |name: &str| TestBinary {
+            name: name.into(),
+            path: PathBuf::new(),
+            package_dir: PathBuf::new(),
+            tests: Vec::new(),
+            ignored: Vec::new(),
+        };
+        assert!(in_default_run(&binary("smoke")));
+        assert!(in_default_run(&binary("bpf-sys.attach")));
+        assert!(in_default_run(&binary("bpf-core.obj_kernel_load")));
+        assert!(!in_default_run(&binary("bpf-core.obj_malformed")));
+        assert!(!in_default_run(&binary("bpf-core.bpf_core-lib")));
     }
 
     #[test]

@@ -4,6 +4,10 @@
 //! `VMTEST-BOOT <release>`, `VMTEST-BEGIN <binary> <test>`, `VMTEST-END <binary> <test> <status>`,
 //! `VMTEST-IGNORED <binary> <test>`, `VMTEST-RESULT <binary> <status>`, `VMTEST-WARN <text>` and finally `VMTEST-DONE`.
 //! Markers may follow unterminated test output on the same line, so they are searched anywhere.
+//!
+//! A test passes only when its process exited 0 *and* libtest reported it passed (a binary
+//! that matched no test exits 0 too), the kernel logged no warning or bug while it ran, and it
+//! was not marked `#[ignore]` (which the project does not allow).
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -11,7 +15,7 @@ use std::fmt::Write as _;
 const MARKER: &str = "VMTEST-";
 const KERNEL_PANIC: &str = "Kernel panic - not syncing";
 /// Kernel log lines that mean a test made the kernel complain (the guest appends `dmesg` to
-/// each test's output).
+/// each test's output); such a test fails: a BPF library must never make the kernel WARN.
 const KERNEL_SPLATS: &[&str] = &[
     "WARNING: CPU:",
     "BUG:",
@@ -20,13 +24,19 @@ const KERNEL_SPLATS: &[&str] = &[
     "UBSAN:",
 ];
 
+/// libtest's summary line for a process that ran exactly one test and it passed.
+const ONE_PASSED: &str = "test result: ok. 1 passed;";
+
+/// Why a test marked `#[ignore]` fails the run.
+pub const IGNORE_NOT_ALLOWED: &str =
+    "marked #[ignore], which this project does not allow: skip at run time with a SKIPPED line";
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Outcome {
     Pass,
     /// The test printed `SKIPPED <path>: <reason>`; holds that line.
     Skip(String),
     Fail(String),
-    Ignored,
 }
 
 impl Outcome {
@@ -35,7 +45,6 @@ impl Outcome {
             Outcome::Pass => "pass",
             Outcome::Skip(_) => "skip",
             Outcome::Fail(_) => "FAIL",
-            Outcome::Ignored => "ignored",
         }
     }
 }
@@ -153,14 +162,13 @@ impl ConsoleParser {
                         }
                     }
                 };
-                let outcome = outcome_of(status, &open.output);
-                for line in &open.output {
-                    if KERNEL_SPLATS.iter().any(|splat| line.contains(splat)) {
-                        let warning =
-                            format!("{}/{}: kernel: {}", open.binary, open.test, line.trim());
-                        self.warnings.push(warning);
+                let outcome = match (outcome_of(status, &open.output), kernel_splat(&open.output)) {
+                    (Outcome::Fail(why), _) => Outcome::Fail(why),
+                    (_, Some(splat)) => {
+                        Outcome::Fail(format!("the kernel complained during the test: {splat}"))
                     }
-                }
+                    (outcome, None) => outcome,
+                };
                 Some(self.push(open, outcome))
             }
             ("VMTEST-IGNORED", [binary, test]) => {
@@ -170,7 +178,7 @@ impl ConsoleParser {
                     output: Vec::new(),
                     started: self.now,
                 };
-                Some(self.push(open, Outcome::Ignored))
+                Some(self.push(open, Outcome::Fail(IGNORE_NOT_ALLOWED.to_string())))
             }
             ("VMTEST-RESULT", [_binary, _status]) => None,
             ("VMTEST-WARN", text) => {
@@ -207,7 +215,6 @@ impl ConsoleParser {
             Outcome::Pass => format!("ok      {binary}/{test}"),
             Outcome::Skip(skip) => format!("skip    {binary}/{test}: {skip}"),
             Outcome::Fail(why) => format!("FAILED  {binary}/{test}: {why}"),
-            Outcome::Ignored => format!("ignored {binary}/{test}"),
         };
         self.results.push(TestResult {
             binary,
@@ -250,12 +257,25 @@ impl ConsoleParser {
     }
 }
 
+/// The first kernel log line of `output` (timestamped, as `dmesg` prints it) reporting a warning,
+/// bug or oops.
+fn kernel_splat(output: &[String]) -> Option<&str> {
+    output.iter().map(|line| line.trim()).find(|line| {
+        line.starts_with('[')
+            && line.contains(']')
+            && KERNEL_SPLATS.iter().any(|splat| line.contains(splat))
+    })
+}
+
 fn outcome_of(status: &str, output: &[String]) -> Outcome {
     let skip = output.iter().find_map(|line| {
         line.find("SKIPPED ")
             .map(|pos| line[pos..].trim().to_string())
     });
     match status.parse::<i32>() {
+        Ok(0) if !output.iter().any(|line| line.contains(ONE_PASSED)) => Outcome::Fail(format!(
+            "exit status 0 but no `{ONE_PASSED}` line: no test ran"
+        )),
         Ok(0) => skip.map_or(Outcome::Pass, Outcome::Skip),
         Ok(101) => Outcome::Fail("test failed (exit status 101)".to_string()),
         // The guest runs each test under `timeout -s KILL`; the shell reports 128 + signal.
@@ -307,13 +327,12 @@ impl Report {
         let mut out = String::new();
         let _ = writeln!(
             out,
-            "vm-test on {kernel} (qemu {arch}, TCG): {} passed, {} skipped, {} failed, {} ignored in {elapsed_secs:.1} s",
+            "vm-test on {kernel} (qemu {arch}, TCG): {} passed, {} skipped, {} failed in {elapsed_secs:.1} s",
             self.count("pass"),
             self.count("skip"),
             self.count("FAIL"),
-            self.count("ignored"),
         );
-        let mut groups: BTreeMap<String, [usize; 4]> = BTreeMap::new();
+        let mut groups: BTreeMap<String, [usize; 3]> = BTreeMap::new();
         for result in &self.results {
             let counts = groups
                 .entry(program_type(&result.binary, &result.test))
@@ -322,21 +341,17 @@ impl Report {
                 Outcome::Pass => 0,
                 Outcome::Skip(_) => 1,
                 Outcome::Fail(_) => 2,
-                Outcome::Ignored => 3,
             };
             counts[slot] += 1;
         }
         let _ = writeln!(out, "\nper program type:");
         let _ = writeln!(
             out,
-            "  {:<20} {:>5} {:>5} {:>5} {:>7}",
-            "type", "pass", "skip", "fail", "ignored"
+            "  {:<20} {:>5} {:>5} {:>5}",
+            "type", "pass", "skip", "fail"
         );
-        for (group, [pass, skip, fail, ignored]) in &groups {
-            let _ = writeln!(
-                out,
-                "  {group:<20} {pass:>5} {skip:>5} {fail:>5} {ignored:>7}"
-            );
+        for (group, [pass, skip, fail]) in &groups {
+            let _ = writeln!(out, "  {group:<20} {pass:>5} {skip:>5} {fail:>5}");
         }
         let width = self
             .results
@@ -348,7 +363,7 @@ impl Report {
         for result in &self.results {
             let name = format!("{}/{}", result.binary, result.test);
             let detail = match &result.outcome {
-                Outcome::Pass | Outcome::Ignored => String::new(),
+                Outcome::Pass => String::new(),
                 Outcome::Skip(line) => line.clone(),
                 Outcome::Fail(why) => why.clone(),
             };
@@ -452,18 +467,34 @@ VMTEST-BEGIN smoke smoke_btf
 
 running 1 test
 test smoke_btf ... ok
+
+test result: ok. 1 passed; 0 failed; 0 ignored; 0 measured; 3 filtered out; finished in 0.01s
 VMTEST-END smoke smoke_btf 0
 VMTEST-BEGIN smoke kprobe_attach_fires
 test kprobe_attach_fires ... SKIPPED smoke::kprobe_attach_fires: no kprobe PMU
 ok
+
+test result: ok. 1 passed; 0 failed; 0 ignored; 0 measured; 3 filtered out; finished in 0.01s
 VMTEST-END smoke kprobe_attach_fires 0
-VMTEST-IGNORED smoke smoke_slow
 VMTEST-RESULT smoke 0
 VMTEST-DONE
 ";
 
+    /// One test `b/t` that printed `output` and exited with `status`.
+    fn one_test(output: &str, status: i32) -> Report {
+        parse(
+            &format!(
+                "VMTEST-BOOT 6.1\nVMTEST-BEGIN b t\n{output}\nVMTEST-END b t {status}\nVMTEST-DONE\n"
+            ),
+            Ending::Exited,
+        )
+    }
+
+    const PASSED: &str =
+        "test result: ok. 1 passed; 0 failed; 0 ignored; 0 measured; 0 filtered out";
+
     #[test]
-    fn passes_skips_and_ignores_are_told_apart() {
+    fn passes_and_skips_are_told_apart() {
         let report = parse(HAPPY, Ending::Exited);
         assert_eq!(report.kernel.as_deref(), Some("6.1.0-56-amd64"));
         let outcomes: Vec<_> = report
@@ -479,10 +510,35 @@ VMTEST-DONE
                     "kprobe_attach_fires",
                     Outcome::Skip("SKIPPED smoke::kprobe_attach_fires: no kprobe PMU".into())
                 ),
-                ("smoke_slow", Outcome::Ignored),
             ]
         );
         assert!(!report.failed(), "{:?}", report.run_failures);
+    }
+
+    #[test]
+    fn a_process_that_ran_no_test_fails() {
+        let report = one_test(
+            "running 0 tests\n\ntest result: ok. 0 passed; 0 failed; 0 ignored; 0 measured; 7 filtered out",
+            0,
+        );
+        assert!(report.failed());
+        assert!(
+            matches!(&report.results[0].outcome, Outcome::Fail(why) if why.contains("no test ran")),
+            "{:?}",
+            report.results[0].outcome
+        );
+        assert_eq!(one_test(PASSED, 0).results[0].outcome, Outcome::Pass);
+    }
+
+    #[test]
+    fn ignored_tests_fail() {
+        let console = "VMTEST-BOOT 6.1\nVMTEST-IGNORED smoke smoke_slow\nVMTEST-DONE\n";
+        let report = parse(console, Ending::Exited);
+        assert!(report.failed());
+        assert_eq!(
+            report.results[0].outcome,
+            Outcome::Fail(IGNORE_NOT_ALLOWED.to_string())
+        );
     }
 
     #[test]
@@ -497,11 +553,12 @@ VMTEST-DONE
 
     #[test]
     fn marker_after_unterminated_output_is_found() {
-        let console =
-            "VMTEST-BOOT 6.1\nVMTEST-BEGIN b t\nno newline hereVMTEST-END b t 0\nVMTEST-DONE\n";
-        let report = parse(console, Ending::Exited);
+        let console = format!(
+            "VMTEST-BOOT 6.1\nVMTEST-BEGIN b t\n{PASSED}\nno newline hereVMTEST-END b t 0\nVMTEST-DONE\n"
+        );
+        let report = parse(&console, Ending::Exited);
         assert_eq!(report.results[0].outcome, Outcome::Pass);
-        assert_eq!(report.results[0].output, ["no newline here"]);
+        assert_eq!(report.results[0].output, [PASSED, "no newline here"]);
     }
 
     #[test]
@@ -560,7 +617,7 @@ VMTEST-DONE
     #[test]
     fn guest_that_stops_without_done_fails() {
         let report = parse(
-            "VMTEST-BOOT 6.1\nVMTEST-BEGIN b t\nVMTEST-END b t 0\n",
+            &format!("VMTEST-BOOT 6.1\nVMTEST-BEGIN b t\n{PASSED}\nVMTEST-END b t 0\n"),
             Ending::Exited,
         );
         assert!(report.failed());
@@ -580,15 +637,17 @@ VMTEST-DONE
     }
 
     #[test]
-    fn kernel_warnings_during_a_test_are_reported() {
-        let console = "VMTEST-BOOT 6.1\nVMTEST-BEGIN b t\n[ 9.1] WARNING: CPU: 1 PID: 80 at kernel/bpf/x.c:3\n\
-                       VMTEST-END b t 0\nVMTEST-DONE\n";
-        let report = parse(console, Ending::Exited);
-        assert!(!report.failed());
+    fn kernel_warnings_during_a_test_fail_it() {
+        let splat = "[ 9.1] WARNING: CPU: 1 PID: 80 at kernel/bpf/x.c:3";
+        let report = one_test(&format!("{PASSED}\n{splat}"), 0);
+        assert!(report.failed());
         assert_eq!(
-            report.warnings,
-            ["b/t: kernel: [ 9.1] WARNING: CPU: 1 PID: 80 at kernel/bpf/x.c:3"]
+            report.results[0].outcome,
+            Outcome::Fail(format!("the kernel complained during the test: {splat}"))
         );
+        // The test's own words are not the kernel's.
+        let report = one_test(&format!("{PASSED}\nasserting that no BUG: appears"), 0);
+        assert_eq!(report.results[0].outcome, Outcome::Pass);
     }
 
     #[test]
@@ -596,7 +655,7 @@ VMTEST-DONE
         let mut report = parse(HAPPY, Ending::Exited);
         report.require_all(
             "smoke",
-            &["smoke_btf".to_string(), "smoke_slow".to_string()],
+            &["smoke_btf".to_string(), "kprobe_attach_fires".to_string()],
         );
         assert!(!report.failed());
         report.require_all(
@@ -636,7 +695,7 @@ VMTEST-DONE
         let report = parse(HAPPY, Ending::Exited);
         let summary = report.summary(1.5, "x86_64");
         assert!(
-            summary.contains("1 passed, 1 skipped, 0 failed, 1 ignored"),
+            summary.contains("1 passed, 1 skipped, 0 failed in"),
             "{summary}"
         );
         assert!(summary.contains("smoke/kprobe_attach_fires"), "{summary}");
@@ -646,7 +705,7 @@ VMTEST-DONE
             .unwrap_or_default();
         assert_eq!(
             kprobe_row.split_whitespace().collect::<Vec<_>>(),
-            ["kprobe", "0", "1", "0", "0"]
+            ["kprobe", "0", "1", "0"]
         );
     }
 }

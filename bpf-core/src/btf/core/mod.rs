@@ -153,7 +153,7 @@ pub struct CoreReport {
 /// Why relocation failed (the object is inconsistent, or the result would be ambiguous).
 #[derive(Debug, thiserror::Error, Clone, PartialEq, Eq)]
 pub enum CoreError {
-    #[error("CO-RE relocation at insn #{insn} ({kind}): {source}")]
+    #[error("CO-RE relocation at insn #{insn} ({kind})")]
     Btf {
         insn: usize,
         kind: &'static str,
