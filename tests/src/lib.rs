@@ -230,6 +230,34 @@ pub fn trampoline_refusal() -> Option<String> {
     })
 }
 
+/// Why a trampoline program cannot be attached again once detached here (`None`: it can): a
+/// raw fentry program on `do_nanosleep` attached, detached and attached again. Older kernels
+/// (5.10) consume the program's trampoline target on its first attachment.
+pub fn tracing_reattach_refusal() -> Option<String> {
+    use bpf_core::btf::BtfKind;
+    use bpf_sys::generated::{bpf_attach_type, bpf_prog_type};
+    let btf = kernel_btf()?;
+    let attach_btf_id = btf.find_by_name_kind("do_nanosleep", BtfKind::Func)?;
+    let insns = [bpf_sys::insn::mov64_imm(0, 0), bpf_sys::insn::exit()];
+    let prog = bpf_sys::prog::prog_load_with_log(&bpf_sys::prog::ProgLoadAttr {
+        prog_type: bpf_prog_type::BPF_PROG_TYPE_TRACING,
+        expected_attach_type: bpf_attach_type::BPF_TRACE_FENTRY,
+        attach_btf_id,
+        name: "probe_reattach",
+        insns: &insns,
+        license: "GPL",
+        ..Default::default()
+    })
+    .ok()?;
+    let fd = std::os::fd::AsFd::as_fd(&prog.fd);
+    drop(bpf_sys::link::raw_tracepoint_open(None, fd, 0).ok()?);
+    let again = bpf_sys::link::raw_tracepoint_open(None, fd, 0).err()?;
+    Some(format!(
+        "the kernel attaches a trampoline program only once: a raw fentry program on \
+         do_nanosleep, attached and detached, cannot be attached again: {again}"
+    ))
+}
+
 /// The name of the kernel's `bpf_prog_type` enumerator with value `prog_type`, read from its BTF.
 fn kernel_prog_type_name(prog_type: u32) -> Option<String> {
     use bpf_core::btf::TypeKind;

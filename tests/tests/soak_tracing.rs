@@ -102,6 +102,15 @@ fn refused_here(test: &str, object: &[u8], name: &str) -> bool {
     skipped_unsupported(test, &loaded)
 }
 
+/// Kernel links a perf event attachment makes: a perf link where the kernel has them
+/// (`BPF_PERF_EVENT`, Linux 5.15), else none (the perf event ioctl).
+fn perf_links() -> usize {
+    usize::from(integration_tests::kernel_enum_has(
+        "bpf_attach_type",
+        "BPF_PERF_EVENT",
+    ))
+}
+
 #[test]
 fn soak_tracepoint() {
     let _serial = serial();
@@ -111,7 +120,7 @@ fn soak_tracepoint() {
         program: "count_getpid",
         attach: &|p| p.attach_default(),
         fire: &fires_on_getpid,
-        kernel_links: 1,
+        kernel_links: perf_links(),
         remove_elsewhere: None,
     });
 }
@@ -141,7 +150,7 @@ fn soak_perf_event() {
             }
             counter(bpf, "hits") > before
         },
-        kernel_links: 1,
+        kernel_links: perf_links(),
         remove_elsewhere: None,
     });
 }
@@ -160,7 +169,7 @@ fn soak_uprobe() {
             std::hint::black_box(soak_probe_target(std::hint::black_box(1)));
             counter(bpf, "hits") > before
         },
-        kernel_links: 1,
+        kernel_links: perf_links(),
         remove_elsewhere: None,
     });
 }
@@ -223,7 +232,7 @@ fn soak_kprobe() {
         program: "on_entry",
         attach: &|p| p.attach_default(),
         fire: &fires_on_getpid,
-        kernel_links: 1,
+        kernel_links: perf_links(),
         remove_elsewhere: None,
     });
 }
@@ -263,6 +272,10 @@ fn soak_fentry() {
     if refused_here(test, FENTRY, "fentry_getpid") {
         return;
     }
+    if let Some(reason) = integration_tests::tracing_reattach_refusal() {
+        integration_tests::skip(test, reason);
+        return;
+    }
     soak(Kind::<FEntry> {
         label: "fentry (tracing link)",
         open: &|| open_for_this_thread(FENTRY),
@@ -279,6 +292,10 @@ fn soak_lsm() {
     let _serial = serial();
     let test = "soak_tracing::soak_lsm";
     if refused_here(test, LSM, "count_opens") {
+        return;
+    }
+    if let Some(reason) = integration_tests::tracing_reattach_refusal() {
+        integration_tests::skip(test, reason);
         return;
     }
     let active = std::fs::read_to_string("/sys/kernel/security/lsm")
