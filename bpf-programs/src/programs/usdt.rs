@@ -541,9 +541,18 @@ fn probe_sites(
 
 /// Where the sites of one binary run, for `__bpf_usdt_ip_to_spec_id`: their link-time address
 /// in a fixed-address executable, else an address in the mappings of the process `pid`.
-struct SiteLocator {
-    /// The process's mappings and the binary's (device, inode), when it is position-independent.
-    mapped: Option<(u32, Vec<bpf_core::usdt::Mapping>, (u32, u32), u64)>,
+enum SiteLocator {
+    FixedAddress,
+    Mapped(ProcessMapping),
+}
+
+/// A position-independent binary as one process has it mapped.
+struct ProcessMapping {
+    pid: u32,
+    mappings: Vec<bpf_core::usdt::Mapping>,
+    /// The binary's device (major, minor) and inode, which its mappings name.
+    device: (u32, u32),
+    inode: u64,
 }
 
 impl SiteLocator {
@@ -553,7 +562,7 @@ impl SiteLocator {
         pid: Option<u32>,
     ) -> Result<SiteLocator, UsdtError> {
         if !position_independent {
-            return Ok(SiteLocator { mapped: None });
+            return Ok(SiteLocator::FixedAddress);
         }
         let pid = pid.ok_or_else(|| UsdtError::NeedsPid {
             path: path.to_owned(),
@@ -564,24 +573,30 @@ impl SiteLocator {
             path: path.to_owned(),
             reason: e.to_string(),
         })?;
-        let device = (libc::major(metadata.dev()), libc::minor(metadata.dev()));
-        Ok(SiteLocator {
-            mapped: Some((pid, parse_maps(&maps), device, metadata.ino())),
-        })
+        Ok(SiteLocator::Mapped(ProcessMapping {
+            pid,
+            mappings: parse_maps(&maps),
+            device: (libc::major(metadata.dev()), libc::minor(metadata.dev())),
+            inode: metadata.ino(),
+        }))
     }
 
     fn address(&self, note: &UsdtNote, path: &Path) -> Result<u64, UsdtError> {
-        let Some((pid, mappings, device, inode)) = &self.mapped else {
+        let SiteLocator::Mapped(process) = self else {
             return Ok(note.address);
         };
-        runtime_address(mappings, *device, *inode, note.file_offset).ok_or_else(|| {
-            UsdtError::NotMapped {
-                provider: note.provider.clone(),
-                name: note.name.clone(),
-                path: path.to_owned(),
-                pid: *pid,
-                offset: note.file_offset,
-            }
+        runtime_address(
+            &process.mappings,
+            process.device,
+            process.inode,
+            note.file_offset,
+        )
+        .ok_or_else(|| UsdtError::NotMapped {
+            provider: note.provider.clone(),
+            name: note.name.clone(),
+            path: path.to_owned(),
+            pid: process.pid,
+            offset: note.file_offset,
         })
     }
 }
