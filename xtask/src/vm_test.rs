@@ -108,6 +108,21 @@ fn filter_lines(text: &str) -> Vec<String> {
         .collect()
 }
 
+/// The test targets that filters of the form `<binary>/<test>` can match, when every filter
+/// names its binary that way (and none another package's, `<package>.<target>`); `None`: all.
+fn filtered_targets(filters: &[String]) -> Option<Vec<String>> {
+    let mut targets: Vec<String> = filters
+        .iter()
+        .map(|filter| {
+            let (binary, _) = filter.split_once('/')?;
+            (!binary.is_empty() && !binary.contains('.')).then(|| binary.to_string())
+        })
+        .collect::<Option<_>>()?;
+    targets.sort();
+    targets.dedup();
+    (!targets.is_empty()).then_some(targets)
+}
+
 /// `/boot/vmlinuz-6.1.0-56-amd64` → `6.1.0-56-amd64`.
 fn release_of(kernel: &Path) -> Option<String> {
     let name = kernel.file_name()?.to_str()?;
@@ -260,7 +275,8 @@ fn run_with(options: &Options, summary_path: &Path) -> Result<(), String> {
         "==== vm-test: building test binaries of {packages} for {}",
         arch.rust_target()
     );
-    let mut binaries = build::build_tests(&root, &options.packages, arch)?;
+    let only_targets = filtered_targets(&options.filters);
+    let mut binaries = build::build_tests(&root, &options.packages, only_targets.as_deref(), arch)?;
     if options.default_packages {
         binaries.retain(build::in_default_run);
     }
@@ -461,6 +477,19 @@ mod tests {
         assert!(parse_options(&args("--bogus")).is_err());
         assert!(parse_options(&args("--kernel")).is_err());
         assert!(parse_options(&args("--filter-file /nonexistent/list")).is_err());
+    }
+
+    #[test]
+    fn filters_naming_their_binaries_build_only_those() {
+        let filters = |list: &[&str]| list.iter().map(|f| f.to_string()).collect::<Vec<_>>();
+        assert_eq!(
+            filtered_targets(&filters(&["smoke/", "prog_kprobe/kprobe_x", "smoke/y"])),
+            Some(vec!["prog_kprobe".to_string(), "smoke".to_string()])
+        );
+        assert_eq!(filtered_targets(&filters(&["kprobe"])), None);
+        assert_eq!(filtered_targets(&filters(&["smoke/", "kprobe"])), None);
+        assert_eq!(filtered_targets(&filters(&["bpf-sys.attach/x"])), None);
+        assert_eq!(filtered_targets(&[]), None);
     }
 
     #[test]
