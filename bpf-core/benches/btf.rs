@@ -5,6 +5,7 @@ use std::time::{Duration, Instant};
 
 use bpf_core::btf::core::{CoreTarget, relocate};
 use bpf_core::btf::{Btf, BtfExt};
+use bpf_sys::file_map::FileBytes;
 use bpf_sys::generated::bpf_insn;
 use object::{Object, ObjectSection};
 
@@ -49,14 +50,22 @@ fn main() {
         return;
     }
     let base_rss = peak_rss_kb();
-    let first = Btf::from_file(VMLINUX).expect("parse vmlinux");
+    let first = Btf::parse_shared(
+        std::sync::Arc::new(FileBytes::read(VMLINUX).expect("read vmlinux")),
+        None,
+    )
+    .expect("parse vmlinux");
     let rss = peak_rss_kb().saturating_sub(base_rss);
     let types = first.len();
     drop(first);
     let mut samples = Vec::with_capacity(ITERATIONS);
     for _ in 0..ITERATIONS {
         let start = Instant::now();
-        let btf = Btf::from_file(VMLINUX).expect("parse vmlinux");
+        let btf = Btf::parse_shared(
+            std::sync::Arc::new(FileBytes::read(VMLINUX).expect("read vmlinux")),
+            None,
+        )
+        .expect("parse vmlinux");
         samples.push(start.elapsed());
         std::hint::black_box(&btf);
     }
@@ -112,7 +121,13 @@ fn main() {
     let mut cold = Vec::new();
     let mut warm = Vec::new();
     for _ in 0..10 {
-        let target = CoreTarget::from_btf(Btf::from_file(VMLINUX).unwrap());
+        let target = CoreTarget::from_btf(
+            Btf::parse_shared(
+                std::sync::Arc::new(FileBytes::read(VMLINUX).expect("read vmlinux")),
+                None,
+            )
+            .unwrap(),
+        );
         let start = Instant::now();
         run(&target);
         cold.push(start.elapsed());

@@ -4,6 +4,7 @@ use std::collections::HashMap;
 
 use bpf_core::btf::core::{CoreError, CoreReport, CoreTarget, POISON_HELPER_ID, relocate};
 use bpf_core::btf::{Btf, BtfExt, BtfKind, CoreReloKind};
+use bpf_sys::file_map::FileBytes;
 use bpf_sys::generated::bpf_insn;
 use object::{Object, ObjectSection};
 
@@ -280,7 +281,13 @@ fn vmlinux_programs_relocate_against_running_kernel() {
         println!("SKIPPED btf_core::vmlinux_programs_relocate_against_running_kernel: no {path}");
         return;
     }
-    let target = CoreTarget::from_btf(Btf::from_file(path).unwrap());
+    let target = CoreTarget::from_btf(
+        Btf::parse_shared(
+            std::sync::Arc::new(FileBytes::read(path).expect("read vmlinux")),
+            None,
+        )
+        .unwrap(),
+    );
     let local = load("core_vmlinux.o");
     // The program reads task_struct's state under either name (`__state` since 5.14), each
     // guarded by field_exists: the name this kernel lacks is the one poisoned.

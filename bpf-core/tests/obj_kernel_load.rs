@@ -43,8 +43,11 @@ fn kernel_btf_has_name(name: &str) -> bool {
 /// The kernel's BTF, or `None` after printing `test`'s SKIPPED line where it has none.
 fn vmlinux(test: &str) -> Option<bpf_core::btf::Btf> {
     const PATH: &str = "/sys/kernel/btf/vmlinux";
-    match bpf_core::btf::Btf::from_file(PATH) {
-        Ok(btf) => Some(btf),
+    match bpf_sys::file_map::FileBytes::read(PATH) {
+        Ok(bytes) => Some(
+            bpf_core::btf::Btf::parse_shared(std::sync::Arc::new(bytes), None)
+                .unwrap_or_else(|e| panic!("{PATH}: {e}")),
+        ),
         Err(e) if !std::path::Path::new(PATH).exists() => {
             println!("SKIPPED obj_kernel_load::{test}: no {PATH} (CONFIG_DEBUG_INFO_BTF): {e}");
             None

@@ -2,7 +2,8 @@
 //! `bpf_struct_ops_tcp_congestion_ops`, whose member order differs from the object's.
 
 use bpf_core::btf::{Btf, BtfKind, TypeKind};
-use bpf_core::obj::Object;
+use bpf_core::obj::{Object, StructOpsLayoutError, StructOpsProgramError};
+use bpf_sys::file_map::FileBytes;
 
 const VMLINUX: &str = "/sys/kernel/btf/vmlinux";
 
@@ -20,15 +21,23 @@ fn member_offset(btf: &Btf, name: &str, member: &str) -> u32 {
         / 8
 }
 
+/// The running kernel's BTF, or `None` after `test`'s SKIPPED line where it has none.
+fn kernel_btf(test: &str) -> Option<Btf> {
+    if std::fs::metadata(VMLINUX).is_err() {
+        println!("SKIPPED {test}: no {VMLINUX}");
+        return None;
+    }
+    let bytes = FileBytes::read(VMLINUX).expect("read vmlinux");
+    Some(Btf::parse_shared(std::sync::Arc::new(bytes), None).unwrap())
+}
+
 #[test]
 fn tcp_congestion_ops_is_laid_out_for_the_running_kernel() {
-    if std::fs::metadata(VMLINUX).is_err() {
-        println!(
-            "SKIPPED struct_ops_layout::tcp_congestion_ops_is_laid_out_for_the_running_kernel: no {VMLINUX}"
-        );
+    let Some(kernel) =
+        kernel_btf("struct_ops_layout::tcp_congestion_ops_is_laid_out_for_the_running_kernel")
+    else {
         return;
-    }
-    let kernel = Btf::from_file(VMLINUX).unwrap();
+    };
     let object = Object::parse(include_bytes!("../../tests/bpf/obj/struct_ops_cc.bpf.o")).unwrap();
     let map = object.map("bpf_test_cc").unwrap();
     let ops = map.struct_ops.as_ref().unwrap();
@@ -74,4 +83,53 @@ fn tcp_congestion_ops_is_laid_out_for_the_running_kernel() {
         assert_eq!(member.name, slot.member);
     }
     assert!(layout.dropped_programs.is_empty());
+}
+
+/// A struct_ops program's attach target comes from the maps pointing at it: the kernel
+/// struct's id and the member's index there, the same through both maps of the object.
+#[test]
+fn struct_ops_programs_attach_to_their_member_of_the_kernel_struct() {
+    const TEST: &str =
+        "struct_ops_layout::struct_ops_programs_attach_to_their_member_of_the_kernel_struct";
+    let Some(kernel) = kernel_btf(TEST) else {
+        return;
+    };
+    let object = Object::parse(include_bytes!("../../tests/bpf/obj/struct_ops_cc.bpf.o")).unwrap();
+    let ops_id = kernel
+        .find_by_name_kind("tcp_congestion_ops", BtfKind::Struct)
+        .unwrap();
+    let TypeKind::Struct(ops) = kernel.type_by_id(ops_id).unwrap().kind else {
+        unreachable!()
+    };
+    let index_of = |member: &str| {
+        ops.members()
+            .position(|m| m.unwrap().name == member)
+            .unwrap() as u32
+    };
+    for (program, member) in [("test_cc_init", "init"), ("test_cc_ssthresh", "ssthresh")] {
+        let attach = object.struct_ops_attach(program, &kernel).unwrap();
+        assert_eq!(
+            (attach.type_id, attach.member_index),
+            (ops_id, index_of(member)),
+            "{program}"
+        );
+    }
+    assert_eq!(
+        object.struct_ops_attach("no_such_program", &kernel),
+        Err(StructOpsProgramError::NotInAnyMap {
+            program: "no_such_program".to_owned()
+        })
+    );
+
+    let missing = Object::parse(include_bytes!(
+        "../../tests/bpf/obj/struct_ops_missing.bpf.o"
+    ))
+    .unwrap();
+    assert!(matches!(
+        missing.struct_ops_attach("missing_run", &kernel),
+        Err(StructOpsProgramError::Layout {
+            source: StructOpsLayoutError::NoKernelStruct { .. },
+            ..
+        })
+    ));
 }

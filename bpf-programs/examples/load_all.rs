@@ -7,18 +7,18 @@
 use std::collections::HashMap;
 use std::time::Instant;
 
-use bpf_core::btf::Btf;
 use bpf_core::btf::core::CoreTarget;
 use bpf_core::obj::Object;
 use bpf_core::relocation::{Bindings, MapReference};
 use bpf_programs::Bpf;
+use bpf_programs::btf::read_btf_file;
 
 const VMLINUX: &str = "/sys/kernel/btf/vmlinux";
 
 /// Parses the object, reads and indexes vmlinux BTF and relocates every program (CO-RE
 /// included): the loader's work up to `BPF_PROG_LOAD`, with placeholder map references instead
 /// of fds. `read BTF` is the plain `read(2)` loop (sysfs hands out a page per call), shown
-/// beside what the loader does: `Btf::from_file`, which maps the file where the kernel allows.
+/// beside what the loader does: `read_btf_file`, which maps the file where the kernel allows.
 fn offline(path: &str) -> anyhow::Result<()> {
     let start = Instant::now();
     let bytes = bpf_sys::file_map::FileBytes::read(path)?;
@@ -33,7 +33,7 @@ fn offline(path: &str) -> anyhow::Result<()> {
     let plain_read = read_start.elapsed();
     let bindings = Bindings {
         maps,
-        core_target: Some(CoreTarget::from_btf(Btf::from_file(VMLINUX)?)),
+        core_target: Some(CoreTarget::from_btf(read_btf_file(VMLINUX)?)),
         ..Bindings::default()
     };
     let target_read = start.elapsed() - plain_read;

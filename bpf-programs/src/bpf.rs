@@ -8,10 +8,11 @@ use std::sync::Arc;
 use bpf_core::obj::{MapKind, Object, ParseError, Pinning, SetGlobalError, SlotTarget};
 use bpf_sys::pod::{Pod, bytes_of};
 
-use crate::maps::{Map, MapData, MapError, StructOps, StructOpsError, StructOpsLink};
+use crate::maps::{Map, MapData, MapError};
 use crate::object_btf::TargetBtf;
 use crate::open::{LoadSettings, OpenBpf};
 use crate::programs::{ObjectContext, Program, ProgramError, VerifierLogLevel};
+use crate::struct_ops::{StructOps, StructOpsError, StructOpsLink};
 
 /// Why an object could not be opened.
 ///
@@ -264,7 +265,7 @@ impl OpenBpf {
             btf.as_ref().map(|b| b.fd.as_fd()),
             arena_data_offset,
         )?;
-        let struct_ops = create_struct_ops(&object, btf.as_ref().map(|b| b.fd.as_fd()));
+        let struct_ops = StructOps::create_all(&object, btf.as_ref().map(|b| b.fd.as_fd()));
         let mut map_fds = HashMap::new();
         for (name, map) in &maps {
             let fd = map
@@ -286,6 +287,7 @@ impl OpenBpf {
             core_target: std::sync::OnceLock::new(),
             externs: std::sync::OnceLock::new(),
         });
+        let log_section = context.object.log_section.clone();
         let mut programs = BTreeMap::new();
         for program in &context.object.programs {
             let data = crate::programs::data_for(
@@ -300,6 +302,7 @@ impl OpenBpf {
             maps,
             programs,
             struct_ops,
+            log_section,
         })
     }
 }
@@ -319,7 +322,7 @@ fn create_maps(
     let mut new_pins = NewPins(Vec::new());
     for map in &object.maps {
         if map.kind == MapKind::StructOps {
-            // Created apart (see `create_struct_ops`): they need the kernel's layout.
+            // Created apart (`StructOps::create_all`): they need the kernel's layout.
             continue;
         }
         let map_error = |source| BpfError::Map {
@@ -467,20 +470,6 @@ impl Drop for NewPins {
     }
 }
 
-/// Creates the struct_ops maps; one the kernel cannot take keeps its error and fails only its
-/// own registration and its programs' loads.
-fn create_struct_ops(
-    object: &Object,
-    btf_fd: Option<BorrowedFd<'_>>,
-) -> BTreeMap<String, StructOps> {
-    object
-        .maps
-        .iter()
-        .filter(|map| map.kind == MapKind::StructOps)
-        .map(|map| (map.name.clone(), StructOps::create(object, map, btf_fd)))
-        .collect()
-}
-
 /// Fills `__kconfig` externs from the running kernel, when the object has any.
 fn fill_kconfig(object: &mut Object) {
     if !object.maps.iter().any(|m| m.kind == MapKind::Kconfig) {
@@ -534,6 +523,7 @@ pub struct Bpf {
     maps: BTreeMap<String, Map>,
     programs: BTreeMap<String, Program>,
     struct_ops: BTreeMap<String, StructOps>,
+    log_section: Option<bpf_core::log::LogSection>,
 }
 
 impl Bpf {
@@ -622,6 +612,12 @@ impl Bpf {
     /// Removes program `name` from the object and returns it.
     pub fn take_program(&mut self, name: &str) -> Option<Program> {
         self.programs.remove(name)
+    }
+
+    /// The `bpf_log.h` call sites of the object (section `.bpf_log`), for
+    /// [`BpfLogger`](crate::logger::BpfLogger).
+    pub fn log_section(&self) -> Option<&bpf_core::log::LogSection> {
+        self.log_section.as_ref()
     }
 
     /// The map named `name` (global data maps are named after their section, e.g. `.rodata`).

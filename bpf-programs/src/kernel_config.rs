@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 use std::io::{Read, Seek, SeekFrom};
 
-use object::{Object, ObjectSection};
+use bpf_core::elf::ElfFile;
 
 /// Config values by name (`CONFIG_*`, `LINUX_KERNEL_VERSION`), as kconfig text.
 pub(crate) fn kernel_config_values() -> HashMap<String, String> {
@@ -47,30 +47,7 @@ fn linux_version_code() -> Option<u32> {
     let mut mem = std::fs::File::open("/proc/self/mem").ok()?;
     mem.seek(SeekFrom::Start(start)).ok()?;
     mem.read_exact(&mut image).ok()?;
-    let file = object::File::parse(&*image).ok()?;
-    file.sections()
-        .filter(|s| s.name().is_ok_and(|n| n.starts_with(".note")))
-        .find_map(|section| linux_note(section.data().ok()?))
-}
-
-/// Walks ELF notes (4-byte aligned) for name `Linux`, type 0, a 4-byte descriptor.
-fn linux_note(mut notes: &[u8]) -> Option<u32> {
-    let word = |b: &[u8], at: usize| -> Option<u32> {
-        Some(u32::from_ne_bytes(b.get(at..at + 4)?.try_into().ok()?))
-    };
-    while notes.len() >= 12 {
-        let name_size = word(notes, 0)? as usize;
-        let desc_size = word(notes, 4)? as usize;
-        let note_type = word(notes, 8)?;
-        let name_end = 12 + name_size.next_multiple_of(4);
-        let desc_end = name_end + desc_size.next_multiple_of(4);
-        let name = notes.get(12..12 + name_size)?;
-        if name == b"Linux\0" && note_type == 0 && desc_size == 4 {
-            return word(notes, name_end);
-        }
-        notes = notes.get(desc_end..)?;
-    }
-    None
+    ElfFile::parse(&image).ok()?.linux_version_code()
 }
 
 #[cfg(test)]
@@ -106,15 +83,5 @@ mod tests {
         );
         assert_eq!(gunzip_to_string(b"not gzip"), None);
         assert_eq!(gunzip_to_string(&compressed[..compressed.len() / 2]), None);
-    }
-
-    #[test]
-    fn notes_are_bounds_checked() {
-        assert_eq!(linux_note(&[]), None);
-        assert_eq!(linux_note(&[6, 0, 0, 0, 255, 255, 0, 0, 0, 0, 0, 0]), None);
-        let mut note = vec![6, 0, 0, 0, 4, 0, 0, 0, 0, 0, 0, 0];
-        note.extend_from_slice(b"Linux\0\0\0");
-        note.extend_from_slice(&0x060100u32.to_ne_bytes());
-        assert_eq!(linux_note(&note), Some(0x060100));
     }
 }

@@ -5,10 +5,11 @@ use std::os::fd::OwnedFd;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
 
-use bpf_core::btf::Btf;
 use bpf_core::btf::core::CoreTarget;
+use bpf_core::btf::{Btf, BtfError};
 use bpf_core::obj::Object;
 use bpf_sys::btf::btf_load;
+use bpf_sys::file_map::FileBytes;
 
 use crate::features;
 
@@ -70,7 +71,7 @@ pub(crate) fn kernel_btf() -> Result<Arc<Btf>, String> {
     static CACHE: OnceLock<Result<Arc<Btf>, String>> = OnceLock::new();
     CACHE
         .get_or_init(|| {
-            Btf::from_file("/sys/kernel/btf/vmlinux")
+            read_btf_file("/sys/kernel/btf/vmlinux")
                 .map(Arc::new)
                 .map_err(|e| e.to_string())
         })
@@ -93,7 +94,7 @@ pub(crate) fn module_btfs(vmlinux: &Arc<Btf>) -> Vec<(String, Arc<Btf>)> {
         .into_iter()
         .filter_map(|path| {
             let module = path.file_name()?.to_string_lossy().into_owned();
-            match Btf::from_split_file(&path, vmlinux.clone()) {
+            match read_split_btf_file(&path, vmlinux.clone()) {
                 Ok(btf) => Some((module, Arc::new(btf))),
                 Err(e) => {
                     log::warn!("skipping module BTF {}: {e}", path.display());
@@ -104,19 +105,29 @@ pub(crate) fn module_btfs(vmlinux: &Arc<Btf>) -> Vec<(String, Arc<Btf>)> {
         .collect()
 }
 
+/// Reads a raw BTF file (e.g. `/sys/kernel/btf/vmlinux`), memory-mapping it where the file
+/// allows, so a large blob is indexed without being copied.
+pub fn read_btf_file(path: impl AsRef<Path>) -> Result<Btf, BtfError> {
+    Btf::parse_shared(Arc::new(read_file(path.as_ref())?), None)
+}
+
+/// Reads a kernel module's split BTF file (`/sys/kernel/btf/<module>`) on top of `base`.
+pub fn read_split_btf_file(path: impl AsRef<Path>, base: Arc<Btf>) -> Result<Btf, BtfError> {
+    Btf::parse_shared(Arc::new(read_file(path.as_ref())?), Some(base))
+}
+
+fn read_file(path: &Path) -> Result<FileBytes, BtfError> {
+    FileBytes::read(path).map_err(|e| BtfError::Io {
+        path: path.display().to_string(),
+        error: e.to_string(),
+    })
+}
+
 /// Reads a target BTF file: raw BTF, or an ELF file's `.BTF` section.
 fn btf_from_file(path: &Path) -> Result<Btf, String> {
     let data = std::fs::read(path).map_err(|e| format!("reading {}: {e}", path.display()))?;
-    if data.starts_with(b"\x7fELF") {
-        use object::{Object as _, ObjectSection};
-        let file = object::File::parse(&*data).map_err(|e| e.to_string())?;
-        let section = file
-            .section_by_name(".BTF")
-            .ok_or_else(|| format!("{} has no .BTF section", path.display()))?;
-        let bytes = section.data().map_err(|e| e.to_string())?;
-        return Btf::parse(bytes).map_err(|e| e.to_string());
-    }
-    Btf::parse_owned(data, None).map_err(|e| e.to_string())
+    Btf::parse_file_contents(data)
+        .map_err(|e| format!("{}: {}", path.display(), crate::ErrorChain(&e)))
 }
 
 /// The BTF CO-RE relocations are computed against.

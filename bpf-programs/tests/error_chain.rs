@@ -12,12 +12,14 @@ use bpf_core::obj::ParseError;
 use bpf_core::relocation::{RelocationError, RelocationErrorKind};
 use bpf_programs::kernel::fs::{KernelFs, KernelFsError};
 use bpf_programs::kernel::permission::{Cause, Operation, PermissionHint};
-use bpf_programs::maps::{MapError, StructOpsError};
+use bpf_programs::maps::MapError;
 use bpf_programs::programs::{KProbeError, ProgramError, TracePointError};
+use bpf_programs::struct_ops::StructOpsError;
 use bpf_programs::{Bpf, BpfError, BpfLoader};
 use bpf_sys::{BpfCommand, Command, LoadError, SyscallError, VerifierLog};
 
-const DEMO: &[u8] = include_bytes!("../examples/bpf/obj/demo.bpf.o");
+/// A committed test object with globals.
+const DEMO: &[u8] = include_bytes!("../../tests/bpf/obj/parse_globals.bpf.o");
 
 /// Every level of `error`'s chain, as displayed.
 fn levels(error: &dyn Error) -> Vec<String> {

@@ -129,6 +129,12 @@ impl FileBytes {
     }
 }
 
+impl AsRef<[u8]> for FileBytes {
+    fn as_ref(&self) -> &[u8] {
+        self.as_slice()
+    }
+}
+
 fn file_len(file: &File) -> std::io::Result<usize> {
     let meta = file.metadata()?;
     if !meta.is_file() {

@@ -117,8 +117,10 @@ pub fn map_info(fd: BorrowedFd<'_>) -> Result<MapInfo, SyscallError> {
 /// A link's info; type-specific details are in the raw union.
 #[derive(Clone)]
 pub struct LinkInfo {
-    /// The raw struct (type, id, prog_id, per-type union).
+    /// The raw struct (type, id, prog_id, per-type union); its pointers are cleared.
     pub info: bpf_link_info,
+    /// The raw tracepoint's name or the iterator's target (empty for other link types).
+    pub target_name: String,
 }
 
 impl std::fmt::Debug for LinkInfo {
@@ -312,11 +314,37 @@ impl LinkInfo {
     }
 }
 
-/// Reads a link's info (fixed part only; string/array pointers are left unset).
+/// Reads a link's info; for raw tracepoints and iterators also the target's name.
 pub fn link_info(fd: BorrowedFd<'_>) -> Result<LinkInfo, SyscallError> {
+    use crate::generated::bpf_link_type as t;
     // SAFETY: bpf_link_info is a UAPI info struct; all pointer fields stay null.
     let info: bpf_link_info = unsafe { get_info(fd, |_| {})? };
-    Ok(LinkInfo { info })
+    let mut name = vec![0u8; 256];
+    let named = match info.type_ {
+        // SAFETY: the pointer and length describe `name`, which outlives the call.
+        t::BPF_LINK_TYPE_RAW_TRACEPOINT => Some(unsafe {
+            get_info(fd, |i: &mut bpf_link_info| {
+                i.__bindgen_anon_1.raw_tracepoint.tp_name = name.as_mut_ptr() as u64;
+                i.__bindgen_anon_1.raw_tracepoint.tp_name_len = name.len() as u32;
+            })
+        }),
+        // SAFETY: as above.
+        t::BPF_LINK_TYPE_ITER => Some(unsafe {
+            get_info(fd, |i: &mut bpf_link_info| {
+                i.__bindgen_anon_1.iter.target_name = name.as_mut_ptr() as u64;
+                i.__bindgen_anon_1.iter.target_name_len = name.len() as u32;
+            })
+        }),
+        _ => None,
+    };
+    let target_name = match named {
+        Some(Ok(_)) => {
+            let end = name.iter().position(|&b| b == 0).unwrap_or(name.len());
+            String::from_utf8_lossy(&name[..end]).into_owned()
+        }
+        _ => String::new(),
+    };
+    Ok(LinkInfo { info, target_name })
 }
 
 /// A BTF object's info with its name decoded.
@@ -404,4 +432,81 @@ pub fn prog_xlated_insns(fd: BorrowedFd<'_>) -> Result<Vec<bpf_insn>, SyscallErr
     };
     insns.truncate(second.xlated_prog_len as usize / size_of::<bpf_insn>());
     Ok(insns)
+}
+
+/// Everything `BPF_OBJ_GET_INFO_BY_FD` can return about a program's code: instructions as the
+/// kernel rewrote them, the JIT's machine code and symbols, and the BTF func/line info.
+#[derive(Debug, Clone, Default)]
+pub struct ProgCode {
+    /// Translated instructions (empty without `CAP_SYS_ADMIN`).
+    pub xlated: Vec<bpf_insn>,
+    /// JIT-compiled machine code of all functions, back to back (empty when not JITed).
+    pub jited: Vec<u8>,
+    /// Kernel address of each function's machine code, in order.
+    pub jited_ksyms: Vec<u64>,
+    /// Length in bytes of each function's machine code.
+    pub jited_func_lens: Vec<u32>,
+    /// `bpf_func_info` records: instruction offset (in `xlated`) and BTF `FUNC` id.
+    pub func_info: Vec<crate::generated::bpf_func_info>,
+    /// `bpf_line_info` records, `insn_off` indexing `xlated`.
+    pub line_info: Vec<crate::generated::bpf_line_info>,
+    /// Machine code address of each line-info record.
+    pub jited_line_info: Vec<u64>,
+}
+
+/// Reads a program's code and its debug records in two calls (sizes, then contents).
+pub fn prog_code(fd: BorrowedFd<'_>) -> Result<ProgCode, SyscallError> {
+    use crate::generated::{bpf_func_info, bpf_line_info};
+    // SAFETY: bpf_prog_info is a UAPI info struct; no pointers are set.
+    let sizes: bpf_prog_info = unsafe { get_info(fd, |_| {})? };
+    let mut code = ProgCode {
+        xlated: vec![bpf_insn::default(); sizes.xlated_prog_len as usize / size_of::<bpf_insn>()],
+        jited: vec![0u8; sizes.jited_prog_len as usize],
+        jited_ksyms: vec![0u64; sizes.nr_jited_ksyms as usize],
+        jited_func_lens: vec![0u32; sizes.nr_jited_func_lens as usize],
+        func_info: vec![bpf_func_info::default(); sizes.nr_func_info as usize],
+        line_info: vec![bpf_line_info::default(); sizes.nr_line_info as usize],
+        jited_line_info: vec![0u64; sizes.nr_jited_line_info as usize],
+    };
+    // Record sizes other than ours would mis-lay the arrays: skip those arrays.
+    let func_rec = (sizes.func_info_rec_size as usize == size_of::<bpf_func_info>()) as u32;
+    let line_rec = (sizes.line_info_rec_size as usize == size_of::<bpf_line_info>()) as u32;
+    let jited_line_rec = (sizes.jited_line_info_rec_size as usize == size_of::<u64>()) as u32;
+    // SAFETY: every pointer set below points to a live vector of exactly the length (in
+    // elements of the declared record size) written beside it; the vectors outlive the call.
+    let got: bpf_prog_info = unsafe {
+        get_info(fd, |i: &mut bpf_prog_info| {
+            i.xlated_prog_len = (code.xlated.len() * size_of::<bpf_insn>()) as u32;
+            i.xlated_prog_insns = code.xlated.as_mut_ptr() as u64;
+            i.jited_prog_len = code.jited.len() as u32;
+            i.jited_prog_insns = code.jited.as_mut_ptr() as u64;
+            i.nr_jited_ksyms = code.jited_ksyms.len() as u32;
+            i.jited_ksyms = code.jited_ksyms.as_mut_ptr() as u64;
+            i.nr_jited_func_lens = code.jited_func_lens.len() as u32;
+            i.jited_func_lens = code.jited_func_lens.as_mut_ptr() as u64;
+            i.nr_func_info = code.func_info.len() as u32 * func_rec;
+            i.func_info_rec_size = size_of::<bpf_func_info>() as u32;
+            i.func_info = code.func_info.as_mut_ptr() as u64;
+            i.nr_line_info = code.line_info.len() as u32 * line_rec;
+            i.line_info_rec_size = size_of::<bpf_line_info>() as u32;
+            i.line_info = code.line_info.as_mut_ptr() as u64;
+            i.nr_jited_line_info = code.jited_line_info.len() as u32 * jited_line_rec;
+            i.jited_line_info_rec_size = size_of::<u64>() as u32;
+            i.jited_line_info = code.jited_line_info.as_mut_ptr() as u64;
+        })?
+    };
+    // The kernel reports what it has; keep only what fits the buffers it filled.
+    code.xlated
+        .truncate(got.xlated_prog_len as usize / size_of::<bpf_insn>());
+    code.jited.truncate(got.jited_prog_len as usize);
+    code.jited_ksyms.truncate(got.nr_jited_ksyms as usize);
+    code.jited_func_lens
+        .truncate(got.nr_jited_func_lens as usize);
+    code.func_info
+        .truncate((got.nr_func_info * func_rec) as usize);
+    code.line_info
+        .truncate((got.nr_line_info * line_rec) as usize);
+    code.jited_line_info
+        .truncate((got.nr_jited_line_info * jited_line_rec) as usize);
+    Ok(code)
 }

@@ -1,77 +1,64 @@
 //! Plain-old-data: types whose bytes can be viewed and filled freely, for map keys and values.
+//!
+//! [`Pod`] is zerocopy's layout guarantee under one name: every type deriving (or implementing)
+//! `FromBytes + IntoBytes + Immutable` is `Pod`, so user types need a derive, not an `unsafe
+//! impl`, and the derive refuses a type with padding or invalid bit patterns at compile time.
 
-use std::mem::MaybeUninit;
+use zerocopy::{FromBytes, Immutable, IntoBytes};
 
-/// A type any byte pattern of its size is a valid value of, and whose bytes are all initialised.
+/// A type any byte pattern of its size is a valid value of, and whose bytes are all initialised:
+/// implemented for every `Copy` type with zerocopy's `FromBytes + IntoBytes + Immutable`.
 ///
-/// # Safety
+/// ```
+/// use zerocopy::{FromBytes, Immutable, IntoBytes};
 ///
-/// Implement only for `#[repr(C)]` (or `#[repr(transparent)]`) types made of `Pod` fields with
-/// no padding bytes (add explicit padding fields), no references, pointers to owned data,
-/// `bool`, `char` or enums.
-pub unsafe trait Pod: Copy + 'static {}
+/// #[derive(Clone, Copy, FromBytes, IntoBytes, Immutable)]
+/// #[repr(C)]
+/// struct Key {
+///     pid: u32,
+///     cpu: u32,
+/// }
+///
+/// fn takes_pod<T: bpf_sys::pod::Pod>() {}
+/// takes_pod::<Key>();
+/// ```
+pub trait Pod: FromBytes + IntoBytes + Immutable + Copy + 'static {}
 
-macro_rules! pod_scalars {
-    ($($t:ty),*) => {
-        // SAFETY: integers and floats have no padding and every bit pattern is a valid value.
-        $(unsafe impl Pod for $t {})*
-    };
-}
-
-pod_scalars!(
-    u8, u16, u32, u64, u128, usize, i8, i16, i32, i64, i128, isize, f32, f64
-);
-
-// SAFETY: an array of padding-free, any-bit-pattern elements has neither padding nor invalid values.
-unsafe impl<T: Pod, const N: usize> Pod for [T; N] {}
+impl<T: FromBytes + IntoBytes + Immutable + Copy + 'static> Pod for T {}
 
 /// The bytes of `value`.
 pub fn bytes_of<T: Pod>(value: &T) -> &[u8] {
-    // SAFETY: T is Pod: all size_of::<T>() bytes are initialised; u8 has alignment 1.
-    unsafe { std::slice::from_raw_parts((value as *const T).cast::<u8>(), size_of::<T>()) }
+    value.as_bytes()
 }
 
 /// The bytes of `value`, writable: any bytes written form a valid `T`.
 pub fn bytes_of_mut<T: Pod>(value: &mut T) -> &mut [u8] {
-    // SAFETY: T is Pod: initialised and valid for any byte pattern; the borrow is exclusive.
-    unsafe { std::slice::from_raw_parts_mut((value as *mut T).cast::<u8>(), size_of::<T>()) }
+    value.as_mut_bytes()
 }
 
 /// The bytes of a slice of `T`.
 pub fn slice_bytes<T: Pod>(values: &[T]) -> &[u8] {
-    // SAFETY: as for bytes_of; the slice's size in bytes cannot overflow isize.
-    unsafe { std::slice::from_raw_parts(values.as_ptr().cast::<u8>(), size_of_val(values)) }
+    values.as_bytes()
 }
 
 /// The bytes of a slice of `T`, writable.
 pub fn slice_bytes_mut<T: Pod>(values: &mut [T]) -> &mut [u8] {
-    // SAFETY: as for bytes_of_mut; the slice's size in bytes cannot overflow isize.
-    unsafe { std::slice::from_raw_parts_mut(values.as_mut_ptr().cast::<u8>(), size_of_val(values)) }
+    values.as_mut_bytes()
 }
 
 /// An all-zero `T`.
 pub fn zeroed<T: Pod>() -> T {
-    // SAFETY: the all-zero pattern is valid for a Pod type.
-    unsafe { MaybeUninit::<T>::zeroed().assume_init() }
+    T::new_zeroed()
 }
 
 /// A `T` read from the start of `bytes` (any alignment), or `None` if `bytes` is too short.
 pub fn read<T: Pod>(bytes: &[u8]) -> Option<T> {
-    let src = bytes.get(..size_of::<T>())?;
-    let mut value = zeroed::<T>();
-    bytes_of_mut(&mut value).copy_from_slice(src);
-    Some(value)
+    T::read_from_prefix(bytes).ok().map(|(value, _)| value)
 }
 
 /// Writes `value` at the start of `bytes`; false if `bytes` is too short.
 pub fn write<T: Pod>(bytes: &mut [u8], value: &T) -> bool {
-    match bytes.get_mut(..size_of::<T>()) {
-        Some(dst) => {
-            dst.copy_from_slice(bytes_of(value));
-            true
-        }
-        None => false,
-    }
+    value.write_to_prefix(bytes).is_ok()
 }
 
 /// A vector of `len` zeroed `T`s.
@@ -92,10 +79,31 @@ mod tests {
         let mut buf = [0u8; 9];
         assert!(write(&mut buf[1..], &7u64));
         assert_eq!(read::<u64>(&buf[1..]), Some(7));
+        assert!(!write(&mut buf[..7], &7u64));
         let arr = [1u16, 2, 3];
         assert_eq!(slice_bytes(&arr).len(), 6);
         let mut z = zeroed::<[u8; 3]>();
         bytes_of_mut(&mut z)[2] = 9;
         assert_eq!(z, [0, 0, 9]);
+    }
+
+    #[test]
+    fn derived_types_are_pod() {
+        #[derive(Clone, Copy, Debug, PartialEq, FromBytes, IntoBytes, Immutable)]
+        #[repr(C)]
+        struct Event {
+            pid: u32,
+            flags: u16,
+            pad: [u8; 2],
+            bytes: u64,
+        }
+        let event = Event {
+            pid: 1,
+            flags: 2,
+            pad: [0; 2],
+            bytes: 3,
+        };
+        assert_eq!(bytes_of(&event).len(), 16);
+        assert_eq!(read::<Event>(bytes_of(&event)), Some(event));
     }
 }

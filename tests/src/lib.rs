@@ -52,7 +52,7 @@ pub fn arena_refusal() -> Option<String> {
 /// The running kernel's BTF (/sys/kernel/btf/vmlinux), parsed once; `None` without it.
 pub fn kernel_btf() -> Option<&'static bpf_core::btf::Btf> {
     static BTF: std::sync::OnceLock<Option<bpf_core::btf::Btf>> = std::sync::OnceLock::new();
-    BTF.get_or_init(|| bpf_core::btf::Btf::from_file("/sys/kernel/btf/vmlinux").ok())
+    BTF.get_or_init(|| bpf_programs::btf::read_btf_file("/sys/kernel/btf/vmlinux").ok())
         .as_ref()
 }
 

@@ -4,6 +4,7 @@
 use std::sync::Arc;
 
 use bpf_core::btf::{Btf, BtfKind, TypeKind};
+use bpf_programs::btf::{read_btf_file, read_split_btf_file};
 
 const VMLINUX: &str = "/sys/kernel/btf/vmlinux";
 
@@ -38,7 +39,7 @@ fn decode_all(btf: &Btf) -> usize {
 /// The parsed vmlinux BTF, or `None` after printing `test`'s SKIPPED line where it is missing.
 fn vmlinux(test: &str) -> Option<Btf> {
     match std::fs::metadata(VMLINUX) {
-        Ok(_) => Some(Btf::from_file(VMLINUX).expect("parse vmlinux")),
+        Ok(_) => Some(read_btf_file(VMLINUX).expect("parse vmlinux")),
         Err(e) => {
             println!("SKIPPED btf_kernel::{test}: {VMLINUX}: {e}");
             None
@@ -126,7 +127,7 @@ fn module_btf_parses_and_round_trips() {
         if path.file_name().is_some_and(|n| n == "vmlinux") {
             continue;
         }
-        let btf = Btf::from_split_file(&path, base.clone())
+        let btf = read_split_btf_file(&path, base.clone())
             .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
         assert_eq!(btf.first_id(), base.end_id());
         decode_all(&btf);

@@ -6,8 +6,9 @@ mod net_support;
 
 use std::sync::Arc;
 
-use bpf_core::btf::{Btf, BtfKind, TypeKind};
+use bpf_core::btf::{BtfKind, TypeKind};
 use bpf_programs::Bpf;
+use bpf_programs::btf::{read_btf_file, read_split_btf_file};
 use bpf_programs::maps::GlobalData;
 use bpf_programs::programs::{FEntry, FEntryError, ProgramError, Syscall, Xdp};
 use integration_tests::{kernel_btf_has_name, skip, skipped_unsupported, trampoline_refusal};
@@ -24,12 +25,12 @@ struct VethPriv {
 }
 
 fn kernel_veth_priv() -> Option<VethPriv> {
-    let vmlinux = Arc::new(Btf::from_file("/sys/kernel/btf/vmlinux").unwrap());
+    let vmlinux = Arc::new(read_btf_file("/sys/kernel/btf/vmlinux").unwrap());
     let mut btfs = vec![(None, vmlinux.clone())];
     for entry in std::fs::read_dir("/sys/kernel/btf").unwrap().flatten() {
         let name = entry.file_name().to_string_lossy().into_owned();
         if name != "vmlinux" {
-            let module = Btf::from_split_file(entry.path(), vmlinux.clone()).unwrap();
+            let module = read_split_btf_file(entry.path(), vmlinux.clone()).unwrap();
             btfs.push((Some(name), Arc::new(module)));
         }
     }

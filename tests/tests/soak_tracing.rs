@@ -13,13 +13,14 @@ use std::os::fd::AsFd;
 use std::time::{Duration, Instant};
 
 use bpf_programs::Bpf;
-use bpf_programs::maps::{GlobalData, StructOpsLink};
+use bpf_programs::maps::GlobalData;
 use bpf_programs::programs::{
     BtfTracePoint, FEntry, FEntryError, Iter, KProbe, Link, Lsm, PerfEvent, PerfEventScope,
     PerfTypeId, ProgramError, RawTracePoint, SamplePolicy, TracePoint, UProbe, UProbeLocation,
     UProbeMulti, btf_tracepoint, fentry, iter, kprobe, lsm, perf_event, raw_tracepoint, tracepoint,
     uprobe,
 };
+use bpf_programs::struct_ops::StructOpsLink;
 use bpf_sys::sockopt::set_bytes_option;
 use integration_tests::{counter, getpid_n, open_for_this_thread, skip, skipped_unsupported};
 use soak_support::{ATTACH_CYCLES, Alive, Census, Kind, OBJECT_CYCLES, Soak, cycles, serial, soak};

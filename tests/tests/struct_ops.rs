@@ -10,8 +10,11 @@ use std::net::{TcpListener, TcpStream};
 use std::os::fd::AsFd;
 
 use bpf_programs::Bpf;
-use bpf_programs::maps::{GlobalData, StructOpsError, StructOpsLink};
-use bpf_programs::programs::{PinnedLink, ProgramError, SocketFilter, StructOpsProgram};
+use bpf_programs::maps::GlobalData;
+use bpf_programs::programs::{
+    PinnedLink, ProgramError, SocketFilter, StructOpsProgram, StructOpsProgramError,
+};
+use bpf_programs::struct_ops::{StructOpsError, StructOpsLink};
 use bpf_sys::sockopt::{get_bytes_option, set_bytes_option};
 use integration_tests::{
     CAP_BPF, CAP_SYS_ADMIN, error_chain, has_capability, kernel_enum_has, skip,
@@ -257,7 +260,7 @@ fn struct_ops_map_for_a_missing_kernel_struct_fails_alone() {
     assert!(
         matches!(
             error,
-            ProgramError::StructOps(StructOpsError::Layout { .. })
+            ProgramError::StructOps(StructOpsProgramError::Layout { .. })
         ),
         "{error}"
     );
@@ -265,7 +268,7 @@ fn struct_ops_map_for_a_missing_kernel_struct_fails_alone() {
     assert!(
         matches!(
             error,
-            ProgramError::StructOps(StructOpsError::NotInAnyMap { .. })
+            ProgramError::StructOps(StructOpsProgramError::NotInAnyMap { .. })
         ),
         "{error}"
     );
@@ -361,7 +364,7 @@ fn struct_ops_programs_load_for_their_member_and_run() {
         assert!(
             matches!(
                 error,
-                ProgramError::StructOps(StructOpsError::MemberNotInKernel { .. })
+                ProgramError::StructOps(StructOpsProgramError::MemberNotInKernel { .. })
             ),
             "{error}"
         );

@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 /// Folders (relative to the workspace root) holding C sources of eBPF programs.
-const SOURCE_DIRS: &[&str] = &["tests/bpf", "bpf-programs/examples/bpf"];
+const SOURCE_DIRS: &[&str] = &["tests/bpf"];
 
 /// Folders whose programs are also compiled for arm64 (into `obj/arm64/`).
 const ARM64_SOURCE_DIRS: &[&str] = &["tests/bpf"];

@@ -79,11 +79,15 @@ fn generated_dir() -> std::path::PathBuf {
 fn generate(arch: &str, target: &str) -> Result<String, String> {
     let mut builder = bindgen::Builder::default()
         .header_contents("uapi.h", HEADER)
+        // Only linux-libc-dev's headers: a cross toolchain's older copy must not change the output.
         .clang_args([
             "-target",
             target,
-            "-I",
+            "-nostdlibinc",
+            "-isystem",
             &format!("/usr/include/{arch}-linux-gnu"),
+            "-isystem",
+            "/usr/include",
         ])
         .use_core()
         .wrap_unsafe_ops(true)

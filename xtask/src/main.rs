@@ -7,6 +7,7 @@ mod build_bpf;
 mod build_kernel;
 mod codegen;
 mod fetch_kernel;
+mod structure;
 mod summary;
 mod test;
 mod vm_test;
@@ -24,6 +25,7 @@ fn usage() -> ExitCode {
          bench-load [object] time a first load of an object, ours against libbpf\n  \
          bench-readers [case] ring buffer, perf buffer and lookup throughput, ours against libbpf\n  \
          summary             per program type results of test and vm-test, side by side\n  \
+         check-structure [--report] import cycles, Result<_, String>, long functions in the libraries\n  \
          fetch-kernel [--arch A] <suite>  unpack the newest Debian kernel of apt suites\n  \
          build-kernel        build (once, cached) the kernel where lirc_mode2 fires"
     );
@@ -46,6 +48,7 @@ fn main() -> ExitCode {
         "summary" => summary::run(rest),
         "fetch-kernel" => fetch_kernel::run(rest),
         "build-kernel" => build_kernel::run_task(rest),
+        "check-structure" => structure::run(rest),
         _ => return usage(),
     };
     match result {

@@ -1,29 +1,32 @@
-//! Storage of a BTF blob's bytes: owned, or a file's bytes shared without copying.
+//! Storage of a BTF blob's bytes: owned, or shared bytes (a file mapped by the caller) kept
+//! without copying.
 
 use std::sync::Arc;
 
-use bpf_sys::file_map::FileBytes;
+/// Bytes a [`Btf`](super::Btf) can index without copying them, e.g. a memory-mapped
+/// `/sys/kernel/btf/vmlinux` (the caller maps it: bpf-core reads no files).
+pub type SharedBytes = Arc<dyn AsRef<[u8]> + Send + Sync>;
 
-/// The bytes a [`Btf`](super::Btf) indexes; a file's bytes are copied only when first modified.
+/// The bytes a [`Btf`](super::Btf) indexes; shared bytes are copied only when first modified.
 #[derive(Clone, Default)]
 pub(crate) struct BtfBytes {
     owned: Vec<u8>,
-    /// When set, the bytes are this file's and `owned` is unused.
-    file: Option<Arc<FileBytes>>,
+    /// When set, the bytes are these and `owned` is unused.
+    shared: Option<SharedBytes>,
 }
 
 impl BtfBytes {
-    pub(crate) fn file(file: FileBytes) -> BtfBytes {
+    pub(crate) fn shared(bytes: SharedBytes) -> BtfBytes {
         BtfBytes {
             owned: Vec::new(),
-            file: Some(Arc::new(file)),
+            shared: Some(bytes),
         }
     }
 
-    /// Mutable owned bytes, copying a file's bytes the first time.
+    /// Mutable owned bytes, copying shared bytes the first time.
     pub(crate) fn to_mut(&mut self) -> &mut Vec<u8> {
-        if let Some(file) = self.file.take() {
-            self.owned = file.as_slice().to_vec();
+        if let Some(shared) = self.shared.take() {
+            self.owned = (*shared).as_ref().to_vec();
         }
         &mut self.owned
     }
@@ -31,7 +34,10 @@ impl BtfBytes {
 
 impl From<Vec<u8>> for BtfBytes {
     fn from(owned: Vec<u8>) -> BtfBytes {
-        BtfBytes { owned, file: None }
+        BtfBytes {
+            owned,
+            shared: None,
+        }
     }
 }
 
@@ -39,8 +45,8 @@ impl std::ops::Deref for BtfBytes {
     type Target = [u8];
 
     fn deref(&self) -> &[u8] {
-        match &self.file {
-            Some(file) => file.as_slice(),
+        match &self.shared {
+            Some(shared) => (**shared).as_ref(),
             None => &self.owned,
         }
     }
@@ -51,11 +57,8 @@ mod tests {
     use super::*;
 
     #[test]
-    fn writes_copy_file_bytes_and_leave_clones_alone() {
-        let path = std::env::temp_dir().join(format!("bpf-core-btf-bytes-{}", std::process::id()));
-        std::fs::write(&path, b"abcd").unwrap();
-        let shared = BtfBytes::file(FileBytes::read(&path).unwrap());
-        std::fs::remove_file(&path).unwrap();
+    fn writes_copy_shared_bytes_and_leave_clones_alone() {
+        let shared = BtfBytes::shared(Arc::new(b"abcd".to_vec()));
         let mut written = shared.clone();
         written.to_mut()[0] = b'x';
         written.to_mut().push(b'e');

@@ -48,6 +48,13 @@ pub enum BtfError {
     BadExt(String),
     #[error("BTF DATASEC {section}: {reason}")]
     Datasec { section: String, reason: String },
+    /// An ELF file given as BTF could not be read as ELF.
+    #[error("reading BTF from an ELF file")]
+    Elf(#[source] crate::elf::ElfError),
+    /// An ELF file given as BTF has no `.BTF` section.
+    #[error("the ELF file has no .BTF section")]
+    NoBtfSection,
+    /// The caller could not read a BTF file (bpf-core itself reads none).
     #[error("reading {path}: {error}")]
     Io { path: String, error: String },
 }

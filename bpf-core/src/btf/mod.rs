@@ -1,6 +1,6 @@
 //! BTF: parsing, marshalling, sanitising, `.BTF.ext` and CO-RE.
 //!
-//! - [`Btf::parse`] / [`Btf::from_file`] / [`Btf::parse_split`]: index type records once,
+//! - [`Btf::parse`] / [`Btf::parse_shared`] / [`Btf::parse_split`]: index type records once,
 //!   decode on demand ([`Btf::type_by_id`] → [`Type`] with a [`TypeKind`] view).
 //! - [`Btf::resolve`], [`Btf::type_size`], [`Btf::type_align`], [`Btf::find_by_name_kind`].
 //! - Before `BTF_LOAD`: [`Btf::fixup_datasecs`], [`Btf::sanitize`] with [`BtfFeatures`],
@@ -16,7 +16,9 @@ mod fixup;
 mod parse;
 mod sanitize;
 mod types;
+pub mod value;
 
+pub use bytes::SharedBytes;
 pub use error::BtfError;
 pub use ext::{BtfExt, CoreRelo, CoreReloKind, ExtSection, FuncInfo, LineInfo};
 pub use fixup::DataSymbol;

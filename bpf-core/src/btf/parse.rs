@@ -2,9 +2,7 @@
 
 use std::sync::{Arc, OnceLock};
 
-use bpf_sys::file_map::FileBytes;
-
-use super::bytes::BtfBytes;
+use super::bytes::{BtfBytes, SharedBytes};
 use super::error::BtfError;
 use super::types::*;
 
@@ -84,6 +82,20 @@ impl Btf {
     /// Parses a standalone BTF blob (e.g. `/sys/kernel/btf/vmlinux` or an object's `.BTF`).
     pub fn parse(data: &[u8]) -> Result<Btf, BtfError> {
         Self::parse_owned(data.to_vec(), None)
+    }
+
+    /// Parses the contents of a BTF file: raw BTF (`/sys/kernel/btf/vmlinux`), or an ELF file
+    /// (a vmlinux image, an object) whose `.BTF` section holds it.
+    pub fn parse_file_contents(data: Vec<u8>) -> Result<Btf, BtfError> {
+        if !data.starts_with(b"\x7fELF") {
+            return Self::parse_owned(data, None);
+        }
+        let file = crate::elf::ElfFile::parse(&data).map_err(BtfError::Elf)?;
+        let section = file
+            .section_data(".BTF")
+            .map_err(BtfError::Elf)?
+            .ok_or(BtfError::NoBtfSection)?;
+        Self::parse(section)
     }
 
     /// Parses split BTF (a kernel module's) on top of `base` (vmlinux).
@@ -191,17 +203,12 @@ impl Btf {
         })
     }
 
-    /// Parses a BTF file (e.g. `/sys/kernel/btf/vmlinux`), memory-mapping it when the file allows.
-    pub fn from_file(path: impl AsRef<std::path::Path>) -> Result<Btf, BtfError> {
-        Self::parse_bytes(read_file(path.as_ref())?, None, true)
-    }
-
-    /// Reads and parses a module's split BTF file on top of `base`.
-    pub fn from_split_file(
-        path: impl AsRef<std::path::Path>,
-        base: Arc<Btf>,
-    ) -> Result<Btf, BtfError> {
-        Self::parse_bytes(read_file(path.as_ref())?, Some(base), false)
+    /// Parses BTF held in shared bytes without copying them (a memory-mapped
+    /// `/sys/kernel/btf/vmlinux`, or a module's split BTF on top of `base`); they are copied
+    /// only if the BTF is then modified. Standalone BTF shared so is the kernel's, parsed for
+    /// CO-RE: the names CO-RE looks up are indexed in the same pass as the types.
+    pub fn parse_shared(bytes: SharedBytes, base: Option<Arc<Btf>>) -> Result<Btf, BtfError> {
+        Self::parse_bytes(BtfBytes::shared(bytes), base, true)
     }
 
     /// The base BTF of split BTF.
@@ -744,15 +751,6 @@ impl Btf {
         }
         self.add_raw_type(&rec)
     }
-}
-
-/// A file's bytes, mapped when the file allows it (as `/sys/kernel/btf/vmlinux` does).
-fn read_file(path: &std::path::Path) -> Result<BtfBytes, BtfError> {
-    let file = FileBytes::read(path).map_err(|e| BtfError::Io {
-        path: path.display().to_string(),
-        error: e.to_string(),
-    })?;
-    Ok(BtfBytes::file(file))
 }
 
 fn find_string(strs: &[u8], s: &[u8]) -> Option<usize> {

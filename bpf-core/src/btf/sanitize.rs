@@ -114,18 +114,7 @@ impl Btf {
                 }
                 BtfKind::Datasec if !features.datasec => {
                     self.underscore_dots(name_off)?;
-                    let TypeKind::Datasec(sec) = self.type_by_id(id)?.kind else {
-                        continue;
-                    };
-                    let vars: Vec<_> = sec.vars().collect();
-                    self.set_info(id, BtfKind::Struct, false, vlen)?;
-                    for (i, v) in vars.iter().enumerate() {
-                        // Keep each variable's name as the member name.
-                        let var_name = self.raw(v.type_id)?.name_off;
-                        self.set_extra_u32(id, i * 3, var_name)?;
-                        self.set_extra_u32(id, i * 3 + 1, v.type_id)?;
-                        self.set_extra_u32(id, i * 3 + 2, v.offset.saturating_mul(8))?;
-                    }
+                    self.datasec_to_struct(id, vlen)?;
                 }
                 BtfKind::Float if !features.float => {
                     // "float" is not a valid struct name, so make it anonymous.
@@ -143,14 +132,8 @@ impl Btf {
                     self.set_info(id, BtfKind::Const, false, 0)?;
                 }
                 BtfKind::Enum64 if !features.enum64 => {
-                    let placeholder = match enum64_placeholder {
-                        Some(p) => p,
-                        None => {
-                            let p = self.add_int("enum64_placeholder", 1, 0, 8);
-                            enum64_placeholder = Some(p);
-                            p
-                        }
-                    };
+                    let placeholder = *enum64_placeholder
+                        .get_or_insert_with(|| self.add_int("enum64_placeholder", 1, 0, 8));
                     self.set_info(id, BtfKind::Union, false, vlen)?;
                     for i in 0..vlen as usize {
                         self.set_extra_u32(id, i * 3 + 1, placeholder)?;
@@ -171,6 +154,23 @@ impl Btf {
                 }
                 _ => {}
             }
+        }
+        Ok(())
+    }
+
+    /// A DATASEC becomes a STRUCT whose members are its variables, at their offsets.
+    fn datasec_to_struct(&mut self, id: u32, vlen: u32) -> Result<(), BtfError> {
+        let TypeKind::Datasec(sec) = self.type_by_id(id)?.kind else {
+            return Ok(());
+        };
+        let vars: Vec<_> = sec.vars().collect();
+        self.set_info(id, BtfKind::Struct, false, vlen)?;
+        for (i, v) in vars.iter().enumerate() {
+            // Keep each variable's name as the member name.
+            let var_name = self.raw(v.type_id)?.name_off;
+            self.set_extra_u32(id, i * 3, var_name)?;
+            self.set_extra_u32(id, i * 3 + 1, v.type_id)?;
+            self.set_extra_u32(id, i * 3 + 2, v.offset.saturating_mul(8))?;
         }
         Ok(())
     }

@@ -67,6 +67,9 @@ pub struct MapDef {
     /// BTF type ids of key and value when the object declared them by type.
     pub key_type_id: Option<u32>,
     pub value_type_id: Option<u32>,
+    /// Kernel BTF id of a struct_ops map's value type (`bpf_struct_ops_<name>`), set by the
+    /// loader from the kernel's layout of the struct before the map is created.
+    pub btf_vmlinux_value_type_id: Option<u32>,
     /// Template of the inner map of a map-in-map (`__array(values, struct inner)`).
     pub inner: Option<Box<MapDef>>,
     /// iproute2 `bpf_elf_map` id (records of 28 or 36 bytes).

@@ -31,7 +31,7 @@ pub use globals::SetGlobalError;
 pub use kconfig::{KconfigError, parse_kconfig};
 pub use maps::{DataKind, Map, MapDef, MapKind, MapSlot, Pinning, SlotTarget, Variable};
 pub use section::{ProgramSection, Tracepoint, UprobeTarget, UsdtTarget};
-pub use struct_ops::{StructOps, StructOpsMember};
+pub use struct_ops::{StructOps, StructOpsAttach, StructOpsMember, StructOpsProgramError};
 pub use struct_ops_layout::{
     StructOpsDataMember, StructOpsLayout, StructOpsLayoutError, StructOpsProgramSlot,
 };
@@ -130,6 +130,8 @@ pub struct Object {
     pub externs: Vec<Extern>,
     /// `__arena` globals (`.addr_space.1`), placed inside the object's arena map.
     pub arena_data: Option<ArenaData>,
+    /// `bpf_log.h` call-site descriptors (section `.bpf_log`), read by the log reader.
+    pub log_section: Option<crate::log::LogSection>,
 }
 
 impl Object {

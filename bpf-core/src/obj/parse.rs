@@ -458,6 +458,7 @@ pub(super) fn parse(data: &[u8]) -> Result<Object, ParseError> {
         maps: Vec::new(),
         externs: Vec::new(),
         arena_data: None,
+        log_section: None,
     };
     let mut btf_maps_section = None;
     let (mut btf_data, mut btf_ext_data) = (None, None);
@@ -478,6 +479,18 @@ pub(super) fn parse(data: &[u8]) -> Result<Object, ParseError> {
                     section_index: section.index,
                     data: section.contents()?,
                     variables: data_variables(section, &symbols)?,
+                });
+            }
+            crate::log::LOG_SECTION if section.sh_type == elf::SHT_PROGBITS => {
+                object.log_section = Some(crate::log::LogSection {
+                    data: section.data.to_vec(),
+                    symbols: symbols
+                        .iter()
+                        .filter(|s| {
+                            s.section_index == Some(section.index) && s.kind == SymbolKind::Object
+                        })
+                        .map(|s| (s.value, s.name.clone()))
+                        .collect(),
                 });
             }
             name if struct_ops::is_struct_ops_section(name) => {

@@ -12,6 +12,8 @@ const VALUE_TYPE_PREFIX: &str = "bpf_struct_ops_";
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum StructOpsLayoutError {
+    #[error("the object has no BTF describing it")]
+    NoObjectBtf,
     #[error("the kernel has no struct `{type_name}`")]
     NoKernelStruct { type_name: String },
     #[error(

@@ -4,15 +4,14 @@
 //! fixed-address executable, the mapping's address plus the site's file offset in a
 //! position-independent binary (a shared library, a PIE executable), which differs per process.
 
-use object::{Object, ObjectKind};
+use crate::elf::ElfFile;
 
 use super::notes::UsdtError;
 
 /// Whether the binary is loaded at an address chosen at run time (`ET_DYN`: shared libraries
 /// and position-independent executables).
 pub fn is_position_independent(elf: &[u8]) -> Result<bool, UsdtError> {
-    let file = object::File::parse(elf).map_err(|e| UsdtError::Elf(e.to_string()))?;
-    Ok(file.kind() == ObjectKind::Dynamic)
+    Ok(ElfFile::parse(elf)?.is_position_independent())
 }
 
 /// One line of `/proc/<pid>/maps`.

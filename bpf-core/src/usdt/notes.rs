@@ -2,7 +2,7 @@
 //! the probe address, the link-time address of `.stapsdt.base`, the semaphore address (0 for
 //! none), each 8 bytes in a 64-bit ELF (4 in a 32-bit one), then `provider\0name\0args\0`.
 
-use object::{Object, ObjectSection, ObjectSegment, SectionKind};
+use crate::elf::{ElfError, ElfFile, ElfMachine, Note, Notes};
 
 use super::args::{ArgSpecError, UsdtArch, UsdtArg, parse_args_for};
 
@@ -14,8 +14,8 @@ const NOTE_TYPE: u32 = 3;
 /// Why a binary's USDT notes could not be read.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum UsdtError {
-    #[error("not a readable ELF file: {0}")]
-    Elf(String),
+    #[error(transparent)]
+    Elf(#[from] ElfError),
     #[error("USDT note {index} (at {offset:#x} in {NOTE_SECTION}): {reason}")]
     BadNote {
         index: usize,
@@ -99,17 +99,16 @@ struct RawNote {
 
 /// Every USDT probe in the ELF file `elf`, in note order; a binary without notes has none.
 pub fn parse_notes(elf: &[u8]) -> Result<Vec<UsdtNote>, UsdtError> {
-    let file = object::File::parse(elf).map_err(|e| UsdtError::Elf(e.to_string()))?;
-    let Some(section) = file.section_by_name(NOTE_SECTION) else {
+    let file = ElfFile::parse(elf)?;
+    let Some(data) = file.section_data(NOTE_SECTION)? else {
         return Ok(Vec::new());
     };
-    let data = section.data().map_err(|e| UsdtError::Elf(e.to_string()))?;
     let raw = split_notes(data, file.is_64(), file.is_little_endian())?;
-    let base_address = file.section_by_name(BASE_SECTION).map(|s| s.address());
-    let arch = match file.architecture() {
-        object::Architecture::X86_64 => Some(UsdtArch::X86_64),
-        object::Architecture::Aarch64 => Some(UsdtArch::Aarch64),
-        _ => None,
+    let base_address = file.section_address(BASE_SECTION);
+    let arch = match file.machine() {
+        ElfMachine::X86_64 => Some(UsdtArch::X86_64),
+        ElfMachine::Aarch64 => Some(UsdtArch::Aarch64),
+        ElfMachine::Other => None,
     };
     raw.into_iter()
         .map(|note| translate(&file, base_address, arch, note))
@@ -117,7 +116,7 @@ pub fn parse_notes(elf: &[u8]) -> Result<Vec<UsdtNote>, UsdtError> {
 }
 
 fn translate(
-    file: &object::File<'_>,
+    file: &ElfFile<'_>,
     base_address: Option<u64>,
     arch: Option<UsdtArch>,
     note: RawNote,
@@ -129,33 +128,23 @@ fn translate(
         _ => address,
     };
     let address = shift(note.pc);
-    let file_offset = file
-        .segments()
-        .find_map(|segment| {
-            let start = segment.address();
-            let (offset, file_size) = segment.file_range();
-            (address >= start && address - start < file_size).then(|| address - start + offset)
-        })
-        .ok_or_else(|| UsdtError::NotInSegment {
-            provider: note.provider.clone(),
-            name: note.name.clone(),
-            address,
-        })?;
+    let file_offset =
+        file.address_to_file_offset(address)
+            .ok_or_else(|| UsdtError::NotInSegment {
+                provider: note.provider.clone(),
+                name: note.name.clone(),
+                address,
+            })?;
     let semaphore_address = (note.semaphore != 0).then(|| shift(note.semaphore));
     let semaphore_offset = semaphore_address
         .map(|address| {
-            file.sections()
-                .filter(|s| s.kind() != SectionKind::UninitializedData && s.address() != 0)
-                .find_map(|s| {
-                    let start = s.address();
-                    let (offset, size) = s.file_range()?;
-                    (address >= start && address - start < size).then(|| address - start + offset)
-                })
-                .ok_or_else(|| UsdtError::SemaphoreNotInSection {
+            file.address_to_section_offset(address).ok_or_else(|| {
+                UsdtError::SemaphoreNotInSection {
                     provider: note.provider.clone(),
                     name: note.name.clone(),
                     address,
-                })
+                }
+            })
         })
         .transpose()?;
     Ok(UsdtNote {
@@ -170,120 +159,76 @@ fn translate(
     })
 }
 
-/// Walks the notes of the section (4-byte aligned name and descriptor), keeping USDT ones.
+/// The USDT notes of the section (other owners' notes skipped), checked and split.
 fn split_notes(data: &[u8], is_64: bool, little_endian: bool) -> Result<Vec<RawNote>, UsdtError> {
-    let word = |bytes: &[u8]| -> u32 {
-        let bytes: [u8; 4] = bytes.try_into().unwrap_or_default();
-        if little_endian {
-            u32::from_le_bytes(bytes)
-        } else {
-            u32::from_be_bytes(bytes)
+    let mut notes = Vec::new();
+    for note in Notes::new(data, little_endian) {
+        let note = note.map_err(|e| UsdtError::BadNote {
+            index: e.index,
+            offset: e.offset,
+            reason: e.reason,
+        })?;
+        if note.name == NOTE_OWNER && note.note_type == NOTE_TYPE {
+            notes.push(usdt_note(&note, is_64, little_endian)?);
         }
+    }
+    Ok(notes)
+}
+
+/// The descriptor of one USDT note: three addresses, then `provider\0name\0args\0`.
+fn usdt_note(note: &Note<'_>, is_64: bool, little_endian: bool) -> Result<RawNote, UsdtError> {
+    let bad = |reason: String| UsdtError::BadNote {
+        index: note.index,
+        offset: note.offset,
+        reason,
     };
     let address_size = if is_64 { 8 } else { 4 };
     let address = |bytes: &[u8]| -> u64 {
-        if is_64 {
-            let bytes: [u8; 8] = bytes.try_into().unwrap_or_default();
-            if little_endian {
-                u64::from_le_bytes(bytes)
-            } else {
-                u64::from_be_bytes(bytes)
-            }
-        } else {
-            u64::from(word(bytes))
+        match (is_64, little_endian) {
+            (true, true) => u64::from_le_bytes(bytes.try_into().unwrap_or_default()),
+            (true, false) => u64::from_be_bytes(bytes.try_into().unwrap_or_default()),
+            (false, true) => u32::from_le_bytes(bytes.try_into().unwrap_or_default()).into(),
+            (false, false) => u32::from_be_bytes(bytes.try_into().unwrap_or_default()).into(),
         }
     };
-    let mut notes = Vec::new();
-    let mut offset = 0usize;
-    let mut index = 0usize;
-    while offset < data.len() {
-        let bad = |reason: String| UsdtError::BadNote {
-            index,
-            offset,
-            reason,
-        };
-        let header = data.get(offset..offset + 12).ok_or_else(|| {
-            bad(format!(
-                "truncated header ({} bytes left)",
-                data.len() - offset
-            ))
-        })?;
-        let name_size = word(&header[0..4]) as usize;
-        let desc_size = word(&header[4..8]) as usize;
-        let note_type = word(&header[8..12]);
-        let name_start = offset + 12;
-        let desc_start = name_size
-            .checked_next_multiple_of(4)
-            .and_then(|n| name_start.checked_add(n))
-            .ok_or_else(|| bad(format!("name size {name_size} overflows")))?;
-        let next = desc_size
-            .checked_next_multiple_of(4)
-            .and_then(|n| desc_start.checked_add(n))
-            .ok_or_else(|| bad(format!("descriptor size {desc_size} overflows")))?;
-        let name = data
-            .get(name_start..name_start + name_size)
-            .ok_or_else(|| bad(format!("name of {name_size} bytes runs past the section")))?;
-        let desc = data
-            .get(desc_start..desc_start + desc_size)
-            .ok_or_else(|| {
-                bad(format!(
-                    "descriptor of {desc_size} bytes runs past the section"
-                ))
-            })?;
-        if name == NOTE_OWNER && note_type == NOTE_TYPE {
-            let fixed = 3 * address_size;
-            if desc.len() < fixed {
-                return Err(bad(format!(
-                    "descriptor of {} bytes is shorter than its three addresses",
-                    desc.len()
-                )));
-            }
-            let mut strings = desc[fixed..].split(|&b| b == 0);
-            let mut text = |what: &str| -> Result<String, UsdtError> {
-                let bytes = strings.next().unwrap_or_default();
-                std::str::from_utf8(bytes)
-                    .map(str::to_owned)
-                    .map_err(|_| bad(format!("{what} is not UTF-8")))
-            };
-            let provider = text("provider")?;
-            let probe = text("name")?;
-            let args = text("argument spec")?;
-            if !desc.ends_with(&[0]) {
-                return Err(bad("descriptor strings are not NUL-terminated".to_owned()));
-            }
-            if provider.is_empty() || probe.is_empty() {
-                return Err(bad("empty provider or probe name".to_owned()));
-            }
-            notes.push(RawNote {
-                pc: address(&desc[0..address_size]),
-                base: address(&desc[address_size..2 * address_size]),
-                semaphore: address(&desc[2 * address_size..fixed]),
-                provider,
-                name: probe,
-                args,
-            });
-        }
-        offset = next;
-        index += 1;
+    let desc = note.desc;
+    let fixed = 3 * address_size;
+    if desc.len() < fixed {
+        return Err(bad(format!(
+            "descriptor of {} bytes is shorter than its three addresses",
+            desc.len()
+        )));
     }
-    Ok(notes)
+    let mut strings = desc[fixed..].split(|&b| b == 0);
+    let mut text = |what: &str| -> Result<String, UsdtError> {
+        let bytes = strings.next().unwrap_or_default();
+        std::str::from_utf8(bytes)
+            .map(str::to_owned)
+            .map_err(|_| bad(format!("{what} is not UTF-8")))
+    };
+    let provider = text("provider")?;
+    let name = text("name")?;
+    let args = text("argument spec")?;
+    if !desc.ends_with(&[0]) {
+        return Err(bad("descriptor strings are not NUL-terminated".to_owned()));
+    }
+    if provider.is_empty() || name.is_empty() {
+        return Err(bad("empty provider or probe name".to_owned()));
+    }
+    Ok(RawNote {
+        pc: address(&desc[0..address_size]),
+        base: address(&desc[address_size..2 * address_size]),
+        semaphore: address(&desc[2 * address_size..fixed]),
+        provider,
+        name,
+        args,
+    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn note(owner: &[u8], note_type: u32, desc: &[u8]) -> Vec<u8> {
-        let mut out = Vec::new();
-        out.extend_from_slice(&(owner.len() as u32).to_le_bytes());
-        out.extend_from_slice(&(desc.len() as u32).to_le_bytes());
-        out.extend_from_slice(&note_type.to_le_bytes());
-        out.extend_from_slice(owner);
-        out.resize(out.len().next_multiple_of(4), 0);
-        out.extend_from_slice(desc);
-        out.resize(out.len().next_multiple_of(4), 0);
-        out
-    }
+    use crate::elf::notes::test_note as note;
 
     fn desc(pc: u64, base: u64, sem: u64, strings: &[u8]) -> Vec<u8> {
         let mut d = Vec::new();

@@ -14,6 +14,11 @@ pub(crate) fn kernel_knows_prog_type(prog_type: u32) -> Option<bool> {
     enum_has_value("bpf_prog_type", prog_type)
 }
 
+/// `Some(false)` when the kernel's `enum bpf_attach_type` has no `attach_type`; `None` without BTF.
+pub(crate) fn kernel_knows_attach_type(attach_type: u32) -> Option<bool> {
+    enum_has_value("bpf_attach_type", attach_type)
+}
+
 fn enum_has_value(enum_name: &str, value: u32) -> Option<bool> {
     let btf = crate::object_btf::kernel_btf().ok()?;
     let id = btf.find_by_name_kind(enum_name, BtfKind::Enum)?;

@@ -3,9 +3,11 @@
 
 mod btf;
 mod kernel_enum;
+mod probe;
 
 pub use btf::{btf, btf_features};
 pub(crate) use kernel_enum::{kernel_knows_map_type, kernel_knows_prog_type};
+pub use probe::{Support, probe_attach_type, probe_helper, probe_map_type, probe_program_type};
 
 use std::os::fd::{AsFd, OwnedFd};
 use std::sync::OnceLock;

@@ -145,3 +145,107 @@ impl<T: BorrowMut<MapData>> GlobalData<T> {
 }
 
 map_wrapper!(GlobalData);
+
+/// A global data section (`.bss`, `.data`, `.rodata`, `.data.<name>`) seen as one `#[repr(C)]`
+/// struct `S` laid out like the section, through its memory mapping: what generated skeletons
+/// expose as `skel.bss`. Reads and writes copy (programs may change the memory at any time).
+///
+/// ```no_run
+/// use bpf_programs::Bpf;
+/// use bpf_programs::maps::TypedGlobals;
+/// use bpf_programs::zerocopy::{FromBytes, Immutable, IntoBytes};
+///
+/// #[derive(Clone, Copy, FromBytes, IntoBytes, Immutable)]
+/// #[zerocopy(crate = "bpf_programs::zerocopy")]
+/// #[repr(C)]
+/// struct Bss {
+///     events_seen: u64,
+///     drops: u64,
+/// }
+///
+/// let mut bpf = Bpf::load_file("counter.bpf.o")?;
+/// let mut bss = TypedGlobals::<Bss>::new(bpf.take_map(".bss").unwrap())?;
+/// let now = bss.read();
+/// bss.write_field(std::mem::offset_of!(Bss, drops), &0u64)?;
+/// println!("{} events", now.events_seen);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug)]
+pub struct TypedGlobals<S> {
+    data: GlobalData<MapData>,
+    layout: std::marker::PhantomData<S>,
+}
+
+impl<S: Pod> TypedGlobals<S> {
+    /// Maps the section, checking that `S` has its size.
+    pub fn new(map: super::Map) -> Result<Self, MapError> {
+        let data = GlobalData::new(map.into_data())?;
+        let section = data.inner.value_size();
+        if section as usize != size_of::<S>() {
+            return Err(MapError::ValueSize {
+                name: data.inner.name().to_owned(),
+                expected: section,
+                actual: size_of::<S>(),
+            });
+        }
+        Ok(TypedGlobals {
+            data,
+            layout: std::marker::PhantomData,
+        })
+    }
+
+    /// A copy of the whole section.
+    pub fn read(&self) -> S {
+        // In bounds: the mapping covers the section, whose size is `S`'s (checked at `new`).
+        self.data.read_at(0).unwrap_or_else(|_| zeroed())
+    }
+
+    /// The field of type `V` at byte `offset` of `S` (`std::mem::offset_of!(S, field)`).
+    ///
+    /// # Panics
+    ///
+    /// When `offset + size_of::<V>()` exceeds `size_of::<S>()`: not a field of `S`.
+    pub fn read_field<V: Pod>(&self, offset: usize) -> V {
+        assert_field::<S, V>(offset);
+        self.data.read_at(offset).unwrap_or_else(|_| zeroed())
+    }
+
+    /// False for frozen sections (`.rodata`): writes are then refused.
+    pub fn is_writable(&self) -> bool {
+        self.data.is_writable()
+    }
+
+    /// The underlying untyped view (variables by name, raw bytes).
+    pub fn global_data(&self) -> &GlobalData<MapData> {
+        &self.data
+    }
+}
+
+impl<S: Pod> TypedGlobals<S> {
+    /// Overwrites the whole section; an error for a frozen (`.rodata`) section.
+    pub fn write(&mut self, value: &S) -> Result<(), MapError> {
+        self.data.write_at(0, value)
+    }
+
+    /// Writes the field of type `V` at byte `offset` of `S`; an error for a frozen section.
+    ///
+    /// # Panics
+    ///
+    /// When `offset + size_of::<V>()` exceeds `size_of::<S>()`: not a field of `S`.
+    pub fn write_field<V: Pod>(&mut self, offset: usize, value: &V) -> Result<(), MapError> {
+        assert_field::<S, V>(offset);
+        self.data.write_at(offset, value)
+    }
+}
+
+fn assert_field<S, V>(offset: usize) {
+    assert!(
+        offset
+            .checked_add(size_of::<V>())
+            .is_some_and(|end| end <= size_of::<S>()),
+        "a {}-byte field at offset {offset} is not inside the {}-byte {}",
+        size_of::<V>(),
+        size_of::<S>(),
+        std::any::type_name::<S>()
+    );
+}

@@ -15,12 +15,47 @@ use super::map_data::syscall;
 #[derive(Debug, Clone)]
 pub struct MapInfo {
     raw: bpf_sys::info::MapInfo,
+    memlock: Option<u64>,
+    frozen: Option<bool>,
 }
 
 impl MapInfo {
     pub(crate) fn from_data(data: &MapData) -> Result<MapInfo, MapError> {
         let raw = map_info(data.fd()).map_err(|e| syscall(data.name(), e))?;
-        Ok(MapInfo { raw })
+        Ok(MapInfo::with_fdinfo(raw, data.fd()))
+    }
+
+    fn with_fdinfo(raw: bpf_sys::info::MapInfo, fd: std::os::fd::BorrowedFd<'_>) -> MapInfo {
+        MapInfo {
+            raw,
+            memlock: crate::fdinfo::fdinfo_u64(fd, "memlock"),
+            frozen: crate::fdinfo::fdinfo_u64(fd, "frozen").map(|f| f != 0),
+        }
+    }
+
+    /// Bytes of memory the kernel charges to the map (fdinfo's `memlock`).
+    pub fn memlock(&self) -> Option<u64> {
+        self.memlock
+    }
+
+    /// Whether user space can no longer write the map (`BPF_MAP_FREEZE`, e.g. `.rodata`).
+    pub fn frozen(&self) -> Option<bool> {
+        self.frozen
+    }
+
+    /// BTF type id of the key in [`btf_id`](Self::btf_id)'s BTF (0: none).
+    pub fn btf_key_type_id(&self) -> u32 {
+        self.raw.info.btf_key_type_id
+    }
+
+    /// BTF type id of the value in [`btf_id`](Self::btf_id)'s BTF (0: none).
+    pub fn btf_value_type_id(&self) -> u32 {
+        self.raw.info.btf_value_type_id
+    }
+
+    /// For struct_ops maps: the value's type id in the kernel's BTF.
+    pub fn btf_vmlinux_value_type_id(&self) -> u32 {
+        self.raw.info.btf_vmlinux_value_type_id
     }
 
     /// Info of the map with `id`.
@@ -38,7 +73,7 @@ impl MapInfo {
 
     fn from_owned_fd(fd: &OwnedFd, name: &str) -> Result<MapInfo, MapError> {
         let raw = map_info(fd.as_fd()).map_err(|e| syscall(name, e))?;
-        Ok(MapInfo { raw })
+        Ok(MapInfo::with_fdinfo(raw, fd.as_fd()))
     }
 
     /// Map id.

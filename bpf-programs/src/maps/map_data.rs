@@ -186,6 +186,71 @@ impl MapData {
         Ok(data)
     }
 
+    /// Opens the map with kernel id `id`.
+    pub fn from_id(id: u32) -> Result<MapData, MapError> {
+        let fd = bpf_sys::ids::fd_by_id(bpf_sys::ids::ObjectKind::Map, id, 0)
+            .map_err(|e| syscall(&format!("id {id}"), e))?;
+        MapData::from_fd(fd)
+    }
+
+    /// Bytes a value takes in user space: `value_size`, or for per-CPU maps one 8-byte aligned
+    /// slot per possible CPU.
+    pub fn value_buf_size(&self) -> usize {
+        self.fd.value_buf_size()
+    }
+
+    /// The value at `key` as bytes (all CPUs' slots for per-CPU maps); `None` when absent.
+    pub fn lookup_bytes(&self, key: &[u8]) -> Result<Option<Vec<u8>>, MapError> {
+        let mut value = vec![0u8; self.value_buf_size()];
+        match self.fd.lookup(key, &mut value, 0) {
+            Ok(true) => Ok(Some(value)),
+            Ok(false) => Ok(None),
+            Err(e) => Err(syscall(&self.name, e)),
+        }
+    }
+
+    /// Writes `key` → `value` as bytes; `flags` is `BPF_ANY`, `BPF_NOEXIST` or `BPF_EXIST`.
+    pub fn update_bytes(&self, key: &[u8], value: &[u8], flags: u64) -> Result<(), MapError> {
+        self.fd
+            .update(key, value, flags)
+            .map_err(|e| syscall(&self.name, e))
+    }
+
+    /// Deletes `key`; `false` when it was not there.
+    pub fn delete_bytes(&self, key: &[u8]) -> Result<bool, MapError> {
+        match self.fd.delete(key) {
+            Ok(()) => Ok(true),
+            Err(e) if e.errno() == Some(libc::ENOENT) => Ok(false),
+            Err(e) => Err(syscall(&self.name, e)),
+        }
+    }
+
+    /// The keys as bytes, walked with `BPF_MAP_GET_NEXT_KEY` (an array's indexes included).
+    pub fn keys_bytes(&self) -> impl Iterator<Item = Result<Vec<u8>, MapError>> + '_ {
+        let mut previous: Option<Vec<u8>> = None;
+        let mut done = false;
+        std::iter::from_fn(move || {
+            if done {
+                return None;
+            }
+            let mut next = vec![0u8; self.key_size() as usize];
+            match self.fd.next_key(previous.as_deref(), &mut next) {
+                Ok(true) => {
+                    previous = Some(next.clone());
+                    Some(Ok(next))
+                }
+                Ok(false) => {
+                    done = true;
+                    None
+                }
+                Err(e) => {
+                    done = true;
+                    Some(Err(syscall(&self.name, e)))
+                }
+            }
+        })
+    }
+
     /// Wraps a map fd (by id, received from another process, …), reading its definition.
     pub fn from_fd(fd: OwnedFd) -> Result<MapData, MapError> {
         let info = map_info(fd.as_fd()).map_err(|e| syscall("<fd>", e))?;
@@ -649,7 +714,11 @@ fn create_fd_with_inner(
     inner: Option<BorrowedFd<'_>>,
 ) -> Result<MapFd, MapError> {
     let kernel_name = kernel_name(name);
-    let with_btf = btf_fd.filter(|_| def.key_type_id.is_some() || def.value_type_id.is_some());
+    let with_btf = btf_fd.filter(|_| {
+        def.key_type_id.is_some()
+            || def.value_type_id.is_some()
+            || def.btf_vmlinux_value_type_id.is_some()
+    });
     let attr = MapCreateAttr {
         map_type: def.map_type,
         key_size: def.key_size,
@@ -662,6 +731,7 @@ fn create_fd_with_inner(
         btf_fd: with_btf,
         btf_key_type_id: with_btf.and(def.key_type_id).unwrap_or(0),
         btf_value_type_id: with_btf.and(def.value_type_id).unwrap_or(0),
+        btf_vmlinux_value_type_id: def.btf_vmlinux_value_type_id.unwrap_or(0),
         map_extra: def.map_extra,
         ..MapCreateAttr::default()
     };

@@ -38,8 +38,10 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
-//! User-defined key and value types implement [`Pod`]: `#[repr(C)]`, no padding, every bit
-//! pattern valid (`unsafe impl Pod for MyKey {}` is the caller's promise).
+//! User-defined key and value types are [`Pod`]: `#[repr(C)]` types deriving zerocopy's
+//! `FromBytes`, `IntoBytes` and `Immutable` (re-exported as [`crate::zerocopy`]), which check at
+//! compile time that there is no padding and every bit pattern is valid. Types generated from
+//! BTF by `bpf-build` derive them already.
 
 pub mod batch;
 mod checks;
@@ -94,7 +96,6 @@ pub mod sock_hash;
 pub mod sock_map;
 pub mod stack;
 pub mod stack_trace;
-pub mod struct_ops;
 pub mod task_storage;
 pub mod user_ring_buf;
 pub mod xsk_map;
@@ -111,7 +112,7 @@ pub use cpu_map::{CpuMap, CpuMapValue};
 pub use dev_map::{DevMap, DevMapValue};
 pub use dev_map_hash::{DevMapHash, DevMapHashValue};
 pub use error::{MapError, map_type_name};
-pub use global_data::GlobalData;
+pub use global_data::{GlobalData, TypedGlobals};
 pub use hash_map::HashMap;
 pub use hash_of_maps::HashOfMaps;
 pub use info::{MapInfo, loaded_maps};
@@ -143,7 +144,6 @@ pub use sock_hash::SockHash;
 pub use sock_map::SockMap;
 pub use stack::Stack;
 pub use stack_trace::{StackTrace, StackTraceMap};
-pub use struct_ops::{StructOps, StructOpsError, StructOpsLink};
 pub use task_storage::TaskStorage;
 pub use user_ring_buf::{UserRingBuf, UserRingBufEntry};
 pub use xsk_map::XskMap;

@@ -3,7 +3,7 @@
 
 use bpf_core::obj::ProgramSection as S;
 
-use super::{Program, ProgramError};
+use super::ProgramError;
 
 /// Whether `section` names everything its type needs to attach.
 fn names_target(section: &S) -> bool {
@@ -24,48 +24,97 @@ fn names_target(section: &S) -> bool {
     }
 }
 
-impl Program {
-    /// Whether [`Bpf::load_all`](crate::Bpf::load_all) and
-    /// [`Bpf::attach_all`](crate::Bpf::attach_all) take this program: false for libbpf's
-    /// `SEC("?...")`, unless changed with [`set_autoload`](Self::set_autoload).
-    pub fn autoload(&self) -> bool {
-        self.data_autoload()
-    }
-
-    /// Includes or leaves out this program from `load_all` and `attach_all` (libbpf's
-    /// `bpf_program__set_autoload`), e.g. the kprobe twin of an fentry program the kernel has;
-    /// left out, it is not loaded unless asked for by name. Before load, the same setting is
-    /// [`OpenProgramMut::set_autoload`](crate::OpenProgramMut::set_autoload).
-    pub fn set_autoload(&mut self, autoload: bool) {
-        self.set_data_autoload(autoload);
-    }
-
+/// Loading and attaching one typed program at the target its section names (libbpf's
+/// auto-attach), as [`Bpf::attach_all`](crate::Bpf::attach_all) does for every program: what a
+/// generated skeleton's `attach()` calls on each of its typed programs.
+pub trait AttachFromSection {
     /// Loads the program if it is not yet loaded and attaches it at the target its section
     /// names; the link is the program's (detached when it is dropped). `Ok(false)` when the
     /// section names no target: such programs attach with their type's `attach(...)`, which
     /// takes the interface, cgroup, perf event or map they need.
-    pub fn attach_from_section(&mut self) -> Result<bool, ProgramError> {
-        if !self.section().is_some_and(names_target) {
+    fn attach_from_section(&mut self) -> Result<bool, ProgramError>;
+
+    /// Whether `attach_all` takes this program: false for libbpf's `SEC("?...")`, unless changed
+    /// with [`set_autoload`](Self::set_autoload).
+    fn autoload(&self) -> bool;
+
+    /// Includes or leaves out this program from `attach_all` and a skeleton's `load()` and
+    /// `attach()` (libbpf's `bpf_program__set_autoload`).
+    fn set_autoload(&mut self, autoload: bool);
+}
+
+/// Implements [`AttachFromSection`] for program types, each with the call attaching it where
+/// its section says; types listed without a call never name their target in the section.
+macro_rules! attach_from_section {
+    ($($ty:ident $(=> |$p:ident| $attach:expr)?;)*) => {
+        $(
+            impl AttachFromSection for super::$ty {
+                fn attach_from_section(&mut self) -> Result<bool, ProgramError> {
+                    attach_from_section!(@body self $(, |$p| $attach)?)
+                }
+
+                fn autoload(&self) -> bool {
+                    self.data.autoload()
+                }
+
+                fn set_autoload(&mut self, autoload: bool) {
+                    self.data.autoload = Some(autoload);
+                }
+            }
+        )*
+    };
+    (@body $self:ident) => {
+        Ok(false)
+    };
+    (@body $self:ident, |$p:ident| $attach:expr) => {{
+        if !$self.data.section().is_some_and(names_target) {
             return Ok(false);
         }
-        if self.fd().is_err() {
-            self.load()?;
+        if $self.data.fd().is_err() {
+            super::DefaultLoad::load_default($self)?;
         }
-        match self {
-            Program::KProbe(p) => p.attach_default().map(drop),
-            Program::KProbeMulti(p) => p.attach_default().map(drop),
-            Program::UProbe(p) => p.attach_default(None).map(drop),
-            Program::UProbeMulti(p) => p.attach_default(None).map(drop),
-            Program::Usdt(p) => p.attach_default(None).map(drop),
-            Program::TracePoint(p) => p.attach_default().map(drop),
-            Program::RawTracePoint(p) => p.attach_default().map(drop),
-            Program::BtfTracePoint(p) => p.attach().map(drop),
-            Program::FEntry(p) => p.attach(0).map(drop),
-            Program::FExit(p) => p.attach(0).map(drop),
-            Program::FModRet(p) => p.attach(0).map(drop),
-            Program::Lsm(p) => p.attach().map(drop),
-            _ => return Ok(false),
-        }?;
+        let $p = $self;
+        $attach.map(drop)?;
         Ok(true)
-    }
+    }};
+}
+
+attach_from_section! {
+    KProbe => |p| p.attach_default();
+    KProbeMulti => |p| p.attach_default();
+    UProbe => |p| p.attach_default(None);
+    UProbeMulti => |p| p.attach_default(None);
+    Usdt => |p| p.attach_default(None);
+    TracePoint => |p| p.attach_default();
+    RawTracePoint => |p| p.attach_default();
+    BtfTracePoint => |p| p.attach();
+    FEntry => |p| p.attach(0);
+    FExit => |p| p.attach(0);
+    FModRet => |p| p.attach(0);
+    Lsm => |p| p.attach();
+    PerfEvent;
+    Extension;
+    Iter;
+    Syscall;
+    StructOpsProgram;
+    Xdp;
+    SchedClassifier;
+    CgroupSkb;
+    CgroupSock;
+    CgroupSockAddr;
+    CgroupSockopt;
+    CgroupSysctl;
+    CgroupDevice;
+    SockOps;
+    SkMsg;
+    SkSkb;
+    SocketFilter;
+    SkLookup;
+    FlowDissector;
+    SkReuseport;
+    Netfilter;
+    Netkit;
+    LircMode2;
+    UnsupportedProgram;
+    UnknownProgram;
 }

@@ -543,9 +543,11 @@ impl<T: Link> ProgramData<T> {
 
     pub(crate) fn info(&self) -> Result<ProgramInfo, ProgramError> {
         let fd = self.fd()?;
-        prog_info(fd.as_fd())
-            .map(ProgramInfo::new)
-            .map_err(self.syscall_error("program info"))
+        let info = prog_info(fd.as_fd()).map_err(self.syscall_error("program info"))?;
+        Ok(ProgramInfo::new(
+            info,
+            crate::fdinfo::fdinfo_u64(fd.as_fd(), "memlock"),
+        ))
     }
 
     pub(crate) fn pin(&mut self, path: &Path) -> Result<(), ProgramError> {

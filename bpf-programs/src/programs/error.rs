@@ -86,6 +86,15 @@ pub enum ProgramError {
         source: SyscallError,
     },
 
+    /// Opening a kernel object by id failed (ENOENT: no such id).
+    #[error("opening {kind} id {id}")]
+    ById {
+        kind: &'static str,
+        id: u32,
+        #[source]
+        source: SyscallError,
+    },
+
     #[error("not supported by this kernel: {feature}")]
     NotSupported { feature: &'static str },
 
@@ -185,7 +194,7 @@ pub enum ProgramError {
     Extension(#[from] super::ExtensionError),
 
     #[error(transparent)]
-    StructOps(#[from] crate::maps::struct_ops::StructOpsError),
+    StructOps(#[from] super::StructOpsProgramError),
     // networking, socket and cgroup program types
     #[error(transparent)]
     Xdp(super::XdpError),
@@ -344,6 +353,7 @@ impl ProgramError {
             ProgramError::Load { source, .. } => source.errno(),
             ProgramError::ProgramSyscall { source, .. }
             | ProgramError::Syscall { source, .. }
+            | ProgramError::ById { source, .. }
             | ProgramError::Pin { source, .. }
             | ProgramError::PinOutsideBpffs { source, .. } => source.errno(),
             ProgramError::Io { source, .. } => source.raw_os_error(),
@@ -351,7 +361,6 @@ impl ProgramError {
             | ProgramError::AttachPointBusy { source, .. } => {
                 source.as_ref().and_then(SyscallError::errno)
             }
-            ProgramError::StructOps(e) => e.errno(),
             other => errno_in_chain(other),
         }
     }

@@ -1,6 +1,6 @@
 //! [`ProgramInfo`]: what the kernel reports about a loaded program, ours or anyone's.
 
-use std::os::fd::AsFd;
+use std::os::fd::{AsFd, BorrowedFd};
 use std::time::{Duration, SystemTime};
 
 use bpf_sys::ids::{ObjectKind, fd_by_id, ids};
@@ -10,20 +10,63 @@ use super::ProgramError;
 
 /// A loaded program as the kernel describes it.
 #[derive(Debug, Clone)]
-pub struct ProgramInfo(ProgInfo);
+pub struct ProgramInfo(ProgInfo, Option<u64>);
 
 impl ProgramInfo {
-    pub(crate) fn new(info: ProgInfo) -> ProgramInfo {
-        ProgramInfo(info)
+    pub(crate) fn new(info: ProgInfo, memlock: Option<u64>) -> ProgramInfo {
+        ProgramInfo(info, memlock)
+    }
+
+    /// Reads the info of the program behind `fd`.
+    pub fn from_fd(fd: BorrowedFd<'_>) -> Result<ProgramInfo, ProgramError> {
+        let info = prog_info(fd).map_err(ProgramError::syscall("program info"))?;
+        Ok(ProgramInfo(info, crate::fdinfo::fdinfo_u64(fd, "memlock")))
     }
 
     /// Opens the program with kernel id `id` and reads its info.
     pub fn from_id(id: u32) -> Result<ProgramInfo, ProgramError> {
-        let fd =
-            fd_by_id(ObjectKind::Prog, id, 0).map_err(ProgramError::syscall("program by id"))?;
-        prog_info(fd.as_fd())
-            .map(ProgramInfo)
-            .map_err(ProgramError::syscall("program info"))
+        let fd = program_fd_by_id(id)?;
+        ProgramInfo::from_fd(fd.as_fd())
+    }
+
+    /// Bytes of memory the kernel charges to the program (fdinfo's `memlock`).
+    pub fn memlock(&self) -> Option<u64> {
+        self.1
+    }
+
+    /// Bytes of JIT-compiled machine code (0 when not JITed or hidden).
+    pub fn size_jited(&self) -> u32 {
+        self.0.info.jited_prog_len
+    }
+
+    /// Instructions the verifier processed (Linux 5.16+; 0 before).
+    pub fn verified_instructions(&self) -> u32 {
+        self.0.info.verified_insns
+    }
+
+    /// Runs skipped because the program was already running on that CPU.
+    pub fn recursion_misses(&self) -> u64 {
+        self.0.info.recursion_misses
+    }
+
+    /// Whether the program was loaded with a GPL-compatible license.
+    pub fn gpl_compatible(&self) -> bool {
+        self.0.info.gpl_compatible() != 0
+    }
+
+    /// BTF id of the function or type a tracing, LSM or struct_ops program attaches to.
+    pub fn attach_btf_id(&self) -> Option<u32> {
+        (self.0.info.attach_btf_id != 0).then_some(self.0.info.attach_btf_id)
+    }
+
+    /// Id of the BTF object holding [`attach_btf_id`](Self::attach_btf_id) (0: vmlinux).
+    pub fn attach_btf_object_id(&self) -> u32 {
+        self.0.info.attach_btf_obj_id
+    }
+
+    /// The tag as 16 hex digits, as bpftool prints it.
+    pub fn tag_hex(&self) -> String {
+        self.tag().iter().map(|b| format!("{b:02x}")).collect()
     }
 
     /// The kernel's program id.
@@ -114,13 +157,18 @@ pub fn loaded_programs() -> impl Iterator<Item = Result<ProgramInfo, ProgramErro
             Err(e) => return Some(Err(ProgramError::syscall("program ids")(e))),
         };
         match fd_by_id(ObjectKind::Prog, id, 0) {
-            Ok(fd) => Some(
-                prog_info(fd.as_fd())
-                    .map(ProgramInfo)
-                    .map_err(ProgramError::syscall("program info")),
-            ),
+            Ok(fd) => Some(ProgramInfo::from_fd(fd.as_fd())),
             Err(e) if e.errno() == Some(libc::ENOENT) => None,
             Err(e) => Some(Err(ProgramError::syscall("program by id")(e))),
         }
+    })
+}
+
+/// Opens the program with kernel id `id`.
+pub fn program_fd_by_id(id: u32) -> Result<std::os::fd::OwnedFd, ProgramError> {
+    fd_by_id(ObjectKind::Prog, id, 0).map_err(|source| ProgramError::ById {
+        kind: "program",
+        id,
+        source,
     })
 }

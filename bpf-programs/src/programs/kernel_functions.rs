@@ -124,3 +124,52 @@ mod tests {
         );
     }
 }
+
+/// The kernel's symbol table (`/proc/kallsyms`), sorted by address, for naming addresses
+/// such as helper calls in a translated program dump.
+#[derive(Debug, Clone, Default)]
+pub struct KernelSymbols {
+    by_address: Vec<(u64, String)>,
+}
+
+impl KernelSymbols {
+    /// Reads `/proc/kallsyms` (addresses read as 0 without `CAP_SYSLOG`: then nothing resolves).
+    pub fn read() -> io::Result<KernelSymbols> {
+        Ok(KernelSymbols::parse(&std::fs::read_to_string(
+            "/proc/kallsyms",
+        )?))
+    }
+
+    /// Parses kallsyms text: `address type name [module]` per line.
+    pub fn parse(text: &str) -> KernelSymbols {
+        let mut by_address: Vec<(u64, String)> = text
+            .lines()
+            .filter_map(|line| {
+                let mut fields = line.split_whitespace();
+                let address = u64::from_str_radix(fields.next()?, 16).ok()?;
+                let _kind = fields.next()?;
+                let name = fields.next()?;
+                (address != 0).then(|| (address, name.to_owned()))
+            })
+            .collect();
+        by_address.sort_unstable();
+        KernelSymbols { by_address }
+    }
+
+    /// The address of `name`.
+    pub fn address_of(&self, name: &str) -> Option<u64> {
+        self.by_address
+            .iter()
+            .find(|(_, n)| n == name)
+            .map(|(a, _)| *a)
+    }
+
+    /// The symbol starting exactly at `address`.
+    pub fn name_at(&self, address: u64) -> Option<&str> {
+        let i = self
+            .by_address
+            .binary_search_by_key(&address, |(a, _)| *a)
+            .ok()?;
+        Some(&self.by_address[i].1)
+    }
+}

@@ -312,9 +312,24 @@ impl LinkInfo {
             .map_err(ProgramError::syscall("link info"))
     }
 
+    /// Opens the link with kernel id `id` and reads its info.
+    pub fn from_id(id: u32) -> Result<LinkInfo, ProgramError> {
+        let fd = fd_by_id(ObjectKind::Link, id, 0).map_err(|source| ProgramError::ById {
+            kind: "link",
+            id,
+            source,
+        })?;
+        LinkInfo::from_fd(fd.as_fd())
+    }
+
     /// The kernel's link id.
     pub fn id(&self) -> u32 {
         self.0.id()
+    }
+
+    /// A raw tracepoint's name or an iterator's target (empty for other link types).
+    pub fn target_name(&self) -> &str {
+        &self.0.target_name
     }
 
     /// `bpf_link_type::BPF_LINK_TYPE_*`.

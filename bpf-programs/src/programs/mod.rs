@@ -19,6 +19,7 @@
 
 mod auto_attach;
 pub(crate) mod btf_target;
+pub mod code;
 mod data;
 mod error;
 mod info;
@@ -71,11 +72,13 @@ pub mod xdp;
 
 use std::path::Path;
 
+pub use auto_attach::AttachFromSection;
 pub use bpf_core::obj::ProgramSection;
+pub use code::{ProgramCode, ProgramFunction, SourceLine};
 pub(crate) use data::ObjectContext;
 pub use data::{ProgramData, ProgramFd, VerifierLogLevel};
 pub use error::ProgramError;
-pub use info::{ProgramInfo, enable_run_stats, loaded_programs};
+pub use info::{ProgramInfo, enable_run_stats, loaded_programs, program_fd_by_id};
 pub use links::{Attachment, Detach, FdLink, Link, LinkInfo, PinnedLink, loaded_links};
 
 pub use btf_tracepoint::{BtfTracePoint, BtfTracePointError};
@@ -89,7 +92,7 @@ pub use lsm::{Lsm, LsmError};
 pub use perf_event::{PerfEvent, PerfEventError, PerfEventScope, PerfTypeId, SamplePolicy};
 pub use probe_event::ProbeAttachMethod;
 pub use raw_tracepoint::{RawTracePoint, RawTracePointError};
-pub use struct_ops::StructOpsProgram;
+pub use struct_ops::{StructOpsProgram, StructOpsProgramError};
 pub use syscall::Syscall;
 pub use tracepoint::{TracePoint, TracePointError};
 pub use unsupported::{UnknownProgram, UnsupportedProgram};
@@ -255,15 +258,30 @@ macro_rules! program_types {
                 }
             }
 
-            fn data_autoload(&self) -> bool {
+            /// Whether [`Bpf::load_all`](crate::Bpf::load_all) and
+            /// [`Bpf::attach_all`](crate::Bpf::attach_all) take this program: false for libbpf's
+            /// `SEC("?...")`, unless changed with [`set_autoload`](Self::set_autoload).
+            pub fn autoload(&self) -> bool {
                 match self {
-                    $(Program::$variant(p) => p.data.autoload(),)*
+                    $(Program::$variant(p) => AttachFromSection::autoload(p),)*
                 }
             }
 
-            fn set_data_autoload(&mut self, autoload: bool) {
+            /// Includes or leaves out this program from `load_all` and `attach_all` (libbpf's
+            /// `bpf_program__set_autoload`), e.g. the kprobe twin of an fentry program the kernel
+            /// has; left out, it is not loaded unless asked for by name. Before load, the same
+            /// setting is [`OpenProgramMut::set_autoload`](crate::OpenProgramMut::set_autoload).
+            pub fn set_autoload(&mut self, autoload: bool) {
                 match self {
-                    $(Program::$variant(p) => p.data.autoload = Some(autoload),)*
+                    $(Program::$variant(p) => AttachFromSection::set_autoload(p, autoload),)*
+                }
+            }
+
+            /// Loads the program if it is not yet loaded and attaches it at the target its
+            /// section names (see [`AttachFromSection::attach_from_section`]).
+            pub fn attach_from_section(&mut self) -> Result<bool, ProgramError> {
+                match self {
+                    $(Program::$variant(p) => AttachFromSection::attach_from_section(p),)*
                 }
             }
 

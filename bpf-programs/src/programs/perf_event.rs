@@ -9,6 +9,10 @@ use super::links::define_link_wrapper;
 use super::perf_attach::{PerfLinkInner, PerfTarget, perf_attach};
 use super::{DefaultLoad, ProgramData, ProgramError, impl_program_common};
 
+/// `config` values of [`PerfTypeId::Software`] (`perf_sw_ids::PERF_COUNT_SW_CPU_CLOCK`, ...) and
+/// [`PerfTypeId::Hardware`] (`perf_hw_id::PERF_COUNT_HW_CPU_CYCLES`, ...) events.
+pub use bpf_sys::generated::{perf_hw_id, perf_sw_ids};
+
 /// Why a perf event could not be opened.
 #[derive(Debug, thiserror::Error)]
 pub enum PerfEventError {

@@ -1,10 +1,11 @@
 //! `struct_ops/<name>`, `struct_ops.s/<name>`: programs implementing one member of a kernel
 //! struct (e.g. `tcp_congestion_ops.cong_avoid`). They are not attached one by one: the
-//! struct_ops map pointing at them is registered ([`crate::maps::struct_ops`]).
+//! struct_ops map pointing at them is registered ([`crate::struct_ops`]).
+
+pub use bpf_core::obj::StructOpsProgramError;
 
 use super::links::{FdLink, define_link_wrapper};
 use super::{DefaultLoad, ProgramData, ProgramError, impl_program_common};
-use crate::maps::struct_ops::program_attach;
 
 define_link_wrapper!(
     /// Never created: struct_ops programs take effect through their map's registration.
@@ -46,9 +47,16 @@ impl StructOpsProgram {
                 program: self.data.name().to_owned(),
             });
         };
-        let (type_id, member_index) = program_attach(&context.object, self.data.name())?;
-        self.data.attach_btf_id = Some(type_id);
-        self.data.expected_attach_type = Some(member_index);
+        let kernel =
+            crate::object_btf::kernel_btf().map_err(|message| ProgramError::KernelBtf {
+                program: self.data.name().to_owned(),
+                message,
+            })?;
+        let attach = context
+            .object
+            .struct_ops_attach(self.data.name(), &kernel)?;
+        self.data.attach_btf_id = Some(attach.type_id);
+        self.data.expected_attach_type = Some(attach.member_index);
         self.data.load()
     }
 }

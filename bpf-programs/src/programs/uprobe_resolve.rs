@@ -3,8 +3,8 @@
 
 use std::path::{Path, PathBuf};
 
+use bpf_core::elf::{ElfFile, ld_cache_entries};
 use bpf_sys::file_map::FileBytes;
-use object::{Object, ObjectSegment, ObjectSymbol, SymbolKind};
 
 use super::UProbeError;
 use super::kernel_functions::glob_matches;
@@ -44,30 +44,12 @@ fn from_process_maps(pid: u32, name: &str) -> Option<PathBuf> {
         .map(|path| PathBuf::from(format!("/proc/{pid}/root{path}")))
 }
 
-/// Reads glibc's `/etc/ld.so.cache` (the `glibc-ld.so.cache1.1` format).
+/// The library glibc's `/etc/ld.so.cache` lists for `name`.
 fn from_ld_cache(name: &str) -> Option<PathBuf> {
-    const MAGIC: &[u8] = b"glibc-ld.so.cache1.1";
-    const HEADER_LEN: usize = 48;
-    const ENTRY_LEN: usize = 24;
     let data = std::fs::read("/etc/ld.so.cache").ok()?;
-    // Old caches put the new-format table after a legacy one; find it.
-    let start = data.windows(MAGIC.len()).position(|w| w == MAGIC)?;
-    let table = data.get(start..)?;
-    let count = u32::from_ne_bytes(table.get(20..24)?.try_into().ok()?) as usize;
-    let string_at = |offset: u32| -> Option<&str> {
-        let rest = table.get(offset as usize..)?;
-        let end = rest.iter().position(|&b| b == 0)?;
-        std::str::from_utf8(rest.get(..end)?).ok()
-    };
-    (0..count).find_map(|i| {
-        let entry = table.get(HEADER_LEN + i * ENTRY_LEN..HEADER_LEN + (i + 1) * ENTRY_LEN)?;
-        let key = u32::from_ne_bytes(entry.get(4..8)?.try_into().ok()?);
-        let value = u32::from_ne_bytes(entry.get(8..12)?.try_into().ok()?);
-        let soname = string_at(key)?;
-        library_matches(soname, name)
-            .then(|| string_at(value).map(PathBuf::from))
-            .flatten()
-    })
+    ld_cache_entries(&data)
+        .find(|entry| library_matches(entry.soname, name))
+        .map(|entry| PathBuf::from(entry.path))
 }
 
 fn from_path_env(name: &str) -> Option<PathBuf> {
@@ -102,23 +84,20 @@ impl Binary {
         }
     }
 
-    fn parse(&self) -> Result<object::File<'_>, UProbeError> {
-        object::File::parse(self.bytes.as_slice()).map_err(|e| self.bad(e.to_string()))
+    fn parse(&self) -> Result<ElfFile<'_>, UProbeError> {
+        ElfFile::parse(self.bytes.as_slice()).map_err(|e| self.bad(e.reason))
     }
 
     /// The file offset of the defined symbol `symbol`.
     pub(crate) fn symbol_offset(&self, symbol: &str) -> Result<u64, UProbeError> {
         let file = self.parse()?;
         let address = file
-            .symbols()
-            .chain(file.dynamic_symbols())
-            .find(|s| s.is_definition() && s.name().is_ok_and(|n| n == symbol))
-            .map(|s| s.address())
+            .symbol_address(symbol)
             .ok_or_else(|| UProbeError::SymbolNotFound {
                 symbol: symbol.to_owned(),
                 path: self.path.clone(),
             })?;
-        self.address_to_offset(&file, symbol, address)
+        self.file_offset(&file, symbol, address)
     }
 
     /// Defined functions whose names match the glob `pattern`, with their file offsets, sorted
@@ -129,39 +108,28 @@ impl Binary {
     ) -> Result<Vec<(String, u64)>, UProbeError> {
         let file = self.parse()?;
         let mut found = std::collections::BTreeMap::new();
-        for symbol in file.symbols().chain(file.dynamic_symbols()) {
-            if !symbol.is_definition() || symbol.kind() != SymbolKind::Text {
+        for symbol in file.defined_symbols().filter(|s| s.is_function) {
+            if found.contains_key(symbol.name) || !glob_matches(pattern, symbol.name) {
                 continue;
             }
-            let Ok(name) = symbol.name() else { continue };
-            if found.contains_key(name) || !glob_matches(pattern, name) {
-                continue;
-            }
-            let offset = self.address_to_offset(&file, name, symbol.address())?;
-            found.insert(name.to_owned(), offset);
+            let offset = self.file_offset(&file, symbol.name, symbol.address)?;
+            found.insert(symbol.name.to_owned(), offset);
         }
         Ok(found.into_iter().collect())
     }
 
-    /// Uprobes take file offsets: maps the virtual address through the segment holding it.
-    fn address_to_offset(
+    /// Uprobes take file offsets: the virtual address through the segment holding it.
+    fn file_offset(
         &self,
-        file: &object::File<'_>,
+        file: &ElfFile<'_>,
         symbol: &str,
         address: u64,
     ) -> Result<u64, UProbeError> {
-        file.segments()
-            .find_map(|segment| {
-                let start = segment.address();
-                let (file_offset, file_size) = segment.file_range();
-                (address >= start && address < start + file_size)
-                    .then(|| address - start + file_offset)
-            })
-            .ok_or_else(|| {
-                self.bad(format!(
-                    "symbol `{symbol}` at {address:#x} is in no loadable segment"
-                ))
-            })
+        file.address_to_file_offset(address).ok_or_else(|| {
+            self.bad(format!(
+                "symbol `{symbol}` at {address:#x} is in no loadable segment"
+            ))
+        })
     }
 }
 

@@ -184,6 +184,21 @@ pub enum CoreError {
     },
 }
 
+/// The access a relocation names, e.g. `task_struct.real_parent.tgid` (for listing them).
+pub fn describe_access(local: &Btf, relo: &CoreRelo) -> Result<String, CoreError> {
+    let insn = (relo.insn_off / 8) as usize;
+    let kind = relo.kind.name();
+    let access = local
+        .string_at(relo.access_str_off)
+        .map_err(|source| CoreError::Btf { insn, kind, source })?;
+    Spec::parse(local, relo.type_id, access, relo.kind)
+        .map(|spec| spec.describe())
+        .map_err(|e| match e {
+            SpecError::Btf(source) => CoreError::Btf { insn, kind, source },
+            SpecError::Invalid(reason) => CoreError::InvalidRelo { insn, kind, reason },
+        })
+}
+
 /// Applies `relos` (instruction offsets in bytes relative to `insns`) to `insns`, resolving each
 /// against `target`. Unsatisfiable relocations poison their instruction and are reported.
 pub fn relocate(

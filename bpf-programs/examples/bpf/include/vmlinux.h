@@ -1,1 +1,0 @@
-../../../../tests/bpf/include/vmlinux.h

@@ -1,0 +1,1 @@
+../../../bpf-programs/include/bpf_log.h
