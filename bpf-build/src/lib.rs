@@ -470,7 +470,7 @@ fn write_vmlinux_header(btf_path: &Path, header: &Path, cache: Option<&Path>) ->
     let text = match cached.as_deref().and_then(|path| std::fs::read(path).ok()) {
         Some(text) => text,
         None => {
-            let text = btfgen::c_header(btf_path).map_err(|reason| Error::Btf {
+            let text = btfgen::c_header(btf_bytes).map_err(|reason| Error::Btf {
                 path: btf_path.to_owned(),
                 reason,
             })?;

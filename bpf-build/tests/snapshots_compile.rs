@@ -1,6 +1,7 @@
 //! Every skeleton snapshot compiled against bpf-programs: the generated programs, maps and
 //! globals name real types, and the generated C types pass their size and offset assertions.
 
+include!("snapshots/btf_types.skel.rs");
 include!("snapshots/btf_kinds.skel.rs");
 include!("snapshots/cgroup_programs.skel.rs");
 include!("snapshots/inspect_programs.skel.rs");
@@ -35,6 +36,7 @@ include!("snapshots/prog_lsm.skel.rs");
 include!("snapshots/prog_perf_event.skel.rs");
 include!("snapshots/prog_raw_tracepoint.skel.rs");
 include!("snapshots/prog_syscall.skel.rs");
+include!("snapshots/prog_test_run.skel.rs");
 include!("snapshots/prog_tracepoint.skel.rs");
 include!("snapshots/prog_unsupported.skel.rs");
 include!("snapshots/prog_uprobe.skel.rs");
@@ -235,6 +237,10 @@ fn every_skeleton_loads_or_fails_for_its_own_reason() {
         (
             "prog_syscall",
             prog_syscall::open().and_then(|o| o.load()).map(drop),
+        ),
+        (
+            "prog_test_run",
+            prog_test_run::open().and_then(|o| o.load()).map(drop),
         ),
         (
             "prog_tracepoint",

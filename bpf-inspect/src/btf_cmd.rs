@@ -3,7 +3,9 @@
 use std::fmt::Write;
 
 use bpf_core::btf::value::type_name;
-use bpf_core::btf::{Btf, TypeKind};
+use bpf_core::btf::{
+    Btf, BtfKind, CHeaderOptions, CWriter, RustTypes, RustTypesOptions, TypeKind, write_c_header,
+};
 use bpf_programs::btf::{BtfInfo, btf_by_id, loaded_btfs};
 use bpf_programs::maps::loaded_maps;
 use bpf_programs::programs::loaded_programs;
@@ -27,18 +29,34 @@ pub enum Format {
 pub enum BtfCommand {
     /// Every BTF object, with the programs and maps using it.
     List,
-    /// The types of a BTF object (by id) or of a file (raw BTF, or an ELF object's .BTF).
+    /// The types of a BTF object (by id: a program's or map's `btf_id`, a module's) or of a
+    /// file (raw BTF such as `/sys/kernel/btf/vmlinux`, or an ELF object's .BTF).
     Dump {
         source: String,
         #[arg(long, value_enum, default_value = "raw")]
         format: Format,
+        /// With `--format c|rust`: only this struct, union, enum or typedef and what it needs
+        /// (repeatable); without, every type (`--format c` is then a whole `vmlinux.h`).
+        #[arg(long = "type", value_name = "NAME")]
+        types: Vec<String>,
     },
 }
 
 pub fn run(command: BtfCommand, out: &Output) -> Result<(), CliError> {
     match command {
         BtfCommand::List => list(out),
-        BtfCommand::Dump { source, format } => dump(&source, format, out),
+        BtfCommand::Dump {
+            source,
+            format,
+            types,
+        } => match format {
+            Format::Raw if !types.is_empty() => Err(CliError::msg(format!(
+                "btf dump {source}: --type needs --format c or rust"
+            ))),
+            Format::Raw => dump(&source, out),
+            Format::C => dump_code(&source, &types, Language::C, out),
+            Format::Rust => dump_code(&source, &types, Language::Rust, out),
+        },
     }
 }
 
@@ -218,20 +236,7 @@ fn raw_line(btf: &Btf, id: u32, out: &mut String) {
     out.push('\n');
 }
 
-fn dump(source: &str, format: Format, out: &Output) -> Result<(), CliError> {
-    match format {
-        Format::C | Format::Rust => {
-            return Err(CliError::msg(format!(
-                "btf dump {source} --format {}: not yet: the BTF → C and Rust writers are not part of this build",
-                if matches!(format, Format::C) {
-                    "c"
-                } else {
-                    "rust"
-                }
-            )));
-        }
-        Format::Raw => {}
-    }
+fn dump(source: &str, out: &Output) -> Result<(), CliError> {
     let btf = load(source)?;
     let mut text = String::new();
     let mut types = Vec::new();
@@ -249,4 +254,103 @@ fn dump(source: &str, format: Format, out: &Output) -> Result<(), CliError> {
     }
     out.emit(&Value::Array(types), || text);
     Ok(())
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Language {
+    C,
+    Rust,
+}
+
+/// `--format c|rust`: the BTF as a C header (bpf-core's `vmlinux.h` writer) or as Rust types
+/// (bpf-core's generator: `#[repr(C)]`, zerocopy derives, layout assertions).
+fn dump_code(
+    source: &str,
+    names: &[String],
+    language: Language,
+    out: &Output,
+) -> Result<(), CliError> {
+    let btf = load(source)?;
+    let ids = names
+        .iter()
+        .map(|name| {
+            type_by_name(&btf, name).ok_or_else(|| {
+                CliError::msg(format!(
+                    "btf dump {source}: no struct, union, enum or typedef `{name}`"
+                ))
+            })
+        })
+        .collect::<Result<Vec<u32>, CliError>>()?;
+    let what = || format!("btf dump {source} as {language:?}");
+    let mut text = String::new();
+    match language {
+        Language::C if ids.is_empty() => {
+            write_c_header(&btf, &mut text, &CHeaderOptions::default()).context(what)?;
+        }
+        Language::C => {
+            let mut writer = CWriter::new(&btf).context(what)?;
+            for id in ids {
+                writer.write_type(id, &mut text).context(what)?;
+            }
+        }
+        Language::Rust => {
+            let mut types = RustTypes::new(&btf, RustTypesOptions::default());
+            let roots = if ids.is_empty() {
+                representable_roots(&btf)
+            } else {
+                ids
+            };
+            for id in roots {
+                types.add(id).context(what)?;
+            }
+            types.write(&mut text).context(what)?;
+        }
+    }
+    let format = match language {
+        Language::C => "c",
+        Language::Rust => "rust",
+    };
+    out.emit(
+        &json!({"source": source, "format": format, "code": text}),
+        || text,
+    );
+    Ok(())
+}
+
+/// The struct, union, typedef or enum named `name` (in that order when several share it).
+fn type_by_name(btf: &Btf, name: &str) -> Option<u32> {
+    [
+        BtfKind::Struct,
+        BtfKind::Union,
+        BtfKind::Typedef,
+        BtfKind::Enum,
+        BtfKind::Enum64,
+    ]
+    .into_iter()
+    .find_map(|kind| btf.find_by_name_kind(name, kind))
+}
+
+/// Every named struct, union, enum and typedef of `btf`'s own ids that has a Rust value type
+/// (each tried alone: a forward declaration or an odd-sized integer inside one type must not
+/// stop the others).
+fn representable_roots(btf: &Btf) -> Vec<u32> {
+    (btf.first_id()..btf.end_id())
+        .filter(|&id| {
+            btf.type_by_id(id).is_ok_and(|t| {
+                !t.name.is_empty()
+                    && matches!(
+                        t.kind,
+                        TypeKind::Struct(_)
+                            | TypeKind::Union(_)
+                            | TypeKind::Enum(_)
+                            | TypeKind::Enum64(_)
+                            | TypeKind::Typedef { .. }
+                    )
+            })
+        })
+        .filter(|&id| {
+            let mut alone = RustTypes::new(btf, RustTypesOptions::default());
+            alone.add(id).is_ok() && alone.write(&mut String::new()).is_ok()
+        })
+        .collect()
 }

@@ -8,6 +8,7 @@
 //! Same message ("packet %u of %d bytes"), same producer, same run. Needs root.
 //! `cargo bench -p bpf-programs --bench log`
 
+use bpf_programs::programs::TestRunOptions;
 use std::os::fd::AsFd;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
@@ -104,13 +105,10 @@ fn kernel_cost(bpf: &mut Bpf, program: &str, runs: u32) -> u32 {
     if prog.fd().is_err() {
         prog.load().expect("program loads");
     }
-    prog.test_run(bpf_sys::test_run::TestRunAttr {
-        data_in: &[0u8; 64],
-        repeat: runs,
-        ..Default::default()
-    })
-    .expect("test run")
-    .duration_ns
+    prog.test_run(TestRunOptions::new().data(&[0u8; 64]).repeat(runs))
+        .expect("test run")
+        .duration
+        .as_nanos() as u32
 }
 
 fn median(v: &mut [f64]) -> f64 {

@@ -11,7 +11,7 @@ use bpf_sys::pod::{Pod, bytes_of};
 use crate::maps::{Map, MapData, MapError};
 use crate::object_btf::TargetBtf;
 use crate::open::{LoadSettings, OpenBpf};
-use crate::programs::{ObjectContext, Program, ProgramError, VerifierLogLevel};
+use crate::programs::{ObjectContext, Program, ProgramError, ProgramLoadFlags, VerifierLogLevel};
 use crate::struct_ops::{StructOps, StructOpsError, StructOpsLink};
 
 /// Why an object could not be opened.
@@ -111,6 +111,7 @@ pub struct BpfLoader {
     reused_maps: HashMap<String, OwnedFd>,
     map_pin_path: Option<PathBuf>,
     log_level: VerifierLogLevel,
+    load_flags: ProgramLoadFlags,
 }
 
 impl BpfLoader {
@@ -178,6 +179,25 @@ impl BpfLoader {
         self
     }
 
+    /// Load flags for every program of the object, added to those each section implies;
+    /// a program's own [`set_load_flags`](crate::programs::Program::set_load_flags) replaces
+    /// them for that program.
+    ///
+    /// ```no_run
+    /// use bpf_programs::BpfLoader;
+    /// use bpf_programs::programs::ProgramLoadFlags;
+    ///
+    /// let mut bpf = BpfLoader::new()
+    ///     .load_flags(ProgramLoadFlags::STRICT_ALIGNMENT | ProgramLoadFlags::TEST_RND_HI32)
+    ///     .load_file("prog.bpf.o")?;
+    /// bpf.load_all()?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn load_flags(&mut self, flags: ProgramLoadFlags) -> &mut Self {
+        self.load_flags = flags;
+        self
+    }
+
     /// Reads and parses the object at `path` and applies this loader's settings; nothing is
     /// created in the kernel until [`OpenBpf::load`].
     pub fn open_file(&mut self, path: impl AsRef<Path>) -> Result<OpenBpf, BpfError> {
@@ -229,6 +249,7 @@ impl BpfLoader {
             reused_maps,
             map_pin_path: self.map_pin_path.clone(),
             log_level: self.log_level,
+            load_flags: self.load_flags,
         };
         Ok(OpenBpf::new(object, settings))
     }
@@ -295,6 +316,7 @@ impl OpenBpf {
                 program.section.clone(),
                 Arc::clone(&context),
                 settings.log_level,
+                settings.load_flags,
             );
             programs.insert(program.name.clone(), Program::from_section(data));
         }

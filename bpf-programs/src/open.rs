@@ -12,7 +12,7 @@ use bpf_core::obj::{self, MapDef, Object, Pinning, ProgramSection, SetGlobalErro
 use bpf_sys::pod::{Pod, bytes_of};
 
 use crate::object_btf::TargetBtf;
-use crate::programs::VerifierLogLevel;
+use crate::programs::{ProgramLoadFlags, VerifierLogLevel};
 
 /// What loading needs besides the object: where CO-RE points, maps given by the caller, where
 /// pins go, how much the verifier says.
@@ -22,6 +22,7 @@ pub(crate) struct LoadSettings {
     pub(crate) reused_maps: HashMap<String, OwnedFd>,
     pub(crate) map_pin_path: Option<PathBuf>,
     pub(crate) log_level: VerifierLogLevel,
+    pub(crate) load_flags: ProgramLoadFlags,
 }
 
 /// An opened object: parsed, nothing created in the kernel yet.
@@ -129,6 +130,12 @@ impl OpenBpf {
     /// Verifier log level for every program of the object.
     pub fn set_verifier_log_level(&mut self, level: VerifierLogLevel) {
         self.settings.log_level = level;
+    }
+
+    /// Load flags for every program of the object (see
+    /// [`BpfLoader::load_flags`](crate::BpfLoader::load_flags)).
+    pub fn set_load_flags(&mut self, flags: ProgramLoadFlags) {
+        self.settings.load_flags = flags;
     }
 }
 

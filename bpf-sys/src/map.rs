@@ -10,10 +10,10 @@ use crate::info::map_info;
 use crate::util::possible_cpu_count;
 
 use crate::error::{BpfCommand, SyscallError};
-use crate::generated::bpf_map_type;
+use crate::generated::{bpf_attr__bindgen_ty_2, bpf_map_type};
 use crate::syscall::{
     BPF_F_TOKEN_FD, fd_u32, len_u32, object_name, opt_fd_u32, slice_mut_ptr, slice_ptr, sys_bpf,
-    sys_bpf_fd, zeroed_attr,
+    sys_bpf_fd, sys_bpf_member, zeroed_attr,
 };
 
 /// Everything `BPF_MAP_CREATE` accepts; zero/`None` fields are left out.
@@ -154,6 +154,7 @@ impl MapFd {
     }
 
     /// The map's fd.
+    #[inline]
     pub fn fd(&self) -> BorrowedFd<'_> {
         self.fd.as_fd()
     }
@@ -188,34 +189,32 @@ impl MapFd {
         self.max_entries
     }
 
+    #[inline]
     fn check(
         &self,
         cmd: BpfCommand,
-        what: &str,
+        what: &'static str,
         len: usize,
         needed: usize,
     ) -> Result<(), SyscallError> {
         if len >= needed {
             return Ok(());
         }
-        Err(SyscallError {
-            command: cmd.into(),
-            io_error: io::Error::new(
-                io::ErrorKind::InvalidInput,
-                format!("{what} buffer is {len} bytes, the map needs {needed}"),
-            ),
-        })
+        Err(buffer_too_small(cmd, what, len, needed))
     }
 
+    #[inline]
     fn check_key(&self, cmd: BpfCommand, key: &[u8]) -> Result<(), SyscallError> {
         self.check(cmd, "key", key.len(), self.key_size as usize)
     }
 
+    #[inline]
     fn check_value(&self, cmd: BpfCommand, value: &[u8]) -> Result<(), SyscallError> {
         self.check(cmd, "value", value.len(), self.value_buf_size)
     }
 
     /// Looks `key` up into `value`; `Ok(false)` if absent. `flags` may be `BPF_F_LOCK`.
+    #[inline(always)]
     pub fn lookup(&self, key: &[u8], value: &mut [u8], flags: u64) -> Result<bool, SyscallError> {
         let cmd = BpfCommand::MapLookupElem;
         self.check_key(cmd, key)?;
@@ -385,6 +384,25 @@ impl AsFd for MapFd {
     }
 }
 
+/// The error of a key or value buffer shorter than the map's; out of line, so that the checks
+/// cost a lookup two comparisons.
+#[cold]
+#[inline(never)]
+fn buffer_too_small(cmd: BpfCommand, what: &str, len: usize, needed: usize) -> SyscallError {
+    SyscallError {
+        command: cmd.into(),
+        io_error: io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!("{what} buffer is {len} bytes, the map needs {needed}"),
+        ),
+    }
+}
+
+/// A per-element command with its 32-byte attribute member alone, as libbpf passes it.
+// Fields set one by one on the zeroed `Default`: a struct literal leaves the padding after
+// `map_fd` undefined.
+#[allow(clippy::field_reassign_with_default)]
+#[inline]
 fn elem_call(
     cmd: BpfCommand,
     fd: BorrowedFd<'_>,
@@ -392,16 +410,16 @@ fn elem_call(
     value: u64,
     flags: u64,
 ) -> Result<i64, SyscallError> {
-    let mut raw = zeroed_attr();
-    // SAFETY: writing plain integer fields of the element member of a zeroed union.
-    let a = unsafe { &mut raw.__bindgen_anon_2 };
+    // Zeroed, padding included (the `Default` of a bindgen struct with a union inside).
+    let mut a = bpf_attr__bindgen_ty_2::default();
     a.map_fd = fd_u32(fd);
     a.key = key;
     a.__bindgen_anon_1.value = value;
     a.flags = flags;
-    sys_bpf(cmd, &mut raw)
+    sys_bpf_member(cmd, &mut a)
 }
 
+#[inline]
 fn absent_as_false(result: Result<i64, SyscallError>) -> Result<bool, SyscallError> {
     match result {
         Ok(_) => Ok(true),

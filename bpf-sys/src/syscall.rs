@@ -64,24 +64,68 @@ pub(crate) const fn attr_size(cmd: BpfCommand) -> usize {
 /// Calls bpf(2) with `attr`, returning the non-negative result.
 #[inline]
 pub(crate) fn sys_bpf(cmd: BpfCommand, attr: &mut bpf_attr) -> Result<i64, SyscallError> {
-    let size = attr_size(cmd);
+    // SAFETY: `attr` is a valid, fully initialised bpf_attr, at least `attr_size(cmd)` bytes.
+    unsafe { bpf_call(cmd, (attr as *mut bpf_attr).cast(), attr_size(cmd)) }
+}
+
+/// Calls bpf(2) with the attribute member `A` of `cmd` alone (the union's
+/// `bpf_attr__bindgen_ty_N` that `attr_size` names for it): for the per-element commands,
+/// whose callers build and zero 32 bytes instead of the whole union.
+#[inline]
+pub(crate) fn sys_bpf_member<A: Copy>(cmd: BpfCommand, attr: &mut A) -> Result<i64, SyscallError> {
+    debug_assert_eq!(
+        size_of::<A>(),
+        attr_size(cmd),
+        "{cmd:?} takes another member"
+    );
+    // SAFETY: `A` is the member of bpf_attr that `cmd` reads, fully initialised (padding
+    // included, zeroed by the caller), and exactly the size passed.
+    unsafe { bpf_call(cmd, (attr as *mut A).cast(), size_of::<A>()) }
+}
+
+/// bpf(2), restarted on EINTR. The first attempt is inline; a failure goes out of line, so that
+/// a successful call costs its caller no more than the syscall instruction's setup.
+///
+/// # Safety
+///
+/// `attr` points to `size` initialised bytes laid out as the member of `bpf_attr` that `cmd`
+/// reads; any pointers inside it point to live buffers that outlive the call.
+#[inline(always)]
+unsafe fn bpf_call(
+    cmd: BpfCommand,
+    attr: *mut libc::c_void,
+    size: usize,
+) -> Result<i64, SyscallError> {
+    // SAFETY: as the caller promised.
+    let ret = unsafe { libc::syscall(libc::SYS_bpf, cmd.raw() as libc::c_long, attr, size) };
+    if ret >= 0 {
+        return Ok(ret);
+    }
+    // SAFETY: as the caller promised.
+    unsafe { bpf_call_failed(cmd, attr, size) }
+}
+
+/// The rest of `bpf_call` after a failed attempt: the error, or the call restarted on EINTR.
+///
+/// # Safety
+///
+/// As for `bpf_call`.
+#[cold]
+#[inline(never)]
+unsafe fn bpf_call_failed(
+    cmd: BpfCommand,
+    attr: *mut libc::c_void,
+    size: usize,
+) -> Result<i64, SyscallError> {
     loop {
-        // SAFETY: `attr` is a valid, fully initialised bpf_attr at least `size` bytes long; any
-        // pointers inside it were set by the caller from live buffers that outlive this call.
-        let ret = unsafe {
-            libc::syscall(
-                libc::SYS_bpf,
-                cmd.raw() as libc::c_long,
-                attr as *mut bpf_attr,
-                size,
-            )
-        };
+        let errno = io::Error::last_os_error().raw_os_error().unwrap_or(0);
+        if errno != libc::EINTR {
+            return Err(SyscallError::from_errno(cmd, errno));
+        }
+        // SAFETY: as the caller promised.
+        let ret = unsafe { libc::syscall(libc::SYS_bpf, cmd.raw() as libc::c_long, attr, size) };
         if ret >= 0 {
             return Ok(ret);
-        }
-        let error = SyscallError::last_os_error(cmd);
-        if error.errno() != Some(libc::EINTR) {
-            return Err(error);
         }
     }
 }
@@ -103,6 +147,7 @@ pub(crate) fn zeroed_attr() -> bpf_attr {
 }
 
 /// The fd as the `u32` the kernel's attr fields expect.
+#[inline]
 pub(crate) fn fd_u32(fd: BorrowedFd<'_>) -> u32 {
     fd.as_raw_fd() as u32
 }
@@ -113,11 +158,13 @@ pub(crate) fn opt_fd_u32(fd: Option<BorrowedFd<'_>>) -> u32 {
 }
 
 /// A pointer to the slice's start as the kernel's `__aligned_u64`, or 0 when empty.
+#[inline]
 pub(crate) fn slice_ptr<T>(s: &[T]) -> u64 {
     if s.is_empty() { 0 } else { s.as_ptr() as u64 }
 }
 
 /// A mutable pointer to the slice's start as `u64`, or 0 when empty.
+#[inline]
 pub(crate) fn slice_mut_ptr<T>(s: &mut [T]) -> u64 {
     if s.is_empty() {
         0

@@ -16,6 +16,9 @@ pub struct TestRunAttr<'a> {
     pub ctx_in: &'a [u8],
     /// Receives the context after the run, if given.
     pub ctx_out: Option<&'a mut [u8]>,
+    /// Context the kernel writes back into (syscall programs copy their context back to
+    /// the input); used instead of `ctx_in` when given.
+    pub ctx_in_out: Option<&'a mut [u8]>,
     /// How many times to run (0 means once).
     pub repeat: u32,
     /// `BPF_F_TEST_*` flags.
@@ -44,6 +47,32 @@ pub fn prog_test_run(
     fd: BorrowedFd<'_>,
     attr: TestRunAttr<'_>,
 ) -> Result<TestRunOutput, SyscallError> {
+    let (output, result) = prog_test_run_reporting(fd, attr);
+    result.map(|()| output)
+}
+
+/// Runs the program `fd` under `BPF_PROG_TEST_RUN` and returns what the kernel wrote back even
+/// when the call failed: with ENOSPC (an output buffer too small, filled as far as it goes)
+/// the sizes are those the output needed.
+pub fn prog_test_run_reporting(
+    fd: BorrowedFd<'_>,
+    attr: TestRunAttr<'_>,
+) -> (TestRunOutput, Result<(), SyscallError>) {
+    let mut output = TestRunOutput {
+        retval: 0,
+        duration_ns: 0,
+        data_size_out: 0,
+        ctx_size_out: 0,
+    };
+    let result = run(fd, attr, &mut output);
+    (output, result)
+}
+
+fn run(
+    fd: BorrowedFd<'_>,
+    attr: TestRunAttr<'_>,
+    output: &mut TestRunOutput,
+) -> Result<(), SyscallError> {
     let cmd = BpfCommand::ProgTestRun;
     let mut raw = zeroed_attr();
     // SAFETY: writing plain fields of the test member of a zeroed union; every pointer refers
@@ -56,8 +85,16 @@ pub fn prog_test_run(
         t.data_size_out = len_u32(cmd, out.len())?;
         t.data_out = slice_mut_ptr(out);
     }
-    t.ctx_in = slice_ptr(attr.ctx_in);
-    t.ctx_size_in = len_u32(cmd, attr.ctx_in.len())?;
+    match attr.ctx_in_out {
+        Some(ctx) => {
+            t.ctx_size_in = len_u32(cmd, ctx.len())?;
+            t.ctx_in = slice_mut_ptr(ctx);
+        }
+        None => {
+            t.ctx_in = slice_ptr(attr.ctx_in);
+            t.ctx_size_in = len_u32(cmd, attr.ctx_in.len())?;
+        }
+    }
     if let Some(out) = attr.ctx_out {
         t.ctx_size_out = len_u32(cmd, out.len())?;
         t.ctx_out = slice_mut_ptr(out);
@@ -66,13 +103,14 @@ pub fn prog_test_run(
     t.flags = attr.flags;
     t.cpu = attr.cpu;
     t.batch_size = attr.batch_size;
-    sys_bpf(cmd, &mut raw)?;
+    let result = sys_bpf(cmd, &mut raw).map(drop);
     // SAFETY: reading plain integers the kernel wrote back into the test member.
     let t = unsafe { raw.test };
-    Ok(TestRunOutput {
+    *output = TestRunOutput {
         retval: t.retval,
         duration_ns: t.duration,
         data_size_out: t.data_size_out,
         ctx_size_out: t.ctx_size_out,
-    })
+    };
+    result
 }

@@ -2,8 +2,8 @@ use bpf_build::{Builder, Source};
 
 fn main() -> Result<(), bpf_build::Error> {
     Builder::new()
-        // The demo's BPF side: its ring buffer record type is in no map's or global's type.
-        .source(Source::new("../demo/src/bpf/demo.bpf.c").types(["struct exec_event"]))
+        // The ring buffer's record type is in no map's or global's type: asked for by name.
+        .source(Source::new("src/bpf/exits.bpf.c").types(["struct exit_event"]))
         .build()?;
     Ok(())
 }

@@ -4,6 +4,7 @@
 #[path = "net_support/mod.rs"]
 mod net_support;
 
+use bpf_programs::programs::TestRunOptions;
 use bpf_programs::programs::{AttachMethod, CgroupAttachMode, CgroupSkb, CgroupSkbAttachType};
 use bpf_sys::attach::{AttachTarget, prog_query};
 use bpf_sys::generated::bpf_attach_type;
@@ -122,11 +123,8 @@ fn cgroup_skb_test_run() {
     packet[12] = 0x08;
     packet[14] = 0x45;
     let out = egress
-        .test_run(bpf_sys::test_run::TestRunAttr {
-            data_in: &packet,
-            ..Default::default()
-        })
+        .test_run(TestRunOptions::new().data(&packet))
         .unwrap();
-    assert_eq!(out.retval, 1, "packet allowed");
+    assert_eq!(out.return_value, 1, "packet allowed");
     assert_eq!(integration_tests::value_at(&bpf, "hits", 0), 1);
 }

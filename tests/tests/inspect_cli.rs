@@ -3,6 +3,7 @@
 //! translated dump; probed features. Only objects this test created are compared, since other
 //! tests load programs at the same time.
 
+use bpf_programs::programs::TestRunOptions;
 use std::process::Command;
 
 use bpf_inspect::run_args;
@@ -404,8 +405,44 @@ fn inspect_errors_name_what_was_asked() {
         "{}",
         err.chain()
     );
-    let err = run_args(&["btf", "dump", "1", "--format", "c"]).unwrap_err();
-    assert!(err.chain().contains("not yet"), "{}", err.chain());
+    let err = run_args(&["btf", "dump", "4294967295", "--format", "c"]).unwrap_err();
+    assert!(
+        err.chain().starts_with("BTF object 4294967295"),
+        "{}",
+        err.chain()
+    );
+}
+
+#[test]
+fn inspect_btf_dump_of_a_loaded_program_as_c_and_rust() {
+    let mut bpf = open();
+    let program: &mut RawTracePoint = bpf
+        .program_mut("inspect_sys_enter")
+        .unwrap()
+        .try_into()
+        .unwrap();
+    program.load().unwrap();
+    let btf_id = program
+        .info()
+        .unwrap()
+        .btf_id()
+        .expect("the program was loaded with its BTF")
+        .to_string();
+    // The kernel's copy of the object's BTF writes the same types as the file's.
+    for format in ["c", "rust"] {
+        let args = |source: &str| {
+            run_args(&["btf", "dump", source, "--format", format, "--type", "conn"])
+                .unwrap_or_else(|e| panic!("btf dump {source} --format {format}: {}", e.chain()))
+                .1
+        };
+        let (loaded, file) = (args(&btf_id), args(OBJECT_PATH));
+        assert!(loaded.contains("struct conn"), "{loaded}");
+        assert_eq!(loaded, file, "--format {format}");
+    }
+    let header = run_args(&["btf", "dump", &btf_id, "--format", "c"])
+        .unwrap()
+        .1;
+    assert!(header.contains("enum conn_state {"), "{header}");
 }
 
 #[test]
@@ -438,10 +475,7 @@ fn inspect_tracelog_reads_a_programs_printk_lines() {
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
     let lines = loop {
         program
-            .test_run(bpf_sys::test_run::TestRunAttr {
-                data_in: &[0u8; 64],
-                ..Default::default()
-            })
+            .test_run(TestRunOptions::new().data(&[0u8; 64]))
             .unwrap();
         std::thread::sleep(std::time::Duration::from_millis(100));
         if reader.is_finished() || std::time::Instant::now() > deadline {

@@ -1,6 +1,7 @@
 //! bpf_log.h: records from C programs decoded by `BpfLogger` (every argument kind, levels
 //! filtered at compile time and at run time, the `log` crate, losses on a full ring buffer).
 
+use bpf_programs::programs::TestRunOptions;
 use std::sync::Mutex;
 
 use bpf_programs::logger::{BpfLogger, LoggerError, set_bpf_log_level};
@@ -149,11 +150,7 @@ fn run_xdp(bpf: &mut Bpf, name: &str, repeat: u32) {
     program.load().unwrap();
     let packet = [0u8; 64];
     program
-        .test_run(bpf_sys::test_run::TestRunAttr {
-            data_in: &packet,
-            repeat,
-            ..Default::default()
-        })
+        .test_run(TestRunOptions::new().data(&packet).repeat(repeat))
         .unwrap();
 }
 

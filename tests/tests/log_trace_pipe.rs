@@ -1,6 +1,7 @@
 //! The trace pipe reader for `bpf_printk` users: a private tracefs instance per reader, lines
 //! parsed, and filtered by the program whose formats printed them.
 
+use bpf_programs::programs::TestRunOptions;
 use std::time::Duration;
 
 use bpf_programs::BpfLoader;
@@ -43,11 +44,7 @@ fn log_trace_pipe_reads_and_filters_printk_lines_by_program() {
     let mut everything = TracePipe::open().unwrap();
     let printk: &mut Xdp = bpf.program_mut("printk_bench").unwrap().try_into().unwrap();
     printk
-        .test_run(bpf_sys::test_run::TestRunAttr {
-            data_in: &[0u8; 64],
-            repeat: 3,
-            ..Default::default()
-        })
+        .test_run(TestRunOptions::new().data(&[0u8; 64]).repeat(3))
         .unwrap();
     // Other tests print too: collect until our three lines are in (they come in order).
     let mut seen = Vec::new();

@@ -125,6 +125,57 @@ fn batch_update_lookup_delete() {
     assert_eq!(map.keys().count(), 0);
 }
 
+/// The caller's vectors are written over in place: stale entries from a longer earlier walk
+/// or from the caller never survive, and the count and contents match the map each time.
+#[test]
+fn batch_lookup_into_reuses_the_callers_vectors() {
+    let mut map = HashMap::<_, u32, u64>::create(20_000, 0).unwrap();
+    let keys: Vec<u32> = (0..10_000).collect();
+    let values: Vec<u64> = keys.iter().map(|&k| u64::from(k) * 7 + 1).collect();
+    map.batch_update(&keys, &values, BPF_ANY).unwrap();
+    // Garbage the walk must replace, longer than the map.
+    let (mut out_keys, mut out_values) = (vec![u32::MAX; 15_000], vec![u64::MAX; 15_000]);
+    let check = |out_keys: &[u32], out_values: &[u64], expected: usize| {
+        assert_eq!(out_keys.len(), expected);
+        assert_eq!(out_values.len(), expected);
+        let mut seen = vec![false; 10_000];
+        for (&k, &v) in out_keys.iter().zip(out_values) {
+            assert_eq!(v, u64::from(k) * 7 + 1, "value of key {k}");
+            assert!(
+                !std::mem::replace(&mut seen[k as usize], true),
+                "key {k} twice"
+            );
+        }
+    };
+    assert_eq!(
+        map.batch_lookup_into(&mut out_keys, &mut out_values)
+            .unwrap(),
+        10_000
+    );
+    check(&out_keys, &out_values, 10_000);
+    let capacity = (out_keys.capacity(), out_values.capacity());
+    assert_eq!(
+        map.batch_lookup_into(&mut out_keys, &mut out_values)
+            .unwrap(),
+        10_000
+    );
+    check(&out_keys, &out_values, 10_000);
+    assert_eq!(
+        (out_keys.capacity(), out_values.capacity()),
+        capacity,
+        "reallocated"
+    );
+    // A smaller map afterwards: the vectors shrink to it.
+    map.batch_remove(&keys[..6_000]).unwrap();
+    assert_eq!(
+        map.batch_lookup_into(&mut out_keys, &mut out_values)
+            .unwrap(),
+        4_000
+    );
+    check(&out_keys, &out_values, 4_000);
+    assert!(out_keys.iter().all(|&k| k >= 6_000));
+}
+
 #[test]
 fn per_cpu_values_per_cpu() {
     let cpus = nr_cpus().unwrap();

@@ -303,11 +303,69 @@ fn ring_buffer_poll_reads_every_record_in_order() {
     ring_sequential(RingRead::Poll);
 }
 
-/// Producers on every CPU at once, each allowed `in_flight` unread records, while `consume`
-/// reads on this thread; returns what it saw.
+/// Records of one size (the reader's predicted case: each header equals the one before),
+/// with a discarded record before every third, into a 32 KiB ring that they wrap many times;
+/// read by `how` after each run of 50.
+fn ring_fixed_size(how: RingRead) {
+    const RING: u32 = 32 * 1024;
+    let mut obj = load(RING, |_| {});
+    let program = emit_program(&obj);
+    let mut ring = RingBuf::try_from(obj.take_map("ring")).unwrap();
+    let cpus = online_cpus();
+    let mut seen = Seen::default();
+    // 100 bytes: padded to 104, so the span (112) is not the length plus the header.
+    for (run, size) in [100u32, 64, 100].into_iter().cycle().take(60).enumerate() {
+        let cpu = cpus[run % cpus.len()];
+        assert_eq!(emit(program.as_fd(), cpu, 50, TO_RING, size, 3), 50);
+        let read = read_ring(&mut ring, how, &mut |bytes| {
+            assert_eq!(bytes.len(), size as usize, "run {run}");
+            seen.record(bytes, Some(u64::from(RING)));
+        });
+        assert_eq!(read, 50, "run {run} with {how:?}");
+    }
+    assert_eq!(seen.records, 60 * 50);
+    assert!(seen.wrapped > 0, "no record wrapped the ring's end");
+    assert!(dropped(&obj).iter().all(|&d| d == 0));
+}
+
+#[test]
+fn ring_buffer_fixed_size_records_next() {
+    if skipped("ring_buffer_fixed_size_records_next") {
+        return;
+    }
+    ring_fixed_size(RingRead::Next);
+}
+
+#[test]
+fn ring_buffer_fixed_size_records_drain() {
+    if skipped("ring_buffer_fixed_size_records_drain") {
+        return;
+    }
+    ring_fixed_size(RingRead::Drain);
+}
+
+#[test]
+fn ring_buffer_fixed_size_records_batch() {
+    if skipped("ring_buffer_fixed_size_records_batch") {
+        return;
+    }
+    ring_fixed_size(RingRead::Records);
+}
+
+#[test]
+fn ring_buffer_fixed_size_records_poll() {
+    if skipped("ring_buffer_fixed_size_records_poll") {
+        return;
+    }
+    ring_fixed_size(RingRead::Poll);
+}
+
+/// Producers on every CPU at once, each allowed one unread run, while `consume` reads on this
+/// thread; records of `size` bytes (0: the cycle of sizes). Returns what it saw.
 fn concurrent(
     program: &OwnedFd,
     target: u64,
+    size: u32,
     runs: u32,
     mut consume: impl FnMut(&mut dyn FnMut(&[u8]) -> u32),
 ) -> Seen {
@@ -329,7 +387,7 @@ fn concurrent(
                         assert!(Instant::now() < deadline, "consumer stalled");
                         std::thread::yield_now();
                     }
-                    let took = emit(program.as_fd(), cpu, per_run, target, 0, 3);
+                    let took = emit(program.as_fd(), cpu, per_run, target, size, 3);
                     assert_eq!(
                         took, per_run,
                         "CPU {cpu} run {run}: the buffer refused records"
@@ -364,13 +422,36 @@ fn ring_buffer_concurrent_producers_poll() {
     let mut obj = load(128 * 1024, |_| {});
     let program = emit_program(&obj);
     let mut ring = RingBuf::try_from(obj.take_map("ring")).unwrap();
-    let seen = concurrent(&program, TO_RING, 60, |f| {
+    let seen = concurrent(&program, TO_RING, 0, 60, |f| {
         ring.poll(Some(Duration::from_millis(100)), |record| {
             f(&record);
         })
         .unwrap();
     });
     assert!(seen.largest > PAGE);
+    assert!(dropped(&obj).iter().all(|&d| d == 0));
+}
+
+#[test]
+fn ring_buffer_concurrent_producers_of_one_size_drain() {
+    if skipped("ring_buffer_concurrent_producers_of_one_size_drain") {
+        return;
+    }
+    let mut obj = load(128 * 1024, |_| {});
+    let program = emit_program(&obj);
+    let mut ring = RingBuf::try_from(obj.take_map("ring")).unwrap();
+    let seen = concurrent(&program, TO_RING, 100, 200, |f| {
+        let read = ring
+            .drain(|record| {
+                assert_eq!(record.len(), 100);
+                f(&record);
+            })
+            .unwrap();
+        if read == 0 {
+            ring.wait(Some(Duration::from_millis(100))).unwrap();
+        }
+    });
+    assert_eq!(seen.largest, 100);
     assert!(dropped(&obj).iter().all(|&d| d == 0));
 }
 
@@ -382,7 +463,7 @@ fn ring_buffer_concurrent_producers_next_and_wait() {
     let mut obj = load(128 * 1024, |_| {});
     let program = emit_program(&obj);
     let mut ring = RingBuf::try_from(obj.take_map("ring")).unwrap();
-    concurrent(&program, TO_RING, 60, |f| {
+    concurrent(&program, TO_RING, 0, 60, |f| {
         if let Some(record) = ring.try_next().unwrap() {
             f(&record);
         } else {
@@ -482,12 +563,9 @@ fn ring_buffer_typed_reads_check_the_exact_size() {
     assert!(record.read_slice::<[u8; 16]>().is_err());
 }
 
-/// A perf buffer's samples of one CPU run after run; with `page_count` pages per CPU.
-#[test]
-fn perf_buffer_reads_every_sample_in_order_and_wraps() {
-    if skipped("perf_buffer_reads_every_sample_in_order_and_wraps") {
-        return;
-    }
+/// A perf buffer's samples of one CPU run after run, 8 pages per CPU: `per_run` samples a
+/// run, of the sizes `sizes` gives run by run (0: the cycle of sizes). Returns what it saw.
+fn perf_sequential(runs: usize, per_run: u32, sizes: impl Fn(usize) -> u32) -> Seen {
     let mut obj = load(64 * 1024, |_| {});
     let program = emit_program(&obj);
     let mut array = PerfEventArray::try_from(obj.take_map("perf")).unwrap();
@@ -499,15 +577,23 @@ fn perf_buffer_reads_every_sample_in_order_and_wraps() {
     // Where each CPU's ring is, to tell samples that wrap its end.
     let mut positions: HashMap<u32, u64> = HashMap::new();
     let mut wrapped = 0;
-    for run in 0..40 {
+    for run in 0..runs {
         let cpu = cpus[run % cpus.len()];
-        assert_eq!(emit(program.as_fd(), cpu, 8, TO_PERF, 0, 0), 8);
+        let size = sizes(run);
+        assert_eq!(
+            emit(program.as_fd(), cpu, per_run, TO_PERF, size, 0),
+            per_run
+        );
         let n = perf
             .poll(
                 Some(Duration::from_secs(5)),
                 |sample_cpu, sample| {
                     let producer = seen.record(&sample, None);
                     assert_eq!(producer, sample_cpu, "sample on its CPU's buffer");
+                    if size > 0 {
+                        // Padded by the kernel to 4 less than a multiple of 8.
+                        assert_eq!(sample.len(), (size as usize + 4).next_multiple_of(8) - 4);
+                    }
                     // perf_event_header, u32 size, then the padded sample.
                     let size = 8 + 4 + sample.len() as u64;
                     let pos = positions.entry(sample_cpu).or_insert(0);
@@ -519,12 +605,31 @@ fn perf_buffer_reads_every_sample_in_order_and_wraps() {
                 |cpu, lost| panic!("CPU {cpu} lost {lost}"),
             )
             .unwrap();
-        assert_eq!(n, 8, "run {run}");
+        assert_eq!(n, per_run as usize, "run {run}");
     }
-    assert_eq!(seen.records, 320);
-    assert!(seen.largest > PAGE);
+    assert_eq!(seen.records, runs as u64 * u64::from(per_run));
     assert!(wrapped > 0, "no sample wrapped its ring's end");
     assert!(cpus.iter().all(|&c| perf.lost(c) == 0));
+    seen
+}
+
+#[test]
+fn perf_buffer_reads_every_sample_in_order_and_wraps() {
+    if skipped("perf_buffer_reads_every_sample_in_order_and_wraps") {
+        return;
+    }
+    let seen = perf_sequential(40, 8, |_| 0);
+    assert!(seen.largest > PAGE);
+}
+
+/// Samples of one size (the reader's predicted case), a size per run, wrapping the rings.
+#[test]
+fn perf_buffer_fixed_size_samples() {
+    if skipped("perf_buffer_fixed_size_samples") {
+        return;
+    }
+    let seen = perf_sequential(60, 50, |run| [100, 64, 100][run % 3]);
+    assert_eq!(seen.largest, 100);
 }
 
 #[test]
@@ -605,7 +710,7 @@ fn perf_buffer_concurrent_producers_poll() {
     let program = emit_program(&obj);
     let mut array = PerfEventArray::try_from(obj.take_map("perf")).unwrap();
     let mut perf = PerfBuffer::new(&mut array, 16).unwrap();
-    concurrent(&program, TO_PERF, 40, |f| {
+    concurrent(&program, TO_PERF, 0, 40, |f| {
         perf.poll(
             Some(Duration::from_millis(100)),
             |cpu, sample| assert_eq!(f(&sample), cpu),
@@ -767,16 +872,27 @@ fn async_ring_and_perf_buffers_awaited_together_in_one_task() {
         .enable_all()
         .build()
         .unwrap();
+    // Records the reader has taken, so the producer never outruns it (a loaded machine can
+    // leave the reader unscheduled for longer than any fixed pause).
+    let taken = AtomicU64::new(0);
     let seen = std::thread::scope(|scope| {
-        // Producers emit a little at a time, slower than the reader, so nothing overflows.
         scope.spawn(|| {
+            let per_run = 2 * 3 * cpus.len() as u64;
             for run in 0..runs {
                 for &cpu in &cpus {
                     for target in [TO_RING, TO_RING_B, TO_PERF] {
                         assert_eq!(emit(program.as_fd(), cpu, 2, target, 0, 0), 2, "run {run}");
                     }
                 }
-                std::thread::sleep(Duration::from_millis(5));
+                let emitted = per_run * u64::from(run + 1);
+                let waiting_since = Instant::now();
+                while taken.load(Ordering::Acquire) < emitted {
+                    assert!(
+                        waiting_since.elapsed() < Duration::from_secs(60),
+                        "reader stalled"
+                    );
+                    std::thread::sleep(Duration::from_millis(1));
+                }
             }
         });
         runtime.block_on(async {
@@ -787,6 +903,7 @@ fn async_ring_and_perf_buffers_awaited_together_in_one_task() {
             let deadline = tokio::time::sleep(Duration::from_secs(60));
             tokio::pin!(deadline);
             while seen.iter().any(|s| s.records < per_target) {
+                taken.store(seen.iter().map(|s| s.records).sum(), Ordering::Release);
                 let [s0, s1, s2] = &mut seen;
                 tokio::select! {
                     record = ring.next() => {
@@ -804,6 +921,7 @@ fn async_ring_and_perf_buffers_awaited_together_in_one_task() {
                     _ = &mut deadline => panic!("timed out: {s0:?} {s1:?} {s2:?}"),
                 }
             }
+            taken.store(seen.iter().map(|s| s.records).sum(), Ordering::Release);
             seen
         })
     });

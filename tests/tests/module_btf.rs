@@ -4,6 +4,7 @@
 #[path = "net_support/mod.rs"]
 mod net_support;
 
+use bpf_programs::programs::TestRunOptions;
 use std::sync::Arc;
 
 use bpf_core::btf::{BtfKind, TypeKind};
@@ -174,13 +175,9 @@ fn kfuncs_of_a_module_are_called() {
         "the object's BTF loaded with its kfunc declarations"
     );
     let out = program
-        .test_run(bpf_sys::test_run::TestRunAttr {
-            data_in: &[0u8; 64],
-            repeat: 2,
-            ..Default::default()
-        })
+        .test_run(TestRunOptions::new().data(&[0u8; 64]).repeat(2))
         .unwrap();
-    assert_eq!(out.retval, 2, "XDP_PASS");
+    assert_eq!(out.return_value, 2, "XDP_PASS");
     let bss = GlobalData::try_from(bpf.map(".bss").unwrap()).unwrap();
     assert_eq!(bss.get::<u64>("ct_lookups").unwrap(), 2);
     let data = GlobalData::try_from(bpf.map(".data").unwrap()).unwrap();

@@ -4,6 +4,7 @@
 #[path = "net_support/mod.rs"]
 mod net_support;
 
+use bpf_programs::programs::TestRunOptions;
 use std::net::UdpSocket;
 use std::os::fd::AsFd;
 
@@ -180,10 +181,7 @@ fn flow_dissector_test_run() {
     packet[14] = 0x45;
     packet[23] = 17;
     program
-        .test_run(bpf_sys::test_run::TestRunAttr {
-            data_in: &packet,
-            ..Default::default()
-        })
+        .test_run(TestRunOptions::new().data(&packet))
         .unwrap();
     assert_eq!(value_at(&bpf, "hits", 6), 1);
 }

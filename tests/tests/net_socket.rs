@@ -3,6 +3,7 @@
 #[path = "net_support/mod.rs"]
 mod net_support;
 
+use bpf_programs::programs::TestRunOptions;
 use std::net::{SocketAddrV4, UdpSocket};
 use std::os::fd::AsFd;
 
@@ -73,13 +74,10 @@ fn socket_filter_test_run() {
     program.load().unwrap();
     let packet = [0u8; 60];
     let out = program
-        .test_run(bpf_sys::test_run::TestRunAttr {
-            data_in: &packet,
-            ..Default::default()
-        })
+        .test_run(TestRunOptions::new().data(&packet))
         .unwrap();
     // test_run pulls the 14-byte Ethernet header before the program sees the skb.
-    assert_eq!(out.retval, 60 - 14, "returns the skb length");
+    assert_eq!(out.return_value, 60 - 14, "returns the skb length");
     assert_eq!(value_at(&bpf, "hits", 4), 1);
 }
 

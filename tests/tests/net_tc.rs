@@ -4,6 +4,7 @@
 #[path = "net_support/mod.rs"]
 mod net_support;
 
+use bpf_programs::programs::TestRunOptions;
 use bpf_programs::programs::{
     ProgramError, SchedClassifier, TcAttachOptions, TcAttachType, TcError, qdisc_add_clsact,
 };
@@ -150,12 +151,9 @@ fn sched_cls_test_run() {
     packet[23] = 17;
     packet[36..38].copy_from_slice(&PORT.to_be_bytes());
     let out = program
-        .test_run(bpf_sys::test_run::TestRunAttr {
-            data_in: &packet,
-            ..Default::default()
-        })
+        .test_run(TestRunOptions::new().data(&packet))
         .unwrap();
-    assert_eq!(out.retval, 0, "TC_ACT_OK");
+    assert_eq!(out.return_value, 0, "TC_ACT_OK");
     assert_eq!(value_at(&bpf, "hits", 2), 1);
 }
 

@@ -4,6 +4,7 @@
 #[path = "net_support/mod.rs"]
 mod net_support;
 
+use bpf_programs::programs::TestRunOptions;
 use bpf_programs::programs::{AttachMethod, ProgramError, Xdp, XdpError, XdpFlags};
 use bpf_programs::{Bpf, BpfLoader};
 use bpf_sys::netlink::if_nametoindex;
@@ -178,13 +179,9 @@ fn xdp_test_run_and_frags_load() {
     packet[23] = 17; // UDP
     packet[36..38].copy_from_slice(&PORT.to_be_bytes());
     let out = program
-        .test_run(bpf_sys::test_run::TestRunAttr {
-            data_in: &packet,
-            repeat: 3,
-            ..Default::default()
-        })
+        .test_run(TestRunOptions::new().data(&packet).repeat(3))
         .unwrap();
-    assert_eq!(out.retval, 2, "XDP_PASS");
+    assert_eq!(out.return_value, 2, "XDP_PASS");
     assert_eq!(value_at(&bpf, "hits", 0), 3);
 
     let frags = xdp(&mut bpf, "count_xdp_frags");

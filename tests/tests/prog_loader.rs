@@ -2,9 +2,9 @@
 //! max_entries overrides, pinning by name, `.values` slots, verifier log levels.
 
 use bpf_programs::maps::{ArrayOfMaps, GlobalData, HashMap, MapError};
+use bpf_programs::programs::TestRunOptions;
 use bpf_programs::programs::{ProgramError, RawTracePoint, VerifierLogLevel};
 use bpf_programs::{Bpf, BpfError, BpfLoader, TargetBtf};
-use bpf_sys::test_run::TestRunAttr;
 use integration_tests::{error_chain, gettid};
 
 const OBJECT: &[u8] = integration_tests::bpf_object!("prog_loader.bpf.o");
@@ -41,11 +41,8 @@ fn run(bpf: &mut Bpf, name: &str) -> Result<u32, ProgramError> {
     program.load()?;
     let ctx = [0u8; 8];
     Ok(program
-        .test_run(TestRunAttr {
-            ctx_in: &ctx,
-            ..Default::default()
-        })?
-        .retval)
+        .test_run(TestRunOptions::new().context(&ctx))?
+        .return_value)
 }
 
 /// Whether the kernel loads a BTF blob of `types` (encoded words) over the string table
@@ -203,13 +200,8 @@ fn loader_fills_map_in_map_and_prog_array_slots() {
     assert_eq!(run(&mut bpf, "tail_target").unwrap(), 42);
     let entry: &mut RawTracePoint = bpf.program_mut("tail_entry").unwrap().try_into().unwrap();
     let ctx = [0u8; 8];
-    let out = entry
-        .test_run(TestRunAttr {
-            ctx_in: &ctx,
-            ..Default::default()
-        })
-        .unwrap();
-    assert_eq!(out.retval, 42, "tail call through the filled slot");
+    let out = entry.test_run(TestRunOptions::new().context(&ctx)).unwrap();
+    assert_eq!(out.return_value, 42, "tail call through the filled slot");
 }
 
 #[test]

@@ -5,6 +5,7 @@
 #[path = "net_support/mod.rs"]
 mod net_support;
 
+use bpf_programs::programs::TestRunOptions;
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::os::fd::AsFd;
@@ -277,12 +278,9 @@ fn struct_ops_map_for_a_missing_kernel_struct_fails_alone() {
     let program: &mut SocketFilter = bpf.program_mut("still_loads").unwrap().try_into().unwrap();
     program.load().unwrap();
     let out = program
-        .test_run(bpf_sys::test_run::TestRunAttr {
-            data_in: &[0u8; 60],
-            ..Default::default()
-        })
+        .test_run(TestRunOptions::new().data(&[0u8; 60]))
         .unwrap();
-    assert_eq!(out.retval, 7);
+    assert_eq!(out.return_value, 7);
     assert_eq!(calls(&bpf, "filter_runs"), 1);
 }
 
@@ -290,12 +288,9 @@ fn struct_ops_map_for_a_missing_kernel_struct_fails_alone() {
 fn run_dummy(program: &StructOpsProgram, args: &[u64]) -> u32 {
     let ctx: Vec<u8> = args.iter().flat_map(|a| a.to_ne_bytes()).collect();
     program
-        .test_run(bpf_sys::test_run::TestRunAttr {
-            ctx_in: &ctx,
-            ..Default::default()
-        })
+        .test_run(TestRunOptions::new().context(&ctx))
         .unwrap()
-        .retval
+        .return_value
 }
 
 #[test]

@@ -24,12 +24,40 @@ struct Case {
     label: String,
     args: Vec<String>,
     pairs: &'static [(&'static str, &'static str, &'static str)],
+    /// Comparisons made inside our run, in alternating blocks: label, our two rates' keys and
+    /// the key of the median per-block ratio.
+    in_process: &'static [InProcess],
 }
+
+/// A comparison our program makes against a raw loop in its own process (label, rate key,
+/// raw rate key, key of the median ratio of alternating blocks).
+type InProcess = (&'static str, &'static str, &'static str, &'static str);
+
+const LOOKUP_IN_PROCESS: &[InProcess] = &[
+    (
+        "batch vs raw, 1 proc",
+        "ours.paired_batch_per_s",
+        "ours.paired_raw_batch_per_s",
+        "ours.paired_batch_ratio",
+    ),
+    (
+        "typed get vs raw, 1 proc",
+        "ours.paired_typed_per_s",
+        "ours.paired_raw_per_s",
+        "ours.paired_ratio",
+    ),
+];
 
 const RING_PAIRS: &[(&str, &str, &str)] = &[
     ("poll", "ours.poll_per_s", "libbpf.poll_per_s"),
     ("drain/consume", "ours.drain_per_s", "libbpf.consume_per_s"),
     ("next vs consume", "ours.next_per_s", "libbpf.consume_per_s"),
+    // The memory's own limit: a fixed-stride read of every record, no reader library.
+    (
+        "drain vs no-library",
+        "ours.drain_per_s",
+        "bound.touch_per_s",
+    ),
 ];
 const PERF_PAIRS: &[(&str, &str, &str)] = &[
     ("poll", "ours.poll_per_s", "libbpf.poll_per_s"),
@@ -85,6 +113,7 @@ fn cases(consumer: u32, other: Option<u32>) -> Vec<Case> {
         } else {
             PERF_PAIRS
         },
+        in_process: &[],
     };
     for mode in ["ring", "perf"] {
         for size in ["64", "1024"] {
@@ -104,6 +133,7 @@ fn cases(consumer: u32, other: Option<u32>) -> Vec<Case> {
         label: "hash map u32 -> u64, 1M entries".into(),
         args: ["lookup", "1000000", "300000"].map(str::to_owned).to_vec(),
         pairs: LOOKUP_PAIRS,
+        in_process: LOOKUP_IN_PROCESS,
     });
     cases
 }
@@ -240,10 +270,31 @@ pub fn run(args: &[String]) -> Result<(), String> {
                     .map(|(o, l)| get(o, ours_key) / get(l, libbpf_key))
                     .collect(),
             );
+            let (them, per) = if libbpf_key.starts_with("bound.") {
+                ("bound ", "ours/bound ")
+            } else {
+                ("libbpf", "ours/libbpf")
+            };
             println!(
-                "  {label:<24} ours {:>8.2} M/s   libbpf {:>8.2} M/s   ours/libbpf {ratio:.2}",
+                "  {label:<24} ours {:>8.2} M/s   {them} {:>8.2} M/s   {per} {ratio:.2}",
                 ours / 1e6,
                 theirs / 1e6
+            );
+        }
+        for (label, ours_key, raw_key, ratio_key) in case.in_process {
+            let median_of = |key: &str| {
+                median(
+                    rounds
+                        .iter()
+                        .map(|(o, _)| o.get(key).copied().unwrap_or(f64::NAN))
+                        .collect(),
+                )
+            };
+            println!(
+                "  {label:<24} ours {:>8.2} M/s   raw    {:>8.2} M/s   ours/raw    {:.3}",
+                median_of(ours_key) / 1e6,
+                median_of(raw_key) / 1e6,
+                median_of(ratio_key)
             );
         }
     }

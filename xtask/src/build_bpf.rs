@@ -21,9 +21,9 @@ const ARM64_SOURCE_DIRS: &[&str] = &["tests/bpf"];
 
 pub const CLANG: &str = "clang-19";
 
-struct Job {
-    source: PathBuf,
-    output: PathBuf,
+pub struct Job {
+    pub source: PathBuf,
+    pub output: PathBuf,
     defines: &'static [&'static str],
     arch: BpfArch,
 }
@@ -65,7 +65,7 @@ fn c_files(dir: &Path, suffix: &str) -> Vec<PathBuf> {
     files
 }
 
-fn jobs(root: &Path) -> Vec<Job> {
+pub fn jobs(root: &Path) -> Vec<Job> {
     let mut jobs = Vec::new();
     for dir_name in SOURCE_DIRS {
         let dir = Path::new(dir_name);
@@ -121,7 +121,7 @@ fn rel(root: &Path, path: &Path) -> PathBuf {
 const STAGE: &str = "/tmp/bpf-programs-build-bpf";
 
 /// Copies the source folders (not their objects) to [`STAGE`], following symlinks.
-fn stage_sources(root: &Path) -> Result<PathBuf, String> {
+pub fn stage_sources(root: &Path) -> Result<PathBuf, String> {
     let stage = PathBuf::from(STAGE);
     let _ = fs::remove_dir_all(&stage);
     for dir in SOURCE_DIRS {
@@ -149,7 +149,7 @@ fn copy_tree(from: &Path, to: &Path) -> Result<(), String> {
 }
 
 /// Compiles one staged source; paths are relative so objects do not name the checkout.
-fn compile(stage: &Path, job: &Job, output: &Path) -> Result<(), String> {
+pub fn compile(stage: &Path, job: &Job, output: &Path) -> Result<(), String> {
     if let Some(parent) = output.parent() {
         fs::create_dir_all(parent).map_err(|e| format!("{}: {e}", parent.display()))?;
     }
@@ -211,6 +211,67 @@ fn compile(stage: &Path, job: &Job, output: &Path) -> Result<(), String> {
     }
 }
 
+/// The example crates' C programs (each built by its own `build.rs` through bpf-build), staged
+/// beside the others with an empty `include/vmlinux.h` for the caller to fill, as jobs.
+pub fn stage_examples(root: &Path, stage: &Path) -> Result<Vec<Job>, String> {
+    let mut crates: Vec<PathBuf> = fs::read_dir(root.join("examples"))
+        .map_err(|e| format!("{}/examples: {e}", root.display()))?
+        .filter_map(Result::ok)
+        .map(|e| e.path().join("src/bpf"))
+        .filter(|p| p.is_dir())
+        .collect();
+    crates.sort();
+    let mut jobs = Vec::new();
+    for dir in crates {
+        let relative = rel(root, &dir);
+        let staged = stage.join(&relative);
+        copy_tree(&dir, &staged)?;
+        let include = staged.join("include");
+        fs::create_dir_all(&include).map_err(|e| format!("{}: {e}", include.display()))?;
+        fs::write(include.join("vmlinux.h"), "")
+            .map_err(|e| format!("{}: {e}", include.display()))?;
+        for source in c_files(&dir, ".bpf.c") {
+            let name = source.file_name().unwrap().to_str().unwrap();
+            let example = relative
+                .parent()
+                .and_then(Path::parent)
+                .unwrap_or(&relative);
+            jobs.push(Job {
+                output: example.join("obj").join(name.replace(".bpf.c", ".bpf.o")),
+                source: relative.join(name),
+                defines: &[],
+                arch: BpfArch::X86,
+            });
+        }
+    }
+    Ok(jobs)
+}
+
+/// The staged copy of `vmlinux.h` an example job's source includes.
+pub fn example_header(stage: &Path, job: &Job) -> PathBuf {
+    stage
+        .join(job.source.parent().unwrap_or(Path::new(".")))
+        .join("include/vmlinux.h")
+}
+
+/// Holds the lock on the shared staging folder while alive.
+pub fn lock_stage() -> Result<fs::File, String> {
+    let lock =
+        fs::File::create(format!("{STAGE}.lock")).map_err(|e| format!("{STAGE}.lock: {e}"))?;
+    lock.lock()
+        .map_err(|e| format!("locking {STAGE}.lock: {e}"))?;
+    Ok(lock)
+}
+
+/// The staged copies of `vmlinux.h` the sources include.
+pub fn staged_headers(stage: &Path) -> Vec<PathBuf> {
+    SOURCE_DIRS
+        .iter()
+        .map(|dir| stage.join(dir).join("include/vmlinux.h"))
+        .filter(|p| p.is_file())
+        .collect()
+}
+
 pub fn run(args: &[String]) -> Result<(), String> {
     let check = match args {
         [] => false,
@@ -219,10 +280,7 @@ pub fn run(args: &[String]) -> Result<(), String> {
     };
     let root = crate::workspace_root();
     // Checkouts share the fixed staging folder: one build at a time.
-    let lock =
-        fs::File::create(format!("{STAGE}.lock")).map_err(|e| format!("{STAGE}.lock: {e}"))?;
-    lock.lock()
-        .map_err(|e| format!("locking {STAGE}.lock: {e}"))?;
+    let _lock = lock_stage()?;
     let stage = stage_sources(&root)?;
     let mut stale = Vec::new();
     for job in jobs(&root) {

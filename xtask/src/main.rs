@@ -3,14 +3,18 @@
 mod bench_btf;
 mod bench_load;
 mod bench_readers;
+mod btf_roundtrip;
 mod build_bpf;
 mod build_kernel;
 mod codegen;
 mod fetch_kernel;
+mod kernel_types;
+mod load_compare;
 mod structure;
 mod summary;
 mod test;
 mod vm_test;
+mod vmlinux_h;
 
 use std::process::ExitCode;
 
@@ -27,7 +31,10 @@ fn usage() -> ExitCode {
          summary             per program type results of test and vm-test, side by side\n  \
          check-structure [--report] import cycles, Result<_, String>, long functions in the libraries\n  \
          fetch-kernel [--arch A] <suite>  unpack the newest Debian kernel of apt suites\n  \
-         build-kernel        build (once, cached) the kernel where lirc_mode2 fires"
+         build-kernel        build (once, cached) the kernel where lirc_mode2 fires\n  \
+         vmlinux-h [--btf F] write a BTF (default: this kernel's) as a C header, like bpftool\n  \
+         btf-roundtrip       compile written headers with clang and compare the BTF with its source\n  \
+         kernel-types TYPE.. kernel types (default: this kernel's) as Rust, e.g. task_struct"
     );
     ExitCode::from(2)
 }
@@ -49,6 +56,9 @@ fn main() -> ExitCode {
         "fetch-kernel" => fetch_kernel::run(rest),
         "build-kernel" => build_kernel::run_task(rest),
         "check-structure" => structure::run(rest),
+        "vmlinux-h" => vmlinux_h::run(rest),
+        "btf-roundtrip" => btf_roundtrip::run(rest),
+        "kernel-types" => kernel_types::run(rest),
         _ => return usage(),
     };
     match result {

@@ -26,6 +26,9 @@ pub(crate) mod report;
 #[path = "vm/vmlinux.rs"]
 mod vmlinux;
 
+/// The uncompressed ELF vmlinux of a bzImage, cached under `cache_dir`.
+pub(crate) use vmlinux::unpack as unpack_vmlinux;
+
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};

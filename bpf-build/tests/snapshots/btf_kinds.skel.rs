@@ -14,34 +14,57 @@ pub const NAME: &str = "btf_kinds";
 
 /// C types of the object: map keys and values, globals' types and the types named in the build script, `#[repr(C)]` with their size and field offsets checked at compile time.
 pub mod types {
+    /// `struct tagged`, 32 bytes.
+    #[repr(C)]
     #[derive(Clone, Copy, Debug, ::bpf_programs::zerocopy::FromBytes, ::bpf_programs::zerocopy::IntoBytes, ::bpf_programs::zerocopy::Immutable, ::bpf_programs::zerocopy::KnownLayout)]
     #[zerocopy(crate = "::bpf_programs::zerocopy")]
-    #[repr(C)]
+    #[allow(non_camel_case_types, non_snake_case, non_upper_case_globals, dead_code, clippy::all)]
     pub struct tagged {
         pub user_pointer: u64,
         pub ratio: f64,
         pub scale: f32,
-        pub _pad0: [u8; 4],
+        pub _pad_1: [u8; 4],
         pub wide: wide_values,
     }
-
-    const _: () = {
-        assert!(::core::mem::size_of::<tagged>() == 32);
-        assert!(::core::mem::offset_of!(tagged, user_pointer) == 0);
-        assert!(::core::mem::offset_of!(tagged, ratio) == 8);
-        assert!(::core::mem::offset_of!(tagged, scale) == 16);
-        assert!(::core::mem::offset_of!(tagged, wide) == 24);
-    };
-
-    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, ::bpf_programs::zerocopy::FromBytes, ::bpf_programs::zerocopy::IntoBytes, ::bpf_programs::zerocopy::Immutable, ::bpf_programs::zerocopy::KnownLayout)]
-    #[zerocopy(crate = "::bpf_programs::zerocopy")]
-    #[repr(transparent)]
-    pub struct wide_values(pub u64);
-
-    impl wide_values {
-        pub const WIDE_SMALL: wide_values = wide_values(1 as u64);
-        pub const WIDE_BIG: wide_values = wide_values(1234605616436508552 as u64);
+    impl ::core::default::Default for tagged {
+        fn default() -> Self {
+            <Self as ::bpf_programs::zerocopy::FromZeros>::new_zeroed()
+        }
     }
+    const _: () = assert!(::core::mem::size_of::<tagged>() == 32);
+    const _: () = assert!(::core::mem::offset_of!(tagged, user_pointer) == 0);
+    const _: () = assert!(::core::mem::offset_of!(tagged, ratio) == 8);
+    const _: () = assert!(::core::mem::offset_of!(tagged, scale) == 16);
+    const _: () = assert!(::core::mem::offset_of!(tagged, wide) == 24);
+
+    /// `typedef __u64`
+    #[allow(non_camel_case_types, non_snake_case, non_upper_case_globals, dead_code, clippy::all)]
+    pub type __u64 = u64;
+
+    /// `enum wide_values`: a `u64` that may hold values beyond the listed constants.
+    #[repr(transparent)]
+    #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, ::bpf_programs::zerocopy::FromBytes, ::bpf_programs::zerocopy::IntoBytes, ::bpf_programs::zerocopy::Immutable, ::bpf_programs::zerocopy::KnownLayout)]
+    #[zerocopy(crate = "::bpf_programs::zerocopy")]
+    #[allow(non_camel_case_types, non_snake_case, non_upper_case_globals, dead_code, clippy::all)]
+    pub struct wide_values(pub u64);
+    #[allow(non_camel_case_types, non_snake_case, non_upper_case_globals, dead_code, clippy::all)]
+    impl wide_values {
+        pub const WIDE_SMALL: Self = Self(1);
+        pub const WIDE_BIG: Self = Self(1234605616436508552);
+    }
+    impl ::core::fmt::Debug for wide_values {
+        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+            if *self == Self::WIDE_SMALL {
+                return f.write_str("WIDE_SMALL");
+            }
+            if *self == Self::WIDE_BIG {
+                return f.write_str("WIDE_BIG");
+            }
+            write!(f, "wide_values({})", self.0)
+        }
+    }
+    const _: () = assert!(::core::mem::size_of::<wide_values>() == 8);
+
 }
 
 /// `.bss` laid out as in the object: its global variables (static ones are padding).
@@ -50,7 +73,7 @@ pub mod types {
 #[repr(C)]
 pub struct Bss {
     pub tagged_value: types::tagged,
-    pub result: u64,
+    pub result: types::__u64,
 }
 
 const _: () = {
@@ -88,12 +111,12 @@ impl BssView {
     }
 
     /// The current value of `result`.
-    pub fn result(&self) -> u64 {
+    pub fn result(&self) -> types::__u64 {
         self.0.read_field(::core::mem::offset_of!(Bss, result))
     }
 
     /// Sets `result` in the live section.
-    pub fn set_result(&mut self, value: u64) -> Result<(), ::bpf_programs::maps::MapError> {
+    pub fn set_result(&mut self, value: types::__u64) -> Result<(), ::bpf_programs::maps::MapError> {
         self.0.write_field(::core::mem::offset_of!(Bss, result), &value)
     }
 

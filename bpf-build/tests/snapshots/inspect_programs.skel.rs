@@ -14,39 +14,103 @@ pub const NAME: &str = "inspect_programs";
 
 /// C types of the object: map keys and values, globals' types and the types named in the build script, `#[repr(C)]` with their size and field offsets checked at compile time.
 pub mod types {
+    /// `typedef __u32`
+    #[allow(non_camel_case_types, non_snake_case, non_upper_case_globals, dead_code, clippy::all)]
+    pub type __u32 = u32;
+
+    /// `struct conn`, 40 bytes.
+    #[repr(C)]
     #[derive(Clone, Copy, Debug, ::bpf_programs::zerocopy::FromBytes, ::bpf_programs::zerocopy::IntoBytes, ::bpf_programs::zerocopy::Immutable, ::bpf_programs::zerocopy::KnownLayout)]
     #[zerocopy(crate = "::bpf_programs::zerocopy")]
-    #[repr(C)]
+    #[allow(non_camel_case_types, non_snake_case, non_upper_case_globals, dead_code, clippy::all)]
     pub struct conn {
-        pub saddr: u32,
-        pub port: u16,
-        pub _bitfield_0: [u8; 2],
+        pub saddr: __u32,
+        pub port: __u16,
+        pub _bitfield_1: [u8; 2],
         pub state: conn_state,
         pub comm: [u8; 8],
-        pub _pad0: [u8; 4],
-        pub bytes: [u64; 2],
+        pub _pad_1: [u8; 4],
+        pub bytes: [__u64; 2],
     }
+    impl ::core::default::Default for conn {
+        fn default() -> Self {
+            <Self as ::bpf_programs::zerocopy::FromZeros>::new_zeroed()
+        }
+    }
+    #[allow(non_camel_case_types, non_snake_case, non_upper_case_globals, dead_code, clippy::all)]
+    impl conn {
+        pub fn flags(&self) -> u16 {
+            let mut raw = [0u8; 16];
+            raw[..1].copy_from_slice(&self._bitfield_1[0..1]);
+            let bits = (u128::from_le_bytes(raw) >> 0) & 0xf;
+            bits as u16
+        }
+        pub fn set_flags(&mut self, value: u16) {
+            let mut raw = [0u8; 16];
+            raw[..1].copy_from_slice(&self._bitfield_1[0..1]);
+            let mut word = u128::from_le_bytes(raw);
+            word &= !(0xf << 0);
+            word |= (value as u128 & 0xf) << 0;
+            self._bitfield_1[0..1].copy_from_slice(&word.to_le_bytes()[..1]);
+        }
+        pub fn prio(&self) -> u16 {
+            let mut raw = [0u8; 16];
+            raw[..2].copy_from_slice(&self._bitfield_1[0..2]);
+            let bits = (u128::from_le_bytes(raw) >> 4) & 0xfff;
+            bits as u16
+        }
+        pub fn set_prio(&mut self, value: u16) {
+            let mut raw = [0u8; 16];
+            raw[..2].copy_from_slice(&self._bitfield_1[0..2]);
+            let mut word = u128::from_le_bytes(raw);
+            word &= !(0xfff << 4);
+            word |= (value as u128 & 0xfff) << 4;
+            self._bitfield_1[0..2].copy_from_slice(&word.to_le_bytes()[..2]);
+        }
+    }
+    const _: () = assert!(::core::mem::size_of::<conn>() == 40);
+    const _: () = assert!(::core::mem::offset_of!(conn, saddr) == 0);
+    const _: () = assert!(::core::mem::offset_of!(conn, port) == 4);
+    const _: () = assert!(::core::mem::offset_of!(conn, state) == 8);
+    const _: () = assert!(::core::mem::offset_of!(conn, comm) == 12);
+    const _: () = assert!(::core::mem::offset_of!(conn, bytes) == 24);
 
-    const _: () = {
-        assert!(::core::mem::size_of::<conn>() == 40);
-        assert!(::core::mem::offset_of!(conn, saddr) == 0);
-        assert!(::core::mem::offset_of!(conn, port) == 4);
-        assert!(::core::mem::offset_of!(conn, _bitfield_0) == 6);
-        assert!(::core::mem::offset_of!(conn, state) == 8);
-        assert!(::core::mem::offset_of!(conn, comm) == 12);
-        assert!(::core::mem::offset_of!(conn, bytes) == 24);
-    };
+    /// `typedef __u16`
+    #[allow(non_camel_case_types, non_snake_case, non_upper_case_globals, dead_code, clippy::all)]
+    pub type __u16 = u16;
 
-    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, ::bpf_programs::zerocopy::FromBytes, ::bpf_programs::zerocopy::IntoBytes, ::bpf_programs::zerocopy::Immutable, ::bpf_programs::zerocopy::KnownLayout)]
-    #[zerocopy(crate = "::bpf_programs::zerocopy")]
+    /// `enum conn_state`: a `u32` that may hold values beyond the listed constants.
     #[repr(transparent)]
+    #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, ::bpf_programs::zerocopy::FromBytes, ::bpf_programs::zerocopy::IntoBytes, ::bpf_programs::zerocopy::Immutable, ::bpf_programs::zerocopy::KnownLayout)]
+    #[zerocopy(crate = "::bpf_programs::zerocopy")]
+    #[allow(non_camel_case_types, non_snake_case, non_upper_case_globals, dead_code, clippy::all)]
     pub struct conn_state(pub u32);
-
+    #[allow(non_camel_case_types, non_snake_case, non_upper_case_globals, dead_code, clippy::all)]
     impl conn_state {
-        pub const CONN_IDLE: conn_state = conn_state(0 as u32);
-        pub const CONN_RUNNING: conn_state = conn_state(3 as u32);
-        pub const CONN_STOPPED: conn_state = conn_state(9 as u32);
+        pub const CONN_IDLE: Self = Self(0);
+        pub const CONN_RUNNING: Self = Self(3);
+        pub const CONN_STOPPED: Self = Self(9);
     }
+    impl ::core::fmt::Debug for conn_state {
+        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+            if *self == Self::CONN_IDLE {
+                return f.write_str("CONN_IDLE");
+            }
+            if *self == Self::CONN_RUNNING {
+                return f.write_str("CONN_RUNNING");
+            }
+            if *self == Self::CONN_STOPPED {
+                return f.write_str("CONN_STOPPED");
+            }
+            write!(f, "conn_state({})", self.0)
+        }
+    }
+    const _: () = assert!(::core::mem::size_of::<conn_state>() == 4);
+
+    /// `typedef __u64`
+    #[allow(non_camel_case_types, non_snake_case, non_upper_case_globals, dead_code, clippy::all)]
+    pub type __u64 = u64;
+
 }
 
 /// `.rodata` laid out as in the object: its global variables (static ones are padding).
@@ -54,7 +118,7 @@ pub mod types {
 #[zerocopy(crate = "::bpf_programs::zerocopy")]
 #[repr(C)]
 pub struct Rodata {
-    pub target_tid: u32,
+    pub target_tid: types::__u32,
 }
 
 const _: () = {
@@ -81,7 +145,7 @@ impl RodataView {
     }
 
     /// The current value of `target_tid`.
-    pub fn target_tid(&self) -> u32 {
+    pub fn target_tid(&self) -> types::__u32 {
         self.0.read_field(::core::mem::offset_of!(Rodata, target_tid))
     }
 
@@ -111,9 +175,9 @@ pub struct OpenProg {
 /// The object's maps, each its typed map (key and value types from the object's BTF).
 #[derive(Debug)]
 pub struct Maps {
-    /// `conns` (key `u32`, value `types::conn`)
-    pub conns: ::bpf_programs::maps::HashMap<::bpf_programs::maps::MapData, u32, types::conn>,
-    /// `per_cpu_conns` (key `u32`, value `types::conn`)
+    /// `conns` (key `types::__u32`, value `types::conn`)
+    pub conns: ::bpf_programs::maps::HashMap<::bpf_programs::maps::MapData, types::__u32, types::conn>,
+    /// `per_cpu_conns` (key `types::__u32`, value `types::conn`)
     pub per_cpu_conns: ::bpf_programs::maps::PerCpuArray<::bpf_programs::maps::MapData, types::conn>,
 }
 

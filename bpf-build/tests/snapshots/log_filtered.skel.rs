@@ -14,6 +14,14 @@ pub const NAME: &str = "log_filtered";
 
 /// C types of the object: map keys and values, globals' types and the types named in the build script, `#[repr(C)]` with their size and field offsets checked at compile time.
 pub mod types {
+    /// `typedef __u32`
+    #[allow(non_camel_case_types, non_snake_case, non_upper_case_globals, dead_code, clippy::all)]
+    pub type __u32 = u32;
+
+    /// `typedef __u64`
+    #[allow(non_camel_case_types, non_snake_case, non_upper_case_globals, dead_code, clippy::all)]
+    pub type __u64 = u64;
+
 }
 
 /// `.bss` laid out as in the object: its global variables (static ones are padding).
@@ -21,7 +29,7 @@ pub mod types {
 #[zerocopy(crate = "::bpf_programs::zerocopy")]
 #[repr(C)]
 pub struct Bss {
-    pub bpf_log_dropped: u64,
+    pub bpf_log_dropped: types::__u64,
 }
 
 const _: () = {
@@ -48,12 +56,12 @@ impl BssView {
     }
 
     /// The current value of `bpf_log_dropped`.
-    pub fn bpf_log_dropped(&self) -> u64 {
+    pub fn bpf_log_dropped(&self) -> types::__u64 {
         self.0.read_field(::core::mem::offset_of!(Bss, bpf_log_dropped))
     }
 
     /// Sets `bpf_log_dropped` in the live section.
-    pub fn set_bpf_log_dropped(&mut self, value: u64) -> Result<(), ::bpf_programs::maps::MapError> {
+    pub fn set_bpf_log_dropped(&mut self, value: types::__u64) -> Result<(), ::bpf_programs::maps::MapError> {
         self.0.write_field(::core::mem::offset_of!(Bss, bpf_log_dropped), &value)
     }
 
@@ -64,8 +72,8 @@ impl BssView {
 #[zerocopy(crate = "::bpf_programs::zerocopy")]
 #[repr(C)]
 pub struct Rodata {
-    pub bpf_log_level: u32,
-    pub target_tid: u32,
+    pub bpf_log_level: types::__u32,
+    pub target_tid: types::__u32,
 }
 
 const _: () = {
@@ -93,12 +101,12 @@ impl RodataView {
     }
 
     /// The current value of `bpf_log_level`.
-    pub fn bpf_log_level(&self) -> u32 {
+    pub fn bpf_log_level(&self) -> types::__u32 {
         self.0.read_field(::core::mem::offset_of!(Rodata, bpf_log_level))
     }
 
     /// The current value of `target_tid`.
-    pub fn target_tid(&self) -> u32 {
+    pub fn target_tid(&self) -> types::__u32 {
         self.0.read_field(::core::mem::offset_of!(Rodata, target_tid))
     }
 

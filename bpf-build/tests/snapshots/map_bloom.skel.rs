@@ -14,6 +14,10 @@ pub const NAME: &str = "map_bloom";
 
 /// C types of the object: map keys and values, globals' types and the types named in the build script, `#[repr(C)]` with their size and field offsets checked at compile time.
 pub mod types {
+    /// `typedef __u32`
+    #[allow(non_camel_case_types, non_snake_case, non_upper_case_globals, dead_code, clippy::all)]
+    pub type __u32 = u32;
+
 }
 
 /// `.bss` laid out as in the object: its global variables (static ones are padding).
@@ -21,7 +25,7 @@ pub mod types {
 #[zerocopy(crate = "::bpf_programs::zerocopy")]
 #[repr(C)]
 pub struct Bss {
-    pub bloom_hits: u32,
+    pub bloom_hits: types::__u32,
 }
 
 const _: () = {
@@ -48,12 +52,12 @@ impl BssView {
     }
 
     /// The current value of `bloom_hits`.
-    pub fn bloom_hits(&self) -> u32 {
+    pub fn bloom_hits(&self) -> types::__u32 {
         self.0.read_field(::core::mem::offset_of!(Bss, bloom_hits))
     }
 
     /// Sets `bloom_hits` in the live section.
-    pub fn set_bloom_hits(&mut self, value: u32) -> Result<(), ::bpf_programs::maps::MapError> {
+    pub fn set_bloom_hits(&mut self, value: types::__u32) -> Result<(), ::bpf_programs::maps::MapError> {
         self.0.write_field(::core::mem::offset_of!(Bss, bloom_hits), &value)
     }
 
@@ -83,8 +87,8 @@ pub struct OpenProg {
 /// The object's maps, each its typed map (key and value types from the object's BTF).
 #[derive(Debug)]
 pub struct Maps {
-    /// `seen` (key `[u8; 0]`, value `u32`)
-    pub seen: ::bpf_programs::maps::BloomFilter<::bpf_programs::maps::MapData, u32>,
+    /// `seen` (key `[u8; 0]`, value `types::__u32`)
+    pub seen: ::bpf_programs::maps::BloomFilter<::bpf_programs::maps::MapData, types::__u32>,
 }
 
 /// Map settings applied at load.

@@ -14,6 +14,14 @@ pub const NAME: &str = "map_in_map";
 
 /// C types of the object: map keys and values, globals' types and the types named in the build script, `#[repr(C)]` with their size and field offsets checked at compile time.
 pub mod types {
+    /// `typedef __u32`
+    #[allow(non_camel_case_types, non_snake_case, non_upper_case_globals, dead_code, clippy::all)]
+    pub type __u32 = u32;
+
+    /// `typedef __u64`
+    #[allow(non_camel_case_types, non_snake_case, non_upper_case_globals, dead_code, clippy::all)]
+    pub type __u64 = u64;
+
 }
 
 /// `.bss` laid out as in the object: its global variables (static ones are padding).
@@ -21,9 +29,9 @@ pub mod types {
 #[zerocopy(crate = "::bpf_programs::zerocopy")]
 #[repr(C)]
 pub struct Bss {
-    pub seen_slot0: u64,
-    pub seen_slot1: u64,
-    pub seen_key9: u64,
+    pub seen_slot0: types::__u64,
+    pub seen_slot1: types::__u64,
+    pub seen_key9: types::__u64,
 }
 
 const _: () = {
@@ -52,32 +60,32 @@ impl BssView {
     }
 
     /// The current value of `seen_slot0`.
-    pub fn seen_slot0(&self) -> u64 {
+    pub fn seen_slot0(&self) -> types::__u64 {
         self.0.read_field(::core::mem::offset_of!(Bss, seen_slot0))
     }
 
     /// Sets `seen_slot0` in the live section.
-    pub fn set_seen_slot0(&mut self, value: u64) -> Result<(), ::bpf_programs::maps::MapError> {
+    pub fn set_seen_slot0(&mut self, value: types::__u64) -> Result<(), ::bpf_programs::maps::MapError> {
         self.0.write_field(::core::mem::offset_of!(Bss, seen_slot0), &value)
     }
 
     /// The current value of `seen_slot1`.
-    pub fn seen_slot1(&self) -> u64 {
+    pub fn seen_slot1(&self) -> types::__u64 {
         self.0.read_field(::core::mem::offset_of!(Bss, seen_slot1))
     }
 
     /// Sets `seen_slot1` in the live section.
-    pub fn set_seen_slot1(&mut self, value: u64) -> Result<(), ::bpf_programs::maps::MapError> {
+    pub fn set_seen_slot1(&mut self, value: types::__u64) -> Result<(), ::bpf_programs::maps::MapError> {
         self.0.write_field(::core::mem::offset_of!(Bss, seen_slot1), &value)
     }
 
     /// The current value of `seen_key9`.
-    pub fn seen_key9(&self) -> u64 {
+    pub fn seen_key9(&self) -> types::__u64 {
         self.0.read_field(::core::mem::offset_of!(Bss, seen_key9))
     }
 
     /// Sets `seen_key9` in the live section.
-    pub fn set_seen_key9(&mut self, value: u64) -> Result<(), ::bpf_programs::maps::MapError> {
+    pub fn set_seen_key9(&mut self, value: types::__u64) -> Result<(), ::bpf_programs::maps::MapError> {
         self.0.write_field(::core::mem::offset_of!(Bss, seen_key9), &value)
     }
 
@@ -107,11 +115,11 @@ pub struct OpenProg {
 /// The object's maps, each its typed map (key and value types from the object's BTF).
 #[derive(Debug)]
 pub struct Maps {
-    /// `by_key` (key `u32`, value `[u8; 4]`)
-    pub by_key: ::bpf_programs::maps::HashOfMaps<::bpf_programs::maps::MapData, u32>,
-    /// `first` (key `u32`, value `u64`)
-    pub first: ::bpf_programs::maps::Array<::bpf_programs::maps::MapData, u64>,
-    /// `outer` (key `u32`, value `[u8; 4]`)
+    /// `by_key` (key `types::__u32`, value `[u8; 4]`)
+    pub by_key: ::bpf_programs::maps::HashOfMaps<::bpf_programs::maps::MapData, types::__u32>,
+    /// `first` (key `types::__u32`, value `types::__u64`)
+    pub first: ::bpf_programs::maps::Array<::bpf_programs::maps::MapData, types::__u64>,
+    /// `outer` (key `types::__u32`, value `[u8; 4]`)
     pub outer: ::bpf_programs::maps::ArrayOfMaps<::bpf_programs::maps::MapData>,
 }
 

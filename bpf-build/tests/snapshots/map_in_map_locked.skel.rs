@@ -14,32 +14,49 @@ pub const NAME: &str = "map_in_map_locked";
 
 /// C types of the object: map keys and values, globals' types and the types named in the build script, `#[repr(C)]` with their size and field offsets checked at compile time.
 pub mod types {
+    /// `typedef __u32`
+    #[allow(non_camel_case_types, non_snake_case, non_upper_case_globals, dead_code, clippy::all)]
+    pub type __u32 = u32;
+
+    /// `struct locked_value`, 16 bytes.
+    #[repr(C)]
     #[derive(Clone, Copy, Debug, ::bpf_programs::zerocopy::FromBytes, ::bpf_programs::zerocopy::IntoBytes, ::bpf_programs::zerocopy::Immutable, ::bpf_programs::zerocopy::KnownLayout)]
     #[zerocopy(crate = "::bpf_programs::zerocopy")]
-    #[repr(C)]
-    pub struct bpf_spin_lock {
-        pub val: u32,
-    }
-
-    const _: () = {
-        assert!(::core::mem::size_of::<bpf_spin_lock>() == 4);
-        assert!(::core::mem::offset_of!(bpf_spin_lock, val) == 0);
-    };
-
-    #[derive(Clone, Copy, Debug, ::bpf_programs::zerocopy::FromBytes, ::bpf_programs::zerocopy::IntoBytes, ::bpf_programs::zerocopy::Immutable, ::bpf_programs::zerocopy::KnownLayout)]
-    #[zerocopy(crate = "::bpf_programs::zerocopy")]
-    #[repr(C)]
+    #[allow(non_camel_case_types, non_snake_case, non_upper_case_globals, dead_code, clippy::all)]
     pub struct locked_value {
         pub lock: bpf_spin_lock,
-        pub _pad0: [u8; 4],
-        pub count: u64,
+        pub _pad_1: [u8; 4],
+        pub count: __u64,
     }
+    impl ::core::default::Default for locked_value {
+        fn default() -> Self {
+            <Self as ::bpf_programs::zerocopy::FromZeros>::new_zeroed()
+        }
+    }
+    const _: () = assert!(::core::mem::size_of::<locked_value>() == 16);
+    const _: () = assert!(::core::mem::offset_of!(locked_value, lock) == 0);
+    const _: () = assert!(::core::mem::offset_of!(locked_value, count) == 8);
 
-    const _: () = {
-        assert!(::core::mem::size_of::<locked_value>() == 16);
-        assert!(::core::mem::offset_of!(locked_value, lock) == 0);
-        assert!(::core::mem::offset_of!(locked_value, count) == 8);
-    };
+    /// `struct bpf_spin_lock`, 4 bytes.
+    #[repr(C)]
+    #[derive(Clone, Copy, Debug, ::bpf_programs::zerocopy::FromBytes, ::bpf_programs::zerocopy::IntoBytes, ::bpf_programs::zerocopy::Immutable, ::bpf_programs::zerocopy::KnownLayout)]
+    #[zerocopy(crate = "::bpf_programs::zerocopy")]
+    #[allow(non_camel_case_types, non_snake_case, non_upper_case_globals, dead_code, clippy::all)]
+    pub struct bpf_spin_lock {
+        pub val: __u32,
+    }
+    impl ::core::default::Default for bpf_spin_lock {
+        fn default() -> Self {
+            <Self as ::bpf_programs::zerocopy::FromZeros>::new_zeroed()
+        }
+    }
+    const _: () = assert!(::core::mem::size_of::<bpf_spin_lock>() == 4);
+    const _: () = assert!(::core::mem::offset_of!(bpf_spin_lock, val) == 0);
+
+    /// `typedef __u64`
+    #[allow(non_camel_case_types, non_snake_case, non_upper_case_globals, dead_code, clippy::all)]
+    pub type __u64 = u64;
+
 }
 
 /// The object's programs, each its typed program (loaded by `OpenSkel::load` unless its section starts with `?`); struct_ops programs stay in `Skel::object` and load when their map registers.
@@ -66,9 +83,9 @@ pub struct OpenProg {
 /// The object's maps, each its typed map (key and value types from the object's BTF).
 #[derive(Debug)]
 pub struct Maps {
-    /// `counters` (key `u32`, value `types::locked_value`)
+    /// `counters` (key `types::__u32`, value `types::locked_value`)
     pub counters: ::bpf_programs::maps::Array<::bpf_programs::maps::MapData, types::locked_value>,
-    /// `locked_outer` (key `u32`, value `[u8; 4]`)
+    /// `locked_outer` (key `types::__u32`, value `[u8; 4]`)
     pub locked_outer: ::bpf_programs::maps::ArrayOfMaps<::bpf_programs::maps::MapData>,
 }
 

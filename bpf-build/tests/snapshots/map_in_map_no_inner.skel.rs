@@ -14,6 +14,10 @@ pub const NAME: &str = "map_in_map_no_inner";
 
 /// C types of the object: map keys and values, globals' types and the types named in the build script, `#[repr(C)]` with their size and field offsets checked at compile time.
 pub mod types {
+    /// `typedef __u32`
+    #[allow(non_camel_case_types, non_snake_case, non_upper_case_globals, dead_code, clippy::all)]
+    pub type __u32 = u32;
+
 }
 
 /// The object's programs, each its typed program (loaded by `OpenSkel::load` unless its section starts with `?`); struct_ops programs stay in `Skel::object` and load when their map registers.
@@ -36,7 +40,7 @@ pub struct OpenProg {
 /// The object's maps, each its typed map (key and value types from the object's BTF).
 #[derive(Debug)]
 pub struct Maps {
-    /// `shapeless` (key `u32`, value `u32`)
+    /// `shapeless` (key `types::__u32`, value `types::__u32`)
     pub shapeless: ::bpf_programs::maps::ArrayOfMaps<::bpf_programs::maps::MapData>,
 }
 

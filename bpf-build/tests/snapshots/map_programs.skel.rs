@@ -14,6 +14,18 @@ pub const NAME: &str = "map_programs";
 
 /// C types of the object: map keys and values, globals' types and the types named in the build script, `#[repr(C)]` with their size and field offsets checked at compile time.
 pub mod types {
+    /// `typedef __u32`
+    #[allow(non_camel_case_types, non_snake_case, non_upper_case_globals, dead_code, clippy::all)]
+    pub type __u32 = u32;
+
+    /// `typedef __u64`
+    #[allow(non_camel_case_types, non_snake_case, non_upper_case_globals, dead_code, clippy::all)]
+    pub type __u64 = u64;
+
+    /// `typedef __s64`
+    #[allow(non_camel_case_types, non_snake_case, non_upper_case_globals, dead_code, clippy::all)]
+    pub type __s64 = i64;
+
 }
 
 /// `.bss` laid out as in the object: its global variables (static ones are padding).
@@ -21,10 +33,10 @@ pub mod types {
 #[zerocopy(crate = "::bpf_programs::zerocopy")]
 #[repr(C)]
 pub struct Bss {
-    pub runs: u64,
-    pub input_sum: u64,
-    pub tail_called: u32,
-    pub perf_seq: u32,
+    pub runs: types::__u64,
+    pub input_sum: types::__u64,
+    pub tail_called: types::__u32,
+    pub perf_seq: types::__u32,
 }
 
 const _: () = {
@@ -54,42 +66,42 @@ impl BssView {
     }
 
     /// The current value of `runs`.
-    pub fn runs(&self) -> u64 {
+    pub fn runs(&self) -> types::__u64 {
         self.0.read_field(::core::mem::offset_of!(Bss, runs))
     }
 
     /// Sets `runs` in the live section.
-    pub fn set_runs(&mut self, value: u64) -> Result<(), ::bpf_programs::maps::MapError> {
+    pub fn set_runs(&mut self, value: types::__u64) -> Result<(), ::bpf_programs::maps::MapError> {
         self.0.write_field(::core::mem::offset_of!(Bss, runs), &value)
     }
 
     /// The current value of `input_sum`.
-    pub fn input_sum(&self) -> u64 {
+    pub fn input_sum(&self) -> types::__u64 {
         self.0.read_field(::core::mem::offset_of!(Bss, input_sum))
     }
 
     /// Sets `input_sum` in the live section.
-    pub fn set_input_sum(&mut self, value: u64) -> Result<(), ::bpf_programs::maps::MapError> {
+    pub fn set_input_sum(&mut self, value: types::__u64) -> Result<(), ::bpf_programs::maps::MapError> {
         self.0.write_field(::core::mem::offset_of!(Bss, input_sum), &value)
     }
 
     /// The current value of `tail_called`.
-    pub fn tail_called(&self) -> u32 {
+    pub fn tail_called(&self) -> types::__u32 {
         self.0.read_field(::core::mem::offset_of!(Bss, tail_called))
     }
 
     /// Sets `tail_called` in the live section.
-    pub fn set_tail_called(&mut self, value: u32) -> Result<(), ::bpf_programs::maps::MapError> {
+    pub fn set_tail_called(&mut self, value: types::__u32) -> Result<(), ::bpf_programs::maps::MapError> {
         self.0.write_field(::core::mem::offset_of!(Bss, tail_called), &value)
     }
 
     /// The current value of `perf_seq`.
-    pub fn perf_seq(&self) -> u32 {
+    pub fn perf_seq(&self) -> types::__u32 {
         self.0.read_field(::core::mem::offset_of!(Bss, perf_seq))
     }
 
     /// Sets `perf_seq` in the live section.
-    pub fn set_perf_seq(&mut self, value: u32) -> Result<(), ::bpf_programs::maps::MapError> {
+    pub fn set_perf_seq(&mut self, value: types::__u32) -> Result<(), ::bpf_programs::maps::MapError> {
         self.0.write_field(::core::mem::offset_of!(Bss, perf_seq), &value)
     }
 
@@ -100,9 +112,9 @@ impl BssView {
 #[zerocopy(crate = "::bpf_programs::zerocopy")]
 #[repr(C)]
 pub struct Data {
-    pub scale: u32,
+    pub scale: types::__u32,
     pub _pad0: [u8; 4],
-    pub stack_id: i64,
+    pub stack_id: types::__s64,
 }
 
 const _: () = {
@@ -130,22 +142,22 @@ impl DataView {
     }
 
     /// The current value of `scale`.
-    pub fn scale(&self) -> u32 {
+    pub fn scale(&self) -> types::__u32 {
         self.0.read_field(::core::mem::offset_of!(Data, scale))
     }
 
     /// Sets `scale` in the live section.
-    pub fn set_scale(&mut self, value: u32) -> Result<(), ::bpf_programs::maps::MapError> {
+    pub fn set_scale(&mut self, value: types::__u32) -> Result<(), ::bpf_programs::maps::MapError> {
         self.0.write_field(::core::mem::offset_of!(Data, scale), &value)
     }
 
     /// The current value of `stack_id`.
-    pub fn stack_id(&self) -> i64 {
+    pub fn stack_id(&self) -> types::__s64 {
         self.0.read_field(::core::mem::offset_of!(Data, stack_id))
     }
 
     /// Sets `stack_id` in the live section.
-    pub fn set_stack_id(&mut self, value: i64) -> Result<(), ::bpf_programs::maps::MapError> {
+    pub fn set_stack_id(&mut self, value: types::__s64) -> Result<(), ::bpf_programs::maps::MapError> {
         self.0.write_field(::core::mem::offset_of!(Data, stack_id), &value)
     }
 
@@ -156,7 +168,7 @@ impl DataView {
 #[zerocopy(crate = "::bpf_programs::zerocopy")]
 #[repr(C)]
 pub struct Rodata {
-    pub multiplier: u32,
+    pub multiplier: types::__u32,
 }
 
 const _: () = {
@@ -183,7 +195,7 @@ impl RodataView {
     }
 
     /// The current value of `multiplier`.
-    pub fn multiplier(&self) -> u32 {
+    pub fn multiplier(&self) -> types::__u32 {
         self.0.read_field(::core::mem::offset_of!(Rodata, multiplier))
     }
 
@@ -225,16 +237,16 @@ pub struct OpenProg {
 /// The object's maps, each its typed map (key and value types from the object's BTF).
 #[derive(Debug)]
 pub struct Maps {
-    /// `counts` (key `u32`, value `u64`)
-    pub counts: ::bpf_programs::maps::HashMap<::bpf_programs::maps::MapData, u32, u64>,
-    /// `events_queue` (key `[u8; 0]`, value `u32`)
-    pub events_queue: ::bpf_programs::maps::Queue<::bpf_programs::maps::MapData, u32>,
-    /// `input` (key `u32`, value `u32`)
-    pub input: ::bpf_programs::maps::Array<::bpf_programs::maps::MapData, u32>,
-    /// `jump_table` (key `u32`, value `u32`)
+    /// `counts` (key `types::__u32`, value `types::__u64`)
+    pub counts: ::bpf_programs::maps::HashMap<::bpf_programs::maps::MapData, types::__u32, types::__u64>,
+    /// `events_queue` (key `[u8; 0]`, value `types::__u32`)
+    pub events_queue: ::bpf_programs::maps::Queue<::bpf_programs::maps::MapData, types::__u32>,
+    /// `input` (key `types::__u32`, value `types::__u32`)
+    pub input: ::bpf_programs::maps::Array<::bpf_programs::maps::MapData, types::__u32>,
+    /// `jump_table` (key `types::__u32`, value `types::__u32`)
     pub jump_table: ::bpf_programs::maps::ProgramArray<::bpf_programs::maps::MapData>,
-    /// `percpu_hits` (key `u32`, value `u64`)
-    pub percpu_hits: ::bpf_programs::maps::PerCpuArray<::bpf_programs::maps::MapData, u64>,
+    /// `percpu_hits` (key `types::__u32`, value `types::__u64`)
+    pub percpu_hits: ::bpf_programs::maps::PerCpuArray<::bpf_programs::maps::MapData, types::__u64>,
     /// `perf_events`
     pub perf_events: ::bpf_programs::maps::PerfEventArray<::bpf_programs::maps::MapData>,
     /// `records`

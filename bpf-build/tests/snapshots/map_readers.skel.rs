@@ -14,6 +14,14 @@ pub const NAME: &str = "map_readers";
 
 /// C types of the object: map keys and values, globals' types and the types named in the build script, `#[repr(C)]` with their size and field offsets checked at compile time.
 pub mod types {
+    /// `typedef __u32`
+    #[allow(non_camel_case_types, non_snake_case, non_upper_case_globals, dead_code, clippy::all)]
+    pub type __u32 = u32;
+
+    /// `typedef __u64`
+    #[allow(non_camel_case_types, non_snake_case, non_upper_case_globals, dead_code, clippy::all)]
+    pub type __u64 = u64;
+
 }
 
 /// `.bss` laid out as in the object: its global variables (static ones are padding).
@@ -21,10 +29,10 @@ pub mod types {
 #[zerocopy(crate = "::bpf_programs::zerocopy")]
 #[repr(C)]
 pub struct Bss {
-    pub next_seq: [u32; 64],
-    pub dropped: [u64; 64],
-    pub echoed: u64,
-    pub echo_failed: u64,
+    pub next_seq: [types::__u32; 64],
+    pub dropped: [types::__u64; 64],
+    pub echoed: types::__u64,
+    pub echo_failed: types::__u64,
 }
 
 const _: () = {
@@ -54,42 +62,42 @@ impl BssView {
     }
 
     /// The current value of `next_seq`.
-    pub fn next_seq(&self) -> [u32; 64] {
+    pub fn next_seq(&self) -> [types::__u32; 64] {
         self.0.read_field(::core::mem::offset_of!(Bss, next_seq))
     }
 
     /// Sets `next_seq` in the live section.
-    pub fn set_next_seq(&mut self, value: [u32; 64]) -> Result<(), ::bpf_programs::maps::MapError> {
+    pub fn set_next_seq(&mut self, value: [types::__u32; 64]) -> Result<(), ::bpf_programs::maps::MapError> {
         self.0.write_field(::core::mem::offset_of!(Bss, next_seq), &value)
     }
 
     /// The current value of `dropped`.
-    pub fn dropped(&self) -> [u64; 64] {
+    pub fn dropped(&self) -> [types::__u64; 64] {
         self.0.read_field(::core::mem::offset_of!(Bss, dropped))
     }
 
     /// Sets `dropped` in the live section.
-    pub fn set_dropped(&mut self, value: [u64; 64]) -> Result<(), ::bpf_programs::maps::MapError> {
+    pub fn set_dropped(&mut self, value: [types::__u64; 64]) -> Result<(), ::bpf_programs::maps::MapError> {
         self.0.write_field(::core::mem::offset_of!(Bss, dropped), &value)
     }
 
     /// The current value of `echoed`.
-    pub fn echoed(&self) -> u64 {
+    pub fn echoed(&self) -> types::__u64 {
         self.0.read_field(::core::mem::offset_of!(Bss, echoed))
     }
 
     /// Sets `echoed` in the live section.
-    pub fn set_echoed(&mut self, value: u64) -> Result<(), ::bpf_programs::maps::MapError> {
+    pub fn set_echoed(&mut self, value: types::__u64) -> Result<(), ::bpf_programs::maps::MapError> {
         self.0.write_field(::core::mem::offset_of!(Bss, echoed), &value)
     }
 
     /// The current value of `echo_failed`.
-    pub fn echo_failed(&self) -> u64 {
+    pub fn echo_failed(&self) -> types::__u64 {
         self.0.read_field(::core::mem::offset_of!(Bss, echo_failed))
     }
 
     /// Sets `echo_failed` in the live section.
-    pub fn set_echo_failed(&mut self, value: u64) -> Result<(), ::bpf_programs::maps::MapError> {
+    pub fn set_echo_failed(&mut self, value: types::__u64) -> Result<(), ::bpf_programs::maps::MapError> {
         self.0.write_field(::core::mem::offset_of!(Bss, echo_failed), &value)
     }
 

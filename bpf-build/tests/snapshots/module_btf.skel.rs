@@ -14,6 +14,14 @@ pub const NAME: &str = "module_btf";
 
 /// C types of the object: map keys and values, globals' types and the types named in the build script, `#[repr(C)]` with their size and field offsets checked at compile time.
 pub mod types {
+    /// `typedef __u64`
+    #[allow(non_camel_case_types, non_snake_case, non_upper_case_globals, dead_code, clippy::all)]
+    pub type __u64 = u64;
+
+    /// `typedef __s64`
+    #[allow(non_camel_case_types, non_snake_case, non_upper_case_globals, dead_code, clippy::all)]
+    pub type __s64 = i64;
+
 }
 
 /// `.bss` laid out as in the object: its global variables (static ones are padding).
@@ -21,12 +29,12 @@ pub mod types {
 #[zerocopy(crate = "::bpf_programs::zerocopy")]
 #[repr(C)]
 pub struct Bss {
-    pub veth_priv_exists: u64,
-    pub veth_priv_size: u64,
-    pub veth_dropped_offset: u64,
-    pub missing_type_exists: u64,
-    pub ct_lookups: u64,
-    pub veth_opens: u64,
+    pub veth_priv_exists: types::__u64,
+    pub veth_priv_size: types::__u64,
+    pub veth_dropped_offset: types::__u64,
+    pub missing_type_exists: types::__u64,
+    pub ct_lookups: types::__u64,
+    pub veth_opens: types::__u64,
 }
 
 const _: () = {
@@ -58,62 +66,62 @@ impl BssView {
     }
 
     /// The current value of `veth_priv_exists`.
-    pub fn veth_priv_exists(&self) -> u64 {
+    pub fn veth_priv_exists(&self) -> types::__u64 {
         self.0.read_field(::core::mem::offset_of!(Bss, veth_priv_exists))
     }
 
     /// Sets `veth_priv_exists` in the live section.
-    pub fn set_veth_priv_exists(&mut self, value: u64) -> Result<(), ::bpf_programs::maps::MapError> {
+    pub fn set_veth_priv_exists(&mut self, value: types::__u64) -> Result<(), ::bpf_programs::maps::MapError> {
         self.0.write_field(::core::mem::offset_of!(Bss, veth_priv_exists), &value)
     }
 
     /// The current value of `veth_priv_size`.
-    pub fn veth_priv_size(&self) -> u64 {
+    pub fn veth_priv_size(&self) -> types::__u64 {
         self.0.read_field(::core::mem::offset_of!(Bss, veth_priv_size))
     }
 
     /// Sets `veth_priv_size` in the live section.
-    pub fn set_veth_priv_size(&mut self, value: u64) -> Result<(), ::bpf_programs::maps::MapError> {
+    pub fn set_veth_priv_size(&mut self, value: types::__u64) -> Result<(), ::bpf_programs::maps::MapError> {
         self.0.write_field(::core::mem::offset_of!(Bss, veth_priv_size), &value)
     }
 
     /// The current value of `veth_dropped_offset`.
-    pub fn veth_dropped_offset(&self) -> u64 {
+    pub fn veth_dropped_offset(&self) -> types::__u64 {
         self.0.read_field(::core::mem::offset_of!(Bss, veth_dropped_offset))
     }
 
     /// Sets `veth_dropped_offset` in the live section.
-    pub fn set_veth_dropped_offset(&mut self, value: u64) -> Result<(), ::bpf_programs::maps::MapError> {
+    pub fn set_veth_dropped_offset(&mut self, value: types::__u64) -> Result<(), ::bpf_programs::maps::MapError> {
         self.0.write_field(::core::mem::offset_of!(Bss, veth_dropped_offset), &value)
     }
 
     /// The current value of `missing_type_exists`.
-    pub fn missing_type_exists(&self) -> u64 {
+    pub fn missing_type_exists(&self) -> types::__u64 {
         self.0.read_field(::core::mem::offset_of!(Bss, missing_type_exists))
     }
 
     /// Sets `missing_type_exists` in the live section.
-    pub fn set_missing_type_exists(&mut self, value: u64) -> Result<(), ::bpf_programs::maps::MapError> {
+    pub fn set_missing_type_exists(&mut self, value: types::__u64) -> Result<(), ::bpf_programs::maps::MapError> {
         self.0.write_field(::core::mem::offset_of!(Bss, missing_type_exists), &value)
     }
 
     /// The current value of `ct_lookups`.
-    pub fn ct_lookups(&self) -> u64 {
+    pub fn ct_lookups(&self) -> types::__u64 {
         self.0.read_field(::core::mem::offset_of!(Bss, ct_lookups))
     }
 
     /// Sets `ct_lookups` in the live section.
-    pub fn set_ct_lookups(&mut self, value: u64) -> Result<(), ::bpf_programs::maps::MapError> {
+    pub fn set_ct_lookups(&mut self, value: types::__u64) -> Result<(), ::bpf_programs::maps::MapError> {
         self.0.write_field(::core::mem::offset_of!(Bss, ct_lookups), &value)
     }
 
     /// The current value of `veth_opens`.
-    pub fn veth_opens(&self) -> u64 {
+    pub fn veth_opens(&self) -> types::__u64 {
         self.0.read_field(::core::mem::offset_of!(Bss, veth_opens))
     }
 
     /// Sets `veth_opens` in the live section.
-    pub fn set_veth_opens(&mut self, value: u64) -> Result<(), ::bpf_programs::maps::MapError> {
+    pub fn set_veth_opens(&mut self, value: types::__u64) -> Result<(), ::bpf_programs::maps::MapError> {
         self.0.write_field(::core::mem::offset_of!(Bss, veth_opens), &value)
     }
 
@@ -124,7 +132,7 @@ impl BssView {
 #[zerocopy(crate = "::bpf_programs::zerocopy")]
 #[repr(C)]
 pub struct Data {
-    pub ct_lookup_error: i64,
+    pub ct_lookup_error: types::__s64,
 }
 
 const _: () = {
@@ -151,12 +159,12 @@ impl DataView {
     }
 
     /// The current value of `ct_lookup_error`.
-    pub fn ct_lookup_error(&self) -> i64 {
+    pub fn ct_lookup_error(&self) -> types::__s64 {
         self.0.read_field(::core::mem::offset_of!(Data, ct_lookup_error))
     }
 
     /// Sets `ct_lookup_error` in the live section.
-    pub fn set_ct_lookup_error(&mut self, value: i64) -> Result<(), ::bpf_programs::maps::MapError> {
+    pub fn set_ct_lookup_error(&mut self, value: types::__s64) -> Result<(), ::bpf_programs::maps::MapError> {
         self.0.write_field(::core::mem::offset_of!(Data, ct_lookup_error), &value)
     }
 

@@ -14,6 +14,14 @@ pub const NAME: &str = "net_lirc";
 
 /// C types of the object: map keys and values, globals' types and the types named in the build script, `#[repr(C)]` with their size and field offsets checked at compile time.
 pub mod types {
+    /// `typedef __u32`
+    #[allow(non_camel_case_types, non_snake_case, non_upper_case_globals, dead_code, clippy::all)]
+    pub type __u32 = u32;
+
+    /// `typedef __u64`
+    #[allow(non_camel_case_types, non_snake_case, non_upper_case_globals, dead_code, clippy::all)]
+    pub type __u64 = u64;
+
 }
 
 /// `.bss` laid out as in the object: its global variables (static ones are padding).
@@ -21,9 +29,9 @@ pub mod types {
 #[zerocopy(crate = "::bpf_programs::zerocopy")]
 #[repr(C)]
 pub struct Bss {
-    pub samples: u64,
-    pub pulses: u64,
-    pub keydowns: u64,
+    pub samples: types::__u64,
+    pub pulses: types::__u64,
+    pub keydowns: types::__u64,
 }
 
 const _: () = {
@@ -52,32 +60,32 @@ impl BssView {
     }
 
     /// The current value of `samples`.
-    pub fn samples(&self) -> u64 {
+    pub fn samples(&self) -> types::__u64 {
         self.0.read_field(::core::mem::offset_of!(Bss, samples))
     }
 
     /// Sets `samples` in the live section.
-    pub fn set_samples(&mut self, value: u64) -> Result<(), ::bpf_programs::maps::MapError> {
+    pub fn set_samples(&mut self, value: types::__u64) -> Result<(), ::bpf_programs::maps::MapError> {
         self.0.write_field(::core::mem::offset_of!(Bss, samples), &value)
     }
 
     /// The current value of `pulses`.
-    pub fn pulses(&self) -> u64 {
+    pub fn pulses(&self) -> types::__u64 {
         self.0.read_field(::core::mem::offset_of!(Bss, pulses))
     }
 
     /// Sets `pulses` in the live section.
-    pub fn set_pulses(&mut self, value: u64) -> Result<(), ::bpf_programs::maps::MapError> {
+    pub fn set_pulses(&mut self, value: types::__u64) -> Result<(), ::bpf_programs::maps::MapError> {
         self.0.write_field(::core::mem::offset_of!(Bss, pulses), &value)
     }
 
     /// The current value of `keydowns`.
-    pub fn keydowns(&self) -> u64 {
+    pub fn keydowns(&self) -> types::__u64 {
         self.0.read_field(::core::mem::offset_of!(Bss, keydowns))
     }
 
     /// Sets `keydowns` in the live section.
-    pub fn set_keydowns(&mut self, value: u64) -> Result<(), ::bpf_programs::maps::MapError> {
+    pub fn set_keydowns(&mut self, value: types::__u64) -> Result<(), ::bpf_programs::maps::MapError> {
         self.0.write_field(::core::mem::offset_of!(Bss, keydowns), &value)
     }
 
@@ -88,7 +96,7 @@ impl BssView {
 #[zerocopy(crate = "::bpf_programs::zerocopy")]
 #[repr(C)]
 pub struct Rodata {
-    pub target_tid: u32,
+    pub target_tid: types::__u32,
 }
 
 const _: () = {
@@ -115,7 +123,7 @@ impl RodataView {
     }
 
     /// The current value of `target_tid`.
-    pub fn target_tid(&self) -> u32 {
+    pub fn target_tid(&self) -> types::__u32 {
         self.0.read_field(::core::mem::offset_of!(Rodata, target_tid))
     }
 
@@ -145,8 +153,8 @@ pub struct OpenProg {
 /// The object's maps, each its typed map (key and value types from the object's BTF).
 #[derive(Debug)]
 pub struct Maps {
-    /// `hits` (key `u32`, value `u64`)
-    pub hits: ::bpf_programs::maps::HashMap<::bpf_programs::maps::MapData, u32, u64>,
+    /// `hits` (key `types::__u32`, value `types::__u64`)
+    pub hits: ::bpf_programs::maps::HashMap<::bpf_programs::maps::MapData, types::__u32, types::__u64>,
 }
 
 /// Map settings applied at load.

@@ -14,6 +14,14 @@ pub const NAME: &str = "net_netkit";
 
 /// C types of the object: map keys and values, globals' types and the types named in the build script, `#[repr(C)]` with their size and field offsets checked at compile time.
 pub mod types {
+    /// `typedef __u16`
+    #[allow(non_camel_case_types, non_snake_case, non_upper_case_globals, dead_code, clippy::all)]
+    pub type __u16 = u16;
+
+    /// `typedef __u64`
+    #[allow(non_camel_case_types, non_snake_case, non_upper_case_globals, dead_code, clippy::all)]
+    pub type __u64 = u64;
+
 }
 
 /// `.bss` laid out as in the object: its global variables (static ones are padding).
@@ -21,8 +29,8 @@ pub mod types {
 #[zerocopy(crate = "::bpf_programs::zerocopy")]
 #[repr(C)]
 pub struct Bss {
-    pub primary_hits: u64,
-    pub peer_hits: u64,
+    pub primary_hits: types::__u64,
+    pub peer_hits: types::__u64,
 }
 
 const _: () = {
@@ -50,22 +58,22 @@ impl BssView {
     }
 
     /// The current value of `primary_hits`.
-    pub fn primary_hits(&self) -> u64 {
+    pub fn primary_hits(&self) -> types::__u64 {
         self.0.read_field(::core::mem::offset_of!(Bss, primary_hits))
     }
 
     /// Sets `primary_hits` in the live section.
-    pub fn set_primary_hits(&mut self, value: u64) -> Result<(), ::bpf_programs::maps::MapError> {
+    pub fn set_primary_hits(&mut self, value: types::__u64) -> Result<(), ::bpf_programs::maps::MapError> {
         self.0.write_field(::core::mem::offset_of!(Bss, primary_hits), &value)
     }
 
     /// The current value of `peer_hits`.
-    pub fn peer_hits(&self) -> u64 {
+    pub fn peer_hits(&self) -> types::__u64 {
         self.0.read_field(::core::mem::offset_of!(Bss, peer_hits))
     }
 
     /// Sets `peer_hits` in the live section.
-    pub fn set_peer_hits(&mut self, value: u64) -> Result<(), ::bpf_programs::maps::MapError> {
+    pub fn set_peer_hits(&mut self, value: types::__u64) -> Result<(), ::bpf_programs::maps::MapError> {
         self.0.write_field(::core::mem::offset_of!(Bss, peer_hits), &value)
     }
 
@@ -76,7 +84,7 @@ impl BssView {
 #[zerocopy(crate = "::bpf_programs::zerocopy")]
 #[repr(C)]
 pub struct Rodata {
-    pub target_port: u16,
+    pub target_port: types::__u16,
 }
 
 const _: () = {
@@ -103,7 +111,7 @@ impl RodataView {
     }
 
     /// The current value of `target_port`.
-    pub fn target_port(&self) -> u16 {
+    pub fn target_port(&self) -> types::__u16 {
         self.0.read_field(::core::mem::offset_of!(Rodata, target_port))
     }
 

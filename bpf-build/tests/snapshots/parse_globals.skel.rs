@@ -14,6 +14,14 @@ pub const NAME: &str = "parse_globals";
 
 /// C types of the object: map keys and values, globals' types and the types named in the build script, `#[repr(C)]` with their size and field offsets checked at compile time.
 pub mod types {
+    /// `typedef __u32`
+    #[allow(non_camel_case_types, non_snake_case, non_upper_case_globals, dead_code, clippy::all)]
+    pub type __u32 = u32;
+
+    /// `typedef __u64`
+    #[allow(non_camel_case_types, non_snake_case, non_upper_case_globals, dead_code, clippy::all)]
+    pub type __u64 = u64;
+
 }
 
 /// `.bss` laid out as in the object: its global variables (static ones are padding).
@@ -21,8 +29,8 @@ pub mod types {
 #[zerocopy(crate = "::bpf_programs::zerocopy")]
 #[repr(C)]
 pub struct Bss {
-    pub hits: u64,
-    pub big_table: [u64; 8],
+    pub hits: types::__u64,
+    pub big_table: [types::__u64; 8],
 }
 
 const _: () = {
@@ -50,22 +58,22 @@ impl BssView {
     }
 
     /// The current value of `hits`.
-    pub fn hits(&self) -> u64 {
+    pub fn hits(&self) -> types::__u64 {
         self.0.read_field(::core::mem::offset_of!(Bss, hits))
     }
 
     /// Sets `hits` in the live section.
-    pub fn set_hits(&mut self, value: u64) -> Result<(), ::bpf_programs::maps::MapError> {
+    pub fn set_hits(&mut self, value: types::__u64) -> Result<(), ::bpf_programs::maps::MapError> {
         self.0.write_field(::core::mem::offset_of!(Bss, hits), &value)
     }
 
     /// The current value of `big_table`.
-    pub fn big_table(&self) -> [u64; 8] {
+    pub fn big_table(&self) -> [types::__u64; 8] {
         self.0.read_field(::core::mem::offset_of!(Bss, big_table))
     }
 
     /// Sets `big_table` in the live section.
-    pub fn set_big_table(&mut self, value: [u64; 8]) -> Result<(), ::bpf_programs::maps::MapError> {
+    pub fn set_big_table(&mut self, value: [types::__u64; 8]) -> Result<(), ::bpf_programs::maps::MapError> {
         self.0.write_field(::core::mem::offset_of!(Bss, big_table), &value)
     }
 
@@ -163,9 +171,9 @@ impl DataCustomView {
 #[zerocopy(crate = "::bpf_programs::zerocopy")]
 #[repr(C)]
 pub struct Rodata {
-    pub threshold: u32,
+    pub threshold: types::__u32,
     pub _pad0: [u8; 4],
-    pub magic: u64,
+    pub magic: types::__u64,
 }
 
 const _: () = {
@@ -193,12 +201,12 @@ impl RodataView {
     }
 
     /// The current value of `threshold`.
-    pub fn threshold(&self) -> u32 {
+    pub fn threshold(&self) -> types::__u32 {
         self.0.read_field(::core::mem::offset_of!(Rodata, threshold))
     }
 
     /// The current value of `magic`.
-    pub fn magic(&self) -> u64 {
+    pub fn magic(&self) -> types::__u64 {
         self.0.read_field(::core::mem::offset_of!(Rodata, magic))
     }
 

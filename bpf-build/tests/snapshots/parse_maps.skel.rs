@@ -14,22 +14,35 @@ pub const NAME: &str = "parse_maps";
 
 /// C types of the object: map keys and values, globals' types and the types named in the build script, `#[repr(C)]` with their size and field offsets checked at compile time.
 pub mod types {
+    /// `typedef __u32`
+    #[allow(non_camel_case_types, non_snake_case, non_upper_case_globals, dead_code, clippy::all)]
+    pub type __u32 = u32;
+
+    /// `struct value_t`, 24 bytes.
+    #[repr(C)]
     #[derive(Clone, Copy, Debug, ::bpf_programs::zerocopy::FromBytes, ::bpf_programs::zerocopy::IntoBytes, ::bpf_programs::zerocopy::Immutable, ::bpf_programs::zerocopy::KnownLayout)]
     #[zerocopy(crate = "::bpf_programs::zerocopy")]
-    #[repr(C)]
+    #[allow(non_camel_case_types, non_snake_case, non_upper_case_globals, dead_code, clippy::all)]
     pub struct value_t {
-        pub packets: u64,
-        pub bytes: u64,
-        pub flags: u32,
-        pub _pad0: [u8; 4],
+        pub packets: __u64,
+        pub bytes: __u64,
+        pub flags: __u32,
+        pub _pad_1: [u8; 4],
     }
+    impl ::core::default::Default for value_t {
+        fn default() -> Self {
+            <Self as ::bpf_programs::zerocopy::FromZeros>::new_zeroed()
+        }
+    }
+    const _: () = assert!(::core::mem::size_of::<value_t>() == 24);
+    const _: () = assert!(::core::mem::offset_of!(value_t, packets) == 0);
+    const _: () = assert!(::core::mem::offset_of!(value_t, bytes) == 8);
+    const _: () = assert!(::core::mem::offset_of!(value_t, flags) == 16);
 
-    const _: () = {
-        assert!(::core::mem::size_of::<value_t>() == 24);
-        assert!(::core::mem::offset_of!(value_t, packets) == 0);
-        assert!(::core::mem::offset_of!(value_t, bytes) == 8);
-        assert!(::core::mem::offset_of!(value_t, flags) == 16);
-    };
+    /// `typedef __u64`
+    #[allow(non_camel_case_types, non_snake_case, non_upper_case_globals, dead_code, clippy::all)]
+    pub type __u64 = u64;
+
 }
 
 /// The object's programs, each its typed program (loaded by `OpenSkel::load` unless its section starts with `?`); struct_ops programs stay in `Skel::object` and load when their map registers.
@@ -64,23 +77,23 @@ pub struct OpenProg {
 /// The object's maps, each its typed map (key and value types from the object's BTF).
 #[derive(Debug)]
 pub struct Maps {
-    /// `bloom` (key `[u8; 0]`, value `u64`)
-    pub bloom: ::bpf_programs::maps::BloomFilter<::bpf_programs::maps::MapData, u64>,
-    /// `btf_hash` (key `u32`, value `types::value_t`)
-    pub btf_hash: ::bpf_programs::maps::HashMap<::bpf_programs::maps::MapData, u32, types::value_t>,
+    /// `bloom` (key `[u8; 0]`, value `types::__u64`)
+    pub bloom: ::bpf_programs::maps::BloomFilter<::bpf_programs::maps::MapData, types::__u64>,
+    /// `btf_hash` (key `types::__u32`, value `types::value_t`)
+    pub btf_hash: ::bpf_programs::maps::HashMap<::bpf_programs::maps::MapData, types::__u32, types::value_t>,
     /// `events`
     pub events: ::bpf_programs::maps::RingBuf<::bpf_programs::maps::MapData>,
-    /// `inner_a` (key `u32`, value `u32`)
-    pub inner_a: ::bpf_programs::maps::Array<::bpf_programs::maps::MapData, u32>,
-    /// `inner_b` (key `u32`, value `u32`)
-    pub inner_b: ::bpf_programs::maps::Array<::bpf_programs::maps::MapData, u32>,
-    /// `jump_table` (key `u32`, value `[u8; 4]`)
+    /// `inner_a` (key `types::__u32`, value `types::__u32`)
+    pub inner_a: ::bpf_programs::maps::Array<::bpf_programs::maps::MapData, types::__u32>,
+    /// `inner_b` (key `types::__u32`, value `types::__u32`)
+    pub inner_b: ::bpf_programs::maps::Array<::bpf_programs::maps::MapData, types::__u32>,
+    /// `jump_table` (key `types::__u32`, value `[u8; 4]`)
     pub jump_table: ::bpf_programs::maps::ProgramArray<::bpf_programs::maps::MapData>,
     /// `legacy_array` (key `[u8; 4]`, value `[u8; 16]`)
     pub legacy_array: ::bpf_programs::maps::Array<::bpf_programs::maps::MapData, [u8; 16]>,
     /// `legacy_hash` (key `[u8; 4]`, value `[u8; 8]`)
     pub legacy_hash: ::bpf_programs::maps::HashMap<::bpf_programs::maps::MapData, [u8; 4], [u8; 8]>,
-    /// `outer` (key `u32`, value `[u8; 4]`)
+    /// `outer` (key `types::__u32`, value `[u8; 4]`)
     pub outer: ::bpf_programs::maps::ArrayOfMaps<::bpf_programs::maps::MapData>,
     /// `sized_array` (key `[u8; 4]`, value `[u8; 8]`)
     pub sized_array: ::bpf_programs::maps::PerCpuArray<::bpf_programs::maps::MapData, [u8; 8]>,

@@ -14,6 +14,14 @@ pub const NAME: &str = "prog_extension";
 
 /// C types of the object: map keys and values, globals' types and the types named in the build script, `#[repr(C)]` with their size and field offsets checked at compile time.
 pub mod types {
+    /// `typedef __u64`
+    #[allow(non_camel_case_types, non_snake_case, non_upper_case_globals, dead_code, clippy::all)]
+    pub type __u64 = u64;
+
+    /// `typedef __u32`
+    #[allow(non_camel_case_types, non_snake_case, non_upper_case_globals, dead_code, clippy::all)]
+    pub type __u32 = u32;
+
 }
 
 /// `.bss` laid out as in the object: its global variables (static ones are padding).
@@ -21,8 +29,8 @@ pub mod types {
 #[zerocopy(crate = "::bpf_programs::zerocopy")]
 #[repr(C, packed)]
 pub struct Bss {
-    pub traced_calls: u64,
-    pub traced_last_x: u32,
+    pub traced_calls: types::__u64,
+    pub traced_last_x: types::__u32,
 }
 
 const _: () = {
@@ -50,22 +58,22 @@ impl BssView {
     }
 
     /// The current value of `traced_calls`.
-    pub fn traced_calls(&self) -> u64 {
+    pub fn traced_calls(&self) -> types::__u64 {
         self.0.read_field(::core::mem::offset_of!(Bss, traced_calls))
     }
 
     /// Sets `traced_calls` in the live section.
-    pub fn set_traced_calls(&mut self, value: u64) -> Result<(), ::bpf_programs::maps::MapError> {
+    pub fn set_traced_calls(&mut self, value: types::__u64) -> Result<(), ::bpf_programs::maps::MapError> {
         self.0.write_field(::core::mem::offset_of!(Bss, traced_calls), &value)
     }
 
     /// The current value of `traced_last_x`.
-    pub fn traced_last_x(&self) -> u32 {
+    pub fn traced_last_x(&self) -> types::__u32 {
         self.0.read_field(::core::mem::offset_of!(Bss, traced_last_x))
     }
 
     /// Sets `traced_last_x` in the live section.
-    pub fn set_traced_last_x(&mut self, value: u32) -> Result<(), ::bpf_programs::maps::MapError> {
+    pub fn set_traced_last_x(&mut self, value: types::__u32) -> Result<(), ::bpf_programs::maps::MapError> {
         self.0.write_field(::core::mem::offset_of!(Bss, traced_last_x), &value)
     }
 

@@ -14,6 +14,14 @@ pub const NAME: &str = "prog_loader";
 
 /// C types of the object: map keys and values, globals' types and the types named in the build script, `#[repr(C)]` with their size and field offsets checked at compile time.
 pub mod types {
+    /// `typedef __u32`
+    #[allow(non_camel_case_types, non_snake_case, non_upper_case_globals, dead_code, clippy::all)]
+    pub type __u32 = u32;
+
+    /// `typedef __u64`
+    #[allow(non_camel_case_types, non_snake_case, non_upper_case_globals, dead_code, clippy::all)]
+    pub type __u64 = u64;
+
 }
 
 /// `.bss` laid out as in the object: its global variables (static ones are padding).
@@ -21,7 +29,7 @@ pub mod types {
 #[zerocopy(crate = "::bpf_programs::zerocopy")]
 #[repr(C)]
 pub struct Bss {
-    pub bss_result: u64,
+    pub bss_result: types::__u64,
 }
 
 const _: () = {
@@ -48,12 +56,12 @@ impl BssView {
     }
 
     /// The current value of `bss_result`.
-    pub fn bss_result(&self) -> u64 {
+    pub fn bss_result(&self) -> types::__u64 {
         self.0.read_field(::core::mem::offset_of!(Bss, bss_result))
     }
 
     /// Sets `bss_result` in the live section.
-    pub fn set_bss_result(&mut self, value: u64) -> Result<(), ::bpf_programs::maps::MapError> {
+    pub fn set_bss_result(&mut self, value: types::__u64) -> Result<(), ::bpf_programs::maps::MapError> {
         self.0.write_field(::core::mem::offset_of!(Bss, bss_result), &value)
     }
 
@@ -64,7 +72,7 @@ impl BssView {
 #[zerocopy(crate = "::bpf_programs::zerocopy")]
 #[repr(C)]
 pub struct Rodata {
-    pub rodata_constant: u64,
+    pub rodata_constant: types::__u64,
 }
 
 const _: () = {
@@ -91,7 +99,7 @@ impl RodataView {
     }
 
     /// The current value of `rodata_constant`.
-    pub fn rodata_constant(&self) -> u64 {
+    pub fn rodata_constant(&self) -> types::__u64 {
         self.0.read_field(::core::mem::offset_of!(Rodata, rodata_constant))
     }
 
@@ -149,14 +157,14 @@ pub struct OpenProg {
 /// The object's maps, each its typed map (key and value types from the object's BTF).
 #[derive(Debug)]
 pub struct Maps {
-    /// `inner_a` (key `u32`, value `u64`)
-    pub inner_a: ::bpf_programs::maps::Array<::bpf_programs::maps::MapData, u64>,
-    /// `jump_table` (key `u32`, value `[u8; 4]`)
+    /// `inner_a` (key `types::__u32`, value `types::__u64`)
+    pub inner_a: ::bpf_programs::maps::Array<::bpf_programs::maps::MapData, types::__u64>,
+    /// `jump_table` (key `types::__u32`, value `[u8; 4]`)
     pub jump_table: ::bpf_programs::maps::ProgramArray<::bpf_programs::maps::MapData>,
-    /// `outer` (key `u32`, value `[u8; 4]`)
+    /// `outer` (key `types::__u32`, value `[u8; 4]`)
     pub outer: ::bpf_programs::maps::ArrayOfMaps<::bpf_programs::maps::MapData>,
-    /// `pinned_counts` (key `u32`, value `u64`)
-    pub pinned_counts: ::bpf_programs::maps::HashMap<::bpf_programs::maps::MapData, u32, u64>,
+    /// `pinned_counts` (key `types::__u32`, value `types::__u64`)
+    pub pinned_counts: ::bpf_programs::maps::HashMap<::bpf_programs::maps::MapData, types::__u32, types::__u64>,
 }
 
 /// Map settings applied at load.

@@ -14,6 +14,14 @@ pub const NAME: &str = "prog_uprobe";
 
 /// C types of the object: map keys and values, globals' types and the types named in the build script, `#[repr(C)]` with their size and field offsets checked at compile time.
 pub mod types {
+    /// `typedef __u32`
+    #[allow(non_camel_case_types, non_snake_case, non_upper_case_globals, dead_code, clippy::all)]
+    pub type __u32 = u32;
+
+    /// `typedef __u64`
+    #[allow(non_camel_case_types, non_snake_case, non_upper_case_globals, dead_code, clippy::all)]
+    pub type __u64 = u64;
+
 }
 
 /// `.rodata` laid out as in the object: its global variables (static ones are padding).
@@ -21,7 +29,7 @@ pub mod types {
 #[zerocopy(crate = "::bpf_programs::zerocopy")]
 #[repr(C)]
 pub struct Rodata {
-    pub target_tid: u32,
+    pub target_tid: types::__u32,
 }
 
 const _: () = {
@@ -48,7 +56,7 @@ impl RodataView {
     }
 
     /// The current value of `target_tid`.
-    pub fn target_tid(&self) -> u32 {
+    pub fn target_tid(&self) -> types::__u32 {
         self.0.read_field(::core::mem::offset_of!(Rodata, target_tid))
     }
 
@@ -94,8 +102,8 @@ pub struct OpenProg {
 /// The object's maps, each its typed map (key and value types from the object's BTF).
 #[derive(Debug)]
 pub struct Maps {
-    /// `hits` (key `u32`, value `u64`)
-    pub hits: ::bpf_programs::maps::HashMap<::bpf_programs::maps::MapData, u32, u64>,
+    /// `hits` (key `types::__u32`, value `types::__u64`)
+    pub hits: ::bpf_programs::maps::HashMap<::bpf_programs::maps::MapData, types::__u32, types::__u64>,
 }
 
 /// Map settings applied at load.

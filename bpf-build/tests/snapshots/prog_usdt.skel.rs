@@ -14,53 +14,87 @@ pub const NAME: &str = "prog_usdt";
 
 /// C types of the object: map keys and values, globals' types and the types named in the build script, `#[repr(C)]` with their size and field offsets checked at compile time.
 pub mod types {
+    /// `struct __bpf_usdt_spec`, 208 bytes.
+    #[repr(C)]
     #[derive(Clone, Copy, Debug, ::bpf_programs::zerocopy::FromBytes, ::bpf_programs::zerocopy::IntoBytes, ::bpf_programs::zerocopy::Immutable, ::bpf_programs::zerocopy::KnownLayout)]
     #[zerocopy(crate = "::bpf_programs::zerocopy")]
+    #[allow(non_camel_case_types, non_snake_case, non_upper_case_globals, dead_code, clippy::all)]
+    pub struct __bpf_usdt_spec {
+        pub args: [__bpf_usdt_arg_spec; 12],
+        pub usdt_cookie: __u64,
+        pub arg_cnt: i16,
+        pub _pad_1: [u8; 6],
+    }
+    impl ::core::default::Default for __bpf_usdt_spec {
+        fn default() -> Self {
+            <Self as ::bpf_programs::zerocopy::FromZeros>::new_zeroed()
+        }
+    }
+    const _: () = assert!(::core::mem::size_of::<__bpf_usdt_spec>() == 208);
+    const _: () = assert!(::core::mem::offset_of!(__bpf_usdt_spec, args) == 0);
+    const _: () = assert!(::core::mem::offset_of!(__bpf_usdt_spec, usdt_cookie) == 192);
+    const _: () = assert!(::core::mem::offset_of!(__bpf_usdt_spec, arg_cnt) == 200);
+
+    /// `typedef __u32`
+    #[allow(non_camel_case_types, non_snake_case, non_upper_case_globals, dead_code, clippy::all)]
+    pub type __u32 = u32;
+
+    /// `typedef __u64`
+    #[allow(non_camel_case_types, non_snake_case, non_upper_case_globals, dead_code, clippy::all)]
+    pub type __u64 = u64;
+
+    /// `struct __bpf_usdt_arg_spec`, 16 bytes.
     #[repr(C)]
+    #[derive(Clone, Copy, Debug, ::bpf_programs::zerocopy::FromBytes, ::bpf_programs::zerocopy::IntoBytes, ::bpf_programs::zerocopy::Immutable, ::bpf_programs::zerocopy::KnownLayout)]
+    #[zerocopy(crate = "::bpf_programs::zerocopy")]
+    #[allow(non_camel_case_types, non_snake_case, non_upper_case_globals, dead_code, clippy::all)]
     pub struct __bpf_usdt_arg_spec {
-        pub val_off: u64,
+        pub val_off: __u64,
         pub arg_type: __bpf_usdt_arg_type,
         pub reg_off: i16,
         pub arg_signed: u8,
         pub arg_bitshift: u8,
     }
+    impl ::core::default::Default for __bpf_usdt_arg_spec {
+        fn default() -> Self {
+            <Self as ::bpf_programs::zerocopy::FromZeros>::new_zeroed()
+        }
+    }
+    const _: () = assert!(::core::mem::size_of::<__bpf_usdt_arg_spec>() == 16);
+    const _: () = assert!(::core::mem::offset_of!(__bpf_usdt_arg_spec, val_off) == 0);
+    const _: () = assert!(::core::mem::offset_of!(__bpf_usdt_arg_spec, arg_type) == 8);
+    const _: () = assert!(::core::mem::offset_of!(__bpf_usdt_arg_spec, reg_off) == 12);
+    const _: () = assert!(::core::mem::offset_of!(__bpf_usdt_arg_spec, arg_signed) == 14);
+    const _: () = assert!(::core::mem::offset_of!(__bpf_usdt_arg_spec, arg_bitshift) == 15);
 
-    const _: () = {
-        assert!(::core::mem::size_of::<__bpf_usdt_arg_spec>() == 16);
-        assert!(::core::mem::offset_of!(__bpf_usdt_arg_spec, val_off) == 0);
-        assert!(::core::mem::offset_of!(__bpf_usdt_arg_spec, arg_type) == 8);
-        assert!(::core::mem::offset_of!(__bpf_usdt_arg_spec, reg_off) == 12);
-        assert!(::core::mem::offset_of!(__bpf_usdt_arg_spec, arg_signed) == 14);
-        assert!(::core::mem::offset_of!(__bpf_usdt_arg_spec, arg_bitshift) == 15);
-    };
-
-    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, ::bpf_programs::zerocopy::FromBytes, ::bpf_programs::zerocopy::IntoBytes, ::bpf_programs::zerocopy::Immutable, ::bpf_programs::zerocopy::KnownLayout)]
-    #[zerocopy(crate = "::bpf_programs::zerocopy")]
+    /// `enum __bpf_usdt_arg_type`: a `u32` that may hold values beyond the listed constants.
     #[repr(transparent)]
-    pub struct __bpf_usdt_arg_type(pub u32);
-
-    impl __bpf_usdt_arg_type {
-        pub const BPF_USDT_ARG_CONST: __bpf_usdt_arg_type = __bpf_usdt_arg_type(0 as u32);
-        pub const BPF_USDT_ARG_REG: __bpf_usdt_arg_type = __bpf_usdt_arg_type(1 as u32);
-        pub const BPF_USDT_ARG_REG_DEREF: __bpf_usdt_arg_type = __bpf_usdt_arg_type(2 as u32);
-    }
-
-    #[derive(Clone, Copy, Debug, ::bpf_programs::zerocopy::FromBytes, ::bpf_programs::zerocopy::IntoBytes, ::bpf_programs::zerocopy::Immutable, ::bpf_programs::zerocopy::KnownLayout)]
+    #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, ::bpf_programs::zerocopy::FromBytes, ::bpf_programs::zerocopy::IntoBytes, ::bpf_programs::zerocopy::Immutable, ::bpf_programs::zerocopy::KnownLayout)]
     #[zerocopy(crate = "::bpf_programs::zerocopy")]
-    #[repr(C)]
-    pub struct __bpf_usdt_spec {
-        pub args: [__bpf_usdt_arg_spec; 12],
-        pub usdt_cookie: u64,
-        pub arg_cnt: i16,
-        pub _pad0: [u8; 6],
+    #[allow(non_camel_case_types, non_snake_case, non_upper_case_globals, dead_code, clippy::all)]
+    pub struct __bpf_usdt_arg_type(pub u32);
+    #[allow(non_camel_case_types, non_snake_case, non_upper_case_globals, dead_code, clippy::all)]
+    impl __bpf_usdt_arg_type {
+        pub const BPF_USDT_ARG_CONST: Self = Self(0);
+        pub const BPF_USDT_ARG_REG: Self = Self(1);
+        pub const BPF_USDT_ARG_REG_DEREF: Self = Self(2);
     }
+    impl ::core::fmt::Debug for __bpf_usdt_arg_type {
+        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+            if *self == Self::BPF_USDT_ARG_CONST {
+                return f.write_str("BPF_USDT_ARG_CONST");
+            }
+            if *self == Self::BPF_USDT_ARG_REG {
+                return f.write_str("BPF_USDT_ARG_REG");
+            }
+            if *self == Self::BPF_USDT_ARG_REG_DEREF {
+                return f.write_str("BPF_USDT_ARG_REG_DEREF");
+            }
+            write!(f, "__bpf_usdt_arg_type({})", self.0)
+        }
+    }
+    const _: () = assert!(::core::mem::size_of::<__bpf_usdt_arg_type>() == 4);
 
-    const _: () = {
-        assert!(::core::mem::size_of::<__bpf_usdt_spec>() == 208);
-        assert!(::core::mem::offset_of!(__bpf_usdt_spec, args) == 0);
-        assert!(::core::mem::offset_of!(__bpf_usdt_spec, usdt_cookie) == 192);
-        assert!(::core::mem::offset_of!(__bpf_usdt_spec, arg_cnt) == 200);
-    };
 }
 
 /// `.bss` laid out as in the object: its global variables (static ones are padding).
@@ -68,11 +102,11 @@ pub mod types {
 #[zerocopy(crate = "::bpf_programs::zerocopy")]
 #[repr(C)]
 pub struct Bss {
-    pub args_hits: u64,
+    pub args_hits: types::__u64,
     pub args_seen: [i64; 4],
     pub args_count: i64,
     pub args_cookie: i64,
-    pub guarded_hits: u64,
+    pub guarded_hits: types::__u64,
     pub guarded_arg: i64,
 }
 
@@ -105,12 +139,12 @@ impl BssView {
     }
 
     /// The current value of `args_hits`.
-    pub fn args_hits(&self) -> u64 {
+    pub fn args_hits(&self) -> types::__u64 {
         self.0.read_field(::core::mem::offset_of!(Bss, args_hits))
     }
 
     /// Sets `args_hits` in the live section.
-    pub fn set_args_hits(&mut self, value: u64) -> Result<(), ::bpf_programs::maps::MapError> {
+    pub fn set_args_hits(&mut self, value: types::__u64) -> Result<(), ::bpf_programs::maps::MapError> {
         self.0.write_field(::core::mem::offset_of!(Bss, args_hits), &value)
     }
 
@@ -145,12 +179,12 @@ impl BssView {
     }
 
     /// The current value of `guarded_hits`.
-    pub fn guarded_hits(&self) -> u64 {
+    pub fn guarded_hits(&self) -> types::__u64 {
         self.0.read_field(::core::mem::offset_of!(Bss, guarded_hits))
     }
 
     /// Sets `guarded_hits` in the live section.
-    pub fn set_guarded_hits(&mut self, value: u64) -> Result<(), ::bpf_programs::maps::MapError> {
+    pub fn set_guarded_hits(&mut self, value: types::__u64) -> Result<(), ::bpf_programs::maps::MapError> {
         self.0.write_field(::core::mem::offset_of!(Bss, guarded_hits), &value)
     }
 
@@ -171,7 +205,7 @@ impl BssView {
 #[zerocopy(crate = "::bpf_programs::zerocopy")]
 #[repr(C)]
 pub struct Rodata {
-    pub target_tid: u32,
+    pub target_tid: types::__u32,
 }
 
 const _: () = {
@@ -198,7 +232,7 @@ impl RodataView {
     }
 
     /// The current value of `target_tid`.
-    pub fn target_tid(&self) -> u32 {
+    pub fn target_tid(&self) -> types::__u32 {
         self.0.read_field(::core::mem::offset_of!(Rodata, target_tid))
     }
 
@@ -232,8 +266,8 @@ pub struct OpenProg {
 /// The object's maps, each its typed map (key and value types from the object's BTF).
 #[derive(Debug)]
 pub struct Maps {
-    /// `__bpf_usdt_ip_to_spec_id` (key `i64`, value `u32`)
-    pub __bpf_usdt_ip_to_spec_id: ::bpf_programs::maps::HashMap<::bpf_programs::maps::MapData, i64, u32>,
+    /// `__bpf_usdt_ip_to_spec_id` (key `i64`, value `types::__u32`)
+    pub __bpf_usdt_ip_to_spec_id: ::bpf_programs::maps::HashMap<::bpf_programs::maps::MapData, i64, types::__u32>,
     /// `__bpf_usdt_specs` (key `i32`, value `types::__bpf_usdt_spec`)
     pub __bpf_usdt_specs: ::bpf_programs::maps::Array<::bpf_programs::maps::MapData, types::__bpf_usdt_spec>,
 }

@@ -14,6 +14,14 @@ pub const NAME: &str = "reloc_calls";
 
 /// C types of the object: map keys and values, globals' types and the types named in the build script, `#[repr(C)]` with their size and field offsets checked at compile time.
 pub mod types {
+    /// `typedef __u32`
+    #[allow(non_camel_case_types, non_snake_case, non_upper_case_globals, dead_code, clippy::all)]
+    pub type __u32 = u32;
+
+    /// `typedef __u64`
+    #[allow(non_camel_case_types, non_snake_case, non_upper_case_globals, dead_code, clippy::all)]
+    pub type __u64 = u64;
+
 }
 
 /// `.bss` laid out as in the object: its global variables (static ones are padding).
@@ -21,7 +29,7 @@ pub mod types {
 #[zerocopy(crate = "::bpf_programs::zerocopy")]
 #[repr(C)]
 pub struct Bss {
-    pub total: u64,
+    pub total: types::__u64,
 }
 
 const _: () = {
@@ -48,12 +56,12 @@ impl BssView {
     }
 
     /// The current value of `total`.
-    pub fn total(&self) -> u64 {
+    pub fn total(&self) -> types::__u64 {
         self.0.read_field(::core::mem::offset_of!(Bss, total))
     }
 
     /// Sets `total` in the live section.
-    pub fn set_total(&mut self, value: u64) -> Result<(), ::bpf_programs::maps::MapError> {
+    pub fn set_total(&mut self, value: types::__u64) -> Result<(), ::bpf_programs::maps::MapError> {
         self.0.write_field(::core::mem::offset_of!(Bss, total), &value)
     }
 
@@ -95,8 +103,8 @@ pub struct OpenProg {
 /// The object's maps, each its typed map (key and value types from the object's BTF).
 #[derive(Debug)]
 pub struct Maps {
-    /// `results` (key `u32`, value `u64`)
-    pub results: ::bpf_programs::maps::Array<::bpf_programs::maps::MapData, u64>,
+    /// `results` (key `types::__u32`, value `types::__u64`)
+    pub results: ::bpf_programs::maps::Array<::bpf_programs::maps::MapData, types::__u64>,
 }
 
 /// Map settings applied at load.

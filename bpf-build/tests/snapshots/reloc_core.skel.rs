@@ -14,6 +14,10 @@ pub const NAME: &str = "reloc_core";
 
 /// C types of the object: map keys and values, globals' types and the types named in the build script, `#[repr(C)]` with their size and field offsets checked at compile time.
 pub mod types {
+    /// `typedef __u64`
+    #[allow(non_camel_case_types, non_snake_case, non_upper_case_globals, dead_code, clippy::all)]
+    pub type __u64 = u64;
+
 }
 
 /// `.bss` laid out as in the object: its global variables (static ones are padding).
@@ -21,8 +25,8 @@ pub mod types {
 #[zerocopy(crate = "::bpf_programs::zerocopy")]
 #[repr(C)]
 pub struct Bss {
-    pub out_tgid: u64,
-    pub out_exists: u64,
+    pub out_tgid: types::__u64,
+    pub out_exists: types::__u64,
 }
 
 const _: () = {
@@ -50,22 +54,22 @@ impl BssView {
     }
 
     /// The current value of `out_tgid`.
-    pub fn out_tgid(&self) -> u64 {
+    pub fn out_tgid(&self) -> types::__u64 {
         self.0.read_field(::core::mem::offset_of!(Bss, out_tgid))
     }
 
     /// Sets `out_tgid` in the live section.
-    pub fn set_out_tgid(&mut self, value: u64) -> Result<(), ::bpf_programs::maps::MapError> {
+    pub fn set_out_tgid(&mut self, value: types::__u64) -> Result<(), ::bpf_programs::maps::MapError> {
         self.0.write_field(::core::mem::offset_of!(Bss, out_tgid), &value)
     }
 
     /// The current value of `out_exists`.
-    pub fn out_exists(&self) -> u64 {
+    pub fn out_exists(&self) -> types::__u64 {
         self.0.read_field(::core::mem::offset_of!(Bss, out_exists))
     }
 
     /// Sets `out_exists` in the live section.
-    pub fn set_out_exists(&mut self, value: u64) -> Result<(), ::bpf_programs::maps::MapError> {
+    pub fn set_out_exists(&mut self, value: types::__u64) -> Result<(), ::bpf_programs::maps::MapError> {
         self.0.write_field(::core::mem::offset_of!(Bss, out_exists), &value)
     }
 

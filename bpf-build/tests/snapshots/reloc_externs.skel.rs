@@ -14,6 +14,18 @@ pub const NAME: &str = "reloc_externs";
 
 /// C types of the object: map keys and values, globals' types and the types named in the build script, `#[repr(C)]` with their size and field offsets checked at compile time.
 pub mod types {
+    /// `typedef __s32`
+    #[allow(non_camel_case_types, non_snake_case, non_upper_case_globals, dead_code, clippy::all)]
+    pub type __s32 = i32;
+
+    /// `typedef __s64`
+    #[allow(non_camel_case_types, non_snake_case, non_upper_case_globals, dead_code, clippy::all)]
+    pub type __s64 = i64;
+
+    /// `typedef __u64`
+    #[allow(non_camel_case_types, non_snake_case, non_upper_case_globals, dead_code, clippy::all)]
+    pub type __u64 = u64;
+
 }
 
 /// `.bss` laid out as in the object: its global variables (static ones are padding).
@@ -21,7 +33,7 @@ pub mod types {
 #[zerocopy(crate = "::bpf_programs::zerocopy")]
 #[repr(C)]
 pub struct Bss {
-    pub out: [u64; 8],
+    pub out: [types::__u64; 8],
 }
 
 const _: () = {
@@ -48,12 +60,12 @@ impl BssView {
     }
 
     /// The current value of `out`.
-    pub fn out(&self) -> [u64; 8] {
+    pub fn out(&self) -> [types::__u64; 8] {
         self.0.read_field(::core::mem::offset_of!(Bss, out))
     }
 
     /// Sets `out` in the live section.
-    pub fn set_out(&mut self, value: [u64; 8]) -> Result<(), ::bpf_programs::maps::MapError> {
+    pub fn set_out(&mut self, value: [types::__u64; 8]) -> Result<(), ::bpf_programs::maps::MapError> {
         self.0.write_field(::core::mem::offset_of!(Bss, out), &value)
     }
 
@@ -64,9 +76,9 @@ impl BssView {
 #[zerocopy(crate = "::bpf_programs::zerocopy")]
 #[repr(C)]
 pub struct Data {
-    pub kfunc_target: i32,
+    pub kfunc_target: types::__s32,
     pub _pad0: [u8; 4],
-    pub kfunc_pid: i64,
+    pub kfunc_pid: types::__s64,
 }
 
 const _: () = {
@@ -94,22 +106,22 @@ impl DataView {
     }
 
     /// The current value of `kfunc_target`.
-    pub fn kfunc_target(&self) -> i32 {
+    pub fn kfunc_target(&self) -> types::__s32 {
         self.0.read_field(::core::mem::offset_of!(Data, kfunc_target))
     }
 
     /// Sets `kfunc_target` in the live section.
-    pub fn set_kfunc_target(&mut self, value: i32) -> Result<(), ::bpf_programs::maps::MapError> {
+    pub fn set_kfunc_target(&mut self, value: types::__s32) -> Result<(), ::bpf_programs::maps::MapError> {
         self.0.write_field(::core::mem::offset_of!(Data, kfunc_target), &value)
     }
 
     /// The current value of `kfunc_pid`.
-    pub fn kfunc_pid(&self) -> i64 {
+    pub fn kfunc_pid(&self) -> types::__s64 {
         self.0.read_field(::core::mem::offset_of!(Data, kfunc_pid))
     }
 
     /// Sets `kfunc_pid` in the live section.
-    pub fn set_kfunc_pid(&mut self, value: i64) -> Result<(), ::bpf_programs::maps::MapError> {
+    pub fn set_kfunc_pid(&mut self, value: types::__s64) -> Result<(), ::bpf_programs::maps::MapError> {
         self.0.write_field(::core::mem::offset_of!(Data, kfunc_pid), &value)
     }
 

@@ -14,31 +14,56 @@ pub const NAME: &str = "rw_execsnoop";
 
 /// C types of the object: map keys and values, globals' types and the types named in the build script, `#[repr(C)]` with their size and field offsets checked at compile time.
 pub mod types {
+    /// `typedef __kernel_pid_t`
+    #[allow(non_camel_case_types, non_snake_case, non_upper_case_globals, dead_code, clippy::all)]
+    pub type __kernel_pid_t = i32;
+
+    /// `typedef pid_t`
+    #[allow(non_camel_case_types, non_snake_case, non_upper_case_globals, dead_code, clippy::all)]
+    pub type pid_t = __kernel_pid_t;
+
+    /// `struct event`, 552 bytes.
+    #[repr(C)]
     #[derive(Clone, Copy, Debug, ::bpf_programs::zerocopy::FromBytes, ::bpf_programs::zerocopy::IntoBytes, ::bpf_programs::zerocopy::Immutable, ::bpf_programs::zerocopy::KnownLayout)]
     #[zerocopy(crate = "::bpf_programs::zerocopy")]
-    #[repr(C)]
+    #[allow(non_camel_case_types, non_snake_case, non_upper_case_globals, dead_code, clippy::all)]
     pub struct event {
-        pub pid: i32,
-        pub ppid: i32,
-        pub uid: u32,
+        pub pid: pid_t,
+        pub ppid: pid_t,
+        pub uid: uid_t,
         pub retval: i32,
         pub args_count: i32,
         pub args_size: u32,
         pub comm: [u8; 16],
         pub args: [u8; 512],
     }
+    impl ::core::default::Default for event {
+        fn default() -> Self {
+            <Self as ::bpf_programs::zerocopy::FromZeros>::new_zeroed()
+        }
+    }
+    const _: () = assert!(::core::mem::size_of::<event>() == 552);
+    const _: () = assert!(::core::mem::offset_of!(event, pid) == 0);
+    const _: () = assert!(::core::mem::offset_of!(event, ppid) == 4);
+    const _: () = assert!(::core::mem::offset_of!(event, uid) == 8);
+    const _: () = assert!(::core::mem::offset_of!(event, retval) == 12);
+    const _: () = assert!(::core::mem::offset_of!(event, args_count) == 16);
+    const _: () = assert!(::core::mem::offset_of!(event, args_size) == 20);
+    const _: () = assert!(::core::mem::offset_of!(event, comm) == 24);
+    const _: () = assert!(::core::mem::offset_of!(event, args) == 40);
 
-    const _: () = {
-        assert!(::core::mem::size_of::<event>() == 552);
-        assert!(::core::mem::offset_of!(event, pid) == 0);
-        assert!(::core::mem::offset_of!(event, ppid) == 4);
-        assert!(::core::mem::offset_of!(event, uid) == 8);
-        assert!(::core::mem::offset_of!(event, retval) == 12);
-        assert!(::core::mem::offset_of!(event, args_count) == 16);
-        assert!(::core::mem::offset_of!(event, args_size) == 20);
-        assert!(::core::mem::offset_of!(event, comm) == 24);
-        assert!(::core::mem::offset_of!(event, args) == 40);
-    };
+    /// `typedef __kernel_uid32_t`
+    #[allow(non_camel_case_types, non_snake_case, non_upper_case_globals, dead_code, clippy::all)]
+    pub type __kernel_uid32_t = u32;
+
+    /// `typedef uid_t`
+    #[allow(non_camel_case_types, non_snake_case, non_upper_case_globals, dead_code, clippy::all)]
+    pub type uid_t = __kernel_uid32_t;
+
+    /// `typedef __u64`
+    #[allow(non_camel_case_types, non_snake_case, non_upper_case_globals, dead_code, clippy::all)]
+    pub type __u64 = u64;
+
 }
 
 /// `.bss` laid out as in the object: its global variables (static ones are padding).
@@ -46,8 +71,8 @@ pub mod types {
 #[zerocopy(crate = "::bpf_programs::zerocopy")]
 #[repr(C)]
 pub struct Bss {
-    pub exec_count: u64,
-    pub exit_count: u64,
+    pub exec_count: types::__u64,
+    pub exit_count: types::__u64,
 }
 
 const _: () = {
@@ -75,22 +100,22 @@ impl BssView {
     }
 
     /// The current value of `exec_count`.
-    pub fn exec_count(&self) -> u64 {
+    pub fn exec_count(&self) -> types::__u64 {
         self.0.read_field(::core::mem::offset_of!(Bss, exec_count))
     }
 
     /// Sets `exec_count` in the live section.
-    pub fn set_exec_count(&mut self, value: u64) -> Result<(), ::bpf_programs::maps::MapError> {
+    pub fn set_exec_count(&mut self, value: types::__u64) -> Result<(), ::bpf_programs::maps::MapError> {
         self.0.write_field(::core::mem::offset_of!(Bss, exec_count), &value)
     }
 
     /// The current value of `exit_count`.
-    pub fn exit_count(&self) -> u64 {
+    pub fn exit_count(&self) -> types::__u64 {
         self.0.read_field(::core::mem::offset_of!(Bss, exit_count))
     }
 
     /// Sets `exit_count` in the live section.
-    pub fn set_exit_count(&mut self, value: u64) -> Result<(), ::bpf_programs::maps::MapError> {
+    pub fn set_exit_count(&mut self, value: types::__u64) -> Result<(), ::bpf_programs::maps::MapError> {
         self.0.write_field(::core::mem::offset_of!(Bss, exit_count), &value)
     }
 
@@ -103,8 +128,8 @@ impl BssView {
 pub struct Rodata {
     pub ignore_failed: u8,
     pub _pad0: [u8; 3],
-    pub targ_uid: u32,
-    pub targ_tgid: i32,
+    pub targ_uid: types::uid_t,
+    pub targ_tgid: types::pid_t,
     pub _pad1: [u8; 552],
 }
 
@@ -139,12 +164,12 @@ impl RodataView {
     }
 
     /// The current value of `targ_uid`.
-    pub fn targ_uid(&self) -> u32 {
+    pub fn targ_uid(&self) -> types::uid_t {
         self.0.read_field(::core::mem::offset_of!(Rodata, targ_uid))
     }
 
     /// The current value of `targ_tgid`.
-    pub fn targ_tgid(&self) -> i32 {
+    pub fn targ_tgid(&self) -> types::pid_t {
         self.0.read_field(::core::mem::offset_of!(Rodata, targ_tgid))
     }
 
@@ -180,8 +205,8 @@ pub struct OpenProg {
 pub struct Maps {
     /// `events`
     pub events: ::bpf_programs::maps::PerfEventArray<::bpf_programs::maps::MapData>,
-    /// `execs` (key `i32`, value `types::event`)
-    pub execs: ::bpf_programs::maps::HashMap<::bpf_programs::maps::MapData, i32, types::event>,
+    /// `execs` (key `types::pid_t`, value `types::event`)
+    pub execs: ::bpf_programs::maps::HashMap<::bpf_programs::maps::MapData, types::pid_t, types::event>,
     /// `rb`
     pub rb: ::bpf_programs::maps::RingBuf<::bpf_programs::maps::MapData>,
 }

@@ -14,19 +14,40 @@ pub const NAME: &str = "rw_runqlat";
 
 /// C types of the object: map keys and values, globals' types and the types named in the build script, `#[repr(C)]` with their size and field offsets checked at compile time.
 pub mod types {
+    /// `typedef __u32`
+    #[allow(non_camel_case_types, non_snake_case, non_upper_case_globals, dead_code, clippy::all)]
+    pub type __u32 = u32;
+
+    /// `typedef __u64`
+    #[allow(non_camel_case_types, non_snake_case, non_upper_case_globals, dead_code, clippy::all)]
+    pub type __u64 = u64;
+
+    /// `typedef __kernel_pid_t`
+    #[allow(non_camel_case_types, non_snake_case, non_upper_case_globals, dead_code, clippy::all)]
+    pub type __kernel_pid_t = i32;
+
+    /// `typedef pid_t`
+    #[allow(non_camel_case_types, non_snake_case, non_upper_case_globals, dead_code, clippy::all)]
+    pub type pid_t = __kernel_pid_t;
+
+    /// `struct hist`, 120 bytes.
+    #[repr(C)]
     #[derive(Clone, Copy, Debug, ::bpf_programs::zerocopy::FromBytes, ::bpf_programs::zerocopy::IntoBytes, ::bpf_programs::zerocopy::Immutable, ::bpf_programs::zerocopy::KnownLayout)]
     #[zerocopy(crate = "::bpf_programs::zerocopy")]
-    #[repr(C)]
+    #[allow(non_camel_case_types, non_snake_case, non_upper_case_globals, dead_code, clippy::all)]
     pub struct hist {
-        pub slots: [u32; 26],
+        pub slots: [__u32; 26],
         pub comm: [u8; 16],
     }
+    impl ::core::default::Default for hist {
+        fn default() -> Self {
+            <Self as ::bpf_programs::zerocopy::FromZeros>::new_zeroed()
+        }
+    }
+    const _: () = assert!(::core::mem::size_of::<hist>() == 120);
+    const _: () = assert!(::core::mem::offset_of!(hist, slots) == 0);
+    const _: () = assert!(::core::mem::offset_of!(hist, comm) == 104);
 
-    const _: () = {
-        assert!(::core::mem::size_of::<hist>() == 120);
-        assert!(::core::mem::offset_of!(hist, slots) == 0);
-        assert!(::core::mem::offset_of!(hist, comm) == 104);
-    };
 }
 
 /// `.bss` laid out as in the object: its global variables (static ones are padding).
@@ -35,8 +56,8 @@ pub mod types {
 #[repr(C)]
 pub struct Bss {
     pub hists: [types::hist; 1],
-    pub switches: u64,
-    pub wakeups: u64,
+    pub switches: types::__u64,
+    pub wakeups: types::__u64,
 }
 
 const _: () = {
@@ -75,22 +96,22 @@ impl BssView {
     }
 
     /// The current value of `switches`.
-    pub fn switches(&self) -> u64 {
+    pub fn switches(&self) -> types::__u64 {
         self.0.read_field(::core::mem::offset_of!(Bss, switches))
     }
 
     /// Sets `switches` in the live section.
-    pub fn set_switches(&mut self, value: u64) -> Result<(), ::bpf_programs::maps::MapError> {
+    pub fn set_switches(&mut self, value: types::__u64) -> Result<(), ::bpf_programs::maps::MapError> {
         self.0.write_field(::core::mem::offset_of!(Bss, switches), &value)
     }
 
     /// The current value of `wakeups`.
-    pub fn wakeups(&self) -> u64 {
+    pub fn wakeups(&self) -> types::__u64 {
         self.0.read_field(::core::mem::offset_of!(Bss, wakeups))
     }
 
     /// Sets `wakeups` in the live section.
-    pub fn set_wakeups(&mut self, value: u64) -> Result<(), ::bpf_programs::maps::MapError> {
+    pub fn set_wakeups(&mut self, value: types::__u64) -> Result<(), ::bpf_programs::maps::MapError> {
         self.0.write_field(::core::mem::offset_of!(Bss, wakeups), &value)
     }
 
@@ -104,7 +125,7 @@ pub struct Rodata {
     pub filter_cg: u8,
     pub targ_per_process: u8,
     pub _pad0: [u8; 2],
-    pub targ_tgid: i32,
+    pub targ_tgid: types::pid_t,
 }
 
 const _: () = {
@@ -143,7 +164,7 @@ impl RodataView {
     }
 
     /// The current value of `targ_tgid`.
-    pub fn targ_tgid(&self) -> i32 {
+    pub fn targ_tgid(&self) -> types::pid_t {
         self.0.read_field(::core::mem::offset_of!(Rodata, targ_tgid))
     }
 
@@ -189,12 +210,12 @@ pub struct OpenProg {
 /// The object's maps, each its typed map (key and value types from the object's BTF).
 #[derive(Debug)]
 pub struct Maps {
-    /// `cgroup_map` (key `u32`, value `u32`)
+    /// `cgroup_map` (key `types::__u32`, value `types::__u32`)
     pub cgroup_map: ::bpf_programs::maps::CgroupArray<::bpf_programs::maps::MapData>,
     /// `stacks` (key `[u8; 4]`, value `[u8; 1016]`)
     pub stacks: ::bpf_programs::maps::StackTraceMap<::bpf_programs::maps::MapData>,
-    /// `start` (key `u32`, value `u64`)
-    pub start: ::bpf_programs::maps::HashMap<::bpf_programs::maps::MapData, u32, u64>,
+    /// `start` (key `types::__u32`, value `types::__u64`)
+    pub start: ::bpf_programs::maps::HashMap<::bpf_programs::maps::MapData, types::__u32, types::__u64>,
 }
 
 /// Map settings applied at load.

@@ -14,6 +14,10 @@ pub const NAME: &str = "struct_ops_cc";
 
 /// C types of the object: map keys and values, globals' types and the types named in the build script, `#[repr(C)]` with their size and field offsets checked at compile time.
 pub mod types {
+    /// `typedef __u64`
+    #[allow(non_camel_case_types, non_snake_case, non_upper_case_globals, dead_code, clippy::all)]
+    pub type __u64 = u64;
+
 }
 
 /// `.bss` laid out as in the object: its global variables (static ones are padding).
@@ -21,10 +25,10 @@ pub mod types {
 #[zerocopy(crate = "::bpf_programs::zerocopy")]
 #[repr(C)]
 pub struct Bss {
-    pub init_calls: u64,
-    pub ssthresh_calls: u64,
-    pub cong_avoid_calls: u64,
-    pub undo_cwnd_calls: u64,
+    pub init_calls: types::__u64,
+    pub ssthresh_calls: types::__u64,
+    pub cong_avoid_calls: types::__u64,
+    pub undo_cwnd_calls: types::__u64,
 }
 
 const _: () = {
@@ -54,42 +58,42 @@ impl BssView {
     }
 
     /// The current value of `init_calls`.
-    pub fn init_calls(&self) -> u64 {
+    pub fn init_calls(&self) -> types::__u64 {
         self.0.read_field(::core::mem::offset_of!(Bss, init_calls))
     }
 
     /// Sets `init_calls` in the live section.
-    pub fn set_init_calls(&mut self, value: u64) -> Result<(), ::bpf_programs::maps::MapError> {
+    pub fn set_init_calls(&mut self, value: types::__u64) -> Result<(), ::bpf_programs::maps::MapError> {
         self.0.write_field(::core::mem::offset_of!(Bss, init_calls), &value)
     }
 
     /// The current value of `ssthresh_calls`.
-    pub fn ssthresh_calls(&self) -> u64 {
+    pub fn ssthresh_calls(&self) -> types::__u64 {
         self.0.read_field(::core::mem::offset_of!(Bss, ssthresh_calls))
     }
 
     /// Sets `ssthresh_calls` in the live section.
-    pub fn set_ssthresh_calls(&mut self, value: u64) -> Result<(), ::bpf_programs::maps::MapError> {
+    pub fn set_ssthresh_calls(&mut self, value: types::__u64) -> Result<(), ::bpf_programs::maps::MapError> {
         self.0.write_field(::core::mem::offset_of!(Bss, ssthresh_calls), &value)
     }
 
     /// The current value of `cong_avoid_calls`.
-    pub fn cong_avoid_calls(&self) -> u64 {
+    pub fn cong_avoid_calls(&self) -> types::__u64 {
         self.0.read_field(::core::mem::offset_of!(Bss, cong_avoid_calls))
     }
 
     /// Sets `cong_avoid_calls` in the live section.
-    pub fn set_cong_avoid_calls(&mut self, value: u64) -> Result<(), ::bpf_programs::maps::MapError> {
+    pub fn set_cong_avoid_calls(&mut self, value: types::__u64) -> Result<(), ::bpf_programs::maps::MapError> {
         self.0.write_field(::core::mem::offset_of!(Bss, cong_avoid_calls), &value)
     }
 
     /// The current value of `undo_cwnd_calls`.
-    pub fn undo_cwnd_calls(&self) -> u64 {
+    pub fn undo_cwnd_calls(&self) -> types::__u64 {
         self.0.read_field(::core::mem::offset_of!(Bss, undo_cwnd_calls))
     }
 
     /// Sets `undo_cwnd_calls` in the live section.
-    pub fn set_undo_cwnd_calls(&mut self, value: u64) -> Result<(), ::bpf_programs::maps::MapError> {
+    pub fn set_undo_cwnd_calls(&mut self, value: types::__u64) -> Result<(), ::bpf_programs::maps::MapError> {
         self.0.write_field(::core::mem::offset_of!(Bss, undo_cwnd_calls), &value)
     }
 

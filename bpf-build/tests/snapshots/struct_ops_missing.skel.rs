@@ -14,6 +14,10 @@ pub const NAME: &str = "struct_ops_missing";
 
 /// C types of the object: map keys and values, globals' types and the types named in the build script, `#[repr(C)]` with their size and field offsets checked at compile time.
 pub mod types {
+    /// `typedef __u64`
+    #[allow(non_camel_case_types, non_snake_case, non_upper_case_globals, dead_code, clippy::all)]
+    pub type __u64 = u64;
+
 }
 
 /// `.bss` laid out as in the object: its global variables (static ones are padding).
@@ -21,7 +25,7 @@ pub mod types {
 #[zerocopy(crate = "::bpf_programs::zerocopy")]
 #[repr(C)]
 pub struct Bss {
-    pub filter_runs: u64,
+    pub filter_runs: types::__u64,
 }
 
 const _: () = {
@@ -48,12 +52,12 @@ impl BssView {
     }
 
     /// The current value of `filter_runs`.
-    pub fn filter_runs(&self) -> u64 {
+    pub fn filter_runs(&self) -> types::__u64 {
         self.0.read_field(::core::mem::offset_of!(Bss, filter_runs))
     }
 
     /// Sets `filter_runs` in the live section.
-    pub fn set_filter_runs(&mut self, value: u64) -> Result<(), ::bpf_programs::maps::MapError> {
+    pub fn set_filter_runs(&mut self, value: types::__u64) -> Result<(), ::bpf_programs::maps::MapError> {
         self.0.write_field(::core::mem::offset_of!(Bss, filter_runs), &value)
     }
 

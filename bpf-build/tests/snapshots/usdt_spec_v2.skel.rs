@@ -14,47 +14,147 @@ pub const NAME: &str = "usdt_spec_v2";
 
 /// C types of the object: map keys and values, globals' types and the types named in the build script, `#[repr(C)]` with their size and field offsets checked at compile time.
 pub mod types {
+    /// `struct __bpf_usdt_spec`, 304 bytes.
+    #[repr(C)]
     #[derive(Clone, Copy, Debug, ::bpf_programs::zerocopy::FromBytes, ::bpf_programs::zerocopy::IntoBytes, ::bpf_programs::zerocopy::Immutable, ::bpf_programs::zerocopy::KnownLayout)]
     #[zerocopy(crate = "::bpf_programs::zerocopy")]
+    #[allow(non_camel_case_types, non_snake_case, non_upper_case_globals, dead_code, clippy::all)]
+    pub struct __bpf_usdt_spec {
+        pub args: [__bpf_usdt_arg_spec; 12],
+        pub usdt_cookie: __u64,
+        pub arg_cnt: i16,
+        pub _pad_1: [u8; 6],
+    }
+    impl ::core::default::Default for __bpf_usdt_spec {
+        fn default() -> Self {
+            <Self as ::bpf_programs::zerocopy::FromZeros>::new_zeroed()
+        }
+    }
+    const _: () = assert!(::core::mem::size_of::<__bpf_usdt_spec>() == 304);
+    const _: () = assert!(::core::mem::offset_of!(__bpf_usdt_spec, args) == 0);
+    const _: () = assert!(::core::mem::offset_of!(__bpf_usdt_spec, usdt_cookie) == 288);
+    const _: () = assert!(::core::mem::offset_of!(__bpf_usdt_spec, arg_cnt) == 296);
+
+    /// `struct __bpf_usdt_arg_spec`, 24 bytes.
     #[repr(C)]
+    #[derive(Clone, Copy, Debug, ::bpf_programs::zerocopy::FromBytes, ::bpf_programs::zerocopy::IntoBytes, ::bpf_programs::zerocopy::Immutable, ::bpf_programs::zerocopy::KnownLayout)]
+    #[zerocopy(crate = "::bpf_programs::zerocopy")]
+    #[allow(non_camel_case_types, non_snake_case, non_upper_case_globals, dead_code, clippy::all)]
     pub struct __bpf_usdt_arg_spec {
-        pub val_off: u64,
-        pub _bitfield_0: [u8; 1],
-        pub _pad0: [u8; 1],
-        pub _bitfield_1: [u8; 3],
-        pub _pad1: [u8; 1],
+        pub val_off: __u64,
+        pub _bitfield_1: [u8; 5],
+        pub _pad_1: [u8; 1],
         pub reg_off: i16,
         pub arg_signed: u8,
         pub arg_bitshift: u8,
-        pub _pad2: [u8; 6],
+        pub _pad_2: [u8; 6],
     }
+    impl ::core::default::Default for __bpf_usdt_arg_spec {
+        fn default() -> Self {
+            <Self as ::bpf_programs::zerocopy::FromZeros>::new_zeroed()
+        }
+    }
+    #[allow(non_camel_case_types, non_snake_case, non_upper_case_globals, dead_code, clippy::all)]
+    impl __bpf_usdt_arg_spec {
+        pub fn arg_type(&self) -> __bpf_usdt_arg_type {
+            let mut raw = [0u8; 16];
+            raw[..1].copy_from_slice(&self._bitfield_1[0..1]);
+            let bits = (u128::from_le_bytes(raw) >> 0) & 0xff;
+            __bpf_usdt_arg_type(bits as u32)
+        }
+        pub fn set_arg_type(&mut self, value: __bpf_usdt_arg_type) {
+            let mut raw = [0u8; 16];
+            raw[..1].copy_from_slice(&self._bitfield_1[0..1]);
+            let mut word = u128::from_le_bytes(raw);
+            word &= !(0xff << 0);
+            word |= (value.0 as u128 & 0xff) << 0;
+            self._bitfield_1[0..1].copy_from_slice(&word.to_le_bytes()[..1]);
+        }
+        pub fn idx_reg_off(&self) -> u16 {
+            let mut raw = [0u8; 16];
+            raw[..2].copy_from_slice(&self._bitfield_1[2..4]);
+            let bits = (u128::from_le_bytes(raw) >> 0) & 0xfff;
+            bits as u16
+        }
+        pub fn set_idx_reg_off(&mut self, value: u16) {
+            let mut raw = [0u8; 16];
+            raw[..2].copy_from_slice(&self._bitfield_1[2..4]);
+            let mut word = u128::from_le_bytes(raw);
+            word &= !(0xfff << 0);
+            word |= (value as u128 & 0xfff) << 0;
+            self._bitfield_1[2..4].copy_from_slice(&word.to_le_bytes()[..2]);
+        }
+        pub fn scale_bitshift(&self) -> u16 {
+            let mut raw = [0u8; 16];
+            raw[..1].copy_from_slice(&self._bitfield_1[3..4]);
+            let bits = (u128::from_le_bytes(raw) >> 4) & 0xf;
+            bits as u16
+        }
+        pub fn set_scale_bitshift(&mut self, value: u16) {
+            let mut raw = [0u8; 16];
+            raw[..1].copy_from_slice(&self._bitfield_1[3..4]);
+            let mut word = u128::from_le_bytes(raw);
+            word &= !(0xf << 4);
+            word |= (value as u128 & 0xf) << 4;
+            self._bitfield_1[3..4].copy_from_slice(&word.to_le_bytes()[..1]);
+        }
+        pub fn __reserved(&self) -> u8 {
+            let mut raw = [0u8; 16];
+            raw[..1].copy_from_slice(&self._bitfield_1[4..5]);
+            let bits = (u128::from_le_bytes(raw) >> 0) & 0xff;
+            bits as u8
+        }
+        pub fn set___reserved(&mut self, value: u8) {
+            let mut raw = [0u8; 16];
+            raw[..1].copy_from_slice(&self._bitfield_1[4..5]);
+            let mut word = u128::from_le_bytes(raw);
+            word &= !(0xff << 0);
+            word |= (value as u128 & 0xff) << 0;
+            self._bitfield_1[4..5].copy_from_slice(&word.to_le_bytes()[..1]);
+        }
+    }
+    const _: () = assert!(::core::mem::size_of::<__bpf_usdt_arg_spec>() == 24);
+    const _: () = assert!(::core::mem::offset_of!(__bpf_usdt_arg_spec, val_off) == 0);
+    const _: () = assert!(::core::mem::offset_of!(__bpf_usdt_arg_spec, reg_off) == 14);
+    const _: () = assert!(::core::mem::offset_of!(__bpf_usdt_arg_spec, arg_signed) == 16);
+    const _: () = assert!(::core::mem::offset_of!(__bpf_usdt_arg_spec, arg_bitshift) == 17);
 
-    const _: () = {
-        assert!(::core::mem::size_of::<__bpf_usdt_arg_spec>() == 24);
-        assert!(::core::mem::offset_of!(__bpf_usdt_arg_spec, val_off) == 0);
-        assert!(::core::mem::offset_of!(__bpf_usdt_arg_spec, _bitfield_0) == 8);
-        assert!(::core::mem::offset_of!(__bpf_usdt_arg_spec, _bitfield_1) == 10);
-        assert!(::core::mem::offset_of!(__bpf_usdt_arg_spec, reg_off) == 14);
-        assert!(::core::mem::offset_of!(__bpf_usdt_arg_spec, arg_signed) == 16);
-        assert!(::core::mem::offset_of!(__bpf_usdt_arg_spec, arg_bitshift) == 17);
-    };
+    /// `typedef __u64`
+    #[allow(non_camel_case_types, non_snake_case, non_upper_case_globals, dead_code, clippy::all)]
+    pub type __u64 = u64;
 
-    #[derive(Clone, Copy, Debug, ::bpf_programs::zerocopy::FromBytes, ::bpf_programs::zerocopy::IntoBytes, ::bpf_programs::zerocopy::Immutable, ::bpf_programs::zerocopy::KnownLayout)]
+    /// `enum __bpf_usdt_arg_type`: a `u32` that may hold values beyond the listed constants.
+    #[repr(transparent)]
+    #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, ::bpf_programs::zerocopy::FromBytes, ::bpf_programs::zerocopy::IntoBytes, ::bpf_programs::zerocopy::Immutable, ::bpf_programs::zerocopy::KnownLayout)]
     #[zerocopy(crate = "::bpf_programs::zerocopy")]
-    #[repr(C)]
-    pub struct __bpf_usdt_spec {
-        pub args: [__bpf_usdt_arg_spec; 12],
-        pub usdt_cookie: u64,
-        pub arg_cnt: i16,
-        pub _pad0: [u8; 6],
+    #[allow(non_camel_case_types, non_snake_case, non_upper_case_globals, dead_code, clippy::all)]
+    pub struct __bpf_usdt_arg_type(pub u32);
+    #[allow(non_camel_case_types, non_snake_case, non_upper_case_globals, dead_code, clippy::all)]
+    impl __bpf_usdt_arg_type {
+        pub const BPF_USDT_ARG_CONST: Self = Self(0);
+        pub const BPF_USDT_ARG_REG: Self = Self(1);
+        pub const BPF_USDT_ARG_REG_DEREF: Self = Self(2);
+        pub const BPF_USDT_ARG_SIB: Self = Self(3);
     }
+    impl ::core::fmt::Debug for __bpf_usdt_arg_type {
+        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+            if *self == Self::BPF_USDT_ARG_CONST {
+                return f.write_str("BPF_USDT_ARG_CONST");
+            }
+            if *self == Self::BPF_USDT_ARG_REG {
+                return f.write_str("BPF_USDT_ARG_REG");
+            }
+            if *self == Self::BPF_USDT_ARG_REG_DEREF {
+                return f.write_str("BPF_USDT_ARG_REG_DEREF");
+            }
+            if *self == Self::BPF_USDT_ARG_SIB {
+                return f.write_str("BPF_USDT_ARG_SIB");
+            }
+            write!(f, "__bpf_usdt_arg_type({})", self.0)
+        }
+    }
+    const _: () = assert!(::core::mem::size_of::<__bpf_usdt_arg_type>() == 4);
 
-    const _: () = {
-        assert!(::core::mem::size_of::<__bpf_usdt_spec>() == 304);
-        assert!(::core::mem::offset_of!(__bpf_usdt_spec, args) == 0);
-        assert!(::core::mem::offset_of!(__bpf_usdt_spec, usdt_cookie) == 288);
-        assert!(::core::mem::offset_of!(__bpf_usdt_spec, arg_cnt) == 296);
-    };
 }
 
 /// The object's programs, each its typed program (loaded by `OpenSkel::load` unless its section starts with `?`); struct_ops programs stay in `Skel::object` and load when their map registers.

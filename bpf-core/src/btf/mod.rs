@@ -6,22 +6,30 @@
 //! - Before `BTF_LOAD`: [`Btf::fixup_datasecs`], [`Btf::sanitize`] with [`BtfFeatures`],
 //!   then [`Btf::to_bytes`].
 //! - [`BtfExt::parse`]: func/line info and CO-RE records per ELF section (byte offsets).
+//! - [`write_c_header`] / [`CWriter`]: BTF as C (`vmlinux.h`), as bpftool writes it.
+//! - [`RustTypes`] / [`write_rust_types`]: BTF types as plain-old-data Rust types.
 //! - [`core::relocate`] against a [`core::CoreTarget`]: CO-RE for one function's instructions.
 
 mod bytes;
+mod c_header;
 pub mod core;
 mod error;
 mod ext;
 mod fixup;
 mod parse;
+mod rust_types;
 mod sanitize;
+#[cfg(test)]
+pub(crate) mod test_builder;
 mod types;
 pub mod value;
 
 pub use bytes::SharedBytes;
+pub use c_header::{CHeaderError, CHeaderOptions, CWriter, write_c_header};
 pub use error::BtfError;
 pub use ext::{BtfExt, CoreRelo, CoreReloKind, ExtSection, FuncInfo, LineInfo};
 pub use fixup::DataSymbol;
 pub use parse::{Btf, essential_name};
+pub use rust_types::{RustTypes, RustTypesError, RustTypesOptions, write_rust_types};
 pub use sanitize::BtfFeatures;
 pub use types::*;

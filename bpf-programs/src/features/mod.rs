@@ -105,6 +105,32 @@ pub fn kprobe_multi_link() -> bool {
     })
 }
 
+/// Whether the kernel knows the `BPF_PROG_LOAD` flag `flag` (one `BPF_F_*` bit of `prog_flags`).
+/// A kernel refuses unknown flags with EINVAL before the verifier runs; a known flag that does
+/// not fit the probe's program (sleepable socket filter) is refused by the verifier, with a log.
+pub fn load_flag_known(flag: u32) -> bool {
+    static CACHE: [OnceLock<bool>; 32] = [const { OnceLock::new() }; 32];
+    let Some(cache) = CACHE.get(flag.trailing_zeros() as usize) else {
+        return false;
+    };
+    *cache.get_or_init(|| {
+        let insns = [mov64_imm(0, 0), exit()];
+        let result = prog_load(&ProgLoadAttr {
+            prog_type: bpf_prog_type::BPF_PROG_TYPE_SOCKET_FILTER,
+            insns: &insns,
+            license: "GPL",
+            prog_flags: flag,
+            ..Default::default()
+        });
+        let known = match &result {
+            Ok(_) => true,
+            Err(e) => e.errno() != Some(libc::EINVAL) || !e.verifier_log.is_empty(),
+        };
+        log::debug!("feature probe: load flag {flag:#x} known: {known} ({result:?})");
+        known
+    })
+}
+
 /// Whether `BPF_LINK_CREATE` takes uprobe.multi (Linux 6.6).
 pub fn uprobe_multi_link() -> bool {
     static CACHE: OnceLock<bool> = OnceLock::new();

@@ -20,8 +20,10 @@ pub(crate) enum BatchResult {
     Unsupported,
 }
 
-/// Appends every entry of the map to `keys` and `values` (`per_entry` elements of `VB` per
-/// value), fetching `chunk` entries per call; deletes them too when `delete` is set.
+/// Replaces the contents of `keys` and `values` with every entry of the map (`per_entry`
+/// elements of `VB` per value), fetching `chunk` entries per call; deletes them too when
+/// `delete` is set. The elements already there are written over by the kernel, not zeroed
+/// first: a caller that passes the same vectors again pays for no memset.
 pub(crate) fn lookup_all<K: Pod, VB: Pod>(
     data: &MapData,
     per_entry: usize,
@@ -35,16 +37,21 @@ pub(crate) fn lookup_all<K: Pod, VB: Pod>(
     let mut out_token = vec![0u8; token_len];
     let mut first = true;
     let mut chunk = chunk.max(1);
+    // Entries read so far; the vectors may be longer (room kept from an earlier walk).
+    let mut filled = 0;
     loop {
-        let start = keys.len();
         let want = chunk as usize;
-        keys.resize(start + want, zeroed());
-        values.resize((start + want) * per_entry, zeroed());
+        if keys.len() < filled + want {
+            keys.resize(filled + want, zeroed());
+        }
+        if values.len() < (filled + want) * per_entry {
+            values.resize((filled + want) * per_entry, zeroed());
+        }
         let bufs = BatchBuffers {
             in_batch: if first { None } else { Some(&in_token) },
             out_batch: &mut out_token,
-            keys: slice_bytes_mut(&mut keys[start..]),
-            values: slice_bytes_mut(&mut values[start * per_entry..]),
+            keys: slice_bytes_mut(&mut keys[filled..filled + want]),
+            values: slice_bytes_mut(&mut values[filled * per_entry..(filled + want) * per_entry]),
         };
         let fd = data.map_fd();
         let result = if delete {
@@ -54,27 +61,29 @@ pub(crate) fn lookup_all<K: Pod, VB: Pod>(
         };
         match result {
             Ok(outcome) => {
-                let got = (outcome.count as usize).min(want);
-                keys.truncate(start + got);
-                values.truncate((start + got) * per_entry);
+                filled += (outcome.count as usize).min(want);
                 if outcome.done {
+                    keys.truncate(filled);
+                    values.truncate(filled * per_entry);
                     return Ok(BatchResult::Done);
                 }
                 std::mem::swap(&mut in_token, &mut out_token);
                 first = false;
             }
-            Err(e) => {
-                keys.truncate(start);
-                values.truncate(start * per_entry);
-                match e.errno() {
-                    // A hash bucket holds more entries than the chunk: retry with more room.
-                    Some(libc::ENOSPC) if chunk < u32::MAX / 2 => chunk *= 2,
-                    Some(ENOTSUPP | libc::EOPNOTSUPP) if first => {
-                        return Ok(BatchResult::Unsupported);
-                    }
-                    _ => return Err(syscall(data.name(), e)),
+            Err(e) => match e.errno() {
+                // A hash bucket holds more entries than the chunk: retry with more room.
+                Some(libc::ENOSPC) if chunk < u32::MAX / 2 => chunk *= 2,
+                Some(ENOTSUPP | libc::EOPNOTSUPP) if first => {
+                    keys.clear();
+                    values.clear();
+                    return Ok(BatchResult::Unsupported);
                 }
-            }
+                _ => {
+                    keys.truncate(filled);
+                    values.truncate(filled * per_entry);
+                    return Err(syscall(data.name(), e));
+                }
+            },
         }
     }
 }

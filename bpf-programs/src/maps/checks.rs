@@ -74,7 +74,7 @@ pub(crate) fn check_index(data: &MapData, index: u32) -> Result<(), MapError> {
 }
 
 /// Looks `key` up; `None` when absent.
-#[inline]
+#[inline(always)]
 pub(crate) fn lookup<K: Pod, V: Pod>(
     data: &MapData,
     key: &K,

@@ -54,7 +54,7 @@ macro_rules! key_value_map {
                 self.batch_lookup_chunked($crate::maps::batch::default_chunk(self.inner.borrow()))
             }
 
-            /// Every entry into `keys` and `values` (cleared first), fetched in batches of up to
+            /// Every entry into `keys` and `values` (their contents replaced), fetched in batches of up to
             /// 4096; returns how many. Their capacity is kept, so passing the same vectors again
             /// reads the map without allocating.
             pub fn batch_lookup_into(
@@ -63,9 +63,8 @@ macro_rules! key_value_map {
                 values: &mut Vec<V>,
             ) -> Result<usize, $crate::maps::MapError> {
                 let data = self.inner.borrow();
-                keys.clear();
-                values.clear();
                 let chunk = $crate::maps::batch::default_chunk(data);
+                // Written over in place: a second walk with the same vectors zeroes nothing.
                 match $crate::maps::batch::lookup_all(data, 1, keys, values, chunk, false)? {
                     $crate::maps::batch::BatchResult::Done => Ok(keys.len()),
                     $crate::maps::batch::BatchResult::Unsupported => {

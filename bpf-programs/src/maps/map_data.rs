@@ -520,6 +520,7 @@ impl MapData {
     }
 
     /// The fd with its checked element operations (key/value lengths are verified).
+    #[inline]
     pub fn map_fd(&self) -> &MapFd {
         &self.fd
     }

@@ -75,7 +75,27 @@ impl PerfBuffer {
     /// Like [`drain`](Self::drain), but when no CPU has anything waits up to `timeout`
     /// (`None`: until something arrives) first. Returns how many samples were handled (0:
     /// timed out, or only lost counts arrived).
+    #[inline]
     pub fn poll(
+        &mut self,
+        timeout: Option<Duration>,
+        mut on_sample: impl FnMut(u32, PerfSample<'_>),
+        mut on_lost: impl FnMut(u32, u64),
+    ) -> Result<usize, MapError> {
+        // The drain inline (the caller's closures stay in registers), the waiting apart.
+        let mut lost = false;
+        let handled = self.drain(&mut on_sample, |cpu, count| {
+            lost = true;
+            on_lost(cpu, count)
+        })?;
+        if handled > 0 || lost {
+            return Ok(handled);
+        }
+        self.wait_then_drain(timeout, on_sample, on_lost)
+    }
+
+    /// `poll` once nothing was ready.
+    fn wait_then_drain(
         &mut self,
         timeout: Option<Duration>,
         mut on_sample: impl FnMut(u32, PerfSample<'_>),
@@ -83,14 +103,6 @@ impl PerfBuffer {
     ) -> Result<usize, MapError> {
         let deadline = timeout.map(|t| Instant::now() + t);
         loop {
-            let mut lost = false;
-            let handled = self.drain(&mut on_sample, |cpu, count| {
-                lost = true;
-                on_lost(cpu, count)
-            })?;
-            if handled > 0 || lost {
-                return Ok(handled);
-            }
             let left = deadline.map(|d| d.saturating_duration_since(Instant::now()));
             if left == Some(Duration::ZERO) {
                 return Ok(0);
@@ -103,6 +115,14 @@ impl PerfBuffer {
                     what: "waiting on the perf buffers",
                     source,
                 })?;
+            let mut lost = false;
+            let handled = self.drain(&mut on_sample, |cpu, count| {
+                lost = true;
+                on_lost(cpu, count)
+            })?;
+            if handled > 0 || lost {
+                return Ok(handled);
+            }
         }
     }
 

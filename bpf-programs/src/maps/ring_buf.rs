@@ -176,20 +176,35 @@ impl<T: BorrowMut<MapData>> RingBuf<T> {
     /// Like [`drain`](Self::drain), but when nothing is ready waits up to `timeout` (`None`:
     /// until something is) first: libbpf's `ring_buffer__poll`, without its syscall when data
     /// is already there. Returns how many records were handled (0: timed out).
+    #[inline]
     pub fn poll(
+        &mut self,
+        timeout: Option<Duration>,
+        mut f: impl FnMut(RingBufItem<'_>),
+    ) -> Result<usize, MapError> {
+        // The drain inline (the caller's closure stays in registers), the waiting apart.
+        let count = self.drain(&mut f)?;
+        if count > 0 {
+            return Ok(count);
+        }
+        self.wait_then_drain(timeout, f)
+    }
+
+    /// `poll` once nothing was ready.
+    fn wait_then_drain(
         &mut self,
         timeout: Option<Duration>,
         mut f: impl FnMut(RingBufItem<'_>),
     ) -> Result<usize, MapError> {
         let deadline = timeout.map(|t| Instant::now() + t);
         loop {
-            let count = self.drain(&mut f)?;
-            if count > 0 {
-                return Ok(count);
-            }
             let left = deadline.map(|d| d.saturating_duration_since(Instant::now()));
             if left == Some(Duration::ZERO) || !self.wait(left)? {
                 return Ok(0);
+            }
+            let count = self.drain(&mut f)?;
+            if count > 0 {
+                return Ok(count);
             }
         }
     }

@@ -14,7 +14,8 @@ use bpf_sys::obj::{obj_get, obj_pin};
 use bpf_sys::prog::{ProgLoadAttr, prog_load_with_log};
 
 use super::links::{Link, LinkMap};
-use super::{ProgramError, ProgramInfo, kernel_btf};
+use super::test_run::{self, TestRunOptions, TestRunOutput};
+use super::{ProgramError, ProgramInfo, ProgramLoadFlags, kernel_btf};
 use crate::features;
 use crate::kernel::permission::Operation;
 use crate::object_btf::{LoadedBtf, TargetBtf, core_target};
@@ -319,6 +320,7 @@ pub(crate) struct UntypedData {
     pub(crate) section: ProgramSection,
     pub(crate) context: Arc<ObjectContext>,
     pub(crate) log_level: VerifierLogLevel,
+    pub(crate) load_flags: ProgramLoadFlags,
 }
 
 impl UntypedData {
@@ -330,6 +332,7 @@ impl UntypedData {
             fd: None,
             links: LinkMap::default(),
             log_level: self.log_level,
+            load_flags: self.load_flags,
             verifier_log: VerifierLog::default(),
             expected_attach_type: None,
             attach_btf_id: None,
@@ -351,6 +354,8 @@ pub struct ProgramData<T: Link> {
     pub(crate) links: LinkMap<T>,
     pub(crate) fd: Option<ProgramFd>,
     pub(crate) log_level: VerifierLogLevel,
+    /// Asked for by the user; the section's own flags are added at load.
+    pub(crate) load_flags: ProgramLoadFlags,
     pub(crate) verifier_log: VerifierLog,
     /// Overrides the section's expected attach type.
     pub(crate) expected_attach_type: Option<u32>,
@@ -391,6 +396,16 @@ impl<T: Link> ProgramData<T> {
     /// Sets the verifier log level of the next load.
     pub fn set_verifier_log_level(&mut self, level: VerifierLogLevel) {
         self.log_level = level;
+    }
+
+    /// Sets the load flags of the next load (added to those the section implies).
+    pub fn set_load_flags(&mut self, flags: ProgramLoadFlags) {
+        self.load_flags = flags;
+    }
+
+    /// The load flags set by the user (without those the section implies).
+    pub fn load_flags(&self) -> ProgramLoadFlags {
+        self.load_flags
     }
 
     /// How many links the program currently owns.
@@ -455,13 +470,7 @@ impl<T: Link> ProgramData<T> {
         } else {
             Vec::new()
         };
-        let mut prog_flags = 0;
-        if section.sleepable() {
-            prog_flags |= bpf_sys::generated::BPF_F_SLEEPABLE;
-        }
-        if section.xdp_frags() {
-            prog_flags |= bpf_sys::generated::BPF_F_XDP_HAS_FRAGS;
-        }
+        let prog_flags = (self.load_flags | ProgramLoadFlags::implied_by(section)).bits();
         let name = if features::prog_name() {
             self.name.as_str()
         } else {
@@ -501,6 +510,13 @@ impl<T: Link> ProgramData<T> {
                     prog_type,
                 };
             }
+            if let Some(flag) = self.unknown_load_flag(&source) {
+                return ProgramError::LoadFlagNotSupported {
+                    program: self.name.clone(),
+                    flag,
+                    source,
+                };
+            }
             if source.errno() == Some(libc::EPERM)
                 && needs_trampoline(prog_type, attr.expected_attach_type)
                 && !features::trampolines()
@@ -529,6 +545,42 @@ impl<T: Link> ProgramData<T> {
         self.verifier_log = loaded.verifier_log;
         self.fd = Some(ProgramFd(loaded.fd));
         Ok(())
+    }
+
+    /// The first flag the user asked for that the kernel does not know, when the load was
+    /// refused before verification (EINVAL, no log), as unknown flags are.
+    fn unknown_load_flag(&self, error: &bpf_sys::LoadError) -> Option<ProgramLoadFlags> {
+        if error.errno() != Some(libc::EINVAL) || !error.verifier_log.is_empty() {
+            return None;
+        }
+        self.load_flags
+            .iter()
+            .find(|flag| !features::load_flag_known(flag.bits()))
+    }
+
+    /// The program's type and attach type: from its section, or from the kernel for a program
+    /// opened from a pin (whose attach type the kernel does not report).
+    fn kernel_type(&self) -> Result<(u32, Option<u32>), ProgramError> {
+        if let Some(prog_type) = self.section.as_ref().and_then(ProgramSection::prog_type) {
+            let attach_type = self
+                .expected_attach_type
+                .or_else(|| self.section.as_ref()?.expected_attach_type());
+            return Ok((prog_type, Some(attach_type.unwrap_or(0))));
+        }
+        let info = prog_info(self.fd()?.as_fd()).map_err(self.syscall_error("program info"))?;
+        Ok((info.prog_type(), None))
+    }
+
+    /// Runs the loaded program under `BPF_PROG_TEST_RUN`; types the kernel cannot test-run
+    /// are refused by type, loaded or not.
+    pub(crate) fn test_run(
+        &self,
+        options: TestRunOptions<'_>,
+    ) -> Result<TestRunOutput, ProgramError> {
+        let (prog_type, attach_type) = self.kernel_type()?;
+        test_run::check_supported(&self.name, prog_type, attach_type)?;
+        let fd = self.fd()?;
+        Ok(test_run::run(fd.as_fd(), &self.name, prog_type, options)?)
     }
 
     pub(crate) fn unload(&mut self) -> Result<(), ProgramError> {
@@ -586,6 +638,7 @@ impl<T: Link> ProgramData<T> {
             links: LinkMap::default(),
             fd: Some(ProgramFd(fd)),
             log_level: VerifierLogLevel::empty(),
+            load_flags: ProgramLoadFlags::empty(),
             verifier_log: VerifierLog::default(),
             expected_attach_type: None,
             attach_btf_id: None,

@@ -62,6 +62,19 @@ pub enum ProgramError {
     )]
     ProgramTypeNotSupported { program: String, prog_type: u32 },
 
+    /// A load flag the running kernel does not know (found by a probe after EINVAL).
+    #[error("program `{program}`: not supported by this kernel: load flag {}", flag.kernel_name())]
+    LoadFlagNotSupported {
+        program: String,
+        flag: super::ProgramLoadFlags,
+        #[source]
+        source: LoadError,
+    },
+
+    /// A test run refused (by program type), failed, or given a too small output buffer.
+    #[error(transparent)]
+    TestRun(#[from] super::test_run::TestRunError),
+
     #[error("program `{program}`: not supported by this kernel: {feature}")]
     ProgramNotSupported {
         program: String,

@@ -25,8 +25,10 @@ mod error;
 mod info;
 pub(crate) mod kernel_btf;
 pub mod links;
+mod load_flags;
 pub mod perf_attach;
 pub mod probe_event;
+mod test_run;
 
 pub mod btf_tracepoint;
 pub mod extension;
@@ -80,6 +82,8 @@ pub use data::{ProgramData, ProgramFd, VerifierLogLevel};
 pub use error::ProgramError;
 pub use info::{ProgramInfo, enable_run_stats, loaded_programs, program_fd_by_id};
 pub use links::{Attachment, Detach, FdLink, Link, LinkInfo, PinnedLink, loaded_links};
+pub use load_flags::ProgramLoadFlags;
+pub use test_run::{TestRunError, TestRunFlags, TestRunOptions, TestRunOutput};
 
 pub use btf_tracepoint::{BtfTracePoint, BtfTracePointError};
 pub use extension::{Extension, ExtensionError};
@@ -195,14 +199,26 @@ macro_rules! impl_program_common {
                 self.data.links.take(&self.data.name, link_id)
             }
 
-            /// Runs the loaded program once under `BPF_PROG_TEST_RUN` (types that support it).
+            /// Runs the loaded program on the input of `options` under `BPF_PROG_TEST_RUN`
+            /// (see [`TestRunOptions`](crate::programs::TestRunOptions)); types the kernel
+            /// cannot test-run give
+            /// [`TestRunError::NotSupported`](crate::programs::TestRunError::NotSupported).
             pub fn test_run(
                 &self,
-                attr: bpf_sys::test_run::TestRunAttr<'_>,
-            ) -> Result<bpf_sys::test_run::TestRunOutput, $crate::programs::ProgramError> {
-                let fd = self.data.fd()?;
-                bpf_sys::test_run::prog_test_run(std::os::fd::AsFd::as_fd(fd), attr)
-                    .map_err(self.data.syscall_error("test run"))
+                options: $crate::programs::TestRunOptions<'_>,
+            ) -> Result<$crate::programs::TestRunOutput, $crate::programs::ProgramError> {
+                self.data.test_run(options)
+            }
+
+            /// Sets the load flags of the next [`load`](Self::load), added to those the
+            /// section implies (see [`ProgramLoadFlags`](crate::programs::ProgramLoadFlags)).
+            pub fn set_load_flags(&mut self, flags: $crate::programs::ProgramLoadFlags) {
+                self.data.set_load_flags(flags)
+            }
+
+            /// The load flags set with [`set_load_flags`](Self::set_load_flags) or by the loader.
+            pub fn load_flags(&self) -> $crate::programs::ProgramLoadFlags {
+                self.data.load_flags()
             }
 
             /// What the verifier said at the last load (empty unless a log level was set).
@@ -324,6 +340,30 @@ macro_rules! program_types {
             pub fn set_verifier_log_level(&mut self, level: VerifierLogLevel) {
                 match self {
                     $(Program::$variant(p) => p.data.log_level = level,)*
+                }
+            }
+
+            /// Runs the loaded program under `BPF_PROG_TEST_RUN` (see [`TestRunOptions`]).
+            pub fn test_run(
+                &self,
+                options: TestRunOptions<'_>,
+            ) -> Result<TestRunOutput, ProgramError> {
+                match self {
+                    $(Program::$variant(p) => p.data.test_run(options),)*
+                }
+            }
+
+            /// Sets the load flags of the next load, added to those the section implies.
+            pub fn set_load_flags(&mut self, flags: ProgramLoadFlags) {
+                match self {
+                    $(Program::$variant(p) => p.data.set_load_flags(flags),)*
+                }
+            }
+
+            /// The load flags set for the next load (by the loader or `set_load_flags`).
+            pub fn load_flags(&self) -> ProgramLoadFlags {
+                match self {
+                    $(Program::$variant(p) => p.data.load_flags(),)*
                 }
             }
         }
@@ -473,11 +513,13 @@ pub(crate) fn data_for(
     section: ProgramSection,
     context: std::sync::Arc<ObjectContext>,
     log_level: VerifierLogLevel,
+    load_flags: ProgramLoadFlags,
 ) -> data::UntypedData {
     data::UntypedData {
         name,
         section,
         context,
         log_level,
+        load_flags,
     }
 }

@@ -41,17 +41,11 @@ impl Syscall {
         self.data.load()
     }
 
-    /// Runs the program once with `ctx` as its context and returns its return value.
-    ///
-    /// The kernel copies the context back into the input buffer for syscall programs; that
-    /// copy is not exposed here (the input is only borrowed).
+    /// Runs the program once with `ctx` as its context and returns its return value; to read
+    /// the context the program wrote, use [`test_run`](Self::test_run) with a `context_out`.
     pub fn run(&self, ctx: &[u8]) -> Result<u32, ProgramError> {
-        let input = ctx.to_vec();
-        let output = self.test_run(bpf_sys::test_run::TestRunAttr {
-            ctx_in: &input,
-            ..Default::default()
-        })?;
-        Ok(output.retval)
+        let output = self.test_run(super::TestRunOptions::new().context(ctx))?;
+        Ok(output.return_value)
     }
 }
 
