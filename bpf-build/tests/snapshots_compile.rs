@@ -9,6 +9,7 @@ include!("snapshots/log_filtered.skel.rs");
 include!("snapshots/log_programs.skel.rs");
 include!("snapshots/map_arena.skel.rs");
 include!("snapshots/map_arena_fixed.skel.rs");
+include!("snapshots/map_bloom.skel.rs");
 include!("snapshots/map_in_map.skel.rs");
 include!("snapshots/map_in_map_locked.skel.rs");
 include!("snapshots/map_in_map_no_inner.skel.rs");
@@ -126,6 +127,10 @@ fn every_skeleton_loads_or_fails_for_its_own_reason() {
         (
             "map_arena_fixed",
             map_arena_fixed::open().and_then(|o| o.load()).map(drop),
+        ),
+        (
+            "map_bloom",
+            map_bloom::open().and_then(|o| o.load()).map(drop),
         ),
         (
             "map_in_map",
@@ -293,6 +298,7 @@ fn every_skeleton_loads_or_fails_for_its_own_reason() {
         "inspect_programs",
         "log_filtered",
         "log_programs",
+        "map_bloom",
         "map_readers",
         "map_in_map",
         "map_in_map_locked",

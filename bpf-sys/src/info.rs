@@ -373,11 +373,20 @@ pub fn btf_info(fd: BorrowedFd<'_>) -> Result<BtfInfo, SyscallError> {
     // Kernel BTF names are module names (< 64 bytes); loaded BTF has none.
     let mut name = vec![0u8; 128];
     // SAFETY: name points to name_len live bytes; btf is null.
-    let mut info: bpf_btf_info = unsafe {
+    let named = unsafe {
         get_info(fd, |i: &mut bpf_btf_info| {
             i.name = name.as_mut_ptr() as u64;
             i.name_len = name.len() as u32;
-        })?
+        })
+    };
+    let mut info: bpf_btf_info = match named {
+        // Kernels before 5.11 know no BTF names: fields past their struct must stay zero.
+        Err(e) if e.errno() == Some(libc::E2BIG) => {
+            name.clear();
+            // SAFETY: bpf_btf_info is a UAPI info struct; no pointers are set.
+            unsafe { get_info(fd, |_| {})? }
+        }
+        other => other?,
     };
     let end = name.iter().position(|&b| b == 0).unwrap_or(name.len());
     name.truncate(end);

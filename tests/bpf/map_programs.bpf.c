@@ -37,12 +37,6 @@ struct {
 } records SEC(".maps");
 
 struct {
-	__uint(type, BPF_MAP_TYPE_BLOOM_FILTER);
-	__uint(max_entries, 64);
-	__type(value, __u32);
-} seen SEC(".maps");
-
-struct {
 	__uint(type, BPF_MAP_TYPE_STACK_TRACE);
 	__uint(max_entries, 16);
 	__uint(key_size, sizeof(__u32));
@@ -60,7 +54,6 @@ const volatile __u32 multiplier = 1;
 __u32 scale = 2;
 __u64 input_sum;
 __u64 runs;
-__u32 bloom_hits;
 __s64 stack_id = -1;
 __u32 tail_called;
 
@@ -95,12 +88,6 @@ static __always_inline void emit(__u32 seq, int discard)
 		bpf_ringbuf_submit(r, 0);
 }
 
-static __always_inline void probe(__u32 bit, __u32 v)
-{
-	if (bpf_map_peek_elem(&seen, &v) == 0)
-		bloom_hits |= 1u << bit;
-}
-
 #define FOUR(f, base) f(base); f(base + 1); f(base + 2); f(base + 3)
 
 SEC("raw_tp/sys_enter")
@@ -120,8 +107,6 @@ int fill(void *ctx)
 	q = 101; bpf_map_push_elem(&events_queue, &q, BPF_EXIST);
 	q = 102; bpf_map_push_elem(&events_queue, &q, BPF_EXIST);
 	emit(0, 0); emit(1, 0); emit(2, 1); emit(3, 0); emit(4, 0);
-	bloom_hits = 0;
-	probe(0, 0); probe(1, 7); probe(2, 14); probe(3, 21);
 	stack_id = bpf_get_stackid(ctx, &stacks, 0);
 	return 0;
 }

@@ -1,5 +1,5 @@
-// tp_btf/sys_enter: counts the test thread's syscalls, and its getpid calls (x86-64 number 39)
-// by the typed `id` argument.
+// tp_btf/sys_enter: counts the test thread's syscalls, and its getpid calls by the typed `id`
+// argument (the syscall number: 39 on x86-64, 172 on arm64).
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
@@ -11,7 +11,7 @@ int BPF_PROG(on_sys_enter, struct pt_regs *regs, long id)
     if (!is_target_thread())
         return 0;
     bump(0);
-    if (id == 39)
+    if (id == NR_GETPID)
         bump(1);
     return 0;
 }

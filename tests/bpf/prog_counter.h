@@ -2,6 +2,15 @@
 #ifndef PROG_COUNTER_H
 #define PROG_COUNTER_H
 
+// The getpid syscall's entry point (syscalls enter through an arch wrapper) and number.
+#if defined(__TARGET_ARCH_arm64)
+#define SYS_GETPID "__arm64_sys_getpid"
+#define NR_GETPID 172
+#else
+#define SYS_GETPID "__x64_sys_getpid"
+#define NR_GETPID 39
+#endif
+
 const volatile __u32 target_tid = 0;
 
 struct {

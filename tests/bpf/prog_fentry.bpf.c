@@ -4,7 +4,7 @@
 #include <bpf/bpf_tracing.h>
 #include "prog_counter.h"
 
-SEC("fentry/__x64_sys_getpid")
+SEC("fentry/" SYS_GETPID)
 int BPF_PROG(fentry_getpid, const struct pt_regs *regs)
 {
     if (is_target_thread())
@@ -12,7 +12,7 @@ int BPF_PROG(fentry_getpid, const struct pt_regs *regs)
     return 0;
 }
 
-SEC("fexit/__x64_sys_getpid")
+SEC("fexit/" SYS_GETPID)
 int BPF_PROG(fexit_getpid, const struct pt_regs *regs, long ret)
 {
     if (!is_target_thread())

@@ -5,17 +5,19 @@
 #include <bpf/bpf_core_read.h>
 #include "prog_counter.h"
 
-SEC("kprobe/__x64_sys_getpid")
+SEC("kprobe/" SYS_GETPID)
 int on_entry(struct pt_regs *ctx)
 {
     if (!is_target_thread())
         return 0;
     bump(0);
-    record(3, bpf_get_attach_cookie(ctx));
+    // bpf cookies came with Linux 5.15; elsewhere the call is dead code the verifier drops.
+    if (bpf_core_enum_value_exists(enum bpf_func_id, BPF_FUNC_get_attach_cookie))
+        record(3, bpf_get_attach_cookie(ctx));
     return 0;
 }
 
-SEC("kretprobe/__x64_sys_getpid")
+SEC("kretprobe/" SYS_GETPID)
 int on_return(struct pt_regs *ctx)
 {
     if (is_target_thread())
@@ -33,7 +35,7 @@ int BPF_KSYSCALL(on_syscall, long ignored)
     return 0;
 }
 
-SEC("kprobe.multi/__x64_sys_getpid")
+SEC("kprobe.multi/" SYS_GETPID)
 int on_multi(struct pt_regs *ctx)
 {
     if (is_target_thread())

@@ -2,6 +2,7 @@
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
 
 const volatile __u32 target_tid = 0;
 
@@ -40,7 +41,9 @@ int count_entry(struct pt_regs *ctx)
     if (!mine())
         return 0;
     bump(0, 1);
-    set(3, bpf_get_attach_cookie(ctx));
+    // bpf cookies came with Linux 5.15; elsewhere the call is dead code the verifier drops.
+    if (bpf_core_enum_value_exists(enum bpf_func_id, BPF_FUNC_get_attach_cookie))
+        set(3, bpf_get_attach_cookie(ctx));
     return 0;
 }
 
@@ -60,7 +63,9 @@ int count_multi(struct pt_regs *ctx)
     if (!mine())
         return 0;
     bump(2, 1);
-    set(3, bpf_get_attach_cookie(ctx));
+    // bpf cookies came with Linux 5.15; elsewhere the call is dead code the verifier drops.
+    if (bpf_core_enum_value_exists(enum bpf_func_id, BPF_FUNC_get_attach_cookie))
+        set(3, bpf_get_attach_cookie(ctx));
     return 0;
 }
 

@@ -230,6 +230,34 @@ pub fn trampoline_refusal() -> Option<String> {
     })
 }
 
+/// Why a trampoline program cannot be attached again once detached here (`None`: it can): a
+/// raw fentry program on `do_nanosleep` attached, detached and attached again. Older kernels
+/// (5.10) consume the program's trampoline target on its first attachment.
+pub fn tracing_reattach_refusal() -> Option<String> {
+    use bpf_core::btf::BtfKind;
+    use bpf_sys::generated::{bpf_attach_type, bpf_prog_type};
+    let btf = kernel_btf()?;
+    let attach_btf_id = btf.find_by_name_kind("do_nanosleep", BtfKind::Func)?;
+    let insns = [bpf_sys::insn::mov64_imm(0, 0), bpf_sys::insn::exit()];
+    let prog = bpf_sys::prog::prog_load_with_log(&bpf_sys::prog::ProgLoadAttr {
+        prog_type: bpf_prog_type::BPF_PROG_TYPE_TRACING,
+        expected_attach_type: bpf_attach_type::BPF_TRACE_FENTRY,
+        attach_btf_id,
+        name: "probe_reattach",
+        insns: &insns,
+        license: "GPL",
+        ..Default::default()
+    })
+    .ok()?;
+    let fd = std::os::fd::AsFd::as_fd(&prog.fd);
+    drop(bpf_sys::link::raw_tracepoint_open(None, fd, 0).ok()?);
+    let again = bpf_sys::link::raw_tracepoint_open(None, fd, 0).err()?;
+    Some(format!(
+        "the kernel attaches a trampoline program only once: a raw fentry program on \
+         do_nanosleep, attached and detached, cannot be attached again: {again}"
+    ))
+}
+
 /// The name of the kernel's `bpf_prog_type` enumerator with value `prog_type`, read from its BTF.
 fn kernel_prog_type_name(prog_type: u32) -> Option<String> {
     use bpf_core::btf::TypeKind;
@@ -364,4 +392,44 @@ pub fn error_chain(error: &dyn std::error::Error) -> String {
         next = source.source();
     }
     text
+}
+
+/// Whether the running kernel's BTF (`/sys/kernel/btf/vmlinux`) has the name `name` in its
+/// string table: a function, a type or a struct member (`map_lookup_and_delete_elem` of
+/// `bpf_map_ops`), where [`kernel_enum_has`] does not apply; false without BTF.
+pub fn kernel_btf_has_name(name: &str) -> bool {
+    static STRINGS: std::sync::OnceLock<Vec<u8>> = std::sync::OnceLock::new();
+    let btf = STRINGS.get_or_init(|| std::fs::read("/sys/kernel/btf/vmlinux").unwrap_or_default());
+    let needle: Vec<u8> = [&[0u8][..], name.as_bytes(), &[0]].concat();
+    btf.windows(needle.len()).any(|window| window == needle)
+}
+
+/// Whether the kernel has bpf cookies (`bpf_get_attach_cookie`, Linux 5.15): attachments that
+/// carry one need them; older kernels attach the same programs without.
+pub fn kernel_has_bpf_cookies() -> bool {
+    kernel_enum_has("bpf_func_id", "BPF_FUNC_get_attach_cookie")
+}
+
+/// The bytes of the committed object `tests/bpf/obj/<name>`, embedded; on aarch64 its arm64
+/// build (`tests/bpf/obj/arm64/<name>`: `<bpf/bpf_tracing.h>` reads registers per architecture).
+#[cfg(not(target_arch = "aarch64"))]
+#[macro_export]
+macro_rules! bpf_object {
+    ($name:literal) => {
+        include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/bpf/obj/", $name))
+    };
+}
+
+/// The bytes of the committed object `tests/bpf/obj/<name>`, embedded; on aarch64 its arm64
+/// build (`tests/bpf/obj/arm64/<name>`: `<bpf/bpf_tracing.h>` reads registers per architecture).
+#[cfg(target_arch = "aarch64")]
+#[macro_export]
+macro_rules! bpf_object {
+    ($name:literal) => {
+        include_bytes!(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/bpf/obj/arm64/",
+            $name
+        ))
+    };
 }

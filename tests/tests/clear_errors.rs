@@ -9,8 +9,8 @@ use bpf_programs::programs::{FdLink, ProgramError, RawTracePoint};
 use bpf_programs::{Bpf, BpfError, BpfLoader};
 use integration_tests::open_for_this_thread;
 
-const RAW_TP: &[u8] = include_bytes!("../bpf/obj/prog_raw_tracepoint.bpf.o");
-const NET: &[u8] = include_bytes!("../bpf/obj/net_packet.bpf.o");
+const RAW_TP: &[u8] = integration_tests::bpf_object!("prog_raw_tracepoint.bpf.o");
+const NET: &[u8] = integration_tests::bpf_object!("net_packet.bpf.o");
 
 /// A path in a fresh directory on the filesystem of `std::env::temp_dir()` (not bpffs).
 fn outside_bpffs(name: &str) -> std::path::PathBuf {
@@ -76,7 +76,7 @@ fn pinning_outside_bpffs_says_where_pins_can_live() {
     // Pinning at load, through the loader's pin path, reports the same cause.
     let err = BpfLoader::new()
         .map_pin_path(outside_bpffs("loader").parent().unwrap())
-        .load(include_bytes!("../bpf/obj/prog_loader.bpf.o"))
+        .load(integration_tests::bpf_object!("prog_loader.bpf.o"))
         .map(drop)
         .unwrap_err();
     let mut chain = err.to_string();

@@ -13,8 +13,8 @@ use bpf_sys::mount::{
 };
 use integration_tests::{counter, getpid_n, gettid, skip};
 
-const TRACEPOINT: &[u8] = include_bytes!("../bpf/obj/prog_tracepoint.bpf.o");
-const LOADER: &[u8] = include_bytes!("../bpf/obj/prog_loader.bpf.o");
+const TRACEPOINT: &[u8] = integration_tests::bpf_object!("prog_tracepoint.bpf.o");
+const LOADER: &[u8] = integration_tests::bpf_object!("prog_loader.bpf.o");
 
 fn magic(path: &str) -> Option<u32> {
     filesystem_magic(Path::new(path)).ok()

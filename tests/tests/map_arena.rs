@@ -9,8 +9,8 @@ use bpf_programs::{Bpf, BpfError, BpfLoader};
 use bpf_sys::util::page_size;
 use integration_tests::{arena_refusal, skip};
 
-const OBJECT: &[u8] = include_bytes!("../bpf/obj/map_arena.bpf.o");
-const FIXED: &[u8] = include_bytes!("../bpf/obj/map_arena_fixed.bpf.o");
+const OBJECT: &[u8] = integration_tests::bpf_object!("map_arena.bpf.o");
+const FIXED: &[u8] = integration_tests::bpf_object!("map_arena_fixed.bpf.o");
 
 const PAGE_MAGIC: u64 = 0x1122_3344_5566_7788;
 /// `map_extra` of `fixed_arena` in map_arena_fixed.bpf.c.

@@ -49,10 +49,17 @@ fn programs_read_through_outer_maps() {
 
 #[test]
 fn inner_values_with_a_spin_lock_fill_their_slot_and_run() {
+    if !integration_tests::kernel_btf_has_name("BPF_PROG_TYPE_SYSCALL") {
+        integration_tests::skip(
+            "map_in_map::inner_values_with_a_spin_lock_fill_their_slot_and_run",
+            "the kernel has no syscall programs (no BPF_PROG_TYPE_SYSCALL in its BTF)",
+        );
+        return;
+    }
     use bpf_programs::Bpf;
     use bpf_programs::programs::Syscall;
 
-    const OBJECT: &[u8] = include_bytes!("../bpf/obj/map_in_map_locked.bpf.o");
+    const OBJECT: &[u8] = integration_tests::bpf_object!("map_in_map_locked.bpf.o");
     let test = "map_in_map::inner_values_with_a_spin_lock_fill_their_slot_and_run";
     // Older kernels (6.1 here) refuse spin locks in inner-map templates (ENOTSUPP), so the
     // loader makes the template without BTF and the kernel then refuses the slot.
@@ -75,7 +82,7 @@ fn inner_values_with_a_spin_lock_fill_their_slot_and_run() {
 
 #[test]
 fn map_of_maps_without_inner_shape_is_a_typed_error() {
-    const OBJECT: &[u8] = include_bytes!("../bpf/obj/map_in_map_no_inner.bpf.o");
+    const OBJECT: &[u8] = integration_tests::bpf_object!("map_in_map_no_inner.bpf.o");
     let err = bpf_programs::Bpf::load(OBJECT).unwrap_err();
     assert!(
         matches!(&err, bpf_programs::BpfError::Map { name, source: MapError::InvalidDefinition { .. } } if name == "shapeless"),

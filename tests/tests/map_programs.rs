@@ -8,6 +8,7 @@ use bpf_programs::maps::{
     Array, BloomFilter, GlobalData, HashMap, Map, MapError, PerCpuArray, ProgramArray, Queue,
     RingBuf, StackTraceMap, nr_cpus,
 };
+use integration_tests::{kernel_btf_has_name, skip};
 
 #[test]
 fn program_fills_user_space_reads() {
@@ -87,9 +88,6 @@ fn user_space_fills_program_reads() {
         for i in 0..8 {
             input.set(i, i + 1, BPF_ANY).unwrap();
         }
-        let mut seen = BloomFilter::<_, u32>::try_from(obj.map_mut("seen")).unwrap();
-        seen.insert(0u32, BPF_ANY).unwrap();
-        seen.insert(14u32, BPF_ANY).unwrap();
     }
     {
         let mut data = GlobalData::try_from(obj.map_mut(".data")).unwrap();
@@ -99,6 +97,26 @@ fn user_space_fills_program_reads() {
     obj.run_on_cpu("fill", 0);
     let bss = GlobalData::try_from(obj.map(".bss")).unwrap();
     assert_eq!(bss.get::<u64>("input_sum").unwrap(), 36 * 5);
+}
+
+#[test]
+fn bloom_filter_filled_by_user_space_is_probed_by_a_program() {
+    if !kernel_btf_has_name("BPF_MAP_TYPE_BLOOM_FILTER") {
+        skip(
+            "map_programs::bloom_filter_filled_by_user_space_is_probed_by_a_program",
+            "the kernel has no bloom filter maps (no BPF_MAP_TYPE_BLOOM_FILTER in its BTF)",
+        );
+        return;
+    }
+    let mut obj = map_support::load("map_bloom.bpf.o", |_| {});
+    assert!(matches!(obj.map("seen"), Map::BloomFilter(_)));
+    {
+        let mut seen = BloomFilter::<_, u32>::try_from(obj.map_mut("seen")).unwrap();
+        seen.insert(0u32, BPF_ANY).unwrap();
+        seen.insert(14u32, BPF_ANY).unwrap();
+    }
+    obj.run_on_cpu("probe_seen", 0);
+    let bss = GlobalData::try_from(obj.map(".bss")).unwrap();
     // 0 and 14 were inserted; 7 and 21 were not (a false positive would set their bits).
     let bloom = bss.get::<u32>("bloom_hits").unwrap();
     assert_eq!(bloom & 0b101, 0b101, "bloom hits {bloom:#b}");
@@ -176,7 +194,6 @@ fn map_enum_variants_follow_types() {
     let obj = map_support::load("map_programs.bpf.o", |_| {});
     assert!(matches!(obj.map("counts"), Map::HashMap(_)));
     assert!(matches!(obj.map("records"), Map::RingBuf(_)));
-    assert!(matches!(obj.map("seen"), Map::BloomFilter(_)));
     assert!(matches!(obj.map(".bss"), Map::Array(_)));
     assert!(matches!(obj.map("jump_table"), Map::ProgramArray(_)));
     let info = obj.map("counts").data().info().unwrap();

@@ -6,8 +6,8 @@ use bpf_programs::programs::TracePoint;
 use bpf_programs::{Bpf, BpfError, BpfLoader};
 use integration_tests::{counter, getpid_n, gettid};
 
-const OBJECT: &[u8] = include_bytes!("../bpf/obj/prog_tracepoint.bpf.o");
-const OTHER_HITS: &[u8] = include_bytes!("../bpf/obj/prog_fentry.bpf.o");
+const OBJECT: &[u8] = integration_tests::bpf_object!("prog_tracepoint.bpf.o");
+const OTHER_HITS: &[u8] = integration_tests::bpf_object!("prog_fentry.bpf.o");
 
 fn hits_fd(bpf: &Bpf) -> std::os::fd::OwnedFd {
     bpf.map("hits")

@@ -5,7 +5,7 @@
 use bpf_programs::programs::PerfEvent;
 use bpf_programs::{Bpf, BpfError, BpfLoader};
 
-const OBJECT: &[u8] = include_bytes!("../bpf/obj/map_sized_at_run_time.bpf.o");
+const OBJECT: &[u8] = integration_tests::bpf_object!("map_sized_at_run_time.bpf.o");
 const DEPTH: u32 = 127;
 
 #[test]
@@ -44,16 +44,23 @@ fn unsized_stack_map_errors_name_the_missing_setting() {
 
 #[test]
 fn map_extra_set_by_user_space_reaches_the_kernel() {
-    const MAP_PROGRAMS: &[u8] = include_bytes!("../bpf/obj/map_programs.bpf.o");
+    const MAP_BLOOM: &[u8] = integration_tests::bpf_object!("map_bloom.bpf.o");
+    if !integration_tests::kernel_btf_has_name("BPF_MAP_TYPE_BLOOM_FILTER") {
+        integration_tests::skip(
+            "map_sizing::map_extra_set_by_user_space_reaches_the_kernel",
+            "the kernel has no bloom filter maps (no BPF_MAP_TYPE_BLOOM_FILTER in its BTF)",
+        );
+        return;
+    }
     let bpf = BpfLoader::new()
         .set_map_extra("seen", 5)
-        .load(MAP_PROGRAMS)
+        .load(MAP_BLOOM)
         .expect("object opens");
     let info = bpf.map("seen").unwrap().data().info().unwrap();
     assert_eq!(info.map_extra(), 5, "bloom filter with 5 hash functions");
     let err = BpfLoader::new()
         .set_map_extra("no_such_map", 1)
-        .load(MAP_PROGRAMS)
+        .load(MAP_BLOOM)
         .expect_err("unknown map");
     assert!(matches!(&err, BpfError::NoSuchMap { .. }), "{err:?}");
 }

@@ -15,7 +15,7 @@ use bpf_sys::netlink::if_nametoindex;
 use bpf_sys::netlink::link::{NetkitMode, link_del, netkit_add};
 use net_support::{TestNetns, send_udp};
 
-const OBJECT: &[u8] = include_bytes!("../bpf/obj/net_netkit.bpf.o");
+const OBJECT: &[u8] = integration_tests::bpf_object!("net_netkit.bpf.o");
 const PORT: u16 = 40003;
 
 fn open() -> Bpf {

@@ -19,7 +19,7 @@ use bpf_sys::sockopt::{set_int_option, socket};
 use integration_tests::value_at;
 use net_support::{TestNetns, send_udp};
 
-const OBJECT: &[u8] = include_bytes!("../bpf/obj/net_packet.bpf.o");
+const OBJECT: &[u8] = integration_tests::bpf_object!("net_packet.bpf.o");
 const PORT: u16 = 40004;
 
 fn open() -> Bpf {

@@ -14,7 +14,7 @@ use bpf_sys::netlink::tc::{TcAttachPoint, tc_filter_dump};
 use integration_tests::{kernel_enum_has, value_at};
 use net_support::{TestNetns, once_at_least, send_udp};
 
-const OBJECT: &[u8] = include_bytes!("../bpf/obj/net_packet.bpf.o");
+const OBJECT: &[u8] = integration_tests::bpf_object!("net_packet.bpf.o");
 const PORT: u16 = 40002;
 
 fn open() -> Bpf {

@@ -9,10 +9,10 @@ use bpf_programs::programs::{AttachMethod, ProgramError, Xdp, XdpError, XdpFlags
 use bpf_programs::{Bpf, BpfLoader};
 use bpf_sys::netlink::if_nametoindex;
 use bpf_sys::netlink::xdp::xdp_query;
-use integration_tests::value_at;
+use integration_tests::{kernel_enum_has, value_at};
 use net_support::{TestNetns, once_at_least, send_udp};
 
-const OBJECT: &[u8] = include_bytes!("../bpf/obj/net_packet.bpf.o");
+const OBJECT: &[u8] = integration_tests::bpf_object!("net_packet.bpf.o");
 const PORT: u16 = 40001;
 
 fn open() -> Bpf {
@@ -185,6 +185,12 @@ fn xdp_test_run_and_frags_load() {
     assert_eq!(value_at(&bpf, "hits", 0), 3);
 
     let frags = xdp(&mut bpf, "count_xdp_frags");
+    // Multi-buffer XDP came with bpf_xdp_get_buff_len (Linux 5.18); before, the flag is refused.
+    if !kernel_enum_has("bpf_func_id", "BPF_FUNC_xdp_get_buff_len") {
+        let err = frags.load().unwrap_err();
+        assert_eq!(err.errno(), Some(libc::EINVAL), "{err}");
+        return;
+    }
     frags.load().unwrap();
     assert_eq!(
         frags.info().unwrap().program_type(),

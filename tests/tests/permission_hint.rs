@@ -14,7 +14,7 @@ use bpf_sys::capability::drop_effective_capabilities;
 use bpf_sys::generated::bpf_map_type;
 use integration_tests::{arena_refusal, error_chain, gettid, kernel_enum_has, skip};
 
-const TRACEPOINT: &[u8] = include_bytes!("../bpf/obj/prog_tracepoint.bpf.o");
+const TRACEPOINT: &[u8] = integration_tests::bpf_object!("prog_tracepoint.bpf.o");
 
 fn bit(capability: Capability) -> u64 {
     1 << capability.number()

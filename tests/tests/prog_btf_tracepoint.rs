@@ -3,7 +3,7 @@
 use bpf_programs::programs::{BtfTracePoint, BtfTracePointError, ProgramError};
 use integration_tests::{counter, getpid_n, open_for_this_thread, value_at};
 
-const OBJECT: &[u8] = include_bytes!("../bpf/obj/prog_btf_tracepoint.bpf.o");
+const OBJECT: &[u8] = integration_tests::bpf_object!("prog_btf_tracepoint.bpf.o");
 
 #[test]
 fn btf_tracepoint_sees_syscall_number_and_stops_after_detach() {
@@ -13,7 +13,6 @@ fn btf_tracepoint_sees_syscall_number_and_stops_after_detach() {
     let link = program.attach().unwrap();
     getpid_n(20);
     assert!(counter(&bpf, "hits") >= 20);
-    #[cfg(target_arch = "x86_64")]
     assert_eq!(
         value_at(&bpf, "hits", 1),
         20,

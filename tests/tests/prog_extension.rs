@@ -7,10 +7,17 @@ use bpf_programs::maps::GlobalData;
 use bpf_programs::programs::{Extension, FEntry, FEntryError, ProgramError, Syscall};
 use integration_tests::skipped_unsupported;
 
-const OBJECT: &[u8] = include_bytes!("../bpf/obj/prog_extension.bpf.o");
+const OBJECT: &[u8] = integration_tests::bpf_object!("prog_extension.bpf.o");
 
 #[test]
 fn extension_replaces_function() {
+    if !integration_tests::kernel_btf_has_name("BPF_PROG_TYPE_SYSCALL") {
+        integration_tests::skip(
+            "prog_extension::extension_replaces_function",
+            "the kernel has no syscall programs (no BPF_PROG_TYPE_SYSCALL in its BTF)",
+        );
+        return;
+    }
     let test = "prog_extension::extension_replaces_function";
     let mut bpf = Bpf::load(OBJECT).unwrap();
     let mut target: Syscall = bpf.take_program("run_compute").unwrap().try_into().unwrap();
@@ -37,6 +44,13 @@ fn extension_replaces_function() {
 
 #[test]
 fn fentry_on_a_function_of_a_loaded_bpf_program_fires() {
+    if !integration_tests::kernel_btf_has_name("BPF_PROG_TYPE_SYSCALL") {
+        integration_tests::skip(
+            "prog_extension::fentry_on_a_function_of_a_loaded_bpf_program_fires",
+            "the kernel has no syscall programs (no BPF_PROG_TYPE_SYSCALL in its BTF)",
+        );
+        return;
+    }
     let test = "prog_extension::fentry_on_a_function_of_a_loaded_bpf_program_fires";
     let mut bpf = Bpf::load(OBJECT).unwrap();
     let mut target: Syscall = bpf.take_program("run_compute").unwrap().try_into().unwrap();
@@ -85,6 +99,13 @@ fn fentry_on_a_function_of_a_loaded_bpf_program_fires() {
 
 #[test]
 fn fentry_on_a_missing_program_function_is_typed_error() {
+    if !integration_tests::kernel_btf_has_name("BPF_PROG_TYPE_SYSCALL") {
+        integration_tests::skip(
+            "prog_extension::fentry_on_a_missing_program_function_is_typed_error",
+            "the kernel has no syscall programs (no BPF_PROG_TYPE_SYSCALL in its BTF)",
+        );
+        return;
+    }
     let mut bpf = Bpf::load(OBJECT).unwrap();
     let mut target: Syscall = bpf.take_program("run_compute").unwrap().try_into().unwrap();
     target.load().unwrap();

@@ -5,10 +5,10 @@ use integration_tests::{
     getpid_n, open_for_this_thread, skip, skipped_unsupported, trampoline_refusal, value_at,
 };
 
-const OBJECT: &[u8] = include_bytes!("../bpf/obj/prog_fentry.bpf.o");
+const OBJECT: &[u8] = integration_tests::bpf_object!("prog_fentry.bpf.o");
 
 /// Kernels name the getpid entry differently in BTF (aliases at one address are deduplicated).
-const GETPID: &[&str] = &["__x64_sys_getpid", "__do_sys_getpid"];
+const GETPID: &[&str] = &["__x64_sys_getpid", "__arm64_sys_getpid", "__do_sys_getpid"];
 
 /// Loads with the first candidate the kernel's BTF has.
 fn load_first(

@@ -6,7 +6,7 @@ use bpf_programs::programs::{Iter, IterError, ProgramError};
 use bpf_sys::ids::{ObjectKind, fd_by_id};
 use integration_tests::{counter, gettid, open_for_this_thread};
 
-const OBJECT: &[u8] = include_bytes!("../bpf/obj/prog_iter.bpf.o");
+const OBJECT: &[u8] = integration_tests::bpf_object!("prog_iter.bpf.o");
 
 #[test]
 fn iter_task_lists_this_thread() {

@@ -7,7 +7,7 @@ use bpf_programs::programs::{ProgramError, RawTracePoint, VerifierLogLevel};
 use bpf_programs::{Bpf, BpfError, BpfLoader, TargetBtf};
 use integration_tests::{error_chain, gettid};
 
-const OBJECT: &[u8] = include_bytes!("../bpf/obj/prog_loader.bpf.o");
+const OBJECT: &[u8] = integration_tests::bpf_object!("prog_loader.bpf.o");
 
 /// A fresh bpffs directory for this test's pins.
 struct PinDir(std::path::PathBuf);
@@ -45,11 +45,89 @@ fn run(bpf: &mut Bpf, name: &str) -> Result<u32, ProgramError> {
         .return_value)
 }
 
+/// Whether the kernel loads a BTF blob of `types` (encoded words) over the string table
+/// `"\0int\0x\0.data\0"`: `BPF_BTF_LOAD` called here directly, to check the library's probes
+/// against.
+fn kernel_loads_btf(types: &[u32]) -> bool {
+    const STRINGS: &[u8] = b"\0int\0x\0.data\0";
+    let type_len = (types.len() * 4) as u32;
+    let mut blob: Vec<u8> = vec![0x9f, 0xeb, 1, 0];
+    for word in [24, 0, type_len, type_len, STRINGS.len() as u32]
+        .iter()
+        .chain(types)
+    {
+        blob.extend_from_slice(&word.to_le_bytes());
+    }
+    blob.extend_from_slice(STRINGS);
+    // union bpf_attr for BPF_BTF_LOAD: btf, btf_log_buf, btf_size, btf_log_size, btf_log_level.
+    let mut attr = [0u64; 4];
+    attr[0] = blob.as_ptr() as u64;
+    attr[2] = blob.len() as u64;
+    const BPF_BTF_LOAD: libc::c_long = 18;
+    // SAFETY: bpf(2) reads `attr` (32 bytes, as passed) and the blob it points to, both alive.
+    let fd = unsafe {
+        libc::syscall(
+            libc::SYS_bpf,
+            BPF_BTF_LOAD,
+            attr.as_mut_ptr(),
+            std::mem::size_of_val(&attr),
+        )
+    };
+    if fd >= 0 {
+        // SAFETY: the kernel just returned this fd to us.
+        unsafe { libc::close(fd as i32) };
+    }
+    fd >= 0
+}
+
 #[test]
 fn loader_btf_features_probe_finds_every_kind() {
     let features = bpf_programs::features::btf_features();
-    assert_eq!(features, bpf_core::btf::BtfFeatures::all(), "{features:?}");
-    assert!(bpf_programs::features::perf_link());
+    let info = |kind: u32, flag: u32, vlen: u32| (flag << 31) | (kind << 24) | vlen;
+    // Type 1 is `int` where a blob needs one to refer to.
+    let int = [1, info(1, 0, 0), 4, (1 << 24) | 32];
+    let with_int = |rest: &[u32]| -> Vec<u32> { int.iter().chain(rest).copied().collect() };
+    let expected = bpf_core::btf::BtfFeatures {
+        func: kernel_loads_btf(&with_int(&[0, info(13, 0, 0), 1, 5, info(12, 0, 0), 2])),
+        func_global: kernel_loads_btf(&with_int(&[0, info(13, 0, 0), 1, 5, info(12, 0, 1), 2])),
+        datasec: kernel_loads_btf(&with_int(&[
+            5,
+            info(14, 0, 0),
+            1,
+            1,
+            7,
+            info(15, 0, 1),
+            4,
+            2,
+            0,
+            4,
+        ])),
+        float: kernel_loads_btf(&[1, info(16, 0, 0), 4]),
+        decl_tag: kernel_loads_btf(&with_int(&[
+            5,
+            info(14, 0, 0),
+            1,
+            1,
+            3,
+            info(17, 0, 0),
+            2,
+            u32::MAX,
+        ])),
+        type_tag: kernel_loads_btf(&with_int(&[3, info(18, 0, 0), 1, 0, info(2, 0, 0), 2])),
+        enum64: kernel_loads_btf(&[3, info(19, 0, 1), 8, 5, 0, 1]),
+        signed_enum: kernel_loads_btf(&[3, info(6, 1, 1), 4, 5, u32::MAX]),
+        empty_datasec: kernel_loads_btf(&[7, info(15, 0, 0), 4]),
+    };
+    assert_eq!(features, expected);
+    // Every kernel this runs on has FUNC, global FUNC and DATASEC (Linux 5.6).
+    assert!(
+        features.func && features.func_global && features.datasec,
+        "{features:?}"
+    );
+    assert_eq!(
+        bpf_programs::features::perf_link(),
+        integration_tests::kernel_has_bpf_cookies()
+    );
 }
 
 #[test]

@@ -3,7 +3,7 @@
 use bpf_programs::programs::{Lsm, LsmError, ProgramError};
 use integration_tests::{counter, open_for_this_thread, skip, skipped_unsupported};
 
-const OBJECT: &[u8] = include_bytes!("../bpf/obj/prog_lsm.bpf.o");
+const OBJECT: &[u8] = integration_tests::bpf_object!("prog_lsm.bpf.o");
 
 fn bpf_lsm_active() -> bool {
     std::fs::read_to_string("/sys/kernel/security/lsm")

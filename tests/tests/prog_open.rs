@@ -6,7 +6,7 @@ use bpf_core::obj::ProgramSection;
 use bpf_programs::{Bpf, BpfLoader};
 use bpf_sys::generated::{bpf_map_type, bpf_prog_type};
 
-const RUNQLAT: &[u8] = include_bytes!("../bpf/obj/rw_runqlat.bpf.o");
+const RUNQLAT: &[u8] = integration_tests::bpf_object!("rw_runqlat.bpf.o");
 
 #[test]
 fn open_lists_programs_in_object_order_and_map_definitions() {

@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 use bpf_programs::programs::{PerfEvent, PerfEventScope, PerfTypeId, SamplePolicy};
 use integration_tests::{counter, open_for_this_thread};
 
-const OBJECT: &[u8] = include_bytes!("../bpf/obj/prog_perf_event.bpf.o");
+const OBJECT: &[u8] = integration_tests::bpf_object!("prog_perf_event.bpf.o");
 const PERF_COUNT_SW_CPU_CLOCK: u64 = 0;
 
 fn spin(duration: Duration) {

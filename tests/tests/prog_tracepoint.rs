@@ -4,7 +4,7 @@ use bpf_programs::BpfLoader;
 use bpf_programs::programs::{ProgramError, TracePoint, TracePointError};
 use integration_tests::{counter, getpid_n, gettid};
 
-const OBJECT: &[u8] = include_bytes!("../bpf/obj/prog_tracepoint.bpf.o");
+const OBJECT: &[u8] = integration_tests::bpf_object!("prog_tracepoint.bpf.o");
 
 #[test]
 fn tracepoint_fires_and_stops_after_detach() {

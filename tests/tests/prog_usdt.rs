@@ -9,9 +9,9 @@ use std::sync::atomic::{AtomicU16, Ordering};
 use bpf_programs::Bpf;
 use bpf_programs::maps::GlobalData;
 use bpf_programs::programs::{Program, ProgramError, Usdt, UsdtError};
-use integration_tests::{open_for_this_thread, skip};
+use integration_tests::{kernel_has_bpf_cookies, open_for_this_thread, skip};
 
-const OBJECT: &[u8] = include_bytes!("../bpf/obj/prog_usdt.bpf.o");
+const OBJECT: &[u8] = integration_tests::bpf_object!("prog_usdt.bpf.o");
 
 // Two probe functions written in assembly so that the argument registers are known:
 //
@@ -24,6 +24,7 @@ const OBJECT: &[u8] = include_bytes!("../bpf/obj/prog_usdt.bpf.o");
 // Each note: 4-byte aligned name size, descriptor size and type 3, the owner "stapsdt", then
 // the probe address, the link-time address of `_.stapsdt.base` (for prelink adjustment), the
 // semaphore address or 0, and provider, name and argument spec as C strings.
+#[cfg(target_arch = "x86_64")]
 std::arch::global_asm!(
     r#"
     .macro usdt_probe function, provider, name, args, semaphore
@@ -80,7 +81,64 @@ _.stapsdt.base:
     options(att_syntax)
 );
 
-// SAFETY: the functions above take these System V arguments, only execute `nop; ret`, and the
+// The same on aarch64, with its argument specs (`-4@w1`, `8@[x2, 8]`) and register names.
+#[cfg(target_arch = "aarch64")]
+std::arch::global_asm!(
+    r#"
+    .macro usdt_probe function, provider, name, args, semaphore
+    .globl \function
+    .type \function,%function
+\function:
+990:
+    nop
+    .pushsection .note.stapsdt,"?",%note
+    .balign 4
+    .4byte 992f-991f, 994f-993f, 3
+991:
+    .asciz "stapsdt"
+992:
+    .balign 4
+993:
+    .8byte 990b
+    .8byte _.stapsdt.base
+    .8byte \semaphore
+    .asciz "\provider"
+    .asciz "\name"
+    .asciz "\args"
+994:
+    .balign 4
+    .popsection
+    ret
+    .size \function, .-\function
+    .endm
+
+    .pushsection .text.usdt_test_probes,"ax",%progbits
+    usdt_probe usdt_test_fire_args, usdt_test, args, "4@w0 -4@w1 8@[x2, 8] -2@-3", 0
+    usdt_probe usdt_test_fire_guarded, usdt_test, guarded, "-8@x0", usdt_test_guarded_semaphore
+    .popsection
+
+    .pushsection .probes,"aw",%progbits
+    .balign 2
+    .globl usdt_test_guarded_semaphore
+    .type usdt_test_guarded_semaphore,%object
+    .size usdt_test_guarded_semaphore, 2
+usdt_test_guarded_semaphore:
+    .2byte 0
+    .popsection
+
+    .ifndef _.stapsdt.base
+    .pushsection .stapsdt.base,"aG",%progbits,.stapsdt.base,comdat
+    .weak _.stapsdt.base
+    .hidden _.stapsdt.base
+_.stapsdt.base:
+    .space 1
+    .size _.stapsdt.base, 1
+    .popsection
+    .endif
+    "#
+);
+
+// SAFETY: the functions above take these C-ABI arguments, only execute `nop; ret`, and the
 // semaphore is a 2-byte, 2-aligned object that only atomic operations touch.
 unsafe extern "C" {
     safe fn usdt_test_fire_args(a: u64, b: u64, memory: &[u64; 2]);
@@ -130,6 +188,10 @@ fn skipped_without_uprobes(test: &str) -> bool {
     missing
 }
 
+fn needs_pid(err: &ProgramError) -> bool {
+    matches!(err, ProgramError::Usdt(e) if matches!(&**e, UsdtError::NeedsPid { .. }))
+}
+
 #[test]
 fn usdt_arguments_cookie_and_detach() {
     if skipped_without_uprobes("usdt_arguments_cookie_and_detach") {
@@ -137,10 +199,20 @@ fn usdt_arguments_cookie_and_detach() {
     }
     let mut bpf = open();
     let exe = std::env::current_exe().unwrap();
+    // Without bpf cookies a site of this position-independent binary is known to the program
+    // only by its address in one process, so attaching needs a pid.
+    let cookies = kernel_has_bpf_cookies();
+    let pid = std::process::id();
+    // Every process where the kernel has bpf cookies, else this one (by its site addresses).
+    let everyone = if cookies { None } else { Some(pid) };
     let program: &mut Usdt = bpf.program_mut("on_args").unwrap().try_into().unwrap();
     program.load().unwrap();
+    if !cookies {
+        let err = program.attach(&exe, "usdt_test", "args", None).unwrap_err();
+        assert!(needs_pid(&err), "{err}");
+    }
     let link = program
-        .attach_with_cookie(&exe, "usdt_test", "args", None, 0xc00c1e)
+        .attach_with_cookie(&exe, "usdt_test", "args", everyone, 0xc00c1e)
         .unwrap();
     fire_args(5);
     let data = bss(&bpf);
@@ -170,22 +242,33 @@ fn usdt_arguments_cookie_and_detach() {
         "fired after detach"
     );
 
-    // Spec ids were freed: attaching again (twice) works and counts again.
+    // Spec ids (and site addresses) were freed: attaching again (twice) works and counts again.
     let program: &mut Usdt = bpf.program_mut("on_args").unwrap().try_into().unwrap();
-    let first = program.attach(&exe, "usdt_test", "args", None).unwrap();
-    let second = program
-        .attach(&exe, "usdt_test", "args", Some(std::process::id()))
-        .unwrap();
-    fire_args(1);
-    assert_eq!(
-        bss(&bpf).get::<u64>("args_hits").unwrap(),
-        7,
-        "two attachments"
-    );
+    let first = program.attach(&exe, "usdt_test", "args", everyone).unwrap();
+    let second = program.attach(&exe, "usdt_test", "args", Some(pid));
+    if cookies {
+        fire_args(1);
+        assert_eq!(
+            bss(&bpf).get::<u64>("args_hits").unwrap(),
+            7,
+            "two attachments"
+        );
+    } else {
+        // Both would key the same address: the second is refused, the first still fires.
+        let err = second.as_ref().unwrap_err();
+        assert!(
+            matches!(err, ProgramError::Usdt(e) if matches!(&**e, UsdtError::SiteInUse { .. })),
+            "{err}"
+        );
+        fire_args(1);
+        assert_eq!(bss(&bpf).get::<u64>("args_hits").unwrap(), 6);
+    }
     let program: &mut Usdt = bpf.program_mut("on_args").unwrap().try_into().unwrap();
-    assert_eq!(program.data().link_count(), 2);
+    assert_eq!(program.data().link_count(), if cookies { 2 } else { 1 });
     program.detach(first).unwrap();
-    program.detach(second).unwrap();
+    if let Ok(second) = second {
+        program.detach(second).unwrap();
+    }
 }
 
 #[test]
@@ -196,12 +279,20 @@ fn usdt_semaphore_is_set_while_attached() {
     let mut bpf = open();
     assert!(!fire_guarded(1), "semaphore is 0 before any attachment");
     let before = usdt_test_guarded_semaphore.load(Ordering::Relaxed);
-    // Section `usdt//proc/self/exe:usdt_test:guarded`: attached as a skeleton would.
+    // Section `usdt//proc/self/exe:usdt_test:guarded`: attached as a skeleton would (for every
+    // process); without bpf cookies, for this process.
     let program = bpf.program_mut("on_guarded").unwrap();
-    assert!(
-        program.attach_from_section().unwrap(),
-        "section names its target"
-    );
+    if kernel_has_bpf_cookies() {
+        assert!(
+            program.attach_from_section().unwrap(),
+            "section names its target"
+        );
+    } else {
+        let err = program.attach_from_section().unwrap_err();
+        assert!(needs_pid(&err), "{err}");
+        let program: &mut Usdt = program.try_into().unwrap();
+        program.attach_default(Some(std::process::id())).unwrap();
+    }
     assert!(
         usdt_test_guarded_semaphore.load(Ordering::Relaxed) > before,
         "the kernel increments the semaphore while the probe is attached"

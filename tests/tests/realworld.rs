@@ -7,8 +7,8 @@ use bpf_programs::maps::{GlobalData, HashMap, RingBuf};
 use bpf_programs::programs::{RawTracePoint, TracePoint};
 use bpf_programs::{Bpf, BpfLoader};
 
-const EXECSNOOP: &[u8] = include_bytes!("../bpf/obj/rw_execsnoop.bpf.o");
-const RUNQLAT: &[u8] = include_bytes!("../bpf/obj/rw_runqlat.bpf.o");
+const EXECSNOOP: &[u8] = integration_tests::bpf_object!("rw_execsnoop.bpf.o");
+const RUNQLAT: &[u8] = integration_tests::bpf_object!("rw_runqlat.bpf.o");
 
 fn bss_u64(bpf: &Bpf, name: &str) -> u64 {
     let bss = GlobalData::try_from(bpf.map(".bss").expect("a .bss map")).expect(".bss is mappable");

@@ -35,10 +35,10 @@ use integration_tests::{skip, value_at};
 use net_support::{TestNetns, send_udp};
 use soak_support::{Kind, kernel_btf_names, serial, soak};
 
-const OBJECT: &[u8] = include_bytes!("../bpf/obj/net_packet.bpf.o");
-const SOCKMAP_OBJECT: &[u8] = include_bytes!("../bpf/obj/net_sockmap.bpf.o");
-const NETKIT_OBJECT: &[u8] = include_bytes!("../bpf/obj/net_netkit.bpf.o");
-const LIRC_OBJECT: &[u8] = include_bytes!("../bpf/obj/net_lirc.bpf.o");
+const OBJECT: &[u8] = integration_tests::bpf_object!("net_packet.bpf.o");
+const SOCKMAP_OBJECT: &[u8] = integration_tests::bpf_object!("net_sockmap.bpf.o");
+const NETKIT_OBJECT: &[u8] = integration_tests::bpf_object!("net_netkit.bpf.o");
+const LIRC_OBJECT: &[u8] = integration_tests::bpf_object!("net_lirc.bpf.o");
 const PORT: u16 = 40077;
 
 attachable!(

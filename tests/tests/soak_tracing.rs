@@ -68,16 +68,16 @@ impl soak_support::Attachable for FEntry {
     }
 }
 
-const TRACEPOINT: &[u8] = include_bytes!("../bpf/obj/prog_tracepoint.bpf.o");
-const PERF: &[u8] = include_bytes!("../bpf/obj/prog_perf_event.bpf.o");
-const UPROBE: &[u8] = include_bytes!("../bpf/obj/prog_uprobe.bpf.o");
-const KPROBE: &[u8] = include_bytes!("../bpf/obj/prog_kprobe.bpf.o");
-const RAW_TP: &[u8] = include_bytes!("../bpf/obj/prog_raw_tracepoint.bpf.o");
-const TP_BTF: &[u8] = include_bytes!("../bpf/obj/prog_btf_tracepoint.bpf.o");
-const FENTRY: &[u8] = include_bytes!("../bpf/obj/prog_fentry.bpf.o");
-const LSM: &[u8] = include_bytes!("../bpf/obj/prog_lsm.bpf.o");
-const ITER: &[u8] = include_bytes!("../bpf/obj/prog_iter.bpf.o");
-const STRUCT_OPS: &[u8] = include_bytes!("../bpf/obj/struct_ops_cc.bpf.o");
+const TRACEPOINT: &[u8] = integration_tests::bpf_object!("prog_tracepoint.bpf.o");
+const PERF: &[u8] = integration_tests::bpf_object!("prog_perf_event.bpf.o");
+const UPROBE: &[u8] = integration_tests::bpf_object!("prog_uprobe.bpf.o");
+const KPROBE: &[u8] = integration_tests::bpf_object!("prog_kprobe.bpf.o");
+const RAW_TP: &[u8] = integration_tests::bpf_object!("prog_raw_tracepoint.bpf.o");
+const TP_BTF: &[u8] = integration_tests::bpf_object!("prog_btf_tracepoint.bpf.o");
+const FENTRY: &[u8] = integration_tests::bpf_object!("prog_fentry.bpf.o");
+const LSM: &[u8] = integration_tests::bpf_object!("prog_lsm.bpf.o");
+const ITER: &[u8] = integration_tests::bpf_object!("prog_iter.bpf.o");
+const STRUCT_OPS: &[u8] = integration_tests::bpf_object!("struct_ops_cc.bpf.o");
 
 #[unsafe(no_mangle)]
 #[inline(never)]
@@ -103,6 +103,15 @@ fn refused_here(test: &str, object: &[u8], name: &str) -> bool {
     skipped_unsupported(test, &loaded)
 }
 
+/// Kernel links a perf event attachment makes: a perf link where the kernel has them
+/// (`BPF_PERF_EVENT`, Linux 5.15), else none (the perf event ioctl).
+fn perf_links() -> usize {
+    usize::from(integration_tests::kernel_enum_has(
+        "bpf_attach_type",
+        "BPF_PERF_EVENT",
+    ))
+}
+
 #[test]
 fn soak_tracepoint() {
     let _serial = serial();
@@ -112,7 +121,7 @@ fn soak_tracepoint() {
         program: "count_getpid",
         attach: &|p| p.attach_default(),
         fire: &fires_on_getpid,
-        kernel_links: 1,
+        kernel_links: perf_links(),
         remove_elsewhere: None,
     });
 }
@@ -142,7 +151,7 @@ fn soak_perf_event() {
             }
             counter(bpf, "hits") > before
         },
-        kernel_links: 1,
+        kernel_links: perf_links(),
         remove_elsewhere: None,
     });
 }
@@ -161,7 +170,7 @@ fn soak_uprobe() {
             std::hint::black_box(soak_probe_target(std::hint::black_box(1)));
             counter(bpf, "hits") > before
         },
-        kernel_links: 1,
+        kernel_links: perf_links(),
         remove_elsewhere: None,
     });
 }
@@ -224,7 +233,7 @@ fn soak_kprobe() {
         program: "on_entry",
         attach: &|p| p.attach_default(),
         fire: &fires_on_getpid,
-        kernel_links: 1,
+        kernel_links: perf_links(),
         remove_elsewhere: None,
     });
 }
@@ -264,6 +273,10 @@ fn soak_fentry() {
     if refused_here(test, FENTRY, "fentry_getpid") {
         return;
     }
+    if let Some(reason) = integration_tests::tracing_reattach_refusal() {
+        integration_tests::skip(test, reason);
+        return;
+    }
     soak(Kind::<FEntry> {
         label: "fentry (tracing link)",
         open: &|| open_for_this_thread(FENTRY),
@@ -280,6 +293,10 @@ fn soak_lsm() {
     let _serial = serial();
     let test = "soak_tracing::soak_lsm";
     if refused_here(test, LSM, "count_opens") {
+        return;
+    }
+    if let Some(reason) = integration_tests::tracing_reattach_refusal() {
+        integration_tests::skip(test, reason);
         return;
     }
     let active = std::fs::read_to_string("/sys/kernel/security/lsm")

@@ -3,6 +3,11 @@
 //! Each `<dir>/*.bpf.c` becomes `<dir>/obj/<name>.bpf.o`; each `<dir>/core/*.c` becomes both
 //! `<dir>/obj/core/<name>.o` and, compiled with `-DTARGET`, `<dir>/obj/core/<name>.target.o`
 //! (whose `.BTF` serves as the target BTF of CO-RE tests).
+//!
+//! The programs of `tests/bpf` are compiled a second time for arm64 into `tests/bpf/obj/arm64/`
+//! (`-D__TARGET_ARCH_arm64`: `<bpf/bpf_tracing.h>` reads registers per architecture), for the
+//! aarch64 guest of `cargo xtask vm-test`. They include `include/arm64/vmlinux.h`: this
+//! machine's `vmlinux.h` plus the arm64 register file, CO-RE-relocated against the guest's BTF.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -11,12 +16,41 @@ use std::process::Command;
 /// Folders (relative to the workspace root) holding C sources of eBPF programs.
 const SOURCE_DIRS: &[&str] = &["tests/bpf"];
 
+/// Folders whose programs are also compiled for arm64 (into `obj/arm64/`).
+const ARM64_SOURCE_DIRS: &[&str] = &["tests/bpf"];
+
 pub const CLANG: &str = "clang-19";
 
 pub struct Job {
     pub source: PathBuf,
     pub output: PathBuf,
     defines: &'static [&'static str],
+    arch: BpfArch,
+}
+
+/// The architecture whose registers `<bpf/bpf_tracing.h>` reads.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum BpfArch {
+    X86,
+    Arm64,
+}
+
+impl BpfArch {
+    fn define(self) -> &'static str {
+        match self {
+            BpfArch::X86 => "-D__TARGET_ARCH_x86",
+            BpfArch::Arm64 => "-D__TARGET_ARCH_arm64",
+        }
+    }
+
+    /// The system headers of the architecture (`asm/`): Debian's own, or the cross ones of
+    /// `libc6-dev-arm64-cross`.
+    fn system_include(self) -> &'static str {
+        match self {
+            BpfArch::X86 => "/usr/include/x86_64-linux-gnu",
+            BpfArch::Arm64 => "/usr/aarch64-linux-gnu/include",
+        }
+    }
 }
 
 fn c_files(dir: &Path, suffix: &str) -> Vec<PathBuf> {
@@ -33,8 +67,8 @@ fn c_files(dir: &Path, suffix: &str) -> Vec<PathBuf> {
 
 pub fn jobs(root: &Path) -> Vec<Job> {
     let mut jobs = Vec::new();
-    for dir in SOURCE_DIRS {
-        let dir = Path::new(dir);
+    for dir_name in SOURCE_DIRS {
+        let dir = Path::new(dir_name);
         for source in c_files(&root.join(dir), ".bpf.c") {
             let name = source
                 .file_name()
@@ -42,10 +76,19 @@ pub fn jobs(root: &Path) -> Vec<Job> {
                 .to_str()
                 .unwrap()
                 .replace(".bpf.c", ".bpf.o");
+            if ARM64_SOURCE_DIRS.contains(dir_name) {
+                jobs.push(Job {
+                    output: dir.join("obj").join("arm64").join(&name),
+                    source: rel(root, &source),
+                    defines: &[],
+                    arch: BpfArch::Arm64,
+                });
+            }
             jobs.push(Job {
                 output: dir.join("obj").join(name),
                 source: rel(root, &source),
                 defines: &[],
+                arch: BpfArch::X86,
             });
         }
         for source in c_files(&root.join(dir).join("core"), ".c") {
@@ -56,11 +99,13 @@ pub fn jobs(root: &Path) -> Vec<Job> {
                 output: out.join(format!("{stem}.o")),
                 source: source.clone(),
                 defines: &[],
+                arch: BpfArch::X86,
             });
             jobs.push(Job {
                 output: out.join(format!("{stem}.target.o")),
                 source,
                 defines: &["-DTARGET"],
+                arch: BpfArch::X86,
             });
         }
     }
@@ -109,6 +154,12 @@ pub fn compile(stage: &Path, job: &Job, output: &Path) -> Result<(), String> {
         fs::create_dir_all(parent).map_err(|e| format!("{}: {e}", parent.display()))?;
     }
     let source_dir = job.source.parent().unwrap_or(Path::new("."));
+    if job.arch == BpfArch::Arm64 && !Path::new(job.arch.system_include()).is_dir() {
+        return Err(format!(
+            "{} missing: arm64 objects need libc6-dev-arm64-cross (with gcc-aarch64-linux-gnu)",
+            job.arch.system_include()
+        ));
+    }
     let mut cmd = Command::new(CLANG);
     cmd.current_dir(stage)
         .env_clear()
@@ -118,12 +169,15 @@ pub fn compile(stage: &Path, job: &Job, output: &Path) -> Result<(), String> {
             "-g",
             "-target",
             "bpf",
-            "-D__TARGET_ARCH_x86",
+            job.arch.define(),
             "-Wall",
             "-Werror",
         ])
-        .arg(format!("-fdebug-prefix-map={}=.", stage.display()))
-        .arg("-I")
+        .arg(format!("-fdebug-prefix-map={}=.", stage.display()));
+    if job.arch == BpfArch::Arm64 {
+        cmd.arg("-I").arg(source_dir.join("include").join("arm64"));
+    }
+    cmd.arg("-I")
         .arg(source_dir.join("include"))
         .arg("-I")
         .arg(
@@ -136,7 +190,7 @@ pub fn compile(stage: &Path, job: &Job, output: &Path) -> Result<(), String> {
             "-idirafter",
             "/usr/include",
             "-idirafter",
-            "/usr/include/x86_64-linux-gnu",
+            job.arch.system_include(),
         ])
         .args(job.defines)
         .arg("-c")
@@ -186,6 +240,7 @@ pub fn stage_examples(root: &Path, stage: &Path) -> Result<Vec<Job>, String> {
                 output: example.join("obj").join(name.replace(".bpf.c", ".bpf.o")),
                 source: relative.join(name),
                 defines: &[],
+                arch: BpfArch::X86,
             });
         }
     }

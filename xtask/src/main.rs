@@ -5,6 +5,7 @@ mod bench_load;
 mod bench_readers;
 mod btf_roundtrip;
 mod build_bpf;
+mod build_kernel;
 mod codegen;
 mod fetch_kernel;
 mod kernel_types;
@@ -29,7 +30,8 @@ fn usage() -> ExitCode {
          bench-readers [case] ring buffer, perf buffer and lookup throughput, ours against libbpf\n  \
          summary             per program type results of test and vm-test, side by side\n  \
          check-structure [--report] import cycles, Result<_, String>, long functions in the libraries\n  \
-         fetch-kernel [suite] unpack the newest Debian kernel of a suite for vm-test --kernel\n  \
+         fetch-kernel [--arch A] <suite>  unpack the newest Debian kernel of apt suites\n  \
+         build-kernel        build (once, cached) the kernel where lirc_mode2 fires\n  \
          vmlinux-h [--btf F] write a BTF (default: this kernel's) as a C header, like bpftool\n  \
          btf-roundtrip       compile written headers with clang and compare the BTF with its source\n  \
          kernel-types TYPE.. kernel types (default: this kernel's) as Rust, e.g. task_struct"
@@ -52,6 +54,7 @@ fn main() -> ExitCode {
         "vm-test" => vm_test::run(rest),
         "summary" => summary::run(rest),
         "fetch-kernel" => fetch_kernel::run(rest),
+        "build-kernel" => build_kernel::run_task(rest),
         "check-structure" => structure::run(rest),
         "vmlinux-h" => vmlinux_h::run(rest),
         "btf-roundtrip" => btf_roundtrip::run(rest),

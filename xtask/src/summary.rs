@@ -1,5 +1,6 @@
-//! `cargo xtask summary`: one table of per-program-type results on both kernels, read from the
-//! files `cargo xtask test` and `cargo xtask vm-test` leave in `target/`.
+//! `cargo xtask summary`: one table of per-program-type results with a column per kernel (the
+//! host, each guest kernel: Debian's by version, the lirc kernel, arm64), read from the files
+//! `cargo xtask test` and `cargo xtask vm-test` leave in `target/`.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
@@ -22,7 +23,41 @@ struct Row {
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Run {
     NotRun(String),
-    Ran { kernel: String, rows: Vec<Row> },
+    Ran {
+        kernel: String,
+        /// The machine it ran on, as the header says (`(qemu aarch64, TCG)`, `(host x86_64)`).
+        arch: Option<String>,
+        rows: Vec<Row>,
+    },
+}
+
+/// The column title of a run on `kernel`: `5.10`, `6.12`, `lirc 6.1` (the kernel
+/// `cargo xtask build-kernel` makes), `arm64 6.1`.
+fn column_label(kernel: &str, arch: Option<&str>) -> String {
+    let version: Vec<String> = kernel
+        .split(|c: char| !c.is_ascii_digit())
+        .take(2)
+        .map(str::to_string)
+        .collect();
+    let version = version.join(".");
+    if arch == Some("aarch64") {
+        format!("arm64 {version}")
+    } else if kernel.contains("-lirc") {
+        format!("lirc {version}")
+    } else {
+        version
+    }
+}
+
+/// Where a guest's column goes: Debian's x86 kernels oldest first, then the lirc kernel, then
+/// other architectures.
+fn column_order(kernel: &str, arch: Option<&str>) -> (u8, Vec<u64>) {
+    let class = match arch {
+        Some("aarch64") => 2,
+        _ if kernel.contains("-lirc") => 1,
+        _ => 0,
+    };
+    (class, version_key(kernel))
 }
 
 /// The first whitespace-separated word of `text` and what follows it.
@@ -39,9 +74,13 @@ fn parse_summary(text: &str) -> Run {
     let Some((_, after_on)) = header.split_once(" on ") else {
         return Run::NotRun(header.trim().to_string());
     };
-    let kernel = next_word(after_on)
-        .map(|(word, _)| word.trim_end_matches(':').to_string())
-        .unwrap_or_default();
+    let (kernel, after_kernel) = next_word(after_on).unwrap_or_default();
+    let kernel = kernel.trim_end_matches(':').to_string();
+    let arch = ["(qemu ", "(host "].iter().find_map(|marker| {
+        let rest = &after_kernel[after_kernel.find(marker)? + marker.len()..];
+        let word = rest.split([',', ')']).next()?.trim();
+        (!word.is_empty()).then(|| word.to_string())
+    });
     let rows = text
         .lines()
         .skip_while(|line| line.trim() != "per test:")
@@ -67,7 +106,7 @@ fn parse_summary(text: &str) -> Run {
             })
         })
         .collect();
-    Run::Ran { kernel, rows }
+    Run::Ran { kernel, arch, rows }
 }
 
 fn read_run(path: &Path, how: &str) -> Run {
@@ -86,21 +125,22 @@ fn skip_reason(detail: &str) -> &str {
 }
 
 /// Renders the combined table; `runs` are (column title, run) in column order.
-fn render(runs: &[(&str, Run)]) -> String {
+fn render(runs: &[(String, Run)]) -> String {
     let mut out = String::new();
-    let titles: Vec<String> = runs
-        .iter()
-        .map(|(title, run)| match run {
-            Run::Ran { kernel, .. } => format!("{title} {kernel}"),
-            Run::NotRun(_) => format!("{title}: not run"),
-        })
-        .collect();
-    let _ = writeln!(out, "==== results per program type (pass/skip/fail)");
-    for ((_, run), title) in runs.iter().zip(&titles) {
-        if let Run::NotRun(why) = run {
-            let _ = writeln!(out, "{title} ({why})");
-        }
+    let titles: Vec<String> = runs.iter().map(|(title, _)| title.clone()).collect();
+    let _ = writeln!(out, "==== columns");
+    let legend_width = titles.iter().map(String::len).max().unwrap_or(0);
+    for (title, run) in runs {
+        let what = match run {
+            Run::Ran { kernel, arch, .. } => match arch {
+                Some(arch) => format!("{kernel} ({arch})"),
+                None => kernel.clone(),
+            },
+            Run::NotRun(why) => format!("not run ({why})"),
+        };
+        let _ = writeln!(out, "  {title:<legend_width$}  {what}");
     }
+    let _ = writeln!(out, "\n==== results per program type (pass/skip/fail)");
     // type → per run [pass, skip, fail]
     let mut counts: BTreeMap<String, Vec<[usize; 3]>> = BTreeMap::new();
     for (index, (_, run)) in runs.iter().enumerate() {
@@ -120,7 +160,7 @@ fn render(runs: &[(&str, Run)]) -> String {
             }
         }
     }
-    let width = titles.iter().map(String::len).max().unwrap_or(0).max(14);
+    let width = titles.iter().map(String::len).max().unwrap_or(0).max(8);
     let mut header = format!("{:<20}", "type");
     for title in &titles {
         let _ = write!(header, " | {title:<width$}");
@@ -137,6 +177,22 @@ fn render(runs: &[(&str, Run)]) -> String {
             let _ = write!(line, " | {cell:<width$}");
         }
         let _ = writeln!(out, "{}", line.trim_end());
+    }
+
+    let _ = writeln!(out, "\n==== where each program type has passing tests");
+    for (ty, cells) in &counts {
+        let passing: Vec<&str> = titles
+            .iter()
+            .zip(cells)
+            .filter(|(_, [pass, _, _])| *pass > 0)
+            .map(|(title, _)| title.as_str())
+            .collect();
+        let passing = if passing.is_empty() {
+            "nowhere".to_string()
+        } else {
+            passing.join(", ")
+        };
+        let _ = writeln!(out, "{ty:<20} {passing}");
     }
 
     let mut outcomes: BTreeMap<(String, String), Vec<Option<&Row>>> = BTreeMap::new();
@@ -218,23 +274,35 @@ pub fn run(args: &[String]) -> Result<(), String> {
         return Err("usage: cargo xtask summary".to_string());
     }
     let mut runs = vec![(
-        "host",
+        "host".to_string(),
         read_run(&crate::test::summary_path(), "cargo xtask test"),
     )];
-    let mut guests: Vec<std::path::PathBuf> = std::fs::read_dir(crate::vm_test::summaries_dir())
+    let paths: Vec<std::path::PathBuf> = std::fs::read_dir(crate::vm_test::summaries_dir())
         .map(|dir| dir.filter_map(Result::ok).map(|e| e.path()).collect())
         .unwrap_or_default();
-    // Oldest kernel first: 6.1 before 6.12.
-    guests.sort_by_key(|path| version_key(&path.file_stem().unwrap_or_default().to_string_lossy()));
+    let mut guests: Vec<(String, Run)> = paths
+        .iter()
+        .map(|path| {
+            let run = read_run(path, "cargo xtask vm-test");
+            let stem = path.file_stem().unwrap_or_default().to_string_lossy();
+            let title = match &run {
+                Run::Ran { kernel, arch, .. } => column_label(kernel, arch.as_deref()),
+                Run::NotRun(_) => stem.into_owned(),
+            };
+            (title, run)
+        })
+        .collect();
+    guests.sort_by_key(|(title, run)| match run {
+        Run::Ran { kernel, arch, .. } => column_order(kernel, arch.as_deref()),
+        Run::NotRun(_) => (3, version_key(title)),
+    });
     if guests.is_empty() {
-        runs.push((
-            "guest",
+        guests.push((
+            "guest".to_string(),
             Run::NotRun("no summary in target/vm-test-summaries; run cargo xtask vm-test".into()),
         ));
     }
-    for path in &guests {
-        runs.push(("guest", read_run(path, "cargo xtask vm-test")));
-    }
+    runs.extend(guests);
     print!("{}", render(&runs));
     Ok(())
 }
@@ -243,8 +311,34 @@ pub fn run(args: &[String]) -> Result<(), String> {
 mod tests {
     use super::*;
 
+    #[test]
+    fn columns_are_named_and_ordered_by_kernel() {
+        assert_eq!(column_label("5.10.0-46-amd64", Some("x86_64")), "5.10");
+        assert_eq!(column_label("6.12.95+deb12-amd64", Some("x86_64")), "6.12");
+        assert_eq!(column_label("6.1.192-lirc", Some("x86_64")), "lirc 6.1");
+        assert_eq!(column_label("6.1.0-57-arm64", Some("aarch64")), "arm64 6.1");
+        assert_eq!(column_label("6.1.0-56-amd64", None), "6.1");
+        let mut kernels = [
+            ("6.1.0-57-arm64", Some("aarch64")),
+            ("6.12.95+deb12-amd64", Some("x86_64")),
+            ("6.1.192-lirc", Some("x86_64")),
+            ("7.3.4+bpo-amd64", Some("x86_64")),
+            ("5.10.0-46-amd64", Some("x86_64")),
+            ("6.1.0-57-amd64", None),
+        ];
+        kernels.sort_by_key(|(kernel, arch)| column_order(kernel, *arch));
+        let labels: Vec<String> = kernels
+            .iter()
+            .map(|(kernel, arch)| column_label(kernel, *arch))
+            .collect();
+        assert_eq!(
+            labels,
+            ["5.10", "6.1", "6.12", "7.3", "lirc 6.1", "arm64 6.1"]
+        );
+    }
+
     const VM: &str = "\
-vm-test on 6.1.0-56-amd64 (qemu, TCG): 1 passed, 1 skipped, 1 failed in 50.0 s
+vm-test on 6.1.0-56-amd64 (qemu x86_64, TCG): 1 passed, 1 skipped, 1 failed in 50.0 s
 
 per program type:
   type                  pass  skip  fail
@@ -258,7 +352,7 @@ timings: build 1.0 s
 ";
 
     const HOST: &str = "\
-cargo xtask test on 6.18.44 (host): 3 passed, 0 skipped, 0 failed in 9.0 s
+cargo xtask test on 6.18.44 (host x86_64): 3 passed, 0 skipped, 0 failed in 9.0 s
 
 per test:
   net_xdp/xdp_generic_on_lo   pass      0.00s
@@ -269,10 +363,11 @@ per test:
 
     #[test]
     fn summary_files_parse_into_rows() {
-        let Run::Ran { kernel, rows } = parse_summary(VM) else {
+        let Run::Ran { kernel, arch, rows } = parse_summary(VM) else {
             panic!("VM summary did not parse");
         };
         assert_eq!(kernel, "6.1.0-56-amd64");
+        assert_eq!(arch.as_deref(), Some("x86_64"));
         assert_eq!(rows.len(), 3);
         assert_eq!(
             rows[1],
@@ -294,7 +389,10 @@ per test:
 
     #[test]
     fn table_has_a_column_per_kernel_and_reasons_per_kernel() {
-        let table = render(&[("host", parse_summary(HOST)), ("guest", parse_summary(VM))]);
+        let table = render(&[
+            ("host".to_string(), parse_summary(HOST)),
+            ("6.1".to_string(), parse_summary(VM)),
+        ]);
         let row = |ty: &str| {
             table
                 .lines()
@@ -304,8 +402,17 @@ per test:
         };
         assert_eq!(row("xdp"), ["xdp", "3/0/0", "1/1/1"], "{table}");
         assert_eq!(row("kprobe"), ["kprobe", "0/1/0", "-"], "{table}");
-        assert!(table.contains("host 6.18.44"), "{table}");
-        assert!(!table.contains("guest: not run"), "{table}");
+        assert!(table.contains("6.18.44 (x86_64)"), "{table}");
+        assert!(
+            !table.lines().take(3).any(|l| l.contains("not run")),
+            "{table}"
+        );
+        let passing = table
+            .lines()
+            .skip_while(|l| !l.starts_with("==== where"))
+            .find(|l| l.starts_with("xdp "))
+            .unwrap_or_default();
+        assert!(passing.ends_with("host, 6.1"), "{table}");
         let veth = table
             .lines()
             .skip_while(|l| *l != "net_xdp/xdp_native_on_veth")
@@ -328,10 +435,10 @@ per test:
     #[test]
     fn a_missing_run_says_not_run() {
         let table = render(&[
-            ("host", parse_summary(HOST)),
-            ("guest", Run::NotRun("file missing".to_string())),
+            ("host".to_string(), parse_summary(HOST)),
+            ("guest".to_string(), Run::NotRun("file missing".to_string())),
         ]);
-        assert!(table.contains("guest: not run"), "{table}");
+        assert!(table.contains("guest  not run (file missing)"), "{table}");
         let kprobe = table
             .lines()
             .find(|l| l.starts_with("kprobe "))

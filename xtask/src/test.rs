@@ -268,10 +268,15 @@ pub fn run(args: &[String]) -> Result<(), String> {
         run_failures: result.as_ref().err().cloned().into_iter().collect(),
         warnings: Vec::new(),
     };
+    let arch = std::env::consts::ARCH;
     let summary = report
-        .summary(started.elapsed().as_secs_f64())
+        .summary(started.elapsed().as_secs_f64(), arch)
         .replacen("vm-test on", "cargo xtask test on", 1)
-        .replacen(" (qemu, TCG)", " (host)", 1);
+        .replacen(
+            &format!(" (qemu {arch}, TCG)"),
+            &format!(" (host {arch})"),
+            1,
+        );
     let path = summary_path();
     let _ = std::fs::create_dir_all(path.parent().unwrap_or(&crate::workspace_root()));
     if let Err(e) = std::fs::write(&path, summary) {

@@ -5,10 +5,14 @@
 //! newest `/boot/vmlinuz-*` that is not the running kernel) and parses the guest's serial
 //! console. See docs/vm-test.md.
 
+#[path = "vm/arch.rs"]
+pub(crate) mod arch;
 #[path = "vm/build.rs"]
 pub(crate) mod build;
 #[path = "vm/cpio.rs"]
 mod cpio;
+#[path = "vm/foreign.rs"]
+mod foreign;
 #[path = "vm/initramfs.rs"]
 mod initramfs;
 #[path = "vm/libraries.rs"]
@@ -29,12 +33,16 @@ use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-const USAGE: &str = "usage: cargo xtask vm-test [--kernel /boot/vmlinuz-<release>] [--package <name>]... \
-                     [--filter <substring>] [--timeout <secs>] [--test-timeout <secs>] [--inject-failure] [--verbose]";
+use arch::GuestArch;
 
-/// Command-line words the kernel needs: serial console, no reboot loop on panic, an oops is a
-/// panic (so the host sees it), quiet boot, and the BPF LSM enabled for lsm programs.
-const BASE_CMDLINE: &str = "console=ttyS0 panic=-1 oops=panic loglevel=3 \
+const USAGE: &str = "usage: cargo xtask vm-test [--kernel /boot/vmlinuz-<release>] [--package <name>]... \
+                     [--filter <substring>]... [--filter-file <path>] [--timeout <secs>] \
+                     [--test-timeout <secs>] [--inject-failure] [--verbose]";
+
+/// Command-line words the kernel needs (after the serial console's): no reboot loop on panic,
+/// an oops is a panic (so the host sees it), quiet boot, and the BPF LSM enabled for lsm
+/// programs.
+const BASE_CMDLINE: &str = "panic=-1 oops=panic loglevel=3 \
                             lsm=lockdown,capability,landlock,yama,apparmor,bpf";
 
 #[derive(Debug)]
@@ -43,7 +51,8 @@ struct Options {
     packages: Vec<String>,
     /// No `--package` given: [`build::DEFAULT_PACKAGES`], trimmed by [`build::in_default_run`].
     default_packages: bool,
-    filter: Option<String>,
+    /// A test runs when its `<binary>/<test>` contains any of these (all tests when empty).
+    filters: Vec<String>,
     timeout: Duration,
     test_timeout_secs: u64,
     inject_failure: bool,
@@ -55,7 +64,7 @@ fn parse_options(args: &[String]) -> Result<Options, String> {
         kernel: std::env::var_os("VMTEST_KERNEL_IMAGE").map(PathBuf::from),
         packages: Vec::new(),
         default_packages: true,
-        filter: None,
+        filters: Vec::new(),
         timeout: Duration::from_secs(900),
         test_timeout_secs: 120,
         inject_failure: std::env::var("VMTEST_INJECT_FAILURE")
@@ -72,7 +81,12 @@ fn parse_options(args: &[String]) -> Result<Options, String> {
     while let Some(arg) = args.next() {
         match arg.as_str() {
             "--kernel" => options.kernel = Some(args.next().ok_or(USAGE)?.into()),
-            "--filter" => options.filter = Some(args.next().ok_or(USAGE)?.clone()),
+            "--filter" => options.filters.push(args.next().ok_or(USAGE)?.clone()),
+            "--filter-file" => {
+                let path = args.next().ok_or(USAGE)?;
+                let text = std::fs::read_to_string(path).map_err(|e| format!("{path}: {e}"))?;
+                options.filters.extend(filter_lines(&text));
+            }
             "--package" | "-p" => options.packages.push(args.next().ok_or(USAGE)?.clone()),
             "--timeout" => options.timeout = Duration::from_secs(secs(args.next())?),
             "--test-timeout" => options.test_timeout_secs = secs(args.next())?,
@@ -86,6 +100,30 @@ fn parse_options(args: &[String]) -> Result<Options, String> {
         options.packages = build::DEFAULT_PACKAGES.map(String::from).to_vec();
     }
     Ok(options)
+}
+
+/// The filters of a filter file: one per line, `#` comments and blank lines left out.
+fn filter_lines(text: &str) -> Vec<String> {
+    text.lines()
+        .map(|line| line.split('#').next().unwrap_or_default().trim())
+        .filter(|line| !line.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
+/// The test targets that filters of the form `<binary>/<test>` can match, when every filter
+/// names its binary that way (and none another package's, `<package>.<target>`); `None`: all.
+fn filtered_targets(filters: &[String]) -> Option<Vec<String>> {
+    let mut targets: Vec<String> = filters
+        .iter()
+        .map(|filter| {
+            let (binary, _) = filter.split_once('/')?;
+            (!binary.is_empty() && !binary.contains('.')).then(|| binary.to_string())
+        })
+        .collect::<Option<_>>()?;
+    targets.sort();
+    targets.dedup();
+    (!targets.is_empty()).then_some(targets)
 }
 
 /// `/boot/vmlinuz-6.1.0-56-amd64` → `6.1.0-56-amd64`.
@@ -216,12 +254,6 @@ pub fn run(args: &[String]) -> Result<(), String> {
 }
 
 fn run_with(options: &Options, summary_path: &Path) -> Result<(), String> {
-    if std::env::consts::ARCH != "x86_64" {
-        return Err(format!(
-            "vm-test boots an x86_64 guest; this host is {}",
-            std::env::consts::ARCH
-        ));
-    }
     let root = crate::workspace_root();
     let kernel = match &options.kernel {
         Some(kernel) => kernel.clone(),
@@ -236,25 +268,35 @@ fn run_with(options: &Options, summary_path: &Path) -> Result<(), String> {
             kernel.display()
         )
     })?;
-    let busybox = initramfs::find_busybox()?;
+    let arch = arch::of_kernel(&kernel, &release)
+        .ok_or_else(|| format!("{}: of an unknown architecture", kernel.display()))?;
+    let busybox = initramfs::busybox_for(arch)?;
     let started = Instant::now();
 
     let packages = options.packages.join(", ");
-    println!("==== vm-test: building test binaries of {packages}");
-    let mut binaries = build::build_tests(&root, &options.packages)?;
+    println!(
+        "==== vm-test: building test binaries of {packages} for {}",
+        arch.rust_target()
+    );
+    let only_targets = filtered_targets(&options.filters);
+    let mut binaries = build::build_tests(&root, &options.packages, only_targets.as_deref(), arch)?;
     if options.default_packages {
         binaries.retain(build::in_default_run);
     }
-    if let Some(filter) = &options.filter {
+    if !options.filters.is_empty() {
         for binary in &mut binaries {
-            binary.tests.retain(|test| test.contains(filter.as_str()));
+            let name = binary.name.clone();
+            binary.tests.retain(|test| {
+                let path = format!("{name}/{test}");
+                options.filters.iter().any(|f| path.contains(f.as_str()))
+            });
         }
         binaries.retain(|binary| !binary.tests.is_empty());
     }
     if binaries.is_empty() {
         return Err(format!(
-            "no tests to run in {packages} (filter: {:?})",
-            options.filter
+            "no tests to run in {packages} (filters: {:?})",
+            options.filters
         ));
     }
     let built = started.elapsed();
@@ -262,7 +304,12 @@ fn run_with(options: &Options, summary_path: &Path) -> Result<(), String> {
     let modules = collect_modules(&modules_dir(&kernel, &release), &release);
     let mut host_files = libraries::CopyList::default();
     for binary in &binaries {
-        host_files.add_libraries_of(&binary.path)?;
+        if arch.is_host() {
+            host_files.add_libraries_of(&binary.path)?;
+        } else {
+            host_files
+                .add_foreign_libraries_of(&binary.path, &[arch.cross_sysroot().join("lib")])?;
+        }
     }
     if !host_files.add_kernel_config(
         &kernel.with_file_name(format!("config-{release}")),
@@ -270,7 +317,16 @@ fn run_with(options: &Options, summary_path: &Path) -> Result<(), String> {
     ) {
         println!("note: no /boot/config-{release}: the guest's __kconfig externs stay unset");
     }
-    let missing_tools = host_files.add_tools();
+    // Another architecture gets the same tools from Debian's packages of that architecture.
+    let missing_tools: Vec<String> = if arch.is_host() {
+        host_files
+            .add_tools()
+            .into_iter()
+            .map(String::from)
+            .collect()
+    } else {
+        foreign::add_tools(&mut host_files, arch)
+    };
     if !missing_tools.is_empty() {
         println!(
             "note: the guest will lack {} (not installed here)",
@@ -302,16 +358,26 @@ fn run_with(options: &Options, summary_path: &Path) -> Result<(), String> {
         archive.len() as f64 / (1024.0 * 1024.0)
     );
 
-    let mut cmdline = format!("{BASE_CMDLINE} VMTEST_KERNEL={release}");
+    let mut cmdline = format!(
+        "console={} {BASE_CMDLINE} VMTEST_KERNEL={release}",
+        arch.console()
+    );
     if options.inject_failure {
         cmdline.push_str(" VMTEST_INJECT_FAILURE=1");
     }
-    let boot_image = bootable_image(&kernel, &release, &root.join("target").join("vm-test"));
+    let boot_image = match arch {
+        GuestArch::X86_64 => {
+            bootable_image(&kernel, &release, &root.join("target").join("vm-test"))
+        }
+        GuestArch::Aarch64 => kernel.clone(),
+    };
     println!(
-        "==== vm-test: booting {} under qemu (TCG)",
-        boot_image.display()
+        "==== vm-test: booting {} under {} (TCG)",
+        boot_image.display(),
+        arch.qemu()
     );
     let boot = qemu::Boot {
+        arch,
         kernel: &boot_image,
         initramfs: &initramfs_path,
         cmdline: &cmdline,
@@ -352,7 +418,7 @@ fn run_with(options: &Options, summary_path: &Path) -> Result<(), String> {
             }
         }
     }
-    let summary = report.summary(started.elapsed().as_secs_f64());
+    let summary = report.summary(started.elapsed().as_secs_f64(), arch.name());
     let timings = format!(
         "timings: build {:.1} s, initramfs + kernel unpack {:.1} s, guest boot + tests {:.1} s, \
          total {:.1} s (console log: {})\n",
@@ -398,9 +464,11 @@ mod tests {
     #[test]
     fn options_parse_and_reject_bad_input() {
         let args = |s: &str| s.split_whitespace().map(String::from).collect::<Vec<_>>();
-        let options =
-            parse_options(&args("--filter smoke --test-timeout 30 --inject-failure")).unwrap();
-        assert_eq!(options.filter.as_deref(), Some("smoke"));
+        let options = parse_options(&args(
+            "--filter smoke --filter net_xdp/ --test-timeout 30 --inject-failure",
+        ))
+        .unwrap();
+        assert_eq!(options.filters, ["smoke", "net_xdp/"]);
         assert_eq!(options.test_timeout_secs, 30);
         assert!(options.inject_failure);
         assert!(options.default_packages);
@@ -411,5 +479,27 @@ mod tests {
         assert!(parse_options(&args("--timeout 0")).is_err());
         assert!(parse_options(&args("--bogus")).is_err());
         assert!(parse_options(&args("--kernel")).is_err());
+        assert!(parse_options(&args("--filter-file /nonexistent/list")).is_err());
+    }
+
+    #[test]
+    fn filters_naming_their_binaries_build_only_those() {
+        let filters = |list: &[&str]| list.iter().map(|f| f.to_string()).collect::<Vec<_>>();
+        assert_eq!(
+            filtered_targets(&filters(&["smoke/", "prog_kprobe/kprobe_x", "smoke/y"])),
+            Some(vec!["prog_kprobe".to_string(), "smoke".to_string()])
+        );
+        assert_eq!(filtered_targets(&filters(&["kprobe"])), None);
+        assert_eq!(filtered_targets(&filters(&["smoke/", "kprobe"])), None);
+        assert_eq!(filtered_targets(&filters(&["bpf-sys.attach/x"])), None);
+        assert_eq!(filtered_targets(&[]), None);
+    }
+
+    #[test]
+    fn filter_files_give_one_filter_a_line() {
+        assert_eq!(
+            filter_lines("# firing tests\nprog_kprobe/kprobe_ksyscall  # comment\n\n  net_xdp/\n"),
+            ["prog_kprobe/kprobe_ksyscall", "net_xdp/"]
+        );
     }
 }

@@ -31,28 +31,26 @@ pub mod types {
 /// `.bss` laid out as in the object: its global variables (static ones are padding).
 #[derive(Clone, Copy, Debug, ::bpf_programs::zerocopy::FromBytes, ::bpf_programs::zerocopy::IntoBytes, ::bpf_programs::zerocopy::Immutable, ::bpf_programs::zerocopy::KnownLayout)]
 #[zerocopy(crate = "::bpf_programs::zerocopy")]
-#[repr(C, packed)]
+#[repr(C)]
 pub struct Bss {
     pub runs: types::__u64,
     pub input_sum: types::__u64,
-    pub bloom_hits: types::__u32,
     pub tail_called: types::__u32,
     pub perf_seq: types::__u32,
 }
 
 const _: () = {
-    assert!(::core::mem::size_of::<Bss>() == 28);
+    assert!(::core::mem::size_of::<Bss>() == 24);
     assert!(::core::mem::offset_of!(Bss, runs) == 0);
     assert!(::core::mem::offset_of!(Bss, input_sum) == 8);
-    assert!(::core::mem::offset_of!(Bss, bloom_hits) == 16);
-    assert!(::core::mem::offset_of!(Bss, tail_called) == 20);
-    assert!(::core::mem::offset_of!(Bss, perf_seq) == 24);
+    assert!(::core::mem::offset_of!(Bss, tail_called) == 16);
+    assert!(::core::mem::offset_of!(Bss, perf_seq) == 20);
 };
 
 impl Bss {
     /// The values the object starts with.
     pub fn initial() -> Bss {
-        const BYTES: [u8; 28] = [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
+        const BYTES: [u8; 24] = [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
         ::bpf_programs::zerocopy::transmute!(BYTES)
     }
 }
@@ -85,16 +83,6 @@ impl BssView {
     /// Sets `input_sum` in the live section.
     pub fn set_input_sum(&mut self, value: types::__u64) -> Result<(), ::bpf_programs::maps::MapError> {
         self.0.write_field(::core::mem::offset_of!(Bss, input_sum), &value)
-    }
-
-    /// The current value of `bloom_hits`.
-    pub fn bloom_hits(&self) -> types::__u32 {
-        self.0.read_field(::core::mem::offset_of!(Bss, bloom_hits))
-    }
-
-    /// Sets `bloom_hits` in the live section.
-    pub fn set_bloom_hits(&mut self, value: types::__u32) -> Result<(), ::bpf_programs::maps::MapError> {
-        self.0.write_field(::core::mem::offset_of!(Bss, bloom_hits), &value)
     }
 
     /// The current value of `tail_called`.
@@ -263,8 +251,6 @@ pub struct Maps {
     pub perf_events: ::bpf_programs::maps::PerfEventArray<::bpf_programs::maps::MapData>,
     /// `records`
     pub records: ::bpf_programs::maps::RingBuf<::bpf_programs::maps::MapData>,
-    /// `seen` (key `[u8; 0]`, value `types::__u32`)
-    pub seen: ::bpf_programs::maps::BloomFilter<::bpf_programs::maps::MapData, types::__u32>,
     /// `stacks` (key `[u8; 4]`, value `[u8; 1016]`)
     pub stacks: ::bpf_programs::maps::StackTraceMap<::bpf_programs::maps::MapData>,
 }
@@ -286,8 +272,6 @@ pub struct OpenMaps {
     pub perf_events: OpenMap,
     /// `records`
     pub records: OpenMap,
-    /// `seen`
-    pub seen: OpenMap,
     /// `stacks`
     pub stacks: OpenMap,
 }
@@ -343,7 +327,6 @@ pub fn open_with(loader: &mut ::bpf_programs::BpfLoader) -> Result<OpenSkel, ::b
             percpu_hits: OpenMap { max_entries: 1 },
             perf_events: OpenMap { max_entries: 0 },
             records: OpenMap { max_entries: 4096 },
-            seen: OpenMap { max_entries: 64 },
             stacks: OpenMap { max_entries: 16 },
         },
         object,
@@ -360,7 +343,6 @@ impl OpenSkel {
     pub fn load(mut self) -> Result<Skel, ::bpf_programs::skeleton::SkeletonError> {
         ::bpf_programs::skeleton::set_global(&mut self.object, NAME, "runs", &{ self.bss.runs })?;
         ::bpf_programs::skeleton::set_global(&mut self.object, NAME, "input_sum", &{ self.bss.input_sum })?;
-        ::bpf_programs::skeleton::set_global(&mut self.object, NAME, "bloom_hits", &{ self.bss.bloom_hits })?;
         ::bpf_programs::skeleton::set_global(&mut self.object, NAME, "tail_called", &{ self.bss.tail_called })?;
         ::bpf_programs::skeleton::set_global(&mut self.object, NAME, "perf_seq", &{ self.bss.perf_seq })?;
         ::bpf_programs::skeleton::set_global(&mut self.object, NAME, "scale", &{ self.data.scale })?;
@@ -386,9 +368,6 @@ impl OpenSkel {
         }
         if self.maps.records.max_entries != 4096 {
             ::bpf_programs::skeleton::set_max_entries(&mut self.object, NAME, "records", self.maps.records.max_entries)?;
-        }
-        if self.maps.seen.max_entries != 64 {
-            ::bpf_programs::skeleton::set_max_entries(&mut self.object, NAME, "seen", self.maps.seen.max_entries)?;
         }
         if self.maps.stacks.max_entries != 16 {
             ::bpf_programs::skeleton::set_max_entries(&mut self.object, NAME, "stacks", self.maps.stacks.max_entries)?;
@@ -444,7 +423,6 @@ impl Skel {
                 percpu_hits: ::bpf_programs::skeleton::take_typed_map(object_ref, NAME, "percpu_hits")?,
                 perf_events: ::bpf_programs::skeleton::take_typed_map(object_ref, NAME, "perf_events")?,
                 records: ::bpf_programs::skeleton::take_typed_map(object_ref, NAME, "records")?,
-                seen: ::bpf_programs::skeleton::take_typed_map(object_ref, NAME, "seen")?,
                 stacks: ::bpf_programs::skeleton::take_typed_map(object_ref, NAME, "stacks")?,
             },
             bss: BssView(::bpf_programs::skeleton::take_globals(object_ref, NAME, ".bss")?),

@@ -30,17 +30,21 @@ pub mod types {
 #[repr(C)]
 pub struct Bss {
     pub samples: types::__u64,
+    pub pulses: types::__u64,
+    pub keydowns: types::__u64,
 }
 
 const _: () = {
-    assert!(::core::mem::size_of::<Bss>() == 8);
+    assert!(::core::mem::size_of::<Bss>() == 24);
     assert!(::core::mem::offset_of!(Bss, samples) == 0);
+    assert!(::core::mem::offset_of!(Bss, pulses) == 8);
+    assert!(::core::mem::offset_of!(Bss, keydowns) == 16);
 };
 
 impl Bss {
     /// The values the object starts with.
     pub fn initial() -> Bss {
-        const BYTES: [u8; 8] = [0, 0, 0, 0, 0, 0, 0, 0];
+        const BYTES: [u8; 24] = [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
         ::bpf_programs::zerocopy::transmute!(BYTES)
     }
 }
@@ -63,6 +67,26 @@ impl BssView {
     /// Sets `samples` in the live section.
     pub fn set_samples(&mut self, value: types::__u64) -> Result<(), ::bpf_programs::maps::MapError> {
         self.0.write_field(::core::mem::offset_of!(Bss, samples), &value)
+    }
+
+    /// The current value of `pulses`.
+    pub fn pulses(&self) -> types::__u64 {
+        self.0.read_field(::core::mem::offset_of!(Bss, pulses))
+    }
+
+    /// Sets `pulses` in the live section.
+    pub fn set_pulses(&mut self, value: types::__u64) -> Result<(), ::bpf_programs::maps::MapError> {
+        self.0.write_field(::core::mem::offset_of!(Bss, pulses), &value)
+    }
+
+    /// The current value of `keydowns`.
+    pub fn keydowns(&self) -> types::__u64 {
+        self.0.read_field(::core::mem::offset_of!(Bss, keydowns))
+    }
+
+    /// Sets `keydowns` in the live section.
+    pub fn set_keydowns(&mut self, value: types::__u64) -> Result<(), ::bpf_programs::maps::MapError> {
+        self.0.write_field(::core::mem::offset_of!(Bss, keydowns), &value)
     }
 
 }
@@ -193,6 +217,8 @@ impl OpenSkel {
     /// Creates the maps with the globals and sizes set, loads every program whose autoload is on and hands out the typed fields.
     pub fn load(mut self) -> Result<Skel, ::bpf_programs::skeleton::SkeletonError> {
         ::bpf_programs::skeleton::set_global(&mut self.object, NAME, "samples", &{ self.bss.samples })?;
+        ::bpf_programs::skeleton::set_global(&mut self.object, NAME, "pulses", &{ self.bss.pulses })?;
+        ::bpf_programs::skeleton::set_global(&mut self.object, NAME, "keydowns", &{ self.bss.keydowns })?;
         ::bpf_programs::skeleton::set_global(&mut self.object, NAME, "target_tid", &{ self.rodata.target_tid })?;
         if self.maps.hits.max_entries != 16 {
             ::bpf_programs::skeleton::set_max_entries(&mut self.object, NAME, "hits", self.maps.hits.max_entries)?;

@@ -63,6 +63,12 @@ impl<'data> ElfFile<'data> {
         self.file.is_little_endian()
     }
 
+    /// True for an image loaded at an address chosen at run time (`ET_DYN`: shared libraries and
+    /// position-independent executables).
+    pub fn is_position_independent(&self) -> bool {
+        self.file.kind() == object::ObjectKind::Dynamic
+    }
+
     /// The machine the image is for.
     pub fn machine(&self) -> ElfMachine {
         match self.file.architecture() {

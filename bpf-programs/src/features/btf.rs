@@ -7,6 +7,7 @@ use bpf_sys::btf::btf_load;
 
 const KIND_INT: u32 = 1;
 const KIND_PTR: u32 = 2;
+const KIND_ENUM: u32 = 6;
 const KIND_FUNC: u32 = 12;
 const KIND_FUNC_PROTO: u32 = 13;
 const KIND_VAR: u32 = 14;
@@ -28,6 +29,9 @@ const STRINGS: &[u8] = b"\0int\0x\0.data\0float\0tag\0e\0";
 fn info(kind: u32, vlen: u32) -> u32 {
     (kind << 24) | vlen
 }
+
+/// The kind flag bit of `info`.
+const KIND_FLAG: u32 = 1 << 31;
 
 /// `int`: a 32-bit signed integer, always type id 1 in the probes.
 fn int_type() -> [u32; 4] {
@@ -105,6 +109,8 @@ fn probe_all() -> BtfFeatures {
         2,
     ]));
     let enum64 = loads(&[NAME_E, info(KIND_ENUM64, 1), 8, NAME_X, 0, 1]);
+    let signed_enum = loads(&[NAME_E, KIND_FLAG | info(KIND_ENUM, 1), 4, NAME_X, u32::MAX]);
+    let empty_datasec = loads(&[NAME_DATA, info(KIND_DATASEC, 0), 4]);
     let features = BtfFeatures {
         func,
         func_global,
@@ -113,6 +119,8 @@ fn probe_all() -> BtfFeatures {
         decl_tag,
         type_tag,
         enum64,
+        signed_enum,
+        empty_datasec,
     };
     log::debug!("feature probe: BTF kinds: {features:?}");
     features

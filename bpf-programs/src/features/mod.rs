@@ -72,6 +72,39 @@ pub fn prog_name() -> bool {
     })
 }
 
+/// Whether `BPF_LINK_CREATE` knows kprobe.multi (Linux 5.18), though it may still refuse it
+/// for want of fprobe (`EOPNOTSUPP` at attach time).
+pub fn kprobe_multi_link() -> bool {
+    static CACHE: OnceLock<bool> = OnceLock::new();
+    *CACHE.get_or_init(|| {
+        let Some(prog) = trivial_program(
+            bpf_prog_type::BPF_PROG_TYPE_KPROBE,
+            bpf_attach_type::BPF_TRACE_KPROBE_MULTI,
+        ) else {
+            return false;
+        };
+        // No such symbol: kernels with kprobe.multi look it up (ENOENT/ESRCH) or lack fprobe
+        // (EOPNOTSUPP); older ones do not know the attach type (EINVAL).
+        let name = c"bpf_programs_feature_probe_no_such_symbol";
+        let result = link_create(&LinkCreateAttr {
+            prog_fd: prog.as_fd(),
+            target: LinkTarget::None,
+            attach_type: bpf_attach_type::BPF_TRACE_KPROBE_MULTI,
+            flags: 0,
+            kind: LinkKind::KprobeMulti {
+                flags: 0,
+                syms: &[name],
+                addrs: &[],
+                cookies: &[],
+            },
+        });
+        let supported = matches!(&result, Err(e)
+            if matches!(e.errno(), Some(libc::ENOENT | libc::ESRCH | libc::EOPNOTSUPP)));
+        log::debug!("feature probe: kprobe.multi link known: {supported} ({result:?})");
+        supported
+    })
+}
+
 /// Whether the kernel knows the `BPF_PROG_LOAD` flag `flag` (one `BPF_F_*` bit of `prog_flags`).
 /// A kernel refuses unknown flags with EINVAL before the verifier runs; a known flag that does
 /// not fit the probe's program (sleepable socket filter) is refused by the verifier, with a log.

@@ -346,6 +346,11 @@ impl KProbeMulti {
             _ => (false, false),
         };
         let prog_fd = self.data.fd()?;
+        if !crate::features::kprobe_multi_link() {
+            return Err(ProgramError::NotSupported {
+                feature: "kprobe.multi links (Linux 5.18)",
+            });
+        }
         let fd = link_create(&LinkCreateAttr {
             prog_fd: prog_fd.as_fd(),
             target: LinkTarget::None,

@@ -4,6 +4,12 @@
 //! (with the semaphore as its reference counter, so the kernel bumps it while attached) runs
 //! the program with the spec id as its bpf cookie; `bpf_usdt_arg()` of `<bpf/usdt.bpf.h>`
 //! then reads the arguments.
+//!
+//! Kernels without bpf cookies (before 5.15) run the program with nothing but the registers, so
+//! the site's address in the process, as the program sees it in the instruction pointer, maps to
+//! its spec id in the object's `__bpf_usdt_ip_to_spec_id` map (the header reads it when the
+//! loader sets `LINUX_HAS_BPF_COOKIE` to false). A position-independent binary's sites have a
+//! different address in every process, so there a probe needs a pid.
 
 use std::collections::{BTreeSet, HashMap};
 use std::ffi::CString;
@@ -12,8 +18,13 @@ use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, PoisonError};
 
-use bpf_core::usdt::layout::SPECS_MAP;
-use bpf_core::usdt::{SpecLayout, SpecLayoutError, UsdtNote, parse_notes};
+use std::os::unix::fs::MetadataExt;
+
+use bpf_core::usdt::layout::{IP_TO_SPEC_ID_MAP, SPECS_MAP};
+use bpf_core::usdt::{
+    SpecLayout, SpecLayoutError, UsdtNote, is_position_independent, parse_maps, parse_notes,
+    runtime_address,
+};
 use bpf_sys::map::MapFd;
 use bpf_sys::perf_event::{PerfConfig, PerfEventAttr, PerfEventFlags, perf_event_open, pmu_type};
 
@@ -72,6 +83,51 @@ pub enum UsdtError {
     #[error("usdt: writing spec {spec_id} into `{SPECS_MAP}`")]
     SpecUpdate {
         spec_id: u32,
+        #[source]
+        source: bpf_sys::SyscallError,
+    },
+    #[error(
+        "program `{program}`: the object has no `{IP_TO_SPEC_ID_MAP}` map, which kernels \
+         without bpf cookies (before 5.15) need (build it with <bpf/usdt.bpf.h>)"
+    )]
+    NoIpMap { program: String },
+    #[error(
+        "usdt: {} is position-independent, so its probe sites move with every process: \
+         kernels without bpf cookies (before 5.15) need a pid to attach to",
+        path.display()
+    )]
+    NeedsPid { path: PathBuf },
+    #[error("usdt: reading the mappings of process {pid}")]
+    ProcessMaps {
+        pid: u32,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error(
+        "usdt {provider}:{name}: {} is not mapped executable in process {pid} at file offset \
+         {offset:#x}",
+        path.display()
+    )]
+    NotMapped {
+        provider: String,
+        name: String,
+        path: PathBuf,
+        pid: u32,
+        offset: u64,
+    },
+    #[error(
+        "usdt {provider}:{name}: the site at {address:#x} is already attached through this \
+         object's `{IP_TO_SPEC_ID_MAP}` (kernels without bpf cookies tell sites apart by address \
+         only)"
+    )]
+    SiteInUse {
+        provider: String,
+        name: String,
+        address: u64,
+    },
+    #[error("usdt: writing address {address:#x} into `{IP_TO_SPEC_ID_MAP}`")]
+    IpUpdate {
+        address: u64,
         #[source]
         source: bpf_sys::SyscallError,
     },
@@ -151,11 +207,56 @@ impl Drop for UsdtSpecIds {
     }
 }
 
+/// The `__bpf_usdt_ip_to_spec_id` entries of a link (kernels without bpf cookies); removed when
+/// the link goes.
+#[derive(Debug)]
+pub struct UsdtSiteAddresses {
+    map: MapFd,
+    addresses: Vec<u64>,
+}
+
+impl UsdtSiteAddresses {
+    /// The site addresses this link keyed its spec ids by.
+    pub fn addresses(&self) -> &[u64] {
+        &self.addresses
+    }
+
+    /// Keys `spec_id` by `address`; a site some other link of the object holds is an error.
+    fn insert(&mut self, note: &UsdtNote, address: u64, spec_id: u32) -> Result<(), UsdtError> {
+        match self.map.update(
+            &address.to_ne_bytes(),
+            &spec_id.to_ne_bytes(),
+            u64::from(bpf_sys::flags::update::BPF_NOEXIST),
+        ) {
+            Err(e) if e.errno() == Some(libc::EEXIST) => {
+                return Err(UsdtError::SiteInUse {
+                    provider: note.provider.clone(),
+                    name: note.name.clone(),
+                    address,
+                });
+            }
+            result => result.map_err(|source| UsdtError::IpUpdate { address, source })?,
+        }
+        self.addresses.push(address);
+        Ok(())
+    }
+}
+
+impl Drop for UsdtSiteAddresses {
+    fn drop(&mut self) {
+        for address in &self.addresses {
+            // A failed delete leaves a stale entry, which a later attach reports as a site in use.
+            let _ = self.map.delete(&address.to_ne_bytes());
+        }
+    }
+}
+
 /// One USDT attachment: a uprobe per matching probe site, and the spec ids they use.
 #[derive(Debug)]
 pub struct UsdtLinkInner {
-    // Declared first: the uprobes go before their spec ids are handed out again.
+    // Declared first: the uprobes go before their addresses and spec ids are handed out again.
     probes: Vec<PerfLinkInner>,
+    site_addresses: Option<UsdtSiteAddresses>,
     spec_ids: UsdtSpecIds,
 }
 
@@ -168,6 +269,13 @@ impl UsdtLinkInner {
     /// The spec ids in use.
     pub fn spec_ids(&self) -> &[u32] {
         self.spec_ids.ids()
+    }
+
+    /// The site addresses keying the spec ids, on kernels without bpf cookies (else `None`).
+    pub fn site_addresses(&self) -> Option<&[u64]> {
+        self.site_addresses
+            .as_ref()
+            .map(UsdtSiteAddresses::addresses)
     }
 
     /// Detaches every uprobe and frees the spec ids.
@@ -275,13 +383,32 @@ impl Usdt {
             .id;
 
         let path = resolve_binary(binary.as_ref(), pid).map_err(UsdtError::from)?;
-        let notes = probe_sites(&path, provider, name)?;
-        if !features::perf_link() {
-            return Err(ProgramError::NotSupported {
-                feature: "USDT without bpf cookies (perf event bpf_link, Linux 5.15); the \
-                          __bpf_usdt_ip_to_spec_id fallback is not implemented",
-            });
-        }
+        let (notes, position_independent) = probe_sites(&path, provider, name)?;
+        // Without bpf cookies the program finds its spec by the site's address in the process.
+        let (locator, site_addresses) = if features::perf_link() {
+            (None, None)
+        } else {
+            let map = context
+                .map_fds
+                .get(IP_TO_SPEC_ID_MAP)
+                .ok_or_else(|| UsdtError::NoIpMap {
+                    program: program.clone(),
+                })?
+                .try_clone()
+                .map_err(|source| ProgramError::Io {
+                    what: format!("duplicating the fd of map `{IP_TO_SPEC_ID_MAP}`"),
+                    source,
+                })
+                .and_then(|fd| {
+                    MapFd::from_fd(fd).map_err(ProgramError::syscall("usdt ip map info"))
+                })?;
+            let locator = SiteLocator::new(&path, position_independent, pid)?;
+            let addresses = UsdtSiteAddresses {
+                map,
+                addresses: Vec::new(),
+            };
+            (Some(locator), Some(addresses))
+        };
         let pmu = pmu_type("uprobe").map_err(UsdtError::NoPmu)?;
         let c_path = CString::new(path.as_os_str().as_bytes()).map_err(|_| UsdtError::Elf {
             path: path.clone(),
@@ -294,6 +421,7 @@ impl Usdt {
 
         let mut link = UsdtLinkInner {
             probes: Vec::with_capacity(notes.len()),
+            site_addresses,
             spec_ids: UsdtSpecIds {
                 map_id,
                 ids: Vec::new(),
@@ -316,6 +444,13 @@ impl Usdt {
             map_fd
                 .update(&spec_id.to_ne_bytes(), &value, 0)
                 .map_err(|source| UsdtError::SpecUpdate { spec_id, source })?;
+            let bpf_cookie = match (&locator, link.site_addresses.as_mut()) {
+                (Some(locator), Some(addresses)) => {
+                    addresses.insert(note, locator.address(note, &path)?, spec_id)?;
+                    0
+                }
+                _ => u64::from(spec_id),
+            };
             let ref_ctr = note.semaphore_offset.unwrap_or(0);
             let attr = PerfEventAttr {
                 type_: pmu,
@@ -348,12 +483,8 @@ impl Usdt {
                     )
                 },
             };
-            link.probes.push(perf_attach(
-                target,
-                prog_fd.as_fd(),
-                perf_fd,
-                u64::from(spec_id),
-            )?);
+            link.probes
+                .push(perf_attach(target, prog_fd.as_fd(), perf_fd, bpf_cookie)?);
         }
         Ok(self.data.links.insert(UsdtLink::new(link)))
     }
@@ -374,8 +505,13 @@ impl Usdt {
     }
 }
 
-/// The sites of `provider:name` in the binary at `path`.
-fn probe_sites(path: &Path, provider: &str, name: &str) -> Result<Vec<UsdtNote>, UsdtError> {
+/// The sites of `provider:name` in the binary at `path`, and whether the binary is
+/// position-independent.
+fn probe_sites(
+    path: &Path,
+    provider: &str,
+    name: &str,
+) -> Result<(Vec<UsdtNote>, bool), UsdtError> {
     // Read, not mapped: while a mapping of the binary exists, the kernel installs the uprobes
     // being registered into it too (any private file mapping may become executable) and bumps
     // the semaphore through it, so a mapping racing an attach can leave a semaphore set.
@@ -383,10 +519,12 @@ fn probe_sites(path: &Path, provider: &str, name: &str) -> Result<Vec<UsdtNote>,
         path: path.to_owned(),
         reason: e.to_string(),
     })?;
-    let notes = parse_notes(&bytes).map_err(|source| UsdtError::Notes {
+    let notes_error = |source| UsdtError::Notes {
         path: path.to_owned(),
         source,
-    })?;
+    };
+    let notes = parse_notes(&bytes).map_err(notes_error)?;
+    let position_independent = is_position_independent(&bytes).map_err(notes_error)?;
     let sites: Vec<UsdtNote> = notes
         .into_iter()
         .filter(|n| n.provider == provider && n.name == name)
@@ -398,7 +536,69 @@ fn probe_sites(path: &Path, provider: &str, name: &str) -> Result<Vec<UsdtNote>,
             path: path.to_owned(),
         });
     }
-    Ok(sites)
+    Ok((sites, position_independent))
+}
+
+/// Where the sites of one binary run, for `__bpf_usdt_ip_to_spec_id`: their link-time address
+/// in a fixed-address executable, else an address in the mappings of the process `pid`.
+enum SiteLocator {
+    FixedAddress,
+    Mapped(ProcessMapping),
+}
+
+/// A position-independent binary as one process has it mapped.
+struct ProcessMapping {
+    pid: u32,
+    mappings: Vec<bpf_core::usdt::Mapping>,
+    /// The binary's device (major, minor) and inode, which its mappings name.
+    device: (u32, u32),
+    inode: u64,
+}
+
+impl SiteLocator {
+    fn new(
+        path: &Path,
+        position_independent: bool,
+        pid: Option<u32>,
+    ) -> Result<SiteLocator, UsdtError> {
+        if !position_independent {
+            return Ok(SiteLocator::FixedAddress);
+        }
+        let pid = pid.ok_or_else(|| UsdtError::NeedsPid {
+            path: path.to_owned(),
+        })?;
+        let maps = std::fs::read_to_string(format!("/proc/{pid}/maps"))
+            .map_err(|source| UsdtError::ProcessMaps { pid, source })?;
+        let metadata = std::fs::metadata(path).map_err(|e| UsdtError::Elf {
+            path: path.to_owned(),
+            reason: e.to_string(),
+        })?;
+        Ok(SiteLocator::Mapped(ProcessMapping {
+            pid,
+            mappings: parse_maps(&maps),
+            device: (libc::major(metadata.dev()), libc::minor(metadata.dev())),
+            inode: metadata.ino(),
+        }))
+    }
+
+    fn address(&self, note: &UsdtNote, path: &Path) -> Result<u64, UsdtError> {
+        let SiteLocator::Mapped(process) = self else {
+            return Ok(note.address);
+        };
+        runtime_address(
+            &process.mappings,
+            process.device,
+            process.inode,
+            note.file_offset,
+        )
+        .ok_or_else(|| UsdtError::NotMapped {
+            provider: note.provider.clone(),
+            name: note.name.clone(),
+            path: path.to_owned(),
+            pid: process.pid,
+            offset: note.file_offset,
+        })
+    }
 }
 
 impl DefaultLoad for Usdt {

@@ -12,9 +12,10 @@ use bpf_sys::test_run::{TestRunAttr, TestRunOutput, prog_test_run};
 pub fn object_bytes(name: &str) -> &'static [u8] {
     // Embedded, so the test binaries run anywhere (e.g. inside the vm-test guest).
     match name {
-        "map_programs.bpf.o" => include_bytes!("../../bpf/obj/map_programs.bpf.o"),
-        "map_in_map.bpf.o" => include_bytes!("../../bpf/obj/map_in_map.bpf.o"),
-        "map_readers.bpf.o" => include_bytes!("../../bpf/obj/map_readers.bpf.o"),
+        "map_programs.bpf.o" => integration_tests::bpf_object!("map_programs.bpf.o"),
+        "map_in_map.bpf.o" => integration_tests::bpf_object!("map_in_map.bpf.o"),
+        "map_bloom.bpf.o" => integration_tests::bpf_object!("map_bloom.bpf.o"),
+        "map_readers.bpf.o" => integration_tests::bpf_object!("map_readers.bpf.o"),
         _ => panic!("no embedded test object {name}"),
     }
 }

@@ -236,7 +236,7 @@ pub fn hits_during(
 pub fn open_cgroup_object(port: u16) -> bpf_programs::Bpf {
     bpf_programs::BpfLoader::new()
         .set_global("target_port", &port)
-        .load(include_bytes!("../../bpf/obj/cgroup_programs.bpf.o"))
+        .load(integration_tests::bpf_object!("cgroup_programs.bpf.o"))
         .expect("object opens")
 }
 

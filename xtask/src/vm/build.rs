@@ -6,6 +6,8 @@ use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
+use super::arch::GuestArch;
+
 pub const DEFAULT_PACKAGE: &str = "integration-tests";
 /// What the guests run unless told otherwise: the integration tests, and the kernel tests of
 /// the two lower layers (bpf-sys' syscall wrappers, bpf-core's objects loaded raw).
@@ -29,7 +31,6 @@ pub fn in_default_run(binary: &TestBinary) -> bool {
         None => true,
     }
 }
-pub const TARGET: &str = "x86_64-unknown-linux-gnu";
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TestBinary {
@@ -45,25 +46,36 @@ pub struct TestBinary {
     pub ignored: Vec<String>,
 }
 
-/// Runs cargo and returns the test executables it produced.
-pub fn build_tests(root: &Path, packages: &[String]) -> Result<Vec<TestBinary>, String> {
+/// Runs cargo and returns the test executables it produced, built for `arch` (cross-linked with
+/// Debian's cross compiler when that is not this machine); `only_targets` names the test targets
+/// (`--test <name>`) when not all are needed.
+pub fn build_tests(
+    root: &Path,
+    packages: &[String],
+    only_targets: Option<&[String]>,
+    arch: GuestArch,
+) -> Result<Vec<TestBinary>, String> {
     let target_dir = root.join("target").join("vm-test");
+    let target = arch.rust_target();
+    let target_env = target.to_uppercase().replace('-', "_");
     let mut cargo = Command::new(env!("CARGO"));
     cargo.current_dir(root).arg("test");
     for package in packages {
         cargo.args(["--package", package]);
     }
+    // Only the test targets a run needs: building the others for a second architecture costs
+    // minutes.
+    for name in only_targets.unwrap_or_default() {
+        cargo.args(["--test", name]);
+    }
     cargo
         .args(["--no-run", "--message-format=json-render-diagnostics"])
-        .args(["--target", TARGET])
+        .args(["--target", target])
         .arg("--target-dir")
         .arg(&target_dir)
         // Per-target flags leave build scripts and proc macros alone.
         .env(
-            format!(
-                "CARGO_TARGET_{}_RUSTFLAGS",
-                TARGET.to_uppercase().replace('-', "_")
-            ),
+            format!("CARGO_TARGET_{target_env}_RUSTFLAGS"),
             "-C strip=debuginfo",
         )
         // Tests run under TCG: a little optimisation pays for itself, debug info only bloats
@@ -74,6 +86,12 @@ pub fn build_tests(root: &Path, packages: &[String]) -> Result<Vec<TestBinary>, 
         .env_remove("CARGO_ENCODED_RUSTFLAGS")
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit());
+    if !arch.is_host() {
+        cargo.env(
+            format!("CARGO_TARGET_{target_env}_LINKER"),
+            arch.cross_linker(),
+        );
+    }
     let mut child = cargo.spawn().map_err(|e| format!("spawning cargo: {e}"))?;
     let stdout = child.stdout.take().ok_or("cargo stdout was not piped")?;
     let mut binaries = Vec::new();
@@ -87,14 +105,22 @@ pub fn build_tests(root: &Path, packages: &[String]) -> Result<Vec<TestBinary>, 
         .map_err(|e| format!("waiting for cargo: {e}"))?;
     if !status.success() {
         return Err(format!(
-            "building the static test binaries failed: {status}"
+            "building the test binaries for {target} failed: {status}{}",
+            if arch.is_host() {
+                String::new()
+            } else {
+                format!(
+                    " (needs `rustup target add {target}` and {})",
+                    arch.cross_linker()
+                )
+            }
         ));
     }
     binaries.sort_by(|a, b| a.name.cmp(&b.name));
     binaries.dedup_by(|a, b| a.name == b.name);
     for binary in &mut binaries {
-        binary.tests = list_tests(&binary.path, false)?;
-        binary.ignored = list_tests(&binary.path, true)?;
+        binary.tests = list_tests(&binary.path, false, arch)?;
+        binary.ignored = list_tests(&binary.path, true, arch)?;
     }
     // A binary without tests (the library's unit-test harness, usually) is not worth booting.
     binaries.retain(|binary| !binary.tests.is_empty());
@@ -102,13 +128,28 @@ pub fn build_tests(root: &Path, packages: &[String]) -> Result<Vec<TestBinary>, 
 }
 
 /// The tests (or only the ignored ones) a libtest binary holds; listing runs nothing, so it is
-/// safe on the host.
-fn list_tests(path: &Path, ignored: bool) -> Result<Vec<String>, String> {
-    let out = Command::new(path)
+/// safe on the host (a foreign binary runs under qemu's user-mode emulator, its libraries taken
+/// from the cross toolchain).
+fn list_tests(path: &Path, ignored: bool, arch: GuestArch) -> Result<Vec<String>, String> {
+    let mut command = if arch.is_host() {
+        Command::new(path)
+    } else {
+        let mut emulated = Command::new(arch.user_emulator());
+        emulated.arg("-L").arg(arch.cross_sysroot()).arg(path);
+        emulated
+    };
+    let out = command
         .args(["--list", "--format=terse"])
         .args(ignored.then_some("--ignored"))
         .output()
-        .map_err(|e| format!("{} --list: {e}", path.display()))?;
+        .map_err(|e| {
+            let hint = if arch.is_host() {
+                ""
+            } else {
+                " (install qemu-user)"
+            };
+            format!("{} --list: {e}{hint}", path.display())
+        })?;
     if !out.status.success() {
         return Err(format!("{} --list failed: {}", path.display(), out.status));
     }

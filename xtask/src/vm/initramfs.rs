@@ -4,6 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
+use super::arch::GuestArch;
 use super::build::TestBinary;
 use super::cpio::Archive;
 use super::libraries;
@@ -23,6 +24,21 @@ pub struct Contents<'a> {
     pub host_files: &'a [libraries::Copy],
     /// Seconds one test may take in the guest before it is killed.
     pub test_timeout_secs: u64,
+}
+
+/// A statically linked busybox for `arch`: the host's, or Debian's `busybox-static` of that
+/// architecture, unpacked under `target/kernels/packages/`.
+pub fn busybox_for(arch: GuestArch) -> Result<PathBuf, String> {
+    if arch.is_host() {
+        return find_busybox();
+    }
+    let root = crate::fetch_kernel::fetch_package(arch.debian(), "busybox-static")?;
+    let busybox = root.join("bin").join("busybox");
+    if busybox.is_file() {
+        Ok(busybox)
+    } else {
+        Err(format!("{}: no bin/busybox in the package", root.display()))
+    }
 }
 
 /// Finds a statically linked busybox on the host.

@@ -7,15 +7,15 @@ use std::process::{Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
+use super::arch::GuestArch;
 use super::report::Ending;
-
-pub const QEMU: &str = "qemu-system-x86_64";
 
 /// After the guest reports it is done it powers off; this is how long qemu gets to exit.
 const POWEROFF_GRACE: Duration = Duration::from_secs(20);
 
 #[derive(Debug)]
 pub struct Boot<'a> {
+    pub arch: GuestArch,
     pub kernel: &'a Path,
     pub initramfs: &'a Path,
     pub cmdline: &'a str,
@@ -26,7 +26,9 @@ pub struct Boot<'a> {
 
 /// Runs qemu, handing every console line to `on_line`; returns how qemu ended.
 pub fn run(boot: &Boot<'_>, mut on_line: impl FnMut(&str)) -> Result<Ending, String> {
-    let mut child = Command::new(QEMU)
+    let qemu = boot.arch.qemu();
+    let mut child = Command::new(qemu)
+        .args(boot.arch.machine_args())
         .args([
             "-accel",
             "tcg",
@@ -52,7 +54,12 @@ pub fn run(boot: &Boot<'_>, mut on_line: impl FnMut(&str)) -> Result<Ending, Str
         // qemu's own complaints (bad kernel image, missing firmware) go straight to the user.
         .stderr(Stdio::inherit())
         .spawn()
-        .map_err(|e| format!("spawning {QEMU}: {e} (install qemu-system-x86)"))?;
+        .map_err(|e| {
+            format!(
+                "spawning {qemu}: {e} (install {})",
+                boot.arch.qemu_package()
+            )
+        })?;
     let (sender, receiver) = mpsc::channel();
     if let Some(stdout) = child.stdout.take() {
         std::thread::spawn(move || {
@@ -99,9 +106,9 @@ pub fn run(boot: &Boot<'_>, mut on_line: impl FnMut(&str)) -> Result<Ending, Str
     }
     let status = child
         .wait()
-        .map_err(|e| format!("waiting for {QEMU}: {e}"))?;
+        .map_err(|e| format!("waiting for {qemu}: {e}"))?;
     if ending == Ending::Exited && !status.success() {
-        on_line(&format!("{QEMU} exited with {status}\n"));
+        on_line(&format!("{qemu} exited with {status}\n"));
     }
     Ok(ending)
 }

@@ -321,12 +321,13 @@ impl Report {
     }
 
     /// The table printed at the end and written to `target/vm-test-summaries/<release>.txt`.
-    pub fn summary(&self, elapsed_secs: f64) -> String {
+    /// The summary file's text; `arch` is the guest's (`x86_64`, `aarch64`).
+    pub fn summary(&self, elapsed_secs: f64, arch: &str) -> String {
         let kernel = self.kernel.as_deref().unwrap_or("unknown kernel");
         let mut out = String::new();
         let _ = writeln!(
             out,
-            "vm-test on {kernel} (qemu, TCG): {} passed, {} skipped, {} failed in {elapsed_secs:.1} s",
+            "vm-test on {kernel} (qemu {arch}, TCG): {} passed, {} skipped, {} failed in {elapsed_secs:.1} s",
             self.count("pass"),
             self.count("skip"),
             self.count("FAIL"),
@@ -632,7 +633,7 @@ VMTEST-DONE
         parser.feed_at("VMTEST-DONE", 8.0);
         let report = parser.finish(Ending::Exited);
         assert_eq!(report.results[0].seconds, 2.5);
-        assert!(report.summary(8.0).contains("  2.50s"));
+        assert!(report.summary(8.0, "x86_64").contains("  2.50s"));
     }
 
     #[test]
@@ -692,7 +693,7 @@ VMTEST-DONE
     #[test]
     fn summary_lists_every_test_and_program_type() {
         let report = parse(HAPPY, Ending::Exited);
-        let summary = report.summary(1.5);
+        let summary = report.summary(1.5, "x86_64");
         assert!(
             summary.contains("1 passed, 1 skipped, 0 failed in"),
             "{summary}"

@@ -38,25 +38,23 @@ pub fn payload(bzimage: &[u8]) -> Result<(&'static str, &[u8], usize), String> {
         .checked_add(length)
         .and_then(|end| bzimage.get(start..end))
         .ok_or("payload lies outside the file")?;
-    let (payload, size) = payload
+    let (stream, size) = payload
         .split_at_checked(payload.len().saturating_sub(4))
         .ok_or("empty payload")?;
     let size = u32::from_le_bytes(
         size.try_into()
             .map_err(|_| "payload shorter than its size suffix")?,
     ) as usize;
-    let tool = if payload.starts_with(b"\xfd7zXZ\0") {
-        "xz"
+    if payload.starts_with(b"\xfd7zXZ\0") {
+        Ok(("xz", stream, size))
     } else if payload.starts_with(b"\x1f\x8b") {
-        "gzip"
+        // gzip's own trailer ends with the size, so the stream keeps its last 4 bytes.
+        Ok(("gzip", payload, size))
     } else if payload.starts_with(b"\x28\xb5\x2f\xfd") {
-        "zstd"
+        Ok(("zstd", stream, size))
     } else {
-        return Err(
-            "payload compressed with a method vm-test does not unpack (xz, gzip, zstd)".into(),
-        );
-    };
-    Ok((tool, payload, size))
+        Err("payload compressed with a method vm-test does not unpack (xz, gzip, zstd)".into())
+    }
 }
 
 /// Returns a cached uncompressed vmlinux for `bzimage` under `cache_dir`, unpacking it if needed.
@@ -92,7 +90,7 @@ pub fn unpack(bzimage: &Path, release: &str, cache_dir: &Path) -> Result<PathBuf
             "{tool} -dc on the payload of {} gave {} bytes, not an ELF file of {size}: {}",
             bzimage.display(),
             out.stdout.len(),
-            String::from_utf8_lossy(&out.stderr)
+            String::from_utf8_lossy(&out.stderr).trim()
         ));
     }
     std::fs::create_dir_all(cache_dir).map_err(|e| format!("{}: {e}", cache_dir.display()))?;
@@ -122,6 +120,15 @@ mod tests {
     fn payload_is_found_through_the_boot_header() {
         let image = fake_bzimage(2, b"\xfd7zXZ\0rest\x10\0\0\0");
         assert_eq!(payload(&image), Ok(("xz", &b"\xfd7zXZ\0rest"[..], 16)));
+    }
+
+    #[test]
+    fn a_gzip_payload_keeps_its_trailer() {
+        let image = fake_bzimage(2, b"\x1f\x8brest\x10\0\0\0");
+        assert_eq!(
+            payload(&image),
+            Ok(("gzip", &b"\x1f\x8brest\x10\0\0\0"[..], 16))
+        );
     }
 
     #[test]
