@@ -124,6 +124,12 @@ impl BpfLogger {
             .unwrap_or(0)
     }
 
+    /// The log ring buffer, for the async reader's wait.
+    #[cfg(feature = "tokio")]
+    pub(crate) fn ring_mut(&mut self) -> &mut RingBuf<MapData> {
+        &mut self.events
+    }
+
     /// Waits up to `timeout` (`None`: forever) for records; false on timeout.
     pub fn wait(&mut self, timeout: Option<Duration>) -> Result<bool, MapError> {
         self.events.wait(timeout)
@@ -245,5 +251,62 @@ impl Drop for LoggerThread {
         if let Some(handle) = self.handle.take() {
             let _ = handle.join();
         }
+    }
+}
+
+/// A [`BpfLogger`] that waits on the Tokio reactor instead of a thread of its own: await
+/// [`run`](Self::run) in a task, or [`flush`](Self::flush) beside other readers in one
+/// `tokio::select!` (every method is cancel-safe: a cancelled wait loses no record).
+///
+/// ```no_run
+/// # async fn f(bpf: &mut bpf_programs::Bpf) -> Result<(), Box<dyn std::error::Error>> {
+/// use bpf_programs::logger::{AsyncBpfLogger, BpfLogger};
+/// let logger = AsyncBpfLogger::new(BpfLogger::init(bpf)?)?;
+/// tokio::spawn(logger.run());
+/// # Ok(())
+/// # }
+/// ```
+#[cfg(feature = "tokio")]
+#[derive(Debug)]
+pub struct AsyncBpfLogger {
+    logger: BpfLogger,
+    /// A duplicate of the log ring buffer's fd, registered with the reactor.
+    fd: tokio::io::unix::AsyncFd<std::os::fd::OwnedFd>,
+}
+
+#[cfg(feature = "tokio")]
+impl AsyncBpfLogger {
+    /// Registers the logger's ring buffer with the reactor of the Tokio runtime this runs in.
+    ///
+    /// # Panics
+    ///
+    /// Outside a Tokio runtime.
+    pub fn new(mut logger: BpfLogger) -> Result<Self, MapError> {
+        let fd = crate::maps::ring_buf_async::register(logger.ring_mut())?;
+        Ok(AsyncBpfLogger { logger, fd })
+    }
+
+    /// Waits for records, then forwards every one ready to the `log` crate; returns how many.
+    pub async fn flush(&mut self) -> Result<usize, MapError> {
+        crate::maps::ring_buf_async::readable(self.logger.ring_mut(), &self.fd).await?;
+        Ok(self.logger.flush())
+    }
+
+    /// Waits for records, then hands every one ready to `each`; returns how many.
+    pub async fn drain(&mut self, each: impl FnMut(LogRecord<'_>)) -> Result<usize, MapError> {
+        crate::maps::ring_buf_async::readable(self.logger.ring_mut(), &self.fd).await?;
+        Ok(self.logger.drain(each))
+    }
+
+    /// Forwards records to the `log` crate until the future is dropped or waiting fails.
+    pub async fn run(mut self) -> Result<std::convert::Infallible, MapError> {
+        loop {
+            self.flush().await?;
+        }
+    }
+
+    /// The logger, deregistered (e.g. for [`BpfLogger::spawn`]).
+    pub fn into_inner(self) -> BpfLogger {
+        self.logger
     }
 }

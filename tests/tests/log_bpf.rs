@@ -243,3 +243,63 @@ fn log_forwards_to_the_log_crate_from_a_thread() {
     );
     assert!(mine[2].2.starts_with("net 127.0.0.1"), "{:?}", mine[2]);
 }
+
+/// The async logger waits on the Tokio reactor: records already there come at once, a wait
+/// with nothing to read is cancelled by a timeout without losing what comes next.
+#[test]
+fn log_async_logger_waits_on_the_reactor() {
+    use bpf_programs::logger::AsyncBpfLogger;
+    use std::time::Duration;
+
+    let mut bpf = open(None);
+    run_xdp(&mut bpf, "log_bench", 10);
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        let mut logger = AsyncBpfLogger::new(BpfLogger::init(&mut bpf).unwrap()).unwrap();
+        let mut messages = Vec::new();
+        let read = logger
+            .drain(|r| messages.push(r.message.to_owned()))
+            .await
+            .unwrap();
+        assert_eq!(read, 10);
+        assert_eq!(messages.first().unwrap(), "packet 0 of 64 bytes");
+        assert_eq!(messages.last().unwrap(), "packet 9 of 64 bytes");
+
+        let idle = tokio::time::timeout(Duration::from_millis(100), logger.drain(|_| {})).await;
+        assert!(
+            idle.is_err(),
+            "nothing was logged, yet the wait returned {idle:?}"
+        );
+
+        // The program runs on another thread while this task waits: the commit wakes it (the
+        // program numbers packets across runs).
+        let producer = std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(50));
+            let program: &mut Xdp = bpf.program_mut("log_bench").unwrap().try_into().unwrap();
+            let packet = [0u8; 64];
+            program
+                .test_run(TestRunOptions::new().data(&packet).repeat(5))
+                .unwrap();
+            bpf
+        });
+        let mut later = Vec::new();
+        while later.len() < 5 {
+            let waited = tokio::time::timeout(
+                Duration::from_secs(10),
+                logger.drain(|r| later.push(r.message.to_owned())),
+            )
+            .await;
+            waited.expect("the commit wakes the reactor").unwrap();
+        }
+        assert_eq!(
+            later,
+            (10..15)
+                .map(|i| format!("packet {i} of 64 bytes"))
+                .collect::<Vec<_>>()
+        );
+        producer.join().unwrap();
+    });
+}

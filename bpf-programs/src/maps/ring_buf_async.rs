@@ -36,43 +36,13 @@ impl<T: BorrowMut<MapData>> AsyncRingBuf<T> {
     ///
     /// Outside a Tokio runtime.
     pub fn new(ring: RingBuf<T>) -> Result<Self, MapError> {
-        let io_error = |what, source| MapError::Io {
-            name: ring.map_data().name().to_owned(),
-            what,
-            source,
-        };
-        let fd = ring
-            .as_fd()
-            .try_clone_to_owned()
-            .map_err(|e| io_error("duplicating the ring buffer's fd", e))?;
-        let fd = bpf_sys::async_fd::register(fd, Interest::READABLE)
-            .map_err(|e| io_error("registering the ring buffer with the Tokio reactor", e))?;
+        let fd = register(&ring)?;
         Ok(AsyncRingBuf { ring, fd })
     }
 
     /// Waits until a record is ready (at once, without a syscall, if one is).
     pub async fn readable(&mut self) -> Result<(), MapError> {
-        loop {
-            // Publishing the position first makes the kernel wake the reactor at the next
-            // commit, so clearing the readiness below cannot miss it.
-            if !self.ring.is_drained() {
-                return Ok(());
-            }
-            let mut guard = match self.fd.readable().await {
-                Ok(guard) => guard,
-                Err(source) => {
-                    return Err(MapError::Io {
-                        name: self.ring.map_data().name().to_owned(),
-                        what: "waiting on the ring buffer",
-                        source,
-                    });
-                }
-            };
-            if !self.ring.is_drained() {
-                return Ok(());
-            }
-            guard.clear_ready();
-        }
+        readable(&mut self.ring, &self.fd).await
     }
 
     /// The next record, waiting for one; lent until the next call.
@@ -95,5 +65,45 @@ impl<T: BorrowMut<MapData>> AsyncRingBuf<T> {
     /// Deregisters the ring buffer and gives it back.
     pub fn into_inner(self) -> RingBuf<T> {
         self.ring
+    }
+}
+
+/// A duplicate of `ring`'s fd registered with the current Tokio reactor, for [`readable`].
+pub(crate) fn register<T: BorrowMut<MapData>>(
+    ring: &RingBuf<T>,
+) -> Result<AsyncFd<OwnedFd>, MapError> {
+    let io_error = |what, source| MapError::Io {
+        name: ring.map_data().name().to_owned(),
+        what,
+        source,
+    };
+    let fd = ring
+        .as_fd()
+        .try_clone_to_owned()
+        .map_err(|e| io_error("duplicating the ring buffer's fd", e))?;
+    bpf_sys::async_fd::register(fd, Interest::READABLE)
+        .map_err(|e| io_error("registering the ring buffer with the Tokio reactor", e))
+}
+
+/// Waits until `ring` holds a record (at once, without a syscall, if it does); cancel-safe.
+pub(crate) async fn readable<T: BorrowMut<MapData>>(
+    ring: &mut RingBuf<T>,
+    fd: &AsyncFd<OwnedFd>,
+) -> Result<(), MapError> {
+    loop {
+        // Publishing the position first makes the kernel wake the reactor at the next
+        // commit, so clearing the readiness below cannot miss it.
+        if !ring.is_drained() {
+            return Ok(());
+        }
+        let mut guard = fd.readable().await.map_err(|source| MapError::Io {
+            name: ring.map_data().name().to_owned(),
+            what: "waiting on the ring buffer",
+            source,
+        })?;
+        if !ring.is_drained() {
+            return Ok(());
+        }
+        guard.clear_ready();
     }
 }
