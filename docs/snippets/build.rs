@@ -14,7 +14,8 @@ fn main() {
         std::fs::write(&out, "").expect("writing OUT_DIR/snippets.rs");
         return;
     };
-    let mut code = String::new();
+    let mut code =
+        String::from("use std::os::fd::OwnedFd;\n\nuse bpf_programs::{Bpf, BpfLoader};\n\n");
     let mut block: Option<(usize, String)> = None;
     for (index, line) in text.lines().enumerate() {
         match &mut block {

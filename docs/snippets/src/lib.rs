@@ -4,10 +4,7 @@
 
 #![allow(dead_code)]
 
-use std::os::fd::OwnedFd;
-
 use bpf_programs::zerocopy::{FromBytes, Immutable, IntoBytes, KnownLayout};
-use bpf_programs::{Bpf, BpfLoader};
 
 /// The event type the reading snippets decode.
 #[derive(Clone, Copy, FromBytes, IntoBytes, Immutable, KnownLayout)]
