@@ -6,6 +6,7 @@ pub mod btf;
 pub mod disasm;
 pub mod elf;
 pub mod log;
+pub mod names;
 pub mod obj;
 pub mod relocation;
 pub mod usdt;

@@ -1,6 +1,7 @@
 //! `feature`: what this kernel supports, found by probing (never by its version).
 
 use bpf_core::disasm::helper_names;
+use bpf_core::names;
 use bpf_programs::features::{
     Support, probe_attach_type, probe_helper, probe_map_type, probe_program_type,
 };
@@ -8,7 +9,7 @@ use clap::Args;
 use serde_json::{Value, json};
 
 use crate::table::Table;
-use crate::{CliError, Output, names};
+use crate::{CliError, Output};
 
 #[derive(Debug, Args)]
 pub struct FeatureArgs {

@@ -7,7 +7,6 @@ mod feature;
 mod jit;
 mod link;
 pub mod map;
-mod names;
 mod object;
 mod prog;
 mod table;

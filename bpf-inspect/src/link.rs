@@ -1,12 +1,13 @@
 //! `link list|show`: attachments.
 
+use bpf_core::names;
 use bpf_programs::programs::{LinkInfo, loaded_links};
 use clap::Subcommand;
 use serde_json::{Value, json};
 
 use crate::prog::link_target;
 use crate::table::{Table, key_values};
-use crate::{CliError, Context, Output, names};
+use crate::{CliError, Context, Output};
 
 #[derive(Debug, Subcommand)]
 pub enum LinkCommand {

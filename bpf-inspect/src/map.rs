@@ -2,6 +2,7 @@
 
 use bpf_core::btf::Btf;
 use bpf_core::btf::value::{Value as BtfValue, format_value, type_name};
+use bpf_core::names;
 use bpf_programs::btf::btf_by_id;
 use bpf_programs::maps::{MapData, MapInfo, loaded_maps};
 use bpf_sys::generated::bpf_map_type;
@@ -9,7 +10,7 @@ use clap::Subcommand;
 use serde_json::{Value, json};
 
 use crate::table::{Table, key_values};
-use crate::{CliError, Context, Output, names};
+use crate::{CliError, Context, Output};
 
 #[derive(Debug, Subcommand)]
 pub enum MapCommand {

@@ -1,6 +1,7 @@
 //! `object FILE`: what an eBPF object file holds — programs, maps, globals, externs and CO-RE
 //! relocations, each relocation resolved against this kernel's BTF.
 
+use bpf_core::names;
 use std::sync::Arc;
 
 use bpf_core::btf::core::{CoreTarget, describe_access, relocate};
@@ -9,7 +10,7 @@ use clap::Args;
 use serde_json::{Value, json};
 
 use crate::table::Table;
-use crate::{CliError, Context, Output, names};
+use crate::{CliError, Context, Output};
 
 #[derive(Debug, Args)]
 pub struct ObjectArgs {

@@ -1,5 +1,6 @@
 //! `prog list|show|dump`: loaded programs.
 
+use bpf_core::names;
 use std::collections::BTreeMap;
 
 use bpf_core::btf::Btf;
@@ -10,7 +11,7 @@ use clap::Subcommand;
 use serde_json::{Value, json};
 
 use crate::table::{Table, key_values};
-use crate::{CliError, Context, Output, names};
+use crate::{CliError, Context, Output};
 
 #[derive(Debug, Subcommand)]
 pub enum ProgCommand {

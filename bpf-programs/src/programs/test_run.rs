@@ -129,45 +129,10 @@ pub struct TestRunOutput {
 
 /// Names a program type (and, for tracing programs, its attach type) as sections do.
 fn type_name(prog_type: bpf_prog_type::Type, attach_type: Option<u32>) -> &'static str {
-    const NAMES: [&str; 33] = [
-        "unspec",
-        "socket_filter",
-        "kprobe",
-        "sched_cls",
-        "sched_act",
-        "tracepoint",
-        "xdp",
-        "perf_event",
-        "cgroup_skb",
-        "cgroup_sock",
-        "lwt_in",
-        "lwt_out",
-        "lwt_xmit",
-        "sock_ops",
-        "sk_skb",
-        "cgroup_device",
-        "sk_msg",
-        "raw_tracepoint",
-        "cgroup_sock_addr",
-        "lwt_seg6local",
-        "lirc_mode2",
-        "sk_reuseport",
-        "flow_dissector",
-        "cgroup_sysctl",
-        "raw_tracepoint_writable",
-        "cgroup_sockopt",
-        "tracing",
-        "struct_ops",
-        "freplace",
-        "lsm",
-        "sk_lookup",
-        "syscall",
-        "netfilter",
-    ];
     match (prog_type, attach_type) {
         (bpf_prog_type::BPF_PROG_TYPE_TRACING, Some(bpf_attach_type::BPF_TRACE_RAW_TP)) => "tp_btf",
         (bpf_prog_type::BPF_PROG_TYPE_TRACING, Some(bpf_attach_type::BPF_TRACE_ITER)) => "iter",
-        _ => NAMES.get(prog_type as usize).copied().unwrap_or("unknown"),
+        _ => bpf_core::names::prog_type_name(prog_type).unwrap_or("unknown"),
     }
 }
 

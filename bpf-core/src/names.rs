@@ -1,5 +1,5 @@
 //! bpftool's names for program, map, link and attach types (the UAPI enums' suffixes in
-//! lower case), so that both tools' output reads and compares the same.
+//! lower case), so that output of this project and of bpftool reads and compares the same.
 
 const PROG_TYPES: &[&str] = &[
     "unspec",
@@ -158,23 +158,32 @@ fn name(table: &[&str], value: u32) -> String {
         .map_or_else(|| format!("type {value}"), |n| (*n).to_owned())
 }
 
+/// A program type's name (`sched_cls`), if this table knows the number.
+pub fn prog_type_name(value: u32) -> Option<&'static str> {
+    PROG_TYPES.get(value as usize).copied()
+}
+
+/// A program type's name, or `type N` for a number newer than this table.
 pub fn prog_type(value: u32) -> String {
     name(PROG_TYPES, value)
 }
 
+/// A map type's name (`ringbuf`), or `type N`.
 pub fn map_type(value: u32) -> String {
     name(MAP_TYPES, value)
 }
 
+/// A link type's name (`netkit`), or `type N`.
 pub fn link_type(value: u32) -> String {
     name(LINK_TYPES, value)
 }
 
+/// An attach type's name (`tcx_egress`), or `type N`.
 pub fn attach_type(value: u32) -> String {
     name(ATTACH_TYPES, value)
 }
 
-/// Every program type this tool knows, with its number (unspec left out).
+/// Every program type this table knows, with its number (unspec left out).
 pub fn all_prog_types() -> impl Iterator<Item = (u32, &'static str)> {
     PROG_TYPES
         .iter()
@@ -183,7 +192,7 @@ pub fn all_prog_types() -> impl Iterator<Item = (u32, &'static str)> {
         .map(|(i, n)| (i as u32, *n))
 }
 
-/// Every map type this tool knows, with its number (unspec left out).
+/// Every map type this table knows, with its number (unspec left out).
 pub fn all_map_types() -> impl Iterator<Item = (u32, &'static str)> {
     MAP_TYPES
         .iter()
@@ -192,7 +201,7 @@ pub fn all_map_types() -> impl Iterator<Item = (u32, &'static str)> {
         .map(|(i, n)| (i as u32, *n))
 }
 
-/// Every attach type this tool knows, with its number.
+/// Every attach type this table knows, with its number.
 pub fn all_attach_types() -> impl Iterator<Item = (u32, &'static str)> {
     ATTACH_TYPES.iter().enumerate().map(|(i, n)| (i as u32, *n))
 }
