@@ -11,8 +11,6 @@
 //! to both; `--check` fails unless every datagram to the allowed port arrived, none to the
 //! blocked one did, and the map counted both. Run as root.
 
-mod veth;
-
 use std::net::UdpSocket;
 use std::time::Duration;
 
@@ -105,7 +103,8 @@ fn classify(args: &Args, iface: &str) -> anyhow::Result<()> {
                 sockets.push(socket);
             }
             let status =
-                veth::VethPair::run_in(ns, &["--send".into(), veth::ADDR_B.into()])?.status()?;
+                veth_pair::VethPair::run_in(ns, &["--send".into(), veth_pair::ADDR_B.into()])?
+                    .status()?;
             if !status.success() {
                 anyhow::bail!("the sending end failed: {status}");
             }
@@ -167,25 +166,8 @@ fn run() -> anyhow::Result<()> {
     if let Some(iface) = &args.iface {
         return classify(&args, iface);
     }
-    let pair = veth::VethPair::create("tccl")?;
-    let mut inner = vec![
-        "--iface".to_owned(),
-        veth::IFACE_B.to_owned(),
-        "--traffic-from".to_owned(),
-        pair.ns_a.clone(),
-    ];
-    if args.check {
-        inner.push("--check".to_owned());
-    }
-    let status = veth::VethPair::run_in(&pair.ns_b, &inner)?.status()?;
-    drop(pair);
-    if status.success() {
-        Ok(())
-    } else {
-        Err(anyhow::anyhow!(
-            "classifying inside the namespace failed: {status}"
-        ))
-    }
+    // A pair of namespaces for this run; this program works inside `b`.
+    veth_pair::rerun_inside("tccl", args.check, "classifying")
 }
 
 /// Errors print as a chain (`anyhow`'s `Debug`): what failed, then each cause once.

@@ -8,8 +8,6 @@
 //!
 //! `--check` fails unless the UDP datagrams and TCP SYNs sent were counted. Run as root.
 
-mod veth;
-
 use std::net::{SocketAddr, TcpStream, UdpSocket};
 use std::time::Duration;
 
@@ -92,7 +90,8 @@ fn count(args: &Args, iface: &str) -> anyhow::Result<()> {
     match &args.traffic_from {
         Some(ns) => {
             let status =
-                veth::VethPair::run_in(ns, &["--send".into(), veth::ADDR_B.into()])?.status()?;
+                veth_pair::VethPair::run_in(ns, &["--send".into(), veth_pair::ADDR_B.into()])?
+                    .status()?;
             if !status.success() {
                 anyhow::bail!("the sending end failed: {status}");
             }
@@ -133,26 +132,8 @@ fn run() -> anyhow::Result<()> {
     if let Some(iface) = &args.iface {
         return count(&args, iface);
     }
-    // A pair of namespaces for this run; this program counts inside `b`.
-    let pair = veth::VethPair::create("xdpc")?;
-    let mut inner = vec![
-        "--iface".to_owned(),
-        veth::IFACE_B.to_owned(),
-        "--traffic-from".to_owned(),
-        pair.ns_a.clone(),
-    ];
-    if args.check {
-        inner.push("--check".to_owned());
-    }
-    let status = veth::VethPair::run_in(&pair.ns_b, &inner)?.status()?;
-    drop(pair);
-    if status.success() {
-        Ok(())
-    } else {
-        Err(anyhow::anyhow!(
-            "counting inside the namespace failed: {status}"
-        ))
-    }
+    // A pair of namespaces for this run; this program works inside `b`.
+    veth_pair::rerun_inside("xdpc", args.check, "counting")
 }
 
 /// Errors print as a chain (`anyhow`'s `Debug`): what failed, then each cause once.

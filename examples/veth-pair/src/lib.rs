@@ -80,3 +80,28 @@ impl Drop for VethPair {
         }
     }
 }
+
+/// Runs this program again inside namespace `b` of a pair made for the run, with
+/// `--iface veth-b --traffic-from <namespace a>` (and `--check` when asked), and removes the
+/// pair afterwards. `doing` names the work in the error ("counting").
+pub fn rerun_inside(tag: &str, check: bool, doing: &str) -> anyhow::Result<()> {
+    let pair = VethPair::create(tag)?;
+    let mut inner = vec![
+        "--iface".to_owned(),
+        IFACE_B.to_owned(),
+        "--traffic-from".to_owned(),
+        pair.ns_a.clone(),
+    ];
+    if check {
+        inner.push("--check".to_owned());
+    }
+    let status = VethPair::run_in(&pair.ns_b, &inner)?.status()?;
+    drop(pair);
+    if status.success() {
+        Ok(())
+    } else {
+        Err(anyhow::anyhow!(
+            "{doing} inside the namespace failed: {status}"
+        ))
+    }
+}
