@@ -403,12 +403,17 @@ fn concurrent(
                 "read {} of {total} records",
                 seen.records
             );
+            // Counted as consumed once the read returns: readers free the space of a batch
+            // at its end, so a producer told earlier could find the buffer still full.
+            let mut batch = vec![0u64; cpus.len()];
             consume(&mut |bytes| {
                 let producer = seen.record(bytes, ring_size.filter(|&s| s > 0));
-                let index = cpus.iter().position(|&c| c == producer).unwrap();
-                consumed[index].fetch_add(1, Ordering::Release);
+                batch[cpus.iter().position(|&c| c == producer).unwrap()] += 1;
                 producer
             });
+            for (counter, read) in consumed.iter().zip(batch) {
+                counter.fetch_add(read, Ordering::Release);
+            }
         }
     });
     seen
