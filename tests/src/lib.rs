@@ -404,6 +404,14 @@ pub fn kernel_btf_has_name(name: &str) -> bool {
     btf.windows(needle.len()).any(|window| window == needle)
 }
 
+/// The size of the kernel's `struct <name>`, read from its BTF (UAPI context structs grow
+/// between releases: `__sk_buff` is 184 bytes before Linux 5.16 and 192 since).
+pub fn kernel_struct_size(name: &str) -> Option<u32> {
+    let btf = kernel_btf()?;
+    let id = btf.find_by_name_kind(name, bpf_core::btf::BtfKind::Struct)?;
+    btf.type_size(id).ok()
+}
+
 /// Whether the kernel has bpf cookies (`bpf_get_attach_cookie`, Linux 5.15): attachments that
 /// carry one need them; older kernels attach the same programs without.
 pub fn kernel_has_bpf_cookies() -> bool {
