@@ -497,7 +497,7 @@ fn fill_kconfig(object: &mut Object) {
     if !object.maps.iter().any(|m| m.kind == MapKind::Kconfig) {
         return;
     }
-    let mut values = crate::kernel_config::kernel_config_values();
+    let mut values = crate::kernel::kconfig::kernel_config_values();
     // libbpf's computed value that <bpf/usdt.bpf.h> reads: bpf_get_attach_cookie() works on
     // uprobes (it came with perf event links, Linux 5.15).
     if object
@@ -505,7 +505,7 @@ fn fill_kconfig(object: &mut Object) {
         .iter()
         .any(|e| e.name == "LINUX_HAS_BPF_COOKIE")
     {
-        let cookies = if crate::features::perf_link() {
+        let cookies = if crate::kernel::features::perf_link() {
             "y"
         } else {
             "n"
@@ -520,23 +520,16 @@ fn fill_kconfig(object: &mut Object) {
         .iter()
         .any(|e| e.name == "LINUX_HAS_SYSCALL_WRAPPER")
     {
-        let wrapper = if syscall_wrapper() { "y" } else { "n" };
+        let wrapper = if crate::kernel::syscalls::has_syscall_wrapper() {
+            "y"
+        } else {
+            "n"
+        };
         values.insert("LINUX_HAS_SYSCALL_WRAPPER".to_owned(), wrapper.to_owned());
     }
     if let Err(e) = object.fill_kconfig(&values) {
         log::warn!("kconfig externs: {e}; programs reading missing values will not load");
     }
-}
-
-/// Whether the kernel's syscalls have arch wrappers (`__x64_sys_bpf` and the like in kallsyms).
-fn syscall_wrapper() -> bool {
-    const WRAPPERS: [&str; 4] = [
-        "__x64_sys_bpf",
-        "__arm64_sys_bpf",
-        "__s390x_sys_bpf",
-        "__riscv_sys_bpf",
-    ];
-    crate::programs::kernel_btf::kallsyms(&WRAPPERS).is_ok_and(|symbols| !symbols.is_empty())
 }
 
 /// An opened object: its maps (created) and programs (loaded on demand).

@@ -17,9 +17,7 @@ mod bpf;
 pub mod btf;
 mod error_chain;
 mod fdinfo;
-pub mod features;
 pub mod kernel;
-mod kernel_config;
 pub mod logger;
 pub mod maps;
 mod object_btf;
@@ -31,6 +29,7 @@ pub mod trace_pipe;
 
 pub use bpf::{Bpf, BpfError, BpfLoader};
 pub use error_chain::ErrorChain;
+pub use kernel::features;
 pub use object_btf::TargetBtf;
 pub use open::{OpenBpf, OpenMapMut, OpenProgramMut};
 

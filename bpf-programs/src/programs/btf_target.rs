@@ -9,7 +9,8 @@ use bpf_sys::ids::{ObjectKind, fd_by_id};
 use bpf_sys::link::{LinkCreateAttr, LinkKind, LinkTarget, link_create, raw_tracepoint_open};
 
 use super::links::{FdLink, Link};
-use super::{ProgramData, ProgramError, kernel_btf};
+use super::{ProgramData, ProgramError};
+use crate::kernel::btf as kernel_btf;
 
 /// A kernel BTF id and, for module functions, the module's BTF object.
 pub(crate) struct KernelTarget {
@@ -23,9 +24,9 @@ pub(crate) fn resolve(
     name: &str,
     kind: BtfKind,
 ) -> Result<Option<KernelTarget>, ProgramError> {
-    let btf_error = |message: String| ProgramError::KernelBtf {
+    let btf_error = |source| ProgramError::KernelBtf {
         program: program.to_owned(),
-        message,
+        source,
     };
     if kind != BtfKind::Func {
         let found = kernel_btf::find_in_vmlinux(name, kind).map_err(btf_error)?;
@@ -39,10 +40,7 @@ pub(crate) fn resolve(
     };
     let module_btf = match module {
         None => None,
-        Some(module) => Some(
-            kernel_btf::module_btf_fd(&module)
-                .ok_or_else(|| btf_error(format!("no loaded BTF object for module `{module}`")))?,
-        ),
+        Some(module) => Some(kernel_btf::module_btf_fd(&module).map_err(btf_error)?),
     };
     Ok(Some(KernelTarget { btf_id, module_btf }))
 }

@@ -16,9 +16,10 @@ use bpf_sys::prog::{ProgLoadAttr, prog_load_with_log};
 
 use super::links::{Link, LinkMap};
 use super::test_run::{self, TestRunOptions, TestRunOutput};
-use super::{ProgramError, ProgramInfo, ProgramLoadFlags, RejectedInstruction, kernel_btf};
-use crate::features;
+use super::{ProgramError, ProgramInfo, ProgramLoadFlags, RejectedInstruction};
+use crate::kernel::btf as kernel_btf;
 use crate::kernel::permission::Operation;
+use crate::kernel::{KernelFactError, features, kallsyms};
 use crate::object_btf::{LoadedBtf, TargetBtf, core_target};
 
 bitflags::bitflags! {
@@ -90,9 +91,9 @@ pub(crate) struct ObjectContext {
     pub(crate) btf: Option<LoadedBtf>,
     pub(crate) target_btf: TargetBtf,
     /// Computed on the first load that needs it.
-    pub(crate) core_target: OnceLock<Result<CoreTarget, String>>,
+    pub(crate) core_target: OnceLock<Result<CoreTarget, KernelFactError>>,
     /// Kernel symbols and kfuncs for the object's externs, looked up on the first load.
-    pub(crate) externs: OnceLock<Result<KernelExterns, String>>,
+    pub(crate) externs: OnceLock<Result<KernelExterns, KernelFactError>>,
 }
 
 /// The object's externs as found in the kernel, with the BTF objects of the modules defining
@@ -112,17 +113,17 @@ impl KernelExterns {
     }
 
     /// The `fd_array` index and fd of `module`'s BTF object, opened on first use.
-    fn module_btf(&mut self, module: &str) -> Result<(i16, i32), String> {
+    fn module_btf(&mut self, module: &str) -> Result<(i16, i32), KernelFactError> {
         let index = match self.module_btfs.iter().position(|(name, _)| name == module) {
             Some(index) => index,
             None => {
-                let fd = kernel_btf::module_btf_fd(module)
-                    .ok_or_else(|| format!("no loaded BTF object for module `{module}`"))?;
+                let fd = kernel_btf::module_btf_fd(module)?;
                 self.module_btfs.push((module.to_owned(), fd));
                 self.module_btfs.len() - 1
             }
         };
-        let slot = i16::try_from(index + 1).map_err(|_| "too many module BTF objects")?;
+        let slot = i16::try_from(index + 1)
+            .map_err(|_| KernelFactError::TooManyModuleBtfs { count: index + 1 })?;
         Ok((slot, self.module_btfs[index].1.as_raw_fd()))
     }
 }
@@ -132,9 +133,9 @@ impl ObjectContext {
         self.core_target
             .get_or_init(|| core_target(&self.target_btf))
             .clone()
-            .map_err(|message| ProgramError::CoreTarget {
+            .map_err(|source| ProgramError::CoreTarget {
                 program: program.to_owned(),
-                message,
+                source,
             })
     }
 
@@ -184,9 +185,9 @@ impl ObjectContext {
             .externs
             .get_or_init(|| self.lookup_externs())
             .as_ref()
-            .map_err(|message| ProgramError::KernelBtf {
+            .map_err(|source| ProgramError::KernelBtf {
                 program: program.to_owned(),
-                message: message.clone(),
+                source: source.clone(),
             })?;
         bindings.ksyms.clone_from(&resolved.bindings.ksyms);
         bindings.kfuncs.clone_from(&resolved.bindings.kfuncs);
@@ -201,7 +202,7 @@ impl ObjectContext {
         }
     }
 
-    fn lookup_externs(&self) -> Result<KernelExterns, String> {
+    fn lookup_externs(&self) -> Result<KernelExterns, KernelFactError> {
         let mut externs = KernelExterns::default();
         let by_address: Vec<&str> = self
             .object
@@ -210,7 +211,7 @@ impl ObjectContext {
             .filter(|e| matches!(e.kind, ExternKind::TypelessKsym | ExternKind::Untyped))
             .map(|e| e.name.as_str())
             .collect();
-        let kallsyms = kernel_btf::kallsyms(&by_address).unwrap_or_default();
+        let kallsyms = kallsyms::addresses(&by_address).unwrap_or_default();
         for ext in &self.object.externs {
             match ext.kind {
                 ExternKind::TypelessKsym | ExternKind::Untyped => {
@@ -320,9 +321,7 @@ fn rejected_instruction(log: &str, insns: &[bpf_insn]) -> Option<Box<RejectedIns
     let index = rejected_insn_index(log)?;
     let calls_kfuncs = insns.iter().any(|i| i.code == 0x85 && i.src_reg() == 2);
     // The verifier names kfuncs from the kernel's BTF; read it only when there are some.
-    let kernel = calls_kfuncs
-        .then(crate::object_btf::kernel_btf)
-        .and_then(Result::ok);
+    let kernel = calls_kfuncs.then(kernel_btf::vmlinux).and_then(Result::ok);
     let context = match &kernel {
         Some(btf) => format_context(insns, index, 2, &KfuncNames(btf)),
         None => format_context(insns, index, 2, &NoSymbols),

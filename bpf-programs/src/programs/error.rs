@@ -108,8 +108,12 @@ pub enum ProgramError {
         feature: &'static str,
     },
 
-    #[error("program `{program}`: CO-RE target BTF: {message}")]
-    CoreTarget { program: String, message: String },
+    #[error("program `{program}`: CO-RE target BTF")]
+    CoreTarget {
+        program: String,
+        #[source]
+        source: crate::kernel::KernelFactError,
+    },
 
     #[error("program `{program}`: {what}")]
     ProgramSyscall {
@@ -201,8 +205,12 @@ pub enum ProgramError {
         source: std::io::Error,
     },
 
-    #[error("program `{program}`: kernel BTF: {message}")]
-    KernelBtf { program: String, message: String },
+    #[error("program `{program}`: kernel BTF")]
+    KernelBtf {
+        program: String,
+        #[source]
+        source: crate::kernel::KernelFactError,
+    },
 
     #[error(transparent)]
     TracePoint(#[from] super::TracePointError),

@@ -23,7 +23,6 @@ pub mod code;
 mod data;
 mod error;
 mod info;
-pub(crate) mod kernel_btf;
 pub mod links;
 mod load_flags;
 pub mod perf_attach;

@@ -47,11 +47,10 @@ impl StructOpsProgram {
                 program: self.data.name().to_owned(),
             });
         };
-        let kernel =
-            crate::object_btf::kernel_btf().map_err(|message| ProgramError::KernelBtf {
-                program: self.data.name().to_owned(),
-                message,
-            })?;
+        let kernel = crate::kernel::btf::vmlinux().map_err(|source| ProgramError::KernelBtf {
+            program: self.data.name().to_owned(),
+            source,
+        })?;
         let attach = context
             .object
             .struct_ops_attach(self.data.name(), &kernel)?;
