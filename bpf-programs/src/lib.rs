@@ -18,9 +18,9 @@ pub mod btf;
 mod error_chain;
 mod fdinfo;
 pub mod kernel;
+mod loader;
 pub mod logger;
 pub mod maps;
-mod object_btf;
 mod open;
 pub mod programs;
 pub mod skeleton;
@@ -30,7 +30,7 @@ pub mod trace_pipe;
 pub use bpf::{Bpf, BpfError, BpfLoader};
 pub use error_chain::ErrorChain;
 pub use kernel::features;
-pub use object_btf::TargetBtf;
+pub use loader::TargetBtf;
 pub use open::{OpenBpf, OpenMapMut, OpenProgramMut};
 
 /// zerocopy, re-exported so map key, value and event types derive their layout checks without a

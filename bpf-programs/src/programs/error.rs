@@ -212,6 +212,14 @@ pub enum ProgramError {
         source: crate::kernel::KernelFactError,
     },
 
+    #[error("program `{program}`: filling slot {index} of a prog array")]
+    ProgramArraySlot {
+        program: String,
+        index: u32,
+        #[source]
+        source: crate::maps::MapError,
+    },
+
     #[error(transparent)]
     TracePoint(#[from] super::TracePointError),
 
