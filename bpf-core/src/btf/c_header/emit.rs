@@ -3,7 +3,7 @@
 
 use std::fmt::Write;
 
-use super::names::Namespace;
+use super::name_counts::Namespace;
 use super::{CHeaderError, CWriter, EmitState, MAX_DEPTH, POINTER_BITS, indent};
 use crate::btf::{Composite, Enum, TypeKind};
 
