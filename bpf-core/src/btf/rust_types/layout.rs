@@ -5,7 +5,7 @@ use super::items::{
     Bitfield, BitfieldValue, EnumItem, Field, Item, StructItem, UnionItem, UnionMember,
 };
 use super::{RustTy, RustTypes, RustTypesError, ident};
-use crate::btf::{Composite, TypeKind};
+use crate::btf::{Composite, Datasec, Enum, TypeKind, VarLinkage};
 
 /// A member as laid out: plain at a byte offset, or a bitfield at a bit offset.
 struct Placed {
@@ -35,6 +35,45 @@ fn unique(used: &mut Vec<String>, wanted: String) -> String {
     name
 }
 
+/// An enum as a newtype over its integer, one constant per enumerator with its value as a
+/// literal of that integer (sign-extended from the enum's width when signed).
+fn lay_out_enum(name: String, c_name: String, e: &Enum<'_>) -> Result<Item, RustTypesError> {
+    let repr = match (e.size, e.signed) {
+        (1, false) => "u8",
+        (1, true) => "i8",
+        (2, false) => "u16",
+        (2, true) => "i16",
+        (4, false) => "u32",
+        (4, true) => "i32",
+        (8, false) => "u64",
+        _ => "i64",
+    };
+    let bits = 8 * e.size;
+    let mut values = Vec::new();
+    let mut used = Vec::new();
+    for v in e.values() {
+        let v = v?;
+        let literal = if e.signed {
+            let shift = 64 - bits;
+            (((v.value << shift) as i64) >> shift).to_string()
+        } else {
+            let mask = if bits == 64 {
+                u64::MAX
+            } else {
+                (1 << bits) - 1
+            };
+            (v.value & mask).to_string()
+        };
+        values.push((unique(&mut used, ident::escape(v.name)), literal));
+    }
+    Ok(Item::Enum(EnumItem {
+        name,
+        c_name,
+        repr: repr.into(),
+        values,
+    }))
+}
+
 impl RustTypes<'_> {
     pub(super) fn lay_out(&mut self, id: u32) -> Result<Item, RustTypesError> {
         let t = self.btf.type_by_id(id)?;
@@ -52,66 +91,11 @@ impl RustTypes<'_> {
                 self.lay_out_struct(id, name, keyword("struct"), members, c.size)
             }
             TypeKind::Datasec(sec) => {
-                let mut members = Vec::new();
-                let mut end = sec.size;
-                for v in sec.vars() {
-                    let var = self.btf.type_by_id(v.type_id)?;
-                    // The skeleton shows what user space shares: globals, not statics or externs.
-                    let TypeKind::Var {
-                        target,
-                        linkage: crate::btf::VarLinkage::Global,
-                    } = var.kind
-                    else {
-                        continue;
-                    };
-                    end = end.max(v.offset.saturating_add(v.size));
-                    members.push(Placed {
-                        name: var.name.to_owned(),
-                        type_id: target,
-                        bit_offset: v.offset.saturating_mul(8),
-                        bits: 0,
-                    });
-                }
+                let (members, end) = self.datasec_globals(&sec)?;
                 self.lay_out_struct(id, name, format!("section {}", t.name), members, end)
             }
             TypeKind::Union(c) => self.lay_out_union(id, name, keyword("union"), c),
-            TypeKind::Enum(e) | TypeKind::Enum64(e) => {
-                let repr = match (e.size, e.signed) {
-                    (1, false) => "u8",
-                    (1, true) => "i8",
-                    (2, false) => "u16",
-                    (2, true) => "i16",
-                    (4, false) => "u32",
-                    (4, true) => "i32",
-                    (8, false) => "u64",
-                    _ => "i64",
-                };
-                let bits = 8 * e.size;
-                let mut values = Vec::new();
-                let mut used = Vec::new();
-                for v in e.values() {
-                    let v = v?;
-                    let literal = if e.signed {
-                        // Sign-extend from the enum's width.
-                        let shift = 64 - bits;
-                        (((v.value << shift) as i64) >> shift).to_string()
-                    } else {
-                        let mask = if bits == 64 {
-                            u64::MAX
-                        } else {
-                            (1 << bits) - 1
-                        };
-                        (v.value & mask).to_string()
-                    };
-                    values.push((unique(&mut used, ident::escape(v.name)), literal));
-                }
-                Ok(Item::Enum(EnumItem {
-                    name,
-                    c_name: keyword("enum"),
-                    repr: repr.into(),
-                    values,
-                }))
-            }
+            TypeKind::Enum(e) | TypeKind::Enum64(e) => lay_out_enum(name, keyword("enum"), &e),
             TypeKind::Typedef { target } => {
                 let target = self.spell(target, None, 0)?;
                 Ok(Item::Alias {
@@ -125,6 +109,32 @@ impl RustTypes<'_> {
                     .unrepresentable(id, "only structs, unions, enums and typedefs are defined"))
             }
         }
+    }
+
+    /// A data section's global variables as members, and where the last one ends (past the
+    /// section's size when BTF says so). Static and extern variables are left out.
+    fn datasec_globals(&self, sec: &Datasec<'_>) -> Result<(Vec<Placed>, u32), RustTypesError> {
+        let mut members = Vec::new();
+        let mut end = sec.size;
+        for v in sec.vars() {
+            let var = self.btf.type_by_id(v.type_id)?;
+            // The skeleton shows what user space shares: globals, not statics or externs.
+            let TypeKind::Var {
+                target,
+                linkage: VarLinkage::Global,
+            } = var.kind
+            else {
+                continue;
+            };
+            end = end.max(v.offset.saturating_add(v.size));
+            members.push(Placed {
+                name: var.name.to_owned(),
+                type_id: target,
+                bit_offset: v.offset.saturating_mul(8),
+                bits: 0,
+            });
+        }
+        Ok((members, end))
     }
 
     /// Members with their bit offsets and bitfield widths, including old-style bitfields that
