@@ -246,7 +246,10 @@ fn refuses_bad_conversions_where_they_start() {
     let error = |format: &str| parse_format(format).unwrap_err().to_string();
     assert_eq!(error("ab %5q"), "at byte 3: unsupported conversion `%5q`");
     assert_eq!(error("%é"), "at byte 0: unsupported conversion `%é`");
-    assert_eq!(error("x %-"), "at byte 2: the format ends inside a conversion");
+    assert_eq!(
+        error("x %-"),
+        "at byte 2: the format ends inside a conversion"
+    );
     assert_eq!(error("%99999d"), "at byte 4: width is too large");
     assert_eq!(error("%.99999s"), "at byte 5: precision is too large");
 }
