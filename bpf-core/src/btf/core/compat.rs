@@ -3,7 +3,13 @@
 use super::super::error::BtfError;
 use super::super::parse::{Btf, MAX_RESOLVE_DEPTH, essential_name};
 use super::super::types::{BtfKind, Composite, Enum, TypeKind};
-use super::spec::kinds_compat;
+
+/// Kinds that can relocate against each other (ENUM and ENUM64 are interchangeable).
+pub(crate) fn kinds_compat(a: BtfKind, b: BtfKind) -> bool {
+    a == b
+        || (matches!(a, BtfKind::Enum | BtfKind::Enum64)
+            && matches!(b, BtfKind::Enum | BtfKind::Enum64))
+}
 
 fn names_essentially_equal(a: &str, b: &str) -> bool {
     essential_name(a.as_bytes()) == essential_name(b.as_bytes())

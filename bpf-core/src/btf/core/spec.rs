@@ -3,8 +3,8 @@
 use super::super::error::BtfError;
 use super::super::ext::CoreReloKind;
 use super::super::parse::{Btf, essential_name};
-use super::super::types::{BtfKind, TypeKind};
-use super::compat::fields_are_compat;
+use super::super::types::TypeKind;
+use super::compat::{fields_are_compat, types_are_compat, types_match};
 
 /// Deepest access chain accepted (libbpf's limit).
 pub(crate) const MAX_SPEC_LEN: usize = 64;
@@ -251,9 +251,9 @@ pub(crate) fn match_spec<'t>(
     };
     if local.kind.is_type_based() {
         let ok = if local.kind == CoreReloKind::TypeMatches {
-            super::compat::types_match(local.btf, local.root_type_id, targ_btf, targ_id)?
+            types_match(local.btf, local.root_type_id, targ_btf, targ_id)?
         } else {
-            super::compat::types_are_compat(local.btf, local.root_type_id, targ_btf, targ_id)?
+            types_are_compat(local.btf, local.root_type_id, targ_btf, targ_id)?
         };
         return Ok(ok.then_some(spec));
     }
@@ -313,11 +313,4 @@ pub(crate) fn match_spec<'t>(
         }
     }
     Ok(Some(spec))
-}
-
-/// Kinds that can relocate against each other (ENUM and ENUM64 are interchangeable).
-pub(crate) fn kinds_compat(a: BtfKind, b: BtfKind) -> bool {
-    a == b
-        || (matches!(a, BtfKind::Enum | BtfKind::Enum64)
-            && matches!(b, BtfKind::Enum | BtfKind::Enum64))
 }
