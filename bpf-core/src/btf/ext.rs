@@ -1,7 +1,8 @@
 //! `.BTF.ext`: per-section function info, line info and CO-RE relocation records.
 
+use super::bytes::read_u32;
 use super::error::BtfError;
-use super::parse::{Btf, read_u32};
+use super::parse::Btf;
 
 /// `bpf_func_info`: the `FUNC` type of the function starting at `insn_off` (bytes).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -28,43 +29,61 @@ impl LineInfo {
     }
 }
 
-/// The 13 CO-RE relocation kinds (`enum bpf_core_relo_kind`).
+/// The 13 CO-RE relocation kinds (`enum bpf_core_relo_kind`), declared in its order: a kind's
+/// discriminant is its value.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum CoreReloKind {
-    FieldByteOffset = 0,
-    FieldByteSize = 1,
-    FieldExists = 2,
-    FieldSigned = 3,
-    FieldLShiftU64 = 4,
-    FieldRShiftU64 = 5,
-    TypeIdLocal = 6,
-    TypeIdTarget = 7,
-    TypeExists = 8,
-    TypeSize = 9,
-    EnumValueExists = 10,
-    EnumValueValue = 11,
-    TypeMatches = 12,
+    /// `bpf_core_field_offset()` and every `BPF_CORE_READ()`: the field's byte offset.
+    FieldByteOffset,
+    /// `bpf_core_field_size()`: the field's size in bytes.
+    FieldByteSize,
+    /// `bpf_core_field_exists()`: 1 if the target has the field.
+    FieldExists,
+    /// Whether the field is signed (bitfield reads sign-extend by it).
+    FieldSigned,
+    /// Left shift that puts a bitfield's top bit at bit 63 of a u64.
+    FieldLShiftU64,
+    /// Right shift that then brings the bitfield down to bit 0.
+    FieldRShiftU64,
+    /// `bpf_core_type_id_local()`: the type's id in the program's own BTF.
+    TypeIdLocal,
+    /// `bpf_core_type_id_kernel()`: the matching type's id in the target BTF.
+    TypeIdTarget,
+    /// `bpf_core_type_exists()`: 1 if the target has a compatible type.
+    TypeExists,
+    /// `bpf_core_type_size()`: the target type's size in bytes.
+    TypeSize,
+    /// `bpf_core_enum_value_exists()`: 1 if the target enum has the enumerator.
+    EnumValueExists,
+    /// `bpf_core_enum_value()`: the enumerator's value in the target.
+    EnumValueValue,
+    /// `bpf_core_type_matches()`: 1 if the target type matches field by field.
+    TypeMatches,
 }
 
 impl CoreReloKind {
-    pub fn from_raw(raw: u32) -> Option<Self> {
+    /// Every kind, in `bpf_core_relo_kind` order: `ALL[k]` is the kind whose value is `k`.
+    pub const ALL: [CoreReloKind; 13] = {
         use CoreReloKind::*;
-        Some(match raw {
-            0 => FieldByteOffset,
-            1 => FieldByteSize,
-            2 => FieldExists,
-            3 => FieldSigned,
-            4 => FieldLShiftU64,
-            5 => FieldRShiftU64,
-            6 => TypeIdLocal,
-            7 => TypeIdTarget,
-            8 => TypeExists,
-            9 => TypeSize,
-            10 => EnumValueExists,
-            11 => EnumValueValue,
-            12 => TypeMatches,
-            _ => return None,
-        })
+        [
+            FieldByteOffset,
+            FieldByteSize,
+            FieldExists,
+            FieldSigned,
+            FieldLShiftU64,
+            FieldRShiftU64,
+            TypeIdLocal,
+            TypeIdTarget,
+            TypeExists,
+            TypeSize,
+            EnumValueExists,
+            EnumValueValue,
+            TypeMatches,
+        ]
+    };
+
+    pub fn from_raw(raw: u32) -> Option<Self> {
+        Self::ALL.get(raw as usize).copied()
     }
     pub fn is_field_based(self) -> bool {
         (self as u32) <= 5
@@ -282,4 +301,20 @@ fn parse_subsection<T>(
         out.push(ExtSection { name, records });
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_relocation_kind_decodes_from_its_own_value_only() {
+        for (value, kind) in CoreReloKind::ALL.iter().enumerate() {
+            assert_eq!(*kind as u32, value as u32);
+            assert_eq!(CoreReloKind::from_raw(value as u32), Some(*kind));
+        }
+        assert_eq!(CoreReloKind::from_raw(CoreReloKind::ALL.len() as u32), None);
+        assert!(CoreReloKind::FieldRShiftU64.is_field_based());
+        assert!(!CoreReloKind::TypeIdLocal.is_field_based());
+    }
 }

@@ -2,8 +2,9 @@
 
 use std::sync::{Arc, OnceLock};
 
-use super::bytes::{BtfBytes, SharedBytes};
+use super::bytes::{BtfBytes, SharedBytes, read_u32, write_u32};
 use super::error::BtfError;
+use super::kind::BtfKind;
 use super::types::*;
 
 pub(crate) const HEADER_LEN: usize = 24;
@@ -12,21 +13,6 @@ const MAGIC: u16 = 0xeb9f;
 pub(crate) const MAX_RESOLVE_DEPTH: usize = 32;
 /// Pointer size of the BPF target.
 const POINTER_SIZE: u32 = 8;
-
-#[inline]
-pub(crate) fn read_u32(bytes: &[u8], at: usize) -> u32 {
-    match bytes.get(at..at + 4) {
-        Some(b) => u32::from_le_bytes([b[0], b[1], b[2], b[3]]),
-        None => 0,
-    }
-}
-
-#[inline]
-pub(crate) fn write_u32(bytes: &mut [u8], at: usize, value: u32) {
-    if let Some(b) = bytes.get_mut(at..at + 4) {
-        b.copy_from_slice(&value.to_le_bytes());
-    }
-}
 
 /// The raw 12-byte header of a type record plus the bytes after it.
 #[derive(Debug, Clone, Copy)]
@@ -47,6 +33,12 @@ impl RawType<'_> {
     }
     pub fn kind_flag(&self) -> bool {
         self.info >> 31 != 0
+    }
+}
+
+impl StringTable for Btf {
+    fn string_at(&self, offset: u32) -> Result<&str, BtfError> {
+        Btf::string_at(self, offset)
     }
 }
 
@@ -346,14 +338,14 @@ impl Btf {
                 size: t,
                 kind_flag: raw.kind_flag(),
                 raw: raw.extra,
-                btf: self,
+                strings: self,
                 id,
             }),
             BtfKind::Union => TypeKind::Union(Composite {
                 size: t,
                 kind_flag: raw.kind_flag(),
                 raw: raw.extra,
-                btf: self,
+                strings: self,
                 id,
             }),
             BtfKind::Enum => TypeKind::Enum(Enum {
@@ -361,7 +353,7 @@ impl Btf {
                 signed: raw.kind_flag(),
                 is64: false,
                 raw: raw.extra,
-                btf: self,
+                strings: self,
                 id,
             }),
             BtfKind::Enum64 => TypeKind::Enum64(Enum {
@@ -369,7 +361,7 @@ impl Btf {
                 signed: raw.kind_flag(),
                 is64: true,
                 raw: raw.extra,
-                btf: self,
+                strings: self,
                 id,
             }),
             BtfKind::Fwd => TypeKind::Fwd {
@@ -386,7 +378,7 @@ impl Btf {
             BtfKind::FuncProto => TypeKind::FuncProto(FuncProto {
                 ret: t,
                 raw: raw.extra,
-                btf: self,
+                strings: self,
                 id,
             }),
             BtfKind::Var => TypeKind::Var {

@@ -1,8 +1,9 @@
 //! Type compatibility rules of CO-RE: field compatibility, type compatibility and type matching.
 
 use super::super::error::BtfError;
+use super::super::kind::BtfKind;
 use super::super::parse::{Btf, MAX_RESOLVE_DEPTH, essential_name};
-use super::super::types::{BtfKind, Composite, Enum, FuncProto, TypeKind};
+use super::super::types::{Composite, Enum, FuncProto, TypeKind};
 
 /// Kinds that can relocate against each other (ENUM and ENUM64 are interchangeable).
 pub(crate) fn kinds_compat(a: BtfKind, b: BtfKind) -> bool {
