@@ -2,7 +2,7 @@
 
 use super::bytes::read_u32;
 use super::error::BtfError;
-use super::parse::Btf;
+use super::parse::{Btf, check_magic_and_version};
 
 /// `bpf_func_info`: the `FUNC` type of the function starting at `insn_off` (bytes).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -153,85 +153,12 @@ pub struct BtfExt {
 impl BtfExt {
     /// Parses `.BTF.ext`; section names are looked up in `btf`'s string table.
     pub fn parse(data: &[u8], btf: &Btf) -> Result<BtfExt, BtfError> {
-        let bad = |msg: String| BtfError::BadExt(msg);
-        if data.len() < 8 {
-            return Err(bad(format!("header truncated: {} bytes", data.len())));
-        }
-        let magic = u16::from_le_bytes([data[0], data[1]]);
-        if magic != 0xeb9f {
-            return Err(if magic == 0x9feb {
-                BtfError::BigEndian
-            } else {
-                BtfError::BadMagic(magic)
-            });
-        }
-        if data[2] != 1 {
-            return Err(BtfError::BadVersion(data[2]));
-        }
-        let hdr_len = read_u32(data, 4) as usize;
-        if hdr_len < 24 || hdr_len > data.len() {
-            return Err(bad(format!("header length {hdr_len} out of range")));
-        }
-        let body = &data[hdr_len..];
-        let sub = |off_at: usize| -> Result<&[u8], BtfError> {
-            if off_at + 8 > hdr_len {
-                return Ok(&[]);
-            }
-            let off = read_u32(data, off_at) as usize;
-            let len = read_u32(data, off_at + 4) as usize;
-            off.checked_add(len)
-                .and_then(|end| body.get(off..end))
-                .ok_or_else(|| {
-                    bad(format!(
-                        "subsection at {off}+{len} past the end ({} bytes)",
-                        body.len()
-                    ))
-                })
-        };
+        let hdr_len = ext_header_len(data)?;
+        let sub = |field: usize| subsection(data, hdr_len, field);
         Ok(BtfExt {
-            func_info: parse_subsection(sub(8)?, btf, "func_info", 8, |r| FuncInfo {
-                insn_off: read_u32(r, 0),
-                type_id: read_u32(r, 4),
-            })?,
-            line_info: parse_subsection(sub(16)?, btf, "line_info", 16, |r| LineInfo {
-                insn_off: read_u32(r, 0),
-                file_name_off: read_u32(r, 4),
-                line_off: read_u32(r, 8),
-                line_col: read_u32(r, 12),
-            })?,
-            core_relos: {
-                let sections = parse_subsection(sub(24)?, btf, "core_relo", 16, |r| {
-                    (
-                        read_u32(r, 0),
-                        read_u32(r, 4),
-                        read_u32(r, 8),
-                        read_u32(r, 12),
-                    )
-                })?;
-                let mut out = Vec::with_capacity(sections.len());
-                for s in sections {
-                    let mut records = Vec::with_capacity(s.records.len());
-                    for (insn_off, type_id, access_str_off, kind) in s.records {
-                        let kind = CoreReloKind::from_raw(kind).ok_or_else(|| {
-                            bad(format!(
-                                "section {}: unknown CO-RE relocation kind {kind}",
-                                s.name
-                            ))
-                        })?;
-                        records.push(CoreRelo {
-                            insn_off,
-                            type_id,
-                            access_str_off,
-                            kind,
-                        });
-                    }
-                    out.push(ExtSection {
-                        name: s.name,
-                        records,
-                    });
-                }
-                out
-            },
+            func_info: func_infos(sub(8)?, btf)?,
+            line_info: line_infos(sub(16)?, btf)?,
+            core_relos: core_relos(sub(24)?, btf)?,
         })
     }
 
@@ -256,6 +183,96 @@ impl BtfExt {
             .find(|s| s.name == name)
             .map_or(&[], |s| &s.records)
     }
+}
+
+/// The header's length, once its magic, version and length are known good.
+fn ext_header_len(data: &[u8]) -> Result<usize, BtfError> {
+    if data.len() < 8 {
+        return Err(BtfError::BadExt(format!(
+            "header truncated: {} bytes",
+            data.len()
+        )));
+    }
+    check_magic_and_version(data)?;
+    let hdr_len = read_u32(data, 4) as usize;
+    if hdr_len < 24 || hdr_len > data.len() {
+        return Err(BtfError::BadExt(format!(
+            "header length {hdr_len} out of range"
+        )));
+    }
+    Ok(hdr_len)
+}
+
+/// The sub-section whose offset and length (relative to the end of the header) the header
+/// holds at `field`; empty when the header is too short to have it.
+fn subsection(data: &[u8], hdr_len: usize, field: usize) -> Result<&[u8], BtfError> {
+    if field + 8 > hdr_len {
+        return Ok(&[]);
+    }
+    let body = &data[hdr_len..];
+    let off = read_u32(data, field) as usize;
+    let len = read_u32(data, field + 4) as usize;
+    off.checked_add(len)
+        .and_then(|end| body.get(off..end))
+        .ok_or_else(|| {
+            BtfError::BadExt(format!(
+                "subsection at {off}+{len} past the end ({} bytes)",
+                body.len()
+            ))
+        })
+}
+
+/// `func_info`: the `FUNC` type of each function, per ELF section.
+fn func_infos(data: &[u8], btf: &Btf) -> Result<Vec<ExtSection<FuncInfo>>, BtfError> {
+    parse_subsection(data, btf, "func_info", 8, |r| FuncInfo {
+        insn_off: read_u32(r, 0),
+        type_id: read_u32(r, 4),
+    })
+}
+
+/// `line_info`: source positions of instructions, per ELF section.
+fn line_infos(data: &[u8], btf: &Btf) -> Result<Vec<ExtSection<LineInfo>>, BtfError> {
+    parse_subsection(data, btf, "line_info", 16, |r| LineInfo {
+        insn_off: read_u32(r, 0),
+        file_name_off: read_u32(r, 4),
+        line_off: read_u32(r, 8),
+        line_col: read_u32(r, 12),
+    })
+}
+
+/// `core_relo`: CO-RE relocation records per ELF section, each of a known kind.
+fn core_relos(data: &[u8], btf: &Btf) -> Result<Vec<ExtSection<CoreRelo>>, BtfError> {
+    let sections = parse_subsection(data, btf, "core_relo", 16, |r| {
+        (
+            read_u32(r, 0),
+            read_u32(r, 4),
+            read_u32(r, 8),
+            read_u32(r, 12),
+        )
+    })?;
+    let mut out = Vec::with_capacity(sections.len());
+    for s in sections {
+        let mut records = Vec::with_capacity(s.records.len());
+        for (insn_off, type_id, access_str_off, kind) in s.records {
+            let kind = CoreReloKind::from_raw(kind).ok_or_else(|| {
+                BtfError::BadExt(format!(
+                    "section {}: unknown CO-RE relocation kind {kind}",
+                    s.name
+                ))
+            })?;
+            records.push(CoreRelo {
+                insn_off,
+                type_id,
+                access_str_off,
+                kind,
+            });
+        }
+        out.push(ExtSection {
+            name: s.name,
+            records,
+        });
+    }
+    Ok(out)
 }
 
 /// Parses `rec_size`, then `{sec_name_off, num_info, records...}` groups.

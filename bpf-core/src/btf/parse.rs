@@ -34,6 +34,24 @@ impl RawType<'_> {
     pub fn kind_flag(&self) -> bool {
         self.info >> 31 != 0
     }
+    /// The `INT` encoding word after the header.
+    fn int(&self) -> Int {
+        let enc = read_u32(self.extra, 0);
+        Int {
+            size: self.size_or_type,
+            encoding: ((enc >> 24) & 0x0f) as u8,
+            offset: ((enc >> 16) & 0xff) as u8,
+            bits: (enc & 0xff) as u8,
+        }
+    }
+    /// The `ARRAY` description after the header.
+    fn array(&self) -> Array {
+        Array {
+            elem: read_u32(self.extra, 0),
+            index: read_u32(self.extra, 4),
+            nelems: read_u32(self.extra, 8),
+        }
+    }
 }
 
 impl StringTable for Btf {
@@ -107,68 +125,15 @@ impl Btf {
         base: Option<Arc<Btf>>,
         core_index: bool,
     ) -> Result<Btf, BtfError> {
-        let hdr = data.get(..HEADER_LEN).ok_or(BtfError::Truncated {
-            what: "header",
-            offset: 0,
-            needed: HEADER_LEN,
-            available: data.len(),
-        })?;
-        let magic = u16::from_le_bytes([hdr[0], hdr[1]]);
-        if magic != MAGIC {
-            return Err(if magic == MAGIC.swap_bytes() {
-                BtfError::BigEndian
-            } else {
-                BtfError::BadMagic(magic)
-            });
-        }
-        if hdr[2] != 1 {
-            return Err(BtfError::BadVersion(hdr[2]));
-        }
-        let hdr_len = read_u32(hdr, 4) as usize;
-        if hdr_len < HEADER_LEN || hdr_len > data.len() {
-            return Err(BtfError::BadHeader("hdr_len out of range"));
-        }
-        let section =
-            |off: u32, len: u32, what: &'static str| -> Result<(usize, usize), BtfError> {
-                let start = hdr_len
-                    .checked_add(off as usize)
-                    .ok_or(BtfError::BadHeader(what))?;
-                let end = start
-                    .checked_add(len as usize)
-                    .ok_or(BtfError::BadHeader(what))?;
-                if end > data.len() {
-                    return Err(BtfError::Truncated {
-                        what,
-                        offset: start,
-                        needed: len as usize,
-                        available: data.len().saturating_sub(start),
-                    });
-                }
-                Ok((start, end))
-            };
-        let (types_start, types_end) =
-            section(read_u32(hdr, 8), read_u32(hdr, 12), "type section")?;
-        let (strs_start, strs_end) =
-            section(read_u32(hdr, 16), read_u32(hdr, 20), "string section")?;
-        if types_start < strs_end && strs_start < types_end {
-            return Err(BtfError::BadHeader("type and string sections overlap"));
-        }
+        let layout = Layout::read(&data)?;
+        let (types_start, types_end) = (layout.types.start, layout.types.end);
+        let (strs_start, strs_end) = (layout.strings.start, layout.strings.end);
         let strs = &data[strs_start..strs_end];
-        if base.is_none() && strs.first() != Some(&0) {
-            return Err(BtfError::BadHeader(
-                "string section must start with an empty string",
-            ));
-        }
-        if strs.last().is_some_and(|&b| b != 0) {
-            return Err(BtfError::BadHeader("string section is not NUL-terminated"));
-        }
+        check_string_table(strs, base.is_none())?;
         let (first_id, str_base) = match &base {
             Some(b) => (b.end_id(), b.str_end()),
             None => (1, 0),
         };
-        if types_end > u32::MAX as usize {
-            return Err(BtfError::BadHeader("BTF larger than 4 GiB"));
-        }
         // Standalone BTF only: a split blob's names may live in its base's string table.
         let mut core_names = (core_index && base.is_none()).then(Vec::new);
         let offsets = index_types(
@@ -316,54 +281,26 @@ impl Btf {
     pub fn type_by_id(&self, id: u32) -> Result<Type<'_>, BtfError> {
         let raw = self.raw(id)?;
         let name = self.string_at(raw.name_off)?;
+        Ok(Type {
+            id,
+            name,
+            kind: self.decode_kind(id, &raw),
+        })
+    }
+
+    /// The typed view of record `raw` of type `id`; composites, enums and prototypes keep
+    /// their entries undecoded, read on demand.
+    fn decode_kind<'a>(&'a self, id: u32, raw: &RawType<'a>) -> TypeKind<'a> {
         let t = raw.size_or_type;
-        let kind = match raw.kind() {
+        match raw.kind() {
             BtfKind::Void => TypeKind::Void,
-            BtfKind::Int => {
-                let enc = read_u32(raw.extra, 0);
-                TypeKind::Int(Int {
-                    size: t,
-                    encoding: ((enc >> 24) & 0x0f) as u8,
-                    offset: ((enc >> 16) & 0xff) as u8,
-                    bits: (enc & 0xff) as u8,
-                })
-            }
+            BtfKind::Int => TypeKind::Int(raw.int()),
             BtfKind::Ptr => TypeKind::Ptr { target: t },
-            BtfKind::Array => TypeKind::Array(Array {
-                elem: read_u32(raw.extra, 0),
-                index: read_u32(raw.extra, 4),
-                nelems: read_u32(raw.extra, 8),
-            }),
-            BtfKind::Struct => TypeKind::Struct(Composite {
-                size: t,
-                kind_flag: raw.kind_flag(),
-                raw: raw.extra,
-                strings: self,
-                id,
-            }),
-            BtfKind::Union => TypeKind::Union(Composite {
-                size: t,
-                kind_flag: raw.kind_flag(),
-                raw: raw.extra,
-                strings: self,
-                id,
-            }),
-            BtfKind::Enum => TypeKind::Enum(Enum {
-                size: t,
-                signed: raw.kind_flag(),
-                is64: false,
-                raw: raw.extra,
-                strings: self,
-                id,
-            }),
-            BtfKind::Enum64 => TypeKind::Enum64(Enum {
-                size: t,
-                signed: raw.kind_flag(),
-                is64: true,
-                raw: raw.extra,
-                strings: self,
-                id,
-            }),
+            BtfKind::Array => TypeKind::Array(raw.array()),
+            BtfKind::Struct => TypeKind::Struct(self.composite(id, raw)),
+            BtfKind::Union => TypeKind::Union(self.composite(id, raw)),
+            BtfKind::Enum => TypeKind::Enum(self.enumerators(id, raw, false)),
+            BtfKind::Enum64 => TypeKind::Enum64(self.enumerators(id, raw, true)),
             BtfKind::Fwd => TypeKind::Fwd {
                 is_union: raw.kind_flag(),
             },
@@ -395,8 +332,30 @@ impl Btf {
                 component_idx: read_u32(raw.extra, 0) as i32,
             },
             BtfKind::TypeTag => TypeKind::TypeTag { target: t },
-        };
-        Ok(Type { id, name, kind })
+        }
+    }
+
+    /// A `STRUCT` or `UNION` record as a view of its members.
+    fn composite<'a>(&'a self, id: u32, raw: &RawType<'a>) -> Composite<'a> {
+        Composite {
+            size: raw.size_or_type,
+            kind_flag: raw.kind_flag(),
+            raw: raw.extra,
+            strings: self,
+            id,
+        }
+    }
+
+    /// An `ENUM` (`is64` false) or `ENUM64` record as a view of its enumerators.
+    fn enumerators<'a>(&'a self, id: u32, raw: &RawType<'a>, is64: bool) -> Enum<'a> {
+        Enum {
+            size: raw.size_or_type,
+            signed: raw.kind_flag(),
+            is64,
+            raw: raw.extra,
+            strings: self,
+            id,
+        }
     }
 
     /// Name of type `id` (empty for anonymous types).
@@ -745,6 +704,101 @@ impl Btf {
     }
 }
 
+/// Where a blob's type and string sections lie, as its header says (absolute offsets).
+struct Layout {
+    types: std::ops::Range<usize>,
+    strings: std::ops::Range<usize>,
+}
+
+impl Layout {
+    /// Checks the header (magic, byte order, version, length) and that both sections lie within
+    /// `data`, apart, and below 4 GiB (type offsets are kept as u32).
+    fn read(data: &[u8]) -> Result<Layout, BtfError> {
+        let hdr_len = check_header(data)?;
+        let types = section_bounds(data, hdr_len, 8, "type section")?;
+        let strings = section_bounds(data, hdr_len, 16, "string section")?;
+        if types.start < strings.end && strings.start < types.end {
+            return Err(BtfError::BadHeader("type and string sections overlap"));
+        }
+        if types.end > u32::MAX as usize {
+            return Err(BtfError::BadHeader("BTF larger than 4 GiB"));
+        }
+        Ok(Layout { types, strings })
+    }
+}
+
+/// The header's length, once its magic, byte order and version are known good.
+fn check_header(data: &[u8]) -> Result<usize, BtfError> {
+    let hdr = data.get(..HEADER_LEN).ok_or(BtfError::Truncated {
+        what: "header",
+        offset: 0,
+        needed: HEADER_LEN,
+        available: data.len(),
+    })?;
+    check_magic_and_version(hdr)?;
+    let hdr_len = read_u32(hdr, 4) as usize;
+    if hdr_len < HEADER_LEN || hdr_len > data.len() {
+        return Err(BtfError::BadHeader("hdr_len out of range"));
+    }
+    Ok(hdr_len)
+}
+
+/// The magic (little-endian) and version 1 that start both `.BTF` and `.BTF.ext` headers
+/// (`hdr` holds at least their 3 bytes).
+pub(crate) fn check_magic_and_version(hdr: &[u8]) -> Result<(), BtfError> {
+    let magic = u16::from_le_bytes([hdr[0], hdr[1]]);
+    if magic != MAGIC {
+        return Err(if magic == MAGIC.swap_bytes() {
+            BtfError::BigEndian
+        } else {
+            BtfError::BadMagic(magic)
+        });
+    }
+    if hdr[2] != 1 {
+        return Err(BtfError::BadVersion(hdr[2]));
+    }
+    Ok(())
+}
+
+/// The absolute bounds of the section whose offset and length (relative to the end of the
+/// header) the header holds at `field`, checked to lie within `data`.
+fn section_bounds(
+    data: &[u8],
+    hdr_len: usize,
+    field: usize,
+    what: &'static str,
+) -> Result<std::ops::Range<usize>, BtfError> {
+    let (off, len) = (read_u32(data, field), read_u32(data, field + 4));
+    let start = hdr_len
+        .checked_add(off as usize)
+        .ok_or(BtfError::BadHeader(what))?;
+    let end = start
+        .checked_add(len as usize)
+        .ok_or(BtfError::BadHeader(what))?;
+    if end > data.len() {
+        return Err(BtfError::Truncated {
+            what,
+            offset: start,
+            needed: len as usize,
+            available: data.len().saturating_sub(start),
+        });
+    }
+    Ok(start..end)
+}
+
+/// A string table is NUL-terminated and, unless it continues a base's, starts with "".
+fn check_string_table(strs: &[u8], standalone: bool) -> Result<(), BtfError> {
+    if standalone && strs.first() != Some(&0) {
+        return Err(BtfError::BadHeader(
+            "string section must start with an empty string",
+        ));
+    }
+    if strs.last().is_some_and(|&b| b != 0) {
+        return Err(BtfError::BadHeader("string section is not NUL-terminated"));
+    }
+    Ok(())
+}
+
 fn find_string(strs: &[u8], s: &[u8]) -> Option<usize> {
     let mut pos = 0;
     for part in strs.split(|&b| b == 0) {
@@ -762,6 +816,31 @@ fn find_string(strs: &[u8], s: &[u8]) -> Option<usize> {
 /// A named type's index (`id - first_id`) and essential name hash.
 type NameHash = (u32, u64);
 
+/// Per raw kind: bytes after the 12-byte header, fixed and per `vlen` entry (0xff: invalid).
+const RECORD_FIXED_LEN: [u8; 32] = {
+    let mut t = [0xffu8; 32];
+    let mut k = 1;
+    while k < 20 {
+        t[k] = match k {
+            1 | 14 | 17 => 4,
+            3 => 12,
+            _ => 0,
+        };
+        k += 1;
+    }
+    t
+};
+const RECORD_ENTRY_LEN: [u8; 32] = {
+    let mut t = [0u8; 32];
+    t[4] = 12;
+    t[5] = 12;
+    t[15] = 12;
+    t[19] = 12;
+    t[6] = 8;
+    t[13] = 8;
+    t
+};
+
 /// Offsets of every type record in `data[start..]`, checking each record fits and has a known
 /// kind. With `core_names` (a standalone blob's string table and a vector), also collects
 /// `(index, essential name hash)` of the named types of the CO-RE kinds, while each record's
@@ -772,30 +851,6 @@ fn index_types(
     first_id: u32,
     mut core_names: Option<(&[u8], &mut Vec<NameHash>)>,
 ) -> Result<Vec<u32>, BtfError> {
-    // Per raw kind: bytes after the 12-byte header, fixed and per `vlen` entry (0xff: invalid).
-    const FIXED: [u8; 32] = {
-        let mut t = [0xffu8; 32];
-        let mut k = 1;
-        while k < 20 {
-            t[k] = match k {
-                1 | 14 | 17 => 4,
-                3 => 12,
-                _ => 0,
-            };
-            k += 1;
-        }
-        t
-    };
-    const PER_ENTRY: [u8; 32] = {
-        let mut t = [0u8; 32];
-        t[4] = 12;
-        t[5] = 12;
-        t[15] = 12;
-        t[19] = 12;
-        t[6] = 8;
-        t[13] = 8;
-        t
-    };
     let end = data.len();
     if end - start > (u32::MAX as usize) {
         return Err(BtfError::BadHeader("type section too large"));
@@ -804,38 +859,12 @@ fn index_types(
     let mut offsets = Vec::with_capacity((end - start) / 24 + 16);
     let mut off = start;
     while off < end {
-        let Some(hdr) = data.get(off..off + 12) else {
-            return Err(BtfError::Truncated {
-                what: "type record",
-                offset: off,
-                needed: 12,
-                available: end - off,
-            });
-        };
-        let info = u32::from_le_bytes([hdr[4], hdr[5], hdr[6], hdr[7]]);
-        let raw_kind = ((info >> 24) & 0x1f) as usize;
-        let fixed = FIXED[raw_kind];
-        if fixed == 0xff {
-            let id = first_id.saturating_add(offsets.len() as u32);
-            return Err(BtfError::UnknownKind {
-                id,
-                kind: raw_kind as u32,
-            });
-        }
-        let len =
-            12 + usize::from(fixed) + usize::from(PER_ENTRY[raw_kind]) * (info & 0xffff) as usize;
-        if len > end - off {
-            return Err(BtfError::Truncated {
-                what: "type record",
-                offset: off,
-                needed: len,
-                available: end - off,
-            });
-        }
+        let id = || first_id.saturating_add(offsets.len() as u32);
+        let (hdr, len) = record_at(data, off, id)?;
         if let Some((strs, names)) = core_names.as_mut() {
             let name_off = u32::from_le_bytes([hdr[0], hdr[1], hdr[2], hdr[3]]);
             if name_off != 0
-                && NameIndex::group_of(raw_kind as u8) == 0
+                && NameIndex::group_of(hdr[7] & 0x1f) == 0
                 && let Some(tail) = strs.get(name_off as usize..)
             {
                 names.push((offsets.len() as u32, essential_name_hash(tail)));
@@ -848,6 +877,41 @@ fn index_types(
         return Err(BtfError::BadHeader("too many types"));
     }
     Ok(offsets)
+}
+
+/// The 12-byte header and total length (header plus its kind's data) of the type record at
+/// `data[off..]`, checked to be of a known kind and to fit; `id` names it in errors.
+#[inline(always)]
+fn record_at(data: &[u8], off: usize, id: impl Fn() -> u32) -> Result<(&[u8], usize), BtfError> {
+    let end = data.len();
+    let Some(hdr) = data.get(off..off + 12) else {
+        return Err(BtfError::Truncated {
+            what: "type record",
+            offset: off,
+            needed: 12,
+            available: end - off,
+        });
+    };
+    let info = u32::from_le_bytes([hdr[4], hdr[5], hdr[6], hdr[7]]);
+    let raw_kind = ((info >> 24) & 0x1f) as usize;
+    let fixed = RECORD_FIXED_LEN[raw_kind];
+    if fixed == 0xff {
+        return Err(BtfError::UnknownKind {
+            id: id(),
+            kind: raw_kind as u32,
+        });
+    }
+    let entries = usize::from(RECORD_ENTRY_LEN[raw_kind]) * (info & 0xffff) as usize;
+    let len = 12 + usize::from(fixed) + entries;
+    if len > end - off {
+        return Err(BtfError::Truncated {
+            what: "type record",
+            offset: off,
+            needed: len,
+            available: end - off,
+        });
+    }
+    Ok((hdr, len))
 }
 
 /// A type's name without a `___flavor` suffix (the part up to an `X___Y` separator).
