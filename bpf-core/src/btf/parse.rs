@@ -24,13 +24,16 @@ pub(crate) struct RawType<'a> {
 }
 
 impl RawType<'_> {
+    #[inline]
     pub fn kind(&self) -> BtfKind {
         // Kinds were validated while indexing.
         BtfKind::from_raw((self.info >> 24) & 0x1f).unwrap_or(BtfKind::Void)
     }
+    #[inline]
     pub fn vlen(&self) -> u32 {
         self.info & 0xffff
     }
+    #[inline]
     pub fn kind_flag(&self) -> bool {
         self.info >> 31 != 0
     }
@@ -55,6 +58,7 @@ impl RawType<'_> {
 }
 
 impl StringTable for Btf {
+    #[inline]
     fn string_at(&self, offset: u32) -> Result<&str, BtfError> {
         Btf::string_at(self, offset)
     }
@@ -206,11 +210,13 @@ impl Btf {
     }
 
     /// The NUL-terminated string at `offset` of the string table (base's for low offsets).
+    #[inline]
     pub fn string_at(&self, offset: u32) -> Result<&str, BtfError> {
         let bytes = self.string_bytes_at(offset)?;
         std::str::from_utf8(bytes).map_err(|_| BtfError::InvalidString(offset))
     }
 
+    #[inline]
     pub(crate) fn string_bytes_at(&self, offset: u32) -> Result<&[u8], BtfError> {
         if offset < self.str_base {
             return match &self.base {
@@ -232,6 +238,7 @@ impl Btf {
     }
 
     /// The raw record of type `id`, from this blob or its base.
+    #[inline]
     pub(crate) fn raw(&self, id: u32) -> Result<RawType<'_>, BtfError> {
         if id == 0 {
             return Ok(RawType {
@@ -278,6 +285,7 @@ impl Btf {
     }
 
     /// Type `id` decoded into a typed view.
+    #[inline]
     pub fn type_by_id(&self, id: u32) -> Result<Type<'_>, BtfError> {
         let raw = self.raw(id)?;
         let name = self.string_at(raw.name_off)?;
@@ -359,11 +367,13 @@ impl Btf {
     }
 
     /// Name of type `id` (empty for anonymous types).
+    #[inline]
     pub fn type_name(&self, id: u32) -> Result<&str, BtfError> {
         self.string_at(self.raw(id)?.name_off)
     }
 
     /// Follows typedef, const, volatile, restrict and type tags to the underlying type id.
+    #[inline]
     pub fn resolve(&self, id: u32) -> Result<u32, BtfError> {
         let mut cur = id;
         for _ in 0..=MAX_RESOLVE_DEPTH {
@@ -377,6 +387,7 @@ impl Btf {
     }
 
     /// `resolve` then decode.
+    #[inline]
     pub fn resolve_type(&self, id: u32) -> Result<Type<'_>, BtfError> {
         self.type_by_id(self.resolve(id)?)
     }
@@ -845,6 +856,8 @@ const RECORD_ENTRY_LEN: [u8; 32] = {
 /// kind. With `core_names` (a standalone blob's string table and a vector), also collects
 /// `(index, essential name hash)` of the named types of the CO-RE kinds, while each record's
 /// header is at hand.
+// Kept out of line: inlined into `parse_bytes` it runs measurably slower.
+#[inline(never)]
 fn index_types(
     data: &[u8],
     start: usize,
@@ -859,12 +872,33 @@ fn index_types(
     let mut offsets = Vec::with_capacity((end - start) / 24 + 16);
     let mut off = start;
     while off < end {
-        let id = || first_id.saturating_add(offsets.len() as u32);
-        let (hdr, len) = record_at(data, off, id)?;
+        let Some(hdr) = data.get(off..off + 12) else {
+            return Err(BtfError::Truncated {
+                what: "type record",
+                offset: off,
+                needed: 12,
+                available: end - off,
+            });
+        };
+        let info = u32::from_le_bytes([hdr[4], hdr[5], hdr[6], hdr[7]]);
+        let Some(len) = record_len(info) else {
+            return Err(BtfError::UnknownKind {
+                id: first_id.saturating_add(offsets.len() as u32),
+                kind: (info >> 24) & 0x1f,
+            });
+        };
+        if len > end - off {
+            return Err(BtfError::Truncated {
+                what: "type record",
+                offset: off,
+                needed: len,
+                available: end - off,
+            });
+        }
         if let Some((strs, names)) = core_names.as_mut() {
             let name_off = u32::from_le_bytes([hdr[0], hdr[1], hdr[2], hdr[3]]);
             if name_off != 0
-                && NameIndex::group_of(hdr[7] & 0x1f) == 0
+                && NameIndex::group_of((info >> 24) as u8) == 0
                 && let Some(tail) = strs.get(name_off as usize..)
             {
                 names.push((offsets.len() as u32, essential_name_hash(tail)));
@@ -879,39 +913,17 @@ fn index_types(
     Ok(offsets)
 }
 
-/// The 12-byte header and total length (header plus its kind's data) of the type record at
-/// `data[off..]`, checked to be of a known kind and to fit; `id` names it in errors.
+/// Length of a type record (its 12-byte header and its kind's data) whose header holds `info`;
+/// None for an unknown kind.
 #[inline(always)]
-fn record_at(data: &[u8], off: usize, id: impl Fn() -> u32) -> Result<(&[u8], usize), BtfError> {
-    let end = data.len();
-    let Some(hdr) = data.get(off..off + 12) else {
-        return Err(BtfError::Truncated {
-            what: "type record",
-            offset: off,
-            needed: 12,
-            available: end - off,
-        });
-    };
-    let info = u32::from_le_bytes([hdr[4], hdr[5], hdr[6], hdr[7]]);
+fn record_len(info: u32) -> Option<usize> {
     let raw_kind = ((info >> 24) & 0x1f) as usize;
     let fixed = RECORD_FIXED_LEN[raw_kind];
     if fixed == 0xff {
-        return Err(BtfError::UnknownKind {
-            id: id(),
-            kind: raw_kind as u32,
-        });
+        return None;
     }
     let entries = usize::from(RECORD_ENTRY_LEN[raw_kind]) * (info & 0xffff) as usize;
-    let len = 12 + usize::from(fixed) + entries;
-    if len > end - off {
-        return Err(BtfError::Truncated {
-            what: "type record",
-            offset: off,
-            needed: len,
-            available: end - off,
-        });
-    }
-    Ok((hdr, len))
+    Some(12 + usize::from(fixed) + entries)
 }
 
 /// A type's name without a `___flavor` suffix (the part up to an `X___Y` separator).

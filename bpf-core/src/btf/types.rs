@@ -175,6 +175,7 @@ pub struct Array {
 
 /// Entry `index` of the `stride`-byte entries following type `id`'s header (members,
 /// enumerators, parameters).
+#[inline]
 fn entry(raw: &[u8], stride: usize, index: usize, id: u32) -> Result<&[u8], BtfError> {
     index
         .checked_mul(stride)
@@ -215,6 +216,7 @@ impl<'a> Composite<'a> {
         self.raw.is_empty()
     }
     /// The member at `index`, with its name resolved.
+    #[inline]
     pub fn member(&self, index: usize) -> Result<Member<'a>, BtfError> {
         let entry = entry(self.raw, 12, index, self.id)?;
         let name_off = read_u32(entry, 0);
@@ -269,6 +271,7 @@ impl<'a> Enum<'a> {
         self.raw.is_empty()
     }
     /// The enumerator at `index`; 32-bit values are sign- or zero-extended per `signed`.
+    #[inline]
     pub fn value(&self, index: usize) -> Result<EnumValue<'a>, BtfError> {
         let entry = entry(self.raw, self.stride(), index, self.id)?;
         let name_off = read_u32(entry, 0);
@@ -314,6 +317,7 @@ impl<'a> FuncProto<'a> {
     pub fn is_empty(&self) -> bool {
         self.raw.is_empty()
     }
+    #[inline]
     pub fn param(&self, index: usize) -> Result<Param<'a>, BtfError> {
         let entry = entry(self.raw, 8, index, self.id)?;
         Ok(Param {

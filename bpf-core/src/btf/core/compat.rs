@@ -6,6 +6,7 @@ use super::super::parse::{Btf, MAX_RESOLVE_DEPTH, essential_name};
 use super::super::types::{Composite, Enum, FuncProto, TypeKind};
 
 /// Kinds that can relocate against each other (ENUM and ENUM64 are interchangeable).
+#[inline]
 pub(crate) fn kinds_compat(a: BtfKind, b: BtfKind) -> bool {
     a == b
         || (matches!(a, BtfKind::Enum | BtfKind::Enum64)
