@@ -366,3 +366,29 @@ fn check_candidates_agree(
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use std::error::Error;
+
+    use super::*;
+
+    #[test]
+    fn patch_errors_are_the_source_not_repeated_in_the_message() {
+        let error = CoreError::Patch {
+            insn: 3,
+            kind: CoreReloKind::FieldByteOffset.name(),
+            access: "task_struct.pid".into(),
+            source: PatchError::UnexpectedOffset {
+                found: 4,
+                expected: 8,
+            },
+        };
+        assert_eq!(
+            error.to_string(),
+            "CO-RE relocation at insn #3 (byte_off, task_struct.pid): cannot patch instruction"
+        );
+        let source = error.source().expect("the patch error is the source");
+        assert_eq!(source.to_string(), "memory offset is 4, expected 8");
+    }
+}
