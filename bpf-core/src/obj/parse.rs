@@ -14,7 +14,7 @@ use super::{
     ARENA_SECTION, ArenaData, Binding, Extern, ExternKind, Function, FunctionId, InsnRelocation,
     Object, ParseError, Program, ProgramSection, Symbol, SymbolKind, Variable,
 };
-use super::{btf_externs, btf_fixup, btf_maps, struct_ops};
+use super::{btf_externs, btf_fixup, btf_maps, struct_ops, struct_ops_maps};
 use crate::btf::{Btf, BtfExt, BtfKind, CoreRelo};
 
 type Elf = elf::FileHeader64<Endianness>;
@@ -433,7 +433,14 @@ fn data_variables(section: &Section<'_>, symbols: &[Symbol]) -> Result<Vec<Varia
     Ok(variables)
 }
 
-pub(super) fn parse(data: &[u8]) -> Result<Object, ParseError> {
+impl Object {
+    /// Parses an eBPF ELF object. Never panics on malformed input.
+    pub fn parse(data: &[u8]) -> Result<Object, ParseError> {
+        parse(data)
+    }
+}
+
+fn parse(data: &[u8]) -> Result<Object, ParseError> {
     check_ident(data)?;
     let header = Elf::parse(data).map_err(elf_error)?;
     let endian = header.endian().map_err(elf_error)?;
@@ -630,7 +637,7 @@ pub(super) fn parse(data: &[u8]) -> Result<Object, ParseError> {
             ))
         })?;
         let relocations = struct_ops_relocations.remove(&index).unwrap_or_default();
-        object.maps.extend(struct_ops::parse_struct_ops(
+        object.maps.extend(struct_ops_maps::parse_struct_ops(
             btf,
             &section.name,
             index,
