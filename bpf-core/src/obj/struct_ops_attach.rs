@@ -50,7 +50,7 @@ pub enum StructOpsProgramError {
 
 impl Object {
     /// Lays out struct_ops map `map`'s value as `kernel`'s struct (see
-    /// [`StructOps::kernel_layout`]).
+    /// [`StructOps::kernel_layout`](super::StructOps::kernel_layout)).
     pub fn struct_ops_layout(
         &self,
         map: &Map,
