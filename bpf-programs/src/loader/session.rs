@@ -90,29 +90,14 @@ impl LoadSession {
             .map_err(SessionError::CoreTarget)
     }
 
-    /// Whether any function linked into `relocated` carries CO-RE relocations.
-    fn needs_core(&self, relocated: &RelocatedProgram) -> bool {
-        relocated.functions.iter().any(|(name, _)| {
-            self.object
-                .functions
-                .values()
-                .any(|f| &f.name == name && !f.core_relocations.is_empty())
-        })
-    }
-
     /// The program's instructions with maps, externs and (for programs with CO-RE records)
-    /// the target BTF's layout filled in.
+    /// the target BTF's layout filled in, relocated once.
     pub(crate) fn relocate(&self, program: &str) -> Result<RelocatedProgram, SessionError> {
         let mut bindings = self.bindings()?;
-        let relocated = self
-            .object
-            .relocate(program, &bindings)
-            .map_err(SessionError::Relocation)?;
-        if !self.needs_core(&relocated) {
-            return Ok(relocated);
-        }
         // The target BTF is read only for programs that have CO-RE relocations.
-        bindings.core_target = Some(self.core_target()?);
+        if self.object.has_core_relocations(program) {
+            bindings.core_target = Some(self.core_target()?);
+        }
         self.object
             .relocate(program, &bindings)
             .map_err(SessionError::Relocation)
