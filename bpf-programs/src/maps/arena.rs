@@ -10,7 +10,7 @@ use bpf_sys::generated::bpf_map_type;
 use bpf_sys::mmap::MmapRegion;
 use bpf_sys::pod::{Pod, bytes_of, bytes_of_mut, zeroed};
 
-use super::checks::check_type;
+use super::kind::check_type;
 use super::wrapper::map_wrapper;
 use super::{MapData, MapError};
 

@@ -8,7 +8,8 @@ use bpf_sys::generated::bpf_map_type;
 use bpf_sys::pod::Pod;
 
 use super::batch::{BatchResult, default_chunk, lookup_all};
-use super::checks::{check_index, check_key_size, check_type, check_value_size, lookup, update};
+use super::element::{check_index, lookup, update};
+use super::kind::{check_key_size, check_type, check_value_size};
 use super::wrapper::map_wrapper;
 use super::{MapData, MapError};
 

@@ -6,7 +6,8 @@ use std::os::fd::BorrowedFd;
 use bpf_core::obj::MapDef;
 use bpf_sys::generated::bpf_map_type;
 
-use super::checks::{check_index, check_key_size, check_type, delete, lookup, update_fd};
+use super::element::{check_index, delete, lookup, update_fd};
+use super::kind::{check_key_size, check_type};
 use super::wrapper::map_wrapper;
 use super::{MapData, MapError};
 

@@ -7,7 +7,8 @@ use bpf_core::obj::MapDef;
 use bpf_sys::generated::bpf_map_type;
 use bpf_sys::pod::{Pod, bytes_of_mut};
 
-use super::checks::{check_key_len, check_type, check_value_size, update};
+use super::element::update;
+use super::kind::{check_key_len, check_type, check_value_size};
 use super::map_data::syscall;
 use super::wrapper::map_wrapper;
 use super::{MapData, MapError};

@@ -1,23 +1,24 @@
 //! Cgroup local storage: `BPF_MAP_TYPE_CGRP_STORAGE`.
 
-use super::local_storage::fd_keyed_storage;
+use super::kind;
+use super::local_storage::FdKeyedStorage;
 
-fd_keyed_storage! {
-    /// A `V` per cgroup, keyed from user space by a cgroup directory fd (`BPF_MAP_TYPE_CGRP_STORAGE`).
-    ///
-    /// # Example
-    ///
-    /// ```no_run
-    /// use std::os::fd::AsFd;
-    ///
-    /// use bpf_programs::Bpf;
-    /// use bpf_programs::maps::CgrpStorage;
-    ///
-    /// let bpf = Bpf::load_file("prog.bpf.o")?;
-    /// let storage: CgrpStorage<_, u64> = CgrpStorage::try_from(bpf.map("per_cgroup").unwrap())?;
-    /// let service = std::fs::File::open("/sys/fs/cgroup/unified/my-service")?;
-    /// println!("{:?}", storage.get(service.as_fd(), 0)?);
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// ```
-    CgrpStorage, BPF_MAP_TYPE_CGRP_STORAGE, "the cgroup of"
-}
+/// A `V` per cgroup, keyed from user space by a cgroup directory fd (`BPF_MAP_TYPE_CGRP_STORAGE`).
+///
+/// Every method is [`FdKeyedStorage`]'s.
+///
+/// # Example
+///
+/// ```no_run
+/// use std::os::fd::AsFd;
+///
+/// use bpf_programs::Bpf;
+/// use bpf_programs::maps::CgrpStorage;
+///
+/// let bpf = Bpf::load_file("prog.bpf.o")?;
+/// let storage: CgrpStorage<_, u64> = CgrpStorage::try_from(bpf.map("per_cgroup").unwrap())?;
+/// let service = std::fs::File::open("/sys/fs/cgroup/unified/my-service")?;
+/// println!("{:?}", storage.get(service.as_fd(), 0)?);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub type CgrpStorage<T, V> = FdKeyedStorage<T, V, kind::CgrpStorage>;

@@ -9,8 +9,8 @@ use bpf_sys::mmap::MmapRegion;
 use bpf_sys::pod::{Pod, bytes_of, bytes_of_mut, zeroed};
 use bpf_sys::util::page_size;
 
-use super::checks::check_type;
 use super::flags::BPF_F_MMAPABLE;
+use super::kind::check_type;
 use super::map_data::syscall;
 use super::wrapper::map_wrapper;
 use super::{MapData, MapError};

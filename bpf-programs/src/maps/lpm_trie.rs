@@ -7,8 +7,9 @@ use bpf_core::obj::MapDef;
 use bpf_sys::generated::bpf_map_type;
 use bpf_sys::pod::{Pod, bytes_of, bytes_of_mut, read, zeroed};
 
-use super::checks::{check_key_len, check_type, check_value_size, delete_bytes};
+use super::element::delete_bytes;
 use super::flags::BPF_F_NO_PREALLOC;
+use super::kind::{check_key_len, check_type, check_value_size};
 use super::map_data::syscall;
 use super::wrapper::map_wrapper;
 use super::{MapData, MapError};
@@ -129,7 +130,7 @@ impl<T: BorrowMut<MapData>, K: Pod, V: Pod> LpmTrie<T, K, V> {
         key.encode(&mut buf);
         data.map_fd()
             .update(&buf, bytes_of(value.borrow()), flags)
-            .map_err(|e| super::checks::update_error(data.name(), flags, e))
+            .map_err(|e| super::element::update_error(data.name(), flags, e))
     }
 
     /// Removes the exact prefix `key`.

@@ -8,7 +8,8 @@ use bpf_sys::generated::bpf_map_type;
 use bpf_sys::pod::{Pod, bytes_of};
 
 use super::batch::{BatchResult, default_chunk, lookup_all};
-use super::checks::{check_index, check_key_size, check_type, check_value_size};
+use super::element::check_index;
+use super::kind::{check_key_size, check_type, check_value_size};
 use super::map_data::syscall;
 use super::per_cpu::kernel_buf;
 use super::wrapper::map_wrapper;
@@ -117,7 +118,7 @@ impl<T: BorrowMut<MapData>, V: Pod> PerCpuArray<T, V> {
         values.to_kernel_bytes(&mut buf);
         data.map_fd()
             .update(bytes_of(&index), &buf, flags)
-            .map_err(|e| super::checks::update_error(data.name(), flags, e))
+            .map_err(|e| super::element::update_error(data.name(), flags, e))
     }
 }
 

@@ -18,7 +18,8 @@ use bpf_sys::perf_event::{PerfEventAttr, perf_event_enable, perf_event_open};
 use bpf_sys::perf_ring::{PerfRecord, PerfRing};
 use bpf_sys::pod::Pod;
 
-use super::checks::{check_index, check_type, update_fd};
+use super::element::{check_index, update_fd};
+use super::kind::check_type;
 use super::map_data::syscall;
 use super::record::{RecordSizeError, perf_padded_len, read_exact, read_prefix};
 use super::wrapper::map_wrapper;

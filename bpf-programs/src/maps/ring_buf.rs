@@ -33,7 +33,7 @@ use bpf_sys::generated::bpf_map_type;
 use bpf_sys::pod::Pod;
 use bpf_sys::ring_buf::{CorruptRecord, RingBatch, RingBufConsumer};
 
-use super::checks::check_type;
+use super::kind::check_type;
 use super::map_data::syscall;
 use super::record::{RecordSizeError, read_exact, read_prefix, read_slice};
 use super::wrapper::map_wrapper;

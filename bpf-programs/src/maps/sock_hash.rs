@@ -8,7 +8,8 @@ use bpf_core::obj::MapDef;
 use bpf_sys::generated::bpf_map_type;
 use bpf_sys::pod::Pod;
 
-use super::checks::{check_key_size, check_type, delete, update_fd};
+use super::element::{delete, update_fd};
+use super::kind::{check_key_size, check_type};
 use super::wrapper::map_wrapper;
 use super::{MapData, MapError, MapKeys};
 

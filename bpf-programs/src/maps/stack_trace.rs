@@ -6,7 +6,8 @@ use bpf_core::obj::MapDef;
 use bpf_sys::generated::bpf_map_type;
 use bpf_sys::pod::bytes_of;
 
-use super::checks::{check_key_size, check_type, delete};
+use super::element::delete;
+use super::kind::{check_key_size, check_type};
 use super::map_data::syscall;
 use super::wrapper::map_wrapper;
 use super::{MapData, MapError, MapKeys};

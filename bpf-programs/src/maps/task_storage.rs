@@ -1,23 +1,24 @@
 //! Task local storage: `BPF_MAP_TYPE_TASK_STORAGE`.
 
-use super::local_storage::fd_keyed_storage;
+use super::kind;
+use super::local_storage::FdKeyedStorage;
 
-fd_keyed_storage! {
-    /// A `V` per task, keyed from user space by a pidfd (`BPF_MAP_TYPE_TASK_STORAGE`).
-    ///
-    /// # Example
-    ///
-    /// ```no_run
-    /// use std::os::fd::AsFd;
-    ///
-    /// use bpf_programs::Bpf;
-    /// use bpf_programs::maps::TaskStorage;
-    /// # let pidfd = std::fs::File::open("/dev/null")?; // pidfd_open(2) of the task
-    ///
-    /// let bpf = Bpf::load_file("prog.bpf.o")?;
-    /// let storage: TaskStorage<_, u64> = TaskStorage::try_from(bpf.map("syscalls").unwrap())?;
-    /// println!("{:?}", storage.get(pidfd.as_fd(), 0)?);
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// ```
-    TaskStorage, BPF_MAP_TYPE_TASK_STORAGE, "the task of pidfd"
-}
+/// A `V` per task, keyed from user space by a pidfd (`BPF_MAP_TYPE_TASK_STORAGE`).
+///
+/// Every method is [`FdKeyedStorage`]'s.
+///
+/// # Example
+///
+/// ```no_run
+/// use std::os::fd::AsFd;
+///
+/// use bpf_programs::Bpf;
+/// use bpf_programs::maps::TaskStorage;
+/// # let pidfd = std::fs::File::open("/dev/null")?; // pidfd_open(2) of the task
+///
+/// let bpf = Bpf::load_file("prog.bpf.o")?;
+/// let storage: TaskStorage<_, u64> = TaskStorage::try_from(bpf.map("syscalls").unwrap())?;
+/// println!("{:?}", storage.get(pidfd.as_fd(), 0)?);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub type TaskStorage<T, V> = FdKeyedStorage<T, V, kind::TaskStorage>;

@@ -24,7 +24,7 @@ use bpf_sys::user_ring_buf::{ReserveError, UserRingBufProducer};
 
 pub use bpf_sys::user_ring_buf::UserRingBufEntry;
 
-use super::checks::check_type;
+use super::kind::check_type;
 use super::map_data::syscall;
 use super::wrapper::map_wrapper;
 use super::{MapData, MapError};

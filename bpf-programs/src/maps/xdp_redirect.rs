@@ -43,14 +43,14 @@ macro_rules! xdp_redirect_map {
             /// Wraps a map after checking its type, key size and value size (4 or 8).
             pub fn new(inner: T) -> Result<Self, $crate::maps::MapError> {
                 let data = inner.borrow();
-                $crate::maps::checks::check_type(
+                $crate::maps::kind::check_type(
                     data,
                     &[bpf_sys::generated::bpf_map_type::$ty],
                     stringify!($ty),
                 )?;
-                $crate::maps::checks::check_key_size::<$key>(data)?;
+                $crate::maps::kind::check_key_size::<$key>(data)?;
                 if data.value_size() != 4 {
-                    $crate::maps::checks::check_value_len(data, 8)?;
+                    $crate::maps::kind::check_value_len(data, 8)?;
                 }
                 Ok($name { inner })
             }
@@ -105,7 +105,7 @@ macro_rules! xdp_redirect_map {
 
             /// Empties the slot at `key`.
             pub fn remove(&mut self, key: $key) -> Result<(), $crate::maps::MapError> {
-                $crate::maps::checks::delete(self.inner.borrow(), &key)
+                $crate::maps::element::delete(self.inner.borrow(), &key)
             }
         }
 

@@ -1,4 +1,5 @@
-//! Shared checks and element calls of the typed wrappers.
+//! Element calls shared by the typed wrappers (lookup, update, delete by key) and the index
+//! check of array-like maps.
 
 use bpf_sys::SyscallError;
 use bpf_sys::pod::{Pod, bytes_of, bytes_of_mut, zeroed};
@@ -6,59 +7,6 @@ use bpf_sys::pod::{Pod, bytes_of, bytes_of_mut, zeroed};
 use super::flags::{BPF_EXIST, BPF_NOEXIST};
 use super::map_data::syscall;
 use super::{MapData, MapError};
-
-/// Fails unless the map is one of `allowed` types.
-pub(crate) fn check_type(
-    data: &MapData,
-    allowed: &[u32],
-    expected: &'static str,
-) -> Result<(), MapError> {
-    if allowed.contains(&data.map_type()) {
-        Ok(())
-    } else {
-        Err(MapError::WrongType {
-            name: data.name().to_owned(),
-            expected,
-            actual: data.map_type(),
-        })
-    }
-}
-
-/// Fails unless `K` has the map's key size.
-pub(crate) fn check_key_size<K>(data: &MapData) -> Result<(), MapError> {
-    check_key_len(data, size_of::<K>())
-}
-
-/// Fails unless the key is `len` bytes.
-pub(crate) fn check_key_len(data: &MapData, len: usize) -> Result<(), MapError> {
-    if data.key_size() as usize == len {
-        Ok(())
-    } else {
-        Err(MapError::KeySize {
-            name: data.name().to_owned(),
-            expected: data.key_size(),
-            actual: len,
-        })
-    }
-}
-
-/// Fails unless `V` has the map's value size (one CPU's slot for per-CPU maps).
-pub(crate) fn check_value_size<V>(data: &MapData) -> Result<(), MapError> {
-    check_value_len(data, size_of::<V>())
-}
-
-/// Fails unless the value is `len` bytes.
-pub(crate) fn check_value_len(data: &MapData, len: usize) -> Result<(), MapError> {
-    if data.value_size() as usize == len {
-        Ok(())
-    } else {
-        Err(MapError::ValueSize {
-            name: data.name().to_owned(),
-            expected: data.value_size(),
-            actual: len,
-        })
-    }
-}
 
 /// Fails unless `index` is below `max_entries`.
 pub(crate) fn check_index(data: &MapData, index: u32) -> Result<(), MapError> {

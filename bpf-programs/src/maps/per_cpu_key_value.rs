@@ -1,0 +1,139 @@
+//! [`PerCpuKeyValueMap`]: the typed key → per-CPU values map behind
+//! [`PerCpuHashMap`](super::PerCpuHashMap), [`LruPerCpuHashMap`](super::LruPerCpuHashMap) and
+//! [`PerCpuCgroupStorage`](super::PerCpuCgroupStorage).
+
+use std::borrow::{Borrow, BorrowMut};
+use std::marker::PhantomData;
+
+use bpf_sys::pod::{Pod, bytes_of};
+
+use super::batch::{BatchResult, default_chunk, lookup_all};
+use super::element::{delete, update_error};
+use super::kind::{PerCpuKeyValueKind, check_key_size, check_kind, check_value_size, create_kind};
+use super::map_data::syscall;
+use super::per_cpu::kernel_buf;
+use super::wrapper::map_wrapper;
+use super::{IterableMap, MapData, MapError, MapIter, MapKeys, PerCpuValues};
+
+/// A typed map of one `V` per possible CPU per `K`; `Kind`
+/// ([`kind::PerCpuHash`](super::kind::PerCpuHash), …) says which kernel map types it accepts.
+/// Used through its aliases: [`PerCpuHashMap`](super::PerCpuHashMap),
+/// [`LruPerCpuHashMap`](super::LruPerCpuHashMap),
+/// [`PerCpuCgroupStorage`](super::PerCpuCgroupStorage).
+///
+/// Values are [`PerCpuValues`], one slot per possible CPU. `T` is `&MapData`, `&mut MapData`
+/// or `MapData`; writing needs the latter two.
+#[derive(Debug)]
+pub struct PerCpuKeyValueMap<T, K, V, Kind> {
+    inner: T,
+    _kv: PhantomData<(K, V, Kind)>,
+}
+
+impl<T: Borrow<MapData>, K: Pod, V: Pod, Kind: PerCpuKeyValueKind>
+    PerCpuKeyValueMap<T, K, V, Kind>
+{
+    /// Wraps a map after checking its type and key/value sizes (`V` is one CPU's value).
+    pub fn new(inner: T) -> Result<Self, MapError> {
+        let data = inner.borrow();
+        check_kind::<Kind>(data)?;
+        check_key_size::<K>(data)?;
+        check_value_size::<V>(data)?;
+        Ok(PerCpuKeyValueMap {
+            inner,
+            _kv: PhantomData,
+        })
+    }
+
+    /// Every CPU's value at `key`, `None` if absent.
+    pub fn get(&self, key: &K, flags: u64) -> Result<Option<PerCpuValues<V>>, MapError> {
+        let data = self.inner.borrow();
+        let mut buf = kernel_buf::<V>()?;
+        match data.map_fd().lookup(bytes_of(key), &mut buf, flags) {
+            Ok(true) => Ok(Some(PerCpuValues::from_kernel_bytes(&buf))),
+            Ok(false) => Ok(None),
+            Err(e) => Err(syscall(data.name(), e)),
+        }
+    }
+
+    /// The keys, walked with `BPF_MAP_GET_NEXT_KEY`.
+    pub fn keys(&self) -> MapKeys<'_, K> {
+        MapKeys::new(self.inner.borrow())
+    }
+
+    /// The entries, each value looked up when its key is reached.
+    pub fn iter(&self) -> MapIter<'_, K, PerCpuValues<V>, Self> {
+        MapIter::new(self)
+    }
+
+    /// Every entry, fetched in batches (falls back to a key walk).
+    pub fn batch_lookup(&self) -> Result<Vec<(K, PerCpuValues<V>)>, MapError> {
+        let data = self.inner.borrow();
+        let per_entry = data.map_fd().value_buf_size();
+        let mut keys = Vec::new();
+        let mut values: Vec<u8> = Vec::new();
+        match lookup_all(
+            data,
+            per_entry,
+            &mut keys,
+            &mut values,
+            default_chunk(data),
+            false,
+        )? {
+            BatchResult::Done => Ok(keys
+                .into_iter()
+                .zip(values.chunks_exact(per_entry.max(1)))
+                .map(|(k, v)| (k, PerCpuValues::from_kernel_bytes(v)))
+                .collect()),
+            BatchResult::Unsupported => self.iter().collect(),
+        }
+    }
+}
+
+impl<T: BorrowMut<MapData>, K: Pod, V: Pod, Kind: PerCpuKeyValueKind>
+    PerCpuKeyValueMap<T, K, V, Kind>
+{
+    /// Inserts or updates `key` with one value per CPU.
+    pub fn insert(
+        &mut self,
+        key: impl Borrow<K>,
+        values: &PerCpuValues<V>,
+        flags: u64,
+    ) -> Result<(), MapError> {
+        let data = self.inner.borrow();
+        let mut buf = kernel_buf::<V>()?;
+        values.to_kernel_bytes(&mut buf);
+        data.map_fd()
+            .update(bytes_of(key.borrow()), &buf, flags)
+            .map_err(|e| update_error(data.name(), flags, e))
+    }
+
+    /// Removes `key`; [`MapError::KeyNotFound`] if absent.
+    pub fn remove(&mut self, key: &K) -> Result<(), MapError> {
+        delete(self.inner.borrow(), key)
+    }
+}
+
+impl<K: Pod, V: Pod, Kind: PerCpuKeyValueKind> PerCpuKeyValueMap<MapData, K, V, Kind> {
+    /// Creates the map from user space, named after the type.
+    pub fn create(max_entries: u32, flags: u32) -> Result<Self, MapError> {
+        Self::new(create_kind::<Kind>(
+            size_of::<K>(),
+            size_of::<V>(),
+            max_entries,
+            flags,
+        )?)
+    }
+}
+
+impl<T: Borrow<MapData>, K: Pod, V: Pod, Kind: PerCpuKeyValueKind> IterableMap<K, PerCpuValues<V>>
+    for PerCpuKeyValueMap<T, K, V, Kind>
+{
+    fn map_data(&self) -> &MapData {
+        self.inner.borrow()
+    }
+    fn lookup_for_iter(&self, key: &K) -> Result<Option<PerCpuValues<V>>, MapError> {
+        self.get(key, 0)
+    }
+}
+
+map_wrapper!(PerCpuKeyValueMap<K, V> where Kind: PerCpuKeyValueKind);
