@@ -43,6 +43,7 @@
 //! compile time that there is no padding and every bit pattern is valid. Types generated from
 //! BTF by `bpf-build` derive them already.
 
+mod arena_mapping;
 pub mod batch;
 mod element;
 mod error;
@@ -53,8 +54,10 @@ mod iter;
 mod key_value;
 pub mod kind;
 mod local_storage;
+mod map_create;
 pub(crate) mod map_data;
 mod map_enum;
+mod map_open;
 pub(crate) mod per_cpu;
 mod per_cpu_key_value;
 mod queue_stack;
