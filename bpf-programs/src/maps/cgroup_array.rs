@@ -1,7 +1,10 @@
 //! Cgroup arrays: `BPF_MAP_TYPE_CGROUP_ARRAY`.
 
+use bpf_sys::generated::bpf_map_type;
+
 use super::fd_array::FdArray;
-use super::kind;
+use super::kind::sealed::Sealed;
+use super::kind::{FdArrayKind, MapKind};
 
 /// Cgroups by index, for `bpf_skb_under_cgroup`/`bpf_current_task_under_cgroup`.
 ///
@@ -21,4 +24,17 @@ use super::kind;
 /// cgroups.set(0, service.as_fd(), 0)?;
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-pub type CgroupArray<T> = FdArray<T, kind::CgroupArray>;
+pub type CgroupArray<T> = FdArray<T, CgroupArrayKind>;
+
+/// The kind of [`CgroupArray`]: which kernel map types it accepts and creates.
+#[derive(Debug)]
+pub enum CgroupArrayKind {}
+
+impl Sealed for CgroupArrayKind {}
+impl FdArrayKind for CgroupArrayKind {}
+impl MapKind for CgroupArrayKind {
+    const ACCEPTS: &'static [bpf_map_type::Type] = &[bpf_map_type::BPF_MAP_TYPE_CGROUP_ARRAY];
+    const EXPECTED: &'static str = "BPF_MAP_TYPE_CGROUP_ARRAY";
+    const CREATES: bpf_map_type::Type = bpf_map_type::BPF_MAP_TYPE_CGROUP_ARRAY;
+    const NAME: &'static str = "CgroupArray";
+}

@@ -3,8 +3,11 @@
 //! Keys are `u64` cgroup inode ids or 16-byte `bpf_cgroup_storage_key`s (id, attach type);
 //! entries appear when a program using the map is attached. User space cannot add or delete.
 
+use bpf_sys::generated::bpf_map_type;
+
 use super::key_value::KeyValueMap;
-use super::kind;
+use super::kind::sealed::Sealed;
+use super::kind::{KeyValueKind, MapKind};
 
 /// One `V` per (cgroup, attach type) the program is attached to.
 ///
@@ -26,4 +29,17 @@ use super::kind;
 /// }
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-pub type CgroupStorage<T, K, V> = KeyValueMap<T, K, V, kind::CgroupStorage>;
+pub type CgroupStorage<T, K, V> = KeyValueMap<T, K, V, CgroupStorageKind>;
+
+/// The kind of [`CgroupStorage`]: which kernel map types it accepts and creates.
+#[derive(Debug)]
+pub enum CgroupStorageKind {}
+
+impl Sealed for CgroupStorageKind {}
+impl KeyValueKind for CgroupStorageKind {}
+impl MapKind for CgroupStorageKind {
+    const ACCEPTS: &'static [bpf_map_type::Type] = &[bpf_map_type::BPF_MAP_TYPE_CGROUP_STORAGE];
+    const EXPECTED: &'static str = "BPF_MAP_TYPE_CGROUP_STORAGE";
+    const CREATES: bpf_map_type::Type = bpf_map_type::BPF_MAP_TYPE_CGROUP_STORAGE;
+    const NAME: &'static str = "CgroupStorage";
+}

@@ -1,6 +1,9 @@
 //! Cgroup local storage: `BPF_MAP_TYPE_CGRP_STORAGE`.
 
-use super::kind;
+use bpf_sys::generated::bpf_map_type;
+
+use super::kind::sealed::Sealed;
+use super::kind::{FdKeyedStorageKind, MapKind};
 use super::local_storage::FdKeyedStorage;
 
 /// A `V` per cgroup, keyed from user space by a cgroup directory fd (`BPF_MAP_TYPE_CGRP_STORAGE`).
@@ -21,4 +24,17 @@ use super::local_storage::FdKeyedStorage;
 /// println!("{:?}", storage.get(service.as_fd(), 0)?);
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-pub type CgrpStorage<T, V> = FdKeyedStorage<T, V, kind::CgrpStorage>;
+pub type CgrpStorage<T, V> = FdKeyedStorage<T, V, CgrpStorageKind>;
+
+/// The kind of [`CgrpStorage`]: which kernel map types it accepts and creates.
+#[derive(Debug)]
+pub enum CgrpStorageKind {}
+
+impl Sealed for CgrpStorageKind {}
+impl FdKeyedStorageKind for CgrpStorageKind {}
+impl MapKind for CgrpStorageKind {
+    const ACCEPTS: &'static [bpf_map_type::Type] = &[bpf_map_type::BPF_MAP_TYPE_CGRP_STORAGE];
+    const EXPECTED: &'static str = "BPF_MAP_TYPE_CGRP_STORAGE";
+    const CREATES: bpf_map_type::Type = bpf_map_type::BPF_MAP_TYPE_CGRP_STORAGE;
+    const NAME: &'static str = "CgrpStorage";
+}

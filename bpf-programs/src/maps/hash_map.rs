@@ -1,7 +1,10 @@
 //! Hash maps: `BPF_MAP_TYPE_HASH`, `BPF_MAP_TYPE_LRU_HASH`.
 
+use bpf_sys::generated::bpf_map_type;
+
 use super::key_value::KeyValueMap;
-use super::kind;
+use super::kind::sealed::Sealed;
+use super::kind::{KeyValueKind, MapKind};
 
 /// A hash map (`BPF_MAP_TYPE_HASH`; LRU hash maps are accepted too).
 ///
@@ -22,4 +25,20 @@ use super::kind;
 /// }
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-pub type HashMap<T, K, V> = KeyValueMap<T, K, V, kind::Hash>;
+pub type HashMap<T, K, V> = KeyValueMap<T, K, V, HashKind>;
+
+/// The kind of [`HashMap`]: which kernel map types it accepts and creates.
+#[derive(Debug)]
+pub enum HashKind {}
+
+impl Sealed for HashKind {}
+impl KeyValueKind for HashKind {}
+impl MapKind for HashKind {
+    const ACCEPTS: &'static [bpf_map_type::Type] = &[
+        bpf_map_type::BPF_MAP_TYPE_HASH,
+        bpf_map_type::BPF_MAP_TYPE_LRU_HASH,
+    ];
+    const EXPECTED: &'static str = "BPF_MAP_TYPE_HASH|BPF_MAP_TYPE_LRU_HASH";
+    const CREATES: bpf_map_type::Type = bpf_map_type::BPF_MAP_TYPE_HASH;
+    const NAME: &'static str = "HashMap";
+}

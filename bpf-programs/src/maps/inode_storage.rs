@@ -1,6 +1,9 @@
 //! Inode local storage: `BPF_MAP_TYPE_INODE_STORAGE`.
 
-use super::kind;
+use bpf_sys::generated::bpf_map_type;
+
+use super::kind::sealed::Sealed;
+use super::kind::{FdKeyedStorageKind, MapKind};
 use super::local_storage::FdKeyedStorage;
 
 /// A `V` per inode, keyed from user space by an fd of a file (`BPF_MAP_TYPE_INODE_STORAGE`).
@@ -21,4 +24,17 @@ use super::local_storage::FdKeyedStorage;
 /// println!("{:?}", storage.get(file.as_fd(), 0)?);
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-pub type InodeStorage<T, V> = FdKeyedStorage<T, V, kind::InodeStorage>;
+pub type InodeStorage<T, V> = FdKeyedStorage<T, V, InodeStorageKind>;
+
+/// The kind of [`InodeStorage`]: which kernel map types it accepts and creates.
+#[derive(Debug)]
+pub enum InodeStorageKind {}
+
+impl Sealed for InodeStorageKind {}
+impl FdKeyedStorageKind for InodeStorageKind {}
+impl MapKind for InodeStorageKind {
+    const ACCEPTS: &'static [bpf_map_type::Type] = &[bpf_map_type::BPF_MAP_TYPE_INODE_STORAGE];
+    const EXPECTED: &'static str = "BPF_MAP_TYPE_INODE_STORAGE";
+    const CREATES: bpf_map_type::Type = bpf_map_type::BPF_MAP_TYPE_INODE_STORAGE;
+    const NAME: &'static str = "InodeStorage";
+}

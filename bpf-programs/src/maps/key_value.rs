@@ -14,7 +14,7 @@ use super::map_data::syscall;
 use super::wrapper::map_wrapper;
 use super::{IterableMap, MapData, MapError, MapIter, MapKeys};
 
-/// A typed map of one `V` per `K`; `Kind` ([`kind::Hash`](super::kind::Hash), …) says which
+/// A typed map of one `V` per `K`; `Kind` ([`HashKind`](super::hash_map::HashKind), …) says which
 /// kernel map types it accepts. Used through its aliases: [`HashMap`](super::HashMap),
 /// [`LruHashMap`](super::LruHashMap), [`CgroupStorage`](super::CgroupStorage).
 ///

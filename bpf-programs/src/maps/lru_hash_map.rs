@@ -1,7 +1,10 @@
 //! LRU hash maps: `BPF_MAP_TYPE_LRU_HASH`.
 
+use bpf_sys::generated::bpf_map_type;
+
 use super::key_value::KeyValueMap;
-use super::kind;
+use super::kind::sealed::Sealed;
+use super::kind::{KeyValueKind, MapKind};
 
 /// A hash map evicting its least recently used entries when full (`BPF_MAP_TYPE_LRU_HASH`).
 ///
@@ -20,4 +23,17 @@ use super::kind;
 /// assert_eq!(recent.get(&1, 0)?, Some(42));
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-pub type LruHashMap<T, K, V> = KeyValueMap<T, K, V, kind::LruHash>;
+pub type LruHashMap<T, K, V> = KeyValueMap<T, K, V, LruHashKind>;
+
+/// The kind of [`LruHashMap`]: which kernel map types it accepts and creates.
+#[derive(Debug)]
+pub enum LruHashKind {}
+
+impl Sealed for LruHashKind {}
+impl KeyValueKind for LruHashKind {}
+impl MapKind for LruHashKind {
+    const ACCEPTS: &'static [bpf_map_type::Type] = &[bpf_map_type::BPF_MAP_TYPE_LRU_HASH];
+    const EXPECTED: &'static str = "BPF_MAP_TYPE_LRU_HASH";
+    const CREATES: bpf_map_type::Type = bpf_map_type::BPF_MAP_TYPE_LRU_HASH;
+    const NAME: &'static str = "LruHashMap";
+}

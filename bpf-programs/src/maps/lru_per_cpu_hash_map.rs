@@ -1,6 +1,9 @@
 //! LRU per-CPU hash maps: `BPF_MAP_TYPE_LRU_PERCPU_HASH`.
 
-use super::kind;
+use bpf_sys::generated::bpf_map_type;
+
+use super::kind::sealed::Sealed;
+use super::kind::{MapKind, PerCpuKeyValueKind};
 use super::per_cpu_key_value::PerCpuKeyValueMap;
 
 /// An LRU hash map with one value per CPU (`BPF_MAP_TYPE_LRU_PERCPU_HASH`).
@@ -23,4 +26,17 @@ use super::per_cpu_key_value::PerCpuKeyValueMap;
 /// }
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-pub type LruPerCpuHashMap<T, K, V> = PerCpuKeyValueMap<T, K, V, kind::LruPerCpuHash>;
+pub type LruPerCpuHashMap<T, K, V> = PerCpuKeyValueMap<T, K, V, LruPerCpuHashKind>;
+
+/// The kind of [`LruPerCpuHashMap`]: which kernel map types it accepts and creates.
+#[derive(Debug)]
+pub enum LruPerCpuHashKind {}
+
+impl Sealed for LruPerCpuHashKind {}
+impl PerCpuKeyValueKind for LruPerCpuHashKind {}
+impl MapKind for LruPerCpuHashKind {
+    const ACCEPTS: &'static [bpf_map_type::Type] = &[bpf_map_type::BPF_MAP_TYPE_LRU_PERCPU_HASH];
+    const EXPECTED: &'static str = "BPF_MAP_TYPE_LRU_PERCPU_HASH";
+    const CREATES: bpf_map_type::Type = bpf_map_type::BPF_MAP_TYPE_LRU_PERCPU_HASH;
+    const NAME: &'static str = "LruPerCpuHashMap";
+}

@@ -3,7 +3,10 @@
 //! Keys are `u64` cgroup inode ids or 16-byte `bpf_cgroup_storage_key`s (id, attach type);
 //! entries appear when a program using the map is attached. User space cannot add or delete.
 
-use super::kind;
+use bpf_sys::generated::bpf_map_type;
+
+use super::kind::sealed::Sealed;
+use super::kind::{MapKind, PerCpuKeyValueKind};
 use super::per_cpu_key_value::PerCpuKeyValueMap;
 
 /// One `V` per CPU per (cgroup, attach type) the program is attached to.
@@ -27,4 +30,18 @@ use super::per_cpu_key_value::PerCpuKeyValueMap;
 /// }
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-pub type PerCpuCgroupStorage<T, K, V> = PerCpuKeyValueMap<T, K, V, kind::PerCpuCgroupStorage>;
+pub type PerCpuCgroupStorage<T, K, V> = PerCpuKeyValueMap<T, K, V, PerCpuCgroupStorageKind>;
+
+/// The kind of [`PerCpuCgroupStorage`]: which kernel map types it accepts and creates.
+#[derive(Debug)]
+pub enum PerCpuCgroupStorageKind {}
+
+impl Sealed for PerCpuCgroupStorageKind {}
+impl PerCpuKeyValueKind for PerCpuCgroupStorageKind {}
+impl MapKind for PerCpuCgroupStorageKind {
+    const ACCEPTS: &'static [bpf_map_type::Type] =
+        &[bpf_map_type::BPF_MAP_TYPE_PERCPU_CGROUP_STORAGE];
+    const EXPECTED: &'static str = "BPF_MAP_TYPE_PERCPU_CGROUP_STORAGE";
+    const CREATES: bpf_map_type::Type = bpf_map_type::BPF_MAP_TYPE_PERCPU_CGROUP_STORAGE;
+    const NAME: &'static str = "PerCpuCgroupStorage";
+}

@@ -1,6 +1,9 @@
 //! Per-CPU hash maps: `BPF_MAP_TYPE_PERCPU_HASH`, `BPF_MAP_TYPE_LRU_PERCPU_HASH`.
 
-use super::kind;
+use bpf_sys::generated::bpf_map_type;
+
+use super::kind::sealed::Sealed;
+use super::kind::{MapKind, PerCpuKeyValueKind};
 use super::per_cpu_key_value::PerCpuKeyValueMap;
 
 /// A hash map with one value per CPU (`BPF_MAP_TYPE_PERCPU_HASH`; LRU variant accepted).
@@ -23,4 +26,20 @@ use super::per_cpu_key_value::PerCpuKeyValueMap;
 /// }
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-pub type PerCpuHashMap<T, K, V> = PerCpuKeyValueMap<T, K, V, kind::PerCpuHash>;
+pub type PerCpuHashMap<T, K, V> = PerCpuKeyValueMap<T, K, V, PerCpuHashKind>;
+
+/// The kind of [`PerCpuHashMap`]: which kernel map types it accepts and creates.
+#[derive(Debug)]
+pub enum PerCpuHashKind {}
+
+impl Sealed for PerCpuHashKind {}
+impl PerCpuKeyValueKind for PerCpuHashKind {}
+impl MapKind for PerCpuHashKind {
+    const ACCEPTS: &'static [bpf_map_type::Type] = &[
+        bpf_map_type::BPF_MAP_TYPE_PERCPU_HASH,
+        bpf_map_type::BPF_MAP_TYPE_LRU_PERCPU_HASH,
+    ];
+    const EXPECTED: &'static str = "BPF_MAP_TYPE_PERCPU_HASH|BPF_MAP_TYPE_LRU_PERCPU_HASH";
+    const CREATES: bpf_map_type::Type = bpf_map_type::BPF_MAP_TYPE_PERCPU_HASH;
+    const NAME: &'static str = "PerCpuHashMap";
+}

@@ -1,6 +1,9 @@
 //! FIFO queues: `BPF_MAP_TYPE_QUEUE`.
 
-use super::kind;
+use bpf_sys::generated::bpf_map_type;
+
+use super::kind::sealed::Sealed;
+use super::kind::{MapKind, QueueOrStackKind};
 use super::queue_stack::QueueOrStack;
 
 /// A first-in first-out queue of `V` (`BPF_MAP_TYPE_QUEUE`).
@@ -19,4 +22,17 @@ use super::queue_stack::QueueOrStack;
 /// assert_eq!(jobs.pop()?, Some(7));
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-pub type Queue<T, V> = QueueOrStack<T, V, kind::Queue>;
+pub type Queue<T, V> = QueueOrStack<T, V, QueueKind>;
+
+/// The kind of [`Queue`]: which kernel map types it accepts and creates.
+#[derive(Debug)]
+pub enum QueueKind {}
+
+impl Sealed for QueueKind {}
+impl QueueOrStackKind for QueueKind {}
+impl MapKind for QueueKind {
+    const ACCEPTS: &'static [bpf_map_type::Type] = &[bpf_map_type::BPF_MAP_TYPE_QUEUE];
+    const EXPECTED: &'static str = "BPF_MAP_TYPE_QUEUE";
+    const CREATES: bpf_map_type::Type = bpf_map_type::BPF_MAP_TYPE_QUEUE;
+    const NAME: &'static str = "Queue";
+}

@@ -12,8 +12,8 @@ use super::kind::{QueueOrStackKind, check_key_len, check_kind, check_value_size,
 use super::wrapper::map_wrapper;
 use super::{MapData, MapError};
 
-/// A FIFO queue or LIFO stack of `V`; `Kind` ([`kind::Queue`](super::kind::Queue),
-/// [`kind::Stack`](super::kind::Stack)) says which. Used through its aliases.
+/// A FIFO queue or LIFO stack of `V`; `Kind` ([`QueueKind`](super::queue::QueueKind),
+/// [`StackKind`](super::stack::StackKind)) says which. Used through its aliases.
 #[derive(Debug)]
 pub struct QueueOrStack<T, V, Kind> {
     inner: T,

@@ -1,7 +1,10 @@
 //! `SO_REUSEPORT` socket arrays: `BPF_MAP_TYPE_REUSEPORT_SOCKARRAY`.
 
+use bpf_sys::generated::bpf_map_type;
+
 use super::fd_array::FdArray;
-use super::kind;
+use super::kind::sealed::Sealed;
+use super::kind::{FdArrayKind, MapKind};
 
 /// Sockets of a reuseport group by index, for `bpf_sk_select_reuseport`.
 ///
@@ -21,4 +24,18 @@ use super::kind;
 /// group.set(0, socket.as_fd(), 0)?;
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-pub type ReusePortSockArray<T> = FdArray<T, kind::ReusePortSockArray>;
+pub type ReusePortSockArray<T> = FdArray<T, ReusePortSockArrayKind>;
+
+/// The kind of [`ReusePortSockArray`]: which kernel map types it accepts and creates.
+#[derive(Debug)]
+pub enum ReusePortSockArrayKind {}
+
+impl Sealed for ReusePortSockArrayKind {}
+impl FdArrayKind for ReusePortSockArrayKind {}
+impl MapKind for ReusePortSockArrayKind {
+    const ACCEPTS: &'static [bpf_map_type::Type] =
+        &[bpf_map_type::BPF_MAP_TYPE_REUSEPORT_SOCKARRAY];
+    const EXPECTED: &'static str = "BPF_MAP_TYPE_REUSEPORT_SOCKARRAY";
+    const CREATES: bpf_map_type::Type = bpf_map_type::BPF_MAP_TYPE_REUSEPORT_SOCKARRAY;
+    const NAME: &'static str = "ReusePortSockArray";
+}

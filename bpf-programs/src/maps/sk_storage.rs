@@ -1,6 +1,9 @@
 //! Socket local storage: `BPF_MAP_TYPE_SK_STORAGE`.
 
-use super::kind;
+use bpf_sys::generated::bpf_map_type;
+
+use super::kind::sealed::Sealed;
+use super::kind::{FdKeyedStorageKind, MapKind};
 use super::local_storage::FdKeyedStorage;
 
 /// A `V` per socket, keyed from user space by a socket fd (`BPF_MAP_TYPE_SK_STORAGE`).
@@ -21,4 +24,17 @@ use super::local_storage::FdKeyedStorage;
 /// println!("{:?}", storage.get(stream.as_fd(), 0)?);
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-pub type SkStorage<T, V> = FdKeyedStorage<T, V, kind::SkStorage>;
+pub type SkStorage<T, V> = FdKeyedStorage<T, V, SkStorageKind>;
+
+/// The kind of [`SkStorage`]: which kernel map types it accepts and creates.
+#[derive(Debug)]
+pub enum SkStorageKind {}
+
+impl Sealed for SkStorageKind {}
+impl FdKeyedStorageKind for SkStorageKind {}
+impl MapKind for SkStorageKind {
+    const ACCEPTS: &'static [bpf_map_type::Type] = &[bpf_map_type::BPF_MAP_TYPE_SK_STORAGE];
+    const EXPECTED: &'static str = "BPF_MAP_TYPE_SK_STORAGE";
+    const CREATES: bpf_map_type::Type = bpf_map_type::BPF_MAP_TYPE_SK_STORAGE;
+    const NAME: &'static str = "SkStorage";
+}

@@ -1,7 +1,10 @@
 //! Socket maps: `BPF_MAP_TYPE_SOCKMAP`.
 
+use bpf_sys::generated::bpf_map_type;
+
 use super::fd_array::FdArray;
-use super::kind;
+use super::kind::sealed::Sealed;
+use super::kind::{FdArrayKind, MapKind};
 
 /// Sockets by index, for redirection by sk_skb/sk_msg programs (`BPF_MAP_TYPE_SOCKMAP`).
 ///
@@ -21,4 +24,17 @@ use super::kind;
 /// sockets.set(0, stream.as_fd(), 0)?;
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-pub type SockMap<T> = FdArray<T, kind::SockMap>;
+pub type SockMap<T> = FdArray<T, SockMapKind>;
+
+/// The kind of [`SockMap`]: which kernel map types it accepts and creates.
+#[derive(Debug)]
+pub enum SockMapKind {}
+
+impl Sealed for SockMapKind {}
+impl FdArrayKind for SockMapKind {}
+impl MapKind for SockMapKind {
+    const ACCEPTS: &'static [bpf_map_type::Type] = &[bpf_map_type::BPF_MAP_TYPE_SOCKMAP];
+    const EXPECTED: &'static str = "BPF_MAP_TYPE_SOCKMAP";
+    const CREATES: bpf_map_type::Type = bpf_map_type::BPF_MAP_TYPE_SOCKMAP;
+    const NAME: &'static str = "SockMap";
+}

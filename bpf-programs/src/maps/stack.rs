@@ -1,6 +1,9 @@
 //! LIFO stacks: `BPF_MAP_TYPE_STACK`.
 
-use super::kind;
+use bpf_sys::generated::bpf_map_type;
+
+use super::kind::sealed::Sealed;
+use super::kind::{MapKind, QueueOrStackKind};
 use super::queue_stack::QueueOrStack;
 
 /// A last-in first-out stack of `V` (`BPF_MAP_TYPE_STACK`).
@@ -19,4 +22,17 @@ use super::queue_stack::QueueOrStack;
 /// assert_eq!(free.pop()?, Some(3));
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-pub type Stack<T, V> = QueueOrStack<T, V, kind::Stack>;
+pub type Stack<T, V> = QueueOrStack<T, V, StackKind>;
+
+/// The kind of [`Stack`]: which kernel map types it accepts and creates.
+#[derive(Debug)]
+pub enum StackKind {}
+
+impl Sealed for StackKind {}
+impl QueueOrStackKind for StackKind {}
+impl MapKind for StackKind {
+    const ACCEPTS: &'static [bpf_map_type::Type] = &[bpf_map_type::BPF_MAP_TYPE_STACK];
+    const EXPECTED: &'static str = "BPF_MAP_TYPE_STACK";
+    const CREATES: bpf_map_type::Type = bpf_map_type::BPF_MAP_TYPE_STACK;
+    const NAME: &'static str = "Stack";
+}

@@ -1,6 +1,9 @@
 //! Task local storage: `BPF_MAP_TYPE_TASK_STORAGE`.
 
-use super::kind;
+use bpf_sys::generated::bpf_map_type;
+
+use super::kind::sealed::Sealed;
+use super::kind::{FdKeyedStorageKind, MapKind};
 use super::local_storage::FdKeyedStorage;
 
 /// A `V` per task, keyed from user space by a pidfd (`BPF_MAP_TYPE_TASK_STORAGE`).
@@ -21,4 +24,17 @@ use super::local_storage::FdKeyedStorage;
 /// println!("{:?}", storage.get(pidfd.as_fd(), 0)?);
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-pub type TaskStorage<T, V> = FdKeyedStorage<T, V, kind::TaskStorage>;
+pub type TaskStorage<T, V> = FdKeyedStorage<T, V, TaskStorageKind>;
+
+/// The kind of [`TaskStorage`]: which kernel map types it accepts and creates.
+#[derive(Debug)]
+pub enum TaskStorageKind {}
+
+impl Sealed for TaskStorageKind {}
+impl FdKeyedStorageKind for TaskStorageKind {}
+impl MapKind for TaskStorageKind {
+    const ACCEPTS: &'static [bpf_map_type::Type] = &[bpf_map_type::BPF_MAP_TYPE_TASK_STORAGE];
+    const EXPECTED: &'static str = "BPF_MAP_TYPE_TASK_STORAGE";
+    const CREATES: bpf_map_type::Type = bpf_map_type::BPF_MAP_TYPE_TASK_STORAGE;
+    const NAME: &'static str = "TaskStorage";
+}

@@ -1,7 +1,10 @@
 //! AF_XDP socket maps: `BPF_MAP_TYPE_XSKMAP`.
 
+use bpf_sys::generated::bpf_map_type;
+
 use super::fd_array::FdArray;
-use super::kind;
+use super::kind::sealed::Sealed;
+use super::kind::{FdArrayKind, MapKind};
 
 /// AF_XDP sockets by queue index, for `bpf_redirect_map` from XDP (`BPF_MAP_TYPE_XSKMAP`).
 ///
@@ -21,4 +24,17 @@ use super::kind;
 /// sockets.set(0, xsk.as_fd(), 0)?; // frames of queue 0 go to this AF_XDP socket
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-pub type XskMap<T> = FdArray<T, kind::XskMap>;
+pub type XskMap<T> = FdArray<T, XskMapKind>;
+
+/// The kind of [`XskMap`]: which kernel map types it accepts and creates.
+#[derive(Debug)]
+pub enum XskMapKind {}
+
+impl Sealed for XskMapKind {}
+impl FdArrayKind for XskMapKind {}
+impl MapKind for XskMapKind {
+    const ACCEPTS: &'static [bpf_map_type::Type] = &[bpf_map_type::BPF_MAP_TYPE_XSKMAP];
+    const EXPECTED: &'static str = "BPF_MAP_TYPE_XSKMAP";
+    const CREATES: bpf_map_type::Type = bpf_map_type::BPF_MAP_TYPE_XSKMAP;
+    const NAME: &'static str = "XskMap";
+}
