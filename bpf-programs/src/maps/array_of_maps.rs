@@ -7,7 +7,7 @@ use bpf_core::obj::MapDef;
 use bpf_sys::generated::bpf_map_type;
 
 use super::element::{check_index, delete, lookup, update_fd};
-use super::kind::{check_key_size, check_type};
+use super::kind::{check_key_size, check_map_type};
 use super::wrapper::map_wrapper;
 use super::{MapData, MapError};
 
@@ -34,11 +34,7 @@ impl<T: Borrow<MapData>> ArrayOfMaps<T> {
     /// Wraps a map after checking its type.
     pub fn new(inner: T) -> Result<Self, MapError> {
         let data = inner.borrow();
-        check_type(
-            data,
-            &[bpf_map_type::BPF_MAP_TYPE_ARRAY_OF_MAPS],
-            "BPF_MAP_TYPE_ARRAY_OF_MAPS",
-        )?;
+        check_map_type(data, bpf_map_type::BPF_MAP_TYPE_ARRAY_OF_MAPS)?;
         check_key_size::<u32>(data)?;
         Ok(ArrayOfMaps { inner })
     }

@@ -8,7 +8,7 @@
 use bpf_core::obj::MapDef;
 use bpf_sys::generated::bpf_map_type;
 
-use super::{MapData, MapError};
+use super::{MapData, MapError, map_type_name};
 
 pub(crate) mod sealed {
     /// Implemented only by this crate's map kinds, so that `MapKind` stays sealed.
@@ -71,6 +71,11 @@ pub(crate) fn create_kind_named<Kind: MapKind>(
         ..MapDef::default()
     };
     MapData::create_raw(&def, name)
+}
+
+/// Fails unless the map is of type `map_type`.
+pub(crate) fn check_map_type(data: &MapData, map_type: bpf_map_type::Type) -> Result<(), MapError> {
+    check_type(data, &[map_type], map_type_name(map_type))
 }
 
 /// Fails unless the map is one of `allowed` types.

@@ -9,7 +9,7 @@ use bpf_sys::pod::{Pod, bytes_of};
 
 use super::batch::{BatchResult, default_chunk, lookup_all};
 use super::element::check_index;
-use super::kind::{check_key_size, check_type, check_value_size};
+use super::kind::{check_key_size, check_map_type, check_value_size};
 use super::map_data::syscall;
 use super::per_cpu::kernel_buf;
 use super::wrapper::map_wrapper;
@@ -39,11 +39,7 @@ impl<T: Borrow<MapData>, V: Pod> PerCpuArray<T, V> {
     /// Wraps a map after checking its type and value size.
     pub fn new(inner: T) -> Result<Self, MapError> {
         let data = inner.borrow();
-        check_type(
-            data,
-            &[bpf_map_type::BPF_MAP_TYPE_PERCPU_ARRAY],
-            "BPF_MAP_TYPE_PERCPU_ARRAY",
-        )?;
+        check_map_type(data, bpf_map_type::BPF_MAP_TYPE_PERCPU_ARRAY)?;
         check_key_size::<u32>(data)?;
         check_value_size::<V>(data)?;
         Ok(PerCpuArray {
