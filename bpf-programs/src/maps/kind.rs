@@ -36,6 +36,15 @@ pub trait PerCpuKeyValueKind: MapKind {}
 pub trait FdArrayKind: MapKind {}
 /// Kinds of local storage keyed by the owner's fd: [`FdKeyedStorage`](super::FdKeyedStorage).
 pub trait FdKeyedStorageKind: MapKind {}
+/// Kinds of XDP redirect maps: [`XdpRedirectMap`](super::XdpRedirectMap).
+pub trait XdpRedirectKind: MapKind {
+    /// The key: a slot index, a CPU id or an ifindex.
+    type Key: bpf_sys::pod::Pod;
+    /// A slot as read back.
+    type Value;
+    /// The slot holding `target` (ifindex or queue size) and the program `prog_id`.
+    fn value(target: u32, prog_id: Option<u32>) -> Self::Value;
+}
 /// Kinds of keyless containers: [`QueueOrStack`](super::QueueOrStack).
 pub trait QueueOrStackKind: MapKind {}
 

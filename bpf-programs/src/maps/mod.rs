@@ -156,4 +156,5 @@ pub use stack::Stack;
 pub use stack_trace::{StackTrace, StackTraceMap};
 pub use task_storage::TaskStorage;
 pub use user_ring_buf::{UserRingBuf, UserRingBufEntry};
+pub use xdp_redirect::XdpRedirectMap;
 pub use xsk_map::XskMap;
