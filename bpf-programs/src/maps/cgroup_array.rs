@@ -33,8 +33,6 @@ pub enum CgroupArrayKind {}
 impl Sealed for CgroupArrayKind {}
 impl FdArrayKind for CgroupArrayKind {}
 impl MapKind for CgroupArrayKind {
-    const ACCEPTS: &'static [bpf_map_type::Type] = &[bpf_map_type::BPF_MAP_TYPE_CGROUP_ARRAY];
-    const EXPECTED: &'static str = "BPF_MAP_TYPE_CGROUP_ARRAY";
     const CREATES: bpf_map_type::Type = bpf_map_type::BPF_MAP_TYPE_CGROUP_ARRAY;
     const NAME: &'static str = "CgroupArray";
 }

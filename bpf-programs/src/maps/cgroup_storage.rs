@@ -38,8 +38,6 @@ pub enum CgroupStorageKind {}
 impl Sealed for CgroupStorageKind {}
 impl KeyValueKind for CgroupStorageKind {}
 impl MapKind for CgroupStorageKind {
-    const ACCEPTS: &'static [bpf_map_type::Type] = &[bpf_map_type::BPF_MAP_TYPE_CGROUP_STORAGE];
-    const EXPECTED: &'static str = "BPF_MAP_TYPE_CGROUP_STORAGE";
     const CREATES: bpf_map_type::Type = bpf_map_type::BPF_MAP_TYPE_CGROUP_STORAGE;
     const NAME: &'static str = "CgroupStorage";
 }

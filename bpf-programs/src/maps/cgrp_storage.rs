@@ -33,8 +33,6 @@ pub enum CgrpStorageKind {}
 impl Sealed for CgrpStorageKind {}
 impl FdKeyedStorageKind for CgrpStorageKind {}
 impl MapKind for CgrpStorageKind {
-    const ACCEPTS: &'static [bpf_map_type::Type] = &[bpf_map_type::BPF_MAP_TYPE_CGRP_STORAGE];
-    const EXPECTED: &'static str = "BPF_MAP_TYPE_CGRP_STORAGE";
     const CREATES: bpf_map_type::Type = bpf_map_type::BPF_MAP_TYPE_CGRP_STORAGE;
     const NAME: &'static str = "CgrpStorage";
 }

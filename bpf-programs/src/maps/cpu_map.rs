@@ -39,8 +39,6 @@ pub enum CpuMapKind {}
 
 impl Sealed for CpuMapKind {}
 impl MapKind for CpuMapKind {
-    const ACCEPTS: &'static [bpf_map_type::Type] = &[bpf_map_type::BPF_MAP_TYPE_CPUMAP];
-    const EXPECTED: &'static str = "BPF_MAP_TYPE_CPUMAP";
     const CREATES: bpf_map_type::Type = bpf_map_type::BPF_MAP_TYPE_CPUMAP;
     const NAME: &'static str = "CpuMap";
 }

@@ -39,8 +39,6 @@ pub enum DevMapKind {}
 
 impl Sealed for DevMapKind {}
 impl MapKind for DevMapKind {
-    const ACCEPTS: &'static [bpf_map_type::Type] = &[bpf_map_type::BPF_MAP_TYPE_DEVMAP];
-    const EXPECTED: &'static str = "BPF_MAP_TYPE_DEVMAP";
     const CREATES: bpf_map_type::Type = bpf_map_type::BPF_MAP_TYPE_DEVMAP;
     const NAME: &'static str = "DevMap";
 }

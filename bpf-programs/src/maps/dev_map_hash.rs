@@ -39,8 +39,6 @@ pub enum DevMapHashKind {}
 
 impl Sealed for DevMapHashKind {}
 impl MapKind for DevMapHashKind {
-    const ACCEPTS: &'static [bpf_map_type::Type] = &[bpf_map_type::BPF_MAP_TYPE_DEVMAP_HASH];
-    const EXPECTED: &'static str = "BPF_MAP_TYPE_DEVMAP_HASH";
     const CREATES: bpf_map_type::Type = bpf_map_type::BPF_MAP_TYPE_DEVMAP_HASH;
     const NAME: &'static str = "DevMapHash";
 }

@@ -34,11 +34,14 @@ pub enum HashKind {}
 impl Sealed for HashKind {}
 impl KeyValueKind for HashKind {}
 impl MapKind for HashKind {
+    const CREATES: bpf_map_type::Type = bpf_map_type::BPF_MAP_TYPE_HASH;
+    const NAME: &'static str = "HashMap";
     const ACCEPTS: &'static [bpf_map_type::Type] = &[
         bpf_map_type::BPF_MAP_TYPE_HASH,
         bpf_map_type::BPF_MAP_TYPE_LRU_HASH,
     ];
-    const EXPECTED: &'static str = "BPF_MAP_TYPE_HASH|BPF_MAP_TYPE_LRU_HASH";
-    const CREATES: bpf_map_type::Type = bpf_map_type::BPF_MAP_TYPE_HASH;
-    const NAME: &'static str = "HashMap";
+
+    fn expected() -> &'static str {
+        "BPF_MAP_TYPE_HASH|BPF_MAP_TYPE_LRU_HASH"
+    }
 }

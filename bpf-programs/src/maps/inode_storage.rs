@@ -33,8 +33,6 @@ pub enum InodeStorageKind {}
 impl Sealed for InodeStorageKind {}
 impl FdKeyedStorageKind for InodeStorageKind {}
 impl MapKind for InodeStorageKind {
-    const ACCEPTS: &'static [bpf_map_type::Type] = &[bpf_map_type::BPF_MAP_TYPE_INODE_STORAGE];
-    const EXPECTED: &'static str = "BPF_MAP_TYPE_INODE_STORAGE";
     const CREATES: bpf_map_type::Type = bpf_map_type::BPF_MAP_TYPE_INODE_STORAGE;
     const NAME: &'static str = "InodeStorage";
 }

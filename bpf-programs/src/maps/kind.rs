@@ -18,14 +18,17 @@ pub(crate) mod sealed {
 /// A family of kernel map types served by one generic wrapper. Implemented only by this
 /// crate's kinds ([`HashKind`](super::hash_map::HashKind), …), each beside its alias.
 pub trait MapKind: sealed::Sealed {
-    /// The kernel map types the wrapper accepts.
-    const ACCEPTS: &'static [bpf_map_type::Type];
-    /// How errors name the accepted types.
-    const EXPECTED: &'static str;
     /// The kernel map type `create` makes.
     const CREATES: bpf_map_type::Type;
     /// The map name `create` gives (the wrapper's public name).
     const NAME: &'static str;
+    /// The kernel map types the wrapper accepts: the one it creates unless a kind says more.
+    const ACCEPTS: &'static [bpf_map_type::Type] = &[Self::CREATES];
+
+    /// How errors name the accepted types.
+    fn expected() -> &'static str {
+        map_type_name(Self::CREATES)
+    }
 }
 
 /// Kinds with one value per key: [`KeyValueMap`](super::KeyValueMap).
@@ -50,7 +53,7 @@ pub trait QueueOrStackKind: MapKind {}
 
 /// Fails unless the map is of one of `Kind`'s types.
 pub(crate) fn check_kind<Kind: MapKind>(data: &MapData) -> Result<(), MapError> {
-    check_type(data, Kind::ACCEPTS, Kind::EXPECTED)
+    check_type(data, Kind::ACCEPTS, Kind::expected())
 }
 
 /// Creates a map of `Kind` from user space, named after its wrapper.

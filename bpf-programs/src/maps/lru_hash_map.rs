@@ -32,8 +32,6 @@ pub enum LruHashKind {}
 impl Sealed for LruHashKind {}
 impl KeyValueKind for LruHashKind {}
 impl MapKind for LruHashKind {
-    const ACCEPTS: &'static [bpf_map_type::Type] = &[bpf_map_type::BPF_MAP_TYPE_LRU_HASH];
-    const EXPECTED: &'static str = "BPF_MAP_TYPE_LRU_HASH";
     const CREATES: bpf_map_type::Type = bpf_map_type::BPF_MAP_TYPE_LRU_HASH;
     const NAME: &'static str = "LruHashMap";
 }

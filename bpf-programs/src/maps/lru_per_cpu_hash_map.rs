@@ -35,8 +35,6 @@ pub enum LruPerCpuHashKind {}
 impl Sealed for LruPerCpuHashKind {}
 impl PerCpuKeyValueKind for LruPerCpuHashKind {}
 impl MapKind for LruPerCpuHashKind {
-    const ACCEPTS: &'static [bpf_map_type::Type] = &[bpf_map_type::BPF_MAP_TYPE_LRU_PERCPU_HASH];
-    const EXPECTED: &'static str = "BPF_MAP_TYPE_LRU_PERCPU_HASH";
     const CREATES: bpf_map_type::Type = bpf_map_type::BPF_MAP_TYPE_LRU_PERCPU_HASH;
     const NAME: &'static str = "LruPerCpuHashMap";
 }

@@ -39,9 +39,6 @@ pub enum PerCpuCgroupStorageKind {}
 impl Sealed for PerCpuCgroupStorageKind {}
 impl PerCpuKeyValueKind for PerCpuCgroupStorageKind {}
 impl MapKind for PerCpuCgroupStorageKind {
-    const ACCEPTS: &'static [bpf_map_type::Type] =
-        &[bpf_map_type::BPF_MAP_TYPE_PERCPU_CGROUP_STORAGE];
-    const EXPECTED: &'static str = "BPF_MAP_TYPE_PERCPU_CGROUP_STORAGE";
     const CREATES: bpf_map_type::Type = bpf_map_type::BPF_MAP_TYPE_PERCPU_CGROUP_STORAGE;
     const NAME: &'static str = "PerCpuCgroupStorage";
 }

@@ -35,11 +35,14 @@ pub enum PerCpuHashKind {}
 impl Sealed for PerCpuHashKind {}
 impl PerCpuKeyValueKind for PerCpuHashKind {}
 impl MapKind for PerCpuHashKind {
+    const CREATES: bpf_map_type::Type = bpf_map_type::BPF_MAP_TYPE_PERCPU_HASH;
+    const NAME: &'static str = "PerCpuHashMap";
     const ACCEPTS: &'static [bpf_map_type::Type] = &[
         bpf_map_type::BPF_MAP_TYPE_PERCPU_HASH,
         bpf_map_type::BPF_MAP_TYPE_LRU_PERCPU_HASH,
     ];
-    const EXPECTED: &'static str = "BPF_MAP_TYPE_PERCPU_HASH|BPF_MAP_TYPE_LRU_PERCPU_HASH";
-    const CREATES: bpf_map_type::Type = bpf_map_type::BPF_MAP_TYPE_PERCPU_HASH;
-    const NAME: &'static str = "PerCpuHashMap";
+
+    fn expected() -> &'static str {
+        "BPF_MAP_TYPE_PERCPU_HASH|BPF_MAP_TYPE_LRU_PERCPU_HASH"
+    }
 }

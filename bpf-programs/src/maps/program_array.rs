@@ -34,8 +34,6 @@ pub enum ProgramArrayKind {}
 impl Sealed for ProgramArrayKind {}
 impl FdArrayKind for ProgramArrayKind {}
 impl MapKind for ProgramArrayKind {
-    const ACCEPTS: &'static [bpf_map_type::Type] = &[bpf_map_type::BPF_MAP_TYPE_PROG_ARRAY];
-    const EXPECTED: &'static str = "BPF_MAP_TYPE_PROG_ARRAY";
     const CREATES: bpf_map_type::Type = bpf_map_type::BPF_MAP_TYPE_PROG_ARRAY;
     const NAME: &'static str = "ProgramArray";
 }

@@ -31,8 +31,6 @@ pub enum QueueKind {}
 impl Sealed for QueueKind {}
 impl QueueOrStackKind for QueueKind {}
 impl MapKind for QueueKind {
-    const ACCEPTS: &'static [bpf_map_type::Type] = &[bpf_map_type::BPF_MAP_TYPE_QUEUE];
-    const EXPECTED: &'static str = "BPF_MAP_TYPE_QUEUE";
     const CREATES: bpf_map_type::Type = bpf_map_type::BPF_MAP_TYPE_QUEUE;
     const NAME: &'static str = "Queue";
 }

@@ -33,9 +33,6 @@ pub enum ReusePortSockArrayKind {}
 impl Sealed for ReusePortSockArrayKind {}
 impl FdArrayKind for ReusePortSockArrayKind {}
 impl MapKind for ReusePortSockArrayKind {
-    const ACCEPTS: &'static [bpf_map_type::Type] =
-        &[bpf_map_type::BPF_MAP_TYPE_REUSEPORT_SOCKARRAY];
-    const EXPECTED: &'static str = "BPF_MAP_TYPE_REUSEPORT_SOCKARRAY";
     const CREATES: bpf_map_type::Type = bpf_map_type::BPF_MAP_TYPE_REUSEPORT_SOCKARRAY;
     const NAME: &'static str = "ReusePortSockArray";
 }

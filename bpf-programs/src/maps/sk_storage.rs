@@ -33,8 +33,6 @@ pub enum SkStorageKind {}
 impl Sealed for SkStorageKind {}
 impl FdKeyedStorageKind for SkStorageKind {}
 impl MapKind for SkStorageKind {
-    const ACCEPTS: &'static [bpf_map_type::Type] = &[bpf_map_type::BPF_MAP_TYPE_SK_STORAGE];
-    const EXPECTED: &'static str = "BPF_MAP_TYPE_SK_STORAGE";
     const CREATES: bpf_map_type::Type = bpf_map_type::BPF_MAP_TYPE_SK_STORAGE;
     const NAME: &'static str = "SkStorage";
 }

@@ -33,8 +33,6 @@ pub enum SockMapKind {}
 impl Sealed for SockMapKind {}
 impl FdArrayKind for SockMapKind {}
 impl MapKind for SockMapKind {
-    const ACCEPTS: &'static [bpf_map_type::Type] = &[bpf_map_type::BPF_MAP_TYPE_SOCKMAP];
-    const EXPECTED: &'static str = "BPF_MAP_TYPE_SOCKMAP";
     const CREATES: bpf_map_type::Type = bpf_map_type::BPF_MAP_TYPE_SOCKMAP;
     const NAME: &'static str = "SockMap";
 }

@@ -31,8 +31,6 @@ pub enum StackKind {}
 impl Sealed for StackKind {}
 impl QueueOrStackKind for StackKind {}
 impl MapKind for StackKind {
-    const ACCEPTS: &'static [bpf_map_type::Type] = &[bpf_map_type::BPF_MAP_TYPE_STACK];
-    const EXPECTED: &'static str = "BPF_MAP_TYPE_STACK";
     const CREATES: bpf_map_type::Type = bpf_map_type::BPF_MAP_TYPE_STACK;
     const NAME: &'static str = "Stack";
 }

@@ -33,8 +33,6 @@ pub enum TaskStorageKind {}
 impl Sealed for TaskStorageKind {}
 impl FdKeyedStorageKind for TaskStorageKind {}
 impl MapKind for TaskStorageKind {
-    const ACCEPTS: &'static [bpf_map_type::Type] = &[bpf_map_type::BPF_MAP_TYPE_TASK_STORAGE];
-    const EXPECTED: &'static str = "BPF_MAP_TYPE_TASK_STORAGE";
     const CREATES: bpf_map_type::Type = bpf_map_type::BPF_MAP_TYPE_TASK_STORAGE;
     const NAME: &'static str = "TaskStorage";
 }

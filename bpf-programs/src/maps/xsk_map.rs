@@ -33,8 +33,6 @@ pub enum XskMapKind {}
 impl Sealed for XskMapKind {}
 impl FdArrayKind for XskMapKind {}
 impl MapKind for XskMapKind {
-    const ACCEPTS: &'static [bpf_map_type::Type] = &[bpf_map_type::BPF_MAP_TYPE_XSKMAP];
-    const EXPECTED: &'static str = "BPF_MAP_TYPE_XSKMAP";
     const CREATES: bpf_map_type::Type = bpf_map_type::BPF_MAP_TYPE_XSKMAP;
     const NAME: &'static str = "XskMap";
 }
