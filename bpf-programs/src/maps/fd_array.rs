@@ -12,7 +12,8 @@ use super::kind::{FdArrayKind, check_key_size, check_kind, create_kind};
 use super::wrapper::map_wrapper;
 use super::{MapData, MapError};
 
-/// An index → fd array; `Kind` ([`ProgramArrayKind`](super::program_array::ProgramArrayKind), …) says
+/// An index → fd array; `Kind`
+/// ([`ProgramArrayKind`](super::program_array::ProgramArrayKind), …) says
 /// which kernel map type it accepts and what the fds are. Used through its aliases.
 #[derive(Debug)]
 pub struct FdArray<T, Kind> {

@@ -2,8 +2,9 @@
 //! when a map is wrapped.
 //!
 //! One generic wrapper serves several kernel map types ([`KeyValueMap`](super::KeyValueMap) is
-//! a hash map, an LRU hash map or a cgroup storage); its last type parameter is a kind
-//! marker (declared beside its alias), and the public names ([`HashMap`](super::HashMap), …) are aliases that fix it.
+//! a hash map, an LRU hash map or a cgroup storage); its last type parameter is a kind marker
+//! declared beside its alias, and the public names ([`HashMap`](super::HashMap), …) are the
+//! aliases that fix it.
 
 use bpf_core::obj::MapDef;
 use bpf_sys::generated::bpf_map_type;

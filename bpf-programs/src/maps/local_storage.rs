@@ -15,7 +15,8 @@ use super::wrapper::map_wrapper;
 use super::{MapData, MapError};
 
 /// A `V` per owning object, keyed from user space by the owner's fd; `Kind`
-/// ([`SkStorageKind`](super::sk_storage::SkStorageKind), …) says which kernel map type it accepts.
+/// ([`SkStorageKind`](super::sk_storage::SkStorageKind), …) says which kernel map type it
+/// accepts.
 /// Used through its aliases.
 #[derive(Debug)]
 pub struct FdKeyedStorage<T, V, Kind> {

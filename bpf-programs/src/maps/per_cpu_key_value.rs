@@ -16,7 +16,8 @@ use super::wrapper::map_wrapper;
 use super::{IterableMap, MapData, MapError, MapIter, MapKeys, PerCpuValues};
 
 /// A typed map of one `V` per possible CPU per `K`; `Kind`
-/// ([`PerCpuHashKind`](super::per_cpu_hash_map::PerCpuHashKind), …) says which kernel map types it accepts.
+/// ([`PerCpuHashKind`](super::per_cpu_hash_map::PerCpuHashKind), …) says which kernel map
+/// types it accepts.
 /// Used through its aliases: [`PerCpuHashMap`](super::PerCpuHashMap),
 /// [`LruPerCpuHashMap`](super::LruPerCpuHashMap),
 /// [`PerCpuCgroupStorage`](super::PerCpuCgroupStorage).
