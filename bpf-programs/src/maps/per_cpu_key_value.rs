@@ -5,13 +5,11 @@
 use std::borrow::{Borrow, BorrowMut};
 use std::marker::PhantomData;
 
-use bpf_sys::pod::{Pod, bytes_of};
+use bpf_sys::pod::Pod;
 
-use super::batch::{BatchResult, default_chunk, lookup_all};
-use super::element::{delete, update_error};
+use super::element::delete;
 use super::kind::{PerCpuKeyValueKind, check_key_size, check_kind, check_value_size, create_kind};
-use super::map_data::syscall;
-use super::per_cpu::kernel_buf;
+use super::per_cpu::{batch_lookup_per_cpu, lookup_per_cpu, update_per_cpu};
 use super::wrapper::map_wrapper;
 use super::{IterableMap, MapData, MapError, MapIter, MapKeys, PerCpuValues};
 
@@ -47,13 +45,7 @@ impl<T: Borrow<MapData>, K: Pod, V: Pod, Kind: PerCpuKeyValueKind>
 
     /// Every CPU's value at `key`, `None` if absent.
     pub fn get(&self, key: &K, flags: u64) -> Result<Option<PerCpuValues<V>>, MapError> {
-        let data = self.inner.borrow();
-        let mut buf = kernel_buf::<V>()?;
-        match data.map_fd().lookup(bytes_of(key), &mut buf, flags) {
-            Ok(true) => Ok(Some(PerCpuValues::from_kernel_bytes(&buf))),
-            Ok(false) => Ok(None),
-            Err(e) => Err(syscall(data.name(), e)),
-        }
+        lookup_per_cpu(self.inner.borrow(), key, flags)
     }
 
     /// The keys, walked with `BPF_MAP_GET_NEXT_KEY`.
@@ -68,24 +60,9 @@ impl<T: Borrow<MapData>, K: Pod, V: Pod, Kind: PerCpuKeyValueKind>
 
     /// Every entry, fetched in batches (falls back to a key walk).
     pub fn batch_lookup(&self) -> Result<Vec<(K, PerCpuValues<V>)>, MapError> {
-        let data = self.inner.borrow();
-        let per_entry = data.map_fd().value_buf_size();
-        let mut keys = Vec::new();
-        let mut values: Vec<u8> = Vec::new();
-        match lookup_all(
-            data,
-            per_entry,
-            &mut keys,
-            &mut values,
-            default_chunk(data),
-            false,
-        )? {
-            BatchResult::Done => Ok(keys
-                .into_iter()
-                .zip(values.chunks_exact(per_entry.max(1)))
-                .map(|(k, v)| (k, PerCpuValues::from_kernel_bytes(v)))
-                .collect()),
-            BatchResult::Unsupported => self.iter().collect(),
+        match batch_lookup_per_cpu(self.inner.borrow())? {
+            Some(entries) => Ok(entries),
+            None => self.iter().collect(),
         }
     }
 }
@@ -100,12 +77,7 @@ impl<T: BorrowMut<MapData>, K: Pod, V: Pod, Kind: PerCpuKeyValueKind>
         values: &PerCpuValues<V>,
         flags: u64,
     ) -> Result<(), MapError> {
-        let data = self.inner.borrow();
-        let mut buf = kernel_buf::<V>()?;
-        values.to_kernel_bytes(&mut buf);
-        data.map_fd()
-            .update(bytes_of(key.borrow()), &buf, flags)
-            .map_err(|e| update_error(data.name(), flags, e))
+        update_per_cpu(self.inner.borrow(), key.borrow(), values, flags)
     }
 
     /// Removes `key`; [`MapError::KeyNotFound`] if absent.
