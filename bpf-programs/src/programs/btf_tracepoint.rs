@@ -8,7 +8,8 @@ use bpf_core::btf::BtfKind;
 
 use super::btf_target::{attach_tracing, load_for_target};
 use super::links::{FdLink, define_link_wrapper};
-use super::{DefaultLoad, ProgramData, ProgramError, ProgramSection, impl_program_common};
+use super::typed_program::{LoadWithoutArguments, ProgramKind, TypedProgram};
+use super::{ProgramError, ProgramSection};
 
 /// Why a BTF tracepoint could not be loaded.
 #[derive(Debug, thiserror::Error)]
@@ -43,30 +44,33 @@ define_link_wrapper!(
 /// program.attach()?;
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-#[derive(Debug)]
-pub struct BtfTracePoint {
-    pub(crate) data: ProgramData<BtfTracePointLink>,
-}
+pub type BtfTracePoint = TypedProgram<BtfTracePointKind>;
 
-impl BtfTracePoint {
-    pub(crate) fn new(data: ProgramData<BtfTracePointLink>) -> Self {
-        BtfTracePoint { data }
-    }
+/// The kind of [`BtfTracePoint`] programs.
+#[derive(Debug)]
+pub enum BtfTracePointKind {}
+
+impl ProgramKind for BtfTracePointKind {
+    type Link = BtfTracePointLink;
 
     /// Loads the program for the tracepoint named in its section.
-    pub fn load(&mut self) -> Result<(), ProgramError> {
-        let name = match self.data.section() {
+    fn load(program: &mut BtfTracePoint) -> Result<(), ProgramError> {
+        let name = match program.data.section() {
             Some(ProgramSection::BtfTracePoint { name: Some(name) }) => name.clone(),
             _ => {
                 return Err(BtfTracePointError::NoTarget {
-                    program: self.data.name().to_owned(),
+                    program: program.data.name().to_owned(),
                 }
                 .into());
             }
         };
-        self.load_target(&name)
+        program.load_target(&name)
     }
+}
 
+impl LoadWithoutArguments for BtfTracePointKind {}
+
+impl BtfTracePoint {
     /// Loads the program for tracepoint `name` (e.g. `sched_switch`).
     pub fn load_target(&mut self, name: &str) -> Result<(), ProgramError> {
         let program = self.data.name().to_owned();
@@ -91,11 +95,3 @@ impl BtfTracePoint {
         Ok(self.data.links.insert(BtfTracePointLink::new(link)))
     }
 }
-
-impl DefaultLoad for BtfTracePoint {
-    fn load_default(&mut self) -> Result<(), ProgramError> {
-        self.load()
-    }
-}
-
-impl_program_common!(BtfTracePoint, BtfTracePointLink);

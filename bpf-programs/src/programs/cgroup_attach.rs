@@ -7,10 +7,13 @@ use bpf_sys::attach::AttachTarget;
 use bpf_sys::generated::{BPF_F_ALLOW_MULTI, BPF_F_ALLOW_OVERRIDE, bpf_attach_type};
 use bpf_sys::mount::{CGROUP2_SUPER_MAGIC, fd_filesystem_magic};
 
+use super::data::ProgramData;
+use super::error::ProgramError;
+use super::links::Link;
 use super::prog_attach_link::{
     AttachMethod, LinkOrAttachment, LinkSupport, attach_fd_target, refuse_occupied,
 };
-use super::{Link, ProgramData, ProgramError};
+use super::typed_program::{ProgramKind, TypedProgram};
 
 /// How a program shares its cgroup attach point with others, on this cgroup and below.
 ///
@@ -220,81 +223,39 @@ fn attach_type_name(attach_type: bpf_attach_type::Type) -> &'static str {
     }
 }
 
-/// Defines a cgroup program type whose attach type is fixed at load (by its section).
-macro_rules! cgroup_program {
-    ($(#[$doc:meta])* $ty:ident, $link:ident, $link_id:ident, $label:literal) => {
-        $crate::programs::links::define_link_wrapper!(
-            #[doc = concat!("A ", $label, " attachment to a cgroup.")]
-            $link,
-            $link_id,
-            $crate::programs::prog_attach_link::LinkOrAttachment
-        );
+/// The cgroup program types whose attach type is fixed at load by their section (all but
+/// `cgroup_skb`, which takes it at attach); their methods are below, written once.
+pub trait CgroupProgramKind: ProgramKind<Link: From<LinkOrAttachment>> {}
 
-        $(#[$doc])*
-        #[derive(Debug)]
-        pub struct $ty {
-            pub(crate) data: $crate::programs::ProgramData<$link>,
-        }
+impl<K: CgroupProgramKind> TypedProgram<K> {
+    /// The attach type the program was loaded for (from its section).
+    pub fn attach_type(&self) -> Result<bpf_attach_type::Type, ProgramError> {
+        section_attach_type(&self.data)
+    }
 
-        impl $ty {
-            pub(crate) fn new(data: $crate::programs::ProgramData<$link>) -> Self {
-                $ty { data }
-            }
+    /// Attaches to `cgroup` (a cgroup2 directory fd): a `bpf_link` where the kernel has them
+    /// and `mode` allows (see [`CgroupAttachMode`] for what a second attach does), else
+    /// `BPF_PROG_ATTACH` with `mode`.
+    pub fn attach(
+        &mut self,
+        cgroup: impl AsFd,
+        mode: CgroupAttachMode,
+    ) -> Result<<K::Link as Link>::Id, ProgramError> {
+        self.attach_with_method(cgroup, mode, AttachMethod::Auto)
+    }
 
-            /// Loads the program.
-            pub fn load(&mut self) -> Result<(), $crate::programs::ProgramError> {
-                self.data.load()
-            }
-
-            /// The attach type the program was loaded for (from its section).
-            pub fn attach_type(
-                &self,
-            ) -> Result<bpf_sys::generated::bpf_attach_type::Type, $crate::programs::ProgramError>
-            {
-                $crate::programs::cgroup_attach::section_attach_type(&self.data)
-            }
-
-            /// Attaches to `cgroup` (a cgroup2 directory fd): a `bpf_link` where the kernel has
-            /// them and `mode` allows (see [`CgroupAttachMode`](crate::programs::CgroupAttachMode)
-            /// for what a second attach does),
-            /// else `BPF_PROG_ATTACH` with `mode`.
-            pub fn attach(
-                &mut self,
-                cgroup: impl std::os::fd::AsFd,
-                mode: $crate::programs::CgroupAttachMode,
-            ) -> Result<$link_id, $crate::programs::ProgramError> {
-                self.attach_with_method(cgroup, mode, $crate::programs::AttachMethod::Auto)
-            }
-
-            /// Like [`attach`](Self::attach), choosing the kernel interface.
-            pub fn attach_with_method(
-                &mut self,
-                cgroup: impl std::os::fd::AsFd,
-                mode: $crate::programs::CgroupAttachMode,
-                method: $crate::programs::AttachMethod,
-            ) -> Result<$link_id, $crate::programs::ProgramError> {
-                let attach_type = self.attach_type()?;
-                let inner = $crate::programs::cgroup_attach::attach_to_cgroup(
-                    &self.data,
-                    std::os::fd::AsFd::as_fd(&cgroup),
-                    attach_type,
-                    mode,
-                    method,
-                )?;
-                Ok(self.data.links.insert($link::new(inner)))
-            }
-        }
-
-        impl $crate::programs::DefaultLoad for $ty {
-            fn load_default(&mut self) -> Result<(), $crate::programs::ProgramError> {
-                self.load()
-            }
-        }
-
-        $crate::programs::impl_program_common!($ty, $link);
-    };
+    /// Like [`attach`](Self::attach), choosing the kernel interface.
+    pub fn attach_with_method(
+        &mut self,
+        cgroup: impl AsFd,
+        mode: CgroupAttachMode,
+        method: AttachMethod,
+    ) -> Result<<K::Link as Link>::Id, ProgramError> {
+        let attach_type = self.attach_type()?;
+        let inner = attach_to_cgroup(&self.data, cgroup.as_fd(), attach_type, mode, method)?;
+        Ok(self.data.links.insert(K::Link::from(inner)))
+    }
 }
-pub(crate) use cgroup_program;
 
 #[cfg(test)]
 mod tests {

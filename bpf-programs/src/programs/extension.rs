@@ -5,7 +5,8 @@ use std::os::fd::{AsFd, BorrowedFd};
 
 use super::btf_target::{ProgramTargetError, attach_tracing, set_program_target};
 use super::links::{FdLink, define_link_wrapper};
-use super::{DefaultLoad, ProgramData, ProgramError, ProgramSection, impl_program_common};
+use super::typed_program::{ProgramKind, TypedProgram};
+use super::{ProgramError, ProgramSection};
 
 /// Why an extension could not be loaded.
 #[derive(Debug, thiserror::Error)]
@@ -48,16 +49,25 @@ define_link_wrapper!(
 /// program.attach()?;
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
+pub type Extension = TypedProgram<ExtensionKind>;
+
+/// The kind of [`Extension`] programs.
 #[derive(Debug)]
-pub struct Extension {
-    pub(crate) data: ProgramData<ExtensionLink>,
+pub enum ExtensionKind {}
+
+impl ProgramKind for ExtensionKind {
+    type Link = ExtensionLink;
+
+    /// An extension needs its target program: [`Extension::load`] takes it.
+    fn load(program: &mut Extension) -> Result<(), ProgramError> {
+        Err(ExtensionError::NeedsTarget {
+            program: program.data.name().to_owned(),
+        }
+        .into())
+    }
 }
 
 impl Extension {
-    pub(crate) fn new(data: ProgramData<ExtensionLink>) -> Self {
-        Extension { data }
-    }
-
     /// The function named in the section (`freplace/<function>`).
     pub fn section_function(&self) -> Option<&str> {
         match self.data.section() {
@@ -96,14 +106,3 @@ impl Extension {
         Ok(self.data.links.insert(ExtensionLink::new(link)))
     }
 }
-
-impl DefaultLoad for Extension {
-    fn load_default(&mut self) -> Result<(), ProgramError> {
-        Err(ExtensionError::NeedsTarget {
-            program: self.data.name().to_owned(),
-        }
-        .into())
-    }
-}
-
-impl_program_common!(Extension, ExtensionLink);

@@ -14,10 +14,9 @@ use super::kernel_functions::kernel_functions_matching;
 use super::links::{FdLink, define_link_wrapper};
 use super::perf_attach::{PerfLinkInner, PerfTarget, perf_attach};
 use super::probe_event::{ProbeAttachMethod, ProbeEvent, ProbeEventFile};
+use super::typed_program::{LoadWithoutArguments, ProgramKind, TypedProgram};
 use super::uprobe::ProbeKind;
-use super::{
-    DefaultLoad, ProgramData, ProgramError, ProgramSection, impl_program_common, kernel_btf,
-};
+use super::{ProgramError, ProgramSection, kernel_btf};
 
 /// `BPF_F_KPROBE_MULTI_RETURN` (an anonymous enum in the UAPI).
 const KPROBE_MULTI_RETURN: u32 = 1;
@@ -80,10 +79,17 @@ define_link_wrapper!(
 /// program.attach("do_unlinkat", 0)?; // or attach_default(): the section names it
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
+pub type KProbe = TypedProgram<KProbeKind>;
+
+/// The kind of [`KProbe`] programs.
 #[derive(Debug)]
-pub struct KProbe {
-    pub(crate) data: ProgramData<KProbeLink>,
+pub enum KProbeKind {}
+
+impl ProgramKind for KProbeKind {
+    type Link = KProbeLink;
 }
+
+impl LoadWithoutArguments for KProbeKind {}
 
 /// The kernel's entry symbol for syscall `name` (`__x64_sys_<name>` and the like).
 fn syscall_symbol(name: &str) -> String {
@@ -100,15 +106,6 @@ fn syscall_symbol(name: &str) -> String {
 }
 
 impl KProbe {
-    pub(crate) fn new(data: ProgramData<KProbeLink>) -> Self {
-        KProbe { data }
-    }
-
-    /// Loads the program.
-    pub fn load(&mut self) -> Result<(), ProgramError> {
-        self.data.load()
-    }
-
     /// Entry or return probe, from the section name.
     pub fn kind(&self) -> ProbeKind {
         match self.data.section() {
@@ -279,14 +276,6 @@ impl KProbe {
     }
 }
 
-impl DefaultLoad for KProbe {
-    fn load_default(&mut self) -> Result<(), ProgramError> {
-        self.load()
-    }
-}
-
-impl_program_common!(KProbe, KProbeLink);
-
 define_link_wrapper!(
     /// A kprobe.multi attachment.
     KProbeMultiLink,
@@ -309,21 +298,19 @@ define_link_wrapper!(
 /// program.attach_pattern("vfs_*")?;
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
+pub type KProbeMulti = TypedProgram<KProbeMultiKind>;
+
+/// The kind of [`KProbeMulti`] programs.
 #[derive(Debug)]
-pub struct KProbeMulti {
-    pub(crate) data: ProgramData<KProbeMultiLink>,
+pub enum KProbeMultiKind {}
+
+impl ProgramKind for KProbeMultiKind {
+    type Link = KProbeMultiLink;
 }
 
+impl LoadWithoutArguments for KProbeMultiKind {}
+
 impl KProbeMulti {
-    pub(crate) fn new(data: ProgramData<KProbeMultiLink>) -> Self {
-        KProbeMulti { data }
-    }
-
-    /// Loads the program.
-    pub fn load(&mut self) -> Result<(), ProgramError> {
-        self.data.load()
-    }
-
     /// Attaches to every function in `functions`; `cookies` is empty or one per function.
     pub fn attach(
         &mut self,
@@ -421,11 +408,3 @@ impl KProbeMulti {
         }
     }
 }
-
-impl DefaultLoad for KProbeMulti {
-    fn load_default(&mut self) -> Result<(), ProgramError> {
-        self.load()
-    }
-}
-
-impl_program_common!(KProbeMulti, KProbeMultiLink);

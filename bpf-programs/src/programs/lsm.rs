@@ -8,7 +8,8 @@ use bpf_core::btf::BtfKind;
 
 use super::btf_target::{attach_tracing, load_for_target};
 use super::links::{FdLink, define_link_wrapper};
-use super::{DefaultLoad, ProgramData, ProgramError, ProgramSection, impl_program_common};
+use super::typed_program::{LoadWithoutArguments, ProgramKind, TypedProgram};
+use super::{ProgramError, ProgramSection};
 
 /// Why an LSM program could not be loaded.
 #[derive(Debug, thiserror::Error)]
@@ -41,32 +42,35 @@ define_link_wrapper!(
 /// program.attach()?;
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-#[derive(Debug)]
-pub struct Lsm {
-    pub(crate) data: ProgramData<LsmLink>,
-}
+pub type Lsm = TypedProgram<LsmKind>;
 
-impl Lsm {
-    pub(crate) fn new(data: ProgramData<LsmLink>) -> Self {
-        Lsm { data }
-    }
+/// The kind of [`Lsm`] programs.
+#[derive(Debug)]
+pub enum LsmKind {}
+
+impl ProgramKind for LsmKind {
+    type Link = LsmLink;
 
     /// Loads the program for the hook named in its section.
-    pub fn load(&mut self) -> Result<(), ProgramError> {
-        let hook = match self.data.section() {
+    fn load(program: &mut Lsm) -> Result<(), ProgramError> {
+        let hook = match program.data.section() {
             Some(ProgramSection::Lsm {
                 hook: Some(hook), ..
             }) => hook.clone(),
             _ => {
                 return Err(LsmError::NoTarget {
-                    program: self.data.name().to_owned(),
+                    program: program.data.name().to_owned(),
                 }
                 .into());
             }
         };
-        self.load_hook(&hook)
+        program.load_hook(&hook)
     }
+}
 
+impl LoadWithoutArguments for LsmKind {}
+
+impl Lsm {
     /// Loads the program for LSM hook `hook` (e.g. `file_open`).
     pub fn load_hook(&mut self, hook: &str) -> Result<(), ProgramError> {
         let program = self.data.name().to_owned();
@@ -91,11 +95,3 @@ impl Lsm {
         Ok(self.data.links.insert(LsmLink::new(link)))
     }
 }
-
-impl DefaultLoad for Lsm {
-    fn load_default(&mut self) -> Result<(), ProgramError> {
-        self.load()
-    }
-}
-
-impl_program_common!(Lsm, LsmLink);

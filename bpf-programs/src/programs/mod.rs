@@ -29,6 +29,7 @@ mod load_flags;
 pub mod perf_attach;
 pub mod probe_event;
 mod test_run;
+mod typed_program;
 
 pub mod btf_tracepoint;
 pub mod extension;
@@ -85,7 +86,9 @@ pub use info::{ProgramInfo, enable_run_stats, loaded_programs, program_fd_by_id}
 pub use links::{Attachment, Detach, FdLink, Link, LinkInfo, PinnedLink, loaded_links};
 pub use load_flags::ProgramLoadFlags;
 pub use test_run::{TestRunError, TestRunFlags, TestRunOptions, TestRunOutput};
+pub use typed_program::{LoadWithoutArguments, ProgramKind, TypedProgram};
 
+pub use btf_target::FunctionTracerKind;
 pub use btf_tracepoint::{BtfTracePoint, BtfTracePointError};
 pub use extension::{Extension, ExtensionError};
 pub use fentry::{FEntry, FEntryError};
@@ -105,7 +108,7 @@ pub use uprobe::{ProbeKind, UProbe, UProbeError, UProbeLocation, UProbeMulti};
 pub use usdt::{Usdt, UsdtError, UsdtLink, UsdtLinkId};
 
 // networking, socket and cgroup program types
-pub use cgroup_attach::{CgroupAttachError, CgroupAttachMode};
+pub use cgroup_attach::{CgroupAttachError, CgroupAttachMode, CgroupProgramKind};
 pub use cgroup_device::CgroupDevice;
 pub use cgroup_skb::{CgroupSkb, CgroupSkbAttachType};
 pub use cgroup_sock::CgroupSock;
@@ -129,117 +132,6 @@ pub use sk_skb::{SkSkb, SkSkbError, SkSkbKind};
 pub use sock_ops::SockOps;
 pub use socket_filter::{SocketFilter, SocketFilterError};
 pub use xdp::{Xdp, XdpError, XdpFlags};
-
-/// How a typed program is loaded when the caller does not pass type-specific arguments.
-pub(crate) trait DefaultLoad {
-    fn load_default(&mut self) -> Result<(), ProgramError>;
-}
-
-/// Generates the inherent methods every typed program shares.
-macro_rules! impl_program_common {
-    ($ty:ident, $link:ty) => {
-        impl $ty {
-            /// The program's name (its function's name in the object).
-            pub fn name(&self) -> &str {
-                self.data.name()
-            }
-
-            /// The program's fd, once loaded.
-            pub fn fd(
-                &self,
-            ) -> Result<&$crate::programs::ProgramFd, $crate::programs::ProgramError> {
-                self.data.fd()
-            }
-
-            /// The kernel's view of the loaded program.
-            pub fn info(
-                &self,
-            ) -> Result<$crate::programs::ProgramInfo, $crate::programs::ProgramError> {
-                self.data.info()
-            }
-
-            /// Pins the loaded program at `path` (inside bpffs).
-            pub fn pin(
-                &mut self,
-                path: impl AsRef<std::path::Path>,
-            ) -> Result<(), $crate::programs::ProgramError> {
-                self.data.pin(path.as_ref())
-            }
-
-            /// Removes the pin made by [`pin`](Self::pin).
-            pub fn unpin(&mut self) -> Result<(), $crate::programs::ProgramError> {
-                self.data.unpin()
-            }
-
-            /// Opens a program of this type pinned at `path`; it can be attached but not reloaded.
-            pub fn from_pin(
-                path: impl AsRef<std::path::Path>,
-            ) -> Result<Self, $crate::programs::ProgramError> {
-                let data = $crate::programs::ProgramData::from_pin(path.as_ref())?;
-                Ok($ty { data })
-            }
-
-            /// Detaches every link and unloads the program (the kernel frees it once unreferenced).
-            pub fn unload(&mut self) -> Result<(), $crate::programs::ProgramError> {
-                self.data.unload()
-            }
-
-            /// Detaches the link `link_id` returned by `attach`.
-            pub fn detach(
-                &mut self,
-                link_id: <$link as $crate::programs::Link>::Id,
-            ) -> Result<(), $crate::programs::ProgramError> {
-                self.data.links.remove(&self.data.name, link_id)
-            }
-
-            /// Takes ownership of a link so that it outlives the program (it detaches on drop).
-            pub fn take_link(
-                &mut self,
-                link_id: <$link as $crate::programs::Link>::Id,
-            ) -> Result<$link, $crate::programs::ProgramError> {
-                self.data.links.take(&self.data.name, link_id)
-            }
-
-            /// Runs the loaded program on the input of `options` under `BPF_PROG_TEST_RUN`
-            /// (see [`TestRunOptions`](crate::programs::TestRunOptions)); types the kernel
-            /// cannot test-run give
-            /// [`TestRunError::NotSupported`](crate::programs::TestRunError::NotSupported).
-            pub fn test_run(
-                &self,
-                options: $crate::programs::TestRunOptions<'_>,
-            ) -> Result<$crate::programs::TestRunOutput, $crate::programs::ProgramError> {
-                self.data.test_run(options)
-            }
-
-            /// Sets the load flags of the next [`load`](Self::load), added to those the
-            /// section implies (see [`ProgramLoadFlags`](crate::programs::ProgramLoadFlags)).
-            pub fn set_load_flags(&mut self, flags: $crate::programs::ProgramLoadFlags) {
-                self.data.set_load_flags(flags)
-            }
-
-            /// The load flags set with [`set_load_flags`](Self::set_load_flags) or by the loader.
-            pub fn load_flags(&self) -> $crate::programs::ProgramLoadFlags {
-                self.data.load_flags()
-            }
-
-            /// What the verifier said at the last load (empty unless a log level was set).
-            pub fn verifier_log(&self) -> &bpf_sys::VerifierLog {
-                &self.data.verifier_log
-            }
-
-            /// Shared program state (section, fd, links).
-            pub fn data(&self) -> &$crate::programs::ProgramData<$link> {
-                &self.data
-            }
-
-            /// Shared program state, mutably (e.g. to set the verifier log level).
-            pub fn data_mut(&mut self) -> &mut $crate::programs::ProgramData<$link> {
-                &mut self.data
-            }
-        }
-    };
-}
-pub(crate) use impl_program_common;
 
 macro_rules! program_types {
     ($($variant:ident($ty:ident) => $label:literal,)*) => {
@@ -305,7 +197,7 @@ macro_rules! program_types {
             /// Loads the program into the kernel (type-specific arguments at their defaults).
             pub fn load(&mut self) -> Result<(), ProgramError> {
                 match self {
-                    $(Program::$variant(p) => DefaultLoad::load_default(p),)*
+                    $(Program::$variant(p) => p.load_as_kind(),)*
                 }
             }
 

@@ -6,8 +6,9 @@ use std::os::fd::AsFd;
 use bpf_sys::generated::{BPF_F_NETFILTER_IP_DEFRAG, bpf_attach_type, nf_inet_hooks};
 use bpf_sys::link::{LinkCreateAttr, LinkKind, LinkTarget, link_create};
 
+use super::ProgramError;
 use super::links::{FdLink, define_link_wrapper};
-use super::{DefaultLoad, ProgramData, ProgramError, impl_program_common};
+use super::typed_program::{LoadWithoutArguments, ProgramKind, TypedProgram};
 
 /// The protocol family of the hook.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -107,21 +108,19 @@ define_link_wrapper!(
 /// })?;
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
+pub type Netfilter = TypedProgram<NetfilterKind>;
+
+/// The kind of [`Netfilter`] programs.
 #[derive(Debug)]
-pub struct Netfilter {
-    pub(crate) data: ProgramData<NetfilterLink>,
+pub enum NetfilterKind {}
+
+impl ProgramKind for NetfilterKind {
+    type Link = NetfilterLink;
 }
 
+impl LoadWithoutArguments for NetfilterKind {}
+
 impl Netfilter {
-    pub(crate) fn new(data: ProgramData<NetfilterLink>) -> Self {
-        Netfilter { data }
-    }
-
-    /// Loads the program.
-    pub fn load(&mut self) -> Result<(), ProgramError> {
-        self.data.load()
-    }
-
     /// Hooks the program in the calling thread's network namespace.
     ///
     /// Netfilter keeps one BPF program per hook and priority: a second attach there (this
@@ -170,11 +169,3 @@ impl Netfilter {
         Ok(self.data.links.insert(NetfilterLink::new(FdLink::new(fd))))
     }
 }
-
-impl DefaultLoad for Netfilter {
-    fn load_default(&mut self) -> Result<(), ProgramError> {
-        self.load()
-    }
-}
-
-impl_program_common!(Netfilter, NetfilterLink);

@@ -17,7 +17,8 @@ use bpf_sys::link::{LinkCreateAttr, LinkKind, LinkTarget, link_create};
 use bpf_sys::netlink::if_nametoindex;
 
 use super::links::{FdLink, define_link_wrapper};
-use super::{DefaultLoad, ProgramData, ProgramError, ProgramSection, impl_program_common};
+use super::typed_program::{LoadWithoutArguments, ProgramKind, TypedProgram};
+use super::{ProgramError, ProgramSection};
 
 /// Which side of a netkit pair a program runs for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -199,21 +200,19 @@ pub fn query(interface: &str, attach_type: NetkitAttachType) -> Result<ProgQuery
 /// program.attach_default("nk0")?; // the side its section names, on a netkit device
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
+pub type Netkit = TypedProgram<NetkitKind>;
+
+/// The kind of [`Netkit`] programs.
 #[derive(Debug)]
-pub struct Netkit {
-    pub(crate) data: ProgramData<NetkitLink>,
+pub enum NetkitKind {}
+
+impl ProgramKind for NetkitKind {
+    type Link = NetkitLink;
 }
 
+impl LoadWithoutArguments for NetkitKind {}
+
 impl Netkit {
-    pub(crate) fn new(data: ProgramData<NetkitLink>) -> Self {
-        Netkit { data }
-    }
-
-    /// Loads the program.
-    pub fn load(&mut self) -> Result<(), ProgramError> {
-        self.data.load()
-    }
-
     /// The side its section names (`netkit/peer` → `Peer`); `None` when opened from a pin.
     pub fn default_attach_type(&self) -> Option<NetkitAttachType> {
         match self.data.section()? {
@@ -293,14 +292,6 @@ impl Netkit {
         Ok(self.data.links.insert(NetkitLink::new(FdLink::new(fd))))
     }
 }
-
-impl DefaultLoad for Netkit {
-    fn load_default(&mut self) -> Result<(), ProgramError> {
-        self.load()
-    }
-}
-
-impl_program_common!(Netkit, NetkitLink);
 
 #[cfg(test)]
 mod tests {

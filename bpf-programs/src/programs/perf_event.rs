@@ -5,9 +5,10 @@ use std::os::fd::AsFd;
 use bpf_sys::generated::perf_type_id;
 use bpf_sys::perf_event::{PerfEventAttr, PerfEventFlags, perf_event_open};
 
+use super::ProgramError;
 use super::links::define_link_wrapper;
 use super::perf_attach::{PerfLinkInner, PerfTarget, perf_attach};
-use super::{DefaultLoad, ProgramData, ProgramError, impl_program_common};
+use super::typed_program::{LoadWithoutArguments, ProgramKind, TypedProgram};
 
 /// `config` values of [`PerfTypeId::Software`] (`perf_sw_ids::PERF_COUNT_SW_CPU_CLOCK`, ...) and
 /// [`PerfTypeId::Hardware`] (`perf_hw_id::PERF_COUNT_HW_CPU_CYCLES`, ...) events.
@@ -126,21 +127,19 @@ define_link_wrapper!(
 /// )?;
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
+pub type PerfEvent = TypedProgram<PerfEventKind>;
+
+/// The kind of [`PerfEvent`] programs.
 #[derive(Debug)]
-pub struct PerfEvent {
-    pub(crate) data: ProgramData<PerfEventLink>,
+pub enum PerfEventKind {}
+
+impl ProgramKind for PerfEventKind {
+    type Link = PerfEventLink;
 }
 
+impl LoadWithoutArguments for PerfEventKind {}
+
 impl PerfEvent {
-    pub(crate) fn new(data: ProgramData<PerfEventLink>) -> Self {
-        PerfEvent { data }
-    }
-
-    /// Loads the program.
-    pub fn load(&mut self) -> Result<(), ProgramError> {
-        self.data.load()
-    }
-
     /// Opens a perf event and runs the program on its samples; `inherit` extends a task
     /// scope to the children the task creates afterwards.
     ///
@@ -216,11 +215,3 @@ impl PerfEvent {
         Ok(links)
     }
 }
-
-impl DefaultLoad for PerfEvent {
-    fn load_default(&mut self) -> Result<(), ProgramError> {
-        self.load()
-    }
-}
-
-impl_program_common!(PerfEvent, PerfEventLink);

@@ -5,7 +5,8 @@ use std::os::fd::AsFd;
 use bpf_sys::link::raw_tracepoint_open;
 
 use super::links::{FdLink, define_link_wrapper};
-use super::{DefaultLoad, ProgramData, ProgramError, ProgramSection, impl_program_common};
+use super::typed_program::{LoadWithoutArguments, ProgramKind, TypedProgram};
+use super::{ProgramError, ProgramSection};
 
 /// Why a raw tracepoint could not be attached.
 #[derive(Debug, thiserror::Error)]
@@ -38,21 +39,19 @@ define_link_wrapper!(
 /// program.attach("sys_enter")?;
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
+pub type RawTracePoint = TypedProgram<RawTracePointKind>;
+
+/// The kind of [`RawTracePoint`] programs.
 #[derive(Debug)]
-pub struct RawTracePoint {
-    pub(crate) data: ProgramData<RawTracePointLink>,
+pub enum RawTracePointKind {}
+
+impl ProgramKind for RawTracePointKind {
+    type Link = RawTracePointLink;
 }
 
+impl LoadWithoutArguments for RawTracePointKind {}
+
 impl RawTracePoint {
-    pub(crate) fn new(data: ProgramData<RawTracePointLink>) -> Self {
-        RawTracePoint { data }
-    }
-
-    /// Loads the program.
-    pub fn load(&mut self) -> Result<(), ProgramError> {
-        self.data.load()
-    }
-
     /// Attaches to tracepoint `name` (e.g. `sys_enter`).
     ///
     /// Each attach is its own link: recent kernels let the same program attach twice (it then
@@ -97,11 +96,3 @@ impl RawTracePoint {
         self.attach(&name)
     }
 }
-
-impl DefaultLoad for RawTracePoint {
-    fn load_default(&mut self) -> Result<(), ProgramError> {
-        self.load()
-    }
-}
-
-impl_program_common!(RawTracePoint, RawTracePointLink);

@@ -15,10 +15,11 @@ use bpf_sys::netlink::tc::{
     tc_filter_add, tc_filter_del,
 };
 
+use super::ProgramError;
 use super::links::{Attachment, Detach, FdLink, define_link_wrapper};
 use super::netns_anchor::NetnsAnchor;
 use super::prog_attach_link::{LinkSupport, link_unsupported};
-use super::{DefaultLoad, ProgramData, ProgramError, impl_program_common};
+use super::typed_program::{LoadWithoutArguments, ProgramKind, TypedProgram};
 
 /// Where on an interface a classifier runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -214,21 +215,19 @@ fn interface_index(name: &str) -> Result<u32, ProgramError> {
 /// program.attach("eth0", TcAttachType::Ingress)?; // TCX where the kernel has it, else clsact
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
+pub type SchedClassifier = TypedProgram<SchedClassifierKind>;
+
+/// The kind of [`SchedClassifier`] programs.
 #[derive(Debug)]
-pub struct SchedClassifier {
-    pub(crate) data: ProgramData<SchedClassifierLink>,
+pub enum SchedClassifierKind {}
+
+impl ProgramKind for SchedClassifierKind {
+    type Link = SchedClassifierLink;
 }
 
+impl LoadWithoutArguments for SchedClassifierKind {}
+
 impl SchedClassifier {
-    pub(crate) fn new(data: ProgramData<SchedClassifierLink>) -> Self {
-        SchedClassifier { data }
-    }
-
-    /// Loads the program.
-    pub fn load(&mut self) -> Result<(), ProgramError> {
-        self.data.load()
-    }
-
     /// Attaches at `attach_type` of interface `ifname` (calling thread's network namespace).
     ///
     /// An interface runs several classifiers: a second attach adds another (TCX: after the
@@ -365,11 +364,3 @@ impl SchedClassifier {
         Ok(self.data.links.insert(SchedClassifierLink::new(inner)))
     }
 }
-
-impl DefaultLoad for SchedClassifier {
-    fn load_default(&mut self) -> Result<(), ProgramError> {
-        self.load()
-    }
-}
-
-impl_program_common!(SchedClassifier, SchedClassifierLink);

@@ -6,8 +6,9 @@ use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use bpf_sys::reuseport::detach_reuseport_prog;
 use bpf_sys::socket::attach_reuseport_prog;
 
+use super::ProgramError;
 use super::links::{Attachment, Detach, define_link_wrapper};
-use super::{DefaultLoad, ProgramData, ProgramError, impl_program_common};
+use super::typed_program::{LoadWithoutArguments, ProgramKind, TypedProgram};
 
 /// Why a socket filter could not be attached.
 #[derive(Debug, thiserror::Error)]
@@ -72,21 +73,19 @@ define_link_wrapper!(
 /// program.attach(&socket)?;
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
+pub type SkReuseport = TypedProgram<SkReuseportKind>;
+
+/// The kind of [`SkReuseport`] programs.
 #[derive(Debug)]
-pub struct SkReuseport {
-    pub(crate) data: ProgramData<SkReuseportLink>,
+pub enum SkReuseportKind {}
+
+impl ProgramKind for SkReuseportKind {
+    type Link = SkReuseportLink;
 }
 
+impl LoadWithoutArguments for SkReuseportKind {}
+
 impl SkReuseport {
-    pub(crate) fn new(data: ProgramData<SkReuseportLink>) -> Self {
-        SkReuseport { data }
-    }
-
-    /// Loads the program.
-    pub fn load(&mut self) -> Result<(), ProgramError> {
-        self.data.load()
-    }
-
     /// Attaches to the reuseport group of `socket` (`SO_ATTACH_REUSEPORT_EBPF`; the socket must
     /// have `SO_REUSEPORT` set), replacing the group's program.
     ///
@@ -111,11 +110,3 @@ impl SkReuseport {
         Ok(self.data.links.insert(SkReuseportLink::new(inner)))
     }
 }
-
-impl DefaultLoad for SkReuseport {
-    fn load_default(&mut self) -> Result<(), ProgramError> {
-        self.load()
-    }
-}
-
-impl_program_common!(SkReuseport, SkReuseportLink);

@@ -6,9 +6,10 @@ use std::os::fd::AsFd;
 use bpf_sys::attach::AttachTarget;
 use bpf_sys::generated::bpf_attach_type;
 
+use super::ProgramError;
 use super::links::define_link_wrapper;
 use super::prog_attach_link::{ProgAttachLink, refuse_occupied};
-use super::{DefaultLoad, ProgramData, ProgramError, impl_program_common};
+use super::typed_program::{LoadWithoutArguments, ProgramKind, TypedProgram};
 
 /// Which `sk_skb` hook of a sockmap.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -62,21 +63,19 @@ define_link_wrapper!(
 /// program.attach(&sockets)?; // as the section says: stream parser, stream verdict or verdict
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
+pub type SkSkb = TypedProgram<SkSkbProgramKind>;
+
+/// The kind of [`SkSkb`] programs.
 #[derive(Debug)]
-pub struct SkSkb {
-    pub(crate) data: ProgramData<SkSkbLink>,
+pub enum SkSkbProgramKind {}
+
+impl ProgramKind for SkSkbProgramKind {
+    type Link = SkSkbLink;
 }
 
+impl LoadWithoutArguments for SkSkbProgramKind {}
+
 impl SkSkb {
-    pub(crate) fn new(data: ProgramData<SkSkbLink>) -> Self {
-        SkSkb { data }
-    }
-
-    /// Loads the program.
-    pub fn load(&mut self) -> Result<(), ProgramError> {
-        self.data.load()
-    }
-
     /// The hook named by the section, if any.
     pub fn kind(&self) -> Option<SkSkbKind> {
         match self.data.section()?.expected_attach_type()? {
@@ -117,11 +116,3 @@ impl SkSkb {
         Ok(self.data.links.insert(SkSkbLink::new(inner)))
     }
 }
-
-impl DefaultLoad for SkSkb {
-    fn load_default(&mut self) -> Result<(), ProgramError> {
-        self.load()
-    }
-}
-
-impl_program_common!(SkSkb, SkSkbLink);

@@ -5,8 +5,9 @@ use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
 
 use bpf_sys::socket::{attach_socket_filter, detach_socket_filter, socket_filter_attached};
 
+use super::ProgramError;
 use super::links::{Attachment, Detach, define_link_wrapper};
-use super::{DefaultLoad, ProgramData, ProgramError, impl_program_common};
+use super::typed_program::{LoadWithoutArguments, ProgramKind, TypedProgram};
 
 /// Why a socket filter could not be attached.
 #[derive(Debug, thiserror::Error)]
@@ -67,21 +68,19 @@ define_link_wrapper!(
 /// program.attach(&socket)?;
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
+pub type SocketFilter = TypedProgram<SocketFilterKind>;
+
+/// The kind of [`SocketFilter`] programs.
 #[derive(Debug)]
-pub struct SocketFilter {
-    pub(crate) data: ProgramData<SocketFilterLink>,
+pub enum SocketFilterKind {}
+
+impl ProgramKind for SocketFilterKind {
+    type Link = SocketFilterLink;
 }
 
+impl LoadWithoutArguments for SocketFilterKind {}
+
 impl SocketFilter {
-    pub(crate) fn new(data: ProgramData<SocketFilterLink>) -> Self {
-        SocketFilter { data }
-    }
-
-    /// Loads the program.
-    pub fn load(&mut self) -> Result<(), ProgramError> {
-        self.data.load()
-    }
-
     /// Attaches to `socket` (`SO_ATTACH_BPF`).
     ///
     /// A socket has one filter, and the kernel would silently replace it (after which
@@ -120,11 +119,3 @@ impl SocketFilter {
         Ok(self.data.links.insert(SocketFilterLink::new(inner)))
     }
 }
-
-impl DefaultLoad for SocketFilter {
-    fn load_default(&mut self) -> Result<(), ProgramError> {
-        self.load()
-    }
-}
-
-impl_program_common!(SocketFilter, SocketFilterLink);

@@ -14,8 +14,9 @@ use bpf_sys::perf_event::{
 
 use super::links::{FdLink, define_link_wrapper};
 use super::perf_attach::{PerfLinkInner, PerfTarget, perf_attach};
+use super::typed_program::{LoadWithoutArguments, ProgramKind, TypedProgram};
 use super::uprobe_resolve::{Binary, resolve_binary};
-use super::{DefaultLoad, ProgramData, ProgramError, ProgramSection, impl_program_common};
+use super::{ProgramError, ProgramSection};
 use crate::features;
 
 /// `BPF_F_UPROBE_MULTI_RETURN` (an anonymous enum in the UAPI).
@@ -109,21 +110,19 @@ define_link_wrapper!(
 /// program.attach(UProbeLocation::Symbol("malloc"), "libc", None, None)?;
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
+pub type UProbe = TypedProgram<UProbeKind>;
+
+/// The kind of [`UProbe`] programs.
 #[derive(Debug)]
-pub struct UProbe {
-    pub(crate) data: ProgramData<UProbeLink>,
+pub enum UProbeKind {}
+
+impl ProgramKind for UProbeKind {
+    type Link = UProbeLink;
 }
 
+impl LoadWithoutArguments for UProbeKind {}
+
 impl UProbe {
-    pub(crate) fn new(data: ProgramData<UProbeLink>) -> Self {
-        UProbe { data }
-    }
-
-    /// Loads the program.
-    pub fn load(&mut self) -> Result<(), ProgramError> {
-        self.data.load()
-    }
-
     /// Entry or return probe, from the section name.
     pub fn kind(&self) -> ProbeKind {
         match self.data.section() {
@@ -209,14 +208,6 @@ impl UProbe {
     }
 }
 
-impl DefaultLoad for UProbe {
-    fn load_default(&mut self) -> Result<(), ProgramError> {
-        self.load()
-    }
-}
-
-impl_program_common!(UProbe, UProbeLink);
-
 define_link_wrapper!(
     /// A uprobe.multi attachment.
     UProbeMultiLink,
@@ -239,21 +230,19 @@ define_link_wrapper!(
 /// program.attach_pattern("*alloc", "libc", None)?;
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
+pub type UProbeMulti = TypedProgram<UProbeMultiKind>;
+
+/// The kind of [`UProbeMulti`] programs.
 #[derive(Debug)]
-pub struct UProbeMulti {
-    pub(crate) data: ProgramData<UProbeMultiLink>,
+pub enum UProbeMultiKind {}
+
+impl ProgramKind for UProbeMultiKind {
+    type Link = UProbeMultiLink;
 }
 
+impl LoadWithoutArguments for UProbeMultiKind {}
+
 impl UProbeMulti {
-    pub(crate) fn new(data: ProgramData<UProbeMultiLink>) -> Self {
-        UProbeMulti { data }
-    }
-
-    /// Loads the program.
-    pub fn load(&mut self) -> Result<(), ProgramError> {
-        self.data.load()
-    }
-
     /// Attaches at every location in `target`; `cookies` is empty or one per location.
     pub fn attach(
         &mut self,
@@ -356,11 +345,3 @@ impl UProbeMulti {
             .insert(UProbeMultiLink::new(FdLink::new(fd))))
     }
 }
-
-impl DefaultLoad for UProbeMulti {
-    fn load_default(&mut self) -> Result<(), ProgramError> {
-        self.load()
-    }
-}
-
-impl_program_common!(UProbeMulti, UProbeMultiLink);

@@ -29,10 +29,9 @@ use bpf_sys::map::MapFd;
 use bpf_sys::perf_event::{PerfConfig, PerfEventAttr, PerfEventFlags, perf_event_open, pmu_type};
 
 use super::perf_attach::{PerfLinkInner, PerfTarget, perf_attach};
+use super::typed_program::{LoadWithoutArguments, ProgramKind, TypedProgram};
 use super::uprobe_resolve::resolve_binary;
-use super::{
-    DefaultLoad, ProgramData, ProgramError, ProgramSection, UProbeError, impl_program_common,
-};
+use super::{ProgramError, ProgramSection, UProbeError};
 use crate::features;
 
 /// `PERF_UPROBE_REF_CTR_OFFSET_SHIFT`: where a uprobe PMU event's `config` takes the
@@ -307,21 +306,19 @@ super::links::define_link_wrapper!(
 /// program.attach("libc", "libc", "setjmp", None)?; // binary, provider, probe, pid
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
+pub type Usdt = TypedProgram<UsdtKind>;
+
+/// The kind of [`Usdt`] programs.
 #[derive(Debug)]
-pub struct Usdt {
-    pub(crate) data: ProgramData<UsdtLink>,
+pub enum UsdtKind {}
+
+impl ProgramKind for UsdtKind {
+    type Link = UsdtLink;
 }
 
+impl LoadWithoutArguments for UsdtKind {}
+
 impl Usdt {
-    pub(crate) fn new(data: ProgramData<UsdtLink>) -> Self {
-        Usdt { data }
-    }
-
-    /// Loads the program.
-    pub fn load(&mut self) -> Result<(), ProgramError> {
-        self.data.load()
-    }
-
     /// Attaches at every site of the probe `provider:name` in `binary` (a path, a library name
     /// such as `libc`, or an executable on `PATH`), for process `pid` only or for all.
     pub fn attach(
@@ -600,11 +597,3 @@ impl SiteLocator {
         })
     }
 }
-
-impl DefaultLoad for Usdt {
-    fn load_default(&mut self) -> Result<(), ProgramError> {
-        self.load()
-    }
-}
-
-impl_program_common!(Usdt, UsdtLink);

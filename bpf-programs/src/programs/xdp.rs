@@ -13,10 +13,11 @@ use bpf_sys::link::{LinkCreateAttr, LinkKind, LinkTarget, link_create, link_upda
 use bpf_sys::netlink::if_nametoindex;
 use bpf_sys::netlink::xdp::{xdp_attach, xdp_query};
 
+use super::ProgramError;
 use super::links::{Attachment, Detach, FdLink, define_link_wrapper};
 use super::netns_anchor::NetnsAnchor;
 use super::prog_attach_link::{AttachMethod, LinkSupport, link_unsupported};
-use super::{DefaultLoad, ProgramData, ProgramError, impl_program_common};
+use super::typed_program::{LoadWithoutArguments, ProgramKind, TypedProgram};
 
 bitflags::bitflags! {
     /// How an XDP program is attached (`XDP_FLAGS_*`).
@@ -152,21 +153,19 @@ static XDP_LINKS: LinkSupport = LinkSupport::new();
 /// program.attach("eth0", XdpFlags::default())?; // a bpf_link where the kernel has them
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
+pub type Xdp = TypedProgram<XdpKind>;
+
+/// The kind of [`Xdp`] programs.
 #[derive(Debug)]
-pub struct Xdp {
-    pub(crate) data: ProgramData<XdpLink>,
+pub enum XdpKind {}
+
+impl ProgramKind for XdpKind {
+    type Link = XdpLink;
 }
 
+impl LoadWithoutArguments for XdpKind {}
+
 impl Xdp {
-    pub(crate) fn new(data: ProgramData<XdpLink>) -> Self {
-        Xdp { data }
-    }
-
-    /// Loads the program (with `BPF_F_XDP_HAS_FRAGS` for `xdp.frags` sections).
-    pub fn load(&mut self) -> Result<(), ProgramError> {
-        self.data.load()
-    }
-
     /// Attaches to the interface `ifname` of the calling thread's network namespace.
     ///
     /// An interface runs one XDP program per mode: while one is attached (by a link or through
@@ -355,11 +354,3 @@ fn interface_index(name: &str) -> Result<u32, ProgramError> {
         .into()
     })
 }
-
-impl DefaultLoad for Xdp {
-    fn load_default(&mut self) -> Result<(), ProgramError> {
-        self.load()
-    }
-}
-
-impl_program_common!(Xdp, XdpLink);
