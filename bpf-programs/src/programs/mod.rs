@@ -1,21 +1,35 @@
 //! eBPF program types: one module per type, each with its typed `attach`.
 //!
-//! Every typed program wraps a [`ProgramData`], which holds the one load path shared by all
-//! types; a type's module only adds how it attaches and its own error enum. Programs reach the
-//! kernel only when `load()` is called; relocation happens then, per program.
+//! Every typed program is a [`TypedProgram<K>`](TypedProgram) holding a [`ProgramData`], which
+//! holds the one load path shared by all types; `KProbe` is `TypedProgram<KProbeKind>`, and so
+//! on. Programs reach the kernel only when `load()` is called; relocation happens then, per
+//! program.
+//!
+//! Why a generic struct and not a trait with default methods: a trait's methods need the trait
+//! in scope, so `program.load()` / `program.pin(..)` would need an extra import in every user's
+//! code; inherent methods of `TypedProgram<K>` need none, and each is written once
+//! (`fn load`, `fn pin`, `fn fd`, ... in `typed_program.rs`, found by grep). What differs per
+//! type lives in its kind: [`ProgramKind::load`] for the types whose load sets a target first
+//! (tp_btf, fentry/fexit/fmod_ret, lsm, iter, struct_ops), and the type's own `impl` block for
+//! `attach`. Families that attach alike share one generic `impl`: cgroup programs
+//! ([`CgroupProgramKind`], in `cgroup_attach.rs`) and function tracers ([`FunctionTracerKind`],
+//! in `btf_target.rs`; their `attach` is a one-line forward, as two generic `attach` methods
+//! would overlap).
 //!
 //! Adding a program type (see `raw_tracepoint.rs` for the smallest complete example):
 //! 1. a module with `define_link_wrapper!(FooLink, FooLinkId, FdLink)` (or another inner link
 //!    kind: [`perf_attach::PerfLinkInner`], or an [`Attachment`] of a type implementing
 //!    [`Detach`] for attachments ended by a request, e.g. `BPF_PROG_ATTACH` or netlink; never a
 //!    hand-written `Drop` or `mem::forget`: `Attachment` makes the request once and closes
-//!    every fd on every path), the struct
-//!    `Foo { pub(crate) data: ProgramData<FooLink> }` with `new`, `load` (usually
-//!    `self.data.load()`; set `data.expected_attach_type`/`attach_btf_id` first if needed) and
-//!    `attach(..) -> Result<FooLinkId, ProgramError>` that inserts into `self.data.links`;
-//!    `impl DefaultLoad` and `impl_program_common!(Foo, FooLink)`;
-//! 2. a `FooError` enum wrapped by a `ProgramError::Foo(#[from] FooError)` variant;
-//! 3. a line in `program_types!` and in `Program::from_section`.
+//!    every fd on every path);
+//! 2. the kind and the alias: `pub enum FooKind {}`, `impl ProgramKind for FooKind { type Link
+//!    = FooLink; }` (override `fn load` only to set `data.expected_attach_type`/`attach_btf_id`
+//!    first), `impl LoadWithoutArguments for FooKind {}` unless loading needs arguments, and
+//!    `pub type Foo = TypedProgram<FooKind>;` with the type's docs;
+//! 3. `impl Foo { pub fn attach(..) -> Result<FooLinkId, ProgramError> }`, inserting into
+//!    `self.data.links`;
+//! 4. a `FooError` enum wrapped by a `ProgramError::Foo(#[from] FooError)` variant;
+//! 5. a line in `program_types!` and in `Program::from_section`.
 
 mod auto_attach;
 pub(crate) mod btf_target;
