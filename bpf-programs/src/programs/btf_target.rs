@@ -131,13 +131,14 @@ pub(crate) fn load_for_target<T: Link>(
     data.load()
 }
 
-/// Attaches a loaded tracing/LSM program at the target given at load: a `bpf_link` with a
-/// cookie when the kernel has tracing links, else `BPF_RAW_TRACEPOINT_OPEN`.
-pub(crate) fn attach_tracing(
-    prog_fd: BorrowedFd<'_>,
+/// Attaches the loaded tracing/LSM program of `data` at the target given at load: a
+/// `bpf_link` with a cookie when the kernel has tracing links, else `BPF_RAW_TRACEPOINT_OPEN`.
+pub(crate) fn attach_tracing<T: Link>(
+    data: &ProgramData<T>,
     attach_type: bpf_attach_type::Type,
     cookie: u64,
 ) -> Result<FdLink, ProgramError> {
+    let prog_fd = data.fd()?.as_fd();
     let created = link_create(&LinkCreateAttr {
         prog_fd,
         target: LinkTarget::None,
@@ -157,11 +158,9 @@ pub(crate) fn attach_tracing(
         Err(e) if cookie == 0 && e.errno() == Some(libc::EINVAL) => {
             raw_tracepoint_open(None, prog_fd, 0)
                 .map(FdLink::new)
-                .map_err(ProgramError::syscall(
-                    "raw tracepoint open (tracing attach)",
-                ))
+                .map_err(data.syscall_error("raw tracepoint open (tracing attach)"))
         }
-        Err(e) => Err(ProgramError::syscall("tracing link create")(e)),
+        Err(e) => Err(data.syscall_error("tracing link create")(e)),
     }
 }
 
@@ -245,8 +244,7 @@ impl<K: FunctionTracerKind> TypedProgram<K> {
         &mut self,
         cookie: u64,
     ) -> Result<<K::Link as Link>::Id, ProgramError> {
-        let fd = self.data.fd()?;
-        let link = attach_tracing(fd.as_fd(), K::ATTACH_TYPE, cookie)?;
+        let link = attach_tracing(&self.data, K::ATTACH_TYPE, cookie)?;
         Ok(self.data.links.insert(K::Link::from(link)))
     }
 }

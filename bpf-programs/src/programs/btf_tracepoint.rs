@@ -1,7 +1,5 @@
 //! BTF-enabled tracepoints (`tp_btf/<name>`): typed tracepoint arguments.
 
-use std::os::fd::AsFd;
-
 use bpf_sys::generated::bpf_attach_type;
 
 use bpf_core::btf::BtfKind;
@@ -90,8 +88,7 @@ impl BtfTracePoint {
 
     /// Attaches at the tracepoint chosen at load.
     pub fn attach(&mut self) -> Result<BtfTracePointLinkId, ProgramError> {
-        let fd = self.data.fd()?;
-        let link = attach_tracing(fd.as_fd(), bpf_attach_type::BPF_TRACE_RAW_TP, 0)?;
+        let link = attach_tracing(&self.data, bpf_attach_type::BPF_TRACE_RAW_TP, 0)?;
         Ok(self.data.links.insert(BtfTracePointLink::new(link)))
     }
 }

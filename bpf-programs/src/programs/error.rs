@@ -358,6 +358,23 @@ impl ProgramError {
         }
     }
 
+    /// Names `program` in an error from a helper that could not (a `Syscall` becomes a
+    /// `ProgramSyscall`), so that every attach error says which program failed.
+    pub(crate) fn of_program(self, program: &str) -> ProgramError {
+        match self {
+            ProgramError::Syscall { what, source } => ProgramError::ProgramSyscall {
+                program: program.to_owned(),
+                what,
+                source,
+            },
+            ProgramError::PermissionDenied { hint, source } => ProgramError::PermissionDenied {
+                hint,
+                source: Box::new(source.of_program(program)),
+            },
+            other => other,
+        }
+    }
+
     /// Maps a syscall failure that belongs to no particular program.
     pub(crate) fn syscall(what: &'static str) -> impl FnOnce(SyscallError) -> ProgramError {
         move |source| {

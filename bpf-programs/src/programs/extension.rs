@@ -1,7 +1,7 @@
 //! `freplace/<function>`: replaces a global function of another loaded program (which must
 //! have been loaded with BTF).
 
-use std::os::fd::{AsFd, BorrowedFd};
+use std::os::fd::BorrowedFd;
 
 use super::btf_target::{ProgramTargetError, attach_tracing, set_program_target};
 use super::links::{FdLink, define_link_wrapper};
@@ -101,8 +101,7 @@ impl Extension {
 
     /// Replaces the function chosen at load.
     pub fn attach(&mut self) -> Result<ExtensionLinkId, ProgramError> {
-        let fd = self.data.fd()?;
-        let link = attach_tracing(fd.as_fd(), 0, 0)?;
+        let link = attach_tracing(&self.data, 0, 0)?;
         Ok(self.data.links.insert(ExtensionLink::new(link)))
     }
 }

@@ -144,7 +144,7 @@ impl FlowDissector {
                     occupant: "a flow dissector link attached".to_owned(),
                     source: None,
                 },
-                _ => e,
+                _ => e.of_program(self.data.name()),
             })?;
         let inner = LinkOrAttachment::Attachment(attachment);
         Ok(self.data.links.insert(FlowDissectorLink::new(inner)))

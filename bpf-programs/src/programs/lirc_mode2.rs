@@ -65,7 +65,7 @@ impl LircMode2 {
                     source: Some(source),
                 }
             }
-            e => e,
+            e => e.of_program(self.data.name()),
         })?;
         Ok(self.data.links.insert(LircLink::new(inner)))
     }

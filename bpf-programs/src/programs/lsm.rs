@@ -1,7 +1,5 @@
 //! `lsm/<hook>`: BPF LSM programs (need `bpf` in the kernel's `lsm=` list).
 
-use std::os::fd::AsFd;
-
 use bpf_sys::generated::bpf_attach_type;
 
 use bpf_core::btf::BtfKind;
@@ -90,8 +88,7 @@ impl Lsm {
 
     /// Attaches at the hook chosen at load.
     pub fn attach(&mut self) -> Result<LsmLinkId, ProgramError> {
-        let fd = self.data.fd()?;
-        let link = attach_tracing(fd.as_fd(), bpf_attach_type::BPF_LSM_MAC, 0)?;
+        let link = attach_tracing(&self.data, bpf_attach_type::BPF_LSM_MAC, 0)?;
         Ok(self.data.links.insert(LsmLink::new(link)))
     }
 }

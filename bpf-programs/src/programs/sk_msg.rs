@@ -67,7 +67,8 @@ impl SkMsg {
             map.as_fd(),
             bpf_attach_type::BPF_SK_MSG_VERDICT,
             0,
-        )?;
+        )
+        .map_err(|e| e.of_program(self.data.name()))?;
         Ok(self.data.links.insert(SkMsgLink::new(inner)))
     }
 }

@@ -112,7 +112,8 @@ impl SkSkb {
             kind.raw(),
             &|| format!("the socket map's {kind:?} hook"),
         )?;
-        let inner = ProgAttachLink::attach(prog_fd.as_fd(), map.as_fd(), kind.raw(), 0)?;
+        let inner = ProgAttachLink::attach(prog_fd.as_fd(), map.as_fd(), kind.raw(), 0)
+            .map_err(|e| e.of_program(self.data.name()))?;
         Ok(self.data.links.insert(SkSkbLink::new(inner)))
     }
 }
