@@ -12,23 +12,9 @@ use super::data::ProgramData;
 use super::error::ProgramError;
 use super::kernel_btf;
 use super::links::{FdLink, Link};
+pub use super::type_errors::FEntryError;
 use super::typed_program::{ProgramKind, TypedProgram};
 use bpf_core::obj::ProgramSection;
-
-/// Why a function tracer (fentry, fexit, fmod_ret) could not be loaded.
-#[derive(Debug, thiserror::Error)]
-pub enum FEntryError {
-    #[error(
-        "program `{program}`: no function `{function}` in kernel, module or target program BTF"
-    )]
-    FunctionNotFound { program: String, function: String },
-    #[error("program `{program}` names no kernel function in its section; use load_target")]
-    NoTarget { program: String },
-    #[error("program `{program}`: the target program has no BTF (it must be loaded with BTF)")]
-    TargetWithoutBtf { program: String },
-    #[error("program `{program}`: reading the target program's BTF: {reason}")]
-    TargetBtf { program: String, reason: String },
-}
 
 /// A kernel BTF id and, for module functions, the module's BTF object.
 pub(crate) struct KernelTarget {

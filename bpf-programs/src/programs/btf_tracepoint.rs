@@ -6,19 +6,9 @@ use bpf_core::btf::BtfKind;
 
 use super::btf_target::{attach_tracing, load_for_target};
 use super::links::{FdLink, define_link_wrapper};
+pub use super::type_errors::BtfTracePointError;
 use super::typed_program::{LoadWithoutArguments, ProgramKind, TypedProgram};
 use super::{ProgramError, ProgramSection};
-
-/// Why a BTF tracepoint could not be loaded.
-#[derive(Debug, thiserror::Error)]
-pub enum BtfTracePointError {
-    #[error(
-        "program `{program}`: the kernel has no tracepoint `{name}` (no btf_trace_{name} in its BTF)"
-    )]
-    NotFound { program: String, name: String },
-    #[error("program `{program}` names no tracepoint in its section; use load_target")]
-    NoTarget { program: String },
-}
 
 define_link_wrapper!(
     /// A `tp_btf` attachment.

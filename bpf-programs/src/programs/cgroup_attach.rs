@@ -4,98 +4,18 @@
 use std::os::fd::{AsFd, BorrowedFd};
 
 use bpf_sys::attach::AttachTarget;
-use bpf_sys::generated::{BPF_F_ALLOW_MULTI, BPF_F_ALLOW_OVERRIDE, bpf_attach_type};
+use bpf_sys::generated::bpf_attach_type;
 use bpf_sys::mount::{CGROUP2_SUPER_MAGIC, fd_filesystem_magic};
 
+pub use super::attach_options::CgroupAttachMode;
 use super::data::ProgramData;
+pub use super::error::CgroupAttachError;
 use super::error::ProgramError;
 use super::links::Link;
 use super::prog_attach_link::{
     AttachMethod, LinkOrAttachment, LinkSupport, attach_fd_target, refuse_occupied,
 };
 use super::typed_program::{ProgramKind, TypedProgram};
-
-/// How a program shares its cgroup attach point with others, on this cgroup and below.
-///
-/// Only [`AllowMultiple`](Self::AllowMultiple) is possible with a `bpf_link` (the kernel's
-/// cgroup links always let other programs run too), so it is the default and the only mode
-/// [`AttachMethod::Auto`] attaches with a link. [`Single`](Self::Single) and
-/// [`AllowOverride`](Self::AllowOverride) attach with `BPF_PROG_ATTACH`, which enforces them but
-/// outlives the process unless detached (dropping the link detaches it); asking for them
-/// with [`AttachMethod::Link`] is refused with [`CgroupAttachError::ModeNeedsProgAttach`].
-///
-/// A second attach to the same cgroup and attach type: with `AllowMultiple`, the programs run
-/// one after another (the same program twice only through separate links); with `Single` or
-/// `AllowOverride`, where the kernel would silently replace the attached program, it is
-/// refused with [`ProgramError::AttachPointBusy`] naming the attached program.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum CgroupAttachMode {
-    /// The only program at this attach point; descendants may not attach their own.
-    Single,
-    /// Descendants may replace this program with theirs.
-    AllowOverride,
-    /// Several programs run in order, descendants' included.
-    #[default]
-    AllowMultiple,
-}
-
-impl CgroupAttachMode {
-    pub(crate) fn flags(self) -> u32 {
-        match self {
-            CgroupAttachMode::Single => 0,
-            CgroupAttachMode::AllowOverride => BPF_F_ALLOW_OVERRIDE,
-            CgroupAttachMode::AllowMultiple => BPF_F_ALLOW_MULTI,
-        }
-    }
-}
-
-/// Why a cgroup program could not be attached.
-#[derive(Debug, thiserror::Error)]
-pub enum CgroupAttachError {
-    #[error(
-        "program `{program}` has no attach type (opened from a pin, or a section without one); \
-         pass one explicitly"
-    )]
-    NoAttachType { program: String },
-    #[error("program `{program}`: attaching to the cgroup ({attach_type})")]
-    Attach {
-        program: String,
-        attach_type: &'static str,
-        #[source]
-        source: Box<ProgramError>,
-    },
-    #[error(
-        "program `{program}` ({attach_type}): the fd given is not a cgroup; open a directory \
-         of the cgroup v2 hierarchy (e.g. under /sys/fs/cgroup)"
-    )]
-    NotACgroup {
-        program: String,
-        attach_type: &'static str,
-        #[source]
-        source: Box<ProgramError>,
-    },
-    #[error(
-        "program `{program}` ({attach_type}): {mode:?} is enforced only by BPF_PROG_ATTACH; a \
-         cgroup bpf_link always lets other programs run too (use CgroupAttachMode::AllowMultiple \
-         for a link, or AttachMethod::Auto or Legacy)"
-    )]
-    ModeNeedsProgAttach {
-        program: String,
-        attach_type: &'static str,
-        mode: CgroupAttachMode,
-    },
-}
-
-impl CgroupAttachError {
-    /// The errno behind the error, if a system call failed.
-    pub fn errno(&self) -> Option<i32> {
-        match self {
-            CgroupAttachError::Attach { source, .. }
-            | CgroupAttachError::NotACgroup { source, .. } => source.errno(),
-            _ => None,
-        }
-    }
-}
 
 /// Whether this kernel has `bpf_link`s on cgroups (learnt on first attach).
 static CGROUP_LINKS: LinkSupport = LinkSupport::new();

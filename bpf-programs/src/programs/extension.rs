@@ -5,21 +5,9 @@ use std::os::fd::BorrowedFd;
 
 use super::btf_target::{ProgramTargetError, attach_tracing, set_program_target};
 use super::links::{FdLink, define_link_wrapper};
+pub use super::type_errors::ExtensionError;
 use super::typed_program::{ProgramKind, TypedProgram};
 use super::{ProgramError, ProgramSection};
-
-/// Why an extension could not be loaded.
-#[derive(Debug, thiserror::Error)]
-pub enum ExtensionError {
-    #[error("program `{program}`: the target program has no BTF (it must be loaded with BTF)")]
-    TargetWithoutBtf { program: String },
-    #[error("program `{program}`: the target program has no function `{function}`")]
-    FunctionNotFound { program: String, function: String },
-    #[error("program `{program}`: reading the target's BTF: {reason}")]
-    TargetBtf { program: String, reason: String },
-    #[error("program `{program}` needs a target: use Extension::load(target_fd, function)")]
-    NeedsTarget { program: String },
-}
 
 define_link_wrapper!(
     /// A freplace attachment.

@@ -12,18 +12,8 @@ use super::links::{FdLink, define_link_wrapper};
 use super::prog_attach_link::{
     AttachMethod, LinkOrAttachment, LinkSupport, ProgAttachLink, link_unsupported, refuse_occupied,
 };
+pub use super::type_errors::FlowDissectorError;
 use super::typed_program::{LoadWithoutArguments, ProgramKind, TypedProgram};
-
-/// Why a flow dissector could not be attached.
-#[derive(Debug, thiserror::Error)]
-pub enum FlowDissectorError {
-    #[error("attaching flow dissector `{program}` to the network namespace")]
-    Attach {
-        program: String,
-        #[source]
-        source: bpf_sys::SyscallError,
-    },
-}
 
 define_link_wrapper!(
     /// A flow dissector attachment to a network namespace.

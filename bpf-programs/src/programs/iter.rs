@@ -11,19 +11,9 @@ use bpf_core::btf::BtfKind;
 
 use super::btf_target::load_for_target;
 use super::links::{FdLink, Link, next_link_number};
+pub use super::type_errors::IterError;
 use super::typed_program::{LoadWithoutArguments, ProgramKind, TypedProgram};
 use super::{ProgramError, ProgramSection};
-
-/// Why an iterator could not be loaded.
-#[derive(Debug, thiserror::Error)]
-pub enum IterError {
-    #[error(
-        "program `{program}`: the kernel has no iterator `{target}` (no bpf_iter_{target} in BTF)"
-    )]
-    TargetNotFound { program: String, target: String },
-    #[error("program `{program}` names no iterator target in its section; use load_target")]
-    NoTarget { program: String },
-}
 
 /// Id of an [`IterLink`] owned by its program.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

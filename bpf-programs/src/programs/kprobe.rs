@@ -14,35 +14,13 @@ use super::kernel_functions::kernel_functions_matching;
 use super::links::{FdLink, define_link_wrapper};
 use super::perf_attach::{PerfLinkInner, PerfTarget, perf_attach};
 use super::probe_event::{ProbeAttachMethod, ProbeEvent, ProbeEventFile};
+pub use super::type_errors::KProbeError;
 use super::typed_program::{LoadWithoutArguments, ProgramKind, TypedProgram};
 use super::uprobe::ProbeKind;
 use super::{ProgramError, ProgramSection, kernel_btf};
 
 /// `BPF_F_KPROBE_MULTI_RETURN` (an anonymous enum in the UAPI).
 const KPROBE_MULTI_RETURN: u32 = 1;
-
-/// Why a kprobe could not be attached.
-#[derive(Debug, thiserror::Error)]
-pub enum KProbeError {
-    #[error("kprobe: no kernel function `{function}` can be probed")]
-    FunctionNotFound { function: String },
-    #[error("kprobe on `{function}`+{offset:#x}")]
-    Attach {
-        function: String,
-        offset: u64,
-        #[source]
-        source: bpf_sys::SyscallError,
-    },
-    #[error("program `{program}` names no kernel function in its section; pass one to attach")]
-    NoTarget { program: String },
-    #[error("kprobe on `{function}`+{offset:#x}: creating the tracefs probe event")]
-    ProbeEvent {
-        function: String,
-        offset: u64,
-        #[source]
-        source: std::io::Error,
-    },
-}
 
 fn not_found(function: &str) -> KProbeError {
     KProbeError::FunctionNotFound {

@@ -6,17 +6,9 @@ use bpf_core::btf::BtfKind;
 
 use super::btf_target::{attach_tracing, load_for_target};
 use super::links::{FdLink, define_link_wrapper};
+pub use super::type_errors::LsmError;
 use super::typed_program::{LoadWithoutArguments, ProgramKind, TypedProgram};
 use super::{ProgramError, ProgramSection};
-
-/// Why an LSM program could not be loaded.
-#[derive(Debug, thiserror::Error)]
-pub enum LsmError {
-    #[error("program `{program}`: the kernel has no LSM hook `{hook}` (no bpf_lsm_{hook} in BTF)")]
-    HookNotFound { program: String, hook: String },
-    #[error("program `{program}` names no LSM hook in its section; use load_hook")]
-    NoTarget { program: String },
-}
 
 define_link_wrapper!(
     /// An LSM attachment.

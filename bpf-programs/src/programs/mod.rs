@@ -31,6 +31,7 @@
 //! 4. a `FooError` enum wrapped by a `ProgramError::Foo(#[from] FooError)` variant;
 //! 5. a line in `program_types!` and in `Program::from_section`.
 
+mod attach_options;
 mod auto_attach;
 pub(crate) mod btf_target;
 pub mod code;
@@ -43,6 +44,7 @@ mod load_flags;
 pub mod perf_attach;
 pub mod probe_event;
 mod test_run;
+mod type_errors;
 mod typed_program;
 
 pub mod btf_tracepoint;

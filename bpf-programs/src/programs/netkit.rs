@@ -12,41 +12,15 @@ use std::os::fd::{AsFd, BorrowedFd};
 
 use bpf_sys::attach::{AttachTarget, ProgQuery, Relative, prog_query};
 use bpf_sys::flags::map::BPF_F_LINK;
-use bpf_sys::generated::{BPF_F_AFTER, BPF_F_BEFORE, BPF_F_ID, bpf_attach_type};
+use bpf_sys::generated::{BPF_F_AFTER, BPF_F_BEFORE, BPF_F_ID};
 use bpf_sys::link::{LinkCreateAttr, LinkKind, LinkTarget, link_create};
 use bpf_sys::netlink::if_nametoindex;
 
+pub use super::attach_options::NetkitAttachType;
 use super::links::{FdLink, define_link_wrapper};
+pub use super::type_errors::NetkitError;
 use super::typed_program::{LoadWithoutArguments, ProgramKind, TypedProgram};
 use super::{ProgramError, ProgramSection};
-
-/// Which side of a netkit pair a program runs for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum NetkitAttachType {
-    /// Packets the primary device sends (`BPF_NETKIT_PRIMARY`).
-    Primary,
-    /// Packets the peer device sends (`BPF_NETKIT_PEER`).
-    Peer,
-}
-
-impl NetkitAttachType {
-    /// The kernel's `bpf_attach_type`.
-    pub fn attach_type(self) -> bpf_attach_type::Type {
-        match self {
-            NetkitAttachType::Primary => bpf_attach_type::BPF_NETKIT_PRIMARY,
-            NetkitAttachType::Peer => bpf_attach_type::BPF_NETKIT_PEER,
-        }
-    }
-
-    /// The side a `bpf_attach_type` names, if it is a netkit one.
-    pub fn from_attach_type(attach_type: bpf_attach_type::Type) -> Option<NetkitAttachType> {
-        match attach_type {
-            bpf_attach_type::BPF_NETKIT_PRIMARY => Some(NetkitAttachType::Primary),
-            bpf_attach_type::BPF_NETKIT_PEER => Some(NetkitAttachType::Peer),
-            _ => None,
-        }
-    }
-}
 
 /// An already attached program or link that [`LinkOrder`] places a new program next to.
 #[derive(Debug, Clone, Copy)]
@@ -112,51 +86,6 @@ pub struct NetkitAttachOptions<'a> {
     pub order: LinkOrder<'a>,
     /// Attach only if the side's revision (see [`query`]) is still this; 0 skips the check.
     pub expected_revision: u64,
-}
-
-/// Why a netkit program could not be attached.
-#[derive(Debug, thiserror::Error)]
-pub enum NetkitError {
-    #[error("network interface `{name}` not found")]
-    InterfaceNotFound {
-        name: String,
-        #[source]
-        source: bpf_sys::SyscallError,
-    },
-    #[error("network interface `{name}` is not a netkit device")]
-    NotNetkit { name: String },
-    #[error(
-        "network interface `{name}` is a netkit peer; programs of both sides attach through \
-         the primary device"
-    )]
-    NotPrimary { name: String },
-    #[error(
-        "the netkit programs of interface `{name}` changed: revision is no longer \
-         {expected_revision}"
-    )]
-    StaleRevision {
-        name: String,
-        expected_revision: u64,
-    },
-    #[error("attaching netkit program `{program}` as {attach_type:?} on `{name}`")]
-    Attach {
-        program: String,
-        name: String,
-        attach_type: NetkitAttachType,
-        #[source]
-        source: bpf_sys::SyscallError,
-    },
-    #[error(
-        "program `{program}` has no `netkit/primary` or `netkit/peer` section to take the \
-         attach type from"
-    )]
-    NoDefaultAttachType { program: String },
-    #[error("querying the netkit programs of `{name}`")]
-    Query {
-        name: String,
-        #[source]
-        source: bpf_sys::SyscallError,
-    },
 }
 
 define_link_wrapper!(

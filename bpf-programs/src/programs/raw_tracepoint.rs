@@ -5,17 +5,9 @@ use std::os::fd::AsFd;
 use bpf_sys::link::raw_tracepoint_open;
 
 use super::links::{FdLink, define_link_wrapper};
+pub use super::type_errors::RawTracePointError;
 use super::typed_program::{LoadWithoutArguments, ProgramKind, TypedProgram};
 use super::{ProgramError, ProgramSection};
-
-/// Why a raw tracepoint could not be attached.
-#[derive(Debug, thiserror::Error)]
-pub enum RawTracePointError {
-    #[error("raw tracepoint `{name}` does not exist")]
-    NotFound { name: String },
-    #[error("program `{program}` has no tracepoint in its section name; pass one to attach")]
-    NoTarget { program: String },
-}
 
 define_link_wrapper!(
     /// A raw tracepoint attachment.

@@ -16,39 +16,12 @@ use bpf_sys::netlink::tc::{
 };
 
 use super::ProgramError;
+pub use super::attach_options::TcAttachType;
 use super::links::{Attachment, Detach, FdLink, define_link_wrapper};
 use super::netns_anchor::NetnsAnchor;
 use super::prog_attach_link::{LinkSupport, link_unsupported};
+pub use super::type_errors::TcError;
 use super::typed_program::{LoadWithoutArguments, ProgramKind, TypedProgram};
-
-/// Where on an interface a classifier runs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TcAttachType {
-    /// Received packets.
-    Ingress,
-    /// Sent packets.
-    Egress,
-    /// A filter under another qdisc handle (netlink only).
-    Custom(u32),
-}
-
-impl TcAttachType {
-    fn point(self) -> TcAttachPoint {
-        match self {
-            TcAttachType::Ingress => TcAttachPoint::Ingress,
-            TcAttachType::Egress => TcAttachPoint::Egress,
-            TcAttachType::Custom(parent) => TcAttachPoint::Custom(parent),
-        }
-    }
-
-    fn tcx(self) -> Option<bpf_attach_type::Type> {
-        match self {
-            TcAttachType::Ingress => Some(bpf_attach_type::BPF_TCX_INGRESS),
-            TcAttachType::Egress => Some(bpf_attach_type::BPF_TCX_EGRESS),
-            TcAttachType::Custom(_) => None,
-        }
-    }
-}
 
 /// How [`SchedClassifier::attach_with_options`] attaches.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -65,39 +38,6 @@ pub enum TcAttachOptions {
         /// Filter handle.
         handle: u32,
     },
-}
-
-/// Why a classifier could not be attached.
-#[derive(Debug, thiserror::Error)]
-pub enum TcError {
-    #[error("network interface `{name}` not found")]
-    InterfaceNotFound {
-        name: String,
-        #[source]
-        source: bpf_sys::SyscallError,
-    },
-    #[error("adding the clsact qdisc to interface {ifindex}")]
-    Qdisc {
-        ifindex: u32,
-        #[source]
-        source: bpf_sys::SyscallError,
-    },
-    #[error("attaching classifier `{program}` to interface {ifindex} with a TCX link")]
-    TcxAttach {
-        program: String,
-        ifindex: u32,
-        #[source]
-        source: bpf_sys::SyscallError,
-    },
-    #[error("adding classifier `{program}` as a filter on interface {ifindex}")]
-    FilterAttach {
-        program: String,
-        ifindex: u32,
-        #[source]
-        source: bpf_sys::SyscallError,
-    },
-    #[error("TCX links only attach at ingress or egress, not {attach_type:?}")]
-    TcxNeedsIngressOrEgress { attach_type: TcAttachType },
 }
 
 /// Where a `cls_bpf` filter sits (network namespace, interface, parent, priority, handle),

@@ -8,18 +8,8 @@ use bpf_sys::link::{LinkCreateAttr, LinkKind, LinkTarget, link_create};
 
 use super::ProgramError;
 use super::links::{FdLink, define_link_wrapper};
+pub use super::type_errors::SkLookupError;
 use super::typed_program::{LoadWithoutArguments, ProgramKind, TypedProgram};
-
-/// Why an `sk_lookup` program could not be attached.
-#[derive(Debug, thiserror::Error)]
-pub enum SkLookupError {
-    #[error("attaching sk_lookup program `{program}` to the network namespace")]
-    Attach {
-        program: String,
-        #[source]
-        source: bpf_sys::SyscallError,
-    },
-}
 
 define_link_wrapper!(
     /// An `sk_lookup` attachment to a network namespace.

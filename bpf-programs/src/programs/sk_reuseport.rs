@@ -8,20 +8,8 @@ use bpf_sys::socket::attach_reuseport_prog;
 
 use super::ProgramError;
 use super::links::{Attachment, Detach, define_link_wrapper};
+pub use super::type_errors::SkReuseportError;
 use super::typed_program::{LoadWithoutArguments, ProgramKind, TypedProgram};
-
-/// Why a socket filter could not be attached.
-#[derive(Debug, thiserror::Error)]
-pub enum SkReuseportError {
-    #[error("SO_ATTACH_REUSEPORT_EBPF of program `{program}`")]
-    Attach {
-        program: String,
-        #[source]
-        source: bpf_sys::SyscallError,
-    },
-    #[error("duplicating the socket fd")]
-    DupSocket(#[source] std::io::Error),
-}
 
 /// The socket through which a reuseport group got its program: a duplicate of the socket fd
 /// (keeping the socket open) so that the detach acts on that very group, closed with the

@@ -9,6 +9,7 @@ use bpf_sys::generated::bpf_attach_type;
 use super::ProgramError;
 use super::links::define_link_wrapper;
 use super::prog_attach_link::{ProgAttachLink, refuse_occupied};
+pub use super::type_errors::SkSkbError;
 use super::typed_program::{LoadWithoutArguments, ProgramKind, TypedProgram};
 
 /// Which `sk_skb` hook of a sockmap.
@@ -30,13 +31,6 @@ impl SkSkbKind {
             SkSkbKind::Verdict => bpf_attach_type::BPF_SK_SKB_VERDICT,
         }
     }
-}
-
-/// Why an `sk_skb` program could not be attached.
-#[derive(Debug, thiserror::Error)]
-pub enum SkSkbError {
-    #[error("program `{program}`: its section names no sk_skb hook; use `attach_as`")]
-    NoKind { program: String },
 }
 
 define_link_wrapper!(

@@ -7,20 +7,8 @@ use bpf_sys::socket::{attach_socket_filter, detach_socket_filter, socket_filter_
 
 use super::ProgramError;
 use super::links::{Attachment, Detach, define_link_wrapper};
+pub use super::type_errors::SocketFilterError;
 use super::typed_program::{LoadWithoutArguments, ProgramKind, TypedProgram};
-
-/// Why a socket filter could not be attached.
-#[derive(Debug, thiserror::Error)]
-pub enum SocketFilterError {
-    #[error("SO_ATTACH_BPF of program `{program}`")]
-    Attach {
-        program: String,
-        #[source]
-        source: bpf_sys::SyscallError,
-    },
-    #[error("duplicating the socket fd")]
-    DupSocket(#[source] std::io::Error),
-}
 
 /// The socket a filter is attached to: a duplicate of the socket fd (keeping the socket open)
 /// so that the detach removes the filter from that very socket, closed with the attachment.

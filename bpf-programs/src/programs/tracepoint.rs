@@ -1,39 +1,16 @@
 //! Tracepoints (`tracepoint/<category>/<name>`): perf events of type `PERF_TYPE_TRACEPOINT`.
 
 use std::os::fd::AsFd;
-use std::path::PathBuf;
 
 use bpf_sys::generated::perf_type_id;
 use bpf_sys::perf_event::{PerfEventAttr, PerfEventFlags, perf_event_open, tracepoint_id};
 
 use super::links::define_link_wrapper;
 use super::perf_attach::{PerfLinkInner, PerfTarget, perf_attach};
+pub use super::type_errors::TracePointError;
 use super::typed_program::{LoadWithoutArguments, ProgramKind, TypedProgram};
 use super::{ProgramError, ProgramSection};
-use crate::kernel::fs::{KernelFsError, tracefs};
-
-/// Why a tracepoint could not be attached.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum TracePointError {
-    #[error("tracepoint `{category}/{name}`: no such event in {}/events", tracefs.display())]
-    NotFound {
-        category: String,
-        name: String,
-        tracefs: PathBuf,
-        #[source]
-        source: std::io::Error,
-    },
-    #[error("tracepoint `{category}/{name}`: tracefs, which lists tracepoint ids, is unavailable")]
-    TraceFs {
-        category: String,
-        name: String,
-        #[source]
-        source: KernelFsError,
-    },
-    #[error("program `{program}` has no tracepoint in its section name; pass one to attach")]
-    NoTarget { program: String },
-}
+use crate::kernel::fs::tracefs;
 
 define_link_wrapper!(
     /// A tracepoint attachment.

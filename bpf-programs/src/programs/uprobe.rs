@@ -4,7 +4,7 @@
 use std::ffi::CString;
 use std::os::fd::AsFd;
 use std::os::unix::ffi::OsStrExt;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use bpf_sys::generated::bpf_attach_type;
 use bpf_sys::link::{LinkCreateAttr, LinkKind, LinkTarget, link_create};
@@ -14,6 +14,7 @@ use bpf_sys::perf_event::{
 
 use super::links::{FdLink, define_link_wrapper};
 use super::perf_attach::{PerfLinkInner, PerfTarget, perf_attach};
+pub use super::type_errors::UProbeError;
 use super::typed_program::{LoadWithoutArguments, ProgramKind, TypedProgram};
 use super::uprobe_resolve::{Binary, resolve_binary};
 use super::{ProgramError, ProgramSection};
@@ -21,30 +22,6 @@ use crate::features;
 
 /// `BPF_F_UPROBE_MULTI_RETURN` (an anonymous enum in the UAPI).
 const UPROBE_MULTI_RETURN: u32 = 1;
-
-/// Why a uprobe could not be attached.
-#[derive(Debug, thiserror::Error)]
-pub enum UProbeError {
-    #[error(
-        "uprobe target `{name}`: no such library or executable (process maps, ld.so.cache, PATH)"
-    )]
-    BinaryNotFound { name: String },
-    #[error("uprobe: no symbol `{symbol}` in {}", path.display())]
-    SymbolNotFound { symbol: String, path: PathBuf },
-    #[error("uprobe: reading ELF {}: {reason}", path.display())]
-    Elf { path: PathBuf, reason: String },
-    #[error("program `{program}` names no binary in its section; pass one to attach")]
-    NoTarget { program: String },
-    #[error("uprobe: the kernel has no uprobe PMU")]
-    NoPmu(#[source] std::io::Error),
-    #[error("uprobe at {}+{offset:#x}", path.display())]
-    Attach {
-        path: PathBuf,
-        offset: u64,
-        #[source]
-        source: bpf_sys::SyscallError,
-    },
-}
 
 /// Entry or return probe.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

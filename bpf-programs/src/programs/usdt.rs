@@ -29,134 +29,15 @@ use bpf_sys::map::MapFd;
 use bpf_sys::perf_event::{PerfConfig, PerfEventAttr, PerfEventFlags, perf_event_open, pmu_type};
 
 use super::perf_attach::{PerfLinkInner, PerfTarget, perf_attach};
+pub use super::type_errors::UsdtError;
 use super::typed_program::{LoadWithoutArguments, ProgramKind, TypedProgram};
 use super::uprobe_resolve::resolve_binary;
-use super::{ProgramError, ProgramSection, UProbeError};
+use super::{ProgramError, ProgramSection};
 use crate::features;
 
 /// `PERF_UPROBE_REF_CTR_OFFSET_SHIFT`: where a uprobe PMU event's `config` takes the
 /// reference counter (semaphore) offset.
 const REF_CTR_OFFSET_SHIFT: u32 = 32;
-
-/// Why a USDT probe could not be attached.
-#[derive(Debug, thiserror::Error)]
-pub enum UsdtError {
-    #[error(
-        "usdt target `{name}`: no such library or executable (process maps, ld.so.cache, PATH)"
-    )]
-    BinaryNotFound { name: String },
-    #[error("usdt: reading ELF {}: {reason}", path.display())]
-    Elf { path: PathBuf, reason: String },
-    #[error("usdt: reading the USDT notes of {}", path.display())]
-    Notes {
-        path: PathBuf,
-        #[source]
-        source: bpf_core::usdt::UsdtError,
-    },
-    #[error("usdt: no USDT probe {provider}:{name} in {}", path.display())]
-    ProbeNotFound {
-        provider: String,
-        name: String,
-        path: PathBuf,
-    },
-    #[error(
-        "program `{program}`: the object has no `{SPECS_MAP}` map (build it with <bpf/usdt.bpf.h>)"
-    )]
-    NoSpecsMap { program: String },
-    #[error("program `{program}`: the object's USDT spec layout")]
-    Layout {
-        program: String,
-        #[source]
-        source: SpecLayoutError,
-    },
-    #[error("usdt {provider}:{name} in {}", path.display())]
-    Spec {
-        provider: String,
-        name: String,
-        path: PathBuf,
-        #[source]
-        source: Box<SpecLayoutError>,
-    },
-    #[error("usdt: all {max} spec ids of `{SPECS_MAP}` are in use (raise BPF_USDT_MAX_SPEC_CNT)")]
-    NoSpecIds { max: u32 },
-    #[error("usdt: writing spec {spec_id} into `{SPECS_MAP}`")]
-    SpecUpdate {
-        spec_id: u32,
-        #[source]
-        source: bpf_sys::SyscallError,
-    },
-    #[error(
-        "program `{program}`: the object has no `{IP_TO_SPEC_ID_MAP}` map, which kernels \
-         without bpf cookies (before 5.15) need (build it with <bpf/usdt.bpf.h>)"
-    )]
-    NoIpMap { program: String },
-    #[error(
-        "usdt: {} is position-independent, so its probe sites move with every process: \
-         kernels without bpf cookies (before 5.15) need a pid to attach to",
-        path.display()
-    )]
-    NeedsPid { path: PathBuf },
-    #[error("usdt: reading the mappings of process {pid}")]
-    ProcessMaps {
-        pid: u32,
-        #[source]
-        source: std::io::Error,
-    },
-    #[error(
-        "usdt {provider}:{name}: {} is not mapped executable in process {pid} at file offset \
-         {offset:#x}",
-        path.display()
-    )]
-    NotMapped {
-        provider: String,
-        name: String,
-        path: PathBuf,
-        pid: u32,
-        offset: u64,
-    },
-    #[error(
-        "usdt {provider}:{name}: the site at {address:#x} is already attached through this \
-         object's `{IP_TO_SPEC_ID_MAP}` (kernels without bpf cookies tell sites apart by address \
-         only)"
-    )]
-    SiteInUse {
-        provider: String,
-        name: String,
-        address: u64,
-    },
-    #[error("usdt: writing address {address:#x} into `{IP_TO_SPEC_ID_MAP}`")]
-    IpUpdate {
-        address: u64,
-        #[source]
-        source: bpf_sys::SyscallError,
-    },
-    #[error("program `{program}` names no USDT probe in its section; pass one to attach")]
-    NoTarget { program: String },
-    #[error("usdt: the kernel has no uprobe PMU")]
-    NoPmu(#[source] std::io::Error),
-    #[error("usdt {provider}:{name} at {}+{offset:#x}", path.display())]
-    Attach {
-        provider: String,
-        name: String,
-        path: PathBuf,
-        offset: u64,
-        #[source]
-        source: bpf_sys::SyscallError,
-    },
-}
-
-impl From<UProbeError> for UsdtError {
-    fn from(error: UProbeError) -> UsdtError {
-        match error {
-            UProbeError::BinaryNotFound { name } => UsdtError::BinaryNotFound { name },
-            UProbeError::Elf { path, reason } => UsdtError::Elf { path, reason },
-            other => UsdtError::Elf {
-                path: PathBuf::new(),
-                reason: crate::ErrorChain(&other).to_string(),
-            },
-        }
-    }
-}
 
 /// Spec ids in use, per `__bpf_usdt_specs` map (by kernel map id): links of several programs
 /// of one object share the map, and a link can outlive its program.
