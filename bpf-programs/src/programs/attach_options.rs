@@ -19,7 +19,7 @@ bitflags::bitflags! {
         /// Offloaded to the NIC.
         const HW_MODE = XDP_FLAGS_HW_MODE;
         /// Replace the attached program (netlink only; without it an occupied interface is
-        /// refused; [`Xdp::attach_to_link`] replaces exactly the expected program).
+        /// refused; [`Xdp::attach_to_link`](crate::programs::Xdp::attach_to_link) replaces exactly the expected program).
         const REPLACE = XDP_FLAGS_REPLACE;
         /// Fail if a program is already attached (netlink; the default now, kept for callers
         /// that set it; links always do).
@@ -173,15 +173,15 @@ pub struct NetfilterAttachOptions {
 ///
 /// Only [`AllowMultiple`](Self::AllowMultiple) is possible with a `bpf_link` (the kernel's
 /// cgroup links always let other programs run too), so it is the default and the only mode
-/// [`AttachMethod::Auto`] attaches with a link. [`Single`](Self::Single) and
+/// [`AttachMethod::Auto`](crate::programs::AttachMethod::Auto) attaches with a link. [`Single`](Self::Single) and
 /// [`AllowOverride`](Self::AllowOverride) attach with `BPF_PROG_ATTACH`, which enforces them but
 /// outlives the process unless detached (dropping the link detaches it); asking for them
-/// with [`AttachMethod::Link`] is refused with [`CgroupAttachError::ModeNeedsProgAttach`].
+/// with [`AttachMethod::Link`](crate::programs::AttachMethod::Link) is refused with [`CgroupAttachError::ModeNeedsProgAttach`](crate::programs::CgroupAttachError::ModeNeedsProgAttach).
 ///
 /// A second attach to the same cgroup and attach type: with `AllowMultiple`, the programs run
 /// one after another (the same program twice only through separate links); with `Single` or
 /// `AllowOverride`, where the kernel would silently replace the attached program, it is
-/// refused with [`ProgramError::AttachPointBusy`] naming the attached program.
+/// refused with [`ProgramError::AttachPointBusy`](crate::programs::ProgramError::AttachPointBusy) naming the attached program.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum CgroupAttachMode {
     /// The only program at this attach point; descendants may not attach their own.

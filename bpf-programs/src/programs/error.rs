@@ -384,7 +384,7 @@ impl ProgramError {
         }
     }
 
-    /// Wraps the error in [`ProgramError::PermissionDenied`] when the kernel refused with
+    /// Wraps the error in [`ProgramError::PermissionDenied`](crate::programs::ProgramError::PermissionDenied) when the kernel refused with
     /// EPERM or EACCES, with the likely cause decided now from the process's facts.
     pub(crate) fn explain_denied(self, operation: impl FnOnce() -> Operation) -> ProgramError {
         if !is_permission_errno(self.errno()) {
