@@ -180,6 +180,7 @@ impl<K: CgroupProgramKind> TypedProgram<K> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use bpf_sys::generated::{BPF_F_ALLOW_MULTI, BPF_F_ALLOW_OVERRIDE};
 
     #[test]
     fn modes_map_to_attach_flags() {

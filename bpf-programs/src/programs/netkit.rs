@@ -225,6 +225,7 @@ impl Netkit {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use bpf_sys::generated::bpf_attach_type;
 
     #[test]
     fn order_sets_the_anchor_flags() {
