@@ -76,88 +76,14 @@ pub fn parse_format(format: &str) -> Result<Vec<Piece>, FormatError> {
             continue;
         }
         literal.push_str(&format[run_start..i]);
-        let start = i;
-        i += 1;
-        let error = |position: usize, reason: &str| FormatError {
-            position,
-            reason: reason.to_owned(),
-        };
-        if bytes.get(i) == Some(&b'%') {
+        if bytes.get(i + 1) == Some(&b'%') {
             literal.push('%');
-            i += 1;
+            i += 2;
             run_start = i;
             continue;
         }
-        let mut spec = Spec {
-            conversion: Conversion::Signed,
-            left: false,
-            zero: false,
-            plus: false,
-            space: false,
-            alternate: false,
-            width: 0,
-            precision: None,
-        };
-        while let Some(&flag) = bytes.get(i) {
-            match flag {
-                b'-' => spec.left = true,
-                b'0' => spec.zero = true,
-                b'+' => spec.plus = true,
-                b' ' => spec.space = true,
-                b'#' => spec.alternate = true,
-                _ => break,
-            }
-            i += 1;
-        }
-        spec.width = read_number(bytes, &mut i).ok_or_else(|| error(i, "width is too large"))?;
-        if bytes.get(i) == Some(&b'.') {
-            i += 1;
-            spec.precision =
-                Some(read_number(bytes, &mut i).ok_or_else(|| error(i, "precision is too large"))?);
-        }
-        // Length modifiers describe C varargs; records carry each argument's real width.
-        while matches!(bytes.get(i), Some(b'h' | b'l' | b'z' | b'j' | b't')) {
-            i += 1;
-        }
-        spec.conversion = match bytes.get(i) {
-            Some(b'd' | b'i') => Conversion::Signed,
-            Some(b'u') => Conversion::Unsigned,
-            Some(b'x') => Conversion::LowerHex,
-            Some(b'X') => Conversion::UpperHex,
-            Some(b'c') => Conversion::Char,
-            Some(b's') => Conversion::Str,
-            Some(b'p') => match (bytes.get(i + 1), bytes.get(i + 2)) {
-                (Some(b'I'), Some(b'4')) => {
-                    i += 2;
-                    Conversion::Ipv4
-                }
-                (Some(b'I'), Some(b'6')) => {
-                    i += 2;
-                    Conversion::Ipv6
-                }
-                (Some(b'M'), _) => {
-                    i += 1;
-                    Conversion::Mac
-                }
-                (Some(b'h'), _) => {
-                    i += 1;
-                    Conversion::Hex
-                }
-                _ => Conversion::Pointer,
-            },
-            Some(_) => {
-                let end = format[i..]
-                    .char_indices()
-                    .nth(1)
-                    .map_or(format.len(), |(n, _)| i + n);
-                return Err(error(
-                    start,
-                    &format!("unsupported conversion `{}`", &format[start..end]),
-                ));
-            }
-            None => return Err(error(start, "the format ends inside a conversion")),
-        };
-        i += 1;
+        let (spec, end) = parse_spec(format, i)?;
+        i = end;
         run_start = i;
         if !literal.is_empty() {
             pieces.push(Piece::Literal(std::mem::take(&mut literal)));
@@ -169,6 +95,81 @@ pub fn parse_format(format: &str) -> Result<Vec<Piece>, FormatError> {
         pieces.push(Piece::Literal(literal));
     }
     Ok(pieces)
+}
+
+/// The conversion spec at `format[start]` (a `%`): flags, width, precision, length modifiers
+/// and the conversion. Returns the spec and the byte after it.
+fn parse_spec(format: &str, start: usize) -> Result<(Spec, usize), FormatError> {
+    let bytes = format.as_bytes();
+    let error = |position: usize, reason: &str| FormatError {
+        position,
+        reason: reason.to_owned(),
+    };
+    let mut i = start + 1;
+    let mut spec = Spec {
+        conversion: Conversion::Signed,
+        left: false,
+        zero: false,
+        plus: false,
+        space: false,
+        alternate: false,
+        width: 0,
+        precision: None,
+    };
+    while let Some(&flag) = bytes.get(i) {
+        match flag {
+            b'-' => spec.left = true,
+            b'0' => spec.zero = true,
+            b'+' => spec.plus = true,
+            b' ' => spec.space = true,
+            b'#' => spec.alternate = true,
+            _ => break,
+        }
+        i += 1;
+    }
+    spec.width = read_number(bytes, &mut i).ok_or_else(|| error(i, "width is too large"))?;
+    if bytes.get(i) == Some(&b'.') {
+        i += 1;
+        spec.precision =
+            Some(read_number(bytes, &mut i).ok_or_else(|| error(i, "precision is too large"))?);
+    }
+    // Length modifiers describe C varargs; records carry each argument's real width.
+    while matches!(bytes.get(i), Some(b'h' | b'l' | b'z' | b'j' | b't')) {
+        i += 1;
+    }
+    let Some((conversion, len)) = read_conversion(&bytes[i..]) else {
+        return Err(match format[i..].chars().next() {
+            Some(c) => error(
+                start,
+                &format!(
+                    "unsupported conversion `{}`",
+                    &format[start..i + c.len_utf8()]
+                ),
+            ),
+            None => error(start, "the format ends inside a conversion"),
+        });
+    };
+    spec.conversion = conversion;
+    Ok((spec, i + len))
+}
+
+/// The conversion `rest` starts with (`d`, `s`, `pI4`, ...) and how many bytes it takes; `None`
+/// for one not supported or none at all.
+fn read_conversion(rest: &[u8]) -> Option<(Conversion, usize)> {
+    Some(match rest {
+        [b'd' | b'i', ..] => (Conversion::Signed, 1),
+        [b'u', ..] => (Conversion::Unsigned, 1),
+        [b'x', ..] => (Conversion::LowerHex, 1),
+        [b'X', ..] => (Conversion::UpperHex, 1),
+        [b'c', ..] => (Conversion::Char, 1),
+        [b's', ..] => (Conversion::Str, 1),
+        [b'p', b'I', b'4', ..] => (Conversion::Ipv4, 3),
+        [b'p', b'I', b'6', ..] => (Conversion::Ipv6, 3),
+        [b'p', b'M', ..] => (Conversion::Mac, 2),
+        [b'p', b'h', ..] => (Conversion::Hex, 2),
+        [b'p', ..] => (Conversion::Pointer, 1),
+        _ => return None,
+    })
 }
 
 fn read_number(bytes: &[u8], i: &mut usize) -> Option<usize> {

@@ -194,3 +194,62 @@ fn hostile_sections_never_panic() {
         }
     }
 }
+
+#[test]
+fn parses_flags_width_precision_and_every_conversion() {
+    let pieces = parse_format("a%%b %-08.3lu|%pI4%pI6%pM%ph%p%pIx%c%#X%+ d").unwrap();
+    let spec = |conversion| Spec {
+        conversion,
+        left: false,
+        zero: false,
+        plus: false,
+        space: false,
+        alternate: false,
+        width: 0,
+        precision: None,
+    };
+    assert_eq!(
+        pieces,
+        vec![
+            Piece::Literal("a%b ".into()),
+            Piece::Spec(Spec {
+                left: true,
+                zero: true,
+                width: 8,
+                precision: Some(3),
+                ..spec(Conversion::Unsigned)
+            }),
+            Piece::Literal("|".into()),
+            Piece::Spec(spec(Conversion::Ipv4)),
+            Piece::Spec(spec(Conversion::Ipv6)),
+            Piece::Spec(spec(Conversion::Mac)),
+            Piece::Spec(spec(Conversion::Hex)),
+            Piece::Spec(spec(Conversion::Pointer)),
+            Piece::Spec(spec(Conversion::Pointer)),
+            Piece::Literal("Ix".into()),
+            Piece::Spec(spec(Conversion::Char)),
+            Piece::Spec(Spec {
+                alternate: true,
+                ..spec(Conversion::UpperHex)
+            }),
+            Piece::Spec(Spec {
+                plus: true,
+                space: true,
+                ..spec(Conversion::Signed)
+            }),
+        ]
+    );
+}
+
+#[test]
+fn refuses_bad_conversions_where_they_start() {
+    let error = |format: &str| parse_format(format).unwrap_err().to_string();
+    assert_eq!(error("ab %5q"), "at byte 3: unsupported conversion `%5q`");
+    assert_eq!(error("%é"), "at byte 0: unsupported conversion `%é`");
+    assert_eq!(
+        error("x %-"),
+        "at byte 2: the format ends inside a conversion"
+    );
+    assert_eq!(error("%99999d"), "at byte 4: width is too large");
+    assert_eq!(error("%.99999s"), "at byte 5: precision is too large");
+}

@@ -57,10 +57,47 @@ pub enum ArgSpecError {
     BadArg {
         index: usize,
         arg: String,
-        reason: String,
+        reason: ArgError,
     },
     #[error("{count} arguments, at most {MAX_ARGS} are supported")]
     TooManyArgs { count: usize },
+}
+
+/// What is wrong with one argument of a spec (the argument itself is named by
+/// [`ArgSpecError::BadArg`]).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ArgError {
+    #[error("expected `<size>@<operand>`")]
+    NoSize,
+    #[error("size `{0}` is not a number")]
+    SizeNotANumber(String),
+    #[error("size {0} is not 1, 2, 4 or 8")]
+    UnsupportedSize(u8),
+    #[error("constant `{0}` is not an integer")]
+    ConstantNotAnInteger(String),
+    #[error("`{0}` is not a register (no `%`)")]
+    NotARegister(String),
+    /// The register as the spec writes it (`%xmm0`, `x31`).
+    #[error("unsupported register `{0}`")]
+    UnsupportedRegister(String),
+    #[error("unsupported operand `{0}`")]
+    UnsupportedOperand(String),
+    #[error("`{0}`: unbalanced parentheses")]
+    UnbalancedParentheses(String),
+    #[error("`{0}`: unbalanced brackets")]
+    UnbalancedBrackets(String),
+    #[error("displacement `{0}` is not an integer (symbolic addresses are unsupported)")]
+    DisplacementNotAnInteger(String),
+    #[error("offset `{0}` is not an integer")]
+    OffsetNotAnInteger(String),
+    #[error("scale `{0}` is not a number")]
+    ScaleNotANumber(String),
+    #[error("scale {0} is not 1, 2, 4 or 8")]
+    UnsupportedScale(u8),
+    #[error("`{0}`: a scaled index needs a base register")]
+    NoBaseRegister(String),
+    #[error("`{0}`: too many parts in the memory reference")]
+    TooManyParts(String),
 }
 
 /// The byte offset in x86-64 `struct pt_regs` of the register `name` (without `%`); 64-, 32-,
@@ -151,15 +188,15 @@ fn split_args(spec: &str) -> Vec<&str> {
     args
 }
 
-fn parse_arg(arch: UsdtArch, arg: &str) -> Result<UsdtArg, String> {
-    let (size, operand) = arg.split_once('@').ok_or("expected `<size>@<operand>`")?;
+fn parse_arg(arch: UsdtArch, arg: &str) -> Result<UsdtArg, ArgError> {
+    let (size, operand) = arg.split_once('@').ok_or(ArgError::NoSize)?;
     let size: i8 = size
         .parse()
-        .map_err(|_| format!("size `{size}` is not a number"))?;
+        .map_err(|_| ArgError::SizeNotANumber(size.to_owned()))?;
     let signed = size < 0;
     let size = size.unsigned_abs();
     if !matches!(size, 1 | 2 | 4 | 8) {
-        return Err(format!("size {size} is not 1, 2, 4 or 8"));
+        return Err(ArgError::UnsupportedSize(size));
     }
     let location = match arch {
         UsdtArch::X86_64 => parse_operand(operand)?,
@@ -172,20 +209,20 @@ fn parse_arg(arch: UsdtArch, arg: &str) -> Result<UsdtArg, String> {
     })
 }
 
-fn aarch64_register(name: &str) -> Result<u16, String> {
-    aarch64_pt_regs_offset(name).ok_or_else(|| format!("unsupported register `{name}`"))
+fn aarch64_register(name: &str) -> Result<u16, ArgError> {
+    aarch64_pt_regs_offset(name).ok_or_else(|| ArgError::UnsupportedRegister(name.to_owned()))
 }
 
-fn parse_aarch64_operand(operand: &str) -> Result<UsdtArgLocation, String> {
+fn parse_aarch64_operand(operand: &str) -> Result<UsdtArgLocation, ArgError> {
     if let Some(inner) = operand.strip_prefix('[') {
         let inner = inner
             .strip_suffix(']')
-            .ok_or_else(|| format!("`{operand}`: unbalanced brackets"))?;
+            .ok_or_else(|| ArgError::UnbalancedBrackets(operand.to_owned()))?;
         let (base, offset) = match inner.split_once(',') {
             Some((base, offset)) => {
                 let offset = offset.trim();
                 let offset = integer(offset)
-                    .ok_or_else(|| format!("offset `{offset}` is not an integer"))?;
+                    .ok_or_else(|| ArgError::OffsetNotAnInteger(offset.to_owned()))?;
                 (base.trim(), offset)
             }
             None => (inner.trim(), 0),
@@ -203,11 +240,11 @@ fn parse_aarch64_operand(operand: &str) -> Result<UsdtArgLocation, String> {
     })
 }
 
-fn register(text: &str) -> Result<u16, String> {
+fn register(text: &str) -> Result<u16, ArgError> {
     let name = text
         .strip_prefix('%')
-        .ok_or_else(|| format!("`{text}` is not a register (no `%`)"))?;
-    pt_regs_offset(name).ok_or_else(|| format!("unsupported register `%{name}`"))
+        .ok_or_else(|| ArgError::NotARegister(text.to_owned()))?;
+    pt_regs_offset(name).ok_or_else(|| ArgError::UnsupportedRegister(text.to_owned()))
 }
 
 /// A decimal or `0x` hexadecimal integer with an optional sign.
@@ -238,11 +275,11 @@ fn integer(text: &str) -> Option<i64> {
     }
 }
 
-fn parse_operand(operand: &str) -> Result<UsdtArgLocation, String> {
+fn parse_operand(operand: &str) -> Result<UsdtArgLocation, ArgError> {
     if let Some(constant) = operand.strip_prefix('$') {
         return integer(constant)
             .map(UsdtArgLocation::Const)
-            .ok_or_else(|| format!("constant `{constant}` is not an integer"));
+            .ok_or_else(|| ArgError::ConstantNotAnInteger(constant.to_owned()));
     }
     if operand.starts_with('%') {
         return Ok(UsdtArgLocation::Register {
@@ -250,17 +287,16 @@ fn parse_operand(operand: &str) -> Result<UsdtArgLocation, String> {
         });
     }
     let Some((displacement, rest)) = operand.split_once('(') else {
-        return Err(format!("unsupported operand `{operand}`"));
+        return Err(ArgError::UnsupportedOperand(operand.to_owned()));
     };
     let inner = rest
         .strip_suffix(')')
-        .ok_or_else(|| format!("`{operand}`: unbalanced parentheses"))?;
+        .ok_or_else(|| ArgError::UnbalancedParentheses(operand.to_owned()))?;
     let offset = if displacement.is_empty() {
         0
     } else {
-        integer(displacement).ok_or_else(|| {
-            format!("displacement `{displacement}` is not an integer (symbolic addresses are unsupported)")
-        })?
+        integer(displacement)
+            .ok_or_else(|| ArgError::DisplacementNotAnInteger(displacement.to_owned()))?
     };
     let parts: Vec<&str> = inner.split(',').map(str::trim).collect();
     match parts.as_slice() {
@@ -272,7 +308,7 @@ fn parse_operand(operand: &str) -> Result<UsdtArgLocation, String> {
             let scale = match parts.get(2) {
                 Some(scale) => scale
                     .parse::<u8>()
-                    .map_err(|_| format!("scale `{scale}` is not a number"))?,
+                    .map_err(|_| ArgError::ScaleNotANumber((*scale).to_owned()))?,
                 None => 1,
             };
             let scale_shift = match scale {
@@ -280,10 +316,10 @@ fn parse_operand(operand: &str) -> Result<UsdtArgLocation, String> {
                 2 => 1,
                 4 => 2,
                 8 => 3,
-                _ => return Err(format!("scale {scale} is not 1, 2, 4 or 8")),
+                _ => return Err(ArgError::UnsupportedScale(scale)),
             };
             if base.is_empty() {
-                return Err(format!("`{operand}`: a scaled index needs a base register"));
+                return Err(ArgError::NoBaseRegister(operand.to_owned()));
             }
             Ok(UsdtArgLocation::Sib {
                 base_off: register(base)?,
@@ -292,9 +328,7 @@ fn parse_operand(operand: &str) -> Result<UsdtArgLocation, String> {
                 offset,
             })
         }
-        _ => Err(format!(
-            "`{operand}`: too many parts in the memory reference"
-        )),
+        _ => Err(ArgError::TooManyParts(operand.to_owned())),
     }
 }
 
@@ -498,6 +532,43 @@ mod tests {
         assert_eq!(
             parse_args(&many),
             Err(ArgSpecError::TooManyArgs { count: 13 })
+        );
+    }
+
+    #[test]
+    fn bad_args_say_what_is_wrong_as_a_type() {
+        let reason = |arch, spec| match parse_args_for(arch, spec) {
+            Err(ArgSpecError::BadArg { reason, .. }) => reason,
+            other => panic!("{spec}: {other:?}"),
+        };
+        let x86 = UsdtArch::X86_64;
+        assert_eq!(
+            reason(x86, "4@%xmm0"),
+            ArgError::UnsupportedRegister("%xmm0".into())
+        );
+        assert_eq!(reason(x86, "-3@%eax"), ArgError::UnsupportedSize(3));
+        assert_eq!(
+            reason(x86, "8@(%rax,%rdx,3)"),
+            ArgError::UnsupportedScale(3)
+        );
+        assert_eq!(
+            reason(x86, "8@sym(%rip)"),
+            ArgError::DisplacementNotAnInteger("sym".into())
+        );
+        assert_eq!(
+            reason(UsdtArch::Aarch64, "8@[x1, y]"),
+            ArgError::OffsetNotAnInteger("y".into())
+        );
+        assert_eq!(
+            reason(UsdtArch::Aarch64, "8@x31"),
+            ArgError::UnsupportedRegister("x31".into())
+        );
+        assert_eq!(
+            parse_args("1@%eax 8@(%rax,%rbx,1,2)")
+                .unwrap_err()
+                .to_string(),
+            "argument 1 `8@(%rax,%rbx,1,2)`: `(%rax,%rbx,1,2)`: too many parts in the memory \
+             reference"
         );
     }
 

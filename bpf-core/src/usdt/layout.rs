@@ -262,81 +262,86 @@ impl SpecLayout {
         put(&mut value, 0, self.usdt_cookie, cookie);
         put(&mut value, 0, self.arg_cnt, args.len() as u64);
         for (index, arg) in args.iter().enumerate() {
-            let base = (self.args_offset as usize + index * self.arg_size as usize) * 8;
-            let layout = &self.arg;
-            let types = &self.arg_types;
-            let fit = |what: &'static str, field: Field, v: u64| {
-                if field.bits < 64 && v >> field.bits != 0 {
-                    return Err(SpecLayoutError::DoesNotFit {
-                        index,
-                        what,
-                        value: v,
-                        bits: field.bits,
-                    });
-                }
-                Ok(v)
-            };
-            let (arg_type, val_off, reg_off) = match arg.location {
-                UsdtArgLocation::Const(value) => (types.constant, value as u64, 0),
-                UsdtArgLocation::Register { reg_off } => (types.register, 0, reg_off),
-                UsdtArgLocation::Deref { reg_off, offset } => (types.deref, offset as u64, reg_off),
-                UsdtArgLocation::Sib {
-                    base_off,
-                    index_off,
-                    scale_shift,
-                    offset,
-                } => {
-                    let (Some(sib), Some(idx), Some(scale)) =
-                        (types.sib, layout.idx_reg_off, layout.scale_bitshift)
-                    else {
-                        return Err(SpecLayoutError::NoSib { index });
-                    };
-                    let index_off = fit("index register offset", idx, u64::from(index_off))?;
-                    let shift = fit("scale shift", scale, u64::from(scale_shift))?;
-                    put(&mut value, base, idx, index_off);
-                    put(&mut value, base, scale, shift);
-                    (sib, offset as u64, base_off)
-                }
-            };
-            // 64-bit fields hold negative offsets and constants as their two's complement.
-            let val_off = if layout.val_off.bits < 64 {
-                let bits = layout.val_off.bits;
-                let sign_extended = ((val_off << (64 - bits)) as i64 >> (64 - bits)) as u64;
-                if sign_extended != val_off {
-                    return Err(SpecLayoutError::DoesNotFit {
-                        index,
-                        what: "value or offset",
-                        value: val_off,
-                        bits,
-                    });
-                }
-                val_off & ((1 << bits) - 1)
-            } else {
-                val_off
-            };
-            put(&mut value, base, layout.val_off, val_off);
-            put(
-                &mut value,
-                base,
-                layout.arg_type,
-                fit("argument type", layout.arg_type, arg_type)?,
-            );
-            put(
-                &mut value,
-                base,
-                layout.reg_off,
-                fit("register offset", layout.reg_off, u64::from(reg_off))?,
-            );
-            put(&mut value, base, layout.arg_signed, u64::from(arg.signed));
-            put(
-                &mut value,
-                base,
-                layout.arg_bitshift,
-                u64::from(arg.bitshift()),
-            );
+            self.encode_arg(&mut value, index, arg)?;
         }
         Ok(value)
     }
+
+    /// Argument `index` into its `args[index]` element of `value`.
+    fn encode_arg(
+        &self,
+        value: &mut [u8],
+        index: usize,
+        arg: &UsdtArg,
+    ) -> Result<(), SpecLayoutError> {
+        let base = (self.args_offset as usize + index * self.arg_size as usize) * 8;
+        let layout = &self.arg;
+        let types = &self.arg_types;
+        let (arg_type, val_off, reg_off) = match arg.location {
+            UsdtArgLocation::Const(value) => (types.constant, value as u64, 0),
+            UsdtArgLocation::Register { reg_off } => (types.register, 0, reg_off),
+            UsdtArgLocation::Deref { reg_off, offset } => (types.deref, offset as u64, reg_off),
+            UsdtArgLocation::Sib {
+                base_off,
+                index_off,
+                scale_shift,
+                offset,
+            } => {
+                let (Some(sib), Some(idx), Some(scale)) =
+                    (types.sib, layout.idx_reg_off, layout.scale_bitshift)
+                else {
+                    return Err(SpecLayoutError::NoSib { index });
+                };
+                let index_off = fit(index, "index register offset", idx, u64::from(index_off))?;
+                let shift = fit(index, "scale shift", scale, u64::from(scale_shift))?;
+                put(value, base, idx, index_off);
+                put(value, base, scale, shift);
+                (sib, offset as u64, base_off)
+            }
+        };
+        let val_off = signed_fit(index, layout.val_off, val_off)?;
+        put(value, base, layout.val_off, val_off);
+        let arg_type = fit(index, "argument type", layout.arg_type, arg_type)?;
+        put(value, base, layout.arg_type, arg_type);
+        let reg_off = fit(index, "register offset", layout.reg_off, u64::from(reg_off))?;
+        put(value, base, layout.reg_off, reg_off);
+        put(value, base, layout.arg_signed, u64::from(arg.signed));
+        put(value, base, layout.arg_bitshift, u64::from(arg.bitshift()));
+        Ok(())
+    }
+}
+
+/// `v` unchanged if it fits `field` as an unsigned number, else which argument's `what` does
+/// not fit.
+fn fit(index: usize, what: &'static str, field: Field, v: u64) -> Result<u64, SpecLayoutError> {
+    if field.bits < 64 && v >> field.bits != 0 {
+        return Err(SpecLayoutError::DoesNotFit {
+            index,
+            what,
+            value: v,
+            bits: field.bits,
+        });
+    }
+    Ok(v)
+}
+
+/// A value or offset (two's complement in `v`) cut to `field`'s width, if it fits there as a
+/// signed number: 64-bit fields hold negative offsets and constants as their two's complement.
+fn signed_fit(index: usize, field: Field, v: u64) -> Result<u64, SpecLayoutError> {
+    let bits = field.bits;
+    if bits >= 64 {
+        return Ok(v);
+    }
+    let sign_extended = ((v << (64 - bits)) as i64 >> (64 - bits)) as u64;
+    if sign_extended != v {
+        return Err(SpecLayoutError::DoesNotFit {
+            index,
+            what: "value or offset",
+            value: v,
+            bits,
+        });
+    }
+    Ok(v & ((1 << bits) - 1))
 }
 
 /// The `__bpf_usdt_arg_type` enumerators by name; `u64::MAX` marks a missing one.

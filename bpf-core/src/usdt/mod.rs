@@ -16,7 +16,7 @@ pub mod notes;
 
 pub use address::{Mapping, is_position_independent, parse_maps, runtime_address};
 pub use args::{
-    ArgSpecError, UsdtArch, UsdtArg, UsdtArgLocation, aarch64_pt_regs_offset, parse_args,
+    ArgError, ArgSpecError, UsdtArch, UsdtArg, UsdtArgLocation, aarch64_pt_regs_offset, parse_args,
     parse_args_for, pt_regs_offset,
 };
 pub use layout::{SpecLayout, SpecLayoutError};

@@ -7,7 +7,7 @@
 use std::fmt::Write;
 
 use super::{CHeaderError, CWriter, MAX_DEPTH};
-use crate::btf::TypeKind;
+use crate::btf::{FuncProto, Type, TypeKind};
 
 impl CWriter<'_> {
     /// Writes a declaration of `name` (may be empty) with type `id`; anonymous structs, unions
@@ -114,6 +114,40 @@ impl CWriter<'_> {
         Ok(())
     }
 
+    /// Writes the type a declaration starts from: a primitive, a typedef's name, a named
+    /// struct, union or enum by its tag, an anonymous one defined inline at indentation `lvl`.
+    fn emit_base_type(
+        &mut self,
+        t: Type<'_>,
+        lvl: usize,
+        out: &mut dyn Write,
+    ) -> Result<(), CHeaderError> {
+        let id = t.id;
+        match t.kind {
+            TypeKind::Int(_) | TypeKind::Float { .. } => out.write_str(t.name)?,
+            TypeKind::Struct(c) | TypeKind::Union(c) if t.name.is_empty() => {
+                self.emit_struct_def(id, c, lvl, out)?;
+            }
+            TypeKind::Struct(_) | TypeKind::Union(_) => self.emit_struct_fwd(id, out)?,
+            TypeKind::Enum(e) | TypeKind::Enum64(e) if t.name.is_empty() => {
+                self.emit_enum_def(id, e, lvl, out)?;
+            }
+            TypeKind::Enum(_) | TypeKind::Enum64(_) => self.emit_enum_fwd(id, out)?,
+            TypeKind::Fwd { is_union } => self.emit_fwd_def(id, is_union, out)?,
+            TypeKind::Typedef { .. } => {
+                let name = self.ident_name(id)?;
+                out.write_str(&name)?;
+            }
+            kind => {
+                return Err(CHeaderError::NotADeclaration {
+                    id,
+                    kind: kind.kind(),
+                });
+            }
+        }
+        Ok(())
+    }
+
     fn emit_type_chain(
         &mut self,
         start: usize,
@@ -133,34 +167,16 @@ impl CWriter<'_> {
             }
             let t = self.btf.type_by_id(id)?;
             match t.kind {
-                TypeKind::Int(_) | TypeKind::Float { .. } => {
+                TypeKind::Int(_)
+                | TypeKind::Float { .. }
+                | TypeKind::Struct(_)
+                | TypeKind::Union(_)
+                | TypeKind::Enum(_)
+                | TypeKind::Enum64(_)
+                | TypeKind::Fwd { .. }
+                | TypeKind::Typedef { .. } => {
                     self.emit_mods(start, out)?;
-                    out.write_str(t.name)?;
-                }
-                TypeKind::Struct(c) | TypeKind::Union(c) => {
-                    self.emit_mods(start, out)?;
-                    if t.name.is_empty() {
-                        self.emit_struct_def(id, c, lvl, out)?;
-                    } else {
-                        self.emit_struct_fwd(id, out)?;
-                    }
-                }
-                TypeKind::Enum(e) | TypeKind::Enum64(e) => {
-                    self.emit_mods(start, out)?;
-                    if t.name.is_empty() {
-                        self.emit_enum_def(id, e, lvl, out)?;
-                    } else {
-                        self.emit_enum_fwd(id, out)?;
-                    }
-                }
-                TypeKind::Fwd { is_union } => {
-                    self.emit_mods(start, out)?;
-                    self.emit_fwd_def(id, is_union, out)?;
-                }
-                TypeKind::Typedef { .. } => {
-                    self.emit_mods(start, out)?;
-                    let name = self.ident_name(id)?;
-                    out.write_str(&name)?;
+                    self.emit_base_type(t, lvl, out)?;
                 }
                 TypeKind::Ptr { .. } => out.write_str(if last_was_ptr { "*" } else { " *" })?,
                 TypeKind::Volatile { .. } => out.write_str(" volatile")?,
@@ -175,59 +191,24 @@ impl CWriter<'_> {
                     }
                 }
                 TypeKind::Array(a) => {
-                    // Qualifiers on the array itself (a GCC habit) have no C spelling: dropped.
-                    self.drop_mods(start)?;
-                    if self.decl_stack.len() == start {
-                        Self::emit_chain_name(name, last_was_ptr, out)?;
-                        write!(out, "[{}]", a.nelems)?;
-                        return Ok(());
-                    }
-                    let next = self.decl_stack[self.decl_stack.len() - 1];
-                    let multidim = matches!(self.btf.type_by_id(next)?.kind, TypeKind::Array(_));
-                    if !name.is_empty() && !last_was_ptr {
-                        out.write_char(' ')?;
-                    }
-                    if !multidim {
-                        out.write_char('(')?;
-                    }
-                    self.emit_type_chain(start, name, lvl, out)?;
-                    if !multidim {
-                        out.write_char(')')?;
-                    }
-                    write!(out, "[{}]", a.nelems)?;
-                    return Ok(());
+                    return self.emit_array_declarator(
+                        start,
+                        a.nelems,
+                        name,
+                        last_was_ptr,
+                        lvl,
+                        out,
+                    );
                 }
                 TypeKind::FuncProto(p) => {
-                    // GCC marks noreturn function pointers volatile: dropped likewise.
-                    self.drop_mods(start)?;
-                    if self.decl_stack.len() > start {
-                        out.write_str(" (")?;
-                        self.emit_type_chain(start, name, lvl, out)?;
-                        out.write_char(')')?;
-                    } else {
-                        Self::emit_chain_name(name, last_was_ptr, out)?;
-                    }
-                    out.write_char('(')?;
-                    let n = p.len();
-                    // No parameters, or clang's lone `void` one: `(void)`.
-                    if n == 0 || (n == 1 && p.param(0)?.type_id == 0) {
-                        out.write_str("void)")?;
-                        return Ok(());
-                    }
-                    for i in 0..n {
-                        let param = p.param(i)?;
-                        if i > 0 {
-                            out.write_str(", ")?;
-                        }
-                        // A trailing `void` parameter marks a variadic function.
-                        if i == n - 1 && param.type_id == 0 {
-                            out.write_str("...")?;
-                            break;
-                        }
-                        self.emit_type_decl(param.type_id, param.name, lvl, out)?;
-                    }
-                    out.write_char(')')?;
-                    return Ok(());
+                    return self.emit_func_proto_declarator(
+                        start,
+                        &p,
+                        name,
+                        last_was_ptr,
+                        lvl,
+                        out,
+                    );
                 }
                 kind => {
                     return Err(CHeaderError::NotADeclaration {
@@ -239,5 +220,82 @@ impl CWriter<'_> {
             last_was_ptr = matches!(t.kind, TypeKind::Ptr { .. });
         }
         Self::emit_chain_name(name, last_was_ptr, out)
+    }
+
+    /// The declarator of an array of what remains on the stack: `name[4]`, `(*name)[4]`,
+    /// `name[2][4]`.
+    fn emit_array_declarator(
+        &mut self,
+        start: usize,
+        nelems: u32,
+        name: &str,
+        last_was_ptr: bool,
+        lvl: usize,
+        out: &mut dyn Write,
+    ) -> Result<(), CHeaderError> {
+        // Qualifiers on the array itself (a GCC habit) have no C spelling: dropped.
+        self.drop_mods(start)?;
+        if self.decl_stack.len() == start {
+            Self::emit_chain_name(name, last_was_ptr, out)?;
+            write!(out, "[{nelems}]")?;
+            return Ok(());
+        }
+        let next = self.decl_stack[self.decl_stack.len() - 1];
+        let multidim = matches!(self.btf.type_by_id(next)?.kind, TypeKind::Array(_));
+        if !name.is_empty() && !last_was_ptr {
+            out.write_char(' ')?;
+        }
+        if !multidim {
+            out.write_char('(')?;
+        }
+        self.emit_type_chain(start, name, lvl, out)?;
+        if !multidim {
+            out.write_char(')')?;
+        }
+        write!(out, "[{nelems}]")?;
+        Ok(())
+    }
+
+    /// The declarator of a function returning what the prototype says, with what remains on
+    /// the stack around the name (`(*name)`), and its parameter list.
+    fn emit_func_proto_declarator(
+        &mut self,
+        start: usize,
+        proto: &FuncProto<'_>,
+        name: &str,
+        last_was_ptr: bool,
+        lvl: usize,
+        out: &mut dyn Write,
+    ) -> Result<(), CHeaderError> {
+        // GCC marks noreturn function pointers volatile: dropped likewise.
+        self.drop_mods(start)?;
+        if self.decl_stack.len() > start {
+            out.write_str(" (")?;
+            self.emit_type_chain(start, name, lvl, out)?;
+            out.write_char(')')?;
+        } else {
+            Self::emit_chain_name(name, last_was_ptr, out)?;
+        }
+        out.write_char('(')?;
+        let n = proto.len();
+        // No parameters, or clang's lone `void` one: `(void)`.
+        if n == 0 || (n == 1 && proto.param(0)?.type_id == 0) {
+            out.write_str("void)")?;
+            return Ok(());
+        }
+        for i in 0..n {
+            let param = proto.param(i)?;
+            if i > 0 {
+                out.write_str(", ")?;
+            }
+            // A trailing `void` parameter marks a variadic function.
+            if i == n - 1 && param.type_id == 0 {
+                out.write_str("...")?;
+                break;
+            }
+            self.emit_type_decl(param.type_id, param.name, lvl, out)?;
+        }
+        out.write_char(')')?;
+        Ok(())
     }
 }

@@ -3,9 +3,9 @@
 
 use std::fmt::Write;
 
-use super::names::Namespace;
+use super::name_counts::Namespace;
 use super::{CHeaderError, CWriter, EmitState, MAX_DEPTH, POINTER_BITS, indent};
-use crate::btf::{Composite, Enum, TypeKind};
+use crate::btf::{Composite, Enum, Type, TypeKind};
 
 /// Longest gap filled with padding members (1 MiB, 131072 lines of `long: 64;`); a longer one
 /// comes from a corrupted size, not from a C type.
@@ -55,30 +55,10 @@ impl CWriter<'_> {
         }
         let top_level = container == 0;
         let t = self.btf.type_by_id(id)?;
-        let named = !t.name.is_empty();
         if state.emit == EmitState::Emitting {
             // Referred to while its own definition is being written.
-            if state.fwd_emitted {
-                return Ok(());
-            }
-            match t.kind {
-                TypeKind::Struct(_) | TypeKind::Union(_) => {
-                    if id == container || !named {
-                        return Ok(());
-                    }
-                    self.emit_struct_fwd(id, out)?;
-                    out.write_str(";\n\n")?;
-                    self.states[index].fwd_emitted = true;
-                }
-                TypeKind::Typedef { target } => {
-                    // The typedef serves pointers to it before its target is complete.
-                    if !self.is_builtin(t.name) {
-                        self.emit_typedef_def(id, t.name, target, 0, out)?;
-                        out.write_str(";\n\n")?;
-                    }
-                    self.states[index].fwd_emitted = true;
-                }
-                _ => {}
+            if !state.fwd_emitted {
+                self.emit_forward_declaration(t, container, out)?;
             }
             return Ok(());
         }
@@ -121,25 +101,7 @@ impl CWriter<'_> {
                 self.states[index].emit = EmitState::Emitted;
             }
             TypeKind::Struct(c) | TypeKind::Union(c) => {
-                self.states[index].emit = EmitState::Emitting;
-                // A definition written out in full needs what its members refer to declared.
-                if top_level || !named {
-                    let inner = if named { id } else { container };
-                    for m in c.members() {
-                        self.emit_type(m?.type_id, inner, out, depth + 1)?;
-                    }
-                } else if !self.states[index].fwd_emitted && id != container {
-                    self.emit_struct_fwd(id, out)?;
-                    out.write_str(";\n\n")?;
-                    self.states[index].fwd_emitted = true;
-                }
-                if top_level {
-                    self.emit_struct_def(id, c, 0, out)?;
-                    out.write_str(";\n\n")?;
-                    self.states[index].emit = EmitState::Emitted;
-                } else {
-                    self.states[index].emit = EmitState::NotEmitted;
-                }
+                self.emit_composite(t, c, container, out, depth)?;
             }
             TypeKind::FuncProto(p) => {
                 self.emit_type(p.ret, container, out, depth + 1)?;
@@ -153,6 +115,73 @@ impl CWriter<'_> {
             | TypeKind::Datasec(_)
             | TypeKind::Float { .. }
             | TypeKind::DeclTag { .. } => {}
+        }
+        Ok(())
+    }
+
+    /// Declares `t`, whose definition is being written, ahead of it: a struct or union by its
+    /// tag (`struct foo;`), a typedef in full, as it serves pointers to it before its target is
+    /// complete.
+    fn emit_forward_declaration(
+        &mut self,
+        t: Type<'_>,
+        container: u32,
+        out: &mut dyn Write,
+    ) -> Result<(), CHeaderError> {
+        let id = t.id;
+        match t.kind {
+            TypeKind::Struct(_) | TypeKind::Union(_) => {
+                if id == container || t.name.is_empty() {
+                    return Ok(());
+                }
+                self.emit_struct_fwd(id, out)?;
+                out.write_str(";\n\n")?;
+            }
+            TypeKind::Typedef { target } => {
+                if !self.is_builtin(t.name) {
+                    self.emit_typedef_def(id, t.name, target, 0, out)?;
+                    out.write_str(";\n\n")?;
+                }
+            }
+            _ => return Ok(()),
+        }
+        self.states[id as usize].fwd_emitted = true;
+        Ok(())
+    }
+
+    /// A struct or union: at top level, what its members refer to and then its definition;
+    /// inside `container`, what an anonymous one's members refer to, or a named one's forward
+    /// declaration (its definition comes at top level).
+    fn emit_composite(
+        &mut self,
+        t: Type<'_>,
+        c: Composite<'_>,
+        container: u32,
+        out: &mut dyn Write,
+        depth: usize,
+    ) -> Result<(), CHeaderError> {
+        let id = t.id;
+        let index = id as usize;
+        let top_level = container == 0;
+        let named = !t.name.is_empty();
+        self.states[index].emit = EmitState::Emitting;
+        // A definition written out in full needs what its members refer to declared.
+        if top_level || !named {
+            let inner = if named { id } else { container };
+            for m in c.members() {
+                self.emit_type(m?.type_id, inner, out, depth + 1)?;
+            }
+        } else if !self.states[index].fwd_emitted && id != container {
+            self.emit_struct_fwd(id, out)?;
+            out.write_str(";\n\n")?;
+            self.states[index].fwd_emitted = true;
+        }
+        if top_level {
+            self.emit_struct_def(id, c, 0, out)?;
+            out.write_str(";\n\n")?;
+            self.states[index].emit = EmitState::Emitted;
+        } else {
+            self.states[index].emit = EmitState::NotEmitted;
         }
         Ok(())
     }

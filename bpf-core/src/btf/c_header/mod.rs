@@ -26,6 +26,7 @@
 
 mod decl;
 mod emit;
+mod name_counts;
 mod names;
 mod order;
 mod sort;
@@ -34,7 +35,7 @@ use std::collections::HashMap;
 use std::fmt::{self, Write};
 
 use super::{Btf, BtfError, BtfKind, TypeKind};
-use names::NameCounts;
+use name_counts::NameCounts;
 
 /// Deepest nesting of type references followed; deeper means malformed BTF.
 const MAX_DEPTH: usize = 256;

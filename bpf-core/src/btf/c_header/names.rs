@@ -1,46 +1,10 @@
 //! Unique C names: a second `struct foo` becomes `foo___2`, as bpftool names them.
 
 use std::borrow::Cow;
-use std::collections::HashMap;
 
 use super::CWriter;
+use super::name_counts::Namespace;
 use crate::btf::{BtfError, TypeKind};
-
-/// Which C namespace a name is counted in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum Namespace {
-    /// Struct, union and enum tags.
-    Tags,
-    /// Typedef names and enumerators (ordinary identifiers).
-    Idents,
-}
-
-/// Occurrence counts of names per namespace.
-#[derive(Debug, Default)]
-pub(super) struct NameCounts {
-    tags: HashMap<String, usize>,
-    idents: HashMap<String, usize>,
-}
-
-impl NameCounts {
-    /// Counts one more use of `name` and returns how many there are now (1 for the first).
-    pub(super) fn count(&mut self, namespace: Namespace, name: &str) -> usize {
-        let map = match namespace {
-            Namespace::Tags => &mut self.tags,
-            Namespace::Idents => &mut self.idents,
-        };
-        match map.get_mut(name) {
-            Some(n) => {
-                *n += 1;
-                *n
-            }
-            None => {
-                map.insert(name.to_owned(), 1);
-                1
-            }
-        }
-    }
-}
 
 impl<'b> CWriter<'b> {
     /// The name type `id` is written under: its BTF name, or `name___N` for the N-th type of

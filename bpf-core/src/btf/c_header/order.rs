@@ -3,7 +3,7 @@
 //! type, satisfied by a forward declaration).
 
 use super::{CHeaderError, CWriter, MAX_DEPTH, OrderState};
-use crate::btf::TypeKind;
+use crate::btf::{Composite, TypeKind};
 
 impl CWriter<'_> {
     /// Marks every type some other type refers to: an anonymous enum nobody refers to is a
@@ -89,19 +89,7 @@ impl CWriter<'_> {
             }
             TypeKind::Array(a) => self.order_type(a.elem, false, depth + 1),
             TypeKind::Struct(c) | TypeKind::Union(c) => {
-                // Named and reached through a pointer: a forward declaration will do.
-                if through_ptr && named {
-                    return Ok(false);
-                }
-                self.states[index].order = OrderState::Ordering;
-                for m in c.members() {
-                    self.order_type(m?.type_id, false, depth + 1)?;
-                }
-                if named {
-                    self.emit_queue.push(id);
-                }
-                self.states[index].order = OrderState::Ordered;
-                Ok(true)
+                self.order_composite(id, named, c, through_ptr, depth)
             }
             TypeKind::Enum(_) | TypeKind::Enum64(_) | TypeKind::Fwd { .. } => {
                 if named || !self.states[index].referenced {
@@ -110,15 +98,7 @@ impl CWriter<'_> {
                 self.states[index].order = OrderState::Ordered;
                 Ok(true)
             }
-            TypeKind::Typedef { target } => {
-                let strong = self.order_type(target, through_ptr, depth + 1)?;
-                if through_ptr && !strong {
-                    return Ok(false);
-                }
-                self.emit_queue.push(id);
-                self.states[index].order = OrderState::Ordered;
-                Ok(true)
-            }
+            TypeKind::Typedef { target } => self.order_typedef(id, target, through_ptr, depth),
             TypeKind::Volatile { target }
             | TypeKind::Const { target }
             | TypeKind::Restrict { target }
@@ -138,5 +118,48 @@ impl CWriter<'_> {
                 Ok(false)
             }
         }
+    }
+
+    /// A struct or union: reached through a pointer, a named one needs only a forward
+    /// declaration (a weak link); otherwise its members' definitions come first, then its own.
+    fn order_composite(
+        &mut self,
+        id: u32,
+        named: bool,
+        c: Composite<'_>,
+        through_ptr: bool,
+        depth: usize,
+    ) -> Result<bool, CHeaderError> {
+        if through_ptr && named {
+            return Ok(false);
+        }
+        let index = id as usize;
+        self.states[index].order = OrderState::Ordering;
+        for m in c.members() {
+            self.order_type(m?.type_id, false, depth + 1)?;
+        }
+        if named {
+            self.emit_queue.push(id);
+        }
+        self.states[index].order = OrderState::Ordered;
+        Ok(true)
+    }
+
+    /// A typedef comes after what it names; behind a pointer to a type only declared forward,
+    /// the link stays weak and the typedef is not queued yet.
+    fn order_typedef(
+        &mut self,
+        id: u32,
+        target: u32,
+        through_ptr: bool,
+        depth: usize,
+    ) -> Result<bool, CHeaderError> {
+        let strong = self.order_type(target, through_ptr, depth + 1)?;
+        if through_ptr && !strong {
+            return Ok(false);
+        }
+        self.emit_queue.push(id);
+        self.states[id as usize].order = OrderState::Ordered;
+        Ok(true)
     }
 }

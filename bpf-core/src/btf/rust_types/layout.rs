@@ -1,105 +1,11 @@
 //! Laying a BTF type out as Rust items: fields at their BTF offsets with explicit padding,
 //! bitfield runs in byte storage, unions as bytes, enums as newtypes.
 
+use super::items::{
+    Bitfield, BitfieldValue, EnumItem, Field, Item, StructItem, UnionItem, UnionMember,
+};
 use super::{RustTy, RustTypes, RustTypesError, ident};
-use crate::btf::{Composite, TypeKind};
-
-/// One generated item.
-#[derive(Debug, Clone)]
-pub(super) enum Item {
-    Struct(StructItem),
-    Union(UnionItem),
-    Enum(EnumItem),
-    Alias {
-        name: String,
-        c_name: String,
-        target: String,
-    },
-}
-
-#[derive(Debug, Clone)]
-pub(super) struct Field {
-    pub name: String,
-    pub ty: String,
-    /// Byte offset.
-    pub offset: u32,
-    /// Alignment Rust gives `ty`.
-    pub align: u32,
-    /// A member of the C type (asserted), not padding or bitfield storage.
-    pub is_member: bool,
-}
-
-/// A bitfield read and written through methods.
-#[derive(Debug, Clone)]
-pub(super) struct Bitfield {
-    /// Getter name; the setter is `set_<name>`.
-    pub name: String,
-    /// The byte-array field holding it.
-    pub storage: String,
-    /// Bytes of that field used, from `storage_start`.
-    pub storage_start: u32,
-    pub storage_len: u32,
-    /// First bit within those bytes (little-endian bit order) and width.
-    pub shift: u32,
-    pub width: u32,
-    pub value: BitfieldValue,
-}
-
-/// What a bitfield's getter returns.
-#[derive(Debug, Clone)]
-pub(super) enum BitfieldValue {
-    Bool,
-    /// An integer type (`u32`, `i8`, ...), signed or not.
-    Int {
-        ty: String,
-        signed: bool,
-    },
-    /// An enum newtype over the integer `repr`.
-    Enum {
-        ty: String,
-        repr: String,
-    },
-}
-
-#[derive(Debug, Clone)]
-pub(super) struct StructItem {
-    pub name: String,
-    pub c_name: String,
-    pub size: u32,
-    pub packed: bool,
-    /// Zero-sized field raising the alignment to the C type's (`[u32; 0]`), when the fields alone
-    /// would give less (a struct of bitfields only).
-    pub align_field: Option<String>,
-    pub fields: Vec<Field>,
-    pub bitfields: Vec<Bitfield>,
-}
-
-/// A union member read and written by value.
-#[derive(Debug, Clone)]
-pub(super) struct UnionMember {
-    pub name: String,
-    pub ty: String,
-    pub size: u32,
-}
-
-#[derive(Debug, Clone)]
-pub(super) struct UnionItem {
-    pub name: String,
-    pub c_name: String,
-    pub size: u32,
-    pub align_field: Option<String>,
-    pub members: Vec<UnionMember>,
-    pub bitfields: Vec<Bitfield>,
-}
-
-#[derive(Debug, Clone)]
-pub(super) struct EnumItem {
-    pub name: String,
-    pub c_name: String,
-    pub repr: String,
-    /// Enumerator names and values as Rust literals of `repr`.
-    pub values: Vec<(String, String)>,
-}
+use crate::btf::{Composite, Datasec, Enum, TypeKind, VarLinkage};
 
 /// A member as laid out: plain at a byte offset, or a bitfield at a bit offset.
 struct Placed {
@@ -129,6 +35,122 @@ fn unique(used: &mut Vec<String>, wanted: String) -> String {
     name
 }
 
+/// The end (exclusive) of the run of consecutive bitfields that starts at `members[start]`.
+fn bitfield_run_end(members: &[Placed], start: usize) -> usize {
+    let mut end = start + 1;
+    while end < members.len() && members[end].bits != 0 {
+        end += 1;
+    }
+    end
+}
+
+/// A struct's fields as they are laid out, front to back.
+#[derive(Default)]
+struct StructFields {
+    fields: Vec<Field>,
+    bitfields: Vec<Bitfield>,
+    /// Names taken by members, padding and bitfield storage.
+    used: Vec<String>,
+    /// The byte the next field starts at, at the earliest.
+    cur: u32,
+    pads: u32,
+    runs: u32,
+}
+
+impl StructFields {
+    /// The Rust name of each member, claimed before padding and storage pick theirs; empty
+    /// for an unnamed bitfield (C's way to skip bits), which gets no accessors.
+    fn claim_member_names(&mut self, members: &[Placed]) -> Vec<String> {
+        let mut anon_count = 0;
+        let mut names = Vec::with_capacity(members.len());
+        for m in members {
+            let rust = if m.name.is_empty() && m.bits != 0 {
+                String::new()
+            } else {
+                RustTypes::member_name(&m.name, &mut anon_count)
+            };
+            if !rust.is_empty() {
+                self.used.push(rust.clone());
+            }
+            names.push(rust);
+        }
+        names
+    }
+
+    /// A padding field from the current end to byte `to`, if that leaves a gap.
+    fn pad_to(&mut self, to: u32) {
+        if to > self.cur {
+            self.pads += 1;
+            self.fields.push(Field {
+                name: unique(&mut self.used, format!("_pad_{}", self.pads)),
+                ty: format!("[u8; {}]", to - self.cur),
+                offset: self.cur,
+                align: 1,
+                is_member: false,
+            });
+            self.cur = to;
+        }
+    }
+
+    /// The byte-array field holding a bitfield run over bytes `start..stop`; returns its name.
+    fn storage_field(&mut self, start: u32, stop: u32) -> String {
+        self.runs += 1;
+        let storage = unique(&mut self.used, format!("_bitfield_{}", self.runs));
+        self.fields.push(Field {
+            name: storage.clone(),
+            ty: format!("[u8; {}]", stop - start),
+            offset: start,
+            align: 1,
+            is_member: false,
+        });
+        storage
+    }
+}
+
+/// The integer type an enum of `e`'s size and signedness is stored as.
+fn enum_repr(e: &Enum<'_>) -> &'static str {
+    match (e.size, e.signed) {
+        (1, false) => "u8",
+        (1, true) => "i8",
+        (2, false) => "u16",
+        (2, true) => "i16",
+        (4, false) => "u32",
+        (4, true) => "i32",
+        (8, false) => "u64",
+        _ => "i64",
+    }
+}
+
+/// An enum as a newtype over its integer, one constant per enumerator with its value as a
+/// literal of that integer (sign-extended from the enum's width when signed).
+fn lay_out_enum(name: String, c_name: String, e: &Enum<'_>) -> Result<Item, RustTypesError> {
+    let repr = enum_repr(e);
+    let bits = 8 * e.size;
+    let mut values = Vec::new();
+    let mut used = Vec::new();
+    for v in e.values() {
+        let v = v?;
+        let literal = if e.signed {
+            let shift = 64 - bits;
+            (((v.value << shift) as i64) >> shift).to_string()
+        } else {
+            let mask = if bits == 64 {
+                u64::MAX
+            } else {
+                (1 << bits) - 1
+            };
+            (v.value & mask).to_string()
+        };
+        values.push((unique(&mut used, ident::escape(v.name)), literal));
+    }
+    Ok(Item::Enum(EnumItem {
+        name,
+        c_name,
+        repr: repr.into(),
+        values,
+    }))
+}
+
 impl RustTypes<'_> {
     pub(super) fn lay_out(&mut self, id: u32) -> Result<Item, RustTypesError> {
         let t = self.btf.type_by_id(id)?;
@@ -146,66 +168,11 @@ impl RustTypes<'_> {
                 self.lay_out_struct(id, name, keyword("struct"), members, c.size)
             }
             TypeKind::Datasec(sec) => {
-                let mut members = Vec::new();
-                let mut end = sec.size;
-                for v in sec.vars() {
-                    let var = self.btf.type_by_id(v.type_id)?;
-                    // The skeleton shows what user space shares: globals, not statics or externs.
-                    let TypeKind::Var {
-                        target,
-                        linkage: crate::btf::VarLinkage::Global,
-                    } = var.kind
-                    else {
-                        continue;
-                    };
-                    end = end.max(v.offset.saturating_add(v.size));
-                    members.push(Placed {
-                        name: var.name.to_owned(),
-                        type_id: target,
-                        bit_offset: v.offset.saturating_mul(8),
-                        bits: 0,
-                    });
-                }
+                let (members, end) = self.datasec_globals(&sec)?;
                 self.lay_out_struct(id, name, format!("section {}", t.name), members, end)
             }
             TypeKind::Union(c) => self.lay_out_union(id, name, keyword("union"), c),
-            TypeKind::Enum(e) | TypeKind::Enum64(e) => {
-                let repr = match (e.size, e.signed) {
-                    (1, false) => "u8",
-                    (1, true) => "i8",
-                    (2, false) => "u16",
-                    (2, true) => "i16",
-                    (4, false) => "u32",
-                    (4, true) => "i32",
-                    (8, false) => "u64",
-                    _ => "i64",
-                };
-                let bits = 8 * e.size;
-                let mut values = Vec::new();
-                let mut used = Vec::new();
-                for v in e.values() {
-                    let v = v?;
-                    let literal = if e.signed {
-                        // Sign-extend from the enum's width.
-                        let shift = 64 - bits;
-                        (((v.value << shift) as i64) >> shift).to_string()
-                    } else {
-                        let mask = if bits == 64 {
-                            u64::MAX
-                        } else {
-                            (1 << bits) - 1
-                        };
-                        (v.value & mask).to_string()
-                    };
-                    values.push((unique(&mut used, ident::escape(v.name)), literal));
-                }
-                Ok(Item::Enum(EnumItem {
-                    name,
-                    c_name: keyword("enum"),
-                    repr: repr.into(),
-                    values,
-                }))
-            }
+            TypeKind::Enum(e) | TypeKind::Enum64(e) => lay_out_enum(name, keyword("enum"), &e),
             TypeKind::Typedef { target } => {
                 let target = self.spell(target, None, 0)?;
                 Ok(Item::Alias {
@@ -219,6 +186,32 @@ impl RustTypes<'_> {
                     .unrepresentable(id, "only structs, unions, enums and typedefs are defined"))
             }
         }
+    }
+
+    /// A data section's global variables as members, and where the last one ends (past the
+    /// section's size when BTF says so). Static and extern variables are left out.
+    fn datasec_globals(&self, sec: &Datasec<'_>) -> Result<(Vec<Placed>, u32), RustTypesError> {
+        let mut members = Vec::new();
+        let mut end = sec.size;
+        for v in sec.vars() {
+            let var = self.btf.type_by_id(v.type_id)?;
+            // The skeleton shows what user space shares: globals, not statics or externs.
+            let TypeKind::Var {
+                target,
+                linkage: VarLinkage::Global,
+            } = var.kind
+            else {
+                continue;
+            };
+            end = end.max(v.offset.saturating_add(v.size));
+            members.push(Placed {
+                name: var.name.to_owned(),
+                type_id: target,
+                bit_offset: v.offset.saturating_mul(8),
+                bits: 0,
+            });
+        }
+        Ok((members, end))
     }
 
     /// Members with their bit offsets and bitfield widths, including old-style bitfields that
@@ -297,16 +290,7 @@ impl RustTypes<'_> {
             }
             TypeKind::Enum(e) | TypeKind::Enum64(e) => {
                 let ty = self.spell(type_id, Some(anon_name), 0)?.text;
-                let repr = match (e.size, e.signed) {
-                    (1, false) => "u8",
-                    (1, true) => "i8",
-                    (2, false) => "u16",
-                    (2, true) => "i16",
-                    (4, false) => "u32",
-                    (4, true) => "i32",
-                    (8, false) => "u64",
-                    _ => "i64",
-                };
+                let repr = enum_repr(&e);
                 BitfieldValue::Enum {
                     ty,
                     repr: repr.into(),
@@ -328,6 +312,8 @@ impl RustTypes<'_> {
         }
     }
 
+    /// A struct (or a data section's globals) with every gap an explicit padding field, each
+    /// run of consecutive bitfields in a byte-array field of its own.
     fn lay_out_struct(
         &mut self,
         id: u32,
@@ -337,129 +323,31 @@ impl RustTypes<'_> {
         size: u32,
     ) -> Result<Item, RustTypesError> {
         let packed = self.is_packed(&members, size);
-        let mut fields = Vec::new();
-        let mut bitfields = Vec::new();
-        let mut used = Vec::new();
-        let mut cur: u32 = 0;
-        let mut anon_count = 0;
-        let mut pads = 0;
-        let mut runs = 0;
-        let mut pad = |fields: &mut Vec<Field>, used: &mut Vec<String>, from: u32, to: u32| {
-            if to > from {
-                pads += 1;
-                fields.push(Field {
-                    name: unique(used, format!("_pad_{pads}")),
-                    ty: format!("[u8; {}]", to - from),
-                    offset: from,
-                    align: 1,
-                    is_member: false,
-                });
-            }
-        };
-        // Member names are claimed before padding and storage pick theirs.
-        let mut names = Vec::with_capacity(members.len());
-        for m in &members {
-            let rust = if m.name.is_empty() && m.bits != 0 {
-                String::new()
-            } else {
-                Self::member_name(&m.name, &mut anon_count)
-            };
-            if !rust.is_empty() {
-                used.push(rust.clone());
-            }
-            names.push(rust);
-        }
+        let mut fields = StructFields::default();
+        let names = fields.claim_member_names(&members);
         let mut i = 0;
         while i < members.len() {
-            let m = &members[i];
-            if m.bits != 0 {
-                // A run of consecutive bitfields shares one byte-array storage field.
-                let mut end = i;
-                let mut last_bit = m.bit_offset.saturating_add(m.bits);
-                while end + 1 < members.len() && members[end + 1].bits != 0 {
-                    end += 1;
-                    last_bit =
-                        last_bit.max(members[end].bit_offset.saturating_add(members[end].bits));
-                }
-                let first_bit = members[i..=end]
-                    .iter()
-                    .map(|m| m.bit_offset)
-                    .min()
-                    .unwrap_or(m.bit_offset);
-                let start = first_bit / 8;
-                let stop = last_bit.div_ceil(8);
-                if start < cur {
-                    return Err(self.unrepresentable(
-                        id,
-                        format!("bitfield overlaps the member before it at byte {start}"),
-                    ));
-                }
-                pad(&mut fields, &mut used, cur, start);
-                runs += 1;
-                let storage = unique(&mut used, format!("_bitfield_{runs}"));
-                fields.push(Field {
-                    name: storage.clone(),
-                    ty: format!("[u8; {}]", stop - start),
-                    offset: start,
-                    align: 1,
-                    is_member: false,
-                });
-                for (m, rust) in members[i..=end].iter().zip(&names[i..=end]) {
-                    if rust.is_empty() {
-                        continue;
-                    }
-                    let anon = format!("{}_{}", ident::bare(&name), ident::bare(rust));
-                    let value = self.bitfield_value(m.type_id, &anon)?;
-                    bitfields.push(self.bitfield(
-                        id,
-                        rust.clone(),
-                        storage.clone(),
-                        start * 8,
-                        m,
-                        value,
-                    )?);
-                }
-                cur = stop;
-                i = end + 1;
-                continue;
+            if members[i].bits != 0 {
+                let end = bitfield_run_end(&members, i);
+                let run = &members[i..end];
+                self.lay_out_bitfield_run(id, &name, run, &names[i..end], &mut fields)?;
+                i = end;
+            } else {
+                self.lay_out_member(id, &name, &members[i], names[i].clone(), &mut fields)?;
+                i += 1;
             }
-            if !m.bit_offset.is_multiple_of(8) {
-                return Err(
-                    self.unrepresentable(id, format!("member {} starts inside a byte", m.name))
-                );
-            }
-            let offset = m.bit_offset / 8;
-            if offset < cur {
-                return Err(self.unrepresentable(
-                    id,
-                    format!("member {} overlaps the member before it", m.name),
-                ));
-            }
-            let rust = names[i].clone();
-            let anon = format!("{}_{}", ident::bare(&name), ident::bare(&rust));
-            let ty = self.spell(m.type_id, Some(&anon), 0)?;
-            pad(&mut fields, &mut used, cur, offset);
-            fields.push(Field {
-                name: rust,
-                ty: ty.text,
-                offset,
-                align: ty.align,
-                is_member: true,
-            });
-            cur = offset.saturating_add(ty.size);
-            i += 1;
         }
-        if cur > size {
+        if fields.cur > size {
             return Err(self.unrepresentable(
                 id,
-                format!("members end at byte {cur}, past its size {size}"),
+                format!("members end at byte {}, past its size {size}", fields.cur),
             ));
         }
-        pad(&mut fields, &mut used, cur, size);
+        fields.pad_to(size);
         let align_field = if packed {
             None
         } else {
-            let natural = fields.iter().map(|f| f.align).max().unwrap_or(1);
+            let natural = fields.fields.iter().map(|f| f.align).max().unwrap_or(1);
             let wanted = self.members_align(&members);
             (natural < wanted).then(|| align_type(wanted)).flatten()
         };
@@ -469,9 +357,81 @@ impl RustTypes<'_> {
             size,
             packed,
             align_field,
-            fields,
-            bitfields,
+            fields: fields.fields,
+            bitfields: fields.bitfields,
         }))
+    }
+
+    /// A plain member at its byte offset, after padding up to it.
+    fn lay_out_member(
+        &mut self,
+        id: u32,
+        struct_name: &str,
+        m: &Placed,
+        rust: String,
+        fields: &mut StructFields,
+    ) -> Result<(), RustTypesError> {
+        if !m.bit_offset.is_multiple_of(8) {
+            return Err(self.unrepresentable(id, format!("member {} starts inside a byte", m.name)));
+        }
+        let offset = m.bit_offset / 8;
+        if offset < fields.cur {
+            return Err(self.unrepresentable(
+                id,
+                format!("member {} overlaps the member before it", m.name),
+            ));
+        }
+        let anon = format!("{}_{}", ident::bare(struct_name), ident::bare(&rust));
+        let ty = self.spell(m.type_id, Some(&anon), 0)?;
+        fields.pad_to(offset);
+        fields.fields.push(Field {
+            name: rust,
+            ty: ty.text,
+            offset,
+            align: ty.align,
+            is_member: true,
+        });
+        fields.cur = offset.saturating_add(ty.size);
+        Ok(())
+    }
+
+    /// A run of consecutive bitfields: one byte-array storage field over the bytes the run
+    /// spans, and accessors for each named bitfield in it.
+    fn lay_out_bitfield_run(
+        &mut self,
+        id: u32,
+        struct_name: &str,
+        run: &[Placed],
+        names: &[String],
+        fields: &mut StructFields,
+    ) -> Result<(), RustTypesError> {
+        let first_bit = run.iter().map(|m| m.bit_offset).min().unwrap_or(0);
+        let last_bit = run
+            .iter()
+            .map(|m| m.bit_offset.saturating_add(m.bits))
+            .max()
+            .unwrap_or(0);
+        let start = first_bit / 8;
+        let stop = last_bit.div_ceil(8);
+        if start < fields.cur {
+            return Err(self.unrepresentable(
+                id,
+                format!("bitfield overlaps the member before it at byte {start}"),
+            ));
+        }
+        fields.pad_to(start);
+        let storage = fields.storage_field(start, stop);
+        for (m, rust) in run.iter().zip(names) {
+            if rust.is_empty() {
+                continue;
+            }
+            let anon = format!("{}_{}", ident::bare(struct_name), ident::bare(rust));
+            let value = self.bitfield_value(m.type_id, &anon)?;
+            let bitfield = self.bitfield(id, rust.clone(), storage.clone(), start * 8, m, value)?;
+            fields.bitfields.push(bitfield);
+        }
+        fields.cur = stop;
+        Ok(())
     }
 
     /// A struct is packed when a plain member sits off its natural alignment or the size is not

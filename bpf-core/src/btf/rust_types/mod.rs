@@ -38,14 +38,17 @@
 //! ```
 
 mod ident;
+mod items;
 mod layout;
+mod options;
 mod render;
 
 use std::collections::{HashMap, HashSet};
 use std::fmt::{self, Write};
 
 use super::{Btf, BtfError, BtfKind, TypeKind};
-use layout::Item;
+use items::Item;
+pub use options::RustTypesOptions;
 
 /// Deepest chain of typedefs, qualifiers and arrays followed; deeper means malformed BTF.
 const MAX_DEPTH: usize = 64;
@@ -67,28 +70,6 @@ pub enum RustTypesError {
     },
     #[error("BTF type #{id}: type references nest too deep (malformed BTF?)")]
     TooDeep { id: u32 },
-}
-
-/// How [`RustTypes`] writes code.
-#[derive(Debug, Clone)]
-pub struct RustTypesOptions {
-    /// Path of the zerocopy crate as the generated code's crate sees it: `::zerocopy` when it
-    /// depends on zerocopy, or a re-export such as `::bpf_programs::zerocopy`.
-    pub zerocopy: String,
-    /// Derive `Debug` for structs and unions (enums always get a `Debug` naming the value).
-    pub derive_debug: bool,
-    /// Write the `const` size and offset assertions.
-    pub layout_assertions: bool,
-}
-
-impl Default for RustTypesOptions {
-    fn default() -> Self {
-        RustTypesOptions {
-            zerocopy: "::zerocopy".into(),
-            derive_debug: true,
-            layout_assertions: true,
-        }
-    }
 }
 
 /// A type as Rust spells it, with the size and alignment Rust gives it.

@@ -2,9 +2,9 @@
 
 use std::fmt::Write;
 
-use super::RustTypesOptions;
 use super::ident;
-use super::layout::{Bitfield, BitfieldValue, EnumItem, Item, StructItem, UnionItem};
+use super::items::{Bitfield, BitfieldValue, EnumItem, Item, StructItem, UnionItem};
+use super::options::RustTypesOptions;
 
 const ALLOW: &str = "#[allow(non_camel_case_types, non_snake_case, non_upper_case_globals, dead_code, clippy::all)]";
 
