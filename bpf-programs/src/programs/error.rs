@@ -250,10 +250,10 @@ pub enum ProgramError {
     CgroupAttach(CgroupAttachError),
 
     #[error(transparent)]
-    SocketFilter(#[from] super::type_errors::SocketFilterError),
+    SocketFilter(super::type_errors::SocketFilterError),
 
     #[error(transparent)]
-    SkReuseport(#[from] super::type_errors::SkReuseportError),
+    SkReuseport(super::type_errors::SkReuseportError),
 
     #[error(transparent)]
     SkSkb(#[from] super::type_errors::SkSkbError),
@@ -332,6 +332,18 @@ impl From<super::type_errors::FlowDissectorError> for ProgramError {
 impl From<super::type_errors::NetfilterError> for ProgramError {
     fn from(error: super::type_errors::NetfilterError) -> ProgramError {
         ProgramError::Netfilter(error).explain_denied(|| Operation::Attach(AttachKind::Network))
+    }
+}
+
+impl From<super::type_errors::SocketFilterError> for ProgramError {
+    fn from(error: super::type_errors::SocketFilterError) -> ProgramError {
+        ProgramError::SocketFilter(error).explain_denied(|| Operation::Attach(AttachKind::Network))
+    }
+}
+
+impl From<super::type_errors::SkReuseportError> for ProgramError {
+    fn from(error: super::type_errors::SkReuseportError) -> ProgramError {
+        ProgramError::SkReuseport(error).explain_denied(|| Operation::Attach(AttachKind::Network))
     }
 }
 
