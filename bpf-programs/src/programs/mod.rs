@@ -28,7 +28,11 @@
 //!    `pub type Foo = TypedProgram<FooKind>;` with the type's docs;
 //! 3. `impl Foo { pub fn attach(..) -> Result<FooLinkId, ProgramError> }`, inserting into
 //!    `self.data.links`;
-//! 4. a `FooError` enum wrapped by a `ProgramError::Foo(#[from] FooError)` variant;
+//! 4. a `FooError` enum in `type_errors.rs` (what it carries, if the type's own, in
+//!    `attach_options.rs`), re-exported by the type's module (`pub use
+//!    super::type_errors::FooError;`) and wrapped by a `ProgramError::Foo(FooError)` variant
+//!    (`#[from]`, or a `From` adding the permission hint when it carries a kernel refusal): the
+//!    error files sit below the type files, so nothing in `programs/` imports back;
 //! 5. a line in `program_types!` and in `Program::from_section`.
 
 mod attach_options;
