@@ -22,8 +22,9 @@ use super::{ProgramError, ProgramSection, kernel_btf};
 /// `BPF_F_KPROBE_MULTI_RETURN` (an anonymous enum in the UAPI).
 const KPROBE_MULTI_RETURN: u32 = 1;
 
-fn not_found(function: &str) -> KProbeError {
+fn not_found(program: &str, function: &str) -> KProbeError {
     KProbeError::FunctionNotFound {
+        program: program.to_owned(),
         function: function.to_owned(),
     }
 }
@@ -147,6 +148,7 @@ impl KProbe {
             };
             let perf_fd =
                 perf_event_open(&attr, -1, 0, None, 0).map_err(|source| KProbeError::Attach {
+                    program: self.data.name().to_owned(),
                     function: function.to_owned(),
                     offset,
                     source,
@@ -178,7 +180,8 @@ impl KProbe {
                 }
             },
         };
-        let c_function = CString::new(function).map_err(|_| not_found(function))?;
+        let c_function =
+            CString::new(function).map_err(|_| not_found(self.data.name(), function))?;
         let attr = PerfEventAttr {
             type_: pmu,
             config,
@@ -193,9 +196,10 @@ impl KProbe {
             if matches!(source.errno(), Some(libc::ENOENT) | Some(libc::EINVAL))
                 && !kernel_has_symbol(function)
             {
-                not_found(function)
+                not_found(self.data.name(), function)
             } else {
                 KProbeError::Attach {
+                    program: self.data.name().to_owned(),
                     function: function.to_owned(),
                     offset,
                     source,
@@ -219,9 +223,10 @@ impl KProbe {
                     feature: "kprobes (no kprobe PMU and no tracefs kprobe_events)",
                 }
             } else if !kernel_has_symbol(function) {
-                not_found(function).into()
+                not_found(self.data.name(), function).into()
             } else {
                 KProbeError::ProbeEvent {
+                    program: self.data.name().to_owned(),
                     function: function.to_owned(),
                     offset,
                     source,
@@ -299,6 +304,7 @@ impl KProbeMulti {
             .iter()
             .map(|f| {
                 CString::new(*f).map_err(|_| KProbeError::FunctionNotFound {
+                    program: self.data.name().to_owned(),
                     function: (*f).to_owned(),
                 })
             })
@@ -337,10 +343,12 @@ impl KProbeMulti {
                 feature: "kprobe.multi links (no fprobe)",
             },
             Some(libc::ESRCH) | Some(libc::ENOENT) => KProbeError::FunctionNotFound {
+                program: self.data.name().to_owned(),
                 function: functions.join(", "),
             }
             .into(),
             _ => KProbeError::Attach {
+                program: self.data.name().to_owned(),
                 function: functions.join(", "),
                 offset: 0,
                 source,
@@ -361,6 +369,7 @@ impl KProbeMulti {
         })?;
         if names.is_empty() {
             return Err(KProbeError::FunctionNotFound {
+                program: self.data.name().to_owned(),
                 function: pattern.to_owned(),
             }
             .into());

@@ -131,6 +131,7 @@ impl PerfEvent {
         let (pid, cpu) = scope.pid_cpu();
         let perf_fd =
             perf_event_open(&attr, pid, cpu, None, 0).map_err(|source| PerfEventError::Open {
+                program: self.data.name().to_owned(),
                 perf_type: perf_type.raw(),
                 config,
                 scope,

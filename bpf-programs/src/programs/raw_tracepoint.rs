@@ -54,6 +54,7 @@ impl RawTracePoint {
         let fd = raw_tracepoint_open(Some(name), prog_fd.as_fd(), 0).map_err(|e| {
             if e.errno() == Some(libc::ENOENT) {
                 ProgramError::from(RawTracePointError::NotFound {
+                    program: self.data.name().to_owned(),
                     name: name.to_owned(),
                 })
             } else if e.errno() == Some(libc::EEXIST) {

@@ -76,10 +76,11 @@ pub enum IterError {
 /// Why a kprobe could not be attached.
 #[derive(Debug, thiserror::Error)]
 pub enum KProbeError {
-    #[error("kprobe: no kernel function `{function}` can be probed")]
-    FunctionNotFound { function: String },
-    #[error("kprobe on `{function}`+{offset:#x}")]
+    #[error("program `{program}`: no kernel function `{function}` can be probed")]
+    FunctionNotFound { program: String, function: String },
+    #[error("program `{program}`: kprobe on `{function}`+{offset:#x}")]
     Attach {
+        program: String,
         function: String,
         offset: u64,
         #[source]
@@ -87,8 +88,11 @@ pub enum KProbeError {
     },
     #[error("program `{program}` names no kernel function in its section; pass one to attach")]
     NoTarget { program: String },
-    #[error("kprobe on `{function}`+{offset:#x}: creating the tracefs probe event")]
+    #[error(
+        "program `{program}`: kprobe on `{function}`+{offset:#x}: creating the tracefs probe event"
+    )]
     ProbeEvent {
+        program: String,
         function: String,
         offset: u64,
         #[source]
@@ -108,8 +112,8 @@ pub enum LsmError {
 /// Why a raw tracepoint could not be attached.
 #[derive(Debug, thiserror::Error)]
 pub enum RawTracePointError {
-    #[error("raw tracepoint `{name}` does not exist")]
-    NotFound { name: String },
+    #[error("program `{program}`: raw tracepoint `{name}` does not exist")]
+    NotFound { program: String, name: String },
     #[error("program `{program}` has no tracepoint in its section name; pass one to attach")]
     NoTarget { program: String },
 }
@@ -196,8 +200,9 @@ pub enum UProbeError {
     NoTarget { program: String },
     #[error("uprobe: the kernel has no uprobe PMU")]
     NoPmu(#[source] std::io::Error),
-    #[error("uprobe at {}+{offset:#x}", path.display())]
+    #[error("program `{program}`: uprobe at {}+{offset:#x}", path.display())]
     Attach {
+        program: String,
         path: PathBuf,
         offset: u64,
         #[source]
@@ -301,8 +306,9 @@ pub enum UsdtError {
     NoTarget { program: String },
     #[error("usdt: the kernel has no uprobe PMU")]
     NoPmu(#[source] std::io::Error),
-    #[error("usdt {provider}:{name} at {}+{offset:#x}", path.display())]
+    #[error("program `{program}`: usdt {provider}:{name} at {}+{offset:#x}", path.display())]
     Attach {
+        program: String,
         provider: String,
         name: String,
         path: PathBuf,
@@ -435,8 +441,9 @@ pub enum NetkitError {
 pub enum PerfEventError {
     #[error("reading the online CPUs")]
     OnlineCpus(#[source] std::io::Error),
-    #[error("perf event (type {perf_type}, config {config:#x}) for {scope:?}")]
+    #[error("program `{program}`: perf event (type {perf_type}, config {config:#x}) for {scope:?}")]
     Open {
+        program: String,
         perf_type: u32,
         config: u64,
         scope: PerfEventScope,

@@ -148,6 +148,7 @@ impl UProbe {
         };
         let perf_fd =
             perf_event_open(&attr, pid, cpu, None, 0).map_err(|source| UProbeError::Attach {
+                program: self.data.name().to_owned(),
                 path: path.clone(),
                 offset,
                 source,
@@ -312,6 +313,7 @@ impl UProbeMulti {
             },
         })
         .map_err(|source| UProbeError::Attach {
+            program: self.data.name().to_owned(),
             path: path.to_owned(),
             offset: offsets.first().copied().unwrap_or(0),
             source,

@@ -523,6 +523,7 @@ impl UprobeTarget {
         };
         let perf_fd = perf_event_open(&attr, self.pid, self.cpu, None, 0).map_err(|source| {
             UsdtError::Attach {
+                program: program.to_owned(),
                 provider: note.provider.clone(),
                 name: note.name.clone(),
                 path: self.path.clone(),
