@@ -52,6 +52,23 @@ impl std::ops::Deref for BtfBytes {
     }
 }
 
+/// The little-endian u32 at `bytes[at..]`, 0 past the end (callers checked the lengths).
+#[inline]
+pub(crate) fn read_u32(bytes: &[u8], at: usize) -> u32 {
+    match bytes.get(at..at + 4) {
+        Some(b) => u32::from_le_bytes([b[0], b[1], b[2], b[3]]),
+        None => 0,
+    }
+}
+
+/// Writes `value` little-endian at `bytes[at..]`, nothing past the end.
+#[inline]
+pub(crate) fn write_u32(bytes: &mut [u8], at: usize, value: u32) {
+    if let Some(b) = bytes.get_mut(at..at + 4) {
+        b.copy_from_slice(&value.to_le_bytes());
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,6 +1,6 @@
 //! Errors of BTF parsing and manipulation.
 
-use super::types::BtfKind;
+use super::kind::BtfKind;
 
 /// What was wrong with a BTF or `.BTF.ext` blob, and where.
 #[derive(Debug, thiserror::Error, Clone, PartialEq, Eq)]

@@ -1,8 +1,9 @@
 //! Fix-ups of an object's BTF before `BTF_LOAD`: DATASEC sizes and variable offsets from the ELF.
 
 use super::error::BtfError;
+use super::kind::BtfKind;
 use super::parse::Btf;
-use super::types::{BtfKind, FuncLinkage, TypeKind, VarLinkage};
+use super::types::{FuncLinkage, TypeKind, VarLinkage};
 
 /// What the ELF says about the symbol backing a global variable.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

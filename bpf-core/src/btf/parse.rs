@@ -2,8 +2,9 @@
 
 use std::sync::{Arc, OnceLock};
 
-use super::bytes::{BtfBytes, SharedBytes};
+use super::bytes::{BtfBytes, SharedBytes, read_u32, write_u32};
 use super::error::BtfError;
+use super::kind::BtfKind;
 use super::types::*;
 
 pub(crate) const HEADER_LEN: usize = 24;
@@ -12,21 +13,6 @@ const MAGIC: u16 = 0xeb9f;
 pub(crate) const MAX_RESOLVE_DEPTH: usize = 32;
 /// Pointer size of the BPF target.
 const POINTER_SIZE: u32 = 8;
-
-#[inline]
-pub(crate) fn read_u32(bytes: &[u8], at: usize) -> u32 {
-    match bytes.get(at..at + 4) {
-        Some(b) => u32::from_le_bytes([b[0], b[1], b[2], b[3]]),
-        None => 0,
-    }
-}
-
-#[inline]
-pub(crate) fn write_u32(bytes: &mut [u8], at: usize, value: u32) {
-    if let Some(b) = bytes.get_mut(at..at + 4) {
-        b.copy_from_slice(&value.to_le_bytes());
-    }
-}
 
 /// The raw 12-byte header of a type record plus the bytes after it.
 #[derive(Debug, Clone, Copy)]
@@ -38,15 +24,43 @@ pub(crate) struct RawType<'a> {
 }
 
 impl RawType<'_> {
+    #[inline]
     pub fn kind(&self) -> BtfKind {
         // Kinds were validated while indexing.
         BtfKind::from_raw((self.info >> 24) & 0x1f).unwrap_or(BtfKind::Void)
     }
+    #[inline]
     pub fn vlen(&self) -> u32 {
         self.info & 0xffff
     }
+    #[inline]
     pub fn kind_flag(&self) -> bool {
         self.info >> 31 != 0
+    }
+    /// The `INT` encoding word after the header.
+    fn int(&self) -> Int {
+        let enc = read_u32(self.extra, 0);
+        Int {
+            size: self.size_or_type,
+            encoding: ((enc >> 24) & 0x0f) as u8,
+            offset: ((enc >> 16) & 0xff) as u8,
+            bits: (enc & 0xff) as u8,
+        }
+    }
+    /// The `ARRAY` description after the header.
+    fn array(&self) -> Array {
+        Array {
+            elem: read_u32(self.extra, 0),
+            index: read_u32(self.extra, 4),
+            nelems: read_u32(self.extra, 8),
+        }
+    }
+}
+
+impl StringTable for Btf {
+    #[inline]
+    fn string_at(&self, offset: u32) -> Result<&str, BtfError> {
+        Btf::string_at(self, offset)
     }
 }
 
@@ -115,68 +129,15 @@ impl Btf {
         base: Option<Arc<Btf>>,
         core_index: bool,
     ) -> Result<Btf, BtfError> {
-        let hdr = data.get(..HEADER_LEN).ok_or(BtfError::Truncated {
-            what: "header",
-            offset: 0,
-            needed: HEADER_LEN,
-            available: data.len(),
-        })?;
-        let magic = u16::from_le_bytes([hdr[0], hdr[1]]);
-        if magic != MAGIC {
-            return Err(if magic == MAGIC.swap_bytes() {
-                BtfError::BigEndian
-            } else {
-                BtfError::BadMagic(magic)
-            });
-        }
-        if hdr[2] != 1 {
-            return Err(BtfError::BadVersion(hdr[2]));
-        }
-        let hdr_len = read_u32(hdr, 4) as usize;
-        if hdr_len < HEADER_LEN || hdr_len > data.len() {
-            return Err(BtfError::BadHeader("hdr_len out of range"));
-        }
-        let section =
-            |off: u32, len: u32, what: &'static str| -> Result<(usize, usize), BtfError> {
-                let start = hdr_len
-                    .checked_add(off as usize)
-                    .ok_or(BtfError::BadHeader(what))?;
-                let end = start
-                    .checked_add(len as usize)
-                    .ok_or(BtfError::BadHeader(what))?;
-                if end > data.len() {
-                    return Err(BtfError::Truncated {
-                        what,
-                        offset: start,
-                        needed: len as usize,
-                        available: data.len().saturating_sub(start),
-                    });
-                }
-                Ok((start, end))
-            };
-        let (types_start, types_end) =
-            section(read_u32(hdr, 8), read_u32(hdr, 12), "type section")?;
-        let (strs_start, strs_end) =
-            section(read_u32(hdr, 16), read_u32(hdr, 20), "string section")?;
-        if types_start < strs_end && strs_start < types_end {
-            return Err(BtfError::BadHeader("type and string sections overlap"));
-        }
+        let layout = Layout::read(&data)?;
+        let (types_start, types_end) = (layout.types.start, layout.types.end);
+        let (strs_start, strs_end) = (layout.strings.start, layout.strings.end);
         let strs = &data[strs_start..strs_end];
-        if base.is_none() && strs.first() != Some(&0) {
-            return Err(BtfError::BadHeader(
-                "string section must start with an empty string",
-            ));
-        }
-        if strs.last().is_some_and(|&b| b != 0) {
-            return Err(BtfError::BadHeader("string section is not NUL-terminated"));
-        }
+        check_string_table(strs, base.is_none())?;
         let (first_id, str_base) = match &base {
             Some(b) => (b.end_id(), b.str_end()),
             None => (1, 0),
         };
-        if types_end > u32::MAX as usize {
-            return Err(BtfError::BadHeader("BTF larger than 4 GiB"));
-        }
         // Standalone BTF only: a split blob's names may live in its base's string table.
         let mut core_names = (core_index && base.is_none()).then(Vec::new);
         let offsets = index_types(
@@ -249,11 +210,13 @@ impl Btf {
     }
 
     /// The NUL-terminated string at `offset` of the string table (base's for low offsets).
+    #[inline]
     pub fn string_at(&self, offset: u32) -> Result<&str, BtfError> {
         let bytes = self.string_bytes_at(offset)?;
         std::str::from_utf8(bytes).map_err(|_| BtfError::InvalidString(offset))
     }
 
+    #[inline]
     pub(crate) fn string_bytes_at(&self, offset: u32) -> Result<&[u8], BtfError> {
         if offset < self.str_base {
             return match &self.base {
@@ -275,6 +238,7 @@ impl Btf {
     }
 
     /// The raw record of type `id`, from this blob or its base.
+    #[inline]
     pub(crate) fn raw(&self, id: u32) -> Result<RawType<'_>, BtfError> {
         if id == 0 {
             return Ok(RawType {
@@ -321,57 +285,30 @@ impl Btf {
     }
 
     /// Type `id` decoded into a typed view.
+    #[inline]
     pub fn type_by_id(&self, id: u32) -> Result<Type<'_>, BtfError> {
         let raw = self.raw(id)?;
         let name = self.string_at(raw.name_off)?;
+        Ok(Type {
+            id,
+            name,
+            kind: self.decode_kind(id, &raw),
+        })
+    }
+
+    /// The typed view of record `raw` of type `id`; composites, enums and prototypes keep
+    /// their entries undecoded, read on demand.
+    fn decode_kind<'a>(&'a self, id: u32, raw: &RawType<'a>) -> TypeKind<'a> {
         let t = raw.size_or_type;
-        let kind = match raw.kind() {
+        match raw.kind() {
             BtfKind::Void => TypeKind::Void,
-            BtfKind::Int => {
-                let enc = read_u32(raw.extra, 0);
-                TypeKind::Int(Int {
-                    size: t,
-                    encoding: ((enc >> 24) & 0x0f) as u8,
-                    offset: ((enc >> 16) & 0xff) as u8,
-                    bits: (enc & 0xff) as u8,
-                })
-            }
+            BtfKind::Int => TypeKind::Int(raw.int()),
             BtfKind::Ptr => TypeKind::Ptr { target: t },
-            BtfKind::Array => TypeKind::Array(Array {
-                elem: read_u32(raw.extra, 0),
-                index: read_u32(raw.extra, 4),
-                nelems: read_u32(raw.extra, 8),
-            }),
-            BtfKind::Struct => TypeKind::Struct(Composite {
-                size: t,
-                kind_flag: raw.kind_flag(),
-                raw: raw.extra,
-                btf: self,
-                id,
-            }),
-            BtfKind::Union => TypeKind::Union(Composite {
-                size: t,
-                kind_flag: raw.kind_flag(),
-                raw: raw.extra,
-                btf: self,
-                id,
-            }),
-            BtfKind::Enum => TypeKind::Enum(Enum {
-                size: t,
-                signed: raw.kind_flag(),
-                is64: false,
-                raw: raw.extra,
-                btf: self,
-                id,
-            }),
-            BtfKind::Enum64 => TypeKind::Enum64(Enum {
-                size: t,
-                signed: raw.kind_flag(),
-                is64: true,
-                raw: raw.extra,
-                btf: self,
-                id,
-            }),
+            BtfKind::Array => TypeKind::Array(raw.array()),
+            BtfKind::Struct => TypeKind::Struct(self.composite(id, raw)),
+            BtfKind::Union => TypeKind::Union(self.composite(id, raw)),
+            BtfKind::Enum => TypeKind::Enum(self.enumerators(id, raw, false)),
+            BtfKind::Enum64 => TypeKind::Enum64(self.enumerators(id, raw, true)),
             BtfKind::Fwd => TypeKind::Fwd {
                 is_union: raw.kind_flag(),
             },
@@ -386,7 +323,7 @@ impl Btf {
             BtfKind::FuncProto => TypeKind::FuncProto(FuncProto {
                 ret: t,
                 raw: raw.extra,
-                btf: self,
+                strings: self,
                 id,
             }),
             BtfKind::Var => TypeKind::Var {
@@ -403,16 +340,40 @@ impl Btf {
                 component_idx: read_u32(raw.extra, 0) as i32,
             },
             BtfKind::TypeTag => TypeKind::TypeTag { target: t },
-        };
-        Ok(Type { id, name, kind })
+        }
+    }
+
+    /// A `STRUCT` or `UNION` record as a view of its members.
+    fn composite<'a>(&'a self, id: u32, raw: &RawType<'a>) -> Composite<'a> {
+        Composite {
+            size: raw.size_or_type,
+            kind_flag: raw.kind_flag(),
+            raw: raw.extra,
+            strings: self,
+            id,
+        }
+    }
+
+    /// An `ENUM` (`is64` false) or `ENUM64` record as a view of its enumerators.
+    fn enumerators<'a>(&'a self, id: u32, raw: &RawType<'a>, is64: bool) -> Enum<'a> {
+        Enum {
+            size: raw.size_or_type,
+            signed: raw.kind_flag(),
+            is64,
+            raw: raw.extra,
+            strings: self,
+            id,
+        }
     }
 
     /// Name of type `id` (empty for anonymous types).
+    #[inline]
     pub fn type_name(&self, id: u32) -> Result<&str, BtfError> {
         self.string_at(self.raw(id)?.name_off)
     }
 
     /// Follows typedef, const, volatile, restrict and type tags to the underlying type id.
+    #[inline]
     pub fn resolve(&self, id: u32) -> Result<u32, BtfError> {
         let mut cur = id;
         for _ in 0..=MAX_RESOLVE_DEPTH {
@@ -426,6 +387,7 @@ impl Btf {
     }
 
     /// `resolve` then decode.
+    #[inline]
     pub fn resolve_type(&self, id: u32) -> Result<Type<'_>, BtfError> {
         self.type_by_id(self.resolve(id)?)
     }
@@ -753,6 +715,101 @@ impl Btf {
     }
 }
 
+/// Where a blob's type and string sections lie, as its header says (absolute offsets).
+struct Layout {
+    types: std::ops::Range<usize>,
+    strings: std::ops::Range<usize>,
+}
+
+impl Layout {
+    /// Checks the header (magic, byte order, version, length) and that both sections lie within
+    /// `data`, apart, and below 4 GiB (type offsets are kept as u32).
+    fn read(data: &[u8]) -> Result<Layout, BtfError> {
+        let hdr_len = check_header(data)?;
+        let types = section_bounds(data, hdr_len, 8, "type section")?;
+        let strings = section_bounds(data, hdr_len, 16, "string section")?;
+        if types.start < strings.end && strings.start < types.end {
+            return Err(BtfError::BadHeader("type and string sections overlap"));
+        }
+        if types.end > u32::MAX as usize {
+            return Err(BtfError::BadHeader("BTF larger than 4 GiB"));
+        }
+        Ok(Layout { types, strings })
+    }
+}
+
+/// The header's length, once its magic, byte order and version are known good.
+fn check_header(data: &[u8]) -> Result<usize, BtfError> {
+    let hdr = data.get(..HEADER_LEN).ok_or(BtfError::Truncated {
+        what: "header",
+        offset: 0,
+        needed: HEADER_LEN,
+        available: data.len(),
+    })?;
+    check_magic_and_version(hdr)?;
+    let hdr_len = read_u32(hdr, 4) as usize;
+    if hdr_len < HEADER_LEN || hdr_len > data.len() {
+        return Err(BtfError::BadHeader("hdr_len out of range"));
+    }
+    Ok(hdr_len)
+}
+
+/// The magic (little-endian) and version 1 that start both `.BTF` and `.BTF.ext` headers
+/// (`hdr` holds at least their 3 bytes).
+pub(crate) fn check_magic_and_version(hdr: &[u8]) -> Result<(), BtfError> {
+    let magic = u16::from_le_bytes([hdr[0], hdr[1]]);
+    if magic != MAGIC {
+        return Err(if magic == MAGIC.swap_bytes() {
+            BtfError::BigEndian
+        } else {
+            BtfError::BadMagic(magic)
+        });
+    }
+    if hdr[2] != 1 {
+        return Err(BtfError::BadVersion(hdr[2]));
+    }
+    Ok(())
+}
+
+/// The absolute bounds of the section whose offset and length (relative to the end of the
+/// header) the header holds at `field`, checked to lie within `data`.
+fn section_bounds(
+    data: &[u8],
+    hdr_len: usize,
+    field: usize,
+    what: &'static str,
+) -> Result<std::ops::Range<usize>, BtfError> {
+    let (off, len) = (read_u32(data, field), read_u32(data, field + 4));
+    let start = hdr_len
+        .checked_add(off as usize)
+        .ok_or(BtfError::BadHeader(what))?;
+    let end = start
+        .checked_add(len as usize)
+        .ok_or(BtfError::BadHeader(what))?;
+    if end > data.len() {
+        return Err(BtfError::Truncated {
+            what,
+            offset: start,
+            needed: len as usize,
+            available: data.len().saturating_sub(start),
+        });
+    }
+    Ok(start..end)
+}
+
+/// A string table is NUL-terminated and, unless it continues a base's, starts with "".
+fn check_string_table(strs: &[u8], standalone: bool) -> Result<(), BtfError> {
+    if standalone && strs.first() != Some(&0) {
+        return Err(BtfError::BadHeader(
+            "string section must start with an empty string",
+        ));
+    }
+    if strs.last().is_some_and(|&b| b != 0) {
+        return Err(BtfError::BadHeader("string section is not NUL-terminated"));
+    }
+    Ok(())
+}
+
 fn find_string(strs: &[u8], s: &[u8]) -> Option<usize> {
     let mut pos = 0;
     for part in strs.split(|&b| b == 0) {
@@ -770,40 +827,43 @@ fn find_string(strs: &[u8], s: &[u8]) -> Option<usize> {
 /// A named type's index (`id - first_id`) and essential name hash.
 type NameHash = (u32, u64);
 
+/// Per raw kind: bytes after the 12-byte header, fixed and per `vlen` entry (0xff: invalid).
+const RECORD_FIXED_LEN: [u8; 32] = {
+    let mut t = [0xffu8; 32];
+    let mut k = 1;
+    while k < 20 {
+        t[k] = match k {
+            1 | 14 | 17 => 4,
+            3 => 12,
+            _ => 0,
+        };
+        k += 1;
+    }
+    t
+};
+const RECORD_ENTRY_LEN: [u8; 32] = {
+    let mut t = [0u8; 32];
+    t[4] = 12;
+    t[5] = 12;
+    t[15] = 12;
+    t[19] = 12;
+    t[6] = 8;
+    t[13] = 8;
+    t
+};
+
 /// Offsets of every type record in `data[start..]`, checking each record fits and has a known
 /// kind. With `core_names` (a standalone blob's string table and a vector), also collects
 /// `(index, essential name hash)` of the named types of the CO-RE kinds, while each record's
 /// header is at hand.
+// Kept out of line: inlined into `parse_bytes` it runs measurably slower.
+#[inline(never)]
 fn index_types(
     data: &[u8],
     start: usize,
     first_id: u32,
     mut core_names: Option<(&[u8], &mut Vec<NameHash>)>,
 ) -> Result<Vec<u32>, BtfError> {
-    // Per raw kind: bytes after the 12-byte header, fixed and per `vlen` entry (0xff: invalid).
-    const FIXED: [u8; 32] = {
-        let mut t = [0xffu8; 32];
-        let mut k = 1;
-        while k < 20 {
-            t[k] = match k {
-                1 | 14 | 17 => 4,
-                3 => 12,
-                _ => 0,
-            };
-            k += 1;
-        }
-        t
-    };
-    const PER_ENTRY: [u8; 32] = {
-        let mut t = [0u8; 32];
-        t[4] = 12;
-        t[5] = 12;
-        t[15] = 12;
-        t[19] = 12;
-        t[6] = 8;
-        t[13] = 8;
-        t
-    };
     let end = data.len();
     if end - start > (u32::MAX as usize) {
         return Err(BtfError::BadHeader("type section too large"));
@@ -821,17 +881,12 @@ fn index_types(
             });
         };
         let info = u32::from_le_bytes([hdr[4], hdr[5], hdr[6], hdr[7]]);
-        let raw_kind = ((info >> 24) & 0x1f) as usize;
-        let fixed = FIXED[raw_kind];
-        if fixed == 0xff {
-            let id = first_id.saturating_add(offsets.len() as u32);
+        let Some(len) = record_len(info) else {
             return Err(BtfError::UnknownKind {
-                id,
-                kind: raw_kind as u32,
+                id: first_id.saturating_add(offsets.len() as u32),
+                kind: (info >> 24) & 0x1f,
             });
-        }
-        let len =
-            12 + usize::from(fixed) + usize::from(PER_ENTRY[raw_kind]) * (info & 0xffff) as usize;
+        };
         if len > end - off {
             return Err(BtfError::Truncated {
                 what: "type record",
@@ -843,7 +898,7 @@ fn index_types(
         if let Some((strs, names)) = core_names.as_mut() {
             let name_off = u32::from_le_bytes([hdr[0], hdr[1], hdr[2], hdr[3]]);
             if name_off != 0
-                && NameIndex::group_of(raw_kind as u8) == 0
+                && NameIndex::group_of((info >> 24) as u8) == 0
                 && let Some(tail) = strs.get(name_off as usize..)
             {
                 names.push((offsets.len() as u32, essential_name_hash(tail)));
@@ -856,6 +911,19 @@ fn index_types(
         return Err(BtfError::BadHeader("too many types"));
     }
     Ok(offsets)
+}
+
+/// Length of a type record (its 12-byte header and its kind's data) whose header holds `info`;
+/// None for an unknown kind.
+#[inline(always)]
+fn record_len(info: u32) -> Option<usize> {
+    let raw_kind = ((info >> 24) & 0x1f) as usize;
+    let fixed = RECORD_FIXED_LEN[raw_kind];
+    if fixed == 0xff {
+        return None;
+    }
+    let entries = usize::from(RECORD_ENTRY_LEN[raw_kind]) * (info & 0xffff) as usize;
+    Some(12 + usize::from(fixed) + entries)
 }
 
 /// A type's name without a `___flavor` suffix (the part up to an `X___Y` separator).

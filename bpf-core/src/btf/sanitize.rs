@@ -1,8 +1,9 @@
 //! Rewrites BTF kinds an older kernel rejects into ones it accepts, record sizes unchanged.
 
 use super::error::BtfError;
+use super::kind::BtfKind;
 use super::parse::Btf;
-use super::types::{BtfKind, FuncLinkage, TypeKind};
+use super::types::{FuncLinkage, TypeKind};
 
 /// Which BTF features the running kernel accepts (filled by the loader from probes).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -1,92 +1,13 @@
 //! Typed views of BTF type records, decoded on demand from the raw bytes.
 
+use super::bytes::read_u32;
 use super::error::BtfError;
-use super::parse::{Btf, read_u32};
+use super::kind::BtfKind;
 
-/// The kind of a BTF type (`BTF_KIND_*`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[repr(u8)]
-pub enum BtfKind {
-    Void = 0,
-    Int = 1,
-    Ptr = 2,
-    Array = 3,
-    Struct = 4,
-    Union = 5,
-    Enum = 6,
-    Fwd = 7,
-    Typedef = 8,
-    Volatile = 9,
-    Const = 10,
-    Restrict = 11,
-    Func = 12,
-    FuncProto = 13,
-    Var = 14,
-    Datasec = 15,
-    Float = 16,
-    DeclTag = 17,
-    TypeTag = 18,
-    Enum64 = 19,
-}
-
-impl BtfKind {
-    /// Decodes the kind bits of a type's `info` word.
-    pub fn from_raw(raw: u32) -> Option<Self> {
-        use BtfKind::*;
-        Some(match raw {
-            0 => Void,
-            1 => Int,
-            2 => Ptr,
-            3 => Array,
-            4 => Struct,
-            5 => Union,
-            6 => Enum,
-            7 => Fwd,
-            8 => Typedef,
-            9 => Volatile,
-            10 => Const,
-            11 => Restrict,
-            12 => Func,
-            13 => FuncProto,
-            14 => Var,
-            15 => Datasec,
-            16 => Float,
-            17 => DeclTag,
-            18 => TypeTag,
-            19 => Enum64,
-            _ => return None,
-        })
-    }
-
-    /// The `BTF_KIND_*` value.
-    pub fn raw(self) -> u32 {
-        self as u32
-    }
-
-    /// Size in bytes of the data following the 12-byte common header, for `vlen` entries.
-    pub(crate) fn extra_len(self, vlen: u32) -> usize {
-        use BtfKind::*;
-        let vlen = vlen as usize;
-        match self {
-            Int | Var | DeclTag => 4,
-            Array => 12,
-            Struct | Union | Datasec | Enum64 => 12 * vlen,
-            Enum | FuncProto => 8 * vlen,
-            _ => 0,
-        }
-    }
-
-    /// True for kinds that only qualify another type (typedef, cv-qualifiers, type tags).
-    pub fn is_modifier(self) -> bool {
-        matches!(
-            self,
-            BtfKind::Typedef
-                | BtfKind::Volatile
-                | BtfKind::Const
-                | BtfKind::Restrict
-                | BtfKind::TypeTag
-        )
-    }
+/// The string table a view reads the names its record holds offsets of: that of the BTF it
+/// was decoded from (the base's included, for split BTF).
+pub(crate) trait StringTable: std::fmt::Debug + Sync {
+    fn string_at(&self, offset: u32) -> Result<&str, BtfError>;
 }
 
 /// `BTF_INT_*` encoding bits.
@@ -252,6 +173,19 @@ pub struct Array {
     pub nelems: u32,
 }
 
+/// Entry `index` of the `stride`-byte entries following type `id`'s header (members,
+/// enumerators, parameters).
+#[inline]
+fn entry(raw: &[u8], stride: usize, index: usize, id: u32) -> Result<&[u8], BtfError> {
+    index
+        .checked_mul(stride)
+        .and_then(|start| raw.get(start..start.checked_add(stride)?))
+        .ok_or(BtfError::IndexOutOfRange {
+            id,
+            index: index.min(u32::MAX as usize) as u32,
+        })
+}
+
 /// A member of a struct or union.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Member<'a> {
@@ -270,7 +204,7 @@ pub struct Composite<'a> {
     pub size: u32,
     pub(crate) kind_flag: bool,
     pub(crate) raw: &'a [u8],
-    pub(crate) btf: &'a Btf,
+    pub(crate) strings: &'a dyn StringTable,
     pub(crate) id: u32,
 }
 
@@ -282,24 +216,19 @@ impl<'a> Composite<'a> {
         self.raw.is_empty()
     }
     /// The member at `index`, with its name resolved.
+    #[inline]
     pub fn member(&self, index: usize) -> Result<Member<'a>, BtfError> {
-        let base = index
-            .checked_mul(12)
-            .filter(|b| b + 12 <= self.raw.len())
-            .ok_or(BtfError::IndexOutOfRange {
-                id: self.id,
-                index: index.min(u32::MAX as usize) as u32,
-            })?;
-        let name_off = read_u32(self.raw, base);
-        let type_id = read_u32(self.raw, base + 4);
-        let offset = read_u32(self.raw, base + 8);
+        let entry = entry(self.raw, 12, index, self.id)?;
+        let name_off = read_u32(entry, 0);
+        let type_id = read_u32(entry, 4);
+        let offset = read_u32(entry, 8);
         let (bit_offset, bitfield_size) = if self.kind_flag {
             (offset & 0x00ff_ffff, offset >> 24)
         } else {
             (offset, 0)
         };
         Ok(Member {
-            name: self.btf.string_at(name_off)?,
+            name: self.strings.string_at(name_off)?,
             name_off,
             type_id,
             bit_offset,
@@ -327,7 +256,7 @@ pub struct Enum<'a> {
     pub signed: bool,
     pub(crate) is64: bool,
     pub(crate) raw: &'a [u8],
-    pub(crate) btf: &'a Btf,
+    pub(crate) strings: &'a dyn StringTable,
     pub(crate) id: u32,
 }
 
@@ -342,26 +271,20 @@ impl<'a> Enum<'a> {
         self.raw.is_empty()
     }
     /// The enumerator at `index`; 32-bit values are sign- or zero-extended per `signed`.
+    #[inline]
     pub fn value(&self, index: usize) -> Result<EnumValue<'a>, BtfError> {
-        let stride = self.stride();
-        let base = index
-            .checked_mul(stride)
-            .filter(|b| b + stride <= self.raw.len())
-            .ok_or(BtfError::IndexOutOfRange {
-                id: self.id,
-                index: index.min(u32::MAX as usize) as u32,
-            })?;
-        let name_off = read_u32(self.raw, base);
-        let lo = read_u32(self.raw, base + 4);
+        let entry = entry(self.raw, self.stride(), index, self.id)?;
+        let name_off = read_u32(entry, 0);
+        let lo = read_u32(entry, 4);
         let value = if self.is64 {
-            u64::from(lo) | (u64::from(read_u32(self.raw, base + 8)) << 32)
+            u64::from(lo) | (u64::from(read_u32(entry, 8)) << 32)
         } else if self.signed {
             lo as i32 as i64 as u64
         } else {
             u64::from(lo)
         };
         Ok(EnumValue {
-            name: self.btf.string_at(name_off)?,
+            name: self.strings.string_at(name_off)?,
             value,
         })
     }
@@ -383,7 +306,7 @@ pub struct Param<'a> {
 pub struct FuncProto<'a> {
     pub ret: u32,
     pub(crate) raw: &'a [u8],
-    pub(crate) btf: &'a Btf,
+    pub(crate) strings: &'a dyn StringTable,
     pub(crate) id: u32,
 }
 
@@ -394,17 +317,12 @@ impl<'a> FuncProto<'a> {
     pub fn is_empty(&self) -> bool {
         self.raw.is_empty()
     }
+    #[inline]
     pub fn param(&self, index: usize) -> Result<Param<'a>, BtfError> {
-        let base = index
-            .checked_mul(8)
-            .filter(|b| b + 8 <= self.raw.len())
-            .ok_or(BtfError::IndexOutOfRange {
-                id: self.id,
-                index: index.min(u32::MAX as usize) as u32,
-            })?;
+        let entry = entry(self.raw, 8, index, self.id)?;
         Ok(Param {
-            name: self.btf.string_at(read_u32(self.raw, base))?,
-            type_id: read_u32(self.raw, base + 4),
+            name: self.strings.string_at(read_u32(entry, 0))?,
+            type_id: read_u32(entry, 4),
         })
     }
     pub fn params(&self) -> impl Iterator<Item = Result<Param<'a>, BtfError>> + 'a {

@@ -4,7 +4,7 @@
 
 use std::fmt;
 
-use super::{Btf, BtfError, TypeKind};
+use super::{Array, Btf, BtfError, Composite, Datasec, Enum, TypeKind};
 
 /// Deepest nesting followed; deeper types print as bytes.
 const MAX_DEPTH: usize = 32;
@@ -52,7 +52,7 @@ pub enum ValueError {
 
 /// Reads `bytes` as a value of BTF type `type_id`.
 pub fn format_value(btf: &Btf, type_id: u32, bytes: &[u8]) -> Result<Value, ValueError> {
-    read(btf, type_id, bytes, 0, 0)
+    Reader { btf, bytes }.read(type_id, 0, 0)
 }
 
 fn btf_err(id: u32) -> impl Fn(BtfError) -> ValueError {
@@ -87,137 +87,149 @@ fn sign_extend(v: u128, bits: u32) -> i128 {
     ((v << shift) as i128) >> shift
 }
 
-fn read(
-    btf: &Btf,
-    id: u32,
-    bytes: &[u8],
-    offset: usize,
-    depth: usize,
-) -> Result<Value, ValueError> {
-    let ty = btf.resolve_type(id).map_err(btf_err(id))?;
-    if depth > MAX_DEPTH {
-        let size = btf.type_size(id).unwrap_or(0) as usize;
-        let raw = slice(
-            bytes,
-            id,
-            offset,
-            size.min(bytes.len().saturating_sub(offset)),
-        )?;
-        return Ok(Value::Bytes(raw.to_vec()));
-    }
-    match ty.kind {
-        TypeKind::Int(int) => {
-            let raw = slice(bytes, ty.id, offset, int.size as usize)?;
-            let bits = u32::from(int.bits);
-            let mut v = le_uint(raw) >> int.offset;
-            if bits < 128 {
-                v &= (1u128 << bits) - 1;
+/// Values of types of one BTF read from one byte buffer.
+#[derive(Clone, Copy)]
+struct Reader<'a> {
+    btf: &'a Btf,
+    bytes: &'a [u8],
+}
+
+impl Reader<'_> {
+    /// The value of type `id` at `offset`, nested `depth` levels deep.
+    fn read(self, id: u32, offset: usize, depth: usize) -> Result<Value, ValueError> {
+        let ty = self.btf.resolve_type(id).map_err(btf_err(id))?;
+        if depth > MAX_DEPTH {
+            let size = self.btf.type_size(id).unwrap_or(0) as usize;
+            let available = self.bytes.len().saturating_sub(offset);
+            return self.opaque(id, offset, size.min(available));
+        }
+        let slice = |needed: usize| slice(self.bytes, ty.id, offset, needed);
+        match ty.kind {
+            TypeKind::Int(int) => {
+                let bits = u32::from(int.bits);
+                let mut v = le_uint(slice(int.size as usize)?) >> int.offset;
+                if bits < 128 {
+                    v &= (1u128 << bits) - 1;
+                }
+                Ok(int_value(int.encoding, int.is_signed(), bits, v))
             }
-            Ok(int_value(int.encoding, int.is_signed(), bits, v))
+            TypeKind::Ptr { .. } => Ok(Value::Pointer(le_uint(slice(8)?) as u64)),
+            TypeKind::Float { size } => {
+                let raw = slice(size as usize)?;
+                Ok(match size {
+                    4 => Value::Float(f64::from(f32::from_bits(le_uint(raw) as u32))),
+                    8 => Value::Float(f64::from_bits(le_uint(raw) as u64)),
+                    _ => Value::Bytes(raw.to_vec()),
+                })
+            }
+            TypeKind::Enum(e) | TypeKind::Enum64(e) => Ok(enum_value(&e, slice(e.size as usize)?)),
+            TypeKind::Array(array) => self.array(ty.id, &array, offset, depth),
+            TypeKind::Struct(c) | TypeKind::Union(c) => self.composite(ty.id, &c, offset, depth),
+            TypeKind::Var { target, .. } => self.read(target, offset, depth + 1),
+            TypeKind::Datasec(sec) => self.datasec(&sec, offset, depth),
+            _ => {
+                let size = self.btf.type_size(ty.id).unwrap_or(0) as usize;
+                self.opaque(ty.id, offset, size)
+            }
         }
-        TypeKind::Ptr { .. } => {
-            let raw = slice(bytes, ty.id, offset, 8)?;
-            Ok(Value::Pointer(le_uint(raw) as u64))
+    }
+
+    /// The `size` bytes at `offset` as they are, for types with no readable form.
+    fn opaque(self, id: u32, offset: usize, size: usize) -> Result<Value, ValueError> {
+        Ok(Value::Bytes(slice(self.bytes, id, offset, size)?.to_vec()))
+    }
+
+    /// An array: text when it is a printable `char` array, else its elements.
+    fn array(
+        self,
+        id: u32,
+        array: &Array,
+        offset: usize,
+        depth: usize,
+    ) -> Result<Value, ValueError> {
+        let btf = self.btf;
+        let elem_size = btf.type_size(array.elem).map_err(btf_err(array.elem))? as usize;
+        let elem = btf.resolve_type(array.elem).map_err(btf_err(array.elem))?;
+        let total = elem_size
+            .checked_mul(array.nelems as usize)
+            .ok_or(ValueError::Short {
+                id,
+                offset,
+                needed: usize::MAX,
+                len: self.bytes.len(),
+            })?;
+        let raw = slice(self.bytes, id, offset, total)?;
+        if let TypeKind::Int(int) = elem.kind
+            && int.size == 1
+            && (int.encoding & super::int_encoding::CHAR != 0 || elem.name == "char")
+            && let Some(text) = as_text(raw)
+        {
+            return Ok(Value::Text(text));
         }
-        TypeKind::Float { size } => {
-            let raw = slice(bytes, ty.id, offset, size as usize)?;
-            Ok(match size {
-                4 => Value::Float(f64::from(f32::from_bits(le_uint(raw) as u32))),
-                8 => Value::Float(f64::from_bits(le_uint(raw) as u64)),
-                _ => Value::Bytes(raw.to_vec()),
-            })
+        // Zero-sized elements take no bytes, so the data cannot bound their count.
+        if elem_size == 0 && array.nelems > 4096 {
+            return Ok(Value::Bytes(Vec::new()));
         }
-        TypeKind::Enum(e) | TypeKind::Enum64(e) => {
-            let raw = slice(bytes, ty.id, offset, e.size as usize)?;
-            let bits = e.size * 8;
-            let unsigned = le_uint(raw);
-            let value = if e.signed {
-                sign_extend(unsigned, bits)
+        let mut items = Vec::with_capacity(array.nelems.min(4096) as usize);
+        for i in 0..array.nelems as usize {
+            items.push(self.read(array.elem, offset + i * elem_size, depth + 1)?);
+        }
+        Ok(Value::Array(items))
+    }
+
+    /// A struct or union: each member by name, bitfields included.
+    fn composite(
+        self,
+        id: u32,
+        c: &Composite<'_>,
+        offset: usize,
+        depth: usize,
+    ) -> Result<Value, ValueError> {
+        slice(self.bytes, id, offset, c.size as usize)?;
+        let mut members = Vec::with_capacity(c.len());
+        for member in c.members() {
+            let member = member.map_err(btf_err(id))?;
+            let value = if member.bitfield_size > 0 {
+                read_bitfield(self.btf, &member, self.bytes, offset)?
             } else {
-                unsigned as i128
+                let at = offset + (member.bit_offset / 8) as usize;
+                self.read(member.type_id, at, depth + 1)?
             };
-            let name = e.values().flatten().find_map(|v| {
-                let candidate = if e.signed {
-                    sign_extend(u128::from(v.value), bits)
-                } else {
-                    i128::from(v.value) & ((1i128 << bits.min(64)) - 1)
-                };
-                (candidate == value).then(|| v.name.to_owned())
-            });
-            Ok(Value::Enum { name, value })
+            members.push((member.name.to_owned(), value));
         }
-        TypeKind::Array(array) => {
-            let elem_size = btf.type_size(array.elem).map_err(btf_err(array.elem))? as usize;
-            let elem = btf.resolve_type(array.elem).map_err(btf_err(array.elem))?;
-            let total = elem_size
-                .checked_mul(array.nelems as usize)
-                .ok_or(ValueError::Short {
-                    id: ty.id,
-                    offset,
-                    needed: usize::MAX,
-                    len: bytes.len(),
-                })?;
-            let raw = slice(bytes, ty.id, offset, total)?;
-            if let TypeKind::Int(int) = elem.kind
-                && int.size == 1
-                && (int.encoding & super::int_encoding::CHAR != 0 || elem.name == "char")
-                && let Some(text) = as_text(raw)
-            {
-                return Ok(Value::Text(text));
-            }
-            // Zero-sized elements take no bytes, so the data cannot bound their count.
-            if elem_size == 0 && array.nelems > 4096 {
-                return Ok(Value::Bytes(Vec::new()));
-            }
-            let mut items = Vec::with_capacity(array.nelems.min(4096) as usize);
-            for i in 0..array.nelems as usize {
-                items.push(read(
-                    btf,
-                    array.elem,
-                    bytes,
-                    offset + i * elem_size,
-                    depth + 1,
-                )?);
-            }
-            Ok(Value::Array(items))
-        }
-        TypeKind::Struct(c) | TypeKind::Union(c) => {
-            slice(bytes, ty.id, offset, c.size as usize)?;
-            let mut members = Vec::with_capacity(c.len());
-            for member in c.members() {
-                let member = member.map_err(btf_err(ty.id))?;
-                let value = if member.bitfield_size > 0 {
-                    read_bitfield(btf, &member, bytes, offset)?
-                } else {
-                    let at = offset + (member.bit_offset / 8) as usize;
-                    read(btf, member.type_id, bytes, at, depth + 1)?
-                };
-                members.push((member.name.to_owned(), value));
-            }
-            Ok(Value::Struct(members))
-        }
-        TypeKind::Var { target, .. } => read(btf, target, bytes, offset, depth + 1),
-        TypeKind::Datasec(sec) => {
-            let mut members = Vec::new();
-            for var in sec.vars() {
-                let name = btf.type_name(var.type_id).unwrap_or("").to_owned();
-                let value = read(
-                    btf,
-                    var.type_id,
-                    bytes,
-                    offset + var.offset as usize,
-                    depth + 1,
-                )?;
-                members.push((name, value));
-            }
-            Ok(Value::Struct(members))
-        }
-        _ => {
-            let size = btf.type_size(ty.id).unwrap_or(0) as usize;
-            let raw = slice(bytes, ty.id, offset, size)?;
-            Ok(Value::Bytes(raw.to_vec()))
-        }
+        Ok(Value::Struct(members))
     }
+
+    /// A data section: each variable by name.
+    fn datasec(self, sec: &Datasec<'_>, offset: usize, depth: usize) -> Result<Value, ValueError> {
+        let mut members = Vec::new();
+        for var in sec.vars() {
+            let name = self.btf.type_name(var.type_id).unwrap_or("").to_owned();
+            let value = self.read(var.type_id, offset + var.offset as usize, depth + 1)?;
+            members.push((name, value));
+        }
+        Ok(Value::Struct(members))
+    }
+}
+
+/// An enum's value in `raw`, by enumerator name when one has it.
+fn enum_value(e: &Enum<'_>, raw: &[u8]) -> Value {
+    let bits = e.size * 8;
+    let unsigned = le_uint(raw);
+    let value = if e.signed {
+        sign_extend(unsigned, bits)
+    } else {
+        unsigned as i128
+    };
+    let name = e.values().flatten().find_map(|v| {
+        let candidate = if e.signed {
+            sign_extend(u128::from(v.value), bits)
+        } else {
+            i128::from(v.value) & ((1i128 << bits.min(64)) - 1)
+        };
+        (candidate == value).then(|| v.name.to_owned())
+    });
+    Value::Enum { name, value }
 }
 
 fn int_value(encoding: u8, signed: bool, bits: u32, v: u128) -> Value {

@@ -10,6 +10,7 @@ fn error_insn(error: &CoreError) -> usize {
     match error {
         CoreError::Btf { insn, .. }
         | CoreError::InvalidRelo { insn, .. }
+        | CoreError::InvalidValue { insn, .. }
         | CoreError::Ambiguous { insn, .. }
         | CoreError::Patch { insn, .. } => *insn,
     }

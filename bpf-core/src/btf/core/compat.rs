@@ -1,9 +1,17 @@
 //! Type compatibility rules of CO-RE: field compatibility, type compatibility and type matching.
 
 use super::super::error::BtfError;
+use super::super::kind::BtfKind;
 use super::super::parse::{Btf, MAX_RESOLVE_DEPTH, essential_name};
-use super::super::types::{BtfKind, Composite, Enum, TypeKind};
-use super::spec::kinds_compat;
+use super::super::types::{Composite, Enum, FuncProto, TypeKind};
+
+/// Kinds that can relocate against each other (ENUM and ENUM64 are interchangeable).
+#[inline]
+pub(crate) fn kinds_compat(a: BtfKind, b: BtfKind) -> bool {
+    a == b
+        || (matches!(a, BtfKind::Enum | BtfKind::Enum64)
+            && matches!(b, BtfKind::Enum | BtfKind::Enum64))
+}
 
 fn names_essentially_equal(a: &str, b: &str) -> bool {
     essential_name(a.as_bytes()) == essential_name(b.as_bytes())
@@ -156,7 +164,7 @@ fn enums_match(l: &Enum<'_>, t: &Enum<'_>) -> Result<bool, BtfError> {
     Ok(true)
 }
 
-fn composites_match(
+fn members_match(
     local: &Btf,
     l: &Composite<'_>,
     targ: &Btf,
@@ -205,36 +213,18 @@ fn types_match_level(
         if !names_match(lt.name, tt.name) {
             return Ok(false);
         }
-        let (lk, tk) = (lt.kind.kind(), tt.kind.kind());
         match (lt.kind, tt.kind) {
-            (TypeKind::Void, _) => return Ok(lk == tk),
-            (TypeKind::Fwd { is_union: lf }, _) => {
-                return Ok(match tt.kind {
-                    TypeKind::Fwd { is_union: tf } => lf == tf,
-                    TypeKind::Struct(_) if behind_ptr => !lf,
-                    TypeKind::Union(_) if behind_ptr => lf,
-                    _ => false,
-                });
+            (TypeKind::Void, _) => return Ok(tt.kind.kind() == BtfKind::Void),
+            (TypeKind::Fwd { is_union }, _) => {
+                return Ok(fwd_matches(is_union, &tt.kind, behind_ptr));
             }
             (TypeKind::Enum(l) | TypeKind::Enum64(l), TypeKind::Enum(t) | TypeKind::Enum64(t)) => {
                 return enums_match(&l, &t);
             }
             (TypeKind::Enum(_) | TypeKind::Enum64(_), _) => return Ok(false),
             (TypeKind::Struct(l) | TypeKind::Union(l), _) => {
-                if behind_ptr {
-                    return Ok(match tt.kind {
-                        _ if lk == tk => true,
-                        TypeKind::Fwd { is_union } => (lk == BtfKind::Union) == is_union,
-                        _ => false,
-                    });
-                }
-                let (TypeKind::Struct(t) | TypeKind::Union(t)) = tt.kind else {
-                    return Ok(false);
-                };
-                if lk != tk {
-                    return Ok(false);
-                }
-                return composites_match(local, &l, targ, &t, behind_ptr, level);
+                let is_union = lt.kind.kind() == BtfKind::Union;
+                return composite_matches(local, is_union, &l, targ, &tt.kind, behind_ptr, level);
             }
             (TypeKind::Int(l), TypeKind::Int(t)) => {
                 return Ok(l.size == t.size && l.is_signed() == t.is_signed());
@@ -252,20 +242,8 @@ fn types_match_level(
                 tid = t.elem;
             }
             (TypeKind::FuncProto(l), TypeKind::FuncProto(t)) => {
-                if l.len() != t.len() {
+                if !params_match(local, &l, targ, &t, behind_ptr, level)? {
                     return Ok(false);
-                }
-                for i in 0..l.len() {
-                    if !types_match_level(
-                        local,
-                        l.param(i)?.type_id,
-                        targ,
-                        t.param(i)?.type_id,
-                        behind_ptr,
-                        level - 1,
-                    )? {
-                        return Ok(false);
-                    }
                 }
                 lid = l.ret;
                 tid = t.ret;
@@ -274,4 +252,61 @@ fn types_match_level(
         }
     }
     Err(BtfError::ReferenceLoop { id: local_id })
+}
+
+/// A local forward declaration matches a forward of the same flavour, or (behind a pointer,
+/// where the layout does not matter) a struct or union of that flavour.
+fn fwd_matches(is_union: bool, targ: &TypeKind<'_>, behind_ptr: bool) -> bool {
+    match targ {
+        TypeKind::Fwd { is_union: t } => *t == is_union,
+        TypeKind::Struct(_) if behind_ptr => !is_union,
+        TypeKind::Union(_) if behind_ptr => is_union,
+        _ => false,
+    }
+}
+
+/// A local struct or union matches one of the same kind whose members match by name and type;
+/// behind a pointer the kind alone (or a forward declaration of it) is enough.
+fn composite_matches(
+    local: &Btf,
+    is_union: bool,
+    l: &Composite<'_>,
+    targ: &Btf,
+    targ_kind: &TypeKind<'_>,
+    behind_ptr: bool,
+    level: usize,
+) -> Result<bool, BtfError> {
+    let t = match *targ_kind {
+        TypeKind::Struct(t) if !is_union => t,
+        TypeKind::Union(t) if is_union => t,
+        TypeKind::Fwd {
+            is_union: fwd_union,
+        } => return Ok(behind_ptr && fwd_union == is_union),
+        _ => return Ok(false),
+    };
+    if behind_ptr {
+        return Ok(true);
+    }
+    members_match(local, l, targ, &t, behind_ptr, level)
+}
+
+/// Same parameter count, each parameter's type matching.
+fn params_match(
+    local: &Btf,
+    l: &FuncProto<'_>,
+    targ: &Btf,
+    t: &FuncProto<'_>,
+    behind_ptr: bool,
+    level: usize,
+) -> Result<bool, BtfError> {
+    if l.len() != t.len() {
+        return Ok(false);
+    }
+    for i in 0..l.len() {
+        let (lp, tp) = (l.param(i)?.type_id, t.param(i)?.type_id);
+        if !types_match_level(local, lp, targ, tp, behind_ptr, level - 1)? {
+            return Ok(false);
+        }
+    }
+    Ok(true)
 }

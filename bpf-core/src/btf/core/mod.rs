@@ -2,10 +2,12 @@
 //! compiled against local BTF so they fit a target BTF (the running kernel's, or any given).
 
 mod compat;
+mod outcome;
 mod patch;
 mod spec;
 
 use std::collections::HashMap;
+use std::collections::hash_map::Entry;
 use std::sync::{Arc, OnceLock};
 
 use bpf_sys::generated::bpf_insn;
@@ -13,12 +15,11 @@ use bpf_sys::generated::bpf_insn;
 use super::error::BtfError;
 use super::ext::{CoreRelo, CoreReloKind};
 use super::parse::{Btf, essential_name};
-use patch::{Outcome, calc_relo, patch_insn};
-use spec::{Spec, SpecError, kinds_compat, match_spec};
-
-/// Helper id libbpf writes into an instruction whose relocation cannot be satisfied; the
-/// verifier rejects it only if the instruction is reachable.
-pub const POISON_HELPER_ID: i32 = 0xbad2310;
+use compat::kinds_compat;
+use outcome::Outcome;
+pub use outcome::{POISON_HELPER_ID, PatchError};
+use patch::{calc_relo, patch_insn};
+use spec::{Spec, SpecError, match_spec};
 
 /// Produces module BTFs when a relocation first needs them (the loader reads
 /// `/sys/kernel/btf/<module>`); bpf-core only calls it.
@@ -166,6 +167,14 @@ pub enum CoreError {
         kind: &'static str,
         reason: String,
     },
+    /// The relocation's value could not be computed from the local or target spec.
+    #[error("CO-RE relocation at insn #{insn} ({kind}) is invalid")]
+    InvalidValue {
+        insn: usize,
+        kind: &'static str,
+        #[source]
+        source: PatchError,
+    },
     #[error("CO-RE relocation at insn #{insn} ({kind}, {access}) is ambiguous: {reason}")]
     Ambiguous {
         insn: usize,
@@ -173,30 +182,32 @@ pub enum CoreError {
         access: String,
         reason: String,
     },
-    #[error(
-        "CO-RE relocation at insn #{insn} ({kind}, {access}): cannot patch instruction: {reason}"
-    )]
+    #[error("CO-RE relocation at insn #{insn} ({kind}, {access}): cannot patch instruction")]
     Patch {
         insn: usize,
         kind: &'static str,
         access: String,
-        reason: String,
+        #[source]
+        source: PatchError,
     },
 }
 
 /// The access a relocation names, e.g. `task_struct.real_parent.tgid` (for listing them).
 pub fn describe_access(local: &Btf, relo: &CoreRelo) -> Result<String, CoreError> {
+    Ok(local_spec(local, relo)?.describe())
+}
+
+/// The relocation's access string resolved against the local BTF.
+fn local_spec<'a>(local: &'a Btf, relo: &CoreRelo) -> Result<Spec<'a>, CoreError> {
     let insn = (relo.insn_off / 8) as usize;
     let kind = relo.kind.name();
     let access = local
         .string_at(relo.access_str_off)
         .map_err(|source| CoreError::Btf { insn, kind, source })?;
-    Spec::parse(local, relo.type_id, access, relo.kind)
-        .map(|spec| spec.describe())
-        .map_err(|e| match e {
-            SpecError::Btf(source) => CoreError::Btf { insn, kind, source },
-            SpecError::Invalid(reason) => CoreError::InvalidRelo { insn, kind, reason },
-        })
+    Spec::parse(local, relo.type_id, access, relo.kind).map_err(|e| match e {
+        SpecError::Btf(source) => CoreError::Btf { insn, kind, source },
+        SpecError::Invalid(reason) => CoreError::InvalidRelo { insn, kind, reason },
+    })
 }
 
 /// Applies `relos` (instruction offsets in bytes relative to `insns`) to `insns`, resolving each
@@ -208,97 +219,23 @@ pub fn relocate(
     target: &CoreTarget,
 ) -> Result<CoreReport, CoreError> {
     let mut report = CoreReport::default();
-    let mut cands_cache: HashMap<u32, Vec<(usize, u32)>> = HashMap::new();
+    let mut candidates = CandidateCache::default();
     for relo in relos {
-        let insn = (relo.insn_off / 8) as usize;
+        let insn = insn_index(relo, insns.len())?;
         let kind = relo.kind.name();
-        let btf_err = |source: BtfError| CoreError::Btf { insn, kind, source };
-        if relo.insn_off % 8 != 0 || insn >= insns.len() {
-            return Err(CoreError::InvalidRelo {
-                insn,
-                kind,
-                reason: format!("instruction offset {} outside the function", relo.insn_off),
-            });
-        }
-        let access = local.string_at(relo.access_str_off).map_err(btf_err)?;
-        let local_spec =
-            Spec::parse(local, relo.type_id, access, relo.kind).map_err(|e| match e {
-                SpecError::Btf(source) => CoreError::Btf { insn, kind, source },
-                SpecError::Invalid(reason) => CoreError::InvalidRelo { insn, kind, reason },
-            })?;
+        let local_spec = local_spec(local, relo)?;
         let described = local_spec.describe();
         let outcome = if relo.kind == CoreReloKind::TypeIdLocal {
-            Outcome {
-                orig_val: u64::from(relo.type_id),
-                new_val: u64::from(relo.type_id),
-                validate: false,
-                ..Outcome::default()
-            }
+            local_type_id_outcome(relo)
         } else {
-            if local.type_name(relo.type_id).map_err(btf_err)?.is_empty() {
-                return Err(CoreError::InvalidRelo {
-                    insn,
-                    kind,
-                    reason: "anonymous root types cannot be relocated".into(),
-                });
-            }
-            let cands = match cands_cache.get(&relo.type_id) {
-                Some(c) => c.clone(),
-                None => {
-                    let c = target.candidates(local, relo.type_id).map_err(btf_err)?;
-                    cands_cache.insert(relo.type_id, c.clone());
-                    c
-                }
-            };
-            let mut chosen: Option<(Outcome, u64)> = None;
-            for &(btf_idx, cand_id) in &cands {
-                let targ_btf = target.btf_at(btf_idx);
-                let Some(targ_spec) =
-                    match_spec(&local_spec, targ_btf, cand_id).map_err(btf_err)?
-                else {
-                    continue;
-                };
-                let res = calc_relo(relo.kind, &local_spec, Some(&targ_spec))
-                    .map_err(|reason| CoreError::InvalidRelo { insn, kind, reason })?;
-                match &chosen {
-                    None => chosen = Some((res, targ_spec.bit_offset)),
-                    Some((prev, bit_offset)) => {
-                        if *bit_offset != targ_spec.bit_offset {
-                            return Err(CoreError::Ambiguous {
-                                insn,
-                                kind,
-                                access: described,
-                                reason: format!(
-                                    "field offset {} != {} bits",
-                                    bit_offset, targ_spec.bit_offset
-                                ),
-                            });
-                        }
-                        if prev.poison != res.poison || prev.new_val != res.new_val {
-                            return Err(CoreError::Ambiguous {
-                                insn,
-                                kind,
-                                access: described,
-                                reason: format!(
-                                    "candidates resolve to {} and {}",
-                                    prev.new_val, res.new_val
-                                ),
-                            });
-                        }
-                    }
-                }
-            }
-            match chosen {
-                Some((res, _)) => res,
-                None => calc_relo(relo.kind, &local_spec, None)
-                    .map_err(|reason| CoreError::InvalidRelo { insn, kind, reason })?,
-            }
+            let cands = candidates.of(local, target, relo)?;
+            resolve_in_target(relo, &local_spec, &described, target, cands)?
         };
-        let poisoned = patch_insn(insns, insn, &outcome).map_err(|reason| CoreError::Patch {
+        let poisoned = patch_insn(insns, insn, &outcome).map_err(|source| CoreError::Patch {
             insn,
             kind,
             access: described.clone(),
-            reason,
+            source,
         })?;
         if poisoned {
             log::debug!("CO-RE: insn #{insn} {kind} {described}: no match in target, poisoned");
@@ -312,4 +249,146 @@ pub fn relocate(
         }
     }
     Ok(report)
+}
+
+/// The index of the instruction `relo` patches, checked to lie within `insn_count`.
+fn insn_index(relo: &CoreRelo, insn_count: usize) -> Result<usize, CoreError> {
+    let insn = (relo.insn_off / 8) as usize;
+    if !relo.insn_off.is_multiple_of(8) || insn >= insn_count {
+        return Err(CoreError::InvalidRelo {
+            insn,
+            kind: relo.kind.name(),
+            reason: format!("instruction offset {} outside the function", relo.insn_off),
+        });
+    }
+    Ok(insn)
+}
+
+/// `bpf_core_type_id_local`: the local id, needing no target.
+fn local_type_id_outcome(relo: &CoreRelo) -> Outcome {
+    Outcome {
+        orig_val: u64::from(relo.type_id),
+        new_val: u64::from(relo.type_id),
+        validate: false,
+        ..Outcome::default()
+    }
+}
+
+/// Target candidates `(BTF index, type id)` per local root type id, looked up once per call of
+/// `relocate`.
+#[derive(Default)]
+struct CandidateCache(HashMap<u32, Vec<(usize, u32)>>);
+
+impl CandidateCache {
+    /// The candidates of `relo`'s root type, which must be named.
+    fn of(
+        &mut self,
+        local: &Btf,
+        target: &CoreTarget,
+        relo: &CoreRelo,
+    ) -> Result<&[(usize, u32)], CoreError> {
+        let insn = (relo.insn_off / 8) as usize;
+        let kind = relo.kind.name();
+        let btf_err = |source| CoreError::Btf { insn, kind, source };
+        if local.type_name(relo.type_id).map_err(btf_err)?.is_empty() {
+            return Err(CoreError::InvalidRelo {
+                insn,
+                kind,
+                reason: "anonymous root types cannot be relocated".into(),
+            });
+        }
+        Ok(match self.0.entry(relo.type_id) {
+            Entry::Occupied(known) => known.into_mut(),
+            Entry::Vacant(new) => {
+                new.insert(target.candidates(local, relo.type_id).map_err(btf_err)?)
+            }
+        })
+    }
+}
+
+/// Resolves a relocation against each target candidate; they must all agree. With no candidate
+/// matching, the outcome poisons the instruction (or says "absent" for existence checks).
+fn resolve_in_target(
+    relo: &CoreRelo,
+    local_spec: &Spec<'_>,
+    described: &str,
+    target: &CoreTarget,
+    cands: &[(usize, u32)],
+) -> Result<Outcome, CoreError> {
+    let insn = (relo.insn_off / 8) as usize;
+    let kind = relo.kind.name();
+    let invalid_value = |source| CoreError::InvalidValue { insn, kind, source };
+    let mut chosen: Option<(Outcome, u64)> = None;
+    for &(btf_idx, cand_id) in cands {
+        let targ_btf = target.btf_at(btf_idx);
+        let Some(targ_spec) = match_spec(local_spec, targ_btf, cand_id)
+            .map_err(|source| CoreError::Btf { insn, kind, source })?
+        else {
+            continue;
+        };
+        let res = calc_relo(relo.kind, local_spec, Some(&targ_spec)).map_err(invalid_value)?;
+        match &chosen {
+            None => chosen = Some((res, targ_spec.bit_offset)),
+            Some(prev) => {
+                check_candidates_agree(relo, described, prev, (&res, targ_spec.bit_offset))?
+            }
+        }
+    }
+    match chosen {
+        Some((res, _)) => Ok(res),
+        None => calc_relo(relo.kind, local_spec, None).map_err(invalid_value),
+    }
+}
+
+/// Two candidates that both match must place the field alike and resolve to the same value.
+fn check_candidates_agree(
+    relo: &CoreRelo,
+    described: &str,
+    (prev, prev_bit_offset): &(Outcome, u64),
+    (res, bit_offset): (&Outcome, u64),
+) -> Result<(), CoreError> {
+    let ambiguous = |reason| CoreError::Ambiguous {
+        insn: (relo.insn_off / 8) as usize,
+        kind: relo.kind.name(),
+        access: described.to_string(),
+        reason,
+    };
+    if *prev_bit_offset != bit_offset {
+        return Err(ambiguous(format!(
+            "field offset {prev_bit_offset} != {bit_offset} bits"
+        )));
+    }
+    if prev.poison != res.poison || prev.new_val != res.new_val {
+        return Err(ambiguous(format!(
+            "candidates resolve to {} and {}",
+            prev.new_val, res.new_val
+        )));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::error::Error;
+
+    use super::*;
+
+    #[test]
+    fn patch_errors_are_the_source_not_repeated_in_the_message() {
+        let error = CoreError::Patch {
+            insn: 3,
+            kind: CoreReloKind::FieldByteOffset.name(),
+            access: "task_struct.pid".into(),
+            source: PatchError::UnexpectedOffset {
+                found: 4,
+                expected: 8,
+            },
+        };
+        assert_eq!(
+            error.to_string(),
+            "CO-RE relocation at insn #3 (byte_off, task_struct.pid): cannot patch instruction"
+        );
+        let source = error.source().expect("the patch error is the source");
+        assert_eq!(source.to_string(), "memory offset is 4, expected 8");
+    }
 }

@@ -3,8 +3,8 @@
 use super::super::error::BtfError;
 use super::super::ext::CoreReloKind;
 use super::super::parse::{Btf, essential_name};
-use super::super::types::{BtfKind, TypeKind};
-use super::compat::fields_are_compat;
+use super::super::types::{Array, TypeKind};
+use super::compat::{fields_are_compat, types_are_compat, types_match};
 
 /// Deepest access chain accepted (libbpf's limit).
 pub(crate) const MAX_SPEC_LEN: usize = 64;
@@ -58,6 +58,21 @@ fn is_flex_arr(btf: &Btf, prev: Option<&Accessor<'_>>, nelems: u32) -> Result<bo
     })
 }
 
+/// The indices of an access string such as `"0:1:2"`.
+fn parse_access_string(access: &str) -> Result<Vec<u32>, SpecError> {
+    let mut raw = Vec::new();
+    for part in access.split(':') {
+        let Ok(v) = part.parse::<u32>() else {
+            return invalid(format!("bad access string {access:?}"));
+        };
+        raw.push(v);
+        if raw.len() > MAX_SPEC_LEN {
+            return invalid("access string too long");
+        }
+    }
+    Ok(raw)
+}
+
 impl<'a> Spec<'a> {
     /// Parses `access` (e.g. `"0:1:2"`) starting at local type `type_id`.
     pub fn parse(
@@ -66,21 +81,11 @@ impl<'a> Spec<'a> {
         access: &str,
         kind: CoreReloKind,
     ) -> Result<Spec<'a>, SpecError> {
-        let mut raw = Vec::new();
-        for part in access.split(':') {
-            let Ok(v) = part.parse::<u32>() else {
-                return invalid(format!("bad access string {access:?}"));
-            };
-            raw.push(v);
-            if raw.len() > MAX_SPEC_LEN {
-                return invalid("access string too long");
-            }
-        }
         let mut spec = Spec {
             btf,
             root_type_id: type_id,
             kind,
-            raw,
+            raw: parse_access_string(access)?,
             acc: Vec::new(),
             bit_offset: 0,
         };
@@ -90,7 +95,7 @@ impl<'a> Spec<'a> {
             }
             return Ok(spec);
         }
-        let mut id = btf.resolve(type_id)?;
+        let id = btf.resolve(type_id)?;
         let first = spec.raw[0];
         spec.acc.push(Accessor {
             type_id: id,
@@ -98,57 +103,74 @@ impl<'a> Spec<'a> {
             name: None,
         });
         if kind.is_enumval_based() {
-            let t = btf.type_by_id(id)?;
-            let (TypeKind::Enum(e) | TypeKind::Enum64(e)) = t.kind else {
-                return invalid(format!("enum value relocation on {:?}", t.kind.kind()));
-            };
-            if spec.raw.len() > 1 || first as usize >= e.len() {
-                return invalid(format!("enumerator {access:?} out of range"));
-            }
-            spec.acc[0].name = Some(e.value(first as usize)?.name);
+            spec.name_enumerator(id, access)?;
             return Ok(spec);
         }
-        let size = btf.type_size(id)?;
-        spec.bit_offset = u64::from(first) * u64::from(size) * 8;
-        for i in 1..spec.raw.len() {
+        spec.bit_offset = u64::from(first) * u64::from(btf.type_size(id)?) * 8;
+        spec.walk_access(id)?;
+        Ok(spec)
+    }
+
+    /// An enum value relocation names enumerator `raw[0]` of enum `id`.
+    fn name_enumerator(&mut self, id: u32, access: &str) -> Result<(), SpecError> {
+        let t = self.btf.type_by_id(id)?;
+        let (TypeKind::Enum(e) | TypeKind::Enum64(e)) = t.kind else {
+            return invalid(format!("enum value relocation on {:?}", t.kind.kind()));
+        };
+        let first = self.raw[0];
+        if self.raw.len() > 1 || first as usize >= e.len() {
+            return invalid(format!("enumerator {access:?} out of range"));
+        }
+        self.acc[0].name = Some(e.value(first as usize)?.name);
+        Ok(())
+    }
+
+    /// Follows `raw[1..]` from type `id` through members and array elements, adding up the bit
+    /// offset and recording the named and indexed steps.
+    fn walk_access(&mut self, mut id: u32) -> Result<(), SpecError> {
+        let btf = self.btf;
+        for i in 1..self.raw.len() {
             id = btf.resolve(id)?;
-            let idx = spec.raw[i];
+            let idx = self.raw[i];
             let t = btf.type_by_id(id)?;
-            match t.kind {
+            id = match t.kind {
                 TypeKind::Struct(c) | TypeKind::Union(c) => {
                     if idx as usize >= c.len() {
                         return invalid(format!("member {idx} of {} out of range", t.name));
                     }
                     let m = c.member(idx as usize)?;
-                    spec.bit_offset += u64::from(m.bit_offset);
+                    self.bit_offset += u64::from(m.bit_offset);
                     if !m.name.is_empty() {
-                        spec.acc.push(Accessor {
+                        self.acc.push(Accessor {
                             type_id: id,
                             idx,
                             name: Some(m.name),
                         });
                     }
-                    id = m.type_id;
+                    m.type_id
                 }
-                TypeKind::Array(a) => {
-                    let elem = btf.resolve(a.elem)?;
-                    let flex = is_flex_arr(btf, spec.acc.last(), a.nelems)?;
-                    if !flex && idx >= a.nelems {
-                        return invalid(format!("array index {idx} out of bounds ({})", a.nelems));
-                    }
-                    spec.acc.push(Accessor {
-                        type_id: elem,
-                        idx,
-                        name: None,
-                    });
-                    let size = btf.type_size(elem)?;
-                    spec.bit_offset += u64::from(idx) * u64::from(size) * 8;
-                    id = elem;
-                }
+                TypeKind::Array(a) => self.step_into_array(&a, idx)?,
                 other => return invalid(format!("access through {:?}", other.kind())),
-            }
+            };
         }
-        Ok(spec)
+        Ok(())
+    }
+
+    /// Element `idx` of array `a` (past the end only for a flexible array); returns its type.
+    fn step_into_array(&mut self, a: &Array, idx: u32) -> Result<u32, SpecError> {
+        let elem = self.btf.resolve(a.elem)?;
+        let flex = is_flex_arr(self.btf, self.acc.last(), a.nelems)?;
+        if !flex && idx >= a.nelems {
+            return invalid(format!("array index {idx} out of bounds ({})", a.nelems));
+        }
+        self.acc.push(Accessor {
+            type_id: elem,
+            idx,
+            name: None,
+        });
+        let size = self.btf.type_size(elem)?;
+        self.bit_offset += u64::from(idx) * u64::from(size) * 8;
+        Ok(elem)
     }
 
     /// Human-readable access path, e.g. `task_struct.pid` or `args[3]`.
@@ -251,9 +273,9 @@ pub(crate) fn match_spec<'t>(
     };
     if local.kind.is_type_based() {
         let ok = if local.kind == CoreReloKind::TypeMatches {
-            super::compat::types_match(local.btf, local.root_type_id, targ_btf, targ_id)?
+            types_match(local.btf, local.root_type_id, targ_btf, targ_id)?
         } else {
-            super::compat::types_are_compat(local.btf, local.root_type_id, targ_btf, targ_id)?
+            types_are_compat(local.btf, local.root_type_id, targ_btf, targ_id)?
         };
         return Ok(ok.then_some(spec));
     }
@@ -313,11 +335,4 @@ pub(crate) fn match_spec<'t>(
         }
     }
     Ok(Some(spec))
-}
-
-/// Kinds that can relocate against each other (ENUM and ENUM64 are interchangeable).
-pub(crate) fn kinds_compat(a: BtfKind, b: BtfKind) -> bool {
-    a == b
-        || (matches!(a, BtfKind::Enum | BtfKind::Enum64)
-            && matches!(b, BtfKind::Enum | BtfKind::Enum64))
 }
