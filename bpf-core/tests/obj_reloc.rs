@@ -504,3 +504,57 @@ fn core_relocations_are_attached_to_their_functions() {
     assert_eq!((insn.code, insn.off), (0x61, 12), "ldxw rX, [ctx + 12]");
     assert_eq!(relo.kind, bpf_core::btf::CoreReloKind::FieldByteOffset);
 }
+
+const CORE: &[u8] = include_bytes!("../../tests/bpf/obj/reloc_core.bpf.o");
+const CORE_VMLINUX: &[u8] = include_bytes!("../../tests/bpf/obj/core/core_vmlinux.o");
+
+/// What `has_core_relocations` should say: whether a function relocation linked carries records.
+fn linked_core_records(object: &Object, program: &str) -> bool {
+    let linked = object.relocate(program, &fds(object)).unwrap();
+    object
+        .functions
+        .values()
+        .filter(|f| linked.functions.iter().any(|(name, _)| *name == f.name))
+        .any(|f| !f.core_relocations.is_empty())
+}
+
+#[test]
+fn core_relocations_are_known_per_program_before_relocating() {
+    for bytes in [CALLS, CORE, CORE_VMLINUX, PROGRAMS] {
+        let object = Object::parse(bytes).unwrap();
+        for program in &object.programs {
+            assert_eq!(
+                object.has_core_relocations(&program.name),
+                linked_core_records(&object, &program.name),
+                "{}",
+                program.name
+            );
+        }
+    }
+    let calls = Object::parse(CALLS).unwrap();
+    assert!(!calls.has_core_relocations("entry_calls"));
+    assert!(!calls.has_core_relocations("no_such_program"));
+    let vmlinux = Object::parse(CORE_VMLINUX).unwrap();
+    assert!(vmlinux.has_core_relocations("syscall_nr"));
+}
+
+#[test]
+fn core_relocations_of_a_called_function_count_for_the_caller() {
+    let mut object = Object::parse(CORE).unwrap();
+    assert!(object.has_core_relocations("read_tgid"));
+    let entry = object.program("read_tgid").unwrap().function;
+    object
+        .functions
+        .get_mut(&entry)
+        .unwrap()
+        .core_relocations
+        .clear();
+    assert!(
+        object.has_core_relocations("read_tgid"),
+        "missing_field_exists, called by read_tgid, has a field-exists record"
+    );
+    for function in object.functions.values_mut() {
+        function.core_relocations.clear();
+    }
+    assert!(!object.has_core_relocations("read_tgid"));
+}

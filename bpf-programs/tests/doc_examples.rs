@@ -31,13 +31,14 @@ fn invocation<'a>(text: &'a str, name: &str) -> Vec<&'a str> {
         .collect()
 }
 
-/// The doc comment just above the definition of `ty` (a `pub struct` or `pub type` alias, else
-/// a name line inside a defining macro's invocation), if `ty` is defined in `files`.
+/// The doc comment just above the definition of `ty` (a `pub struct` or `pub type` alias, else a
+/// name line inside a defining macro's invocation), if `ty` is defined in `files`.
 fn doc_of(files: &[(String, String)], ty: &str) -> Option<String> {
     let is_struct = |line: &str| {
         line.starts_with(&format!("pub struct {ty}<"))
             || line.starts_with(&format!("pub struct {ty} "))
             || line.starts_with(&format!("pub type {ty} = "))
+            || line.starts_with(&format!("pub type {ty}<"))
     };
     let is_macro_name =
         |line: &str| line == format!("{ty},") || line.starts_with(&format!("{ty}, BPF_"));

@@ -7,7 +7,9 @@ use std::path::Path;
 
 use crate::attach::Relative;
 use crate::error::{BpfCommand, SyscallError};
-use crate::generated::{bpf_attach_type, bpf_iter_link_info};
+use crate::generated::{
+    bpf_attach_type, bpf_attr__bindgen_ty_14__bindgen_ty_3, bpf_iter_link_info,
+};
 use crate::syscall::{
     cstring, fd_u32, len_u32, opt_fd_u32, slice_ptr, sys_bpf, sys_bpf_fd, zeroed_attr,
 };
@@ -157,10 +159,8 @@ fn multi_count(cmd: BpfCommand, lens: &[usize]) -> Result<u32, SyscallError> {
 pub fn link_create(attr: &LinkCreateAttr<'_>) -> Result<OwnedFd, SyscallError> {
     let cmd = BpfCommand::LinkCreate;
     let mut raw = zeroed_attr();
-    // Buffers the kernel reads during the call; they must outlive `sys_bpf` below.
-    let mut iter_info = bpf_iter_link_info::default();
-    let sym_ptrs: Vec<*const libc::c_char>;
-    let path: CString;
+    // What `raw` points at, read by the kernel during the call: lives until `sys_bpf` returns.
+    let mut buffers = LinkBuffers::default();
     // SAFETY: writing plain fields of the link-create member of a zeroed union.
     let l = unsafe { &mut raw.link_create };
     l.__bindgen_anon_1.prog_fd = fd_u32(attr.prog_fd);
@@ -171,118 +171,169 @@ pub fn link_create(attr: &LinkCreateAttr<'_>) -> Result<OwnedFd, SyscallError> {
     };
     l.attach_type = attr.attach_type;
     l.flags = attr.flags;
-    let u = &mut l.__bindgen_anon_3;
-    match attr.kind {
-        LinkKind::Plain => {}
-        LinkKind::TargetBtfId(id) => u.target_btf_id = id,
-        LinkKind::Iter(target) => {
-            if let Some(target) = target {
-                match target {
-                    IterTarget::Map(fd) => iter_info.map.map_fd = fd_u32(fd),
-                    IterTarget::Cgroup { fd, id, order } => {
-                        iter_info.cgroup.order = order;
-                        iter_info.cgroup.cgroup_fd = opt_fd_u32(fd);
-                        iter_info.cgroup.cgroup_id = id;
-                    }
-                    IterTarget::Task { tid, pid, pid_fd } => {
-                        iter_info.task.tid = tid;
-                        iter_info.task.pid = pid;
-                        iter_info.task.pid_fd = opt_fd_u32(pid_fd);
-                    }
-                }
-                // SAFETY: writing plain fields of the iterator variant.
-                let it = unsafe { &mut u.__bindgen_anon_1 };
-                it.iter_info = &raw const iter_info as u64;
-                it.iter_info_len = size_of::<bpf_iter_link_info>() as u32;
+    attr.kind.fill(cmd, &mut l.__bindgen_anon_3, &mut buffers)?;
+    sys_bpf_fd(cmd, &mut raw)
+}
+
+/// The type-specific union of `BPF_LINK_CREATE` (named by bindgen).
+type LinkKindAttr = bpf_attr__bindgen_ty_14__bindgen_ty_3;
+
+/// Buffers a link's attributes point at: the kernel reads them during `BPF_LINK_CREATE`.
+#[derive(Default)]
+struct LinkBuffers {
+    iter_info: bpf_iter_link_info,
+    sym_ptrs: Vec<*const libc::c_char>,
+    path: CString,
+}
+
+impl LinkKind<'_> {
+    /// Writes the type-specific attributes into `u`; what they point at goes in `buffers`.
+    fn fill(
+        &self,
+        cmd: BpfCommand,
+        u: &mut LinkKindAttr,
+        buffers: &mut LinkBuffers,
+    ) -> Result<(), SyscallError> {
+        match *self {
+            LinkKind::Plain => {}
+            LinkKind::TargetBtfId(id) => u.target_btf_id = id,
+            LinkKind::Iter(None) => {}
+            LinkKind::Iter(Some(target)) => fill_iter(u, target, &mut buffers.iter_info),
+            LinkKind::PerfEvent { bpf_cookie } => u.perf_event.bpf_cookie = bpf_cookie,
+            LinkKind::KprobeMulti {
+                flags,
+                syms,
+                addrs,
+                cookies,
+            } => fill_kprobe_multi(cmd, u, flags, syms, addrs, cookies, &mut buffers.sym_ptrs)?,
+            LinkKind::UprobeMulti { .. } => fill_uprobe_multi(cmd, u, self, &mut buffers.path)?,
+            LinkKind::Tracing {
+                target_btf_id,
+                cookie,
+            } => {
+                // SAFETY: writing plain fields of the tracing variant.
+                let t = unsafe { &mut u.tracing };
+                t.target_btf_id = target_btf_id;
+                t.cookie = cookie;
+            }
+            LinkKind::Netfilter {
+                pf,
+                hooknum,
+                priority,
+                flags,
+            } => {
+                // SAFETY: writing plain fields of the netfilter variant.
+                let n = unsafe { &mut u.netfilter };
+                n.pf = pf;
+                n.hooknum = hooknum;
+                n.priority = priority;
+                n.flags = flags;
+            }
+            LinkKind::Tcx {
+                relative,
+                expected_revision,
+            } => {
+                // SAFETY: writing plain fields of the tcx variant.
+                let t = unsafe { &mut u.tcx };
+                t.__bindgen_anon_1.relative_fd = relative.raw();
+                t.expected_revision = expected_revision;
+            }
+            LinkKind::Netkit {
+                relative,
+                expected_revision,
+            } => {
+                // SAFETY: writing plain fields of the netkit variant.
+                let n = unsafe { &mut u.netkit };
+                n.__bindgen_anon_1.relative_fd = relative.raw();
+                n.expected_revision = expected_revision;
             }
         }
-        LinkKind::PerfEvent { bpf_cookie } => u.perf_event.bpf_cookie = bpf_cookie,
-        LinkKind::KprobeMulti {
-            flags,
-            syms,
-            addrs,
-            cookies,
-        } => {
-            if !syms.is_empty() && !addrs.is_empty() {
-                return Err(SyscallError::from_errno(cmd, libc::EINVAL));
-            }
-            let cnt = multi_count(cmd, &[syms.len(), addrs.len(), cookies.len()])?;
-            sym_ptrs = syms.iter().map(|s| s.as_ptr()).collect();
-            // SAFETY: writing plain fields of the kprobe-multi variant.
-            let k = unsafe { &mut u.kprobe_multi };
-            k.flags = flags;
-            k.cnt = cnt;
-            k.syms = slice_ptr(&sym_ptrs);
-            k.addrs = slice_ptr(addrs);
-            k.cookies = slice_ptr(cookies);
+        Ok(())
+    }
+}
+
+/// An iterator's parameters, in `iter_info`, which `u` points at.
+fn fill_iter(u: &mut LinkKindAttr, target: IterTarget<'_>, iter_info: &mut bpf_iter_link_info) {
+    match target {
+        IterTarget::Map(fd) => iter_info.map.map_fd = fd_u32(fd),
+        IterTarget::Cgroup { fd, id, order } => {
+            iter_info.cgroup.order = order;
+            iter_info.cgroup.cgroup_fd = opt_fd_u32(fd);
+            iter_info.cgroup.cgroup_id = id;
         }
-        LinkKind::UprobeMulti {
-            path: binary,
-            offsets,
-            ref_ctr_offsets,
-            cookies,
-            flags,
-            pid,
-        } => {
-            let cnt = multi_count(cmd, &[offsets.len()])?;
-            if (!ref_ctr_offsets.is_empty() && ref_ctr_offsets.len() != offsets.len())
-                || (!cookies.is_empty() && cookies.len() != offsets.len())
-            {
-                return Err(SyscallError::from_errno(cmd, libc::EINVAL));
-            }
-            path = cstring(cmd, binary.as_os_str().as_bytes())?;
-            // SAFETY: writing plain fields of the uprobe-multi variant.
-            let m = unsafe { &mut u.uprobe_multi };
-            m.path = path.as_ptr() as u64;
-            m.offsets = slice_ptr(offsets);
-            m.ref_ctr_offsets = slice_ptr(ref_ctr_offsets);
-            m.cookies = slice_ptr(cookies);
-            m.cnt = cnt;
-            m.flags = flags;
-            m.pid = pid;
-        }
-        LinkKind::Tracing {
-            target_btf_id,
-            cookie,
-        } => {
-            // SAFETY: writing plain fields of the tracing variant.
-            let t = unsafe { &mut u.tracing };
-            t.target_btf_id = target_btf_id;
-            t.cookie = cookie;
-        }
-        LinkKind::Netfilter {
-            pf,
-            hooknum,
-            priority,
-            flags,
-        } => {
-            // SAFETY: writing plain fields of the netfilter variant.
-            let n = unsafe { &mut u.netfilter };
-            n.pf = pf;
-            n.hooknum = hooknum;
-            n.priority = priority;
-            n.flags = flags;
-        }
-        LinkKind::Tcx {
-            relative,
-            expected_revision,
-        } => {
-            // SAFETY: writing plain fields of the tcx variant.
-            let t = unsafe { &mut u.tcx };
-            t.__bindgen_anon_1.relative_fd = relative.raw();
-            t.expected_revision = expected_revision;
-        }
-        LinkKind::Netkit {
-            relative,
-            expected_revision,
-        } => {
-            // SAFETY: writing plain fields of the netkit variant.
-            let n = unsafe { &mut u.netkit };
-            n.__bindgen_anon_1.relative_fd = relative.raw();
-            n.expected_revision = expected_revision;
+        IterTarget::Task { tid, pid, pid_fd } => {
+            iter_info.task.tid = tid;
+            iter_info.task.pid = pid;
+            iter_info.task.pid_fd = opt_fd_u32(pid_fd);
         }
     }
-    sys_bpf_fd(cmd, &mut raw)
+    // SAFETY: writing plain fields of the iterator variant.
+    let it = unsafe { &mut u.__bindgen_anon_1 };
+    it.iter_info = &raw const *iter_info as u64;
+    it.iter_info_len = size_of::<bpf_iter_link_info>() as u32;
+}
+
+/// A multi-kprobe's functions, by name (pointers kept in `sym_ptrs`) or by address.
+fn fill_kprobe_multi(
+    cmd: BpfCommand,
+    u: &mut LinkKindAttr,
+    flags: u32,
+    syms: &[&CStr],
+    addrs: &[u64],
+    cookies: &[u64],
+    sym_ptrs: &mut Vec<*const libc::c_char>,
+) -> Result<(), SyscallError> {
+    if !syms.is_empty() && !addrs.is_empty() {
+        return Err(SyscallError::from_errno(cmd, libc::EINVAL));
+    }
+    let cnt = multi_count(cmd, &[syms.len(), addrs.len(), cookies.len()])?;
+    *sym_ptrs = syms.iter().map(|s| s.as_ptr()).collect();
+    // SAFETY: writing plain fields of the kprobe-multi variant.
+    let k = unsafe { &mut u.kprobe_multi };
+    k.flags = flags;
+    k.cnt = cnt;
+    k.syms = slice_ptr(sym_ptrs);
+    k.addrs = slice_ptr(addrs);
+    k.cookies = slice_ptr(cookies);
+    Ok(())
+}
+
+/// A multi-uprobe (`kind`, a [`LinkKind::UprobeMulti`]): its binary (the path kept in `path`),
+/// offsets, semaphores and cookies.
+fn fill_uprobe_multi(
+    cmd: BpfCommand,
+    u: &mut LinkKindAttr,
+    kind: &LinkKind<'_>,
+    path: &mut CString,
+) -> Result<(), SyscallError> {
+    let LinkKind::UprobeMulti {
+        path: binary,
+        offsets,
+        ref_ctr_offsets,
+        cookies,
+        flags,
+        pid,
+    } = *kind
+    else {
+        return Ok(());
+    };
+    let cnt = multi_count(cmd, &[offsets.len()])?;
+    if (!ref_ctr_offsets.is_empty() && ref_ctr_offsets.len() != offsets.len())
+        || (!cookies.is_empty() && cookies.len() != offsets.len())
+    {
+        return Err(SyscallError::from_errno(cmd, libc::EINVAL));
+    }
+    *path = cstring(cmd, binary.as_os_str().as_bytes())?;
+    // SAFETY: writing plain fields of the uprobe-multi variant.
+    let m = unsafe { &mut u.uprobe_multi };
+    m.path = path.as_ptr() as u64;
+    m.offsets = slice_ptr(offsets);
+    m.ref_ctr_offsets = slice_ptr(ref_ctr_offsets);
+    m.cookies = slice_ptr(cookies);
+    m.cnt = cnt;
+    m.flags = flags;
+    m.pid = pid;
+    Ok(())
 }
 
 /// Swaps the program of a link; with `BPF_F_REPLACE` only if it currently runs `old_prog_fd`.

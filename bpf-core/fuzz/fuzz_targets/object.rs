@@ -1,4 +1,5 @@
-//! Parses arbitrary bytes as an eBPF object and relocates every program with dummy fds.
+//! Parses arbitrary bytes as an eBPF object, asks each program whether it has CO-RE records and
+//! relocates it with dummy fds.
 //!
 //! Seed the corpus from the test objects, then run (cargo-fuzz, nightly features via
 //! RUSTC_BOOTSTRAP; the other targets likewise):
@@ -43,6 +44,7 @@ fuzz_target!(|data: &[u8]| {
     }
     let names: Vec<String> = object.programs.iter().map(|p| p.name.clone()).collect();
     for name in &names {
+        let _ = object.has_core_relocations(name);
         let _ = object.relocate(name, &bindings);
     }
     let values = bpf_core::obj::parse_kconfig("CONFIG_HZ=100\nCONFIG_X=y\n# CONFIG_Y is not set\n");

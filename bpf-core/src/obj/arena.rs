@@ -5,7 +5,7 @@
 
 use bpf_sys::generated::bpf_map_type;
 
-use super::{Map, Object, Variable};
+use super::{Map, Variable};
 
 /// The ELF section clang gives `__attribute__((address_space(1)))` globals.
 pub const ARENA_SECTION: &str = ".addr_space.1";
@@ -73,27 +73,6 @@ impl Map {
     /// Whether this is a `BPF_MAP_TYPE_ARENA` map.
     pub fn is_arena(&self) -> bool {
         self.def.map_type == bpf_map_type::BPF_MAP_TYPE_ARENA
-    }
-}
-
-impl Object {
-    /// The object's arena maps (libbpf supports one per object; `__arena` globals need exactly
-    /// one).
-    pub fn arena_maps(&self) -> impl Iterator<Item = &Map> {
-        self.maps.iter().filter(|m| m.is_arena())
-    }
-
-    /// Byte offset of the `__arena` globals inside the arena map, given the arena's size in
-    /// bytes and the page size; `Ok(None)` when the object has no `__arena` globals.
-    pub fn arena_data_offset(
-        &self,
-        arena_size: u64,
-        page_size: u64,
-    ) -> Result<Option<u64>, ArenaPlacementError> {
-        self.arena_data
-            .as_ref()
-            .map(|data| data.offset_in_arena(arena_size, page_size))
-            .transpose()
     }
 }
 

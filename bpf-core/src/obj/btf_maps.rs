@@ -2,7 +2,7 @@
 //! inner map templates and statically initialised `.values` slots.
 
 use super::{Map, MapDef, MapKind, MapSlot, ParseError, Pinning, SlotTarget, Symbol, SymbolKind};
-use crate::btf::{Btf, BtfKind, TypeKind};
+use crate::btf::{Btf, BtfKind, DatasecVar, TypeKind};
 
 /// A parsed map definition and where its `values` array starts within the variable.
 struct Definition {
@@ -155,8 +155,27 @@ pub(super) fn parse_btf_maps(
             Err(error(".maps", "the object's BTF has no `.maps` DATASEC"))
         };
     };
-    let mut maps = Vec::with_capacity(datasec.len());
-    for var in datasec.vars() {
+    let section = MapsSection {
+        btf,
+        index: section_index,
+        symbols,
+        relocations,
+    };
+    datasec.vars().map(|var| section.map(&var)).collect()
+}
+
+/// `.maps` as its map variables are read: its BTF, symbols and relocations.
+struct MapsSection<'a, 's> {
+    btf: &'a Btf,
+    index: usize,
+    symbols: &'a [Symbol],
+    relocations: &'a [(u64, &'s Symbol)],
+}
+
+impl MapsSection<'_, '_> {
+    /// The map declared by DATASEC entry `var`.
+    fn map(&self, var: &DatasecVar) -> Result<Map, ParseError> {
+        let btf = self.btf;
         let var_type = btf
             .type_by_id(var.type_id)
             .map_err(|e| error(".maps", e.to_string()))?;
@@ -167,10 +186,11 @@ pub(super) fn parse_btf_maps(
             ));
         };
         let name = var_type.name.to_owned();
-        let symbol = symbols
+        let symbol = self
+            .symbols
             .iter()
             .find(|s| {
-                s.section_index == Some(section_index)
+                s.section_index == Some(self.index)
                     && s.name == name
                     && s.kind != SymbolKind::Section
             })
@@ -181,14 +201,37 @@ pub(super) fn parse_btf_maps(
         let Definition { def, values_offset } = parse_definition(btf, &name, struct_id, 0)?;
         // The symbol covers the static `values` initialiser, which BTF's flexible array does not.
         let map_size = u64::from(btf.type_size(struct_id).unwrap_or(0)).max(symbol.size);
-        let mut initial_slots = Vec::new();
-        for (offset, target) in relocations {
-            let Some(relative) = offset.checked_sub(symbol.value).filter(|r| *r < map_size) else {
+        let initial_slots = self.initial_slots(&name, symbol.value, map_size, values_offset)?;
+        Ok(Map {
+            name,
+            kind: MapKind::Btf,
+            def,
+            section_index: Some(self.index),
+            section_offset: symbol.value,
+            data: Vec::new(),
+            variables: Vec::new(),
+            initial_slots,
+            struct_ops: None,
+        })
+    }
+
+    /// The `.values` slots of map `name`, `size` bytes at `start` in the section, from the
+    /// relocations inside it.
+    fn initial_slots(
+        &self,
+        name: &str,
+        start: u64,
+        size: u64,
+        values_offset: Option<u32>,
+    ) -> Result<Vec<MapSlot>, ParseError> {
+        let mut slots = Vec::new();
+        for (offset, target) in self.relocations {
+            let Some(relative) = offset.checked_sub(start).filter(|r| *r < size) else {
                 continue;
             };
             let values_offset = values_offset.ok_or_else(|| {
                 error(
-                    &name,
+                    name,
                     format!("relocation at offset {relative} outside `values`"),
                 )
             })?;
@@ -198,39 +241,36 @@ pub(super) fn parse_btf_maps(
                 .and_then(|i| u32::try_from(i).ok())
                 .ok_or_else(|| {
                     error(
-                        &name,
+                        name,
                         format!("relocation at offset {relative} before `values`"),
                     )
                 })?;
-            let target = match target.kind {
-                SymbolKind::Func => SlotTarget::Program(target.name.clone()),
-                _ if target.section_index == Some(section_index) => {
-                    SlotTarget::Map(target.name.clone())
-                }
-                _ => {
-                    return Err(error(
-                        &name,
-                        format!(
-                            "`values[{index}]` refers to `{}`, not a map or program",
-                            target.name
-                        ),
-                    ));
-                }
-            };
-            initial_slots.push(MapSlot { index, target });
+            let target = self.slot_target(name, index, target)?;
+            slots.push(MapSlot { index, target });
         }
-        initial_slots.sort_by_key(|s| s.index);
-        maps.push(Map {
-            name,
-            kind: MapKind::Btf,
-            def,
-            section_index: Some(section_index),
-            section_offset: symbol.value,
-            data: Vec::new(),
-            variables: Vec::new(),
-            initial_slots,
-            struct_ops: None,
-        });
+        slots.sort_by_key(|s| s.index);
+        Ok(slots)
     }
-    Ok(maps)
+
+    /// What `values[index]` of map `name` is set to: a program, or another map of `.maps`.
+    fn slot_target(
+        &self,
+        name: &str,
+        index: u32,
+        target: &Symbol,
+    ) -> Result<SlotTarget, ParseError> {
+        match target.kind {
+            SymbolKind::Func => Ok(SlotTarget::Program(target.name.clone())),
+            _ if target.section_index == Some(self.index) => {
+                Ok(SlotTarget::Map(target.name.clone()))
+            }
+            _ => Err(error(
+                name,
+                format!(
+                    "`values[{index}]` refers to `{}`, not a map or program",
+                    target.name
+                ),
+            )),
+        }
+    }
 }

@@ -297,180 +297,270 @@ fn sock_addr_attach_type(name: &str) -> Option<at::Type> {
     })
 }
 
+/// A section name split at its first `/`: the kind (`kprobe`, `uprobe.s`) and what follows.
+#[derive(Clone, Copy)]
+struct SectionName<'a> {
+    kind: &'a str,
+    rest: Option<&'a str>,
+}
+
+impl SectionName<'_> {
+    /// The non-empty rest of the name: a function, hook, pattern or tracepoint name.
+    fn target(self) -> Option<String> {
+        target(self.rest)
+    }
+
+    /// `.s` kinds load sleepable programs.
+    fn sleepable(self) -> bool {
+        self.kind.ends_with(".s")
+    }
+
+    /// `uretprobe*` kinds.
+    fn uretprobe(self) -> bool {
+        self.kind.starts_with("uret")
+    }
+
+    /// The attach type the rest of the name picks from `choices`.
+    fn attach_type(self, choices: &[(&str, at::Type)]) -> Option<at::Type> {
+        let rest = self.rest?;
+        choices.iter().find(|(name, _)| *name == rest).map(|c| c.1)
+    }
+}
+
+/// How the rest of a section name is read for one kind; `None` when it is no valid section.
+type SectionParser = fn(SectionName<'_>) -> Option<ProgramSection>;
+
+/// Every section kind libbpf knows, by name, and how each reads the rest of the section name.
+const SECTION_KINDS: &[(&str, SectionParser)] = {
+    use ProgramSection as S;
+    &[
+        ("action", |_| Some(S::SchedAction)),
+        ("cgroup", |n| n.rest.and_then(cgroup_section)),
+        ("cgroup_skb", |n| {
+            let attach_type = n.attach_type(&[
+                ("ingress", at::BPF_CGROUP_INET_INGRESS),
+                ("egress", at::BPF_CGROUP_INET_EGRESS),
+            ])?;
+            Some(S::CgroupSkb {
+                attach_type: Some(attach_type),
+            })
+        }),
+        ("classifier", |_| Some(S::SchedClassifier)),
+        ("fentry", |n| Some(fentry(n))),
+        ("fentry.s", |n| Some(fentry(n))),
+        ("fexit", |n| Some(fexit(n))),
+        ("fexit.s", |n| Some(fexit(n))),
+        ("flow_dissector", |_| Some(S::FlowDissector)),
+        ("fmod_ret", |n| Some(fmod_ret(n))),
+        ("fmod_ret.s", |n| Some(fmod_ret(n))),
+        ("freplace", |n| {
+            Some(S::Extension {
+                function: n.target(),
+            })
+        }),
+        ("iter", |n| Some(iter(n))),
+        ("iter.s", |n| Some(iter(n))),
+        ("kprobe", |n| Some(parse_kprobe(n.rest, false))),
+        ("kprobe.multi", |n| Some(kprobe_multi(n, false, false))),
+        ("kprobe.session", |n| Some(kprobe_multi(n, false, true))),
+        ("kretprobe", |n| Some(parse_kprobe(n.rest, true))),
+        ("kretprobe.multi", |n| Some(kprobe_multi(n, true, false))),
+        ("kretsyscall", |n| Some(ksyscall(n, true))),
+        ("ksyscall", |n| Some(ksyscall(n, false))),
+        ("lirc_mode2", |_| Some(S::LircMode2)),
+        ("lsm", |n| Some(lsm(n))),
+        ("lsm.s", |n| Some(lsm(n))),
+        ("lsm_cgroup", |n| Some(S::LsmCgroup { hook: n.target() })),
+        ("lwt_in", |_| Some(lwt(pt::BPF_PROG_TYPE_LWT_IN))),
+        ("lwt_out", |_| Some(lwt(pt::BPF_PROG_TYPE_LWT_OUT))),
+        ("lwt_seg6local", |_| {
+            Some(lwt(pt::BPF_PROG_TYPE_LWT_SEG6LOCAL))
+        }),
+        ("lwt_xmit", |_| Some(lwt(pt::BPF_PROG_TYPE_LWT_XMIT))),
+        ("netfilter", |_| Some(S::Netfilter)),
+        ("netkit", |n| {
+            let attach_type = n.attach_type(&[
+                ("primary", at::BPF_NETKIT_PRIMARY),
+                ("peer", at::BPF_NETKIT_PEER),
+            ])?;
+            Some(S::Netkit { attach_type })
+        }),
+        ("perf_event", |_| Some(S::PerfEvent)),
+        ("raw_tp", |n| Some(raw_tracepoint(n, false))),
+        ("raw_tp.w", |n| Some(raw_tracepoint(n, true))),
+        ("raw_tracepoint", |n| Some(raw_tracepoint(n, false))),
+        ("raw_tracepoint.w", |n| Some(raw_tracepoint(n, true))),
+        ("sk_lookup", |_| Some(S::SkLookup)),
+        ("sk_msg", |_| Some(S::SkMsg)),
+        ("sk_reuseport", |n| match n.rest {
+            None => Some(S::SkReuseport { migrate: false }),
+            Some("migrate") => Some(S::SkReuseport { migrate: true }),
+            Some(_) => None,
+        }),
+        ("sk_skb", sk_skb),
+        ("socket", |_| Some(S::SocketFilter)),
+        ("sockops", |_| Some(S::SockOps)),
+        ("struct_ops", |n| Some(struct_ops(n))),
+        ("struct_ops.s", |n| Some(struct_ops(n))),
+        ("syscall", |_| Some(S::Syscall)),
+        ("tc", |n| Some(tcx(n).unwrap_or(S::SchedClassifier))),
+        ("tcx", tcx),
+        ("tp", |n| Some(parse_tracepoint(n.rest))),
+        ("tp_btf", |n| Some(S::BtfTracePoint { name: n.target() })),
+        ("tracepoint", |n| Some(parse_tracepoint(n.rest))),
+        ("uprobe", |n| Some(uprobe(n))),
+        ("uprobe.multi", |n| Some(uprobe_multi(n))),
+        ("uprobe.multi.s", |n| Some(uprobe_multi(n))),
+        ("uprobe.s", |n| Some(uprobe(n))),
+        ("uretprobe", |n| Some(uprobe(n))),
+        ("uretprobe.multi", |n| Some(uprobe_multi(n))),
+        ("uretprobe.multi.s", |n| Some(uprobe_multi(n))),
+        ("uretprobe.s", |n| Some(uprobe(n))),
+        ("usdt", usdt),
+        ("usdt.s", usdt),
+        ("xdp", |n| Some(xdp(n, false))),
+        ("xdp.frags", |n| Some(xdp(n, true))),
+    ]
+};
+
+fn kprobe_multi(name: SectionName<'_>, retprobe: bool, session: bool) -> ProgramSection {
+    ProgramSection::KProbeMulti {
+        pattern: name.target(),
+        retprobe,
+        session,
+    }
+}
+
+fn ksyscall(name: SectionName<'_>, retprobe: bool) -> ProgramSection {
+    ProgramSection::KSyscall {
+        syscall: name.target(),
+        retprobe,
+    }
+}
+
+fn uprobe(name: SectionName<'_>) -> ProgramSection {
+    ProgramSection::UProbe {
+        target: parse_uprobe_target(name.rest),
+        retprobe: name.uretprobe(),
+        sleepable: name.sleepable(),
+    }
+}
+
+fn uprobe_multi(name: SectionName<'_>) -> ProgramSection {
+    ProgramSection::UProbeMulti {
+        target: name.target(),
+        retprobe: name.uretprobe(),
+        sleepable: name.sleepable(),
+    }
+}
+
+fn usdt(name: SectionName<'_>) -> Option<ProgramSection> {
+    let target = parse_usdt_target(name.rest);
+    // A target that is not `<binary>:<provider>:<name>` is no usdt section.
+    (name.rest.is_none_or(str::is_empty) || target.is_some()).then_some(ProgramSection::Usdt {
+        target,
+        sleepable: name.sleepable(),
+    })
+}
+
+fn raw_tracepoint(name: SectionName<'_>, writable: bool) -> ProgramSection {
+    ProgramSection::RawTracePoint {
+        name: name.target(),
+        writable,
+    }
+}
+
+fn fentry(name: SectionName<'_>) -> ProgramSection {
+    ProgramSection::FEntry {
+        function: name.target(),
+        sleepable: name.sleepable(),
+    }
+}
+
+fn fexit(name: SectionName<'_>) -> ProgramSection {
+    ProgramSection::FExit {
+        function: name.target(),
+        sleepable: name.sleepable(),
+    }
+}
+
+fn fmod_ret(name: SectionName<'_>) -> ProgramSection {
+    ProgramSection::FModRet {
+        function: name.target(),
+        sleepable: name.sleepable(),
+    }
+}
+
+fn lsm(name: SectionName<'_>) -> ProgramSection {
+    ProgramSection::Lsm {
+        hook: name.target(),
+        sleepable: name.sleepable(),
+    }
+}
+
+fn iter(name: SectionName<'_>) -> ProgramSection {
+    ProgramSection::Iter {
+        target: name.target(),
+        sleepable: name.sleepable(),
+    }
+}
+
+fn struct_ops(name: SectionName<'_>) -> ProgramSection {
+    ProgramSection::StructOps {
+        member: name.target(),
+        sleepable: name.sleepable(),
+    }
+}
+
+fn xdp(name: SectionName<'_>, frags: bool) -> ProgramSection {
+    let attach_type = name
+        .attach_type(&[
+            ("devmap", at::BPF_XDP_DEVMAP),
+            ("cpumap", at::BPF_XDP_CPUMAP),
+        ])
+        .unwrap_or(at::BPF_XDP);
+    ProgramSection::Xdp { frags, attach_type }
+}
+
+/// `tcx/ingress`, `tcx/egress` (also spelt `tc/...`).
+fn tcx(name: SectionName<'_>) -> Option<ProgramSection> {
+    let attach_type = name.attach_type(&[
+        ("ingress", at::BPF_TCX_INGRESS),
+        ("egress", at::BPF_TCX_EGRESS),
+    ])?;
+    Some(ProgramSection::Tcx { attach_type })
+}
+
+fn lwt(prog_type: pt::Type) -> ProgramSection {
+    ProgramSection::Lwt { prog_type }
+}
+
+fn sk_skb(name: SectionName<'_>) -> Option<ProgramSection> {
+    if name.rest.is_none() {
+        return Some(ProgramSection::SkSkb { attach_type: None });
+    }
+    let attach_type = name.attach_type(&[
+        ("stream_parser", at::BPF_SK_SKB_STREAM_PARSER),
+        ("stream_verdict", at::BPF_SK_SKB_STREAM_VERDICT),
+        ("verdict", at::BPF_SK_SKB_VERDICT),
+    ])?;
+    Some(ProgramSection::SkSkb {
+        attach_type: Some(attach_type),
+    })
+}
+
 impl ProgramSection {
     /// Parses a section name; never fails (unrecognised names become [`ProgramSection::Unknown`]).
     pub fn parse(name: &str) -> ProgramSection {
-        use ProgramSection as S;
         let (kind, rest) = match name.split_once('/') {
             Some((kind, rest)) => (kind, Some(rest)),
             None => (name, None),
         };
-        let parsed = match kind {
-            "kprobe" => Some(parse_kprobe(rest, false)),
-            "kretprobe" => Some(parse_kprobe(rest, true)),
-            "kprobe.multi" => Some(S::KProbeMulti {
-                pattern: target(rest),
-                retprobe: false,
-                session: false,
-            }),
-            "kretprobe.multi" => Some(S::KProbeMulti {
-                pattern: target(rest),
-                retprobe: true,
-                session: false,
-            }),
-            "kprobe.session" => Some(S::KProbeMulti {
-                pattern: target(rest),
-                retprobe: false,
-                session: true,
-            }),
-            "ksyscall" => Some(S::KSyscall {
-                syscall: target(rest),
-                retprobe: false,
-            }),
-            "kretsyscall" => Some(S::KSyscall {
-                syscall: target(rest),
-                retprobe: true,
-            }),
-            "uprobe" | "uprobe.s" | "uretprobe" | "uretprobe.s" => Some(S::UProbe {
-                target: parse_uprobe_target(rest),
-                retprobe: kind.starts_with("uret"),
-                sleepable: kind.ends_with(".s"),
-            }),
-            "uprobe.multi" | "uprobe.multi.s" | "uretprobe.multi" | "uretprobe.multi.s" => {
-                Some(S::UProbeMulti {
-                    target: target(rest),
-                    retprobe: kind.starts_with("uret"),
-                    sleepable: kind.ends_with(".s"),
-                })
-            }
-            "usdt" | "usdt.s" => {
-                let target = parse_usdt_target(rest);
-                // A target that is not `<binary>:<provider>:<name>` is no usdt section.
-                (rest.is_none_or(str::is_empty) || target.is_some()).then_some(S::Usdt {
-                    target,
-                    sleepable: kind == "usdt.s",
-                })
-            }
-            "tracepoint" | "tp" => Some(parse_tracepoint(rest)),
-            "raw_tracepoint" | "raw_tp" => Some(S::RawTracePoint {
-                name: target(rest),
-                writable: false,
-            }),
-            "raw_tracepoint.w" | "raw_tp.w" => Some(S::RawTracePoint {
-                name: target(rest),
-                writable: true,
-            }),
-            "tp_btf" => Some(S::BtfTracePoint { name: target(rest) }),
-            "fentry" | "fentry.s" => Some(S::FEntry {
-                function: target(rest),
-                sleepable: kind.ends_with(".s"),
-            }),
-            "fexit" | "fexit.s" => Some(S::FExit {
-                function: target(rest),
-                sleepable: kind.ends_with(".s"),
-            }),
-            "fmod_ret" | "fmod_ret.s" => Some(S::FModRet {
-                function: target(rest),
-                sleepable: kind.ends_with(".s"),
-            }),
-            "lsm" | "lsm.s" => Some(S::Lsm {
-                hook: target(rest),
-                sleepable: kind.ends_with(".s"),
-            }),
-            "lsm_cgroup" => Some(S::LsmCgroup { hook: target(rest) }),
-            "iter" | "iter.s" => Some(S::Iter {
-                target: target(rest),
-                sleepable: kind.ends_with(".s"),
-            }),
-            "freplace" => Some(S::Extension {
-                function: target(rest),
-            }),
-            "perf_event" => Some(S::PerfEvent),
-            "xdp" | "xdp.frags" => {
-                let frags = kind == "xdp.frags";
-                let attach_type = match rest {
-                    Some("devmap") => at::BPF_XDP_DEVMAP,
-                    Some("cpumap") => at::BPF_XDP_CPUMAP,
-                    _ => at::BPF_XDP,
-                };
-                Some(S::Xdp { frags, attach_type })
-            }
-            "tc" | "tcx" => match rest {
-                Some("ingress") => Some(S::Tcx {
-                    attach_type: at::BPF_TCX_INGRESS,
-                }),
-                Some("egress") => Some(S::Tcx {
-                    attach_type: at::BPF_TCX_EGRESS,
-                }),
-                _ if kind == "tc" => Some(S::SchedClassifier),
-                _ => None,
-            },
-            "classifier" => Some(S::SchedClassifier),
-            "action" => Some(S::SchedAction),
-            "netkit" => match rest {
-                Some("primary") => Some(S::Netkit {
-                    attach_type: at::BPF_NETKIT_PRIMARY,
-                }),
-                Some("peer") => Some(S::Netkit {
-                    attach_type: at::BPF_NETKIT_PEER,
-                }),
-                _ => None,
-            },
-            "socket" => Some(S::SocketFilter),
-            "lwt_in" => Some(S::Lwt {
-                prog_type: pt::BPF_PROG_TYPE_LWT_IN,
-            }),
-            "lwt_out" => Some(S::Lwt {
-                prog_type: pt::BPF_PROG_TYPE_LWT_OUT,
-            }),
-            "lwt_xmit" => Some(S::Lwt {
-                prog_type: pt::BPF_PROG_TYPE_LWT_XMIT,
-            }),
-            "lwt_seg6local" => Some(S::Lwt {
-                prog_type: pt::BPF_PROG_TYPE_LWT_SEG6LOCAL,
-            }),
-            "cgroup_skb" => match rest {
-                Some("ingress") => Some(S::CgroupSkb {
-                    attach_type: Some(at::BPF_CGROUP_INET_INGRESS),
-                }),
-                Some("egress") => Some(S::CgroupSkb {
-                    attach_type: Some(at::BPF_CGROUP_INET_EGRESS),
-                }),
-                _ => None,
-            },
-            "cgroup" => rest.and_then(cgroup_section),
-            "sockops" => Some(S::SockOps),
-            "sk_msg" => Some(S::SkMsg),
-            "sk_skb" => match rest {
-                None => Some(S::SkSkb { attach_type: None }),
-                Some("stream_parser") => Some(S::SkSkb {
-                    attach_type: Some(at::BPF_SK_SKB_STREAM_PARSER),
-                }),
-                Some("stream_verdict") => Some(S::SkSkb {
-                    attach_type: Some(at::BPF_SK_SKB_STREAM_VERDICT),
-                }),
-                Some("verdict") => Some(S::SkSkb {
-                    attach_type: Some(at::BPF_SK_SKB_VERDICT),
-                }),
-                Some(_) => None,
-            },
-            "sk_lookup" => Some(S::SkLookup),
-            "flow_dissector" => Some(S::FlowDissector),
-            "lirc_mode2" => Some(S::LircMode2),
-            "sk_reuseport" => match rest {
-                None => Some(S::SkReuseport { migrate: false }),
-                Some("migrate") => Some(S::SkReuseport { migrate: true }),
-                Some(_) => None,
-            },
-            "netfilter" => Some(S::Netfilter),
-            "syscall" => Some(S::Syscall),
-            "struct_ops" | "struct_ops.s" => Some(S::StructOps {
-                member: target(rest),
-                sleepable: kind.ends_with(".s"),
-            }),
-            _ => None,
-        };
-        parsed.unwrap_or_else(|| S::Unknown(name.to_owned()))
+        SECTION_KINDS
+            .iter()
+            .find(|(known, _)| *known == kind)
+            .and_then(|(_, parse)| parse(SectionName { kind, rest }))
+            .unwrap_or_else(|| ProgramSection::Unknown(name.to_owned()))
     }
 
     /// The kernel program type, `None` for unknown sections.

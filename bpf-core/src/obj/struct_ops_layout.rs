@@ -1,7 +1,7 @@
 //! The value of a struct_ops map as the kernel wants it: the object's struct, member by member
 //! and by name, laid out as the running kernel's `bpf_struct_ops_<name>`.
 
-use crate::btf::{Btf, BtfError, BtfKind, TypeKind};
+use crate::btf::{Btf, BtfError, BtfKind, Composite, Member, TypeKind};
 
 use super::StructOps;
 
@@ -182,21 +182,68 @@ impl StructOps {
         data: &[u8],
         kernel: &Btf,
     ) -> Result<StructOpsLayout, StructOpsLayoutError> {
-        let type_name = &self.type_name;
+        let kernel = KernelStruct::find(kernel, &self.type_name)?;
+        let TypeKind::Struct(object_struct) = object_btf.resolve_type(self.type_id)?.kind else {
+            return Err(BtfError::UnexpectedKind {
+                id: self.type_id,
+                expected: "struct",
+                found: object_btf.kind(self.type_id)?,
+            }
+            .into());
+        };
+        let mut layout = Layout {
+            ops: self,
+            object_btf,
+            data,
+            kernel: &kernel,
+            value: vec![0u8; kernel.value_size as usize],
+            programs: Vec::new(),
+            dropped_programs: Vec::new(),
+        };
+        for member in object_struct.members() {
+            layout.place(&member?)?;
+        }
+        let data_members = kernel.data_members(layout.value.len())?;
+        Ok(StructOpsLayout {
+            type_id: kernel.type_id,
+            value_type_id: kernel.value_type_id,
+            value: layout.value,
+            programs: layout.programs,
+            dropped_programs: layout.dropped_programs,
+            data_members,
+        })
+    }
+}
+
+/// The kernel's side of a struct_ops type: the struct, and the map value type wrapping it.
+struct KernelStruct<'k> {
+    btf: &'k Btf,
+    type_name: &'k str,
+    type_id: u32,
+    value_type_id: u32,
+    value_size: u32,
+    /// Byte offset of the struct inside the value.
+    data_offset: usize,
+    members: Composite<'k>,
+}
+
+impl<'k> KernelStruct<'k> {
+    /// Struct `type_name` of `kernel` and its `bpf_struct_ops_<name>`.
+    fn find(kernel: &'k Btf, type_name: &'k str) -> Result<Self, StructOpsLayoutError> {
+        let no_struct = || StructOpsLayoutError::NoKernelStruct {
+            type_name: type_name.to_owned(),
+        };
+        let no_value_type = || StructOpsLayoutError::NoValueType {
+            type_name: type_name.to_owned(),
+        };
         let type_id = kernel
             .find_by_name_kind(type_name, BtfKind::Struct)
-            .ok_or_else(|| StructOpsLayoutError::NoKernelStruct {
-                type_name: type_name.clone(),
-            })?;
+            .ok_or_else(no_struct)?;
         let value_type_id = kernel
             .find_by_name_kind(&format!("{VALUE_TYPE_PREFIX}{type_name}"), BtfKind::Struct)
-            .ok_or_else(|| StructOpsLayoutError::NoValueType {
-                type_name: type_name.clone(),
-            })?;
+            .ok_or_else(no_value_type)?;
         let TypeKind::Struct(value_type) = kernel.type_by_id(value_type_id)?.kind else {
-            return Err(StructOpsLayoutError::NoValueType {
-                type_name: type_name.clone(),
-            });
+            return Err(no_value_type());
         };
         let mut data_offset = None;
         for member in value_type.members() {
@@ -207,108 +254,35 @@ impl StructOps {
             }
         }
         let data_offset = data_offset.ok_or_else(|| StructOpsLayoutError::NoStructInValue {
-            type_name: type_name.clone(),
+            type_name: type_name.to_owned(),
         })? as usize;
-        let TypeKind::Struct(kernel_struct) = kernel.type_by_id(type_id)?.kind else {
-            return Err(StructOpsLayoutError::NoKernelStruct {
-                type_name: type_name.clone(),
-            });
+        let TypeKind::Struct(members) = kernel.type_by_id(type_id)?.kind else {
+            return Err(no_struct());
         };
-        let TypeKind::Struct(object_struct) = object_btf.resolve_type(self.type_id)?.kind else {
-            return Err(BtfError::UnexpectedKind {
-                id: self.type_id,
-                expected: "struct",
-                found: object_btf.kind(self.type_id)?,
-            }
-            .into());
-        };
+        Ok(KernelStruct {
+            btf: kernel,
+            type_name,
+            type_id,
+            value_type_id,
+            value_size: value_type.size,
+            data_offset,
+            members,
+        })
+    }
 
-        let mut value = vec![0u8; value_type.size as usize];
-        let mut programs = Vec::new();
-        let mut dropped_programs = Vec::new();
-        for member in object_struct.members() {
-            let member = member?;
-            let name = member.name.to_owned();
-            let out_of_bounds = || StructOpsLayoutError::OutOfBounds {
-                member: name.clone(),
-            };
-            let offset = member.bit_offset / 8;
-            let program = self
-                .members
-                .iter()
-                .find(|m| m.offset == offset)
-                .map(|m| m.program.clone());
-            let size = object_btf.type_size(member.type_id)?;
-            let bytes = data
-                .get(offset as usize..(offset as usize).saturating_add(size as usize))
-                .ok_or_else(out_of_bounds)?;
-            let kernel_member = kernel_struct
-                .members()
-                .enumerate()
-                .find(|(_, m)| m.as_ref().is_ok_and(|m| m.name == member.name));
-            let Some((member_index, kernel_member)) = kernel_member else {
-                // Programs for callbacks an older kernel lacks are left out, as libbpf does.
-                if let Some(program) = program {
-                    dropped_programs.push((name, program));
-                } else if bytes.iter().any(|&b| b != 0) {
-                    return Err(StructOpsLayoutError::MissingMember {
-                        type_name: type_name.clone(),
-                        member: name,
-                    });
-                }
-                continue;
-            };
-            let kernel_member = kernel_member?;
-            if member.bitfield_size != 0 || kernel_member.bitfield_size != 0 {
-                return Err(StructOpsLayoutError::Bitfield { member: name });
-            }
-            let (_, object_kind) = resolved_kind(object_btf, member.type_id)?;
-            let (kernel_type, kernel_kind) = resolved_kind(kernel, kernel_member.type_id)?;
-            if object_kind != kernel_kind {
-                return Err(StructOpsLayoutError::KindMismatch {
-                    member: name,
-                    object: object_kind,
-                    kernel: kernel_kind,
-                });
-            }
-            let kernel_offset = data_offset + (kernel_member.bit_offset / 8) as usize;
-            if object_kind == BtfKind::Ptr {
-                let Some(program) = program else {
-                    // Only function pointers set to programs can be expressed; others stay NULL.
-                    continue;
-                };
-                if !is_function_pointer(kernel, kernel_type)? {
-                    return Err(StructOpsLayoutError::NotFunctionPointer {
-                        member: name,
-                        program,
-                    });
-                }
-                if kernel_offset + 8 > value.len() {
-                    return Err(out_of_bounds());
-                }
-                programs.push(StructOpsProgramSlot {
-                    member: name,
-                    member_index: member_index as u32,
-                    value_offset: kernel_offset as u32,
-                    program,
-                });
-                continue;
-            }
-            let kernel_size = kernel.type_size(kernel_type)?;
-            if kernel_size != size {
-                return Err(StructOpsLayoutError::SizeMismatch {
-                    member: name,
-                    object: size,
-                    kernel: kernel_size,
-                });
-            }
-            value
-                .get_mut(kernel_offset..kernel_offset + size as usize)
-                .ok_or_else(out_of_bounds)?
-                .copy_from_slice(bytes);
-        }
+    /// The member named `name` and its index.
+    fn member(&self, name: &str) -> Option<(usize, Result<Member<'k>, BtfError>)> {
+        self.members
+            .members()
+            .enumerate()
+            .find(|(_, m)| m.as_ref().is_ok_and(|m| m.name == name))
+    }
+
+    /// The members other than pointers that fit in a value of `value_len` bytes.
+    fn data_members(&self, value_len: usize) -> Result<Vec<StructOpsDataMember>, BtfError> {
+        let kernel = self.btf;
         let mut data_members = Vec::new();
-        for member in kernel_struct.members() {
+        for member in self.members.members() {
             let member = member?;
             if member.bitfield_size != 0 || member.name.is_empty() {
                 continue;
@@ -318,8 +292,8 @@ impl StructOps {
             let Ok(size) = kernel.type_size(member.type_id) else {
                 continue;
             };
-            let value_offset = data_offset + (member.bit_offset / 8) as usize;
-            if kind == BtfKind::Ptr || value_offset + size as usize > value.len() {
+            let value_offset = self.data_offset + (member.bit_offset / 8) as usize;
+            if kind == BtfKind::Ptr || value_offset + size as usize > value_len {
                 continue;
             }
             data_members.push(StructOpsDataMember {
@@ -328,14 +302,116 @@ impl StructOps {
                 size,
             });
         }
-        Ok(StructOpsLayout {
-            type_id,
-            value_type_id,
-            value,
-            programs,
-            dropped_programs,
-            data_members,
-        })
+        Ok(data_members)
+    }
+}
+
+/// A value being laid out: the object's members placed one by one at the kernel's offsets.
+struct Layout<'a> {
+    ops: &'a StructOps,
+    object_btf: &'a Btf,
+    /// The object's initial value of the struct.
+    data: &'a [u8],
+    kernel: &'a KernelStruct<'a>,
+    value: Vec<u8>,
+    programs: Vec<StructOpsProgramSlot>,
+    dropped_programs: Vec<(String, String)>,
+}
+
+impl Layout<'_> {
+    /// Places object member `member`: a program in a function pointer slot, data copied, or
+    /// nothing for a member the kernel lacks (which must then be unset).
+    fn place(&mut self, member: &Member<'_>) -> Result<(), StructOpsLayoutError> {
+        let name = member.name.to_owned();
+        let offset = member.bit_offset / 8;
+        let program = self
+            .ops
+            .members
+            .iter()
+            .find(|m| m.offset == offset)
+            .map(|m| m.program.clone());
+        let size = self.object_btf.type_size(member.type_id)?;
+        let bytes = self
+            .data
+            .get(offset as usize..(offset as usize).saturating_add(size as usize))
+            .ok_or_else(|| StructOpsLayoutError::OutOfBounds {
+                member: name.clone(),
+            })?;
+        let Some((member_index, kernel_member)) = self.kernel.member(member.name) else {
+            // Programs for callbacks an older kernel lacks are left out, as libbpf does.
+            if let Some(program) = program {
+                self.dropped_programs.push((name, program));
+            } else if bytes.iter().any(|&b| b != 0) {
+                return Err(StructOpsLayoutError::MissingMember {
+                    type_name: self.kernel.type_name.to_owned(),
+                    member: name,
+                });
+            }
+            return Ok(());
+        };
+        let kernel_member = kernel_member?;
+        if member.bitfield_size != 0 || kernel_member.bitfield_size != 0 {
+            return Err(StructOpsLayoutError::Bitfield { member: name });
+        }
+        let kernel = self.kernel.btf;
+        let (_, object_kind) = resolved_kind(self.object_btf, member.type_id)?;
+        let (kernel_type, kernel_kind) = resolved_kind(kernel, kernel_member.type_id)?;
+        if object_kind != kernel_kind {
+            return Err(StructOpsLayoutError::KindMismatch {
+                member: name,
+                object: object_kind,
+                kernel: kernel_kind,
+            });
+        }
+        let kernel_offset = self.kernel.data_offset + (kernel_member.bit_offset / 8) as usize;
+        if object_kind != BtfKind::Ptr {
+            return self.copy_data(name, bytes, kernel_type, kernel_offset);
+        }
+        // Only function pointers set to programs can be expressed; others stay NULL.
+        let Some(program) = program else {
+            return Ok(());
+        };
+        if !is_function_pointer(kernel, kernel_type)? {
+            return Err(StructOpsLayoutError::NotFunctionPointer {
+                member: name,
+                program,
+            });
+        }
+        if kernel_offset + 8 > self.value.len() {
+            return Err(StructOpsLayoutError::OutOfBounds { member: name });
+        }
+        self.programs.push(StructOpsProgramSlot {
+            member: name,
+            member_index: member_index as u32,
+            value_offset: kernel_offset as u32,
+            program,
+        });
+        Ok(())
+    }
+
+    /// Copies data member `name` (the object's `bytes`) to `kernel_offset` of the value, if the
+    /// kernel's type `kernel_type` has the same size.
+    fn copy_data(
+        &mut self,
+        name: String,
+        bytes: &[u8],
+        kernel_type: u32,
+        kernel_offset: usize,
+    ) -> Result<(), StructOpsLayoutError> {
+        let size = bytes.len() as u32;
+        let kernel_size = self.kernel.btf.type_size(kernel_type)?;
+        if kernel_size != size {
+            return Err(StructOpsLayoutError::SizeMismatch {
+                member: name,
+                object: size,
+                kernel: kernel_size,
+            });
+        }
+        self.value
+            .get_mut(kernel_offset..kernel_offset + bytes.len())
+            .ok_or(StructOpsLayoutError::OutOfBounds { member: name })?
+            .copy_from_slice(bytes);
+        Ok(())
     }
 }
 

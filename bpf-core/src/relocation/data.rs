@@ -5,7 +5,7 @@ use bpf_sys::generated::{
     BPF_PSEUDO_MAP_IDX_VALUE, BPF_PSEUDO_MAP_VALUE, bpf_insn,
 };
 
-use super::link::Site;
+use super::site::Site;
 use super::{Bindings, KsymValue, MapReference, RelocationError, RelocationErrorKind as Kind};
 use crate::obj::insn::{CALL, LD_IMM64};
 use crate::obj::{ArenaData, InsnRelocation, Map, MapKind, Object, SymbolKind};

@@ -4,69 +4,11 @@ use std::collections::{BTreeSet, HashMap};
 
 use bpf_sys::generated::{BPF_PSEUDO_FUNC, bpf_insn};
 
+use super::calls::{call_target, insns_with_relocations};
+use super::site::Site;
 use super::{Bindings, RelocatedProgram, RelocationError, RelocationErrorKind, core, data};
-use crate::obj::insn::{self, LD_IMM64};
-use crate::obj::{Function, FunctionId, InsnRelocation, Object, SymbolKind};
-
-/// Where a relocation error happened, for building [`RelocationError`]s.
-pub(super) struct Site<'a> {
-    pub program: &'a str,
-    pub function: &'a Function,
-    pub insn: usize,
-    pub symbol: &'a str,
-}
-
-impl Site<'_> {
-    pub fn error(&self, kind: RelocationErrorKind) -> RelocationError {
-        RelocationError {
-            program: self.program.to_owned(),
-            function: self.function.name.clone(),
-            insn: self.insn,
-            symbol: self.symbol.to_owned(),
-            kind,
-        }
-    }
-}
-
-/// The function a call or function pointer at `insn_index` of `function` targets, if it is one.
-fn call_target(
-    object: &Object,
-    function: &Function,
-    insn_index: usize,
-    insn: &bpf_insn,
-    relocation: Option<&InsnRelocation>,
-) -> Option<(usize, i64)> {
-    let is_call = insn::is_pseudo_call(insn);
-    let relocated_to_code = relocation.is_some_and(|r| {
-        r.symbol
-            .section_index
-            .is_some_and(|s| object.is_code_section(s))
-            && matches!(r.symbol.kind, SymbolKind::Func | SymbolKind::Section)
-    });
-    let is_func_ptr = insn.code == LD_IMM64 && (insn::is_pseudo_func(insn) || relocated_to_code);
-    if !is_call && !is_func_ptr {
-        return None;
-    }
-    let imm = i64::from(insn.imm);
-    match relocation {
-        Some(r) if relocated_to_code => {
-            let section = r.symbol.section_index?;
-            let base = (r.symbol.value / insn::INSN_SIZE as u64) as i64;
-            let target = if is_call {
-                base + imm + 1
-            } else {
-                base + imm / insn::INSN_SIZE as i64
-            };
-            Some((section, target))
-        }
-        // Relocated against something else (e.g. a kfunc extern): not a bpf-to-bpf call.
-        Some(_) => None,
-        None => Some((
-            function.id.section_index,
-            (function.id.insn_index + insn_index) as i64 + imm + 1,
-        )),
-    }
-}
+use crate::obj::insn::LD_IMM64;
+use crate::obj::{Function, FunctionId, Object};
 
 struct Linker<'a> {
     object: &'a Object,
@@ -99,11 +41,7 @@ impl<'a> Linker<'a> {
         )?;
         self.core_poisoned
             .extend(poisoned.into_iter().map(|p| (function.name.clone(), p)));
-        // Relocations are sorted by instruction: walk them alongside the instructions.
-        let mut relocations = function.relocations.iter().peekable();
-        for (index, original) in function.insns.iter().enumerate() {
-            while relocations.next_if(|r| r.insn_index < index).is_some() {}
-            let relocation = relocations.next_if(|r| r.insn_index == index);
+        for (index, original, relocation) in insns_with_relocations(function) {
             let symbol = relocation.map_or("", |r| r.symbol.name.as_str());
             let site = Site {
                 program: self.program,

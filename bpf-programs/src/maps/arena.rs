@@ -10,7 +10,7 @@ use bpf_sys::generated::bpf_map_type;
 use bpf_sys::mmap::MmapRegion;
 use bpf_sys::pod::{Pod, bytes_of, bytes_of_mut, zeroed};
 
-use super::checks::check_type;
+use super::kind::check_map_type;
 use super::wrapper::map_wrapper;
 use super::{MapData, MapError};
 
@@ -43,11 +43,7 @@ impl<T: Borrow<MapData>> Arena<T> {
     /// loader made when creating it).
     pub fn new(inner: T) -> Result<Self, MapError> {
         let data = inner.borrow();
-        check_type(
-            data,
-            &[bpf_map_type::BPF_MAP_TYPE_ARENA],
-            "BPF_MAP_TYPE_ARENA",
-        )?;
+        check_map_type(data, bpf_map_type::BPF_MAP_TYPE_ARENA)?;
         if data.arena_region().is_none() {
             return Err(MapError::ArenaNotMapped {
                 name: data.name().to_owned(),

@@ -8,7 +8,8 @@ use bpf_sys::generated::bpf_map_type;
 use bpf_sys::pod::Pod;
 
 use super::batch::{BatchResult, default_chunk, lookup_all};
-use super::checks::{check_index, check_key_size, check_type, check_value_size, lookup, update};
+use super::element::{check_index, lookup, update};
+use super::kind::{check_key_size, check_map_type, check_value_size};
 use super::wrapper::map_wrapper;
 use super::{MapData, MapError};
 
@@ -36,11 +37,7 @@ impl<T: Borrow<MapData>, V: Pod> Array<T, V> {
     /// Wraps a map after checking its type and value size.
     pub fn new(inner: T) -> Result<Self, MapError> {
         let data = inner.borrow();
-        check_type(
-            data,
-            &[bpf_map_type::BPF_MAP_TYPE_ARRAY],
-            "BPF_MAP_TYPE_ARRAY",
-        )?;
+        check_map_type(data, bpf_map_type::BPF_MAP_TYPE_ARRAY)?;
         check_key_size::<u32>(data)?;
         check_value_size::<V>(data)?;
         Ok(Array {

@@ -6,7 +6,8 @@ use std::os::fd::BorrowedFd;
 use bpf_core::obj::MapDef;
 use bpf_sys::generated::bpf_map_type;
 
-use super::checks::{check_index, check_key_size, check_type, delete, lookup, update_fd};
+use super::element::{check_index, delete, lookup, update_fd};
+use super::kind::{check_key_size, check_map_type};
 use super::wrapper::map_wrapper;
 use super::{MapData, MapError};
 
@@ -33,11 +34,7 @@ impl<T: Borrow<MapData>> ArrayOfMaps<T> {
     /// Wraps a map after checking its type.
     pub fn new(inner: T) -> Result<Self, MapError> {
         let data = inner.borrow();
-        check_type(
-            data,
-            &[bpf_map_type::BPF_MAP_TYPE_ARRAY_OF_MAPS],
-            "BPF_MAP_TYPE_ARRAY_OF_MAPS",
-        )?;
+        check_map_type(data, bpf_map_type::BPF_MAP_TYPE_ARRAY_OF_MAPS)?;
         check_key_size::<u32>(data)?;
         Ok(ArrayOfMaps { inner })
     }

@@ -7,7 +7,8 @@ use bpf_core::obj::MapDef;
 use bpf_sys::generated::bpf_map_type;
 use bpf_sys::pod::{Pod, bytes_of_mut};
 
-use super::checks::{check_key_len, check_type, check_value_size, update};
+use super::element::update;
+use super::kind::{check_key_len, check_map_type, check_value_size};
 use super::map_data::syscall;
 use super::wrapper::map_wrapper;
 use super::{MapData, MapError};
@@ -36,11 +37,7 @@ impl<T: Borrow<MapData>, V: Pod> BloomFilter<T, V> {
     /// Wraps a map after checking its type and value size.
     pub fn new(inner: T) -> Result<Self, MapError> {
         let data = inner.borrow();
-        check_type(
-            data,
-            &[bpf_map_type::BPF_MAP_TYPE_BLOOM_FILTER],
-            "BPF_MAP_TYPE_BLOOM_FILTER",
-        )?;
+        check_map_type(data, bpf_map_type::BPF_MAP_TYPE_BLOOM_FILTER)?;
         check_key_len(data, 0)?;
         check_value_size::<V>(data)?;
         Ok(BloomFilter {

@@ -1,76 +1,70 @@
-//! Arrays whose values are fds given by user space (programs, sockets, cgroups, AF_XDP sockets).
+//! [`FdArray`]: arrays whose values are fds given by user space (programs, sockets, cgroups,
+//! AF_XDP sockets), behind [`ProgramArray`](super::ProgramArray),
+//! [`CgroupArray`](super::CgroupArray), [`SockMap`](super::SockMap), [`XskMap`](super::XskMap)
+//! and [`ReusePortSockArray`](super::ReusePortSockArray).
 
-/// Defines an index → fd array over `$ty`, created from user space with `$value_size`-byte values.
-macro_rules! fd_array_map {
-    ($(#[$doc:meta])* $name:ident, $ty:ident, $what:literal) => {
-        $(#[$doc])*
-        #[derive(Debug)]
-        pub struct $name<T> {
-            inner: T,
-        }
+use std::borrow::{Borrow, BorrowMut};
+use std::marker::PhantomData;
+use std::os::fd::BorrowedFd;
 
-        impl<T: std::borrow::Borrow<$crate::maps::MapData>> $name<T> {
-            /// Wraps a map after checking its type and key size.
-            pub fn new(inner: T) -> Result<Self, $crate::maps::MapError> {
-                let data = inner.borrow();
-                $crate::maps::checks::check_type(
-                    data,
-                    &[bpf_sys::generated::bpf_map_type::$ty],
-                    stringify!($ty),
-                )?;
-                $crate::maps::checks::check_key_size::<u32>(data)?;
-                Ok($name { inner })
-            }
+use super::element::{check_index, delete, update_fd};
+use super::kind::{FdArrayKind, check_key_size, check_kind, create_kind};
+use super::wrapper::map_wrapper;
+use super::{MapData, MapError};
 
-            /// Number of slots (`max_entries`).
-            pub fn len(&self) -> u32 {
-                self.inner.borrow().max_entries()
-            }
-
-            /// True for a zero-sized array.
-            pub fn is_empty(&self) -> bool {
-                self.len() == 0
-            }
-        }
-
-        impl<T: std::borrow::BorrowMut<$crate::maps::MapData>> $name<T> {
-            #[doc = concat!("Stores ", $what, " `fd` at `index`.")]
-            pub fn set(
-                &mut self,
-                index: u32,
-                fd: std::os::fd::BorrowedFd<'_>,
-                flags: u64,
-            ) -> Result<(), $crate::maps::MapError> {
-                let data = self.inner.borrow();
-                $crate::maps::checks::check_index(data, index)?;
-                $crate::maps::checks::update_fd(data, &index, fd, flags)
-            }
-
-            /// Empties slot `index`.
-            pub fn clear_index(&mut self, index: u32) -> Result<(), $crate::maps::MapError> {
-                let data = self.inner.borrow();
-                $crate::maps::checks::check_index(data, index)?;
-                $crate::maps::checks::delete(data, &index)
-            }
-        }
-
-        impl $name<$crate::maps::MapData> {
-            /// Creates the map from user space.
-            pub fn create(max_entries: u32, flags: u32) -> Result<Self, $crate::maps::MapError> {
-                let def = bpf_core::obj::MapDef {
-                    map_type: bpf_sys::generated::bpf_map_type::$ty,
-                    key_size: 4,
-                    value_size: 4,
-                    max_entries,
-                    map_flags: flags,
-                    ..Default::default()
-                };
-                Self::new($crate::maps::MapData::create_raw(&def, stringify!($name))?)
-            }
-        }
-
-        $crate::maps::wrapper::map_wrapper!($name);
-    };
+/// An index → fd array; `Kind`
+/// ([`ProgramArrayKind`](super::program_array::ProgramArrayKind), …) says
+/// which kernel map type it accepts and what the fds are. Used through its aliases.
+#[derive(Debug)]
+pub struct FdArray<T, Kind> {
+    inner: T,
+    _kind: PhantomData<Kind>,
 }
 
-pub(crate) use fd_array_map;
+impl<T: Borrow<MapData>, Kind: FdArrayKind> FdArray<T, Kind> {
+    /// Wraps a map after checking its type and key size.
+    pub fn new(inner: T) -> Result<Self, MapError> {
+        let data = inner.borrow();
+        check_kind::<Kind>(data)?;
+        check_key_size::<u32>(data)?;
+        Ok(FdArray {
+            inner,
+            _kind: PhantomData,
+        })
+    }
+
+    /// Number of slots (`max_entries`).
+    pub fn len(&self) -> u32 {
+        self.inner.borrow().max_entries()
+    }
+
+    /// True for a zero-sized array.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+impl<T: BorrowMut<MapData>, Kind: FdArrayKind> FdArray<T, Kind> {
+    /// Stores `fd` (of the object the map holds: program, cgroup directory, socket) at `index`.
+    pub fn set(&mut self, index: u32, fd: BorrowedFd<'_>, flags: u64) -> Result<(), MapError> {
+        let data = self.inner.borrow();
+        check_index(data, index)?;
+        update_fd(data, &index, fd, flags)
+    }
+
+    /// Empties slot `index`.
+    pub fn clear_index(&mut self, index: u32) -> Result<(), MapError> {
+        let data = self.inner.borrow();
+        check_index(data, index)?;
+        delete(data, &index)
+    }
+}
+
+impl<Kind: FdArrayKind> FdArray<MapData, Kind> {
+    /// Creates the map from user space (4-byte fd values).
+    pub fn create(max_entries: u32, flags: u32) -> Result<Self, MapError> {
+        Self::new(create_kind::<Kind>(4, 4, max_entries, flags)?)
+    }
+}
+
+map_wrapper!(FdArray where Kind: FdArrayKind);

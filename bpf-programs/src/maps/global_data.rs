@@ -9,8 +9,8 @@ use bpf_sys::mmap::MmapRegion;
 use bpf_sys::pod::{Pod, bytes_of, bytes_of_mut, zeroed};
 use bpf_sys::util::page_size;
 
-use super::checks::check_type;
 use super::flags::BPF_F_MMAPABLE;
+use super::kind::check_map_type;
 use super::map_data::syscall;
 use super::wrapper::map_wrapper;
 use super::{MapData, MapError};
@@ -43,11 +43,7 @@ impl<T: Borrow<MapData>> GlobalData<T> {
     /// Maps the data map (a one-element `BPF_F_MMAPABLE` array).
     pub fn new(inner: T) -> Result<Self, MapError> {
         let data = inner.borrow();
-        check_type(
-            data,
-            &[bpf_map_type::BPF_MAP_TYPE_ARRAY],
-            "BPF_MAP_TYPE_ARRAY",
-        )?;
+        check_map_type(data, bpf_map_type::BPF_MAP_TYPE_ARRAY)?;
         if data.map_flags() & BPF_F_MMAPABLE == 0 || data.value_size() == 0 {
             return Err(MapError::NotMmapable {
                 name: data.name().to_owned(),

@@ -8,7 +8,8 @@ use bpf_core::obj::MapDef;
 use bpf_sys::generated::bpf_map_type;
 use bpf_sys::pod::Pod;
 
-use super::checks::{check_key_size, check_type, delete, lookup, update_fd};
+use super::element::{delete, lookup, update_fd};
+use super::kind::{check_key_size, check_map_type};
 use super::wrapper::map_wrapper;
 use super::{MapData, MapError, MapKeys};
 
@@ -36,11 +37,7 @@ impl<T: Borrow<MapData>, K: Pod> HashOfMaps<T, K> {
     /// Wraps a map after checking its type and key size.
     pub fn new(inner: T) -> Result<Self, MapError> {
         let data = inner.borrow();
-        check_type(
-            data,
-            &[bpf_map_type::BPF_MAP_TYPE_HASH_OF_MAPS],
-            "BPF_MAP_TYPE_HASH_OF_MAPS",
-        )?;
+        check_map_type(data, bpf_map_type::BPF_MAP_TYPE_HASH_OF_MAPS)?;
         check_key_size::<K>(data)?;
         Ok(HashOfMaps {
             inner,

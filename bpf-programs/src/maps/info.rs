@@ -19,6 +19,13 @@ pub struct MapInfo {
     frozen: Option<bool>,
 }
 
+impl MapData {
+    /// The kernel's view of the map (id, name, sizes, flags, BTF ids).
+    pub fn info(&self) -> Result<MapInfo, MapError> {
+        MapInfo::from_data(self)
+    }
+}
+
 impl MapInfo {
     pub(crate) fn from_data(data: &MapData) -> Result<MapInfo, MapError> {
         let raw = map_info(data.fd()).map_err(|e| syscall(data.name(), e))?;

@@ -1,70 +1,64 @@
-//! Local storage keyed by an fd of the owning object (socket, task, inode, cgroup).
-//! The kernel needs BTF for these maps, so they come from objects, not from user space.
+//! [`FdKeyedStorage`]: local storage keyed by an fd of the owning object (socket, task, inode,
+//! cgroup), behind [`SkStorage`](super::SkStorage), [`TaskStorage`](super::TaskStorage),
+//! [`InodeStorage`](super::InodeStorage) and [`CgrpStorage`](super::CgrpStorage). The kernel
+//! needs BTF for these maps, so they come from objects, not from user space.
 
-/// Defines an fd-keyed storage wrapper over `$ty`.
-macro_rules! fd_keyed_storage {
-    ($(#[$doc:meta])* $name:ident, $ty:ident, $owner:literal) => {
-        $(#[$doc])*
-        #[derive(Debug)]
-        pub struct $name<T, V> {
-            inner: T,
-            _v: std::marker::PhantomData<V>,
-        }
+use std::borrow::{Borrow, BorrowMut};
+use std::marker::PhantomData;
+use std::os::fd::{AsRawFd, BorrowedFd};
 
-        impl<T: std::borrow::Borrow<$crate::maps::MapData>, V: bpf_sys::pod::Pod> $name<T, V> {
-            /// Wraps a map after checking its type and value size.
-            pub fn new(inner: T) -> Result<Self, $crate::maps::MapError> {
-                let data = inner.borrow();
-                $crate::maps::checks::check_type(
-                    data,
-                    &[bpf_sys::generated::bpf_map_type::$ty],
-                    stringify!($ty),
-                )?;
-                $crate::maps::checks::check_key_size::<u32>(data)?;
-                $crate::maps::checks::check_value_size::<V>(data)?;
-                Ok($name { inner, _v: std::marker::PhantomData })
-            }
+use bpf_sys::pod::Pod;
 
-            #[doc = concat!("The value stored for ", $owner, " `fd`, `None` if none.")]
-            pub fn get(
-                &self,
-                fd: std::os::fd::BorrowedFd<'_>,
-                flags: u64,
-            ) -> Result<Option<V>, $crate::maps::MapError> {
-                use std::os::fd::AsRawFd;
-                $crate::maps::checks::lookup(self.inner.borrow(), &fd.as_raw_fd(), flags)
-            }
-        }
+use super::element::{delete, lookup, update};
+use super::kind::{FdKeyedStorageKind, check_key_size, check_kind, check_value_size};
+use super::wrapper::map_wrapper;
+use super::{MapData, MapError};
 
-        impl<T: std::borrow::BorrowMut<$crate::maps::MapData>, V: bpf_sys::pod::Pod> $name<T, V> {
-            #[doc = concat!("Stores `value` for ", $owner, " `fd`.")]
-            pub fn insert(
-                &mut self,
-                fd: std::os::fd::BorrowedFd<'_>,
-                value: impl std::borrow::Borrow<V>,
-                flags: u64,
-            ) -> Result<(), $crate::maps::MapError> {
-                use std::os::fd::AsRawFd;
-                $crate::maps::checks::update(
-                    self.inner.borrow(),
-                    &fd.as_raw_fd(),
-                    value.borrow(),
-                    flags,
-                )
-            }
-
-            #[doc = concat!("Removes the value stored for ", $owner, " `fd`.")]
-            pub fn remove(
-                &mut self,
-                fd: std::os::fd::BorrowedFd<'_>,
-            ) -> Result<(), $crate::maps::MapError> {
-                use std::os::fd::AsRawFd;
-                $crate::maps::checks::delete(self.inner.borrow(), &fd.as_raw_fd())
-            }
-        }
-
-        $crate::maps::wrapper::map_wrapper!($name<V>);
-    };
+/// A `V` per owning object, keyed from user space by the owner's fd; `Kind`
+/// ([`SkStorageKind`](super::sk_storage::SkStorageKind), …) says which kernel map type it
+/// accepts.
+/// Used through its aliases.
+#[derive(Debug)]
+pub struct FdKeyedStorage<T, V, Kind> {
+    inner: T,
+    _v: PhantomData<(V, Kind)>,
 }
 
-pub(crate) use fd_keyed_storage;
+impl<T: Borrow<MapData>, V: Pod, Kind: FdKeyedStorageKind> FdKeyedStorage<T, V, Kind> {
+    /// Wraps a map after checking its type and value size.
+    pub fn new(inner: T) -> Result<Self, MapError> {
+        let data = inner.borrow();
+        check_kind::<Kind>(data)?;
+        check_key_size::<u32>(data)?;
+        check_value_size::<V>(data)?;
+        Ok(FdKeyedStorage {
+            inner,
+            _v: PhantomData,
+        })
+    }
+
+    /// The value stored for the owner `fd` (socket, task's pidfd, file of the inode, cgroup
+    /// directory), `None` if none.
+    pub fn get(&self, fd: BorrowedFd<'_>, flags: u64) -> Result<Option<V>, MapError> {
+        lookup(self.inner.borrow(), &fd.as_raw_fd(), flags)
+    }
+}
+
+impl<T: BorrowMut<MapData>, V: Pod, Kind: FdKeyedStorageKind> FdKeyedStorage<T, V, Kind> {
+    /// Stores `value` for the owner `fd`.
+    pub fn insert(
+        &mut self,
+        fd: BorrowedFd<'_>,
+        value: impl Borrow<V>,
+        flags: u64,
+    ) -> Result<(), MapError> {
+        update(self.inner.borrow(), &fd.as_raw_fd(), value.borrow(), flags)
+    }
+
+    /// Removes the value stored for the owner `fd`.
+    pub fn remove(&mut self, fd: BorrowedFd<'_>) -> Result<(), MapError> {
+        delete(self.inner.borrow(), &fd.as_raw_fd())
+    }
+}
+
+map_wrapper!(FdKeyedStorage<V> where Kind: FdKeyedStorageKind);

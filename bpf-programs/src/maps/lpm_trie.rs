@@ -7,8 +7,9 @@ use bpf_core::obj::MapDef;
 use bpf_sys::generated::bpf_map_type;
 use bpf_sys::pod::{Pod, bytes_of, bytes_of_mut, read, zeroed};
 
-use super::checks::{check_key_len, check_type, check_value_size, delete_bytes};
+use super::element::delete_bytes;
 use super::flags::BPF_F_NO_PREALLOC;
+use super::kind::{check_key_len, check_map_type, check_value_size};
 use super::map_data::syscall;
 use super::wrapper::map_wrapper;
 use super::{MapData, MapError};
@@ -67,11 +68,7 @@ impl<T: Borrow<MapData>, K: Pod, V: Pod> LpmTrie<T, K, V> {
     /// Wraps a map after checking its type and key/value sizes (key = 4-byte prefix + `K`).
     pub fn new(inner: T) -> Result<Self, MapError> {
         let data = inner.borrow();
-        check_type(
-            data,
-            &[bpf_map_type::BPF_MAP_TYPE_LPM_TRIE],
-            "BPF_MAP_TYPE_LPM_TRIE",
-        )?;
+        check_map_type(data, bpf_map_type::BPF_MAP_TYPE_LPM_TRIE)?;
         check_key_len(data, 4 + size_of::<K>())?;
         check_value_size::<V>(data)?;
         Ok(LpmTrie {
@@ -129,7 +126,7 @@ impl<T: BorrowMut<MapData>, K: Pod, V: Pod> LpmTrie<T, K, V> {
         key.encode(&mut buf);
         data.map_fd()
             .update(&buf, bytes_of(value.borrow()), flags)
-            .map_err(|e| super::checks::update_error(data.name(), flags, e))
+            .map_err(|e| super::element::update_error(data.name(), flags, e))
     }
 
     /// Removes the exact prefix `key`.

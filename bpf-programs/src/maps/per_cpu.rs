@@ -2,10 +2,13 @@
 
 use std::ops::{Deref, DerefMut};
 
-use bpf_sys::pod::{Pod, read, write, zeroed};
+use bpf_sys::pod::{Pod, bytes_of, read, write, zeroed};
 use bpf_sys::util::possible_cpu_count;
 
-use super::MapError;
+use super::batch::{BatchResult, default_chunk, lookup_all};
+use super::element::update_error;
+use super::map_data::syscall;
+use super::{MapData, MapError};
 
 /// One `T` per possible CPU (index = CPU id).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -94,6 +97,57 @@ pub fn nr_cpus() -> Result<usize, MapError> {
 /// A zeroed per-CPU buffer for one value of `T`.
 pub(crate) fn kernel_buf<T: Pod>() -> Result<Vec<u8>, MapError> {
     Ok(vec![0u8; PerCpuValues::<T>::stride() * nr_cpus()?])
+}
+
+/// Every CPU's value at `key` of a per-CPU map; `None` when absent.
+pub(crate) fn lookup_per_cpu<K: Pod, V: Pod>(
+    data: &MapData,
+    key: &K,
+    flags: u64,
+) -> Result<Option<PerCpuValues<V>>, MapError> {
+    let mut buf = kernel_buf::<V>()?;
+    match data.map_fd().lookup(bytes_of(key), &mut buf, flags) {
+        Ok(true) => Ok(Some(PerCpuValues::from_kernel_bytes(&buf))),
+        Ok(false) => Ok(None),
+        Err(e) => Err(syscall(data.name(), e)),
+    }
+}
+
+/// Writes one value per CPU at `key` of a per-CPU map.
+pub(crate) fn update_per_cpu<K: Pod, V: Pod>(
+    data: &MapData,
+    key: &K,
+    values: &PerCpuValues<V>,
+    flags: u64,
+) -> Result<(), MapError> {
+    let mut buf = kernel_buf::<V>()?;
+    values.to_kernel_bytes(&mut buf);
+    data.map_fd()
+        .update(bytes_of(key), &buf, flags)
+        .map_err(|e| update_error(data.name(), flags, e))
+}
+
+/// Keys with their per-CPU values, as a batch lookup returns them.
+pub(crate) type PerCpuEntries<K, V> = Vec<(K, PerCpuValues<V>)>;
+
+/// Every entry of a per-CPU map, fetched in batches; `None` when the map type has no batch
+/// lookup (the caller walks its keys instead).
+pub(crate) fn batch_lookup_per_cpu<K: Pod, V: Pod>(
+    data: &MapData,
+) -> Result<Option<PerCpuEntries<K, V>>, MapError> {
+    let per_entry = data.map_fd().value_buf_size();
+    let mut keys = Vec::new();
+    let mut values: Vec<u8> = Vec::new();
+    let chunk = default_chunk(data);
+    match lookup_all(data, per_entry, &mut keys, &mut values, chunk, false)? {
+        BatchResult::Done => Ok(Some(
+            keys.into_iter()
+                .zip(values.chunks_exact(per_entry.max(1)))
+                .map(|(k, v)| (k, PerCpuValues::from_kernel_bytes(v)))
+                .collect(),
+        )),
+        BatchResult::Unsupported => Ok(None),
+    }
 }
 
 #[cfg(test)]

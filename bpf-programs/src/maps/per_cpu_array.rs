@@ -5,12 +5,11 @@ use std::marker::PhantomData;
 
 use bpf_core::obj::MapDef;
 use bpf_sys::generated::bpf_map_type;
-use bpf_sys::pod::{Pod, bytes_of};
+use bpf_sys::pod::Pod;
 
-use super::batch::{BatchResult, default_chunk, lookup_all};
-use super::checks::{check_index, check_key_size, check_type, check_value_size};
-use super::map_data::syscall;
-use super::per_cpu::kernel_buf;
+use super::element::check_index;
+use super::kind::{check_key_size, check_map_type, check_value_size};
+use super::per_cpu::{batch_lookup_per_cpu, lookup_per_cpu, update_per_cpu};
 use super::wrapper::map_wrapper;
 use super::{MapData, MapError, PerCpuValues};
 
@@ -38,11 +37,7 @@ impl<T: Borrow<MapData>, V: Pod> PerCpuArray<T, V> {
     /// Wraps a map after checking its type and value size.
     pub fn new(inner: T) -> Result<Self, MapError> {
         let data = inner.borrow();
-        check_type(
-            data,
-            &[bpf_map_type::BPF_MAP_TYPE_PERCPU_ARRAY],
-            "BPF_MAP_TYPE_PERCPU_ARRAY",
-        )?;
+        check_map_type(data, bpf_map_type::BPF_MAP_TYPE_PERCPU_ARRAY)?;
         check_key_size::<u32>(data)?;
         check_value_size::<V>(data)?;
         Ok(PerCpuArray {
@@ -65,35 +60,16 @@ impl<T: Borrow<MapData>, V: Pod> PerCpuArray<T, V> {
     pub fn get(&self, index: u32, flags: u64) -> Result<PerCpuValues<V>, MapError> {
         let data = self.inner.borrow();
         check_index(data, index)?;
-        let mut buf = kernel_buf::<V>()?;
-        match data.map_fd().lookup(bytes_of(&index), &mut buf, flags) {
-            Ok(true) => Ok(PerCpuValues::from_kernel_bytes(&buf)),
-            Ok(false) => Err(MapError::KeyNotFound {
-                name: data.name().to_owned(),
-            }),
-            Err(e) => Err(syscall(data.name(), e)),
-        }
+        lookup_per_cpu(data, &index, flags)?.ok_or_else(|| MapError::KeyNotFound {
+            name: data.name().to_owned(),
+        })
     }
 
     /// Every index's per-CPU values, fetched in batches (index order).
     pub fn batch_lookup(&self) -> Result<Vec<PerCpuValues<V>>, MapError> {
-        let data = self.inner.borrow();
-        let per_entry = data.map_fd().value_buf_size();
-        let mut keys: Vec<u32> = Vec::new();
-        let mut values: Vec<u8> = Vec::new();
-        match lookup_all(
-            data,
-            per_entry,
-            &mut keys,
-            &mut values,
-            default_chunk(data),
-            false,
-        )? {
-            BatchResult::Done => Ok(values
-                .chunks_exact(per_entry.max(1))
-                .map(PerCpuValues::from_kernel_bytes)
-                .collect()),
-            BatchResult::Unsupported => self.iter().collect(),
+        match batch_lookup_per_cpu::<u32, V>(self.inner.borrow())? {
+            Some(entries) => Ok(entries.into_iter().map(|(_, values)| values).collect()),
+            None => self.iter().collect(),
         }
     }
 
@@ -113,11 +89,7 @@ impl<T: BorrowMut<MapData>, V: Pod> PerCpuArray<T, V> {
     ) -> Result<(), MapError> {
         let data = self.inner.borrow();
         check_index(data, index)?;
-        let mut buf = kernel_buf::<V>()?;
-        values.to_kernel_bytes(&mut buf);
-        data.map_fd()
-            .update(bytes_of(&index), &buf, flags)
-            .map_err(|e| super::checks::update_error(data.name(), flags, e))
+        update_per_cpu(data, &index, values, flags)
     }
 }
 

@@ -18,7 +18,8 @@ use bpf_sys::perf_event::{PerfEventAttr, perf_event_enable, perf_event_open};
 use bpf_sys::perf_ring::{PerfRecord, PerfRing};
 use bpf_sys::pod::Pod;
 
-use super::checks::{check_index, check_type, update_fd};
+use super::element::{check_index, update_fd};
+use super::kind::check_map_type;
 use super::map_data::syscall;
 use super::record::{RecordSizeError, perf_padded_len, read_exact, read_prefix};
 use super::wrapper::map_wrapper;
@@ -52,11 +53,7 @@ pub struct PerfEventArray<T> {
 impl<T: Borrow<MapData>> PerfEventArray<T> {
     /// Wraps a map after checking its type.
     pub fn new(inner: T) -> Result<Self, MapError> {
-        check_type(
-            inner.borrow(),
-            &[bpf_map_type::BPF_MAP_TYPE_PERF_EVENT_ARRAY],
-            "BPF_MAP_TYPE_PERF_EVENT_ARRAY",
-        )?;
+        check_map_type(inner.borrow(), bpf_map_type::BPF_MAP_TYPE_PERF_EVENT_ARRAY)?;
         Ok(PerfEventArray { inner })
     }
 }

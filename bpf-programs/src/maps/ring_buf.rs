@@ -33,7 +33,7 @@ use bpf_sys::generated::bpf_map_type;
 use bpf_sys::pod::Pod;
 use bpf_sys::ring_buf::{CorruptRecord, RingBatch, RingBufConsumer};
 
-use super::checks::check_type;
+use super::kind::check_map_type;
 use super::map_data::syscall;
 use super::record::{RecordSizeError, read_exact, read_prefix, read_slice};
 use super::wrapper::map_wrapper;
@@ -106,11 +106,7 @@ impl<T: BorrowMut<MapData>> RingBuf<T> {
     /// Maps the ring buffer's pages after checking its type.
     pub fn new(inner: T) -> Result<Self, MapError> {
         let data = inner.borrow();
-        check_type(
-            data,
-            &[bpf_map_type::BPF_MAP_TYPE_RINGBUF],
-            "BPF_MAP_TYPE_RINGBUF",
-        )?;
+        check_map_type(data, bpf_map_type::BPF_MAP_TYPE_RINGBUF)?;
         let size = u64::from(data.max_entries());
         if size == 0 || !size.is_power_of_two() {
             return Err(MapError::InvalidDefinition {

@@ -8,7 +8,8 @@ use bpf_core::obj::MapDef;
 use bpf_sys::generated::bpf_map_type;
 use bpf_sys::pod::Pod;
 
-use super::checks::{check_key_size, check_type, delete, update_fd};
+use super::element::{delete, update_fd};
+use super::kind::{check_key_size, check_map_type};
 use super::wrapper::map_wrapper;
 use super::{MapData, MapError, MapKeys};
 
@@ -38,11 +39,7 @@ impl<T: Borrow<MapData>, K: Pod> SockHash<T, K> {
     /// Wraps a map after checking its type and key size.
     pub fn new(inner: T) -> Result<Self, MapError> {
         let data = inner.borrow();
-        check_type(
-            data,
-            &[bpf_map_type::BPF_MAP_TYPE_SOCKHASH],
-            "BPF_MAP_TYPE_SOCKHASH",
-        )?;
+        check_map_type(data, bpf_map_type::BPF_MAP_TYPE_SOCKHASH)?;
         check_key_size::<K>(data)?;
         Ok(SockHash {
             inner,

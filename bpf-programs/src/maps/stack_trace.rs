@@ -6,7 +6,8 @@ use bpf_core::obj::MapDef;
 use bpf_sys::generated::bpf_map_type;
 use bpf_sys::pod::bytes_of;
 
-use super::checks::{check_key_size, check_type, delete};
+use super::element::delete;
+use super::kind::{check_key_size, check_map_type};
 use super::map_data::syscall;
 use super::wrapper::map_wrapper;
 use super::{MapData, MapError, MapKeys};
@@ -45,11 +46,7 @@ impl<T: Borrow<MapData>> StackTraceMap<T> {
     /// Wraps a map after checking its type and key size.
     pub fn new(inner: T) -> Result<Self, MapError> {
         let data = inner.borrow();
-        check_type(
-            data,
-            &[bpf_map_type::BPF_MAP_TYPE_STACK_TRACE],
-            "BPF_MAP_TYPE_STACK_TRACE",
-        )?;
+        check_map_type(data, bpf_map_type::BPF_MAP_TYPE_STACK_TRACE)?;
         check_key_size::<u32>(data)?;
         Ok(StackTraceMap { inner })
     }

@@ -24,7 +24,7 @@ use bpf_sys::user_ring_buf::{ReserveError, UserRingBufProducer};
 
 pub use bpf_sys::user_ring_buf::UserRingBufEntry;
 
-use super::checks::check_type;
+use super::kind::check_map_type;
 use super::map_data::syscall;
 use super::wrapper::map_wrapper;
 use super::{MapData, MapError};
@@ -55,11 +55,7 @@ impl<T: BorrowMut<MapData>> UserRingBuf<T> {
     /// Maps the ring buffer's pages after checking its type.
     pub fn new(inner: T) -> Result<Self, MapError> {
         let data = inner.borrow();
-        check_type(
-            data,
-            &[bpf_map_type::BPF_MAP_TYPE_USER_RINGBUF],
-            "BPF_MAP_TYPE_USER_RINGBUF",
-        )?;
+        check_map_type(data, bpf_map_type::BPF_MAP_TYPE_USER_RINGBUF)?;
         let ring = UserRingBufProducer::new(data.fd(), u64::from(data.max_entries()))
             .map_err(|e| syscall(data.name(), e))?;
         Ok(UserRingBuf { inner, ring })

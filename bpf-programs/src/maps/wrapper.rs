@@ -2,28 +2,37 @@
 //! the [`MapData`](super::MapData), pinning and opening pinned maps.
 
 /// Implements `TryFrom<&Map>`, `TryFrom<&mut Map>`, `TryFrom<Map>`, and the accessors every
-/// wrapper has, for `$name<T, generics…>` whose `new(T)` checks type and sizes.
+/// wrapper has, for `$name<T, generics…>` whose `new(T)` checks type and sizes. The generics
+/// named are [`Pod`](bpf_sys::pod::Pod) types; a generic wrapper adds its kind last:
+/// `map_wrapper!(KeyValueMap<K, V> where Kind: KeyValueKind)`.
 ///
 /// `map_wrapper!(exclusive $name)` leaves out `TryFrom<&Map>`: for wrappers that must be the
 /// map's only user in the process (ring buffer readers and writers share its memory).
 macro_rules! map_wrapper {
     (exclusive $name:ident) => {
-        $crate::maps::wrapper::map_wrapper!(@owned_or_mut $name);
+        $crate::maps::wrapper::map_wrapper!(@owned_or_mut $name []);
     };
-    ($name:ident $(< $($g:ident),* >)?) => {
-        impl<'a $($(, $g: bpf_sys::pod::Pod)*)?> TryFrom<&'a $crate::maps::Map>
-            for $name<&'a $crate::maps::MapData $($(, $g)*)?>
+    ($name:ident $(< $($g:ident),* >)? $(where Kind: $kind:path)?) => {
+        $crate::maps::wrapper::map_wrapper!(
+            @shared $name [$($($g: bpf_sys::pod::Pod,)*)? $(Kind: $kind,)?]
+        );
+        $crate::maps::wrapper::map_wrapper!(
+            @owned_or_mut $name [$($($g: bpf_sys::pod::Pod,)*)? $(Kind: $kind,)?]
+        );
+    };
+    (@shared $name:ident [$($g:ident: $b:path,)*]) => {
+        impl<'a, $($g: $b,)*> TryFrom<&'a $crate::maps::Map>
+            for $name<&'a $crate::maps::MapData, $($g,)*>
         {
             type Error = $crate::maps::MapError;
             fn try_from(map: &'a $crate::maps::Map) -> Result<Self, Self::Error> {
                 Self::new(map.data())
             }
         }
-        $crate::maps::wrapper::map_wrapper!(@owned_or_mut $name $(< $($g),* >)?);
     };
-    (@owned_or_mut $name:ident $(< $($g:ident),* >)?) => {
-        impl<'a $($(, $g: bpf_sys::pod::Pod)*)?> TryFrom<&'a mut $crate::maps::Map>
-            for $name<&'a mut $crate::maps::MapData $($(, $g)*)?>
+    (@owned_or_mut $name:ident [$($g:ident: $b:path,)*]) => {
+        impl<'a, $($g: $b,)*> TryFrom<&'a mut $crate::maps::Map>
+            for $name<&'a mut $crate::maps::MapData, $($g,)*>
         {
             type Error = $crate::maps::MapError;
             fn try_from(map: &'a mut $crate::maps::Map) -> Result<Self, Self::Error> {
@@ -31,18 +40,14 @@ macro_rules! map_wrapper {
             }
         }
 
-        impl<$($($g: bpf_sys::pod::Pod),*)?> TryFrom<$crate::maps::Map>
-            for $name<$crate::maps::MapData $($(, $g)*)?>
-        {
+        impl<$($g: $b,)*> TryFrom<$crate::maps::Map> for $name<$crate::maps::MapData, $($g,)*> {
             type Error = $crate::maps::MapError;
             fn try_from(map: $crate::maps::Map) -> Result<Self, Self::Error> {
                 Self::new(map.into_data())
             }
         }
 
-        impl<T: std::borrow::Borrow<$crate::maps::MapData> $($(, $g: bpf_sys::pod::Pod)*)?>
-            $name<T $($(, $g)*)?>
-        {
+        impl<T: std::borrow::Borrow<$crate::maps::MapData>, $($g: $b,)*> $name<T, $($g,)*> {
             /// The underlying map.
             pub fn map_data(&self) -> &$crate::maps::MapData {
                 self.inner.borrow()
@@ -64,9 +69,7 @@ macro_rules! map_wrapper {
             }
         }
 
-        impl<T: std::borrow::BorrowMut<$crate::maps::MapData> $($(, $g: bpf_sys::pod::Pod)*)?>
-            $name<T $($(, $g)*)?>
-        {
+        impl<T: std::borrow::BorrowMut<$crate::maps::MapData>, $($g: $b,)*> $name<T, $($g,)*> {
             /// Pins the map at `path` (inside a bpffs mount).
             pub fn pin(
                 &mut self,
@@ -76,7 +79,7 @@ macro_rules! map_wrapper {
             }
         }
 
-        impl<$($($g: bpf_sys::pod::Pod),*)?> $name<$crate::maps::MapData $($(, $g)*)?> {
+        impl<$($g: $b,)*> $name<$crate::maps::MapData, $($g,)*> {
             /// Opens the map pinned at `path`, checking its type and sizes.
             pub fn from_pin(
                 path: impl AsRef<std::path::Path>,

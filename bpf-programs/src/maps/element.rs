@@ -1,4 +1,7 @@
-//! Shared checks and element calls of the typed wrappers.
+//! Element calls shared by the typed wrappers (lookup, update, delete by key) and the index
+//! check of array-like maps.
+
+use std::os::fd::BorrowedFd;
 
 use bpf_sys::SyscallError;
 use bpf_sys::pod::{Pod, bytes_of, bytes_of_mut, zeroed};
@@ -6,59 +9,6 @@ use bpf_sys::pod::{Pod, bytes_of, bytes_of_mut, zeroed};
 use super::flags::{BPF_EXIST, BPF_NOEXIST};
 use super::map_data::syscall;
 use super::{MapData, MapError};
-
-/// Fails unless the map is one of `allowed` types.
-pub(crate) fn check_type(
-    data: &MapData,
-    allowed: &[u32],
-    expected: &'static str,
-) -> Result<(), MapError> {
-    if allowed.contains(&data.map_type()) {
-        Ok(())
-    } else {
-        Err(MapError::WrongType {
-            name: data.name().to_owned(),
-            expected,
-            actual: data.map_type(),
-        })
-    }
-}
-
-/// Fails unless `K` has the map's key size.
-pub(crate) fn check_key_size<K>(data: &MapData) -> Result<(), MapError> {
-    check_key_len(data, size_of::<K>())
-}
-
-/// Fails unless the key is `len` bytes.
-pub(crate) fn check_key_len(data: &MapData, len: usize) -> Result<(), MapError> {
-    if data.key_size() as usize == len {
-        Ok(())
-    } else {
-        Err(MapError::KeySize {
-            name: data.name().to_owned(),
-            expected: data.key_size(),
-            actual: len,
-        })
-    }
-}
-
-/// Fails unless `V` has the map's value size (one CPU's slot for per-CPU maps).
-pub(crate) fn check_value_size<V>(data: &MapData) -> Result<(), MapError> {
-    check_value_len(data, size_of::<V>())
-}
-
-/// Fails unless the value is `len` bytes.
-pub(crate) fn check_value_len(data: &MapData, len: usize) -> Result<(), MapError> {
-    if data.value_size() as usize == len {
-        Ok(())
-    } else {
-        Err(MapError::ValueSize {
-            name: data.name().to_owned(),
-            expected: data.value_size(),
-            actual: len,
-        })
-    }
-}
 
 /// Fails unless `index` is below `max_entries`.
 pub(crate) fn check_index(data: &MapData, index: u32) -> Result<(), MapError> {
@@ -151,10 +101,74 @@ pub(crate) fn lookup_and_delete<K: Pod, V: Pod>(
 pub(crate) fn update_fd<K: Pod>(
     data: &MapData,
     key: &K,
-    fd: std::os::fd::BorrowedFd<'_>,
+    fd: BorrowedFd<'_>,
     flags: u64,
 ) -> Result<(), MapError> {
     use std::os::fd::AsRawFd;
     let value = fd.as_raw_fd() as u32;
     update(data, key, &value, flags)
+}
+
+/// Untyped element calls, for callers that know the layout only at run time.
+impl MapData {
+    /// The value at `key` as bytes (all CPUs' slots for per-CPU maps); `None` when absent.
+    pub fn lookup_bytes(&self, key: &[u8]) -> Result<Option<Vec<u8>>, MapError> {
+        let mut value = vec![0u8; self.value_buf_size()];
+        match self.fd.lookup(key, &mut value, 0) {
+            Ok(true) => Ok(Some(value)),
+            Ok(false) => Ok(None),
+            Err(e) => Err(syscall(&self.name, e)),
+        }
+    }
+
+    /// Writes `key` → `value` as bytes; `flags` is `BPF_ANY`, `BPF_NOEXIST` or `BPF_EXIST`.
+    pub fn update_bytes(&self, key: &[u8], value: &[u8], flags: u64) -> Result<(), MapError> {
+        self.fd
+            .update(key, value, flags)
+            .map_err(|e| syscall(&self.name, e))
+    }
+
+    /// Deletes `key`; `false` when it was not there.
+    pub fn delete_bytes(&self, key: &[u8]) -> Result<bool, MapError> {
+        match self.fd.delete(key) {
+            Ok(()) => Ok(true),
+            Err(e) if e.errno() == Some(libc::ENOENT) => Ok(false),
+            Err(e) => Err(syscall(&self.name, e)),
+        }
+    }
+
+    /// The keys as bytes, walked with `BPF_MAP_GET_NEXT_KEY` (an array's indexes included).
+    pub fn keys_bytes(&self) -> impl Iterator<Item = Result<Vec<u8>, MapError>> + '_ {
+        let mut previous: Option<Vec<u8>> = None;
+        let mut done = false;
+        std::iter::from_fn(move || {
+            if done {
+                return None;
+            }
+            let mut next = vec![0u8; self.key_size() as usize];
+            match self.fd.next_key(previous.as_deref(), &mut next) {
+                Ok(true) => {
+                    previous = Some(next.clone());
+                    Some(Ok(next))
+                }
+                Ok(false) => {
+                    done = true;
+                    None
+                }
+                Err(e) => {
+                    done = true;
+                    Some(Err(syscall(&self.name, e)))
+                }
+            }
+        })
+    }
+
+    /// Writes `fd` (a program or map fd) at `index` of a prog array or array-of-maps.
+    pub fn set_fd_slot(&self, index: u32, fd: BorrowedFd<'_>) -> Result<(), MapError> {
+        use std::os::fd::AsRawFd;
+        let value = fd.as_raw_fd() as u32;
+        self.fd
+            .update(&index.to_ne_bytes(), &value.to_ne_bytes(), 0)
+            .map_err(|e| syscall(&self.name, e))
+    }
 }
