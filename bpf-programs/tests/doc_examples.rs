@@ -37,6 +37,7 @@ fn doc_of(files: &[(String, String)], ty: &str) -> Option<String> {
     let is_struct = |line: &str| {
         line.starts_with(&format!("pub struct {ty}<"))
             || line.starts_with(&format!("pub struct {ty} "))
+            || line.starts_with(&format!("pub type {ty} = "))
             || line.starts_with(&format!("pub type {ty}<"))
     };
     let is_macro_name =

@@ -195,6 +195,7 @@ fn program_errors() {
     assert_eq!(assert_no_level_repeats_its_source(&tracefs), 3);
 
     let kprobe = ProgramError::from(KProbeError::Attach {
+        program: "on_unlink".to_owned(),
         function: "do_unlinkat".to_owned(),
         offset: 0,
         source: SyscallError::from_errno(Command::PerfEventOpen, libc::ENOENT),

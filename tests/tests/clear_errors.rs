@@ -178,3 +178,73 @@ fn detaching_an_unknown_id_names_the_program_and_the_id() {
     );
     assert!(text.contains("already detached"), "{text}");
 }
+
+/// Walks `err`'s chain: no level's text repeats its source's, so anyhow's `{:#}` (and
+/// `ErrorChain`) print each level once; returns that one-line chain.
+fn assert_chain_says_each_level_once(err: impl Error + Send + Sync + 'static) -> String {
+    let mut level: Option<&(dyn Error + 'static)> = Some(&err);
+    let mut levels = 0;
+    while let Some(error) = level {
+        levels += 1;
+        if let Some(source) = error.source() {
+            let (text, source_text) = (error.to_string(), source.to_string());
+            assert!(
+                !text.contains(&source_text),
+                "level {levels} `{text}` repeats its source `{source_text}`"
+            );
+        }
+        level = error.source();
+    }
+    assert!(levels >= 2, "a kernel refusal keeps its cause as a source");
+    let chain = bpf_programs::ErrorChain(&err).to_string();
+    assert_eq!(format!("{:#}", anyhow::Error::new(err)), chain);
+    chain
+}
+
+#[test]
+fn map_creation_failure_chain_says_each_level_once_and_keeps_the_errno() {
+    const SIZED_AT_RUN_TIME: &[u8] = integration_tests::bpf_object!("map_sized_at_run_time.bpf.o");
+    let err = BpfLoader::new()
+        .set_max_entries("stacks", 1024)
+        .load(SIZED_AT_RUN_TIME)
+        .expect_err("a stack map with value_size 0");
+    let BpfError::Map { source, .. } = &err else {
+        panic!("expected a map error, got {err:?}");
+    };
+    assert_eq!(source.errno(), Some(libc::EINVAL), "{err}");
+    let chain = assert_chain_says_each_level_once(err);
+    assert_eq!(chain.matches("`stacks`").count(), 1, "{chain}");
+    assert!(chain.contains("set_value_size"), "{chain}");
+    assert!(chain.contains("BPF_MAP_CREATE"), "{chain}");
+}
+
+#[test]
+fn program_load_failure_chain_says_each_level_once_and_keeps_the_errno() {
+    const TEST_RUN: &[u8] = integration_tests::bpf_object!("prog_test_run.bpf.o");
+    let mut bpf = Bpf::load(TEST_RUN).unwrap();
+    let program = bpf.program_mut("misaligned_xdp").unwrap();
+    program.set_load_flags(bpf_programs::programs::ProgramLoadFlags::STRICT_ALIGNMENT);
+    let err = program
+        .load()
+        .expect_err("the verifier refuses a misaligned read");
+    assert_eq!(err.errno(), Some(libc::EACCES), "{err}");
+    assert!(err.verifier_log().is_some());
+    let chain = assert_chain_says_each_level_once(err);
+    assert_eq!(chain.matches("`misaligned_xdp`").count(), 1, "{chain}");
+}
+
+#[test]
+fn attach_failure_in_attach_all_names_the_program_once() {
+    const TRACEPOINT: &[u8] = integration_tests::bpf_object!("prog_tracepoint.bpf.o");
+    let mut bpf = open_for_this_thread(TRACEPOINT);
+    let program: &mut bpf_programs::programs::TracePoint =
+        bpf.program_mut("count_getpid").unwrap().try_into().unwrap();
+    program.load().unwrap();
+    program.attach_default().unwrap();
+    // attach_all attaches it again where its section says: the kernel refuses the second.
+    let err = bpf.attach_all().expect_err("attached already");
+    assert_eq!(err.errno(), Some(libc::EEXIST), "{err}");
+    let chain = assert_chain_says_each_level_once(err);
+    assert_eq!(chain.matches("`count_getpid`").count(), 1, "{chain}");
+    assert!(chain.contains("sys_enter_getpid"), "{chain}");
+}

@@ -126,9 +126,11 @@ fn sk_msg_attach_to_non_sockmap_fails_with_errno() {
     program.load().unwrap();
     let not_a_map = std::fs::File::open("/dev/null").unwrap();
     let err = program.attach(&not_a_map).unwrap_err();
-    // The kernel looks the fd up as a map and finds a plain file: EINVAL from BPF_PROG_ATTACH.
+    // The kernel looks the fd up as a map and finds a plain file: EINVAL from BPF_PROG_ATTACH,
+    // reported with the program's name.
     assert!(
-        matches!(&err, ProgramError::Syscall { what, .. } if *what == "BPF_PROG_ATTACH"),
+        matches!(&err, ProgramError::ProgramSyscall { program, what, .. }
+            if program == "count_msg" && *what == "BPF_PROG_ATTACH"),
         "{err:?}"
     );
     assert_eq!(err.errno(), Some(libc::EINVAL), "{err:?}");

@@ -80,7 +80,7 @@ fn kprobe_unknown_function_is_typed_error() {
     }
     let err = attached.unwrap_err();
     assert!(
-        matches!(&err, ProgramError::KProbe(KProbeError::FunctionNotFound { function }) if function == "no_such_kernel_function_xyz"),
+        matches!(&err, ProgramError::KProbe(KProbeError::FunctionNotFound { function, .. }) if function == "no_such_kernel_function_xyz"),
         "{err:?}"
     );
 }
@@ -138,7 +138,7 @@ fn kprobe_multi_attaches_by_pattern_from_its_section_and_by_glob() {
         .attach_pattern("no_such_kernel_function_zz*")
         .unwrap_err();
     assert!(
-        matches!(&missing, ProgramError::KProbe(KProbeError::FunctionNotFound { function })
+        matches!(&missing, ProgramError::KProbe(KProbeError::FunctionNotFound { function, .. })
             if function == "no_such_kernel_function_zz*"),
         "{missing:?}"
     );

@@ -124,8 +124,9 @@ fn raw_tracepoint_unknown_name_is_typed_error() {
     program.load().unwrap();
     let err = program.attach("no_such_tracepoint_xyz").unwrap_err();
     match &err {
-        ProgramError::RawTracePoint(RawTracePointError::NotFound { name }) => {
-            assert_eq!(name, "no_such_tracepoint_xyz")
+        ProgramError::RawTracePoint(RawTracePointError::NotFound { program, name }) => {
+            assert_eq!(name, "no_such_tracepoint_xyz");
+            assert_eq!(program, "count_sys_enter", "the error names the program");
         }
         other => panic!("unexpected error {other:?}"),
     }

@@ -113,6 +113,14 @@ pub enum MapError {
     /// The object's definition of the map cannot be created as given.
     #[error("map `{name}`: invalid definition: {reason}")]
     InvalidDefinition { name: String, reason: String },
+    /// The kernel refused the definition; `reason` says which setting to give.
+    #[error("map `{name}`: invalid definition: {reason}")]
+    DefinitionRefused {
+        name: String,
+        reason: &'static str,
+        #[source]
+        source: SyscallError,
+    },
     /// A pinned map exists at the path but differs from the definition.
     #[error("map `{name}`: pinned map at {} does not match the definition: {reason}", path.display())]
     PinMismatch {
@@ -208,6 +216,7 @@ impl MapError {
             | MapError::NoKeyToUpdate { source, .. }
             | MapError::KeyExists { source, .. }
             | MapError::TooBig { source, .. }
+            | MapError::DefinitionRefused { source, .. }
             | MapError::PinOutsideBpffs { source, .. } => Some(source.command),
             MapError::ReadOnly { source, .. } => source.as_ref().map(|s| s.command),
             _ => None,
@@ -222,6 +231,7 @@ impl MapError {
             | MapError::NoKeyToUpdate { source, .. }
             | MapError::KeyExists { source, .. }
             | MapError::TooBig { source, .. }
+            | MapError::DefinitionRefused { source, .. }
             | MapError::PinOutsideBpffs { source, .. } => source.errno(),
             MapError::ReadOnly { source, .. } => source.as_ref().and_then(SyscallError::errno),
             _ => None,
@@ -244,6 +254,7 @@ impl MapError {
             | MapError::OutOfBounds { name, .. }
             | MapError::KeyNotFound { name }
             | MapError::InvalidDefinition { name, .. }
+            | MapError::DefinitionRefused { name, .. }
             | MapError::PinMismatch { name, .. }
             | MapError::ReuseMismatch { name, .. }
             | MapError::NoSuchVariable { name, .. }

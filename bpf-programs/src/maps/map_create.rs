@@ -252,23 +252,19 @@ fn create_fd_with_inner(
         // Objects often leave sizes to user space (stack traces, per-CPU hashes); say so.
         if def.max_entries == 0 && e.errno() == Some(libc::EINVAL) && !sized_by_kernel(def.map_type)
         {
-            MapError::InvalidDefinition {
+            MapError::DefinitionRefused {
                 name: name.to_owned(),
-                reason: format!(
-                    "max_entries is 0 and the kernel refused it ({e}); set it with \
-                     BpfLoader::set_max_entries"
-                ),
+                reason: "max_entries is 0; set it with BpfLoader::set_max_entries",
+                source: e,
             }
         } else if def.value_size == 0
             && e.errno() == Some(libc::EINVAL)
             && def.map_type == bpf_sys::generated::bpf_map_type::BPF_MAP_TYPE_STACK_TRACE
         {
-            MapError::InvalidDefinition {
+            MapError::DefinitionRefused {
                 name: name.to_owned(),
-                reason: format!(
-                    "value_size is 0 and the kernel refused it ({e}); set it with \
-                     BpfLoader::set_value_size (stack depth * 8)"
-                ),
+                reason: "value_size is 0; set it with BpfLoader::set_value_size (stack depth * 8)",
+                source: e,
             }
         } else if e.errno() == Some(libc::E2BIG) {
             MapError::TooBig {

@@ -71,7 +71,7 @@ macro_rules! attach_from_section {
             return Ok(false);
         }
         if $self.data.fd().is_err() {
-            super::DefaultLoad::load_default($self)?;
+            $self.load_as_kind()?;
         }
         let $p = $self;
         $attach.map(drop)?;

@@ -8,9 +8,13 @@ use bpf_sys::generated::bpf_attach_type;
 use bpf_sys::ids::{ObjectKind, fd_by_id};
 use bpf_sys::link::{LinkCreateAttr, LinkKind, LinkTarget, link_create, raw_tracepoint_open};
 
+use super::data::ProgramData;
+use super::error::ProgramError;
 use super::links::{FdLink, Link};
-use super::{ProgramData, ProgramError};
+pub use super::type_errors::FEntryError;
+use super::typed_program::{ProgramKind, TypedProgram};
 use crate::kernel::btf as kernel_btf;
+use bpf_core::obj::ProgramSection;
 
 /// A kernel BTF id and, for module functions, the module's BTF object.
 pub(crate) struct KernelTarget {
@@ -110,13 +114,14 @@ pub(crate) fn load_for_target<T: Link>(
     data.load()
 }
 
-/// Attaches a loaded tracing/LSM program at the target given at load: a `bpf_link` with a
-/// cookie when the kernel has tracing links, else `BPF_RAW_TRACEPOINT_OPEN`.
-pub(crate) fn attach_tracing(
-    prog_fd: BorrowedFd<'_>,
+/// Attaches the loaded tracing/LSM program of `data` at the target given at load: a
+/// `bpf_link` with a cookie when the kernel has tracing links, else `BPF_RAW_TRACEPOINT_OPEN`.
+pub(crate) fn attach_tracing<T: Link>(
+    data: &ProgramData<T>,
     attach_type: bpf_attach_type::Type,
     cookie: u64,
 ) -> Result<FdLink, ProgramError> {
+    let prog_fd = data.fd()?.as_fd();
     let created = link_create(&LinkCreateAttr {
         prog_fd,
         target: LinkTarget::None,
@@ -136,116 +141,93 @@ pub(crate) fn attach_tracing(
         Err(e) if cookie == 0 && e.errno() == Some(libc::EINVAL) => {
             raw_tracepoint_open(None, prog_fd, 0)
                 .map(FdLink::new)
-                .map_err(ProgramError::syscall(
-                    "raw tracepoint open (tracing attach)",
-                ))
+                .map_err(data.syscall_error("raw tracepoint open (tracing attach)"))
         }
-        Err(e) => Err(ProgramError::syscall("tracing link create")(e)),
+        Err(e) => Err(data.syscall_error("tracing link create")(e)),
     }
 }
 
-/// Defines a program type attached to a kernel function by BTF id (fentry, fexit, fmod_ret).
-macro_rules! define_function_tracer {
-    ($(#[$doc:meta])* $ty:ident, $link:ident, $link_id:ident, $section:ident, $attach_type:ident) => {
-        $crate::programs::links::define_link_wrapper!(
-            #[doc = concat!("A [`", stringify!($ty), "`] attachment.")]
-            $link,
-            $link_id,
-            $crate::programs::FdLink
-        );
-
-        $(#[$doc])*
-        #[derive(Debug)]
-        pub struct $ty {
-            pub(crate) data: $crate::programs::ProgramData<$link>,
-        }
-
-        impl $ty {
-            pub(crate) fn new(data: $crate::programs::ProgramData<$link>) -> Self {
-                $ty { data }
-            }
-
-            /// Loads the program for the kernel function named in its section.
-            pub fn load(&mut self) -> Result<(), $crate::programs::ProgramError> {
-                let function = match self.data.section() {
-                    Some($crate::programs::ProgramSection::$section {
-                        function: Some(function),
-                        ..
-                    }) => function.clone(),
-                    _ => {
-                        return Err($crate::programs::FEntryError::NoTarget {
-                            program: self.data.name().to_owned(),
-                        }
-                        .into());
-                    }
-                };
-                self.load_target(&function)
-            }
-
-            /// Loads the program for kernel (or module) function `function`.
-            pub fn load_target(&mut self, function: &str) -> Result<(), $crate::programs::ProgramError> {
-                let program = self.data.name().to_owned();
-                $crate::programs::btf_target::load_for_target(
-                    &mut self.data,
-                    function,
-                    bpf_core::btf::BtfKind::Func,
-                    || {
-                        $crate::programs::FEntryError::FunctionNotFound {
-                            program,
-                            function: function.to_owned(),
-                        }
-                        .into()
-                    },
-                )
-            }
-
-            /// Loads the program to trace global function `function` of the loaded BPF
-            /// program `target` (which must have been loaded with BTF).
-            pub fn load_on_program(
-                &mut self,
-                target: std::os::fd::BorrowedFd<'_>,
-                function: &str,
-            ) -> Result<(), $crate::programs::ProgramError> {
-                use $crate::programs::btf_target::ProgramTargetError;
-                if self.data.fd.is_some() {
-                    return Err($crate::programs::ProgramError::AlreadyLoaded {
-                        program: self.data.name().to_owned(),
-                    });
-                }
-                let program = self.data.name().to_owned();
-                match $crate::programs::btf_target::set_program_target(&mut self.data, target, function) {
-                    Ok(()) => self.data.load(),
-                    Err(ProgramTargetError::Program(e)) => Err(e),
-                    Err(ProgramTargetError::WithoutBtf) => Err($crate::programs::FEntryError::TargetWithoutBtf { program }.into()),
-                    Err(ProgramTargetError::Btf(reason)) => Err($crate::programs::FEntryError::TargetBtf { program, reason }.into()),
-                    Err(ProgramTargetError::FunctionNotFound) => Err($crate::programs::FEntryError::FunctionNotFound {
-                        program,
-                        function: function.to_owned(),
-                    }
-                    .into()),
-                }
-            }
-
-            /// Attaches at the function chosen at load; `cookie` is what
-            /// `bpf_get_attach_cookie()` returns (0: none).
-            pub fn attach(&mut self, cookie: u64) -> Result<$link_id, $crate::programs::ProgramError> {
-                let fd = self.data.fd()?;
-                let link = $crate::programs::btf_target::attach_tracing(
-                    std::os::fd::AsFd::as_fd(fd),
-                    bpf_sys::generated::bpf_attach_type::$attach_type,
-                    cookie,
-                )?;
-                Ok(self.data.links.insert($link::new(link)))
-            }
-        }
-
-        impl $crate::programs::DefaultLoad for $ty {
-            fn load_default(&mut self) -> Result<(), $crate::programs::ProgramError> {
-                self.load()
-            }
-        }
-
-        $crate::programs::impl_program_common!($ty, $link);
-    };
+/// The kernel-function tracers (fentry, fexit, fmod_ret): loaded for a function by BTF id,
+/// attached with a tracing link of `ATTACH_TYPE`; their methods are below, written once.
+pub trait FunctionTracerKind: ProgramKind<Link: From<FdLink>> {
+    /// The attach type of the tracing link.
+    const ATTACH_TYPE: bpf_attach_type::Type;
 }
-pub(crate) use define_function_tracer;
+
+/// The function a tracer's section names (`fentry/<function>`, ...).
+fn section_function(section: Option<&ProgramSection>) -> Option<&str> {
+    match section? {
+        ProgramSection::FEntry { function, .. }
+        | ProgramSection::FExit { function, .. }
+        | ProgramSection::FModRet { function, .. } => function.as_deref(),
+        _ => None,
+    }
+}
+
+/// The load of every function tracer ([`ProgramKind::load`]): for the kernel function named in
+/// its section.
+pub(crate) fn load_section_function<K: FunctionTracerKind>(
+    program: &mut TypedProgram<K>,
+) -> Result<(), ProgramError> {
+    let Some(function) = section_function(program.data.section()).map(str::to_owned) else {
+        return Err(FEntryError::NoTarget {
+            program: program.data.name().to_owned(),
+        }
+        .into());
+    };
+    program.load_target(&function)
+}
+
+impl<K: FunctionTracerKind> TypedProgram<K> {
+    /// Loads the program for kernel (or module) function `function`.
+    pub fn load_target(&mut self, function: &str) -> Result<(), ProgramError> {
+        let program = self.data.name().to_owned();
+        load_for_target(&mut self.data, function, BtfKind::Func, || {
+            FEntryError::FunctionNotFound {
+                program,
+                function: function.to_owned(),
+            }
+            .into()
+        })
+    }
+
+    /// Loads the program to trace global function `function` of the loaded BPF program
+    /// `target` (which must have been loaded with BTF).
+    pub fn load_on_program(
+        &mut self,
+        target: BorrowedFd<'_>,
+        function: &str,
+    ) -> Result<(), ProgramError> {
+        if self.data.fd.is_some() {
+            return Err(ProgramError::AlreadyLoaded {
+                program: self.data.name().to_owned(),
+            });
+        }
+        let program = self.data.name().to_owned();
+        match set_program_target(&mut self.data, target, function) {
+            Ok(()) => self.data.load(),
+            Err(ProgramTargetError::Program(e)) => Err(e),
+            Err(ProgramTargetError::WithoutBtf) => {
+                Err(FEntryError::TargetWithoutBtf { program }.into())
+            }
+            Err(ProgramTargetError::Btf(reason)) => {
+                Err(FEntryError::TargetBtf { program, reason }.into())
+            }
+            Err(ProgramTargetError::FunctionNotFound) => Err(FEntryError::FunctionNotFound {
+                program,
+                function: function.to_owned(),
+            }
+            .into()),
+        }
+    }
+
+    /// What each tracer's `attach(cookie)` does: a tracing link at the function chosen at
+    /// load (each type keeps its own `attach`, as cgroup programs share theirs generically).
+    pub(crate) fn attach_function(
+        &mut self,
+        cookie: u64,
+    ) -> Result<<K::Link as Link>::Id, ProgramError> {
+        let link = attach_tracing(&self.data, K::ATTACH_TYPE, cookie)?;
+        Ok(self.data.links.insert(K::Link::from(link)))
+    }
+}

@@ -1,25 +1,14 @@
 //! BTF-enabled tracepoints (`tp_btf/<name>`): typed tracepoint arguments.
 
-use std::os::fd::AsFd;
-
 use bpf_sys::generated::bpf_attach_type;
 
 use bpf_core::btf::BtfKind;
 
 use super::btf_target::{attach_tracing, load_for_target};
 use super::links::{FdLink, define_link_wrapper};
-use super::{DefaultLoad, ProgramData, ProgramError, ProgramSection, impl_program_common};
-
-/// Why a BTF tracepoint could not be loaded.
-#[derive(Debug, thiserror::Error)]
-pub enum BtfTracePointError {
-    #[error(
-        "program `{program}`: the kernel has no tracepoint `{name}` (no btf_trace_{name} in its BTF)"
-    )]
-    NotFound { program: String, name: String },
-    #[error("program `{program}` names no tracepoint in its section; use load_target")]
-    NoTarget { program: String },
-}
+pub use super::type_errors::BtfTracePointError;
+use super::typed_program::{LoadWithoutArguments, ProgramKind, TypedProgram};
+use super::{ProgramError, ProgramSection};
 
 define_link_wrapper!(
     /// A `tp_btf` attachment.
@@ -43,30 +32,33 @@ define_link_wrapper!(
 /// program.attach()?;
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-#[derive(Debug)]
-pub struct BtfTracePoint {
-    pub(crate) data: ProgramData<BtfTracePointLink>,
-}
+pub type BtfTracePoint = TypedProgram<BtfTracePointKind>;
 
-impl BtfTracePoint {
-    pub(crate) fn new(data: ProgramData<BtfTracePointLink>) -> Self {
-        BtfTracePoint { data }
-    }
+/// The kind of [`BtfTracePoint`] programs.
+#[derive(Debug)]
+pub enum BtfTracePointKind {}
+
+impl ProgramKind for BtfTracePointKind {
+    type Link = BtfTracePointLink;
 
     /// Loads the program for the tracepoint named in its section.
-    pub fn load(&mut self) -> Result<(), ProgramError> {
-        let name = match self.data.section() {
+    fn load(program: &mut BtfTracePoint) -> Result<(), ProgramError> {
+        let name = match program.data.section() {
             Some(ProgramSection::BtfTracePoint { name: Some(name) }) => name.clone(),
             _ => {
                 return Err(BtfTracePointError::NoTarget {
-                    program: self.data.name().to_owned(),
+                    program: program.data.name().to_owned(),
                 }
                 .into());
             }
         };
-        self.load_target(&name)
+        program.load_target(&name)
     }
+}
 
+impl LoadWithoutArguments for BtfTracePointKind {}
+
+impl BtfTracePoint {
     /// Loads the program for tracepoint `name` (e.g. `sched_switch`).
     pub fn load_target(&mut self, name: &str) -> Result<(), ProgramError> {
         let program = self.data.name().to_owned();
@@ -86,16 +78,7 @@ impl BtfTracePoint {
 
     /// Attaches at the tracepoint chosen at load.
     pub fn attach(&mut self) -> Result<BtfTracePointLinkId, ProgramError> {
-        let fd = self.data.fd()?;
-        let link = attach_tracing(fd.as_fd(), bpf_attach_type::BPF_TRACE_RAW_TP, 0)?;
+        let link = attach_tracing(&self.data, bpf_attach_type::BPF_TRACE_RAW_TP, 0)?;
         Ok(self.data.links.insert(BtfTracePointLink::new(link)))
     }
 }
-
-impl DefaultLoad for BtfTracePoint {
-    fn load_default(&mut self) -> Result<(), ProgramError> {
-        self.load()
-    }
-}
-
-impl_program_common!(BtfTracePoint, BtfTracePointLink);

@@ -4,95 +4,18 @@
 use std::os::fd::{AsFd, BorrowedFd};
 
 use bpf_sys::attach::AttachTarget;
-use bpf_sys::generated::{BPF_F_ALLOW_MULTI, BPF_F_ALLOW_OVERRIDE, bpf_attach_type};
+use bpf_sys::generated::bpf_attach_type;
 use bpf_sys::mount::{CGROUP2_SUPER_MAGIC, fd_filesystem_magic};
 
+pub use super::attach_options::CgroupAttachMode;
+use super::data::ProgramData;
+pub use super::error::CgroupAttachError;
+use super::error::ProgramError;
+use super::links::Link;
 use super::prog_attach_link::{
     AttachMethod, LinkOrAttachment, LinkSupport, attach_fd_target, refuse_occupied,
 };
-use super::{Link, ProgramData, ProgramError};
-
-/// How a program shares its cgroup attach point with others, on this cgroup and below.
-///
-/// Only [`AllowMultiple`](Self::AllowMultiple) is possible with a `bpf_link` (the kernel's
-/// cgroup links always let other programs run too), so it is the default and the only mode
-/// [`AttachMethod::Auto`] attaches with a link. [`Single`](Self::Single) and
-/// [`AllowOverride`](Self::AllowOverride) attach with `BPF_PROG_ATTACH`, which enforces them but
-/// outlives the process unless detached (dropping the link detaches it); asking for them
-/// with [`AttachMethod::Link`] is refused with [`CgroupAttachError::ModeNeedsProgAttach`].
-///
-/// A second attach to the same cgroup and attach type: with `AllowMultiple`, the programs run
-/// one after another (the same program twice only through separate links); with `Single` or
-/// `AllowOverride`, where the kernel would silently replace the attached program, it is
-/// refused with [`ProgramError::AttachPointBusy`] naming the attached program.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum CgroupAttachMode {
-    /// The only program at this attach point; descendants may not attach their own.
-    Single,
-    /// Descendants may replace this program with theirs.
-    AllowOverride,
-    /// Several programs run in order, descendants' included.
-    #[default]
-    AllowMultiple,
-}
-
-impl CgroupAttachMode {
-    pub(crate) fn flags(self) -> u32 {
-        match self {
-            CgroupAttachMode::Single => 0,
-            CgroupAttachMode::AllowOverride => BPF_F_ALLOW_OVERRIDE,
-            CgroupAttachMode::AllowMultiple => BPF_F_ALLOW_MULTI,
-        }
-    }
-}
-
-/// Why a cgroup program could not be attached.
-#[derive(Debug, thiserror::Error)]
-pub enum CgroupAttachError {
-    #[error(
-        "program `{program}` has no attach type (opened from a pin, or a section without one); \
-         pass one explicitly"
-    )]
-    NoAttachType { program: String },
-    #[error("program `{program}`: attaching to the cgroup ({attach_type})")]
-    Attach {
-        program: String,
-        attach_type: &'static str,
-        #[source]
-        source: Box<ProgramError>,
-    },
-    #[error(
-        "program `{program}` ({attach_type}): the fd given is not a cgroup; open a directory \
-         of the cgroup v2 hierarchy (e.g. under /sys/fs/cgroup)"
-    )]
-    NotACgroup {
-        program: String,
-        attach_type: &'static str,
-        #[source]
-        source: Box<ProgramError>,
-    },
-    #[error(
-        "program `{program}` ({attach_type}): {mode:?} is enforced only by BPF_PROG_ATTACH; a \
-         cgroup bpf_link always lets other programs run too (use CgroupAttachMode::AllowMultiple \
-         for a link, or AttachMethod::Auto or Legacy)"
-    )]
-    ModeNeedsProgAttach {
-        program: String,
-        attach_type: &'static str,
-        mode: CgroupAttachMode,
-    },
-}
-
-impl CgroupAttachError {
-    /// The errno behind the error, if a system call failed.
-    pub fn errno(&self) -> Option<i32> {
-        match self {
-            CgroupAttachError::Attach { source, .. }
-            | CgroupAttachError::NotACgroup { source, .. } => source.errno(),
-            _ => None,
-        }
-    }
-}
+use super::typed_program::{ProgramKind, TypedProgram};
 
 /// Whether this kernel has `bpf_link`s on cgroups (learnt on first attach).
 static CGROUP_LINKS: LinkSupport = LinkSupport::new();
@@ -220,85 +143,44 @@ fn attach_type_name(attach_type: bpf_attach_type::Type) -> &'static str {
     }
 }
 
-/// Defines a cgroup program type whose attach type is fixed at load (by its section).
-macro_rules! cgroup_program {
-    ($(#[$doc:meta])* $ty:ident, $link:ident, $link_id:ident, $label:literal) => {
-        $crate::programs::links::define_link_wrapper!(
-            #[doc = concat!("A ", $label, " attachment to a cgroup.")]
-            $link,
-            $link_id,
-            $crate::programs::prog_attach_link::LinkOrAttachment
-        );
+/// The cgroup program types whose attach type is fixed at load by their section (all but
+/// `cgroup_skb`, which takes it at attach); their methods are below, written once.
+pub trait CgroupProgramKind: ProgramKind<Link: From<LinkOrAttachment>> {}
 
-        $(#[$doc])*
-        #[derive(Debug)]
-        pub struct $ty {
-            pub(crate) data: $crate::programs::ProgramData<$link>,
-        }
+impl<K: CgroupProgramKind> TypedProgram<K> {
+    /// The attach type the program was loaded for (from its section).
+    pub fn attach_type(&self) -> Result<bpf_attach_type::Type, ProgramError> {
+        section_attach_type(&self.data)
+    }
 
-        impl $ty {
-            pub(crate) fn new(data: $crate::programs::ProgramData<$link>) -> Self {
-                $ty { data }
-            }
+    /// Attaches to `cgroup` (a cgroup2 directory fd): a `bpf_link` where the kernel has them
+    /// and `mode` allows (see [`CgroupAttachMode`] for what a second attach does), else
+    /// `BPF_PROG_ATTACH` with `mode`.
+    pub fn attach(
+        &mut self,
+        cgroup: impl AsFd,
+        mode: CgroupAttachMode,
+    ) -> Result<<K::Link as Link>::Id, ProgramError> {
+        self.attach_with_method(cgroup, mode, AttachMethod::Auto)
+    }
 
-            /// Loads the program.
-            pub fn load(&mut self) -> Result<(), $crate::programs::ProgramError> {
-                self.data.load()
-            }
-
-            /// The attach type the program was loaded for (from its section).
-            pub fn attach_type(
-                &self,
-            ) -> Result<bpf_sys::generated::bpf_attach_type::Type, $crate::programs::ProgramError>
-            {
-                $crate::programs::cgroup_attach::section_attach_type(&self.data)
-            }
-
-            /// Attaches to `cgroup` (a cgroup2 directory fd): a `bpf_link` where the kernel has
-            /// them and `mode` allows (see [`CgroupAttachMode`](crate::programs::CgroupAttachMode)
-            /// for what a second attach does),
-            /// else `BPF_PROG_ATTACH` with `mode`.
-            pub fn attach(
-                &mut self,
-                cgroup: impl std::os::fd::AsFd,
-                mode: $crate::programs::CgroupAttachMode,
-            ) -> Result<$link_id, $crate::programs::ProgramError> {
-                self.attach_with_method(cgroup, mode, $crate::programs::AttachMethod::Auto)
-            }
-
-            /// Like [`attach`](Self::attach), choosing the kernel interface.
-            pub fn attach_with_method(
-                &mut self,
-                cgroup: impl std::os::fd::AsFd,
-                mode: $crate::programs::CgroupAttachMode,
-                method: $crate::programs::AttachMethod,
-            ) -> Result<$link_id, $crate::programs::ProgramError> {
-                let attach_type = self.attach_type()?;
-                let inner = $crate::programs::cgroup_attach::attach_to_cgroup(
-                    &self.data,
-                    std::os::fd::AsFd::as_fd(&cgroup),
-                    attach_type,
-                    mode,
-                    method,
-                )?;
-                Ok(self.data.links.insert($link::new(inner)))
-            }
-        }
-
-        impl $crate::programs::DefaultLoad for $ty {
-            fn load_default(&mut self) -> Result<(), $crate::programs::ProgramError> {
-                self.load()
-            }
-        }
-
-        $crate::programs::impl_program_common!($ty, $link);
-    };
+    /// Like [`attach`](Self::attach), choosing the kernel interface.
+    pub fn attach_with_method(
+        &mut self,
+        cgroup: impl AsFd,
+        mode: CgroupAttachMode,
+        method: AttachMethod,
+    ) -> Result<<K::Link as Link>::Id, ProgramError> {
+        let attach_type = self.attach_type()?;
+        let inner = attach_to_cgroup(&self.data, cgroup.as_fd(), attach_type, mode, method)?;
+        Ok(self.data.links.insert(K::Link::from(inner)))
+    }
 }
-pub(crate) use cgroup_program;
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use bpf_sys::generated::{BPF_F_ALLOW_MULTI, BPF_F_ALLOW_OVERRIDE};
 
     #[test]
     fn modes_map_to_attach_flags() {

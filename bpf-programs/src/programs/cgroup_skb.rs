@@ -8,7 +8,8 @@ use bpf_sys::generated::bpf_attach_type;
 use super::cgroup_attach::attach_to_cgroup;
 use super::links::define_link_wrapper;
 use super::prog_attach_link::{AttachMethod, LinkOrAttachment};
-use super::{CgroupAttachMode, DefaultLoad, ProgramData, ProgramError, impl_program_common};
+use super::typed_program::{LoadWithoutArguments, ProgramKind, TypedProgram};
+use super::{CgroupAttachMode, ProgramError};
 
 /// Which direction of a cgroup's traffic the program sees.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -52,21 +53,19 @@ define_link_wrapper!(
 /// program.attach(&cgroup, CgroupSkbAttachType::Ingress, CgroupAttachMode::Single)?;
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
+pub type CgroupSkb = TypedProgram<CgroupSkbKind>;
+
+/// The kind of [`CgroupSkb`] programs.
 #[derive(Debug)]
-pub struct CgroupSkb {
-    pub(crate) data: ProgramData<CgroupSkbLink>,
+pub enum CgroupSkbKind {}
+
+impl ProgramKind for CgroupSkbKind {
+    type Link = CgroupSkbLink;
 }
 
+impl LoadWithoutArguments for CgroupSkbKind {}
+
 impl CgroupSkb {
-    pub(crate) fn new(data: ProgramData<CgroupSkbLink>) -> Self {
-        CgroupSkb { data }
-    }
-
-    /// Loads the program.
-    pub fn load(&mut self) -> Result<(), ProgramError> {
-        self.data.load()
-    }
-
     /// The direction named by the section (`cgroup_skb/ingress|egress`), if any.
     pub fn expected_attach_type(&self) -> Option<CgroupSkbAttachType> {
         let raw = self
@@ -104,11 +103,3 @@ impl CgroupSkb {
         Ok(self.data.links.insert(CgroupSkbLink::new(inner)))
     }
 }
-
-impl DefaultLoad for CgroupSkb {
-    fn load_default(&mut self) -> Result<(), ProgramError> {
-        self.load()
-    }
-}
-
-impl_program_common!(CgroupSkb, CgroupSkbLink);

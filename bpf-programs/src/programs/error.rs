@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 use bpf_core::relocation::RelocationError;
 use bpf_sys::{Command, LoadError, SyscallError};
 
+use super::attach_options::CgroupAttachMode;
 use crate::kernel::permission::{
     AttachKind, Operation, PermissionHint, ProgramClass, is_permission_errno,
 };
@@ -221,132 +222,144 @@ pub enum ProgramError {
     },
 
     #[error(transparent)]
-    TracePoint(#[from] super::TracePointError),
+    TracePoint(#[from] super::type_errors::TracePointError),
 
     #[error(transparent)]
-    RawTracePoint(#[from] super::RawTracePointError),
+    RawTracePoint(#[from] super::type_errors::RawTracePointError),
     #[error(transparent)]
-    BtfTracePoint(#[from] super::BtfTracePointError),
+    BtfTracePoint(#[from] super::type_errors::BtfTracePointError),
 
     #[error(transparent)]
-    KProbe(super::KProbeError),
+    KProbe(super::type_errors::KProbeError),
     #[error(transparent)]
-    UProbe(super::UProbeError),
+    UProbe(super::type_errors::UProbeError),
     #[error(transparent)]
-    Usdt(Box<super::UsdtError>),
+    Usdt(Box<super::type_errors::UsdtError>),
     #[error(transparent)]
-    PerfEvent(super::PerfEventError),
+    PerfEvent(super::type_errors::PerfEventError),
 
     #[error(transparent)]
-    Iter(#[from] super::IterError),
+    Iter(#[from] super::type_errors::IterError),
 
     #[error(transparent)]
-    FEntry(#[from] super::FEntryError),
+    FEntry(#[from] super::type_errors::FEntryError),
 
     #[error(transparent)]
-    Lsm(#[from] super::LsmError),
+    Lsm(#[from] super::type_errors::LsmError),
 
     #[error(transparent)]
-    Extension(#[from] super::ExtensionError),
+    Extension(#[from] super::type_errors::ExtensionError),
 
     #[error(transparent)]
-    StructOps(#[from] super::StructOpsProgramError),
+    StructOps(#[from] bpf_core::obj::StructOpsProgramError),
     // networking, socket and cgroup program types
     #[error(transparent)]
-    Xdp(super::XdpError),
+    Xdp(super::type_errors::XdpError),
 
     #[error(transparent)]
-    Tc(super::TcError),
+    Tc(super::type_errors::TcError),
 
     #[error(transparent)]
-    Netkit(super::NetkitError),
+    Netkit(super::type_errors::NetkitError),
 
     #[error(transparent)]
-    CgroupAttach(super::CgroupAttachError),
+    CgroupAttach(CgroupAttachError),
 
     #[error(transparent)]
-    SocketFilter(#[from] super::SocketFilterError),
+    SocketFilter(super::type_errors::SocketFilterError),
 
     #[error(transparent)]
-    SkReuseport(#[from] super::SkReuseportError),
+    SkReuseport(super::type_errors::SkReuseportError),
 
     #[error(transparent)]
-    SkSkb(#[from] super::SkSkbError),
+    SkSkb(#[from] super::type_errors::SkSkbError),
 
     #[error(transparent)]
-    SkLookup(super::SkLookupError),
+    SkLookup(super::type_errors::SkLookupError),
 
     #[error(transparent)]
-    FlowDissector(super::FlowDissectorError),
+    FlowDissector(super::type_errors::FlowDissectorError),
 
     #[error(transparent)]
-    Netfilter(super::NetfilterError),
+    Netfilter(super::type_errors::NetfilterError),
 }
 
-impl From<super::UsdtError> for ProgramError {
-    fn from(error: super::UsdtError) -> ProgramError {
+impl From<super::type_errors::UsdtError> for ProgramError {
+    fn from(error: super::type_errors::UsdtError) -> ProgramError {
         ProgramError::Usdt(Box::new(error))
             .explain_denied(|| Operation::Attach(AttachKind::PerfEvent))
     }
 }
 
-impl From<super::KProbeError> for ProgramError {
-    fn from(error: super::KProbeError) -> ProgramError {
+impl From<super::type_errors::KProbeError> for ProgramError {
+    fn from(error: super::type_errors::KProbeError) -> ProgramError {
         ProgramError::KProbe(error).explain_denied(|| Operation::Attach(AttachKind::PerfEvent))
     }
 }
 
-impl From<super::UProbeError> for ProgramError {
-    fn from(error: super::UProbeError) -> ProgramError {
+impl From<super::type_errors::UProbeError> for ProgramError {
+    fn from(error: super::type_errors::UProbeError) -> ProgramError {
         ProgramError::UProbe(error).explain_denied(|| Operation::Attach(AttachKind::PerfEvent))
     }
 }
 
-impl From<super::PerfEventError> for ProgramError {
-    fn from(error: super::PerfEventError) -> ProgramError {
+impl From<super::type_errors::PerfEventError> for ProgramError {
+    fn from(error: super::type_errors::PerfEventError) -> ProgramError {
         ProgramError::PerfEvent(error).explain_denied(|| Operation::Attach(AttachKind::PerfEvent))
     }
 }
 
-impl From<super::XdpError> for ProgramError {
-    fn from(error: super::XdpError) -> ProgramError {
+impl From<super::type_errors::XdpError> for ProgramError {
+    fn from(error: super::type_errors::XdpError) -> ProgramError {
         ProgramError::Xdp(error).explain_denied(|| Operation::Attach(AttachKind::Network))
     }
 }
 
-impl From<super::TcError> for ProgramError {
-    fn from(error: super::TcError) -> ProgramError {
+impl From<super::type_errors::TcError> for ProgramError {
+    fn from(error: super::type_errors::TcError) -> ProgramError {
         ProgramError::Tc(error).explain_denied(|| Operation::Attach(AttachKind::Network))
     }
 }
 
-impl From<super::NetkitError> for ProgramError {
-    fn from(error: super::NetkitError) -> ProgramError {
+impl From<super::type_errors::NetkitError> for ProgramError {
+    fn from(error: super::type_errors::NetkitError) -> ProgramError {
         ProgramError::Netkit(error).explain_denied(|| Operation::Attach(AttachKind::Network))
     }
 }
 
-impl From<super::CgroupAttachError> for ProgramError {
-    fn from(error: super::CgroupAttachError) -> ProgramError {
+impl From<CgroupAttachError> for ProgramError {
+    fn from(error: CgroupAttachError) -> ProgramError {
         ProgramError::CgroupAttach(error).explain_denied(|| Operation::Attach(AttachKind::Network))
     }
 }
 
-impl From<super::SkLookupError> for ProgramError {
-    fn from(error: super::SkLookupError) -> ProgramError {
+impl From<super::type_errors::SkLookupError> for ProgramError {
+    fn from(error: super::type_errors::SkLookupError) -> ProgramError {
         ProgramError::SkLookup(error).explain_denied(|| Operation::Attach(AttachKind::Network))
     }
 }
 
-impl From<super::FlowDissectorError> for ProgramError {
-    fn from(error: super::FlowDissectorError) -> ProgramError {
+impl From<super::type_errors::FlowDissectorError> for ProgramError {
+    fn from(error: super::type_errors::FlowDissectorError) -> ProgramError {
         ProgramError::FlowDissector(error).explain_denied(|| Operation::Attach(AttachKind::Network))
     }
 }
 
-impl From<super::NetfilterError> for ProgramError {
-    fn from(error: super::NetfilterError) -> ProgramError {
+impl From<super::type_errors::NetfilterError> for ProgramError {
+    fn from(error: super::type_errors::NetfilterError) -> ProgramError {
         ProgramError::Netfilter(error).explain_denied(|| Operation::Attach(AttachKind::Network))
+    }
+}
+
+impl From<super::type_errors::SocketFilterError> for ProgramError {
+    fn from(error: super::type_errors::SocketFilterError) -> ProgramError {
+        ProgramError::SocketFilter(error).explain_denied(|| Operation::Attach(AttachKind::Network))
+    }
+}
+
+impl From<super::type_errors::SkReuseportError> for ProgramError {
+    fn from(error: super::type_errors::SkReuseportError) -> ProgramError {
+        ProgramError::SkReuseport(error).explain_denied(|| Operation::Attach(AttachKind::Network))
     }
 }
 
@@ -374,6 +387,23 @@ impl ProgramError {
         }
     }
 
+    /// Names `program` in an error from a helper that could not (a `Syscall` becomes a
+    /// `ProgramSyscall`), so that every attach error says which program failed.
+    pub(crate) fn of_program(self, program: &str) -> ProgramError {
+        match self {
+            ProgramError::Syscall { what, source } => ProgramError::ProgramSyscall {
+                program: program.to_owned(),
+                what,
+                source,
+            },
+            ProgramError::PermissionDenied { hint, source } => ProgramError::PermissionDenied {
+                hint,
+                source: Box::new(source.of_program(program)),
+            },
+            other => other,
+        }
+    }
+
     /// Maps a syscall failure that belongs to no particular program.
     pub(crate) fn syscall(what: &'static str) -> impl FnOnce(SyscallError) -> ProgramError {
         move |source| {
@@ -382,7 +412,7 @@ impl ProgramError {
         }
     }
 
-    /// Wraps the error in [`ProgramError::PermissionDenied`] when the kernel refused with
+    /// Wraps the error in [`ProgramError::PermissionDenied`](crate::programs::ProgramError::PermissionDenied) when the kernel refused with
     /// EPERM or EACCES, with the likely cause decided now from the process's facts.
     pub(crate) fn explain_denied(self, operation: impl FnOnce() -> Operation) -> ProgramError {
         if !is_permission_errno(self.errno()) {
@@ -486,4 +516,52 @@ pub(crate) fn attach_operation(command: Command, prog_type: Option<u32>) -> Opti
         _ => return None,
     };
     Some(Operation::Attach(kind))
+}
+
+/// Why a cgroup program could not be attached.
+#[derive(Debug, thiserror::Error)]
+pub enum CgroupAttachError {
+    #[error(
+        "program `{program}` has no attach type (opened from a pin, or a section without one); \
+         pass one explicitly"
+    )]
+    NoAttachType { program: String },
+    #[error("program `{program}`: attaching to the cgroup ({attach_type})")]
+    Attach {
+        program: String,
+        attach_type: &'static str,
+        #[source]
+        source: Box<ProgramError>,
+    },
+    #[error(
+        "program `{program}` ({attach_type}): the fd given is not a cgroup; open a directory \
+         of the cgroup v2 hierarchy (e.g. under /sys/fs/cgroup)"
+    )]
+    NotACgroup {
+        program: String,
+        attach_type: &'static str,
+        #[source]
+        source: Box<ProgramError>,
+    },
+    #[error(
+        "program `{program}` ({attach_type}): {mode:?} is enforced only by BPF_PROG_ATTACH; a \
+         cgroup bpf_link always lets other programs run too (use CgroupAttachMode::AllowMultiple \
+         for a link, or AttachMethod::Auto or Legacy)"
+    )]
+    ModeNeedsProgAttach {
+        program: String,
+        attach_type: &'static str,
+        mode: CgroupAttachMode,
+    },
+}
+
+impl CgroupAttachError {
+    /// The errno behind the error, if a system call failed.
+    pub fn errno(&self) -> Option<i32> {
+        match self {
+            CgroupAttachError::Attach { source, .. }
+            | CgroupAttachError::NotACgroup { source, .. } => source.errno(),
+            _ => None,
+        }
+    }
 }

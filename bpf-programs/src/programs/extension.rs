@@ -1,24 +1,13 @@
 //! `freplace/<function>`: replaces a global function of another loaded program (which must
 //! have been loaded with BTF).
 
-use std::os::fd::{AsFd, BorrowedFd};
+use std::os::fd::BorrowedFd;
 
 use super::btf_target::{ProgramTargetError, attach_tracing, set_program_target};
 use super::links::{FdLink, define_link_wrapper};
-use super::{DefaultLoad, ProgramData, ProgramError, ProgramSection, impl_program_common};
-
-/// Why an extension could not be loaded.
-#[derive(Debug, thiserror::Error)]
-pub enum ExtensionError {
-    #[error("program `{program}`: the target program has no BTF (it must be loaded with BTF)")]
-    TargetWithoutBtf { program: String },
-    #[error("program `{program}`: the target program has no function `{function}`")]
-    FunctionNotFound { program: String, function: String },
-    #[error("program `{program}`: reading the target's BTF: {reason}")]
-    TargetBtf { program: String, reason: String },
-    #[error("program `{program}` needs a target: use Extension::load(target_fd, function)")]
-    NeedsTarget { program: String },
-}
+pub use super::type_errors::ExtensionError;
+use super::typed_program::{ProgramKind, TypedProgram};
+use super::{ProgramError, ProgramSection};
 
 define_link_wrapper!(
     /// A freplace attachment.
@@ -48,16 +37,25 @@ define_link_wrapper!(
 /// program.attach()?;
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
+pub type Extension = TypedProgram<ExtensionKind>;
+
+/// The kind of [`Extension`] programs.
 #[derive(Debug)]
-pub struct Extension {
-    pub(crate) data: ProgramData<ExtensionLink>,
+pub enum ExtensionKind {}
+
+impl ProgramKind for ExtensionKind {
+    type Link = ExtensionLink;
+
+    /// An extension needs its target program: [`Extension::load`] takes it.
+    fn load(program: &mut Extension) -> Result<(), ProgramError> {
+        Err(ExtensionError::NeedsTarget {
+            program: program.data.name().to_owned(),
+        }
+        .into())
+    }
 }
 
 impl Extension {
-    pub(crate) fn new(data: ProgramData<ExtensionLink>) -> Self {
-        Extension { data }
-    }
-
     /// The function named in the section (`freplace/<function>`).
     pub fn section_function(&self) -> Option<&str> {
         match self.data.section() {
@@ -91,19 +89,7 @@ impl Extension {
 
     /// Replaces the function chosen at load.
     pub fn attach(&mut self) -> Result<ExtensionLinkId, ProgramError> {
-        let fd = self.data.fd()?;
-        let link = attach_tracing(fd.as_fd(), 0, 0)?;
+        let link = attach_tracing(&self.data, 0, 0)?;
         Ok(self.data.links.insert(ExtensionLink::new(link)))
     }
 }
-
-impl DefaultLoad for Extension {
-    fn load_default(&mut self) -> Result<(), ProgramError> {
-        Err(ExtensionError::NeedsTarget {
-            program: self.data.name().to_owned(),
-        }
-        .into())
-    }
-}
-
-impl_program_common!(Extension, ExtensionLink);

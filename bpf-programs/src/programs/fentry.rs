@@ -1,41 +1,59 @@
 //! `fentry/<function>`: runs at the entry of a kernel function, with typed arguments.
 
-use super::btf_target::define_function_tracer;
+use bpf_sys::generated::bpf_attach_type;
 
-/// Why a function tracer (fentry, fexit, fmod_ret) could not be loaded.
-#[derive(Debug, thiserror::Error)]
-pub enum FEntryError {
-    #[error(
-        "program `{program}`: no function `{function}` in kernel, module or target program BTF"
-    )]
-    FunctionNotFound { program: String, function: String },
-    #[error("program `{program}` names no kernel function in its section; use load_target")]
-    NoTarget { program: String },
-    #[error("program `{program}`: the target program has no BTF (it must be loaded with BTF)")]
-    TargetWithoutBtf { program: String },
-    #[error("program `{program}`: reading the target program's BTF: {reason}")]
-    TargetBtf { program: String, reason: String },
-}
+pub use super::btf_target::FEntryError;
+use super::btf_target::{FunctionTracerKind, load_section_function};
+use super::error::ProgramError;
+use super::links::{FdLink, define_link_wrapper};
+use super::typed_program::{LoadWithoutArguments, ProgramKind, TypedProgram};
 
-define_function_tracer!(
-    /// An `fentry` program.
-    ///
-    /// # Example
-    ///
-    /// ```no_run
-    /// use bpf_programs::Bpf;
-    /// use bpf_programs::programs::FEntry;
-    ///
-    /// // SEC("fentry/tcp_connect") int on_connect(...) in prog.bpf.o
-    /// let mut bpf = Bpf::load_file("prog.bpf.o")?;
-    /// let program: &mut FEntry = bpf.program_mut("on_connect").unwrap().try_into()?;
-    /// program.load()?; // or load_target("another_function")
-    /// program.attach(0)?; // with a BPF cookie of 0
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// ```
-    FEntry,
+define_link_wrapper!(
+    /// A [`FEntry`] attachment.
     FEntryLink,
     FEntryLinkId,
-    FEntry,
-    BPF_TRACE_FENTRY
+    FdLink
 );
+
+/// An `fentry` program.
+///
+/// # Example
+///
+/// ```no_run
+/// use bpf_programs::Bpf;
+/// use bpf_programs::programs::FEntry;
+///
+/// // SEC("fentry/tcp_connect") int on_connect(...) in prog.bpf.o
+/// let mut bpf = Bpf::load_file("prog.bpf.o")?;
+/// let program: &mut FEntry = bpf.program_mut("on_connect").unwrap().try_into()?;
+/// program.load()?; // or load_target("another_function")
+/// program.attach(0)?; // with a BPF cookie of 0
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub type FEntry = TypedProgram<FEntryKind>;
+
+/// The kind of [`FEntry`] programs.
+#[derive(Debug)]
+pub enum FEntryKind {}
+
+impl ProgramKind for FEntryKind {
+    type Link = FEntryLink;
+
+    fn load(program: &mut FEntry) -> Result<(), ProgramError> {
+        load_section_function(program)
+    }
+}
+
+impl LoadWithoutArguments for FEntryKind {}
+
+impl FunctionTracerKind for FEntryKind {
+    const ATTACH_TYPE: bpf_attach_type::Type = bpf_attach_type::BPF_TRACE_FENTRY;
+}
+
+impl FEntry {
+    /// Attaches at the function chosen at load; `cookie` is what `bpf_get_attach_cookie()`
+    /// returns (0: none).
+    pub fn attach(&mut self, cookie: u64) -> Result<FEntryLinkId, ProgramError> {
+        self.attach_function(cookie)
+    }
+}

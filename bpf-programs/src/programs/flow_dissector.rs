@@ -7,22 +7,13 @@ use bpf_sys::attach::AttachTarget;
 use bpf_sys::generated::bpf_attach_type;
 use bpf_sys::link::{LinkCreateAttr, LinkKind, LinkTarget, link_create};
 
+use super::ProgramError;
 use super::links::{FdLink, define_link_wrapper};
 use super::prog_attach_link::{
     AttachMethod, LinkOrAttachment, LinkSupport, ProgAttachLink, link_unsupported, refuse_occupied,
 };
-use super::{DefaultLoad, ProgramData, ProgramError, impl_program_common};
-
-/// Why a flow dissector could not be attached.
-#[derive(Debug, thiserror::Error)]
-pub enum FlowDissectorError {
-    #[error("attaching flow dissector `{program}` to the network namespace")]
-    Attach {
-        program: String,
-        #[source]
-        source: bpf_sys::SyscallError,
-    },
-}
+pub use super::type_errors::FlowDissectorError;
+use super::typed_program::{LoadWithoutArguments, ProgramKind, TypedProgram};
 
 define_link_wrapper!(
     /// A flow dissector attachment to a network namespace.
@@ -50,21 +41,19 @@ static NETNS_LINKS: LinkSupport = LinkSupport::new();
 /// program.attach(&netns)?;
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
+pub type FlowDissector = TypedProgram<FlowDissectorKind>;
+
+/// The kind of [`FlowDissector`] programs.
 #[derive(Debug)]
-pub struct FlowDissector {
-    pub(crate) data: ProgramData<FlowDissectorLink>,
+pub enum FlowDissectorKind {}
+
+impl ProgramKind for FlowDissectorKind {
+    type Link = FlowDissectorLink;
 }
 
+impl LoadWithoutArguments for FlowDissectorKind {}
+
 impl FlowDissector {
-    pub(crate) fn new(data: ProgramData<FlowDissectorLink>) -> Self {
-        FlowDissector { data }
-    }
-
-    /// Loads the program.
-    pub fn load(&mut self) -> Result<(), ProgramError> {
-        self.data.load()
-    }
-
     /// Attaches to the network namespace `netns` with a `bpf_link`, falling back to
     /// `BPF_PROG_ATTACH` (which acts on the calling thread's namespace) on older kernels.
     ///
@@ -145,17 +134,9 @@ impl FlowDissector {
                     occupant: "a flow dissector link attached".to_owned(),
                     source: None,
                 },
-                _ => e,
+                _ => e.of_program(self.data.name()),
             })?;
         let inner = LinkOrAttachment::Attachment(attachment);
         Ok(self.data.links.insert(FlowDissectorLink::new(inner)))
     }
 }
-
-impl DefaultLoad for FlowDissector {
-    fn load_default(&mut self) -> Result<(), ProgramError> {
-        self.load()
-    }
-}
-
-impl_program_common!(FlowDissector, FlowDissectorLink);

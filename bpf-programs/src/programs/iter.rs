@@ -11,18 +11,9 @@ use bpf_core::btf::BtfKind;
 
 use super::btf_target::load_for_target;
 use super::links::{FdLink, Link, next_link_number};
-use super::{DefaultLoad, ProgramData, ProgramError, ProgramSection, impl_program_common};
-
-/// Why an iterator could not be loaded.
-#[derive(Debug, thiserror::Error)]
-pub enum IterError {
-    #[error(
-        "program `{program}`: the kernel has no iterator `{target}` (no bpf_iter_{target} in BTF)"
-    )]
-    TargetNotFound { program: String, target: String },
-    #[error("program `{program}` names no iterator target in its section; use load_target")]
-    NoTarget { program: String },
-}
+pub use super::type_errors::IterError;
+use super::typed_program::{LoadWithoutArguments, ProgramKind, TypedProgram};
+use super::{ProgramError, ProgramSection};
 
 /// Id of an [`IterLink`] owned by its program.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -91,33 +82,36 @@ impl Link for IterLink {
 /// print!("{text}");
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-#[derive(Debug)]
-pub struct Iter {
-    pub(crate) data: ProgramData<IterLink>,
-}
+pub type Iter = TypedProgram<IterKind>;
 
-impl Iter {
-    pub(crate) fn new(data: ProgramData<IterLink>) -> Self {
-        Iter { data }
-    }
+/// The kind of [`Iter`] programs.
+#[derive(Debug)]
+pub enum IterKind {}
+
+impl ProgramKind for IterKind {
+    type Link = IterLink;
 
     /// Loads the program for the iterator target named in its section.
-    pub fn load(&mut self) -> Result<(), ProgramError> {
-        let target = match self.data.section() {
+    fn load(program: &mut Iter) -> Result<(), ProgramError> {
+        let target = match program.data.section() {
             Some(ProgramSection::Iter {
                 target: Some(target),
                 ..
             }) => target.clone(),
             _ => {
                 return Err(IterError::NoTarget {
-                    program: self.data.name().to_owned(),
+                    program: program.data.name().to_owned(),
                 }
                 .into());
             }
         };
-        self.load_target(&target)
+        program.load_target(&target)
     }
+}
 
+impl LoadWithoutArguments for IterKind {}
+
+impl Iter {
     /// Loads the program for iterator `target` (e.g. `task`, `bpf_map_elem`).
     pub fn load_target(&mut self, target: &str) -> Result<(), ProgramError> {
         let program = self.data.name().to_owned();
@@ -165,11 +159,3 @@ impl Iter {
         self.data.links.get(&self.data.name, link_id)?.open()
     }
 }
-
-impl DefaultLoad for Iter {
-    fn load_default(&mut self) -> Result<(), ProgramError> {
-        self.load()
-    }
-}
-
-impl_program_common!(Iter, IterLink);

@@ -14,39 +14,19 @@ use super::kernel_functions::kernel_functions_matching;
 use super::links::{FdLink, define_link_wrapper};
 use super::perf_attach::{PerfLinkInner, PerfTarget, perf_attach};
 use super::probe_event::{ProbeAttachMethod, ProbeEvent, ProbeEventFile};
+pub use super::type_errors::KProbeError;
+use super::typed_program::{LoadWithoutArguments, ProgramKind, TypedProgram};
 use super::uprobe::ProbeKind;
-use super::{DefaultLoad, ProgramData, ProgramError, ProgramSection, impl_program_common};
+use super::{ProgramError, ProgramSection};
 use crate::kernel::kallsyms;
 use crate::kernel::syscalls::syscall_symbol;
 
 /// `BPF_F_KPROBE_MULTI_RETURN` (an anonymous enum in the UAPI).
 const KPROBE_MULTI_RETURN: u32 = 1;
 
-/// Why a kprobe could not be attached.
-#[derive(Debug, thiserror::Error)]
-pub enum KProbeError {
-    #[error("kprobe: no kernel function `{function}` can be probed")]
-    FunctionNotFound { function: String },
-    #[error("kprobe on `{function}`+{offset:#x}")]
-    Attach {
-        function: String,
-        offset: u64,
-        #[source]
-        source: bpf_sys::SyscallError,
-    },
-    #[error("program `{program}` names no kernel function in its section; pass one to attach")]
-    NoTarget { program: String },
-    #[error("kprobe on `{function}`+{offset:#x}: creating the tracefs probe event")]
-    ProbeEvent {
-        function: String,
-        offset: u64,
-        #[source]
-        source: std::io::Error,
-    },
-}
-
-fn not_found(function: &str) -> KProbeError {
+fn not_found(program: &str, function: &str) -> KProbeError {
     KProbeError::FunctionNotFound {
+        program: program.to_owned(),
         function: function.to_owned(),
     }
 }
@@ -78,21 +58,19 @@ define_link_wrapper!(
 /// program.attach("do_unlinkat", 0)?; // or attach_default(): the section names it
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
+pub type KProbe = TypedProgram<KProbeKind>;
+
+/// The kind of [`KProbe`] programs.
 #[derive(Debug)]
-pub struct KProbe {
-    pub(crate) data: ProgramData<KProbeLink>,
+pub enum KProbeKind {}
+
+impl ProgramKind for KProbeKind {
+    type Link = KProbeLink;
 }
 
+impl LoadWithoutArguments for KProbeKind {}
+
 impl KProbe {
-    pub(crate) fn new(data: ProgramData<KProbeLink>) -> Self {
-        KProbe { data }
-    }
-
-    /// Loads the program.
-    pub fn load(&mut self) -> Result<(), ProgramError> {
-        self.data.load()
-    }
-
     /// Entry or return probe, from the section name.
     pub fn kind(&self) -> ProbeKind {
         match self.data.section() {
@@ -156,6 +134,7 @@ impl KProbe {
             };
             let perf_fd =
                 perf_event_open(&attr, -1, 0, None, 0).map_err(|source| KProbeError::Attach {
+                    program: self.data.name().to_owned(),
                     function: function.to_owned(),
                     offset,
                     source,
@@ -187,7 +166,8 @@ impl KProbe {
                 }
             },
         };
-        let c_function = CString::new(function).map_err(|_| not_found(function))?;
+        let c_function =
+            CString::new(function).map_err(|_| not_found(self.data.name(), function))?;
         let attr = PerfEventAttr {
             type_: pmu,
             config,
@@ -202,9 +182,10 @@ impl KProbe {
             if matches!(source.errno(), Some(libc::ENOENT) | Some(libc::EINVAL))
                 && !kernel_has_symbol(function)
             {
-                not_found(function)
+                not_found(self.data.name(), function)
             } else {
                 KProbeError::Attach {
+                    program: self.data.name().to_owned(),
                     function: function.to_owned(),
                     offset,
                     source,
@@ -228,9 +209,10 @@ impl KProbe {
                     feature: "kprobes (no kprobe PMU and no tracefs kprobe_events)",
                 }
             } else if !kernel_has_symbol(function) {
-                not_found(function).into()
+                not_found(self.data.name(), function).into()
             } else {
                 KProbeError::ProbeEvent {
+                    program: self.data.name().to_owned(),
                     function: function.to_owned(),
                     offset,
                     source,
@@ -263,14 +245,6 @@ impl KProbe {
     }
 }
 
-impl DefaultLoad for KProbe {
-    fn load_default(&mut self) -> Result<(), ProgramError> {
-        self.load()
-    }
-}
-
-impl_program_common!(KProbe, KProbeLink);
-
 define_link_wrapper!(
     /// A kprobe.multi attachment.
     KProbeMultiLink,
@@ -293,21 +267,19 @@ define_link_wrapper!(
 /// program.attach_pattern("vfs_*")?;
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
+pub type KProbeMulti = TypedProgram<KProbeMultiKind>;
+
+/// The kind of [`KProbeMulti`] programs.
 #[derive(Debug)]
-pub struct KProbeMulti {
-    pub(crate) data: ProgramData<KProbeMultiLink>,
+pub enum KProbeMultiKind {}
+
+impl ProgramKind for KProbeMultiKind {
+    type Link = KProbeMultiLink;
 }
 
+impl LoadWithoutArguments for KProbeMultiKind {}
+
 impl KProbeMulti {
-    pub(crate) fn new(data: ProgramData<KProbeMultiLink>) -> Self {
-        KProbeMulti { data }
-    }
-
-    /// Loads the program.
-    pub fn load(&mut self) -> Result<(), ProgramError> {
-        self.data.load()
-    }
-
     /// Attaches to every function in `functions`; `cookies` is empty or one per function.
     pub fn attach(
         &mut self,
@@ -318,6 +290,7 @@ impl KProbeMulti {
             .iter()
             .map(|f| {
                 CString::new(*f).map_err(|_| KProbeError::FunctionNotFound {
+                    program: self.data.name().to_owned(),
                     function: (*f).to_owned(),
                 })
             })
@@ -356,10 +329,12 @@ impl KProbeMulti {
                 feature: "kprobe.multi links (no fprobe)",
             },
             Some(libc::ESRCH) | Some(libc::ENOENT) => KProbeError::FunctionNotFound {
+                program: self.data.name().to_owned(),
                 function: functions.join(", "),
             }
             .into(),
             _ => KProbeError::Attach {
+                program: self.data.name().to_owned(),
                 function: functions.join(", "),
                 offset: 0,
                 source,
@@ -380,6 +355,7 @@ impl KProbeMulti {
         })?;
         if names.is_empty() {
             return Err(KProbeError::FunctionNotFound {
+                program: self.data.name().to_owned(),
                 function: pattern.to_owned(),
             }
             .into());
@@ -405,11 +381,3 @@ impl KProbeMulti {
         }
     }
 }
-
-impl DefaultLoad for KProbeMulti {
-    fn load_default(&mut self) -> Result<(), ProgramError> {
-        self.load()
-    }
-}
-
-impl_program_common!(KProbeMulti, KProbeMultiLink);

@@ -408,6 +408,12 @@ macro_rules! define_link_wrapper {
             }
         }
 
+        impl From<$inner> for $wrapper {
+            fn from(inner: $inner) -> Self {
+                $wrapper::new(inner)
+            }
+        }
+
         impl $crate::programs::links::Link for $wrapper {
             type Id = $id;
 

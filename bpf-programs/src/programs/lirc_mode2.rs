@@ -4,9 +4,10 @@ use std::os::fd::AsFd;
 
 use bpf_sys::generated::bpf_attach_type;
 
+use super::ProgramError;
 use super::links::define_link_wrapper;
 use super::prog_attach_link::ProgAttachLink;
-use super::{DefaultLoad, ProgramData, ProgramError, impl_program_common};
+use super::typed_program::{LoadWithoutArguments, ProgramKind, TypedProgram};
 
 define_link_wrapper!(
     /// A `lirc_mode2` attachment to a LIRC device.
@@ -31,21 +32,19 @@ define_link_wrapper!(
 /// program.attach(&device)?;
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
+pub type LircMode2 = TypedProgram<LircMode2Kind>;
+
+/// The kind of [`LircMode2`] programs.
 #[derive(Debug)]
-pub struct LircMode2 {
-    pub(crate) data: ProgramData<LircLink>,
+pub enum LircMode2Kind {}
+
+impl ProgramKind for LircMode2Kind {
+    type Link = LircLink;
 }
 
+impl LoadWithoutArguments for LircMode2Kind {}
+
 impl LircMode2 {
-    pub(crate) fn new(data: ProgramData<LircLink>) -> Self {
-        LircMode2 { data }
-    }
-
-    /// Loads the program (kernels without `CONFIG_BPF_LIRC_MODE2` refuse it with `EINVAL`).
-    pub fn load(&mut self) -> Result<(), ProgramError> {
-        self.data.load()
-    }
-
     /// Attaches to the LIRC device `lirc` (an open `/dev/lircN`).
     ///
     /// A device runs several programs in turn; the same program twice is refused with
@@ -66,16 +65,8 @@ impl LircMode2 {
                     source: Some(source),
                 }
             }
-            e => e,
+            e => e.of_program(self.data.name()),
         })?;
         Ok(self.data.links.insert(LircLink::new(inner)))
     }
 }
-
-impl DefaultLoad for LircMode2 {
-    fn load_default(&mut self) -> Result<(), ProgramError> {
-        self.load()
-    }
-}
-
-impl_program_common!(LircMode2, LircLink);

@@ -1,23 +1,14 @@
 //! `lsm/<hook>`: BPF LSM programs (need `bpf` in the kernel's `lsm=` list).
 
-use std::os::fd::AsFd;
-
 use bpf_sys::generated::bpf_attach_type;
 
 use bpf_core::btf::BtfKind;
 
 use super::btf_target::{attach_tracing, load_for_target};
 use super::links::{FdLink, define_link_wrapper};
-use super::{DefaultLoad, ProgramData, ProgramError, ProgramSection, impl_program_common};
-
-/// Why an LSM program could not be loaded.
-#[derive(Debug, thiserror::Error)]
-pub enum LsmError {
-    #[error("program `{program}`: the kernel has no LSM hook `{hook}` (no bpf_lsm_{hook} in BTF)")]
-    HookNotFound { program: String, hook: String },
-    #[error("program `{program}` names no LSM hook in its section; use load_hook")]
-    NoTarget { program: String },
-}
+pub use super::type_errors::LsmError;
+use super::typed_program::{LoadWithoutArguments, ProgramKind, TypedProgram};
+use super::{ProgramError, ProgramSection};
 
 define_link_wrapper!(
     /// An LSM attachment.
@@ -41,32 +32,35 @@ define_link_wrapper!(
 /// program.attach()?;
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-#[derive(Debug)]
-pub struct Lsm {
-    pub(crate) data: ProgramData<LsmLink>,
-}
+pub type Lsm = TypedProgram<LsmKind>;
 
-impl Lsm {
-    pub(crate) fn new(data: ProgramData<LsmLink>) -> Self {
-        Lsm { data }
-    }
+/// The kind of [`Lsm`] programs.
+#[derive(Debug)]
+pub enum LsmKind {}
+
+impl ProgramKind for LsmKind {
+    type Link = LsmLink;
 
     /// Loads the program for the hook named in its section.
-    pub fn load(&mut self) -> Result<(), ProgramError> {
-        let hook = match self.data.section() {
+    fn load(program: &mut Lsm) -> Result<(), ProgramError> {
+        let hook = match program.data.section() {
             Some(ProgramSection::Lsm {
                 hook: Some(hook), ..
             }) => hook.clone(),
             _ => {
                 return Err(LsmError::NoTarget {
-                    program: self.data.name().to_owned(),
+                    program: program.data.name().to_owned(),
                 }
                 .into());
             }
         };
-        self.load_hook(&hook)
+        program.load_hook(&hook)
     }
+}
 
+impl LoadWithoutArguments for LsmKind {}
+
+impl Lsm {
     /// Loads the program for LSM hook `hook` (e.g. `file_open`).
     pub fn load_hook(&mut self, hook: &str) -> Result<(), ProgramError> {
         let program = self.data.name().to_owned();
@@ -86,16 +80,7 @@ impl Lsm {
 
     /// Attaches at the hook chosen at load.
     pub fn attach(&mut self) -> Result<LsmLinkId, ProgramError> {
-        let fd = self.data.fd()?;
-        let link = attach_tracing(fd.as_fd(), bpf_attach_type::BPF_LSM_MAC, 0)?;
+        let link = attach_tracing(&self.data, bpf_attach_type::BPF_LSM_MAC, 0)?;
         Ok(self.data.links.insert(LsmLink::new(link)))
     }
 }
-
-impl DefaultLoad for Lsm {
-    fn load_default(&mut self) -> Result<(), ProgramError> {
-        self.load()
-    }
-}
-
-impl_program_common!(Lsm, LsmLink);

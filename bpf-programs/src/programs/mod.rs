@@ -1,22 +1,41 @@
 //! eBPF program types: one module per type, each with its typed `attach`.
 //!
-//! Every typed program wraps a [`ProgramData`], which holds the one load path shared by all
-//! types; a type's module only adds how it attaches and its own error enum. Programs reach the
-//! kernel only when `load()` is called; relocation happens then, per program.
+//! Every typed program is a [`TypedProgram<K>`](TypedProgram) holding a [`ProgramData`], which
+//! holds the one load path shared by all types; `KProbe` is `TypedProgram<KProbeKind>`, and so
+//! on. Programs reach the kernel only when `load()` is called; relocation happens then, per
+//! program.
+//!
+//! Why a generic struct and not a trait with default methods: a trait's methods need the trait
+//! in scope, so `program.load()` / `program.pin(..)` would need an extra import in every user's
+//! code; inherent methods of `TypedProgram<K>` need none, and each is written once
+//! (`fn load`, `fn pin`, `fn fd`, ... in `typed_program.rs`, found by grep). What differs per
+//! type lives in its kind: [`ProgramKind::load`] for the types whose load sets a target first
+//! (tp_btf, fentry/fexit/fmod_ret, lsm, iter, struct_ops), and the type's own `impl` block for
+//! `attach`. Families that attach alike share one generic `impl`: cgroup programs
+//! ([`CgroupProgramKind`], in `cgroup_attach.rs`) and function tracers ([`FunctionTracerKind`],
+//! in `btf_target.rs`; their `attach` is a one-line forward, as two generic `attach` methods
+//! would overlap).
 //!
 //! Adding a program type (see `raw_tracepoint.rs` for the smallest complete example):
 //! 1. a module with `define_link_wrapper!(FooLink, FooLinkId, FdLink)` (or another inner link
 //!    kind: [`perf_attach::PerfLinkInner`], or an [`Attachment`] of a type implementing
 //!    [`Detach`] for attachments ended by a request, e.g. `BPF_PROG_ATTACH` or netlink; never a
 //!    hand-written `Drop` or `mem::forget`: `Attachment` makes the request once and closes
-//!    every fd on every path), the struct
-//!    `Foo { pub(crate) data: ProgramData<FooLink> }` with `new`, `load` (usually
-//!    `self.data.load()`; set `data.expected_attach_type`/`attach_btf_id` first if needed) and
-//!    `attach(..) -> Result<FooLinkId, ProgramError>` that inserts into `self.data.links`;
-//!    `impl DefaultLoad` and `impl_program_common!(Foo, FooLink)`;
-//! 2. a `FooError` enum wrapped by a `ProgramError::Foo(#[from] FooError)` variant;
-//! 3. a line in `program_types!` and in `Program::from_section`.
+//!    every fd on every path);
+//! 2. the kind and the alias: `pub enum FooKind {}`, `impl ProgramKind for FooKind { type Link
+//!    = FooLink; }` (override `fn load` only to set `data.expected_attach_type`/`attach_btf_id`
+//!    first), `impl LoadWithoutArguments for FooKind {}` unless loading needs arguments, and
+//!    `pub type Foo = TypedProgram<FooKind>;` with the type's docs;
+//! 3. `impl Foo { pub fn attach(..) -> Result<FooLinkId, ProgramError> }`, inserting into
+//!    `self.data.links`;
+//! 4. a `FooError` enum in `type_errors.rs` (what it carries, if the type's own, in
+//!    `attach_options.rs`), re-exported by the type's module (`pub use
+//!    super::type_errors::FooError;`) and wrapped by a `ProgramError::Foo(FooError)` variant
+//!    (`#[from]`, or a `From` adding the permission hint when it carries a kernel refusal): the
+//!    error files sit below the type files, so nothing in `programs/` imports back;
+//! 5. a line in `program_types!` and in `Program::from_section`.
 
+mod attach_options;
 mod auto_attach;
 pub(crate) mod btf_target;
 pub mod code;
@@ -28,6 +47,8 @@ mod load_flags;
 pub mod perf_attach;
 pub mod probe_event;
 mod test_run;
+mod type_errors;
+mod typed_program;
 
 pub mod btf_tracepoint;
 pub mod extension;
@@ -84,7 +105,9 @@ pub use info::{ProgramInfo, enable_run_stats, loaded_programs, program_fd_by_id}
 pub use links::{Attachment, Detach, FdLink, Link, LinkInfo, PinnedLink, loaded_links};
 pub use load_flags::ProgramLoadFlags;
 pub use test_run::{TestRunError, TestRunFlags, TestRunOptions, TestRunOutput};
+pub use typed_program::{LoadWithoutArguments, ProgramKind, TypedProgram};
 
+pub use btf_target::FunctionTracerKind;
 pub use btf_tracepoint::{BtfTracePoint, BtfTracePointError};
 pub use extension::{Extension, ExtensionError};
 pub use fentry::{FEntry, FEntryError};
@@ -104,7 +127,7 @@ pub use uprobe::{ProbeKind, UProbe, UProbeError, UProbeLocation, UProbeMulti};
 pub use usdt::{Usdt, UsdtError, UsdtLink, UsdtLinkId};
 
 // networking, socket and cgroup program types
-pub use cgroup_attach::{CgroupAttachError, CgroupAttachMode};
+pub use cgroup_attach::{CgroupAttachError, CgroupAttachMode, CgroupProgramKind};
 pub use cgroup_device::CgroupDevice;
 pub use cgroup_skb::{CgroupSkb, CgroupSkbAttachType};
 pub use cgroup_sock::CgroupSock;
@@ -128,117 +151,6 @@ pub use sk_skb::{SkSkb, SkSkbError, SkSkbKind};
 pub use sock_ops::SockOps;
 pub use socket_filter::{SocketFilter, SocketFilterError};
 pub use xdp::{Xdp, XdpError, XdpFlags};
-
-/// How a typed program is loaded when the caller does not pass type-specific arguments.
-pub(crate) trait DefaultLoad {
-    fn load_default(&mut self) -> Result<(), ProgramError>;
-}
-
-/// Generates the inherent methods every typed program shares.
-macro_rules! impl_program_common {
-    ($ty:ident, $link:ty) => {
-        impl $ty {
-            /// The program's name (its function's name in the object).
-            pub fn name(&self) -> &str {
-                self.data.name()
-            }
-
-            /// The program's fd, once loaded.
-            pub fn fd(
-                &self,
-            ) -> Result<&$crate::programs::ProgramFd, $crate::programs::ProgramError> {
-                self.data.fd()
-            }
-
-            /// The kernel's view of the loaded program.
-            pub fn info(
-                &self,
-            ) -> Result<$crate::programs::ProgramInfo, $crate::programs::ProgramError> {
-                self.data.info()
-            }
-
-            /// Pins the loaded program at `path` (inside bpffs).
-            pub fn pin(
-                &mut self,
-                path: impl AsRef<std::path::Path>,
-            ) -> Result<(), $crate::programs::ProgramError> {
-                self.data.pin(path.as_ref())
-            }
-
-            /// Removes the pin made by [`pin`](Self::pin).
-            pub fn unpin(&mut self) -> Result<(), $crate::programs::ProgramError> {
-                self.data.unpin()
-            }
-
-            /// Opens a program of this type pinned at `path`; it can be attached but not reloaded.
-            pub fn from_pin(
-                path: impl AsRef<std::path::Path>,
-            ) -> Result<Self, $crate::programs::ProgramError> {
-                let data = $crate::programs::ProgramData::from_pin(path.as_ref())?;
-                Ok($ty { data })
-            }
-
-            /// Detaches every link and unloads the program (the kernel frees it once unreferenced).
-            pub fn unload(&mut self) -> Result<(), $crate::programs::ProgramError> {
-                self.data.unload()
-            }
-
-            /// Detaches the link `link_id` returned by `attach`.
-            pub fn detach(
-                &mut self,
-                link_id: <$link as $crate::programs::Link>::Id,
-            ) -> Result<(), $crate::programs::ProgramError> {
-                self.data.links.remove(&self.data.name, link_id)
-            }
-
-            /// Takes ownership of a link so that it outlives the program (it detaches on drop).
-            pub fn take_link(
-                &mut self,
-                link_id: <$link as $crate::programs::Link>::Id,
-            ) -> Result<$link, $crate::programs::ProgramError> {
-                self.data.links.take(&self.data.name, link_id)
-            }
-
-            /// Runs the loaded program on the input of `options` under `BPF_PROG_TEST_RUN`
-            /// (see [`TestRunOptions`](crate::programs::TestRunOptions)); types the kernel
-            /// cannot test-run give
-            /// [`TestRunError::NotSupported`](crate::programs::TestRunError::NotSupported).
-            pub fn test_run(
-                &self,
-                options: $crate::programs::TestRunOptions<'_>,
-            ) -> Result<$crate::programs::TestRunOutput, $crate::programs::ProgramError> {
-                self.data.test_run(options)
-            }
-
-            /// Sets the load flags of the next [`load`](Self::load), added to those the
-            /// section implies (see [`ProgramLoadFlags`](crate::programs::ProgramLoadFlags)).
-            pub fn set_load_flags(&mut self, flags: $crate::programs::ProgramLoadFlags) {
-                self.data.set_load_flags(flags)
-            }
-
-            /// The load flags set with [`set_load_flags`](Self::set_load_flags) or by the loader.
-            pub fn load_flags(&self) -> $crate::programs::ProgramLoadFlags {
-                self.data.load_flags()
-            }
-
-            /// What the verifier said at the last load (empty unless a log level was set).
-            pub fn verifier_log(&self) -> &bpf_sys::VerifierLog {
-                &self.data.verifier_log
-            }
-
-            /// Shared program state (section, fd, links).
-            pub fn data(&self) -> &$crate::programs::ProgramData<$link> {
-                &self.data
-            }
-
-            /// Shared program state, mutably (e.g. to set the verifier log level).
-            pub fn data_mut(&mut self) -> &mut $crate::programs::ProgramData<$link> {
-                &mut self.data
-            }
-        }
-    };
-}
-pub(crate) use impl_program_common;
 
 macro_rules! program_types {
     ($($variant:ident($ty:ident) => $label:literal,)*) => {
@@ -304,7 +216,7 @@ macro_rules! program_types {
             /// Loads the program into the kernel (type-specific arguments at their defaults).
             pub fn load(&mut self) -> Result<(), ProgramError> {
                 match self {
-                    $(Program::$variant(p) => DefaultLoad::load_default(p),)*
+                    $(Program::$variant(p) => p.load_as_kind(),)*
                 }
             }
 

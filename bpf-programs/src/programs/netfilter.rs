@@ -3,81 +3,14 @@
 
 use std::os::fd::AsFd;
 
-use bpf_sys::generated::{BPF_F_NETFILTER_IP_DEFRAG, bpf_attach_type, nf_inet_hooks};
+use bpf_sys::generated::{BPF_F_NETFILTER_IP_DEFRAG, bpf_attach_type};
 use bpf_sys::link::{LinkCreateAttr, LinkKind, LinkTarget, link_create};
 
+use super::ProgramError;
+pub use super::attach_options::{NetfilterAttachOptions, NetfilterFamily, NetfilterHook};
 use super::links::{FdLink, define_link_wrapper};
-use super::{DefaultLoad, ProgramData, ProgramError, impl_program_common};
-
-/// The protocol family of the hook.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum NetfilterFamily {
-    /// `NFPROTO_IPV4`.
-    Ipv4,
-    /// `NFPROTO_IPV6`.
-    Ipv6,
-}
-
-impl NetfilterFamily {
-    fn raw(self) -> u32 {
-        match self {
-            NetfilterFamily::Ipv4 => 2,
-            NetfilterFamily::Ipv6 => 10,
-        }
-    }
-}
-
-/// Where in the IP path the hook sits.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum NetfilterHook {
-    /// Before routing (every received packet).
-    PreRouting,
-    /// Packets for this host.
-    LocalIn,
-    /// Packets routed through.
-    Forward,
-    /// Packets this host sends.
-    LocalOut,
-    /// After routing (every sent packet).
-    PostRouting,
-}
-
-impl NetfilterHook {
-    fn raw(self) -> u32 {
-        match self {
-            NetfilterHook::PreRouting => nf_inet_hooks::NF_INET_PRE_ROUTING,
-            NetfilterHook::LocalIn => nf_inet_hooks::NF_INET_LOCAL_IN,
-            NetfilterHook::Forward => nf_inet_hooks::NF_INET_FORWARD,
-            NetfilterHook::LocalOut => nf_inet_hooks::NF_INET_LOCAL_OUT,
-            NetfilterHook::PostRouting => nf_inet_hooks::NF_INET_POST_ROUTING,
-        }
-    }
-}
-
-/// Where and how a netfilter program is hooked.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct NetfilterAttachOptions {
-    /// The protocol family.
-    pub family: NetfilterFamily,
-    /// The hook.
-    pub hook: NetfilterHook,
-    /// Order among the hook's functions (lower runs first; not `INT_MIN`/`INT_MAX`).
-    pub priority: i32,
-    /// Reassemble fragments before the program runs (`BPF_F_NETFILTER_IP_DEFRAG`).
-    pub defrag: bool,
-}
-
-/// Why a netfilter program could not be attached.
-#[derive(Debug, thiserror::Error)]
-pub enum NetfilterError {
-    #[error("attaching netfilter program `{program}` at {options:?}")]
-    Attach {
-        program: String,
-        options: NetfilterAttachOptions,
-        #[source]
-        source: bpf_sys::SyscallError,
-    },
-}
+pub use super::type_errors::NetfilterError;
+use super::typed_program::{LoadWithoutArguments, ProgramKind, TypedProgram};
 
 define_link_wrapper!(
     /// A netfilter hook attachment.
@@ -107,21 +40,19 @@ define_link_wrapper!(
 /// })?;
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
+pub type Netfilter = TypedProgram<NetfilterKind>;
+
+/// The kind of [`Netfilter`] programs.
 #[derive(Debug)]
-pub struct Netfilter {
-    pub(crate) data: ProgramData<NetfilterLink>,
+pub enum NetfilterKind {}
+
+impl ProgramKind for NetfilterKind {
+    type Link = NetfilterLink;
 }
 
+impl LoadWithoutArguments for NetfilterKind {}
+
 impl Netfilter {
-    pub(crate) fn new(data: ProgramData<NetfilterLink>) -> Self {
-        Netfilter { data }
-    }
-
-    /// Loads the program.
-    pub fn load(&mut self) -> Result<(), ProgramError> {
-        self.data.load()
-    }
-
     /// Hooks the program in the calling thread's network namespace.
     ///
     /// Netfilter keeps one BPF program per hook and priority: a second attach there (this
@@ -170,11 +101,3 @@ impl Netfilter {
         Ok(self.data.links.insert(NetfilterLink::new(FdLink::new(fd))))
     }
 }
-
-impl DefaultLoad for Netfilter {
-    fn load_default(&mut self) -> Result<(), ProgramError> {
-        self.load()
-    }
-}
-
-impl_program_common!(Netfilter, NetfilterLink);

@@ -12,40 +12,15 @@ use std::os::fd::{AsFd, BorrowedFd};
 
 use bpf_sys::attach::{AttachTarget, ProgQuery, Relative, prog_query};
 use bpf_sys::flags::map::BPF_F_LINK;
-use bpf_sys::generated::{BPF_F_AFTER, BPF_F_BEFORE, BPF_F_ID, bpf_attach_type};
+use bpf_sys::generated::{BPF_F_AFTER, BPF_F_BEFORE, BPF_F_ID};
 use bpf_sys::link::{LinkCreateAttr, LinkKind, LinkTarget, link_create};
 use bpf_sys::netlink::if_nametoindex;
 
+pub use super::attach_options::NetkitAttachType;
 use super::links::{FdLink, define_link_wrapper};
-use super::{DefaultLoad, ProgramData, ProgramError, ProgramSection, impl_program_common};
-
-/// Which side of a netkit pair a program runs for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum NetkitAttachType {
-    /// Packets the primary device sends (`BPF_NETKIT_PRIMARY`).
-    Primary,
-    /// Packets the peer device sends (`BPF_NETKIT_PEER`).
-    Peer,
-}
-
-impl NetkitAttachType {
-    /// The kernel's `bpf_attach_type`.
-    pub fn attach_type(self) -> bpf_attach_type::Type {
-        match self {
-            NetkitAttachType::Primary => bpf_attach_type::BPF_NETKIT_PRIMARY,
-            NetkitAttachType::Peer => bpf_attach_type::BPF_NETKIT_PEER,
-        }
-    }
-
-    /// The side a `bpf_attach_type` names, if it is a netkit one.
-    pub fn from_attach_type(attach_type: bpf_attach_type::Type) -> Option<NetkitAttachType> {
-        match attach_type {
-            bpf_attach_type::BPF_NETKIT_PRIMARY => Some(NetkitAttachType::Primary),
-            bpf_attach_type::BPF_NETKIT_PEER => Some(NetkitAttachType::Peer),
-            _ => None,
-        }
-    }
-}
+pub use super::type_errors::NetkitError;
+use super::typed_program::{LoadWithoutArguments, ProgramKind, TypedProgram};
+use super::{ProgramError, ProgramSection};
 
 /// An already attached program or link that [`LinkOrder`] places a new program next to.
 #[derive(Debug, Clone, Copy)]
@@ -113,51 +88,6 @@ pub struct NetkitAttachOptions<'a> {
     pub expected_revision: u64,
 }
 
-/// Why a netkit program could not be attached.
-#[derive(Debug, thiserror::Error)]
-pub enum NetkitError {
-    #[error("network interface `{name}` not found")]
-    InterfaceNotFound {
-        name: String,
-        #[source]
-        source: bpf_sys::SyscallError,
-    },
-    #[error("network interface `{name}` is not a netkit device")]
-    NotNetkit { name: String },
-    #[error(
-        "network interface `{name}` is a netkit peer; programs of both sides attach through \
-         the primary device"
-    )]
-    NotPrimary { name: String },
-    #[error(
-        "the netkit programs of interface `{name}` changed: revision is no longer \
-         {expected_revision}"
-    )]
-    StaleRevision {
-        name: String,
-        expected_revision: u64,
-    },
-    #[error("attaching netkit program `{program}` as {attach_type:?} on `{name}`")]
-    Attach {
-        program: String,
-        name: String,
-        attach_type: NetkitAttachType,
-        #[source]
-        source: bpf_sys::SyscallError,
-    },
-    #[error(
-        "program `{program}` has no `netkit/primary` or `netkit/peer` section to take the \
-         attach type from"
-    )]
-    NoDefaultAttachType { program: String },
-    #[error("querying the netkit programs of `{name}`")]
-    Query {
-        name: String,
-        #[source]
-        source: bpf_sys::SyscallError,
-    },
-}
-
 define_link_wrapper!(
     /// A netkit program's attachment to one side of a pair.
     NetkitLink,
@@ -199,21 +129,19 @@ pub fn query(interface: &str, attach_type: NetkitAttachType) -> Result<ProgQuery
 /// program.attach_default("nk0")?; // the side its section names, on a netkit device
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
+pub type Netkit = TypedProgram<NetkitKind>;
+
+/// The kind of [`Netkit`] programs.
 #[derive(Debug)]
-pub struct Netkit {
-    pub(crate) data: ProgramData<NetkitLink>,
+pub enum NetkitKind {}
+
+impl ProgramKind for NetkitKind {
+    type Link = NetkitLink;
 }
 
+impl LoadWithoutArguments for NetkitKind {}
+
 impl Netkit {
-    pub(crate) fn new(data: ProgramData<NetkitLink>) -> Self {
-        Netkit { data }
-    }
-
-    /// Loads the program.
-    pub fn load(&mut self) -> Result<(), ProgramError> {
-        self.data.load()
-    }
-
     /// The side its section names (`netkit/peer` → `Peer`); `None` when opened from a pin.
     pub fn default_attach_type(&self) -> Option<NetkitAttachType> {
         match self.data.section()? {
@@ -294,17 +222,10 @@ impl Netkit {
     }
 }
 
-impl DefaultLoad for Netkit {
-    fn load_default(&mut self) -> Result<(), ProgramError> {
-        self.load()
-    }
-}
-
-impl_program_common!(Netkit, NetkitLink);
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use bpf_sys::generated::bpf_attach_type;
 
     #[test]
     fn order_sets_the_anchor_flags() {

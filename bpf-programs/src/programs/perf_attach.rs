@@ -11,6 +11,7 @@ use super::ProgramError;
 use super::links::FdLink;
 use super::probe_event::ProbeEvent;
 use crate::features;
+use crate::kernel::permission::{AttachKind, Operation};
 
 /// A program attached to a perf event through the perf ioctls; closing the event detaches it.
 #[derive(Debug)]
@@ -87,6 +88,7 @@ impl PerfTarget<'_> {
             what,
             source,
         }
+        .explain_denied(|| Operation::Attach(AttachKind::PerfEvent))
     }
 }
 
@@ -111,7 +113,7 @@ pub(crate) fn perf_attach(
             kind: LinkKind::PerfEvent { bpf_cookie: cookie },
         })
         .map_err(|e| target.error("perf event link", e))?;
-        perf_event_enable(perf_fd.as_fd()).map_err(ProgramError::syscall("perf event enable"))?;
+        perf_event_enable(perf_fd.as_fd()).map_err(|e| target.error("perf event enable", e))?;
         return Ok(PerfLinkInner::Fd(FdLink::new(link)));
     }
     if cookie != 0 {
@@ -120,6 +122,6 @@ pub(crate) fn perf_attach(
         });
     }
     perf_event_set_bpf(perf_fd.as_fd(), prog_fd).map_err(|e| target.error("perf set bpf", e))?;
-    perf_event_enable(perf_fd.as_fd()).map_err(ProgramError::syscall("perf event enable"))?;
+    perf_event_enable(perf_fd.as_fd()).map_err(|e| target.error("perf event enable", e))?;
     Ok(PerfLinkInner::PerfEvent(PerfIoctlLink { perf_fd }))
 }

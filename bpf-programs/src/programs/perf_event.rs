@@ -5,28 +5,16 @@ use std::os::fd::AsFd;
 use bpf_sys::generated::perf_type_id;
 use bpf_sys::perf_event::{PerfEventAttr, PerfEventFlags, perf_event_open};
 
+use super::ProgramError;
+pub use super::attach_options::PerfEventScope;
 use super::links::define_link_wrapper;
 use super::perf_attach::{PerfLinkInner, PerfTarget, perf_attach};
-use super::{DefaultLoad, ProgramData, ProgramError, impl_program_common};
+pub use super::type_errors::PerfEventError;
+use super::typed_program::{LoadWithoutArguments, ProgramKind, TypedProgram};
 
 /// `config` values of [`PerfTypeId::Software`] (`perf_sw_ids::PERF_COUNT_SW_CPU_CLOCK`, ...) and
 /// [`PerfTypeId::Hardware`] (`perf_hw_id::PERF_COUNT_HW_CPU_CYCLES`, ...) events.
 pub use bpf_sys::generated::{perf_hw_id, perf_sw_ids};
-
-/// Why a perf event could not be opened.
-#[derive(Debug, thiserror::Error)]
-pub enum PerfEventError {
-    #[error("reading the online CPUs")]
-    OnlineCpus(#[source] std::io::Error),
-    #[error("perf event (type {perf_type}, config {config:#x}) for {scope:?}")]
-    Open {
-        perf_type: u32,
-        config: u64,
-        scope: PerfEventScope,
-        #[source]
-        source: bpf_sys::SyscallError,
-    },
-}
 
 /// The kind of perf event (`PERF_TYPE_*`), or a dynamic PMU's type number.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -57,33 +45,6 @@ impl PerfTypeId {
             PerfTypeId::Raw => perf_type_id::PERF_TYPE_RAW,
             PerfTypeId::Breakpoint => perf_type_id::PERF_TYPE_BREAKPOINT,
             PerfTypeId::Pmu(raw) => raw,
-        }
-    }
-}
-
-/// Which tasks and CPUs the event observes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum PerfEventScope {
-    /// The calling thread, on any CPU.
-    CallingProcessAnyCpu,
-    /// The calling thread, on one CPU.
-    CallingProcessOneCpu { cpu: u32 },
-    /// One process (or thread), on any CPU.
-    OneProcessAnyCpu { pid: u32 },
-    /// One process (or thread), on one CPU.
-    OneProcessOneCpu { pid: u32, cpu: u32 },
-    /// Everything running on one CPU.
-    AllProcessesOneCpu { cpu: u32 },
-}
-
-impl PerfEventScope {
-    fn pid_cpu(self) -> (i32, i32) {
-        match self {
-            PerfEventScope::CallingProcessAnyCpu => (0, -1),
-            PerfEventScope::CallingProcessOneCpu { cpu } => (0, cpu as i32),
-            PerfEventScope::OneProcessAnyCpu { pid } => (pid as i32, -1),
-            PerfEventScope::OneProcessOneCpu { pid, cpu } => (pid as i32, cpu as i32),
-            PerfEventScope::AllProcessesOneCpu { cpu } => (-1, cpu as i32),
         }
     }
 }
@@ -126,21 +87,19 @@ define_link_wrapper!(
 /// )?;
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
+pub type PerfEvent = TypedProgram<PerfEventKind>;
+
+/// The kind of [`PerfEvent`] programs.
 #[derive(Debug)]
-pub struct PerfEvent {
-    pub(crate) data: ProgramData<PerfEventLink>,
+pub enum PerfEventKind {}
+
+impl ProgramKind for PerfEventKind {
+    type Link = PerfEventLink;
 }
 
+impl LoadWithoutArguments for PerfEventKind {}
+
 impl PerfEvent {
-    pub(crate) fn new(data: ProgramData<PerfEventLink>) -> Self {
-        PerfEvent { data }
-    }
-
-    /// Loads the program.
-    pub fn load(&mut self) -> Result<(), ProgramError> {
-        self.data.load()
-    }
-
     /// Opens a perf event and runs the program on its samples; `inherit` extends a task
     /// scope to the children the task creates afterwards.
     ///
@@ -172,6 +131,7 @@ impl PerfEvent {
         let (pid, cpu) = scope.pid_cpu();
         let perf_fd =
             perf_event_open(&attr, pid, cpu, None, 0).map_err(|source| PerfEventError::Open {
+                program: self.data.name().to_owned(),
                 perf_type: perf_type.raw(),
                 config,
                 scope,
@@ -216,11 +176,3 @@ impl PerfEvent {
         Ok(links)
     }
 }
-
-impl DefaultLoad for PerfEvent {
-    fn load_default(&mut self) -> Result<(), ProgramError> {
-        self.load()
-    }
-}
-
-impl_program_common!(PerfEvent, PerfEventLink);

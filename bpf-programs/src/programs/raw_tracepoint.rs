@@ -5,16 +5,9 @@ use std::os::fd::AsFd;
 use bpf_sys::link::raw_tracepoint_open;
 
 use super::links::{FdLink, define_link_wrapper};
-use super::{DefaultLoad, ProgramData, ProgramError, ProgramSection, impl_program_common};
-
-/// Why a raw tracepoint could not be attached.
-#[derive(Debug, thiserror::Error)]
-pub enum RawTracePointError {
-    #[error("raw tracepoint `{name}` does not exist")]
-    NotFound { name: String },
-    #[error("program `{program}` has no tracepoint in its section name; pass one to attach")]
-    NoTarget { program: String },
-}
+pub use super::type_errors::RawTracePointError;
+use super::typed_program::{LoadWithoutArguments, ProgramKind, TypedProgram};
+use super::{ProgramError, ProgramSection};
 
 define_link_wrapper!(
     /// A raw tracepoint attachment.
@@ -38,21 +31,19 @@ define_link_wrapper!(
 /// program.attach("sys_enter")?;
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
+pub type RawTracePoint = TypedProgram<RawTracePointKind>;
+
+/// The kind of [`RawTracePoint`] programs.
 #[derive(Debug)]
-pub struct RawTracePoint {
-    pub(crate) data: ProgramData<RawTracePointLink>,
+pub enum RawTracePointKind {}
+
+impl ProgramKind for RawTracePointKind {
+    type Link = RawTracePointLink;
 }
 
+impl LoadWithoutArguments for RawTracePointKind {}
+
 impl RawTracePoint {
-    pub(crate) fn new(data: ProgramData<RawTracePointLink>) -> Self {
-        RawTracePoint { data }
-    }
-
-    /// Loads the program.
-    pub fn load(&mut self) -> Result<(), ProgramError> {
-        self.data.load()
-    }
-
     /// Attaches to tracepoint `name` (e.g. `sys_enter`).
     ///
     /// Each attach is its own link: recent kernels let the same program attach twice (it then
@@ -63,6 +54,7 @@ impl RawTracePoint {
         let fd = raw_tracepoint_open(Some(name), prog_fd.as_fd(), 0).map_err(|e| {
             if e.errno() == Some(libc::ENOENT) {
                 ProgramError::from(RawTracePointError::NotFound {
+                    program: self.data.name().to_owned(),
                     name: name.to_owned(),
                 })
             } else if e.errno() == Some(libc::EEXIST) {
@@ -97,11 +89,3 @@ impl RawTracePoint {
         self.attach(&name)
     }
 }
-
-impl DefaultLoad for RawTracePoint {
-    fn load_default(&mut self) -> Result<(), ProgramError> {
-        self.load()
-    }
-}
-
-impl_program_common!(RawTracePoint, RawTracePointLink);

@@ -15,39 +15,13 @@ use bpf_sys::netlink::tc::{
     tc_filter_add, tc_filter_del,
 };
 
+use super::ProgramError;
+pub use super::attach_options::TcAttachType;
 use super::links::{Attachment, Detach, FdLink, define_link_wrapper};
 use super::netns_anchor::NetnsAnchor;
 use super::prog_attach_link::{LinkSupport, link_unsupported};
-use super::{DefaultLoad, ProgramData, ProgramError, impl_program_common};
-
-/// Where on an interface a classifier runs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TcAttachType {
-    /// Received packets.
-    Ingress,
-    /// Sent packets.
-    Egress,
-    /// A filter under another qdisc handle (netlink only).
-    Custom(u32),
-}
-
-impl TcAttachType {
-    fn point(self) -> TcAttachPoint {
-        match self {
-            TcAttachType::Ingress => TcAttachPoint::Ingress,
-            TcAttachType::Egress => TcAttachPoint::Egress,
-            TcAttachType::Custom(parent) => TcAttachPoint::Custom(parent),
-        }
-    }
-
-    fn tcx(self) -> Option<bpf_attach_type::Type> {
-        match self {
-            TcAttachType::Ingress => Some(bpf_attach_type::BPF_TCX_INGRESS),
-            TcAttachType::Egress => Some(bpf_attach_type::BPF_TCX_EGRESS),
-            TcAttachType::Custom(_) => None,
-        }
-    }
-}
+pub use super::type_errors::TcError;
+use super::typed_program::{LoadWithoutArguments, ProgramKind, TypedProgram};
 
 /// How [`SchedClassifier::attach_with_options`] attaches.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -64,39 +38,6 @@ pub enum TcAttachOptions {
         /// Filter handle.
         handle: u32,
     },
-}
-
-/// Why a classifier could not be attached.
-#[derive(Debug, thiserror::Error)]
-pub enum TcError {
-    #[error("network interface `{name}` not found")]
-    InterfaceNotFound {
-        name: String,
-        #[source]
-        source: bpf_sys::SyscallError,
-    },
-    #[error("adding the clsact qdisc to interface {ifindex}")]
-    Qdisc {
-        ifindex: u32,
-        #[source]
-        source: bpf_sys::SyscallError,
-    },
-    #[error("attaching classifier `{program}` to interface {ifindex} with a TCX link")]
-    TcxAttach {
-        program: String,
-        ifindex: u32,
-        #[source]
-        source: bpf_sys::SyscallError,
-    },
-    #[error("adding classifier `{program}` as a filter on interface {ifindex}")]
-    FilterAttach {
-        program: String,
-        ifindex: u32,
-        #[source]
-        source: bpf_sys::SyscallError,
-    },
-    #[error("TCX links only attach at ingress or egress, not {attach_type:?}")]
-    TcxNeedsIngressOrEgress { attach_type: TcAttachType },
 }
 
 /// Where a `cls_bpf` filter sits (network namespace, interface, parent, priority, handle),
@@ -214,21 +155,19 @@ fn interface_index(name: &str) -> Result<u32, ProgramError> {
 /// program.attach("eth0", TcAttachType::Ingress)?; // TCX where the kernel has it, else clsact
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
+pub type SchedClassifier = TypedProgram<SchedClassifierKind>;
+
+/// The kind of [`SchedClassifier`] programs.
 #[derive(Debug)]
-pub struct SchedClassifier {
-    pub(crate) data: ProgramData<SchedClassifierLink>,
+pub enum SchedClassifierKind {}
+
+impl ProgramKind for SchedClassifierKind {
+    type Link = SchedClassifierLink;
 }
 
+impl LoadWithoutArguments for SchedClassifierKind {}
+
 impl SchedClassifier {
-    pub(crate) fn new(data: ProgramData<SchedClassifierLink>) -> Self {
-        SchedClassifier { data }
-    }
-
-    /// Loads the program.
-    pub fn load(&mut self) -> Result<(), ProgramError> {
-        self.data.load()
-    }
-
     /// Attaches at `attach_type` of interface `ifname` (calling thread's network namespace).
     ///
     /// An interface runs several classifiers: a second attach adds another (TCX: after the
@@ -365,11 +304,3 @@ impl SchedClassifier {
         Ok(self.data.links.insert(SchedClassifierLink::new(inner)))
     }
 }
-
-impl DefaultLoad for SchedClassifier {
-    fn load_default(&mut self) -> Result<(), ProgramError> {
-        self.load()
-    }
-}
-
-impl_program_common!(SchedClassifier, SchedClassifierLink);

@@ -6,19 +6,10 @@ use std::os::fd::AsFd;
 use bpf_sys::generated::bpf_attach_type;
 use bpf_sys::link::{LinkCreateAttr, LinkKind, LinkTarget, link_create};
 
+use super::ProgramError;
 use super::links::{FdLink, define_link_wrapper};
-use super::{DefaultLoad, ProgramData, ProgramError, impl_program_common};
-
-/// Why an `sk_lookup` program could not be attached.
-#[derive(Debug, thiserror::Error)]
-pub enum SkLookupError {
-    #[error("attaching sk_lookup program `{program}` to the network namespace")]
-    Attach {
-        program: String,
-        #[source]
-        source: bpf_sys::SyscallError,
-    },
-}
+pub use super::type_errors::SkLookupError;
+use super::typed_program::{LoadWithoutArguments, ProgramKind, TypedProgram};
 
 define_link_wrapper!(
     /// An `sk_lookup` attachment to a network namespace.
@@ -43,21 +34,19 @@ define_link_wrapper!(
 /// program.attach(&netns)?;
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
+pub type SkLookup = TypedProgram<SkLookupKind>;
+
+/// The kind of [`SkLookup`] programs.
 #[derive(Debug)]
-pub struct SkLookup {
-    pub(crate) data: ProgramData<SkLookupLink>,
+pub enum SkLookupKind {}
+
+impl ProgramKind for SkLookupKind {
+    type Link = SkLookupLink;
 }
 
+impl LoadWithoutArguments for SkLookupKind {}
+
 impl SkLookup {
-    pub(crate) fn new(data: ProgramData<SkLookupLink>) -> Self {
-        SkLookup { data }
-    }
-
-    /// Loads the program.
-    pub fn load(&mut self) -> Result<(), ProgramError> {
-        self.data.load()
-    }
-
     /// Attaches to the network namespace `netns` (e.g. an open `/proc/self/ns/net`); the kernel
     /// only has `bpf_link`s for this hook.
     pub fn attach(&mut self, netns: impl AsFd) -> Result<SkLookupLinkId, ProgramError> {
@@ -76,11 +65,3 @@ impl SkLookup {
         Ok(self.data.links.insert(SkLookupLink::new(FdLink::new(fd))))
     }
 }
-
-impl DefaultLoad for SkLookup {
-    fn load_default(&mut self) -> Result<(), ProgramError> {
-        self.load()
-    }
-}
-
-impl_program_common!(SkLookup, SkLookupLink);

@@ -6,9 +6,10 @@ use std::os::fd::AsFd;
 use bpf_sys::attach::AttachTarget;
 use bpf_sys::generated::bpf_attach_type;
 
+use super::ProgramError;
 use super::links::define_link_wrapper;
 use super::prog_attach_link::{ProgAttachLink, refuse_occupied};
-use super::{DefaultLoad, ProgramData, ProgramError, impl_program_common};
+use super::typed_program::{LoadWithoutArguments, ProgramKind, TypedProgram};
 
 define_link_wrapper!(
     /// An `sk_msg` attachment to a sockmap or sockhash.
@@ -34,21 +35,19 @@ define_link_wrapper!(
 /// program.attach(&sockets)?; // the sockmap it runs for
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
+pub type SkMsg = TypedProgram<SkMsgKind>;
+
+/// The kind of [`SkMsg`] programs.
 #[derive(Debug)]
-pub struct SkMsg {
-    pub(crate) data: ProgramData<SkMsgLink>,
+pub enum SkMsgKind {}
+
+impl ProgramKind for SkMsgKind {
+    type Link = SkMsgLink;
 }
 
+impl LoadWithoutArguments for SkMsgKind {}
+
 impl SkMsg {
-    pub(crate) fn new(data: ProgramData<SkMsgLink>) -> Self {
-        SkMsg { data }
-    }
-
-    /// Loads the program.
-    pub fn load(&mut self) -> Result<(), ProgramError> {
-        self.data.load()
-    }
-
     /// Attaches to a sockmap or sockhash (`map` is its fd, e.g. `sock_map.fd()`).
     ///
     /// A map runs one `sk_msg` program, which the kernel would replace silently: a map that
@@ -68,15 +67,8 @@ impl SkMsg {
             map.as_fd(),
             bpf_attach_type::BPF_SK_MSG_VERDICT,
             0,
-        )?;
+        )
+        .map_err(|e| e.of_program(self.data.name()))?;
         Ok(self.data.links.insert(SkMsgLink::new(inner)))
     }
 }
-
-impl DefaultLoad for SkMsg {
-    fn load_default(&mut self) -> Result<(), ProgramError> {
-        self.load()
-    }
-}
-
-impl_program_common!(SkMsg, SkMsgLink);

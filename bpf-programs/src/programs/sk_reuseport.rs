@@ -6,21 +6,10 @@ use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use bpf_sys::reuseport::detach_reuseport_prog;
 use bpf_sys::socket::attach_reuseport_prog;
 
+use super::ProgramError;
 use super::links::{Attachment, Detach, define_link_wrapper};
-use super::{DefaultLoad, ProgramData, ProgramError, impl_program_common};
-
-/// Why a socket filter could not be attached.
-#[derive(Debug, thiserror::Error)]
-pub enum SkReuseportError {
-    #[error("SO_ATTACH_REUSEPORT_EBPF of program `{program}`")]
-    Attach {
-        program: String,
-        #[source]
-        source: bpf_sys::SyscallError,
-    },
-    #[error("duplicating the socket fd")]
-    DupSocket(#[source] std::io::Error),
-}
+pub use super::type_errors::SkReuseportError;
+use super::typed_program::{LoadWithoutArguments, ProgramKind, TypedProgram};
 
 /// The socket through which a reuseport group got its program: a duplicate of the socket fd
 /// (keeping the socket open) so that the detach acts on that very group, closed with the
@@ -72,21 +61,19 @@ define_link_wrapper!(
 /// program.attach(&socket)?;
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
+pub type SkReuseport = TypedProgram<SkReuseportKind>;
+
+/// The kind of [`SkReuseport`] programs.
 #[derive(Debug)]
-pub struct SkReuseport {
-    pub(crate) data: ProgramData<SkReuseportLink>,
+pub enum SkReuseportKind {}
+
+impl ProgramKind for SkReuseportKind {
+    type Link = SkReuseportLink;
 }
 
+impl LoadWithoutArguments for SkReuseportKind {}
+
 impl SkReuseport {
-    pub(crate) fn new(data: ProgramData<SkReuseportLink>) -> Self {
-        SkReuseport { data }
-    }
-
-    /// Loads the program.
-    pub fn load(&mut self) -> Result<(), ProgramError> {
-        self.data.load()
-    }
-
     /// Attaches to the reuseport group of `socket` (`SO_ATTACH_REUSEPORT_EBPF`; the socket must
     /// have `SO_REUSEPORT` set), replacing the group's program.
     ///
@@ -111,11 +98,3 @@ impl SkReuseport {
         Ok(self.data.links.insert(SkReuseportLink::new(inner)))
     }
 }
-
-impl DefaultLoad for SkReuseport {
-    fn load_default(&mut self) -> Result<(), ProgramError> {
-        self.load()
-    }
-}
-
-impl_program_common!(SkReuseport, SkReuseportLink);

@@ -6,9 +6,11 @@ use std::os::fd::AsFd;
 use bpf_sys::attach::AttachTarget;
 use bpf_sys::generated::bpf_attach_type;
 
+use super::ProgramError;
 use super::links::define_link_wrapper;
 use super::prog_attach_link::{ProgAttachLink, refuse_occupied};
-use super::{DefaultLoad, ProgramData, ProgramError, impl_program_common};
+pub use super::type_errors::SkSkbError;
+use super::typed_program::{LoadWithoutArguments, ProgramKind, TypedProgram};
 
 /// Which `sk_skb` hook of a sockmap.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -29,13 +31,6 @@ impl SkSkbKind {
             SkSkbKind::Verdict => bpf_attach_type::BPF_SK_SKB_VERDICT,
         }
     }
-}
-
-/// Why an `sk_skb` program could not be attached.
-#[derive(Debug, thiserror::Error)]
-pub enum SkSkbError {
-    #[error("program `{program}`: its section names no sk_skb hook; use `attach_as`")]
-    NoKind { program: String },
 }
 
 define_link_wrapper!(
@@ -62,21 +57,19 @@ define_link_wrapper!(
 /// program.attach(&sockets)?; // as the section says: stream parser, stream verdict or verdict
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
+pub type SkSkb = TypedProgram<SkSkbProgramKind>;
+
+/// The kind of [`SkSkb`] programs.
 #[derive(Debug)]
-pub struct SkSkb {
-    pub(crate) data: ProgramData<SkSkbLink>,
+pub enum SkSkbProgramKind {}
+
+impl ProgramKind for SkSkbProgramKind {
+    type Link = SkSkbLink;
 }
 
+impl LoadWithoutArguments for SkSkbProgramKind {}
+
 impl SkSkb {
-    pub(crate) fn new(data: ProgramData<SkSkbLink>) -> Self {
-        SkSkb { data }
-    }
-
-    /// Loads the program.
-    pub fn load(&mut self) -> Result<(), ProgramError> {
-        self.data.load()
-    }
-
     /// The hook named by the section, if any.
     pub fn kind(&self) -> Option<SkSkbKind> {
         match self.data.section()?.expected_attach_type()? {
@@ -113,15 +106,8 @@ impl SkSkb {
             kind.raw(),
             &|| format!("the socket map's {kind:?} hook"),
         )?;
-        let inner = ProgAttachLink::attach(prog_fd.as_fd(), map.as_fd(), kind.raw(), 0)?;
+        let inner = ProgAttachLink::attach(prog_fd.as_fd(), map.as_fd(), kind.raw(), 0)
+            .map_err(|e| e.of_program(self.data.name()))?;
         Ok(self.data.links.insert(SkSkbLink::new(inner)))
     }
 }
-
-impl DefaultLoad for SkSkb {
-    fn load_default(&mut self) -> Result<(), ProgramError> {
-        self.load()
-    }
-}
-
-impl_program_common!(SkSkb, SkSkbLink);

@@ -5,21 +5,10 @@ use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
 
 use bpf_sys::socket::{attach_socket_filter, detach_socket_filter, socket_filter_attached};
 
+use super::ProgramError;
 use super::links::{Attachment, Detach, define_link_wrapper};
-use super::{DefaultLoad, ProgramData, ProgramError, impl_program_common};
-
-/// Why a socket filter could not be attached.
-#[derive(Debug, thiserror::Error)]
-pub enum SocketFilterError {
-    #[error("SO_ATTACH_BPF of program `{program}`")]
-    Attach {
-        program: String,
-        #[source]
-        source: bpf_sys::SyscallError,
-    },
-    #[error("duplicating the socket fd")]
-    DupSocket(#[source] std::io::Error),
-}
+pub use super::type_errors::SocketFilterError;
+use super::typed_program::{LoadWithoutArguments, ProgramKind, TypedProgram};
 
 /// The socket a filter is attached to: a duplicate of the socket fd (keeping the socket open)
 /// so that the detach removes the filter from that very socket, closed with the attachment.
@@ -67,21 +56,19 @@ define_link_wrapper!(
 /// program.attach(&socket)?;
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
+pub type SocketFilter = TypedProgram<SocketFilterKind>;
+
+/// The kind of [`SocketFilter`] programs.
 #[derive(Debug)]
-pub struct SocketFilter {
-    pub(crate) data: ProgramData<SocketFilterLink>,
+pub enum SocketFilterKind {}
+
+impl ProgramKind for SocketFilterKind {
+    type Link = SocketFilterLink;
 }
 
+impl LoadWithoutArguments for SocketFilterKind {}
+
 impl SocketFilter {
-    pub(crate) fn new(data: ProgramData<SocketFilterLink>) -> Self {
-        SocketFilter { data }
-    }
-
-    /// Loads the program.
-    pub fn load(&mut self) -> Result<(), ProgramError> {
-        self.data.load()
-    }
-
     /// Attaches to `socket` (`SO_ATTACH_BPF`).
     ///
     /// A socket has one filter, and the kernel would silently replace it (after which
@@ -120,11 +107,3 @@ impl SocketFilter {
         Ok(self.data.links.insert(SocketFilterLink::new(inner)))
     }
 }
-
-impl DefaultLoad for SocketFilter {
-    fn load_default(&mut self) -> Result<(), ProgramError> {
-        self.load()
-    }
-}
-
-impl_program_common!(SocketFilter, SocketFilterLink);

@@ -4,8 +4,9 @@
 
 pub use bpf_core::obj::StructOpsProgramError;
 
+use super::ProgramError;
 use super::links::{FdLink, define_link_wrapper};
-use super::{DefaultLoad, ProgramData, ProgramError, impl_program_common};
+use super::typed_program::{LoadWithoutArguments, ProgramKind, TypedProgram};
 
 define_link_wrapper!(
     /// Never created: struct_ops programs take effect through their map's registration.
@@ -28,42 +29,35 @@ define_link_wrapper!(
 /// # drop(link);
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-#[derive(Debug)]
-pub struct StructOpsProgram {
-    pub(crate) data: ProgramData<StructOpsProgramLink>,
-}
+pub type StructOpsProgram = TypedProgram<StructOpsProgramKind>;
 
-impl StructOpsProgram {
-    pub(crate) fn new(data: ProgramData<StructOpsProgramLink>) -> Self {
-        StructOpsProgram { data }
-    }
+/// The kind of [`StructOpsProgram`] programs.
+#[derive(Debug)]
+pub enum StructOpsProgramKind {}
+
+impl ProgramKind for StructOpsProgramKind {
+    type Link = StructOpsProgramLink;
 
     /// Loads the program for the struct member the object's struct_ops maps set it to (the
     /// kernel wants that struct's BTF id and the member's index); a program no map uses, or
     /// whose map the kernel cannot take, fails here with the reason.
-    pub fn load(&mut self) -> Result<(), ProgramError> {
-        let Some(context) = &self.data.context else {
+    fn load(program: &mut StructOpsProgram) -> Result<(), ProgramError> {
+        let Some(context) = &program.data.context else {
             return Err(ProgramError::NoInstructions {
-                program: self.data.name().to_owned(),
+                program: program.data.name().to_owned(),
             });
         };
         let kernel = crate::kernel::btf::vmlinux().map_err(|source| ProgramError::KernelBtf {
-            program: self.data.name().to_owned(),
+            program: program.data.name().to_owned(),
             source,
         })?;
         let attach = context
             .object
-            .struct_ops_attach(self.data.name(), &kernel)?;
-        self.data.attach_btf_id = Some(attach.type_id);
-        self.data.expected_attach_type = Some(attach.member_index);
-        self.data.load()
+            .struct_ops_attach(program.data.name(), &kernel)?;
+        program.data.attach_btf_id = Some(attach.type_id);
+        program.data.expected_attach_type = Some(attach.member_index);
+        program.data.load()
     }
 }
 
-impl DefaultLoad for StructOpsProgram {
-    fn load_default(&mut self) -> Result<(), ProgramError> {
-        self.load()
-    }
-}
-
-impl_program_common!(StructOpsProgram, StructOpsProgramLink);
+impl LoadWithoutArguments for StructOpsProgramKind {}

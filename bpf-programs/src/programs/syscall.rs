@@ -1,7 +1,8 @@
 //! `syscall` programs: run from user space with `BPF_PROG_TEST_RUN` (they may call bpf(2)).
 
+use super::ProgramError;
 use super::links::{FdLink, define_link_wrapper};
-use super::{DefaultLoad, ProgramData, ProgramError, impl_program_common};
+use super::typed_program::{LoadWithoutArguments, ProgramKind, TypedProgram};
 
 define_link_wrapper!(
     /// Never created: syscall programs do not attach.
@@ -26,21 +27,19 @@ define_link_wrapper!(
 /// println!("returned {returned}");
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
+pub type Syscall = TypedProgram<SyscallKind>;
+
+/// The kind of [`Syscall`] programs.
 #[derive(Debug)]
-pub struct Syscall {
-    pub(crate) data: ProgramData<SyscallLink>,
+pub enum SyscallKind {}
+
+impl ProgramKind for SyscallKind {
+    type Link = SyscallLink;
 }
 
+impl LoadWithoutArguments for SyscallKind {}
+
 impl Syscall {
-    pub(crate) fn new(data: ProgramData<SyscallLink>) -> Self {
-        Syscall { data }
-    }
-
-    /// Loads the program.
-    pub fn load(&mut self) -> Result<(), ProgramError> {
-        self.data.load()
-    }
-
     /// Runs the program once with `ctx` as its context and returns its return value; to read
     /// the context the program wrote, use [`test_run`](Self::test_run) with a `context_out`.
     pub fn run(&self, ctx: &[u8]) -> Result<u32, ProgramError> {
@@ -48,11 +47,3 @@ impl Syscall {
         Ok(output.return_value)
     }
 }
-
-impl DefaultLoad for Syscall {
-    fn load_default(&mut self) -> Result<(), ProgramError> {
-        self.load()
-    }
-}
-
-impl_program_common!(Syscall, SyscallLink);

@@ -1,38 +1,16 @@
 //! Tracepoints (`tracepoint/<category>/<name>`): perf events of type `PERF_TYPE_TRACEPOINT`.
 
 use std::os::fd::AsFd;
-use std::path::PathBuf;
 
 use bpf_sys::generated::perf_type_id;
 use bpf_sys::perf_event::{PerfEventAttr, PerfEventFlags, perf_event_open, tracepoint_id};
 
 use super::links::define_link_wrapper;
 use super::perf_attach::{PerfLinkInner, PerfTarget, perf_attach};
-use super::{DefaultLoad, ProgramData, ProgramError, ProgramSection, impl_program_common};
-use crate::kernel::fs::{KernelFsError, tracefs};
-
-/// Why a tracepoint could not be attached.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum TracePointError {
-    #[error("tracepoint `{category}/{name}`: no such event in {}/events", tracefs.display())]
-    NotFound {
-        category: String,
-        name: String,
-        tracefs: PathBuf,
-        #[source]
-        source: std::io::Error,
-    },
-    #[error("tracepoint `{category}/{name}`: tracefs, which lists tracepoint ids, is unavailable")]
-    TraceFs {
-        category: String,
-        name: String,
-        #[source]
-        source: KernelFsError,
-    },
-    #[error("program `{program}` has no tracepoint in its section name; pass one to attach")]
-    NoTarget { program: String },
-}
+pub use super::type_errors::TracePointError;
+use super::typed_program::{LoadWithoutArguments, ProgramKind, TypedProgram};
+use super::{ProgramError, ProgramSection};
+use crate::kernel::fs::tracefs;
 
 define_link_wrapper!(
     /// A tracepoint attachment.
@@ -56,21 +34,19 @@ define_link_wrapper!(
 /// program.attach("sched", "sched_process_exec")?; // tracefs is mounted if it is not
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
+pub type TracePoint = TypedProgram<TracePointKind>;
+
+/// The kind of [`TracePoint`] programs.
 #[derive(Debug)]
-pub struct TracePoint {
-    pub(crate) data: ProgramData<TracePointLink>,
+pub enum TracePointKind {}
+
+impl ProgramKind for TracePointKind {
+    type Link = TracePointLink;
 }
 
+impl LoadWithoutArguments for TracePointKind {}
+
 impl TracePoint {
-    pub(crate) fn new(data: ProgramData<TracePointLink>) -> Self {
-        TracePoint { data }
-    }
-
-    /// Loads the program.
-    pub fn load(&mut self) -> Result<(), ProgramError> {
-        self.data.load()
-    }
-
     /// Attaches to `category/name` (e.g. `syscalls`, `sys_enter_getpid`), on every CPU.
     ///
     /// The kernel runs a program once per tracepoint: attaching it again while attached is
@@ -123,11 +99,3 @@ impl TracePoint {
         self.attach(&target.category, &target.name)
     }
 }
-
-impl DefaultLoad for TracePoint {
-    fn load_default(&mut self) -> Result<(), ProgramError> {
-        self.load()
-    }
-}
-
-impl_program_common!(TracePoint, TracePointLink);

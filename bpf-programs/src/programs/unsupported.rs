@@ -2,7 +2,7 @@
 //! unknown sections (reported on `load`).
 
 use super::links::{FdLink, define_link_wrapper};
-use super::{DefaultLoad, ProgramData, ProgramError, impl_program_common};
+use super::typed_program::{LoadWithoutArguments, ProgramKind, TypedProgram};
 
 define_link_wrapper!(
     /// A link of an [`UnsupportedProgram`] (never created by this library).
@@ -13,41 +13,34 @@ define_link_wrapper!(
 
 /// A program of a kernel type this library has no typed wrapper for: it loads, and its fd can
 /// be attached by hand.
+pub type UnsupportedProgram = TypedProgram<UnsupportedProgramKind>;
+
+/// The kind of [`UnsupportedProgram`] programs.
 #[derive(Debug)]
-pub struct UnsupportedProgram {
-    pub(crate) data: ProgramData<UnsupportedLink>,
+pub enum UnsupportedProgramKind {}
+
+impl ProgramKind for UnsupportedProgramKind {
+    type Link = UnsupportedLink;
 }
 
-impl UnsupportedProgram {
-    pub(crate) fn new(data: ProgramData<UnsupportedLink>) -> Self {
-        UnsupportedProgram { data }
-    }
+impl LoadWithoutArguments for UnsupportedProgramKind {}
 
-    /// Loads the program.
-    pub fn load(&mut self) -> Result<(), ProgramError> {
-        self.data.load()
-    }
-}
-
-impl DefaultLoad for UnsupportedProgram {
-    fn load_default(&mut self) -> Result<(), ProgramError> {
-        self.load()
-    }
-}
-
-impl_program_common!(UnsupportedProgram, UnsupportedLink);
+impl UnsupportedProgram {}
 
 /// A program whose section name this library does not recognise; `load` names the section.
+pub type UnknownProgram = TypedProgram<UnknownProgramKind>;
+
+/// The kind of [`UnknownProgram`] programs.
 #[derive(Debug)]
-pub struct UnknownProgram {
-    pub(crate) data: ProgramData<UnsupportedLink>,
+pub enum UnknownProgramKind {}
+
+impl ProgramKind for UnknownProgramKind {
+    type Link = UnsupportedLink;
 }
 
-impl UnknownProgram {
-    pub(crate) fn new(data: ProgramData<UnsupportedLink>) -> Self {
-        UnknownProgram { data }
-    }
+impl LoadWithoutArguments for UnknownProgramKind {}
 
+impl UnknownProgram {
     /// The section name as written in the object.
     pub fn section_name(&self) -> &str {
         match self.data.section() {
@@ -55,17 +48,4 @@ impl UnknownProgram {
             _ => "",
         }
     }
-
-    /// Always fails with [`ProgramError::UnknownSection`].
-    pub fn load(&mut self) -> Result<(), ProgramError> {
-        self.data.load()
-    }
 }
-
-impl DefaultLoad for UnknownProgram {
-    fn load_default(&mut self) -> Result<(), ProgramError> {
-        self.load()
-    }
-}
-
-impl_program_common!(UnknownProgram, UnsupportedLink);

@@ -4,7 +4,7 @@
 use std::ffi::CString;
 use std::os::fd::AsFd;
 use std::os::unix::ffi::OsStrExt;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use bpf_sys::generated::bpf_attach_type;
 use bpf_sys::link::{LinkCreateAttr, LinkKind, LinkTarget, link_create};
@@ -14,36 +14,14 @@ use bpf_sys::perf_event::{
 
 use super::links::{FdLink, define_link_wrapper};
 use super::perf_attach::{PerfLinkInner, PerfTarget, perf_attach};
+pub use super::type_errors::UProbeError;
+use super::typed_program::{LoadWithoutArguments, ProgramKind, TypedProgram};
 use super::uprobe_resolve::{Binary, resolve_binary};
-use super::{DefaultLoad, ProgramData, ProgramError, ProgramSection, impl_program_common};
+use super::{ProgramError, ProgramSection};
 use crate::features;
 
 /// `BPF_F_UPROBE_MULTI_RETURN` (an anonymous enum in the UAPI).
 const UPROBE_MULTI_RETURN: u32 = 1;
-
-/// Why a uprobe could not be attached.
-#[derive(Debug, thiserror::Error)]
-pub enum UProbeError {
-    #[error(
-        "uprobe target `{name}`: no such library or executable (process maps, ld.so.cache, PATH)"
-    )]
-    BinaryNotFound { name: String },
-    #[error("uprobe: no symbol `{symbol}` in {}", path.display())]
-    SymbolNotFound { symbol: String, path: PathBuf },
-    #[error("uprobe: reading ELF {}: {reason}", path.display())]
-    Elf { path: PathBuf, reason: String },
-    #[error("program `{program}` names no binary in its section; pass one to attach")]
-    NoTarget { program: String },
-    #[error("uprobe: the kernel has no uprobe PMU")]
-    NoPmu(#[source] std::io::Error),
-    #[error("uprobe at {}+{offset:#x}", path.display())]
-    Attach {
-        path: PathBuf,
-        offset: u64,
-        #[source]
-        source: bpf_sys::SyscallError,
-    },
-}
 
 /// Entry or return probe.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -109,21 +87,19 @@ define_link_wrapper!(
 /// program.attach(UProbeLocation::Symbol("malloc"), "libc", None, None)?;
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
+pub type UProbe = TypedProgram<UProbeKind>;
+
+/// The kind of [`UProbe`] programs.
 #[derive(Debug)]
-pub struct UProbe {
-    pub(crate) data: ProgramData<UProbeLink>,
+pub enum UProbeKind {}
+
+impl ProgramKind for UProbeKind {
+    type Link = UProbeLink;
 }
 
+impl LoadWithoutArguments for UProbeKind {}
+
 impl UProbe {
-    pub(crate) fn new(data: ProgramData<UProbeLink>) -> Self {
-        UProbe { data }
-    }
-
-    /// Loads the program.
-    pub fn load(&mut self) -> Result<(), ProgramError> {
-        self.data.load()
-    }
-
     /// Entry or return probe, from the section name.
     pub fn kind(&self) -> ProbeKind {
         match self.data.section() {
@@ -172,6 +148,7 @@ impl UProbe {
         };
         let perf_fd =
             perf_event_open(&attr, pid, cpu, None, 0).map_err(|source| UProbeError::Attach {
+                program: self.data.name().to_owned(),
                 path: path.clone(),
                 offset,
                 source,
@@ -209,14 +186,6 @@ impl UProbe {
     }
 }
 
-impl DefaultLoad for UProbe {
-    fn load_default(&mut self) -> Result<(), ProgramError> {
-        self.load()
-    }
-}
-
-impl_program_common!(UProbe, UProbeLink);
-
 define_link_wrapper!(
     /// A uprobe.multi attachment.
     UProbeMultiLink,
@@ -239,21 +208,19 @@ define_link_wrapper!(
 /// program.attach_pattern("*alloc", "libc", None)?;
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
+pub type UProbeMulti = TypedProgram<UProbeMultiKind>;
+
+/// The kind of [`UProbeMulti`] programs.
 #[derive(Debug)]
-pub struct UProbeMulti {
-    pub(crate) data: ProgramData<UProbeMultiLink>,
+pub enum UProbeMultiKind {}
+
+impl ProgramKind for UProbeMultiKind {
+    type Link = UProbeMultiLink;
 }
 
+impl LoadWithoutArguments for UProbeMultiKind {}
+
 impl UProbeMulti {
-    pub(crate) fn new(data: ProgramData<UProbeMultiLink>) -> Self {
-        UProbeMulti { data }
-    }
-
-    /// Loads the program.
-    pub fn load(&mut self) -> Result<(), ProgramError> {
-        self.data.load()
-    }
-
     /// Attaches at every location in `target`; `cookies` is empty or one per location.
     pub fn attach(
         &mut self,
@@ -346,6 +313,7 @@ impl UProbeMulti {
             },
         })
         .map_err(|source| UProbeError::Attach {
+            program: self.data.name().to_owned(),
             path: path.to_owned(),
             offset: offsets.first().copied().unwrap_or(0),
             source,
@@ -356,11 +324,3 @@ impl UProbeMulti {
             .insert(UProbeMultiLink::new(FdLink::new(fd))))
     }
 }
-
-impl DefaultLoad for UProbeMulti {
-    fn load_default(&mut self) -> Result<(), ProgramError> {
-        self.load()
-    }
-}
-
-impl_program_common!(UProbeMulti, UProbeMultiLink);

@@ -13,7 +13,7 @@
 
 use std::collections::{BTreeSet, HashMap};
 use std::ffi::CString;
-use std::os::fd::AsFd;
+use std::os::fd::{AsFd, BorrowedFd};
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, PoisonError};
@@ -29,135 +29,15 @@ use bpf_sys::map::MapFd;
 use bpf_sys::perf_event::{PerfConfig, PerfEventAttr, PerfEventFlags, perf_event_open, pmu_type};
 
 use super::perf_attach::{PerfLinkInner, PerfTarget, perf_attach};
+pub use super::type_errors::UsdtError;
+use super::typed_program::{LoadWithoutArguments, ProgramKind, TypedProgram};
 use super::uprobe_resolve::resolve_binary;
-use super::{
-    DefaultLoad, ProgramData, ProgramError, ProgramSection, UProbeError, impl_program_common,
-};
+use super::{ProgramError, ProgramSection};
 use crate::features;
 
 /// `PERF_UPROBE_REF_CTR_OFFSET_SHIFT`: where a uprobe PMU event's `config` takes the
 /// reference counter (semaphore) offset.
 const REF_CTR_OFFSET_SHIFT: u32 = 32;
-
-/// Why a USDT probe could not be attached.
-#[derive(Debug, thiserror::Error)]
-pub enum UsdtError {
-    #[error(
-        "usdt target `{name}`: no such library or executable (process maps, ld.so.cache, PATH)"
-    )]
-    BinaryNotFound { name: String },
-    #[error("usdt: reading ELF {}: {reason}", path.display())]
-    Elf { path: PathBuf, reason: String },
-    #[error("usdt: reading the USDT notes of {}", path.display())]
-    Notes {
-        path: PathBuf,
-        #[source]
-        source: bpf_core::usdt::UsdtError,
-    },
-    #[error("usdt: no USDT probe {provider}:{name} in {}", path.display())]
-    ProbeNotFound {
-        provider: String,
-        name: String,
-        path: PathBuf,
-    },
-    #[error(
-        "program `{program}`: the object has no `{SPECS_MAP}` map (build it with <bpf/usdt.bpf.h>)"
-    )]
-    NoSpecsMap { program: String },
-    #[error("program `{program}`: the object's USDT spec layout")]
-    Layout {
-        program: String,
-        #[source]
-        source: SpecLayoutError,
-    },
-    #[error("usdt {provider}:{name} in {}", path.display())]
-    Spec {
-        provider: String,
-        name: String,
-        path: PathBuf,
-        #[source]
-        source: Box<SpecLayoutError>,
-    },
-    #[error("usdt: all {max} spec ids of `{SPECS_MAP}` are in use (raise BPF_USDT_MAX_SPEC_CNT)")]
-    NoSpecIds { max: u32 },
-    #[error("usdt: writing spec {spec_id} into `{SPECS_MAP}`")]
-    SpecUpdate {
-        spec_id: u32,
-        #[source]
-        source: bpf_sys::SyscallError,
-    },
-    #[error(
-        "program `{program}`: the object has no `{IP_TO_SPEC_ID_MAP}` map, which kernels \
-         without bpf cookies (before 5.15) need (build it with <bpf/usdt.bpf.h>)"
-    )]
-    NoIpMap { program: String },
-    #[error(
-        "usdt: {} is position-independent, so its probe sites move with every process: \
-         kernels without bpf cookies (before 5.15) need a pid to attach to",
-        path.display()
-    )]
-    NeedsPid { path: PathBuf },
-    #[error("usdt: reading the mappings of process {pid}")]
-    ProcessMaps {
-        pid: u32,
-        #[source]
-        source: std::io::Error,
-    },
-    #[error(
-        "usdt {provider}:{name}: {} is not mapped executable in process {pid} at file offset \
-         {offset:#x}",
-        path.display()
-    )]
-    NotMapped {
-        provider: String,
-        name: String,
-        path: PathBuf,
-        pid: u32,
-        offset: u64,
-    },
-    #[error(
-        "usdt {provider}:{name}: the site at {address:#x} is already attached through this \
-         object's `{IP_TO_SPEC_ID_MAP}` (kernels without bpf cookies tell sites apart by address \
-         only)"
-    )]
-    SiteInUse {
-        provider: String,
-        name: String,
-        address: u64,
-    },
-    #[error("usdt: writing address {address:#x} into `{IP_TO_SPEC_ID_MAP}`")]
-    IpUpdate {
-        address: u64,
-        #[source]
-        source: bpf_sys::SyscallError,
-    },
-    #[error("program `{program}` names no USDT probe in its section; pass one to attach")]
-    NoTarget { program: String },
-    #[error("usdt: the kernel has no uprobe PMU")]
-    NoPmu(#[source] std::io::Error),
-    #[error("usdt {provider}:{name} at {}+{offset:#x}", path.display())]
-    Attach {
-        provider: String,
-        name: String,
-        path: PathBuf,
-        offset: u64,
-        #[source]
-        source: bpf_sys::SyscallError,
-    },
-}
-
-impl From<UProbeError> for UsdtError {
-    fn from(error: UProbeError) -> UsdtError {
-        match error {
-            UProbeError::BinaryNotFound { name } => UsdtError::BinaryNotFound { name },
-            UProbeError::Elf { path, reason } => UsdtError::Elf { path, reason },
-            other => UsdtError::Elf {
-                path: PathBuf::new(),
-                reason: crate::ErrorChain(&other).to_string(),
-            },
-        }
-    }
-}
 
 /// Spec ids in use, per `__bpf_usdt_specs` map (by kernel map id): links of several programs
 /// of one object share the map, and a link can outlive its program.
@@ -307,21 +187,19 @@ super::links::define_link_wrapper!(
 /// program.attach("libc", "libc", "setjmp", None)?; // binary, provider, probe, pid
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
+pub type Usdt = TypedProgram<UsdtKind>;
+
+/// The kind of [`Usdt`] programs.
 #[derive(Debug)]
-pub struct Usdt {
-    pub(crate) data: ProgramData<UsdtLink>,
+pub enum UsdtKind {}
+
+impl ProgramKind for UsdtKind {
+    type Link = UsdtLink;
 }
 
+impl LoadWithoutArguments for UsdtKind {}
+
 impl Usdt {
-    pub(crate) fn new(data: ProgramData<UsdtLink>) -> Self {
-        Usdt { data }
-    }
-
-    /// Loads the program.
-    pub fn load(&mut self) -> Result<(), ProgramError> {
-        self.data.load()
-    }
-
     /// Attaches at every site of the probe `provider:name` in `binary` (a path, a library name
     /// such as `libc`, or an executable on `PATH`), for process `pid` only or for all.
     pub fn attach(
@@ -343,20 +221,51 @@ impl Usdt {
         pid: Option<u32>,
         cookie: u64,
     ) -> Result<UsdtLinkId, ProgramError> {
-        let program = self.data.name().to_owned();
+        let specs = self.specs_map()?;
+        let path = resolve_binary(binary.as_ref(), pid).map_err(UsdtError::from)?;
+        let (notes, position_independent) = probe_sites(&path, provider, name)?;
+        // Without bpf cookies the program finds its spec by the site's address in the process.
+        let (locator, site_addresses) = if features::perf_link() {
+            (None, None)
+        } else {
+            let locator = SiteLocator::new(&path, position_independent, pid)?;
+            (Some(locator), Some(self.site_addresses_map()?))
+        };
+        let uprobe = UprobeTarget::new(path, pid)?;
+        let mut link = UsdtLinkInner {
+            probes: Vec::with_capacity(notes.len()),
+            site_addresses,
+            spec_ids: UsdtSpecIds {
+                map_id: specs.id,
+                ids: Vec::new(),
+            },
+        };
         let prog_fd = self.data.fd()?;
+        for note in &notes {
+            let bpf_cookie =
+                specs.fill_slot(&mut link, locator.as_ref(), note, &uprobe.path, cookie)?;
+            let probe = uprobe.attach(self.data.name(), prog_fd.as_fd(), note, bpf_cookie)?;
+            link.probes.push(probe);
+        }
+        Ok(self.data.links.insert(UsdtLink::new(link)))
+    }
+
+    /// The object's `__bpf_usdt_specs` map, its values checked against the spec layout the
+    /// object's BTF gives.
+    fn specs_map(&self) -> Result<SpecsMap, ProgramError> {
+        let program = self.data.name();
         let no_specs_map = || UsdtError::NoSpecsMap {
-            program: program.clone(),
+            program: program.to_owned(),
         };
         let context = self.data.context.as_ref().ok_or_else(no_specs_map)?;
         let map_fd = context.map(SPECS_MAP).ok_or_else(no_specs_map)?.fd();
         let btf = context.object.btf.as_ref().ok_or_else(no_specs_map)?;
         let layout_error = |source| UsdtError::Layout {
-            program: program.clone(),
+            program: program.to_owned(),
             source,
         };
         let layout = SpecLayout::from_btf(btf).map_err(layout_error)?;
-        let map_fd = map_fd
+        let fd = map_fd
             .try_clone_to_owned()
             .map_err(|source| ProgramError::Io {
                 what: format!("duplicating the fd of map `{SPECS_MAP}`"),
@@ -365,128 +274,45 @@ impl Usdt {
             .and_then(|fd| {
                 MapFd::from_fd(fd).map_err(ProgramError::syscall("usdt specs map info"))
             })?;
-        if map_fd.value_size() != layout.size {
+        if fd.value_size() != layout.size {
             return Err(layout_error(SpecLayoutError::BadMember {
                 ty: bpf_core::usdt::layout::SPEC_STRUCT,
                 member: "(size)",
                 reason: format!(
                     "{} bytes, but the map's values have {}",
                     layout.size,
-                    map_fd.value_size()
+                    fd.value_size()
                 ),
             })
             .into());
         }
-        let map_id = bpf_sys::info::map_info(map_fd.as_fd())
+        let id = bpf_sys::info::map_info(fd.as_fd())
             .map_err(ProgramError::syscall("usdt specs map info"))?
             .info
             .id;
+        Ok(SpecsMap { fd, layout, id })
+    }
 
-        let path = resolve_binary(binary.as_ref(), pid).map_err(UsdtError::from)?;
-        let (notes, position_independent) = probe_sites(&path, provider, name)?;
-        // Without bpf cookies the program finds its spec by the site's address in the process.
-        let (locator, site_addresses) = if features::perf_link() {
-            (None, None)
-        } else {
-            let map = context
-                .map(IP_TO_SPEC_ID_MAP)
-                .ok_or_else(|| UsdtError::NoIpMap {
-                    program: program.clone(),
-                })?
-                .fd()
-                .try_clone_to_owned()
-                .map_err(|source| ProgramError::Io {
-                    what: format!("duplicating the fd of map `{IP_TO_SPEC_ID_MAP}`"),
-                    source,
-                })
-                .and_then(|fd| {
-                    MapFd::from_fd(fd).map_err(ProgramError::syscall("usdt ip map info"))
-                })?;
-            let locator = SiteLocator::new(&path, position_independent, pid)?;
-            let addresses = UsdtSiteAddresses {
-                map,
-                addresses: Vec::new(),
-            };
-            (Some(locator), Some(addresses))
+    /// The object's `__bpf_usdt_ip_to_spec_id` map, for kernels without bpf cookies.
+    fn site_addresses_map(&self) -> Result<UsdtSiteAddresses, ProgramError> {
+        let no_ip_map = || UsdtError::NoIpMap {
+            program: self.data.name().to_owned(),
         };
-        let pmu = pmu_type("uprobe").map_err(UsdtError::NoPmu)?;
-        let c_path = CString::new(path.as_os_str().as_bytes()).map_err(|_| UsdtError::Elf {
-            path: path.clone(),
-            reason: "path contains a NUL byte".to_owned(),
-        })?;
-        let (perf_pid, cpu) = match pid {
-            Some(pid) => (pid as i32, -1),
-            None => (-1, 0),
-        };
-
-        let mut link = UsdtLinkInner {
-            probes: Vec::with_capacity(notes.len()),
-            site_addresses,
-            spec_ids: UsdtSpecIds {
-                map_id,
-                ids: Vec::new(),
-            },
-        };
-        for note in &notes {
-            let args = note.parse_args().map_err(|source| UsdtError::Notes {
-                path: path.clone(),
+        let context = self.data.context.as_ref().ok_or_else(no_ip_map)?;
+        let map = context
+            .map(IP_TO_SPEC_ID_MAP)
+            .ok_or_else(no_ip_map)?
+            .fd()
+            .try_clone_to_owned()
+            .map_err(|source| ProgramError::Io {
+                what: format!("duplicating the fd of map `{IP_TO_SPEC_ID_MAP}`"),
                 source,
-            })?;
-            let value = layout
-                .encode(&args, cookie)
-                .map_err(|source| UsdtError::Spec {
-                    provider: note.provider.clone(),
-                    name: note.name.clone(),
-                    path: path.clone(),
-                    source: Box::new(source),
-                })?;
-            let spec_id = link.spec_ids.allocate(map_fd.max_entries())?;
-            map_fd
-                .update(&spec_id.to_ne_bytes(), &value, 0)
-                .map_err(|source| UsdtError::SpecUpdate { spec_id, source })?;
-            let bpf_cookie = match (&locator, link.site_addresses.as_mut()) {
-                (Some(locator), Some(addresses)) => {
-                    addresses.insert(note, locator.address(note, &path)?, spec_id)?;
-                    0
-                }
-                _ => u64::from(spec_id),
-            };
-            let ref_ctr = note.semaphore_offset.unwrap_or(0);
-            let attr = PerfEventAttr {
-                type_: pmu,
-                config: ref_ctr << REF_CTR_OFFSET_SHIFT,
-                sample: 1,
-                wakeup: 1,
-                flags: PerfEventFlags::DISABLED,
-                config1: PerfConfig::String(&c_path),
-                config2: PerfConfig::Value(note.file_offset),
-                ..Default::default()
-            };
-            let perf_fd = perf_event_open(&attr, perf_pid, cpu, None, 0).map_err(|source| {
-                UsdtError::Attach {
-                    provider: note.provider.clone(),
-                    name: note.name.clone(),
-                    path: path.clone(),
-                    offset: note.file_offset,
-                    source,
-                }
-            })?;
-            let target = PerfTarget {
-                program: self.data.name(),
-                event: &|| {
-                    format!(
-                        "USDT probe `{}:{}` at `{}:{:#x}`",
-                        note.provider,
-                        note.name,
-                        path.display(),
-                        note.file_offset
-                    )
-                },
-            };
-            link.probes
-                .push(perf_attach(target, prog_fd.as_fd(), perf_fd, bpf_cookie)?);
-        }
-        Ok(self.data.links.insert(UsdtLink::new(link)))
+            })
+            .and_then(|fd| MapFd::from_fd(fd).map_err(ProgramError::syscall("usdt ip map info")))?;
+        Ok(UsdtSiteAddresses {
+            map,
+            addresses: Vec::new(),
+        })
     }
 
     /// Attaches where the section says (`usdt/<binary>:<provider>:<name>`).
@@ -601,10 +427,122 @@ impl SiteLocator {
     }
 }
 
-impl DefaultLoad for Usdt {
-    fn load_default(&mut self) -> Result<(), ProgramError> {
-        self.load()
+/// The object's spec map: where each probe site's argument spec goes, under a spec id.
+struct SpecsMap {
+    fd: MapFd,
+    layout: SpecLayout,
+    id: u32,
+}
+
+impl SpecsMap {
+    /// Writes `note`'s argument spec into a free slot; returns the bpf cookie its uprobe runs
+    /// the program with (the spec id, or 0 where the site's address maps to it).
+    fn fill_slot(
+        &self,
+        link: &mut UsdtLinkInner,
+        locator: Option<&SiteLocator>,
+        note: &UsdtNote,
+        path: &Path,
+        cookie: u64,
+    ) -> Result<u64, ProgramError> {
+        let args = note.parse_args().map_err(|source| UsdtError::Notes {
+            path: path.to_owned(),
+            source,
+        })?;
+        let value = self
+            .layout
+            .encode(&args, cookie)
+            .map_err(|source| UsdtError::Spec {
+                provider: note.provider.clone(),
+                name: note.name.clone(),
+                path: path.to_owned(),
+                source: Box::new(source),
+            })?;
+        let spec_id = link.spec_ids.allocate(self.fd.max_entries())?;
+        self.fd
+            .update(&spec_id.to_ne_bytes(), &value, 0)
+            .map_err(|source| UsdtError::SpecUpdate { spec_id, source })?;
+        match (locator, link.site_addresses.as_mut()) {
+            (Some(locator), Some(addresses)) => {
+                addresses.insert(note, locator.address(note, path)?, spec_id)?;
+                Ok(0)
+            }
+            _ => Ok(u64::from(spec_id)),
+        }
     }
 }
 
-impl_program_common!(Usdt, UsdtLink);
+/// The binary the uprobes go into, and the process (or all) they fire for.
+struct UprobeTarget {
+    path: PathBuf,
+    c_path: CString,
+    pmu: u32,
+    pid: i32,
+    cpu: i32,
+}
+
+impl UprobeTarget {
+    fn new(path: PathBuf, pid: Option<u32>) -> Result<UprobeTarget, ProgramError> {
+        let pmu = pmu_type("uprobe").map_err(UsdtError::NoPmu)?;
+        let c_path = CString::new(path.as_os_str().as_bytes()).map_err(|_| UsdtError::Elf {
+            path: path.clone(),
+            reason: "path contains a NUL byte".to_owned(),
+        })?;
+        let (pid, cpu) = match pid {
+            Some(pid) => (pid as i32, -1),
+            None => (-1, 0),
+        };
+        Ok(UprobeTarget {
+            path,
+            c_path,
+            pmu,
+            pid,
+            cpu,
+        })
+    }
+
+    /// Opens a uprobe at `note` (its semaphore as the reference counter, so the kernel bumps it
+    /// while attached) and attaches the program to it.
+    fn attach(
+        &self,
+        program: &str,
+        prog_fd: BorrowedFd<'_>,
+        note: &UsdtNote,
+        bpf_cookie: u64,
+    ) -> Result<PerfLinkInner, ProgramError> {
+        let ref_ctr = note.semaphore_offset.unwrap_or(0);
+        let attr = PerfEventAttr {
+            type_: self.pmu,
+            config: ref_ctr << REF_CTR_OFFSET_SHIFT,
+            sample: 1,
+            wakeup: 1,
+            flags: PerfEventFlags::DISABLED,
+            config1: PerfConfig::String(&self.c_path),
+            config2: PerfConfig::Value(note.file_offset),
+            ..Default::default()
+        };
+        let perf_fd = perf_event_open(&attr, self.pid, self.cpu, None, 0).map_err(|source| {
+            UsdtError::Attach {
+                program: program.to_owned(),
+                provider: note.provider.clone(),
+                name: note.name.clone(),
+                path: self.path.clone(),
+                offset: note.file_offset,
+                source,
+            }
+        })?;
+        let target = PerfTarget {
+            program,
+            event: &|| {
+                format!(
+                    "USDT probe `{}:{}` at `{}:{:#x}`",
+                    note.provider,
+                    note.name,
+                    self.path.display(),
+                    note.file_offset
+                )
+            },
+        };
+        perf_attach(target, prog_fd, perf_fd, bpf_cookie)
+    }
+}

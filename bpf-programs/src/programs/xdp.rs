@@ -6,63 +6,19 @@
 use std::os::fd::{AsFd, OwnedFd};
 
 use bpf_sys::generated::{
-    XDP_FLAGS_DRV_MODE, XDP_FLAGS_HW_MODE, XDP_FLAGS_MODES, XDP_FLAGS_REPLACE, XDP_FLAGS_SKB_MODE,
-    XDP_FLAGS_UPDATE_IF_NOEXIST, bpf_attach_type,
+    XDP_FLAGS_MODES, XDP_FLAGS_REPLACE, XDP_FLAGS_UPDATE_IF_NOEXIST, bpf_attach_type,
 };
 use bpf_sys::link::{LinkCreateAttr, LinkKind, LinkTarget, link_create, link_update};
 use bpf_sys::netlink::if_nametoindex;
 use bpf_sys::netlink::xdp::{xdp_attach, xdp_query};
 
+use super::ProgramError;
+pub use super::attach_options::XdpFlags;
 use super::links::{Attachment, Detach, FdLink, define_link_wrapper};
 use super::netns_anchor::NetnsAnchor;
 use super::prog_attach_link::{AttachMethod, LinkSupport, link_unsupported};
-use super::{DefaultLoad, ProgramData, ProgramError, impl_program_common};
-
-bitflags::bitflags! {
-    /// How an XDP program is attached (`XDP_FLAGS_*`).
-    #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-    pub struct XdpFlags: u32 {
-        /// Generic XDP, after the skb is built (works on every interface).
-        const SKB_MODE = XDP_FLAGS_SKB_MODE;
-        /// Native XDP in the driver.
-        const DRV_MODE = XDP_FLAGS_DRV_MODE;
-        /// Offloaded to the NIC.
-        const HW_MODE = XDP_FLAGS_HW_MODE;
-        /// Replace the attached program (netlink only; without it an occupied interface is
-        /// refused; [`Xdp::attach_to_link`] replaces exactly the expected program).
-        const REPLACE = XDP_FLAGS_REPLACE;
-        /// Fail if a program is already attached (netlink; the default now, kept for callers
-        /// that set it; links always do).
-        const UPDATE_IF_NOEXIST = XDP_FLAGS_UPDATE_IF_NOEXIST;
-    }
-}
-
-/// Why an XDP program could not be attached.
-#[derive(Debug, thiserror::Error)]
-pub enum XdpError {
-    #[error("network interface `{name}` not found")]
-    InterfaceNotFound {
-        name: String,
-        #[source]
-        source: bpf_sys::SyscallError,
-    },
-    #[error("attaching XDP program `{program}` to interface {ifindex} with a bpf_link")]
-    LinkAttach {
-        program: String,
-        ifindex: u32,
-        #[source]
-        source: bpf_sys::SyscallError,
-    },
-    #[error("attaching XDP program `{program}` to interface {ifindex} via netlink")]
-    NetlinkAttach {
-        program: String,
-        ifindex: u32,
-        #[source]
-        source: bpf_sys::SyscallError,
-    },
-    #[error("flags {flags:?} need the netlink interface, but a bpf_link was requested")]
-    FlagsNeedNetlink { flags: XdpFlags },
-}
+pub use super::type_errors::XdpError;
+use super::typed_program::{LoadWithoutArguments, ProgramKind, TypedProgram};
 
 /// What an XDP attachment made through rtnetlink holds: its network namespace, interface,
 /// mode and a duplicate of the program fd, so that the detach removes the program only if it
@@ -152,21 +108,19 @@ static XDP_LINKS: LinkSupport = LinkSupport::new();
 /// program.attach("eth0", XdpFlags::default())?; // a bpf_link where the kernel has them
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
+pub type Xdp = TypedProgram<XdpKind>;
+
+/// The kind of [`Xdp`] programs.
 #[derive(Debug)]
-pub struct Xdp {
-    pub(crate) data: ProgramData<XdpLink>,
+pub enum XdpKind {}
+
+impl ProgramKind for XdpKind {
+    type Link = XdpLink;
 }
 
+impl LoadWithoutArguments for XdpKind {}
+
 impl Xdp {
-    pub(crate) fn new(data: ProgramData<XdpLink>) -> Self {
-        Xdp { data }
-    }
-
-    /// Loads the program (with `BPF_F_XDP_HAS_FRAGS` for `xdp.frags` sections).
-    pub fn load(&mut self) -> Result<(), ProgramError> {
-        self.data.load()
-    }
-
     /// Attaches to the interface `ifname` of the calling thread's network namespace.
     ///
     /// An interface runs one XDP program per mode: while one is attached (by a link or through
@@ -355,11 +309,3 @@ fn interface_index(name: &str) -> Result<u32, ProgramError> {
         .into()
     })
 }
-
-impl DefaultLoad for Xdp {
-    fn load_default(&mut self) -> Result<(), ProgramError> {
-        self.load()
-    }
-}
-
-impl_program_common!(Xdp, XdpLink);
