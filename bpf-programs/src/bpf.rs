@@ -1,104 +1,19 @@
 //! [`Bpf`] and [`BpfLoader`]: open an object, create its maps, hand out its programs.
 
 use std::collections::{BTreeMap, HashMap};
-use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
+use std::os::fd::{AsFd, OwnedFd};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use bpf_core::obj::{MapKind, Object, ParseError, Pinning, SetGlobalError, SlotTarget};
+use bpf_core::obj::Object;
 use bpf_sys::pod::{Pod, bytes_of};
 
-use crate::maps::{Map, MapData, MapError};
-use crate::object_btf::TargetBtf;
+pub use crate::loader::BpfError;
+use crate::loader::{LoadSession, MapSettings, TargetBtf};
+use crate::maps::Map;
 use crate::open::{LoadSettings, OpenBpf};
-use crate::programs::{ObjectContext, Program, ProgramError, ProgramLoadFlags, VerifierLogLevel};
+use crate::programs::{Program, ProgramError, ProgramLoadFlags, VerifierLogLevel};
 use crate::struct_ops::{StructOps, StructOpsError, StructOpsLink};
-
-/// Why an object could not be opened.
-///
-/// `Map` and `SetGlobal` display as their source does (it names the map or variable), so a
-/// printed chain says it once.
-#[derive(Debug)]
-#[non_exhaustive]
-pub enum BpfError {
-    Read {
-        path: PathBuf,
-        source: std::io::Error,
-    },
-
-    Parse(ParseError),
-
-    SetGlobal {
-        name: String,
-        source: SetGlobalError,
-    },
-
-    NoSuchMap {
-        name: String,
-    },
-
-    Map {
-        name: String,
-        source: MapError,
-    },
-
-    MapSlot {
-        map: String,
-        index: u32,
-        target: String,
-        reason: String,
-    },
-
-    DupFd {
-        name: String,
-        source: std::io::Error,
-    },
-}
-
-impl std::fmt::Display for BpfError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            BpfError::Read { path, .. } => write!(f, "reading {}", path.display()),
-            BpfError::Parse(_) => f.write_str("parsing the object"),
-            BpfError::SetGlobal { source, .. } => source.fmt(f),
-            BpfError::NoSuchMap { name } => {
-                write!(
-                    f,
-                    "no map `{name}` in the object (a loader setting names it)"
-                )
-            }
-            BpfError::Map { source, .. } => source.fmt(f),
-            BpfError::MapSlot {
-                map,
-                index,
-                target,
-                reason,
-            } => write!(
-                f,
-                "initialising slot {index} of map `{map}` with map `{target}`: {reason}"
-            ),
-            BpfError::DupFd { name, .. } => write!(f, "duplicating the fd of map `{name}`"),
-        }
-    }
-}
-
-impl std::error::Error for BpfError {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        match self {
-            BpfError::Read { source, .. } | BpfError::DupFd { source, .. } => Some(source),
-            BpfError::Parse(source) => Some(source),
-            BpfError::SetGlobal { source, .. } => source.source(),
-            BpfError::Map { source, .. } => source.source(),
-            BpfError::NoSuchMap { .. } | BpfError::MapSlot { .. } => None,
-        }
-    }
-}
-
-impl From<ParseError> for BpfError {
-    fn from(error: ParseError) -> BpfError {
-        BpfError::Parse(error)
-    }
-}
 
 /// Builder for [`Bpf`]: globals, map overrides, pin path, BTF target, verifier log level.
 #[derive(Debug, Default)]
@@ -276,38 +191,29 @@ impl OpenBpf {
             mut object,
             settings,
         } = self;
-        fill_kconfig(&mut object);
+        crate::loader::fill_kconfig(&mut object);
 
-        let arena_data_offset = arena_data_offset(&object)?;
-        let btf = crate::object_btf::load_object_btf(&object);
-        let maps = create_maps(
-            &settings,
-            &object,
-            btf.as_ref().map(|b| b.fd.as_fd()),
+        let arena_data_offset = crate::loader::arena_data_offset(&object)?;
+        let btf = crate::loader::load_object_btf(&object);
+        let pin_dir = settings
+            .map_pin_path
+            .clone()
+            .unwrap_or_else(|| PathBuf::from(crate::kernel::fs::BPFFS));
+        let map_settings = MapSettings {
+            reused: &settings.reused_maps,
+            pin_dir: &pin_dir,
+            btf_fd: btf.as_ref().map(|b| b.fd.as_fd()),
             arena_data_offset,
-        )?;
+        };
+        let maps = crate::loader::create_maps(&map_settings, &object)?;
         let struct_ops = StructOps::create_all(&object, btf.as_ref().map(|b| b.fd.as_fd()));
-        let mut map_fds = HashMap::new();
-        for (name, map) in &maps {
-            let fd = map
-                .data()
-                .fd()
-                .try_clone_to_owned()
-                .map_err(|source| BpfError::DupFd {
-                    name: name.clone(),
-                    source,
-                })?;
-            map_fds.insert(name.clone(), fd);
-        }
-        let context = Arc::new(ObjectContext {
+        let context = Arc::new(LoadSession::new(
             object,
-            map_fds,
+            maps.values().map(Map::data),
             arena_data_offset,
             btf,
-            target_btf: settings.target_btf,
-            core_target: std::sync::OnceLock::new(),
-            externs: std::sync::OnceLock::new(),
-        });
+            settings.target_btf,
+        )?);
         let log_section = context.object.log_section.clone();
         let mut programs = BTreeMap::new();
         for program in &context.object.programs {
@@ -329,104 +235,6 @@ impl OpenBpf {
     }
 }
 
-/// Creates the object's maps (struct_ops maps apart), then fills their map-in-map slots.
-fn create_maps(
-    settings: &LoadSettings,
-    object: &Object,
-    btf_fd: Option<BorrowedFd<'_>>,
-    arena_data_offset: Option<u64>,
-) -> Result<BTreeMap<String, Map>, BpfError> {
-    let pin_dir = settings
-        .map_pin_path
-        .clone()
-        .unwrap_or_else(|| PathBuf::from(crate::kernel::fs::BPFFS));
-    let mut created: BTreeMap<String, Map> = BTreeMap::new();
-    let mut new_pins = NewPins(Vec::new());
-    for map in &object.maps {
-        if map.kind == MapKind::StructOps {
-            // Created apart (`StructOps::create_all`): they need the kernel's layout.
-            continue;
-        }
-        let map_error = |source| BpfError::Map {
-            name: map.name.clone(),
-            source,
-        };
-        // Whether the map already existed (reused fd or pin): it keeps its contents.
-        let mut kept = false;
-        let reused = settings.reused_maps.get(&map.name);
-        let mut data = match (reused, map.def.pinning) {
-            (Some(fd), _) => {
-                let fd = fd.try_clone().map_err(|source| BpfError::DupFd {
-                    name: map.name.clone(),
-                    source,
-                })?;
-                kept = true;
-                MapData::reuse(fd, map, &map.name).map_err(map_error)?
-            }
-            (None, Pinning::ByName) => {
-                let path = pin_dir.join(&map.name);
-                let existed = path.exists();
-                kept = existed;
-                let data = with_btf_fallback(btf_fd, |btf| {
-                    MapData::create_or_open_pinned(map, &map.name, btf, &path)
-                })
-                .map_err(map_error)?;
-                if !existed {
-                    new_pins.0.push(path);
-                }
-                data
-            }
-            (None, _) => with_btf_fallback(btf_fd, |btf| MapData::create(map, &map.name, btf))
-                .map_err(map_error)?,
-        };
-        // `__arena` globals start out with the object's values in a new arena; a reused
-        // pinned one keeps what it holds (libbpf does the same).
-        if let (Some(offset), Some(arena_data), true) =
-            (arena_data_offset, &object.arena_data, map.is_arena())
-        {
-            if kept {
-                if let Some(region) = data.arena_region() {
-                    log::debug!(
-                        "arena `{}` reused at {:#x}; its globals keep their values",
-                        map.name,
-                        region.address()
-                    );
-                }
-            } else {
-                data.place_arena_data(offset, arena_data)
-                    .map_err(map_error)?;
-            }
-        }
-        created.insert(map.name.clone(), Map::from(data));
-    }
-    // Map-in-map slots name other maps of the object, so they are filled once all exist.
-    for map in &object.maps {
-        for slot in &map.initial_slots {
-            let SlotTarget::Map(target) = &slot.target else {
-                continue;
-            };
-            let slot_error = |reason: String| BpfError::MapSlot {
-                map: map.name.clone(),
-                index: slot.index,
-                target: target.clone(),
-                reason,
-            };
-            let inner = created
-                .get(target)
-                .ok_or_else(|| slot_error("no such map".to_owned()))?;
-            let outer = created
-                .get(&map.name)
-                .ok_or_else(|| slot_error("outer map was not created".to_owned()))?;
-            outer
-                .data()
-                .set_fd_slot(slot.index, inner.data().fd().as_fd())
-                .map_err(|e| slot_error(crate::ErrorChain(&e).to_string()))?;
-        }
-    }
-    new_pins.0.clear();
-    Ok(created)
-}
-
 /// The object's map `name`, which a loader setting names.
 fn object_map<'o>(
     object: &'o mut Object,
@@ -439,104 +247,6 @@ fn object_map<'o>(
         .ok_or_else(|| BpfError::NoSuchMap {
             name: name.to_owned(),
         })
-}
-
-/// Where the object's `__arena` globals go inside its arena map (libbpf's placement: the end of
-/// the arena, in whole pages); `None` without `__arena` globals or without exactly one arena
-/// (relocating a reference to them then fails with a located error).
-fn arena_data_offset(object: &Object) -> Result<Option<u64>, BpfError> {
-    let mut arenas = object.arena_maps();
-    let (Some(arena), None) = (arenas.next(), arenas.next()) else {
-        return Ok(None);
-    };
-    let size = crate::maps::map_data::arena_size(&arena.def).unwrap_or(u64::MAX);
-    object
-        .arena_data_offset(size, bpf_sys::util::page_size() as u64)
-        .map_err(|e| BpfError::Map {
-            name: arena.name.clone(),
-            source: MapError::InvalidDefinition {
-                name: arena.name.clone(),
-                reason: e.to_string(),
-            },
-        })
-}
-
-/// Creates a map with the object's BTF, and again without it when the kernel refuses the BTF
-/// for this map (some map types reject key/value types, e.g. with ENOTSUPP).
-fn with_btf_fallback(
-    btf_fd: Option<BorrowedFd<'_>>,
-    create: impl Fn(Option<BorrowedFd<'_>>) -> Result<MapData, MapError>,
-) -> Result<MapData, MapError> {
-    match create(btf_fd) {
-        Err(e) if btf_fd.is_some() && e.errno().is_some() => {
-            log::debug!(
-                "map creation with BTF failed ({}); retrying without BTF",
-                crate::ErrorChain(&e)
-            );
-            create(None)
-        }
-        other => other,
-    }
-}
-
-/// Pins made by a load that failed are removed, so a failed load leaves nothing behind.
-struct NewPins(Vec<PathBuf>);
-
-impl Drop for NewPins {
-    fn drop(&mut self) {
-        for path in &self.0 {
-            if let Err(e) = std::fs::remove_file(path) {
-                log::warn!("removing pin {} after a failed load: {e}", path.display());
-            }
-        }
-    }
-}
-
-/// Fills `__kconfig` externs from the running kernel, when the object has any.
-fn fill_kconfig(object: &mut Object) {
-    if !object.maps.iter().any(|m| m.kind == MapKind::Kconfig) {
-        return;
-    }
-    let mut values = crate::kernel_config::kernel_config_values();
-    // libbpf's computed value that <bpf/usdt.bpf.h> reads: bpf_get_attach_cookie() works on
-    // uprobes (it came with perf event links, Linux 5.15).
-    if object
-        .externs
-        .iter()
-        .any(|e| e.name == "LINUX_HAS_BPF_COOKIE")
-    {
-        let cookies = if crate::features::perf_link() {
-            "y"
-        } else {
-            "n"
-        };
-        values.insert("LINUX_HAS_BPF_COOKIE".to_owned(), cookies.to_owned());
-    }
-    // libbpf's computed value that BPF_KSYSCALL (<bpf/bpf_tracing.h>) reads: syscalls enter
-    // through an arch wrapper taking a `struct pt_regs *` (`__x64_sys_*`, Linux 4.17+), which
-    // libbpf detects by the presence of `__<arch>_sys_bpf`.
-    if object
-        .externs
-        .iter()
-        .any(|e| e.name == "LINUX_HAS_SYSCALL_WRAPPER")
-    {
-        let wrapper = if syscall_wrapper() { "y" } else { "n" };
-        values.insert("LINUX_HAS_SYSCALL_WRAPPER".to_owned(), wrapper.to_owned());
-    }
-    if let Err(e) = object.fill_kconfig(&values) {
-        log::warn!("kconfig externs: {e}; programs reading missing values will not load");
-    }
-}
-
-/// Whether the kernel's syscalls have arch wrappers (`__x64_sys_bpf` and the like in kallsyms).
-fn syscall_wrapper() -> bool {
-    const WRAPPERS: [&str; 4] = [
-        "__x64_sys_bpf",
-        "__arm64_sys_bpf",
-        "__s390x_sys_bpf",
-        "__riscv_sys_bpf",
-    ];
-    crate::programs::kernel_btf::kallsyms(&WRAPPERS).is_ok_and(|symbols| !symbols.is_empty())
 }
 
 /// An opened object: its maps (created) and programs (loaded on demand).

@@ -9,7 +9,7 @@ use bpf_core::btf::Btf;
 use bpf_sys::SyscallError;
 use bpf_sys::ids::{ObjectKind, fd_by_id, ids};
 
-pub use crate::object_btf::{read_btf_file, read_split_btf_file};
+pub use crate::kernel::btf::{read_btf_file, read_split_btf_file};
 
 /// A BTF object as the kernel describes it.
 #[derive(Debug, Clone)]
@@ -80,7 +80,11 @@ fn read_btf(id: u32, split: bool) -> Result<Btf, BtfReadError> {
     let fd = fd_by_id(ObjectKind::Btf, id, 0).map_err(syscall("open by id"))?;
     let data = bpf_sys::info::btf_data(fd.as_fd()).map_err(syscall("read"))?;
     let base = if split {
-        Some(crate::object_btf::kernel_btf().map_err(|reason| BtfReadError::Parse { id, reason })?)
+        let vmlinux = crate::kernel::btf::vmlinux().map_err(|e| BtfReadError::Parse {
+            id,
+            reason: crate::ErrorChain(&e).to_string(),
+        })?;
+        Some(vmlinux)
     } else {
         None
     };

@@ -17,12 +17,10 @@ mod bpf;
 pub mod btf;
 mod error_chain;
 mod fdinfo;
-pub mod features;
 pub mod kernel;
-mod kernel_config;
+mod loader;
 pub mod logger;
 pub mod maps;
-mod object_btf;
 mod open;
 pub mod programs;
 pub mod skeleton;
@@ -31,7 +29,8 @@ pub mod trace_pipe;
 
 pub use bpf::{Bpf, BpfError, BpfLoader};
 pub use error_chain::ErrorChain;
-pub use object_btf::TargetBtf;
+pub use kernel::features;
+pub use loader::TargetBtf;
 pub use open::{OpenBpf, OpenMapMut, OpenProgramMut};
 
 /// zerocopy, re-exported so map key, value and event types derive their layout checks without a

@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use bpf_core::obj::{self, MapDef, Object, Pinning, ProgramSection, SetGlobalError};
 use bpf_sys::pod::{Pod, bytes_of};
 
-use crate::object_btf::TargetBtf;
+use crate::loader::TargetBtf;
 use crate::programs::{ProgramLoadFlags, VerifierLogLevel};
 
 /// What loading needs besides the object: where CO-RE points, maps given by the caller, where

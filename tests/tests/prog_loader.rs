@@ -325,7 +325,9 @@ fn loader_target_btf_from_file() {
         .unwrap();
     let err = run(&mut bpf, "core_read_pid").unwrap_err();
     assert!(
-        matches!(&err, ProgramError::CoreTarget { program, message } if program == "core_read_pid" && message.contains("/nonexistent/vmlinux.btf")),
+        matches!(&err, ProgramError::CoreTarget { program, source } if program == "core_read_pid"
+            && source.path() == Some(std::path::Path::new("/nonexistent/vmlinux.btf"))
+            && source.io_error().and_then(std::io::Error::raw_os_error) == Some(libc::ENOENT)),
         "{err:?}"
     );
     // Programs without CO-RE relocations do not need the target.

@@ -324,7 +324,7 @@ impl fmt::Display for Operation {
             Operation::CreateMap { map_type } => write!(
                 f,
                 "creating a {} map",
-                crate::maps::map_type_name(*map_type)
+                super::map_type::map_type_name(*map_type)
             ),
             Operation::LoadProgram { prog_type } if tracing_program(*prog_type) => {
                 f.write_str("loading a tracing program")

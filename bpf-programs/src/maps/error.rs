@@ -4,6 +4,8 @@ use std::path::PathBuf;
 
 use bpf_sys::{Command, SyscallError};
 
+pub use crate::kernel::map_type::map_type_name;
+
 /// A failed map operation. Every variant names the map; syscall failures name the command.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -269,46 +271,5 @@ impl MapError {
             | MapError::ArenaOutOfBounds { name, .. } => name,
             MapError::CpuCount { .. } => "<per-cpu values>",
         }
-    }
-}
-
-/// The `BPF_MAP_TYPE_*` name of a map type number, for messages.
-pub fn map_type_name(map_type: u32) -> &'static str {
-    use bpf_sys::generated::bpf_map_type::*;
-    match map_type {
-        BPF_MAP_TYPE_HASH => "BPF_MAP_TYPE_HASH",
-        BPF_MAP_TYPE_ARRAY => "BPF_MAP_TYPE_ARRAY",
-        BPF_MAP_TYPE_PROG_ARRAY => "BPF_MAP_TYPE_PROG_ARRAY",
-        BPF_MAP_TYPE_PERF_EVENT_ARRAY => "BPF_MAP_TYPE_PERF_EVENT_ARRAY",
-        BPF_MAP_TYPE_PERCPU_HASH => "BPF_MAP_TYPE_PERCPU_HASH",
-        BPF_MAP_TYPE_PERCPU_ARRAY => "BPF_MAP_TYPE_PERCPU_ARRAY",
-        BPF_MAP_TYPE_STACK_TRACE => "BPF_MAP_TYPE_STACK_TRACE",
-        BPF_MAP_TYPE_CGROUP_ARRAY => "BPF_MAP_TYPE_CGROUP_ARRAY",
-        BPF_MAP_TYPE_LRU_HASH => "BPF_MAP_TYPE_LRU_HASH",
-        BPF_MAP_TYPE_LRU_PERCPU_HASH => "BPF_MAP_TYPE_LRU_PERCPU_HASH",
-        BPF_MAP_TYPE_LPM_TRIE => "BPF_MAP_TYPE_LPM_TRIE",
-        BPF_MAP_TYPE_ARRAY_OF_MAPS => "BPF_MAP_TYPE_ARRAY_OF_MAPS",
-        BPF_MAP_TYPE_HASH_OF_MAPS => "BPF_MAP_TYPE_HASH_OF_MAPS",
-        BPF_MAP_TYPE_DEVMAP => "BPF_MAP_TYPE_DEVMAP",
-        BPF_MAP_TYPE_SOCKMAP => "BPF_MAP_TYPE_SOCKMAP",
-        BPF_MAP_TYPE_CPUMAP => "BPF_MAP_TYPE_CPUMAP",
-        BPF_MAP_TYPE_XSKMAP => "BPF_MAP_TYPE_XSKMAP",
-        BPF_MAP_TYPE_SOCKHASH => "BPF_MAP_TYPE_SOCKHASH",
-        BPF_MAP_TYPE_CGROUP_STORAGE => "BPF_MAP_TYPE_CGROUP_STORAGE",
-        BPF_MAP_TYPE_REUSEPORT_SOCKARRAY => "BPF_MAP_TYPE_REUSEPORT_SOCKARRAY",
-        BPF_MAP_TYPE_PERCPU_CGROUP_STORAGE => "BPF_MAP_TYPE_PERCPU_CGROUP_STORAGE",
-        BPF_MAP_TYPE_QUEUE => "BPF_MAP_TYPE_QUEUE",
-        BPF_MAP_TYPE_STACK => "BPF_MAP_TYPE_STACK",
-        BPF_MAP_TYPE_SK_STORAGE => "BPF_MAP_TYPE_SK_STORAGE",
-        BPF_MAP_TYPE_DEVMAP_HASH => "BPF_MAP_TYPE_DEVMAP_HASH",
-        BPF_MAP_TYPE_STRUCT_OPS => "BPF_MAP_TYPE_STRUCT_OPS",
-        BPF_MAP_TYPE_RINGBUF => "BPF_MAP_TYPE_RINGBUF",
-        BPF_MAP_TYPE_INODE_STORAGE => "BPF_MAP_TYPE_INODE_STORAGE",
-        BPF_MAP_TYPE_TASK_STORAGE => "BPF_MAP_TYPE_TASK_STORAGE",
-        BPF_MAP_TYPE_BLOOM_FILTER => "BPF_MAP_TYPE_BLOOM_FILTER",
-        BPF_MAP_TYPE_USER_RINGBUF => "BPF_MAP_TYPE_USER_RINGBUF",
-        BPF_MAP_TYPE_CGRP_STORAGE => "BPF_MAP_TYPE_CGRP_STORAGE",
-        BPF_MAP_TYPE_ARENA => "BPF_MAP_TYPE_ARENA",
-        _ => "unknown map type",
     }
 }

@@ -10,10 +10,10 @@ use bpf_sys::link::{LinkCreateAttr, LinkKind, LinkTarget, link_create, raw_trace
 
 use super::data::ProgramData;
 use super::error::ProgramError;
-use super::kernel_btf;
 use super::links::{FdLink, Link};
 pub use super::type_errors::FEntryError;
 use super::typed_program::{ProgramKind, TypedProgram};
+use crate::kernel::btf as kernel_btf;
 use bpf_core::obj::ProgramSection;
 
 /// A kernel BTF id and, for module functions, the module's BTF object.
@@ -28,9 +28,9 @@ pub(crate) fn resolve(
     name: &str,
     kind: BtfKind,
 ) -> Result<Option<KernelTarget>, ProgramError> {
-    let btf_error = |message: String| ProgramError::KernelBtf {
+    let btf_error = |source| ProgramError::KernelBtf {
         program: program.to_owned(),
-        message,
+        source,
     };
     if kind != BtfKind::Func {
         let found = kernel_btf::find_in_vmlinux(name, kind).map_err(btf_error)?;
@@ -44,10 +44,7 @@ pub(crate) fn resolve(
     };
     let module_btf = match module {
         None => None,
-        Some(module) => Some(
-            kernel_btf::module_btf_fd(&module)
-                .ok_or_else(|| btf_error(format!("no loaded BTF object for module `{module}`")))?,
-        ),
+        Some(module) => Some(kernel_btf::module_btf_fd(&module).map_err(btf_error)?),
     };
     Ok(Some(KernelTarget { btf_id, module_btf }))
 }

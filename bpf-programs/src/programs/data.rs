@@ -1,25 +1,25 @@
 //! [`ProgramData`]: the state and the one load path every program type shares.
 
-use std::collections::HashMap;
-use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 
-use bpf_core::btf::core::CoreTarget;
-use bpf_core::obj::{ExternKind, Object, ProgramSection, SlotTarget};
-use bpf_core::relocation::{Bindings, KsymValue, MapReference, RelocatedProgram};
+use bpf_core::obj::ProgramSection;
+use bpf_core::relocation::RelocatedProgram;
+use bpf_sys::LoadError;
 use bpf_sys::VerifierLog;
 use bpf_sys::generated::bpf_insn;
 use bpf_sys::info::prog_info;
 use bpf_sys::obj::{obj_get, obj_pin};
-use bpf_sys::prog::{ProgLoadAttr, prog_load_with_log};
+use bpf_sys::prog::{LoadedProg, ProgLoadAttr, prog_load_with_log};
 
 use super::links::{Link, LinkMap};
 use super::test_run::{self, TestRunOptions, TestRunOutput};
-use super::{ProgramError, ProgramInfo, ProgramLoadFlags, RejectedInstruction, kernel_btf};
-use crate::features;
+use super::{ProgramError, ProgramInfo, ProgramLoadFlags, RejectedInstruction};
+use crate::kernel::btf as kernel_btf;
+use crate::kernel::features;
 use crate::kernel::permission::Operation;
-use crate::object_btf::{LoadedBtf, TargetBtf, core_target};
+use crate::loader::{LoadSession, SessionError};
 
 bitflags::bitflags! {
     /// How much the verifier should say when loading (the log is kept on success too).
@@ -79,217 +79,21 @@ fn needs_trampoline(
     }
 }
 
-/// What programs of one object share: the parsed object and the fds of its maps and BTF.
-#[derive(Debug)]
-pub(crate) struct ObjectContext {
-    pub(crate) object: Object,
-    /// Duplicates of the map fds, so programs stay loadable after `take_map`.
-    pub(crate) map_fds: HashMap<String, OwnedFd>,
-    /// Where the `__arena` globals sit in the object's arena map.
-    pub(crate) arena_data_offset: Option<u64>,
-    pub(crate) btf: Option<LoadedBtf>,
-    pub(crate) target_btf: TargetBtf,
-    /// Computed on the first load that needs it.
-    pub(crate) core_target: OnceLock<Result<CoreTarget, String>>,
-    /// Kernel symbols and kfuncs for the object's externs, looked up on the first load.
-    pub(crate) externs: OnceLock<Result<KernelExterns, String>>,
-}
-
-/// The object's externs as found in the kernel, with the BTF objects of the modules defining
-/// some of them (kept open: loads refer to them by fd and through `fd_array`).
-#[derive(Debug, Default)]
-pub(crate) struct KernelExterns {
-    bindings: Bindings,
-    module_btfs: Vec<(String, OwnedFd)>,
-}
-
-impl KernelExterns {
-    /// The `fd_array` of a load: slot 0 is never read (index 0 means vmlinux), module `i` is at
-    /// `i + 1`.
-    fn fd_array(&self) -> Vec<BorrowedFd<'_>> {
-        let fds = self.module_btfs.iter().map(|(_, fd)| fd.as_fd());
-        fds.clone().take(1).chain(fds).collect()
-    }
-
-    /// The `fd_array` index and fd of `module`'s BTF object, opened on first use.
-    fn module_btf(&mut self, module: &str) -> Result<(i16, i32), String> {
-        let index = match self.module_btfs.iter().position(|(name, _)| name == module) {
-            Some(index) => index,
-            None => {
-                let fd = kernel_btf::module_btf_fd(module)
-                    .ok_or_else(|| format!("no loaded BTF object for module `{module}`"))?;
-                self.module_btfs.push((module.to_owned(), fd));
-                self.module_btfs.len() - 1
-            }
-        };
-        let slot = i16::try_from(index + 1).map_err(|_| "too many module BTF objects")?;
-        Ok((slot, self.module_btfs[index].1.as_raw_fd()))
-    }
-}
-
-impl ObjectContext {
-    fn core_target(&self, program: &str) -> Result<CoreTarget, ProgramError> {
-        self.core_target
-            .get_or_init(|| core_target(&self.target_btf))
-            .clone()
-            .map_err(|message| ProgramError::CoreTarget {
-                program: program.to_owned(),
-                message,
-            })
-    }
-
-    /// Whether any function linked into `relocated` carries CO-RE relocations.
-    fn needs_core(&self, relocated: &RelocatedProgram) -> bool {
-        relocated.functions.iter().any(|(name, _)| {
-            self.object
-                .functions
-                .values()
-                .any(|f| &f.name == name && !f.core_relocations.is_empty())
-        })
-    }
-
-    fn relocate(&self, program: &str) -> Result<RelocatedProgram, ProgramError> {
-        let mut bindings = Bindings {
-            arena_data_offset: self.arena_data_offset,
-            ..Bindings::default()
-        };
-        for (name, fd) in &self.map_fds {
-            bindings
-                .maps
-                .insert(name.clone(), MapReference::Fd(fd.as_raw_fd()));
-        }
-        self.resolve_externs(program, &mut bindings)?;
-        let relocation_error = |source| ProgramError::Relocation {
-            program: program.to_owned(),
+/// A failed step of the load session, as an error of program `program`.
+fn session_error(program: &str, error: SessionError) -> ProgramError {
+    let program = program.to_owned();
+    match error {
+        SessionError::Relocation(source) => ProgramError::Relocation {
+            program,
             source: Box::new(source),
-        };
-        let relocated = self
-            .object
-            .relocate(program, &bindings)
-            .map_err(relocation_error)?;
-        if !self.needs_core(&relocated) {
-            return Ok(relocated);
-        }
-        // The target BTF is read only for programs that have CO-RE relocations.
-        bindings.core_target = Some(self.core_target(program)?);
-        self.object
-            .relocate(program, &bindings)
-            .map_err(relocation_error)
-    }
-
-    /// The kernel symbols the object's externs name, looked up once per object; unresolved
-    /// ones are reported by relocation, and only for programs that use them.
-    fn resolve_externs(&self, program: &str, bindings: &mut Bindings) -> Result<(), ProgramError> {
-        let resolved = self
-            .externs
-            .get_or_init(|| self.lookup_externs())
-            .as_ref()
-            .map_err(|message| ProgramError::KernelBtf {
-                program: program.to_owned(),
-                message: message.clone(),
-            })?;
-        bindings.ksyms.clone_from(&resolved.bindings.ksyms);
-        bindings.kfuncs.clone_from(&resolved.bindings.kfuncs);
-        Ok(())
-    }
-
-    /// The `fd_array` loads of this object pass (module BTF objects of its kfuncs).
-    fn fd_array(&self) -> Vec<BorrowedFd<'_>> {
-        match self.externs.get() {
-            Some(Ok(externs)) => externs.fd_array(),
-            _ => Vec::new(),
-        }
-    }
-
-    fn lookup_externs(&self) -> Result<KernelExterns, String> {
-        let mut externs = KernelExterns::default();
-        let by_address: Vec<&str> = self
-            .object
-            .externs
-            .iter()
-            .filter(|e| matches!(e.kind, ExternKind::TypelessKsym | ExternKind::Untyped))
-            .map(|e| e.name.as_str())
-            .collect();
-        let kallsyms = kernel_btf::kallsyms(&by_address).unwrap_or_default();
-        for ext in &self.object.externs {
-            match ext.kind {
-                ExternKind::TypelessKsym | ExternKind::Untyped => {
-                    if let Some(&address) = kallsyms.get(&ext.name) {
-                        externs
-                            .bindings
-                            .ksyms
-                            .insert(ext.name.clone(), KsymValue::Address(address));
-                    }
-                }
-                ExternKind::Kfunc { .. } => {
-                    if let Some((btf_id, module)) =
-                        kernel_btf::find_in_kernel(&ext.name, bpf_core::btf::BtfKind::Func)?
-                    {
-                        let (fd_array_index, btf_obj_fd) = match module {
-                            Some(module) => externs.module_btf(&module)?,
-                            None => (0, 0),
-                        };
-                        externs.bindings.kfuncs.insert(
-                            ext.name.clone(),
-                            bpf_core::relocation::KfuncValue {
-                                btf_id,
-                                fd_array_index,
-                                btf_obj_fd,
-                            },
-                        );
-                    }
-                }
-                ExternKind::TypedKsym { .. } => {
-                    if let Some((btf_id, module)) =
-                        kernel_btf::find_in_kernel(&ext.name, bpf_core::btf::BtfKind::Var)?
-                    {
-                        let btf_obj_fd = match module {
-                            Some(module) => externs.module_btf(&module)?.1,
-                            None => 0,
-                        };
-                        externs
-                            .bindings
-                            .ksyms
-                            .insert(ext.name.clone(), KsymValue::BtfId { btf_id, btf_obj_fd });
-                    }
-                }
-                ExternKind::Kconfig { .. } => {}
-            }
-        }
-        Ok(externs)
-    }
-
-    /// Fills `.values` slots of prog arrays that name `program`.
-    fn fill_program_slots(&self, program: &str, fd: BorrowedFd<'_>) -> Result<(), ProgramError> {
-        for map in &self.object.maps {
-            for slot in &map.initial_slots {
-                if slot.target != SlotTarget::Program(program.to_owned()) {
-                    continue;
-                }
-                let Some(map_fd) = self.map_fds.get(&map.name) else {
-                    continue;
-                };
-                let map_fd = map_fd
-                    .try_clone()
-                    .map_err(|source| ProgramError::Io {
-                        what: format!("duplicating the fd of map `{}`", map.name),
-                        source,
-                    })
-                    .and_then(|fd| {
-                        bpf_sys::map::MapFd::from_fd(fd)
-                            .map_err(ProgramError::syscall("prog array info"))
-                    })?;
-                let value = (fd.as_raw_fd() as u32).to_ne_bytes();
-                map_fd
-                    .update(&slot.index.to_ne_bytes(), &value, 0)
-                    .map_err(|source| ProgramError::ProgramSyscall {
-                        program: program.to_owned(),
-                        what: "filling a prog array slot",
-                        source,
-                    })?;
-            }
-        }
-        Ok(())
+        },
+        SessionError::CoreTarget(source) => ProgramError::CoreTarget { program, source },
+        SessionError::KernelBtf(source) => ProgramError::KernelBtf { program, source },
+        SessionError::ProgramSlot { index, source } => ProgramError::ProgramArraySlot {
+            program,
+            index,
+            source,
+        },
     }
 }
 
@@ -320,9 +124,7 @@ fn rejected_instruction(log: &str, insns: &[bpf_insn]) -> Option<Box<RejectedIns
     let index = rejected_insn_index(log)?;
     let calls_kfuncs = insns.iter().any(|i| i.code == 0x85 && i.src_reg() == 2);
     // The verifier names kfuncs from the kernel's BTF; read it only when there are some.
-    let kernel = calls_kfuncs
-        .then(crate::object_btf::kernel_btf)
-        .and_then(Result::ok);
+    let kernel = calls_kfuncs.then(kernel_btf::vmlinux).and_then(Result::ok);
     let context = match &kernel {
         Some(btf) => format_context(insns, index, 2, &KfuncNames(btf)),
         None => format_context(insns, index, 2, &NoSymbols),
@@ -335,7 +137,7 @@ fn rejected_instruction(log: &str, insns: &[bpf_insn]) -> Option<Box<RejectedIns
 pub(crate) struct UntypedData {
     pub(crate) name: String,
     pub(crate) section: ProgramSection,
-    pub(crate) context: Arc<ObjectContext>,
+    pub(crate) context: Arc<LoadSession>,
     pub(crate) log_level: VerifierLogLevel,
     pub(crate) load_flags: ProgramLoadFlags,
 }
@@ -366,7 +168,7 @@ impl UntypedData {
 pub struct ProgramData<T: Link> {
     pub(crate) name: String,
     pub(crate) section: Option<ProgramSection>,
-    pub(crate) context: Option<Arc<ObjectContext>>,
+    pub(crate) context: Option<Arc<LoadSession>>,
     // Links are declared before the fd so that they detach before the program fd closes.
     pub(crate) links: LinkMap<T>,
     pub(crate) fd: Option<ProgramFd>,
@@ -466,6 +268,7 @@ impl<T: Link> ProgramData<T> {
                 program: self.name.clone(),
             });
         };
+        let context = Arc::clone(context);
         let Some(prog_type) = section.prog_type() else {
             return Err(ProgramError::UnknownSection {
                 program: self.name.clone(),
@@ -475,7 +278,26 @@ impl<T: Link> ProgramData<T> {
                 },
             });
         };
-        let relocated = context.relocate(&self.name)?;
+        let relocated = context
+            .relocate(&self.name)
+            .map_err(|e| session_error(&self.name, e))?;
+        let loaded = self.load_relocated(&context, section, prog_type, &relocated)?;
+        context
+            .fill_program_slots(&self.name, loaded.fd.as_fd())
+            .map_err(|e| session_error(&self.name, e))?;
+        self.verifier_log = loaded.verifier_log;
+        self.fd = Some(ProgramFd(loaded.fd));
+        Ok(())
+    }
+
+    /// Submits the relocated instructions with the object's BTF and the attach fields set.
+    fn load_relocated(
+        &self,
+        context: &LoadSession,
+        section: &ProgramSection,
+        prog_type: u32,
+        relocated: &RelocatedProgram,
+    ) -> Result<LoadedProg, ProgramError> {
         let with_btf = context.btf.as_ref().is_some_and(|btf| btf.func_info);
         let func_info = if with_btf {
             relocated.func_info_bytes()
@@ -518,52 +340,58 @@ impl<T: Link> ProgramData<T> {
             fd_array: &fd_array,
             ..Default::default()
         };
-        let loaded = prog_load_with_log(&attr).map_err(|source| {
-            if source.errno() == Some(libc::EINVAL)
-                && features::kernel_knows_prog_type(prog_type) == Some(false)
-            {
-                return ProgramError::ProgramTypeNotSupported {
-                    program: self.name.clone(),
-                    prog_type,
-                };
-            }
-            if let Some(flag) = self.unknown_load_flag(&source) {
-                return ProgramError::LoadFlagNotSupported {
-                    program: self.name.clone(),
-                    flag,
-                    source,
-                };
-            }
-            if source.errno() == Some(libc::EPERM)
-                && needs_trampoline(prog_type, attr.expected_attach_type)
-                && !features::trampolines()
-            {
-                return ProgramError::ProgramNotSupported {
-                    program: self.name.clone(),
-                    feature: "BPF trampolines (fentry, fexit, fmod_ret, lsm and freplace \
-                              programs are refused with EPERM before verification)",
-                };
-            }
-            // A verifier that said something ran: its EACCES is about the program, not about
-            // privileges, which the kernel checks before verifying.
-            let checked_privileges_only = source.verifier_log.is_empty();
-            let rejected = rejected_instruction(&source.verifier_log.text, &relocated.insns);
-            let error = ProgramError::Load {
+        prog_load_with_log(&attr).map_err(|source| self.load_error(source, &attr, relocated))
+    }
+
+    /// Why the kernel refused the load, as precisely as its answers and the feature probes
+    /// tell: an unknown program type or flag, trampolines refused, else the verifier's verdict.
+    fn load_error(
+        &self,
+        source: LoadError,
+        attr: &ProgLoadAttr<'_>,
+        relocated: &RelocatedProgram,
+    ) -> ProgramError {
+        let prog_type = attr.prog_type;
+        if source.errno() == Some(libc::EINVAL)
+            && features::kernel_knows_prog_type(prog_type) == Some(false)
+        {
+            return ProgramError::ProgramTypeNotSupported {
                 program: self.name.clone(),
-                source,
-                unsatisfied_core: describe_poisoned(&relocated),
-                rejected,
+                prog_type,
             };
-            if checked_privileges_only {
-                error.explain_denied(|| Operation::LoadProgram { prog_type })
-            } else {
-                error
-            }
-        })?;
-        context.fill_program_slots(&self.name, loaded.fd.as_fd())?;
-        self.verifier_log = loaded.verifier_log;
-        self.fd = Some(ProgramFd(loaded.fd));
-        Ok(())
+        }
+        if let Some(flag) = self.unknown_load_flag(&source) {
+            return ProgramError::LoadFlagNotSupported {
+                program: self.name.clone(),
+                flag,
+                source,
+            };
+        }
+        if source.errno() == Some(libc::EPERM)
+            && needs_trampoline(prog_type, attr.expected_attach_type)
+            && !features::trampolines()
+        {
+            return ProgramError::ProgramNotSupported {
+                program: self.name.clone(),
+                feature: "BPF trampolines (fentry, fexit, fmod_ret, lsm and freplace \
+                          programs are refused with EPERM before verification)",
+            };
+        }
+        // A verifier that said something ran: its EACCES is about the program, not about
+        // privileges, which the kernel checks before verifying.
+        let checked_privileges_only = source.verifier_log.is_empty();
+        let rejected = rejected_instruction(&source.verifier_log.text, &relocated.insns);
+        let error = ProgramError::Load {
+            program: self.name.clone(),
+            source,
+            unsatisfied_core: describe_poisoned(relocated),
+            rejected,
+        };
+        if checked_privileges_only {
+            error.explain_denied(|| Operation::LoadProgram { prog_type })
+        } else {
+            error
+        }
     }
 
     /// The first flag the user asked for that the kernel does not know, when the load was

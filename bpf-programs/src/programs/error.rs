@@ -109,8 +109,12 @@ pub enum ProgramError {
         feature: &'static str,
     },
 
-    #[error("program `{program}`: CO-RE target BTF: {message}")]
-    CoreTarget { program: String, message: String },
+    #[error("program `{program}`: CO-RE target BTF")]
+    CoreTarget {
+        program: String,
+        #[source]
+        source: crate::kernel::KernelFactError,
+    },
 
     #[error("program `{program}`: {what}")]
     ProgramSyscall {
@@ -202,8 +206,20 @@ pub enum ProgramError {
         source: std::io::Error,
     },
 
-    #[error("program `{program}`: kernel BTF: {message}")]
-    KernelBtf { program: String, message: String },
+    #[error("program `{program}`: kernel BTF")]
+    KernelBtf {
+        program: String,
+        #[source]
+        source: crate::kernel::KernelFactError,
+    },
+
+    #[error("program `{program}`: filling slot {index} of a prog array")]
+    ProgramArraySlot {
+        program: String,
+        index: u32,
+        #[source]
+        source: crate::maps::MapError,
+    },
 
     #[error(transparent)]
     TracePoint(#[from] super::type_errors::TracePointError),

@@ -17,7 +17,9 @@ use super::probe_event::{ProbeAttachMethod, ProbeEvent, ProbeEventFile};
 pub use super::type_errors::KProbeError;
 use super::typed_program::{LoadWithoutArguments, ProgramKind, TypedProgram};
 use super::uprobe::ProbeKind;
-use super::{ProgramError, ProgramSection, kernel_btf};
+use super::{ProgramError, ProgramSection};
+use crate::kernel::kallsyms;
+use crate::kernel::syscalls::syscall_symbol;
 
 /// `BPF_F_KPROBE_MULTI_RETURN` (an anonymous enum in the UAPI).
 const KPROBE_MULTI_RETURN: u32 = 1;
@@ -31,9 +33,7 @@ fn not_found(program: &str, function: &str) -> KProbeError {
 
 /// Whether kallsyms lists `function` (true when kallsyms cannot be read: no false negatives).
 fn kernel_has_symbol(function: &str) -> bool {
-    kernel_btf::kallsyms(&[function])
-        .map(|symbols| symbols.contains_key(function))
-        .unwrap_or(true)
+    kallsyms::lists_symbol(function)
 }
 
 define_link_wrapper!(
@@ -69,20 +69,6 @@ impl ProgramKind for KProbeKind {
 }
 
 impl LoadWithoutArguments for KProbeKind {}
-
-/// The kernel's entry symbol for syscall `name` (`__x64_sys_<name>` and the like).
-fn syscall_symbol(name: &str) -> String {
-    let candidates: Vec<String> = ["__x64_sys_", "__arm64_sys_", "__s390x_sys_", "__riscv_sys_"]
-        .iter()
-        .map(|prefix| format!("{prefix}{name}"))
-        .collect();
-    let wanted: Vec<&str> = candidates.iter().map(String::as_str).collect();
-    let symbols = kernel_btf::kallsyms(&wanted).unwrap_or_default();
-    candidates
-        .into_iter()
-        .find(|symbol| symbols.contains_key(symbol))
-        .unwrap_or_else(|| format!("sys_{name}"))
-}
 
 impl KProbe {
     /// Entry or return probe, from the section name.

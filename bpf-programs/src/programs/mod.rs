@@ -42,7 +42,6 @@ pub mod code;
 mod data;
 mod error;
 mod info;
-pub(crate) mod kernel_btf;
 pub mod links;
 mod load_flags;
 pub mod perf_attach;
@@ -95,11 +94,11 @@ pub mod xdp;
 
 use std::path::Path;
 
+pub(crate) use crate::loader::LoadSession;
 pub use auto_attach::AttachFromSection;
 pub use bpf_core::disasm::ListingOptions;
 pub use bpf_core::obj::ProgramSection;
 pub use code::{ProgramCode, ProgramFunction, SourceLine};
-pub(crate) use data::ObjectContext;
 pub use data::{ProgramData, ProgramFd, VerifierLogLevel};
 pub use error::{ProgramError, RejectedInstruction};
 pub use info::{ProgramInfo, enable_run_stats, loaded_programs, program_fd_by_id};
@@ -424,7 +423,7 @@ impl Program {
 pub(crate) fn data_for(
     name: String,
     section: ProgramSection,
-    context: std::sync::Arc<ObjectContext>,
+    context: std::sync::Arc<LoadSession>,
     log_level: VerifierLogLevel,
     load_flags: ProgramLoadFlags,
 ) -> data::UntypedData {

@@ -51,23 +51,23 @@ pub struct ProbeEvent {
     id: u64,
 }
 
-/// The events file of `file` in tracefs (mounted first if need be); `Unsupported` when tracefs
-/// lacks it (a kernel without kprobe or uprobe events).
-fn events_file(file: ProbeEventFile) -> io::Result<PathBuf> {
+/// The tracefs root (mounted first if need be) and its events file of `file`; `Unsupported`
+/// when tracefs lacks it (a kernel without kprobe or uprobe events).
+fn events_file(file: ProbeEventFile) -> io::Result<(&'static Path, PathBuf)> {
     let tracefs = crate::kernel::fs::tracefs().map_err(io::Error::other)?;
     let path = tracefs.join(file.file_name());
     if !path.exists() {
         let message = format!("tracefs has no {}", file.file_name());
         return Err(io::Error::new(io::ErrorKind::Unsupported, message));
     }
-    Ok(path)
+    Ok((tracefs, path))
 }
 
 impl ProbeEvent {
     /// Registers `probe` (e.g. `try_to_wake_up+0` or `/bin/bash:0x1234`) as an entry or
     /// return probe and returns the event, whose tracepoint id perf_event_open takes.
     pub fn create(file: ProbeEventFile, retprobe: bool, probe: &str) -> io::Result<ProbeEvent> {
-        let events_file = events_file(file)?;
+        let (tracefs, events_file) = events_file(file)?;
         let name = format!(
             "p{}_{}",
             std::process::id(),
@@ -81,7 +81,6 @@ impl ProbeEvent {
             name,
             id: 0,
         };
-        let tracefs = event.events_file.parent().unwrap_or(Path::new("/"));
         event.id = tracepoint_id(tracefs, GROUP, &event.name)?;
         Ok(event)
     }

@@ -47,11 +47,10 @@ impl ProgramKind for StructOpsProgramKind {
                 program: program.data.name().to_owned(),
             });
         };
-        let kernel =
-            crate::object_btf::kernel_btf().map_err(|message| ProgramError::KernelBtf {
-                program: program.data.name().to_owned(),
-                message,
-            })?;
+        let kernel = crate::kernel::btf::vmlinux().map_err(|source| ProgramError::KernelBtf {
+            program: program.data.name().to_owned(),
+            source,
+        })?;
         let attach = context
             .object
             .struct_ops_attach(program.data.name(), &kernel)?;

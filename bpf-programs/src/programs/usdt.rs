@@ -258,7 +258,7 @@ impl Usdt {
             program: program.to_owned(),
         };
         let context = self.data.context.as_ref().ok_or_else(no_specs_map)?;
-        let map_fd = context.map_fds.get(SPECS_MAP).ok_or_else(no_specs_map)?;
+        let map_fd = context.map(SPECS_MAP).ok_or_else(no_specs_map)?.fd();
         let btf = context.object.btf.as_ref().ok_or_else(no_specs_map)?;
         let layout_error = |source| UsdtError::Layout {
             program: program.to_owned(),
@@ -266,7 +266,7 @@ impl Usdt {
         };
         let layout = SpecLayout::from_btf(btf).map_err(layout_error)?;
         let fd = map_fd
-            .try_clone()
+            .try_clone_to_owned()
             .map_err(|source| ProgramError::Io {
                 what: format!("duplicating the fd of map `{SPECS_MAP}`"),
                 source,
@@ -300,10 +300,10 @@ impl Usdt {
         };
         let context = self.data.context.as_ref().ok_or_else(no_ip_map)?;
         let map = context
-            .map_fds
-            .get(IP_TO_SPEC_ID_MAP)
+            .map(IP_TO_SPEC_ID_MAP)
             .ok_or_else(no_ip_map)?
-            .try_clone()
+            .fd()
+            .try_clone_to_owned()
             .map_err(|source| ProgramError::Io {
                 what: format!("duplicating the fd of map `{IP_TO_SPEC_ID_MAP}`"),
                 source,

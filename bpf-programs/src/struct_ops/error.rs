@@ -16,8 +16,12 @@ pub enum StructOpsError {
     #[error("struct_ops map `{map}`: the object has no BTF describing it")]
     NoObjectBtf { map: String },
 
-    #[error("struct_ops map `{map}`: kernel BTF: {message}")]
-    KernelBtf { map: String, message: String },
+    #[error("struct_ops map `{map}`: kernel BTF")]
+    KernelBtf {
+        map: String,
+        #[source]
+        source: crate::kernel::KernelFactError,
+    },
 
     #[error("struct_ops map `{map}`: laying it out as the kernel's struct")]
     Layout {

@@ -248,9 +248,9 @@ fn create_map(
     btf_fd: Option<BorrowedFd<'_>>,
 ) -> Result<Created, StructOpsError> {
     let name = || map.name.clone();
-    let kernel = crate::object_btf::kernel_btf().map_err(|message| StructOpsError::KernelBtf {
+    let kernel = crate::kernel::btf::vmlinux().map_err(|source| StructOpsError::KernelBtf {
         map: name(),
-        message,
+        source,
     })?;
     let layout =
         object

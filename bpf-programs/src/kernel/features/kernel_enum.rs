@@ -20,7 +20,7 @@ pub(crate) fn kernel_knows_attach_type(attach_type: u32) -> Option<bool> {
 }
 
 fn enum_has_value(enum_name: &str, value: u32) -> Option<bool> {
-    let btf = crate::object_btf::kernel_btf().ok()?;
+    let btf = crate::kernel::btf::vmlinux().ok()?;
     let id = btf.find_by_name_kind(enum_name, BtfKind::Enum)?;
     let TypeKind::Enum(values) = btf.type_by_id(id).ok()?.kind else {
         return None;
@@ -42,8 +42,8 @@ mod tests {
 
     #[test]
     fn running_kernel_knows_hash_maps_and_socket_filters_but_not_type_9999() {
-        if crate::object_btf::kernel_btf().is_err() {
-            println!("SKIPPED features::kernel_enum::tests: no /sys/kernel/btf/vmlinux");
+        if crate::kernel::btf::vmlinux().is_err() {
+            println!("SKIPPED kernel::features::kernel_enum::tests: no /sys/kernel/btf/vmlinux");
             return;
         }
         assert_eq!(

@@ -172,7 +172,7 @@ pub fn trampolines() -> bool {
         let target = ["bpf_fentry_test1", "do_nanosleep", "schedule"]
             .iter()
             .find_map(|name| {
-                crate::programs::kernel_btf::find_in_vmlinux(name, bpf_core::btf::BtfKind::Func)
+                crate::kernel::btf::find_in_vmlinux(name, bpf_core::btf::BtfKind::Func)
                     .ok()
                     .flatten()
             });

@@ -65,7 +65,9 @@ mod tests {
     fn running_kernel_config_is_found() {
         let values = kernel_config_values();
         if kernel_config_text().is_none() {
-            println!("SKIPPED kernel_config::tests: no /boot/config-<release> or /proc/config.gz");
+            println!(
+                "SKIPPED kernel::kconfig::tests: no /boot/config-<release> or /proc/config.gz"
+            );
             return;
         }
         assert_eq!(values.get("CONFIG_BPF").map(String::as_str), Some("y"));
