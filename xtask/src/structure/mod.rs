@@ -11,9 +11,11 @@
 //!
 //! Violations known when the rules came are listed in `xtask/structure-allow.txt`, each with
 //! what will remove it. The check fails on a violation not listed, and on a listed one that is
-//! gone (remove its line); `--report` prints everything and never fails.
+//! gone (remove its line); `--report` prints everything and never fails; `--modules` prints
+//! each crate's top-level modules bottom first, with what each uses.
 
 mod cycles;
+mod module_map;
 mod modules;
 mod rules;
 mod source;
@@ -39,7 +41,8 @@ pub fn run(args: &[String]) -> Result<(), String> {
     let report = match args {
         [] => false,
         [flag] if flag == "--report" => true,
-        _ => return Err("usage: cargo xtask check-structure [--report]".to_owned()),
+        [flag] if flag == "--modules" => return print_module_map(),
+        _ => return Err("usage: cargo xtask check-structure [--report | --modules]".to_owned()),
     };
     let started = Instant::now();
     let root = crate::workspace_root();
@@ -89,6 +92,16 @@ pub fn run(args: &[String]) -> Result<(), String> {
             stale.len()
         ))
     }
+}
+
+fn print_module_map() -> Result<(), String> {
+    let root = crate::workspace_root();
+    for krate in CRATES {
+        let src = root.join(krate).join("src");
+        let graph = modules::import_graph(&src, Some(&root.join(GENERATED)))?;
+        module_map::print(krate, &src, &graph);
+    }
+    Ok(())
 }
 
 fn print_violation(violation: &Violation, note: &str) {
