@@ -183,6 +183,7 @@ fn program_errors() {
     );
 
     let tracefs = ProgramError::from(TracePointError::TraceFs {
+        program: "on_exec".to_owned(),
         category: "sched".to_owned(),
         name: "sched_process_exec".to_owned(),
         source: KernelFsError::NotMounted {
@@ -193,6 +194,11 @@ fn program_errors() {
         },
     });
     assert_eq!(assert_no_level_repeats_its_source(&tracefs), 3);
+    assert!(
+        levels(&tracefs)[0].contains("`on_exec`"),
+        "{:?}",
+        levels(&tracefs)
+    );
 
     let kprobe = ProgramError::from(KProbeError::Attach {
         program: "on_unlink".to_owned(),

@@ -142,7 +142,10 @@ fn kernel_fs_without_cap_sys_admin_says_how_to_mount() {
     let Some(error) = outcome else {
         return;
     };
-    let ProgramError::TracePoint(TracePointError::TraceFs { source, .. }) = &error else {
+    let ProgramError::TracePoint(tracepoint_error) = &error else {
+        panic!("expected a tracefs error, got {error:?}");
+    };
+    let TracePointError::TraceFs { source, .. } = &**tracepoint_error else {
         panic!("expected a tracefs error, got {error:?}");
     };
     let KernelFsError::NotMounted {

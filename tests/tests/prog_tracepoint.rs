@@ -37,8 +37,9 @@ fn tracepoint_unknown_name_is_typed_error() {
         .attach("syscalls", "sys_enter_nonexistent")
         .unwrap_err();
     assert!(
-        matches!(&err, ProgramError::TracePoint(TracePointError::NotFound { category, name, .. })
-            if category == "syscalls" && name == "sys_enter_nonexistent"),
+        matches!(&err, ProgramError::TracePoint(e) if matches!(&**e,
+            TracePointError::NotFound { program, category, name, .. }
+            if program == "count_getpid" && category == "syscalls" && name == "sys_enter_nonexistent")),
         "{err:?}"
     );
     assert!(err.to_string().contains("syscalls/sys_enter_nonexistent"));

@@ -222,7 +222,7 @@ pub enum ProgramError {
     },
 
     #[error(transparent)]
-    TracePoint(#[from] super::type_errors::TracePointError),
+    TracePoint(Box<super::type_errors::TracePointError>),
 
     #[error(transparent)]
     RawTracePoint(#[from] super::type_errors::RawTracePointError),
@@ -282,6 +282,12 @@ pub enum ProgramError {
 
     #[error(transparent)]
     Netfilter(super::type_errors::NetfilterError),
+}
+
+impl From<super::type_errors::TracePointError> for ProgramError {
+    fn from(error: super::type_errors::TracePointError) -> ProgramError {
+        ProgramError::TracePoint(Box::new(error))
+    }
 }
 
 impl From<super::type_errors::UsdtError> for ProgramError {

@@ -53,12 +53,14 @@ impl TracePoint {
     /// refused with [`ProgramError::AlreadyAttached`] (other programs may attach alongside).
     pub fn attach(&mut self, category: &str, name: &str) -> Result<TracePointLinkId, ProgramError> {
         let tracefs = tracefs().map_err(|source| TracePointError::TraceFs {
+            program: self.data.name().to_owned(),
             category: category.to_owned(),
             name: name.to_owned(),
             source,
         })?;
         let id =
             tracepoint_id(tracefs, category, name).map_err(|source| TracePointError::NotFound {
+                program: self.data.name().to_owned(),
                 category: category.to_owned(),
                 name: name.to_owned(),
                 tracefs: tracefs.to_owned(),

@@ -166,16 +166,24 @@ pub enum SocketFilterError {
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum TracePointError {
-    #[error("tracepoint `{category}/{name}`: no such event in {}/events", tracefs.display())]
+    #[error(
+        "program `{program}`: tracepoint `{category}/{name}`: no such event in {}/events",
+        tracefs.display()
+    )]
     NotFound {
+        program: String,
         category: String,
         name: String,
         tracefs: PathBuf,
         #[source]
         source: std::io::Error,
     },
-    #[error("tracepoint `{category}/{name}`: tracefs, which lists tracepoint ids, is unavailable")]
+    #[error(
+        "program `{program}`: tracepoint `{category}/{name}`: tracefs, which lists tracepoint \
+         ids, is unavailable"
+    )]
     TraceFs {
+        program: String,
         category: String,
         name: String,
         #[source]
