@@ -103,11 +103,15 @@ fn uprobe_attach_by_library_name_and_unknown_names() {
         "{err:?}"
     );
     assert!(err.to_string().contains("no_such_function_xyz"));
+    assert!(
+        err.to_string().contains(&format!("`{}`", program.name())),
+        "{err}"
+    );
     let err = program
         .attach("x", "libnosuchlibrary_xyz", None, None)
         .unwrap_err();
     assert!(
-        matches!(&err, ProgramError::UProbe(UProbeError::BinaryNotFound { name }) if name == "libnosuchlibrary_xyz"),
+        matches!(&err, ProgramError::UProbe(UProbeError::BinaryNotFound { name, .. }) if name == "libnosuchlibrary_xyz"),
         "{err:?}"
     );
     // glibc does not cache getpid; std calls it each time.

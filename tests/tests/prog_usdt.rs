@@ -345,7 +345,7 @@ fn usdt_unknown_probe_binary_and_object() {
         .unwrap_err();
     assert!(
         matches!(&err, ProgramError::Usdt(e)
-            if matches!(&**e, UsdtError::BinaryNotFound { name } if name == "libnosuchlibrary_xyz")),
+            if matches!(&**e, UsdtError::BinaryNotFound { name, .. } if name == "libnosuchlibrary_xyz")),
         "{err}"
     );
     // Bare `usdt` section: no target to auto-attach.

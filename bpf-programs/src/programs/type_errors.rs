@@ -197,13 +197,22 @@ pub enum TracePointError {
 #[derive(Debug, thiserror::Error)]
 pub enum UProbeError {
     #[error(
-        "uprobe target `{name}`: no such library or executable (process maps, ld.so.cache, PATH)"
+        "program `{program}`: uprobe target `{name}`: no such library or executable (process \
+         maps, ld.so.cache, PATH)"
     )]
-    BinaryNotFound { name: String },
-    #[error("uprobe: no symbol `{symbol}` in {}", path.display())]
-    SymbolNotFound { symbol: String, path: PathBuf },
-    #[error("uprobe: reading ELF {}: {reason}", path.display())]
-    Elf { path: PathBuf, reason: String },
+    BinaryNotFound { program: String, name: String },
+    #[error("program `{program}`: uprobe: no symbol `{symbol}` in {}", path.display())]
+    SymbolNotFound {
+        program: String,
+        symbol: String,
+        path: PathBuf,
+    },
+    #[error("program `{program}`: uprobe: reading ELF {}: {reason}", path.display())]
+    Elf {
+        program: String,
+        path: PathBuf,
+        reason: String,
+    },
     #[error("program `{program}` names no binary in its section; pass one to attach")]
     NoTarget { program: String },
     #[error("uprobe: the kernel has no uprobe PMU")]
@@ -222,9 +231,10 @@ pub enum UProbeError {
 #[derive(Debug, thiserror::Error)]
 pub enum UsdtError {
     #[error(
-        "usdt target `{name}`: no such library or executable (process maps, ld.so.cache, PATH)"
+        "program `{program}`: usdt target `{name}`: no such library or executable (process \
+         maps, ld.so.cache, PATH)"
     )]
-    BinaryNotFound { name: String },
+    BinaryNotFound { program: String, name: String },
     #[error("usdt: reading ELF {}: {reason}", path.display())]
     Elf { path: PathBuf, reason: String },
     #[error("usdt: reading the USDT notes of {}", path.display())]
@@ -329,8 +339,10 @@ pub enum UsdtError {
 impl From<UProbeError> for UsdtError {
     fn from(error: UProbeError) -> UsdtError {
         match error {
-            UProbeError::BinaryNotFound { name } => UsdtError::BinaryNotFound { name },
-            UProbeError::Elf { path, reason } => UsdtError::Elf { path, reason },
+            UProbeError::BinaryNotFound { program, name } => {
+                UsdtError::BinaryNotFound { program, name }
+            }
+            UProbeError::Elf { path, reason, .. } => UsdtError::Elf { path, reason },
             other => UsdtError::Elf {
                 path: PathBuf::new(),
                 reason: crate::ErrorChain(&other).to_string(),

@@ -118,10 +118,11 @@ impl UProbe {
         pid: Option<u32>,
         cookie: Option<u64>,
     ) -> Result<UProbeLinkId, ProgramError> {
-        let path = resolve_binary(target.as_ref(), pid)?;
+        let program = self.data.name();
+        let path = resolve_binary(program, target.as_ref(), pid)?;
         let offset = match location.into() {
             UProbeLocation::Offset(offset) => offset,
-            location => file_offset(&Binary::open(&path)?, location)?,
+            location => file_offset(&Binary::open(program, &path)?, location)?,
         };
         let pmu = pmu_type("uprobe").map_err(UProbeError::NoPmu)?;
         let config = match self.kind() {
@@ -129,6 +130,7 @@ impl UProbe {
             ProbeKind::Return => 1u64 << pmu_retprobe_bit("uprobe").map_err(UProbeError::NoPmu)?,
         };
         let c_path = CString::new(path.as_os_str().as_bytes()).map_err(|_| UProbeError::Elf {
+            program: program.to_owned(),
             path: path.clone(),
             reason: "path contains a NUL byte".to_owned(),
         })?;
@@ -234,8 +236,9 @@ impl UProbeMulti {
                 feature: "uprobe.multi links",
             });
         }
-        let path = resolve_binary(target.as_ref(), pid)?;
-        let binary = Binary::open(&path)?;
+        let program = self.data.name();
+        let path = resolve_binary(program, target.as_ref(), pid)?;
+        let binary = Binary::open(program, &path)?;
         let offsets = locations
             .iter()
             .map(|&location| file_offset(&binary, location))
@@ -255,10 +258,12 @@ impl UProbeMulti {
                 feature: "uprobe.multi links",
             });
         }
-        let path = resolve_binary(target.as_ref(), pid)?;
-        let matched = Binary::open(&path)?.functions_matching(pattern)?;
+        let program = self.data.name();
+        let path = resolve_binary(program, target.as_ref(), pid)?;
+        let matched = Binary::open(program, &path)?.functions_matching(pattern)?;
         if matched.is_empty() {
             return Err(UProbeError::SymbolNotFound {
+                program: program.to_owned(),
                 symbol: pattern.to_owned(),
                 path,
             }

@@ -9,8 +9,12 @@ use bpf_sys::file_map::FileBytes;
 use super::UProbeError;
 use super::kernel_functions::glob_matches;
 
-/// Finds the file a uprobe target names.
-pub(crate) fn resolve_binary(target: &Path, pid: Option<u32>) -> Result<PathBuf, UProbeError> {
+/// Finds the file a uprobe target of `program` names.
+pub(crate) fn resolve_binary(
+    program: &str,
+    target: &Path,
+    pid: Option<u32>,
+) -> Result<PathBuf, UProbeError> {
     if target.is_absolute() || target.to_string_lossy().contains('/') {
         return Ok(target.to_owned());
     }
@@ -19,7 +23,10 @@ pub(crate) fn resolve_binary(target: &Path, pid: Option<u32>) -> Result<PathBuf,
         .and_then(|pid| from_process_maps(pid, &name))
         .or_else(|| from_ld_cache(&name))
         .or_else(|| from_path_env(&name));
-    found.ok_or(UProbeError::BinaryNotFound { name })
+    found.ok_or_else(|| UProbeError::BinaryNotFound {
+        program: program.to_owned(),
+        name,
+    })
 }
 
 /// Whether the file `path` is what a bare `name` such as `libc` or `libc.so.6` means.
@@ -59,19 +66,22 @@ fn from_path_env(name: &str) -> Option<PathBuf> {
         .find(|candidate| candidate.is_file())
 }
 
-/// An ELF binary, memory-mapped once for any number of symbol lookups.
+/// An ELF binary, memory-mapped once for any number of symbol lookups by one program.
 pub(crate) struct Binary {
+    program: String,
     path: PathBuf,
     bytes: FileBytes,
 }
 
 impl Binary {
-    pub(crate) fn open(path: &Path) -> Result<Binary, UProbeError> {
+    pub(crate) fn open(program: &str, path: &Path) -> Result<Binary, UProbeError> {
         let bytes = FileBytes::read(path).map_err(|e| UProbeError::Elf {
+            program: program.to_owned(),
             path: path.to_owned(),
             reason: e.to_string(),
         })?;
         Ok(Binary {
+            program: program.to_owned(),
             path: path.to_owned(),
             bytes,
         })
@@ -79,6 +89,7 @@ impl Binary {
 
     fn bad(&self, reason: String) -> UProbeError {
         UProbeError::Elf {
+            program: self.program.clone(),
             path: self.path.clone(),
             reason,
         }
@@ -94,6 +105,7 @@ impl Binary {
         let address = file
             .symbol_address(symbol)
             .ok_or_else(|| UProbeError::SymbolNotFound {
+                program: self.program.clone(),
                 symbol: symbol.to_owned(),
                 path: self.path.clone(),
             })?;
@@ -151,7 +163,7 @@ mod tests {
     #[test]
     fn own_functions_resolve_by_name_and_pattern() {
         let exe = std::env::current_exe().unwrap();
-        let binary = Binary::open(&exe).unwrap();
+        let binary = Binary::open("test", &exe).unwrap();
         let matched = binary.functions_matching("main").unwrap();
         assert_eq!(matched.len(), 1, "{matched:?}");
         assert_eq!(matched[0].1, binary.symbol_offset("main").unwrap());
@@ -170,9 +182,13 @@ mod tests {
     #[test]
     fn bare_names_resolve() {
         let exe = std::env::current_exe().unwrap();
-        assert_eq!(resolve_binary(&exe, None).unwrap(), exe);
-        assert!(resolve_binary(Path::new("sh"), None).unwrap().is_file());
-        let libc = resolve_binary(Path::new("libc"), Some(std::process::id())).unwrap();
+        assert_eq!(resolve_binary("test", &exe, None).unwrap(), exe);
+        assert!(
+            resolve_binary("test", Path::new("sh"), None)
+                .unwrap()
+                .is_file()
+        );
+        let libc = resolve_binary("test", Path::new("libc"), Some(std::process::id())).unwrap();
         assert!(
             libc.to_string_lossy().contains("libc.so"),
             "{}",
@@ -180,8 +196,8 @@ mod tests {
         );
         assert!(from_ld_cache("libc").is_some());
         assert!(matches!(
-            resolve_binary(Path::new("libdoesnotexist_xyz"), None),
-            Err(UProbeError::BinaryNotFound { .. })
+            resolve_binary("test", Path::new("libdoesnotexist_xyz"), None),
+            Err(UProbeError::BinaryNotFound { program, .. }) if program == "test"
         ));
     }
 }

@@ -222,7 +222,8 @@ impl Usdt {
         cookie: u64,
     ) -> Result<UsdtLinkId, ProgramError> {
         let specs = self.specs_map()?;
-        let path = resolve_binary(binary.as_ref(), pid).map_err(UsdtError::from)?;
+        let path =
+            resolve_binary(self.data.name(), binary.as_ref(), pid).map_err(UsdtError::from)?;
         let (notes, position_independent) = probe_sites(&path, provider, name)?;
         // Without bpf cookies the program finds its spec by the site's address in the process.
         let (locator, site_addresses) = if features::perf_link() {
