@@ -10,8 +10,8 @@ use bpf_core::disasm::{
 use bpf_sys::generated::bpf_insn;
 use bpf_sys::info::{ProgCode, prog_code};
 
-use super::kernel_functions::KernelSymbols;
 use super::{ProgramError, ProgramInfo, info::program_fd_by_id};
+use crate::kernel::kallsyms::KernelSymbols;
 
 /// One function of a loaded program (the entry point and each subprogram).
 #[derive(Debug, Clone, PartialEq, Eq)]

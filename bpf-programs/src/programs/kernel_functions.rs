@@ -2,5 +2,4 @@
 //! [`crate::kernel`] and kept here under their public path.
 
 pub use crate::kernel::functions::glob_matches;
-pub(crate) use crate::kernel::functions::kernel_functions_matching;
 pub use crate::kernel::kallsyms::KernelSymbols;

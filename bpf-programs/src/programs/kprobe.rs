@@ -10,7 +10,6 @@ use bpf_sys::perf_event::{
     PerfConfig, PerfEventAttr, PerfEventFlags, perf_event_open, pmu_retprobe_bit, pmu_type,
 };
 
-use super::kernel_functions::kernel_functions_matching;
 use super::links::{FdLink, define_link_wrapper};
 use super::perf_attach::{PerfLinkInner, PerfTarget, perf_attach};
 use super::probe_event::{ProbeAttachMethod, ProbeEvent, ProbeEventFile};
@@ -18,6 +17,7 @@ pub use super::type_errors::KProbeError;
 use super::typed_program::{LoadWithoutArguments, ProgramKind, TypedProgram};
 use super::uprobe::ProbeKind;
 use super::{ProgramError, ProgramSection};
+use crate::kernel::functions::kernel_functions_matching;
 use crate::kernel::kallsyms;
 use crate::kernel::syscalls::syscall_symbol;
 
@@ -29,11 +29,6 @@ fn not_found(program: &str, function: &str) -> KProbeError {
         program: program.to_owned(),
         function: function.to_owned(),
     }
-}
-
-/// Whether kallsyms lists `function` (true when kallsyms cannot be read: no false negatives).
-fn kernel_has_symbol(function: &str) -> bool {
-    kallsyms::lists_symbol(function)
 }
 
 define_link_wrapper!(
@@ -180,7 +175,7 @@ impl KProbe {
         };
         let perf_fd = perf_event_open(&attr, -1, 0, None, 0).map_err(|source| {
             if matches!(source.errno(), Some(libc::ENOENT) | Some(libc::EINVAL))
-                && !kernel_has_symbol(function)
+                && !kallsyms::lists_symbol(function)
             {
                 not_found(self.data.name(), function)
             } else {
@@ -208,7 +203,7 @@ impl KProbe {
                 ProgramError::NotSupported {
                     feature: "kprobes (no kprobe PMU and no tracefs kprobe_events)",
                 }
-            } else if !kernel_has_symbol(function) {
+            } else if !kallsyms::lists_symbol(function) {
                 not_found(self.data.name(), function).into()
             } else {
                 KProbeError::ProbeEvent {

@@ -7,7 +7,7 @@ use bpf_core::elf::{ElfFile, ld_cache_entries};
 use bpf_sys::file_map::FileBytes;
 
 use super::UProbeError;
-use super::kernel_functions::glob_matches;
+use crate::kernel::functions::glob_matches;
 
 /// Finds the file a uprobe target of `program` names.
 pub(crate) fn resolve_binary(
